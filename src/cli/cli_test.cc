@@ -1,0 +1,108 @@
+// Runs the real `ektp` binary and checks output and exit codes.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult Ektp(const std::string& args) {
+  std::string command = std::string(EKTP_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST(CliTest, NikParseJsonDecodesSineNgawi) {
+  CommandResult run = Ektp("nik parse 3521015708990001 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["nik"], "3521015708990001");
+  EXPECT_EQ(json["province_code"], "35");
+  EXPECT_EQ(json["regency_code"], "35.21");
+  EXPECT_EQ(json["district_code"], "35.21.01");
+  EXPECT_EQ(json["district_name"], "Sine");
+  EXPECT_EQ(json["regency_name"], "Kabupaten Ngawi");
+  EXPECT_EQ(json["birth_date"], "1999-08-17");
+  EXPECT_EQ(json["sex"], "female");
+  EXPECT_EQ(json["sequence"], 1);
+}
+
+TEST(CliTest, InvalidNikExitsOneNamingThePart) {
+  CommandResult run = Ektp("nik parse 3521995708990001 --json");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+  run = Ektp("nik parse 3521013208990001");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("day 32 is not a date"));
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  CommandResult run = Ektp("nik parse");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("nik is required"));
+  EXPECT_EQ(Ektp("nik parse 3521015708990001 --bogus").exit_code, 2);
+}
+
+TEST(CliTest, UnknownCommandSuggestsTheClosest) {
+  CommandResult run = Ektp("regoin show 35.21");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("did you mean 'region show'?"));
+  run = Ektp("nik prase 3521015708990001");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("did you mean 'nik parse'?"));
+}
+
+TEST(CliTest, HelpAndVersion) {
+  CommandResult run = Ektp("help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("nik parse"));
+  EXPECT_THAT(run.output, HasSubstr("region search"));
+  run = Ektp("help nik parse");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("--json"));
+  run = Ektp("--version");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("ektp 0."));
+  EXPECT_EQ(Ektp("help nosuch").exit_code, 2);
+}
+
+TEST(CliTest, RegionShowAndSearch) {
+  CommandResult run = Ektp("region show 35.21");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("Kabupaten Ngawi (regency)"));
+  EXPECT_THAT(run.output, HasSubstr("in 35 Jawa Timur"));
+  EXPECT_THAT(run.output, HasSubstr("population"));
+  run = Ektp("region search ngawi");
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("35.21"));
+  EXPECT_EQ(Ektp("region show 35.99").exit_code, 1);
+  EXPECT_THAT(Ektp("region show 35.99").output, HasSubstr("region 35.99 does not exist"));
+}
+
+TEST(CliTest, NikNextOnAnEmptyRegister) {
+  CommandResult run = Ektp("nik next --kecamatan 35.21.01 --birth-date 1999-08-17 --sex female");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "3521015708990001\n");
+  run = Ektp("nik next --kecamatan 35.21.99 --birth-date 1999-08-17 --sex female");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+}
+
+}  // namespace

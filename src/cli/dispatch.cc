@@ -1,0 +1,149 @@
+#include <algorithm>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+#include "core/version.h"
+
+namespace ektp::cli {
+namespace {
+
+std::vector<std::string> SplitWords(std::string_view name) {
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t end = name.find(' ', start);
+    if (end == std::string_view::npos) end = name.size();
+    words.emplace_back(name.substr(start, end - start));
+    start = end + 1;
+  }
+  return words;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The row whose words are the longest prefix of `argv`, and how many words matched.
+std::pair<const Command*, size_t> Find(const Args& argv) {
+  const Command* best = nullptr;
+  size_t best_words = 0;
+  for (const Command& command : Commands()) {
+    std::vector<std::string> words = SplitWords(command.name);
+    if (words.size() > argv.size() || words.size() <= best_words) continue;
+    if (std::equal(words.begin(), words.end(), argv.begin())) {
+      best = &command;
+      best_words = words.size();
+    }
+  }
+  return {best, best_words};
+}
+
+void PrintTable(std::string_view prefix) {
+  for (const Command& command : Commands()) {
+    if (!command.name.starts_with(prefix)) continue;
+    std::cout << "  " << command.name << std::string(24 - std::min<size_t>(22, command.name.size()), ' ')
+              << command.summary << "\n";
+  }
+}
+
+int Help(const Args& args) {
+  if (args.empty()) {
+    std::cout << "ektp " << kVersion << ": e-KTP issuance platform\n\nUsage: ektp <command> [flags]\n\nCommands:\n";
+    PrintTable("");
+    std::cout << "\nRun `ektp help <command>` for a command's flags.\n";
+    return kExitOk;
+  }
+  auto [command, words] = Find(args);
+  if (command != nullptr && words == args.size()) return command->run({"--help"});
+  std::string prefix;
+  for (const std::string& word : args) prefix += (prefix.empty() ? "" : " ") + word;
+  bool any = std::any_of(Commands().begin(), Commands().end(),
+                         [&](const Command& c) { return c.name.starts_with(prefix + " "); });
+  if (any) {
+    PrintTable(prefix + " ");
+    return kExitOk;
+  }
+  std::cerr << "ektp: no command named '" << prefix << "'\n";
+  return kExitUsage;
+}
+
+int Unknown(const Args& argv) {
+  const Command* closest = nullptr;
+  size_t closest_distance = SIZE_MAX;
+  for (const Command& command : Commands()) {
+    // Compare the row's name with as many typed words as the name has.
+    size_t name_words = SplitWords(command.name).size();
+    std::string typed;
+    for (size_t i = 0; i < std::min(name_words, argv.size()); ++i) typed += (i ? " " : "") + argv[i];
+    size_t distance = EditDistance(typed, command.name);
+    if (distance < closest_distance) {
+      closest_distance = distance;
+      closest = &command;
+    }
+  }
+  std::cerr << "ektp: unknown command '" << argv[0] << "'";
+  if (closest != nullptr && closest_distance <= 3) std::cerr << "; did you mean '" << closest->name << "'?";
+  std::cerr << "\nRun `ektp help` for the list of commands.\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+std::optional<int> Parse(CLI::App& app, const Args& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ektp " << app.get_name() << ": " << e.what() << "\n"
+              << "Run `ektp help " << app.get_name() << "` for usage.\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+int Fail(const Status& status) {
+  std::cerr << "ektp: " << status.message() << "\n";
+  return kExitFailure;
+}
+
+int Dispatch(const Args& argv) {
+  if (argv.empty()) {
+    (void)Help({});
+    return kExitUsage;
+  }
+  if (argv[0] == "help" || argv[0] == "--help" || argv[0] == "-h") return Help(Args(argv.begin() + 1, argv.end()));
+  if (argv[0] == "--version" || argv[0] == "version") {
+    std::cout << "ektp " << kVersion << "\n";
+    return kExitOk;
+  }
+  auto [command, words] = Find(argv);
+  if (command == nullptr) {
+    // A group name alone ("ektp nik") lists the group.
+    bool is_group = std::any_of(Commands().begin(), Commands().end(),
+                                [&](const Command& c) { return c.name.starts_with(argv[0] + " "); });
+    if (is_group && argv.size() == 1) {
+      PrintTable(argv[0] + " ");
+      return kExitUsage;
+    }
+    return Unknown(argv);
+  }
+  return command->run(Args(argv.begin() + words, argv.end()));
+}
+
+}  // namespace ektp::cli

@@ -1,0 +1,42 @@
+#include "core/clock.h"
+
+#include <cstdio>
+
+#include <sodium.h>
+
+namespace ektp {
+
+std::chrono::year_month_day Clock::TodayWib() const {
+  auto wib = Now() + std::chrono::hours(7);
+  return std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(wib));
+}
+
+const SystemClock& SystemClock::Instance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+uint64_t SystemRandom::Next() {
+  uint64_t value;
+  randombytes_buf(&value, sizeof(value));
+  return value;
+}
+
+std::string FormatDate(std::chrono::year_month_day date) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return buffer;
+}
+
+std::string FormatTimestamp(TimePoint t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::hh_mm_ss time(std::chrono::floor<std::chrono::seconds>(t - day));
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%sT%02d:%02d:%02dZ", FormatDate(std::chrono::year_month_day(day)).c_str(),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()));
+  return buffer;
+}
+
+}  // namespace ektp

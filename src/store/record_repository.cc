@@ -1,0 +1,195 @@
+#include "store/record_repository.h"
+
+#include <set>
+
+namespace ektp::store {
+namespace {
+
+constexpr std::pair<ApplicationKind, std::string_view> kKinds[] = {
+    {ApplicationKind::kFirstCard, "first_card"}, {ApplicationKind::kLost, "lost"},
+    {ApplicationKind::kDamaged, "damaged"},      {ApplicationKind::kDataChange, "data_change"},
+    {ApplicationKind::kMoveIn, "move_in"},
+};
+
+constexpr std::string_view kRecordColumns =
+    "id, registration_number, application_kind, nik, state, resident_json, created_at, updated_at";
+
+StatusOr<Record> ToRecord(const Row& row) {
+  Record record;
+  record.id = row.Int(0);
+  record.registration_number = row.Text(1);
+  ASSIGN_OR_RETURN(record.application_kind, ParseApplicationKind(row.Text(2)));
+  record.nik = row.Text(3);
+  auto state = RecordStateFromName(row.Text(4));
+  if (!state) return DataLoss("record " + std::to_string(record.id) + " has unknown state '" + row.Text(4) + "'");
+  record.state = *state;
+  record.resident_json = row.Text(5);
+  record.created_at = row.Text(6);
+  record.updated_at = row.Text(7);
+  return record;
+}
+
+}  // namespace
+
+std::string_view ApplicationKindName(ApplicationKind kind) {
+  for (const auto& [k, name] : kKinds) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name) {
+  for (const auto& [k, n] : kKinds) {
+    if (n == name) return k;
+  }
+  return InvalidArgument("application kind '" + std::string(name) +
+                         "' is not one of first_card, lost, damaged, data_change, move_in");
+}
+
+StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
+  int64_t id = 0;
+  std::string now = FormatTimestamp(clock_.Now());
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    Value nik = record.nik.empty() ? Value() : Value(record.nik);
+    ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO records (registration_number, application_kind, nik, state, "
+                                          "resident_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                          "RETURNING id",
+                                          {record.registration_number, ApplicationKindName(record.application_kind),
+                                           nik, RecordStateName(RecordState::kReceived), record.resident_json, now,
+                                           now}));
+    id = rows.at(0).Int(0);
+    return db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
+                    "VALUES (?, NULL, ?, ?, 'created', ?)",
+                    {id, RecordStateName(RecordState::kReceived), actor, now});
+  }));
+  return id;
+}
+
+StatusOr<Record> RecordRepository::Get(int64_t id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kRecordColumns) + " FROM records WHERE id = ?", {id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(id) + " does not exist");
+  return ToRecord(rows[0]);
+}
+
+StatusOr<Record> RecordRepository::FindByRegistration(std::string_view registration_number) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kRecordColumns) +
+                                            " FROM records WHERE registration_number = ?",
+                                        {registration_number}));
+  if (rows.empty()) return NotFound("no record with registration number " + std::string(registration_number));
+  return ToRecord(rows[0]);
+}
+
+StatusOr<Record> RecordRepository::FindByNik(std::string_view nik) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kRecordColumns) + " FROM records WHERE nik = ?", {nik}));
+  if (rows.empty()) return NotFound("no record with NIK " + std::string(nik));
+  return ToRecord(rows[0]);
+}
+
+Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to, std::string_view actor,
+                                    std::string_view note) {
+  RETURN_IF_ERROR(CheckTransition(from, to));
+  std::string now = FormatTimestamp(clock_.Now());
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto updated, db_.Query("UPDATE records SET state = ?, updated_at = ? WHERE id = ? AND state = ? "
+                                             "RETURNING id",
+                                             {RecordStateName(to), now, id, RecordStateName(from)}));
+    if (updated.empty()) {
+      ASSIGN_OR_RETURN(Record current, Get(id));
+      return FailedPrecondition("record " + std::to_string(id) + " is " + std::string(RecordStateName(current.state)) +
+                                ", not " + std::string(RecordStateName(from)));
+    }
+    return db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    {id, RecordStateName(from), RecordStateName(to), actor, note, now});
+  });
+}
+
+StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT id, record_id, from_state, to_state, actor, note, at "
+                                        "FROM record_events WHERE record_id = ? ORDER BY id",
+                                        {id}));
+  std::vector<RecordEvent> events;
+  for (const Row& row : rows) {
+    RecordEvent event;
+    event.id = row.Int(0);
+    event.record_id = row.Int(1);
+    if (!row.IsNull(2)) event.from = RecordStateFromName(row.Text(2));
+    auto to = RecordStateFromName(row.Text(3));
+    if (!to) return DataLoss("event " + std::to_string(event.id) + " has unknown state '" + row.Text(3) + "'");
+    event.to = *to;
+    event.actor = row.Text(4);
+    event.note = row.Text(5);
+    event.at = row.Text(6);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view district_code,
+                                                  std::chrono::year_month_day birth_date, Sex sex) {
+  std::string prefix = NikPrefix(district_code, birth_date, sex);
+  std::string nik;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(Record record, Get(id));
+    if (!record.nik.empty()) {
+      return FailedPrecondition("record " + std::to_string(id) + " already has NIK " + record.nik);
+    }
+    while (true) {
+      // The upsert locks the counter row until commit, so allocators of one
+      // prefix take turns; NIKs set by SetNik are skipped by the check below.
+      ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO nik_counters (prefix, last_sequence) VALUES (?, 1) "
+                                            "ON CONFLICT (prefix) DO UPDATE SET last_sequence = "
+                                            "nik_counters.last_sequence + 1 RETURNING last_sequence",
+                                            {prefix}));
+      int64_t sequence = rows.at(0).Int(0);
+      if (sequence > 9999) {
+        return ResourceExhausted("all 9999 NIK sequences for " + prefix + " are taken");
+      }
+      nik = FormatNik(district_code, birth_date, sex, static_cast<int>(sequence));
+      ASSIGN_OR_RETURN(auto holders, db_.Query("SELECT id FROM records WHERE nik = ?", {nik}));
+      if (holders.empty()) break;
+    }
+    return db_.Exec("UPDATE records SET nik = ?, updated_at = ? WHERE id = ?",
+                    {nik, FormatTimestamp(clock_.Now()), id});
+  }));
+  return nik;
+}
+
+StatusOr<std::string> RecordRepository::PeekNextNik(std::string_view district_code,
+                                                    std::chrono::year_month_day birth_date, Sex sex) {
+  std::string prefix = NikPrefix(district_code, birth_date, sex);
+  ASSIGN_OR_RETURN(auto counter, db_.Query("SELECT last_sequence FROM nik_counters WHERE prefix = ?", {prefix}));
+  int64_t handed_out = counter.empty() ? 0 : counter[0].Int(0);
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT nik FROM records WHERE nik LIKE ?", {prefix + "%"}));
+  std::set<std::string> taken;
+  for (const Row& row : rows) taken.insert(row.Text(0));
+  return NextFreeNik(district_code, birth_date, sex, [&](int sequence) {
+    return sequence <= handed_out || taken.count(FormatNik(district_code, birth_date, sex, sequence)) > 0;
+  });
+}
+
+Status RecordRepository::SetNik(int64_t id, std::string_view nik) {
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto holders, db_.Query("SELECT id FROM records WHERE nik = ?", {nik}));
+    if (!holders.empty() && holders[0].Int(0) != id) {
+      return AlreadyExists("NIK " + std::string(nik) + " belongs to record " + std::to_string(holders[0].Int(0)));
+    }
+    ASSIGN_OR_RETURN(auto updated, db_.Query("UPDATE records SET nik = ?, updated_at = ? WHERE id = ? RETURNING id",
+                                             {nik, FormatTimestamp(clock_.Now()), id}));
+    if (updated.empty()) return NotFound("record " + std::to_string(id) + " does not exist");
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::vector<std::pair<RecordState, int64_t>>> RecordRepository::CountByState() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT state, COUNT(*) FROM records GROUP BY state ORDER BY state"));
+  std::vector<std::pair<RecordState, int64_t>> counts;
+  for (const Row& row : rows) {
+    auto state = RecordStateFromName(row.Text(0));
+    if (!state) return DataLoss("unknown record state '" + row.Text(0) + "'");
+    counts.emplace_back(*state, row.Int(1));
+  }
+  return counts;
+}
+
+}  // namespace ektp::store

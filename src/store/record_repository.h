@@ -1,0 +1,86 @@
+// The resident-record register: records, their lifecycle events and NIK
+// allocation, over either backend (db.h).
+//
+// Every method runs in a transaction (joining the caller's if one is open),
+// so each call is atomic. Thread-safety: as the Connection it wraps.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/lifecycle.h"
+#include "core/nik.h"
+#include "store/db.h"
+
+namespace ektp::store {
+
+// Why the resident applied.
+enum class ApplicationKind { kFirstCard, kLost, kDamaged, kDataChange, kMoveIn };
+std::string_view ApplicationKindName(ApplicationKind kind);  // "first_card", "lost", ...
+StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name);
+
+struct Record {
+  int64_t id = 0;
+  std::string registration_number;  // station id + local sequence, unique nationally
+  ApplicationKind application_kind = ApplicationKind::kFirstCard;
+  std::string nik;                   // empty until assigned
+  RecordState state = RecordState::kReceived;
+  std::string resident_json;         // ResidentToJson()
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct RecordEvent {
+  int64_t id = 0;
+  int64_t record_id = 0;
+  std::optional<RecordState> from;  // nullopt for creation
+  RecordState to;
+  std::string actor;  // operator or process that caused it
+  std::string note;
+  std::string at;
+};
+
+class RecordRepository {
+ public:
+  // `connection` and `clock` must outlive the repository.
+  RecordRepository(Connection& connection, const Clock& clock) : db_(connection), clock_(clock) {}
+
+  // Inserts a record in state `received` with its creation event.
+  // kAlreadyExists if the registration number is taken.
+  StatusOr<int64_t> Create(const Record& record, std::string_view actor);
+
+  StatusOr<Record> Get(int64_t id);
+  StatusOr<Record> FindByRegistration(std::string_view registration_number);
+  StatusOr<Record> FindByNik(std::string_view nik);
+
+  // Moves a record from `from` to `to` and records the event. kFailedPrecondition
+  // if the transition is illegal or the record is no longer in `from`
+  // (someone else moved it first).
+  Status Transition(int64_t id, RecordState from, RecordState to, std::string_view actor, std::string_view note);
+
+  StatusOr<std::vector<RecordEvent>> Events(int64_t id);
+
+  // Assigns the next free NIK for the kecamatan, birth date and sex to a record
+  // that has none. Race-free across connections and processes.
+  // kFailedPrecondition if the record already has a NIK.
+  StatusOr<std::string> AssignNik(int64_t id, std::string_view district_code,
+                                  std::chrono::year_month_day birth_date, Sex sex);
+
+  // The NIK AssignNik would give now, without reserving it.
+  StatusOr<std::string> PeekNextNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex);
+
+  // Sets a known NIK (replacements keep theirs). kAlreadyExists if another record holds it.
+  Status SetNik(int64_t id, std::string_view nik);
+
+  // Number of records in each state (states with none are omitted).
+  StatusOr<std::vector<std::pair<RecordState, int64_t>>> CountByState();
+
+ private:
+  Connection& db_;
+  const Clock& clock_;
+};
+
+}  // namespace ektp::store
