@@ -1,0 +1,55 @@
+// FVC-protocol accuracy evaluation (docs/biometrics.md, "Accuracy").
+//
+// A database folder holds templates named FFF_I.<ext> (finger FFF,
+// impression I). Genuine pairs: every unordered pair of impressions of the
+// same finger; impostor pairs: every unordered pair of templates of
+// different fingers. Each pair is scored once, the lower-numbered template
+// as probe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bio/matcher.h"
+#include "core/status.h"
+
+namespace ektp::bio {
+
+struct ErrorRates {
+  double eer = 0;       // equal error rate, FVC definition (midpoint of the crossing interval)
+  double fmr100 = 0;    // lowest FNMR with FMR <= 1%
+  double fmr1000 = 0;   // lowest FNMR with FMR <= 0.1%
+  double zero_fmr = 0;  // lowest FNMR with FMR == 0
+  size_t genuine = 0;
+  size_t impostor = 0;
+};
+
+// Higher score = more similar; a pair is accepted when score >= threshold.
+ErrorRates ComputeErrorRates(std::vector<float> genuine, std::vector<float> impostor);
+
+// Threshold with the smallest FMR >= `fmr` measured on `impostor` scores.
+float ThresholdForFmr(std::vector<float> impostor, double fmr);
+
+struct FvcSample {
+  std::string path;
+  int finger = 0;
+  int impression = 0;
+  FingerFeatures features;
+};
+
+// Loads every FFF_I.* template (.iso/.ist/.ansi/.dat/.fmr) in `dir`, sorted by
+// finger then impression. Errors: kNotFound for a missing or empty folder,
+// kInvalidArgument (naming the file) for an undecodable template.
+StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir);
+
+struct ScoredPair {
+  uint32_t probe, candidate;  // indexes into the samples
+  float score;
+  bool genuine;
+};
+
+// Scores every FVC pair of `samples` with `threads` threads (>= 1).
+std::vector<ScoredPair> ScoreFvcPairs(const std::vector<FvcSample>& samples, int threads);
+
+}  // namespace ektp::bio

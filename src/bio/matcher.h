@@ -1,0 +1,128 @@
+// 1:1 minutiae matcher. The algorithm is described in docs/biometrics.md
+// ("Matcher"); in short:
+//   1. Each template is reduced once to FingerFeatures: minutiae at 500 dpi
+//      and a table of rotation- and translation-invariant edges to each
+//      minutia's nearest neighbours (length, two relative angles).
+//   2. A probe is prepared once (PreparedProbe): its edges go into a hash grid
+//      over (length, alpha, beta), widened by the matching tolerances, so each
+//      candidate edge finds its look-alikes with one lookup.
+//   3. Matching edge pairs vote for minutia correspondences; the best edge
+//      pairs become alignment hypotheses (rotation + translation).
+//   4. For each hypothesis the minutiae are paired one-to-one under a distance
+//      tolerance that grows away from the anchor (elastic distortion), the
+//      alignment is refined by least squares and pairing repeated. The count
+//      of pairs relative to the minutiae inside the common area (partial
+//      overlap) gives the raw similarity.
+//   5. The raw similarity is mapped to a calibrated score:
+//      score = -10 * log10(FMR), so threshold 40 means FMR ~ 0.01 %.
+//
+// Thread-safety: FingerFeatures and PreparedProbe are immutable after
+// construction and may be shared by any number of threads. Matcher keeps
+// per-thread scratch space: use one Matcher per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "bio/template.h"
+#include "core/status.h"
+
+namespace ektp::bio {
+
+// Minutia in matcher units: pixels at 500 dpi, angle in 1/256 turns.
+struct Minutia {
+  float x = 0;
+  float y = 0;
+  uint8_t angle = 0;
+  uint8_t type = kMinutiaEnding;
+};
+
+// REQUIRES-free value type; cheap to copy relative to matching.
+class FingerFeatures {
+ public:
+  static constexpr size_t kMaxMinutiae = 64;
+  static constexpr size_t kNeighbours = 8;
+
+  FingerFeatures() = default;
+  // Keeps at most kMaxMinutiae minutiae (highest quality first).
+  explicit FingerFeatures(std::span<const Minutia> minutiae);
+
+  // From a decoded record view: converts resolution and angle units.
+  // Errors: kInvalidArgument for a zero resolution.
+  static StatusOr<FingerFeatures> FromView(const FingerView& view, TemplateFormat format);
+
+  size_t size() const { return x_.size(); }
+  bool empty() const { return x_.empty(); }
+  std::vector<Minutia> Minutiae() const;
+
+  // Compact serialisation for gallery persistence (minutiae only; edges are
+  // rebuilt on load). Errors: kDataLoss on a malformed blob.
+  std::vector<uint8_t> Serialize() const;
+  static StatusOr<FingerFeatures> Deserialize(std::span<const uint8_t> blob);
+
+  // Approximate heap bytes held.
+  size_t MemoryBytes() const;
+
+ private:
+  friend class PreparedProbe;
+  friend class Matcher;
+  struct Edge {
+    uint8_t from, to;
+    uint8_t length;  // pixels, capped at 255
+    uint8_t alpha;   // direction of from->to relative to from's angle
+    uint8_t beta;    // to's angle relative to from's angle
+    uint16_t cell;   // hash-grid cell of (length, alpha, beta)
+  };
+  void Build();
+
+  std::vector<float> x_, y_;
+  std::vector<uint8_t> angle_, type_;
+  std::vector<Edge> edges_;
+  uint64_t mask_[4] = {0, 0, 0, 0};  // 16x16 occupancy grid, 32 px cells
+};
+
+// A probe ready to be compared with many candidates.
+class PreparedProbe {
+ public:
+  explicit PreparedProbe(FingerFeatures features);
+  const FingerFeatures& features() const { return features_; }
+
+ private:
+  friend class Matcher;
+  FingerFeatures features_;
+  std::vector<uint16_t> cell_start_;  // CSR over grid cells
+  std::vector<uint16_t> cell_edges_;  // indices into features_.edges_
+};
+
+// Details of one comparison (for tests and diagnostics).
+struct MatchDetail {
+  float score = 0;      // calibrated, see Matcher::Score
+  float raw = 0;        // uncalibrated similarity
+  int pairs = 0;        // paired minutiae
+  int probe_overlap = 0;
+  int candidate_overlap = 0;
+};
+
+class Matcher {
+ public:
+  Matcher();
+  ~Matcher();
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
+
+  // Calibrated score: -10*log10(estimated false-match rate), clamped to
+  // [0, 100]. Symmetric up to small differences; higher = more similar.
+  float Score(const PreparedProbe& probe, const FingerFeatures& candidate);
+  MatchDetail Compare(const PreparedProbe& probe, const FingerFeatures& candidate);
+
+ private:
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+// The calibration table: raw similarity -> calibrated score.
+float CalibrateRaw(float raw);
+
+}  // namespace ektp::bio

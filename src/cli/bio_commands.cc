@@ -1,0 +1,126 @@
+// `ektp bio ...`: thin wrappers over src/bio (see docs/biometrics.md).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bio/evaluation.h"
+#include "bio/template.h"
+#include "bio/template_json.h"
+#include "cli/commands.h"
+
+namespace ektp::cli {
+namespace {
+
+int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+std::string Percent(double v) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << v * 100 << "%";
+  return out.str();
+}
+
+nlohmann::json RatesJson(const bio::ErrorRates& r) {
+  return {{"eer", r.eer},         {"fmr100", r.fmr100},   {"fmr1000", r.fmr1000},
+          {"zero_fmr", r.zero_fmr}, {"genuine", r.genuine}, {"impostor", r.impostor}};
+}
+
+}  // namespace
+
+int BioEval(const Args& args) {
+  CLI::App app("Run the FVC protocol on every DBn_B folder under <dir>", "bio eval");
+  std::string dir, scores_path;
+  int threads = DefaultThreads();
+  bool json = false;
+  app.add_option("dir", dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
+  app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
+  app.add_option("--threads", threads, "worker threads")->capture_default_str();
+  app.add_flag("--json", json, "print JSON");
+  if (auto exit = Parse(app, args)) return *exit;
+
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dbs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.size() >= 4 && name.starts_with("DB") && name.ends_with("_B")) {
+      dbs.push_back(entry.path());
+    }
+  }
+  if (ec) return Fail(NotFound("cannot read folder " + dir + ": " + ec.message()));
+  std::sort(dbs.begin(), dbs.end());
+  if (dbs.empty()) dbs.push_back(dir);  // a single database folder
+
+  std::ofstream scores;
+  if (!scores_path.empty()) {
+    scores.open(scores_path);
+    if (!scores) return Fail(Unavailable("cannot write " + scores_path));
+    scores << "probe,candidate,score\n";
+  }
+  std::vector<float> all_genuine, all_impostor;
+  nlohmann::json out = {{"databases", nlohmann::json::array()}};
+  auto print = [&](const std::string& name, const bio::ErrorRates& r) {
+    if (json) return;
+    std::cout << std::left << std::setw(8) << name << " EER " << std::setw(7) << Percent(r.eer) << " FMR100 "
+              << std::setw(7) << Percent(r.fmr100) << " FMR1000 " << std::setw(7) << Percent(r.fmr1000)
+              << " ZeroFMR " << std::setw(7) << Percent(r.zero_fmr) << " (" << r.genuine << " genuine, "
+              << r.impostor << " impostor pairs)\n";
+  };
+  for (const fs::path& db : dbs) {
+    auto samples = bio::LoadFvcDatabase(db.string());
+    if (!samples.ok()) return Fail(samples.status());
+    auto pairs = bio::ScoreFvcPairs(*samples, threads);
+    std::vector<float> genuine, impostor;
+    for (const auto& p : pairs) {
+      (p.genuine ? genuine : impostor).push_back(p.score);
+      if (scores.is_open()) {
+        scores << (*samples)[p.probe].path << "," << (*samples)[p.candidate].path << "," << p.score << "\n";
+      }
+    }
+    all_genuine.insert(all_genuine.end(), genuine.begin(), genuine.end());
+    all_impostor.insert(all_impostor.end(), impostor.begin(), impostor.end());
+    bio::ErrorRates rates = bio::ComputeErrorRates(genuine, impostor);
+    std::string name = db.filename().string();
+    print(name, rates);
+    nlohmann::json row = RatesJson(rates);
+    row["name"] = name;
+    out["databases"].push_back(row);
+  }
+  bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
+  print("pooled", pooled);
+  out["pooled"] = RatesJson(pooled);
+  if (json) std::cout << out.dump(2) << "\n";
+  if (scores.is_open()) {
+    scores.close();
+    if (!scores) return Fail(Unavailable("error writing " + scores_path));
+  }
+  return kExitOk;
+}
+
+int BioTemplateShow(const Args& args) {
+  CLI::App app("Decode a minutiae template and print it as JSON", "bio template show");
+  std::string path;
+  app.add_option("file", path, "template file")->required();
+  if (auto exit = Parse(app, args)) return *exit;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(NotFound("cannot open " + path));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  auto record = bio::DecodeTemplate(bytes);
+  if (!record.ok()) return Fail(record.status().WithContext(path));
+  nlohmann::json out = bio::TemplateToJson(*record);
+  out["format"] = std::string(bio::TemplateFormatName(record->format));
+  std::cout << out.dump(2) << "\n";
+  return kExitOk;
+}
+
+int BioBench(const Args& args) { return Fail(Unimplemented("bio bench is not built yet")); }
+int BioSynth(const Args& args) { return Fail(Unimplemented("bio synth is not built yet")); }
+int BioScale(const Args& args) { return Fail(Unimplemented("bio scale is not built yet")); }
+
+}  // namespace ektp::cli
