@@ -5,12 +5,6 @@
 namespace ektp::store {
 namespace {
 
-constexpr std::pair<ApplicationKind, std::string_view> kKinds[] = {
-    {ApplicationKind::kFirstCard, "first_card"}, {ApplicationKind::kLost, "lost"},
-    {ApplicationKind::kDamaged, "damaged"},      {ApplicationKind::kDataChange, "data_change"},
-    {ApplicationKind::kMoveIn, "move_in"},
-};
-
 constexpr std::string_view kRecordColumns =
     "id, registration_number, application_kind, nik, state, resident_json, created_at, updated_at";
 
@@ -30,21 +24,6 @@ StatusOr<Record> ToRecord(const Row& row) {
 }
 
 }  // namespace
-
-std::string_view ApplicationKindName(ApplicationKind kind) {
-  for (const auto& [k, name] : kKinds) {
-    if (k == kind) return name;
-  }
-  return "?";
-}
-
-StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name) {
-  for (const auto& [k, n] : kKinds) {
-    if (n == name) return k;
-  }
-  return InvalidArgument("application kind '" + std::string(name) +
-                         "' is not one of first_card, lost, damaged, data_change, move_in");
-}
 
 StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
   int64_t id = 0;

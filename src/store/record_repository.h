@@ -10,17 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "core/application.h"
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/nik.h"
 #include "store/db.h"
 
 namespace ektp::store {
-
-// Why the resident applied.
-enum class ApplicationKind { kFirstCard, kLost, kDamaged, kDataChange, kMoveIn };
-std::string_view ApplicationKindName(ApplicationKind kind);  // "first_card", "lost", ...
-StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name);
 
 struct Record {
   int64_t id = 0;

@@ -34,7 +34,8 @@ StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::string& 
     db->pg_name_ = "ektp_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
     ASSIGN_OR_RETURN(auto admin, OpenPostgres(std::string(base) + " dbname=postgres"));
     (void)admin->ExecScript("DROP DATABASE IF EXISTS " + db->pg_name_);
-    RETURN_IF_ERROR(admin->ExecScript("CREATE DATABASE " + db->pg_name_));
+    // template0 never has sessions, so concurrent test processes can all copy it.
+    RETURN_IF_ERROR(admin->ExecScript("CREATE DATABASE " + db->pg_name_ + " TEMPLATE template0"));
     db->url_ = "pg:" + std::string(base) + " dbname=" + db->pg_name_;
   } else {
     return InvalidArgument("unknown backend " + backend);

@@ -1,0 +1,224 @@
+#include "crypto/crypto.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace ektp::crypto {
+namespace {
+
+void EnsureInitialized() {
+  static const bool initialized = [] {
+    if (sodium_init() < 0) std::abort();  // no entropy source: nothing here can work
+    return true;
+  }();
+  (void)initialized;
+}
+
+// File format: one line "ektp-<kind>-v1 <base64 secret key>\n".
+Status WriteSecret(const std::string& path, std::string_view kind, const Bytes& secret) {
+  std::string contents = "ektp-" + std::string(kind) + "-v1 " + Base64Encode(secret) + "\n";
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable("cannot write key file " + temp);
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  sodium_memzero(contents.data(), contents.size());
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Unavailable("cannot write key file " + path);
+  }
+  return Status::Ok();
+}
+
+StatusOr<Bytes> ReadSecret(const std::string& path, std::string_view kind, size_t size) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return NotFound("key file " + path + " does not exist");
+  if ((info.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%03o", info.st_mode & 0777);
+    return PermissionDenied("key file " + path + " is readable by others (mode " + mode + "); run chmod 600 " + path);
+  }
+  std::ifstream in(path);
+  std::string header, encoded;
+  in >> header >> encoded;
+  std::string expected = "ektp-" + std::string(kind) + "-v1";
+  if (header != expected) return DataLoss("key file " + path + " is not an " + expected + " key");
+  auto secret = Base64Decode(encoded);
+  if (!secret.ok() || secret->size() != size) return DataLoss("key file " + path + " is corrupt");
+  return secret;
+}
+
+}  // namespace
+
+SigningKey SigningKey::Generate() {
+  EnsureInitialized();
+  SigningKey key;
+  key.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
+  key.secret_key_.resize(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(key.public_key_.data(), key.secret_key_.data());
+  return key;
+}
+
+SigningKey SigningKey::FromSeed(std::span<const uint8_t> seed) {
+  EnsureInitialized();
+  std::array<uint8_t, crypto_sign_SEEDBYTES> fixed{};
+  std::copy_n(seed.begin(), std::min(seed.size(), fixed.size()), fixed.begin());
+  SigningKey key;
+  key.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
+  key.secret_key_.resize(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_seed_keypair(key.public_key_.data(), key.secret_key_.data(), fixed.data());
+  return key;
+}
+
+StatusOr<SigningKey> SigningKey::Load(const std::string& path) {
+  EnsureInitialized();
+  SigningKey key;
+  ASSIGN_OR_RETURN(key.secret_key_, ReadSecret(path, "ed25519", crypto_sign_SECRETKEYBYTES));
+  key.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
+  crypto_sign_ed25519_sk_to_pk(key.public_key_.data(), key.secret_key_.data());
+  return key;
+}
+
+Status SigningKey::Save(const std::string& path) const { return WriteSecret(path, "ed25519", secret_key_); }
+
+Bytes SigningKey::Sign(std::span<const uint8_t> message) const {
+  Bytes signature(crypto_sign_BYTES);
+  crypto_sign_detached(signature.data(), nullptr, message.data(), message.size(), secret_key_.data());
+  return signature;
+}
+
+Bytes SigningKey::Sign(std::string_view message) const { return Sign(AsBytes(message)); }
+
+Status Verify(std::span<const uint8_t> public_key, std::span<const uint8_t> message,
+              std::span<const uint8_t> signature) {
+  EnsureInitialized();
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES) return Unauthenticated("public key has the wrong size");
+  if (signature.size() != crypto_sign_BYTES) return Unauthenticated("signature has the wrong size");
+  if (crypto_sign_verify_detached(signature.data(), message.data(), message.size(), public_key.data()) != 0) {
+    return Unauthenticated("signature does not verify");
+  }
+  return Status::Ok();
+}
+
+Status Verify(std::span<const uint8_t> public_key, std::string_view message, std::span<const uint8_t> signature) {
+  return Verify(public_key, AsBytes(message), signature);
+}
+
+SealingKey SealingKey::Generate() {
+  EnsureInitialized();
+  SealingKey key;
+  key.public_key_.resize(crypto_box_PUBLICKEYBYTES);
+  key.secret_key_.resize(crypto_box_SECRETKEYBYTES);
+  crypto_box_keypair(key.public_key_.data(), key.secret_key_.data());
+  return key;
+}
+
+StatusOr<SealingKey> SealingKey::Load(const std::string& path) {
+  EnsureInitialized();
+  SealingKey key;
+  ASSIGN_OR_RETURN(key.secret_key_, ReadSecret(path, "x25519", crypto_box_SECRETKEYBYTES));
+  key.public_key_.resize(crypto_box_PUBLICKEYBYTES);
+  crypto_scalarmult_base(key.public_key_.data(), key.secret_key_.data());
+  return key;
+}
+
+Status SealingKey::Save(const std::string& path) const { return WriteSecret(path, "x25519", secret_key_); }
+
+StatusOr<Bytes> SealingKey::Open(std::span<const uint8_t> sealed) const {
+  if (sealed.size() < crypto_box_SEALBYTES) return Unauthenticated("sealed box is too short");
+  Bytes plain(sealed.size() - crypto_box_SEALBYTES);
+  if (crypto_box_seal_open(plain.data(), sealed.data(), sealed.size(), public_key_.data(), secret_key_.data()) != 0) {
+    return Unauthenticated("sealed box does not open with this key (wrong key or altered)");
+  }
+  return plain;
+}
+
+Bytes Seal(std::span<const uint8_t> public_key, std::span<const uint8_t> plaintext) {
+  EnsureInitialized();
+  Bytes sealed(plaintext.size() + crypto_box_SEALBYTES);
+  crypto_box_seal(sealed.data(), plaintext.data(), plaintext.size(), public_key.data());
+  return sealed;
+}
+
+StatusOr<std::string> HashPassword(std::string_view password, PasswordStrength strength) {
+  EnsureInitialized();
+  char hash[crypto_pwhash_STRBYTES];
+  unsigned long long ops = strength == PasswordStrength::kFast ? crypto_pwhash_argon2id_OPSLIMIT_MIN
+                                                               : crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
+  size_t mem = strength == PasswordStrength::kFast ? crypto_pwhash_argon2id_MEMLIMIT_MIN
+                                                   : crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
+  if (crypto_pwhash_argon2id_str(hash, password.data(), password.size(), ops, mem) != 0) {
+    return ResourceExhausted("not enough memory to hash the password");
+  }
+  return std::string(hash);
+}
+
+Status VerifyPassword(std::string_view hash, std::string_view password) {
+  EnsureInitialized();
+  std::string terminated(hash);
+  if (crypto_pwhash_argon2id_str_verify(terminated.c_str(), password.data(), password.size()) != 0) {
+    return Unauthenticated("wrong password");
+  }
+  return Status::Ok();
+}
+
+std::array<uint8_t, 32> Sha256(std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> digest;
+  crypto_hash_sha256(digest.data(), data.data(), data.size());
+  return digest;
+}
+
+std::string Sha256Hex(std::span<const uint8_t> data) { return HexEncode(Sha256(data)); }
+std::string Sha256Hex(std::string_view data) { return Sha256Hex(AsBytes(data)); }
+
+std::string RandomToken(size_t bytes) {
+  EnsureInitialized();
+  Bytes raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::string Base64Encode(std::span<const uint8_t> data) {
+  std::string out(sodium_base64_ENCODED_LEN(data.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+StatusOr<Bytes> Base64Decode(std::string_view text) {
+  Bytes out(text.size() * 3 / 4 + 3);
+  size_t length = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &length, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != text.data() + text.size()) {
+    return InvalidArgument("not valid base64");
+  }
+  out.resize(length);
+  return out;
+}
+
+std::string HexEncode(std::span<const uint8_t> data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (uint8_t b : data) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+}  // namespace ektp::crypto

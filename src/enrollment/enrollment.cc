@@ -1,0 +1,187 @@
+#include "enrollment/enrollment.h"
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "bio/template.h"
+#include "core/resident_json.h"
+
+namespace ektp::enrollment {
+namespace {
+
+constexpr std::string_view kFingerLabels[] = {"jempol kanan", "telunjuk kanan", "jari tengah kanan", "jari manis kanan",
+                                              "kelingking kanan", "jempol kiri", "telunjuk kiri", "jari tengah kiri",
+                                              "jari manis kiri", "kelingking kiri"};
+
+constexpr std::pair<FingerException, std::string_view> kExceptions[] = {
+    {FingerException::kNone, "none"},
+    {FingerException::kAmputated, "amputated"},
+    {FingerException::kBandaged, "bandaged"},
+    {FingerException::kUnusable, "unusable"},
+};
+
+bool IsJpeg(const Bytes& b) {
+  return b.size() >= 4 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF &&
+         std::search_n(b.end() - std::min<size_t>(b.size(), 64), b.end(), 1, 0xD9) != b.end();
+}
+
+bool IsPng(const Bytes& b) {
+  static constexpr uint8_t kMagic[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  return b.size() > sizeof(kMagic) && std::equal(std::begin(kMagic), std::end(kMagic), b.begin());
+}
+
+std::string FingerName(int position) {
+  return "finger " + std::to_string(position) + " (" + std::string(FingerLabel(position)) + ")";
+}
+
+}  // namespace
+
+std::string_view FingerExceptionName(FingerException exception) {
+  for (const auto& [e, name] : kExceptions) {
+    if (e == exception) return name;
+  }
+  return "?";
+}
+
+StatusOr<FingerException> ParseFingerException(std::string_view name) {
+  for (const auto& [e, n] : kExceptions) {
+    if (n == name) return e;
+  }
+  return InvalidArgument("finger exception '" + std::string(name) + "' is not one of none, amputated, bandaged, unusable");
+}
+
+std::string_view FingerLabel(int position) {
+  return position >= 1 && position <= 10 ? kFingerLabels[position - 1] : "posisi tidak dikenal";
+}
+
+Status ValidateBiometrics(const Biometrics& b) {
+  if (b.face_jpeg.empty()) return InvalidArgument("face photo is missing");
+  if (b.face_jpeg.size() > kMaxImageBytes) {
+    return InvalidArgument("face photo is " + std::to_string(b.face_jpeg.size()) + " bytes; the limit is 1 MiB");
+  }
+  if (!IsJpeg(b.face_jpeg)) return InvalidArgument("face photo is not a complete JPEG image");
+  if (b.signature_image.empty()) return InvalidArgument("signature image is missing");
+  if (b.signature_image.size() > kMaxImageBytes) return InvalidArgument("signature image is larger than 1 MiB");
+  if (!IsPng(b.signature_image) && !IsJpeg(b.signature_image)) {
+    return InvalidArgument("signature image is neither PNG nor JPEG");
+  }
+  if (b.fingers.size() > 10) return InvalidArgument("at most 10 fingers, got " + std::to_string(b.fingers.size()));
+  std::set<int> seen;
+  size_t templates = 0;
+  for (const FingerCapture& finger : b.fingers) {
+    if (finger.position < 1 || finger.position > 10) {
+      return InvalidArgument("finger position " + std::to_string(finger.position) + " is not in 1-10");
+    }
+    if (!seen.insert(finger.position).second) return InvalidArgument(FingerName(finger.position) + " is given twice");
+    if (finger.exception != FingerException::kNone) {
+      if (!finger.template_bytes.empty()) {
+        return InvalidArgument(FingerName(finger.position) + " has both a template and the exception " +
+                               std::string(FingerExceptionName(finger.exception)));
+      }
+      continue;
+    }
+    if (finger.template_bytes.empty()) {
+      return InvalidArgument(FingerName(finger.position) + " has no template; capture it or record an exception");
+    }
+    auto record = bio::DecodeTemplate(finger.template_bytes);
+    if (!record.ok()) {
+      return InvalidArgument(FingerName(finger.position) + ": template is unreadable (" + record.status().message() +
+                             "); capture the finger again");
+    }
+    if (record->views.empty() || record->views[0].minutiae.empty()) {
+      return InvalidArgument(FingerName(finger.position) + ": template has no minutiae; capture the finger again");
+    }
+    ++templates;
+  }
+  if (templates == 0 && b.fingers.size() < 10) {
+    return InvalidArgument("no fingerprint template; capture at least one finger or record an exception for all 10");
+  }
+  return Status::Ok();
+}
+
+Bytes SerializeBiometrics(const Biometrics& b) {
+  nlohmann::json fingers = nlohmann::json::array();
+  for (const FingerCapture& finger : b.fingers) {
+    fingers.push_back({{"position", finger.position},
+                       {"exception", FingerExceptionName(finger.exception)},
+                       {"template", crypto::Base64Encode(finger.template_bytes)}});
+  }
+  nlohmann::json json = {{"face_jpeg", crypto::Base64Encode(b.face_jpeg)},
+                         {"signature_image", crypto::Base64Encode(b.signature_image)},
+                         {"fingers", fingers}};
+  std::string text = json.dump();
+  return Bytes(text.begin(), text.end());
+}
+
+StatusOr<Biometrics> ParseBiometrics(std::span<const uint8_t> bytes) {
+  nlohmann::json json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return InvalidArgument("biometrics: not a JSON object");
+  Biometrics b;
+  try {
+    ASSIGN_OR_RETURN(b.face_jpeg, crypto::Base64Decode(json.at("face_jpeg").get<std::string>()));
+    ASSIGN_OR_RETURN(b.signature_image, crypto::Base64Decode(json.at("signature_image").get<std::string>()));
+    for (const auto& item : json.at("fingers")) {
+      FingerCapture finger;
+      finger.position = item.at("position").get<int>();
+      ASSIGN_OR_RETURN(finger.exception, ParseFingerException(item.at("exception").get<std::string>()));
+      ASSIGN_OR_RETURN(finger.template_bytes, crypto::Base64Decode(item.at("template").get<std::string>()));
+      b.fingers.push_back(std::move(finger));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("biometrics: ") + e.what());
+  }
+  return b;
+}
+
+Status ValidateApplication(const Enrollment& e, const RegionRegistry& regions, std::chrono::year_month_day today) {
+  RETURN_IF_ERROR(ValidateResident(e.resident, regions, today));
+  if (NeedsPreviousNik(e.kind)) {
+    if (e.previous_nik.empty()) {
+      return InvalidArgument("previous_nik: a " + std::string(ApplicationKindName(e.kind)) +
+                             " application needs the resident's existing NIK");
+    }
+    auto nik = ParseNik(e.previous_nik, regions, today);
+    if (!nik.ok()) return nik.status().WithContext("previous_nik");
+  } else {
+    if (!e.previous_nik.empty()) return InvalidArgument("previous_nik: a first card has no previous NIK");
+    if (!e.resident.nik.empty()) return InvalidArgument("nik: central assigns the NIK of a first card; leave it empty");
+    RETURN_IF_ERROR(CheckEligibility(e.resident, today));
+  }
+  return Status::Ok();
+}
+
+std::string EnrollmentToJson(const Enrollment& e) {
+  nlohmann::json json = {
+      {"registration_number", e.registration_number},
+      {"station_id", e.station_id},
+      {"operator", e.operator_name},
+      {"captured_at", e.captured_at},
+      {"application_kind", ApplicationKindName(e.kind)},
+      {"previous_nik", e.previous_nik},
+      {"resident", ResidentToJson(e.resident)},
+      {"sealed_biometrics", crypto::Base64Encode(e.sealed_biometrics)},
+  };
+  return json.dump();
+}
+
+StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return InvalidArgument("enrollment: not a JSON object");
+  Enrollment e;
+  try {
+    e.registration_number = json.at("registration_number").get<std::string>();
+    e.station_id = json.at("station_id").get<std::string>();
+    e.operator_name = json.at("operator").get<std::string>();
+    e.captured_at = json.at("captured_at").get<std::string>();
+    ASSIGN_OR_RETURN(e.kind, ParseApplicationKind(json.at("application_kind").get<std::string>()));
+    e.previous_nik = json.value("previous_nik", "");
+    ASSIGN_OR_RETURN(e.resident, ResidentFromJson(json.at("resident")));
+    ASSIGN_OR_RETURN(e.sealed_biometrics, crypto::Base64Decode(json.at("sealed_biometrics").get<std::string>()));
+  } catch (const nlohmann::json::exception& ex) {
+    return InvalidArgument(std::string("enrollment: ") + ex.what());
+  }
+  return e;
+}
+
+}  // namespace ektp::enrollment

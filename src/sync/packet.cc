@@ -1,0 +1,136 @@
+#include "sync/packet.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ektp::sync {
+namespace {
+
+template <typename T>
+StatusOr<T> Field(const nlohmann::json& json, const char* name) {
+  auto it = json.find(name);
+  if (it == json.end()) return InvalidArgument("envelope." + std::string(name) + " is missing");
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return InvalidArgument("envelope." + std::string(name) + " has the wrong type");
+  }
+}
+
+}  // namespace
+
+std::string_view PacketKindName(PacketKind kind) {
+  switch (kind) {
+    case PacketKind::kEnrollment: return "enrollment";
+  }
+  return "?";
+}
+
+StatusOr<PacketKind> ParsePacketKind(std::string_view name) {
+  if (name == "enrollment") return PacketKind::kEnrollment;
+  return InvalidArgument("packet kind '" + std::string(name) + "' is not known");
+}
+
+Packet SignEnvelope(const Envelope& envelope, const crypto::SigningKey& key) {
+  nlohmann::json json = {
+      {"v", envelope.version},
+      {"station", envelope.station_id},
+      {"seq", envelope.sequence},
+      {"kind", PacketKindName(envelope.kind)},
+      {"created_at", envelope.created_at},
+      {"body", envelope.body},
+  };
+  Packet packet;
+  packet.envelope_text = json.dump();
+  packet.signature = key.Sign(packet.envelope_text);
+  return packet;
+}
+
+StatusOr<Envelope> ParseEnvelope(std::string_view envelope_text) {
+  if (envelope_text.size() > kMaxEnvelopeBytes) {
+    return ResourceExhausted("envelope is " + std::to_string(envelope_text.size()) + " bytes; the limit is " +
+                             std::to_string(kMaxEnvelopeBytes));
+  }
+  nlohmann::json json = nlohmann::json::parse(envelope_text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return InvalidArgument("envelope is not a JSON object");
+  Envelope envelope;
+  ASSIGN_OR_RETURN(envelope.version, Field<int>(json, "v"));
+  if (envelope.version != kEnvelopeVersion) {
+    return InvalidArgument("envelope version " + std::to_string(envelope.version) + " is not supported (expected " +
+                           std::to_string(kEnvelopeVersion) + ")");
+  }
+  ASSIGN_OR_RETURN(envelope.station_id, Field<std::string>(json, "station"));
+  ASSIGN_OR_RETURN(envelope.sequence, Field<int64_t>(json, "seq"));
+  if (envelope.sequence < 1) return InvalidArgument("envelope.seq must be at least 1");
+  ASSIGN_OR_RETURN(std::string kind, Field<std::string>(json, "kind"));
+  ASSIGN_OR_RETURN(envelope.kind, ParsePacketKind(kind));
+  ASSIGN_OR_RETURN(envelope.created_at, Field<std::string>(json, "created_at"));
+  ASSIGN_OR_RETURN(envelope.body, Field<std::string>(json, "body"));
+  return envelope;
+}
+
+StatusOr<Envelope> VerifyPacket(const Packet& packet, std::span<const uint8_t> station_public_key) {
+  if (packet.envelope_text.size() > kMaxEnvelopeBytes) {
+    return ResourceExhausted("envelope is " + std::to_string(packet.envelope_text.size()) +
+                             " bytes; the limit is " + std::to_string(kMaxEnvelopeBytes));
+  }
+  RETURN_IF_ERROR(crypto::Verify(station_public_key, packet.envelope_text, packet.signature)
+                      .WithContext("packet signature"));
+  return ParseEnvelope(packet.envelope_text);
+}
+
+nlohmann::json PacketToJson(const Packet& packet) {
+  return {{"envelope", packet.envelope_text}, {"signature", crypto::Base64Encode(packet.signature)}};
+}
+
+StatusOr<Packet> PacketFromJson(const nlohmann::json& json) {
+  if (!json.is_object() || !json.contains("envelope") || !json["envelope"].is_string() ||
+      !json.contains("signature") || !json["signature"].is_string()) {
+    return InvalidArgument("packet must be an object with string fields envelope and signature");
+  }
+  Packet packet;
+  packet.envelope_text = json["envelope"].get<std::string>();
+  ASSIGN_OR_RETURN(packet.signature, crypto::Base64Decode(json["signature"].get<std::string>()));
+  return packet;
+}
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAccepted: return "accepted";
+    case Verdict::kDuplicate: return "duplicate";
+    case Verdict::kRejected: return "rejected";
+  }
+  return "?";
+}
+
+nlohmann::json UploadResponseToJson(const UploadResponse& response) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const PacketResult& result : response.results) {
+    nlohmann::json item = {{"seq", result.sequence}, {"verdict", VerdictName(result.verdict)}};
+    if (!result.error.empty()) item["error"] = result.error;
+    results.push_back(std::move(item));
+  }
+  return {{"cursor", response.cursor}, {"results", std::move(results)}};
+}
+
+StatusOr<UploadResponse> UploadResponseFromJson(const nlohmann::json& json) {
+  UploadResponse response;
+  try {
+    response.cursor = json.at("cursor").get<int64_t>();
+    for (const auto& item : json.at("results")) {
+      PacketResult result;
+      result.sequence = item.at("seq").get<int64_t>();
+      std::string verdict = item.at("verdict").get<std::string>();
+      if (verdict == "accepted") result.verdict = Verdict::kAccepted;
+      else if (verdict == "duplicate") result.verdict = Verdict::kDuplicate;
+      else if (verdict == "rejected") result.verdict = Verdict::kRejected;
+      else return InvalidArgument("unknown verdict '" + verdict + "'");
+      result.error = item.value("error", "");
+      response.results.push_back(std::move(result));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("upload response is malformed: ") + e.what());
+  }
+  return response;
+}
+
+}  // namespace ektp::sync

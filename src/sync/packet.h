@@ -1,0 +1,85 @@
+// Signed packets: the unit that travels up from a station to central, and
+// the batch request/response around them. The format is documented in
+// docs/sync-format.md; keep the two in step.
+//
+// A packet is the envelope's exact JSON text plus the station's Ed25519
+// signature of those bytes. Central verifies the bytes it received, then
+// parses them, so no canonical JSON form is needed. The content hash is the
+// SHA-256 of the envelope text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+#include "crypto/crypto.h"
+
+namespace ektp::sync {
+
+inline constexpr int kEnvelopeVersion = 1;
+// Central refuses a packet whose envelope is larger than this.
+inline constexpr size_t kMaxEnvelopeBytes = 2 * 1024 * 1024;
+
+// What a packet carries. Unknown kinds are refused by central.
+enum class PacketKind { kEnrollment };
+std::string_view PacketKindName(PacketKind kind);
+StatusOr<PacketKind> ParsePacketKind(std::string_view name);
+
+struct Envelope {
+  int version = kEnvelopeVersion;
+  std::string station_id;
+  int64_t sequence = 0;  // 1, 2, 3, ... per station, never reused
+  PacketKind kind = PacketKind::kEnrollment;
+  std::string created_at;  // ISO 8601 UTC, the station's clock
+  std::string body;        // JSON text, kind-specific
+};
+
+struct Packet {
+  std::string envelope_text;
+  crypto::Bytes signature;
+
+  std::string ContentHash() const { return crypto::Sha256Hex(envelope_text); }
+};
+
+// Serialises and signs an envelope.
+Packet SignEnvelope(const Envelope& envelope, const crypto::SigningKey& key);
+
+// Checks the size and signature against `station_public_key`, then parses.
+// kResourceExhausted if too large, kUnauthenticated if the signature fails,
+// kInvalidArgument if the JSON or a field is malformed (naming the field).
+StatusOr<Envelope> VerifyPacket(const Packet& packet, std::span<const uint8_t> station_public_key);
+
+// Parses without verifying; only to find which station claims to have sent it.
+StatusOr<Envelope> ParseEnvelope(std::string_view envelope_text);
+
+nlohmann::json PacketToJson(const Packet& packet);
+StatusOr<Packet> PacketFromJson(const nlohmann::json& json);
+
+// Central's verdict on one packet of a batch.
+enum class Verdict {
+  kAccepted,   // stored now
+  kDuplicate,  // stored before with the same content; nothing changed
+  kRejected,   // refused for good; the station parks it with `error`
+};
+std::string_view VerdictName(Verdict verdict);
+
+struct PacketResult {
+  int64_t sequence = 0;
+  Verdict verdict = Verdict::kAccepted;
+  std::string error;  // for kRejected: why, precise enough to act on
+};
+
+struct UploadResponse {
+  // Every sequence <= cursor from this station is stored at central.
+  int64_t cursor = 0;
+  std::vector<PacketResult> results;
+};
+
+nlohmann::json UploadResponseToJson(const UploadResponse& response);
+StatusOr<UploadResponse> UploadResponseFromJson(const nlohmann::json& json);
+
+}  // namespace ektp::sync

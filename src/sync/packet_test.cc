@@ -1,0 +1,78 @@
+#include "sync/packet.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/status_matchers.h"
+
+namespace ektp::sync {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+Envelope Sample() {
+  Envelope e;
+  e.station_id = "ST-3521-01";
+  e.sequence = 7;
+  e.created_at = "2026-11-24T01:02:03Z";
+  e.body = R"({"registration_number":"ST-3521-01-000007"})";
+  return e;
+}
+
+TEST(PacketTest, SignedPacketVerifies) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  Packet packet = SignEnvelope(Sample(), key);
+  auto envelope = VerifyPacket(packet, key.public_key());
+  ASSERT_TRUE(envelope.ok()) << envelope.status().ToString();
+  EXPECT_EQ(envelope->station_id, "ST-3521-01");
+  EXPECT_EQ(envelope->sequence, 7);
+  EXPECT_EQ(envelope->body, Sample().body);
+  EXPECT_EQ(packet.ContentHash().size(), 64u);
+}
+
+TEST(PacketTest, TamperedOrForeignPacketIsRefused) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  Packet packet = SignEnvelope(Sample(), key);
+  Packet tampered = packet;
+  tampered.envelope_text.replace(tampered.envelope_text.find("000007"), 6, "000008");
+  EXPECT_THAT(VerifyPacket(tampered, key.public_key()),
+              StatusIs(StatusCode::kUnauthenticated, "packet signature: signature does not verify"));
+  EXPECT_THAT(VerifyPacket(packet, crypto::SigningKey::Generate().public_key()),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("does not verify")));
+}
+
+TEST(PacketTest, OversizedAndMalformedEnvelopes) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  Envelope big = Sample();
+  big.body = std::string(kMaxEnvelopeBytes, 'x');
+  EXPECT_THAT(VerifyPacket(SignEnvelope(big, key), key.public_key()),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("the limit is 2097152")));
+  EXPECT_THAT(ParseEnvelope("not json"), StatusIs(StatusCode::kInvalidArgument, "envelope is not a JSON object"));
+  EXPECT_THAT(ParseEnvelope(R"({"v":2})"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("version 2 is not supported")));
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":0})"),
+              StatusIs(StatusCode::kInvalidArgument, "envelope.seq must be at least 1"));
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"pizza"})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("packet kind 'pizza'")));
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":5})"), StatusIs(StatusCode::kInvalidArgument, "envelope.station has the wrong type"));
+}
+
+TEST(PacketTest, JsonFormsRoundTrip) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  Packet packet = SignEnvelope(Sample(), key);
+  auto back = PacketFromJson(PacketToJson(packet));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->envelope_text, packet.envelope_text);
+  EXPECT_EQ(back->signature, packet.signature);
+  EXPECT_THAT(PacketFromJson(nlohmann::json{{"envelope", 1}}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("string fields")));
+
+  UploadResponse response{5, {{5, Verdict::kAccepted, ""}, {6, Verdict::kRejected, "conflict"}}};
+  auto parsed = UploadResponseFromJson(UploadResponseToJson(response));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->cursor, 5);
+  ASSERT_EQ(parsed->results.size(), 2u);
+  EXPECT_EQ(parsed->results[1].verdict, Verdict::kRejected);
+  EXPECT_EQ(parsed->results[1].error, "conflict");
+}
+
+}  // namespace
+}  // namespace ektp::sync
