@@ -14,10 +14,11 @@ namespace ektp::cli {
 
 int DbMigrate(const Args& args) {
   CLI::App app("Create or upgrade a database to this binary's schema", "db migrate");
-  std::string url;
+  std::string url, schema_name = "central";
   app.add_option("--db", url, "sqlite:/path/file.db, postgresql://... or pg:<keywords>")->required();
+  app.add_option("--schema", schema_name, "central or station")->check(CLI::IsMember({"central", "station"}))->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
-  auto connection = store::Open(url);
+  auto connection = store::Open(url, schema_name == "central" ? store::Schema::kCentral : store::Schema::kStation);
   if (!connection.ok()) return Fail(connection.status());
   auto version = store::SchemaVersion(**connection);
   if (!version.ok()) return Fail(version.status());
@@ -43,7 +44,7 @@ int NikNext(const Args& args) {
   auto sex = ParseSex(sex_text);
   if (!sex.ok()) return Fail(sex.status());
   std::string url_or_memory = url.empty() ? "sqlite::memory:" : url;
-  auto connection = store::Open(url_or_memory);
+  auto connection = store::Open(url_or_memory, store::Schema::kCentral);
   if (!connection.ok()) return Fail(connection.status());
   store::RecordRepository records(**connection, SystemClock::Instance());
   auto nik = records.PeekNextNik(district, *birth_date, *sex);

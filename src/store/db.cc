@@ -59,7 +59,7 @@ Status Connection::Transact(const std::function<Status()>& body) {
   return status;
 }
 
-StatusOr<std::unique_ptr<Connection>> Open(std::string_view url) {
+StatusOr<std::unique_ptr<Connection>> Open(std::string_view url, Schema schema) {
   std::unique_ptr<Connection> connection;
   if (url.starts_with("sqlite:")) {
     ASSIGN_OR_RETURN(connection, OpenSqlite(url.substr(7)));
@@ -71,7 +71,7 @@ StatusOr<std::unique_ptr<Connection>> Open(std::string_view url) {
     return InvalidArgument("database URL '" + std::string(url) +
                            "' must start with sqlite:, postgresql:// or pg:");
   }
-  RETURN_IF_ERROR(ApplyMigrations(*connection));
+  RETURN_IF_ERROR(ApplyMigrations(*connection, schema));
   return connection;
 }
 

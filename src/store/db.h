@@ -68,6 +68,9 @@ class Row {
 
 enum class Dialect { kSqlite, kPostgres };
 
+// Central and each station keep different databases with their own schemas.
+enum class Schema { kCentral, kStation };
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -112,8 +115,8 @@ class Connection {
 //   sqlite::memory:
 //   postgresql://user@host:port/dbname?...   (any libpq connection URI)
 //   pg:host=/run/x port=5432 dbname=ektp      (libpq keyword/value form)
-// and applies the embedded migrations (migrations.h).
-StatusOr<std::unique_ptr<Connection>> Open(std::string_view url);
+// and applies the embedded migrations of `schema` (migrations.h).
+StatusOr<std::unique_ptr<Connection>> Open(std::string_view url, Schema schema);
 
 // Backend constructors without migrations, for tests and tools.
 StatusOr<std::unique_ptr<Connection>> OpenSqlite(std::string_view path);

@@ -90,12 +90,12 @@ TEST_P(DbTest, CommittedDataIsSeenByAnotherConnection) {
 TEST_P(DbTest, MigrationsAreAppliedOnceAndReopenIsIdempotent) {
   auto version = SchemaVersion(conn());
   ASSERT_TRUE(version.ok());
-  EXPECT_EQ(*version, Migrations().back().version);
+  EXPECT_EQ(*version, Migrations(Schema::kCentral).back().version);
   auto again = db_->Connect();  // Open() applies migrations again
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   auto rows = (*again)->Query("SELECT COUNT(*) FROM schema_migrations");
   ASSERT_TRUE(rows.ok());
-  EXPECT_EQ((*rows)[0].Int(0), static_cast<int64_t>(Migrations().size()));
+  EXPECT_EQ((*rows)[0].Int(0), static_cast<int64_t>(Migrations(Schema::kCentral).size()));
 }
 
 TEST_P(DbTest, SyntaxErrorIsReportedWithTheBackendMessage) {
@@ -106,10 +106,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, DbTest, ::testing::ValuesIn(testing::kBackend
                          [](const auto& info) { return info.param; });
 
 TEST(DbOpenTest, RefusesUnknownUrlAndUnreachableServer) {
-  EXPECT_THAT(Open("mysql://x"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("must start with sqlite:")));
-  EXPECT_THAT(Open("pg:host=127.0.0.1 port=1 connect_timeout=2"),
+  EXPECT_THAT(Open("mysql://x", Schema::kCentral), StatusIs(StatusCode::kInvalidArgument, HasSubstr("must start with sqlite:")));
+  EXPECT_THAT(Open("pg:host=127.0.0.1 port=1 connect_timeout=2", Schema::kCentral),
               StatusIs(StatusCode::kUnavailable, HasSubstr("cannot connect")));
-  EXPECT_THAT(Open("sqlite:/nonexistent-dir/x/y.db"), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot open")));
+  EXPECT_THAT(Open("sqlite:/nonexistent-dir/x/y.db", Schema::kCentral), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot open")));
 }
 
 TEST(DialectTest, Rewrites) {

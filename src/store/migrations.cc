@@ -2,8 +2,9 @@
 
 namespace ektp::store {
 
-const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> migrations = {
+namespace {
+
+const std::vector<Migration> kCentralMigrations = {
       {1, "resident records, lifecycle events and NIK counters", R"sql(
 CREATE TABLE records (
   id {{id}},
@@ -31,8 +32,131 @@ CREATE TABLE nik_counters (
   last_sequence INTEGER NOT NULL
 );
 )sql"},
-  };
-  return migrations;
+    {2, "stations, registration tokens, the sync inbox and the per-station feed", R"sql(
+CREATE TABLE registration_tokens (
+  token_sha256 TEXT PRIMARY KEY,
+  district_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  capabilities TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT,
+  station_id TEXT
+);
+CREATE TABLE stations (
+  id TEXT PRIMARY KEY,
+  district_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  capabilities TEXT NOT NULL,
+  public_key {{blob}} NOT NULL,
+  status TEXT NOT NULL,
+  registered_at TEXT NOT NULL,
+  approved_at TEXT,
+  approved_by TEXT,
+  revoked_at TEXT,
+  revoked_by TEXT,
+  revoked_reason TEXT,
+  cursor BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE inbox (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  sequence BIGINT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  signature {{blob}} NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, sequence)
+);
+CREATE TABLE record_biometrics (
+  record_id BIGINT PRIMARY KEY REFERENCES records (id),
+  biometrics {{blob}} NOT NULL
+);
+ALTER TABLE records ADD COLUMN station_id TEXT;
+ALTER TABLE records ADD COLUMN failure_reason TEXT;
+CREATE TABLE feed (
+  id {{id}},
+  station_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  signature {{blob}} NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX feed_station ON feed (station_id, id);
+)sql"},
+};
+
+const std::vector<Migration> kStationMigrations = {
+    {1, "identity, operators, sessions, enrollments, outbox and feed cursor", R"sql(
+CREATE TABLE identity (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  station_id TEXT NOT NULL,
+  district_code TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  capabilities TEXT NOT NULL,
+  central_urls TEXT NOT NULL,
+  central_signing_key {{blob}} NOT NULL,
+  central_sealing_key {{blob}} NOT NULL,
+  registered_at TEXT NOT NULL
+);
+CREATE TABLE operators (
+  username TEXT PRIMARY KEY,
+  full_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled_at TEXT
+);
+CREATE TABLE sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES operators (username),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE TABLE enrollments (
+  local_sequence INTEGER PRIMARY KEY,
+  registration_number TEXT NOT NULL UNIQUE,
+  operator TEXT NOT NULL,
+  application_kind TEXT NOT NULL,
+  resident_json TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_reason TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE outbox (
+  sequence INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  signature {{blob}} NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  settled_at TEXT
+);
+CREATE INDEX outbox_state ON outbox (state, sequence);
+CREATE TABLE feed_applied (
+  feed_id BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  operator TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+)sql"},
+};
+
+}  // namespace
+
+const std::vector<Migration>& Migrations(Schema schema) {
+  return schema == Schema::kCentral ? kCentralMigrations : kStationMigrations;
 }
 
 StatusOr<int> SchemaVersion(Connection& connection) {
@@ -40,8 +164,8 @@ StatusOr<int> SchemaVersion(Connection& connection) {
   return static_cast<int>(rows.at(0).Int(0));
 }
 
-Status ApplyMigrations(Connection& connection) {
-  for (const Migration& migration : Migrations()) {
+Status ApplyMigrations(Connection& connection, Schema schema) {
+  for (const Migration& migration : Migrations(schema)) {
     RETURN_IF_ERROR(connection.Transact([&]() -> Status {
       if (connection.dialect() == Dialect::kPostgres) {
         RETURN_IF_ERROR(connection.Exec("SELECT pg_advisory_xact_lock(7368505)"));

@@ -20,10 +20,10 @@ struct Migration {
   std::string_view sql;  // may use {{id}} and {{blob}}
 };
 
-const std::vector<Migration>& Migrations();
+const std::vector<Migration>& Migrations(Schema schema);
 
-// Applies every migration newer than the database's version.
-Status ApplyMigrations(Connection& connection);
+// Applies every migration of `schema` newer than the database's version.
+Status ApplyMigrations(Connection& connection, Schema schema);
 
 // The highest applied version, 0 for an empty database.
 StatusOr<int> SchemaVersion(Connection& connection);

@@ -17,8 +17,9 @@ std::string MakeTempDir(const std::string& prefix) {
   return buffer.data();
 }
 
-StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::string& backend) {
+StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::string& backend, Schema schema) {
   std::unique_ptr<TestDatabase> db(new TestDatabase());
+  db->schema_ = schema;
   db->backend_ = backend;
   if (backend == "sqlite") {
     db->temp_dir_ = MakeTempDir("ektp-test-");
@@ -40,7 +41,7 @@ StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::string& 
   } else {
     return InvalidArgument("unknown backend " + backend);
   }
-  ASSIGN_OR_RETURN(db->connection_, Open(db->url_));
+  ASSIGN_OR_RETURN(db->connection_, Open(db->url_, schema));
   return db;
 }
 

@@ -19,18 +19,20 @@ inline const std::vector<std::string> kBackends = {"sqlite", "postgres"};
 // A fresh, migrated, empty database that is dropped when this is destroyed.
 class TestDatabase {
  public:
-  static StatusOr<std::unique_ptr<TestDatabase>> Create(const std::string& backend);
+  static StatusOr<std::unique_ptr<TestDatabase>> Create(const std::string& backend,
+                                                        Schema schema = Schema::kCentral);
   ~TestDatabase();
 
   // A URL for Open() that reaches this database, for more connections or processes.
   const std::string& url() const { return url_; }
   Connection& connection() { return *connection_; }
   // Opens another connection to the same database.
-  StatusOr<std::unique_ptr<Connection>> Connect() const { return Open(url_); }
+  StatusOr<std::unique_ptr<Connection>> Connect() const { return Open(url_, schema_); }
 
  private:
   TestDatabase() = default;
   std::string backend_;
+  Schema schema_ = Schema::kCentral;
   std::string url_;
   std::string temp_dir_;   // sqlite
   std::string pg_name_;    // postgres

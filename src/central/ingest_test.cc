@@ -1,0 +1,181 @@
+#include "central/ingest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/status_matchers.h"
+#include "enrollment/testing.h"
+#include "store/record_repository.h"
+#include "store/testing.h"
+
+namespace ektp::central {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+using namespace std::chrono;
+
+constexpr year_month_day kToday{year(2026), month(11), day(24)};
+
+class IngestTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto db = store::testing::TestDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    registry_ = std::make_unique<StationRegistry>(db_->connection(), clock_);
+    ingest_ = std::make_unique<Ingest>(db_->connection(), clock_, keys_, RegionRegistry::Default());
+    station_id_ = RegisterStation(station_key_);
+    ASSERT_OK(registry_->Approve(station_id_, "admin"));
+  }
+
+  std::string RegisterStation(const crypto::SigningKey& key) {
+    TokenRequest request{"35.21.01", StationKind::kKecamatanOffice, {"enroll"}, hours(24)};
+    auto token = registry_->CreateToken(request, "admin");
+    EXPECT_TRUE(token.ok()) << token.status().ToString();
+    auto station = registry_->Register(*token, key.public_key());
+    EXPECT_TRUE(station.ok()) << station.status().ToString();
+    return station.ok() ? station->id : "";
+  }
+
+  sync::Packet EnrollmentPacket(int64_t sequence, const crypto::SigningKey& key, std::string station_id = "") {
+    if (station_id.empty()) station_id = station_id_;
+    auto enrollment = enrollment::testing::SampleEnrollment(station_id, sequence, keys_.sealing.public_key(), random_, kToday, 2000);
+    sync::Envelope envelope{sync::kEnvelopeVersion, station_id, sequence, sync::PacketKind::kEnrollment,
+                            "2026-11-24T02:00:00Z", enrollment::EnrollmentToJson(enrollment)};
+    return sync::SignEnvelope(envelope, key);
+  }
+
+  int64_t Count(const std::string& table) {
+    auto rows = db_->connection().Query("SELECT COUNT(*) FROM " + table);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  }
+
+  FakeClock clock_{sys_days(kToday) + hours(3)};
+  SeededRandom random_{11};
+  CentralKeys keys_{crypto::SigningKey::Generate(), crypto::SealingKey::Generate()};
+  crypto::SigningKey station_key_ = crypto::SigningKey::Generate();
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  std::unique_ptr<StationRegistry> registry_;
+  std::unique_ptr<Ingest> ingest_;
+  std::string station_id_;
+};
+
+TEST_P(IngestTest, RegistrationTokensWorkOnceAndExpire) {
+  EXPECT_EQ(station_id_, "ST-352101-01");
+  TokenRequest request{"35.21.01", StationKind::kMobileVan, {"enroll", "suket"}, hours(1)};
+  auto token = registry_->CreateToken(request, "admin");
+  ASSERT_TRUE(token.ok());
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  auto station = registry_->Register(*token, key.public_key());
+  ASSERT_TRUE(station.ok()) << station.status().ToString();
+  EXPECT_EQ(station->id, "ST-352101-02");
+  EXPECT_EQ(station->kind, StationKind::kMobileVan);
+  EXPECT_EQ(station->status, StationStatus::kPending);
+  EXPECT_THAT(registry_->Register(*token, key.public_key()),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("already used")));
+  auto late = registry_->CreateToken(request, "admin");
+  clock_.Advance(hours(2));
+  EXPECT_THAT(registry_->Register(*late, key.public_key()), StatusIs(StatusCode::kUnauthenticated, HasSubstr("expired")));
+  EXPECT_THAT(registry_->Register("nonsense", key.public_key()), StatusIs(StatusCode::kUnauthenticated, HasSubstr("not known")));
+  EXPECT_THAT(registry_->CreateToken({"35.21.99", StationKind::kMobileVan, {"enroll"}, hours(1)}, "admin"),
+              StatusIs(StatusCode::kInvalidArgument, "kecamatan 35.21.99 does not exist"));
+  EXPECT_THAT(ParseCapabilities("enroll,fly"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("capability 'fly'")));
+}
+
+TEST_P(IngestTest, AcceptsValidatesAndReportsDownTheFeed) {
+  auto response = ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_), EnrollmentPacket(2, station_key_)});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->cursor, 2);
+  ASSERT_EQ(response->results.size(), 2u);
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
+  store::RecordRepository records(db_->connection(), clock_);
+  auto record = records.FindByRegistration("ST-352101-01-000001");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->state, RecordState::kValidated);
+  EXPECT_EQ(Count("record_biometrics"), 2);
+
+  auto feed = ingest_->Feed(station_id_, 0, 10);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->size(), 2u);
+  EXPECT_EQ((*feed)[0].kind, "validation_result");
+  auto body = nlohmann::json::parse((*feed)[0].body);
+  EXPECT_EQ(body["state"], "validated");
+  EXPECT_OK(crypto::Verify(keys_.signing.public_key(), (*feed)[0].body, (*feed)[0].signature));
+  EXPECT_EQ(ingest_->Feed(station_id_, (*feed)[1].id, 10)->size(), 0u);
+}
+
+TEST_P(IngestTest, ResendIsADuplicateAndChangesNothing) {
+  sync::Packet packet = EnrollmentPacket(1, station_key_);
+  ASSERT_TRUE(ingest_->Upload(station_id_, {packet}).ok());
+  auto again = ingest_->Upload(station_id_, {packet});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->results[0].verdict, sync::Verdict::kDuplicate);
+  EXPECT_EQ(Count("records"), 1);
+  EXPECT_EQ(Count("feed"), 1);
+}
+
+TEST_P(IngestTest, BadPacketsAreRefusedWithoutStateChange) {
+  sync::Packet good = EnrollmentPacket(1, station_key_);
+  ASSERT_TRUE(ingest_->Upload(station_id_, {good}).ok());
+  int64_t records = Count("records"), inbox = Count("inbox"), feed = Count("feed");
+
+  sync::Packet tampered = EnrollmentPacket(2, station_key_);
+  tampered.envelope_text[tampered.envelope_text.size() / 2] ^= 1;
+  sync::Packet foreign = EnrollmentPacket(3, crypto::SigningKey::Generate());
+  sync::Packet conflicting = EnrollmentPacket(1, station_key_);  // sequence 1 again, other content
+  auto response = ingest_->Upload(station_id_, {tampered, foreign, conflicting});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_THAT(response->results[0].error, HasSubstr("signature does not verify"));
+  EXPECT_THAT(response->results[1].error, HasSubstr("signature does not verify"));
+  EXPECT_THAT(response->results[2].error, HasSubstr("sequence 1 was already used for other content"));
+  for (const auto& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
+  EXPECT_EQ(Count("records"), records);
+  EXPECT_EQ(Count("inbox"), inbox);
+  EXPECT_EQ(Count("feed"), feed);
+  EXPECT_EQ(response->cursor, 1);
+}
+
+TEST_P(IngestTest, UnapprovedAndRevokedStationsMayNotUpload) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  std::string pending = RegisterStation(key);
+  EXPECT_THAT(ingest_->Upload(pending, {EnrollmentPacket(1, key, pending)}),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("is pending")));
+  ASSERT_OK(registry_->Revoke(station_id_, "admin", "laptop stolen"));
+  EXPECT_THAT(ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_)}),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("is revoked")));
+  EXPECT_THAT(ingest_->Upload("ST-000000-09", {}), StatusIs(StatusCode::kNotFound, HasSubstr("not registered")));
+  EXPECT_EQ(Count("records"), 0);
+}
+
+TEST_P(IngestTest, InvalidApplicationIsStoredAsFailedValidationWithTheReason) {
+  auto enrollment = enrollment::testing::SampleEnrollment(station_id_, 1, keys_.sealing.public_key(), random_, kToday, 2000);
+  auto biometrics = enrollment::testing::SampleBiometrics(1, 2000, random_);
+  biometrics.fingers[1].template_bytes.resize(30);
+  enrollment.sealed_biometrics = crypto::Seal(keys_.sealing.public_key(), enrollment::SerializeBiometrics(biometrics));
+  sync::Envelope envelope{1, station_id_, 1, sync::PacketKind::kEnrollment, "t", enrollment::EnrollmentToJson(enrollment)};
+  auto response = ingest_->Upload(station_id_, {sync::SignEnvelope(envelope, station_key_)});
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
+  store::RecordRepository records(db_->connection(), clock_);
+  EXPECT_EQ(records.FindByRegistration(enrollment.registration_number)->state, RecordState::kFailedValidation);
+  auto feed = ingest_->Feed(station_id_, 0, 10);
+  auto body = nlohmann::json::parse((*feed)[0].body);
+  EXPECT_EQ(body["state"], "failed_validation");
+  EXPECT_THAT(body["reason"].get<std::string>(), HasSubstr("finger 7 (telunjuk kiri): template is unreadable"));
+}
+
+TEST_P(IngestTest, CursorWaitsForGaps) {
+  auto response = ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_), EnrollmentPacket(3, station_key_)});
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->cursor, 1);
+  response = ingest_->Upload(station_id_, {EnrollmentPacket(2, station_key_)});
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->cursor, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, ::testing::ValuesIn(store::testing::kBackends),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace ektp::central

@@ -1,0 +1,186 @@
+#include "central/station_registry.h"
+
+#include <cstdio>
+
+#include "core/region.h"
+#include "core/text.h"
+
+namespace ektp::central {
+namespace {
+
+constexpr std::pair<StationKind, std::string_view> kKinds[] = {
+    {StationKind::kKecamatanOffice, "kecamatan_office"},
+    {StationKind::kDisdukcapilOffice, "disdukcapil_office"},
+    {StationKind::kMobileVan, "mobile_van"},
+};
+constexpr std::string_view kCapabilities[] = {"enroll", "print", "pickup", "suket"};
+
+std::string JoinCapabilities(const std::vector<std::string>& capabilities) {
+  std::string out;
+  for (const std::string& c : capabilities) out += (out.empty() ? "" : ",") + c;
+  return out;
+}
+
+StatusOr<Station> ToStation(const store::Row& row) {
+  Station station;
+  station.id = row.Text(0);
+  station.district_code = row.Text(1);
+  ASSIGN_OR_RETURN(station.kind, ParseStationKind(row.Text(2)));
+  ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(row.Text(3)));
+  station.public_key = row.Bytes(4);
+  std::string status = row.Text(5);
+  station.status = status == "approved" ? StationStatus::kApproved
+                   : status == "revoked" ? StationStatus::kRevoked
+                                         : StationStatus::kPending;
+  station.registered_at = row.Text(6);
+  return station;
+}
+
+constexpr std::string_view kStationColumns = "id, district_code, kind, capabilities, public_key, status, registered_at";
+
+}  // namespace
+
+std::string_view StationKindName(StationKind kind) {
+  for (const auto& [k, name] : kKinds) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+StatusOr<StationKind> ParseStationKind(std::string_view name) {
+  for (const auto& [k, n] : kKinds) {
+    if (n == name) return k;
+  }
+  return InvalidArgument("station kind '" + std::string(name) +
+                         "' is not one of kecamatan_office, disdukcapil_office, mobile_van");
+}
+
+std::string_view StationStatusName(StationStatus status) {
+  switch (status) {
+    case StationStatus::kPending: return "pending";
+    case StationStatus::kApproved: return "approved";
+    case StationStatus::kRevoked: return "revoked";
+  }
+  return "?";
+}
+
+StatusOr<std::vector<std::string>> ParseCapabilities(std::string_view comma_separated) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= comma_separated.size()) {
+    size_t comma = comma_separated.find(',', start);
+    if (comma == std::string_view::npos) comma = comma_separated.size();
+    std::string name(Trim(comma_separated.substr(start, comma - start)));
+    start = comma + 1;
+    if (name.empty()) continue;
+    if (std::find(std::begin(kCapabilities), std::end(kCapabilities), name) == std::end(kCapabilities)) {
+      return InvalidArgument("capability '" + name + "' is not one of enroll, print, pickup, suket");
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  if (out.empty()) return InvalidArgument("a station needs at least one capability (enroll, print, pickup, suket)");
+  return out;
+}
+
+StatusOr<std::string> StationRegistry::CreateToken(const TokenRequest& request, std::string_view admin) {
+  const Region* district = RegionRegistry::Default().Find(request.district_code);
+  if (district == nullptr || district->level != RegionLevel::kDistrict) {
+    return InvalidArgument("kecamatan " + request.district_code + " does not exist");
+  }
+  if (request.capabilities.empty()) return InvalidArgument("a station needs at least one capability");
+  std::string token = crypto::RandomToken(24);
+  TimePoint now = clock_.Now();
+  RETURN_IF_ERROR(db_.Exec(
+      "INSERT INTO registration_tokens (token_sha256, district_code, kind, capabilities, created_by, created_at, "
+      "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {crypto::Sha256Hex(token), request.district_code, StationKindName(request.kind),
+       JoinCapabilities(request.capabilities), admin, FormatTimestamp(now), FormatTimestamp(now + request.valid_for)}));
+  return token;
+}
+
+StatusOr<Station> StationRegistry::Register(std::string_view token, std::span<const uint8_t> station_public_key) {
+  if (station_public_key.size() != crypto::kSignPublicKeySize) {
+    return InvalidArgument("station public key must be 32 bytes (Ed25519)");
+  }
+  Station station;
+  std::string now = FormatTimestamp(clock_.Now());
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT district_code, kind, capabilities, expires_at, used_at "
+                                          "FROM registration_tokens WHERE token_sha256 = ?",
+                                          {crypto::Sha256Hex(token)}));
+    if (rows.empty()) return Unauthenticated("registration token is not known; ask the admin for a new one");
+    if (!rows[0].IsNull(4)) return Unauthenticated("registration token was already used at " + rows[0].Text(4));
+    if (rows[0].Text(3) < now) return Unauthenticated("registration token expired at " + rows[0].Text(3));
+    station.district_code = rows[0].Text(0);
+    ASSIGN_OR_RETURN(station.kind, ParseStationKind(rows[0].Text(1)));
+    ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(rows[0].Text(2)));
+    // ST-<kecamatan digits>-<n>, n counting the stations of that kecamatan.
+    std::string digits;
+    for (char c : station.district_code) {
+      if (c != '.') digits.push_back(c);
+    }
+    ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM stations WHERE district_code = ?", {station.district_code}));
+    char id[40];
+    std::snprintf(id, sizeof(id), "ST-%s-%02lld", digits.c_str(), static_cast<long long>(count[0].Int(0) + 1));
+    station.id = id;
+    station.public_key.assign(station_public_key.begin(), station_public_key.end());
+    station.status = StationStatus::kPending;
+    station.registered_at = now;
+    RETURN_IF_ERROR(db_.Exec("UPDATE registration_tokens SET used_at = ?, station_id = ? WHERE token_sha256 = ?",
+                             {now, station.id, crypto::Sha256Hex(token)}));
+    return db_.Exec("INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                    {station.id, station.district_code, StationKindName(station.kind),
+                     JoinCapabilities(station.capabilities), station.public_key, now});
+  }));
+  return station;
+}
+
+Status StationRegistry::SetStatus(std::string_view station_id, StationStatus from, StationStatus to,
+                                  std::string_view admin) {
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(Station station, Get(station_id));
+    if (station.status != from) {
+      return FailedPrecondition("station " + std::string(station_id) + " is " +
+                                std::string(StationStatusName(station.status)) + ", not " +
+                                std::string(StationStatusName(from)));
+    }
+    std::string column = to == StationStatus::kApproved ? "approved" : "revoked";
+    return db_.Exec("UPDATE stations SET status = ?, " + column + "_at = ?, " + column + "_by = ? WHERE id = ?",
+                    {StationStatusName(to), FormatTimestamp(clock_.Now()), admin, station_id});
+  });
+}
+
+Status StationRegistry::Approve(std::string_view station_id, std::string_view admin) {
+  return SetStatus(station_id, StationStatus::kPending, StationStatus::kApproved, admin);
+}
+
+Status StationRegistry::Revoke(std::string_view station_id, std::string_view admin, std::string_view reason) {
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(Station station, Get(station_id));
+    if (station.status == StationStatus::kRevoked) {
+      return FailedPrecondition("station " + std::string(station_id) + " is already revoked");
+    }
+    RETURN_IF_ERROR(SetStatus(station_id, station.status, StationStatus::kRevoked, admin));
+    return db_.Exec("UPDATE stations SET revoked_reason = ? WHERE id = ?", {reason, station_id});
+  });
+}
+
+StatusOr<Station> StationRegistry::Get(std::string_view station_id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kStationColumns) + " FROM stations WHERE id = ?",
+                                        {station_id}));
+  if (rows.empty()) return NotFound("station " + std::string(station_id) + " is not registered");
+  return ToStation(rows[0]);
+}
+
+StatusOr<std::vector<Station>> StationRegistry::List() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kStationColumns) + " FROM stations ORDER BY id"));
+  std::vector<Station> stations;
+  for (const store::Row& row : rows) {
+    ASSIGN_OR_RETURN(Station station, ToStation(row));
+    stations.push_back(std::move(station));
+  }
+  return stations;
+}
+
+}  // namespace ektp::central

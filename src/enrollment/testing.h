@@ -1,0 +1,29 @@
+// Sample enrollments for tests and benchmarks: FVC2002 templates from
+// ../shared/data (found through EKTP_SOURCE_DIR or the working directory),
+// a JPEG-framed face photo of a chosen size and a synthetic resident.
+#pragma once
+
+#include "core/clock.h"
+#include "enrollment/enrollment.h"
+
+namespace ektp::enrollment::testing {
+
+// The FVC2002 template <db>/<finger>_<impression>.iso, or empty if the data is missing.
+Bytes FvcTemplate(int db, int finger, int impression);
+
+// A byte string that passes the JPEG checks, `size` bytes long (>= 16).
+Bytes FakeJpeg(size_t size, Random& random);
+
+// Biometrics with two FVC fingers of subject `subject` (0..9 of DB1) and a
+// face photo of `face_bytes`.
+Biometrics SampleBiometrics(int subject, size_t face_bytes, Random& random);
+
+// A first-card enrollment of a synthetic resident of `regency_code` with
+// biometrics sealed to `central_sealing_key`.
+Enrollment SampleEnrollment(const std::string& station_id, int64_t local_sequence, std::span<const uint8_t> central_sealing_key,
+                            Random& random, std::chrono::year_month_day today, size_t face_bytes = 24 * 1024);
+
+// "<station>-<sequence zero-padded to 6>"
+std::string RegistrationNumber(const std::string& station_id, int64_t local_sequence);
+
+}  // namespace ektp::enrollment::testing
