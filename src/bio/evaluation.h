@@ -28,7 +28,7 @@ struct ErrorRates {
 // Higher score = more similar; a pair is accepted when score >= threshold.
 ErrorRates ComputeErrorRates(std::vector<float> genuine, std::vector<float> impostor);
 
-// Threshold with the smallest FMR >= `fmr` measured on `impostor` scores.
+// Lowest threshold whose FMR on `impostor` scores is at most `fmr`.
 float ThresholdForFmr(std::vector<float> impostor, double fmr);
 
 struct FvcSample {

@@ -14,23 +14,30 @@ constexpr float kUnitsPerRadian = 256.0f / (2 * kPi);
 
 // Edge hash grid: length cells of 12 px (lengths capped at 255), 8 x 8 cells
 // of 32 angle units for alpha and beta.
-constexpr int kLenCell = 12;
+constexpr int kLenCell = 6;
 constexpr int kLenCells = 256 / kLenCell + 1;
-constexpr int kAngCell = 32;
+constexpr int kAngCell = 16;
 constexpr int kAngCells = 256 / kAngCell;
 constexpr int kCells = kLenCells * kAngCells * kAngCells;
 
 // Matching tolerances (see docs/biometrics.md for how they were chosen).
-constexpr int kMinEdge = 8;       // px; shorter edges are noise
-constexpr int kMaxEdge = 200;     // px
-constexpr int kAlphaTol = 14;     // angle units (~20 degrees)
+constexpr int kMinEdge = 8;         // px; shorter edges are noise
+constexpr int kMaxEdge = 200;       // px
+constexpr int kAlphaTol = 14;       // angle units (~20 degrees)
 constexpr int kBetaTol = 14;
-constexpr float kPairRadius = 12;       // px at the anchor
-constexpr float kPairRadiusSlope = 0.08f;  // + per px away from the anchor
-constexpr int kPairAngleTol = 24;       // angle units (~34 degrees)
-constexpr int kHypotheses = 6;
+constexpr int kLenTol0 = 4;         // edge length tolerance: 4 px + 10 %
+constexpr int kLenTolDiv = 10;
+constexpr float kPairRadius = 12;          // px at the anchor
+constexpr float kPairRadiusSlope = 0.05f;  // + per px away from the anchor (elastic distortion)
+constexpr int kPairAngleTol = 24;          // angle units (~34 degrees)
+constexpr int kHypotheses = 6;           // alignment hypotheses tried
+constexpr float kMinDen = 10;              // overlap counts below this are raised to it
+constexpr float kFullM = 12;               // fewer effective pairs than this scale the score down
+constexpr float kSupBase = 0.5f;           // a pair counts 0.5 + 0.5 * min(local support, 2) / 2
+constexpr int kSupCap = 2;
+constexpr size_t kRefined = 1;           // hypotheses refined by least squares
 
-inline int LenTol(int length) { return 4 + length / 10; }
+inline int LenTol(int length) { return kLenTol0 + length / kLenTolDiv; }
 
 inline int CellOf(int length, int alpha, int beta) {
   return (length / kLenCell) * kAngCells * kAngCells + (alpha / kAngCell) * kAngCells + beta / kAngCell;
@@ -126,6 +133,15 @@ void FingerFeatures::Build() {
       }
     }
   }
+  grid_start_.fill(0);
+  grid_items_.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) ++grid_start_[MaskCell(x_[i], y_[i]) + 1];
+  for (int c = 0; c < 256; ++c) grid_start_[c + 1] = static_cast<uint8_t>(grid_start_[c + 1] + grid_start_[c]);
+  {
+    std::array<uint8_t, 256> fill;
+    std::copy(grid_start_.begin(), grid_start_.end() - 1, fill.begin());
+    for (size_t i = 0; i < n; ++i) grid_items_[fill[MaskCell(x_[i], y_[i])]++] = static_cast<uint8_t>(i);
+  }
   std::vector<std::pair<float, uint8_t>> near;
   near.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -202,29 +218,32 @@ PreparedProbe::PreparedProbe(FingerFeatures features) : features_(std::move(feat
     int tol = LenTol(e.length);
     int l0 = std::max(0, e.length - tol) / kLenCell;
     int l1 = std::min(255, e.length + tol) / kLenCell;
-    int a0 = (e.alpha - kAlphaTol) & 0xff, a1 = (e.alpha + kAlphaTol) & 0xff;
-    int b0 = (e.beta - kBetaTol) & 0xff, b1 = (e.beta + kBetaTol) & 0xff;
-    int ac[2] = {a0 / kAngCell, a1 / kAngCell};
-    int bc[2] = {b0 / kAngCell, b1 / kAngCell};
-    int na = ac[0] == ac[1] ? 1 : 2, nb = bc[0] == bc[1] ? 1 : 2;
+    // Angle intervals wrap; walk the cells from the low end to the high end.
+    const int a_first = ((e.alpha - kAlphaTol) & 0xff) / kAngCell;
+    const int a_count = ((((e.alpha + kAlphaTol) & 0xff) / kAngCell - a_first) & (kAngCells - 1)) + 1;
+    const int b_first = ((e.beta - kBetaTol) & 0xff) / kAngCell;
+    const int b_count = ((((e.beta + kBetaTol) & 0xff) / kAngCell - b_first) & (kAngCells - 1)) + 1;
     for (int l = l0; l <= l1; ++l)
-      for (int ia = 0; ia < na; ++ia)
-        for (int ib = 0; ib < nb; ++ib) fn(l * kAngCells * kAngCells + ac[ia] * kAngCells + bc[ib]);
+      for (int ia = 0; ia < a_count; ++ia)
+        for (int ib = 0; ib < b_count; ++ib)
+          fn(l * kAngCells * kAngCells + ((a_first + ia) & (kAngCells - 1)) * kAngCells + ((b_first + ib) & (kAngCells - 1)));
   };
   for (const auto& e : edges) for_cells(e, [&](int c) { ++counts[c + 1]; });
   cell_start_.assign(kCells + 1, 0);
   for (int c = 0; c < kCells; ++c) cell_start_[c + 1] = static_cast<uint16_t>(cell_start_[c] + counts[c + 1]);
-  cell_edges_.assign(cell_start_[kCells], 0);
+  cell_edges_.assign(cell_start_[kCells], CellEdge{});
   std::vector<uint16_t> fill(cell_start_.begin(), cell_start_.end() - 1);
   for (size_t i = 0; i < edges.size(); ++i) {
-    for_cells(edges[i], [&](int c) { cell_edges_[fill[c]++] = static_cast<uint16_t>(i); });
+    const auto& e = edges[i];
+    const CellEdge ce{e.from, e.to, e.length, e.alpha, e.beta, 0, static_cast<uint16_t>(i)};
+    for_cells(e, [&](int c) { cell_edges_[fill[c]++] = ce; });
   }
 }
 
 // ---- Matcher ----------------------------------------------------------------
 
 struct Matcher::Scratch {
-  std::array<uint8_t, FingerFeatures::kMaxMinutiae * FingerFeatures::kMaxMinutiae> votes;
+  std::array<uint16_t, FingerFeatures::kMaxMinutiae * FingerFeatures::kMaxMinutiae> votes;
   struct EdgePair {
     uint16_t probe_edge, candidate_edge;
     int support;
@@ -258,35 +277,39 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t n1 = probe.size(), n2 = cand.size();
   if (n1 < 3 || n2 < 3) return detail;
   Scratch& s = *scratch_;
-  std::memset(s.votes.data(), 0, n1 * FingerFeatures::kMaxMinutiae);
-  s.pairs.clear();
+  std::memset(s.votes.data(), 0, n1 * FingerFeatures::kMaxMinutiae * sizeof(s.votes[0]));
 
   // 1. Edge look-alikes vote for minutia correspondences.
   const auto& pedges = probe.edges_;
+  if (s.pairs.size() < prepared.cell_edges_.size() + 1) s.pairs.resize(prepared.cell_edges_.size() + 1);
+  size_t matched = 0;
+  constexpr size_t kStride = FingerFeatures::kMaxMinutiae;
   for (size_t ce = 0; ce < cand.edges_.size(); ++ce) {
     const auto& e2 = cand.edges_[ce];
     const int tol = LenTol(e2.length);
-    for (uint16_t k = prepared.cell_start_[e2.cell]; k < prepared.cell_start_[e2.cell + 1]; ++k) {
-      const uint16_t pe = prepared.cell_edges_[k];
-      const auto& e1 = pedges[pe];
-      if (std::abs(e1.length - e2.length) > tol) continue;
-      if (AngleDiff(e1.alpha, e2.alpha) > kAlphaTol || AngleDiff(e1.beta, e2.beta) > kBetaTol) continue;
-      uint8_t& v1 = s.votes[e1.from * FingerFeatures::kMaxMinutiae + e2.from];
-      uint8_t& v2 = s.votes[e1.to * FingerFeatures::kMaxMinutiae + e2.to];
-      if (v1 < 255) ++v1;
-      if (v2 < 255) ++v2;
-      s.pairs.push_back({pe, static_cast<uint16_t>(ce), 0});
+    const auto* it = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell];
+    const auto* end = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell + 1];
+    for (; it != end; ++it) {
+      // Branch-free: the outcome is unpredictable.
+      const bool ok = (std::abs(it->length - e2.length) <= tol) & (AngleDiff(it->alpha, e2.alpha) <= kAlphaTol) &
+                      (AngleDiff(it->beta, e2.beta) <= kBetaTol);
+      s.votes[it->from * kStride + e2.from] += ok;
+      s.votes[it->to * kStride + e2.to] += ok;
+      s.pairs[matched] = {it->edge, static_cast<uint16_t>(ce), 0};
+      matched += ok;
     }
   }
-  if (s.pairs.empty()) return detail;
-  for (auto& p : s.pairs) {
+  const size_t npairs = matched;
+  if (npairs == 0) return detail;
+  for (size_t pi = 0; pi < npairs; ++pi) {
+    auto& p = s.pairs[pi];
     const auto& e1 = pedges[p.probe_edge];
     const auto& e2 = cand.edges_[p.candidate_edge];
     p.support = s.votes[e1.from * FingerFeatures::kMaxMinutiae + e2.from] +
                 s.votes[e1.to * FingerFeatures::kMaxMinutiae + e2.to];
   }
-  const size_t h = std::min<size_t>(kHypotheses, s.pairs.size());
-  std::partial_sort(s.pairs.begin(), s.pairs.begin() + h, s.pairs.end(),
+  const size_t h = std::min<size_t>(kHypotheses, npairs);
+  std::partial_sort(s.pairs.begin(), s.pairs.begin() + h, s.pairs.begin() + npairs,
                     [](const auto& a, const auto& b) { return a.support > b.support; });
 
   // 2. Each hypothesis: align, pair, refine, pair again.
@@ -303,12 +326,24 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
       float r = kPairRadius + kPairRadiusSlope * std::sqrt(ax * ax + ay * ay);
       float best = r * r;
       int best_k = -1;
-      for (size_t k = 0; k < n2; ++k) {
-        float dx = cand.x_[k] - s.tx[i], dy = cand.y_[k] - s.ty[i];
-        float d2 = dx * dx + dy * dy;
-        if (d2 < best && AngleDiff(cand.angle_[k], s.ta[i]) <= kPairAngleTol) {
-          best = d2;
-          best_k = static_cast<int>(k);
+      const float px = s.tx[i], py = -s.ty[i];  // grid rows grow downwards
+      if (px + r < 0 || py + r < 0 || px - r >= 512 || py - r >= 512) {
+        s.best_of_probe[i] = -1;
+        continue;
+      }
+      const int cx0 = std::max(0, static_cast<int>(px - r) >> 5), cx1 = std::min(15, static_cast<int>(px + r) >> 5);
+      const int cy0 = std::max(0, static_cast<int>(py - r) >> 5), cy1 = std::min(15, static_cast<int>(py + r) >> 5);
+      for (int cy = cy0; cy <= cy1; ++cy) {
+        for (int c = cy * 16 + cx0; c <= cy * 16 + cx1; ++c) {
+          for (int g = cand.grid_start_[c]; g < cand.grid_start_[c + 1]; ++g) {
+            const int k = cand.grid_items_[g];
+            float dx = cand.x_[k] - s.tx[i], dy = cand.y_[k] - s.ty[i];
+            float d2 = dx * dx + dy * dy;
+            if (d2 < best && AngleDiff(cand.angle_[k], s.ta[i]) <= kPairAngleTol) {
+              best = d2;
+              best_k = k;
+            }
+          }
         }
       }
       s.best_of_probe[i] = static_cast<int8_t>(best_k);
@@ -327,9 +362,10 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     return pairs;
   };
 
-  int best_pairs = 0;
-  Transform best_t;
-  for (size_t hi = 0; hi < h; ++hi) {
+  // Rough pass: every hypothesis aligned from its edge pair.
+  std::array<std::pair<int, Transform>, 16> rough;
+  const size_t nh = std::min<size_t>(h, rough.size());
+  for (size_t hi = 0; hi < nh; ++hi) {
     const auto& e1 = pedges[s.pairs[hi].probe_edge];
     const auto& e2 = cand.edges_[s.pairs[hi].candidate_edge];
     float p1x = probe.x_[e1.from], p1y = probe.y_[e1.from], p2x = probe.x_[e1.to], p2y = probe.y_[e1.to];
@@ -344,9 +380,16 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     t.ay = (q1y + q2y) / 2;
     t.dx = t.ax - (t.c * pmx - t.s * pmy);
     t.dy = t.ay - (t.s * pmx + t.c * pmy);
+    rough[hi] = {pair_up(t), t};
+  }
+  std::sort(rough.begin(), rough.begin() + nh, [](const auto& a, const auto& b) { return a.first > b.first; });
+  // Fine pass: least-squares refinement of the best few.
+  int best_pairs = 0;
+  Transform best_t;
+  for (size_t hi = 0; hi < std::min<size_t>(nh, kRefined); ++hi) {
+    Transform t = rough[hi].second;
     int pairs = pair_up(t);
     if (pairs >= 3) {
-      // Least-squares rigid refinement on the paired minutiae.
       float spx = 0, spy = 0, sqx = 0, sqy = 0;
       int m = 0;
       for (size_t k = 0; k < n2; ++k) {
@@ -384,8 +427,6 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
       if (pairs2 >= pairs) {
         pairs = pairs2;
         t = t2;
-      } else {
-        pair_up(t);
       }
     }
     if (pairs > best_pairs) {
@@ -408,13 +449,23 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     float y = -best_t.s * qx + best_t.c * qy;
     cand_in += MaskHas(probe.mask_, x, y);
   }
-  const float m = static_cast<float>(best_pairs);
-  const float a = std::max({static_cast<float>(probe_in), m, 10.0f});
-  const float b = std::max({static_cast<float>(cand_in), m, 10.0f});
+  float support = 0;
+  {
+    // Re-pair under the best transform to read the local support of each pair.
+    pair_up(best_t);
+    for (size_t k = 0; k < n2; ++k) {
+      if (s.owner[k] < 0) continue;
+      int v = s.votes[s.owner[k] * FingerFeatures::kMaxMinutiae + k];
+      support += kSupBase + (1 - kSupBase) * std::min(v, kSupCap) / float(kSupCap);
+    }
+  }
+  const float m = support;
+  const float a = std::max({static_cast<float>(probe_in), m, kMinDen});
+  const float b = std::max({static_cast<float>(cand_in), m, kMinDen});
   detail.pairs = best_pairs;
   detail.probe_overlap = probe_in;
   detail.candidate_overlap = cand_in;
-  detail.raw = m * m / (a * b) * std::min(1.0f, m / 12.0f);
+  detail.raw = m * m / (a * b) * std::min(1.0f, m / kFullM);
   detail.score = CalibrateRaw(detail.raw);
   return detail;
 }
@@ -423,6 +474,25 @@ float Matcher::Score(const PreparedProbe& probe, const FingerFeatures& candidate
   return Compare(probe, candidate).score;
 }
 
-float CalibrateRaw(float raw) { return std::clamp(raw * 100.0f, 0.0f, 100.0f); }
+// Calibration: points (raw * 100, -10 * log10(FMR)) measured on the 11,520
+// FVC2002 impostor pairs (docs/biometrics.md, "Calibration"). Beyond the last
+// measured point (FMR 1e-4) the tail is extrapolated at 2 score points per
+// raw point.
+float CalibrateRaw(float raw) {
+  static constexpr float kTable[][2] = {{0, 0},       {2.19f, 3},   {4.26f, 7},   {5.93f, 10},
+                                        {7.80f, 13},  {10.17f, 17}, {12.02f, 20}, {13.53f, 23},
+                                        {16.53f, 27}, {18.00f, 30}, {20.16f, 33}, {22.03f, 37},
+                                        {22.89f, 40}};
+  const float r = raw * 100.0f;
+  constexpr size_t n = std::size(kTable);
+  if (r >= kTable[n - 1][0]) return std::min(100.0f, kTable[n - 1][1] + 2.0f * (r - kTable[n - 1][0]));
+  for (size_t i = 1; i < n; ++i) {
+    if (r < kTable[i][0]) {
+      float f = (r - kTable[i - 1][0]) / (kTable[i][0] - kTable[i - 1][0]);
+      return kTable[i - 1][1] + f * (kTable[i][1] - kTable[i - 1][1]);
+    }
+  }
+  return kTable[n - 1][1];
+}
 
 }  // namespace ektp::bio

@@ -21,6 +21,7 @@
 // per-thread scratch space: use one Matcher per thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -43,7 +44,7 @@ struct Minutia {
 class FingerFeatures {
  public:
   static constexpr size_t kMaxMinutiae = 64;
-  static constexpr size_t kNeighbours = 8;
+  static constexpr size_t kNeighbours = 5;
 
   FingerFeatures() = default;
   // Keeps at most kMaxMinutiae minutiae (highest quality first).
@@ -81,6 +82,10 @@ class FingerFeatures {
   std::vector<uint8_t> angle_, type_;
   std::vector<Edge> edges_;
   uint64_t mask_[4] = {0, 0, 0, 0};  // 16x16 occupancy grid, 32 px cells
+  // Minutiae bucketed by the same 16x16 grid (CSR): cell c holds
+  // grid_items_[grid_start_[c] .. grid_start_[c + 1]).
+  std::array<uint8_t, 257> grid_start_{};
+  std::vector<uint8_t> grid_items_;
 };
 
 // A probe ready to be compared with many candidates.
@@ -93,7 +98,12 @@ class PreparedProbe {
   friend class Matcher;
   FingerFeatures features_;
   std::vector<uint16_t> cell_start_;  // CSR over grid cells
-  std::vector<uint16_t> cell_edges_;  // indices into features_.edges_
+  // Copies of the probe edges per cell, so a lookup touches one cache line.
+  struct CellEdge {
+    uint8_t from, to, length, alpha, beta, pad;
+    uint16_t edge;  // index into features_.edges_
+  };
+  std::vector<CellEdge> cell_edges_;
 };
 
 // Details of one comparison (for tests and diagnostics).

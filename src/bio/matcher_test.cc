@@ -1,0 +1,152 @@
+#include "bio/matcher.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "bio/evaluation.h"
+#include "core/status_matchers.h"
+
+namespace ektp::bio {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::filesystem::path Fvc() {
+  const char* root = std::getenv("EKTP_SOURCE_DIR");
+  return std::filesystem::path(root ? root : ".") / ".." / "shared" / "data" / "fvc2002";
+}
+
+FingerFeatures Load(const std::string& db, const std::string& name) {
+  std::ifstream in(Fvc() / db / name, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  auto record = DecodeTemplate(bytes);
+  EXPECT_OK(record);
+  auto features = FingerFeatures::FromView(record->views[0], record->format);
+  EXPECT_OK(features);
+  return *features;
+}
+
+// Rigidly moves the minutiae, jitters them and drops some, like a new impression.
+FingerFeatures Perturb(const FingerFeatures& f, float degrees, float dx, float dy, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> jitter(0, 2);
+  std::bernoulli_distribution drop(0.15);
+  const float r = degrees * 3.14159265f / 180;
+  std::vector<Minutia> out;
+  for (Minutia m : f.Minutiae()) {
+    if (drop(rng)) continue;
+    float x = std::cos(r) * m.x - std::sin(r) * m.y + dx + jitter(rng);
+    float y = std::sin(r) * m.x + std::cos(r) * m.y + dy + jitter(rng);
+    m.x = x;
+    m.y = y;
+    m.angle = static_cast<uint8_t>(m.angle + std::lround(degrees * 256 / 360));
+    out.push_back(m);
+  }
+  return FingerFeatures(out);
+}
+
+TEST(MatcherTest, IdenticalTemplateScoresAboveFmr1e4) {
+  FingerFeatures f = Load("DB1_B", "101_1.iso");
+  Matcher matcher;
+  EXPECT_GE(matcher.Score(PreparedProbe(f), f), 40);
+}
+
+TEST(MatcherTest, ToleratesRotationTranslationAndMissingMinutiae) {
+  FingerFeatures f = Load("DB1_B", "103_2.iso");
+  Matcher matcher;
+  PreparedProbe probe(f);
+  for (float degrees : {-40.0f, -15.0f, 10.0f, 35.0f}) {
+    FingerFeatures moved = Perturb(f, degrees, 40, -25, static_cast<uint32_t>(degrees + 100));
+    EXPECT_GE(matcher.Score(probe, moved), 30) << degrees << " degrees";
+  }
+}
+
+TEST(MatcherTest, GenuinePairOutscoresImpostorPair) {
+  Matcher matcher;
+  PreparedProbe probe(Load("DB2_B", "104_1.iso"));
+  float genuine = matcher.Score(probe, Load("DB2_B", "104_2.iso"));
+  float impostor = matcher.Score(probe, Load("DB2_B", "105_1.iso"));
+  EXPECT_GT(genuine, impostor + 10);
+  EXPECT_LT(impostor, 30);
+}
+
+TEST(MatcherTest, TooFewMinutiaeScoreZero) {
+  std::vector<Minutia> two = {{10, -10, 0, 1}, {50, -60, 30, 2}};
+  FingerFeatures tiny(two);
+  Matcher matcher;
+  EXPECT_EQ(matcher.Score(PreparedProbe(tiny), tiny), 0);
+}
+
+TEST(MatcherTest, SerializeRoundTripsAndRefusesCorruptBlobs) {
+  FingerFeatures f = Load("DB3_B", "106_4.iso");
+  auto back = FingerFeatures::Deserialize(f.Serialize());
+  ASSERT_OK(back);
+  auto a = f.Minutiae(), b = back->Minutiae();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i].x, b[i].x, 0.13);
+    EXPECT_NEAR(a[i].y, b[i].y, 0.13);
+    EXPECT_EQ(a[i].angle, b[i].angle);
+  }
+  auto blob = f.Serialize();
+  blob.pop_back();
+  EXPECT_THAT(FingerFeatures::Deserialize(blob), StatusIs(StatusCode::kDataLoss, HasSubstr("does not hold")));
+  EXPECT_THAT(FingerFeatures::Deserialize({}), StatusIs(StatusCode::kDataLoss, HasSubstr("empty")));
+}
+
+TEST(MatcherTest, CalibrationIsMonotonic) {
+  float last = -1;
+  for (float raw = 0; raw < 0.6f; raw += 0.005f) {
+    float s = CalibrateRaw(raw);
+    EXPECT_GE(s, last);
+    last = s;
+  }
+  EXPECT_EQ(CalibrateRaw(0), 0);
+  EXPECT_EQ(CalibrateRaw(10), 100);
+}
+
+TEST(EvaluationTest, ErrorRatesOnKnownScores) {
+  // Genuine 5..14, impostor 0..9: at threshold 5, FMR 5/10 = FNMR 0.
+  std::vector<float> genuine, impostor;
+  for (int i = 0; i < 10; ++i) {
+    genuine.push_back(static_cast<float>(i + 5));
+    impostor.push_back(static_cast<float>(i));
+  }
+  ErrorRates r = ComputeErrorRates(genuine, impostor);
+  EXPECT_NEAR(r.eer, 0.25, 1e-9);
+  EXPECT_NEAR(r.zero_fmr, 0.5, 1e-9);
+  EXPECT_EQ(r.genuine, 10u);
+  float t = ThresholdForFmr(impostor, 0.2);  // accepts 8 and 9 only
+  EXPECT_GT(t, 7.0f);
+  EXPECT_LE(t, 8.0f);
+}
+
+TEST(EvaluationTest, LoadRefusesMissingFolder) {
+  EXPECT_THAT(LoadFvcDatabase("/nonexistent/DB9_B"), StatusIs(StatusCode::kNotFound, HasSubstr("DB9_B")));
+}
+
+// Accuracy regression guard (not a timing test): FVC2002 DB1_B must stay
+// better than bozorth3's 7.86 % EER.
+TEST(EvaluationTest, FvcDb1BeatsBozorth) {
+  auto samples = LoadFvcDatabase((Fvc() / "DB1_B").string());
+  ASSERT_OK(samples);
+  ASSERT_EQ(samples->size(), 80u);
+  auto pairs = ScoreFvcPairs(*samples, 2);
+  std::vector<float> genuine, impostor;
+  for (const auto& p : pairs) (p.genuine ? genuine : impostor).push_back(p.score);
+  EXPECT_EQ(genuine.size(), 280u);
+  EXPECT_EQ(impostor.size(), 2880u);
+  ErrorRates r = ComputeErrorRates(genuine, impostor);
+  EXPECT_LT(r.eer, 0.0786);
+}
+
+}  // namespace
+}  // namespace ektp::bio
