@@ -1,0 +1,103 @@
+// HttpServer: an HTTP/1.1 (optionally HTTPS) server over cpp-httplib, with
+// routing, request metrics, one structured log line per request, and the
+// built-in endpoints
+//   GET /healthz  200 "ok" while the process serves
+//   GET /readyz   200 "ready", or 503 with the readiness Status as the body
+//   GET /metrics  the MetricsRegistry in Prometheus text format 0.0.4
+//
+// Route patterns are literal paths whose segments may be ":name"
+// placeholders: "/stations/:id/feed" matches "/stations/ST-01/feed" with
+// path_params["id"] == "ST-01". A placeholder matches one non-empty segment
+// (no '/'). Matching is exact (no prefix match, a trailing '/' matters).
+// Literal routes and placeholder routes may overlap; the first registered
+// match wins. A path that matches with another method gets 405.
+//
+// Every response is counted in
+//   ektp_http_requests_total{method, route, code}
+//   ektp_http_request_duration_seconds{method, route}
+// where `route` is the matched pattern ("unmatched" otherwise), and logged as
+// event "http.request" with method, route, status, duration and peer address.
+// Raw paths, query strings and bodies are never logged or used as labels, so
+// PII in them does not leak.
+//
+// Errors the server produces itself (404, 405, 413, 500) have a JSON body
+// {"error": "...", "status": N}. A handler that throws gets a 500.
+//
+// Thread-safety: Handle() REQUIRES the server not started. Start() and Stop()
+// are called from one controlling thread. Handlers run concurrently on the
+// worker pool and must be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "net/http_types.h"
+
+namespace ektp::net {
+
+class MetricsRegistry;
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  // Address to bind. Default loopback only; "0.0.0.0" for all interfaces.
+  std::string bind_address = "127.0.0.1";
+  // 0 picks an ephemeral port; HttpServer::port() tells which.
+  int port = 0;
+  // TLS: both set for HTTPS, both empty for plain HTTP. PEM files.
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  // Larger request bodies get 413 without reaching the handler. Default 16 MiB.
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  // Worker threads, i.e. concurrent requests. Default 8.
+  int threads = 8;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  // How long an idle keep-alive connection is kept open. Default 5 s.
+  std::chrono::seconds keep_alive_timeout{5};
+  // Decides /readyz: OK → 200, otherwise 503 naming the reason. May be called
+  // concurrently. Default: always ready.
+  std::function<Status()> readiness;
+  // Where request metrics go and what /metrics serves. Not owned; must
+  // outlive the server. Default (nullptr): MetricsRegistry::Default().
+  MetricsRegistry* metrics = nullptr;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  // Stops the server if it is running.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Registers `handler` for `method` ("GET", "POST", "PUT", "PATCH",
+  // "DELETE") and `pattern` (see above). GET routes also answer HEAD.
+  // REQUIRES: not started; `pattern` starts with '/'.
+  void Handle(std::string_view method, std::string_view pattern, HttpHandler handler);
+
+  // Binds and starts serving on background threads. Returns kUnavailable
+  // naming the address if it cannot bind, kInvalidArgument if the TLS
+  // files cannot be loaded, kFailedPrecondition if already started.
+  Status Start();
+
+  // Stops accepting, lets in-flight requests finish and joins the threads.
+  // Idempotent.
+  void Stop();
+
+  // The bound port. REQUIRES: Start() succeeded.
+  int port() const;
+  // "http://127.0.0.1:8443" or "https://...". REQUIRES: Start() succeeded.
+  std::string base_url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ektp::net

@@ -1,0 +1,375 @@
+// HttpServer + HttpClient over loopback, plain and TLS with a pinned certificate.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/status_matchers.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/log.h"
+#include "net/metrics.h"
+#include "net/tls.h"
+
+namespace ektp::net {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class HttpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(::testing::TempDir() + "/http_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(*dir_);
+    for (const char* name : {"a", "b"}) {
+      auto material = GenerateSelfSigned({});
+      ASSERT_OK(material);
+      ASSERT_OK(WriteCertificateAndKey(*material, *dir_ + "/" + name + ".crt", *dir_ + "/" + name + ".key"));
+      (name[0] == 'a' ? cert_a_ : cert_b_) = new std::string(material->cert_pem);
+    }
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete cert_a_;
+    delete cert_b_;
+  }
+
+  HttpServerOptions Options() {
+    HttpServerOptions options;
+    options.metrics = &metrics_;
+    return options;
+  }
+  HttpServerOptions TlsOptions() {
+    HttpServerOptions options = Options();
+    options.tls_cert_path = *dir_ + "/a.crt";
+    options.tls_key_path = *dir_ + "/a.key";
+    return options;
+  }
+
+  static void AddEcho(HttpServer& server) {
+    server.Handle("POST", "/echo/:id", [](const HttpRequest& req) {
+      nlohmann::json out;
+      out["id"] = req.path_params.at("id");
+      out["body"] = req.body;
+      out["q"] = req.query("q");
+      out["x"] = req.header("X-Test");
+      out["method"] = req.method;
+      return HttpResponse::Json(201, out.dump());
+    });
+  }
+
+  static std::unique_ptr<HttpClient> Client(const std::string& url, HttpClientOptions options = {}) {
+    auto client = HttpClient::Create(url, std::move(options));
+    EXPECT_OK(client);
+    return client.ok() ? std::move(client).value() : nullptr;
+  }
+
+  static std::string* dir_;
+  static std::string* cert_a_;
+  static std::string* cert_b_;
+  MetricsRegistry metrics_;
+};
+
+std::string* HttpTest::dir_ = nullptr;
+std::string* HttpTest::cert_a_ = nullptr;
+std::string* HttpTest::cert_b_ = nullptr;
+
+TEST_F(HttpTest, PlainRoundTripWithPathQueryAndHeaders) {
+  HttpServer server(Options());
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  EXPECT_GT(server.port(), 0);
+  auto client = Client(server.base_url());
+  auto res = client->Post("/echo/ST-01?q=v%20w", "hello", "text/plain", {{"X-Test", "yes"}});
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 201);
+  EXPECT_EQ(res->content_type, "application/json");
+  auto json = nlohmann::json::parse(res->body);
+  EXPECT_EQ(json["id"], "ST-01");
+  EXPECT_EQ(json["body"], "hello");
+  EXPECT_EQ(json["q"], "v w");
+  EXPECT_EQ(json["x"], "yes");
+  EXPECT_EQ(json["method"], "POST");
+}
+
+TEST_F(HttpTest, HttpsRoundTripWithPinnedCertificate) {
+  HttpServer server(TlsOptions());
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  EXPECT_TRUE(server.base_url().starts_with("https://127.0.0.1:"));
+  HttpClientOptions options;
+  options.pinned_cert_pem = *cert_a_;
+  auto client = Client(server.base_url(), options);
+  for (int request_idx = 0; request_idx < 3; ++request_idx) {  // also over the kept-alive connection
+    auto res = client->Post("/echo/7", "secret", "text/plain");
+    ASSERT_OK(res);
+    EXPECT_EQ(res->status, 201);
+    EXPECT_EQ(nlohmann::json::parse(res->body)["body"], "secret");
+  }
+  // "localhost" is in the SAN too.
+  auto by_name = Client("https://localhost:" + std::to_string(server.port()), options);
+  auto res = by_name->Get("/healthz");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->body, "ok\n");
+}
+
+TEST_F(HttpTest, DifferentCertificateIsRefused) {
+  HttpServer server(TlsOptions());
+  ASSERT_OK(server.Start());
+  HttpClientOptions options;
+  options.pinned_cert_pem = *cert_b_;
+  auto client = Client(server.base_url(), options);
+  auto res = client->Get("/healthz");
+  EXPECT_THAT(res, StatusIs(StatusCode::kUnauthenticated,
+                            HasSubstr("server certificate verification failed: the server presented certificate "
+                                      "sha256:" + *CertificateSha256(*cert_a_))));
+}
+
+TEST_F(HttpTest, HostNotInCertificateIsRefused) {
+  HttpServerOptions server_options = TlsOptions();
+  server_options.bind_address = "127.0.0.2";  // on loopback, but not in the certificate's SAN
+  HttpServer server(server_options);
+  ASSERT_OK(server.Start());
+  HttpClientOptions options;
+  options.pinned_cert_pem = *cert_a_;
+  auto client = Client(server.base_url(), options);
+  EXPECT_THAT(client->Get("/healthz"),
+              StatusIs(StatusCode::kUnauthenticated,
+                       HasSubstr("certificate verification failed: the certificate does not name host 127.0.0.2")));
+}
+
+TEST_F(HttpTest, HttpsNeedsAPin) {
+  EXPECT_THAT(HttpClient::Create("https://127.0.0.1:1", {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("needs a pinned server certificate")));
+  HttpClientOptions options;
+  options.pinned_cert_pem = "garbage";
+  EXPECT_THAT(HttpClient::Create("https://127.0.0.1:1", options),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not a PEM certificate")));
+  EXPECT_THAT(HttpClient::Create("ftp://x", {}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("http://")));
+  EXPECT_THAT(HttpClient::Create("http://x:99999", {}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("port")));
+  EXPECT_THAT(HttpClient::Create("http://x:80/api", {}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("path")));
+}
+
+TEST_F(HttpTest, TrustOnFirstUseFetchesTheServerCertificate) {
+  HttpServer server(TlsOptions());
+  ASSERT_OK(server.Start());
+  auto pem = FetchServerCertificatePem(server.base_url());
+  ASSERT_OK(pem);
+  EXPECT_EQ(*CertificateSha256(*pem), *CertificateSha256(*cert_a_));
+  HttpClientOptions options;
+  options.pinned_cert_pem = *pem;
+  auto res = Client(server.base_url(), options)->Get("/healthz");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(FetchServerCertificatePem("http://127.0.0.1:1"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("non-https")));
+}
+
+TEST_F(HttpTest, OversizedBodyGets413Json) {
+  HttpServerOptions options = Options();
+  options.max_body_bytes = 1024;
+  HttpServer server(options);
+  bool called = false;
+  server.Handle("POST", "/upload", [&called](const HttpRequest&) {
+    called = true;
+    return HttpResponse::Text(200, "ok");
+  });
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto small = client->Post("/upload", std::string(1024, 'x'), "application/octet-stream");
+  ASSERT_OK(small);
+  EXPECT_EQ(small->status, 200);
+  called = false;
+  auto res = client->Post("/upload", std::string(4096, 'x'), "application/octet-stream");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(res->content_type, "application/json");
+  auto json = nlohmann::json::parse(res->body);
+  EXPECT_EQ(json["status"], 413);
+  EXPECT_EQ(json["error"], "request body exceeds 1024 bytes");
+  EXPECT_FALSE(called);
+}
+
+TEST_F(HttpTest, MetricsCountRequestsByRoutePattern) {
+  HttpServer server(Options());
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  ASSERT_OK(client->Post("/echo/1", "", "text/plain"));
+  ASSERT_OK(client->Post("/echo/2", "", "text/plain"));
+  ASSERT_OK(client->Get("/nope"));
+  auto res = client->Get("/metrics");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->content_type, HasSubstr("text/plain; version=0.0.4"));
+  EXPECT_THAT(res->body, HasSubstr("# TYPE ektp_http_requests_total counter\n"));
+  EXPECT_THAT(res->body,
+              HasSubstr("ektp_http_requests_total{code=\"201\",method=\"POST\",route=\"/echo/:id\"} 2\n"));
+  EXPECT_THAT(res->body,
+              HasSubstr("ektp_http_requests_total{code=\"404\",method=\"GET\",route=\"unmatched\"} 1\n"));
+  EXPECT_THAT(res->body, HasSubstr("ektp_http_request_duration_seconds_count{method=\"POST\",route=\"/echo/:id\"} 2\n"));
+}
+
+TEST_F(HttpTest, HealthzAndReadyz) {
+  std::atomic<bool> ready{false};
+  HttpServerOptions options = Options();
+  options.readiness = [&ready]() -> Status {
+    if (!ready) return FailedPrecondition("database migrations pending");
+    return Status::Ok();
+  };
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto health = client->Get("/healthz");
+  ASSERT_OK(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  auto not_ready = client->Get("/readyz");
+  ASSERT_OK(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_THAT(not_ready->body, HasSubstr("database migrations pending"));
+  ready = true;
+  auto now_ready = client->Get("/readyz");
+  ASSERT_OK(now_ready);
+  EXPECT_EQ(now_ready->status, 200);
+}
+
+TEST_F(HttpTest, MultipartPartsAreExposed) {
+  HttpServer server(Options());
+  std::vector<MultipartPart> seen;
+  server.Handle("POST", "/enrollments", [&seen](const HttpRequest& req) {
+    seen = req.parts;
+    const MultipartPart* photo = req.part("photo");
+    return HttpResponse::Text(200, photo != nullptr ? std::to_string(photo->content.size()) : "none");
+  });
+  ASSERT_OK(server.Start());
+  std::string jpeg("\xFF\xD8\xFF\xE0\0\x10JFIF\0binary\r\n--x", 20);
+  auto res = Client(server.base_url())
+                 ->PostMultipart("/enrollments", {{"demographics", "", "application/json", "{\"a\":1}"},
+                                                  {"photo", "face.jpg", "image/jpeg", jpeg}});
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, std::to_string(jpeg.size()));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].name, "demographics");
+  EXPECT_EQ(seen[0].filename, "");
+  EXPECT_EQ(seen[0].content_type, "application/json");
+  EXPECT_EQ(seen[0].content, "{\"a\":1}");
+  EXPECT_EQ(seen[1].name, "photo");
+  EXPECT_EQ(seen[1].filename, "face.jpg");
+  EXPECT_EQ(seen[1].content_type, "image/jpeg");
+  EXPECT_EQ(seen[1].content, jpeg);
+}
+
+TEST_F(HttpTest, UnknownPathIs404AndWrongMethodIs405) {
+  HttpServer server(Options());
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto missing = client->Get("/echo");
+  ASSERT_OK(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing->body)["error"], "no route for this path");
+  auto wrong = client->Get("/echo/1");
+  ASSERT_OK(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->header("Allow"), "POST");
+}
+
+TEST_F(HttpTest, HandlerExceptionIs500) {
+  HttpServer server(Options());
+  server.Handle("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("bug"); });
+  ASSERT_OK(server.Start());
+  auto res = Client(server.base_url())->Get("/boom");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error"], "internal server error");
+}
+
+TEST_F(HttpTest, ConnectionRefusedIsUnavailable) {
+  int port;
+  {
+    HttpServer server(Options());
+    ASSERT_OK(server.Start());
+    port = server.port();
+  }
+  auto client = Client("http://127.0.0.1:" + std::to_string(port));
+  EXPECT_THAT(client->Post("/x?nik=1", "b", "text/plain"),
+              StatusIs(StatusCode::kUnavailable,
+                       HasSubstr("POST http://127.0.0.1:" + std::to_string(port) + "/x: cannot connect")));
+}
+
+TEST_F(HttpTest, SlowServerIsReadTimeout) {
+  HttpServer server(Options());
+  server.Handle("GET", "/slow", [](const HttpRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    return HttpResponse::Text(200, "late");
+  });
+  ASSERT_OK(server.Start());
+  HttpClientOptions options;
+  options.read_timeout = std::chrono::milliseconds(150);
+  auto res = Client(server.base_url(), options)->Get("/slow");
+  EXPECT_THAT(res, StatusIs(StatusCode::kUnavailable, HasSubstr("no response within the read timeout of 150 ms")));
+}
+
+TEST_F(HttpTest, BindConflictIsUnavailableNamingTheAddress) {
+  HttpServer first(Options());
+  ASSERT_OK(first.Start());
+  HttpServerOptions options = Options();
+  options.port = first.port();
+  HttpServer second(options);
+  EXPECT_THAT(second.Start(), StatusIs(StatusCode::kUnavailable,
+                                       HasSubstr("cannot bind 127.0.0.1:" + std::to_string(first.port()))));
+}
+
+TEST_F(HttpTest, BadTlsFilesAreInvalidArgument) {
+  HttpServerOptions options = Options();
+  options.tls_cert_path = *dir_ + "/missing.crt";
+  options.tls_key_path = *dir_ + "/a.key";
+  HttpServer server(options);
+  EXPECT_THAT(server.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("missing.crt")));
+}
+
+TEST_F(HttpTest, OneLogLinePerRequestWithoutPathOrQuery) {
+  CapturedLogs logs;
+  {
+    HttpServer server(Options());
+    AddEcho(server);
+    ASSERT_OK(server.Start());
+    ASSERT_OK(Client(server.base_url())->Post("/echo/3171012345678901?nama=Siti", "Jl. Merdeka 1", "text/plain"));
+  }
+  int request_lines = 0;
+  for (const std::string& line : logs.lines()) {
+    EXPECT_THAT(line, Not(HasSubstr("3171012345678901")));
+    EXPECT_THAT(line, Not(HasSubstr("Siti")));
+    EXPECT_THAT(line, Not(HasSubstr("Merdeka")));
+    auto json = nlohmann::json::parse(line);
+    if (json["event"] != "http.request") continue;
+    ++request_lines;
+    EXPECT_EQ(json["route"], "/echo/:id");
+    EXPECT_EQ(json["method"], "POST");
+    EXPECT_EQ(json["status"], 201);
+    EXPECT_EQ(json["remote"], "127.0.0.1");
+  }
+  EXPECT_EQ(request_lines, 1);
+}
+
+TEST_F(HttpTest, StopIsIdempotentAndRestartable) {
+  HttpServer server(Options());
+  ASSERT_OK(server.Start());
+  EXPECT_THAT(server.Start(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already started")));
+  server.Stop();
+  server.Stop();
+  ASSERT_OK(server.Start());
+  auto res = Client(server.base_url())->Get("/healthz");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+}  // namespace
+}  // namespace ektp::net

@@ -1,0 +1,62 @@
+#include "net/http_types.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ektp::net {
+namespace {
+
+std::string FirstHeader(const HttpHeaders& headers, std::string_view name) {
+  auto it = headers.find(LowerAscii(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string HttpRequest::header(std::string_view name) const { return FirstHeader(headers, name); }
+
+std::string HttpRequest::query(std::string_view name) const {
+  auto it = query_params.find(std::string(name));
+  return it == query_params.end() ? std::string() : it->second;
+}
+
+const MultipartPart* HttpRequest::part(std::string_view name) const {
+  for (const MultipartPart& p : parts) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::string HttpResponse::header(std::string_view name) const { return FirstHeader(headers, name); }
+
+HttpResponse HttpResponse::Text(int status, std::string body) {
+  HttpResponse res;
+  res.status = status;
+  res.content_type = "text/plain; charset=utf-8";
+  res.body = std::move(body);
+  return res;
+}
+
+HttpResponse HttpResponse::Json(int status, std::string json_body) {
+  HttpResponse res;
+  res.status = status;
+  res.content_type = "application/json";
+  res.body = std::move(json_body);
+  return res;
+}
+
+HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
+  nlohmann::ordered_json body;
+  body["error"] = message;
+  body["status"] = status;
+  return Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace ektp::net

@@ -1,0 +1,59 @@
+// Plain HTTP request and response values shared by HttpServer and HttpClient.
+// They carry no library types, so including them is cheap.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ektp::net {
+
+// One part of a multipart/form-data body.
+struct MultipartPart {
+  std::string name;          // the form field name
+  std::string filename;      // empty when the part is not a file
+  std::string content_type;  // empty when the part gave none
+  std::string content;       // raw bytes
+};
+
+// Header names are stored lower-cased; look them up with header().
+using HttpHeaders = std::multimap<std::string, std::string>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded, without the query string
+  std::map<std::string, std::string> path_params;  // from ":name" segments of the route pattern
+  std::multimap<std::string, std::string> query_params;
+  HttpHeaders headers;
+  std::string body;  // empty for multipart/form-data bodies; see `parts`
+  std::vector<MultipartPart> parts;  // multipart/form-data only, in body order
+  std::string remote_addr;           // peer IP address
+
+  // The first value of header `name` (case-insensitive), or "" if absent.
+  std::string header(std::string_view name) const;
+  // The first value of query parameter `name`, or "" if absent.
+  std::string query(std::string_view name) const;
+  // The first part named `name`, or nullptr.
+  const MultipartPart* part(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  HttpHeaders headers;  // extra headers; names lower-cased by the client
+
+  // The first value of header `name` (case-insensitive), or "" if absent.
+  std::string header(std::string_view name) const;
+
+  static HttpResponse Text(int status, std::string body);
+  static HttpResponse Json(int status, std::string json_body);
+  // {"error": "<message>", "status": <status>}, with `message` JSON-escaped.
+  static HttpResponse JsonError(int status, std::string_view message);
+};
+
+// Lower-cases ASCII letters (HTTP header names).
+std::string LowerAscii(std::string_view s);
+
+}  // namespace ektp::net

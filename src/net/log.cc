@@ -1,0 +1,141 @@
+#include "net/log.h"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+namespace ektp::net {
+namespace {
+
+std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
+
+std::mutex g_logger_mu;
+std::shared_ptr<spdlog::logger>& LoggerSlot() {
+  static auto* slot = new std::shared_ptr<spdlog::logger>();  // never destroyed: logging until exit
+  return *slot;
+}
+
+std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink) {
+  auto logger = std::make_shared<spdlog::logger>("ektp", std::move(sink));
+  logger->set_pattern("%v");
+  logger->set_level(spdlog::level::trace);
+  logger->flush_on(spdlog::level::trace);
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger> CurrentLogger() {
+  std::lock_guard lock(g_logger_mu);
+  auto& slot = LoggerSlot();
+  if (!slot) slot = MakeLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  return slot;
+}
+
+std::string_view LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+spdlog::level::level_enum SpdLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return spdlog::level::debug;
+    case LogLevel::kInfo: return spdlog::level::info;
+    case LogLevel::kWarn: return spdlog::level::warn;
+    case LogLevel::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+std::string NowUtcMillis() {
+  auto now = std::chrono::system_clock::now();
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(millis / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis % 1000));
+  return buf;
+}
+
+class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+std::string FormatLogLine(LogLevel level, std::string_view event, const LogFields& fields) {
+  nlohmann::ordered_json line;
+  line["ts"] = NowUtcMillis();
+  line["level"] = LevelName(level);
+  line["event"] = event;
+  for (const LogField& field : fields) {
+    std::string key = field.key;
+    while (line.contains(key)) key = "_" + key;
+    std::visit([&](const auto& v) { line[key] = v; }, field.value);
+  }
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Log(LogLevel level, std::string_view event, const LogFields& fields) {
+  if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
+  std::string text = FormatLogLine(level, event, fields);
+  CurrentLogger()->log(SpdLevel(level), "{}", text);
+}
+
+void SetLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level)); }
+
+bool ParseLogLevel(std::string_view text, LogLevel* level) {
+  for (LogLevel candidate : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (text == LevelName(candidate)) {
+      *level = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct CapturedLogs::Impl {
+  std::shared_ptr<CaptureSink> sink;
+  std::shared_ptr<spdlog::logger> previous;
+};
+
+CapturedLogs::CapturedLogs() : impl_(std::make_unique<Impl>()) {
+  impl_->sink = std::make_shared<CaptureSink>();
+  std::shared_ptr<spdlog::logger> previous = CurrentLogger();
+  std::lock_guard lock(g_logger_mu);
+  impl_->previous = std::move(previous);
+  LoggerSlot() = MakeLogger(impl_->sink);
+}
+
+CapturedLogs::~CapturedLogs() {
+  std::lock_guard lock(g_logger_mu);
+  LoggerSlot() = impl_->previous;
+}
+
+std::vector<std::string> CapturedLogs::lines() const { return impl_->sink->lines(); }
+
+}  // namespace ektp::net
