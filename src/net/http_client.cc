@@ -241,6 +241,7 @@ StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(std::string_view base_u
   client.set_read_timeout(opt.read_timeout);
   client.set_write_timeout(opt.write_timeout);
   client.set_keep_alive(opt.keep_alive);
+  client.set_tcp_nodelay(true);  // headers and body go in separate writes
   client.set_follow_location(false);
   client.set_decompress(true);
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));

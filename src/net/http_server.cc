@@ -258,6 +258,7 @@ Status HttpServer::Start() {
   int threads = opt.threads > 0 ? opt.threads : 1;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_socket_options(SetSocketOptions);
+  server.set_tcp_nodelay(true);  // avoid 40 ms Nagle/delayed-ACK stalls on kept-alive connections
   server.set_payload_max_length(opt.max_body_bytes);
   server.set_read_timeout(opt.read_timeout);
   server.set_write_timeout(opt.write_timeout);

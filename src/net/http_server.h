@@ -54,11 +54,13 @@ struct HttpServerOptions {
   std::string tls_key_path;
   // Larger request bodies get 413 without reaching the handler. Default 16 MiB.
   size_t max_body_bytes = 16 * 1024 * 1024;
-  // Worker threads, i.e. concurrent requests. Default 8.
+  // Worker threads. A connection holds a worker while it is kept alive, so
+  // this bounds concurrent connections: size it above the expected number of
+  // simultaneous clients, or they queue. Default 8.
   int threads = 8;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};
-  // How long an idle keep-alive connection is kept open. Default 5 s.
+  // How long an idle keep-alive connection (and its worker) is kept. Default 5 s.
   std::chrono::seconds keep_alive_timeout{5};
   // Decides /readyz: OK → 200, otherwise 503 naming the reason. May be called
   // concurrently. Default: always ready.
@@ -87,7 +89,8 @@ class HttpServer {
   Status Start();
 
   // Stops accepting, lets in-flight requests finish and joins the threads.
-  // Idempotent.
+  // An idle kept-alive connection is closed when its keep_alive_timeout runs
+  // out, so this can take that long. Idempotent.
   void Stop();
 
   // The bound port. REQUIRES: Start() succeeded.

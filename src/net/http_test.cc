@@ -1,6 +1,9 @@
 // HttpServer + HttpClient over loopback, plain and TLS with a pinned certificate.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -315,6 +318,84 @@ TEST_F(HttpTest, SlowServerIsReadTimeout) {
   options.read_timeout = std::chrono::milliseconds(150);
   auto res = Client(server.base_url(), options)->Get("/slow");
   EXPECT_THAT(res, StatusIs(StatusCode::kUnavailable, HasSubstr("no response within the read timeout of 150 ms")));
+}
+
+// A peer that accepts, reads the request and closes without answering.
+class SilentCloser {
+ public:
+  SilentCloser() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(listen_fd_, 4);
+    thread_ = std::thread([this] {
+      int conn = accept(listen_fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      char buf[4096];
+      (void)read(conn, buf, sizeof(buf));
+      linger lin{1, 0};  // close with RST
+      setsockopt(conn, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+      close(conn);
+    });
+  }
+  ~SilentCloser() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpTest, ResetBeforeResponseIsUnavailable) {
+  SilentCloser peer;
+  auto client = Client("http://127.0.0.1:" + std::to_string(peer.port()));
+  EXPECT_THAT(client->Post("/batch", "payload", "application/json"),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("connection closed or reset before a complete response")));
+}
+
+TEST_F(HttpTest, ConcurrentClientsAreServed) {
+  HttpServerOptions options = Options();
+  options.threads = 8;  // one worker per kept-alive connection
+  HttpServer server(options);
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int thread_idx = 0; thread_idx < 6; ++thread_idx) {
+    threads.emplace_back([&, thread_idx] {
+      auto client = HttpClient::Create(server.base_url(), {});
+      if (!client.ok()) return;
+      for (int request_idx = 0; request_idx < 20; ++request_idx) {
+        auto res = (*client)->Post("/echo/" + std::to_string(thread_idx), "x", "text/plain");
+        if (res.ok() && res->status == 201) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 120);
+}
+
+TEST_F(HttpTest, StopWaitsAtMostTheKeepAliveTimeout) {
+  HttpServerOptions options = Options();
+  options.keep_alive_timeout = std::chrono::seconds(1);
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  ASSERT_OK(client->Get("/healthz"));
+  auto start = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+  EXPECT_THAT(client->Get("/healthz"), StatusIs(StatusCode::kUnavailable, HasSubstr("GET http://127.0.0.1:")));
 }
 
 TEST_F(HttpTest, BindConflictIsUnavailableNamingTheAddress) {

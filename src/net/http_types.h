@@ -27,7 +27,7 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query_params;
   HttpHeaders headers;
   std::string body;  // empty for multipart/form-data bodies; see `parts`
-  std::vector<MultipartPart> parts;  // multipart/form-data only, in body order
+  std::vector<MultipartPart> parts;  // multipart/form-data only; ordered by name, then body order
   std::string remote_addr;           // peer IP address
 
   // The first value of header `name` (case-insensitive), or "" if absent.
