@@ -234,6 +234,10 @@ StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(std::string_view base_u
     impl->ssl = ssl.get();
     impl->client = std::move(ssl);
   } else {
+    if (!IsLoopbackHost(impl->url.host) && !opt.allow_plain_http_off_loopback) {
+      return InvalidArgument("plain http to " + impl->base_url +
+                             " is not allowed: use https with a pinned certificate (http is for loopback only)");
+    }
     impl->client = std::make_unique<httplib::ClientImpl>(impl->url.host, impl->url.port);
   }
   httplib::ClientImpl& client = *impl->client;

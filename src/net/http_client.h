@@ -45,6 +45,9 @@ struct HttpClientOptions {
   // https only: no certificate or host check at all. Only for
   // FetchServerCertificatePem-style probing and tests; never in production.
   bool insecure_skip_verify = false;
+  // http:// is for development on loopback: Create() refuses an http URL
+  // whose host is not loopback unless this is set. Default false.
+  bool allow_plain_http_off_loopback = false;
   // Reuse the connection between requests. Default on.
   bool keep_alive = true;
 };
@@ -52,7 +55,8 @@ struct HttpClientOptions {
 class HttpClient {
  public:
   // Parses `base_url` ("http://host:port" or "https://host:port"; no path)
-  // and loads the pin. kInvalidArgument on a bad URL or a bad/missing pin.
+  // and loads the pin. kInvalidArgument on a bad URL, a bad/missing pin, or
+  // plain http off loopback (see allow_plain_http_off_loopback).
   static StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url, HttpClientOptions options);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;

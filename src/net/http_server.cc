@@ -252,6 +252,10 @@ Status HttpServer::Start() {
     }
     impl.server = std::move(server);
   } else {
+    if (!IsLoopbackHost(opt.bind_address) && !opt.allow_plain_http_off_loopback) {
+      return InvalidArgument("plain HTTP on " + opt.bind_address +
+                             " is not allowed: configure a TLS certificate, or bind to loopback for development");
+    }
     impl.server = std::make_unique<httplib::Server>();
   }
   httplib::Server& server = *impl.server;

@@ -52,6 +52,9 @@ struct HttpServerOptions {
   // TLS: both set for HTTPS, both empty for plain HTTP. PEM files.
   std::string tls_cert_path;
   std::string tls_key_path;
+  // Plain HTTP is for development on loopback: without TLS, Start() refuses a
+  // non-loopback bind_address unless this is set. Default false.
+  bool allow_plain_http_off_loopback = false;
   // Larger request bodies get 413 without reaching the handler. Default 16 MiB.
   size_t max_body_bytes = 16 * 1024 * 1024;
   // Worker threads. A connection holds a worker while it is kept alive, so
@@ -85,7 +88,8 @@ class HttpServer {
 
   // Binds and starts serving on background threads. Returns kUnavailable
   // naming the address if it cannot bind, kInvalidArgument if the TLS
-  // files cannot be loaded, kFailedPrecondition if already started.
+  // files cannot be loaded or plain HTTP is asked for off loopback,
+  // kFailedPrecondition if already started.
   Status Start();
 
   // Stops accepting, lets in-flight requests finish and joins the threads.

@@ -159,6 +159,23 @@ TEST_F(HttpTest, HttpsNeedsAPin) {
   EXPECT_THAT(HttpClient::Create("http://x:80/api", {}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("path")));
 }
 
+TEST_F(HttpTest, PlainHttpIsForLoopbackOnly) {
+  EXPECT_THAT(HttpClient::Create("http://10.0.0.5:8080", {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("plain http to http://10.0.0.5:8080 is not allowed")));
+  HttpClientOptions client_options;
+  client_options.allow_plain_http_off_loopback = true;
+  EXPECT_OK(HttpClient::Create("http://10.0.0.5:8080", client_options));
+  EXPECT_OK(HttpClient::Create("http://localhost:8080", {}));
+  EXPECT_OK(HttpClient::Create("http://[::1]:8080", {}));
+  EXPECT_OK(HttpClient::Create("http://127.0.0.9:8080", {}));
+
+  HttpServerOptions options = Options();
+  options.bind_address = "0.0.0.0";
+  HttpServer server(options);
+  EXPECT_THAT(server.Start(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("plain HTTP on 0.0.0.0 is not allowed")));
+}
+
 TEST_F(HttpTest, TrustOnFirstUseFetchesTheServerCertificate) {
   HttpServer server(TlsOptions());
   ASSERT_OK(server.Start());

@@ -56,4 +56,7 @@ struct HttpResponse {
 // Lower-cases ASCII letters (HTTP header names).
 std::string LowerAscii(std::string_view s);
 
+// True for "localhost", 127.0.0.0/8 and ::1 (with or without brackets).
+bool IsLoopbackHost(std::string_view host);
+
 }  // namespace ektp::net
