@@ -145,6 +145,7 @@ struct HttpClient::Impl {
   template <typename Send>
   StatusOr<HttpResponse> Run(std::string_view method, std::string_view path, Send send) {
     std::lock_guard lock(mu);
+    DropStaleConnection();
     pin_mismatch = false;
     presented_fingerprint.clear();
     auto start = std::chrono::steady_clock::now();
@@ -203,6 +204,16 @@ struct HttpClient::Impl {
     }
   }
 
+  // Between requests an HTTP/1.1 server sends nothing; a readable idle
+  // connection means it was closed (EOF, or a TLS close_notify that httplib's
+  // own liveness check takes for data). Closing it here makes the next send
+  // open a fresh connection instead of failing.
+  void DropStaleConnection() {
+    if (!client->is_socket_open()) return;
+    pollfd pfd{client->socket(), POLLIN | POLLRDHUP, 0};
+    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0) client->stop();
+  }
+
   httplib::Headers ToHeaders(const HttpHeaders& headers) {
     return httplib::Headers(headers.begin(), headers.end());
   }
@@ -212,6 +223,7 @@ HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::~HttpClient() = default;
 
 StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(std::string_view base_url, HttpClientOptions options) {
+  IgnoreSigpipe();
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(impl->url, ParseBaseUrl(base_url));
   impl->base_url = std::string(base_url);

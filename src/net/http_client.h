@@ -20,6 +20,8 @@
 //   kUnauthenticated   the server's certificate does not match the pin or host.
 //   kInvalidArgument   bad base URL or pinned certificate (from Create()).
 // Any HTTP status, including 4xx and 5xx, is a successful HttpResponse.
+// A kept-alive connection the server closed while idle is noticed and
+// reopened before sending; a request is never sent twice.
 //
 // Thread-safety: thread-safe; concurrent requests on one client are
 // serialized (one connection, kept alive between requests).

@@ -239,6 +239,7 @@ void HttpServer::Handle(std::string_view method, std::string_view pattern, HttpH
 Status HttpServer::Start() {
   Impl& impl = *impl_;
   if (impl.started) return FailedPrecondition("HTTP server already started");
+  IgnoreSigpipe();
   const HttpServerOptions& opt = impl.options;
   impl.tls = !opt.tls_cert_path.empty() || !opt.tls_key_path.empty();
   if (impl.tls) {

@@ -415,6 +415,23 @@ TEST_F(HttpTest, StopWaitsAtMostTheKeepAliveTimeout) {
   EXPECT_THAT(client->Get("/healthz"), StatusIs(StatusCode::kUnavailable, HasSubstr("GET http://127.0.0.1:")));
 }
 
+TEST_F(HttpTest, ConnectionClosedWhileIdleIsReopened) {
+  for (bool tls : {false, true}) {
+    HttpServerOptions options = tls ? TlsOptions() : Options();
+    options.keep_alive_timeout = std::chrono::seconds(1);
+    HttpServer server(options);
+    ASSERT_OK(server.Start());
+    HttpClientOptions client_options;
+    if (tls) client_options.pinned_cert_pem = *cert_a_;
+    auto client = Client(server.base_url(), client_options);
+    ASSERT_OK(client->Get("/healthz"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // the server drops the idle connection
+    auto res = client->Post("/none", "x", "text/plain");
+    ASSERT_OK(res) << (tls ? "https" : "http");
+    EXPECT_EQ(res->status, 404);
+  }
+}
+
 TEST_F(HttpTest, BindConflictIsUnavailableNamingTheAddress) {
   HttpServer first(Options());
   ASSERT_OK(first.Start());

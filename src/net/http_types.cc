@@ -1,6 +1,8 @@
 #include "net/http_types.h"
 
 #include <arpa/inet.h>
+#include <csignal>
+#include <mutex>
 #include <netinet/in.h>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +23,11 @@ std::string LowerAscii(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
 }
 
 bool IsLoopbackHost(std::string_view host) {

@@ -56,6 +56,12 @@ struct HttpResponse {
 // Lower-cases ASCII letters (HTTP header names).
 std::string LowerAscii(std::string_view s);
 
+// Sets SIGPIPE to ignored, once per process, so a write to a socket the peer
+// closed fails with EPIPE instead of killing the process (OpenSSL writes with
+// write(2), which cannot pass MSG_NOSIGNAL). HttpServer::Start() and
+// HttpClient::Create() call it.
+void IgnoreSigpipe();
+
 // True for "localhost", 127.0.0.0/8 and ::1 (with or without brackets).
 bool IsLoopbackHost(std::string_view host);
 
