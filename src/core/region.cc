@@ -144,8 +144,9 @@ std::vector<const Region*> RegionRegistry::Chain(std::string_view code) const {
 }
 
 std::vector<const Region*> RegionRegistry::Search(std::string_view query, size_t limit) const {
+  const std::string lowered = ToLowerAscii(query);
   std::vector<std::string> words;
-  for (std::string_view word : SplitWords(ToLowerAscii(query))) words.emplace_back(word);
+  for (std::string_view word : SplitWords(lowered)) words.emplace_back(word);
   std::vector<const Region*> found;
   if (words.empty()) return found;
   for (const Region& region : regions_) {
