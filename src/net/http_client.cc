@@ -204,14 +204,15 @@ struct HttpClient::Impl {
     }
   }
 
-  // Between requests an HTTP/1.1 server sends nothing; a readable idle
-  // connection means it was closed (EOF, or a TLS close_notify that httplib's
-  // own liveness check takes for data). Closing it here makes the next send
-  // open a fresh connection instead of failing.
+  // A kept-alive connection whose peer has shut it down (FIN seen) is closed
+  // here, so the next send opens a fresh one instead of failing. httplib's own
+  // check misses this under TLS, where a close_notify record precedes the FIN
+  // and looks like data. POLLIN alone is not enough: TLS 1.3 session tickets
+  // also arrive between requests.
   void DropStaleConnection() {
     if (!client->is_socket_open()) return;
-    pollfd pfd{client->socket(), POLLIN | POLLRDHUP, 0};
-    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0) client->stop();
+    pollfd pfd{client->socket(), POLLRDHUP, 0};
+    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) client->stop();
   }
 
   httplib::Headers ToHeaders(const HttpHeaders& headers) {

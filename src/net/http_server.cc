@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -165,6 +166,7 @@ struct HttpServer::Impl {
     in.query_params.insert(req.params.begin(), req.params.end());
     for (const auto& [name, value] : req.headers) in.headers.emplace(LowerAscii(name), value);
     in.remote_addr = req.remote_addr;
+    in.remote_port = req.remote_port;
     if (req.is_multipart_form_data()) {
       for (const auto& [name, file] : req.files) {
         in.parts.push_back(MultipartPart{file.name, file.filename, file.content_type, file.content});
@@ -251,6 +253,9 @@ Status HttpServer::Start() {
       return InvalidArgument("cannot load TLS certificate " + opt.tls_cert_path + " with key " +
                              opt.tls_key_path);
     }
+    // No TLS 1.3 session tickets: clients pin and reconnect rarely, and tickets
+    // arriving after the handshake only cost a round of reads.
+    SSL_CTX_set_num_tickets(server->ssl_context(), 0);
     impl.server = std::move(server);
   } else {
     if (!IsLoopbackHost(opt.bind_address) && !opt.allow_plain_http_off_loopback) {
@@ -268,6 +273,7 @@ Status HttpServer::Start() {
   server.set_read_timeout(opt.read_timeout);
   server.set_write_timeout(opt.write_timeout);
   server.set_keep_alive_timeout(opt.keep_alive_timeout.count());
+  server.set_keep_alive_max_count(static_cast<size_t>(std::max(1, opt.max_requests_per_connection)));
 
   auto dispatch = [&impl](const httplib::Request& req, httplib::Response& res) { impl.Dispatch(req, res); };
   const std::string any = ".*";

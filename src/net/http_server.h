@@ -65,6 +65,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{10'000};
   // How long an idle keep-alive connection (and its worker) is kept. Default 5 s.
   std::chrono::seconds keep_alive_timeout{5};
+  // Requests served on one connection before the server closes it. Default
+  // 1000 (httplib's own default of 5 means a TLS handshake every 5 requests).
+  int max_requests_per_connection = 1000;
   // Decides /readyz: OK → 200, otherwise 503 naming the reason. May be called
   // concurrently. Default: always ready.
   std::function<Status()> readiness;

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/status_matchers.h"
@@ -120,6 +122,27 @@ TEST_F(HttpTest, HttpsRoundTripWithPinnedCertificate) {
   auto res = by_name->Get("/healthz");
   ASSERT_OK(res);
   EXPECT_EQ(res->body, "ok\n");
+}
+
+TEST_F(HttpTest, KeptAliveConnectionIsReused) {
+  for (bool tls : {false, true}) {
+    HttpServer server(tls ? TlsOptions() : Options());
+    std::mutex mu;
+    std::set<int> ports;
+    server.Handle("POST", "/up", [&](const HttpRequest& req) {
+      std::lock_guard lock(mu);
+      ports.insert(req.remote_port);
+      return HttpResponse::Text(200, "ok");
+    });
+    ASSERT_OK(server.Start());
+    HttpClientOptions options;
+    options.pinned_cert_pem = *cert_a_;
+    auto client = Client(server.base_url(), options);
+    for (int request_idx = 0; request_idx < 50; ++request_idx) {
+      ASSERT_OK(client->Post("/up", std::string(20000, 'x'), "application/octet-stream"));
+    }
+    EXPECT_EQ(ports.size(), 1u) << (tls ? "https" : "http") << ": one connection for all requests";
+  }
 }
 
 TEST_F(HttpTest, DifferentCertificateIsRefused) {

@@ -29,6 +29,7 @@ struct HttpRequest {
   std::string body;  // empty for multipart/form-data bodies; see `parts`
   std::vector<MultipartPart> parts;  // multipart/form-data only; ordered by name, then body order
   std::string remote_addr;           // peer IP address
+  int remote_port = 0;               // peer TCP port
 
   // The first value of header `name` (case-insensitive), or "" if absent.
   std::string header(std::string_view name) const;
