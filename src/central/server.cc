@@ -1,0 +1,236 @@
+#include "central/server.h"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "net/http_server.h"
+#include "net/log.h"
+#include "net/metrics.h"
+#include "net/tls.h"
+#include "sync/request_auth.h"
+
+namespace ektp::central {
+namespace {
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAborted: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+net::HttpResponse ErrorResponse(const Status& status) {
+  return net::HttpResponse::JsonError(HttpStatusFor(status), status.ToString());
+}
+
+std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
+
+}  // namespace
+
+std::string CentralDbUrl(const CentralOptions& options) {
+  return options.db_url.empty() ? "sqlite:" + Path(options.data_dir, "central.db") : options.db_url;
+}
+
+StatusOr<CentralKeys> LoadCentralKeys(const std::string& data_dir) {
+  ASSIGN_OR_RETURN(crypto::SigningKey signing, crypto::SigningKey::Load(Path(data_dir, "signing.key")));
+  ASSIGN_OR_RETURN(crypto::SealingKey sealing, crypto::SealingKey::Load(Path(data_dir, "sealing.key")));
+  return CentralKeys{std::move(signing), std::move(sealing)};
+}
+
+Status InitCentral(const CentralOptions& options, const std::vector<std::string>& hostnames) {
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error) return Unavailable("cannot create " + options.data_dir + ": " + error.message());
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all, error);
+  if (!std::filesystem::exists(Path(options.data_dir, "signing.key"))) {
+    RETURN_IF_ERROR(crypto::SigningKey::Generate().Save(Path(options.data_dir, "signing.key")));
+  }
+  if (!std::filesystem::exists(Path(options.data_dir, "sealing.key"))) {
+    RETURN_IF_ERROR(crypto::SealingKey::Generate().Save(Path(options.data_dir, "sealing.key")));
+  }
+  if (!std::filesystem::exists(Path(options.data_dir, "tls-cert.pem"))) {
+    net::SelfSignedOptions tls;
+    tls.common_name = "ektp-central";
+    tls.alt_names = hostnames;
+    ASSIGN_OR_RETURN(auto material, net::GenerateSelfSigned(tls));
+    RETURN_IF_ERROR(net::WriteCertificateAndKey(material, Path(options.data_dir, "tls-cert.pem"),
+                                                Path(options.data_dir, "tls-key.pem")));
+  }
+  ASSIGN_OR_RETURN(auto connection, store::Open(CentralDbUrl(options), store::Schema::kCentral));
+  return Status::Ok();
+}
+
+struct CentralServer::Impl {
+  CentralOptions options;
+  const Clock* clock = nullptr;
+  CentralKeys keys;
+  std::unique_ptr<store::ConnectionPool> pool;
+  std::unique_ptr<net::HttpServer> http;
+
+  // Checks the station's request signature; returns the station.
+  StatusOr<Station> AuthenticateStation(store::Connection& db, const net::HttpRequest& request) {
+    sync::RequestSignature signature{request.header("x-ektp-station"), request.header("x-ektp-timestamp"),
+                                     request.header("x-ektp-signature")};
+    if (signature.station_id.empty()) return Unauthenticated("missing X-Ektp-Station header");
+    StationRegistry stations(db, *clock);
+    auto station = stations.Get(signature.station_id);
+    if (!station.ok()) return Unauthenticated(station.status().message());
+    std::string path = request.path;
+    RETURN_IF_ERROR(sync::VerifyRequest(signature, station->public_key, request.method, path, request.body, clock->Now()));
+    return station;
+  }
+
+  net::HttpResponse Register(const net::HttpRequest& request) {
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.contains("token") || !json.contains("public_key")) {
+      return ErrorResponse(InvalidArgument("body must be {\"token\": ..., \"public_key\": <base64>}"));
+    }
+    auto public_key = crypto::Base64Decode(json.value("public_key", ""));
+    if (!public_key.ok()) return ErrorResponse(InvalidArgument("public_key is not base64"));
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    StationRegistry stations(**db, *clock);
+    auto station = stations.Register(json.value("token", ""), *public_key);
+    if (!station.ok()) return ErrorResponse(station.status());
+    net::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->district_code}});
+    nlohmann::json out = {{"station_id", station->id},
+                          {"district_code", station->district_code},
+                          {"kind", StationKindName(station->kind)},
+                          {"capabilities", station->capabilities},
+                          {"status", StationStatusName(station->status)},
+                          {"central_signing_key", crypto::Base64Encode(keys.signing.public_key())},
+                          {"central_sealing_key", crypto::Base64Encode(keys.sealing.public_key())}};
+    return net::HttpResponse::Json(200, out.dump());
+  }
+
+  net::HttpResponse Upload(const net::HttpRequest& request) {
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    auto station = AuthenticateStation(**db, request);
+    if (!station.ok()) return ErrorResponse(station.status());
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.contains("packets") || !json["packets"].is_array()) {
+      return ErrorResponse(InvalidArgument("body must be {\"packets\": [...]}"));
+    }
+    std::vector<sync::Packet> packets;
+    for (const auto& item : json["packets"]) {
+      auto packet = sync::PacketFromJson(item);
+      if (!packet.ok()) return ErrorResponse(packet.status());
+      packets.push_back(std::move(*packet));
+    }
+    Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
+    auto response = ingest.Upload(station->id, packets);
+    if (!response.ok()) return ErrorResponse(response.status());
+    static net::Counter& accepted = net::MetricsRegistry::Default().GetCounter(
+        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "accepted"}});
+    static net::Counter& duplicate = net::MetricsRegistry::Default().GetCounter(
+        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "duplicate"}});
+    static net::Counter& rejected = net::MetricsRegistry::Default().GetCounter(
+        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "rejected"}});
+    for (const auto& result : response->results) {
+      (result.verdict == sync::Verdict::kAccepted    ? accepted
+       : result.verdict == sync::Verdict::kDuplicate ? duplicate
+                                                     : rejected)
+          .Increment();
+      if (result.verdict == sync::Verdict::kRejected) {
+        net::LogWarn("central.packet_rejected",
+                     {{"station", station->id}, {"sequence", result.sequence}, {"error", result.error}});
+      }
+    }
+    net::LogInfo("central.batch_ingested",
+                 {{"station", station->id}, {"packets", packets.size()}, {"cursor", response->cursor}});
+    return net::HttpResponse::Json(200, sync::UploadResponseToJson(*response).dump());
+  }
+
+  net::HttpResponse Down(const net::HttpRequest& request) {
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    auto station = AuthenticateStation(**db, request);
+    if (!station.ok()) return ErrorResponse(station.status());
+    if (station->status == StationStatus::kRevoked) {
+      return ErrorResponse(PermissionDenied("station " + station->id + " is revoked"));
+    }
+    int64_t after = std::atoll(request.query("after").c_str());
+    int limit = std::clamp(std::atoi(request.query("limit").c_str()), 1, 500);
+    if (request.query("limit").empty()) limit = 100;
+    Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
+    auto items = ingest.Feed(station->id, after, limit);
+    if (!items.ok()) return ErrorResponse(items.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const FeedItem& item : *items) {
+      out.push_back({{"id", item.id},
+                     {"kind", item.kind},
+                     {"body", item.body},
+                     {"signature", crypto::Base64Encode(item.signature)}});
+    }
+    return net::HttpResponse::Json(200, nlohmann::json{{"items", out}}.dump());
+  }
+
+  net::HttpResponse CursorRoute(const net::HttpRequest& request) {
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    auto station = AuthenticateStation(**db, request);
+    if (!station.ok()) return ErrorResponse(station.status());
+    Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
+    auto cursor = ingest.Cursor(station->id);
+    if (!cursor.ok()) return ErrorResponse(cursor.status());
+    return net::HttpResponse::Json(
+        200, nlohmann::json{{"cursor", *cursor}, {"status", StationStatusName(station->status)}}.dump());
+  }
+};
+
+CentralServer::CentralServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CentralServer::~CentralServer() { Stop(); }
+
+StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOptions& options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = &clock;
+  ASSIGN_OR_RETURN(impl->keys, LoadCentralKeys(options.data_dir));
+  ASSIGN_OR_RETURN(impl->pool, store::ConnectionPool::Create(CentralDbUrl(options), store::Schema::kCentral));
+  net::HttpServerOptions http;
+  http.bind_address = options.bind_address;
+  http.port = options.port;
+  http.threads = options.threads;
+  http.max_body_bytes = options.max_body_bytes;
+  if (!options.plain_http) {
+    http.tls_cert_path = Path(options.data_dir, "tls-cert.pem");
+    http.tls_key_path = Path(options.data_dir, "tls-key.pem");
+  }
+  Impl* self = impl.get();
+  http.readiness = [self]() -> Status {
+    auto db = self->pool->Acquire();
+    if (!db.ok()) return db.status();
+    return (*db)->Query("SELECT 1").status();
+  };
+  impl->http = std::make_unique<net::HttpServer>(std::move(http));
+  impl->http->Handle("POST", "/api/v1/stations/register", [self](const auto& r) { return self->Register(r); });
+  impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); });
+  impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); });
+  impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); });
+  return std::unique_ptr<CentralServer>(new CentralServer(std::move(impl)));
+}
+
+Status CentralServer::Start() {
+  RETURN_IF_ERROR(impl_->http->Start());
+  net::LogInfo("central.started", {{"url", impl_->http->base_url()}});
+  return Status::Ok();
+}
+
+void CentralServer::Stop() {
+  if (impl_ && impl_->http) impl_->http->Stop();
+}
+
+int CentralServer::port() const { return impl_->http->port(); }
+std::string CentralServer::base_url() const { return impl_->http->base_url(); }
+
+}  // namespace ektp::central

@@ -1,0 +1,60 @@
+// Central's HTTP(S) API for stations, and the files central keeps in its
+// data directory:
+//   signing.key, sealing.key   Ed25519 and X25519 secret keys (mode 0600)
+//   tls-cert.pem, tls-key.pem  self-signed TLS certificate stations pin
+//   central.db                 the default SQLite database
+//
+// Routes (JSON; the sync routes need a station-signed request, see
+// sync/request_auth.h; docs/sync-format.md and docs/openapi.yaml describe them):
+//   POST /api/v1/stations/register  {token, public_key}      -> station and central keys
+//   POST /api/v1/sync/up            {packets: [...]}          -> {cursor, results}
+//   GET  /api/v1/sync/down?after=N&limit=M                    -> {items: [...]}
+//   GET  /api/v1/sync/cursor                                  -> {cursor}
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "central/ingest.h"
+#include "core/clock.h"
+#include "store/pool.h"
+
+namespace ektp::central {
+
+struct CentralOptions {
+  std::string data_dir;
+  std::string db_url;  // default sqlite:<data_dir>/central.db
+  std::string bind_address = "127.0.0.1";
+  int port = 0;
+  bool plain_http = false;  // development on localhost only
+  int threads = 8;
+  size_t max_body_bytes = 32 * 1024 * 1024;
+};
+
+// Creates the keys and TLS certificate in `data_dir` if missing, and the
+// database schema. Idempotent. `hostnames` go into the certificate's SAN.
+Status InitCentral(const CentralOptions& options, const std::vector<std::string>& hostnames);
+
+// "sqlite:<data_dir>/central.db" unless options.db_url is set.
+std::string CentralDbUrl(const CentralOptions& options);
+
+StatusOr<CentralKeys> LoadCentralKeys(const std::string& data_dir);
+
+class CentralServer {
+ public:
+  // `clock` must outlive the server.
+  static StatusOr<std::unique_ptr<CentralServer>> Create(const CentralOptions& options, const Clock& clock);
+  ~CentralServer();
+
+  Status Start();
+  void Stop();
+  int port() const;
+  std::string base_url() const;
+
+ private:
+  struct Impl;
+  explicit CentralServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ektp::central

@@ -1,0 +1,324 @@
+#include "station/server.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <condition_variable>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/resident_json.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/log.h"
+#include "net/tls.h"
+
+namespace ektp::station {
+namespace {
+
+std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+// What the operator reads at the counter.
+std::string Pesan(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return "Data belum benar: " + status.message() + ". Periksa dan perbaiki isian.";
+    case StatusCode::kUnauthenticated: return "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";
+    case StatusCode::kPermissionDenied: return "Anda tidak berwenang untuk tindakan ini: " + status.message();
+    case StatusCode::kNotFound: return "Data tidak ditemukan: " + status.message();
+    case StatusCode::kFailedPrecondition:
+      return "Permohonan tidak dapat diproses: " + status.message();
+    default: return "Terjadi gangguan pada stasiun. Data yang sudah tersimpan aman; coba lagi atau hubungi admin.";
+  }
+}
+
+net::HttpResponse ErrorResponse(const Status& status) {
+  nlohmann::json body = {{"error", status.ToString()}, {"pesan", Pesan(status)}, {"status", HttpStatusFor(status)}};
+  return net::HttpResponse::Json(HttpStatusFor(status), body.dump());
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.end()); }
+
+}  // namespace
+
+std::string StationDbUrl(const std::string& data_dir) { return "sqlite:" + Path(data_dir, "station.db"); }
+
+StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error) return Unavailable("cannot create " + options.data_dir + ": " + error.message());
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all, error);
+  ASSIGN_OR_RETURN(auto db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+  if (auto existing = Station::LoadIdentity(*db); existing.ok()) {
+    return FailedPrecondition(options.data_dir + " already holds station " + existing->station_id);
+  }
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  RETURN_IF_ERROR(key.Save(Path(options.data_dir, "station.key")));
+
+  net::HttpClientOptions client_options;
+  if (options.central_url.starts_with("https://")) {
+    ASSIGN_OR_RETURN(std::string pem, net::FetchServerCertificatePem(options.central_url));
+    ASSIGN_OR_RETURN(std::string fingerprint, net::CertificateSha256(pem));
+    if (!options.central_fingerprint.empty() && fingerprint != options.central_fingerprint) {
+      return Unauthenticated("central's certificate has fingerprint " + fingerprint + ", not the expected " +
+                             options.central_fingerprint + "; check the URL and the fingerprint from the admin");
+    }
+    std::ofstream(Path(options.data_dir, "central-cert.pem")) << pem;
+    client_options.pinned_cert_pem = pem;
+  }
+  ASSIGN_OR_RETURN(auto client, net::HttpClient::Create(options.central_url, client_options));
+  nlohmann::json request = {{"token", options.token}, {"public_key", crypto::Base64Encode(key.public_key())}};
+  ASSIGN_OR_RETURN(auto response, client->Post("/api/v1/stations/register", request.dump(), "application/json"));
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.status != 200 || json.is_discarded()) {
+    return Unauthenticated("central refused the registration: " +
+                           (json.is_object() ? json.value("error", response.body) : response.body));
+  }
+  Identity identity;
+  identity.station_id = json.value("station_id", "");
+  identity.district_code = json.value("district_code", "");
+  identity.kind = json.value("kind", "");
+  identity.capabilities = json.value("capabilities", std::vector<std::string>{});
+  identity.central_urls = {options.central_url};
+  ASSIGN_OR_RETURN(identity.central_signing_key, crypto::Base64Decode(json.value("central_signing_key", "")));
+  ASSIGN_OR_RETURN(identity.central_sealing_key, crypto::Base64Decode(json.value("central_sealing_key", "")));
+  RETURN_IF_ERROR(Station::SaveIdentity(*db, identity, clock));
+  if (!options.admin_username.empty()) {
+    Station station(*db, clock, key, identity);
+    RETURN_IF_ERROR(station.AddOperator({options.admin_username, "Admin", Role::kAdmin}, options.admin_password));
+  }
+  return identity;
+}
+
+struct StationServer::Impl {
+  StationOptions options;
+  const Clock* clock = nullptr;
+  crypto::SigningKey key;
+  std::unique_ptr<store::Connection> db;  // for the handlers, under mu
+  std::unique_ptr<Station> station;
+  std::mutex mu;
+  std::unique_ptr<store::Connection> sync_db;  // for the sync thread only
+  std::unique_ptr<Station> sync_station;
+  SystemRandom random;
+  std::unique_ptr<SyncClient> sync;
+  std::jthread sync_thread;
+  std::unique_ptr<net::HttpServer> http;
+
+  StatusOr<Operator> Authenticate(const net::HttpRequest& request) {
+    std::string authorization = request.header("authorization");
+    if (!authorization.starts_with("Bearer ")) return Unauthenticated("missing Authorization: Bearer <token>");
+    return station->Authenticate(authorization.substr(7));
+  }
+
+  net::HttpResponse Login(const net::HttpRequest& request) {
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return ErrorResponse(InvalidArgument("body must be JSON"));
+    std::lock_guard lock(mu);
+    auto token = station->Login(json.value("username", ""), json.value("password", ""));
+    if (!token.ok()) return ErrorResponse(token.status());
+    return net::HttpResponse::Json(200, nlohmann::json{{"token", *token}}.dump());
+  }
+
+  StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
+    const net::MultipartPart* application = request.part("application");
+    if (application == nullptr) return InvalidArgument("part 'application' (JSON) is missing");
+    auto json = nlohmann::json::parse(application->content, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return InvalidArgument("part 'application' is not a JSON object");
+    EnrollmentRequest out;
+    ASSIGN_OR_RETURN(out.kind, ParseApplicationKind(json.value("kind", "first_card")));
+    out.previous_nik = json.value("previous_nik", "");
+    if (!json.contains("resident")) return InvalidArgument("application.resident is missing");
+    ASSIGN_OR_RETURN(out.resident, ResidentFromJson(json["resident"]));
+    if (const auto* face = request.part("face")) out.biometrics.face_jpeg = ToBytes(face->content);
+    if (const auto* signature = request.part("signature")) out.biometrics.signature_image = ToBytes(signature->content);
+    nlohmann::json exceptions = json.value("finger_exceptions", nlohmann::json::object());
+    for (int position = 1; position <= 10; ++position) {
+      enrollment::FingerCapture finger{position, {}, enrollment::FingerException::kNone};
+      if (const auto* part = request.part("finger_" + std::to_string(position))) finger.template_bytes = ToBytes(part->content);
+      if (exceptions.contains(std::to_string(position))) {
+        ASSIGN_OR_RETURN(finger.exception,
+                         enrollment::ParseFingerException(exceptions[std::to_string(position)].get<std::string>()));
+      }
+      if (!finger.template_bytes.empty() || finger.exception != enrollment::FingerException::kNone) {
+        out.biometrics.fingers.push_back(std::move(finger));
+      }
+    }
+    return out;
+  }
+
+  net::HttpResponse Enroll(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto parsed = ParseEnrollment(request);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    auto receipt = station->Enroll(*op, *parsed);
+    if (!receipt.ok()) return ErrorResponse(receipt.status());
+    net::LogInfo("station.enrolled", {{"registration", receipt->registration_number}, {"operator", op->username}});
+    nlohmann::json out = {{"registration_number", receipt->registration_number},
+                          {"captured_at", receipt->captured_at},
+                          {"receipt_url", "/api/v1/enrollments/" + receipt->registration_number + "/receipt"}};
+    return net::HttpResponse::Json(201, out.dump());
+  }
+
+  net::HttpResponse EnrollmentStatusRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto status = station->GetEnrollmentStatus(request.path_params.at("reg"));
+    if (!status.ok()) return ErrorResponse(status.status());
+    return net::HttpResponse::Json(200, nlohmann::json{{"registration_number", status->registration_number},
+                                                       {"status", status->status},
+                                                       {"reason", status->reason}}
+                                            .dump());
+  }
+
+  net::HttpResponse ReceiptRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto receipt = station->GetReceipt(request.path_params.at("reg"));
+    if (!receipt.ok()) return ErrorResponse(receipt.status());
+    std::string html =
+        "<!doctype html><html lang=\"id\"><meta charset=\"utf-8\"><title>Tanda Terima Perekaman e-KTP</title>"
+        "<body style=\"font-family:sans-serif;max-width:32em\"><h1>Tanda Terima Perekaman e-KTP</h1>"
+        "<p>Nomor registrasi: <strong>" + HtmlEscape(receipt->registration_number) + "</strong></p>"
+        "<p>Nama: " + HtmlEscape(receipt->resident_name) + "</p>"
+        "<p>Jenis permohonan: " + HtmlEscape(receipt->application_kind) + "</p>"
+        "<p>Direkam: " + HtmlEscape(receipt->captured_at) + " di " + HtmlEscape(receipt->station_id) +
+        " oleh " + HtmlEscape(receipt->operator_name) + "</p>"
+        "<p>Simpan tanda terima ini. Dengan NIK dan nomor registrasi ini Anda dapat memeriksa status KTP Anda. "
+        "Layanan e-KTP tidak dipungut biaya.</p></body></html>";
+    net::HttpResponse response = net::HttpResponse::Text(200, html);
+    response.content_type = "text/html; charset=utf-8";
+    return response;
+  }
+
+  net::HttpResponse OutboxRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto entries = station->Outbox(request.query("state"), 500);
+    if (!entries.ok()) return ErrorResponse(entries.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const OutboxEntry& e : *entries) {
+      out.push_back({{"sequence", e.sequence}, {"kind", e.kind}, {"reference", e.reference}, {"state", e.state},
+                     {"attempts", e.attempts}, {"last_error", e.last_error}, {"created_at", e.created_at}});
+    }
+    return net::HttpResponse::Json(200, nlohmann::json{{"entries", out}}.dump());
+  }
+
+  net::HttpResponse SyncStatusRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    nlohmann::json out = {{"station_id", station->identity().station_id}};
+    for (const char* state : {"pending", "acked", "parked"}) {
+      auto count = station->CountOutbox(state);
+      out[state] = count.ok() ? *count : -1;
+    }
+    if (sync) {
+      SyncStatus status = sync->status();
+      out["central_url"] = status.central_url;
+      out["last_success"] = status.last_success;
+      out["last_error"] = status.last_error;
+    }
+    return net::HttpResponse::Json(200, out.dump());
+  }
+};
+
+StationServer::StationServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StationServer::~StationServer() { Stop(); }
+
+StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOptions& options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = &clock;
+  ASSIGN_OR_RETURN(impl->key, crypto::SigningKey::Load(Path(options.data_dir, "station.key")));
+  ASSIGN_OR_RETURN(impl->db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+  ASSIGN_OR_RETURN(Identity identity, Station::LoadIdentity(*impl->db));
+  if (!options.central_urls.empty()) identity.central_urls = options.central_urls;
+  impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity);
+  if (options.run_sync) {
+    SyncOptions sync = options.sync;
+    if (sync.pinned_cert_pem.empty()) {
+      std::ifstream in(Path(options.data_dir, "central-cert.pem"));
+      sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    ASSIGN_OR_RETURN(impl->sync_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+    impl->sync_station = std::make_unique<Station>(*impl->sync_db, clock, impl->key, identity);
+    impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, impl->random, impl->key, sync);
+  }
+  net::HttpServerOptions http;
+  http.bind_address = options.bind_address;
+  http.port = options.port;
+  http.threads = options.threads;
+  impl->http = std::make_unique<net::HttpServer>(std::move(http));
+  Impl* self = impl.get();
+  impl->http->Handle("POST", "/api/v1/login", [self](const auto& r) { return self->Login(r); });
+  impl->http->Handle("POST", "/api/v1/enrollments", [self](const auto& r) { return self->Enroll(r); });
+  impl->http->Handle("GET", "/api/v1/enrollments/:reg", [self](const auto& r) { return self->EnrollmentStatusRoute(r); });
+  impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", [self](const auto& r) { return self->ReceiptRoute(r); });
+  impl->http->Handle("GET", "/api/v1/outbox", [self](const auto& r) { return self->OutboxRoute(r); });
+  impl->http->Handle("GET", "/api/v1/sync/status", [self](const auto& r) { return self->SyncStatusRoute(r); });
+  return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
+}
+
+Status StationServer::Start() {
+  RETURN_IF_ERROR(impl_->http->Start());
+  if (impl_->sync) {
+    Impl* self = impl_.get();
+    impl_->sync_thread = std::jthread([self](std::stop_token stop) {
+      std::mutex sleep_mu;
+      std::condition_variable_any wake;
+      self->sync->Run(stop, [&](std::chrono::milliseconds delay) {
+        std::unique_lock lock(sleep_mu);
+        wake.wait_for(lock, stop, delay, [] { return false; });
+      });
+    });
+  }
+  net::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});
+  return Status::Ok();
+}
+
+void StationServer::Stop() {
+  if (!impl_) return;
+  if (impl_->sync_thread.joinable()) {
+    impl_->sync_thread.request_stop();
+    impl_->sync_thread.join();
+  }
+  if (impl_->http) impl_->http->Stop();
+}
+
+int StationServer::port() const { return impl_->http->port(); }
+std::string StationServer::base_url() const { return impl_->http->base_url(); }
+
+}  // namespace ektp::station

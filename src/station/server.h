@@ -1,0 +1,73 @@
+// The station process: its data directory, registration with central, the
+// operator API and the background sync loop.
+//
+// Data directory:
+//   station.key        the station's Ed25519 secret key (mode 0600)
+//   central-cert.pem   central's TLS certificate, pinned at registration
+//   station.db         SQLite: identity, operators, enrollments, outbox
+//
+// Operator API (JSON; all but login need "Authorization: Bearer <token>"):
+//   POST /api/v1/login                     {username, password} -> {token}
+//   POST /api/v1/enrollments               multipart: application (JSON), face,
+//                                          signature, finger_1..finger_10 -> receipt
+//   GET  /api/v1/enrollments/:reg          status at central, as last heard
+//   GET  /api/v1/enrollments/:reg/receipt  printable receipt (HTML)
+//   GET  /api/v1/outbox?state=parked       outbox entries, newest first
+//   GET  /api/v1/sync/status               counts and the last sync outcome
+// Errors carry "error" (precise, English) and "pesan" (for the operator,
+// Bahasa Indonesia).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "station/sync_client.h"
+
+namespace ektp::station {
+
+struct StationOptions {
+  std::string data_dir;
+  std::string bind_address = "127.0.0.1";
+  int port = 0;
+  int threads = 4;
+  std::vector<std::string> central_urls;  // overrides the registered URL when set
+  SyncOptions sync;
+  bool run_sync = true;
+};
+
+struct InitOptions {
+  std::string data_dir;
+  std::string central_url;
+  std::string token;
+  // SHA-256 of central's certificate, given by the admin with the token;
+  // when empty the certificate seen on first contact is trusted.
+  std::string central_fingerprint;
+  std::string admin_username;  // first operator, role admin
+  std::string admin_password;
+};
+
+// Registers this station with central and creates its data directory.
+// kFailedPrecondition if the directory already holds a registered station.
+StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock);
+
+std::string StationDbUrl(const std::string& data_dir);
+
+class StationServer {
+ public:
+  static StatusOr<std::unique_ptr<StationServer>> Create(const StationOptions& options, const Clock& clock);
+  ~StationServer();
+
+  Status Start();
+  void Stop();
+  int port() const;
+  std::string base_url() const;
+
+ private:
+  struct Impl;
+  explicit StationServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ektp::station

@@ -1,0 +1,283 @@
+#include "station/station.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/region.h"
+#include "core/resident_json.h"
+
+namespace ektp::station {
+namespace {
+
+constexpr std::pair<Role, std::string_view> kRoles[] = {
+    {Role::kOperator, "operator"},
+    {Role::kSupervisor, "supervisor"},
+    {Role::kPrintOfficer, "print_officer"},
+    {Role::kAdmin, "admin"},
+};
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  for (const auto& [r, name] : kRoles) {
+    if (r == role) return name;
+  }
+  return "?";
+}
+
+StatusOr<Role> ParseRole(std::string_view name) {
+  for (const auto& [r, n] : kRoles) {
+    if (n == name) return r;
+  }
+  return InvalidArgument("role '" + std::string(name) + "' is not one of operator, supervisor, print_officer, admin");
+}
+
+Station::Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity)
+    : db_(db), clock_(clock), key_(key), identity_(std::move(identity)) {}
+
+Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
+  return db.Exec(
+      "INSERT INTO identity (singleton, station_id, district_code, kind, capabilities, central_urls, "
+      "central_signing_key, central_sealing_key, registered_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {identity.station_id, identity.district_code, identity.kind, Join(identity.capabilities),
+       Join(identity.central_urls), identity.central_signing_key, identity.central_sealing_key,
+       FormatTimestamp(clock.Now())});
+}
+
+StatusOr<Identity> Station::LoadIdentity(store::Connection& db) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT station_id, district_code, kind, capabilities, central_urls, "
+                                       "central_signing_key, central_sealing_key FROM identity"));
+  if (rows.empty()) return FailedPrecondition("this station is not registered yet; run `ektp station init`");
+  Identity identity;
+  identity.station_id = rows[0].Text(0);
+  identity.district_code = rows[0].Text(1);
+  identity.kind = rows[0].Text(2);
+  identity.capabilities = Split(rows[0].Text(3));
+  identity.central_urls = Split(rows[0].Text(4));
+  identity.central_signing_key = rows[0].Bytes(5);
+  identity.central_sealing_key = rows[0].Bytes(6);
+  return identity;
+}
+
+Status Station::AddOperator(const Operator& op, std::string_view password, crypto::PasswordStrength strength) {
+  if (op.username.empty() || op.username.size() > 32 ||
+      !std::all_of(op.username.begin(), op.username.end(),
+                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'; })) {
+    return InvalidArgument("username must be 1-32 characters of a-z, 0-9, '.', '_'");
+  }
+  if (password.size() < 8) return InvalidArgument("password must have at least 8 characters");
+  ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, strength));
+  return db_.Exec("INSERT INTO operators (username, full_name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                  {op.username, op.full_name, RoleName(op.role), hash, FormatTimestamp(clock_.Now())});
+}
+
+StatusOr<std::string> Station::Login(std::string_view username, std::string_view password) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT password_hash FROM operators WHERE username = ? AND disabled_at IS NULL",
+                                        {username}));
+  if (rows.empty()) return Unauthenticated("wrong username or password");
+  if (!crypto::VerifyPassword(rows[0].Text(0), password).ok()) return Unauthenticated("wrong username or password");
+  std::string token = crypto::RandomToken(32);
+  TimePoint now = clock_.Now();
+  RETURN_IF_ERROR(db_.Exec("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                           {crypto::Sha256Hex(token), username, FormatTimestamp(now),
+                            FormatTimestamp(now + std::chrono::hours(12))}));
+  RETURN_IF_ERROR(Audit(username, "login", ""));
+  return token;
+}
+
+StatusOr<Operator> Station::Authenticate(std::string_view session_token) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT o.username, o.full_name, o.role, s.expires_at FROM sessions s "
+                                        "JOIN operators o ON o.username = s.username "
+                                        "WHERE s.token_sha256 = ? AND o.disabled_at IS NULL",
+                                        {crypto::Sha256Hex(session_token)}));
+  if (rows.empty()) return Unauthenticated("not logged in");
+  if (rows[0].Text(3) < FormatTimestamp(clock_.Now())) return Unauthenticated("session expired; log in again");
+  Operator op;
+  op.username = rows[0].Text(0);
+  op.full_name = rows[0].Text(1);
+  ASSIGN_OR_RETURN(op.role, ParseRole(rows[0].Text(2)));
+  return op;
+}
+
+StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& request) {
+  if (op.role == Role::kPrintOfficer) return PermissionDenied("a print officer may not record enrollments");
+  if (std::find(identity_.capabilities.begin(), identity_.capabilities.end(), "enroll") == identity_.capabilities.end()) {
+    return PermissionDenied("station " + identity_.station_id + " is not configured to enroll");
+  }
+  enrollment::Enrollment e;
+  e.station_id = identity_.station_id;
+  e.operator_name = op.username;
+  e.captured_at = FormatTimestamp(clock_.Now());
+  e.kind = request.kind;
+  e.previous_nik = request.previous_nik;
+  e.resident = request.resident;
+  RETURN_IF_ERROR(enrollment::ValidateApplication(e, RegionRegistry::Default(), clock_.TodayWib()));
+  RETURN_IF_ERROR(enrollment::ValidateBiometrics(request.biometrics));
+  e.sealed_biometrics = crypto::Seal(identity_.central_sealing_key, enrollment::SerializeBiometrics(request.biometrics));
+
+  Receipt receipt;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto next, db_.Query("SELECT COALESCE(MAX(local_sequence), 0) + 1 FROM enrollments"));
+    char suffix[16];
+    std::snprintf(suffix, sizeof(suffix), "%06lld", static_cast<long long>(next[0].Int(0)));
+    e.registration_number = identity_.station_id + "-" + suffix;
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO enrollments (local_sequence, registration_number, operator, application_kind, "
+                             "resident_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                             {next[0].Int(0), e.registration_number, op.username, ApplicationKindName(e.kind),
+                              ResidentToJson(e.resident).dump(), e.captured_at, e.captured_at}));
+    ASSIGN_OR_RETURN(auto seq, db_.Query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox"));
+    sync::Envelope envelope{sync::kEnvelopeVersion, identity_.station_id, seq[0].Int(0), sync::PacketKind::kEnrollment,
+                            e.captured_at, enrollment::EnrollmentToJson(e)};
+    sync::Packet packet = sync::SignEnvelope(envelope, key_);
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO outbox (sequence, kind, reference, envelope, signature, state, created_at) "
+                             "VALUES (?, 'enrollment', ?, ?, ?, 'pending', ?)",
+                             {envelope.sequence, e.registration_number, packet.envelope_text, packet.signature,
+                              e.captured_at}));
+    RETURN_IF_ERROR(Audit(op.username, "enroll", e.registration_number));
+    receipt = Receipt{e.registration_number, identity_.station_id, op.username, e.resident.name,
+                      std::string(ApplicationKindName(e.kind)), e.captured_at};
+    return Status::Ok();
+  }));
+  return receipt;
+}
+
+StatusOr<Receipt> Station::GetReceipt(std::string_view registration_number) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT registration_number, operator, resident_json, application_kind, "
+                                        "created_at FROM enrollments WHERE registration_number = ?",
+                                        {registration_number}));
+  if (rows.empty()) return NotFound("no enrollment " + std::string(registration_number) + " at this station");
+  auto resident = nlohmann::json::parse(rows[0].Text(2), nullptr, false);
+  return Receipt{rows[0].Text(0), identity_.station_id, rows[0].Text(1), resident.value("name", ""), rows[0].Text(3),
+                 rows[0].Text(4)};
+}
+
+StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registration_number) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT e.status, COALESCE(e.status_reason, ''), o.state, "
+                                        "COALESCE(o.last_error, '') FROM enrollments e LEFT JOIN outbox o "
+                                        "ON o.reference = e.registration_number WHERE e.registration_number = ?",
+                                        {registration_number}));
+  if (rows.empty()) return NotFound("no enrollment " + std::string(registration_number) + " at this station");
+  EnrollmentStatus status{std::string(registration_number), rows[0].Text(0), rows[0].Text(1)};
+  if (rows[0].Text(2) == "parked") {
+    status.status = "parked";
+    status.reason = rows[0].Text(3);
+  } else if (status.status == "queued" && rows[0].Text(2) == "acked") {
+    status.status = "sent";
+  }
+  return status;
+}
+
+StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> Station::PendingPackets(int limit, size_t max_bytes) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, envelope, signature FROM outbox WHERE state = 'pending' "
+                                        "ORDER BY sequence LIMIT ?",
+                                        {limit}));
+  std::vector<std::pair<int64_t, sync::Packet>> packets;
+  size_t bytes = 0;
+  for (const store::Row& row : rows) {
+    sync::Packet packet{row.Text(1), row.Bytes(2)};
+    if (!packets.empty() && bytes + packet.envelope_text.size() > max_bytes) break;
+    bytes += packet.envelope_text.size();
+    packets.emplace_back(row.Int(0), std::move(packet));
+  }
+  return packets;
+}
+
+Status Station::ApplyVerdicts(const sync::UploadResponse& response) {
+  std::string now = FormatTimestamp(clock_.Now());
+  return db_.Transact([&]() -> Status {
+    for (const sync::PacketResult& result : response.results) {
+      if (result.verdict == sync::Verdict::kRejected) {
+        RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET state = 'parked', last_error = ?, settled_at = ?, "
+                                 "attempts = attempts + 1 WHERE sequence = ? AND state = 'pending'",
+                                 {result.error, now, result.sequence}));
+      } else {
+        RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET state = 'acked', settled_at = ?, attempts = attempts + 1 "
+                                 "WHERE sequence = ? AND state = 'pending'",
+                                 {now, result.sequence}));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Status Station::NoteAttemptFailed(const std::vector<int64_t>& sequences, std::string_view error) {
+  return db_.Transact([&]() -> Status {
+    for (int64_t sequence : sequences) {
+      RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE sequence = ? AND "
+                               "state = 'pending'",
+                               {error, sequence}));
+    }
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::vector<OutboxEntry>> Station::Outbox(std::string_view state, int limit) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, kind, reference, state, attempts, COALESCE(last_error, ''), "
+                                        "created_at FROM outbox WHERE ? = '' OR state = ? ORDER BY sequence DESC LIMIT ?",
+                                        {state, state, limit}));
+  std::vector<OutboxEntry> entries;
+  for (const store::Row& row : rows) {
+    entries.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3), static_cast<int>(row.Int(4)), row.Text(5),
+                       row.Text(6)});
+  }
+  return entries;
+}
+
+StatusOr<int64_t> Station::CountOutbox(std::string_view state) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM outbox WHERE state = ?", {state}));
+  return rows[0].Int(0);
+}
+
+StatusOr<int64_t> Station::FeedCursor() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COALESCE(MAX(feed_id), 0) FROM feed_applied"));
+  return rows[0].Int(0);
+}
+
+Status Station::ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body,
+                              std::span<const uint8_t> signature) {
+  RETURN_IF_ERROR(crypto::Verify(identity_.central_signing_key, body, signature).WithContext("feed item " + std::to_string(id)));
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto seen, db_.Query("SELECT 1 FROM feed_applied WHERE feed_id = ?", {id}));
+    if (!seen.empty()) return Status::Ok();
+    if (kind == "validation_result") {
+      auto json = nlohmann::json::parse(body, nullptr, false);
+      if (json.is_discarded() || !json.contains("registration_number")) {
+        return InvalidArgument("feed item " + std::to_string(id) + " is malformed");
+      }
+      RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ? "
+                               "WHERE registration_number = ?",
+                               {json.value("state", ""), json.value("reason", ""), FormatTimestamp(clock_.Now()),
+                                json["registration_number"].get<std::string>()}));
+    }
+    // Kinds this station does not know yet are recorded as applied so the
+    // feed moves on; later versions act on them.
+    return db_.Exec("INSERT INTO feed_applied (feed_id, kind, applied_at) VALUES (?, ?, ?)",
+                    {id, kind, FormatTimestamp(clock_.Now())});
+  });
+}
+
+Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {
+  return db_.Exec("INSERT INTO audit (operator, action, subject, at) VALUES (?, ?, ?, ?)",
+                  {op, action, subject, FormatTimestamp(clock_.Now())});
+}
+
+}  // namespace ektp::station

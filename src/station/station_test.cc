@@ -1,0 +1,227 @@
+// Station and central together in one process over loopback HTTPS.
+#include "station/server.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "central/server.h"
+#include "central/station_registry.h"
+#include "core/status_matchers.h"
+#include "core/resident_json.h"
+#include "core/synthetic_resident.h"
+#include "enrollment/testing.h"
+#include "net/http_client.h"
+#include "store/testing.h"
+
+namespace ektp::station {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+using namespace std::chrono;
+
+class StationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = store::testing::MakeTempDir("ektp-station-test-");
+    central_options_.data_dir = dir_ + "/central";
+    ASSERT_OK(central::InitCentral(central_options_, {}));
+    auto central = central::CentralServer::Create(central_options_, clock_);
+    ASSERT_TRUE(central.ok()) << central.status().ToString();
+    central_ = std::move(*central);
+    ASSERT_OK(central_->Start());
+
+    auto db = store::Open(central::CentralDbUrl(central_options_), store::Schema::kCentral);
+    ASSERT_TRUE(db.ok());
+    central_db_ = std::move(*db);
+    central::StationRegistry registry(*central_db_, clock_);
+    auto token = registry.CreateToken({"35.21.01", central::StationKind::kKecamatanOffice, {"enroll"}, hours(24)}, "admin");
+    ASSERT_TRUE(token.ok());
+
+    InitOptions init{dir_ + "/station", central_->base_url(), *token, "", "admin", "admin-pass-1"};
+    auto identity = InitStation(init, clock_);
+    ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+    identity_ = *identity;
+    ASSERT_OK(registry.Approve(identity_.station_id, "admin"));
+
+    auto station_db = store::Open(StationDbUrl(init.data_dir), store::Schema::kStation);
+    ASSERT_TRUE(station_db.ok());
+    station_db_ = std::move(*station_db);
+    auto key = crypto::SigningKey::Load(init.data_dir + "/station.key");
+    ASSERT_TRUE(key.ok());
+    key_ = std::make_unique<crypto::SigningKey>(*key);
+    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_);
+    ASSERT_OK(station_->AddOperator({"ani", "Ani Rahayu", Role::kOperator}, "kata-sandi-1", crypto::PasswordStrength::kFast));
+    SyncOptions sync;
+    std::ifstream in(init.data_dir + "/central-cert.pem");
+    sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+    sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
+  }
+
+  void TearDown() override {
+    sync_.reset();  // close its keep-alive connection so the server stops at once
+    if (central_) central_->Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  EnrollmentRequest Request() {
+    EnrollmentRequest request;
+    request.resident = SyntheticResident(RegionRegistry::Default(), "35.21", random_, clock_.TodayWib());
+    request.biometrics = enrollment::testing::SampleBiometrics(3, 4000, random_);
+    return request;
+  }
+
+  int64_t CentralCount(const std::string& sql) {
+    auto rows = central_db_->Query(sql);
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  }
+
+  FakeClock clock_{sys_days(year_month_day{year(2026), month(11), day(24)}) + hours(2)};
+  SeededRandom random_{5};
+  std::string dir_;
+  central::CentralOptions central_options_;
+  std::unique_ptr<central::CentralServer> central_;
+  std::unique_ptr<store::Connection> central_db_;
+  Identity identity_;
+  std::unique_ptr<store::Connection> station_db_;
+  std::unique_ptr<crypto::SigningKey> key_;
+  std::unique_ptr<Station> station_;
+  std::unique_ptr<SyncClient> sync_;
+  Operator ani_{"ani", "Ani Rahayu", Role::kOperator};
+};
+
+TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
+  EXPECT_TRUE(identity_.station_id.starts_with("ST-352101-"));
+  central_->Stop();  // the link is down: enrollment still completes
+  std::vector<std::string> registrations;
+  for (int i = 0; i < 5; ++i) {
+    auto receipt = station_->Enroll(ani_, Request());
+    ASSERT_TRUE(receipt.ok()) << receipt.status().ToString();
+    registrations.push_back(receipt->registration_number);
+  }
+  EXPECT_EQ(registrations[0], identity_.station_id + "-000001");
+  EXPECT_THAT(sync_->SyncOnce(), StatusIs(StatusCode::kUnavailable, ::testing::_));
+  EXPECT_EQ(*station_->CountOutbox("pending"), 5);
+  EXPECT_EQ(station_->Outbox("pending", 10)->front().attempts, 1);
+
+  ASSERT_OK(central_->Start());
+  // The restarted server listens on a new ephemeral port; tell the station.
+  Identity moved = identity_;
+  moved.central_urls = {"https://127.0.0.1:1", central_->base_url()};  // the first is dead: failover
+  Station station(*station_db_, clock_, *key_, moved);
+  SyncOptions options;
+  std::ifstream in(dir_ + "/station/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+  SyncClient sync(station, clock_, random_, *key_, options);
+  ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(*station.CountOutbox("acked"), 5);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'validated'"), 5);
+  EXPECT_EQ(station.GetEnrollmentStatus(registrations[2])->status, "validated");
+  ASSERT_OK(sync.SyncOnce());  // nothing more to send; nothing doubles
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
+}
+
+TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
+  auto receipt = station_->Enroll(ani_, Request());
+  ASSERT_TRUE(receipt.ok());
+  // Corrupt the stored packet (e.g. a disk error): central will refuse it for good.
+  ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1 ') WHERE sequence = 1"));
+  ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  ASSERT_OK(sync_->SyncOnce());
+  auto parked = station_->Outbox("parked", 10);
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].reference, receipt->registration_number);
+  EXPECT_THAT((*parked)[0].last_error, HasSubstr("signature does not verify"));
+  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "parked");
+  EXPECT_EQ(*station_->CountOutbox("acked"), 1);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
+}
+
+TEST_F(StationTest, CaptureChecksRejectBadInputBeforeAnythingIsStored) {
+  EnrollmentRequest request = Request();
+  request.biometrics.fingers[0].template_bytes.resize(25);
+  EXPECT_THAT(station_->Enroll(ani_, request),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("finger 2 (telunjuk kanan): template is unreadable")));
+  request = Request();
+  request.resident.address.rt = 0;
+  EXPECT_THAT(station_->Enroll(ani_, request), StatusIs(StatusCode::kInvalidArgument, HasSubstr("address.rt")));
+  EXPECT_THAT(station_->Enroll({"budi", "Budi", Role::kPrintOfficer}, Request()),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("print officer")));
+  EXPECT_EQ(*station_->CountOutbox("pending"), 0);
+}
+
+TEST_F(StationTest, RevokedStationKeepsItsOutbox) {
+  ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  central::StationRegistry registry(*central_db_, clock_);
+  ASSERT_OK(registry.Revoke(identity_.station_id, "admin", "test"));
+  EXPECT_THAT(sync_->SyncOnce(), StatusIs(StatusCode::kPermissionDenied, HasSubstr("is revoked")));
+  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+}
+
+TEST_F(StationTest, WrongPinnedCertificateIsRefused) {
+  SyncOptions options;
+  options.pinned_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  SyncClient sync(*station_, clock_, random_, *key_, options);
+  EXPECT_FALSE(sync.SyncOnce().ok());
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM inbox"), 0);
+}
+
+TEST_F(StationTest, OperatorApiOverHttp) {
+  StationOptions options;
+  options.data_dir = dir_ + "/station";
+  options.run_sync = false;
+  auto server = StationServer::Create(options, clock_);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_OK((*server)->Start());
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_TRUE(client.ok());
+
+  auto login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"salah-sekali"})", "application/json");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->status, 401);
+  EXPECT_THAT(login->body, HasSubstr("kata sandi salah"));
+  login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"kata-sandi-1"})", "application/json");
+  ASSERT_EQ(login->status, 200) << login->body;
+  std::string token = nlohmann::json::parse(login->body)["token"];
+  net::HttpHeaders auth = {{"authorization", "Bearer " + token}};
+
+  EnrollmentRequest request = Request();
+  nlohmann::json application = {{"kind", "first_card"},
+                                {"resident", ResidentToJson(request.resident)},
+                                {"finger_exceptions", {{"5", "amputated"}}}};
+  auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
+  std::vector<net::MultipartPart> parts = {
+      {"application", "", "application/json", application.dump()},
+      {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
+      {"signature", "ttd.jpg", "image/jpeg", as_string(request.biometrics.signature_image)},
+      {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
+  };
+  auto created = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 201) << created->body;
+  std::string registration = nlohmann::json::parse(created->body)["registration_number"];
+  auto receipt = (*client)->Get("/api/v1/enrollments/" + registration + "/receipt", auth);
+  ASSERT_EQ(receipt->status, 200);
+  EXPECT_THAT(receipt->body, HasSubstr(registration));
+  EXPECT_THAT(receipt->body, HasSubstr("Tanda Terima"));
+
+  parts[3].content.resize(20);
+  auto bad = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
+  ASSERT_EQ(bad->status, 400);
+  auto error = nlohmann::json::parse(bad->body);
+  EXPECT_THAT(error["error"].get<std::string>(), HasSubstr("finger 2 (telunjuk kanan): template is unreadable"));
+  EXPECT_THAT(error["pesan"].get<std::string>(), HasSubstr("Data belum benar"));
+
+  auto outbox = (*client)->Get("/api/v1/outbox?state=pending", auth);
+  ASSERT_EQ(outbox->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(outbox->body)["entries"].size(), 1u);
+  EXPECT_EQ((*client)->Get("/api/v1/outbox", {})->status, 401);
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace ektp::station

@@ -1,0 +1,164 @@
+#include "station/sync_client.h"
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "net/http_client.h"
+#include "net/log.h"
+#include "sync/request_auth.h"
+
+namespace ektp::station {
+
+SyncClient::SyncClient(Station& station, const Clock& clock, Random& random, const crypto::SigningKey& key,
+                       SyncOptions options)
+    : station_(station),
+      clock_(clock),
+      random_(random),
+      key_(key),
+      options_(std::move(options)),
+      clients_(station.identity().central_urls.size()),
+      batch_packets_(options_.batch_packets) {}
+
+SyncClient::~SyncClient() = default;
+
+StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index) {
+  if (!clients_[url_index]) {
+    net::HttpClientOptions options;
+    options.pinned_cert_pem = options_.pinned_cert_pem;
+    options.read_timeout = options_.request_timeout;
+    options.write_timeout = options_.request_timeout;
+    options.connect_timeout = std::min<std::chrono::milliseconds>(options_.request_timeout, std::chrono::seconds(5));
+    ASSIGN_OR_RETURN(clients_[url_index], net::HttpClient::Create(station_.identity().central_urls[url_index], options));
+  }
+  return clients_[url_index].get();
+}
+
+StatusOr<std::pair<int, std::string>> SyncClient::Send(std::string_view method, const std::string& path,
+                                                       const std::string& body) {
+  const auto& urls = station_.identity().central_urls;
+  if (urls.empty()) return FailedPrecondition("no central URL is configured");
+  Status last = Unavailable("no central URL answered");
+  for (size_t tried = 0; tried < urls.size(); ++tried) {
+    size_t index = (current_url_ + tried) % urls.size();
+    ASSIGN_OR_RETURN(net::HttpClient * client, ClientFor(index));
+    std::string signed_path = path.substr(0, path.find('?'));
+    sync::RequestSignature signature =
+        sync::SignRequest(key_, station_.identity().station_id, method, signed_path, body, clock_.Now());
+    net::HttpHeaders headers = {{"x-ektp-station", signature.station_id},
+                                {"x-ektp-timestamp", signature.timestamp},
+                                {"x-ektp-signature", signature.signature_base64}};
+    auto response = method == "GET" ? client->Get(path, headers)
+                                    : client->Post(path, body, "application/json", headers);
+    if (response.ok() && response->status < 500) {
+      if (index != current_url_) net::LogWarn("sync.failover", {{"url", urls[index]}});
+      current_url_ = index;
+      std::lock_guard lock(mu_);
+      status_.central_url = urls[index];
+      return std::make_pair(response->status, response->body);
+    }
+    last = response.ok() ? Unavailable("central " + urls[index] + " answered " + std::to_string(response->status) +
+                                       ": " + response->body.substr(0, 200))
+                         : response.status();
+    // A wrong certificate is not a transient fault and must not be masked by failover.
+    if (last.code() == StatusCode::kUnauthenticated) return last;
+  }
+  return last;
+}
+
+Status SyncClient::Upload() {
+  while (true) {
+    ASSIGN_OR_RETURN(auto pending, station_.PendingPackets(batch_packets_, options_.batch_bytes));
+    if (pending.empty()) return Status::Ok();
+    nlohmann::json packets = nlohmann::json::array();
+    std::vector<int64_t> sequences;
+    for (const auto& [sequence, packet] : pending) {
+      packets.push_back(sync::PacketToJson(packet));
+      sequences.push_back(sequence);
+    }
+    auto sent = Send("POST", "/api/v1/sync/up", nlohmann::json{{"packets", packets}}.dump());
+    if (!sent.ok()) {
+      (void)station_.NoteAttemptFailed(sequences, sent.status().message());
+      return sent.status();
+    }
+    auto [http_status, body] = *sent;
+    if (http_status == 413 && batch_packets_ > 1) {
+      batch_packets_ = std::max(1, batch_packets_ / 2);  // the batch was too large for central; send smaller ones
+      continue;
+    }
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    std::string error = json.is_object() ? json.value("error", body) : body;
+    if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
+    if (http_status != 200) {
+      (void)station_.NoteAttemptFailed(sequences, error);
+      return Unavailable("central answered " + std::to_string(http_status) + ": " + error);
+    }
+    ASSIGN_OR_RETURN(sync::UploadResponse response, sync::UploadResponseFromJson(json));
+    RETURN_IF_ERROR(station_.ApplyVerdicts(response));
+    for (const auto& result : response.results) {
+      if (result.verdict == sync::Verdict::kRejected) {
+        net::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
+      }
+    }
+    net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response.cursor}});
+  }
+}
+
+Status SyncClient::PullFeed() {
+  while (true) {
+    ASSIGN_OR_RETURN(int64_t cursor, station_.FeedCursor());
+    ASSIGN_OR_RETURN(auto sent, Send("GET", "/api/v1/sync/down?after=" + std::to_string(cursor) + "&limit=200", ""));
+    auto [http_status, body] = sent;
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    if (http_status == 401 || http_status == 403) {
+      return PermissionDenied("central refused this station: " + (json.is_object() ? json.value("error", body) : body));
+    }
+    if (http_status != 200 || !json.is_object() || !json.contains("items")) {
+      return Unavailable("feed answer " + std::to_string(http_status) + " is not usable");
+    }
+    if (json["items"].empty()) return Status::Ok();
+    for (const auto& item : json["items"]) {
+      ASSIGN_OR_RETURN(crypto::Bytes signature, crypto::Base64Decode(item.value("signature", "")));
+      RETURN_IF_ERROR(station_.ApplyFeedItem(item.value("id", int64_t{0}), item.value("kind", ""),
+                                             item.value("body", ""), signature));
+    }
+  }
+}
+
+Status SyncClient::SyncOnce() {
+  Status status = Upload();
+  if (status.ok()) status = PullFeed();
+  std::lock_guard lock(mu_);
+  if (status.ok()) {
+    status_.last_success = FormatTimestamp(clock_.Now());
+    status_.last_error.clear();
+    status_.consecutive_failures = 0;
+  } else {
+    status_.last_error = status.ToString();
+    ++status_.consecutive_failures;
+  }
+  return status;
+}
+
+void SyncClient::Run(std::stop_token stop, const std::function<void(std::chrono::milliseconds)>& sleep) {
+  while (!stop.stop_requested()) {
+    Status status = SyncOnce();
+    if (status.ok()) {
+      sleep(options_.idle_interval);
+      continue;
+    }
+    int failures = status_.consecutive_failures;
+    auto ceiling = std::min<int64_t>(options_.max_backoff.count(),
+                                     options_.initial_backoff.count() << std::min(failures - 1, 16));
+    auto delay = std::chrono::milliseconds(static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(ceiling) + 1)));
+    net::LogWarn("sync.retry", {{"error", status.ToString()}, {"delay_ms", static_cast<int64_t>(delay.count())}});
+    sleep(delay);
+  }
+}
+
+SyncStatus SyncClient::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+}  // namespace ektp::station

@@ -1,0 +1,87 @@
+// Moves the station's outbox up to central and central's feed down, whenever
+// a link is up.
+//
+// Up: pending packets go in batches (by count and bytes) to
+// POST /api/v1/sync/up. Verdicts settle each packet (acked or parked). A
+// transport error or 5xx leaves the batch pending and counts an attempt; the
+// next pass resends it, and central's idempotency makes the resend harmless.
+// 401/403 (not approved, revoked) stop the pass without touching the outbox.
+// Down: GET /api/v1/sync/down from the station's feed cursor, each item
+// verified against central's key and applied idempotently.
+// Several central URLs may be configured; on a transport error or 5xx the
+// client fails over to the next one.
+//
+// Thread-safety: SyncOnce/Run from one thread; status() from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "station/station.h"
+
+namespace ektp::net {
+class HttpClient;
+}
+
+namespace ektp::station {
+
+struct SyncOptions {
+  std::string pinned_cert_pem;  // REQUIRED for https URLs
+  int batch_packets = 64;
+  size_t batch_bytes = 2 * 1024 * 1024;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::milliseconds idle_interval{2'000};  // between passes when all is sent
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{60'000};
+};
+
+struct SyncStatus {
+  std::string central_url;   // the URL last used
+  std::string last_success;  // timestamp of the last complete pass, "" if none
+  std::string last_error;    // "" after a complete pass
+  int consecutive_failures = 0;
+};
+
+class SyncClient {
+ public:
+  // `station`, `clock`, `random` and `key` must outlive the client; `station`
+  // must have its own connection, not shared with other threads.
+  SyncClient(Station& station, const Clock& clock, Random& random, const crypto::SigningKey& key, SyncOptions options);
+  ~SyncClient();
+
+  // One pass: uploads until the outbox has no pending packet, then pulls the
+  // feed until it is empty. OK when both finished.
+  Status SyncOnce();
+
+  // Repeats SyncOnce until `stop`, sleeping idle_interval after a complete
+  // pass and a full-jitter exponential backoff after a failure.
+  void Run(std::stop_token stop, const std::function<void(std::chrono::milliseconds)>& sleep);
+
+  SyncStatus status() const;
+
+ private:
+  // Sends with failover across the configured URLs.
+  StatusOr<std::pair<int, std::string>> Send(std::string_view method, const std::string& path, const std::string& body);
+  StatusOr<net::HttpClient*> ClientFor(size_t url_index);
+  Status Upload();
+  Status PullFeed();
+
+  Station& station_;
+  const Clock& clock_;
+  Random& random_;
+  const crypto::SigningKey& key_;
+  SyncOptions options_;
+  std::vector<std::unique_ptr<net::HttpClient>> clients_;
+  size_t current_url_ = 0;
+  int batch_packets_;
+  mutable std::mutex mu_;
+  SyncStatus status_;
+};
+
+}  // namespace ektp::station

@@ -1,0 +1,56 @@
+#include "sync/request_auth.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace ektp::sync {
+namespace {
+
+std::string SignedText(std::string_view method, std::string_view path, std::string_view timestamp,
+                       std::string_view body) {
+  return std::string(method) + "\n" + std::string(path) + "\n" + std::string(timestamp) + "\n" + crypto::Sha256Hex(body);
+}
+
+// Parses "YYYY-MM-DDTHH:MM:SSZ".
+bool ParseTimestamp(const std::string& text, TimePoint* out) {
+  std::tm tm{};
+  char zone = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &zone) != 7 ||
+      zone != 'Z') {
+    return false;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  *out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return true;
+}
+
+}  // namespace
+
+RequestSignature SignRequest(const crypto::SigningKey& key, std::string_view station_id, std::string_view method,
+                             std::string_view path, std::string_view body, TimePoint now) {
+  RequestSignature signature{std::string(station_id), FormatTimestamp(now), ""};
+  signature.signature_base64 = crypto::Base64Encode(key.Sign(SignedText(method, path, signature.timestamp, body)));
+  return signature;
+}
+
+Status VerifyRequest(const RequestSignature& signature, std::span<const uint8_t> station_public_key,
+                     std::string_view method, std::string_view path, std::string_view body, TimePoint now) {
+  TimePoint sent;
+  if (!ParseTimestamp(signature.timestamp, &sent)) {
+    return Unauthenticated("X-Ektp-Timestamp '" + signature.timestamp + "' is not YYYY-MM-DDTHH:MM:SSZ");
+  }
+  auto skew = sent > now ? sent - now : now - sent;
+  if (skew > kMaxClockSkew) {
+    return Unauthenticated("station clock differs from central's by " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::hours>(skew).count()) +
+                           " hours; set the station's date and time");
+  }
+  auto raw = crypto::Base64Decode(signature.signature_base64);
+  if (!raw.ok()) return Unauthenticated("X-Ektp-Signature is not base64");
+  return crypto::Verify(station_public_key, SignedText(method, path, signature.timestamp, body), *raw)
+      .WithContext("request signature");
+}
+
+}  // namespace ektp::sync
