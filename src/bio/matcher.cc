@@ -205,6 +205,15 @@ StatusOr<FingerFeatures> FingerFeatures::Deserialize(std::span<const uint8_t> bl
   return FingerFeatures(m);
 }
 
+FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
+  Signature sig{};
+  for (const Edge& e : edges_) {
+    int code = (std::min(e.length, uint8_t{255}) / 16) * 64 + (e.alpha / 32) * 8 + e.beta / 32;
+    sig[code >> 6] |= uint64_t{1} << (code & 63);
+  }
+  return sig;
+}
+
 size_t FingerFeatures::MemoryBytes() const {
   return sizeof(*this) + x_.capacity() * 8 + angle_.capacity() * 2 + edges_.capacity() * sizeof(Edge);
 }

@@ -63,6 +63,12 @@ class FingerFeatures {
   std::vector<uint8_t> Serialize() const;
   static StatusOr<FingerFeatures> Deserialize(std::span<const uint8_t> blob);
 
+  // Pre-filter signature: a 1024-bit set of quantised edge descriptors
+  // (length / 16 px, alpha / 32 units, beta / 32 units). Rotation and
+  // translation invariant; mates share many bits, strangers few.
+  using Signature = std::array<uint64_t, 16>;
+  Signature EdgeSignature() const;
+
   // Approximate heap bytes held.
   size_t MemoryBytes() const;
 

@@ -8,7 +8,23 @@ const std::vector<Command>& Commands() {
       {"nik next", "allocate the next free NIK for a kecamatan and birth date", NikNext},
       {"region show", "show a region code, its parents and population", RegionShow},
       {"region search", "find regions by name", RegionSearch},
+      {"central init", "create central's keys, TLS certificate and database", CentralInit},
+      {"central serve", "run central's API server", CentralServe},
+      {"central token create", "create a one-time registration token for a station", CentralTokenCreate},
+      {"central station list", "list registered stations", CentralStationList},
+      {"central station approve", "approve a registered station", CentralStationApprove},
+      {"central station revoke", "revoke a station", CentralStationRevoke},
+      {"station init", "register this station with central", StationInit},
+      {"station serve", "run the station: operator API and background sync", StationServe},
+      {"station operator add", "add an operator account", StationOperatorAdd},
+      {"station outbox", "show the outbox, including parked items", StationOutbox},
+      {"tool fault-proxy", "fault-injecting TCP proxy (cuts, resets, delays, rate limit) for link tests", ToolFaultProxy},
       {"db migrate", "apply the embedded schema migrations to a database", DbMigrate},
+      {"bio eval", "FVC-protocol accuracy (EER, FMR100, FMR1000, ZeroFMR) of the matcher", BioEval},
+      {"bio bench", "matcher speed: comparisons/s/core, 1:N latency, memory (JSON)", BioBench},
+      {"bio synth", "generate deterministic synthetic fingerprint templates", BioSynth},
+      {"bio scale", "1:N de-duplication benchmark on a synthetic gallery (FNIR, latency)", BioScale},
+      {"bio template show", "decode an ISO 19794-2 / ANSI 378 template and print it as JSON", BioTemplateShow},
   };
   return table;
 }

@@ -12,7 +12,29 @@ int NikNext(const Args& args);
 int RegionShow(const Args& args);
 int RegionSearch(const Args& args);
 
+// server_commands.cc
+int CentralInit(const Args& args);
+int CentralServe(const Args& args);
+int CentralTokenCreate(const Args& args);
+int CentralStationList(const Args& args);
+int CentralStationApprove(const Args& args);
+int CentralStationRevoke(const Args& args);
+int StationInit(const Args& args);
+int StationServe(const Args& args);
+int StationOperatorAdd(const Args& args);
+int StationOutbox(const Args& args);
+
 // store_commands.cc
 int DbMigrate(const Args& args);
+
+// tool_commands.cc
+int ToolFaultProxy(const Args& args);
+
+// bio_commands.cc
+int BioEval(const Args& args);
+int BioBench(const Args& args);
+int BioSynth(const Args& args);
+int BioScale(const Args& args);
+int BioTemplateShow(const Args& args);
 
 }  // namespace ektp::cli

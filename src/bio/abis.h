@@ -1,0 +1,164 @@
+// Automated biometric identification (1:N de-duplication) behind one
+// interface, so the central pipeline can use this engine (InMemoryAbis) or
+// an external ABIS product (implement Abis over its API).
+//
+// Subjects have up to 10 fingers (ISO positions 1..10); any may be missing.
+// Identify() compares each probe finger with the same finger of every
+// gallery subject that has it and fuses the calibrated scores by summing
+// them (each is -10*log10 of a false-match rate, so the sum is the evidence
+// of independent fingers). Candidates come back best first.
+//
+// Persistence goes through GalleryStore: the engine writes every insert and
+// delete to the store before it changes memory, and Open() loads the whole
+// gallery at start. central implements GalleryStore on the SQL store;
+// FileGalleryStore (an append-only log) serves the CLI and benchmarks.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bio/matcher.h"
+#include "core/status.h"
+
+namespace ektp::bio {
+
+inline constexpr int kFingerPositions = 10;
+
+struct FingerSample {
+  int position = 0;  // ISO finger position 1..10
+  FingerFeatures features;
+};
+
+struct SubjectRecord {
+  std::string id;  // opaque, non-empty, at most 128 bytes (e.g. an enrolment id, never a name)
+  std::vector<FingerSample> fingers;
+};
+
+struct Candidate {
+  std::string subject_id;
+  float score = 0;       // fused: sum of per-finger calibrated scores
+  int fingers_compared = 0;
+};
+
+struct IdentifyOptions {
+  size_t max_candidates = 10;  // length of the ranked list
+  float min_score = 0;         // drop candidates below this fused score
+  // Share of the gallery (0..1] passed from the pre-filter to full matching;
+  // 1 disables the pre-filter. The list is never shorter than
+  // min_prefilter_subjects.
+  double prefilter_keep = 0.02;
+  size_t min_prefilter_subjects = 200;
+  int threads = 0;  // 0 = hardware concurrency
+};
+
+struct IdentifyResult {
+  std::vector<Candidate> candidates;  // best first
+  size_t gallery_subjects = 0;
+  size_t scored_subjects = 0;         // subjects fully matched
+  double penetration = 0;             // scored_subjects / gallery_subjects
+  // Ids that passed the pre-filter (for measuring its lost hits).
+  std::vector<std::string> shortlist;
+};
+
+// Thread-safety: every method may be called concurrently from any thread.
+class Abis {
+ public:
+  virtual ~Abis() = default;
+  // Errors: kAlreadyExists for a known id, kInvalidArgument for a bad
+  // record (empty id, no fingers, a position outside 1..10 or repeated),
+  // kUnavailable if the store could not persist it (memory is unchanged).
+  virtual Status Insert(const SubjectRecord& subject) = 0;
+  virtual StatusOr<IdentifyResult> Identify(const SubjectRecord& probe, const IdentifyOptions& options) = 0;
+  // Errors: kNotFound for an unknown id, kUnavailable from the store.
+  virtual Status Delete(std::string_view subject_id) = 0;
+  virtual size_t Count() const = 0;
+  // Requests accepted but not finished (running Insert/Identify/Delete
+  // calls); an external ABIS reports its queue here.
+  virtual size_t PendingJobs() const = 0;
+};
+
+// Where the gallery persists. Implementations must be safe to call from one
+// thread at a time (the engine serialises its calls).
+class GalleryStore {
+ public:
+  virtual ~GalleryStore() = default;
+  // Calls `sink` for every stored subject (in any order).
+  virtual Status LoadAll(const std::function<Status(SubjectRecord)>& sink) = 0;
+  // Durably records the subject (replacing one with the same id).
+  virtual Status Put(const SubjectRecord& subject) = 0;
+  virtual Status Erase(std::string_view subject_id) = 0;
+};
+
+// Append-only log file: records "P" (put) and "E" (erase), each
+// length-prefixed with a CRC-32. A torn record at the end (crash mid-write)
+// is dropped on load; corruption elsewhere is kDataLoss.
+// Format: docs/biometrics.md ("Gallery file").
+class FileGalleryStore : public GalleryStore {
+ public:
+  // Creates the file if missing. Errors: kUnavailable if it cannot be opened.
+  static StatusOr<std::unique_ptr<FileGalleryStore>> Open(const std::string& path);
+  ~FileGalleryStore() override;
+  Status LoadAll(const std::function<Status(SubjectRecord)>& sink) override;
+  Status Put(const SubjectRecord& subject) override;
+  Status Erase(std::string_view subject_id) override;
+
+ private:
+  explicit FileGalleryStore(std::string path) : path_(std::move(path)) {}
+  Status Append(char kind, const std::vector<uint8_t>& payload);
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Serialised subject (also the FileGalleryStore payload).
+std::vector<uint8_t> EncodeSubject(const SubjectRecord& subject);
+StatusOr<SubjectRecord> DecodeSubject(std::span<const uint8_t> bytes);
+
+// The in-process engine: the whole gallery in memory, laid out per finger
+// position in flat arrays; Identify scans the pre-filter signatures, then
+// fully matches the shortlist with `threads` threads.
+class InMemoryAbis : public Abis {
+ public:
+  // `store` may be null (no persistence); otherwise it is loaded now and
+  // must outlive the engine.
+  static StatusOr<std::unique_ptr<InMemoryAbis>> Open(GalleryStore* store);
+
+  Status Insert(const SubjectRecord& subject) override;
+  StatusOr<IdentifyResult> Identify(const SubjectRecord& probe, const IdentifyOptions& options) override;
+  Status Delete(std::string_view subject_id) override;
+  size_t Count() const override;
+  size_t PendingJobs() const override { return pending_.load(); }
+
+  // Approximate bytes held by the gallery.
+  size_t MemoryBytes() const;
+
+ private:
+  explicit InMemoryAbis(GalleryStore* store) : store_(store) {}
+  Status InsertLocked(const SubjectRecord& subject);
+
+  struct PositionTable {
+    std::vector<FingerFeatures> features;
+    std::vector<FingerFeatures::Signature> signatures;
+    std::vector<uint32_t> slot;  // subject slot of each finger
+  };
+  struct Slot {
+    std::string id;
+    bool alive = false;
+  };
+
+  GalleryStore* store_;
+  mutable std::shared_mutex mu_;
+  std::vector<Slot> slots_;
+  std::unordered_map<std::string, uint32_t> by_id_;
+  PositionTable tables_[kFingerPositions + 1];
+  size_t alive_ = 0;
+  mutable std::atomic<size_t> pending_{0};
+};
+
+}  // namespace ektp::bio

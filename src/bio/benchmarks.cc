@@ -1,0 +1,298 @@
+#include "bio/benchmarks.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <numeric>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bio/abis.h"
+#include "bio/evaluation.h"
+#include "bio/synth.h"
+
+namespace ektp::bio {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+int Threads(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+constexpr int kScalePositions[2] = {2, 7};  // right index, left index
+
+SubjectRecord SynthSubject(const SynthGenerator& gen, uint64_t subject, int impression, const int* positions,
+                           int count) {
+  SubjectRecord s;
+  s.id = "S" + std::to_string(subject);
+  for (int k = 0; k < count; ++k) {
+    MasterFinger master = gen.Master(subject, positions[k]);
+    s.fingers.push_back({positions[k], FingerFeatures(gen.Impression(master, subject, positions[k], impression))});
+  }
+  return s;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return v[idx];
+}
+
+// Gallery cache: "EKTPSYN2", subjects u64, seed u64, then per subject two
+// length-prefixed (u16) FingerFeatures blobs.
+StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, int threads, nlohmann::json& info) {
+  const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '2'};
+  std::vector<SubjectRecord> gallery(o.subjects);
+  auto t0 = Clock::now();
+  if (!o.cache.empty() && std::filesystem::exists(o.cache)) {
+    std::ifstream in(o.cache, std::ios::binary);
+    char magic[8];
+    uint64_t n = 0, seed = 0;
+    in.read(magic, 8);
+    in.read(reinterpret_cast<char*>(&n), 8);
+    in.read(reinterpret_cast<char*>(&seed), 8);
+    if (in && std::equal(magic, magic + 8, kMagic) && n == o.subjects && seed == o.seed) {
+      std::vector<uint8_t> blob;
+      for (uint64_t s = 0; s < n; ++s) {
+        gallery[s].id = "S" + std::to_string(s);
+        for (int k = 0; k < 2; ++k) {
+          uint16_t len = 0;
+          in.read(reinterpret_cast<char*>(&len), 2);
+          blob.resize(len);
+          in.read(reinterpret_cast<char*>(blob.data()), len);
+          if (!in) return DataLoss("gallery cache " + o.cache + " is truncated at subject " + std::to_string(s));
+          auto f = FingerFeatures::Deserialize(blob);
+          if (!f.ok()) return f.status().WithContext("gallery cache " + o.cache);
+          gallery[s].fingers.push_back({kScalePositions[k], std::move(*f)});
+        }
+      }
+      info["gallery_source"] = "cache";
+      info["gallery_load_seconds"] = Seconds(t0);
+      return gallery;
+    }
+  }
+  SynthGenerator gen(o.seed);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      size_t start = next.fetch_add(1024);
+      if (start >= o.subjects) break;
+      for (size_t s = start; s < std::min(o.subjects, start + 1024); ++s) {
+        gallery[s] = SynthSubject(gen, s, 1, kScalePositions, 2);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  info["gallery_source"] = "generated";
+  info["gallery_generate_seconds"] = Seconds(t0);
+  if (!o.cache.empty()) {
+    std::ofstream out(o.cache + ".tmp", std::ios::binary);
+    uint64_t n = o.subjects, seed = o.seed;
+    out.write(kMagic, 8);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(reinterpret_cast<const char*>(&seed), 8);
+    for (const SubjectRecord& s : gallery) {
+      for (const FingerSample& f : s.fingers) {
+        std::vector<uint8_t> blob = f.features.Serialize();
+        uint16_t len = static_cast<uint16_t>(blob.size());
+        out.write(reinterpret_cast<const char*>(&len), 2);
+        out.write(reinterpret_cast<const char*>(blob.data()), len);
+      }
+    }
+    out.close();
+    if (!out) return Unavailable("cannot write gallery cache " + o.cache);
+    std::error_code ec;
+    std::filesystem::rename(o.cache + ".tmp", o.cache, ec);
+    if (ec) return Unavailable("cannot rename gallery cache: " + ec.message());
+  }
+  return gallery;
+}
+
+}  // namespace
+
+size_t PeakRssBytes() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<size_t>(usage.ru_maxrss) * 1024;
+}
+
+StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
+  const int threads = Threads(o.threads);
+  nlohmann::json out;
+  // 1. Full 1:1 scoring over FVC templates: every probe against the gallery.
+  std::vector<FvcSample> samples;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> dbs;
+  for (const auto& e : fs::directory_iterator(o.fvc_dir, ec)) {
+    if (e.is_directory() && e.path().filename().string().starts_with("DB")) dbs.push_back(e.path());
+  }
+  if (ec || dbs.empty()) return NotFound("no DBn_B folders under " + o.fvc_dir);
+  std::sort(dbs.begin(), dbs.end());
+  for (const auto& db : dbs) {
+    ASSIGN_OR_RETURN(auto s, LoadFvcDatabase(db.string()));
+    for (auto& x : s) samples.push_back(std::move(x));
+  }
+  std::vector<PreparedProbe> probes;
+  for (const auto& s : samples) probes.emplace_back(s.features);
+  auto throughput = [&](int nthreads) {
+    std::atomic<size_t> total{0};
+    std::atomic<bool> stop{false};
+    auto t0 = Clock::now();
+    auto work = [&](int t) {
+      Matcher matcher;
+      size_t done = 0;
+      float sink = 0;
+      for (size_t round = static_cast<size_t>(t); !stop.load(std::memory_order_relaxed); round += 7) {
+        const PreparedProbe& probe = probes[round % probes.size()];
+        for (const auto& c : samples) sink += matcher.Score(probe, c.features);
+        done += samples.size();
+        if (t == 0 && Seconds(t0) >= o.seconds) stop = true;
+      }
+      total += done + (sink < 0 ? 1 : 0);
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < nthreads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& t : pool) t.join();
+    return static_cast<double>(total.load()) / Seconds(t0);
+  };
+  double single = throughput(1);
+  double all = throughput(threads);
+  out["comparisons"] = {{"templates", samples.size()},
+                        {"per_second_one_thread", single},
+                        {"per_second_all_threads", all},
+                        {"threads", threads},
+                        {"per_second_per_core", all / threads}};
+  // 2. 1:N latency over synthetic two-finger galleries.
+  out["identify"] = nlohmann::json::array();
+  SynthGenerator gen(o.seed);
+  for (size_t n : o.gallery_sizes) {
+    ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
+    std::vector<SubjectRecord> subjects(n);
+    std::atomic<size_t> next{0};
+    auto build = [&] {
+      for (size_t s; (s = next.fetch_add(1)) < n;) subjects[s] = SynthSubject(gen, s, 1, kScalePositions, 2);
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(build);
+    build();
+    for (auto& t : pool) t.join();
+    for (const auto& s : subjects) RETURN_IF_ERROR(abis->Insert(s));
+    subjects.clear();
+    for (double keep : {1.0, 0.02}) {
+      IdentifyOptions io;
+      io.threads = threads;
+      io.prefilter_keep = keep;
+      const int searches = n >= 100000 ? 3 : 10;
+      std::vector<double> lat;
+      int hits = 0;
+      for (int q = 0; q < searches; ++q) {
+        uint64_t mate = (static_cast<uint64_t>(q) * 7919) % n;
+        SubjectRecord probe = SynthSubject(gen, mate, 2, kScalePositions, 2);
+        auto t0 = Clock::now();
+        ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(probe, io));
+        lat.push_back(Seconds(t0));
+        hits += !r.candidates.empty() && r.candidates[0].subject_id == "S" + std::to_string(mate);
+      }
+      out["identify"].push_back({{"gallery_subjects", n},
+                                 {"fingers_per_subject", 2},
+                                 {"prefilter_keep", keep},
+                                 {"searches", searches},
+                                 {"latency_mean_seconds", std::accumulate(lat.begin(), lat.end(), 0.0) / lat.size()},
+                                 {"latency_max_seconds", *std::max_element(lat.begin(), lat.end())},
+                                 {"rank1_hits", hits},
+                                 {"gallery_bytes", abis->MemoryBytes()}});
+    }
+  }
+  out["peak_rss_bytes"] = PeakRssBytes();
+  return out;
+}
+
+StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
+  const int threads = Threads(o.threads);
+  nlohmann::json out = {{"subjects", o.subjects}, {"seed", o.seed}, {"threads", threads},
+                        {"fingers_per_subject", 2}, {"prefilter_keep", o.prefilter_keep}};
+  ASSIGN_OR_RETURN(auto gallery, LoadOrBuildGallery(o, threads, out));
+  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
+  auto t0 = Clock::now();
+  for (auto& s : gallery) RETURN_IF_ERROR(abis->Insert(s));
+  gallery.clear();
+  gallery.shrink_to_fit();
+  out["gallery_index_seconds"] = Seconds(t0);
+  out["gallery_bytes"] = abis->MemoryBytes();
+
+  SynthGenerator gen(o.seed);
+  IdentifyOptions io;
+  io.threads = threads;
+  io.prefilter_keep = o.prefilter_keep;
+  io.max_candidates = 10;
+  std::vector<double> latency;
+  std::vector<float> nonmated_top;
+  struct Mated {
+    float mate_score;  // -1 if not in the candidate list
+    bool in_shortlist;
+  };
+  std::vector<Mated> mated;
+  const size_t step = std::max<size_t>(1, o.subjects / std::max<size_t>(1, o.searches));
+  for (size_t q = 0; q < o.searches; ++q) {
+    // Mated search: a second impression of an enrolled subject.
+    uint64_t mate = (q * step + q % step) % o.subjects;
+    SubjectRecord probe = SynthSubject(gen, mate, 2, kScalePositions, 2);
+    auto t1 = Clock::now();
+    ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(probe, io));
+    latency.push_back(Seconds(t1));
+    const std::string id = "S" + std::to_string(mate);
+    Mated m{-1, std::find(r.shortlist.begin(), r.shortlist.end(), id) != r.shortlist.end()};
+    for (const Candidate& c : r.candidates) {
+      if (c.subject_id == id) m.mate_score = c.score;
+    }
+    mated.push_back(m);
+    // Non-mated search: someone never enrolled.
+    SubjectRecord stranger = SynthSubject(gen, o.subjects + q, 2, kScalePositions, 2);
+    auto t2 = Clock::now();
+    ASSIGN_OR_RETURN(IdentifyResult rn, abis->Identify(stranger, io));
+    latency.push_back(Seconds(t2));
+    nonmated_top.push_back(rn.candidates.empty() ? 0.0f : rn.candidates[0].score);
+  }
+  // Threshold for FPIR 0.1 %: at most 0.1 % of non-mated searches return any
+  // candidate at or above it.
+  std::vector<float> sorted = nonmated_top;
+  std::sort(sorted.begin(), sorted.end(), std::greater<>());
+  const size_t allowed = static_cast<size_t>(0.001 * static_cast<double>(sorted.size()));
+  const float threshold =
+      sorted.empty() ? 0.0f : std::nextafter(sorted[std::min(allowed, sorted.size() - 1)], 1e9f);
+  size_t misses = 0, lost = 0;
+  for (const Mated& m : mated) {
+    misses += m.mate_score < threshold;
+    lost += !m.in_shortlist;
+  }
+  out["searches"] = {{"mated", mated.size()}, {"non_mated", nonmated_top.size()}};
+  out["threshold_at_fpir_0.1%"] = threshold;
+  out["fpir_resolution"] = sorted.empty() ? 1.0 : 1.0 / static_cast<double>(sorted.size());
+  out["fnir_at_fpir_0.1%"] = mated.empty() ? 0.0 : static_cast<double>(misses) / static_cast<double>(mated.size());
+  out["prefilter_lost_hits"] = lost;
+  out["prefilter_lost_rate"] = mated.empty() ? 0.0 : static_cast<double>(lost) / static_cast<double>(mated.size());
+  out["penetration"] = o.prefilter_keep >= 1.0 ? 1.0 : std::max(o.prefilter_keep, 200.0 / static_cast<double>(o.subjects));
+  out["latency_seconds"] = {{"mean", std::accumulate(latency.begin(), latency.end(), 0.0) / std::max<size_t>(1, latency.size())},
+                            {"p50", Percentile(latency, 0.5)},
+                            {"p95", Percentile(latency, 0.95)},
+                            {"max", Percentile(latency, 1.0)}};
+  out["peak_rss_bytes"] = PeakRssBytes();
+  return out;
+}
+
+}  // namespace ektp::bio

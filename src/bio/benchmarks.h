@@ -1,0 +1,44 @@
+// Benchmarks behind `ektp bio bench` and `ektp bio scale` (figures go to
+// docs/biometrics.md with the command that produced them). They print
+// measurements; nothing here asserts a speed.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+
+namespace ektp::bio {
+
+struct BenchOptions {
+  std::string fvc_dir;            // folder with DBn_B subfolders of templates
+  double seconds = 2.0;           // per throughput measurement
+  std::vector<size_t> gallery_sizes = {1000, 10000, 100000};
+  int threads = 0;                // 0 = hardware concurrency
+  uint64_t seed = 1;
+};
+
+// Throughput of full 1:1 scoring (single thread and all threads) over the FVC
+// templates, 1:N latency over synthetic galleries of each size (no
+// pre-filter, then with it), peak memory.
+StatusOr<nlohmann::json> RunBench(const BenchOptions& options);
+
+struct ScaleOptions {
+  size_t subjects = 10000;
+  uint64_t seed = 1;
+  size_t searches = 200;          // mated searches; as many non-mated
+  std::string cache;              // gallery cache file ("" = none)
+  int threads = 0;
+  double prefilter_keep = 0.02;   // 1 = no pre-filter
+};
+
+// 1:N de-duplication on a synthetic gallery of `subjects` subjects with two
+// fingers (right and left index), each searched with two fingers: latency,
+// FNIR at FPIR 0.1 %, pre-filter penetration and lost hits, memory.
+StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
+
+// Peak resident memory of this process, bytes.
+size_t PeakRssBytes();
+
+}  // namespace ektp::bio
