@@ -159,7 +159,12 @@ Status FileGalleryStore::LoadAll(const std::function<Status(SubjectRecord)>& sin
     if (n <= 0) return Unavailable("cannot read gallery " + path_);
     got += static_cast<size_t>(n);
   }
-  std::unordered_map<std::string, std::vector<uint8_t>> live;
+  // Latest put of every live id, as (offset, length) into `data`; replayed
+  // in order of first appearance.
+  struct Where {
+    size_t offset, length;
+  };
+  std::unordered_map<std::string, Where> live;
   std::vector<std::string> order;
   size_t at = 0;
   while (at < data.size()) {
@@ -186,10 +191,14 @@ Status FileGalleryStore::LoadAll(const std::function<Status(SubjectRecord)>& sin
     const char kind = static_cast<char>(data[at]);
     std::span<const uint8_t> payload(&data[at + 5], len);
     if (kind == 'P') {
-      auto subject = DecodeSubject(payload);
-      if (!subject.ok()) return subject.status().WithContext("gallery " + path_);
-      if (!live.count(subject->id)) order.push_back(subject->id);
-      live[subject->id].assign(payload.begin(), payload.end());
+      // The id is the payload's first field; the whole subject is decoded
+      // (and checked) once, below, for the puts that survive.
+      if (len < 1 || payload[0] + 1u > len) {
+        return DataLoss("gallery " + path_ + ": put record at byte " + std::to_string(start) + " has no id");
+      }
+      std::string id(reinterpret_cast<const char*>(payload.data() + 1), payload[0]);
+      auto [it, inserted] = live.insert_or_assign(std::move(id), Where{at + 5, len});
+      if (inserted) order.push_back(it->first);
     } else if (kind == 'E') {
       live.erase(std::string(payload.begin(), payload.end()));
     } else {
@@ -199,9 +208,10 @@ Status FileGalleryStore::LoadAll(const std::function<Status(SubjectRecord)>& sin
   }
   for (const std::string& id : order) {
     auto it = live.find(id);
-    if (it == live.end()) continue;
-    auto subject = DecodeSubject(it->second);
-    if (!subject.ok()) return subject.status();
+    if (it == live.end()) continue;  // erased, or already replayed (re-put after an erase)
+    auto subject = DecodeSubject(std::span<const uint8_t>(data).subspan(it->second.offset, it->second.length));
+    if (!subject.ok()) return subject.status().WithContext("gallery " + path_);
+    live.erase(it);
     RETURN_IF_ERROR(sink(std::move(*subject)));
   }
   return Status::Ok();

@@ -173,10 +173,13 @@ std::vector<Minutia> SynthGenerator::Impression(const MasterFinger& m, uint64_t 
   for (const Minutia& mm : m.minutiae) {
     float x, y;
     place(mm.x, mm.y, &x, &y);
+    // Localisation noise first, so the window test sees the final position.
+    x += rng.Normal(0, 1.5f);
+    y += rng.Normal(0, 1.5f);
     if (!visible(mm.x, mm.y, x, y) || rng.Chance(drop)) continue;
     Minutia n = mm;
-    n.x = x + rng.Normal(0, 1.5f);
-    n.y = y + rng.Normal(0, 1.5f);
+    n.x = x;
+    n.y = y;
     n.angle = static_cast<uint8_t>(mm.angle + rot_units + static_cast<int>(std::lround(rng.Normal(0, 3))));
     if (rng.Chance(0.1f)) n.type = n.type == kMinutiaEnding ? kMinutiaBifurcation : kMinutiaEnding;
     out.push_back(n);
