@@ -1,10 +1,15 @@
 #include "central/ingest.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
+#include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
-#include "store/record_repository.h"
 
 namespace ektp::central {
 namespace {
@@ -13,7 +18,50 @@ sync::PacketResult Rejected(int64_t sequence, const Status& status) {
   return {sequence, sync::Verdict::kRejected, status.ToString()};
 }
 
+// Errors that are central's fault, not the packet's: the whole batch fails and
+// the station retries it later.
+bool IsCentralFault(const Status& status) {
+  return status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kAborted ||
+         status.code() == StatusCode::kInternal;
+}
+
+// Runs fn(0) .. fn(n - 1) on up to 4 threads (this one included). The CPU
+// work of a batch is independent per packet, and a single station draining
+// its outbox would otherwise use one core while the others idle.
+void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  size_t workers = std::min<size_t>({4, std::max(1u, std::thread::hardware_concurrency()), (n + 7) / 8});
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::jthread> helpers;
+  for (size_t w = 1; w < workers; ++w) helpers.emplace_back(work);
+  work();
+}
+
 }  // namespace
+
+// One packet after the CPU work.
+struct Ingest::Checked {
+  int64_t sequence = 0;
+  Status refused;  // not OK: refused before storage (authenticity, format)
+  sync::Envelope envelope;
+  std::string hash;
+  // Filled by Decode() for packets not stored yet.
+  bool decoded = false;
+  Status content;  // not OK: the packet is refused for its content
+  enrollment::Enrollment enrollment;
+  std::string resident_json;
+  RecordState outcome = RecordState::kFailedValidation;
+  std::string reason;      // why validation failed; "" when validated
+  crypto::Bytes biometrics;  // opened, when validated
+  std::string feed_body;
+  crypto::Bytes feed_signature;
+};
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
   ASSIGN_OR_RETURN(Station station, stations_.Get(station_id));
@@ -21,99 +69,195 @@ StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const
     return PermissionDenied("station " + station.id + " is " + std::string(StationStatusName(station.status)) +
                             "; only approved stations may upload");
   }
-  sync::UploadResponse response;
-  for (const sync::Packet& packet : packets) {
-    ASSIGN_OR_RETURN(sync::PacketResult result, Store(station, packet));
-    response.results.push_back(std::move(result));
-  }
-  RETURN_IF_ERROR(AdvanceCursor(station.id));
-  ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
-  return response;
-}
-
-StatusOr<sync::PacketResult> Ingest::Store(const Station& station, const sync::Packet& packet) {
-  auto claimed = sync::ParseEnvelope(packet.envelope_text);
-  int64_t sequence = claimed.ok() ? claimed->sequence : 0;
-  auto envelope = sync::VerifyPacket(packet, station.public_key);
-  if (!envelope.ok()) return Rejected(sequence, envelope.status());
-  if (envelope->station_id != station.id) {
-    return Rejected(sequence, Unauthenticated("packet names station " + envelope->station_id + " but was sent by " +
-                                              station.id));
-  }
-  std::string hash = packet.ContentHash();
-  sync::PacketResult result{sequence, sync::Verdict::kAccepted, ""};
-  Status stored = db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(auto existing, db_.Query("SELECT content_sha256 FROM inbox WHERE station_id = ? AND sequence = ?",
-                                              {station.id, sequence}));
-    if (!existing.empty()) {
-      if (existing[0].Text(0) == hash) {
-        result.verdict = sync::Verdict::kDuplicate;
-        return Status::Ok();
-      }
-      return AlreadyExists("sequence " + std::to_string(sequence) + " was already used for other content (sha256 " +
-                           existing[0].Text(0).substr(0, 12) + "...)");
-    }
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
-                             "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             {station.id, sequence, hash, sync::PacketKindName(envelope->kind), packet.envelope_text,
-                              packet.signature, FormatTimestamp(clock_.Now())}));
-    switch (envelope->kind) {
-      case sync::PacketKind::kEnrollment: return StoreEnrollment(station, *envelope);
-    }
-    return Internal("unhandled packet kind");
+  std::vector<Checked> checked(packets.size());
+  ParallelFor(packets.size(), [&](size_t i) { checked[i] = Check(station, packets[i]); });
+  // Decode only what is not stored yet: a resent batch costs a lookup, not a re-validation.
+  ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
+  ParallelFor(checked.size(), [&](size_t i) {
+    if (checked[i].refused.ok() && !stored.contains(checked[i].sequence)) Decode(station, checked[i]);
   });
-  if (stored.code() == StatusCode::kUnavailable || stored.code() == StatusCode::kAborted ||
-      stored.code() == StatusCode::kInternal) {
-    return stored;  // our fault, not the packet's: the whole batch fails and the station retries
-  }
-  if (!stored.ok()) return Rejected(sequence, stored);
-  return result;
+  auto batched = StoreBatch(station, packets, checked);
+  if (batched.ok() || IsCentralFault(batched.status())) return batched;
+  // The database refused some packet's rows: store one packet per transaction
+  // so that only that packet is refused.
+  return StoreEach(station, packets, checked);
 }
 
-Status Ingest::StoreEnrollment(const Station& station, const sync::Envelope& envelope) {
-  ASSIGN_OR_RETURN(enrollment::Enrollment enrollment, enrollment::EnrollmentFromJson(envelope.body));
-  if (enrollment.station_id != station.id) {
-    return InvalidArgument("enrollment names station " + enrollment.station_id + " but came from " + station.id);
+Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet) {
+  Checked c;
+  auto envelope = sync::VerifyPacket(packet, station.public_key);
+  if (!envelope.ok()) {
+    auto claimed = sync::ParseEnvelope(packet.envelope_text);  // only to name the sequence in the verdict
+    c.sequence = claimed.ok() ? claimed->sequence : 0;
+    c.refused = envelope.status();
+    return c;
   }
-  if (!enrollment.registration_number.starts_with(station.id + "-")) {
-    return InvalidArgument("registration number " + enrollment.registration_number + " does not belong to station " +
-                           station.id);
+  c.sequence = envelope->sequence;
+  if (envelope->station_id != station.id) {
+    c.refused = Unauthenticated("packet names station " + envelope->station_id + " but was sent by " + station.id);
+    return c;
   }
-  store::RecordRepository records(db_, clock_);
-  store::Record record;
-  record.registration_number = enrollment.registration_number;
-  record.application_kind = enrollment.kind;
-  record.resident_json = ResidentToJson(enrollment.resident).dump();
-  ASSIGN_OR_RETURN(int64_t id, records.Create(record, "station:" + station.id + "/op:" + enrollment.operator_name));
-  RETURN_IF_ERROR(db_.Exec("UPDATE records SET station_id = ? WHERE id = ?", {station.id, id}));
+  c.envelope = std::move(*envelope);
+  c.hash = packet.ContentHash();
+  return c;
+}
+
+void Ingest::Decode(const Station& station, Checked& c) {
+  if (c.decoded) return;
+  c.decoded = true;
+  switch (c.envelope.kind) {
+    case sync::PacketKind::kEnrollment: break;
+  }
+  auto enrollment = enrollment::EnrollmentFromJson(c.envelope.body);
+  if (!enrollment.ok()) {
+    c.content = enrollment.status();
+    return;
+  }
+  c.enrollment = std::move(*enrollment);
+  const enrollment::Enrollment& e = c.enrollment;
+  if (e.station_id != station.id) {
+    c.content = InvalidArgument("enrollment names station " + e.station_id + " but came from " + station.id);
+    return;
+  }
+  if (!e.registration_number.starts_with(station.id + "-")) {
+    c.content = InvalidArgument("registration number " + e.registration_number + " does not belong to station " +
+                                station.id);
+    return;
+  }
+  c.resident_json = ResidentToJson(e.resident).dump();
 
   // Everything below is a property of the application, not of the packet: a
   // failure is recorded on the record and reported to the station.
-  Status valid = enrollment::ValidateApplication(enrollment, regions_, clock_.TodayWib());
+  Status valid = enrollment::ValidateApplication(e, regions_, clock_.TodayWib());
   if (valid.ok()) {
-    auto opened = keys_.sealing.Open(enrollment.sealed_biometrics);
+    auto opened = keys_.sealing.Open(e.sealed_biometrics);
     if (!opened.ok()) {
       valid = InvalidArgument("biometrics cannot be opened by central: " + opened.status().message());
     } else {
       auto biometrics = enrollment::ParseBiometrics(*opened);
       valid = biometrics.ok() ? enrollment::ValidateBiometrics(*biometrics) : biometrics.status();
-      if (valid.ok()) {
-        RETURN_IF_ERROR(db_.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)", {id, *opened}));
-      }
+      if (valid.ok()) c.biometrics = std::move(*opened);
     }
   }
-  RecordState outcome = valid.ok() ? RecordState::kValidated : RecordState::kFailedValidation;
-  RETURN_IF_ERROR(records.Transition(id, RecordState::kReceived, outcome, "central:ingest", valid.message()));
-  if (!valid.ok()) RETURN_IF_ERROR(db_.Exec("UPDATE records SET failure_reason = ? WHERE id = ?", {valid.message(), id}));
-  nlohmann::json body = {{"registration_number", enrollment.registration_number},
-                         {"state", RecordStateName(outcome)},
-                         {"reason", valid.message()}};
-  return AppendFeed(station.id, "validation_result", body.dump());
+  c.outcome = valid.ok() ? RecordState::kValidated : RecordState::kFailedValidation;
+  c.reason = valid.message();
+  nlohmann::json body = {{"registration_number", e.registration_number},
+                         {"state", RecordStateName(c.outcome)},
+                         {"reason", c.reason}};
+  c.feed_body = body.dump();
+  c.feed_signature = keys_.signing.Sign(c.feed_body);
 }
 
-Status Ingest::AppendFeed(std::string_view station_id, std::string_view kind, const std::string& body) {
+StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, const std::vector<Checked>& checked) {
+  Stored stored;
+  int64_t low = 0, high = 0;
+  size_t count = 0;
+  for (const Checked& c : checked) {
+    if (!c.refused.ok()) continue;
+    low = count == 0 ? c.sequence : std::min(low, c.sequence);
+    high = count == 0 ? c.sequence : std::max(high, c.sequence);
+    ++count;
+  }
+  if (count == 0) return stored;
+  if (high - low < static_cast<int64_t>(4 * count + 64)) {  // the usual case: one range read
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, content_sha256 FROM inbox WHERE station_id = ? AND "
+                                          "sequence >= ? AND sequence <= ?",
+                                          {station_id, low, high}));
+    for (const store::Row& row : rows) stored.emplace(row.Int(0), row.Text(1));
+    return stored;
+  }
+  for (const Checked& c : checked) {
+    if (!c.refused.ok()) continue;
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT content_sha256 FROM inbox WHERE station_id = ? AND sequence = ?",
+                                          {station_id, c.sequence}));
+    if (!rows.empty()) stored.emplace(c.sequence, rows[0].Text(0));
+  }
+  return stored;
+}
+
+StatusOr<sync::PacketResult> Ingest::StoreChecked(const Station& station, const sync::Packet& packet, Checked& c,
+                                                  Stored& stored) {
+  if (!c.refused.ok()) return Rejected(c.sequence, c.refused);
+  if (auto it = stored.find(c.sequence); it != stored.end()) {
+    if (it->second == c.hash) return sync::PacketResult{c.sequence, sync::Verdict::kDuplicate, ""};
+    return Rejected(c.sequence, AlreadyExists("sequence " + std::to_string(c.sequence) +
+                                              " was already used for other content (sha256 " +
+                                              it->second.substr(0, 12) + "...)"));
+  }
+  Decode(station, c);  // a no-op unless the sequence was stored and is gone, which cannot happen
+  if (!c.content.ok()) return Rejected(c.sequence, c.content);
+  switch (c.envelope.kind) {
+    case sync::PacketKind::kEnrollment: RETURN_IF_ERROR(WriteEnrollment(station, packet, c)); break;
+  }
+  stored.emplace(c.sequence, c.hash);
+  return sync::PacketResult{c.sequence, sync::Verdict::kAccepted, ""};
+}
+
+Status Ingest::WriteEnrollment(const Station& station, const sync::Packet& packet, const Checked& c) {
+  RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, c.outcome));
+  std::string now = FormatTimestamp(clock_.Now());
+  RETURN_IF_ERROR(db_.Exec("INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
+                           "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           {station.id, c.sequence, c.hash, sync::PacketKindName(c.envelope.kind), packet.envelope_text,
+                            packet.signature, now}));
+  // The record is created `received` and moved to its outcome in the same
+  // transaction, so it is written once in its final state with both events.
+  const enrollment::Enrollment& e = c.enrollment;
+  bool valid = c.outcome == RecordState::kValidated;
+  ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO records (registration_number, application_kind, nik, state, "
+                                        "resident_json, created_at, updated_at, station_id, failure_reason) "
+                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                        {e.registration_number, ApplicationKindName(e.kind), nullptr,
+                                         RecordStateName(c.outcome), c.resident_json, now, now, station.id,
+                                         valid ? store::Value() : store::Value(c.reason)}));
+  int64_t id = rows.at(0).Int(0);
+  RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
+                           "VALUES (?, NULL, ?, ?, 'created', ?), (?, ?, ?, ?, ?, ?)",
+                           {id, RecordStateName(RecordState::kReceived), "station:" + station.id + "/op:" + e.operator_name,
+                            now, id, RecordStateName(RecordState::kReceived), RecordStateName(c.outcome),
+                            "central:ingest", c.reason, now}));
+  if (valid) {
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)", {id, c.biometrics}));
+  }
   return db_.Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES (?, ?, ?, ?, ?)",
-                  {station_id, kind, body, keys_.signing.Sign(body), FormatTimestamp(clock_.Now())});
+                  {station.id, "validation_result", c.feed_body, c.feed_signature, now});
+}
+
+StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
+                                                  std::vector<Checked>& checked) {
+  sync::UploadResponse response;
+  Status status = db_.Transact([&]() -> Status {
+    response = {};
+    ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
+    for (size_t i = 0; i < packets.size(); ++i) {
+      ASSIGN_OR_RETURN(sync::PacketResult result, StoreChecked(station, packets[i], checked[i], stored));
+      response.results.push_back(std::move(result));
+    }
+    RETURN_IF_ERROR(AdvanceCursor(station.id));
+    ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return response;
+}
+
+StatusOr<sync::UploadResponse> Ingest::StoreEach(const Station& station, const std::vector<sync::Packet>& packets,
+                                                 std::vector<Checked>& checked) {
+  sync::UploadResponse response;
+  for (size_t i = 0; i < packets.size(); ++i) {
+    sync::PacketResult result;
+    Status status = db_.Transact([&]() -> Status {
+      ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, {checked[i]}));
+      ASSIGN_OR_RETURN(result, StoreChecked(station, packets[i], checked[i], stored));
+      return Status::Ok();
+    });
+    if (IsCentralFault(status)) return status;
+    if (!status.ok()) result = Rejected(checked[i].sequence, status);
+    response.results.push_back(std::move(result));
+  }
+  RETURN_IF_ERROR(AdvanceCursor(station.id));
+  ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
+  return response;
 }
 
 Status Ingest::AdvanceCursor(std::string_view station_id) {

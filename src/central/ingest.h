@@ -2,17 +2,28 @@
 // and stores them exactly once, decodes enrollments into records, and queues
 // each validation result on the station's down feed.
 //
-// Per packet, in one transaction: the raw packet goes to the inbox keyed by
-// (station, sequence) with its content hash, and the decoded record is stored
-// as `received`, then moved to `validated` or `failed_validation` with an
-// operator-readable reason. A packet that is not authentic or not well formed
-// is refused and changes nothing. Resending a stored packet is a duplicate
-// and changes nothing; reusing a sequence for other content is refused.
+// Per packet: the raw packet goes to the inbox keyed by (station, sequence)
+// with its content hash, and the decoded record is stored as `received`,
+// then moved to `validated` or `failed_validation` with an operator-readable
+// reason (both lifecycle events are recorded). A packet that is not authentic
+// or not well formed is refused and changes nothing. Resending a stored
+// packet is a duplicate and changes nothing; reusing a sequence for other
+// content is refused.
 //
-// Thread-safety: as the Connection it uses.
+// Performance (docs/benchmarks.md): the CPU work (signature, parsing,
+// unsealing, validation, signing the feed item) runs before any transaction,
+// and a whole batch is stored in one transaction. Verdicts stay per packet:
+// a packet refused for its content writes nothing. If the database itself
+// refuses one packet's rows (a constraint), the batch is rolled back and
+// stored again one transaction per packet, so that packet alone is refused.
+//
+// Thread-safety: as the Connection it uses. Upload() runs the CPU work of a
+// batch on up to 4 short-lived threads of its own; the clock, keys and region
+// registry it reads are safe to share.
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "central/station_registry.h"
@@ -54,9 +65,24 @@ class Ingest {
   StatusOr<std::vector<FeedItem>> Feed(std::string_view station_id, int64_t after, int limit);
 
  private:
-  StatusOr<sync::PacketResult> Store(const Station& station, const sync::Packet& packet);
-  Status StoreEnrollment(const Station& station, const sync::Envelope& envelope);
-  Status AppendFeed(std::string_view station_id, std::string_view kind, const std::string& body);
+  struct Checked;
+  using Stored = std::unordered_map<int64_t, std::string>;  // sequence -> content hash
+
+  // CPU only, no database: authenticity, then the content of packets not yet stored.
+  Checked Check(const Station& station, const sync::Packet& packet);
+  void Decode(const Station& station, Checked& checked);
+  // What the inbox holds for these sequences.
+  StatusOr<Stored> StoredHashes(std::string_view station_id, const std::vector<Checked>& checked);
+  // The verdict on one checked packet, writing its rows unless it is a
+  // duplicate or refused. REQUIRES: inside a transaction. A database error
+  // is returned as is.
+  StatusOr<sync::PacketResult> StoreChecked(const Station& station, const sync::Packet& packet, Checked& checked,
+                                            Stored& stored);
+  Status WriteEnrollment(const Station& station, const sync::Packet& packet, const Checked& checked);
+  StatusOr<sync::UploadResponse> StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
+                                            std::vector<Checked>& checked);
+  StatusOr<sync::UploadResponse> StoreEach(const Station& station, const std::vector<sync::Packet>& packets,
+                                           std::vector<Checked>& checked);
   Status AdvanceCursor(std::string_view station_id);
 
   store::Connection& db_;
