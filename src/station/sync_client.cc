@@ -1,5 +1,8 @@
 #include "station/sync_client.h"
 
+#include <algorithm>
+#include <deque>
+#include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -17,31 +20,32 @@ SyncClient::SyncClient(Station& station, const Clock& clock, Random& random, con
       random_(random),
       key_(key),
       options_(std::move(options)),
-      clients_(station.identity().central_urls.size()),
+      clients_(station.identity().central_urls.size() * kMaxInFlight),
       batch_packets_(options_.batch_packets) {}
 
 SyncClient::~SyncClient() = default;
 
-StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index) {
-  if (!clients_[url_index]) {
+StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index, size_t slot) {
+  auto& client = clients_[slot * station_.identity().central_urls.size() + url_index];
+  if (!client) {
     net::HttpClientOptions options;
     options.pinned_cert_pem = options_.pinned_cert_pem;
     options.read_timeout = options_.request_timeout;
     options.write_timeout = options_.request_timeout;
     options.connect_timeout = std::min<std::chrono::milliseconds>(options_.request_timeout, std::chrono::seconds(5));
-    ASSIGN_OR_RETURN(clients_[url_index], net::HttpClient::Create(station_.identity().central_urls[url_index], options));
+    ASSIGN_OR_RETURN(client, net::HttpClient::Create(station_.identity().central_urls[url_index], options));
   }
-  return clients_[url_index].get();
+  return client.get();
 }
 
 StatusOr<std::pair<int, std::string>> SyncClient::Send(std::string_view method, const std::string& path,
-                                                       const std::string& body) {
+                                                       const std::string& body, size_t slot) {
   const auto& urls = station_.identity().central_urls;
   if (urls.empty()) return FailedPrecondition("no central URL is configured");
   Status last = Unavailable("no central URL answered");
   for (size_t tried = 0; tried < urls.size(); ++tried) {
     size_t index = (current_url_ + tried) % urls.size();
-    ASSIGN_OR_RETURN(net::HttpClient * client, ClientFor(index));
+    ASSIGN_OR_RETURN(net::HttpClient * client, ClientFor(index, slot));
     std::string signed_path = path.substr(0, path.find('?'));
     sync::RequestSignature signature =
         sync::SignRequest(key_, station_.identity().station_id, method, signed_path, body, clock_.Now());
@@ -67,41 +71,101 @@ StatusOr<std::pair<int, std::string>> SyncClient::Send(std::string_view method, 
 }
 
 Status SyncClient::Upload() {
-  while (true) {
-    ASSIGN_OR_RETURN(auto pending, station_.PendingPackets(batch_packets_, options_.batch_bytes));
-    if (pending.empty()) return Status::Ok();
-    nlohmann::json packets = nlohmann::json::array();
+  struct InFlight {
     std::vector<int64_t> sequences;
-    for (const auto& [sequence, packet] : pending) {
-      packets.push_back(sync::PacketToJson(packet));
-      sequences.push_back(sequence);
-    }
-    auto sent = Send("POST", "/api/v1/sync/up", nlohmann::json{{"packets", packets}}.dump());
-    if (!sent.ok()) {
-      (void)station_.NoteAttemptFailed(sequences, sent.status().message());
-      return sent.status();
-    }
-    auto [http_status, body] = *sent;
-    if (http_status == 413 && batch_packets_ > 1) {
-      batch_packets_ = std::max(1, batch_packets_ / 2);  // the batch was too large for central; send smaller ones
-      continue;
-    }
-    auto json = nlohmann::json::parse(body, nullptr, false);
-    std::string error = json.is_object() ? json.value("error", body) : body;
-    if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
-    if (http_status != 200) {
-      (void)station_.NoteAttemptFailed(sequences, error);
-      return Unavailable("central answered " + std::to_string(http_status) + ": " + error);
-    }
-    ASSIGN_OR_RETURN(sync::UploadResponse response, sync::UploadResponseFromJson(json));
-    RETURN_IF_ERROR(station_.ApplyVerdicts(response));
-    for (const auto& result : response.results) {
-      if (result.verdict == sync::Verdict::kRejected) {
-        net::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
+    size_t bytes = 0;
+    size_t slot = 0;
+    std::future<StatusOr<std::pair<int, std::string>>> sent;
+  };
+  std::deque<InFlight> flight;  // oldest first; every future is waited for before returning
+  Status failure;               // the first failure of the pass; nothing new goes out after it
+  bool stored_one = false;      // a batch of this pass was stored: the link and central are up
+  bool resizing = false;        // central said 413: let the flight land, then send smaller batches
+  size_t max_in_flight = std::clamp<size_t>(options_.max_in_flight, 1, kMaxInFlight);
+  while (true) {
+    size_t depth = stored_one ? max_in_flight : 1;
+    while (failure.ok() && !resizing && flight.size() < depth) {
+      // The pending packets after those in flight: these are still pending
+      // and come first, in sequence order.
+      size_t skip = 0, skip_bytes = 0;
+      for (const InFlight& batch : flight) {
+        skip += batch.sequences.size();
+        skip_bytes += batch.bytes;
       }
+      auto pending = station_.PendingPackets(batch_packets_ + static_cast<int>(skip), options_.batch_bytes + skip_bytes);
+      if (!pending.ok()) {
+        failure = pending.status();
+        break;
+      }
+      int64_t last = flight.empty() ? 0 : flight.back().sequences.back();
+      nlohmann::json packets = nlohmann::json::array();
+      InFlight batch;
+      for (const auto& [sequence, packet] : *pending) {
+        if (sequence <= last) continue;
+        packets.push_back(sync::PacketToJson(packet));
+        batch.sequences.push_back(sequence);
+        batch.bytes += packet.envelope_text.size();
+      }
+      if (batch.sequences.empty()) break;
+      std::vector<bool> used(max_in_flight, false);
+      for (const InFlight& other : flight) used[other.slot] = true;
+      while (used[batch.slot]) ++batch.slot;
+      batch.sent = std::async(std::launch::async, [this, body = nlohmann::json{{"packets", packets}}.dump(),
+                                                   slot = batch.slot] {
+        return Send("POST", "/api/v1/sync/up", body, slot);
+      });
+      flight.push_back(std::move(batch));
     }
-    net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response.cursor}});
+    if (flight.empty()) {
+      if (resizing && failure.ok()) {
+        resizing = false;
+        continue;
+      }
+      return failure;
+    }
+    InFlight batch = std::move(flight.front());
+    flight.pop_front();
+    bool too_large = false;
+    Status settled = Settle(batch.sequences, batch.sent.get(), &too_large);
+    if (too_large) {
+      resizing = true;
+    } else if (settled.ok()) {
+      stored_one = true;
+    } else if (failure.ok()) {
+      failure = settled;
+    }
   }
+}
+
+Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::pair<int, std::string>> sent,
+                          bool* resize) {
+  if (!sent.ok()) {
+    (void)station_.NoteAttemptFailed(sequences, sent.status().message());
+    return sent.status();
+  }
+  auto [http_status, body] = *sent;
+  if (http_status == 413 && batch_packets_ > 1) {
+    // The batch was too large for central; it stays pending and goes again in smaller batches.
+    batch_packets_ = std::max(1, batch_packets_ / 2);
+    *resize = true;
+    return Status::Ok();
+  }
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  std::string error = json.is_object() ? json.value("error", body) : body;
+  if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
+  if (http_status != 200) {
+    (void)station_.NoteAttemptFailed(sequences, error);
+    return Unavailable("central answered " + std::to_string(http_status) + ": " + error);
+  }
+  ASSIGN_OR_RETURN(sync::UploadResponse response, sync::UploadResponseFromJson(json));
+  RETURN_IF_ERROR(station_.ApplyVerdicts(response));
+  for (const auto& result : response.results) {
+    if (result.verdict == sync::Verdict::kRejected) {
+      net::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
+    }
+  }
+  net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response.cursor}});
+  return Status::Ok();
 }
 
 Status SyncClient::PullFeed() {

@@ -5,6 +5,9 @@
 // POST /api/v1/sync/up. Verdicts settle each packet (acked or parked). A
 // transport error or 5xx leaves the batch pending and counts an attempt; the
 // next pass resends it, and central's idempotency makes the resend harmless.
+// Once a batch of the pass has been stored, up to `max_in_flight` batches are
+// in flight on separate connections, so the link carries the next batch
+// while central stores the previous one (docs/benchmarks.md, sync drain).
 // 401/403 (not approved, revoked) stop the pass without touching the outbox.
 // Down: GET /api/v1/sync/down from the station's feed cursor, each item
 // verified against central's key and applied idempotently.
@@ -14,6 +17,7 @@
 // Thread-safety: SyncOnce/Run from one thread; status() from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -34,6 +38,7 @@ namespace ektp::station {
 struct SyncOptions {
   std::string pinned_cert_pem;  // REQUIRED for https URLs
   int batch_packets = 64;
+  int max_in_flight = 2;  // batches in flight at once, 1..4 (1 = stop and wait)
   size_t batch_bytes = 2 * 1024 * 1024;
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_interval{2'000};  // between passes when all is sent
@@ -66,10 +71,14 @@ class SyncClient {
   SyncStatus status() const;
 
  private:
-  // Sends with failover across the configured URLs.
-  StatusOr<std::pair<int, std::string>> Send(std::string_view method, const std::string& path, const std::string& body);
-  StatusOr<net::HttpClient*> ClientFor(size_t url_index);
+  // Sends with failover across the configured URLs, on connection `slot`
+  // (0 .. kMaxInFlight - 1); concurrent calls must use different slots.
+  StatusOr<std::pair<int, std::string>> Send(std::string_view method, const std::string& path, const std::string& body,
+                                             size_t slot = 0);
+  StatusOr<net::HttpClient*> ClientFor(size_t url_index, size_t slot);
   Status Upload();
+  // Applies central's answer to one batch; *resize is set on 413.
+  Status Settle(const std::vector<int64_t>& sequences, StatusOr<std::pair<int, std::string>> sent, bool* resize);
   Status PullFeed();
 
   Station& station_;
@@ -77,8 +86,9 @@ class SyncClient {
   Random& random_;
   const crypto::SigningKey& key_;
   SyncOptions options_;
-  std::vector<std::unique_ptr<net::HttpClient>> clients_;
-  size_t current_url_ = 0;
+  static constexpr size_t kMaxInFlight = 4;
+  std::vector<std::unique_ptr<net::HttpClient>> clients_;  // [slot * urls + url]
+  std::atomic<size_t> current_url_{0};
   int batch_packets_;
   mutable std::mutex mu_;
   SyncStatus status_;
