@@ -209,7 +209,7 @@ int StationServe(const Args& args) {
   CLI::App app("Run the station: operator API and background sync", "station serve");
   station::StationOptions options;
   std::string config_path;
-  int idle_ms = 2000;
+  int idle_ms = 2000, backoff_ms = 500, max_backoff_ms = 60'000, timeout_ms = 30'000;
   app.add_option("--config", config_path, "TOML file; flags override it");
   app.add_option("--dir", options.data_dir, "data directory (from station init)");
   app.add_option("--bind", options.bind_address, "address for the operator API")->capture_default_str();
@@ -217,6 +217,12 @@ int StationServe(const Args& args) {
   app.add_option("--central", options.central_urls, "central URLs, in failover order (default: as registered)");
   app.add_option("--batch", options.sync.batch_packets, "packets per upload batch")->capture_default_str();
   app.add_option("--sync-idle-ms", idle_ms, "pause between sync passes when all is sent")->capture_default_str();
+  app.add_option("--sync-backoff-ms", backoff_ms, "first retry backoff after a failed pass (doubles, full jitter)")
+      ->capture_default_str();
+  app.add_option("--sync-max-backoff-ms", max_backoff_ms, "ceiling of the retry backoff")->capture_default_str();
+  app.add_option("--sync-timeout-ms", timeout_ms, "timeout of one request to central")->capture_default_str();
+  app.add_option("--seed", options.random_seed, "seed of the backoff jitter (0: system randomness; for tests)")
+      ->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
@@ -226,11 +232,21 @@ int StationServe(const Args& args) {
                         FromConfig(file, app, "--port", "listen.port", &options.port),
                         FromConfig(file, app, "--central", "central.urls", &options.central_urls),
                         FromConfig(file, app, "--batch", "sync.batch_packets", &options.sync.batch_packets),
-                        FromConfig(file, app, "--sync-idle-ms", "sync.idle_ms", &idle_ms)}) {
+                        FromConfig(file, app, "--sync-idle-ms", "sync.idle_ms", &idle_ms),
+                        FromConfig(file, app, "--sync-backoff-ms", "sync.backoff_ms", &backoff_ms),
+                        FromConfig(file, app, "--sync-max-backoff-ms", "sync.max_backoff_ms", &max_backoff_ms),
+                        FromConfig(file, app, "--sync-timeout-ms", "sync.timeout_ms", &timeout_ms)}) {
     if (!status.ok()) return Fail(status);
   }
   if (options.data_dir.empty()) return Fail(InvalidArgument("--dir (or station.data_dir in --config) is required"));
+  if (idle_ms < 0 || backoff_ms < 1 || max_backoff_ms < backoff_ms || timeout_ms < 1) {
+    return Fail(InvalidArgument("--sync-idle-ms must be >= 0, --sync-backoff-ms >= 1, --sync-max-backoff-ms >= "
+                                "--sync-backoff-ms and --sync-timeout-ms >= 1"));
+  }
   options.sync.idle_interval = std::chrono::milliseconds(idle_ms);
+  options.sync.initial_backoff = std::chrono::milliseconds(backoff_ms);
+  options.sync.max_backoff = std::chrono::milliseconds(max_backoff_ms);
+  options.sync.request_timeout = std::chrono::milliseconds(timeout_ms);
   auto server = station::StationServer::Create(options, SystemClock::Instance());
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);

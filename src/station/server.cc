@@ -127,7 +127,7 @@ struct StationServer::Impl {
   std::mutex mu;
   std::unique_ptr<store::Connection> sync_db;  // for the sync thread only
   std::unique_ptr<Station> sync_station;
-  SystemRandom random;
+  std::unique_ptr<Random> random;
   std::unique_ptr<SyncClient> sync;
   std::jthread sync_thread;
   std::unique_ptr<net::HttpServer> http;
@@ -275,7 +275,12 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     }
     ASSIGN_OR_RETURN(impl->sync_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
     impl->sync_station = std::make_unique<Station>(*impl->sync_db, clock, impl->key, identity);
-    impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, impl->random, impl->key, sync);
+    if (options.random_seed != 0) {
+      impl->random = std::make_unique<SeededRandom>(options.random_seed);
+    } else {
+      impl->random = std::make_unique<SystemRandom>();
+    }
+    impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, *impl->random, impl->key, sync);
   }
   net::HttpServerOptions http;
   http.bind_address = options.bind_address;

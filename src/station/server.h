@@ -35,6 +35,9 @@ struct StationOptions {
   std::vector<std::string> central_urls;  // overrides the registered URL when set
   SyncOptions sync;
   bool run_sync = true;
+  // Seeds the sync client's backoff jitter; 0 (the default) uses system
+  // randomness. Tests set it so a run can be replayed.
+  uint64_t random_seed = 0;
 };
 
 struct InitOptions {
