@@ -1,0 +1,139 @@
+// Bad links: station -> fault-injecting TCP proxy -> central. The proxy cuts
+// connections mid-request and mid-response, resets them, refuses them,
+// delays them and goes down for a while; nothing is lost and nothing is
+// duplicated.
+#include <fstream>
+#include <thread>
+#include <iterator>
+
+#include <gtest/gtest.h>
+
+#include "core/status_matchers.h"
+#include "faultnet/fault_proxy.h"
+#include "harness.h"
+
+namespace ektp::fault {
+namespace {
+
+using namespace std::chrono;
+
+// A counter from central's /metrics, or -1.
+int64_t CentralMetric(const std::string& central_url, const std::string& central_dir, const std::string& series) {
+  std::ifstream in(central_dir + "/tls-cert.pem");
+  net::HttpClientOptions options;
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+  auto client = net::HttpClient::Create(central_url, options);
+  if (!client.ok()) return -1;
+  auto response = (*client)->Get("/metrics");
+  if (!response.ok()) return -1;
+  size_t at = response->body.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::atoll(response->body.c_str() + at + series.size() + 2);
+}
+
+TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
+  const int kEnrollments = LongMode() ? 2000 : 200;
+  Cluster cluster("bad-link");
+  ASSERT_OK(cluster.InitCentral());
+  auto central = cluster.StartCentral();
+  ASSERT_TRUE(central.ok()) << central.status().ToString();
+  auto station_id = cluster.AddStation("station", (*central)->url());
+  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+
+  // Two plans take turns. Neither lets a connection pass untouched: the
+  // station keeps its connection alive across batches and feed polls, so
+  // every connection is eventually cut or reset.
+  //  - upstream: cuts mid-request and resets at a point within a few
+  //    batches (8 packets are about 40 KB);
+  //  - downstream: cuts mid-response within the first few KB the client
+  //    receives (TLS handshake, verdicts, feed), after central has read and
+  //    stored the whole batch, so the station must resend what central holds.
+  faultnet::FaultPlan upstream;
+  upstream.cut_request_prob = 0.45;
+  upstream.reset_prob = 0.35;
+  upstream.refuse_prob = 0.2;
+  upstream.cut_max_bytes = 96 * 1024;
+  upstream.delay_prob = 0.3;
+  upstream.delay = milliseconds(15);
+  faultnet::FaultPlan downstream;
+  downstream.cut_response_prob = 0.8;
+  downstream.reset_prob = 0.1;
+  downstream.refuse_prob = 0.1;
+  downstream.cut_max_bytes = 6 * 1024;
+  downstream.delay_prob = 0.3;
+  downstream.delay = milliseconds(15);
+  faultnet::FaultProxyOptions options;
+  options.target_port = static_cast<uint16_t>((*central)->port());
+  options.seed = Seed();
+  options.plan = upstream;
+  faultnet::FaultProxy proxy(options);
+  ASSERT_OK(proxy.Start());
+  int turn = 0;
+  auto next_plan = [&] { ASSERT_OK(proxy.SetPlan(++turn % 2 == 0 ? upstream : downstream)); };
+
+  auto station = cluster.StartStation("station", "https://127.0.0.1:" + std::to_string(proxy.port()), Seed());
+  ASSERT_TRUE(station.ok()) << station.status().ToString();
+  Enroller enroller(Seed());
+  auto session = enroller.Login((*station)->url());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto client = Enroller::Client((*station)->url());
+  ASSERT_TRUE(client.ok());
+  std::set<std::string> receipts;
+  for (int i = 0; i < kEnrollments; ++i) {
+    if (i % 25 == 24) next_plan();
+    if (i == kEnrollments / 2) proxy.SetDown(true);  // an outage in the middle, live connections reset
+    if (i == kEnrollments / 2 + 40) proxy.SetDown(false);
+    auto registration = enroller.Enroll(**client, *session);
+    ASSERT_TRUE(registration.ok()) << "enrollment " << i << ": " << registration.status().ToString();
+    receipts.insert(*registration);
+  }
+  proxy.SetDown(false);
+
+  // The faults keep coming while the outbox drains.
+  auto deadline = steady_clock::now() + seconds(180 * TimeoutScale());
+  Status drained = Unavailable("not checked");
+  for (int poll = 1; steady_clock::now() < deadline; ++poll) {
+    auto state = CheckStation(cluster.station_dir("station"));
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    drained = state->pending == 0 ? Status::Ok() : Unavailable(std::to_string(state->pending) + " pending");
+    if (drained.ok()) break;
+    if (poll % 5 == 0) next_plan();
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_OK(drained) << LogTail(cluster.log("station"));
+
+  faultnet::Stats stats = proxy.stats();
+  std::printf("proxy: %llu connections, %llu cut mid-request, %llu cut mid-response, %llu reset, %llu refused, "
+              "%llu delayed, %llu reset by the outage; central saw %lld duplicate packets\n",
+              (unsigned long long)stats.connections, (unsigned long long)stats.cut_request,
+              (unsigned long long)stats.cut_response, (unsigned long long)stats.reset,
+              (unsigned long long)stats.refused, (unsigned long long)stats.delayed,
+              (unsigned long long)(stats.rejected_while_down + stats.cut_by_down),
+              (long long)CentralMetric((*central)->url(), cluster.central_dir(),
+                                       "ektp_central_packets_total{verdict=\"duplicate\"}"));
+  // The link really was bad: every kind of fault happened.
+  EXPECT_GT(stats.cut_request, 0u);
+  EXPECT_GT(stats.cut_response, 0u);
+  EXPECT_GT(stats.reset, 0u);
+  EXPECT_GT(stats.delayed, 0u);
+  EXPECT_GT(stats.rejected_while_down + stats.cut_by_down, 0u);
+
+  auto state = CheckStation(cluster.station_dir("station"));
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->acked, kEnrollments);
+  EXPECT_EQ(state->parked, 0);
+  EXPECT_EQ(state->registrations, receipts);
+  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), *station_id);
+  ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
+  EXPECT_EQ(*arrived, receipts);
+  auto central_state = ReadCentralState(cluster.central_dir());
+  ASSERT_TRUE(central_state.ok());
+  EXPECT_EQ(central_state->records, kEnrollments);
+  EXPECT_EQ(central_state->feed, kEnrollments);
+  (*station)->Terminate();
+  proxy.Stop();
+  (*central)->Terminate();
+}
+
+}  // namespace
+}  // namespace ektp::fault

@@ -1,0 +1,182 @@
+// Harness for the fault tests: real `ektp` processes on loopback.
+//
+// Process starts the ektp binary (posix_spawn), reads its stdout until the
+// "<what> listening on <url>" banner and sends its stderr (the structured
+// log) to a file in the test's directory. Cluster wraps the CLI steps a
+// deployment goes through (central init, token, station init, approve) and
+// starts the servers. Enroller sends enrollments to a station's operator API.
+// The Read*/Check* functions open the SQLite files directly, next to the
+// running processes (WAL allows it), to count what arrived.
+//
+// Randomness: everything random in a fault test comes from Seed()
+// (EKTP_FAULT_SEED, default fixed), so a failing run can be replayed.
+// EKTP_FAULT_LONG=1 makes the tests do many more rounds.
+//
+// Thread-safety: Process and Cluster from one thread; Enroller::Enroll may
+// be called from several threads with their own HttpClient.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "crypto/crypto.h"
+#include "enrollment/enrollment.h"
+#include "net/http_client.h"
+
+namespace ektp::fault {
+
+// EKTP_FAULT_SEED, or a fixed default.
+uint64_t Seed();
+// EKTP_FAULT_LONG=1.
+bool LongMode();
+// How much slower this build is (ASan): EKTP_FAULT_SLOW, default 1; scales timeouts only.
+int TimeoutScale();
+// The ektp binary this test was built with.
+std::string EktpBinary();
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+};
+
+// Runs `ektp args...` to completion, with `stdin_text` on its standard input;
+// stderr is appended to `log_path`.
+CliResult RunEktp(const std::vector<std::string>& args, const std::string& log_path, const std::string& stdin_text = "");
+
+class Process {
+ public:
+  // Starts `ektp args...` and waits up to `timeout` for a stdout line
+  // containing "listening on "; the rest of that line is url().
+  // kUnavailable (with the log's tail) if the process exits or times out first.
+  static StatusOr<std::unique_ptr<Process>> Start(const std::vector<std::string>& args, const std::string& log_path,
+                                                  std::chrono::milliseconds timeout);
+  // Kills (SIGKILL) and reaps the process if it is still running.
+  ~Process();
+
+  pid_t pid() const { return pid_; }
+  const std::string& url() const { return url_; }
+  int port() const;
+
+  // kill -9 and reap.
+  void Kill();
+  // SIGTERM, then waits up to `timeout` (SIGKILL after). Returns the exit status as waitpid reports it.
+  int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+ private:
+  Process(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string url_;
+};
+
+// The last `lines` lines of a log file, for failure messages.
+std::string LogTail(const std::string& path, int lines = 30);
+
+// One central and its stations, each in a directory under a fresh temporary
+// directory (kept when the test failed, removed otherwise).
+class Cluster {
+ public:
+  explicit Cluster(const std::string& name);
+  ~Cluster();
+
+  const std::string& dir() const { return dir_; }
+  std::string central_dir() const { return dir_ + "/central"; }
+  std::string log(const std::string& name) const { return dir_ + "/" + name + ".log"; }
+
+  // ektp central init.
+  Status InitCentral();
+  // ektp central serve --port port.
+  StatusOr<std::unique_ptr<Process>> StartCentral(int port = 0);
+  // ektp central token create; returns the token.
+  StatusOr<std::string> CreateToken(const std::string& kecamatan = "35.21.01");
+  // ektp station init (admin user "admin" with kAdminPassword), then
+  // ektp central station approve. Returns the station id.
+  StatusOr<std::string> AddStation(const std::string& name, const std::string& central_url, bool approve = true);
+  Status Approve(const std::string& station_id);
+  Status Revoke(const std::string& station_id);
+  std::string station_dir(const std::string& name) const { return dir_ + "/" + name; }
+  // ektp station serve --central central_url with fast sync settings
+  // (small batches, short backoff, --seed) plus `extra` flags.
+  StatusOr<std::unique_ptr<Process>> StartStation(const std::string& name, const std::string& central_url,
+                                                  uint64_t seed, const std::vector<std::string>& extra = {});
+
+  static constexpr const char* kAdminPassword = "kata-sandi-admin-1";
+
+ private:
+  std::string dir_;
+};
+
+// Sends enrollments of synthetic residents with one shared, valid
+// biometrics sample (cheap to validate) to a station's operator API.
+class Enroller {
+ public:
+  explicit Enroller(uint64_t seed);
+
+  // POST /api/v1/login as admin; the session survives station restarts.
+  StatusOr<std::string> Login(const std::string& station_url);
+  // A client for the station's operator API (no keep-alive, short timeouts).
+  static StatusOr<std::unique_ptr<net::HttpClient>> Client(const std::string& station_url);
+  // One enrollment. The registration number when the station answered 201;
+  // kUnavailable for a transport error (the station may or may not have
+  // stored it); the station's error otherwise.
+  StatusOr<std::string> Enroll(net::HttpClient& client, const std::string& session);
+  // As Enroll, with the given finger 2 template bytes (to send bad ones).
+  StatusOr<net::HttpResponse> EnrollWithFinger(net::HttpClient& client, const std::string& session,
+                                               const crypto::Bytes& finger_2);
+
+ private:
+  std::vector<net::MultipartPart> Parts(const crypto::Bytes& finger_2);
+  std::mutex mu_;
+  SeededRandom random_;
+  enrollment::Biometrics biometrics_;
+};
+
+// What central holds, for before/after comparisons.
+struct CentralState {
+  int64_t inbox = 0;
+  int64_t records = 0;
+  int64_t biometrics = 0;
+  int64_t feed = 0;
+  int64_t events = 0;
+  std::string cursors;  // "station=cursor,..." for every station
+  std::string stations;  // "station=status,..."
+
+  bool operator==(const CentralState&) const = default;
+};
+std::string ToString(const CentralState& state);
+StatusOr<CentralState> ReadCentralState(const std::string& central_dir);
+
+// Checks everything central holds from `station_id`: each inbox packet
+// verifies against the station's key and decodes; each decoded enrollment has
+// exactly one record, `validated`, whose sealed biometrics central can open
+// and validate; inbox sequences are 1..N without gaps and the cursor is N.
+// Returns the registration numbers found (each exactly once).
+StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& central_dir,
+                                                             const std::string& station_id);
+
+struct StationState {
+  int64_t enrollments = 0;
+  int64_t pending = 0;
+  int64_t acked = 0;
+  int64_t parked = 0;
+  std::set<std::string> registrations;
+};
+// Checks the station's database: PRAGMA integrity_check, one outbox entry
+// per enrollment and one enrollment per outbox entry, local and outbox
+// sequences 1..N without gaps.
+StatusOr<StationState> CheckStation(const std::string& station_dir);
+
+// Polls until `done` is OK or `timeout` passes; returns the last status.
+Status WaitFor(const std::function<Status()>& done, std::chrono::milliseconds timeout);
+
+}  // namespace ektp::fault
