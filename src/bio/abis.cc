@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -53,13 +54,16 @@ Status ValidateSubject(const SubjectRecord& s, bool need_id) {
   return Status::Ok();
 }
 
-float Dice(const FingerFeatures::Signature& a, int count_a, const FingerFeatures::Signature& b) {
-  int both = 0, count_b = 0;
-  for (size_t w = 0; w < a.size(); ++w) {
-    both += std::popcount(a[w] & b[w]);
-    count_b += std::popcount(b[w]);
-  }
-  return count_a + count_b == 0 ? 0.0f : 2.0f * static_cast<float>(both) / static_cast<float>(count_a + count_b);
+// Pre-filter evidence that a gallery finger (signature `g`, `g_bits` bits
+// set) mates a probe finger (dilated signature `p`, a share `p_density` of
+// all bits set): the hits beyond what chance gives, in standard deviations
+// of a binomial count. Chance alone gives about 0, a mate several units.
+float PrefilterZ(const FingerFeatures::Signature& p, float p_density, const FingerFeatures::Signature& g,
+                 int g_bits) {
+  int hits = 0;
+  for (size_t w = 0; w < p.size(); ++w) hits += std::popcount(p[w] & g[w]);
+  const float expected = static_cast<float>(g_bits) * p_density;
+  return (static_cast<float>(hits) - expected) / std::sqrt(expected * (1 - p_density) + 1);
 }
 
 int Threads(int requested) {
@@ -264,6 +268,9 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
     t.signatures.push_back(f.features.EdgeSignature());
+    int bits = 0;
+    for (uint64_t w : t.signatures.back()) bits += std::popcount(w);
+    t.signature_bits.push_back(static_cast<uint16_t>(bits));
     t.slot.push_back(slot);
   }
   ++alive_;
@@ -302,7 +309,8 @@ size_t InMemoryAbis::MemoryBytes() const {
   size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
-    bytes += t.signatures.capacity() * sizeof(FingerFeatures::Signature) + t.slot.capacity() * 4;
+    bytes += t.signatures.capacity() * sizeof(FingerFeatures::Signature) + t.signature_bits.capacity() * 2 +
+             t.slot.capacity() * 4;
   }
   return bytes;
 }
@@ -314,15 +322,16 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   struct ProbeFinger {
     int position;
     PreparedProbe prepared;
-    FingerFeatures::Signature signature;
-    int bits;
+    FingerFeatures::Signature signature;  // dilated
+    float density;                        // share of its bits set
   };
   std::vector<ProbeFinger> fingers;
   for (const FingerSample& f : probe.fingers) {
-    auto sig = f.features.EdgeSignature();
+    auto sig = f.features.DilatedEdgeSignature();
     int bits = 0;
     for (uint64_t w : sig) bits += std::popcount(w);
-    fingers.push_back({f.position, PreparedProbe(f.features), sig, bits});
+    fingers.push_back({f.position, PreparedProbe(f.features), sig,
+                       static_cast<float>(bits) / FingerFeatures::kSignatureBits});
   }
 
   std::shared_lock lock(mu_);
@@ -330,7 +339,7 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   result.gallery_subjects = alive_;
   const size_t nslots = slots_.size();
 
-  // 1. Pre-filter: fused signature similarity per subject, keep the best.
+  // 1. Pre-filter: fused signature evidence per subject, keep the best.
   std::vector<uint32_t> shortlist;
   const size_t keep = std::max(options.min_prefilter_subjects,
                                static_cast<size_t>(options.prefilter_keep * static_cast<double>(alive_) + 0.5));
@@ -339,7 +348,9 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     for (const ProbeFinger& pf : fingers) {
       const PositionTable& t = tables_[pf.position];
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
-        for (size_t i = b; i < e; ++i) coarse[t.slot[i]] += Dice(pf.signature, pf.bits, t.signatures[i]);
+        for (size_t i = b; i < e; ++i) {
+          coarse[t.slot[i]] += PrefilterZ(pf.signature, pf.density, t.signatures[i], t.signature_bits[i]);
+        }
       });
     }
     std::vector<uint32_t> alive;

@@ -144,7 +144,8 @@ class InMemoryAbis : public Abis {
 
   struct PositionTable {
     std::vector<FingerFeatures> features;
-    std::vector<FingerFeatures::Signature> signatures;
+    std::vector<FingerFeatures::Signature> signatures;  // gallery-side pre-filter signatures
+    std::vector<uint16_t> signature_bits;               // their popcounts
     std::vector<uint32_t> slot;  // subject slot of each finger
   };
   struct Slot {

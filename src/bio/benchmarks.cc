@@ -1,6 +1,9 @@
 #include "bio/benchmarks.h"
 
 #include <sys/resource.h>
+#include <time.h>
+
+#include <cstdlib>
 
 #include <algorithm>
 #include <atomic>
@@ -48,10 +51,12 @@ double Percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
-// Gallery cache: "EKTPSYN2", subjects u64, seed u64, then per subject two
-// length-prefixed (u16) FingerFeatures blobs.
+// Gallery cache (a private, machine-local file): "EKTPSYN3" (bump the digit
+// whenever SynthGenerator's output changes), subjects u64, seed u64 in host
+// byte order, then per subject two length-prefixed (u16) FingerFeatures
+// blobs. A cache for other parameters is rebuilt.
 StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, int threads, nlohmann::json& info) {
-  const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '2'};
+  const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '3'};
   std::vector<SubjectRecord> gallery(o.subjects);
   auto t0 = Clock::now();
   if (!o.cache.empty() && std::filesystem::exists(o.cache)) {
@@ -123,6 +128,18 @@ StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, i
 
 }  // namespace
 
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+nlohmann::json MachineJson() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) < 0) load[0] = -1;
+  return {{"hardware_threads", std::thread::hardware_concurrency()}, {"load_average_1min", load[0]}};
+}
+
 size_t PeakRssBytes() {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
@@ -148,11 +165,16 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
   }
   std::vector<PreparedProbe> probes;
   for (const auto& s : samples) probes.emplace_back(s.features);
+  // Returns {comparisons per wall-clock second, comparisons per CPU-second}.
+  // The second is the per-core figure: on a shared machine a thread gets
+  // less than a core, and CPU time counts only what it got.
   auto throughput = [&](int nthreads) {
     std::atomic<size_t> total{0};
+    std::atomic<double> cpu{0};
     std::atomic<bool> stop{false};
     auto t0 = Clock::now();
     auto work = [&](int t) {
+      const double cpu0 = ThreadCpuSeconds();
       Matcher matcher;
       size_t done = 0;
       float sink = 0;
@@ -163,20 +185,26 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
         if (t == 0 && Seconds(t0) >= o.seconds) stop = true;
       }
       total += done + (sink < 0 ? 1 : 0);
+      double used = ThreadCpuSeconds() - cpu0;
+      for (double seen = cpu.load(); !cpu.compare_exchange_weak(seen, seen + used);) {
+      }
     };
     std::vector<std::thread> pool;
     for (int t = 1; t < nthreads; ++t) pool.emplace_back(work, t);
     work(0);
     for (auto& t : pool) t.join();
-    return static_cast<double>(total.load()) / Seconds(t0);
+    const double n = static_cast<double>(total.load());
+    return std::pair<double, double>{n / Seconds(t0), n / std::max(1e-9, cpu.load())};
   };
-  double single = throughput(1);
-  double all = throughput(threads);
+  const auto [single_wall, single_cpu] = throughput(1);
+  const auto [all_wall, all_cpu] = throughput(threads);
   out["comparisons"] = {{"templates", samples.size()},
-                        {"per_second_one_thread", single},
-                        {"per_second_all_threads", all},
                         {"threads", threads},
-                        {"per_second_per_core", all / threads}};
+                        {"per_second_one_thread_wall", single_wall},
+                        {"per_second_all_threads_wall", all_wall},
+                        {"per_cpu_second_one_thread", single_cpu},
+                        {"per_cpu_second_all_threads", all_cpu},
+                        {"per_second_per_core", all_cpu}};
   // 2. 1:N latency over synthetic two-finger galleries.
   out["identify"] = nlohmann::json::array();
   SynthGenerator gen(o.seed);
@@ -219,6 +247,7 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
     }
   }
   out["peak_rss_bytes"] = PeakRssBytes();
+  out["machine"] = MachineJson();
   return out;
 }
 
@@ -229,7 +258,10 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   ASSIGN_OR_RETURN(auto gallery, LoadOrBuildGallery(o, threads, out));
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
   auto t0 = Clock::now();
-  for (auto& s : gallery) RETURN_IF_ERROR(abis->Insert(s));
+  for (auto& s : gallery) {
+    RETURN_IF_ERROR(abis->Insert(s));
+    s = SubjectRecord{};  // free as we go: peak memory stays near one gallery
+  }
   gallery.clear();
   gallery.shrink_to_fit();
   out["gallery_index_seconds"] = Seconds(t0);
@@ -247,6 +279,7 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
     bool in_shortlist;
   };
   std::vector<Mated> mated;
+  double penetration_sum = 0;
   const size_t step = std::max<size_t>(1, o.subjects / std::max<size_t>(1, o.searches));
   for (size_t q = 0; q < o.searches; ++q) {
     // Mated search: a second impression of an enrolled subject.
@@ -255,17 +288,21 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
     auto t1 = Clock::now();
     ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(probe, io));
     latency.push_back(Seconds(t1));
+    penetration_sum += r.penetration;
     const std::string id = "S" + std::to_string(mate);
     Mated m{-1, std::find(r.shortlist.begin(), r.shortlist.end(), id) != r.shortlist.end()};
     for (const Candidate& c : r.candidates) {
       if (c.subject_id == id) m.mate_score = c.score;
     }
     mated.push_back(m);
+  }
+  for (size_t q = 0; q < o.non_mated; ++q) {
     // Non-mated search: someone never enrolled.
     SubjectRecord stranger = SynthSubject(gen, o.subjects + q, 2, kScalePositions, 2);
     auto t2 = Clock::now();
     ASSIGN_OR_RETURN(IdentifyResult rn, abis->Identify(stranger, io));
     latency.push_back(Seconds(t2));
+    penetration_sum += rn.penetration;
     nonmated_top.push_back(rn.candidates.empty() ? 0.0f : rn.candidates[0].score);
   }
   // Threshold for FPIR 0.1 %: at most 0.1 % of non-mated searches return any
@@ -286,12 +323,13 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   out["fnir_at_fpir_0.1%"] = mated.empty() ? 0.0 : static_cast<double>(misses) / static_cast<double>(mated.size());
   out["prefilter_lost_hits"] = lost;
   out["prefilter_lost_rate"] = mated.empty() ? 0.0 : static_cast<double>(lost) / static_cast<double>(mated.size());
-  out["penetration"] = o.prefilter_keep >= 1.0 ? 1.0 : std::max(o.prefilter_keep, 200.0 / static_cast<double>(o.subjects));
+  out["penetration"] = latency.empty() ? 0.0 : penetration_sum / static_cast<double>(latency.size());
   out["latency_seconds"] = {{"mean", std::accumulate(latency.begin(), latency.end(), 0.0) / std::max<size_t>(1, latency.size())},
                             {"p50", Percentile(latency, 0.5)},
                             {"p95", Percentile(latency, 0.95)},
                             {"max", Percentile(latency, 1.0)}};
   out["peak_rss_bytes"] = PeakRssBytes();
+  out["machine"] = MachineJson();
   return out;
 }
 

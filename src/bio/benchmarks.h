@@ -27,7 +27,8 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& options);
 struct ScaleOptions {
   size_t subjects = 10000;
   uint64_t seed = 1;
-  size_t searches = 200;          // mated searches; as many non-mated
+  size_t searches = 200;          // mated searches (a second impression of an enrolled subject)
+  size_t non_mated = 1000;        // searches by never-enrolled subjects; >= 1000 to resolve FPIR 0.1 %
   std::string cache;              // gallery cache file ("" = none)
   int threads = 0;
   double prefilter_keep = 0.02;   // 1 = no pre-filter
@@ -40,5 +41,9 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
 
 // Peak resident memory of this process, bytes.
 size_t PeakRssBytes();
+// CPU time consumed by the calling thread, seconds.
+double ThreadCpuSeconds();
+// Hardware threads and the 1-minute load average (how shared the machine was).
+nlohmann::json MachineJson();
 
 }  // namespace ektp::bio

@@ -35,7 +35,9 @@ constexpr float kMinDen = 10;              // overlap counts below this are rais
 constexpr float kFullM = 12;               // fewer effective pairs than this scale the score down
 constexpr float kSupBase = 0.5f;           // a pair counts 0.5 + 0.5 * min(local support, 2) / 2
 constexpr int kSupCap = 2;
-constexpr size_t kRefined = 1;           // hypotheses refined by least squares
+constexpr int kMinSupport = 8;             // votes of the best edge pair needed to try alignments
+constexpr int kSameRotation = 3;           // angle units: hypotheses this close
+constexpr float kSameShift = 6;            // px (|dx| + |dy|) ... are one alignment
 
 inline int LenTol(int length) { return kLenTol0 + length / kLenTolDiv; }
 
@@ -205,11 +207,78 @@ StatusOr<FingerFeatures> FingerFeatures::Deserialize(std::span<const uint8_t> bl
   return FingerFeatures(m);
 }
 
+namespace {
+
+// Pre-filter code of an edge descriptor: 16 length x 16 alpha x 8 beta
+// cells. Nearest-neighbour edges are mostly 12..80 px long and their beta
+// (relative ridge direction) crowds around 0 and 128 units (neighbouring
+// ridges run parallel), so the length and beta cells are narrow where the
+// values crowd and wide elsewhere: each code is then about equally likely,
+// which is what makes a shared code evidence. The cell edges follow the
+// edge statistics of 500 dpi prints (docs/biometrics.md, "Pre-filter").
+constexpr int kSigLenEdges[15] = {14, 18, 22, 26, 29, 32, 35, 38, 41, 44, 48, 52, 57, 63, 72};
+// Beta cells, after shifting beta by +6 units: [-6, 6) is cell 0.
+constexpr int kSigBetaEdges[7] = {12, 26, 114, 128, 140, 154, 242};
+constexpr int kSigLenTol = 2, kSigAlphaTol = 6, kSigBetaTol = 4;  // ~ mated descriptor noise
+
+struct SignatureCells {
+  std::array<uint8_t, 256> len{}, beta{};
+  constexpr SignatureCells() {
+    for (int v = 0; v < 256; ++v) {
+      int l = 0;
+      while (l < 15 && v >= kSigLenEdges[l]) ++l;
+      len[v] = static_cast<uint8_t>(l);
+      const int shifted = (v + 6) & 0xff;
+      int b = 0;
+      while (b < 7 && shifted >= kSigBetaEdges[b]) ++b;
+      beta[v] = static_cast<uint8_t>(b);
+    }
+  }
+};
+constexpr SignatureCells kSigCells;
+
+inline int SignatureCode(int len_cell, int alpha_cell, int beta_cell) {
+  return (len_cell * 16 + alpha_cell) * 8 + beta_cell;
+}
+
+// Distinct cells of the values lo..hi (inclusive); `cell` maps a value.
+template <typename CellOfValue>
+int CellsOf(int lo, int hi, CellOfValue cell, std::array<int, 16>& out) {
+  int n = 0;
+  for (int v = lo; v <= hi; ++v) {
+    const int c = cell(v);
+    if (n == 0 || out[n - 1] != c) out[n++] = c;
+  }
+  return n;
+}
+
+}  // namespace
+
 FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
   Signature sig{};
   for (const Edge& e : edges_) {
-    int code = (std::min(e.length, uint8_t{255}) / 16) * 64 + (e.alpha / 32) * 8 + e.beta / 32;
+    const int code = SignatureCode(kSigCells.len[e.length], e.alpha / 16, kSigCells.beta[e.beta]);
     sig[code >> 6] |= uint64_t{1} << (code & 63);
+  }
+  return sig;
+}
+
+FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature() const {
+  Signature sig{};
+  std::array<int, 16> lens, alphas, betas;
+  for (const Edge& e : edges_) {
+    const int nl = CellsOf(std::max(0, e.length - kSigLenTol), std::min(255, e.length + kSigLenTol),
+                           [](int v) { return kSigCells.len[v]; }, lens);
+    const int na = CellsOf(e.alpha - kSigAlphaTol, e.alpha + kSigAlphaTol, [](int v) { return (v & 0xff) / 16; }, alphas);
+    const int nb = CellsOf(e.beta - kSigBetaTol, e.beta + kSigBetaTol, [](int v) { return kSigCells.beta[v & 0xff]; }, betas);
+    for (int l = 0; l < nl; ++l) {
+      for (int a = 0; a < na; ++a) {
+        for (int b = 0; b < nb; ++b) {
+          const int code = SignatureCode(lens[l], alphas[a], betas[b]);
+          sig[code >> 6] |= uint64_t{1} << (code & 63);
+        }
+      }
+    }
   }
   return sig;
 }
@@ -320,6 +389,10 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t h = std::min<size_t>(kHypotheses, npairs);
   std::partial_sort(s.pairs.begin(), s.pairs.begin() + h, s.pairs.begin() + npairs,
                     [](const auto& a, const auto& b) { return a.support > b.support; });
+  // Early exit: no minutia correspondence has enough edge support to anchor
+  // an alignment. Such pairs score ~0 anyway (FVC2002: none above the EER
+  // threshold); skipping them saves ~25 % of the time in 1:N searches.
+  if (s.pairs[0].support < kMinSupport) return detail;
 
   // 2. Each hypothesis: align, pair, refine, pair again.
   auto pair_up = [&](const Transform& t) {
@@ -371,10 +444,16 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     return pairs;
   };
 
-  // Rough pass: every hypothesis aligned from its edge pair.
-  std::array<std::pair<int, Transform>, 16> rough;
-  const size_t nh = std::min<size_t>(h, rough.size());
-  for (size_t hi = 0; hi < nh; ++hi) {
+  // Rough pass: every hypothesis aligned from its edge pair. Hypotheses that
+  // repeat an alignment already tried (the strongest edge pairs usually come
+  // from one true alignment) are skipped. The pairing of the best one is
+  // kept, so it is not recomputed below.
+  std::array<Transform, kHypotheses> tried;
+  size_t ntried = 0;
+  int best_pairs = 0;
+  Transform best_t;
+  std::array<int8_t, FingerFeatures::kMaxMinutiae> best_owner;
+  for (size_t hi = 0; hi < h; ++hi) {
     const auto& e1 = pedges[s.pairs[hi].probe_edge];
     const auto& e2 = cand.edges_[s.pairs[hi].candidate_edge];
     float p1x = probe.x_[e1.from], p1y = probe.y_[e1.from], p2x = probe.x_[e1.to], p2y = probe.y_[e1.to];
@@ -389,58 +468,60 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     t.ay = (q1y + q2y) / 2;
     t.dx = t.ax - (t.c * pmx - t.s * pmy);
     t.dy = t.ay - (t.s * pmx + t.c * pmy);
-    rough[hi] = {pair_up(t), t};
-  }
-  std::sort(rough.begin(), rough.begin() + nh, [](const auto& a, const auto& b) { return a.first > b.first; });
-  // Fine pass: least-squares refinement of the best few.
-  int best_pairs = 0;
-  Transform best_t;
-  for (size_t hi = 0; hi < std::min<size_t>(nh, kRefined); ++hi) {
-    Transform t = rough[hi].second;
-    int pairs = pair_up(t);
-    if (pairs >= 3) {
-      float spx = 0, spy = 0, sqx = 0, sqy = 0;
-      int m = 0;
-      for (size_t k = 0; k < n2; ++k) {
-        if (s.owner[k] < 0) continue;
-        int i = s.owner[k];
-        spx += probe.x_[i];
-        spy += probe.y_[i];
-        sqx += cand.x_[k];
-        sqy += cand.y_[k];
-        ++m;
-      }
-      spx /= m;
-      spy /= m;
-      sqx /= m;
-      sqy /= m;
-      float sxx = 0, sxy = 0;
-      for (size_t k = 0; k < n2; ++k) {
-        if (s.owner[k] < 0) continue;
-        int i = s.owner[k];
-        float px = probe.x_[i] - spx, py = probe.y_[i] - spy;
-        float qx = cand.x_[k] - sqx, qy = cand.y_[k] - sqy;
-        sxx += px * qx + py * qy;
-        sxy += px * qy - py * qx;
-      }
-      float r2 = std::atan2(sxy, sxx);
-      Transform t2;
-      t2.c = std::cos(r2);
-      t2.s = std::sin(r2);
-      t2.rot = ToUnits(r2);
-      t2.dx = sqx - (t2.c * spx - t2.s * spy);
-      t2.dy = sqy - (t2.s * spx + t2.c * spy);
-      t2.ax = sqx;
-      t2.ay = sqy;
-      int pairs2 = pair_up(t2);
-      if (pairs2 >= pairs) {
-        pairs = pairs2;
-        t = t2;
-      }
+    bool repeat = false;
+    for (size_t k = 0; k < ntried && !repeat; ++k) {
+      repeat = AngleDiff(tried[k].rot, t.rot) <= kSameRotation &&
+               std::fabs(tried[k].dx - t.dx) + std::fabs(tried[k].dy - t.dy) <= kSameShift;
     }
+    if (repeat) continue;
+    tried[ntried++] = t;
+    const int pairs = pair_up(t);
     if (pairs > best_pairs) {
       best_pairs = pairs;
       best_t = t;
+      std::copy(s.owner.begin(), s.owner.begin() + static_cast<std::ptrdiff_t>(n2), best_owner.begin());
+    }
+  }
+  // Fine pass: least-squares refinement of the best rough alignment.
+  if (best_pairs >= 3) {
+    float spx = 0, spy = 0, sqx = 0, sqy = 0;
+    int m = 0;
+    for (size_t k = 0; k < n2; ++k) {
+      if (best_owner[k] < 0) continue;
+      int i = best_owner[k];
+      spx += probe.x_[i];
+      spy += probe.y_[i];
+      sqx += cand.x_[k];
+      sqy += cand.y_[k];
+      ++m;
+    }
+    spx /= m;
+    spy /= m;
+    sqx /= m;
+    sqy /= m;
+    float sxx = 0, sxy = 0;
+    for (size_t k = 0; k < n2; ++k) {
+      if (best_owner[k] < 0) continue;
+      int i = best_owner[k];
+      float px = probe.x_[i] - spx, py = probe.y_[i] - spy;
+      float qx = cand.x_[k] - sqx, qy = cand.y_[k] - sqy;
+      sxx += px * qx + py * qy;
+      sxy += px * qy - py * qx;
+    }
+    float r2 = std::atan2(sxy, sxx);
+    Transform t2;
+    t2.c = std::cos(r2);
+    t2.s = std::sin(r2);
+    t2.rot = ToUnits(r2);
+    t2.dx = sqx - (t2.c * spx - t2.s * spy);
+    t2.dy = sqy - (t2.s * spx + t2.c * spy);
+    t2.ax = sqx;
+    t2.ay = sqy;
+    int pairs2 = pair_up(t2);
+    if (pairs2 >= best_pairs) {
+      best_pairs = pairs2;
+      best_t = t2;
+      std::copy(s.owner.begin(), s.owner.begin() + static_cast<std::ptrdiff_t>(n2), best_owner.begin());
     }
   }
   if (best_pairs == 0) return detail;
@@ -460,11 +541,10 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   }
   float support = 0;
   {
-    // Re-pair under the best transform to read the local support of each pair.
-    pair_up(best_t);
+    // The local support (edge votes) of each pair of the best alignment.
     for (size_t k = 0; k < n2; ++k) {
-      if (s.owner[k] < 0) continue;
-      int v = s.votes[s.owner[k] * FingerFeatures::kMaxMinutiae + k];
+      if (best_owner[k] < 0) continue;
+      int v = s.votes[best_owner[k] * FingerFeatures::kMaxMinutiae + k];
       support += kSupBase + (1 - kSupBase) * std::min(v, kSupCap) / float(kSupCap);
     }
   }

@@ -63,11 +63,16 @@ class FingerFeatures {
   std::vector<uint8_t> Serialize() const;
   static StatusOr<FingerFeatures> Deserialize(std::span<const uint8_t> blob);
 
-  // Pre-filter signature: a 1024-bit set of quantised edge descriptors
-  // (length / 16 px, alpha / 32 units, beta / 32 units). Rotation and
-  // translation invariant; mates share many bits, strangers few.
-  using Signature = std::array<uint64_t, 16>;
+  // Pre-filter signatures (docs/biometrics.md, "Pre-filter"): 2048-bit sets
+  // of quantised edge descriptors (16 length x 16 alpha x 8 beta cells, each
+  // code about equally likely in real prints). Rotation and translation
+  // invariant. The gallery side sets each edge's own code; the probe side
+  // also sets the codes within the descriptor noise of a mated edge, so a
+  // shared edge hits even when noise moves it across a cell boundary.
+  static constexpr int kSignatureBits = 2048;
+  using Signature = std::array<uint64_t, kSignatureBits / 64>;
   Signature EdgeSignature() const;
+  Signature DilatedEdgeSignature() const;
 
   // Approximate heap bytes held.
   size_t MemoryBytes() const;

@@ -128,7 +128,9 @@ int BioBench(const Args& args) {
   bool json = false;
   app.add_option("--fvc", o.fvc_dir, "folder with DBn_B template folders")->capture_default_str();
   app.add_option("--seconds", o.seconds, "seconds per throughput run")->capture_default_str();
-  app.add_option("--gallery-sizes", o.gallery_sizes, "synthetic gallery sizes for 1:N latency")->capture_default_str();
+  app.add_option("--gallery-sizes", o.gallery_sizes, "synthetic gallery sizes for 1:N latency (comma-separated)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "threads (0 = all cores)")->capture_default_str();
   app.add_flag("--json", json, "print JSON (the only output format; kept for symmetry)");
   if (auto exit = Parse(app, args)) return *exit;
@@ -187,7 +189,8 @@ int BioScale(const Args& args) {
   bio::ScaleOptions o;
   app.add_option("--subjects", o.subjects, "gallery subjects")->capture_default_str();
   app.add_option("--seed", o.seed, "generator seed")->capture_default_str();
-  app.add_option("--searches", o.searches, "mated searches (and as many non-mated)")->capture_default_str();
+  app.add_option("--searches", o.searches, "mated searches")->capture_default_str();
+  app.add_option("--non-mated", o.non_mated, "non-mated searches (>= 1000 to resolve FPIR 0.1%)")->capture_default_str();
   app.add_option("--cache", o.cache, "gallery cache file (created on first run, reused after)");
   app.add_option("--threads", o.threads, "threads (0 = all cores)")->capture_default_str();
   app.add_option("--prefilter-keep", o.prefilter_keep, "share of the gallery fully matched (1 = no pre-filter)")
