@@ -91,7 +91,8 @@ struct CentralServer::Impl {
 
   net::HttpResponse Register(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
-    if (json.is_discarded() || !json.contains("token") || !json.contains("public_key")) {
+    if (json.is_discarded() || !json.is_object() || !json.value("token", nlohmann::json()).is_string() ||
+        !json.value("public_key", nlohmann::json()).is_string()) {
       return ErrorResponse(InvalidArgument("body must be {\"token\": ..., \"public_key\": <base64>}"));
     }
     auto public_key = crypto::Base64Decode(json.value("public_key", ""));

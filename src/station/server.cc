@@ -140,9 +140,12 @@ struct StationServer::Impl {
 
   net::HttpResponse Login(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return ErrorResponse(InvalidArgument("body must be JSON"));
+    if (json.is_discarded() || !json.is_object() || !json.value("username", nlohmann::json()).is_string() ||
+        !json.value("password", nlohmann::json()).is_string()) {
+      return ErrorResponse(InvalidArgument("body must be {\"username\": <string>, \"password\": <string>}"));
+    }
     std::lock_guard lock(mu);
-    auto token = station->Login(json.value("username", ""), json.value("password", ""));
+    auto token = station->Login(json["username"].get<std::string>(), json["password"].get<std::string>());
     if (!token.ok()) return ErrorResponse(token.status());
     return net::HttpResponse::Json(200, nlohmann::json{{"token", *token}}.dump());
   }
@@ -152,6 +155,19 @@ struct StationServer::Impl {
     if (application == nullptr) return InvalidArgument("part 'application' (JSON) is missing");
     auto json = nlohmann::json::parse(application->content, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return InvalidArgument("part 'application' is not a JSON object");
+    // Types first: a field of the wrong type is named, never an internal error.
+    for (const char* field : {"kind", "previous_nik"}) {
+      if (json.contains(field) && !json[field].is_string()) {
+        return InvalidArgument("application." + std::string(field) + " must be a string");
+      }
+    }
+    nlohmann::json exceptions = json.value("finger_exceptions", nlohmann::json::object());
+    if (!exceptions.is_object()) {
+      return InvalidArgument("application.finger_exceptions must be an object of finger position to exception code");
+    }
+    for (const auto& [position, code] : exceptions.items()) {
+      if (!code.is_string()) return InvalidArgument("application.finger_exceptions." + position + " must be a string");
+    }
     EnrollmentRequest out;
     ASSIGN_OR_RETURN(out.kind, ParseApplicationKind(json.value("kind", "first_card")));
     out.previous_nik = json.value("previous_nik", "");
@@ -159,7 +175,6 @@ struct StationServer::Impl {
     ASSIGN_OR_RETURN(out.resident, ResidentFromJson(json["resident"]));
     if (const auto* face = request.part("face")) out.biometrics.face_jpeg = ToBytes(face->content);
     if (const auto* signature = request.part("signature")) out.biometrics.signature_image = ToBytes(signature->content);
-    nlohmann::json exceptions = json.value("finger_exceptions", nlohmann::json::object());
     for (int position = 1; position <= 10; ++position) {
       enrollment::FingerCapture finger{position, {}, enrollment::FingerException::kNone};
       if (const auto* part = request.part("finger_" + std::to_string(position))) finger.template_bytes = ToBytes(part->content);

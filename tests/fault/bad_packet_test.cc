@@ -374,5 +374,56 @@ TEST_F(FaultBadPacket, TruncatedTemplateIsRefusedAtCaptureAndFailsValidationAtCe
   EXPECT_THAT(result["reason"].get<std::string>(), HasSubstr("finger 2 (telunjuk kanan): template is"));
 }
 
+TEST_F(FaultBadPacket, FieldsOfTheWrongTypeAreRefusedByName) {
+  // Registration: a token that is not a string.
+  const CentralState before = State();
+  auto response = client_->Post("/api/v1/stations/register", R"({"token": 12345, "public_key": "AAAA"})",
+                                "application/json");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(Error(*response), "INVALID_ARGUMENT: body must be {\"token\": ..., \"public_key\": <base64>}");
+  EXPECT_EQ(State(), before);
+
+  // The station's operator API: login and enrollment fields of the wrong type.
+  auto station_id = cluster_.AddStation("station", central_->url());
+  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  auto station = cluster_.StartStation("station", central_->url(), ::ektp::fault::Seed());
+  ASSERT_TRUE(station.ok()) << station.status().ToString();
+  auto client = Enroller::Client((*station)->url());
+  ASSERT_TRUE(client.ok());
+  auto login = (*client)->Post("/api/v1/login", R"({"username": ["admin"], "password": 1})", "application/json");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->status, 400);
+  EXPECT_EQ(Error(*login), "INVALID_ARGUMENT: body must be {\"username\": <string>, \"password\": <string>}");
+
+  Enroller enroller(::ektp::fault::Seed());
+  auto session = enroller.Login((*station)->url());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  net::HttpHeaders auth = {{"authorization", "Bearer " + *session}};
+  auto enroll = [&](const std::string& application) {
+    auto sent = (*client)->PostMultipart("/api/v1/enrollments", {{"application", "", "application/json", application}},
+                                         auth);
+    EXPECT_TRUE(sent.ok());
+    return sent.ok() ? *sent : net::HttpResponse{};
+  };
+  auto bad = enroll(R"({"kind": 1, "resident": {}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Error(bad), "INVALID_ARGUMENT: application.kind must be a string");
+  bad = enroll(R"({"kind": "lost", "previous_nik": 3521010101010001, "resident": {}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Error(bad), "INVALID_ARGUMENT: application.previous_nik must be a string");
+  bad = enroll(R"({"finger_exceptions": {"5": true}, "resident": {}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Error(bad), "INVALID_ARGUMENT: application.finger_exceptions.5 must be a string");
+  bad = enroll(R"({"finger_exceptions": ["5"], "resident": {}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Error(bad), "INVALID_ARGUMENT: application.finger_exceptions must be an object of finger position to "
+                        "exception code");
+  auto state = CheckStation(cluster_.station_dir("station"));
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->enrollments, 0);
+  (*station)->Terminate();
+}
+
 }  // namespace
 }  // namespace ektp::fault
