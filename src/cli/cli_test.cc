@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -101,6 +103,29 @@ TEST(CliTest, NikNextOnAnEmptyRegister) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output, "3521015708990001\n");
   run = Ektp("nik next --kecamatan 35.21.99 --birth-date 1999-08-17 --sex female");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+}
+
+TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
+  char dir_template[] = "/tmp/ektp-cli-demo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string demo = "demo --once --central-port 0 --station-port 0 --dir " + std::string(dir_template);
+  CommandResult run = Ektp(demo + " --residents 3");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("enrolled: 3 residents now, acknowledged by central: 3"));
+  EXPECT_THAT(run.output, HasSubstr("validated=3"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352101-01, kecamatan 35.21.01"));
+  // A second run keeps the registered station and adds to its records.
+  run = Ektp(demo + " --residents 2 --seed 2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("acknowledged by central: 5"));
+  EXPECT_THAT(run.output, HasSubstr("validated=5"));
+  std::filesystem::remove_all(dir_template);
+}
+
+TEST(CliTest, DemoRefusesAnUnknownKecamatan) {
+  CommandResult run = Ektp("demo --once --kecamatan 35.21.99 --dir /nonexistent");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
 }

@@ -44,4 +44,7 @@ std::optional<int> Parse(CLI::App& app, const Args& args);
 // Prints "ektp: <message>" to stderr and returns kExitFailure.
 int Fail(const Status& status);
 
+// Blocks until the process receives SIGINT or SIGTERM (for serving commands).
+void WaitForStopSignal();
+
 }  // namespace ektp::cli

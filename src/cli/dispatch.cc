@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -115,6 +118,13 @@ std::optional<int> Parse(CLI::App& app, const Args& args) {
     return kExitUsage;
   }
   return std::nullopt;
+}
+
+void WaitForStopSignal() {
+  static volatile std::sig_atomic_t stop = 0;
+  std::signal(SIGINT, [](int) { stop = 1; });
+  std::signal(SIGTERM, [](int) { stop = 1; });
+  while (stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
 int Fail(const Status& status) {

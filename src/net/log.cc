@@ -2,6 +2,7 @@
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
@@ -35,6 +36,21 @@ std::shared_ptr<spdlog::logger> CurrentLogger() {
   if (!slot) slot = MakeLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   return slot;
 }
+
+}  // namespace
+
+Status LogToFile(const std::string& path) {
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+    std::lock_guard lock(g_logger_mu);
+    LoggerSlot() = MakeLogger(std::move(sink));
+  } catch (const spdlog::spdlog_ex& e) {
+    return Unavailable("cannot open log file " + path + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {

@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/status.h"
+
 namespace ektp::net {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
@@ -55,6 +57,10 @@ inline void LogError(std::string_view event, const LogFields& fields = {}) { Log
 
 // The JSON line Log() would write (without the trailing newline).
 std::string FormatLogLine(LogLevel level, std::string_view event, const LogFields& fields);
+
+// Appends log lines to `path` instead of stderr from now on.
+// Errors: kUnavailable if the file cannot be opened (logging is unchanged).
+Status LogToFile(const std::string& path);
 
 // Lines below `level` are dropped. Default: kInfo.
 void SetLogLevel(LogLevel level);
