@@ -148,7 +148,7 @@ void Ingest::Decode(const Station& station, Checked& c) {
   c.feed_signature = keys_.signing.Sign(c.feed_body);
 }
 
-StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, const std::vector<Checked>& checked) {
+StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, std::span<const Checked> checked) {
   Stored stored;
   int64_t low = 0, high = 0;
   size_t count = 0;
@@ -175,52 +175,98 @@ StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, const
   return stored;
 }
 
-StatusOr<sync::PacketResult> Ingest::StoreChecked(const Station& station, const sync::Packet& packet, Checked& c,
-                                                  Stored& stored) {
+sync::PacketResult Ingest::Judge(const Station& station, Checked& c, Stored& stored) {
   if (!c.refused.ok()) return Rejected(c.sequence, c.refused);
   if (auto it = stored.find(c.sequence); it != stored.end()) {
-    if (it->second == c.hash) return sync::PacketResult{c.sequence, sync::Verdict::kDuplicate, ""};
+    if (it->second == c.hash) return {c.sequence, sync::Verdict::kDuplicate, ""};
     return Rejected(c.sequence, AlreadyExists("sequence " + std::to_string(c.sequence) +
                                               " was already used for other content (sha256 " +
                                               it->second.substr(0, 12) + "...)"));
   }
   Decode(station, c);  // a no-op unless the sequence was stored and is gone, which cannot happen
   if (!c.content.ok()) return Rejected(c.sequence, c.content);
-  switch (c.envelope.kind) {
-    case sync::PacketKind::kEnrollment: RETURN_IF_ERROR(WriteEnrollment(station, packet, c)); break;
-  }
   stored.emplace(c.sequence, c.hash);
-  return sync::PacketResult{c.sequence, sync::Verdict::kAccepted, ""};
+  return {c.sequence, sync::Verdict::kAccepted, ""};
 }
 
-Status Ingest::WriteEnrollment(const Station& station, const sync::Packet& packet, const Checked& c) {
-  RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, c.outcome));
-  std::string now = FormatTimestamp(clock_.Now());
-  RETURN_IF_ERROR(db_.Exec("INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
-                           "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           {station.id, c.sequence, c.hash, sync::PacketKindName(c.envelope.kind), packet.envelope_text,
-                            packet.signature, now}));
-  // The record is created `received` and moved to its outcome in the same
-  // transaction, so it is written once in its final state with both events.
-  const enrollment::Enrollment& e = c.enrollment;
-  bool valid = c.outcome == RecordState::kValidated;
-  ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO records (registration_number, application_kind, nik, state, "
-                                        "resident_json, created_at, updated_at, station_id, failure_reason) "
-                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                        {e.registration_number, ApplicationKindName(e.kind), nullptr,
-                                         RecordStateName(c.outcome), c.resident_json, now, now, station.id,
-                                         valid ? store::Value() : store::Value(c.reason)}));
-  int64_t id = rows.at(0).Int(0);
-  RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
-                           "VALUES (?, NULL, ?, ?, 'created', ?), (?, ?, ?, ?, ?, ?)",
-                           {id, RecordStateName(RecordState::kReceived), "station:" + station.id + "/op:" + e.operator_name,
-                            now, id, RecordStateName(RecordState::kReceived), RecordStateName(c.outcome),
-                            "central:ingest", c.reason, now}));
-  if (valid) {
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)", {id, c.biometrics}));
+namespace {
+
+// Inserts rows of `columns` values each with multi-row INSERTs of at most 32
+// rows (chunks of 32, 16, ..., 1 rows, so few distinct statements are
+// prepared). `head` is "INSERT INTO t (a, b) VALUES ", `tail` may add
+// RETURNING; the returned rows are appended to `out`.
+Status InsertRows(store::Connection& db, std::string_view head, size_t columns, std::span<const store::Value> values,
+                  std::string_view tail = "", std::vector<store::Row>* out = nullptr) {
+  std::string tuple = "(";
+  for (size_t col = 0; col < columns; ++col) tuple += col == 0 ? "?" : ", ?";
+  tuple += ")";
+  size_t rows = values.size() / columns;
+  for (size_t done = 0; done < rows;) {
+    size_t chunk = 32;
+    while (chunk > rows - done) chunk /= 2;
+    std::string sql(head);
+    for (size_t row = 0; row < chunk; ++row) sql += (row == 0 ? "" : ", ") + tuple;
+    sql += tail;
+    auto part = values.subspan(done * columns, chunk * columns);
+    if (out == nullptr) {
+      RETURN_IF_ERROR(db.Exec(sql, part));
+    } else {
+      ASSIGN_OR_RETURN(auto returned, db.Query(sql, part));
+      for (store::Row& row : returned) out->push_back(std::move(row));
+    }
+    done += chunk;
   }
-  return db_.Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES (?, ?, ?, ?, ?)",
-                  {station.id, "validation_result", c.feed_body, c.feed_signature, now});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Ingest::WriteEnrollments(const Station& station, const std::vector<const sync::Packet*>& packets,
+                                const std::vector<const Checked*>& checked) {
+  if (packets.empty()) return Status::Ok();
+  std::string now = FormatTimestamp(clock_.Now());
+  std::vector<store::Value> inbox, records;
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const Checked& c = *checked[i];
+    RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, c.outcome));
+    inbox.insert(inbox.end(), {station.id, c.sequence, c.hash, sync::PacketKindName(c.envelope.kind),
+                               packets[i]->envelope_text, packets[i]->signature, now});
+    // The record is created `received` and moved to its outcome in the same
+    // transaction, so it is written once in its final state with both events.
+    bool valid = c.outcome == RecordState::kValidated;
+    records.insert(records.end(), {c.enrollment.registration_number, ApplicationKindName(c.enrollment.kind), nullptr,
+                                   RecordStateName(c.outcome), c.resident_json, now, now, station.id,
+                                   valid ? store::Value() : store::Value(c.reason)});
+  }
+  RETURN_IF_ERROR(InsertRows(db_,
+                             "INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
+                             "received_at) VALUES ",
+                             7, inbox));
+  inbox.clear();
+  std::vector<store::Row> ids;
+  RETURN_IF_ERROR(InsertRows(db_,
+                             "INSERT INTO records (registration_number, application_kind, nik, state, resident_json, "
+                             "created_at, updated_at, station_id, failure_reason) VALUES ",
+                             9, records, " RETURNING id, registration_number", &ids));
+  std::unordered_map<std::string, int64_t> id_of;
+  for (const store::Row& row : ids) id_of.emplace(row.Text(1), row.Int(0));
+  std::vector<store::Value> events, biometrics, feed;
+  for (const Checked* c : checked) {
+    auto it = id_of.find(c->enrollment.registration_number);
+    if (it == id_of.end()) return Internal("record " + c->enrollment.registration_number + " was not created");
+    int64_t id = it->second;
+    events.insert(events.end(), {id, nullptr, RecordStateName(RecordState::kReceived),
+                                 "station:" + station.id + "/op:" + c->enrollment.operator_name, "created", now});
+    events.insert(events.end(), {id, RecordStateName(RecordState::kReceived), RecordStateName(c->outcome),
+                                 "central:ingest", c->reason, now});
+    if (c->outcome == RecordState::kValidated) biometrics.insert(biometrics.end(), {id, c->biometrics});
+    feed.insert(feed.end(), {station.id, "validation_result", c->feed_body, c->feed_signature, now});
+  }
+  RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ",
+                             6, events));
+  RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
+  // Feed ids follow the packets' order: one multi-row INSERT numbers its rows in order.
+  return InsertRows(db_, "INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES ", 5, feed);
 }
 
 StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
@@ -229,10 +275,16 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const 
   Status status = db_.Transact([&]() -> Status {
     response = {};
     ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
+    std::vector<const sync::Packet*> accepted_packets;
+    std::vector<const Checked*> accepted;
     for (size_t i = 0; i < packets.size(); ++i) {
-      ASSIGN_OR_RETURN(sync::PacketResult result, StoreChecked(station, packets[i], checked[i], stored));
-      response.results.push_back(std::move(result));
+      response.results.push_back(Judge(station, checked[i], stored));
+      if (response.results.back().verdict == sync::Verdict::kAccepted) {
+        accepted_packets.push_back(&packets[i]);
+        accepted.push_back(&checked[i]);
+      }
     }
+    RETURN_IF_ERROR(WriteEnrollments(station, accepted_packets, accepted));
     RETURN_IF_ERROR(AdvanceCursor(station.id));
     ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
     return Status::Ok();
@@ -247,9 +299,10 @@ StatusOr<sync::UploadResponse> Ingest::StoreEach(const Station& station, const s
   for (size_t i = 0; i < packets.size(); ++i) {
     sync::PacketResult result;
     Status status = db_.Transact([&]() -> Status {
-      ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, {checked[i]}));
-      ASSIGN_OR_RETURN(result, StoreChecked(station, packets[i], checked[i], stored));
-      return Status::Ok();
+      ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, std::span<const Checked>(&checked[i], 1)));
+      result = Judge(station, checked[i], stored);
+      if (result.verdict != sync::Verdict::kAccepted) return Status::Ok();
+      return WriteEnrollments(station, {&packets[i]}, {&checked[i]});
     });
     if (IsCentralFault(status)) return status;
     if (!status.ok()) result = Rejected(checked[i].sequence, status);

@@ -22,6 +22,7 @@
 // registry it reads are safe to share.
 #pragma once
 
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,13 +73,15 @@ class Ingest {
   Checked Check(const Station& station, const sync::Packet& packet);
   void Decode(const Station& station, Checked& checked);
   // What the inbox holds for these sequences.
-  StatusOr<Stored> StoredHashes(std::string_view station_id, const std::vector<Checked>& checked);
-  // The verdict on one checked packet, writing its rows unless it is a
-  // duplicate or refused. REQUIRES: inside a transaction. A database error
-  // is returned as is.
-  StatusOr<sync::PacketResult> StoreChecked(const Station& station, const sync::Packet& packet, Checked& checked,
-                                            Stored& stored);
-  Status WriteEnrollment(const Station& station, const sync::Packet& packet, const Checked& checked);
+  StatusOr<Stored> StoredHashes(std::string_view station_id, std::span<const Checked> checked);
+  // The verdict on one checked packet given what is stored (including this
+  // batch's accepted packets, which it adds to `stored`). Writes nothing.
+  sync::PacketResult Judge(const Station& station, Checked& checked, Stored& stored);
+  // Stores accepted enrollments: inbox, records with both lifecycle events,
+  // biometrics and feed items, in multi-row statements. REQUIRES: inside a
+  // transaction. A database error is returned as is.
+  Status WriteEnrollments(const Station& station, const std::vector<const sync::Packet*>& packets,
+                          const std::vector<const Checked*>& checked);
   StatusOr<sync::UploadResponse> StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
                                             std::vector<Checked>& checked);
   StatusOr<sync::UploadResponse> StoreEach(const Station& station, const std::vector<sync::Packet>& packets,

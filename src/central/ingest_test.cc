@@ -174,6 +174,37 @@ TEST_P(IngestTest, CursorWaitsForGaps) {
   EXPECT_EQ(response->cursor, 3);
 }
 
+TEST_P(IngestTest, ABatchStoresEachPacketOnItsOwnMerits) {
+  // Sequence 2 reuses sequence 1's registration number: only the database's
+  // unique index can refuse it, which makes ingest store the batch again one
+  // packet per transaction. Sequence 1 also appears twice in the batch.
+  sync::Packet first = EnrollmentPacket(1, station_key_);
+  auto clash = enrollment::testing::SampleEnrollment(station_id_, 1, keys_.sealing.public_key(), random_, kToday, 2000);
+  sync::Envelope envelope{1, station_id_, 2, sync::PacketKind::kEnrollment, "t", enrollment::EnrollmentToJson(clash)};
+  sync::Packet second = sync::SignEnvelope(envelope, station_key_);
+  auto response = ingest_->Upload(station_id_, {first, second, EnrollmentPacket(3, station_key_), first});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->results.size(), 4u);
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
+  EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[1].error, ::testing::StartsWith("ALREADY_EXISTS"));
+  EXPECT_EQ(response->results[2].verdict, sync::Verdict::kAccepted) << response->results[2].error;
+  EXPECT_EQ(response->results[3].verdict, sync::Verdict::kDuplicate);
+  EXPECT_EQ(response->cursor, 1);
+  EXPECT_EQ(Count("inbox"), 2);
+  EXPECT_EQ(Count("records"), 2);
+  EXPECT_EQ(Count("record_events"), 4);
+  EXPECT_EQ(Count("feed"), 2);
+  store::RecordRepository records(db_->connection(), clock_);
+  auto record = records.FindByRegistration(enrollment::testing::RegistrationNumber(station_id_, 3));
+  ASSERT_TRUE(record.ok());
+  auto events = records.Events(record->id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].to, RecordState::kReceived);
+  EXPECT_EQ((*events)[1].to, RecordState::kValidated);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, ::testing::ValuesIn(store::testing::kBackends),
                          [](const auto& info) { return info.param; });
 
