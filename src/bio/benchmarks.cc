@@ -55,9 +55,13 @@ double Percentile(std::vector<double> v, double p) {
 // whenever SynthGenerator's output changes), subjects u64, seed u64 in host
 // byte order, then per subject two length-prefixed (u16) FingerFeatures
 // blobs. A cache for other parameters is rebuilt.
-StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, int threads, nlohmann::json& info) {
+//
+// Fills `abis` with subjects S0..S{n-1} (impression 1 of fingers 2 and 7),
+// from the cache when it matches, else generated in batches with `threads`
+// threads and written to the cache. Subjects stream straight into the
+// engine, so peak memory is the engine plus one batch.
+Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis, nlohmann::json& info) {
   const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '3'};
-  std::vector<SubjectRecord> gallery(o.subjects);
   auto t0 = Clock::now();
   if (!o.cache.empty() && std::filesystem::exists(o.cache)) {
     std::ifstream in(o.cache, std::ios::binary);
@@ -69,7 +73,8 @@ StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, i
     if (in && std::equal(magic, magic + 8, kMagic) && n == o.subjects && seed == o.seed) {
       std::vector<uint8_t> blob;
       for (uint64_t s = 0; s < n; ++s) {
-        gallery[s].id = "S" + std::to_string(s);
+        SubjectRecord subject;
+        subject.id = "S" + std::to_string(s);
         for (int k = 0; k < 2; ++k) {
           uint16_t len = 0;
           in.read(reinterpret_cast<char*>(&len), 2);
@@ -78,52 +83,65 @@ StatusOr<std::vector<SubjectRecord>> LoadOrBuildGallery(const ScaleOptions& o, i
           if (!in) return DataLoss("gallery cache " + o.cache + " is truncated at subject " + std::to_string(s));
           auto f = FingerFeatures::Deserialize(blob);
           if (!f.ok()) return f.status().WithContext("gallery cache " + o.cache);
-          gallery[s].fingers.push_back({kScalePositions[k], std::move(*f)});
+          subject.fingers.push_back({kScalePositions[k], std::move(*f)});
         }
+        RETURN_IF_ERROR(abis.Insert(subject));
       }
       info["gallery_source"] = "cache";
       info["gallery_load_seconds"] = Seconds(t0);
-      return gallery;
+      return Status::Ok();
     }
   }
   SynthGenerator gen(o.seed);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (;;) {
-      size_t start = next.fetch_add(1024);
-      if (start >= o.subjects) break;
-      for (size_t s = start; s < std::min(o.subjects, start + 1024); ++s) {
-        gallery[s] = SynthSubject(gen, s, 1, kScalePositions, 2);
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  info["gallery_source"] = "generated";
-  info["gallery_generate_seconds"] = Seconds(t0);
+  std::ofstream out;
   if (!o.cache.empty()) {
-    std::ofstream out(o.cache + ".tmp", std::ios::binary);
+    out.open(o.cache + ".tmp", std::ios::binary);
     uint64_t n = o.subjects, seed = o.seed;
     out.write(kMagic, 8);
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(reinterpret_cast<const char*>(&seed), 8);
-    for (const SubjectRecord& s : gallery) {
-      for (const FingerSample& f : s.fingers) {
-        std::vector<uint8_t> blob = f.features.Serialize();
-        uint16_t len = static_cast<uint16_t>(blob.size());
-        out.write(reinterpret_cast<const char*>(&len), 2);
-        out.write(reinterpret_cast<const char*>(blob.data()), len);
+  }
+  constexpr size_t kBatch = 8192;
+  std::vector<SubjectRecord> batch;
+  for (size_t first = 0; first < o.subjects; first += kBatch) {
+    const size_t count = std::min(kBatch, o.subjects - first);
+    batch.assign(count, SubjectRecord{});
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(64)) < count;) {
+        for (size_t k = i; k < std::min(count, i + 64); ++k) {
+          batch[k] = SynthSubject(gen, first + k, 1, kScalePositions, 2);
+          // Quantise as the cache does, so a cached run matches this one exactly.
+          for (FingerSample& f : batch[k].fingers) f.features = *FingerFeatures::Deserialize(f.features.Serialize());
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (const SubjectRecord& s : batch) {
+      RETURN_IF_ERROR(abis.Insert(s));
+      if (out.is_open()) {
+        for (const FingerSample& f : s.fingers) {
+          std::vector<uint8_t> blob = f.features.Serialize();
+          uint16_t len = static_cast<uint16_t>(blob.size());
+          out.write(reinterpret_cast<const char*>(&len), 2);
+          out.write(reinterpret_cast<const char*>(blob.data()), len);
+        }
       }
     }
+  }
+  info["gallery_source"] = "generated";
+  info["gallery_generate_seconds"] = Seconds(t0);
+  if (out.is_open()) {
     out.close();
-    if (!out) return Unavailable("cannot write gallery cache " + o.cache);
+    if (!out) return Unavailable("cannot write gallery cache " + o.cache + ".tmp");
     std::error_code ec;
     std::filesystem::rename(o.cache + ".tmp", o.cache, ec);
-    if (ec) return Unavailable("cannot rename gallery cache: " + ec.message());
+    if (ec) return Unavailable("cannot rename gallery cache " + o.cache + ".tmp: " + ec.message());
   }
-  return gallery;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -255,16 +273,8 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   const int threads = Threads(o.threads);
   nlohmann::json out = {{"subjects", o.subjects}, {"seed", o.seed}, {"threads", threads},
                         {"fingers_per_subject", 2}, {"prefilter_keep", o.prefilter_keep}};
-  ASSIGN_OR_RETURN(auto gallery, LoadOrBuildGallery(o, threads, out));
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
-  auto t0 = Clock::now();
-  for (auto& s : gallery) {
-    RETURN_IF_ERROR(abis->Insert(s));
-    s = SubjectRecord{};  // free as we go: peak memory stays near one gallery
-  }
-  gallery.clear();
-  gallery.shrink_to_fit();
-  out["gallery_index_seconds"] = Seconds(t0);
+  RETURN_IF_ERROR(LoadOrBuildGallery(o, threads, *abis, out));
   out["gallery_bytes"] = abis->MemoryBytes();
 
   SynthGenerator gen(o.seed);

@@ -1,0 +1,69 @@
+#include "bio/benchmarks.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/status_matchers.h"
+
+namespace ektp::bio {
+namespace {
+
+// A tiny scale run: mates are found, strangers are not, and the second run
+// reads the gallery back from the cache it wrote.
+TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
+  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
+                             ("ektp_scale_" + std::to_string(::getpid()) + ".bin"))
+                                .string();
+  std::filesystem::remove(cache);
+  ScaleOptions o;
+  o.subjects = 40;
+  o.searches = 3;
+  o.non_mated = 5;
+  o.threads = 2;
+  o.cache = cache;
+  auto first = RunScale(o);
+  ASSERT_OK(first);
+  EXPECT_EQ((*first)["gallery_source"], "generated");
+  EXPECT_TRUE(std::filesystem::exists(cache));
+  auto second = RunScale(o);
+  ASSERT_OK(second);
+  EXPECT_EQ((*second)["gallery_source"], "cache");
+  for (const nlohmann::json* r : {&*first, &*second}) {
+    EXPECT_EQ((*r)["searches"]["mated"], 3);
+    EXPECT_EQ((*r)["searches"]["non_mated"], 5);
+    EXPECT_EQ((*r)["fnir_at_fpir_0.1%"], 0.0);
+    EXPECT_EQ((*r)["prefilter_lost_hits"], 0);
+    // 2 % of 40 is below the 200-subject floor: everyone is scored.
+    EXPECT_NEAR((*r)["penetration"].get<double>(), 1.0, 1e-9);
+  }
+  EXPECT_EQ((*first)["threshold_at_fpir_0.1%"], (*second)["threshold_at_fpir_0.1%"]);
+  std::filesystem::remove(cache);
+}
+
+TEST(BioScaleTest, CacheForOtherParametersIsRebuilt) {
+  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
+                             ("ektp_scale_other_" + std::to_string(::getpid()) + ".bin"))
+                                .string();
+  std::filesystem::remove(cache);
+  ScaleOptions o;
+  o.subjects = 10;
+  o.searches = 1;
+  o.non_mated = 1;
+  o.threads = 1;
+  o.cache = cache;
+  ASSERT_OK(RunScale(o));
+  o.seed = 2;
+  auto r = RunScale(o);
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)["gallery_source"], "generated");
+  EXPECT_EQ((*r)["seed"], 2);
+  std::filesystem::remove(cache);
+}
+
+}  // namespace
+}  // namespace ektp::bio
