@@ -12,6 +12,21 @@
 #include "sync/request_auth.h"
 
 namespace ektp::station {
+namespace {
+
+// The "error" text of central's JSON answer, else the raw body. Never throws,
+// whatever the answer holds.
+std::string ErrorText(const nlohmann::json& json, const std::string& body) {
+  auto error = json.is_object() ? json.find("error") : json.end();
+  return error != json.end() && error->is_string() ? error->get<std::string>() : body;
+}
+
+bool IsString(const nlohmann::json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_string();
+}
+
+}  // namespace
 
 SyncClient::SyncClient(Station& station, const Clock& clock, Random& random, const crypto::SigningKey& key,
                        SyncOptions options)
@@ -151,7 +166,7 @@ Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::p
     return Status::Ok();
   }
   auto json = nlohmann::json::parse(body, nullptr, false);
-  std::string error = json.is_object() ? json.value("error", body) : body;
+  std::string error = ErrorText(json, body);
   if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
   if (http_status != 200) {
     (void)station_.NoteAttemptFailed(sequences, error);
@@ -175,23 +190,41 @@ Status SyncClient::PullFeed() {
     auto [http_status, body] = sent;
     auto json = nlohmann::json::parse(body, nullptr, false);
     if (http_status == 401 || http_status == 403) {
-      return PermissionDenied("central refused this station: " + (json.is_object() ? json.value("error", body) : body));
+      return PermissionDenied("central refused this station: " + ErrorText(json, body));
     }
-    if (http_status != 200 || !json.is_object() || !json.contains("items")) {
+    if (http_status != 200 || !json.is_object() || !json.contains("items") || !json["items"].is_array()) {
       return Unavailable("feed answer " + std::to_string(http_status) + " is not usable");
     }
     if (json["items"].empty()) return Status::Ok();
     for (const auto& item : json["items"]) {
-      ASSIGN_OR_RETURN(crypto::Bytes signature, crypto::Base64Decode(item.value("signature", "")));
-      RETURN_IF_ERROR(station_.ApplyFeedItem(item.value("id", int64_t{0}), item.value("kind", ""),
-                                             item.value("body", ""), signature));
+      // Central's answer is checked like any input: a malformed item, or one
+      // that does not move the cursor forward (which would make this loop
+      // ask for the same page for ever), ends the pass; it is retried later.
+      if (!item.is_object() || !item.contains("id") || !item["id"].is_number_integer() || !IsString(item, "kind") ||
+          !IsString(item, "body") || !IsString(item, "signature")) {
+        return Unavailable("feed item after " + std::to_string(cursor) + " is malformed");
+      }
+      int64_t id = item["id"].get<int64_t>();
+      if (id <= cursor) {
+        return Unavailable("feed item " + std::to_string(id) + " does not follow cursor " + std::to_string(cursor));
+      }
+      cursor = id;
+      ASSIGN_OR_RETURN(crypto::Bytes signature, crypto::Base64Decode(item["signature"].get<std::string>()));
+      RETURN_IF_ERROR(station_.ApplyFeedItem(id, item["kind"].get<std::string>(), item["body"].get<std::string>(),
+                                             signature));
     }
   }
 }
 
 Status SyncClient::SyncOnce() {
-  Status status = Upload();
-  if (status.ok()) status = PullFeed();
+  Status status;
+  try {
+    status = Upload();
+    if (status.ok()) status = PullFeed();
+  } catch (const std::exception& e) {
+    // Nothing central answers may end the sync thread (and the station with it).
+    status = Unavailable(std::string("central's answer could not be read: ") + e.what());
+  }
   std::lock_guard lock(mu_);
   if (status.ok()) {
     status_.last_success = FormatTimestamp(clock_.Now());

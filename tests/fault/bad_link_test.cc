@@ -2,14 +2,18 @@
 // connections mid-request and mid-response, resets them, refuses them,
 // delays them and goes down for a while; nothing is lost and nothing is
 // duplicated.
+#include <atomic>
 #include <fstream>
 #include <thread>
 #include <iterator>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/status_matchers.h"
 #include "faultnet/fault_proxy.h"
+#include "net/http_server.h"
 #include "harness.h"
 
 namespace ektp::fault {
@@ -133,6 +137,58 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   (*station)->Terminate();
   proxy.Stop();
   (*central)->Terminate();
+}
+
+// Whatever comes back over the link (a broken central, a captive portal in
+// front of a plain-HTTP development URL), the station keeps running, keeps
+// its outbox and retries.
+TEST(FaultBadLink, GarbageAnswersFromCentralDoNotStopTheStation) {
+  Cluster cluster("garbage");
+  ASSERT_OK(cluster.InitCentral());
+  auto central = cluster.StartCentral();
+  ASSERT_TRUE(central.ok()) << central.status().ToString();
+  auto station_id = cluster.AddStation("station", (*central)->url());
+  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  (*central)->Terminate();
+
+  // A fake central whose answers have the right shape but fields of the wrong type.
+  net::HttpServerOptions options;
+  net::HttpServer fake(options);
+  std::atomic<int> uploads{0}, feeds{0};
+  fake.Handle("POST", "/api/v1/sync/up", [&](const net::HttpRequest&) {
+    ++uploads;
+    return net::HttpResponse::Json(400, R"({"error": 5})");
+  });
+  fake.Handle("GET", "/api/v1/sync/down", [&](const net::HttpRequest&) {
+    ++feeds;
+    return net::HttpResponse::Json(200, R"({"items": [{"id": "x", "kind": 1}]})");
+  });
+  ASSERT_OK(fake.Start());
+  auto station = cluster.StartStation("station", fake.base_url(), Seed());
+  ASSERT_TRUE(station.ok()) << station.status().ToString();
+  Enroller enroller(Seed());
+  auto session = enroller.Login((*station)->url());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto client = Enroller::Client((*station)->url());
+  ASSERT_TRUE(client.ok());
+  // The first passes have nothing to send and pull the malformed feed.
+  ASSERT_OK(WaitFor([&] { return feeds >= 2 ? Status::Ok() : Unavailable("waiting for feed pulls"); },
+                    seconds(20 * TimeoutScale())))
+      << LogTail(cluster.log("station"));
+  ASSERT_TRUE((*station)->Alive()) << LogTail(cluster.log("station"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enroller.Enroll(**client, *session).ok());
+  ASSERT_OK(WaitFor([&] { return uploads >= 3 ? Status::Ok() : Unavailable("waiting for uploads"); },
+                    seconds(20 * TimeoutScale())));
+  ASSERT_TRUE((*station)->Alive()) << LogTail(cluster.log("station"));
+  auto status = (*client)->Get("/api/v1/sync/status", {{"authorization", "Bearer " + *session}});
+  ASSERT_TRUE(status.ok()) << status.status().ToString() << LogTail(cluster.log("station"));
+  auto sync = nlohmann::json::parse(status->body);
+  EXPECT_EQ(sync["pending"], 3);
+  EXPECT_THAT(sync["last_error"].get<std::string>(), ::testing::HasSubstr("UNAVAILABLE"));
+
+  EXPECT_EQ(sync["parked"], 0);
+  fake.Stop();
+  (*station)->Terminate();
 }
 
 }  // namespace

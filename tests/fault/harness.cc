@@ -203,6 +203,16 @@ int Process::port() const {
   return colon == std::string::npos ? 0 : std::atoi(url_.c_str() + colon + 1);
 }
 
+bool Process::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
 void Process::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

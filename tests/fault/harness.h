@@ -67,6 +67,8 @@ class Process {
   const std::string& url() const { return url_; }
   int port() const;
 
+  // True while the process runs (it has not exited or been killed).
+  bool Alive();
   // kill -9 and reap.
   void Kill();
   // SIGTERM, then waits up to `timeout` (SIGKILL after). Returns the exit status as waitpid reports it.
