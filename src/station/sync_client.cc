@@ -92,14 +92,23 @@ Status SyncClient::Upload() {
     size_t slot = 0;
     std::future<StatusOr<std::pair<int, std::string>>> sent;
   };
-  std::deque<InFlight> flight;  // oldest first; every future is waited for before returning
+  std::deque<InFlight> flight;  // in sending order; every future is waited for before returning
   Status failure;               // the first failure of the pass; nothing new goes out after it
   bool stored_one = false;      // a batch of this pass was stored: the link and central are up
   bool resizing = false;        // central said 413: let the flight land, then send smaller batches
+  bool staggered = false;       // the first batch sent alongside another was a half batch
   size_t max_in_flight = std::clamp<size_t>(options_.max_in_flight, 1, kMaxInFlight);
   while (true) {
     size_t depth = stored_one ? max_in_flight : 1;
     while (failure.ok() && !resizing && flight.size() < depth) {
+      // Batches sent together cross the link together and then both wait for
+      // central, leaving the link idle. A half batch the first time the
+      // pipeline deepens puts them half a batch apart, and settling in
+      // completion order keeps them apart.
+      bool half = !flight.empty() && !staggered;
+      staggered = staggered || half;
+      int limit = half ? std::max(1, batch_packets_ / 2) : batch_packets_;
+      size_t limit_bytes = half ? options_.batch_bytes / 2 : options_.batch_bytes;
       // The pending packets after those in flight: these are still pending
       // and come first, in sequence order.
       size_t skip = 0, skip_bytes = 0;
@@ -107,7 +116,7 @@ Status SyncClient::Upload() {
         skip += batch.sequences.size();
         skip_bytes += batch.bytes;
       }
-      auto pending = station_.PendingPackets(batch_packets_ + static_cast<int>(skip), options_.batch_bytes + skip_bytes);
+      auto pending = station_.PendingPackets(limit + static_cast<int>(skip), limit_bytes + skip_bytes);
       if (!pending.ok()) {
         failure = pending.status();
         break;
@@ -138,8 +147,16 @@ Status SyncClient::Upload() {
       }
       return failure;
     }
-    InFlight batch = std::move(flight.front());
-    flight.pop_front();
+    // Settle whichever batch central answers first.
+    auto done = flight.end();
+    while (done == flight.end()) {
+      for (auto it = flight.begin(); it != flight.end() && done == flight.end(); ++it) {
+        if (it->sent.wait_for(std::chrono::seconds(0)) == std::future_status::ready) done = it;
+      }
+      if (done == flight.end()) flight.front().sent.wait_for(std::chrono::milliseconds(2));
+    }
+    InFlight batch = std::move(*done);
+    flight.erase(done);
     bool too_large = false;
     Status settled = Settle(batch.sequences, batch.sent.get(), &too_large);
     if (too_large) {
