@@ -111,23 +111,24 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   char dir_template[] = "/tmp/ektp-cli-demo-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string demo = "demo --once --central-port 0 --station-port 0 --dir " + std::string(dir_template);
-  CommandResult run = Ektp(demo + " --residents 3");
+  CommandResult run = Ektp(demo + " --stations 2 --residents 3");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("enrolled: 3 residents now, acknowledged by central: 3"));
-  EXPECT_THAT(run.output, HasSubstr("validated=3"));
-  EXPECT_THAT(run.output, HasSubstr("ST-352101-01, kecamatan 35.21.01"));
-  // A second run keeps the registered station and adds to its records.
-  run = Ektp(demo + " --residents 2 --seed 2");
+  EXPECT_THAT(run.output, HasSubstr("ST-352101-01, kecamatan_office, kecamatan 35.21.01"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352102-01, mobile_van, kecamatan 35.21.02"));
+  EXPECT_THAT(run.output, HasSubstr("enrolled 3 residents now, acknowledged by central: 3"));
+  EXPECT_THAT(run.output, HasSubstr("validated=6"));
+  // A second run keeps the registered stations and adds to their records.
+  run = Ektp(demo + " --stations 2 --residents 2 --seed 2");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("acknowledged by central: 5"));
-  EXPECT_THAT(run.output, HasSubstr("validated=5"));
+  EXPECT_THAT(run.output, HasSubstr("enrolled 2 residents now, acknowledged by central: 5"));
+  EXPECT_THAT(run.output, HasSubstr("validated=10"));
   std::filesystem::remove_all(dir_template);
 }
 
-TEST(CliTest, DemoRefusesAnUnknownKecamatan) {
-  CommandResult run = Ektp("demo --once --kecamatan 35.21.99 --dir /nonexistent");
+TEST(CliTest, DemoRefusesAnUnknownRegency) {
+  CommandResult run = Ektp("demo --once --regency 35.99 --dir /nonexistent");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+  EXPECT_THAT(run.output, HasSubstr("regency 35.99 does not exist"));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// `ektp demo`: central and one kecamatan station on this machine, a station
-// registered and approved the way an admin would, and synthetic residents of
-// a real regency enrolled through the station's operator API and synced to
-// central. Everything lives in one directory, so a second run reuses it.
+// `ektp demo`: central and stations for the first kecamatans of a real
+// regency on this machine, each registered and approved the way an admin
+// would, and synthetic residents of the regency enrolled through each
+// station's operator API and synced to central. Everything lives in one
+// directory, so a second run reuses it.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -41,13 +42,34 @@ constexpr int kDemoFingers[] = {1, 2};
 
 struct DemoOptions {
   std::string dir = "ektp-demo";
-  std::string kecamatan = "35.21.01";  // Sine, Ngawi
-  int residents = 20;
+  std::string regency = "35.21";  // Ngawi, Jawa Timur
+  int stations = 2;
+  int residents = 20;  // per station
   uint64_t seed = 1;
   int central_port = 8443;
-  int station_port = 8080;
+  int station_port = 8080;  // the first station's; the others follow
   bool once = false;
 };
+
+// One demo station: the i-th kecamatan of the regency, kinds taking turns.
+struct DemoStation {
+  std::string kecamatan;
+  central::StationKind kind;
+  std::string dir;
+  int port;
+};
+
+std::vector<DemoStation> PlanStations(const DemoOptions& demo) {
+  constexpr central::StationKind kKinds[] = {central::StationKind::kKecamatanOffice, central::StationKind::kMobileVan,
+                                             central::StationKind::kDisdukcapilOffice};
+  std::vector<const Region*> kecamatans = RegionRegistry::Default().Children(demo.regency);
+  std::vector<DemoStation> plan;
+  for (size_t i = 0; i < kecamatans.size() && plan.size() < static_cast<size_t>(demo.stations); ++i) {
+    plan.push_back({kecamatans[i]->code, kKinds[i % std::size(kKinds)], demo.dir + "/station-" + kecamatans[i]->code,
+                    demo.station_port == 0 ? 0 : demo.station_port + static_cast<int>(i)});
+  }
+  return plan;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -56,14 +78,15 @@ std::string ReadFile(const std::string& path) {
 
 // Registers the demo station with central unless it already was, and
 // approves it as the admin would after checking the request.
-Status RegisterStation(const DemoOptions& demo, const central::CentralOptions& central_options,
-                       const std::string& central_url, const std::string& station_dir) {
+Status RegisterStation(const DemoStation& planned, const central::CentralOptions& central_options,
+                       const std::string& central_url) {
+  const std::string& station_dir = planned.dir;
   if (std::filesystem::exists(station_dir + "/station.key")) return Status::Ok();
   ASSIGN_OR_RETURN(auto db, store::Open(central::CentralDbUrl(central_options), store::Schema::kCentral));
   central::StationRegistry registry(*db, SystemClock::Instance());
   central::TokenRequest request;
-  request.district_code = demo.kecamatan;
-  request.kind = central::StationKind::kKecamatanOffice;
+  request.district_code = planned.kecamatan;
+  request.kind = planned.kind;
   request.capabilities = {"enroll", "print", "pickup", "suket"};
   request.valid_for = std::chrono::hours(1);
   ASSIGN_OR_RETURN(std::string token, registry.CreateToken(request, "demo"));
@@ -98,17 +121,18 @@ StatusOr<nlohmann::json> CheckedJson(const StatusOr<net::HttpResponse>& response
   return nlohmann::json::parse(response->body, nullptr, false);
 }
 
-// Enrolls `demo.residents` synthetic residents through the operator API, as
-// the counter application does, and returns their registration numbers.
-StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, net::HttpClient& station,
-                                                   const net::HttpHeaders& auth) {
+// Enrolls `demo.residents` synthetic residents at station number
+// `station_index` through its operator API, as the counter application does,
+// and returns their registration numbers.
+StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, size_t station_index,
+                                                   net::HttpClient& station, const net::HttpHeaders& auth) {
   const RegionRegistry& regions = RegionRegistry::Default();
-  SeededRandom random(demo.seed);
+  SeededRandom random(demo.seed * 1000 + station_index);
   bio::SynthGenerator synth(demo.seed);
-  const std::string regency = std::string(ParentCode(demo.kecamatan));
   std::vector<std::string> registrations;
   for (int i = 0; i < demo.residents; ++i) {
-    Resident resident = SyntheticResident(regions, regency, random, SystemClock::Instance().TodayWib());
+    const uint64_t subject = station_index * static_cast<uint64_t>(demo.residents) + static_cast<uint64_t>(i);
+    Resident resident = SyntheticResident(regions, demo.regency, random, SystemClock::Instance().TodayWib());
     nlohmann::json application = {{"kind", "first_card"}, {"resident", ResidentToJson(resident)}};
     std::vector<net::MultipartPart> parts = {
         {"application", "", "application/json", application.dump()},
@@ -117,7 +141,7 @@ StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, net:
     };
     for (int finger : kDemoFingers) {
       parts.push_back({"finger_" + std::to_string(finger), "finger.iso", "application/octet-stream",
-                       FingerTemplate(synth, static_cast<uint64_t>(i), finger)});
+                       FingerTemplate(synth, subject, finger)});
     }
     ASSIGN_OR_RETURN(nlohmann::json receipt, CheckedJson(station.PostMultipart("/api/v1/enrollments", parts, auth), 201));
     registrations.push_back(receipt.value("registration_number", ""));
@@ -170,55 +194,58 @@ int RunDemo(const DemoOptions& demo) {
                                    " (choose another with --central-port, 0 for any free one)"));
   }
   const std::string central_url = (*central)->base_url();
-  const std::string station_dir = demo.dir + "/station";
-  if (Status status = RegisterStation(demo, central_options, central_url, station_dir); !status.ok()) {
-    return Fail(status);
-  }
-
-  station::StationOptions station_options;
-  station_options.data_dir = station_dir;
-  station_options.port = demo.station_port;
-  station_options.central_urls = {central_url};
-  station_options.sync.idle_interval = std::chrono::milliseconds(200);
-  auto station = station::StationServer::Create(station_options, SystemClock::Instance());
-  if (!station.ok()) return Fail(station.status());
-  if (Status status = (*station)->Start(); !status.ok()) {
-    return Fail(status.WithContext("station on port " + std::to_string(demo.station_port) +
-                                   " (choose another with --station-port, 0 for any free one)"));
-  }
-
-  auto client = net::HttpClient::Create((*station)->base_url(), {});
-  if (!client.ok()) return Fail(client.status());
-  auto login = CheckedJson((*client)->Post("/api/v1/login",
-                                           nlohmann::json{{"username", kOperator}, {"password", kOperatorPassword}}.dump(),
-                                           "application/json"),
-                           200);
-  if (!login.ok()) return Fail(login.status());
-  net::HttpHeaders auth = {{"authorization", "Bearer " + login->value("token", "")}};
-
-  auto registrations = EnrollResidents(demo, **client, auth);
-  if (!registrations.ok()) return Fail(registrations.status());
-  auto synced = WaitForSync(**client, auth, std::chrono::seconds(120));
-  if (!synced.ok()) return Fail(synced.status());
-
   std::cout << "ektp demo in " << demo.dir << " (logs: " << log_path << ")\n"
             << "central:  " << central_url << "  (data in " << central_options.data_dir << ")\n"
-            << "station:  " << (*station)->base_url() << "  " << synced->value("station_id", "") << ", kecamatan "
-            << demo.kecamatan << "\n"
-            << "logins:   " << kOperator << " / " << kOperatorPassword << " (operator), " << kAdmin << " / "
-            << kAdminPassword << " (admin)\n"
-            << "enrolled: " << registrations->size() << " residents now, acknowledged by central: "
-            << synced->value("acked", 0) << "\n";
-  if (!registrations->empty()) {
-    std::cout << "receipt:  " << (*station)->base_url() << "/api/v1/enrollments/" << registrations->back()
-              << "/receipt\n";
+            << "logins at every station: " << kOperator << " / " << kOperatorPassword << " (operator), " << kAdmin
+            << " / " << kAdminPassword << " (admin)\n";
+
+  std::vector<std::unique_ptr<station::StationServer>> stations;
+  const std::vector<DemoStation> plan = PlanStations(demo);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const DemoStation& planned = plan[i];
+    if (Status status = RegisterStation(planned, central_options, central_url); !status.ok()) return Fail(status);
+    station::StationOptions station_options;
+    station_options.data_dir = planned.dir;
+    station_options.port = planned.port;
+    station_options.central_urls = {central_url};
+    station_options.sync.idle_interval = std::chrono::milliseconds(200);
+    auto station = station::StationServer::Create(station_options, SystemClock::Instance());
+    if (!station.ok()) return Fail(station.status());
+    if (Status status = (*station)->Start(); !status.ok()) {
+      return Fail(status.WithContext("station on port " + std::to_string(planned.port) +
+                                     " (choose another with --station-port, 0 for any free ones)"));
+    }
+    auto client = net::HttpClient::Create((*station)->base_url(), {});
+    if (!client.ok()) return Fail(client.status());
+    auto login = CheckedJson(
+        (*client)->Post("/api/v1/login", nlohmann::json{{"username", kOperator}, {"password", kOperatorPassword}}.dump(),
+                        "application/json"),
+        200);
+    if (!login.ok()) return Fail(login.status());
+    net::HttpHeaders auth = {{"authorization", "Bearer " + login->value("token", "")}};
+    auto registrations = EnrollResidents(demo, i, **client, auth);
+    if (!registrations.ok()) return Fail(registrations.status());
+    auto synced = WaitForSync(**client, auth, std::chrono::seconds(120));
+    if (!synced.ok()) return Fail(synced.status());
+
+    const Region* kecamatan = RegionRegistry::Default().Find(planned.kecamatan);
+    std::cout << "station:  " << (*station)->base_url() << "  " << synced->value("station_id", "") << ", "
+              << central::StationKindName(planned.kind) << ", kecamatan " << planned.kecamatan << " "
+              << kecamatan->name << "\n"
+              << "          enrolled " << registrations->size() << " residents now, acknowledged by central: "
+              << synced->value("acked", 0) << "\n";
+    if (!registrations->empty()) {
+      std::cout << "          receipt: " << (*station)->base_url() << "/api/v1/enrollments/" << registrations->back()
+                << "/receipt\n";
+    }
+    stations.push_back(std::move(*station));
   }
   PrintCentralCounts(central_options);
   if (!demo.once) {
-    std::cout << "running; Ctrl-C stops both servers" << std::endl;
+    std::cout << "running; Ctrl-C stops every server" << std::endl;
     WaitForStopSignal();
   }
-  (*station)->Stop();
+  for (auto& station : stations) station->Stop();
   (*central)->Stop();
   return kExitOk;
 }
@@ -226,21 +253,24 @@ int RunDemo(const DemoOptions& demo) {
 }  // namespace
 
 int Demo(const Args& args) {
-  CLI::App app("Run central and one station on this machine, enroll synthetic residents and sync them", "demo");
+  CLI::App app("Run central and stations on this machine, enroll synthetic residents and sync them", "demo");
   DemoOptions demo;
-  app.add_option("--dir", demo.dir, "where central and the station keep their data (reused if present)")
+  app.add_option("--dir", demo.dir, "where central and the stations keep their data (reused if present)")
       ->capture_default_str();
-  app.add_option("--kecamatan", demo.kecamatan, "the station's kecamatan")->capture_default_str();
-  app.add_option("--residents", demo.residents, "synthetic residents to enroll")->capture_default_str()
+  app.add_option("--regency", demo.regency, "regency whose residents are enrolled, one station per kecamatan")
+      ->capture_default_str();
+  app.add_option("--stations", demo.stations, "stations to run")->capture_default_str()->check(CLI::Range(1, 20));
+  app.add_option("--residents", demo.residents, "synthetic residents to enroll at each station")
+      ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   app.add_option("--seed", demo.seed, "seed for the synthetic residents and fingerprints")->capture_default_str();
   app.add_option("--central-port", demo.central_port, "central's HTTPS port (0 picks a free one)")->capture_default_str();
-  app.add_option("--station-port", demo.station_port, "the station's port (0 picks a free one)")->capture_default_str();
+  app.add_option("--station-port", demo.station_port, "the first station's port, the others follow (0 picks free ones)")->capture_default_str();
   app.add_flag("--once", demo.once, "stop after enrolling and syncing instead of serving until Ctrl-C");
   if (auto exit = Parse(app, args)) return *exit;
-  const Region* kecamatan = RegionRegistry::Default().Find(demo.kecamatan);
-  if (kecamatan == nullptr || kecamatan->level != RegionLevel::kDistrict) {
-    return Fail(InvalidArgument("kecamatan " + demo.kecamatan + " does not exist"));
+  const Region* regency = RegionRegistry::Default().Find(demo.regency);
+  if (regency == nullptr || regency->level != RegionLevel::kRegency) {
+    return Fail(InvalidArgument("regency " + demo.regency + " does not exist"));
   }
   return RunDemo(demo);
 }
