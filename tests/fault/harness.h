@@ -39,7 +39,8 @@ namespace ektp::fault {
 uint64_t Seed();
 // EKTP_FAULT_LONG=1.
 bool LongMode();
-// How much slower this build is (ASan): EKTP_FAULT_SLOW, default 1; scales timeouts only.
+// How much slower this build is: EKTP_FAULT_SLOW, default 1 (5 under ASan). Scales
+// wait limits and the crash test's kill window, never the counts.
 int TimeoutScale();
 // The ektp binary this test was built with.
 std::string EktpBinary();
