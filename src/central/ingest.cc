@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -35,12 +37,22 @@ void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
     return;
   }
   std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr error;  // the first exception, rethrown on this thread as if run here
   auto work = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
+    try {
+      for (size_t i = next++; i < n; i = next++) fn(i);
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!error) error = std::current_exception();
+    }
   };
-  std::vector<std::jthread> helpers;
-  for (size_t w = 1; w < workers; ++w) helpers.emplace_back(work);
-  work();
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t w = 1; w < workers; ++w) helpers.emplace_back(work);
+    work();
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
