@@ -2,8 +2,11 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "core/region.h"
 #include "core/text.h"
+#include "store/audit_log.h"
 
 namespace ektp::central {
 namespace {
@@ -137,7 +140,7 @@ StatusOr<Station> StationRegistry::Register(std::string_view token, std::span<co
 }
 
 Status StationRegistry::SetStatus(std::string_view station_id, StationStatus from, StationStatus to,
-                                  std::string_view admin) {
+                                  std::string_view admin, std::string_view reason) {
   return db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(Station station, Get(station_id));
     if (station.status != from) {
@@ -146,8 +149,12 @@ Status StationRegistry::SetStatus(std::string_view station_id, StationStatus fro
                                 std::string(StationStatusName(from)));
     }
     std::string column = to == StationStatus::kApproved ? "approved" : "revoked";
-    return db_.Exec("UPDATE stations SET status = ?, " + column + "_at = ?, " + column + "_by = ? WHERE id = ?",
-                    {StationStatusName(to), FormatTimestamp(clock_.Now()), admin, station_id});
+    RETURN_IF_ERROR(db_.Exec("UPDATE stations SET status = ?, " + column + "_at = ?, " + column + "_by = ? WHERE id = ?",
+                             {StationStatusName(to), FormatTimestamp(clock_.Now()), admin, station_id}));
+    nlohmann::json detail = {{"from", StationStatusName(from)}, {"to", StationStatusName(to)}};
+    if (!reason.empty()) detail["reason"] = reason;
+    return store::AuditLog(db_, clock_).Append(
+        {std::string(admin), "station." + column, "station:" + std::string(station_id), detail.dump()});
   });
 }
 
@@ -161,7 +168,7 @@ Status StationRegistry::Revoke(std::string_view station_id, std::string_view adm
     if (station.status == StationStatus::kRevoked) {
       return FailedPrecondition("station " + std::string(station_id) + " is already revoked");
     }
-    RETURN_IF_ERROR(SetStatus(station_id, station.status, StationStatus::kRevoked, admin));
+    RETURN_IF_ERROR(SetStatus(station_id, station.status, StationStatus::kRevoked, admin, reason));
     return db_.Exec("UPDATE stations SET revoked_reason = ? WHERE id = ?", {reason, station_id});
   });
 }

@@ -62,7 +62,9 @@ class StationRegistry {
   StatusOr<std::vector<Station>> List();
 
  private:
-  Status SetStatus(std::string_view station_id, StationStatus from, StationStatus to, std::string_view admin);
+  // Changes the status and audits it (with `reason` when not empty).
+  Status SetStatus(std::string_view station_id, StationStatus from, StationStatus to, std::string_view admin,
+                   std::string_view reason = "");
   store::Connection& db_;
   const Clock& clock_;
 };

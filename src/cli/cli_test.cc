@@ -122,6 +122,18 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("enrolled 2 residents now, acknowledged by central: 5"));
   EXPECT_THAT(run.output, HasSubstr("validated=10"));
+
+  const std::string central = std::string(dir_template) + "/central";
+  run = Ektp("central audit verify --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("audit log intact:"));
+  // Editing history behind central's back is caught.
+  ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"UPDATE audit_log SET actor = 'mallory' WHERE seq = 1\"")
+                            .c_str()),
+            0);
+  run = Ektp("central audit verify --dir " + central);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("audit log broken at entry 1: entry 1 does not match its hash"));
   std::filesystem::remove_all(dir_template);
 }
 

@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       {"central station list", "list registered stations", CentralStationList},
       {"central station approve", "approve a registered station", CentralStationApprove},
       {"central station revoke", "revoke a station", CentralStationRevoke},
+      {"central audit verify", "check central's hash-chained audit log for edited or deleted entries", CentralAuditVerify},
       {"station init", "register this station with central", StationInit},
       {"station serve", "run the station: operator API and background sync", StationServe},
       {"station operator add", "add an operator account", StationOperatorAdd},

@@ -9,6 +9,9 @@ namespace ektp::cli {
 // demo_commands.cc
 int Demo(const Args& args);
 
+// audit_commands.cc
+int CentralAuditVerify(const Args& args);
+
 // core_commands.cc
 int NikParse(const Args& args);
 int NikNext(const Args& args);

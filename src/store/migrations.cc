@@ -85,6 +85,24 @@ CREATE TABLE feed (
 );
 CREATE INDEX feed_station ON feed (station_id, id);
 )sql"},
+    {3, "the hash-chained audit log (store/audit_log.h)", R"sql(
+CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE audit_head (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_head (singleton, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

@@ -2,6 +2,10 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "store/audit_log.h"
+
 namespace ektp::store {
 namespace {
 
@@ -23,6 +27,14 @@ StatusOr<Record> ToRecord(const Row& row) {
   return record;
 }
 
+AuditEntry TransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
+                           std::string_view note) {
+  nlohmann::json detail = {{"from", from ? nlohmann::json(RecordStateName(*from)) : nlohmann::json(nullptr)},
+                           {"to", RecordStateName(to)},
+                           {"note", note}};
+  return {std::string(actor), "record.transition", "record:" + std::to_string(id), detail.dump()};
+}
+
 }  // namespace
 
 StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
@@ -37,9 +49,10 @@ StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_vie
                                            nik, RecordStateName(RecordState::kReceived), record.resident_json, now,
                                            now}));
     id = rows.at(0).Int(0);
-    return db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
-                    "VALUES (?, NULL, ?, ?, 'created', ?)",
-                    {id, RecordStateName(RecordState::kReceived), actor, now});
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
+                             "VALUES (?, NULL, ?, ?, 'created', ?)",
+                             {id, RecordStateName(RecordState::kReceived), actor, now}));
+    return AuditLog(db_, clock_).Append(TransitionAudit(id, std::nullopt, RecordState::kReceived, actor, "created"));
   }));
   return id;
 }
@@ -77,9 +90,10 @@ Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to
       return FailedPrecondition("record " + std::to_string(id) + " is " + std::string(RecordStateName(current.state)) +
                                 ", not " + std::string(RecordStateName(from)));
     }
-    return db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    {id, RecordStateName(from), RecordStateName(to), actor, note, now});
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             {id, RecordStateName(from), RecordStateName(to), actor, note, now}));
+    return AuditLog(db_, clock_).Append(TransitionAudit(id, from, to, actor, note));
   });
 }
 
