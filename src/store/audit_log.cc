@@ -1,5 +1,7 @@
 #include "store/audit_log.h"
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 
 namespace ektp::store {
@@ -7,6 +9,9 @@ namespace {
 
 const std::string kGenesisHash(64, '0');
 constexpr int64_t kVerifyPage = 5000;
+// Entries per multi-row INSERT (8 parameters each, well under both backends' limits).
+constexpr size_t kColumns = 8;
+constexpr size_t kRowsPerInsert = 200;
 
 void AppendField(std::string& out, std::string_view field) {
   out += std::to_string(field.size());
@@ -35,13 +40,18 @@ Status AuditLog::Append(const std::vector<AuditEntry>& entries) {
     if (head.empty()) return DataLoss("audit_head row is missing");
     int64_t seq = head[0].Int(0);
     std::string hash = head[0].Text(1);
+    std::vector<Value> rows;
     for (const AuditEntry& entry : entries) {
       ++seq;
       const std::string prev = hash;
       hash = AuditHash(prev, seq, at, entry);
-      RETURN_IF_ERROR(db_.Exec("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                               {seq, at, entry.actor, entry.action, entry.subject, entry.detail, prev, hash}));
+      rows.insert(rows.end(), {seq, at, entry.actor, entry.action, entry.subject, entry.detail, prev, hash});
+    }
+    for (size_t first = 0; first < rows.size(); first += kColumns * kRowsPerInsert) {
+      const size_t count = std::min(rows.size() - first, kColumns * kRowsPerInsert) / kColumns;
+      std::string sql = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ";
+      for (size_t i = 0; i < count; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
+      RETURN_IF_ERROR(db_.Exec(sql, std::span<const Value>(rows).subspan(first, count * kColumns)));
     }
     return db_.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE singleton = 1", {seq, hash});
   });

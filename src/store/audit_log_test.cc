@@ -55,6 +55,16 @@ TEST_P(AuditLogTest, EmptyAndAppendedChainsVerify) {
   EXPECT_NE(five.head_hash, empty.head_hash);
 }
 
+TEST_P(AuditLogTest, LargeBatchIsOneChain) {
+  std::vector<AuditEntry> batch;
+  for (int i = 0; i < 450; ++i) batch.push_back({"central.ingest", "record.transition", "record:" + std::to_string(i), "{}"});
+  ASSERT_OK(log_->Append(batch));
+  AppendSome(1);
+  AuditVerification result = Verify();
+  EXPECT_TRUE(result.intact) << result.problem;
+  EXPECT_EQ(result.entries, 451);
+}
+
 TEST_P(AuditLogTest, EditedEntryIsDetected) {
   AppendSome(5);
   ASSERT_OK(db_->connection().Exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"));
