@@ -12,6 +12,7 @@
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
+#include "store/record_repository.h"
 
 namespace ektp::central {
 namespace {
@@ -263,19 +264,23 @@ Status Ingest::WriteEnrollments(const Station& station, const std::vector<const 
   std::unordered_map<std::string, int64_t> id_of;
   for (const store::Row& row : ids) id_of.emplace(row.Text(1), row.Int(0));
   std::vector<store::Value> events, biometrics, feed;
+  std::vector<store::AuditEntry> audit;
   for (const Checked* c : checked) {
     auto it = id_of.find(c->enrollment.registration_number);
     if (it == id_of.end()) return Internal("record " + c->enrollment.registration_number + " was not created");
     int64_t id = it->second;
-    events.insert(events.end(), {id, nullptr, RecordStateName(RecordState::kReceived),
-                                 "station:" + station.id + "/op:" + c->enrollment.operator_name, "created", now});
+    const std::string enrolled_by = "station:" + station.id + "/op:" + c->enrollment.operator_name;
+    events.insert(events.end(), {id, nullptr, RecordStateName(RecordState::kReceived), enrolled_by, "created", now});
     events.insert(events.end(), {id, RecordStateName(RecordState::kReceived), RecordStateName(c->outcome),
                                  "central:ingest", c->reason, now});
+    audit.push_back(store::RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, enrolled_by, "created"));
+    audit.push_back(store::RecordTransitionAudit(id, RecordState::kReceived, c->outcome, "central:ingest", c->reason));
     if (c->outcome == RecordState::kValidated) biometrics.insert(biometrics.end(), {id, c->biometrics});
     feed.insert(feed.end(), {station.id, "validation_result", c->feed_body, c->feed_signature, now});
   }
   RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ",
                              6, events));
+  RETURN_IF_ERROR(store::AuditLog(db_, clock_).Append(audit));
   RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
   // Feed ids follow the packets' order: one multi-row INSERT numbers its rows in order.
   return InsertRows(db_, "INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES ", 5, feed);

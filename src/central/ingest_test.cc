@@ -94,6 +94,11 @@ TEST_P(IngestTest, AcceptsValidatesAndReportsDownTheFeed) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->state, RecordState::kValidated);
   EXPECT_EQ(Count("record_biometrics"), 2);
+  // Both records' creation and validation are in the audit chain (after the station's approval).
+  auto audit = store::AuditLog(db_->connection(), clock_).Verify();
+  ASSERT_OK(audit);
+  EXPECT_TRUE(audit->intact) << audit->problem;
+  EXPECT_EQ(audit->entries, 1 + 2 * 2);
 
   auto feed = ingest_->Feed(station_id_, 0, 10);
   ASSERT_TRUE(feed.ok());
@@ -113,6 +118,7 @@ TEST_P(IngestTest, ResendIsADuplicateAndChangesNothing) {
   EXPECT_EQ(again->results[0].verdict, sync::Verdict::kDuplicate);
   EXPECT_EQ(Count("records"), 1);
   EXPECT_EQ(Count("feed"), 1);
+  EXPECT_EQ(Count("audit_log"), 1 + 2);
 }
 
 TEST_P(IngestTest, BadPacketsAreRefusedWithoutStateChange) {

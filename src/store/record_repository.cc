@@ -27,15 +27,15 @@ StatusOr<Record> ToRecord(const Row& row) {
   return record;
 }
 
-AuditEntry TransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
-                           std::string_view note) {
+}  // namespace
+
+AuditEntry RecordTransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
+                                 std::string_view note) {
   nlohmann::json detail = {{"from", from ? nlohmann::json(RecordStateName(*from)) : nlohmann::json(nullptr)},
                            {"to", RecordStateName(to)},
                            {"note", note}};
   return {std::string(actor), "record.transition", "record:" + std::to_string(id), detail.dump()};
 }
-
-}  // namespace
 
 StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
   int64_t id = 0;
@@ -52,7 +52,7 @@ StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_vie
     RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
                              "VALUES (?, NULL, ?, ?, 'created', ?)",
                              {id, RecordStateName(RecordState::kReceived), actor, now}));
-    return AuditLog(db_, clock_).Append(TransitionAudit(id, std::nullopt, RecordState::kReceived, actor, "created"));
+    return AuditLog(db_, clock_).Append(RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, actor, "created"));
   }));
   return id;
 }
@@ -93,7 +93,7 @@ Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to
     RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
                              {id, RecordStateName(from), RecordStateName(to), actor, note, now}));
-    return AuditLog(db_, clock_).Append(TransitionAudit(id, from, to, actor, note));
+    return AuditLog(db_, clock_).Append(RecordTransitionAudit(id, from, to, actor, note));
   });
 }
 

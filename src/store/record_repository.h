@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/nik.h"
+#include "store/audit_log.h"
 #include "store/db.h"
 
 namespace ektp::store {
@@ -38,6 +39,11 @@ struct RecordEvent {
   std::string note;
   std::string at;
 };
+
+// The audit entry for a record's transition (creation when `from` is empty);
+// for writers that insert record events themselves, like central's ingest.
+AuditEntry RecordTransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
+                                 std::string_view note);
 
 class RecordRepository {
  public:
