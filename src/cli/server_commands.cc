@@ -1,9 +1,7 @@
 // `ektp central ...` and `ektp station ...`: init, serve and administration.
-#include <csignal>
 #include <fstream>
 #include <iterator>
 #include <iostream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -17,15 +15,6 @@
 
 namespace ektp::cli {
 namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-
-// Blocks until SIGINT or SIGTERM.
-void WaitForSignal() {
-  std::signal(SIGINT, [](int) { g_stop = 1; });
-  std::signal(SIGTERM, [](int) { g_stop = 1; });
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-}
 
 // Reads `key` from the TOML config into `target` unless the flag was given.
 template <typename T>
@@ -108,7 +97,7 @@ int CentralServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "central listening on " << (*server)->base_url() << std::endl;
-  WaitForSignal();
+  WaitForStopSignal();
   (*server)->Stop();
   return kExitOk;
 }
@@ -251,7 +240,7 @@ int StationServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "station listening on " << (*server)->base_url() << std::endl;
-  WaitForSignal();
+  WaitForStopSignal();
   (*server)->Stop();
   return kExitOk;
 }
