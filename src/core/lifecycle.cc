@@ -16,6 +16,7 @@ constexpr RecordTransition kRecordTransitions[] = {
     {S::kReceived, S::kValidated},
     {S::kReceived, S::kFailedValidation},
     {S::kValidated, S::kDedupePending},
+    {S::kValidated, S::kFailedValidation},  // a demographic check at central failed
     {S::kDedupePending, S::kUnique},
     {S::kDedupePending, S::kDuplicateSuspect},
     {S::kDuplicateSuspect, S::kAdjudication},

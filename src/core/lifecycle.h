@@ -5,6 +5,7 @@
 //                                         adjudication -> unique | rejected_duplicate
 //   printed -> dispatched -> activated -> replaced | revoked
 //   printed -> print_ready   (the blank was spoiled; print again)
+//   validated -> failed_validation   (a demographic check at central failed)
 //
 // A Suket (temporary certificate) has its own machine:
 //   issued -> expired | revoked

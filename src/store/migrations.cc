@@ -103,6 +103,44 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (singleton, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 )sql"},
+    {4, "central pipeline: stage work queues, the NIK a card carries, the gallery log, adjudication cases", R"sql(
+CREATE TABLE pipeline_jobs (
+  id {{id}},
+  stage TEXT NOT NULL,
+  record_id BIGINT NOT NULL REFERENCES records (id),
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_after_ms BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until_ms BIGINT,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (stage, record_id)
+);
+CREATE INDEX pipeline_jobs_claim ON pipeline_jobs (stage, status, run_after_ms, id);
+ALTER TABLE records ADD COLUMN holder_nik TEXT;
+CREATE INDEX records_holder_nik ON records (holder_nik);
+CREATE TABLE gallery_log (
+  seq {{id}},
+  subject_id TEXT NOT NULL,
+  record_id BIGINT REFERENCES records (id),
+  subject {{blob}},
+  at TEXT NOT NULL
+);
+CREATE INDEX gallery_log_subject ON gallery_log (subject_id, seq);
+CREATE TABLE adjudications (
+  record_id BIGINT PRIMARY KEY REFERENCES records (id),
+  candidates TEXT NOT NULL,
+  status TEXT NOT NULL,
+  decision TEXT,
+  decided_by TEXT,
+  decided_at TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX adjudications_status ON adjudications (status, record_id);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
