@@ -141,6 +141,51 @@ CREATE TABLE adjudications (
 );
 CREATE INDEX adjudications_status ON adjudications (status, record_id);
 )sql"},
+    {5, "the print-ready queue per regency: queue entries, urgent cases, policies, Suket holders (printing/)", R"sql(
+CREATE TABLE print_queue (
+  record_id BIGINT PRIMARY KEY REFERENCES records (id),
+  regency_code TEXT NOT NULL,
+  ready_at TEXT NOT NULL,
+  first_card_at_17 INTEGER NOT NULL,
+  enqueued_by TEXT NOT NULL
+);
+CREATE INDEX print_queue_regency ON print_queue (regency_code, ready_at, record_id);
+CREATE TABLE print_urgent_reasons (
+  code TEXT PRIMARY KEY,
+  label TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  added_at TEXT NOT NULL
+);
+CREATE TABLE print_urgent_requests (
+  id {{id}},
+  record_id BIGINT NOT NULL REFERENCES records (id),
+  reason TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_note TEXT
+);
+CREATE UNIQUE INDEX print_urgent_requests_open ON print_urgent_requests (record_id)
+  WHERE status IN ('pending', 'approved');
+CREATE INDEX print_urgent_requests_status ON print_urgent_requests (status, id);
+CREATE TABLE print_policies (
+  regency_code TEXT PRIMARY KEY,
+  first_card_at_17 INTEGER NOT NULL,
+  suket_holders INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE suket_holders (
+  record_id BIGINT PRIMARY KEY REFERENCES records (id),
+  issued_at TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX record_events_to_state ON record_events (to_state, at);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
