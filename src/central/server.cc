@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "central/status_lookup.h"
 #include "net/http_server.h"
 #include "net/log.h"
 #include "net/metrics.h"
@@ -218,6 +219,9 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); });
   impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); });
   impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); });
+  // Public, no station signature: rate-limited per peer address (central/status_lookup.h).
+  auto status_lookup = std::make_shared<StatusEndpoint>(*impl->pool, clock);
+  impl->http->Handle("GET", "/api/v1/status", [status_lookup](const auto& r) { return status_lookup->Handle(r); });
   return std::unique_ptr<CentralServer>(new CentralServer(std::move(impl)));
 }
 

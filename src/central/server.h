@@ -10,6 +10,7 @@
 //   POST /api/v1/sync/up            {packets: [...]}          -> {cursor, results}
 //   GET  /api/v1/sync/down?after=N&limit=M                    -> {items: [...]}
 //   GET  /api/v1/sync/cursor                                  -> {cursor}
+//   GET  /api/v1/status?nik=N&receipt=R   public, rate-limited -> card status (status_lookup.h)
 #pragma once
 
 #include <memory>
