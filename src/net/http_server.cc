@@ -106,6 +106,10 @@ struct HttpServer::Impl {
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
   std::atomic<bool> listen_returned{false};
+  // Set when Stop() begins; /readyz then answers 503 and responses close their connection.
+  std::atomic<bool> draining{false};
+  Gauge* in_flight = nullptr;          // ektp_http_requests_in_flight, shared by the registry's servers
+  std::atomic<int> handling{0};        // requests in this server's handlers
   bool started = false;
   bool tls = false;
   int port = -1;
@@ -175,6 +179,15 @@ struct HttpServer::Impl {
       in.body = req.body;
     }
 
+    in_flight->Add(1);
+    ++handling;
+    struct InFlight {
+      Impl* impl;
+      ~InFlight() {
+        impl->in_flight->Add(-1);
+        --impl->handling;
+      }
+    } in_flight_scope{this};
     try {
       ToHttplib(found->handler(in), res);
     } catch (const std::exception& e) {
@@ -184,6 +197,9 @@ struct HttpServer::Impl {
       LogError("http.handler_exception", {{"route", found->pattern}});
       ToHttplib(HttpResponse::JsonError(500, ReasonFor(500)), res);
     }
+    // Tells the client not to send its next request on this connection: the
+    // server is about to close it.
+    if (draining) res.set_header("Connection", "close");
   }
 
   void Record(const httplib::Request& req, const httplib::Response& res) {
@@ -217,9 +233,12 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->metrics = impl_->options.metrics != nullptr ? impl_->options.metrics : &MetricsRegistry::Default();
+  impl_->in_flight = &impl_->metrics->GetGauge("ektp_http_requests_in_flight",
+                                               "HTTP requests being handled right now.");
   // Built-in endpoints come first so they cannot be shadowed.
   impl_->AddRoute("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); });
   impl_->AddRoute("GET", "/readyz", [impl = impl_.get()](const HttpRequest&) {
+    if (impl->draining) return HttpResponse::Text(503, "not ready: draining (the server is shutting down)\n");
     Status ready = impl->options.readiness ? impl->options.readiness() : Status::Ok();
     if (ready.ok()) return HttpResponse::Text(200, "ready\n");
     return HttpResponse::Text(503, "not ready: " + ready.ToString() + "\n");
@@ -310,6 +329,7 @@ Status HttpServer::Start() {
   }
   impl.port = port;
   impl.listen_returned = false;
+  impl.draining = false;
   impl.thread = std::thread([&impl] {
     impl.server->listen_after_bind();
     impl.listen_returned = true;
@@ -335,11 +355,20 @@ Status HttpServer::Start() {
 void HttpServer::Stop() {
   Impl& impl = *impl_;
   if (!impl.started) return;
+  auto start = std::chrono::steady_clock::now();
+  impl.draining = true;
+  LogInfo("http.server_draining", {{"port", impl.port},
+                                   {"in_flight", impl.handling.load()},
+                                   {"drain_delay_ms", impl.options.drain_delay.count()}});
+  if (impl.options.drain_delay.count() > 0) std::this_thread::sleep_for(impl.options.drain_delay);
+  // Closes the listener; listen_after_bind() returns once the workers have
+  // finished the requests they are handling.
   impl.server->stop();
   if (impl.thread.joinable()) impl.thread.join();
   impl.server.reset();
   impl.started = false;
-  LogInfo("http.server_stopped", {{"port", impl.port}});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", seconds * 1000.0}});
 }
 
 int HttpServer::port() const { return impl_->port; }

@@ -2,7 +2,8 @@
 // routing, request metrics, one structured log line per request, and the
 // built-in endpoints
 //   GET /healthz  200 "ok" while the process serves
-//   GET /readyz   200 "ready", or 503 with the readiness Status as the body
+//   GET /readyz   200 "ready", or 503 with the readiness Status as the body;
+//                 503 "draining" once Stop() has begun
 //   GET /metrics  the MetricsRegistry in Prometheus text format 0.0.4
 //
 // Route patterns are literal paths whose segments may be ":name"
@@ -15,6 +16,8 @@
 // Every response is counted in
 //   ektp_http_requests_total{method, route, code}
 //   ektp_http_request_duration_seconds{method, route}
+// and the requests being handled right now in the gauge
+//   ektp_http_requests_in_flight
 // where `route` is the matched pattern ("unmatched" otherwise), and logged as
 // event "http.request" with method, route, status, duration and peer address.
 // Raw paths, query strings and bodies are never logged or used as labels, so
@@ -69,8 +72,13 @@ struct HttpServerOptions {
   // 1000 (httplib's own default of 5 means a TLS handshake every 5 requests).
   int max_requests_per_connection = 1000;
   // Decides /readyz: OK → 200, otherwise 503 naming the reason. May be called
-  // concurrently. Default: always ready.
+  // concurrently. Not called while draining (see Stop()). Default: always ready.
   std::function<Status()> readiness;
+  // How long Stop() keeps accepting after draining begins, so that a load
+  // balancer polling /readyz sees 503 and takes the server out of rotation
+  // before its listener closes. Default 0: the listener closes at once, and
+  // clients that connect afterwards are refused (and fail over).
+  std::chrono::milliseconds drain_delay{0};
   // Where request metrics go and what /metrics serves. Not owned; must
   // outlive the server. Default (nullptr): MetricsRegistry::Default().
   MetricsRegistry* metrics = nullptr;
@@ -95,9 +103,16 @@ class HttpServer {
   // kFailedPrecondition if already started.
   Status Start();
 
-  // Stops accepting, lets in-flight requests finish and joins the threads.
-  // An idle kept-alive connection is closed when its keep_alive_timeout runs
-  // out, so this can take that long. Idempotent.
+  // Graceful stop, in this order:
+  //  1. draining: /readyz answers 503 "draining" and every response carries
+  //     "Connection: close", so clients do not reuse their connections;
+  //  2. after drain_delay, the listener closes (new connections are refused);
+  //  3. requests being handled finish and their responses are sent; an open
+  //     kept-alive connection serves at most one more request (answered
+  //     with "Connection: close") and is then closed;
+  //  4. the worker threads are joined. An idle kept-alive connection is closed
+  //     when its keep_alive_timeout runs out, so this can take that long.
+  // Idempotent; the server may be started again afterwards.
   void Stop();
 
   // The bound port. REQUIRES: Start() succeeded.

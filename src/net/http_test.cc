@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <mutex>
 #include <set>
@@ -436,6 +437,78 @@ TEST_F(HttpTest, StopWaitsAtMostTheKeepAliveTimeout) {
   server.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
   EXPECT_THAT(client->Get("/healthz"), StatusIs(StatusCode::kUnavailable, HasSubstr("GET http://127.0.0.1:")));
+}
+
+// Graceful stop (rolling restarts rely on it): the listener closes first,
+// so new clients are refused and fail over, while a request already being
+// handled finishes and gets its answer, told to close its connection.
+TEST_F(HttpTest, StopFinishesTheRequestInFlightAfterClosingTheListener) {
+  HttpServer server(Options());
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  server.Handle("POST", "/ingest", [&entered, released](const HttpRequest& req) {
+    entered.set_value();
+    released.wait();
+    return HttpResponse::Text(200, "stored " + req.body);
+  });
+  ASSERT_OK(server.Start());
+  const std::string url = server.base_url();
+  auto in_flight = std::async(std::launch::async, [url] { return Client(url)->Post("/ingest", "batch-1", "text/plain"); });
+  entered.get_future().wait();
+  std::thread stopper([&server] { server.Stop(); });
+  // Stop() has closed the listener once a new connection is refused. (A
+  // connection caught in the listen backlog as it closes is reset instead.)
+  Status refused = Unavailable("not checked");
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    auto res = Client(url)->Get("/healthz");
+    refused = res.status();
+    if (!res.ok() && res.status().message().find("cannot connect") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable, HasSubstr("cannot connect")));
+  EXPECT_EQ(metrics_.GetGauge("ektp_http_requests_in_flight", "").value(), 1);
+  release.set_value();
+  auto answered = in_flight.get();
+  stopper.join();
+  ASSERT_OK(answered);
+  EXPECT_EQ(answered->status, 200);
+  EXPECT_EQ(answered->body, "stored batch-1");
+  EXPECT_EQ(answered->header("connection"), "close");
+  EXPECT_EQ(metrics_.GetGauge("ektp_http_requests_in_flight", "").value(), 0);
+}
+
+// With a drain delay the server keeps accepting for a while after Stop()
+// begins, answering /readyz with 503 so a load balancer stops sending to it.
+TEST_F(HttpTest, ReadyzSaysDrainingDuringTheDrainDelay) {
+  HttpServerOptions options = Options();
+  options.drain_delay = std::chrono::milliseconds(1500);
+  options.keep_alive_timeout = std::chrono::seconds(1);  // `client` stays idle through the drain
+  options.readiness = [] { return Status::Ok(); };
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto before = client->Get("/readyz");
+  ASSERT_OK(before);
+  EXPECT_EQ(before->status, 200);
+  EXPECT_EQ(before->header("connection"), "");
+  std::thread stopper([&server] { server.Stop(); });
+  StatusOr<HttpResponse> draining = Unavailable("not checked");
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    draining = Client(server.base_url())->Get("/readyz");
+    if (!draining.ok() || draining->status != 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stopper.join();
+  ASSERT_OK(draining);
+  EXPECT_EQ(draining->status, 503);
+  EXPECT_EQ(draining->body, "not ready: draining (the server is shutting down)\n");
+  EXPECT_EQ(draining->header("connection"), "close");
+  EXPECT_THAT(client->Get("/readyz"), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot connect")));
+  // Started again, it is ready again.
+  ASSERT_OK(server.Start());
+  auto again = Client(server.base_url())->Get("/readyz");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->status, 200);
 }
 
 TEST_F(HttpTest, ConnectionClosedWhileIdleIsReopened) {
