@@ -4,7 +4,12 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace ektp::bio {
 namespace {
@@ -69,13 +74,20 @@ inline bool MaskHas(const uint64_t* mask, float x, float y_up) {
 // ---- FingerFeatures ---------------------------------------------------------
 
 FingerFeatures::FingerFeatures(std::span<const Minutia> minutiae) {
-  size_t n = std::min(minutiae.size(), kMaxMinutiae);
-  x_.reserve(n);
+  const size_t n = std::min(minutiae.size(), kMaxMinutiae);
+  n_ = static_cast<uint8_t>(n);
+  // Padded to a whole number of SIMD blocks with minutiae far outside any
+  // print, so the pairing kernel never needs a tail loop.
+  const size_t padded = (n + kBlock - 1) / kBlock * kBlock;
+  x_.assign(padded, kFarAway);
+  y_.assign(padded, kFarAway);
+  angle_.assign(padded, 0);
+  type_.assign(padded, 0);
   for (size_t i = 0; i < n; ++i) {
-    x_.push_back(minutiae[i].x);
-    y_.push_back(minutiae[i].y);
-    angle_.push_back(minutiae[i].angle);
-    type_.push_back(minutiae[i].type);
+    x_[i] = minutiae[i].x;
+    y_[i] = minutiae[i].y;
+    angle_[i] = minutiae[i].angle;
+    type_[i] = minutiae[i].type;
   }
   Build();
 }
@@ -119,6 +131,12 @@ void FingerFeatures::Build() {
   edges_.clear();
   std::memset(mask_, 0, sizeof(mask_));
   uint64_t raw[4] = {0, 0, 0, 0};
+  if (n > 0) {
+    box_[0] = *std::min_element(x_.begin(), x_.begin() + static_cast<std::ptrdiff_t>(n));
+    box_[1] = *std::min_element(y_.begin(), y_.begin() + static_cast<std::ptrdiff_t>(n));
+    box_[2] = *std::max_element(x_.begin(), x_.begin() + static_cast<std::ptrdiff_t>(n));
+    box_[3] = *std::max_element(y_.begin(), y_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
   for (size_t i = 0; i < n; ++i) {
     int c = MaskCell(x_[i], y_[i]);
     raw[c >> 6] |= uint64_t{1} << (c & 63);
@@ -134,15 +152,6 @@ void FingerFeatures::Build() {
         mask_[d >> 6] |= uint64_t{1} << (d & 63);
       }
     }
-  }
-  grid_start_.fill(0);
-  grid_items_.assign(n, 0);
-  for (size_t i = 0; i < n; ++i) ++grid_start_[MaskCell(x_[i], y_[i]) + 1];
-  for (int c = 0; c < 256; ++c) grid_start_[c + 1] = static_cast<uint8_t>(grid_start_[c + 1] + grid_start_[c]);
-  {
-    std::array<uint8_t, 256> fill;
-    std::copy(grid_start_.begin(), grid_start_.end() - 1, fill.begin());
-    for (size_t i = 0; i < n; ++i) grid_items_[fill[MaskCell(x_[i], y_[i])]++] = static_cast<uint8_t>(i);
   }
   std::vector<std::pair<float, uint8_t>> near;
   near.reserve(n);
@@ -287,6 +296,52 @@ size_t FingerFeatures::MemoryBytes() const {
   return sizeof(*this) + x_.capacity() * 8 + angle_.capacity() * 2 + edges_.capacity() * sizeof(Edge);
 }
 
+// ---- Edge tolerance test -----------------------------------------------------
+//
+// A probe edge (l1, a1, b1) and a candidate edge (l2, a2, b2) are look-alikes
+// when |l1 - l2| <= LenTol(l2), |a1 - a2| <= kAlphaTol and |b1 - b2| <=
+// kBetaTol (angles modulo 256). Each test is (x1 + tol - x2) mod 256 <= 2 tol,
+// which for lengths is exact too because edge lengths lie in [kMinEdge,
+// kMaxEdge] (so |l1 - l2| + tol < 256 - 2 tol). The three tests run at once
+// on 10-bit lanes (bits 0, 10, 20) of a 64-bit word: the probe side is
+// EdgeWord, the candidate side its EdgeOffset and EdgeLimit. The word's high
+// half holds from * 64 and to * 64 (16 bits each): adding the candidate's
+// from and to gives the two vote indexes of the edge pair in one addition.
+
+namespace {
+
+static_assert(kMaxEdge - kMinEdge + kLenTol0 + kMaxEdge / kLenTolDiv < 256, "length test must not wrap");
+static_assert(FingerFeatures::kMaxMinutiae == 64, "vote index is from * 64 + to");
+constexpr uint64_t kLaneBytes = 0xffULL | 0xffULL << 10 | 0xffULL << 20;
+constexpr uint64_t kLaneSigns = 1ULL << 9 | 1ULL << 19 | 1ULL << 29;
+
+inline uint64_t EdgeWordOf(uint8_t from, uint8_t to, uint8_t length, uint8_t alpha, uint8_t beta) {
+  return uint64_t{length} | uint64_t{alpha} << 10 | uint64_t{beta} << 20 | uint64_t{from} << (32 + 6) |
+         uint64_t{to} << (48 + 6);
+}
+
+inline uint64_t EdgeOffset(int length, int alpha, int beta) {
+  return static_cast<uint64_t>((LenTol(length) - length) & 0xff) |
+         static_cast<uint64_t>((kAlphaTol - alpha) & 0xff) << 10 | static_cast<uint64_t>((kBetaTol - beta) & 0xff) << 20;
+}
+
+inline uint64_t EdgeLimit(int length) {
+  return kLaneSigns | static_cast<uint64_t>(2 * LenTol(length)) | uint64_t{2 * kAlphaTol} << 10 |
+         uint64_t{2 * kBetaTol} << 20;
+}
+
+// True when the probe edge `word` is a look-alike of the candidate edge with
+// `offset` and `limit`.
+inline bool EdgesAlike(uint64_t word, uint64_t offset, uint64_t limit) {
+  return ((limit - ((word + offset) & kLaneBytes)) & kLaneSigns) == kLaneSigns;
+}
+
+}  // namespace
+
+uint64_t PreparedProbe::EdgeWord(const FingerFeatures::Edge& e) {
+  return EdgeWordOf(e.from, e.to, e.length, e.alpha, e.beta);
+}
+
 // ---- PreparedProbe ----------------------------------------------------------
 
 PreparedProbe::PreparedProbe(FingerFeatures features) : features_(std::move(features)) {
@@ -309,45 +364,147 @@ PreparedProbe::PreparedProbe(FingerFeatures features) : features_(std::move(feat
   for (const auto& e : edges) for_cells(e, [&](int c) { ++counts[c + 1]; });
   cell_start_.assign(kCells + 1, 0);
   for (int c = 0; c < kCells; ++c) cell_start_[c + 1] = static_cast<uint16_t>(cell_start_[c] + counts[c + 1]);
-  cell_edges_.assign(cell_start_[kCells], CellEdge{});
+  cell_edges_.assign(cell_start_[kCells], 0);
   std::vector<uint16_t> fill(cell_start_.begin(), cell_start_.end() - 1);
   for (size_t i = 0; i < edges.size(); ++i) {
     const auto& e = edges[i];
-    const CellEdge ce{e.from, e.to, e.length, e.alpha, e.beta, 0, static_cast<uint16_t>(i)};
+    const uint64_t ce = EdgeWord(e);
     for_cells(e, [&](int c) { cell_edges_[fill[c]++] = ce; });
   }
 }
 
 // ---- Matcher ----------------------------------------------------------------
 
-struct Matcher::Scratch {
-  std::array<uint16_t, FingerFeatures::kMaxMinutiae * FingerFeatures::kMaxMinutiae> votes;
-  struct EdgePair {
-    uint16_t probe_edge, candidate_edge;
-    int support;
-  };
-  std::vector<EdgePair> pairs;
-  // Pairing buffers.
-  std::array<float, FingerFeatures::kMaxMinutiae> tx, ty;
-  std::array<uint8_t, FingerFeatures::kMaxMinutiae> ta;
-  std::array<int8_t, FingerFeatures::kMaxMinutiae> best_of_probe;
-  std::array<float, FingerFeatures::kMaxMinutiae> best_dist;
-  std::array<int8_t, FingerFeatures::kMaxMinutiae> owner;   // candidate -> probe
-  std::array<float, FingerFeatures::kMaxMinutiae> owner_dist;
+namespace {
+
+constexpr size_t kMaxM = FingerFeatures::kMaxMinutiae;
+
+// Nearest candidate of each transformed probe minutia (the pairing kernel).
+// For probe minutia i: the candidate k with the smallest squared distance
+// below limit[i] whose direction is within kPairAngleTol of ta[i]; on equal
+// distances the lowest k. best_k[i] = -1 if there is none. Candidate arrays
+// hold n2pad entries (a multiple of FingerFeatures::kBlock, padded with
+// minutiae that are never in range). The scalar and the AVX2 versions give
+// identical results (the same IEEE operations in the same order; matcher.cc
+// is compiled with -ffp-contract=off so neither is fused).
+struct NearestArgs {
+  const float *tx, *ty, *limit;
+  const uint8_t* ta;
+  size_t n1;
+  const float *cx, *cy;
+  const uint8_t* ca;
+  size_t n2pad;
+  int8_t* best_k;
+  float* best_d2;
 };
 
-Matcher::Matcher() : scratch_(std::make_unique<Scratch>()) { scratch_->pairs.reserve(1024); }
-Matcher::~Matcher() = default;
+inline bool AngleClose(uint8_t a, uint8_t b) {
+  return static_cast<uint8_t>(a - b + kPairAngleTol) <= 2 * kPairAngleTol;
+}
 
-namespace {
+void NearestScalar(const NearestArgs& a) {
+  for (size_t i = 0; i < a.n1; ++i) {
+    float best = a.limit[i];
+    int best_k = -1;
+    for (size_t k = 0; k < a.n2pad; ++k) {
+      const float dx = a.cx[k] - a.tx[i], dy = a.cy[k] - a.ty[i];
+      const float d2 = dx * dx + dy * dy;
+      if (d2 < best && AngleClose(a.ca[k], a.ta[i])) {
+        best = d2;
+        best_k = static_cast<int>(k);
+      }
+    }
+    a.best_k[i] = static_cast<int8_t>(best_k);
+    a.best_d2[i] = best;
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define EKTP_BIO_HAVE_AVX2_KERNEL 1
+__attribute__((target("avx2"))) void NearestAvx2(const NearestArgs& a) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i eight = _mm256_set1_epi32(8);
+  const __m256i byte_mask = _mm256_set1_epi32(0xff);
+  const __m256i angle_limit = _mm256_set1_epi32(2 * kPairAngleTol + 1);
+  const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  for (size_t i = 0; i < a.n1; ++i) {
+    const __m256 tx = _mm256_set1_ps(a.tx[i]), ty = _mm256_set1_ps(a.ty[i]);
+    const __m256 limit = _mm256_set1_ps(a.limit[i]);
+    const __m256i shift = _mm256_set1_epi32(kPairAngleTol - a.ta[i]);
+    __m256 best = inf;
+    __m256i best_k = _mm256_set1_epi32(-1);
+    __m256i k = lane;
+    for (size_t b = 0; b < a.n2pad; b += 8) {
+      const __m256 dx = _mm256_sub_ps(_mm256_loadu_ps(a.cx + b), tx);
+      const __m256 dy = _mm256_sub_ps(_mm256_loadu_ps(a.cy + b), ty);
+      const __m256 d2 = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
+      const __m256i ang = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.ca + b)));
+      const __m256i diff = _mm256_and_si256(_mm256_add_epi32(ang, shift), byte_mask);
+      const __m256 ang_ok = _mm256_castsi256_ps(_mm256_cmpgt_epi32(angle_limit, diff));
+      const __m256 take = _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(d2, limit, _CMP_LT_OQ), ang_ok),
+                                        _mm256_cmp_ps(d2, best, _CMP_LT_OQ));
+      best = _mm256_blendv_ps(best, d2, take);
+      best_k = _mm256_castps_si256(
+          _mm256_blendv_ps(_mm256_castsi256_ps(best_k), _mm256_castsi256_ps(k), take));
+      k = _mm256_add_epi32(k, eight);
+    }
+    // Horizontal: the smallest distance, then the lowest k among the lanes
+    // that hold it (lanes that found nothing hold +inf and k = -1).
+    __m256 m = _mm256_min_ps(best, _mm256_permute2f128_ps(best, best, 1));
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m256i at_min = _mm256_castps_si256(_mm256_cmp_ps(best, m, _CMP_EQ_OQ));
+    __m256i kk = _mm256_blendv_epi8(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), best_k, at_min);
+    kk = _mm256_min_epi32(kk, _mm256_permute2x128_si256(kk, kk, 1));
+    kk = _mm256_min_epi32(kk, _mm256_shuffle_epi32(kk, _MM_SHUFFLE(1, 0, 3, 2)));
+    kk = _mm256_min_epi32(kk, _mm256_shuffle_epi32(kk, _MM_SHUFFLE(2, 3, 0, 1)));
+    const float d = _mm256_cvtss_f32(m);
+    const bool found = d < a.limit[i];
+    a.best_k[i] = static_cast<int8_t>(found ? _mm256_cvtsi256_si32(kk) : -1);
+    a.best_d2[i] = found ? d : a.limit[i];
+  }
+}
+
+bool CpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#else
+bool CpuHasAvx2() { return false; }
+#endif
 
 struct Transform {
   float c = 1, s = 0, dx = 0, dy = 0;
-  uint8_t rot = 0;  // angle units
+  uint8_t rot = 0;       // angle units
   float ax = 0, ay = 0;  // anchor in the candidate frame
 };
 
 }  // namespace
+
+struct Matcher::Scratch {
+  std::array<uint16_t, kMaxM * kMaxM> votes;
+  // Endpoints of a look-alike edge pair: probe from/to, candidate from/to.
+  // A look-alike edge pair as its two vote indexes (probe * 64 + candidate)
+  // for the from and the to minutiae, in the low and high 16 bits.
+  using EdgePair = uint32_t;
+  std::vector<EdgePair> pairs;
+  // Pairing buffers.
+  alignas(32) std::array<float, kMaxM> tx, ty, limit, best_d2;
+  std::array<uint8_t, kMaxM> ta, live;  // live: index of the probe minutia
+  std::array<int8_t, kMaxM> best_k;
+  std::array<int8_t, kMaxM> owner;  // candidate -> probe
+  std::array<float, kMaxM> owner_dist;
+  bool simd = false;
+};
+
+Matcher::Matcher() : Matcher(MatcherKernel::kAuto) {}
+
+Matcher::Matcher(MatcherKernel kernel) : scratch_(std::make_unique<Scratch>()) {
+  scratch_->pairs.reserve(1024);
+  scratch_->simd = kernel == MatcherKernel::kAuto && CpuHasAvx2();
+}
+
+Matcher::~Matcher() = default;
 
 MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures& cand) {
   MatchDetail detail;
@@ -355,90 +512,103 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t n1 = probe.size(), n2 = cand.size();
   if (n1 < 3 || n2 < 3) return detail;
   Scratch& s = *scratch_;
-  std::memset(s.votes.data(), 0, n1 * FingerFeatures::kMaxMinutiae * sizeof(s.votes[0]));
+  std::memset(s.votes.data(), 0, n1 * kMaxM * sizeof(s.votes[0]));
 
-  // 1. Edge look-alikes vote for minutia correspondences.
-  const auto& pedges = probe.edges_;
+  // 1. Edge look-alikes: collected branch-free, then they vote for their two
+  // minutia correspondences.
   if (s.pairs.size() < prepared.cell_edges_.size() + 1) s.pairs.resize(prepared.cell_edges_.size() + 1);
-  size_t matched = 0;
-  constexpr size_t kStride = FingerFeatures::kMaxMinutiae;
-  for (size_t ce = 0; ce < cand.edges_.size(); ++ce) {
-    const auto& e2 = cand.edges_[ce];
-    const int tol = LenTol(e2.length);
-    const auto* it = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell];
-    const auto* end = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell + 1];
+  Scratch::EdgePair* const out = s.pairs.data();
+  size_t npairs = 0;
+  for (const auto& e2 : cand.edges_) {
+    const uint64_t offset = EdgeOffset(e2.length, e2.alpha, e2.beta);
+    const uint64_t limit = EdgeLimit(e2.length);
+    const uint32_t cand_ends = uint32_t{e2.from} | uint32_t{e2.to} << 16;
+    const uint64_t* it = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell];
+    const uint64_t* end = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell + 1];
     for (; it != end; ++it) {
       // Branch-free: the outcome is unpredictable.
-      const bool ok = (std::abs(it->length - e2.length) <= tol) & (AngleDiff(it->alpha, e2.alpha) <= kAlphaTol) &
-                      (AngleDiff(it->beta, e2.beta) <= kBetaTol);
-      s.votes[it->from * kStride + e2.from] += ok;
-      s.votes[it->to * kStride + e2.to] += ok;
-      s.pairs[matched] = {it->edge, static_cast<uint16_t>(ce), 0};
-      matched += ok;
+      const uint64_t w = *it;
+      out[npairs] = static_cast<uint32_t>(w >> 32) + cand_ends;
+      npairs += EdgesAlike(w, offset, limit);
     }
   }
-  const size_t npairs = matched;
   if (npairs == 0) return detail;
   for (size_t pi = 0; pi < npairs; ++pi) {
-    auto& p = s.pairs[pi];
-    const auto& e1 = pedges[p.probe_edge];
-    const auto& e2 = cand.edges_[p.candidate_edge];
-    p.support = s.votes[e1.from * FingerFeatures::kMaxMinutiae + e2.from] +
-                s.votes[e1.to * FingerFeatures::kMaxMinutiae + e2.to];
+    ++s.votes[out[pi] & 0xffff];
+    ++s.votes[out[pi] >> 16];
   }
-  const size_t h = std::min<size_t>(kHypotheses, npairs);
-  std::partial_sort(s.pairs.begin(), s.pairs.begin() + h, s.pairs.begin() + npairs,
-                    [](const auto& a, const auto& b) { return a.support > b.support; });
+  // The kHypotheses best-supported edge pairs (support: the votes of both
+  // endpoints), best first, earlier pairs first among equals.
+  std::array<int, kHypotheses> top_support;
+  std::array<Scratch::EdgePair, kHypotheses> top;
+  size_t h = 0;
+  for (size_t pi = 0; pi < npairs; ++pi) {
+    const Scratch::EdgePair p = out[pi];
+    const int support = s.votes[p & 0xffff] + s.votes[p >> 16];
+    if (h == kHypotheses && support <= top_support[h - 1]) continue;
+    size_t at = h < kHypotheses ? h++ : h - 1;
+    while (at > 0 && top_support[at - 1] < support) {
+      top_support[at] = top_support[at - 1];
+      top[at] = top[at - 1];
+      --at;
+    }
+    top_support[at] = support;
+    top[at] = p;
+  }
   // Early exit: no minutia correspondence has enough edge support to anchor
   // an alignment. Such pairs score ~0 anyway (FVC2002: none above the EER
   // threshold); skipping them saves ~25 % of the time in 1:N searches.
-  if (s.pairs[0].support < kMinSupport) return detail;
+  if (top_support[0] < kMinSupport) return detail;
 
   // 2. Each hypothesis: align, pair, refine, pair again.
+  const NearestArgs nearest{s.tx.data(),    s.ty.data(),     s.limit.data(),  s.ta.data(),
+                            n1,             cand.x_.data(),  cand.y_.data(),  cand.angle_.data(),
+                            cand.x_.size(), s.best_k.data(), s.best_d2.data()};
+  const float bx0 = cand.box_[0], by0 = cand.box_[1], bx1 = cand.box_[2], by1 = cand.box_[3];
   auto pair_up = [&](const Transform& t) {
+    // Transformed probe minutiae that can reach the candidate's bounding box
+    // within their pairing radius, compacted (the others have no partner).
+    size_t live = 0;
     for (size_t i = 0; i < n1; ++i) {
-      s.tx[i] = t.c * probe.x_[i] - t.s * probe.y_[i] + t.dx;
-      s.ty[i] = t.s * probe.x_[i] + t.c * probe.y_[i] + t.dy;
-      s.ta[i] = static_cast<uint8_t>(probe.angle_[i] + t.rot);
+      const float x = t.c * probe.x_[i] - t.s * probe.y_[i] + t.dx;
+      const float y = t.s * probe.x_[i] + t.c * probe.y_[i] + t.dy;
+      const float ax = x - t.ax, ay = y - t.ay;
+      const float r = kPairRadius + kPairRadiusSlope * std::sqrt(ax * ax + ay * ay);
+      const float limit = r * r;
+      const float ox = std::max(std::max(bx0 - x, x - bx1), 0.0f);
+      const float oy = std::max(std::max(by0 - y, y - by1), 0.0f);
+      s.tx[live] = x;
+      s.ty[live] = y;
+      s.ta[live] = static_cast<uint8_t>(probe.angle_[i] + t.rot);
+      s.limit[live] = limit;
+      s.live[live] = static_cast<uint8_t>(i);
+      live += ox * ox + oy * oy < limit;
     }
+    NearestArgs args = nearest;
+    args.n1 = live;
+#ifdef EKTP_BIO_HAVE_AVX2_KERNEL
+    if (s.simd) {
+      NearestAvx2(args);
+    } else {
+      NearestScalar(args);
+    }
+#else
+    NearestScalar(args);
+#endif
     for (size_t k = 0; k < n2; ++k) s.owner[k] = -1;
     int pairs = 0;
-    for (size_t i = 0; i < n1; ++i) {
-      float ax = s.tx[i] - t.ax, ay = s.ty[i] - t.ay;
-      float r = kPairRadius + kPairRadiusSlope * std::sqrt(ax * ax + ay * ay);
-      float best = r * r;
-      int best_k = -1;
-      const float px = s.tx[i], py = -s.ty[i];  // grid rows grow downwards
-      if (px + r < 0 || py + r < 0 || px - r >= 512 || py - r >= 512) {
-        s.best_of_probe[i] = -1;
-        continue;
-      }
-      const int cx0 = std::max(0, static_cast<int>(px - r) >> 5), cx1 = std::min(15, static_cast<int>(px + r) >> 5);
-      const int cy0 = std::max(0, static_cast<int>(py - r) >> 5), cy1 = std::min(15, static_cast<int>(py + r) >> 5);
-      for (int cy = cy0; cy <= cy1; ++cy) {
-        for (int c = cy * 16 + cx0; c <= cy * 16 + cx1; ++c) {
-          for (int g = cand.grid_start_[c]; g < cand.grid_start_[c + 1]; ++g) {
-            const int k = cand.grid_items_[g];
-            float dx = cand.x_[k] - s.tx[i], dy = cand.y_[k] - s.ty[i];
-            float d2 = dx * dx + dy * dy;
-            if (d2 < best && AngleDiff(cand.angle_[k], s.ta[i]) <= kPairAngleTol) {
-              best = d2;
-              best_k = k;
-            }
-          }
-        }
-      }
-      s.best_of_probe[i] = static_cast<int8_t>(best_k);
-      s.best_dist[i] = best;
-      if (best_k >= 0) {
-        if (s.owner[best_k] < 0) {
-          s.owner[best_k] = static_cast<int8_t>(i);
-          s.owner_dist[best_k] = best;
-          ++pairs;
-        } else if (best < s.owner_dist[best_k]) {
-          s.owner[best_k] = static_cast<int8_t>(i);
-          s.owner_dist[best_k] = best;
-        }
+    for (size_t j = 0; j < live; ++j) {
+      const int k = s.best_k[j];
+      if (k < 0) continue;
+      const int i = s.live[j];
+      const float d = s.best_d2[j];
+      if (s.owner[k] < 0) {
+        s.owner[k] = static_cast<int8_t>(i);
+        s.owner_dist[k] = d;
+        ++pairs;
+      } else if (d < s.owner_dist[k]) {
+        s.owner[k] = static_cast<int8_t>(i);
+        s.owner_dist[k] = d;
       }
     }
     return pairs;
@@ -452,12 +622,12 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   size_t ntried = 0;
   int best_pairs = 0;
   Transform best_t;
-  std::array<int8_t, FingerFeatures::kMaxMinutiae> best_owner;
+  std::array<int8_t, kMaxM> best_owner;
   for (size_t hi = 0; hi < h; ++hi) {
-    const auto& e1 = pedges[s.pairs[hi].probe_edge];
-    const auto& e2 = cand.edges_[s.pairs[hi].candidate_edge];
-    float p1x = probe.x_[e1.from], p1y = probe.y_[e1.from], p2x = probe.x_[e1.to], p2y = probe.y_[e1.to];
-    float q1x = cand.x_[e2.from], q1y = cand.y_[e2.from], q2x = cand.x_[e2.to], q2y = cand.y_[e2.to];
+    const unsigned pf = (top[hi] & 0xffff) / kMaxM, cf = top[hi] % kMaxM;
+    const unsigned pt = (top[hi] >> 16) / kMaxM, ct = (top[hi] >> 16) % kMaxM;
+    float p1x = probe.x_[pf], p1y = probe.y_[pf], p2x = probe.x_[pt], p2y = probe.y_[pt];
+    float q1x = cand.x_[cf], q1y = cand.y_[cf], q2x = cand.x_[ct], q2y = cand.y_[ct];
     float rot = std::atan2(q2y - q1y, q2x - q1x) - std::atan2(p2y - p1y, p2x - p1x);
     Transform t;
     t.c = std::cos(rot);
@@ -544,7 +714,7 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     // The local support (edge votes) of each pair of the best alignment.
     for (size_t k = 0; k < n2; ++k) {
       if (best_owner[k] < 0) continue;
-      int v = s.votes[best_owner[k] * FingerFeatures::kMaxMinutiae + k];
+      int v = s.votes[best_owner[k] * kMaxM + k];
       support += kSupBase + (1 - kSupBase) * std::min(v, kSupCap) / float(kSupCap);
     }
   }

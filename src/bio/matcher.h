@@ -54,8 +54,8 @@ class FingerFeatures {
   // Errors: kInvalidArgument for a zero resolution.
   static StatusOr<FingerFeatures> FromView(const FingerView& view, TemplateFormat format);
 
-  size_t size() const { return x_.size(); }
-  bool empty() const { return x_.empty(); }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
   std::vector<Minutia> Minutiae() const;
 
   // Compact serialisation for gallery persistence (minutiae only; edges are
@@ -89,14 +89,16 @@ class FingerFeatures {
   };
   void Build();
 
+  // Minutiae as structure of arrays, padded to a multiple of kBlock entries
+  // with minutiae at kFarAway (never paired), for the SIMD pairing kernel.
+  static constexpr size_t kBlock = 8;
+  static constexpr float kFarAway = 1e6f;
+  uint8_t n_ = 0;
   std::vector<float> x_, y_;
   std::vector<uint8_t> angle_, type_;
   std::vector<Edge> edges_;
   uint64_t mask_[4] = {0, 0, 0, 0};  // 16x16 occupancy grid, 32 px cells
-  // Minutiae bucketed by the same 16x16 grid (CSR): cell c holds
-  // grid_items_[grid_start_[c] .. grid_start_[c + 1]).
-  std::array<uint8_t, 257> grid_start_{};
-  std::vector<uint8_t> grid_items_;
+  float box_[4] = {0, 0, 0, 0};      // bounding box of the minutiae: x0, y0, x1, y1
 };
 
 // A probe ready to be compared with many candidates.
@@ -107,14 +109,13 @@ class PreparedProbe {
 
  private:
   friend class Matcher;
+  static uint64_t EdgeWord(const FingerFeatures::Edge& e);
   FingerFeatures features_;
   std::vector<uint16_t> cell_start_;  // CSR over grid cells
-  // Copies of the probe edges per cell, so a lookup touches one cache line.
-  struct CellEdge {
-    uint8_t from, to, length, alpha, beta, pad;
-    uint16_t edge;  // index into features_.edges_
-  };
-  std::vector<CellEdge> cell_edges_;
+  // Copies of the probe edges per cell, one 64-bit word each so the
+  // tolerance test is a few integer operations (matcher.cc, EdgeWord):
+  // length, alpha and beta in 16-bit lanes 0..2, from and to in lane 3.
+  std::vector<uint64_t> cell_edges_;
 };
 
 // Details of one comparison (for tests and diagnostics).
@@ -126,9 +127,14 @@ struct MatchDetail {
   int candidate_overlap = 0;
 };
 
+// Which pairing kernel a Matcher uses. kAuto picks AVX2 when the CPU has it;
+// kScalar forces the portable one. Both give identical scores (tested).
+enum class MatcherKernel { kAuto, kScalar };
+
 class Matcher {
  public:
   Matcher();
+  explicit Matcher(MatcherKernel kernel);
   ~Matcher();
   Matcher(const Matcher&) = delete;
   Matcher& operator=(const Matcher&) = delete;

@@ -102,6 +102,49 @@ TEST(MatcherTest, SerializeRoundTripsAndRefusesCorruptBlobs) {
   EXPECT_THAT(FingerFeatures::Deserialize({}), StatusIs(StatusCode::kDataLoss, HasSubstr("empty")));
 }
 
+// The AVX2 pairing kernel (chosen by default when the CPU has it) and the
+// portable one must give identical comparisons, on real pairs (mostly
+// impostors, some mates) and on perturbed copies with minutiae off the print.
+TEST(MatcherTest, ScalarAndSimdKernelsAgree) {
+  auto samples = LoadFvcDatabase((Fvc() / "DB3_B").string());
+  ASSERT_OK(samples);
+  std::vector<FingerFeatures> fingers;
+  for (const auto& s : *samples) fingers.push_back(s.features);
+  fingers.push_back(Perturb(fingers[0], 30, 300, -200, 7));
+  fingers.push_back(Perturb(fingers[9], -60, -150, 120, 8));
+  Matcher simd(MatcherKernel::kAuto), scalar(MatcherKernel::kScalar);
+  int nonzero = 0;
+  for (size_t i = 0; i < fingers.size(); i += 3) {
+    PreparedProbe probe(fingers[i]);
+    for (const FingerFeatures& c : fingers) {
+      MatchDetail a = simd.Compare(probe, c), b = scalar.Compare(probe, c);
+      ASSERT_EQ(a.raw, b.raw) << i;
+      ASSERT_EQ(a.pairs, b.pairs) << i;
+      ASSERT_EQ(a.probe_overlap, b.probe_overlap) << i;
+      ASSERT_EQ(a.candidate_overlap, b.candidate_overlap) << i;
+      nonzero += a.pairs > 0;
+    }
+  }
+  EXPECT_GT(nonzero, 100);  // the alignment stage ran, not only the early exit
+}
+
+// Minutiae counts that are not a multiple of the SIMD block, and the largest.
+TEST(MatcherTest, AnyMinutiaCountMatchesItself) {
+  FingerFeatures full = Load("DB4_B", "102_3.iso");
+  std::vector<Minutia> m = full.Minutiae();
+  while (m.size() < FingerFeatures::kMaxMinutiae + 5) {
+    Minutia extra = m[m.size() % full.size()];
+    extra.x += 240;
+    m.push_back(extra);
+  }
+  Matcher matcher;
+  for (size_t n : {size_t{9}, size_t{16}, size_t{17}, size_t{31}, FingerFeatures::kMaxMinutiae + 5}) {
+    FingerFeatures f(std::span<const Minutia>(m.data(), n));
+    EXPECT_EQ(f.size(), std::min(n, FingerFeatures::kMaxMinutiae));
+    EXPECT_GE(matcher.Score(PreparedProbe(f), f), 30) << n;
+  }
+}
+
 TEST(MatcherTest, CalibrationIsMonotonic) {
   float last = -1;
   for (float raw = 0; raw < 0.6f; raw += 0.005f) {
