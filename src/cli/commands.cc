@@ -15,6 +15,10 @@ const std::vector<Command>& Commands() {
       {"central station list", "list registered stations", CentralStationList},
       {"central station approve", "approve a registered station", CentralStationApprove},
       {"central station revoke", "revoke a station", CentralStationRevoke},
+      {"central pipeline status", "show the processing pipeline's queues and dead jobs; retry dead jobs", CentralPipelineStatus},
+      {"central adjudication list", "list suspected duplicates waiting for a decision", CentralAdjudicationList},
+      {"central adjudication show", "show both sides of a suspected duplicate (demographics, photos, finger scores)", CentralAdjudicationShow},
+      {"central adjudication decide", "decide a suspected duplicate: different people, or the same person", CentralAdjudicationDecide},
       {"central audit verify", "check central's hash-chained audit log for edited or deleted entries", CentralAuditVerify},
       {"station init", "register this station with central", StationInit},
       {"station serve", "run the station: operator API and background sync", StationServe},
@@ -27,6 +31,14 @@ const std::vector<Command>& Commands() {
       {"bio synth", "generate deterministic synthetic fingerprint templates", BioSynth},
       {"bio scale", "1:N de-duplication benchmark on a synthetic gallery (FNIR, latency)", BioScale},
       {"bio template show", "decode an ISO 19794-2 / ANSI 378 template and print it as JSON", BioTemplateShow},
+      {"central print-queue show", "show a regency's print queue in order, with why each record stands there", CentralPrintQueueShow},
+      {"central print-queue urgent request", "ask for a record to be printed ahead (urgent case, with evidence)", CentralPrintQueueUrgentRequest},
+      {"central print-queue urgent approve", "approve another person's urgent request", CentralPrintQueueUrgentApprove},
+      {"central print-queue urgent reject", "reject an urgent request", CentralPrintQueueUrgentReject},
+      {"central print-queue urgent list", "list urgent requests", CentralPrintQueueUrgentList},
+      {"central print-queue reason add", "add an urgent reason beyond the built-in ones", CentralPrintQueueReasonAdd},
+      {"central print-queue policy set", "set whether a regency prioritises first cards at 17 and Suket holders", CentralPrintQueuePolicySet},
+      {"status", "look up a card's stage, location and collection estimate at central (NIK + receipt)", ResidentStatus},
   };
   return table;
 }

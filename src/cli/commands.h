@@ -12,6 +12,12 @@ int Demo(const Args& args);
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);
 
+// pipeline_commands.cc
+int CentralPipelineStatus(const Args& args);
+int CentralAdjudicationList(const Args& args);
+int CentralAdjudicationShow(const Args& args);
+int CentralAdjudicationDecide(const Args& args);
+
 // core_commands.cc
 int NikParse(const Args& args);
 int NikNext(const Args& args);
@@ -32,6 +38,16 @@ int StationOutbox(const Args& args);
 
 // store_commands.cc
 int DbMigrate(const Args& args);
+
+// print_commands.cc
+int CentralPrintQueueShow(const Args& args);
+int CentralPrintQueueUrgentRequest(const Args& args);
+int CentralPrintQueueUrgentApprove(const Args& args);
+int CentralPrintQueueUrgentReject(const Args& args);
+int CentralPrintQueueUrgentList(const Args& args);
+int CentralPrintQueueReasonAdd(const Args& args);
+int CentralPrintQueuePolicySet(const Args& args);
+int ResidentStatus(const Args& args);
 
 // tool_commands.cc
 int ToolFaultProxy(const Args& args);
