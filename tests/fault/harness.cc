@@ -32,9 +32,10 @@ namespace {
 
 using namespace std::chrono;
 
-std::vector<char*> Argv(const std::vector<std::string>& args, std::vector<std::string>& storage) {
+std::vector<char*> Argv(const std::string& binary, const std::vector<std::string>& args,
+                        std::vector<std::string>& storage) {
   storage.clear();
-  storage.push_back(EktpBinary());
+  storage.push_back(binary.empty() ? EktpBinary() : binary);
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : storage) argv.push_back(arg.data());
@@ -45,7 +46,7 @@ std::vector<char*> Argv(const std::vector<std::string>& args, std::vector<std::s
 // Spawns ektp with stdin from `stdin_fd` (or /dev/null), stdout into a new
 // pipe whose read end is returned in `stdout_fd`, stderr appended to `log_path`.
 StatusOr<pid_t> Spawn(const std::vector<std::string>& args, const std::string& log_path, int stdin_fd,
-                      int* stdout_fd) {
+                      int* stdout_fd, const std::string& binary = "") {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return Unavailable("pipe failed");
   posix_spawn_file_actions_t actions;
@@ -60,14 +61,14 @@ StatusOr<pid_t> Spawn(const std::vector<std::string>& args, const std::string& l
   // The child must not hold the test's sockets (proxy listener, client connections) open.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<std::string> storage;
-  std::vector<char*> argv = Argv(args, storage);
+  std::vector<char*> argv = Argv(binary, args, storage);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (rc != 0) {
     close(out[0]);
-    return Unavailable("cannot start " + EktpBinary() + ": " + std::strerror(rc));
+    return Unavailable("cannot start " + storage[0] + ": " + std::strerror(rc));
   }
   *stdout_fd = out[0];
   return pid;
@@ -87,6 +88,11 @@ std::string Env(const char* name) {
 StatusOr<std::unique_ptr<store::Connection>> OpenFile(const std::string& path) {
   if (!std::filesystem::exists(path)) return NotFound(path + " does not exist");
   return store::OpenSqlite(path);
+}
+
+StatusOr<std::unique_ptr<store::Connection>> OpenCentral(const std::string& central_dir, const std::string& central_db) {
+  if (central_db.empty()) return OpenFile(central_dir + "/central.db");
+  return store::Open(central_db, store::Schema::kCentral);
 }
 
 StatusOr<int64_t> Count(store::Connection& db, const std::string& sql, const std::vector<store::Value>& params = {}) {
@@ -155,9 +161,9 @@ CliResult RunEktp(const std::vector<std::string>& args, const std::string& log_p
 }
 
 StatusOr<std::unique_ptr<Process>> Process::Start(const std::vector<std::string>& args, const std::string& log_path,
-                                                  milliseconds timeout) {
+                                                  milliseconds timeout, const std::string& binary) {
   int stdout_fd = -1;
-  ASSIGN_OR_RETURN(pid_t pid, Spawn(args, log_path, -1, &stdout_fd));
+  ASSIGN_OR_RETURN(pid_t pid, Spawn(args, log_path, -1, &stdout_fd, binary));
   std::unique_ptr<Process> process(new Process(pid, stdout_fd));
   auto deadline = steady_clock::now() + timeout;
   std::string text;
@@ -241,7 +247,13 @@ int Process::Terminate(milliseconds timeout) {
   return status;
 }
 
-Cluster::Cluster(const std::string& name) : dir_(store::testing::MakeTempDir("ektp-fault-" + name + "-")) {}
+Cluster::Cluster(const std::string& name, const std::string& central_db)
+    : dir_(store::testing::MakeTempDir("ektp-fault-" + name + "-")), central_db_(central_db) {}
+
+std::vector<std::string> Cluster::WithDb(std::vector<std::string> args) const {
+  if (!central_db_.empty()) args.insert(args.end(), {"--db", central_db_});
+  return args;
+}
 
 Cluster::~Cluster() {
   if (::testing::Test::HasFailure() || Env("EKTP_FAULT_KEEP") == "1") {
@@ -253,19 +265,20 @@ Cluster::~Cluster() {
 }
 
 Status Cluster::InitCentral() {
-  CliResult result = RunEktp({"central", "init", "--dir", central_dir()}, log("central-cli"));
+  CliResult result = RunEktp(WithDb({"central", "init", "--dir", central_dir()}), log("central-cli"));
   if (result.exit_code != 0) return Unavailable("central init failed: " + result.out + LogTail(log("central-cli")));
   return Status::Ok();
 }
 
-StatusOr<std::unique_ptr<Process>> Cluster::StartCentral(int port) {
-  return Process::Start({"central", "serve", "--dir", central_dir(), "--port", std::to_string(port)}, log("central"),
-                        seconds(20 * TimeoutScale()));
+StatusOr<std::unique_ptr<Process>> Cluster::StartCentral(int port, const std::string& log_name,
+                                                         const std::string& binary) {
+  return Process::Start(WithDb({"central", "serve", "--dir", central_dir(), "--port", std::to_string(port)}),
+                        log(log_name), seconds(20 * TimeoutScale()), binary);
 }
 
 StatusOr<std::string> Cluster::CreateToken(const std::string& kecamatan) {
-  CliResult result = RunEktp({"central", "token", "create", "--dir", central_dir(), "--kecamatan", kecamatan,
-                              "--capabilities", "enroll"},
+  CliResult result = RunEktp(WithDb({"central", "token", "create", "--dir", central_dir(), "--kecamatan", kecamatan,
+                                     "--capabilities", "enroll"}),
                              log("central-cli"));
   while (!result.out.empty() && (result.out.back() == '\n' || result.out.back() == ' ')) result.out.pop_back();
   if (result.exit_code != 0 || result.out.empty()) {
@@ -291,14 +304,15 @@ StatusOr<std::string> Cluster::AddStation(const std::string& name, const std::st
 }
 
 Status Cluster::Approve(const std::string& station_id) {
-  CliResult result = RunEktp({"central", "station", "approve", station_id, "--dir", central_dir()}, log("central-cli"));
+  CliResult result =
+      RunEktp(WithDb({"central", "station", "approve", station_id, "--dir", central_dir()}), log("central-cli"));
   if (result.exit_code != 0) return Unavailable("approve failed: " + result.out + LogTail(log("central-cli")));
   return Status::Ok();
 }
 
 Status Cluster::Revoke(const std::string& station_id) {
-  CliResult result = RunEktp({"central", "station", "revoke", station_id, "--dir", central_dir(), "--reason",
-                              "laptop stolen"},
+  CliResult result = RunEktp(WithDb({"central", "station", "revoke", station_id, "--dir", central_dir(), "--reason",
+                                     "laptop stolen"}),
                              log("central-cli"));
   if (result.exit_code != 0) return Unavailable("revoke failed: " + result.out + LogTail(log("central-cli")));
   return Status::Ok();
@@ -375,8 +389,8 @@ std::string ToString(const CentralState& s) {
          " events=" + std::to_string(s.events) + " cursors=[" + s.cursors + "] stations=[" + s.stations + "]";
 }
 
-StatusOr<CentralState> ReadCentralState(const std::string& central_dir) {
-  ASSIGN_OR_RETURN(auto db, OpenFile(central_dir + "/central.db"));
+StatusOr<CentralState> ReadCentralState(const std::string& central_dir, const std::string& central_db) {
+  ASSIGN_OR_RETURN(auto db, OpenCentral(central_dir, central_db));
   CentralState state;
   ASSIGN_OR_RETURN(state.inbox, Count(*db, "SELECT COUNT(*) FROM inbox"));
   ASSIGN_OR_RETURN(state.records, Count(*db, "SELECT COUNT(*) FROM records"));
@@ -392,8 +406,9 @@ StatusOr<CentralState> ReadCentralState(const std::string& central_dir) {
 }
 
 StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& central_dir,
-                                                             const std::string& station_id) {
-  ASSIGN_OR_RETURN(auto db, OpenFile(central_dir + "/central.db"));
+                                                             const std::string& station_id,
+                                                             const std::string& central_db) {
+  ASSIGN_OR_RETURN(auto db, OpenCentral(central_dir, central_db));
   ASSIGN_OR_RETURN(central::CentralKeys keys, central::LoadCentralKeys(central_dir));
   ASSIGN_OR_RETURN(auto station, db->Query("SELECT public_key, cursor FROM stations WHERE id = ?", {station_id}));
   if (station.empty()) return NotFound("central does not know station " + station_id);
@@ -427,8 +442,15 @@ StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& 
       return Internal("registration " + decoded->registration_number + " has " + std::to_string(record.size()) +
                       " records");
     }
-    if (record[0].Text(0) != "validated") {
-      return Internal("record " + decoded->registration_number + " is " + record[0].Text(0) + ", not validated");
+    // Ingest validated it; central's pipeline may have moved it on since.
+    ASSIGN_OR_RETURN(int64_t validations,
+                     Count(*db, "SELECT COUNT(*) FROM record_events e JOIN records r ON r.id = e.record_id "
+                                "WHERE r.registration_number = ? AND e.from_state = 'received' AND "
+                                "e.to_state = 'validated' AND e.actor = 'central:ingest'",
+                           {decoded->registration_number}));
+    if (validations != 1) {
+      return Internal("record " + decoded->registration_number + " (now " + record[0].Text(0) + ") was validated " +
+                      std::to_string(validations) + " times at ingest, not once");
     }
     auto opened = keys.sealing.Open(decoded->sealed_biometrics);
     if (!opened.ok()) return Internal("sealed biometrics of " + where + " cannot be opened");

@@ -5,8 +5,10 @@
 // log) to a file in the test's directory. Cluster wraps the CLI steps a
 // deployment goes through (central init, token, station init, approve) and
 // starts the servers. Enroller sends enrollments to a station's operator API.
-// The Read*/Check* functions open the SQLite files directly, next to the
-// running processes (WAL allows it), to count what arrived.
+// The Read*/Check* functions open the databases directly, next to the
+// running processes (SQLite's WAL allows it), to count what arrived. Central
+// uses SQLite in its data directory unless the Cluster is given a database
+// URL (PostgreSQL), which every central command and check then uses.
 //
 // Randomness: everything random in a fault test comes from Seed()
 // (EKTP_FAULT_SEED, default fixed), so a failing run can be replayed.
@@ -57,10 +59,11 @@ CliResult RunEktp(const std::vector<std::string>& args, const std::string& log_p
 class Process {
  public:
   // Starts `ektp args...` and waits up to `timeout` for a stdout line
-  // containing "listening on "; the rest of that line is url().
+  // containing "listening on "; the rest of that line is url(). `binary` is
+  // the executable to run, EktpBinary() when empty.
   // kUnavailable (with the log's tail) if the process exits or times out first.
   static StatusOr<std::unique_ptr<Process>> Start(const std::vector<std::string>& args, const std::string& log_path,
-                                                  std::chrono::milliseconds timeout);
+                                                  std::chrono::milliseconds timeout, const std::string& binary = "");
   // Kills (SIGKILL) and reaps the process if it is still running.
   ~Process();
 
@@ -89,17 +92,25 @@ std::string LogTail(const std::string& path, int lines = 30);
 // directory (kept when the test failed, removed otherwise).
 class Cluster {
  public:
-  explicit Cluster(const std::string& name);
+  // `central_db`: central's database URL (--db) for every central command;
+  // empty for SQLite in central_dir().
+  explicit Cluster(const std::string& name, const std::string& central_db = "");
   ~Cluster();
 
   const std::string& dir() const { return dir_; }
   std::string central_dir() const { return dir_ + "/central"; }
+  const std::string& central_db() const { return central_db_; }
   std::string log(const std::string& name) const { return dir_ + "/" + name + ".log"; }
 
   // ektp central init.
   Status InitCentral();
-  // ektp central serve --port port.
-  StatusOr<std::unique_ptr<Process>> StartCentral(int port = 0);
+  // ektp central serve --port port, logging to log(log_name), running
+  // `binary` (EktpBinary() when empty). Several centrals may serve one
+  // PostgreSQL database from the same data directory on different ports.
+  StatusOr<std::unique_ptr<Process>> StartCentral(int port = 0, const std::string& log_name = "central",
+                                                  const std::string& binary = "");
+  // `args` plus --db central_db() when the cluster has one.
+  std::vector<std::string> WithDb(std::vector<std::string> args) const;
   // ektp central token create; returns the token.
   StatusOr<std::string> CreateToken(const std::string& kecamatan = "35.21.01");
   // ektp station init (admin user "admin" with kAdminPassword), then
@@ -117,6 +128,7 @@ class Cluster {
 
  private:
   std::string dir_;
+  std::string central_db_;
 };
 
 // Sends enrollments of synthetic residents with one shared, valid
@@ -157,15 +169,18 @@ struct CentralState {
   bool operator==(const CentralState&) const = default;
 };
 std::string ToString(const CentralState& state);
-StatusOr<CentralState> ReadCentralState(const std::string& central_dir);
+// `central_db` as for Cluster: empty for SQLite in `central_dir`.
+StatusOr<CentralState> ReadCentralState(const std::string& central_dir, const std::string& central_db = "");
 
 // Checks everything central holds from `station_id`: each inbox packet
 // verifies against the station's key and decodes; each decoded enrollment has
-// exactly one record, `validated`, whose sealed biometrics central can open
-// and validate; inbox sequences are 1..N without gaps and the cursor is N.
+// exactly one record, validated once at ingest (the pipeline may have moved
+// it on since), whose sealed biometrics central can open and validate; inbox
+// sequences are 1..N without gaps and the cursor is N.
 // Returns the registration numbers found (each exactly once).
 StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& central_dir,
-                                                             const std::string& station_id);
+                                                             const std::string& station_id,
+                                                             const std::string& central_db = "");
 
 struct StationState {
   int64_t enrollments = 0;
