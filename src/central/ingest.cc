@@ -12,6 +12,7 @@
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/work_queue.h"
 #include "store/record_repository.h"
 
 namespace ektp::central {
@@ -247,9 +248,11 @@ Status Ingest::WriteEnrollments(const Station& station, const std::vector<const 
     // The record is created `received` and moved to its outcome in the same
     // transaction, so it is written once in its final state with both events.
     bool valid = c.outcome == RecordState::kValidated;
+    const std::string& previous_nik = c.enrollment.previous_nik;
     records.insert(records.end(), {c.enrollment.registration_number, ApplicationKindName(c.enrollment.kind), nullptr,
                                    RecordStateName(c.outcome), c.resident_json, now, now, station.id,
-                                   valid ? store::Value() : store::Value(c.reason)});
+                                   valid ? store::Value() : store::Value(c.reason),
+                                   previous_nik.empty() ? store::Value() : store::Value(previous_nik)});
   }
   RETURN_IF_ERROR(InsertRows(db_,
                              "INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
@@ -259,12 +262,13 @@ Status Ingest::WriteEnrollments(const Station& station, const std::vector<const 
   std::vector<store::Row> ids;
   RETURN_IF_ERROR(InsertRows(db_,
                              "INSERT INTO records (registration_number, application_kind, nik, state, resident_json, "
-                             "created_at, updated_at, station_id, failure_reason) VALUES ",
-                             9, records, " RETURNING id, registration_number", &ids));
+                             "created_at, updated_at, station_id, failure_reason, previous_nik) VALUES ",
+                             10, records, " RETURNING id, registration_number", &ids));
   std::unordered_map<std::string, int64_t> id_of;
   for (const store::Row& row : ids) id_of.emplace(row.Text(1), row.Int(0));
   std::vector<store::Value> events, biometrics, feed;
   std::vector<store::AuditEntry> audit;
+  std::vector<int64_t> validated;
   for (const Checked* c : checked) {
     auto it = id_of.find(c->enrollment.registration_number);
     if (it == id_of.end()) return Internal("record " + c->enrollment.registration_number + " was not created");
@@ -275,13 +279,17 @@ Status Ingest::WriteEnrollments(const Station& station, const std::vector<const 
                                  "central:ingest", c->reason, now});
     audit.push_back(store::RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, enrolled_by, "created"));
     audit.push_back(store::RecordTransitionAudit(id, RecordState::kReceived, c->outcome, "central:ingest", c->reason));
-    if (c->outcome == RecordState::kValidated) biometrics.insert(biometrics.end(), {id, c->biometrics});
+    if (c->outcome == RecordState::kValidated) {
+      biometrics.insert(biometrics.end(), {id, c->biometrics});
+      validated.push_back(id);
+    }
     feed.insert(feed.end(), {station.id, "validation_result", c->feed_body, c->feed_signature, now});
   }
   RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ",
                              6, events));
   RETURN_IF_ERROR(store::AuditLog(db_, clock_).Append(audit));
   RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
+  RETURN_IF_ERROR(pipeline::EnqueueJobs(db_, clock_, pipeline::kDemographicsStage, validated));
   // Feed ids follow the packets' order: one multi-row INSERT numbers its rows in order.
   return InsertRows(db_, "INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES ", 5, feed);
 }

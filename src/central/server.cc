@@ -1,5 +1,7 @@
 #include "central/server.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +78,8 @@ struct CentralServer::Impl {
   CentralKeys keys;
   std::unique_ptr<store::ConnectionPool> pool;
   std::unique_ptr<net::HttpServer> http;
+  SystemRandom random;
+  std::unique_ptr<pipeline::Pipeline> pipeline;  // null unless options.run_pipeline
 
   // Checks the station's request signature; returns the station.
   StatusOr<Station> AuthenticateStation(store::Connection& db, const net::HttpRequest& request) {
@@ -226,6 +230,14 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
 }
 
 Status CentralServer::Start() {
+  if (impl_->options.run_pipeline) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    impl_->pipeline = std::make_unique<pipeline::Pipeline>(
+        *impl_->clock, impl_->random, RegionRegistry::Default(), impl_->keys.signing, impl_->options.pipeline,
+        "central@" + std::string(host) + ":" + std::to_string(getpid()));
+    RETURN_IF_ERROR(impl_->pipeline->Start(*impl_->pool));
+  }
   RETURN_IF_ERROR(impl_->http->Start());
   net::LogInfo("central.started", {{"url", impl_->http->base_url()}});
   return Status::Ok();
@@ -233,6 +245,7 @@ Status CentralServer::Start() {
 
 void CentralServer::Stop() {
   if (impl_ && impl_->http) impl_->http->Stop();
+  if (impl_ && impl_->pipeline) impl_->pipeline->Stop();
 }
 
 int CentralServer::port() const { return impl_->http->port(); }

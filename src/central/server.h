@@ -18,6 +18,7 @@
 
 #include "central/ingest.h"
 #include "core/clock.h"
+#include "pipeline/pipeline.h"
 #include "store/pool.h"
 
 namespace ektp::central {
@@ -30,6 +31,9 @@ struct CentralOptions {
   bool plain_http = false;  // development on localhost only
   int threads = 8;
   size_t max_body_bytes = 32 * 1024 * 1024;
+  // Run the processing pipeline's workers (src/pipeline) in this process.
+  bool run_pipeline = true;
+  pipeline::PipelineOptions pipeline;
 };
 
 // Creates the keys and TLS certificate in `data_dir` if missing, and the

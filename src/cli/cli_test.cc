@@ -116,14 +116,44 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   EXPECT_THAT(run.output, HasSubstr("ST-352101-01, kecamatan_office, kecamatan 35.21.01"));
   EXPECT_THAT(run.output, HasSubstr("ST-352102-01, mobile_van, kecamatan 35.21.02"));
   EXPECT_THAT(run.output, HasSubstr("enrolled 3 residents now, acknowledged by central: 3"));
-  EXPECT_THAT(run.output, HasSubstr("validated=6"));
+  // The pipeline gives every record its NIK except the planted duplicate.
+  EXPECT_THAT(run.output, HasSubstr("adjudication=1  print_ready=5\n"));
+  EXPECT_THAT(run.output, HasSubstr("ektp central adjudication list --dir"));
   // A second run keeps the registered stations and adds to their records.
   run = Ektp(demo + " --stations 2 --residents 2 --seed 2");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("enrolled 2 residents now, acknowledged by central: 5"));
-  EXPECT_THAT(run.output, HasSubstr("validated=10"));
+  EXPECT_THAT(run.output, HasSubstr("adjudication=2  print_ready=8\n"));
 
   const std::string central = std::string(dir_template) + "/central";
+  run = Ektp("central pipeline status --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("dedupe\tdone\t10\n"));
+  EXPECT_THAT(run.output, HasSubstr("demographics\tdone\t10\n"));
+
+  // The adjudicator's desk: both planted duplicates wait; decide one.
+  run = Ektp("central adjudication list --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("2 open case(s)"));
+  EXPECT_THAT(run.output, HasSubstr("duplicate suspect: fingerprints match 1 resident(s) on record"));
+  const std::string record = run.output.substr(0, run.output.find('\t'));
+  run = Ektp("central adjudication show " + record + " --photos " + dir_template + "/photos --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("\"fused_score\""));
+  EXPECT_THAT(run.output, HasSubstr("\"position\": 2"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352101-01-000001.jpg"));
+  EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + "/photos/ST-352101-01-000001.jpg"));
+  const std::string decide = "central adjudication decide " + record + " --adjudicator siti --dir " + central;
+  run = Ektp(decide + " --verdict same_person --note x");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("unknown decision 'same_person'"));
+  run = Ektp(decide + " --verdict different_people --note 'twins; birth certificates seen'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(": print_ready, NIK 3521"));
+  run = Ektp(decide + " --verdict different_people --note again");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("is already decided"));
+
   run = Ektp("central audit verify --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("audit log intact:"));

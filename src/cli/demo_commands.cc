@@ -45,6 +45,7 @@ struct DemoOptions {
   std::string regency = "35.21";  // Ngawi, Jawa Timur
   int stations = 2;
   int residents = 20;  // per station
+  int duplicates = 1;  // the last station's last residents carry the fingers of the first station's first ones
   uint64_t seed = 1;
   int central_port = 8443;
   int station_port = 8080;  // the first station's; the others follow
@@ -107,9 +108,10 @@ Status RegisterStation(const DemoStation& planned, const central::CentralOptions
   return station.AddOperator({kOperator, "Operator Demo", station::Role::kOperator}, kOperatorPassword);
 }
 
-std::string FingerTemplate(const bio::SynthGenerator& synth, uint64_t subject, int finger) {
+std::string FingerTemplate(const bio::SynthGenerator& synth, uint64_t subject, int finger, int impression) {
   bio::MasterFinger master = synth.Master(subject, finger);
-  auto bytes = bio::EncodeTemplate(bio::SynthGenerator::ToRecord(synth.Impression(master, subject, finger, 0), finger));
+  auto bytes =
+      bio::EncodeTemplate(bio::SynthGenerator::ToRecord(synth.Impression(master, subject, finger, impression), finger));
   return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
 }
 
@@ -121,17 +123,34 @@ StatusOr<nlohmann::json> CheckedJson(const StatusOr<net::HttpResponse>& response
   return nlohmann::json::parse(response->body, nullptr, false);
 }
 
+// Synthetic fingerprint subjects of a station: its own range, after those
+// enrolled in earlier runs (`earlier`).
+uint64_t DemoSubject(size_t station_index, int64_t earlier, int i) {
+  return station_index * 1'000'000 + static_cast<uint64_t>(earlier) + static_cast<uint64_t>(i);
+}
+
 // Enrolls `demo.residents` synthetic residents at station number
 // `station_index` through its operator API, as the counter application does,
-// and returns their registration numbers.
-StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, size_t station_index,
-                                                   net::HttpClient& station, const net::HttpHeaders& auth) {
+// and returns their registration numbers. `earlier` residents were enrolled
+// there by earlier runs. On the last station the last `demo.duplicates`
+// residents are planted duplicates: another name, but another impression of
+// the fingers of one of the first station's residents of this run.
+StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, size_t station_index, int64_t earlier,
+                                                   int64_t first_station_earlier, net::HttpClient& station,
+                                                   const net::HttpHeaders& auth) {
   const RegionRegistry& regions = RegionRegistry::Default();
   SeededRandom random(demo.seed * 1000 + station_index);
   bio::SynthGenerator synth(demo.seed);
   std::vector<std::string> registrations;
+  const bool last_station = station_index + 1 == static_cast<size_t>(demo.stations);
+  const int planted = std::min(demo.duplicates, demo.residents);
   for (int i = 0; i < demo.residents; ++i) {
-    const uint64_t subject = station_index * static_cast<uint64_t>(demo.residents) + static_cast<uint64_t>(i);
+    uint64_t subject = DemoSubject(station_index, earlier, i);
+    int impression = 0;
+    if (last_station && i >= demo.residents - planted) {
+      subject = DemoSubject(0, first_station_earlier, i - (demo.residents - planted));
+      impression = 1;
+    }
     Resident resident = SyntheticResident(regions, demo.regency, random, SystemClock::Instance().TodayWib());
     nlohmann::json application = {{"kind", "first_card"}, {"resident", ResidentToJson(resident)}};
     std::vector<net::MultipartPart> parts = {
@@ -141,7 +160,7 @@ StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, size
     };
     for (int finger : kDemoFingers) {
       parts.push_back({"finger_" + std::to_string(finger), "finger.iso", "application/octet-stream",
-                       FingerTemplate(synth, subject, finger)});
+                       FingerTemplate(synth, subject, finger, impression)});
     }
     ASSIGN_OR_RETURN(nlohmann::json receipt, CheckedJson(station.PostMultipart("/api/v1/enrollments", parts, auth), 201));
     registrations.push_back(receipt.value("registration_number", ""));
@@ -166,15 +185,38 @@ StatusOr<nlohmann::json> WaitForSync(net::HttpClient& station, const net::HttpHe
   }
 }
 
-void PrintCentralCounts(const central::CentralOptions& options) {
-  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
-  if (!db.ok()) return;
-  store::RecordRepository records(**db, SystemClock::Instance());
-  auto counts = records.CountByState();
-  if (!counts.ok()) return;
+// Waits until central's pipeline has taken every record past de-duplication,
+// then prints how many records are in each state.
+Status PrintCentralCounts(const central::CentralOptions& options, std::chrono::seconds timeout) {
+  ASSIGN_OR_RETURN(auto db, store::Open(central::CentralDbUrl(options), store::Schema::kCentral));
+  store::RecordRepository records(*db, SystemClock::Instance());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::pair<RecordState, int64_t>> counts;
+  while (true) {
+    ASSIGN_OR_RETURN(counts, records.CountByState());
+    bool settled = true;
+    for (const auto& [state, count] : counts) {
+      settled &= state != RecordState::kValidated && state != RecordState::kDedupePending;
+    }
+    if (settled) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Unavailable("central's pipeline did not finish within " + std::to_string(timeout.count()) +
+                         " s; see `ektp central pipeline status --dir " + options.data_dir + "`");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   std::cout << "central records by state:";
-  for (const auto& [state, count] : *counts) std::cout << "  " << RecordStateName(state) << "=" << count;
+  int64_t adjudication = 0;
+  for (const auto& [state, count] : counts) {
+    std::cout << "  " << RecordStateName(state) << "=" << count;
+    if (state == RecordState::kAdjudication) adjudication = count;
+  }
   std::cout << "\n";
+  if (adjudication > 0) {
+    std::cout << "suspected duplicates waiting for a person: ektp central adjudication list --dir "
+              << options.data_dir << "\n";
+  }
+  return Status::Ok();
 }
 
 int RunDemo(const DemoOptions& demo) {
@@ -201,6 +243,7 @@ int RunDemo(const DemoOptions& demo) {
 
   std::vector<std::unique_ptr<station::StationServer>> stations;
   const std::vector<DemoStation> plan = PlanStations(demo);
+  int64_t first_station_earlier = 0;
   for (size_t i = 0; i < plan.size(); ++i) {
     const DemoStation& planned = plan[i];
     if (Status status = RegisterStation(planned, central_options, central_url); !status.ok()) return Fail(status);
@@ -223,7 +266,11 @@ int RunDemo(const DemoOptions& demo) {
         200);
     if (!login.ok()) return Fail(login.status());
     net::HttpHeaders auth = {{"authorization", "Bearer " + login->value("token", "")}};
-    auto registrations = EnrollResidents(demo, i, **client, auth);
+    auto before = WaitForSync(**client, auth, std::chrono::seconds(120));
+    if (!before.ok()) return Fail(before.status());
+    const int64_t earlier = before->value("acked", int64_t{0});
+    if (i == 0) first_station_earlier = earlier;
+    auto registrations = EnrollResidents(demo, i, earlier, first_station_earlier, **client, auth);
     if (!registrations.ok()) return Fail(registrations.status());
     auto synced = WaitForSync(**client, auth, std::chrono::seconds(120));
     if (!synced.ok()) return Fail(synced.status());
@@ -240,7 +287,7 @@ int RunDemo(const DemoOptions& demo) {
     }
     stations.push_back(std::move(*station));
   }
-  PrintCentralCounts(central_options);
+  if (Status status = PrintCentralCounts(central_options, std::chrono::seconds(120)); !status.ok()) return Fail(status);
   if (!demo.once) {
     std::cout << "running; Ctrl-C stops every server" << std::endl;
     WaitForStopSignal();
@@ -263,6 +310,11 @@ int Demo(const Args& args) {
   app.add_option("--residents", demo.residents, "synthetic residents to enroll at each station")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  app.add_option("--duplicates", demo.duplicates,
+                 "planted duplicates (the last station re-enrolls the first station's first residents under other "
+                 "names) that central sends to adjudication")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", demo.seed, "seed for the synthetic residents and fingerprints")->capture_default_str();
   app.add_option("--central-port", demo.central_port, "central's HTTPS port (0 picks a free one)")->capture_default_str();
   app.add_option("--station-port", demo.station_port, "the first station's port, the others follow (0 picks free ones)")->capture_default_str();

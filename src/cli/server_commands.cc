@@ -77,11 +77,18 @@ int CentralServe(const Args& args) {
   app.add_option("--port", options.port, "port (0 picks a free one)")->capture_default_str();
   app.add_flag("--plain-http", options.plain_http, "serve without TLS (localhost development only)");
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
+  bool no_pipeline = false;
+  int pipeline_rate = 0;
+  app.add_flag("--no-pipeline", no_pipeline, "do not run the processing pipeline's workers in this process");
+  app.add_option("--pipeline-rate", pipeline_rate, "at most this many records per second through the pipeline (0: no limit)")
+      ->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
   const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
-  for (Status status : {FromConfig(file, app, "--dir", "central.data_dir", &options.data_dir),
+  for (Status status : {FromConfig(file, app, "--no-pipeline", "pipeline.disabled", &no_pipeline),
+                        FromConfig(file, app, "--pipeline-rate", "pipeline.max_records_per_second", &pipeline_rate),
+                        FromConfig(file, app, "--dir", "central.data_dir", &options.data_dir),
                         FromConfig(file, app, "--db", "central.db", &options.db_url),
                         FromConfig(file, app, "--bind", "listen.address", &options.bind_address),
                         FromConfig(file, app, "--port", "listen.port", &options.port),
@@ -93,6 +100,8 @@ int CentralServe(const Args& args) {
   if (options.plain_http && options.bind_address != "127.0.0.1" && options.bind_address != "localhost") {
     return Fail(InvalidArgument("--plain-http is for localhost development only; bind to 127.0.0.1"));
   }
+  options.run_pipeline = !no_pipeline;
+  options.pipeline.max_records_per_second = pipeline_rate;
   auto server = central::CentralServer::Create(options, SystemClock::Instance());
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);

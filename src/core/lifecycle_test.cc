@@ -13,7 +13,8 @@ using S = RecordState;
 // Every legal (from, to) pair; every other pair of states must be refused.
 const std::set<std::pair<S, S>> kLegal = {
     {S::kReceived, S::kValidated},          {S::kReceived, S::kFailedValidation},
-    {S::kValidated, S::kDedupePending},     {S::kDedupePending, S::kUnique},
+    {S::kValidated, S::kDedupePending},     {S::kValidated, S::kFailedValidation},
+    {S::kDedupePending, S::kUnique},
     {S::kDedupePending, S::kDuplicateSuspect}, {S::kDuplicateSuspect, S::kAdjudication},
     {S::kAdjudication, S::kUnique},         {S::kAdjudication, S::kRejectedDuplicate},
     {S::kUnique, S::kPrintReady},           {S::kPrintReady, S::kPrinted},

@@ -212,7 +212,8 @@ struct StationServer::Impl {
     if (!status.ok()) return ErrorResponse(status.status());
     return net::HttpResponse::Json(200, nlohmann::json{{"registration_number", status->registration_number},
                                                        {"status", status->status},
-                                                       {"reason", status->reason}}
+                                                       {"reason", status->reason},
+                                                       {"nik", status->nik}}
                                             .dump());
   }
 

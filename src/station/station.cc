@@ -172,11 +172,12 @@ StatusOr<Receipt> Station::GetReceipt(std::string_view registration_number) {
 
 StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registration_number) {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT e.status, COALESCE(e.status_reason, ''), o.state, "
-                                        "COALESCE(o.last_error, '') FROM enrollments e LEFT JOIN outbox o "
+                                        "COALESCE(o.last_error, ''), COALESCE(e.nik, '') FROM enrollments e "
+                                        "LEFT JOIN outbox o "
                                         "ON o.reference = e.registration_number WHERE e.registration_number = ?",
                                         {registration_number}));
   if (rows.empty()) return NotFound("no enrollment " + std::string(registration_number) + " at this station");
-  EnrollmentStatus status{std::string(registration_number), rows[0].Text(0), rows[0].Text(1)};
+  EnrollmentStatus status{std::string(registration_number), rows[0].Text(0), rows[0].Text(1), rows[0].Text(4)};
   if (rows[0].Text(2) == "parked") {
     status.status = "parked";
     status.reason = rows[0].Text(3);
@@ -258,14 +259,19 @@ Status Station::ApplyFeedItem(int64_t id, std::string_view kind, std::string_vie
   return db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto seen, db_.Query("SELECT 1 FROM feed_applied WHERE feed_id = ?", {id}));
     if (!seen.empty()) return Status::Ok();
-    if (kind == "validation_result") {
+    // validation_result (ingest) and record_status (the pipeline) both say
+    // where a record stands at central; record_status may carry its NIK.
+    if (kind == "validation_result" || kind == "record_status") {
       auto json = nlohmann::json::parse(body, nullptr, false);
-      if (json.is_discarded() || !json.contains("registration_number")) {
+      if (json.is_discarded() || !json.is_object() || !json.value("registration_number", nlohmann::json()).is_string() ||
+          !json.value("state", nlohmann::json()).is_string()) {
         return InvalidArgument("feed item " + std::to_string(id) + " is malformed");
       }
-      RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ? "
-                               "WHERE registration_number = ?",
-                               {json.value("state", ""), json.value("reason", ""), FormatTimestamp(clock_.Now()),
+      std::string nik = json.value("nik", nlohmann::json()).is_string() ? json["nik"].get<std::string>() : "";
+      RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ?, "
+                               "nik = COALESCE(?, nik) WHERE registration_number = ?",
+                               {json["state"].get<std::string>(), json.value("reason", ""),
+                                FormatTimestamp(clock_.Now()), nik.empty() ? store::Value() : store::Value(nik),
                                 json["registration_number"].get<std::string>()}));
     }
     // Kinds this station does not know yet are recorded as applied so the

@@ -76,8 +76,9 @@ struct OutboxEntry {
 
 struct EnrollmentStatus {
   std::string registration_number;
-  std::string status;  // queued, sent, validated, failed_validation, parked
+  std::string status;  // queued, sent, parked, or the record's state at central (validated, print_ready, ...)
   std::string reason;
+  std::string nik;     // the NIK on the card, once central has decided it
 };
 
 class Station {

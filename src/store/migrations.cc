@@ -120,7 +120,12 @@ CREATE TABLE pipeline_jobs (
 );
 CREATE INDEX pipeline_jobs_claim ON pipeline_jobs (stage, status, run_after_ms, id);
 ALTER TABLE records ADD COLUMN holder_nik TEXT;
+ALTER TABLE records ADD COLUMN previous_nik TEXT;
 CREATE INDEX records_holder_nik ON records (holder_nik);
+CREATE TABLE pipeline_locks (
+  name TEXT PRIMARY KEY
+);
+INSERT INTO pipeline_locks (name) VALUES ('dedupe');
 CREATE TABLE gallery_log (
   seq {{id}},
   subject_id TEXT NOT NULL,
@@ -131,12 +136,14 @@ CREATE TABLE gallery_log (
 CREATE INDEX gallery_log_subject ON gallery_log (subject_id, seq);
 CREATE TABLE adjudications (
   record_id BIGINT PRIMARY KEY REFERENCES records (id),
+  suspicion TEXT NOT NULL,
   candidates TEXT NOT NULL,
   status TEXT NOT NULL,
   decision TEXT,
+  candidate_nik TEXT,
   decided_by TEXT,
   decided_at TEXT,
-  reason TEXT,
+  decision_note TEXT,
   created_at TEXT NOT NULL
 );
 CREATE INDEX adjudications_status ON adjudications (status, record_id);
@@ -251,6 +258,9 @@ CREATE TABLE audit (
   subject TEXT NOT NULL,
   at TEXT NOT NULL
 );
+)sql"},
+    {2, "the NIK central gave each enrollment's card", R"sql(
+ALTER TABLE enrollments ADD COLUMN nik TEXT;
 )sql"},
 };
 

@@ -10,7 +10,8 @@ namespace ektp::store {
 namespace {
 
 constexpr std::string_view kRecordColumns =
-    "id, registration_number, application_kind, nik, state, resident_json, created_at, updated_at";
+    "id, registration_number, application_kind, nik, state, resident_json, created_at, updated_at, holder_nik, "
+    "previous_nik, station_id";
 
 StatusOr<Record> ToRecord(const Row& row) {
   Record record;
@@ -24,6 +25,9 @@ StatusOr<Record> ToRecord(const Row& row) {
   record.resident_json = row.Text(5);
   record.created_at = row.Text(6);
   record.updated_at = row.Text(7);
+  record.holder_nik = row.Text(8);
+  record.previous_nik = row.Text(9);
+  record.station_id = row.Text(10);
   return record;
 }
 
@@ -41,13 +45,15 @@ StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_vie
   int64_t id = 0;
   std::string now = FormatTimestamp(clock_.Now());
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    Value nik = record.nik.empty() ? Value() : Value(record.nik);
+    auto optional = [](const std::string& text) { return text.empty() ? Value() : Value(text); };
     ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO records (registration_number, application_kind, nik, state, "
-                                          "resident_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                                          "RETURNING id",
+                                          "resident_json, created_at, updated_at, holder_nik, previous_nik, "
+                                          "station_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                                           {record.registration_number, ApplicationKindName(record.application_kind),
-                                           nik, RecordStateName(RecordState::kReceived), record.resident_json, now,
-                                           now}));
+                                           optional(record.nik), RecordStateName(RecordState::kReceived),
+                                           record.resident_json, now,
+                                           now, optional(record.holder_nik), optional(record.previous_nik),
+                                           optional(record.station_id)}));
     id = rows.at(0).Int(0);
     RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
                              "VALUES (?, NULL, ?, ?, 'created', ?)",
@@ -142,8 +148,8 @@ StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view d
       ASSIGN_OR_RETURN(auto holders, db_.Query("SELECT id FROM records WHERE nik = ?", {nik}));
       if (holders.empty()) break;
     }
-    return db_.Exec("UPDATE records SET nik = ?, updated_at = ? WHERE id = ?",
-                    {nik, FormatTimestamp(clock_.Now()), id});
+    return db_.Exec("UPDATE records SET nik = ?, holder_nik = ?, updated_at = ? WHERE id = ?",
+                    {nik, nik, FormatTimestamp(clock_.Now()), id});
   }));
   return nik;
 }
@@ -172,6 +178,13 @@ Status RecordRepository::SetNik(int64_t id, std::string_view nik) {
     if (updated.empty()) return NotFound("record " + std::to_string(id) + " does not exist");
     return Status::Ok();
   });
+}
+
+Status RecordRepository::SetHolderNik(int64_t id, std::string_view nik) {
+  ASSIGN_OR_RETURN(auto updated, db_.Query("UPDATE records SET holder_nik = ?, updated_at = ? WHERE id = ? RETURNING id",
+                                           {nik, FormatTimestamp(clock_.Now()), id}));
+  if (updated.empty()) return NotFound("record " + std::to_string(id) + " does not exist");
+  return Status::Ok();
 }
 
 StatusOr<std::vector<std::pair<RecordState, int64_t>>> RecordRepository::CountByState() {

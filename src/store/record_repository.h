@@ -23,7 +23,10 @@ struct Record {
   int64_t id = 0;
   std::string registration_number;  // station id + local sequence, unique nationally
   ApplicationKind application_kind = ApplicationKind::kFirstCard;
-  std::string nik;                   // empty until assigned
+  std::string nik;                   // the NIK this record was issued (first cards); empty until assigned
+  std::string holder_nik;            // the NIK the card carries (also replacements keeping theirs); empty until known
+  std::string previous_nik;          // the applicant's existing NIK, for every kind but a first card
+  std::string station_id;            // the station that enrolled it; empty for records made by hand
   RecordState state = RecordState::kReceived;
   std::string resident_json;         // ResidentToJson()
   std::string created_at;
@@ -66,7 +69,7 @@ class RecordRepository {
   StatusOr<std::vector<RecordEvent>> Events(int64_t id);
 
   // Assigns the next free NIK for the kecamatan, birth date and sex to a record
-  // that has none. Race-free across connections and processes.
+  // that has none, as both its nik and holder_nik. Race-free across connections and processes.
   // kFailedPrecondition if the record already has a NIK.
   StatusOr<std::string> AssignNik(int64_t id, std::string_view district_code,
                                   std::chrono::year_month_day birth_date, Sex sex);
@@ -76,6 +79,9 @@ class RecordRepository {
 
   // Sets a known NIK (replacements keep theirs). kAlreadyExists if another record holds it.
   Status SetNik(int64_t id, std::string_view nik);
+
+  // Sets the NIK the record's card carries (AssignNik sets it too).
+  Status SetHolderNik(int64_t id, std::string_view nik);
 
   // Number of records in each state (states with none are omitted).
   StatusOr<std::vector<std::pair<RecordState, int64_t>>> CountByState();

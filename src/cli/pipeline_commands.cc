@@ -1,0 +1,141 @@
+// `ektp central pipeline ...` and `ektp central adjudication ...`: the
+// processing pipeline's queues and the adjudicator's desk, on central's
+// database (src/pipeline).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "central/server.h"
+#include "cli/commands.h"
+#include "pipeline/adjudication.h"
+
+namespace ektp::cli {
+namespace {
+
+// --dir and --db, as every central command on the database.
+void AddDatabaseOptions(CLI::App& app, central::CentralOptions& options) {
+  app.add_option("--dir", options.data_dir, "central's data directory")->required();
+  app.add_option("--db", options.db_url, "database URL (default: SQLite in the data directory)");
+}
+
+StatusOr<std::unique_ptr<store::Connection>> OpenCentral(const central::CentralOptions& options) {
+  return store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+}
+
+}  // namespace
+
+int CentralPipelineStatus(const Args& args) {
+  CLI::App app("Show the pipeline's work queues: jobs per stage and status, and dead jobs with their reasons",
+               "central pipeline status");
+  central::CentralOptions options;
+  AddDatabaseOptions(app, options);
+  std::string retry_stage;
+  app.add_option("--retry-dead", retry_stage, "put the dead jobs of this stage (demographics, dedupe) back in the queue");
+  if (auto exit = Parse(app, args)) return *exit;
+  auto db = OpenCentral(options);
+  if (!db.ok()) return Fail(db.status());
+  SystemRandom random;
+  pipeline::WorkQueue queue(SystemClock::Instance(), random);
+  if (!retry_stage.empty()) {
+    auto retried = queue.RetryDead(**db, retry_stage);
+    if (!retried.ok()) return Fail(retried.status());
+    std::cout << *retried << " dead " << retry_stage << " job(s) queued again\n";
+  }
+  auto counts = queue.Counts(**db);
+  if (!counts.ok()) return Fail(counts.status());
+  for (const pipeline::StageCounts& c : *counts) std::cout << c.stage << "\t" << c.status << "\t" << c.jobs << "\n";
+  auto dead = queue.Dead(**db, 50);
+  if (!dead.ok()) return Fail(dead.status());
+  for (const pipeline::DeadJob& d : *dead) {
+    std::cout << "dead: " << d.job.stage << " record " << d.job.record_id << " after " << d.job.attempts
+              << " attempt(s) at " << d.updated_at << ": " << d.last_error << "\n";
+  }
+  return kExitOk;
+}
+
+int CentralAdjudicationList(const Args& args) {
+  CLI::App app("List open adjudication cases, oldest first", "central adjudication list");
+  central::CentralOptions options;
+  AddDatabaseOptions(app, options);
+  if (auto exit = Parse(app, args)) return *exit;
+  auto db = OpenCentral(options);
+  if (!db.ok()) return Fail(db.status());
+  auto cases = pipeline::OpenCases(**db, 1000);
+  if (!cases.ok()) return Fail(cases.status());
+  for (const pipeline::OpenCase& c : *cases) {
+    std::cout << c.record_id << "\t" << c.registration_number << "\t" << c.created_at << "\t" << c.suspicion << "\n";
+  }
+  std::cout << cases->size() << " open case(s)\n";
+  return kExitOk;
+}
+
+int CentralAdjudicationShow(const Args& args) {
+  CLI::App app("Show both sides of a case: demographics, per-finger scores and (with --photos) face photos",
+               "central adjudication show");
+  central::CentralOptions options;
+  AddDatabaseOptions(app, options);
+  int64_t record_id = 0;
+  std::string photos;
+  app.add_option("record", record_id, "the record's id (from `central adjudication list`)")->required();
+  app.add_option("--photos", photos, "write each side's face photo into this directory as <registration>.jpg");
+  if (auto exit = Parse(app, args)) return *exit;
+  auto db = OpenCentral(options);
+  if (!db.ok()) return Fail(db.status());
+  auto detail = pipeline::CaseDetail(**db, record_id);
+  if (!detail.ok()) return Fail(detail.status());
+  if (!photos.empty()) {
+    std::filesystem::create_directories(photos);
+    std::vector<nlohmann::json> sides = {(*detail)["record"]};
+    for (const auto& candidate : (*detail)["candidates"]) {
+      if (candidate.contains("record")) sides.push_back(candidate["record"]);
+    }
+    for (nlohmann::json& side : sides) {
+      auto photo = pipeline::FacePhoto(**db, side["record_id"].get<int64_t>());
+      if (!photo.ok()) return Fail(photo.status());
+      std::string path = (std::filesystem::path(photos) / (side["registration_number"].get<std::string>() + ".jpg"));
+      std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(photo->data()), photo->size());
+      std::cerr << "photo: " << path << "\n";
+    }
+  }
+  std::cout << detail->dump(2) << "\n";
+  return kExitOk;
+}
+
+int CentralAdjudicationDecide(const Args& args) {
+  CLI::App app("Decide a case: different_people, same_person_reject or same_person_update",
+               "central adjudication decide");
+  central::CentralOptions options;
+  AddDatabaseOptions(app, options);
+  pipeline::AdjudicationDecision decision;
+  std::string verdict;
+  app.add_option("record", decision.record_id, "the record's id")->required();
+  app.add_option("--verdict", verdict, "different_people | same_person_reject | same_person_update")->required();
+  app.add_option("--candidate", decision.candidate_nik, "the candidate's NIK (for the same-person verdicts)");
+  app.add_option("--adjudicator", decision.adjudicator, "who decides")->required();
+  app.add_option("--note", decision.note, "why")->required();
+  if (auto exit = Parse(app, args)) return *exit;
+  auto parsed = pipeline::ParseVerdict(verdict);
+  if (!parsed.ok()) return Fail(parsed.status());
+  decision.verdict = *parsed;
+  auto db = OpenCentral(options);
+  if (!db.ok()) return Fail(db.status());
+  auto keys = central::LoadCentralKeys(options.data_dir);
+  if (!keys.ok()) return Fail(keys.status());
+  SystemRandom random;
+  pipeline::Pipeline pipeline(SystemClock::Instance(), random, RegionRegistry::Default(), keys->signing, {},
+                              "cli:adjudication");
+  if (Status decided = pipeline::Decide(**db, pipeline.context(), decision); !decided.ok()) return Fail(decided);
+  auto detail = pipeline::CaseDetail(**db, decision.record_id);
+  if (!detail.ok()) return Fail(detail.status());
+  const nlohmann::json& record = (*detail)["record"];
+  std::cout << "record " << decision.record_id << " (" << record["registration_number"].get<std::string>()
+            << "): " << record["state"].get<std::string>();
+  if (!record["holder_nik"].get<std::string>().empty()) std::cout << ", NIK " << record["holder_nik"].get<std::string>();
+  std::cout << "\n";
+  return kExitOk;
+}
+
+}  // namespace ektp::cli

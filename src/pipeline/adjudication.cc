@@ -1,0 +1,140 @@
+#include "pipeline/adjudication.h"
+
+#include "enrollment/enrollment.h"
+#include "store/audit_log.h"
+
+namespace ektp::pipeline {
+namespace {
+
+constexpr std::pair<Verdict, std::string_view> kVerdictNames[] = {
+    {Verdict::kDifferentPeople, "different_people"},
+    {Verdict::kSamePersonReject, "same_person_reject"},
+    {Verdict::kSamePersonUpdate, "same_person_update"},
+};
+
+StatusOr<nlohmann::json> DescribeRecord(store::Connection& db, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT registration_number, application_kind, state, nik, holder_nik, "
+                                       "previous_nik, station_id, resident_json, created_at FROM records WHERE id = ?",
+                                       {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
+  const store::Row& row = rows[0];
+  auto resident = nlohmann::json::parse(row.Text(7), nullptr, false);
+  return nlohmann::json{{"record_id", record_id},        {"registration_number", row.Text(0)},
+                        {"application_kind", row.Text(1)}, {"state", row.Text(2)},
+                        {"nik", row.Text(3)},             {"holder_nik", row.Text(4)},
+                        {"previous_nik", row.Text(5)},    {"station_id", row.Text(6)},
+                        {"resident", resident},           {"received_at", row.Text(8)}};
+}
+
+}  // namespace
+
+std::string_view VerdictName(Verdict verdict) {
+  for (const auto& [v, name] : kVerdictNames) {
+    if (v == verdict) return name;
+  }
+  return "unknown";
+}
+
+StatusOr<Verdict> ParseVerdict(std::string_view name) {
+  for (const auto& [v, n] : kVerdictNames) {
+    if (n == name) return v;
+  }
+  return InvalidArgument("unknown decision '" + std::string(name) +
+                         "'; use different_people, same_person_reject or same_person_update");
+}
+
+StatusOr<std::vector<OpenCase>> OpenCases(store::Connection& db, int limit) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT a.record_id, r.registration_number, a.suspicion, a.created_at "
+                                       "FROM adjudications a JOIN records r ON r.id = a.record_id "
+                                       "WHERE a.status = 'open' ORDER BY a.record_id LIMIT ?",
+                                       {limit}));
+  std::vector<OpenCase> cases;
+  for (const store::Row& row : rows) cases.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3)});
+  return cases;
+}
+
+StatusOr<nlohmann::json> CaseDetail(store::Connection& db, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT suspicion, candidates, status, decision, candidate_nik, decided_by, "
+                                       "decided_at, decision_note, created_at FROM adjudications WHERE record_id = ?",
+                                       {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " has no adjudication case");
+  const store::Row& row = rows[0];
+  nlohmann::json detail = {{"suspicion", row.Text(0)}, {"status", row.Text(2)}, {"opened_at", row.Text(8)}};
+  ASSIGN_OR_RETURN(detail["record"], DescribeRecord(db, record_id));
+  auto candidates = nlohmann::json::parse(row.Text(1), nullptr, false);
+  if (!candidates.is_array()) return DataLoss("adjudication of record " + std::to_string(record_id) + " is malformed");
+  for (nlohmann::json& candidate : candidates) {
+    if (!candidate.contains("record_id")) continue;
+    ASSIGN_OR_RETURN(candidate["record"], DescribeRecord(db, candidate["record_id"].get<int64_t>()));
+  }
+  detail["candidates"] = std::move(candidates);
+  if (row.Text(2) == "decided") {
+    detail["decision"] = {{"verdict", row.Text(3)}, {"candidate_nik", row.Text(4)}, {"by", row.Text(5)},
+                          {"at", row.Text(6)},      {"note", row.Text(7)}};
+  }
+  return detail;
+}
+
+StatusOr<std::vector<uint8_t>> FacePhoto(store::Connection& db, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT biometrics FROM record_biometrics WHERE record_id = ?", {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " has no stored biometrics");
+  store::Blob bytes = rows[0].Bytes(0);
+  ASSIGN_OR_RETURN(enrollment::Biometrics biometrics, enrollment::ParseBiometrics(bytes));
+  return biometrics.face_jpeg;
+}
+
+Status Decide(store::Connection& db, const StageContext& context, const AdjudicationDecision& decision) {
+  if (decision.adjudicator.empty()) return InvalidArgument("the adjudicator's name is required");
+  if (decision.note.empty()) return InvalidArgument("a note saying why is required");
+  const std::string who = "adjudicator:" + decision.adjudicator;
+  return db.Transact([&]() -> Status {
+    // Accepting puts fingers in the gallery: take turns with the dedupe stage.
+    RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
+    ASSIGN_OR_RETURN(auto rows, db.Query("SELECT status, candidates FROM adjudications WHERE record_id = ?",
+                                         {decision.record_id}));
+    if (rows.empty()) return NotFound("record " + std::to_string(decision.record_id) + " has no adjudication case");
+    if (rows[0].Text(0) != "open") {
+      return FailedPrecondition("the case of record " + std::to_string(decision.record_id) + " is already decided");
+    }
+    auto candidates = nlohmann::json::parse(rows[0].Text(1), nullptr, false);
+    bool known = false;
+    for (const nlohmann::json& candidate : candidates) known |= candidate.value("nik", "") == decision.candidate_nik;
+    if (decision.verdict != Verdict::kDifferentPeople && !known) {
+      return InvalidArgument("candidate NIK '" + decision.candidate_nik + "' is not one of this case's candidates");
+    }
+    store::RecordRepository records(db, context.clock);
+    ASSIGN_OR_RETURN(store::Record record, records.Get(decision.record_id));
+    const std::string note = std::string(VerdictName(decision.verdict)) + ": " + decision.note;
+    switch (decision.verdict) {
+      case Verdict::kDifferentPeople: {
+        ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kAdjudication,
+                                                       record.previous_nik, who, note));
+        break;
+      }
+      case Verdict::kSamePersonUpdate: {
+        ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kAdjudication,
+                                                       decision.candidate_nik, who, note));
+        break;
+      }
+      case Verdict::kSamePersonReject:
+        RETURN_IF_ERROR(records.Transition(record.id, RecordState::kAdjudication, RecordState::kRejectedDuplicate,
+                                           who, note));
+        RETURN_IF_ERROR(db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?",
+                                {"same person as NIK " + decision.candidate_nik, record.id}));
+        break;
+    }
+    std::string now = FormatTimestamp(context.clock.Now());
+    RETURN_IF_ERROR(db.Exec("UPDATE adjudications SET status = 'decided', decision = ?, candidate_nik = ?, "
+                            "decided_by = ?, decided_at = ?, decision_note = ? WHERE record_id = ?",
+                            {VerdictName(decision.verdict), decision.candidate_nik, decision.adjudicator, now,
+                             decision.note, record.id}));
+    nlohmann::json detail = {{"verdict", VerdictName(decision.verdict)},
+                             {"candidate_nik", decision.candidate_nik},
+                             {"note", decision.note}};
+    RETURN_IF_ERROR(store::AuditLog(db, context.clock)
+                        .Append({who, "adjudication.decide", "record:" + std::to_string(record.id), detail.dump()}));
+    return NotifyStation(db, context, record.id);
+  });
+}
+
+}  // namespace ektp::pipeline

@@ -1,0 +1,51 @@
+// The national fingerprint gallery, kept as an append-only log in the
+// database (table gallery_log) and mirrored into each central process's
+// in-memory engine.
+//
+// A log row puts a subject (its templates as bio::EncodeSubject; a put for
+// a known subject replaces it) or, with no templates, erases it. Subjects
+// are residents, keyed by NIK. The log is the source of truth: a decision
+// writes its row in the decision's transaction, and every process applies
+// committed rows to its engine in log order (CatchUp), at start and before
+// each decision. So the engine never holds anything that was rolled back,
+// and several processes agree on the gallery.
+//
+// Thread-safety: GalleryMirror may be used from any thread; CatchUp calls
+// are serialised, and the engine (bio::Abis) is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "bio/abis.h"
+#include "store/db.h"
+
+namespace ektp::pipeline {
+
+// Appends a put of `subject` (for the record that supplied it). Joins the
+// caller's transaction.
+Status PutGallerySubject(store::Connection& db, const bio::SubjectRecord& subject, int64_t record_id,
+                         std::string_view at);
+
+class GalleryMirror {
+ public:
+  // An empty engine at log position 0; call CatchUp to load the log.
+  GalleryMirror();
+
+  // Applies every committed log row after the last one applied. Errors:
+  // kDataLoss for a row that does not decode, or as the connection.
+  Status CatchUp(store::Connection& db);
+
+  bio::Abis& engine() { return *engine_; }
+  // The last log row applied.
+  int64_t position() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unique_ptr<bio::InMemoryAbis> engine_;
+  int64_t position_ = 0;
+};
+
+}  // namespace ektp::pipeline

@@ -1,0 +1,80 @@
+// Central's processing pipeline: background workers that take validated
+// records through the stages (stages.h) using the database work queues
+// (work_queue.h). Any number of central processes may run one against the
+// same database; they share the queues and the gallery log.
+//
+// Throttling: each stage claims at most `batch` jobs at a time and the whole
+// pipeline processes at most `max_records_per_second`, so a burst (a hundred
+// stations uploading a day's work at once) waits in the queue instead of
+// starving the sync API of the database.
+//
+// Thread-safety: Start/Stop from one thread; RunUntilIdle must not run while
+// the workers do.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipeline/stages.h"
+#include "store/pool.h"
+
+namespace ektp::pipeline {
+
+struct PipelineOptions {
+  int batch = 16;
+  std::chrono::milliseconds lease{2 * 60 * 1000};
+  std::chrono::milliseconds idle_poll{250};
+  double max_records_per_second = 0;  // 0: no limit
+  RetryPolicy retry;
+  DedupeOptions dedupe;
+};
+
+class Pipeline {
+ public:
+  // `owner` names this process in job leases ("central@host:pid"). The
+  // references must outlive the pipeline.
+  Pipeline(const Clock& clock, Random& random, const RegionRegistry& regions, const crypto::SigningKey& signing,
+           PipelineOptions options, std::string owner);
+  ~Pipeline();
+
+  // Starts one worker thread per stage, each with its own connection.
+  Status Start(store::ConnectionPool& pool);
+  // Stops the workers after their current job.
+  void Stop();
+
+  // Processes every claimable job of every stage on `db` until none is
+  // left; returns how many jobs were handled.
+  StatusOr<int> RunUntilIdle(store::Connection& db);
+
+  const StageContext& context() const { return context_; }
+  WorkQueue& queue() { return queue_; }
+
+ private:
+  using Handler = Status (*)(store::Connection&, const StageContext&, int64_t);
+  // Claims and handles one batch of `stage`; returns how many jobs it handled.
+  StatusOr<int> RunBatch(store::Connection& db, std::string_view stage, Handler handler);
+  void Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler);
+  void Throttle();
+  bool WaitFor(std::chrono::milliseconds delay);  // false once stopping
+
+  const Clock& clock_;
+  PipelineOptions options_;
+  std::string owner_;
+  WorkQueue queue_;
+  GalleryMirror gallery_;
+  StageContext context_;
+
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point next_slot_{};  // throttle: earliest start of the next job
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace ektp::pipeline

@@ -1,0 +1,434 @@
+#include "pipeline/pipeline.h"
+
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bio/synth.h"
+#include "core/resident_json.h"
+#include "core/status_matchers.h"
+#include "core/synthetic_resident.h"
+#include "enrollment/enrollment.h"
+#include "pipeline/adjudication.h"
+#include "printing/print_queue.h"
+#include "store/audit_log.h"
+#include "store/testing.h"
+
+namespace ektp::pipeline {
+namespace {
+
+using ::ektp::testing::IsOk;
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+using store::testing::TestDatabase;
+using namespace std::chrono;
+
+constexpr int kFingers[] = {2, 7};  // right index, left index
+
+class PipelineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    pipeline_ = std::make_unique<Pipeline>(clock_, random_, RegionRegistry::Default(), signing_, Options(), "test");
+  }
+
+  static PipelineOptions Options() {
+    PipelineOptions options;
+    options.retry.max_attempts = 2;
+    return options;
+  }
+
+  store::Connection& db() { return db_->connection(); }
+
+  // A synthetic resident of Ngawi whose two fingers are impression
+  // `impression` of synthetic subject `subject`.
+  enrollment::Biometrics Fingers(uint64_t subject, int impression) {
+    enrollment::Biometrics biometrics;
+    biometrics.face_jpeg = {0xFF, 0xD8, 0xFF, 0xE0, static_cast<uint8_t>(subject), 0xFF, 0xD9};
+    biometrics.signature_image = {0x89, 'P', 'N', 'G'};
+    for (int finger : kFingers) {
+      bio::MasterFinger master = synth_.Master(subject, finger);
+      auto bytes = bio::EncodeTemplate(bio::SynthGenerator::ToRecord(synth_.Impression(master, subject, finger, impression), finger));
+      EXPECT_OK(bytes);
+      biometrics.fingers.push_back({finger, *bytes, enrollment::FingerException::kNone});
+    }
+    return biometrics;
+  }
+
+  Resident NewResident() { return SyntheticResident(RegionRegistry::Default(), "35.21", random_, clock_.TodayWib()); }
+
+  // A record as central's ingest leaves it: validated, biometrics stored,
+  // queued for the demographics stage.
+  int64_t AddValidated(const Resident& resident, const enrollment::Biometrics& biometrics,
+                       ApplicationKind kind = ApplicationKind::kFirstCard, const std::string& previous_nik = "") {
+    store::RecordRepository records(db(), clock_);
+    store::Record record;
+    record.registration_number = "ST-352101-01-" + std::to_string(++registrations_);
+    record.application_kind = kind;
+    record.resident_json = ResidentToJson(resident).dump();
+    record.previous_nik = previous_nik;
+    record.station_id = "ST-352101-01";
+    auto id = records.Create(record, "station:ST-352101-01/op:ani");
+    EXPECT_OK(id);
+    EXPECT_OK(records.Transition(*id, RecordState::kReceived, RecordState::kValidated, "central:ingest", ""));
+    EXPECT_OK(db().Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)",
+                        {*id, store::Blob(enrollment::SerializeBiometrics(biometrics))}));
+    const int64_t ids[] = {*id};
+    EXPECT_OK(EnqueueJobs(db(), clock_, kDemographicsStage, ids));
+    return *id;
+  }
+
+  store::Record Get(int64_t id) {
+    auto record = store::RecordRepository(db(), clock_).Get(id);
+    EXPECT_OK(record);
+    return record.ok() ? *record : store::Record{};
+  }
+
+  std::string Reason(int64_t id) {
+    auto rows = db().Query("SELECT failure_reason FROM records WHERE id = ?", {id});
+    return rows.ok() && !rows->empty() ? (*rows)[0].Text(0) : "?";
+  }
+
+  void Run() {
+    auto handled = pipeline_->RunUntilIdle(db());
+    ASSERT_TRUE(handled.ok()) << handled.status().ToString();
+  }
+
+  // The record_status items queued for the station, as JSON.
+  std::vector<nlohmann::json> StatusFeed() {
+    std::vector<nlohmann::json> items;
+    auto rows = db().Query("SELECT body, signature FROM feed WHERE kind = 'record_status' ORDER BY id");
+    EXPECT_OK(rows);
+    for (const store::Row& row : *rows) {
+      EXPECT_OK(crypto::Verify(signing_.public_key(), row.Text(0), row.Bytes(1)));
+      items.push_back(nlohmann::json::parse(row.Text(0)));
+    }
+    return items;
+  }
+
+  FakeClock clock_{sys_days(year_month_day{year(2026), month(11), day(24)})};
+  SeededRandom random_{7};
+  bio::SynthGenerator synth_{2026};
+  crypto::SigningKey signing_ = crypto::SigningKey::Generate();
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Pipeline> pipeline_;
+  int registrations_ = 0;
+};
+
+TEST(FusedImpostorProbabilityTest, OneFingerIsTheCalibratedRate) {
+  EXPECT_NEAR(FusedImpostorProbability(20, 1), 0.01, 1e-9);
+  EXPECT_NEAR(FusedImpostorProbability(40, 1), 1e-4, 1e-12);
+  // More fingers make the same sum likelier for impostors.
+  EXPECT_GT(FusedImpostorProbability(40, 2), FusedImpostorProbability(40, 1));
+  EXPECT_LT(FusedImpostorProbability(80, 2), FusedImpostorProbability(40, 2));
+  EXPECT_DOUBLE_EQ(FusedImpostorProbability(0, 3), 1.0);
+}
+
+TEST_P(PipelineTest, QueueLeasesRetriesAndBuriesJobs) {
+  WorkQueue& queue = pipeline_->queue();
+  const int64_t ids[] = {AddValidated(NewResident(), Fingers(1, 0)), AddValidated(NewResident(), Fingers(2, 0))};
+  // Enqueueing again changes nothing.
+  ASSERT_OK(EnqueueJobs(db(), clock_, kDemographicsStage, ids));
+
+  auto first = queue.Claim(db(), kDemographicsStage, "a", 1, seconds(30));
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].record_id, ids[0]);
+  EXPECT_EQ((*first)[0].attempts, 1);
+  auto second = queue.Claim(db(), kDemographicsStage, "b", 5, seconds(30));
+  ASSERT_OK(second);
+  ASSERT_EQ(second->size(), 1u) << "a leased job is not handed out again";
+  EXPECT_EQ((*second)[0].record_id, ids[1]);
+
+  EXPECT_THAT(queue.Complete(db(), (*first)[0], "b"), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no longer leased to b")));
+
+  // b crashes; once its lease runs out, a takes the job over.
+  clock_.Advance(seconds(31));
+  auto taken_over = queue.Claim(db(), kDemographicsStage, "a", 5, seconds(30));
+  ASSERT_OK(taken_over);
+  ASSERT_EQ(taken_over->size(), 2u);  // a's own lease ran out too
+  ASSERT_OK(queue.Complete(db(), (*taken_over)[0], "a"));
+  Job failing = (*taken_over)[1];
+  EXPECT_EQ(failing.attempts, 2);
+
+  // The second attempt of a two-attempt policy fails: the job is dead, with its reason.
+  ASSERT_OK(queue.Fail(db(), failing, "a", "UNAVAILABLE: database went away"));
+  auto dead = queue.Dead(db(), 10);
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].job.record_id, ids[1]);
+  EXPECT_EQ((*dead)[0].last_error, "UNAVAILABLE: database went away");
+  clock_.Advance(hours(1));
+  EXPECT_TRUE(queue.Claim(db(), kDemographicsStage, "a", 5, seconds(30))->empty());
+
+  EXPECT_EQ(*queue.RetryDead(db(), kDemographicsStage), 1);
+  auto again = queue.Claim(db(), kDemographicsStage, "a", 5, seconds(30));
+  ASSERT_OK(again);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].attempts, 1);
+
+  // A failure before the last attempt comes back after a backoff.
+  ASSERT_OK(queue.Fail(db(), (*again)[0], "a", "ABORTED: deadlock"));
+  auto counts = queue.Counts(db());
+  ASSERT_OK(counts);
+  std::set<std::pair<std::string, int64_t>> by_status;
+  for (const StageCounts& c : *counts) by_status.insert({c.status, c.jobs});
+  EXPECT_EQ(by_status, (std::set<std::pair<std::string, int64_t>>{{"done", 1}, {"ready", 1}}));
+  clock_.Advance(milliseconds(RetryPolicy{}.first_backoff) + milliseconds(1));
+  EXPECT_EQ(queue.Claim(db(), kDemographicsStage, "a", 5, seconds(30))->size(), 1u);
+}
+
+TEST_P(PipelineTest, ConcurrentWorkersNeverShareAJob) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 60; ++i) ids.push_back(AddValidated(NewResident(), Fingers(100 + i, 0)));
+  std::mutex mu;
+  std::multiset<int64_t> claimed;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w) {
+    workers.emplace_back([&, w] {
+      auto connection = db_->Connect();
+      ASSERT_OK(connection);
+      WorkQueue queue(clock_, random_);
+      std::string owner = "worker" + std::to_string(w);
+      while (true) {
+        auto jobs = queue.Claim(**connection, kDemographicsStage, owner, 4, minutes(5));
+        ASSERT_OK(jobs);
+        if (jobs->empty()) return;
+        for (const Job& job : *jobs) {
+          ASSERT_OK(queue.Complete(**connection, job, owner));
+          std::lock_guard lock(mu);
+          claimed.insert(job.record_id);
+        }
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(claimed.size(), ids.size());
+  EXPECT_EQ(std::set<int64_t>(claimed.begin(), claimed.end()).size(), ids.size());
+}
+
+TEST_P(PipelineTest, FirstCardGetsANikAndBecomesPrintReady) {
+  Resident resident = NewResident();
+  int64_t id = AddValidated(resident, Fingers(1, 0));
+  Run();
+  store::Record record = Get(id);
+  EXPECT_EQ(record.state, RecordState::kPrintReady);
+  ASSERT_EQ(record.nik.size(), 16u);
+  EXPECT_EQ(record.holder_nik, record.nik);
+  auto parsed = ParseNik(record.nik, RegionRegistry::Default(), clock_.TodayWib());
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->district_code, resident.address.village_code.substr(0, 8));
+  EXPECT_EQ(parsed->birth_date, resident.birth_date);
+  ASSERT_OK(pipeline_->context().gallery.CatchUp(db()));
+  EXPECT_EQ(pipeline_->context().gallery.engine().Count(), 1u);
+
+  auto events = store::RecordRepository(db(), clock_).Events(id);
+  ASSERT_OK(events);
+  std::vector<std::string> path;
+  for (const store::RecordEvent& e : *events) path.emplace_back(RecordStateName(e.to));
+  EXPECT_EQ(path, (std::vector<std::string>{"received", "validated", "dedupe_pending", "unique", "print_ready"}));
+
+  auto queued = printing::PrintQueue(db(), clock_).List(resident.address.village_code.substr(0, 5), 10, 0);
+  ASSERT_OK(queued);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].record_id, id);
+
+  auto feed = StatusFeed();
+  ASSERT_EQ(feed.size(), 1u);
+  EXPECT_EQ(feed[0]["state"], "print_ready");
+  EXPECT_EQ(feed[0]["nik"], record.nik);
+  EXPECT_EQ(feed[0]["registration_number"], record.registration_number);
+}
+
+TEST_P(PipelineTest, PlantedDuplicateGoesToAdjudicationWithPerFingerScores) {
+  int64_t original = AddValidated(NewResident(), Fingers(1, 0));
+  int64_t other = AddValidated(NewResident(), Fingers(2, 0));
+  Run();
+  // Same fingers (another impression), another name: a second identity.
+  int64_t planted = AddValidated(NewResident(), Fingers(1, 1));
+  int64_t fresh = AddValidated(NewResident(), Fingers(3, 0));
+  Run();
+  EXPECT_EQ(Get(other).state, RecordState::kPrintReady);
+  EXPECT_EQ(Get(fresh).state, RecordState::kPrintReady);
+  ASSERT_EQ(Get(planted).state, RecordState::kAdjudication);
+  EXPECT_THAT(Reason(planted), HasSubstr("fingerprints match 1 resident(s)"));
+  EXPECT_EQ(Get(planted).nik, "");
+
+  auto cases = OpenCases(db(), 10);
+  ASSERT_OK(cases);
+  ASSERT_EQ(cases->size(), 1u);
+  EXPECT_EQ((*cases)[0].record_id, planted);
+  auto detail = CaseDetail(db(), planted);
+  ASSERT_OK(detail);
+  ASSERT_EQ((*detail)["candidates"].size(), 1u);
+  const nlohmann::json& candidate = (*detail)["candidates"][0];
+  EXPECT_EQ(candidate["nik"], Get(original).nik);
+  EXPECT_EQ(candidate["record"]["registration_number"], Get(original).registration_number);
+  ASSERT_EQ(candidate["fingers"].size(), 2u);
+  for (const auto& finger : candidate["fingers"]) EXPECT_GE(finger["score"].get<double>(), 20.0);
+  EXPECT_EQ((*detail)["record"]["resident"]["name"], nlohmann::json::parse(Get(planted).resident_json)["name"]);
+  auto photo = FacePhoto(db(), planted);
+  ASSERT_OK(photo);
+  EXPECT_EQ((*photo)[4], 1);  // subject 1's photo marker
+
+  auto feed = StatusFeed();
+  ASSERT_FALSE(feed.empty());
+  EXPECT_EQ(feed.back()["state"], "print_ready");  // `fresh` was decided after `planted`
+  bool told = false;
+  for (const auto& item : feed) told |= item["state"] == "adjudication";
+  EXPECT_TRUE(told);
+}
+
+TEST_P(PipelineTest, AdjudicationDecisionsAreAppliedAuditedAndFinal) {
+  int64_t original = AddValidated(NewResident(), Fingers(1, 0));
+  Run();
+  const std::string nik = Get(original).nik;
+  int64_t twin = AddValidated(NewResident(), Fingers(1, 1));
+  int64_t impostor = AddValidated(NewResident(), Fingers(1, 2));
+  int64_t update = AddValidated(NewResident(), Fingers(1, 3));
+  Run();
+  for (int64_t id : {twin, impostor, update}) ASSERT_EQ(Get(id).state, RecordState::kAdjudication) << id;
+
+  const StageContext& context = pipeline_->context();
+  EXPECT_THAT(Decide(db(), context, {twin, Verdict::kDifferentPeople, "", "", "checked"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("adjudicator")));
+  EXPECT_THAT(Decide(db(), context, {impostor, Verdict::kSamePersonReject, "3521010101010001", "siti", "same face"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not one of this case's candidates")));
+
+  ASSERT_OK(Decide(db(), context, {twin, Verdict::kDifferentPeople, "", "siti", "identical twins, birth certificates seen"}));
+  ASSERT_OK(Decide(db(), context, {impostor, Verdict::kSamePersonReject, nik, "siti", "same face, second identity"}));
+  ASSERT_OK(Decide(db(), context, {update, Verdict::kSamePersonUpdate, nik, "siti", "new address, same person"}));
+  EXPECT_THAT(Decide(db(), context, {twin, Verdict::kSamePersonReject, nik, "budi", "changed my mind"}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already decided")));
+
+  store::Record twin_record = Get(twin);
+  EXPECT_EQ(twin_record.state, RecordState::kPrintReady);
+  EXPECT_EQ(twin_record.nik.size(), 16u);
+  EXPECT_NE(twin_record.nik, nik);
+  EXPECT_EQ(Get(impostor).state, RecordState::kRejectedDuplicate);
+  EXPECT_EQ(Reason(impostor), "same person as NIK " + nik);
+  store::Record updated = Get(update);
+  EXPECT_EQ(updated.state, RecordState::kPrintReady);
+  EXPECT_EQ(updated.holder_nik, nik);
+  EXPECT_EQ(updated.nik, "") << "an update issues no new NIK";
+
+  auto detail = CaseDetail(db(), impostor);
+  ASSERT_OK(detail);
+  EXPECT_EQ((*detail)["decision"]["verdict"], "same_person_reject");
+  EXPECT_EQ((*detail)["decision"]["by"], "siti");
+  EXPECT_TRUE(OpenCases(db(), 10)->empty());
+
+  // The gallery now holds the original (its fingers replaced by the update) and the twin.
+  ASSERT_OK(pipeline_->context().gallery.CatchUp(db()));
+  EXPECT_EQ(pipeline_->context().gallery.engine().Count(), 2u);
+
+  auto decisions = db().Query("SELECT actor, subject FROM audit_log WHERE action = 'adjudication.decide' ORDER BY seq");
+  ASSERT_OK(decisions);
+  ASSERT_EQ(decisions->size(), 3u);
+  EXPECT_EQ((*decisions)[0].Text(0), "adjudicator:siti");
+  EXPECT_EQ((*decisions)[0].Text(1), "record:" + std::to_string(twin));
+  auto verified = store::AuditLog(db(), clock_).Verify();
+  ASSERT_OK(verified);
+  EXPECT_TRUE(verified->intact);
+}
+
+TEST_P(PipelineTest, ReplacementKeepsItsNikOnlyWithItsOwnFingers) {
+  Resident resident = NewResident();
+  int64_t original = AddValidated(resident, Fingers(1, 0));
+  Run();
+  const std::string nik = Get(original).nik;
+  resident.nik = nik;
+
+  int64_t lost = AddValidated(resident, Fingers(1, 1), ApplicationKind::kLost, nik);
+  Run();
+  store::Record replacement = Get(lost);
+  EXPECT_EQ(replacement.state, RecordState::kPrintReady) << Reason(lost);
+  EXPECT_EQ(replacement.holder_nik, nik);
+  EXPECT_EQ(replacement.nik, "");
+
+  int64_t stolen = AddValidated(resident, Fingers(5, 0), ApplicationKind::kDamaged, nik);
+  Run();
+  EXPECT_EQ(Get(stolen).state, RecordState::kAdjudication);
+  EXPECT_EQ(Reason(stolen), "fingerprints do not match the card of NIK " + nik);
+}
+
+TEST_P(PipelineTest, DemographicChecksFailWithTheReason) {
+  Resident resident = NewResident();
+  int64_t original = AddValidated(resident, Fingers(1, 0));
+  Run();
+  const std::string nik = Get(original).nik;
+  resident.nik = nik;
+
+  int64_t unknown = AddValidated(resident, Fingers(1, 1), ApplicationKind::kLost, "3521015708990001");
+  int64_t same_place = AddValidated(resident, Fingers(1, 2), ApplicationKind::kMoveIn, nik);
+  int64_t unchanged = AddValidated(resident, Fingers(1, 3), ApplicationKind::kDataChange, nik);
+  Run();
+  for (int64_t id : {unknown, same_place, unchanged}) EXPECT_EQ(Get(id).state, RecordState::kFailedValidation) << id;
+  EXPECT_EQ(Reason(unknown), "previous NIK 3521015708990001 is not in the national register");
+  EXPECT_THAT(Reason(same_place), HasSubstr("move-in, but the new address is in kecamatan"));
+  EXPECT_EQ(Reason(unchanged), "data change, but no field differs from the card of NIK " + nik);
+
+  // Two applications for one NIK: the later one waits for nothing, it fails.
+  Resident changed = resident;
+  changed.occupation = "PETANI/PEKEBUN";
+  int64_t first = AddValidated(changed, Fingers(1, 4), ApplicationKind::kDataChange, nik);
+  int64_t second = AddValidated(resident, Fingers(1, 5), ApplicationKind::kLost, nik);
+  auto jobs = pipeline_->queue().Claim(db(), kDemographicsStage, "test", 10, minutes(1));
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  for (const Job& job : *jobs) {
+    ASSERT_OK(db().Transact([&]() -> Status {
+      RETURN_IF_ERROR(RunDemographics(db(), pipeline_->context(), job.record_id));
+      return pipeline_->queue().Complete(db(), job, "test");
+    }));
+  }
+  EXPECT_EQ(Get(first).state, RecordState::kDedupePending);
+  EXPECT_EQ(Get(second).state, RecordState::kFailedValidation);
+  EXPECT_EQ(Reason(second), "another application for NIK " + nik + " is in progress (registration " +
+                                Get(first).registration_number + ")");
+}
+
+TEST_P(PipelineTest, UnreadableBiometricsEndDeadWithTheReason) {
+  int64_t id = AddValidated(NewResident(), Fingers(1, 0));
+  ASSERT_OK(db().Exec("UPDATE record_biometrics SET biometrics = ? WHERE record_id = ?",
+                      {store::Blob{1, 2, 3}, id}));
+  Run();  // demographics pass; dedupe fails once and backs off
+  EXPECT_EQ(Get(id).state, RecordState::kDedupePending);
+  clock_.Advance(minutes(10));
+  Run();  // the second and last attempt
+  auto dead = pipeline_->queue().Dead(db(), 10);
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].job.stage, kDedupeStage);
+  EXPECT_THAT((*dead)[0].last_error, HasSubstr("record " + std::to_string(id)));
+  EXPECT_EQ(Get(id).state, RecordState::kDedupePending) << "a failed attempt changes nothing";
+  EXPECT_EQ(pipeline_->context().gallery.engine().Count(), 0u);
+}
+
+TEST_P(PipelineTest, BackgroundWorkersDrainTheQueues) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(AddValidated(NewResident(), Fingers(10 + i, 0)));
+  auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+  ASSERT_OK(pool);
+  ASSERT_OK(pipeline_->Start(**pool));
+  auto deadline = steady_clock::now() + seconds(60);
+  auto all_ready = [&] {
+    for (int64_t id : ids) {
+      if (Get(id).state != RecordState::kPrintReady) return false;
+    }
+    return true;
+  };
+  while (!all_ready() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
+  pipeline_->Stop();
+  EXPECT_TRUE(all_ready());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest, ::testing::ValuesIn(store::testing::kBackends),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace ektp::pipeline

@@ -1,0 +1,251 @@
+#include "pipeline/stages.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "bio/matcher.h"
+#include "bio/template.h"
+#include "core/resident_json.h"
+#include "enrollment/enrollment.h"
+#include "printing/print_queue.h"
+
+namespace ektp::pipeline {
+namespace {
+
+using store::Record;
+using store::RecordRepository;
+
+constexpr std::string_view kIssuedStates = "('unique', 'print_ready', 'printed', 'dispatched', 'activated')";
+constexpr std::string_view kInProgressStates =
+    "('validated', 'dedupe_pending', 'duplicate_suspect', 'adjudication', 'unique')";
+
+StatusOr<Resident> ResidentOf(const Record& record) {
+  auto json = nlohmann::json::parse(record.resident_json, nullptr, false);
+  if (json.is_discarded()) return DataLoss("record " + std::to_string(record.id) + " holds malformed resident JSON");
+  return ResidentFromJson(json);
+}
+
+std::string KecamatanOf(const Resident& resident) { return resident.address.village_code.substr(0, 8); }
+
+// Why the application cannot go on ("" if it can); a Status error is the
+// database's, and the job is retried.
+StatusOr<std::string> ApplicationProblem(store::Connection& db, const Record& record) {
+  if (record.application_kind == ApplicationKind::kFirstCard) return std::string();
+  const std::string kind(ApplicationKindName(record.application_kind));
+  const std::string& nik = record.previous_nik;
+  if (nik.empty()) return kind + " application names no previous NIK";
+  ASSIGN_OR_RETURN(auto holders, db.Query("SELECT id, resident_json FROM records WHERE holder_nik = ? AND state IN " +
+                                              std::string(kIssuedStates) + " ORDER BY id DESC LIMIT 1",
+                                          {nik}));
+  if (holders.empty()) return "previous NIK " + nik + " is not in the national register";
+  ASSIGN_OR_RETURN(auto earlier, db.Query("SELECT registration_number FROM records WHERE previous_nik = ? AND id < ? "
+                                          "AND state IN " + std::string(kInProgressStates) + " ORDER BY id LIMIT 1",
+                                          {nik, record.id}));
+  if (!earlier.empty()) {
+    return "another application for NIK " + nik + " is in progress (registration " + earlier[0].Text(0) + ")";
+  }
+  Record previous;
+  previous.id = holders[0].Int(0);
+  previous.resident_json = holders[0].Text(1);
+  ASSIGN_OR_RETURN(Resident before, ResidentOf(previous));
+  ASSIGN_OR_RETURN(Resident now, ResidentOf(record));
+  if (record.application_kind == ApplicationKind::kMoveIn && KecamatanOf(before) == KecamatanOf(now)) {
+    return "move-in, but the new address is in kecamatan " + KecamatanOf(now) + ", the same as on the card of NIK " +
+           nik;
+  }
+  if (record.application_kind == ApplicationKind::kDataChange) {
+    nlohmann::json a = ResidentToJson(before), b = ResidentToJson(now);
+    a.erase("nik");
+    b.erase("nik");
+    if (a == b) return "data change, but no field differs from the card of NIK " + nik;
+  }
+  return std::string();
+}
+
+StatusOr<std::optional<bio::SubjectRecord>> GallerySubject(store::Connection& db, std::string_view subject_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT subject FROM gallery_log WHERE subject_id = ? ORDER BY seq DESC LIMIT 1",
+                                       {subject_id}));
+  if (rows.empty() || rows[0].IsNull(0)) return std::optional<bio::SubjectRecord>();
+  store::Blob bytes = rows[0].Bytes(0);
+  ASSIGN_OR_RETURN(bio::SubjectRecord subject, bio::DecodeSubject(bytes));
+  return std::optional<bio::SubjectRecord>(std::move(subject));
+}
+
+// What the adjudicator sees of one candidate: who, the fused score, and the
+// score of each finger both have.
+StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const bio::SubjectRecord& probe,
+                                           std::string_view nik, float fused, int fingers_compared) {
+  nlohmann::json candidate = {{"nik", nik}, {"fused_score", fused}, {"fingers_compared", fingers_compared}};
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT r.id, r.registration_number FROM gallery_log g JOIN records r "
+                                       "ON r.id = g.record_id WHERE g.subject_id = ? ORDER BY g.seq DESC LIMIT 1",
+                                       {nik}));
+  if (!rows.empty()) {
+    candidate["record_id"] = rows[0].Int(0);
+    candidate["registration_number"] = rows[0].Text(1);
+  }
+  nlohmann::json fingers = nlohmann::json::array();
+  ASSIGN_OR_RETURN(auto enrolled, GallerySubject(db, nik));
+  if (enrolled) {
+    bio::Matcher matcher;
+    for (const bio::FingerSample& p : probe.fingers) {
+      for (const bio::FingerSample& c : enrolled->fingers) {
+        if (c.position != p.position) continue;
+        fingers.push_back({{"position", p.position},
+                           {"score", matcher.Score(bio::PreparedProbe(p.features), c.features)}});
+      }
+    }
+  }
+  candidate["fingers"] = std::move(fingers);
+  return candidate;
+}
+
+Status SetReason(store::Connection& db, int64_t record_id, std::string_view reason) {
+  return db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?", {reason, record_id});
+}
+
+}  // namespace
+
+double FusedImpostorProbability(float score, int fingers) {
+  double x = std::max(0.0f, score) * std::log(10.0) / 10.0;
+  double term = 1, sum = 1;
+  for (int j = 1; j < fingers; ++j) {
+    term *= x / j;
+    sum += term;
+  }
+  return std::min(1.0, std::exp(-x) * sum);
+}
+
+StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, int64_t record_id, std::string subject_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT biometrics FROM record_biometrics WHERE record_id = ?", {record_id}));
+  if (rows.empty()) return DataLoss("record " + std::to_string(record_id) + " has no stored biometrics");
+  store::Blob bytes = rows[0].Bytes(0);
+  auto biometrics = enrollment::ParseBiometrics(bytes);
+  if (!biometrics.ok()) return DataLoss("record " + std::to_string(record_id) + ": " + biometrics.status().message());
+  bio::SubjectRecord subject{std::move(subject_id), {}};
+  for (const enrollment::FingerCapture& finger : biometrics->fingers) {
+    if (finger.exception != enrollment::FingerException::kNone) continue;
+    auto record = bio::DecodeTemplate(finger.template_bytes);
+    if (!record.ok() || record->views.empty()) {
+      return DataLoss("record " + std::to_string(record_id) + " finger " + std::to_string(finger.position) +
+                      ": stored template does not decode");
+    }
+    ASSIGN_OR_RETURN(bio::FingerFeatures features, bio::FingerFeatures::FromView(record->views[0], record->format));
+    subject.fingers.push_back({finger.position, std::move(features)});
+  }
+  return subject;
+}
+
+Status NotifyStation(store::Connection& db, const StageContext& context, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT registration_number, state, failure_reason, holder_nik, station_id "
+                                       "FROM records WHERE id = ?",
+                                       {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
+  const store::Row& row = rows[0];
+  if (row.IsNull(4)) return Status::Ok();
+  nlohmann::json body = {{"registration_number", row.Text(0)},
+                         {"state", row.Text(1)},
+                         {"reason", row.Text(2)},
+                         {"nik", row.Text(3)}};
+  std::string text = body.dump();
+  return db.Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES (?, 'record_status', ?, ?, ?)",
+                 {row.Text(4), text, store::Blob(context.signing.Sign(text)), FormatTimestamp(context.clock.Now())});
+}
+
+Status RunDemographics(store::Connection& db, const StageContext& context, int64_t record_id) {
+  RecordRepository records(db, context.clock);
+  ASSIGN_OR_RETURN(Record record, records.Get(record_id));
+  if (record.state != RecordState::kValidated) return Status::Ok();
+  ASSIGN_OR_RETURN(std::string problem, ApplicationProblem(db, record));
+  constexpr std::string_view kActor = "central:demographics";
+  if (problem.empty()) {
+    RETURN_IF_ERROR(records.Transition(record_id, RecordState::kValidated, RecordState::kDedupePending, kActor,
+                                       "demographic checks passed"));
+    const int64_t ids[] = {record_id};
+    return EnqueueJobs(db, context.clock, kDedupeStage, ids);
+  }
+  RETURN_IF_ERROR(records.Transition(record_id, RecordState::kValidated, RecordState::kFailedValidation, kActor, problem));
+  RETURN_IF_ERROR(SetReason(db, record_id, problem));
+  return NotifyStation(db, context, record_id);
+}
+
+StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& context, const Record& record,
+                                   RecordState from, std::string holder_nik, std::string_view actor,
+                                   std::string_view note) {
+  RecordRepository records(db, context.clock);
+  RETURN_IF_ERROR(records.Transition(record.id, from, RecordState::kUnique, actor, note));
+  if (holder_nik.empty()) {
+    ASSIGN_OR_RETURN(Resident resident, ResidentOf(record));
+    ASSIGN_OR_RETURN(holder_nik, records.AssignNik(record.id, KecamatanOf(resident), resident.birth_date, resident.sex));
+  } else {
+    RETURN_IF_ERROR(records.SetHolderNik(record.id, holder_nik));
+  }
+  ASSIGN_OR_RETURN(bio::SubjectRecord subject, LoadSubject(db, record.id, holder_nik));
+  if (!subject.fingers.empty()) {
+    RETURN_IF_ERROR(PutGallerySubject(db, subject, record.id, FormatTimestamp(context.clock.Now())));
+  }
+  RETURN_IF_ERROR(records.Transition(record.id, RecordState::kUnique, RecordState::kPrintReady, actor,
+                                     "card NIK " + holder_nik));
+  RETURN_IF_ERROR(printing::PrintQueue(db, context.clock).Enqueue(record.id, actor));
+  RETURN_IF_ERROR(SetReason(db, record.id, ""));
+  return holder_nik;
+}
+
+Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id) {
+  // Decisions take turns across processes: each sees every earlier one.
+  RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
+  RecordRepository records(db, context.clock);
+  ASSIGN_OR_RETURN(Record record, records.Get(record_id));
+  if (record.state != RecordState::kDedupePending) return Status::Ok();
+  RETURN_IF_ERROR(context.gallery.CatchUp(db));
+  ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
+  const std::string& own_nik = record.previous_nik;  // a replacement's own earlier card
+
+  nlohmann::json suspects = nlohmann::json::array();
+  bool matched_own = false;
+  if (!probe.fingers.empty()) {
+    ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, context.dedupe.identify));
+    double gallery = static_cast<double>(std::max<size_t>(result.gallery_subjects, 1));
+    for (const bio::Candidate& c : result.candidates) {
+      double impostor = FusedImpostorProbability(c.score, c.fingers_compared);
+      if (impostor * gallery > context.dedupe.max_false_positives_per_search) continue;
+      if (!own_nik.empty() && c.subject_id == own_nik) {
+        matched_own = true;
+        continue;
+      }
+      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, probe, c.subject_id, c.score, c.fingers_compared));
+      suspects.push_back(std::move(described));
+    }
+  }
+  std::string reason;
+  if (probe.fingers.empty()) {
+    reason = "no fingerprint to compare (every finger has an exception); a person must check";
+  } else if (!suspects.empty()) {
+    reason = "duplicate suspect: fingerprints match " + std::to_string(suspects.size()) + " resident(s) on record";
+  } else if (!own_nik.empty() && !matched_own) {
+    ASSIGN_OR_RETURN(auto own, GallerySubject(db, own_nik));
+    if (own) {
+      reason = "fingerprints do not match the card of NIK " + own_nik;
+      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, probe, own_nik, 0, 0));
+      suspects.push_back(std::move(described));
+    }
+  }
+  constexpr std::string_view kActor = "central:dedupe";
+  if (reason.empty()) {
+    ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kDedupePending, own_nik, kActor,
+                                                   "no duplicate in a gallery of " +
+                                                       std::to_string(context.gallery.engine().Count())));
+    return NotifyStation(db, context, record_id);
+  }
+  RETURN_IF_ERROR(records.Transition(record_id, RecordState::kDedupePending, RecordState::kDuplicateSuspect, kActor,
+                                     reason));
+  RETURN_IF_ERROR(records.Transition(record_id, RecordState::kDuplicateSuspect, RecordState::kAdjudication, kActor,
+                                     "queued for adjudication"));
+  RETURN_IF_ERROR(SetReason(db, record_id, reason));
+  RETURN_IF_ERROR(db.Exec("INSERT INTO adjudications (record_id, suspicion, candidates, status, created_at) "
+                          "VALUES (?, ?, ?, 'open', ?)",
+                          {record_id, reason, suspects.dump(), FormatTimestamp(context.clock.Now())}));
+  return NotifyStation(db, context, record_id);
+}
+
+}  // namespace ektp::pipeline

@@ -1,0 +1,85 @@
+// The stage handlers of central's pipeline (docs/pipeline.md):
+//
+//   validated --demographics--> dedupe_pending --dedupe--> unique -> print_ready
+//           \-> failed_validation             \-> duplicate_suspect -> adjudication
+//
+// Demographics: a first card carries no NIK yet; every other kind must name
+// an existing NIK (one whose card is or is being issued) with no other
+// application for it in progress; a move-in must change the kecamatan and a
+// data change must change some field.
+//
+// Dedupe: the record's fingers are searched against the national gallery
+// (GalleryMirror, through bio::Abis). A candidate whose fused score is too
+// unlikely for an impostor (DedupeOptions) is a suspected duplicate; a
+// replacement must match its own previous record and no one else. A unique
+// record gets its NIK (a new one for a first card, race-free; its previous
+// one otherwise), joins the gallery and becomes print_ready. Suspects go to
+// adjudication with their per-finger scores.
+//
+// Every transition is an audited record event, and a signed `record_status`
+// item goes down the originating station's feed.
+//
+// Handlers are idempotent: a record no longer in the stage's state is left
+// alone. REQUIRES: each runs inside the caller's transaction, so its changes
+// and the job's completion commit together. Dedupe decisions are serialised
+// across processes by a row lock (pipeline_locks 'dedupe') taken first.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bio/abis.h"
+#include "core/clock.h"
+#include "core/lifecycle.h"
+#include "core/region.h"
+#include "crypto/crypto.h"
+#include "pipeline/gallery.h"
+#include "pipeline/work_queue.h"
+#include "store/db.h"
+#include "store/record_repository.h"
+
+namespace ektp::pipeline {
+
+struct DedupeOptions {
+  // A candidate is a suspect when the expected number of impostors in the
+  // whole gallery scoring at least as high is at most this (the false
+  // positive identification rate the pipeline aims for).
+  double max_false_positives_per_search = 0.001;
+  bio::IdentifyOptions identify;
+};
+
+// How likely k independent impostor fingers are to reach a fused score of
+// `score`, if each calibrated score s has P(impostor >= s) = 10^(-s/10).
+double FusedImpostorProbability(float score, int fingers);
+
+struct StageContext {
+  const Clock& clock;
+  const RegionRegistry& regions;
+  const crypto::SigningKey& signing;  // signs the feed items to stations
+  WorkQueue& queue;
+  GalleryMirror& gallery;
+  DedupeOptions dedupe;
+};
+
+Status RunDemographics(store::Connection& db, const StageContext& context, int64_t record_id);
+Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id);
+
+// The fingers of a record's stored biometrics as a gallery subject with id
+// `subject_id`. Fingers with an exception are left out.
+StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, int64_t record_id, std::string subject_id);
+
+// Moves `record` (in `from`: dedupe_pending or adjudication) to unique, gives
+// it its card's NIK (`holder_nik`, or a new one if empty), puts its fingers in
+// the gallery under that NIK, makes it print_ready and queues it for printing
+// in its regency (printing/print_queue.h). Returns the NIK.
+StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& context, const store::Record& record,
+                                   RecordState from, std::string holder_nik, std::string_view actor,
+                                   std::string_view note);
+
+// Queues a signed `record_status` item for the record's station (nothing
+// for a record without one).
+Status NotifyStation(store::Connection& db, const StageContext& context, int64_t record_id);
+
+}  // namespace ektp::pipeline
