@@ -272,7 +272,9 @@ Status Cluster::InitCentral() {
 
 StatusOr<std::unique_ptr<Process>> Cluster::StartCentral(int port, const std::string& log_name,
                                                          const std::string& binary) {
-  return Process::Start(WithDb({"central", "serve", "--dir", central_dir(), "--port", std::to_string(port)}),
+  std::vector<std::string> args = {"central", "serve", "--dir", central_dir(), "--port", std::to_string(port)};
+  if (!central_pipeline_) args.push_back("--no-pipeline");
+  return Process::Start(WithDb(std::move(args)),
                         log(log_name), seconds(20 * TimeoutScale()), binary);
 }
 

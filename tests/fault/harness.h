@@ -104,6 +104,11 @@ class Cluster {
 
   // ektp central init.
   Status InitCentral();
+  // Whether StartCentral runs the processing pipeline's workers (default
+  // off: these tests check sync and ingest, and Enroller's one shared
+  // fingerprint sample would send every record but the first to
+  // adjudication, changing central's state behind their snapshots).
+  void set_central_pipeline(bool on) { central_pipeline_ = on; }
   // ektp central serve --port port, logging to log(log_name), running
   // `binary` (EktpBinary() when empty). Several centrals may serve one
   // PostgreSQL database from the same data directory on different ports.
@@ -129,6 +134,7 @@ class Cluster {
  private:
   std::string dir_;
   std::string central_db_;
+  bool central_pipeline_ = false;
 };
 
 // Sends enrollments of synthetic residents with one shared, valid

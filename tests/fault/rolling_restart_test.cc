@@ -141,6 +141,7 @@ TEST(FaultRollingRestart, TwoCentralsReplacedInTurnUnderLoadLoseAndDuplicateNoth
   std::filesystem::copy_file(EktpBinary(), new_binary);
   std::filesystem::permissions(new_binary, std::filesystem::perms::owner_all);
 
+  cluster.set_central_pipeline(true);
   auto central_a = cluster.StartCentral(0, "central-a");
   ASSERT_TRUE(central_a.ok()) << central_a.status().ToString();
   auto central_b = cluster.StartCentral(0, "central-b");
@@ -302,6 +303,27 @@ TEST(FaultRollingRestart, TwoCentralsReplacedInTurnUnderLoadLoseAndDuplicateNoth
   EXPECT_EQ((*validation_results)[0].Int(0), static_cast<int64_t>(total));  // one per record, none twice
   EXPECT_EQ((*validation_results)[0].Int(1), static_cast<int64_t>(total));
   std::printf("rolling restart: %zu enrollments during two central replacements\n", total);
+
+  // Both centrals ran the pipeline through the restarts; every job finishes
+  // once. Enroller sends one fingerprint sample, so the first record is
+  // print_ready and every other one waits in adjudication as its duplicate.
+  const int64_t jobs_expected = 2 * static_cast<int64_t>(total);  // demographics + dedupe
+  Status pipeline_done = WaitFor(
+      [&]() -> Status {
+        auto jobs = (*db)->Query("SELECT COUNT(*), SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) FROM pipeline_jobs");
+        if (!jobs.ok()) return jobs.status();
+        if ((*jobs)[0].Int(0) == jobs_expected && (*jobs)[0].Int(1) == jobs_expected) return Status::Ok();
+        return Unavailable(std::to_string((*jobs)[0].Int(1)) + " of " + std::to_string(jobs_expected) +
+                           " pipeline jobs done");
+      },
+      seconds(120 * TimeoutScale()));
+  EXPECT_TRUE(pipeline_done.ok()) << pipeline_done.ToString();
+  auto states = (*db)->Query("SELECT state, COUNT(*) FROM records GROUP BY state ORDER BY state");
+  ASSERT_TRUE(states.ok()) << states.status().ToString();
+  std::vector<std::pair<std::string, int64_t>> by_state;
+  for (const store::Row& row : *states) by_state.emplace_back(row.Text(0), row.Int(1));
+  EXPECT_EQ(by_state, (std::vector<std::pair<std::string, int64_t>>{{"adjudication", static_cast<int64_t>(total) - 1},
+                                                                    {"print_ready", 1}}));
 
   // The audit chain written by four processes in turn is intact.
   CliResult audit = RunEktp(cluster.WithDb({"central", "audit", "verify", "--dir", cluster.central_dir()}),
