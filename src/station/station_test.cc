@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,9 @@ class StationTest : public ::testing::Test {
   void SetUp() override {
     dir_ = store::testing::MakeTempDir("ektp-station-test-");
     central_options_.data_dir = dir_ + "/central";
+    // Most tests check sync and ingest and send one fingerprint sample; the
+    // pipeline test starts a central that runs it.
+    central_options_.run_pipeline = false;
     ASSERT_OK(central::InitCentral(central_options_, {}));
     auto central = central::CentralServer::Create(central_options_, clock_);
     ASSERT_TRUE(central.ok()) << central.status().ToString();
@@ -122,6 +127,70 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
   EXPECT_EQ(station.GetEnrollmentStatus(registrations[2])->status, "validated");
   ASSERT_OK(sync.SyncOnce());  // nothing more to send; nothing doubles
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
+}
+
+// Issue 5's end-to-end path: station enrollment, sync, central's pipeline,
+// and the outcome back at the station: print_ready with a new NIK, or
+// adjudication for a planted duplicate (another name, another impression of
+// a resident's fingers).
+TEST_F(StationTest, EnrollmentsReachPrintReadyAndAPlantedDuplicateAdjudication) {
+  central_->Stop();
+  central_options_.run_pipeline = true;
+  central_options_.pipeline.idle_poll = milliseconds(20);
+  auto central = central::CentralServer::Create(central_options_, clock_);
+  ASSERT_TRUE(central.ok()) << central.status().ToString();
+  ASSERT_OK((*central)->Start());
+  Identity moved = identity_;
+  moved.central_urls = {(*central)->base_url()};
+  Station station(*station_db_, clock_, *key_, moved);
+  SyncOptions options;
+  std::ifstream in(dir_ + "/station/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+  SyncClient sync(station, clock_, random_, *key_, options);
+
+  std::vector<std::string> residents;
+  for (int subject : {0, 1, 2}) {
+    EnrollmentRequest request = Request();
+    request.biometrics = enrollment::testing::SampleBiometrics(subject, 4000, random_);
+    auto receipt = station.Enroll(ani_, request);
+    ASSERT_TRUE(receipt.ok()) << receipt.status().ToString();
+    residents.push_back(receipt->registration_number);
+  }
+  EnrollmentRequest planted = Request();
+  planted.biometrics.fingers = {{2, enrollment::testing::FvcTemplate(1, 101, 2), enrollment::FingerException::kNone},
+                                {7, enrollment::testing::FvcTemplate(2, 101, 2), enrollment::FingerException::kNone}};
+  auto duplicate = station.Enroll(ani_, planted);
+  ASSERT_TRUE(duplicate.ok()) << duplicate.status().ToString();
+
+  auto settled = [&] {
+    for (const std::string& registration : residents) {
+      if (station.GetEnrollmentStatus(registration)->status != "print_ready") return false;
+    }
+    return station.GetEnrollmentStatus(duplicate->registration_number)->status == "adjudication";
+  };
+  const auto deadline = steady_clock::now() + seconds(60);
+  while (!settled() && steady_clock::now() < deadline) {
+    ASSERT_OK(sync.SyncOnce());
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  std::set<std::string> niks;
+  for (const std::string& registration : residents) {
+    auto status = station.GetEnrollmentStatus(registration);
+    ASSERT_OK(status.status());
+    EXPECT_EQ(status->status, "print_ready") << registration << ": " << status->reason;
+    EXPECT_EQ(status->nik.size(), 16u);
+    EXPECT_TRUE(status->nik.starts_with("3521")) << status->nik;
+    niks.insert(status->nik);
+  }
+  EXPECT_EQ(niks.size(), 3u);
+  auto suspect = station.GetEnrollmentStatus(duplicate->registration_number);
+  ASSERT_OK(suspect.status());
+  EXPECT_EQ(suspect->status, "adjudication");
+  EXPECT_EQ(suspect->reason, "duplicate suspect: fingerprints match 1 resident(s) on record");
+  EXPECT_EQ(suspect->nik, "");
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM adjudications WHERE status = 'open'"), 1);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_queue"), 3);
+  (*central)->Stop();
 }
 
 TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
