@@ -16,6 +16,7 @@ const std::vector<Command>& Commands() {
       {"central station approve", "approve a registered station", CentralStationApprove},
       {"central station revoke", "revoke a station", CentralStationRevoke},
       {"central pipeline status", "show the processing pipeline's queues and dead jobs; retry dead jobs", CentralPipelineStatus},
+      {"central matcher", "run a matcher shard holding 1/n of the gallery (--shard k/n)", CentralMatcher},
       {"central adjudication list", "list suspected duplicates waiting for a decision", CentralAdjudicationList},
       {"central adjudication show", "show both sides of a suspected duplicate (demographics, photos, finger scores)", CentralAdjudicationShow},
       {"central adjudication decide", "decide a suspected duplicate: different people, or the same person", CentralAdjudicationDecide},

@@ -14,6 +14,7 @@ int CentralAuditVerify(const Args& args);
 
 // pipeline_commands.cc
 int CentralPipelineStatus(const Args& args);
+int CentralMatcher(const Args& args);
 int CentralAdjudicationList(const Args& args);
 int CentralAdjudicationShow(const Args& args);
 int CentralAdjudicationDecide(const Args& args);

@@ -1,16 +1,20 @@
 // `ektp central pipeline ...` and `ektp central adjudication ...`: the
 // processing pipeline's queues and the adjudicator's desk, on central's
 // database (src/pipeline).
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "central/server.h"
 #include "cli/commands.h"
+#include "net/log.h"
 #include "pipeline/adjudication.h"
+#include "pipeline/shards.h"
 
 namespace ektp::cli {
 namespace {
@@ -53,6 +57,39 @@ int CentralPipelineStatus(const Args& args) {
     std::cout << "dead: " << d.job.stage << " record " << d.job.record_id << " after " << d.job.attempts
               << " attempt(s) at " << d.updated_at << ": " << d.last_error << "\n";
   }
+  return kExitOk;
+}
+
+int CentralMatcher(const Args& args) {
+  CLI::App app("Run a matcher shard: hold 1/n of the gallery and search every record waiting for de-duplication "
+               "against it (central serve --matcher-shards n merges the answers)",
+               "central matcher");
+  central::CentralOptions options;
+  AddDatabaseOptions(app, options);
+  std::string shard_text;
+  int idle_ms = 200;
+  app.add_option("--shard", shard_text, "this shard, k/n (e.g. 2/3)")->required();
+  app.add_option("--idle-ms", idle_ms, "pause when nothing waits")->capture_default_str();
+  if (auto exit = Parse(app, args)) return *exit;
+  auto shard = pipeline::ParseShardSpec(shard_text);
+  if (!shard.ok()) return Fail(shard.status());
+  auto db = OpenCentral(options);
+  if (!db.ok()) return Fail(db.status());
+  pipeline::ShardMatcher matcher(SystemClock::Instance(), *shard, pipeline::DedupeOptions{}.identify);
+  std::atomic<bool> stop{false};
+  std::thread worker([&] {
+    while (!stop) {
+      auto searched = matcher.RunOnce(**db, 64);
+      if (!searched.ok()) {
+        net::LogWarn("matcher.search_failed", {{"shard", shard_text}, {"error", searched.status().ToString()}});
+      }
+      if (!searched.ok() || *searched == 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
+    }
+  });
+  std::cout << "matcher shard " << shard_text << " running" << std::endl;
+  WaitForStopSignal();
+  stop = true;
+  worker.join();
   return kExitOk;
 }
 

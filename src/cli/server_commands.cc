@@ -79,6 +79,10 @@ int CentralServe(const Args& args) {
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
   bool no_pipeline = false;
   int pipeline_rate = 0;
+  int matcher_shards = 0;
+  app.add_option("--matcher-shards", matcher_shards,
+                 "de-duplicate with n `ektp central matcher --shard k/n` processes instead of an in-process gallery")
+      ->capture_default_str();
   app.add_flag("--no-pipeline", no_pipeline, "do not run the processing pipeline's workers in this process");
   app.add_option("--pipeline-rate", pipeline_rate, "at most this many records per second through the pipeline (0: no limit)")
       ->capture_default_str();
@@ -88,6 +92,7 @@ int CentralServe(const Args& args) {
   const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
   for (Status status : {FromConfig(file, app, "--no-pipeline", "pipeline.disabled", &no_pipeline),
                         FromConfig(file, app, "--pipeline-rate", "pipeline.max_records_per_second", &pipeline_rate),
+                        FromConfig(file, app, "--matcher-shards", "pipeline.matcher_shards", &matcher_shards),
                         FromConfig(file, app, "--dir", "central.data_dir", &options.data_dir),
                         FromConfig(file, app, "--db", "central.db", &options.db_url),
                         FromConfig(file, app, "--bind", "listen.address", &options.bind_address),
@@ -102,6 +107,7 @@ int CentralServe(const Args& args) {
   }
   options.run_pipeline = !no_pipeline;
   options.pipeline.max_records_per_second = pipeline_rate;
+  options.pipeline.dedupe.matcher_shards = matcher_shards;
   auto server = central::CentralServer::Create(options, SystemClock::Instance());
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);

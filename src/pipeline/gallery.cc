@@ -8,7 +8,7 @@ Status PutGallerySubject(store::Connection& db, const bio::SubjectRecord& subjec
                  {subject.id, record_id, store::Blob(bio::EncodeSubject(subject)), at});
 }
 
-GalleryMirror::GalleryMirror() {
+GalleryMirror::GalleryMirror(Filter filter) : filter_(std::move(filter)) {
   auto engine = bio::InMemoryAbis::Open(nullptr);
   engine_ = std::move(*engine);  // cannot fail without a store
 }
@@ -27,6 +27,10 @@ Status GalleryMirror::CatchUp(store::Connection& db) {
                                          {position_, kRowsPerRead}));
     for (const store::Row& row : rows) {
       std::string id = row.Text(1);
+      if (filter_ && !filter_(id)) {
+        position_ = row.Int(0);
+        continue;
+      }
       Status erased = engine_->Delete(id);
       if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
       if (!row.IsNull(2)) {

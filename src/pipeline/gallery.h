@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -31,8 +32,12 @@ Status PutGallerySubject(store::Connection& db, const bio::SubjectRecord& subjec
 
 class GalleryMirror {
  public:
-  // An empty engine at log position 0; call CatchUp to load the log.
-  GalleryMirror();
+  // Which subjects this mirror holds (a matcher shard holds its part).
+  using Filter = std::function<bool(std::string_view subject_id)>;
+
+  // An empty engine at log position 0; call CatchUp to load the log. With a
+  // filter, only subjects it accepts are loaded.
+  explicit GalleryMirror(Filter filter = nullptr);
 
   // Applies every committed log row after the last one applied. Errors:
   // kDataLoss for a row that does not decode, or as the connection.
@@ -44,6 +49,7 @@ class GalleryMirror {
 
  private:
   mutable std::mutex mu_;
+  Filter filter_;
   std::unique_ptr<bio::InMemoryAbis> engine_;
   int64_t position_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "net/log.h"
+#include "pipeline/shards.h"
 
 namespace ektp::pipeline {
 namespace {
@@ -24,11 +25,13 @@ Pipeline::Pipeline(const Clock& clock, Random& random, const RegionRegistry& reg
 Pipeline::~Pipeline() { Stop(); }
 
 Status Pipeline::Start(store::ConnectionPool& pool) {
-  {
+  if (options_.dedupe.matcher_shards == 0) {
     ASSIGN_OR_RETURN(auto db, pool.Acquire());
     RETURN_IF_ERROR(gallery_.CatchUp(*db));
   }
-  net::LogInfo("pipeline.start", {{"owner", owner_}, {"gallery_subjects", gallery_.engine().Count()}});
+  net::LogInfo("pipeline.start", {{"owner", owner_},
+                                  {"gallery_subjects", gallery_.engine().Count()},
+                                  {"matcher_shards", options_.dedupe.matcher_shards}});
   for (const StageHandler& s : kStages) {
     workers_.emplace_back([this, &pool, s] { Worker(pool, s.stage, s.handler); });
   }
@@ -64,7 +67,9 @@ void Pipeline::Throttle() {
 }
 
 StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, Handler handler) {
-  ASSIGN_OR_RETURN(std::vector<Job> jobs, queue_.Claim(db, stage, owner_, options_.batch, options_.lease));
+  const int shards = options_.dedupe.matcher_shards;
+  const std::string ready_when = stage == kDedupeStage && shards > 0 ? ShardsAnsweredCondition(shards) : "";
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, queue_.Claim(db, stage, owner_, options_.batch, options_.lease, ready_when));
   for (const Job& job : jobs) {
     Throttle();
     Status status = db.Transact([&]() -> Status {

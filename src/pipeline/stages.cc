@@ -8,6 +8,7 @@
 #include "bio/template.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/shards.h"
 #include "printing/print_queue.h"
 
 namespace ektp::pipeline {
@@ -191,22 +192,36 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
   return holder_nik;
 }
 
+namespace {
+
+StatusOr<GallerySearch> SearchGallery(store::Connection& db, const StageContext& context, int64_t record_id,
+                                      const bio::SubjectRecord& probe) {
+  const DedupeOptions& options = context.dedupe;
+  if (options.matcher_shards > 0) {
+    return MergeShardSearches(db, record_id, probe, options.matcher_shards, options.identify);
+  }
+  RETURN_IF_ERROR(context.gallery.CatchUp(db));
+  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, options.identify));
+  return GallerySearch{std::move(result.candidates), result.gallery_subjects};
+}
+
+}  // namespace
+
 Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id) {
   // Decisions take turns across processes: each sees every earlier one.
   RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
   RecordRepository records(db, context.clock);
   ASSIGN_OR_RETURN(Record record, records.Get(record_id));
   if (record.state != RecordState::kDedupePending) return Status::Ok();
-  RETURN_IF_ERROR(context.gallery.CatchUp(db));
   ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
   const std::string& own_nik = record.previous_nik;  // a replacement's own earlier card
 
   nlohmann::json suspects = nlohmann::json::array();
   bool matched_own = false;
   if (!probe.fingers.empty()) {
-    ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, context.dedupe.identify));
-    double gallery = static_cast<double>(std::max<size_t>(result.gallery_subjects, 1));
-    for (const bio::Candidate& c : result.candidates) {
+    ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe));
+    double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
+    for (const bio::Candidate& c : search.candidates) {
       double impostor = FusedImpostorProbability(c.score, c.fingers_compared);
       if (impostor * gallery > context.dedupe.max_false_positives_per_search) continue;
       if (!own_nik.empty() && c.subject_id == own_nik) {
@@ -233,8 +248,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   constexpr std::string_view kActor = "central:dedupe";
   if (reason.empty()) {
     ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kDedupePending, own_nik, kActor,
-                                                   "no duplicate in a gallery of " +
-                                                       std::to_string(context.gallery.engine().Count())));
+                                                   "no duplicate found"));
     return NotifyStation(db, context, record_id);
   }
   RETURN_IF_ERROR(records.Transition(record_id, RecordState::kDedupePending, RecordState::kDuplicateSuspect, kActor,

@@ -9,7 +9,7 @@
 // data change must change some field.
 //
 // Dedupe: the record's fingers are searched against the national gallery
-// (GalleryMirror, through bio::Abis). A candidate whose fused score is too
+// (GalleryMirror, through bio::Abis, or matcher shards: shards.h). A candidate whose fused score is too
 // unlikely for an impostor (DedupeOptions) is a suspected duplicate; a
 // replacement must match its own previous record and no one else. A unique
 // record gets its NIK (a new one for a first card, race-free; its previous
@@ -48,6 +48,10 @@ struct DedupeOptions {
   // positive identification rate the pipeline aims for).
   double max_false_positives_per_search = 0.001;
   bio::IdentifyOptions identify;
+  // 0: search this process's own copy of the gallery. n > 0: the gallery is
+  // split over n matcher shard processes (shards.h) and the stage merges
+  // their answers.
+  int matcher_shards = 0;
 };
 
 // How likely k independent impostor fingers are to reach a fused score of

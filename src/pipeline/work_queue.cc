@@ -33,9 +33,10 @@ Status EnqueueJobs(store::Connection& db, const Clock& clock, std::string_view s
 }
 
 StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_view stage, std::string_view owner,
-                                            int limit, std::chrono::milliseconds lease) {
+                                            int limit, std::chrono::milliseconds lease, std::string_view ready_when) {
   int64_t now_ms = NowMs();
   std::string lock = db.dialect() == store::Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+  std::string also = ready_when.empty() ? "" : " AND " + std::string(ready_when);
   std::vector<Job> jobs;
   RETURN_IF_ERROR(db.Transact([&]() -> Status {
     jobs.clear();
@@ -43,7 +44,7 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
                      db.Query("UPDATE pipeline_jobs SET status = 'leased', lease_owner = ?, lease_until_ms = ?, "
                               "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM pipeline_jobs "
                               "WHERE stage = ? AND ((status = 'ready' AND run_after_ms <= ?) OR "
-                              "(status = 'leased' AND lease_until_ms < ?)) ORDER BY id LIMIT ?" +
+                              "(status = 'leased' AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
                                   lock + ") RETURNING id, record_id, attempts",
                               {owner, now_ms + lease.count(), FormatTimestamp(clock_.Now()), stage, now_ms, now_ms,
                                limit}));

@@ -68,8 +68,10 @@ class WorkQueue {
 
   // Leases up to `limit` claimable jobs of `stage`, oldest first, to `owner`
   // for `lease`. Commits its own transaction.
+  // `ready_when`, if not empty, is an SQL condition a job must also meet
+  // (it may refer to pipeline_jobs.record_id).
   StatusOr<std::vector<Job>> Claim(store::Connection& db, std::string_view stage, std::string_view owner,
-                                   int limit, std::chrono::milliseconds lease);
+                                   int limit, std::chrono::milliseconds lease, std::string_view ready_when = "");
 
   // Marks a leased job done. REQUIRES: inside the transaction that made the
   // handler's changes, so both commit or neither does. kFailedPrecondition if `owner`

@@ -193,6 +193,17 @@ CREATE TABLE suket_holders (
 );
 CREATE INDEX record_events_to_state ON record_events (to_state, at);
 )sql"},
+    {6, "matcher shards' search results (pipeline/shards.h)", R"sql(
+CREATE TABLE shard_searches (
+  record_id BIGINT NOT NULL REFERENCES records (id),
+  shard INTEGER NOT NULL,
+  shard_count INTEGER NOT NULL,
+  candidates TEXT NOT NULL,
+  gallery_position BIGINT NOT NULL,
+  searched_at TEXT NOT NULL,
+  PRIMARY KEY (record_id, shard_count, shard)
+);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

@@ -1,0 +1,150 @@
+#include "pipeline/shards.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "bio/matcher.h"
+#include "pipeline/stages.h"
+
+namespace ektp::pipeline {
+namespace {
+
+// Fused score of `subject` for `probe` as bio::InMemoryAbis computes it: the
+// sum of the calibrated scores of the finger positions both have.
+bio::Candidate Compare(bio::Matcher& matcher, const bio::SubjectRecord& probe, const bio::SubjectRecord& subject) {
+  bio::Candidate candidate{subject.id, 0, 0};
+  for (const bio::FingerSample& p : probe.fingers) {
+    for (const bio::FingerSample& s : subject.fingers) {
+      if (s.position != p.position) continue;
+      candidate.score += matcher.Score(bio::PreparedProbe(p.features), s.features);
+      ++candidate.fingers_compared;
+    }
+  }
+  return candidate;
+}
+
+void Rank(std::vector<bio::Candidate>& candidates, size_t limit) {
+  std::sort(candidates.begin(), candidates.end(), [](const bio::Candidate& a, const bio::Candidate& b) {
+    return a.score != b.score ? a.score > b.score : a.subject_id < b.subject_id;
+  });
+  if (candidates.size() > limit) candidates.resize(limit);
+}
+
+}  // namespace
+
+StatusOr<ShardSpec> ParseShardSpec(std::string_view text) {
+  size_t slash = text.find('/');
+  ShardSpec spec;
+  auto parse = [](std::string_view part, int& out) {
+    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return error == std::errc() && end == part.data() + part.size();
+  };
+  if (slash == std::string_view::npos || !parse(text.substr(0, slash), spec.index) ||
+      !parse(text.substr(slash + 1), spec.count)) {
+    return InvalidArgument("shard '" + std::string(text) + "' is not k/n, e.g. 2/3");
+  }
+  if (spec.count < 1 || spec.count > 64) return InvalidArgument("shard count must be 1..64");
+  if (spec.index < 1 || spec.index > spec.count) {
+    return InvalidArgument("shard " + std::to_string(spec.index) + " is outside 1.." + std::to_string(spec.count));
+  }
+  return spec;
+}
+
+int ShardOf(std::string_view subject_id, int count) {
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a, 64 bit
+  for (unsigned char c : subject_id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return static_cast<int>(hash % static_cast<uint64_t>(count)) + 1;
+}
+
+std::string ShardsAnsweredCondition(int shard_count) {
+  std::string n = std::to_string(shard_count);
+  return "(SELECT COUNT(*) FROM shard_searches s WHERE s.record_id = pipeline_jobs.record_id AND s.shard_count = " +
+         n + ") = " + n;
+}
+
+ShardMatcher::ShardMatcher(const Clock& clock, ShardSpec shard, bio::IdentifyOptions options)
+    : clock_(clock),
+      shard_(shard),
+      options_(options),
+      gallery_([shard](std::string_view id) { return ShardOf(id, shard.count) == shard.index; }) {}
+
+StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
+  RETURN_IF_ERROR(gallery_.CatchUp(db));
+  ASSIGN_OR_RETURN(auto waiting,
+                   db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = 'dedupe' AND j.status IN "
+                            "('ready', 'leased') AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
+                            "s.record_id = j.record_id AND s.shard_count = ? AND s.shard = ?) ORDER BY j.id LIMIT ?",
+                            {shard_.count, shard_.index, limit}));
+  for (const store::Row& row : waiting) {
+    const int64_t record_id = row.Int(0);
+    ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
+    nlohmann::json candidates = nlohmann::json::array();
+    if (!probe.fingers.empty()) {
+      ASSIGN_OR_RETURN(bio::IdentifyResult result, gallery_.engine().Identify(probe, options_));
+      for (const bio::Candidate& c : result.candidates) {
+        candidates.push_back({{"id", c.subject_id}, {"score", c.score}, {"fingers", c.fingers_compared}});
+      }
+    }
+    RETURN_IF_ERROR(db.Exec("INSERT INTO shard_searches (record_id, shard, shard_count, candidates, gallery_position, "
+                            "searched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, shard_count, shard) "
+                            "DO NOTHING",
+                            {record_id, shard_.index, shard_.count, candidates.dump(), gallery_.position(),
+                             FormatTimestamp(clock_.Now())}));
+  }
+  return static_cast<int>(waiting.size());
+}
+
+StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
+                                           int shard_count, const bio::IdentifyOptions& options) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position FROM shard_searches "
+                                       "WHERE record_id = ? AND shard_count = ?",
+                                       {record_id, shard_count}));
+  if (static_cast<int>(rows.size()) != shard_count) {
+    return Unavailable("record " + std::to_string(record_id) + ": " + std::to_string(rows.size()) + " of " +
+                       std::to_string(shard_count) + " matcher shards have searched it");
+  }
+  std::map<int, int64_t> position_of;  // shard -> log position it searched
+  std::map<std::string, bio::Candidate> by_id;
+  for (const store::Row& row : rows) {
+    position_of[static_cast<int>(row.Int(0))] = row.Int(2);
+    auto list = nlohmann::json::parse(row.Text(1), nullptr, false);
+    if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
+    for (const auto& c : list) {
+      std::string id = c.value("id", "");
+      by_id[id] = {id, c.value("score", 0.0f), c.value("fingers", 0)};
+    }
+  }
+  int64_t oldest = position_of.begin()->second;
+  for (const auto& [shard, position] : position_of) oldest = std::min(oldest, position);
+  // Subjects put after their shard searched: the latest version of each.
+  ASSIGN_OR_RETURN(auto later, db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? ORDER BY seq",
+                                        {oldest}));
+  std::map<std::string, std::optional<store::Blob>> newer;
+  for (const store::Row& row : later) {
+    std::string id = row.Text(1);
+    if (row.Int(0) <= position_of[ShardOf(id, shard_count)]) continue;
+    newer[id] = row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2));
+  }
+  bio::Matcher matcher;
+  for (const auto& [id, bytes] : newer) {
+    by_id.erase(id);
+    if (!bytes || probe.fingers.empty()) continue;
+    ASSIGN_OR_RETURN(bio::SubjectRecord subject, bio::DecodeSubject(*bytes));
+    bio::Candidate candidate = Compare(matcher, probe, subject);
+    if (candidate.fingers_compared > 0 && candidate.score >= options.min_score) by_id[id] = candidate;
+  }
+  GallerySearch search;
+  for (auto& [id, candidate] : by_id) search.candidates.push_back(std::move(candidate));
+  Rank(search.candidates, options.max_candidates);
+  ASSIGN_OR_RETURN(auto count, db.Query("SELECT COUNT(DISTINCT subject_id) FROM gallery_log WHERE subject IS NOT NULL"));
+  search.gallery_subjects = static_cast<size_t>(count[0].Int(0));
+  return search;
+}
+
+}  // namespace ektp::pipeline

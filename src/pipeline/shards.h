@@ -1,0 +1,80 @@
+// Matcher shards: `ektp central matcher --shard k/n` processes that each hold
+// 1/n of the gallery (the subjects whose NIK hashes to k) and search every
+// record waiting for de-duplication against their part. They are coordinated
+// only through the database: each writes its ranked candidates to
+// shard_searches with the gallery log position it had searched; the dedupe
+// stage (stages.h) claims a record once all n shards have answered and
+// merges their lists.
+//
+// The merge sees exactly what one engine holding the whole gallery would:
+// subjects put in the log after a shard's position are compared with the
+// probe directly (the decisions that happened meanwhile), and the fused
+// scores are the same function of the same templates. So with the
+// pre-filter passing everything (galleries up to
+// IdentifyOptions::min_prefilter_subjects per shard) the decisions are
+// identical to a single engine's; above that each shard's pre-filter keeps
+// its own top share, which differs from the global top share
+// (docs/pipeline.md).
+//
+// Thread-safety: a ShardMatcher is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bio/abis.h"
+#include "core/clock.h"
+#include "pipeline/gallery.h"
+#include "store/db.h"
+
+namespace ektp::pipeline {
+
+struct ShardSpec {
+  int index = 1;  // 1..count
+  int count = 1;
+};
+
+// "2/3" -> {2, 3}. kInvalidArgument names what is wrong.
+StatusOr<ShardSpec> ParseShardSpec(std::string_view text);
+
+// The shard (1..count) that holds `subject_id`: a stable hash, the same on
+// every machine and run.
+int ShardOf(std::string_view subject_id, int count);
+
+class ShardMatcher {
+ public:
+  // `clock` must outlive the matcher.
+  ShardMatcher(const Clock& clock, ShardSpec shard, bio::IdentifyOptions options);
+
+  // Brings this shard's part of the gallery up to date, then searches up to
+  // `limit` records waiting for de-duplication that it has not searched yet
+  // and stores the results. Returns how many it searched.
+  StatusOr<int> RunOnce(store::Connection& db, int limit);
+
+  size_t subjects() { return gallery_.engine().Count(); }
+
+ private:
+  const Clock& clock_;
+  ShardSpec shard_;
+  bio::IdentifyOptions options_;
+  GalleryMirror gallery_;
+};
+
+struct GallerySearch {
+  std::vector<bio::Candidate> candidates;  // best first, at most options.max_candidates
+  size_t gallery_subjects = 0;             // subjects in the whole gallery now
+};
+
+// The merged search of `record_id`'s `probe` from `shard_count` shards, plus
+// the subjects put in the log after a shard searched. kUnavailable if a shard
+// has not answered yet.
+StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
+                                           int shard_count, const bio::IdentifyOptions& options);
+
+// The claim condition (work_queue.h) that holds a dedupe job back until all
+// `shard_count` shards have searched its record.
+std::string ShardsAnsweredCondition(int shard_count);
+
+}  // namespace ektp::pipeline
