@@ -10,7 +10,10 @@ struct StageHandler {
   std::string_view stage;
   Status (*handler)(store::Connection&, const StageContext&, int64_t);
 };
-constexpr StageHandler kStages[] = {{kDemographicsStage, RunDemographics}, {kDedupeStage, RunDedupe}};
+constexpr StageHandler kStages[] = {
+    {kDemographicsStage, RunDemographics},
+    {kDedupeStage, [](store::Connection& db, const StageContext& context, int64_t id) { return RunDedupe(db, context, id); }},
+};
 
 }  // namespace
 
@@ -72,8 +75,14 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
   ASSIGN_OR_RETURN(std::vector<Job> jobs, queue_.Claim(db, stage, owner_, options_.batch, options_.lease, ready_when));
   for (const Job& job : jobs) {
     Throttle();
-    Status status = db.Transact([&]() -> Status {
-      RETURN_IF_ERROR(handler(db, context_, job.record_id));
+    // The in-process gallery is searched before the decision's transaction
+    // (stages.h, SearchOwnGallery).
+    StatusOr<PartialSearch> searched = PartialSearch{};
+    const bool search_first = stage == kDedupeStage && shards == 0;
+    if (search_first) searched = SearchOwnGallery(db, context_, job.record_id);
+    Status status = !searched.ok() ? searched.status() : db.Transact([&]() -> Status {
+      RETURN_IF_ERROR(search_first ? RunDedupe(db, context_, job.record_id, &*searched)
+                                   : handler(db, context_, job.record_id));
       return queue_.Complete(db, job, owner_);
     });
     if (status.ok()) continue;

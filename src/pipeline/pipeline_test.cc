@@ -400,6 +400,23 @@ TEST_P(PipelineTest, DemographicChecksFailWithTheReason) {
                                 Get(first).registration_number + ")");
 }
 
+// The in-process search runs before the decision's transaction; a decision
+// made in between (here: the other copy of the same person) is still seen.
+TEST_P(PipelineTest, ADecisionBetweenSearchAndDecisionIsSeen) {
+  int64_t first = AddValidated(NewResident(), Fingers(1, 0));
+  int64_t second = AddValidated(NewResident(), Fingers(1, 1));
+  const StageContext& context = pipeline_->context();
+  for (int64_t id : {first, second}) ASSERT_OK(RunDemographics(db(), context, id));
+  auto searched = SearchOwnGallery(db(), context, second);
+  ASSERT_OK(searched);
+  EXPECT_TRUE(searched->candidates.empty());  // the gallery is still empty
+  ASSERT_OK(db().Transact([&] { return RunDedupe(db(), context, first); }));
+  ASSERT_OK(db().Transact([&] { return RunDedupe(db(), context, second, &*searched); }));
+  EXPECT_EQ(Get(first).state, RecordState::kPrintReady);
+  EXPECT_EQ(Get(second).state, RecordState::kAdjudication);
+  EXPECT_THAT(Reason(second), HasSubstr("fingerprints match 1 resident(s)"));
+}
+
 TEST_P(PipelineTest, UnreadableBiometricsEndDeadWithTheReason) {
   int64_t id = AddValidated(NewResident(), Fingers(1, 0));
   ASSERT_OK(db().Exec("UPDATE record_biometrics SET biometrics = ? WHERE record_id = ?",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -100,35 +101,25 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   return static_cast<int>(waiting.size());
 }
 
-StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
-                                           int shard_count, const bio::IdentifyOptions& options) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position FROM shard_searches "
-                                       "WHERE record_id = ? AND shard_count = ?",
-                                       {record_id, shard_count}));
-  if (static_cast<int>(rows.size()) != shard_count) {
-    return Unavailable("record " + std::to_string(record_id) + ": " + std::to_string(rows.size()) + " of " +
-                       std::to_string(shard_count) + " matcher shards have searched it");
-  }
-  std::map<int, int64_t> position_of;  // shard -> log position it searched
+StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::SubjectRecord& probe,
+                                       const std::map<int, PartialSearch>& parts, int shard_count,
+                                       const bio::IdentifyOptions& options) {
   std::map<std::string, bio::Candidate> by_id;
-  for (const store::Row& row : rows) {
-    position_of[static_cast<int>(row.Int(0))] = row.Int(2);
-    auto list = nlohmann::json::parse(row.Text(1), nullptr, false);
-    if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
-    for (const auto& c : list) {
-      std::string id = c.value("id", "");
-      by_id[id] = {id, c.value("score", 0.0f), c.value("fingers", 0)};
-    }
+  int64_t oldest = INT64_MAX;
+  size_t searched_subjects = 0;
+  for (const auto& [shard, part] : parts) {
+    oldest = std::min(oldest, part.position);
+    searched_subjects += part.gallery_subjects;
+    for (const bio::Candidate& c : part.candidates) by_id[c.subject_id] = c;
   }
-  int64_t oldest = position_of.begin()->second;
-  for (const auto& [shard, position] : position_of) oldest = std::min(oldest, position);
   // Subjects put after their shard searched: the latest version of each.
   ASSIGN_OR_RETURN(auto later, db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? ORDER BY seq",
                                         {oldest}));
   std::map<std::string, std::optional<store::Blob>> newer;
   for (const store::Row& row : later) {
     std::string id = row.Text(1);
-    if (row.Int(0) <= position_of[ShardOf(id, shard_count)]) continue;
+    auto part = parts.find(ShardOf(id, shard_count));
+    if (part == parts.end() || row.Int(0) <= part->second.position) continue;
     newer[id] = row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2));
   }
   bio::Matcher matcher;
@@ -143,8 +134,30 @@ StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record
   for (auto& [id, candidate] : by_id) search.candidates.push_back(std::move(candidate));
   Rank(search.candidates, options.max_candidates);
   ASSIGN_OR_RETURN(auto count, db.Query("SELECT COUNT(DISTINCT subject_id) FROM gallery_log WHERE subject IS NOT NULL"));
-  search.gallery_subjects = static_cast<size_t>(count[0].Int(0));
+  // The log holds the whole gallery; an engine may also have been loaded
+  // another way (benchmarks), so take the larger.
+  search.gallery_subjects = std::max(static_cast<size_t>(count[0].Int(0)), searched_subjects);
   return search;
+}
+
+StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
+                                           int shard_count, const bio::IdentifyOptions& options) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position FROM shard_searches "
+                                       "WHERE record_id = ? AND shard_count = ?",
+                                       {record_id, shard_count}));
+  if (static_cast<int>(rows.size()) != shard_count) {
+    return Unavailable("record " + std::to_string(record_id) + ": " + std::to_string(rows.size()) + " of " +
+                       std::to_string(shard_count) + " matcher shards have searched it");
+  }
+  std::map<int, PartialSearch> parts;
+  for (const store::Row& row : rows) {
+    PartialSearch& part = parts[static_cast<int>(row.Int(0))];
+    part.position = row.Int(2);
+    auto list = nlohmann::json::parse(row.Text(1), nullptr, false);
+    if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
+    for (const auto& c : list) part.candidates.push_back({c.value("id", ""), c.value("score", 0.0f), c.value("fingers", 0)});
+  }
+  return CompleteSearch(db, probe, parts, shard_count, options);
 }
 
 }  // namespace ektp::pipeline

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,9 +68,23 @@ struct GallerySearch {
   size_t gallery_subjects = 0;             // subjects in the whole gallery now
 };
 
-// The merged search of `record_id`'s `probe` from `shard_count` shards, plus
-// the subjects put in the log after a shard searched. kUnavailable if a shard
-// has not answered yet.
+// A search of part of the gallery as it stood at log position `position`.
+struct PartialSearch {
+  int64_t position = 0;
+  std::vector<bio::Candidate> candidates;
+  size_t gallery_subjects = 0;  // subjects the searching engine held
+};
+
+// Completes searches made at known log positions (shard -> search, shards
+// 1..shard_count) with the subjects put in the log after their shard
+// searched, compared with `probe` directly.
+StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::SubjectRecord& probe,
+                                       const std::map<int, PartialSearch>& parts, int shard_count,
+                                       const bio::IdentifyOptions& options);
+
+// The merged search of `record_id`'s `probe` from `shard_count` shards
+// (CompleteSearch of their stored answers). kUnavailable if a shard has not
+// answered yet.
 StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
                                            int shard_count, const bio::IdentifyOptions& options);
 

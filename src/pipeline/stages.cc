@@ -192,22 +192,40 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
   return holder_nik;
 }
 
+StatusOr<PartialSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id) {
+  RETURN_IF_ERROR(context.gallery.CatchUp(db));
+  ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
+  PartialSearch search;
+  search.position = context.gallery.position();
+  search.gallery_subjects = context.gallery.engine().Count();
+  if (probe.fingers.empty()) return search;
+  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, context.dedupe.identify));
+  search.candidates = std::move(result.candidates);
+  search.gallery_subjects = result.gallery_subjects;
+  return search;
+}
+
 namespace {
 
 StatusOr<GallerySearch> SearchGallery(store::Connection& db, const StageContext& context, int64_t record_id,
-                                      const bio::SubjectRecord& probe) {
+                                      const bio::SubjectRecord& probe, const PartialSearch* searched) {
   const DedupeOptions& options = context.dedupe;
   if (options.matcher_shards > 0) {
     return MergeShardSearches(db, record_id, probe, options.matcher_shards, options.identify);
   }
-  RETURN_IF_ERROR(context.gallery.CatchUp(db));
-  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, options.identify));
-  return GallerySearch{std::move(result.candidates), result.gallery_subjects};
+  std::map<int, PartialSearch> parts;
+  if (searched != nullptr) {
+    parts[1] = *searched;
+  } else {
+    ASSIGN_OR_RETURN(parts[1], SearchOwnGallery(db, context, record_id));
+  }
+  return CompleteSearch(db, probe, parts, 1, options.identify);
 }
 
 }  // namespace
 
-Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id) {
+Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id,
+                 const PartialSearch* searched) {
   // Decisions take turns across processes: each sees every earlier one.
   RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
   RecordRepository records(db, context.clock);
@@ -219,7 +237,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   nlohmann::json suspects = nlohmann::json::array();
   bool matched_own = false;
   if (!probe.fingers.empty()) {
-    ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe));
+    ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe, searched));
     double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
     for (const bio::Candidate& c : search.candidates) {
       double impostor = FusedImpostorProbability(c.score, c.fingers_compared);

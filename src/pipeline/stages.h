@@ -22,7 +22,9 @@
 // Handlers are idempotent: a record no longer in the stage's state is left
 // alone. REQUIRES: each runs inside the caller's transaction, so its changes
 // and the job's completion commit together. Dedupe decisions are serialised
-// across processes by a row lock (pipeline_locks 'dedupe') taken first.
+// across processes by a row lock (pipeline_locks 'dedupe') taken first; the
+// search itself may run before (SearchOwnGallery) and is completed under the
+// lock with what the gallery log gained since.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,7 @@
 #include "core/region.h"
 #include "crypto/crypto.h"
 #include "pipeline/gallery.h"
+#include "pipeline/shards.h"
 #include "pipeline/work_queue.h"
 #include "store/db.h"
 #include "store/record_repository.h"
@@ -68,7 +71,18 @@ struct StageContext {
 };
 
 Status RunDemographics(store::Connection& db, const StageContext& context, int64_t record_id);
-Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id);
+
+// Searches this process's copy of the gallery for the record's fingers. Runs
+// outside any transaction, before RunDedupe: a search of a large gallery
+// takes long, and on SQLite a write transaction would hold every other
+// writer (ingest) back meanwhile.
+StatusOr<PartialSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id);
+
+// `searched`: SearchOwnGallery's result for this record (in-process gallery
+// only); the decision completes it with what the gallery log gained since.
+// Without it the search runs here.
+Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id,
+                 const PartialSearch* searched = nullptr);
 
 // The fingers of a record's stored biometrics as a gallery subject with id
 // `subject_id`. Fingers with an exception are left out.
