@@ -107,6 +107,18 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
     const std::string note = std::string(VerdictName(decision.verdict)) + ": " + decision.note;
     switch (decision.verdict) {
       case Verdict::kDifferentPeople: {
+        bool claims_candidate = false;  // a replacement whose own card's fingers did not match
+        for (const nlohmann::json& candidate : candidates) {
+          claims_candidate |= !record.previous_nik.empty() && candidate.value("nik", "") == record.previous_nik;
+        }
+        if (claims_candidate) {
+          // The applicant is not the holder of the NIK they claimed.
+          RETURN_IF_ERROR(records.Transition(record.id, RecordState::kAdjudication, RecordState::kRejectedDuplicate,
+                                             who, note));
+          RETURN_IF_ERROR(db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?",
+                                  {"not the holder of NIK " + record.previous_nik, record.id}));
+          break;
+        }
         ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kAdjudication,
                                                        record.previous_nik, who, note));
         break;

@@ -4,7 +4,10 @@
 //
 // Decisions:
 //   different_people     the record goes on: a new NIK (or its own, for a
-//                        replacement), the gallery, print_ready
+//                        replacement), the gallery, print_ready; but a
+//                        replacement judged not to be the holder of the NIK
+//                        it claims (its own card is the candidate) is
+//                        rejected_duplicate
 //   same_person_reject   the record is rejected_duplicate
 //   same_person_update   the record is applied as an update of the
 //                        candidate's NIK: it carries that NIK, replaces the

@@ -362,6 +362,15 @@ TEST_P(PipelineTest, ReplacementKeepsItsNikOnlyWithItsOwnFingers) {
   Run();
   EXPECT_EQ(Get(stolen).state, RecordState::kAdjudication);
   EXPECT_EQ(Reason(stolen), "fingerprints do not match the card of NIK " + nik);
+  // Not the same person as the NIK's holder: the claim is refused, and the
+  // holder's fingers stay in the gallery.
+  ASSERT_OK(Decide(db(), pipeline_->context(), {stolen, Verdict::kDifferentPeople, "", "siti", "another face"}));
+  EXPECT_EQ(Get(stolen).state, RecordState::kRejectedDuplicate);
+  EXPECT_EQ(Reason(stolen), "not the holder of NIK " + nik);
+  EXPECT_EQ(Get(stolen).holder_nik, "");
+  auto latest = db().Query("SELECT record_id FROM gallery_log WHERE subject_id = ? ORDER BY seq DESC LIMIT 1", {nik});
+  ASSERT_OK(latest);
+  EXPECT_EQ((*latest)[0].Int(0), lost);
 }
 
 TEST_P(PipelineTest, DemographicChecksFailWithTheReason) {
