@@ -10,8 +10,9 @@
 //
 // Persistence goes through GalleryStore: the engine writes every insert and
 // delete to the store before it changes memory, and Open() loads the whole
-// gallery at start. central implements GalleryStore on the SQL store;
-// FileGalleryStore (an append-only log) serves the CLI and benchmarks.
+// gallery at start. FileGalleryStore (an append-only log) serves the CLI and
+// benchmarks. Central keeps its gallery as a log in its SQL store and feeds
+// engines opened without a store (pipeline/gallery.h).
 #pragma once
 
 #include <atomic>
