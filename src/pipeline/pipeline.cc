@@ -77,7 +77,7 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
     Throttle();
     // The in-process gallery is searched before the decision's transaction
     // (stages.h, SearchOwnGallery).
-    StatusOr<PartialSearch> searched = PartialSearch{};
+    StatusOr<OwnSearch> searched = OwnSearch{};
     const bool search_first = stage == kDedupeStage && shards == 0;
     if (search_first) searched = SearchOwnGallery(db, context_, job.record_id);
     Status status = !searched.ok() ? searched.status() : db.Transact([&]() -> Status {

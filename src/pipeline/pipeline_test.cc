@@ -418,7 +418,7 @@ TEST_P(PipelineTest, ADecisionBetweenSearchAndDecisionIsSeen) {
   for (int64_t id : {first, second}) ASSERT_OK(RunDemographics(db(), context, id));
   auto searched = SearchOwnGallery(db(), context, second);
   ASSERT_OK(searched);
-  EXPECT_TRUE(searched->candidates.empty());  // the gallery is still empty
+  EXPECT_TRUE(searched->search.candidates.empty());  // the gallery is still empty
   ASSERT_OK(db().Transact([&] { return RunDedupe(db(), context, first); }));
   ASSERT_OK(db().Transact([&] { return RunDedupe(db(), context, second, &*searched); }));
   EXPECT_EQ(Get(first).state, RecordState::kPrintReady);

@@ -77,6 +77,8 @@ ShardMatcher::ShardMatcher(const Clock& clock, ShardSpec shard, bio::IdentifyOpt
 
 StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   RETURN_IF_ERROR(gallery_.CatchUp(db));
+  const int64_t position = gallery_.position();
+  const int64_t subjects = static_cast<int64_t>(gallery_.engine().Count());
   ASSIGN_OR_RETURN(auto waiting,
                    db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = 'dedupe' AND j.status IN "
                             "('ready', 'leased') AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
@@ -93,9 +95,9 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
       }
     }
     RETURN_IF_ERROR(db.Exec("INSERT INTO shard_searches (record_id, shard, shard_count, candidates, gallery_position, "
-                            "searched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, shard_count, shard) "
-                            "DO NOTHING",
-                            {record_id, shard_.index, shard_.count, candidates.dump(), gallery_.position(),
+                            "gallery_subjects, searched_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                            "(record_id, shard_count, shard) DO NOTHING",
+                            {record_id, shard_.index, shard_.count, candidates.dump(), position, subjects,
                              FormatTimestamp(clock_.Now())}));
   }
   return static_cast<int>(waiting.size());
@@ -115,15 +117,27 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::Subject
   // Subjects put after their shard searched: the latest version of each.
   ASSIGN_OR_RETURN(auto later, db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? ORDER BY seq",
                                         {oldest}));
-  std::map<std::string, std::optional<store::Blob>> newer;
+  struct Later {
+    int64_t searched_at;  // the log position its shard searched
+    std::optional<store::Blob> subject;
+  };
+  std::map<std::string, Later> newer;
   for (const store::Row& row : later) {
     std::string id = row.Text(1);
     auto part = parts.find(ShardOf(id, shard_count));
     if (part == parts.end() || row.Int(0) <= part->second.position) continue;
-    newer[id] = row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2));
+    newer[id] = {part->second.position, row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2))};
   }
+  // The gallery's size now: what the searches held, plus subjects the log
+  // added since (a put of a known id replaces it; an erase removes it).
+  int64_t gallery_subjects = static_cast<int64_t>(searched_subjects);
   bio::Matcher matcher;
-  for (const auto& [id, bytes] : newer) {
+  for (const auto& [id, entry] : newer) {
+    ASSIGN_OR_RETURN(auto known, db.Query("SELECT subject FROM gallery_log WHERE subject_id = ? AND seq <= ? "
+                                          "ORDER BY seq DESC LIMIT 1",
+                                          {id, entry.searched_at}));
+    gallery_subjects += (entry.subject ? 1 : 0) - (known.empty() || known[0].IsNull(0) ? 0 : 1);
+    const std::optional<store::Blob>& bytes = entry.subject;
     by_id.erase(id);
     if (!bytes || probe.fingers.empty()) continue;
     ASSIGN_OR_RETURN(bio::SubjectRecord subject, bio::DecodeSubject(*bytes));
@@ -133,16 +147,13 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::Subject
   GallerySearch search;
   for (auto& [id, candidate] : by_id) search.candidates.push_back(std::move(candidate));
   Rank(search.candidates, options.max_candidates);
-  ASSIGN_OR_RETURN(auto count, db.Query("SELECT COUNT(DISTINCT subject_id) FROM gallery_log WHERE subject IS NOT NULL"));
-  // The log holds the whole gallery; an engine may also have been loaded
-  // another way (benchmarks), so take the larger.
-  search.gallery_subjects = std::max(static_cast<size_t>(count[0].Int(0)), searched_subjects);
+  search.gallery_subjects = static_cast<size_t>(std::max<int64_t>(gallery_subjects, 0));
   return search;
 }
 
 StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
                                            int shard_count, const bio::IdentifyOptions& options) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position FROM shard_searches "
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position, gallery_subjects FROM shard_searches "
                                        "WHERE record_id = ? AND shard_count = ?",
                                        {record_id, shard_count}));
   if (static_cast<int>(rows.size()) != shard_count) {
@@ -153,6 +164,7 @@ StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record
   for (const store::Row& row : rows) {
     PartialSearch& part = parts[static_cast<int>(row.Int(0))];
     part.position = row.Int(2);
+    part.gallery_subjects = static_cast<size_t>(row.Int(3));
     auto list = nlohmann::json::parse(row.Text(1), nullptr, false);
     if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
     for (const auto& c : list) part.candidates.push_back({c.value("id", ""), c.value("score", 0.0f), c.value("fingers", 0)});

@@ -192,46 +192,51 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
   return holder_nik;
 }
 
-StatusOr<PartialSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id) {
+StatusOr<OwnSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id) {
   RETURN_IF_ERROR(context.gallery.CatchUp(db));
-  ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
-  PartialSearch search;
-  search.position = context.gallery.position();
-  search.gallery_subjects = context.gallery.engine().Count();
-  if (probe.fingers.empty()) return search;
-  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(probe, context.dedupe.identify));
-  search.candidates = std::move(result.candidates);
-  search.gallery_subjects = result.gallery_subjects;
-  return search;
+  OwnSearch own;
+  ASSIGN_OR_RETURN(own.probe, LoadSubject(db, record_id, ""));
+  own.search.position = context.gallery.position();
+  own.search.gallery_subjects = context.gallery.engine().Count();
+  if (own.probe.fingers.empty()) return own;
+  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(own.probe, context.dedupe.identify));
+  own.search.candidates = std::move(result.candidates);
+  own.search.gallery_subjects = result.gallery_subjects;
+  return own;
 }
 
 namespace {
 
+// REQUIRES: `searched` is this record's search of the in-process gallery
+// unless matcher shards search.
 StatusOr<GallerySearch> SearchGallery(store::Connection& db, const StageContext& context, int64_t record_id,
-                                      const bio::SubjectRecord& probe, const PartialSearch* searched) {
+                                      const bio::SubjectRecord& probe, const OwnSearch* searched) {
   const DedupeOptions& options = context.dedupe;
   if (options.matcher_shards > 0) {
     return MergeShardSearches(db, record_id, probe, options.matcher_shards, options.identify);
   }
-  std::map<int, PartialSearch> parts;
-  if (searched != nullptr) {
-    parts[1] = *searched;
-  } else {
-    ASSIGN_OR_RETURN(parts[1], SearchOwnGallery(db, context, record_id));
-  }
-  return CompleteSearch(db, probe, parts, 1, options.identify);
+  return CompleteSearch(db, probe, {{1, searched->search}}, 1, options.identify);
 }
 
 }  // namespace
 
 Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id,
-                 const PartialSearch* searched) {
+                 const OwnSearch* searched) {
   // Decisions take turns across processes: each sees every earlier one.
   RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
   RecordRepository records(db, context.clock);
   ASSIGN_OR_RETURN(Record record, records.Get(record_id));
   if (record.state != RecordState::kDedupePending) return Status::Ok();
-  ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
+  std::optional<OwnSearch> searched_here;
+  if (searched == nullptr && context.dedupe.matcher_shards == 0) {
+    ASSIGN_OR_RETURN(searched_here, SearchOwnGallery(db, context, record_id));
+    searched = &*searched_here;
+  }
+  bio::SubjectRecord loaded;
+  if (searched == nullptr) {
+    ASSIGN_OR_RETURN(loaded, LoadSubject(db, record_id, ""));
+  }
+  const bio::SubjectRecord& probe = searched != nullptr ? searched->probe : loaded;
   const std::string& own_nik = record.previous_nik;  // a replacement's own earlier card
 
   nlohmann::json suspects = nlohmann::json::array();

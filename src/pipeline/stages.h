@@ -76,13 +76,17 @@ Status RunDemographics(store::Connection& db, const StageContext& context, int64
 // outside any transaction, before RunDedupe: a search of a large gallery
 // takes long, and on SQLite a write transaction would hold every other
 // writer (ingest) back meanwhile.
-StatusOr<PartialSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id);
+struct OwnSearch {
+  bio::SubjectRecord probe;  // the record's fingers
+  PartialSearch search;
+};
+StatusOr<OwnSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id);
 
 // `searched`: SearchOwnGallery's result for this record (in-process gallery
 // only); the decision completes it with what the gallery log gained since.
 // Without it the search runs here.
 Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id,
-                 const PartialSearch* searched = nullptr);
+                 const OwnSearch* searched = nullptr);
 
 // The fingers of a record's stored biometrics as a gallery subject with id
 // `subject_id`. Fingers with an exception are left out.

@@ -200,6 +200,7 @@ CREATE TABLE shard_searches (
   shard_count INTEGER NOT NULL,
   candidates TEXT NOT NULL,
   gallery_position BIGINT NOT NULL,
+  gallery_subjects BIGINT NOT NULL,
   searched_at TEXT NOT NULL,
   PRIMARY KEY (record_id, shard_count, shard)
 );
