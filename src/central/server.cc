@@ -123,18 +123,10 @@ struct CentralServer::Impl {
     if (!db.ok()) return ErrorResponse(db.status());
     auto station = AuthenticateStation(**db, request);
     if (!station.ok()) return ErrorResponse(station.status());
-    auto json = nlohmann::json::parse(request.body, nullptr, false);
-    if (json.is_discarded() || !json.contains("packets") || !json["packets"].is_array()) {
-      return ErrorResponse(InvalidArgument("body must be {\"packets\": [...]}"));
-    }
-    std::vector<sync::Packet> packets;
-    for (const auto& item : json["packets"]) {
-      auto packet = sync::PacketFromJson(item);
-      if (!packet.ok()) return ErrorResponse(packet.status());
-      packets.push_back(std::move(*packet));
-    }
+    auto packets = sync::ParseUploadBody(request.body);
+    if (!packets.ok()) return ErrorResponse(packets.status());
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
-    auto response = ingest.Upload(station->id, packets);
+    auto response = ingest.Upload(station->id, *packets);
     if (!response.ok()) return ErrorResponse(response.status());
     static net::Counter& accepted = net::MetricsRegistry::Default().GetCounter(
         "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "accepted"}});
@@ -153,7 +145,7 @@ struct CentralServer::Impl {
       }
     }
     net::LogInfo("central.batch_ingested",
-                 {{"station", station->id}, {"packets", packets.size()}, {"cursor", response->cursor}});
+                 {{"station", station->id}, {"packets", packets->size()}, {"cursor", response->cursor}});
     return net::HttpResponse::Json(200, sync::UploadResponseToJson(*response).dump());
   }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bio/template.h"
+#include "core/json_reader.h"
 #include "core/resident_json.h"
 
 namespace ektp::enrollment {
@@ -33,6 +34,14 @@ bool IsPng(const Bytes& b) {
 
 std::string FingerName(int position) {
   return "finger " + std::to_string(position) + " (" + std::string(FingerLabel(position)) + ")";
+}
+
+// The base64 string field `name` of `json`, decoded.
+StatusOr<crypto::Bytes> Base64Field(const JsonObject& json, std::string_view name) {
+  ASSIGN_OR_RETURN(std::string_view text, json.String(name));
+  auto bytes = crypto::Base64Decode(text);
+  if (!bytes.ok()) return InvalidArgument(json.FieldPath(name) + " is not valid base64");
+  return bytes;
 }
 
 }  // namespace
@@ -115,21 +124,24 @@ Bytes SerializeBiometrics(const Biometrics& b) {
 }
 
 StatusOr<Biometrics> ParseBiometrics(std::span<const uint8_t> bytes) {
-  nlohmann::json json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) return InvalidArgument("biometrics: not a JSON object");
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  ASSIGN_OR_RETURN(auto document, JsonDocument::ParseObject(text, "biometrics"));
+  JsonObject json = document->root();
   Biometrics b;
-  try {
-    ASSIGN_OR_RETURN(b.face_jpeg, crypto::Base64Decode(json.at("face_jpeg").get<std::string>()));
-    ASSIGN_OR_RETURN(b.signature_image, crypto::Base64Decode(json.at("signature_image").get<std::string>()));
-    for (const auto& item : json.at("fingers")) {
-      FingerCapture finger;
-      finger.position = item.at("position").get<int>();
-      ASSIGN_OR_RETURN(finger.exception, ParseFingerException(item.at("exception").get<std::string>()));
-      ASSIGN_OR_RETURN(finger.template_bytes, crypto::Base64Decode(item.at("template").get<std::string>()));
-      b.fingers.push_back(std::move(finger));
+  ASSIGN_OR_RETURN(b.face_jpeg, Base64Field(json, "face_jpeg"));
+  ASSIGN_OR_RETURN(b.signature_image, Base64Field(json, "signature_image"));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> fingers, json.Objects("fingers"));
+  for (const JsonObject& item : fingers) {
+    FingerCapture finger;
+    ASSIGN_OR_RETURN(int64_t position, item.Int("position"));
+    if (position < 1 || position > 10) {
+      return InvalidArgument("finger position " + std::to_string(position) + " is not in 1-10");
     }
-  } catch (const nlohmann::json::exception& e) {
-    return InvalidArgument(std::string("biometrics: ") + e.what());
+    finger.position = static_cast<int>(position);
+    ASSIGN_OR_RETURN(std::string_view exception, item.String("exception"));
+    ASSIGN_OR_RETURN(finger.exception, ParseFingerException(exception));
+    ASSIGN_OR_RETURN(finger.template_bytes, Base64Field(item, "template"));
+    b.fingers.push_back(std::move(finger));
   }
   return b;
 }
@@ -166,21 +178,19 @@ std::string EnrollmentToJson(const Enrollment& e) {
 }
 
 StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) return InvalidArgument("enrollment: not a JSON object");
+  ASSIGN_OR_RETURN(auto document, JsonDocument::ParseObject(text, "enrollment"));
+  JsonObject json = document->root();
   Enrollment e;
-  try {
-    e.registration_number = json.at("registration_number").get<std::string>();
-    e.station_id = json.at("station_id").get<std::string>();
-    e.operator_name = json.at("operator").get<std::string>();
-    e.captured_at = json.at("captured_at").get<std::string>();
-    ASSIGN_OR_RETURN(e.kind, ParseApplicationKind(json.at("application_kind").get<std::string>()));
-    e.previous_nik = json.value("previous_nik", "");
-    ASSIGN_OR_RETURN(e.resident, ResidentFromJson(json.at("resident")));
-    ASSIGN_OR_RETURN(e.sealed_biometrics, crypto::Base64Decode(json.at("sealed_biometrics").get<std::string>()));
-  } catch (const nlohmann::json::exception& ex) {
-    return InvalidArgument(std::string("enrollment: ") + ex.what());
-  }
+  ASSIGN_OR_RETURN(e.registration_number, json.String("registration_number"));
+  ASSIGN_OR_RETURN(e.station_id, json.String("station_id"));
+  ASSIGN_OR_RETURN(e.operator_name, json.String("operator"));
+  ASSIGN_OR_RETURN(e.captured_at, json.String("captured_at"));
+  ASSIGN_OR_RETURN(std::string_view kind, json.String("application_kind"));
+  ASSIGN_OR_RETURN(e.kind, ParseApplicationKind(kind));
+  ASSIGN_OR_RETURN(e.previous_nik, json.StringOr("previous_nik", ""));
+  ASSIGN_OR_RETURN(nlohmann::json resident, json.Value("resident"));
+  ASSIGN_OR_RETURN(e.resident, ResidentFromJson(resident));
+  ASSIGN_OR_RETURN(e.sealed_biometrics, Base64Field(json, "sealed_biometrics"));
   return e;
 }
 

@@ -64,7 +64,15 @@ TEST(EnrollmentTest, BadBiometricsAreRefusedWithTheReason) {
   b = Sample();
   b.fingers.erase(b.fingers.begin(), b.fingers.begin() + 2);
   EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument, HasSubstr("no fingerprint template")));
-  EXPECT_THAT(ParseBiometrics(Bytes{'{', '}'}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("biometrics:")));
+  auto parse = [](std::string_view json) { return ParseBiometrics(Bytes(json.begin(), json.end())); };
+  EXPECT_THAT(parse("{}"), StatusIs(StatusCode::kInvalidArgument, "biometrics.face_jpeg is missing"));
+  EXPECT_THAT(parse("[]"), StatusIs(StatusCode::kInvalidArgument, "biometrics is not a JSON object"));
+  EXPECT_THAT(parse(R"({"face_jpeg":"!","signature_image":"","fingers":[]})"),
+              StatusIs(StatusCode::kInvalidArgument, "biometrics.face_jpeg is not valid base64"));
+  EXPECT_THAT(parse(R"({"face_jpeg":"","signature_image":"","fingers":[{"position":4294967298}]})"),
+              StatusIs(StatusCode::kInvalidArgument, "finger position 4294967298 is not in 1-10"));
+  EXPECT_THAT(parse(R"({"face_jpeg":"","signature_image":"","fingers":[{"position":2,"exception":7}]})"),
+              StatusIs(StatusCode::kInvalidArgument, "biometrics.fingers[0].exception has the wrong type"));
 }
 
 Enrollment FirstCard() {
@@ -107,7 +115,7 @@ TEST(EnrollmentTest, JsonRoundTrip) {
   EXPECT_EQ(back->registration_number, e.registration_number);
   EXPECT_EQ(back->sealed_biometrics, e.sealed_biometrics);
   EXPECT_EQ(back->resident.name, "RIZKI PRATAMA");
-  EXPECT_THAT(EnrollmentFromJson("[]"), StatusIs(StatusCode::kInvalidArgument, "enrollment: not a JSON object"));
+  EXPECT_THAT(EnrollmentFromJson("[]"), StatusIs(StatusCode::kInvalidArgument, "enrollment is not a JSON object"));
 }
 
 }  // namespace

@@ -2,21 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.h"
+
 namespace ektp::sync {
-namespace {
-
-template <typename T>
-StatusOr<T> Field(const nlohmann::json& json, const char* name) {
-  auto it = json.find(name);
-  if (it == json.end()) return InvalidArgument("envelope." + std::string(name) + " is missing");
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return InvalidArgument("envelope." + std::string(name) + " has the wrong type");
-  }
-}
-
-}  // namespace
 
 std::string_view PacketKindName(PacketKind kind) {
   switch (kind) {
@@ -50,21 +38,22 @@ StatusOr<Envelope> ParseEnvelope(std::string_view envelope_text) {
     return ResourceExhausted("envelope is " + std::to_string(envelope_text.size()) + " bytes; the limit is " +
                              std::to_string(kMaxEnvelopeBytes));
   }
-  nlohmann::json json = nlohmann::json::parse(envelope_text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return InvalidArgument("envelope is not a JSON object");
+  ASSIGN_OR_RETURN(auto document, JsonDocument::ParseObject(envelope_text, "envelope"));
+  JsonObject json = document->root();
   Envelope envelope;
-  ASSIGN_OR_RETURN(envelope.version, Field<int>(json, "v"));
-  if (envelope.version != kEnvelopeVersion) {
-    return InvalidArgument("envelope version " + std::to_string(envelope.version) + " is not supported (expected " +
+  ASSIGN_OR_RETURN(int64_t version, json.Int("v"));
+  if (version != kEnvelopeVersion) {
+    return InvalidArgument("envelope version " + std::to_string(version) + " is not supported (expected " +
                            std::to_string(kEnvelopeVersion) + ")");
   }
-  ASSIGN_OR_RETURN(envelope.station_id, Field<std::string>(json, "station"));
-  ASSIGN_OR_RETURN(envelope.sequence, Field<int64_t>(json, "seq"));
+  envelope.version = kEnvelopeVersion;
+  ASSIGN_OR_RETURN(envelope.station_id, json.String("station"));
+  ASSIGN_OR_RETURN(envelope.sequence, json.Int("seq"));
   if (envelope.sequence < 1) return InvalidArgument("envelope.seq must be at least 1");
-  ASSIGN_OR_RETURN(std::string kind, Field<std::string>(json, "kind"));
+  ASSIGN_OR_RETURN(std::string_view kind, json.String("kind"));
   ASSIGN_OR_RETURN(envelope.kind, ParsePacketKind(kind));
-  ASSIGN_OR_RETURN(envelope.created_at, Field<std::string>(json, "created_at"));
-  ASSIGN_OR_RETURN(envelope.body, Field<std::string>(json, "body"));
+  ASSIGN_OR_RETURN(envelope.created_at, json.String("created_at"));
+  ASSIGN_OR_RETURN(envelope.body, json.String("body"));
   return envelope;
 }
 
@@ -82,15 +71,26 @@ nlohmann::json PacketToJson(const Packet& packet) {
   return {{"envelope", packet.envelope_text}, {"signature", crypto::Base64Encode(packet.signature)}};
 }
 
-StatusOr<Packet> PacketFromJson(const nlohmann::json& json) {
-  if (!json.is_object() || !json.contains("envelope") || !json["envelope"].is_string() ||
-      !json.contains("signature") || !json["signature"].is_string()) {
-    return InvalidArgument("packet must be an object with string fields envelope and signature");
+StatusOr<std::vector<Packet>> ParseUploadBody(std::string_view body) {
+  auto not_an_upload = [] { return InvalidArgument("body must be {\"packets\": [...]}"); };
+  auto document = JsonDocument::ParseObject(body, "body");
+  if (!document.ok()) return not_an_upload();
+  auto items = (*document)->root().Objects("packets");
+  if (!items.ok()) return not_an_upload();
+  std::vector<Packet> packets;
+  packets.reserve(items->size());
+  for (const JsonObject& item : *items) {
+    auto envelope = item.String("envelope");
+    auto signature = item.String("signature");
+    if (!envelope.ok() || !signature.ok()) {
+      return InvalidArgument("packet must be an object with string fields envelope and signature");
+    }
+    Packet packet;
+    packet.envelope_text = *envelope;
+    ASSIGN_OR_RETURN(packet.signature, crypto::Base64Decode(*signature));
+    packets.push_back(std::move(packet));
   }
-  Packet packet;
-  packet.envelope_text = json["envelope"].get<std::string>();
-  ASSIGN_OR_RETURN(packet.signature, crypto::Base64Decode(json["signature"].get<std::string>()));
-  return packet;
+  return packets;
 }
 
 std::string_view VerdictName(Verdict verdict) {

@@ -56,8 +56,10 @@ StatusOr<Envelope> VerifyPacket(const Packet& packet, std::span<const uint8_t> s
 // Parses without verifying; only to find which station claims to have sent it.
 StatusOr<Envelope> ParseEnvelope(std::string_view envelope_text);
 
+// A packet in the body of POST /api/v1/sync/up, which is {"packets": [...]}.
 nlohmann::json PacketToJson(const Packet& packet);
-StatusOr<Packet> PacketFromJson(const nlohmann::json& json);
+// The packets of an upload body; InvalidArgument naming what is wrong.
+StatusOr<std::vector<Packet>> ParseUploadBody(std::string_view body);
 
 // Central's verdict on one packet of a batch.
 enum class Verdict {

@@ -59,11 +59,19 @@ TEST(PacketTest, OversizedAndMalformedEnvelopes) {
 TEST(PacketTest, JsonFormsRoundTrip) {
   crypto::SigningKey key = crypto::SigningKey::Generate();
   Packet packet = SignEnvelope(Sample(), key);
-  auto back = PacketFromJson(PacketToJson(packet));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->envelope_text, packet.envelope_text);
-  EXPECT_EQ(back->signature, packet.signature);
-  EXPECT_THAT(PacketFromJson(nlohmann::json{{"envelope", 1}}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("string fields")));
+  auto back = ParseUploadBody(nlohmann::json{{"packets", {PacketToJson(packet), PacketToJson(packet)}}}.dump());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1].envelope_text, packet.envelope_text);
+  EXPECT_EQ((*back)[1].signature, packet.signature);
+  EXPECT_THAT(ParseUploadBody(R"({"packets":[{"envelope":1,"signature":""}]})"),
+              StatusIs(StatusCode::kInvalidArgument, "packet must be an object with string fields envelope and signature"));
+  EXPECT_THAT(ParseUploadBody(R"({"packets":[{"envelope":"e","signature":"!"}]})"),
+              StatusIs(StatusCode::kInvalidArgument, "not valid base64"));
+  for (std::string_view body : {"", "[]", R"({"packets":{}})", R"({"packets":[1]})", R"({"pakets":[]})"}) {
+    EXPECT_THAT(ParseUploadBody(body), StatusIs(StatusCode::kInvalidArgument, R"(body must be {"packets": [...]})"))
+        << body;
+  }
 
   UploadResponse response{5, {{5, Verdict::kAccepted, ""}, {6, Verdict::kRejected, "conflict"}}};
   auto parsed = UploadResponseFromJson(UploadResponseToJson(response));
