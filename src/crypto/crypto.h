@@ -85,7 +85,9 @@ std::string Sha256Hex(std::string_view data);
 std::string RandomToken(size_t bytes = 24);
 
 std::string Base64Encode(std::span<const uint8_t> data);  // standard alphabet, padded
-StatusOr<Bytes> Base64Decode(std::string_view text);      // kInvalidArgument on bad input
+// Strict (padded, canonical) decoding; kInvalidArgument on bad input. Its time
+// depends on the data: for public data and ciphertext, not for secret keys.
+StatusOr<Bytes> Base64Decode(std::string_view text);
 std::string HexEncode(std::span<const uint8_t> data);
 
 inline std::span<const uint8_t> AsBytes(std::string_view s) {

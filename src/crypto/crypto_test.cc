@@ -83,5 +83,20 @@ TEST(CryptoTest, EncodingsAndHashes) {
   EXPECT_EQ(RandomToken(24).size(), 32u);
 }
 
+TEST(CryptoTest, Base64RoundTripsEveryLengthAndRefusesWhatIsNotCanonical) {
+  Bytes data;
+  for (int length = 0; length < 70; ++length) {
+    auto back = Base64Decode(Base64Encode(data));
+    ASSERT_TRUE(back.ok()) << length << ": " << back.status().ToString();
+    EXPECT_EQ(*back, data) << length;
+    data.push_back(static_cast<uint8_t>(length * 37 + 11));
+  }
+  EXPECT_EQ(*Base64Decode("+/+/"), Bytes({0xfb, 0xff, 0xbf}));
+  for (std::string_view bad : {"ZWt0cA=", "ZWt0cA", "ZWt0c===", "ZW=0cA==", "ZWt0cB==", "ZWt0cG1=", "ZWt0 A==", "====",
+                               "ZWt0-A==", "ZWt0cA==\n"}) {
+    EXPECT_THAT(Base64Decode(bad), StatusIs(StatusCode::kInvalidArgument, "not valid base64")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ektp::crypto
