@@ -87,6 +87,20 @@ TEST_P(DbTest, CommittedDataIsSeenByAnotherConnection) {
   EXPECT_EQ((*rows)[0].Text(0), "shared");
 }
 
+TEST_P(DbTest, LargeColumnsUseLz4OnPostgres) {
+  if (conn().dialect() != Dialect::kPostgres) return;  // SQLite does not compress
+  auto rows = conn().Query(
+      "SELECT attrelid::regclass::text || '.' || attname, attcompression FROM pg_attribute "
+      "WHERE (attrelid = 'inbox'::regclass AND attname = 'envelope') "
+      "OR (attrelid = 'record_biometrics'::regclass AND attname = 'biometrics') ORDER BY 1");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(0), "inbox.envelope");
+  EXPECT_EQ((*rows)[0].Text(1), "l");
+  EXPECT_EQ((*rows)[1].Text(0), "record_biometrics.biometrics");
+  EXPECT_EQ((*rows)[1].Text(1), "l");
+}
+
 TEST_P(DbTest, MigrationsAreAppliedOnceAndReopenIsIdempotent) {
   auto version = SchemaVersion(conn());
   ASSERT_TRUE(version.ok());
@@ -116,6 +130,9 @@ TEST(DialectTest, Rewrites) {
   EXPECT_EQ(internal::NumberPlaceholders("a = ? AND b = '?' AND c = ?"), "a = $1 AND b = '?' AND c = $2");
   EXPECT_EQ(internal::ExpandTokens("id {{id}}, b {{blob}}", Dialect::kPostgres), "id BIGSERIAL PRIMARY KEY, b BYTEA");
   EXPECT_EQ(internal::ExpandTokens("b {{blob}}", Dialect::kSqlite), "b BLOB");
+  std::string_view script = "A;\n{{postgres:B {{blob}};}}\nC;{{postgres:D;}}";
+  EXPECT_EQ(internal::ExpandTokens(script, Dialect::kPostgres), "A;\nB BYTEA;\nC;D;");
+  EXPECT_EQ(internal::ExpandTokens(script, Dialect::kSqlite), "A;\n\nC;");
 }
 
 }  // namespace

@@ -16,6 +16,14 @@ std::string ExpandTokens(std::string_view sql, Dialect dialect) {
   bool pg = dialect == Dialect::kPostgres;
   ReplaceAll(out, "{{id}}", pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
   ReplaceAll(out, "{{blob}}", pg ? "BYTEA" : "BLOB");
+  constexpr std::string_view kPostgresOnly = "{{postgres:";
+  for (size_t start = out.find(kPostgresOnly); start != std::string::npos; start = out.find(kPostgresOnly, start)) {
+    size_t end = out.find("}}", start);
+    if (end == std::string::npos) break;  // unterminated: left for the database to refuse
+    std::string kept = pg ? out.substr(start + kPostgresOnly.size(), end - start - kPostgresOnly.size()) : "";
+    out.replace(start, end + 2 - start, kept);
+    start += kept.size();
+  }
   return out;
 }
 

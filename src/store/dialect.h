@@ -8,7 +8,8 @@
 
 namespace ektp::store::internal {
 
-// Expands {{id}} and {{blob}} for `dialect`.
+// Expands {{id}} and {{blob}} for `dialect`, and keeps the text of each
+// {{postgres: ...}} on PostgreSQL only (statements SQLite has no form of).
 std::string ExpandTokens(std::string_view sql, Dialect dialect);
 
 // Rewrites `?` placeholders outside quotes to $1, $2, ... .

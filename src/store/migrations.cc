@@ -205,6 +205,10 @@ CREATE TABLE shard_searches (
   PRIMARY KEY (record_id, shard_count, shard)
 );
 )sql"},
+    {7, "lz4 instead of pglz for the large columns on PostgreSQL (a quarter of ingest's database CPU)", R"sql(
+{{postgres:ALTER TABLE inbox ALTER COLUMN envelope SET COMPRESSION lz4;}}
+{{postgres:ALTER TABLE record_biometrics ALTER COLUMN biometrics SET COMPRESSION lz4;}}
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
