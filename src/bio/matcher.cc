@@ -482,8 +482,11 @@ struct Transform {
 }  // namespace
 
 struct Matcher::Scratch {
-  std::array<uint16_t, kMaxM * kMaxM> votes;
-  // Endpoints of a look-alike edge pair: probe from/to, candidate from/to.
+  // Votes per correspondence (probe * 64 + candidate). Zero between
+  // comparisons except for the entries of the first `dirty` look-alike pairs
+  // in `pairs`, which the next comparison clears (cheaper than clearing all).
+  std::array<uint16_t, kMaxM * kMaxM> votes{};
+  size_t dirty = 0;
   // A look-alike edge pair as its two vote indexes (probe * 64 + candidate)
   // for the from and the to minutiae, in the low and high 16 bits.
   using EdgePair = uint32_t;
@@ -512,7 +515,11 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t n1 = probe.size(), n2 = cand.size();
   if (n1 < 3 || n2 < 3) return detail;
   Scratch& s = *scratch_;
-  std::memset(s.votes.data(), 0, n1 * kMaxM * sizeof(s.votes[0]));
+  for (size_t pi = 0; pi < s.dirty; ++pi) {
+    s.votes[s.pairs[pi] & 0xffff] = 0;
+    s.votes[s.pairs[pi] >> 16] = 0;
+  }
+  s.dirty = 0;
 
   // 1. Edge look-alikes: collected branch-free, then they vote for their two
   // minutia correspondences.
@@ -533,6 +540,7 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     }
   }
   if (npairs == 0) return detail;
+  s.dirty = npairs;
   for (size_t pi = 0; pi < npairs; ++pi) {
     ++s.votes[out[pi] & 0xffff];
     ++s.votes[out[pi] >> 16];
