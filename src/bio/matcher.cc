@@ -379,89 +379,171 @@ namespace {
 
 constexpr size_t kMaxM = FingerFeatures::kMaxMinutiae;
 
-// Nearest candidate of each transformed probe minutia (the pairing kernel).
-// For probe minutia i: the candidate k with the smallest squared distance
-// below limit[i] whose direction is within kPairAngleTol of ta[i]; on equal
-// distances the lowest k. best_k[i] = -1 if there is none. Candidate arrays
-// hold n2pad entries (a multiple of FingerFeatures::kBlock, padded with
-// minutiae that are never in range). The scalar and the AVX2 versions give
-// identical results (the same IEEE operations in the same order; matcher.cc
-// is compiled with -ffp-contract=off so neither is fused).
-struct NearestArgs {
-  const float *tx, *ty, *limit;
-  const uint8_t* ta;
+struct Transform {
+  float c = 1, s = 0, dx = 0, dy = 0;
+  uint8_t rot = 0;       // angle units
+  float ax = 0, ay = 0;  // anchor in the candidate frame
+};
+
+// The pairing kernels. Both have a scalar and an AVX2 version that give
+// identical results: the same IEEE operations in the same order (matcher.cc
+// is compiled with -ffp-contract=off, so none is fused; sqrt is exactly
+// rounded in both).
+//
+// Align: transforms the probe minutiae by `t` and keeps, compacted in probe
+// order, those that can reach the candidate's bounding box within their
+// pairing radius (the others have no partner): position (tx, ty), squared
+// radius (limit), direction (ta) and probe index (idx). Returns how many.
+// REQUIRES: the probe arrays are padded to a multiple of FingerFeatures::kBlock;
+// the output arrays hold kMaxM + kBlock entries.
+//
+// Nearest: for each kept probe minutia j, the candidate k < n2 with the
+// smallest squared distance below limit[j] whose direction is within
+// kPairAngleTol of ta[j]; on equal distances the lowest k. best_k[j] = -1 if
+// there is none. REQUIRES: the Align arrays, with limit[j] = 0 for j in
+// [n, n + kBlock) (no partner).
+struct PairingBuffers {
+  alignas(32) std::array<float, kMaxM + FingerFeatures::kBlock> tx, ty, limit, best_d2;
+  alignas(32) std::array<int32_t, kMaxM + FingerFeatures::kBlock> ta, idx, best_k;
+  alignas(32) std::array<int32_t, kMaxM> cand_angle;  // the candidate's directions as int32
+};
+
+struct AlignArgs {
+  const float *px, *py;
+  const uint8_t* pa;
   size_t n1;
-  const float *cx, *cy;
-  const uint8_t* ca;
-  size_t n2pad;
-  int8_t* best_k;
-  float* best_d2;
+  float box[4];  // candidate bounding box: x0, y0, x1, y1
 };
 
 inline bool AngleClose(uint8_t a, uint8_t b) {
   return static_cast<uint8_t>(a - b + kPairAngleTol) <= 2 * kPairAngleTol;
 }
 
-void NearestScalar(const NearestArgs& a) {
+size_t AlignScalar(const AlignArgs& a, const Transform& t, PairingBuffers& b) {
+  size_t live = 0;
   for (size_t i = 0; i < a.n1; ++i) {
-    float best = a.limit[i];
+    const float x = t.c * a.px[i] - t.s * a.py[i] + t.dx;
+    const float y = t.s * a.px[i] + t.c * a.py[i] + t.dy;
+    const float ax = x - t.ax, ay = y - t.ay;
+    const float r = kPairRadius + kPairRadiusSlope * std::sqrt(ax * ax + ay * ay);
+    const float limit = r * r;
+    const float ox = std::max(std::max(a.box[0] - x, x - a.box[2]), 0.0f);
+    const float oy = std::max(std::max(a.box[1] - y, y - a.box[3]), 0.0f);
+    b.tx[live] = x;
+    b.ty[live] = y;
+    b.ta[live] = static_cast<uint8_t>(a.pa[i] + t.rot);
+    b.limit[live] = limit;
+    b.idx[live] = static_cast<int32_t>(i);
+    live += ox * ox + oy * oy < limit;
+  }
+  return live;
+}
+
+void NearestScalar(size_t n, const float* cx, const float* cy, const uint8_t* ca, size_t n2, PairingBuffers& b) {
+  for (size_t j = 0; j < n; ++j) {
+    float best = b.limit[j];
     int best_k = -1;
-    for (size_t k = 0; k < a.n2pad; ++k) {
-      const float dx = a.cx[k] - a.tx[i], dy = a.cy[k] - a.ty[i];
+    const uint8_t ta = static_cast<uint8_t>(b.ta[j]);
+    for (size_t k = 0; k < n2; ++k) {
+      const float dx = cx[k] - b.tx[j], dy = cy[k] - b.ty[j];
       const float d2 = dx * dx + dy * dy;
-      if (d2 < best && AngleClose(a.ca[k], a.ta[i])) {
+      if (d2 < best && AngleClose(ca[k], ta)) {
         best = d2;
         best_k = static_cast<int>(k);
       }
     }
-    a.best_k[i] = static_cast<int8_t>(best_k);
-    a.best_d2[i] = best;
+    b.best_k[j] = best_k;
+    b.best_d2[j] = best;
   }
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 #define EKTP_BIO_HAVE_AVX2_KERNEL 1
-__attribute__((target("avx2"))) void NearestAvx2(const NearestArgs& a) {
+
+// For each 8-bit lane mask, the lanes to gather (in order) so that the set
+// lanes come first: 3 bits per lane.
+constexpr std::array<uint32_t, 256> kCompact = [] {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t m = 0; m < 256; ++m) {
+    uint32_t packed = 0, out = 0;
+    for (uint32_t lane = 0; lane < 8; ++lane) {
+      if (m >> lane & 1) packed |= lane << (3 * out++);
+    }
+    table[m] = packed;
+  }
+  return table;
+}();
+
+__attribute__((target("avx2"))) size_t AlignAvx2(const AlignArgs& a, const Transform& t, PairingBuffers& b) {
+  const __m256 c = _mm256_set1_ps(t.c), s = _mm256_set1_ps(t.s);
+  const __m256 dx = _mm256_set1_ps(t.dx), dy = _mm256_set1_ps(t.dy);
+  const __m256 anchor_x = _mm256_set1_ps(t.ax), anchor_y = _mm256_set1_ps(t.ay);
+  const __m256 r0 = _mm256_set1_ps(kPairRadius), slope = _mm256_set1_ps(kPairRadiusSlope);
+  const __m256 bx0 = _mm256_set1_ps(a.box[0]), by0 = _mm256_set1_ps(a.box[1]);
+  const __m256 bx1 = _mm256_set1_ps(a.box[2]), by1 = _mm256_set1_ps(a.box[3]);
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256i rot = _mm256_set1_epi32(t.rot), byte_mask = _mm256_set1_epi32(0xff);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i eight = _mm256_set1_epi32(8);
+  const __m256i shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
+  const __m256i n1 = _mm256_set1_epi32(static_cast<int32_t>(a.n1));
+  size_t live = 0;
+  for (size_t i = 0; i < a.n1; i += 8) {
+    const __m256 px = _mm256_loadu_ps(a.px + i), py = _mm256_loadu_ps(a.py + i);
+    const __m256 x = _mm256_add_ps(_mm256_sub_ps(_mm256_mul_ps(c, px), _mm256_mul_ps(s, py)), dx);
+    const __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(s, px), _mm256_mul_ps(c, py)), dy);
+    const __m256 ax = _mm256_sub_ps(x, anchor_x), ay = _mm256_sub_ps(y, anchor_y);
+    const __m256 r = _mm256_add_ps(
+        r0, _mm256_mul_ps(slope, _mm256_sqrt_ps(_mm256_add_ps(_mm256_mul_ps(ax, ax), _mm256_mul_ps(ay, ay)))));
+    const __m256 limit = _mm256_mul_ps(r, r);
+    const __m256 ox = _mm256_max_ps(_mm256_max_ps(_mm256_sub_ps(bx0, x), _mm256_sub_ps(x, bx1)), zero);
+    const __m256 oy = _mm256_max_ps(_mm256_max_ps(_mm256_sub_ps(by0, y), _mm256_sub_ps(y, by1)), zero);
+    const __m256i index = _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int32_t>(i)));
+    const __m256 in_range = _mm256_cmp_ps(_mm256_add_ps(_mm256_mul_ps(ox, ox), _mm256_mul_ps(oy, oy)), limit, _CMP_LT_OQ);
+    const __m256 keep = _mm256_and_ps(in_range, _mm256_castsi256_ps(_mm256_cmpgt_epi32(n1, index)));
+    const unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(keep));
+    const __m256i perm = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int32_t>(kCompact[mask])), shifts),
+                                          _mm256_set1_epi32(7));
+    const __m256i angle = _mm256_and_si256(
+        _mm256_add_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.pa + i))), rot), byte_mask);
+    _mm256_storeu_ps(b.tx.data() + live, _mm256_permutevar8x32_ps(x, perm));
+    _mm256_storeu_ps(b.ty.data() + live, _mm256_permutevar8x32_ps(y, perm));
+    _mm256_storeu_ps(b.limit.data() + live, _mm256_permutevar8x32_ps(limit, perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.ta.data() + live), _mm256_permutevar8x32_epi32(angle, perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.idx.data() + live), _mm256_permutevar8x32_epi32(index, perm));
+    live += static_cast<size_t>(__builtin_popcount(mask));
+  }
+  return live;
+}
+
+// Eight kept probe minutiae per vector, one candidate per step: a strictly
+// smaller distance replaces the best, so the lowest k wins ties as in the
+// scalar version.
+__attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, const float* cy, size_t n2,
+                                                 PairingBuffers& b) {
   const __m256i byte_mask = _mm256_set1_epi32(0xff);
   const __m256i angle_limit = _mm256_set1_epi32(2 * kPairAngleTol + 1);
-  const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
-  for (size_t i = 0; i < a.n1; ++i) {
-    const __m256 tx = _mm256_set1_ps(a.tx[i]), ty = _mm256_set1_ps(a.ty[i]);
-    const __m256 limit = _mm256_set1_ps(a.limit[i]);
-    const __m256i shift = _mm256_set1_epi32(kPairAngleTol - a.ta[i]);
-    __m256 best = inf;
+  const __m256i one = _mm256_set1_epi32(1);
+  for (size_t j = 0; j < n; j += 8) {
+    const __m256 tx = _mm256_load_ps(b.tx.data() + j), ty = _mm256_load_ps(b.ty.data() + j);
+    const __m256i shift = _mm256_sub_epi32(_mm256_set1_epi32(kPairAngleTol),
+                                           _mm256_load_si256(reinterpret_cast<const __m256i*>(b.ta.data() + j)));
+    __m256 best = _mm256_load_ps(b.limit.data() + j);
     __m256i best_k = _mm256_set1_epi32(-1);
-    __m256i k = lane;
-    for (size_t b = 0; b < a.n2pad; b += 8) {
-      const __m256 dx = _mm256_sub_ps(_mm256_loadu_ps(a.cx + b), tx);
-      const __m256 dy = _mm256_sub_ps(_mm256_loadu_ps(a.cy + b), ty);
+    __m256i k_vec = _mm256_setzero_si256();
+    for (size_t k = 0; k < n2; ++k) {
+      const __m256 dx = _mm256_sub_ps(_mm256_broadcast_ss(cx + k), tx);
+      const __m256 dy = _mm256_sub_ps(_mm256_broadcast_ss(cy + k), ty);
       const __m256 d2 = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
-      const __m256i ang = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.ca + b)));
-      const __m256i diff = _mm256_and_si256(_mm256_add_epi32(ang, shift), byte_mask);
-      const __m256 ang_ok = _mm256_castsi256_ps(_mm256_cmpgt_epi32(angle_limit, diff));
-      const __m256 take = _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(d2, limit, _CMP_LT_OQ), ang_ok),
-                                        _mm256_cmp_ps(d2, best, _CMP_LT_OQ));
+      const __m256i diff = _mm256_and_si256(_mm256_add_epi32(_mm256_set1_epi32(b.cand_angle[k]), shift), byte_mask);
+      const __m256 take = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ),
+                                        _mm256_castsi256_ps(_mm256_cmpgt_epi32(angle_limit, diff)));
       best = _mm256_blendv_ps(best, d2, take);
       best_k = _mm256_castps_si256(
-          _mm256_blendv_ps(_mm256_castsi256_ps(best_k), _mm256_castsi256_ps(k), take));
-      k = _mm256_add_epi32(k, eight);
+          _mm256_blendv_ps(_mm256_castsi256_ps(best_k), _mm256_castsi256_ps(k_vec), take));
+      k_vec = _mm256_add_epi32(k_vec, one);
     }
-    // Horizontal: the smallest distance, then the lowest k among the lanes
-    // that hold it (lanes that found nothing hold +inf and k = -1).
-    __m256 m = _mm256_min_ps(best, _mm256_permute2f128_ps(best, best, 1));
-    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-    const __m256i at_min = _mm256_castps_si256(_mm256_cmp_ps(best, m, _CMP_EQ_OQ));
-    __m256i kk = _mm256_blendv_epi8(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), best_k, at_min);
-    kk = _mm256_min_epi32(kk, _mm256_permute2x128_si256(kk, kk, 1));
-    kk = _mm256_min_epi32(kk, _mm256_shuffle_epi32(kk, _MM_SHUFFLE(1, 0, 3, 2)));
-    kk = _mm256_min_epi32(kk, _mm256_shuffle_epi32(kk, _MM_SHUFFLE(2, 3, 0, 1)));
-    const float d = _mm256_cvtss_f32(m);
-    const bool found = d < a.limit[i];
-    a.best_k[i] = static_cast<int8_t>(found ? _mm256_cvtsi256_si32(kk) : -1);
-    a.best_d2[i] = found ? d : a.limit[i];
+    _mm256_store_ps(b.best_d2.data() + j, best);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(b.best_k.data() + j), best_k);
   }
 }
 
@@ -472,12 +554,6 @@ bool CpuHasAvx2() {
 #else
 bool CpuHasAvx2() { return false; }
 #endif
-
-struct Transform {
-  float c = 1, s = 0, dx = 0, dy = 0;
-  uint8_t rot = 0;       // angle units
-  float ax = 0, ay = 0;  // anchor in the candidate frame
-};
 
 }  // namespace
 
@@ -491,10 +567,7 @@ struct Matcher::Scratch {
   // for the from and the to minutiae, in the low and high 16 bits.
   using EdgePair = uint32_t;
   std::vector<EdgePair> pairs;
-  // Pairing buffers.
-  alignas(32) std::array<float, kMaxM> tx, ty, limit, best_d2;
-  std::array<uint8_t, kMaxM> ta, live;  // live: index of the probe minutia
-  std::array<int8_t, kMaxM> best_k;
+  PairingBuffers pairing;
   std::array<int8_t, kMaxM> owner;  // candidate -> probe
   std::array<float, kMaxM> owner_dist;
   bool simd = false;
@@ -569,47 +642,32 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   if (top_support[0] < kMinSupport) return detail;
 
   // 2. Each hypothesis: align, pair, refine, pair again.
-  const NearestArgs nearest{s.tx.data(),    s.ty.data(),     s.limit.data(),  s.ta.data(),
-                            n1,             cand.x_.data(),  cand.y_.data(),  cand.angle_.data(),
-                            cand.x_.size(), s.best_k.data(), s.best_d2.data()};
-  const float bx0 = cand.box_[0], by0 = cand.box_[1], bx1 = cand.box_[2], by1 = cand.box_[3];
+  PairingBuffers& pb = s.pairing;
+  for (size_t k = 0; k < n2; ++k) pb.cand_angle[k] = cand.angle_[k];
+  const AlignArgs align{probe.x_.data(), probe.y_.data(), probe.angle_.data(), n1,
+                        {cand.box_[0], cand.box_[1], cand.box_[2], cand.box_[3]}};
   auto pair_up = [&](const Transform& t) {
-    // Transformed probe minutiae that can reach the candidate's bounding box
-    // within their pairing radius, compacted (the others have no partner).
-    size_t live = 0;
-    for (size_t i = 0; i < n1; ++i) {
-      const float x = t.c * probe.x_[i] - t.s * probe.y_[i] + t.dx;
-      const float y = t.s * probe.x_[i] + t.c * probe.y_[i] + t.dy;
-      const float ax = x - t.ax, ay = y - t.ay;
-      const float r = kPairRadius + kPairRadiusSlope * std::sqrt(ax * ax + ay * ay);
-      const float limit = r * r;
-      const float ox = std::max(std::max(bx0 - x, x - bx1), 0.0f);
-      const float oy = std::max(std::max(by0 - y, y - by1), 0.0f);
-      s.tx[live] = x;
-      s.ty[live] = y;
-      s.ta[live] = static_cast<uint8_t>(probe.angle_[i] + t.rot);
-      s.limit[live] = limit;
-      s.live[live] = static_cast<uint8_t>(i);
-      live += ox * ox + oy * oy < limit;
-    }
-    NearestArgs args = nearest;
-    args.n1 = live;
+    size_t live;
 #ifdef EKTP_BIO_HAVE_AVX2_KERNEL
     if (s.simd) {
-      NearestAvx2(args);
+      live = AlignAvx2(align, t, pb);
+      std::fill_n(pb.limit.data() + live, FingerFeatures::kBlock, 0.0f);
+      NearestAvx2(live, cand.x_.data(), cand.y_.data(), n2, pb);
     } else {
-      NearestScalar(args);
+      live = AlignScalar(align, t, pb);
+      NearestScalar(live, cand.x_.data(), cand.y_.data(), cand.angle_.data(), n2, pb);
     }
 #else
-    NearestScalar(args);
+    live = AlignScalar(align, t, pb);
+    NearestScalar(live, cand.x_.data(), cand.y_.data(), cand.angle_.data(), n2, pb);
 #endif
     for (size_t k = 0; k < n2; ++k) s.owner[k] = -1;
     int pairs = 0;
     for (size_t j = 0; j < live; ++j) {
-      const int k = s.best_k[j];
+      const int k = pb.best_k[j];
       if (k < 0) continue;
-      const int i = s.live[j];
-      const float d = s.best_d2[j];
+      const int i = pb.idx[j];
+      const float d = pb.best_d2[j];
       if (s.owner[k] < 0) {
         s.owner[k] = static_cast<int8_t>(i);
         s.owner_dist[k] = d;

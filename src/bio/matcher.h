@@ -45,6 +45,8 @@ class FingerFeatures {
  public:
   static constexpr size_t kMaxMinutiae = 64;
   static constexpr size_t kNeighbours = 5;
+  // The minutiae arrays are padded to a multiple of kBlock (SIMD width).
+  static constexpr size_t kBlock = 8;
 
   FingerFeatures() = default;
   // Keeps at most kMaxMinutiae minutiae (highest quality first).
@@ -91,7 +93,6 @@ class FingerFeatures {
 
   // Minutiae as structure of arrays, padded to a multiple of kBlock entries
   // with minutiae at kFarAway (never paired), for the SIMD pairing kernel.
-  static constexpr size_t kBlock = 8;
   static constexpr float kFarAway = 1e6f;
   uint8_t n_ = 0;
   std::vector<float> x_, y_;
