@@ -26,6 +26,7 @@ constexpr int kAngCells = 256 / kAngCell;
 constexpr int kCells = kLenCells * kAngCells * kAngCells;
 
 // Matching tolerances (see docs/biometrics.md for how they were chosen).
+constexpr size_t kScanPad = 4;     // see ScanAvx2
 constexpr int kMinEdge = 8;         // px; shorter edges are noise
 constexpr int kMaxEdge = 200;       // px
 constexpr int kAlphaTol = 14;       // angle units (~20 degrees)
@@ -371,6 +372,9 @@ PreparedProbe::PreparedProbe(FingerFeatures features) : features_(std::move(feat
     const uint64_t ce = EdgeWord(e);
     for_cells(e, [&](int c) { cell_edges_[fill[c]++] = ce; });
   }
+  // Readable words after the last cell for the four-wide scan.
+  cell_edges_.resize(cell_edges_.size() + kScanPad, 0);
+  for (int c = 0; c < kCells; ++c) max_cell_ = std::max<size_t>(max_cell_, counts[c + 1]);
 }
 
 // ---- Matcher ----------------------------------------------------------------
@@ -455,6 +459,36 @@ void NearestScalar(size_t n, const float* cx, const float* cy, const uint8_t* ca
     b.best_k[j] = best_k;
     b.best_d2[j] = best;
   }
+}
+
+// The look-alike scan (step 1 of the comparison): for each candidate edge in
+// order, the probe edges of its hash cell that pass the tolerance test, in
+// cell order, each written as its two vote indexes (EdgeWord's high half plus
+// the candidate's from and to). Returns how many were written. REQUIRES: `out`
+// holds at least sum over candidate edges of (cell size) + kScanPad entries;
+// `cell_edges` has kScanPad readable words after its last cell.
+struct ScanArgs {
+  std::span<const FingerFeatures::Edge> cand_edges;
+  const uint16_t* cell_start;
+  const uint64_t* cell_edges;
+};
+
+size_t ScanScalar(const ScanArgs& a, uint32_t* out) {
+  size_t npairs = 0;
+  for (const auto& e2 : a.cand_edges) {
+    const uint64_t offset = EdgeOffset(e2.length, e2.alpha, e2.beta);
+    const uint64_t limit = EdgeLimit(e2.length);
+    const uint32_t cand_ends = uint32_t{e2.from} | uint32_t{e2.to} << 16;
+    const uint64_t* it = a.cell_edges + a.cell_start[e2.cell];
+    const uint64_t* end = a.cell_edges + a.cell_start[e2.cell + 1];
+    for (; it != end; ++it) {
+      // Branch-free: the outcome is unpredictable.
+      const uint64_t w = *it;
+      out[npairs] = static_cast<uint32_t>(w >> 32) + cand_ends;
+      npairs += EdgesAlike(w, offset, limit);
+    }
+  }
+  return npairs;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -547,6 +581,49 @@ __attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, cons
   }
 }
 
+// Four probe edges per step (most cells hold at most four): the tolerance
+// test on 64-bit lanes, then the high halves of the passing lanes are
+// compacted in order with a permutation table. Lanes past the cell's end read
+// the next cell or the padding and are masked off.
+constexpr std::array<std::array<int32_t, 8>, 16> kCompactHigh = [] {
+  std::array<std::array<int32_t, 8>, 16> table{};
+  for (int m = 0; m < 16; ++m) {
+    int out = 0;
+    for (int lane = 0; lane < 4; ++lane) {
+      if (m >> lane & 1) table[m][out++] = 2 * lane + 1;
+    }
+  }
+  return table;
+}();
+
+__attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out) {
+  const __m256i lane_bytes = _mm256_set1_epi64x(static_cast<int64_t>(kLaneBytes));
+  const __m256i lane_signs = _mm256_set1_epi64x(static_cast<int64_t>(kLaneSigns));
+  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  size_t npairs = 0;
+  for (const auto& e2 : a.cand_edges) {
+    const __m256i offset = _mm256_set1_epi64x(static_cast<int64_t>(EdgeOffset(e2.length, e2.alpha, e2.beta)));
+    const __m256i limit = _mm256_set1_epi64x(static_cast<int64_t>(EdgeLimit(e2.length)));
+    const __m128i cand_ends = _mm_set1_epi32(static_cast<int32_t>(uint32_t{e2.from} | uint32_t{e2.to} << 16));
+    const uint64_t* it = a.cell_edges + a.cell_start[e2.cell];
+    const uint64_t* end = a.cell_edges + a.cell_start[e2.cell + 1];
+    for (; it < end; it += 4) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(it));
+      const __m256i t = _mm256_and_si256(_mm256_add_epi64(w, offset), lane_bytes);
+      const __m256i alike = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_sub_epi64(limit, t), lane_signs), lane_signs);
+      const __m256i inside = _mm256_cmpgt_epi64(_mm256_set1_epi64x(end - it), lane);
+      const unsigned mask =
+          static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_and_si256(alike, inside))));
+      const __m256i high = _mm256_permutevar8x32_epi32(
+          w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kCompactHigh[mask].data())));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + npairs),
+                       _mm_add_epi32(_mm256_castsi256_si128(high), cand_ends));
+      npairs += static_cast<size_t>(__builtin_popcount(mask));
+    }
+  }
+  return npairs;
+}
+
 bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
@@ -596,22 +673,15 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
 
   // 1. Edge look-alikes: collected branch-free, then they vote for their two
   // minutia correspondences.
-  if (s.pairs.size() < prepared.cell_edges_.size() + 1) s.pairs.resize(prepared.cell_edges_.size() + 1);
+  const size_t bound = cand.edges_.size() * prepared.max_cell_ + kScanPad;
+  if (s.pairs.size() < bound) s.pairs.resize(bound);
   Scratch::EdgePair* const out = s.pairs.data();
-  size_t npairs = 0;
-  for (const auto& e2 : cand.edges_) {
-    const uint64_t offset = EdgeOffset(e2.length, e2.alpha, e2.beta);
-    const uint64_t limit = EdgeLimit(e2.length);
-    const uint32_t cand_ends = uint32_t{e2.from} | uint32_t{e2.to} << 16;
-    const uint64_t* it = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell];
-    const uint64_t* end = prepared.cell_edges_.data() + prepared.cell_start_[e2.cell + 1];
-    for (; it != end; ++it) {
-      // Branch-free: the outcome is unpredictable.
-      const uint64_t w = *it;
-      out[npairs] = static_cast<uint32_t>(w >> 32) + cand_ends;
-      npairs += EdgesAlike(w, offset, limit);
-    }
-  }
+  const ScanArgs scan{cand.edges_, prepared.cell_start_.data(), prepared.cell_edges_.data()};
+#ifdef EKTP_BIO_HAVE_AVX2_KERNEL
+  const size_t npairs = s.simd ? ScanAvx2(scan, out) : ScanScalar(scan, out);
+#else
+  const size_t npairs = ScanScalar(scan, out);
+#endif
   if (npairs == 0) return detail;
   s.dirty = npairs;
   for (size_t pi = 0; pi < npairs; ++pi) {

@@ -79,9 +79,8 @@ class FingerFeatures {
   // Approximate heap bytes held.
   size_t MemoryBytes() const;
 
- private:
-  friend class PreparedProbe;
-  friend class Matcher;
+  // An edge from a minutia to one of its nearest neighbours (matcher
+  // internals; public so the matcher's kernels can take it).
   struct Edge {
     uint8_t from, to;
     uint8_t length;  // pixels, capped at 255
@@ -89,6 +88,10 @@ class FingerFeatures {
     uint8_t beta;    // to's angle relative to from's angle
     uint16_t cell;   // hash-grid cell of (length, alpha, beta)
   };
+
+ private:
+  friend class PreparedProbe;
+  friend class Matcher;
   void Build();
 
   // Minutiae as structure of arrays, padded to a multiple of kBlock entries
@@ -116,7 +119,9 @@ class PreparedProbe {
   // Copies of the probe edges per cell, one 64-bit word each so the
   // tolerance test is a few integer operations (matcher.cc, EdgeWord):
   // length, alpha and beta in 16-bit lanes 0..2, from and to in lane 3.
+  // Followed by kScanPad zero words (matcher.cc).
   std::vector<uint64_t> cell_edges_;
+  size_t max_cell_ = 0;  // most probe edges in one cell
 };
 
 // Details of one comparison (for tests and diagnostics).
