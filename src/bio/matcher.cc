@@ -389,6 +389,16 @@ struct Transform {
   float ax = 0, ay = 0;  // anchor in the candidate frame
 };
 
+// Sets t's rotation to the direction of the vector (dot, cross): cosine and
+// sine by normalising the vector (no sincos), angle units from one atan2.
+// A zero vector gives no rotation.
+inline void SetRotation(Transform& t, float dot, float cross) {
+  const float norm = std::sqrt(dot * dot + cross * cross);
+  t.c = norm > 0 ? dot / norm : 1.0f;
+  t.s = norm > 0 ? cross / norm : 0.0f;
+  t.rot = ToUnits(std::atan2(cross, dot));
+}
+
 // The pairing kernels. Both have a scalar and an AVX2 version that give
 // identical results: the same IEEE operations in the same order (matcher.cc
 // is compiled with -ffp-contract=off, so none is fused; sqrt is exactly
@@ -764,11 +774,10 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     const unsigned pt = (top[hi] >> 16) / kMaxM, ct = (top[hi] >> 16) % kMaxM;
     float p1x = probe.x_[pf], p1y = probe.y_[pf], p2x = probe.x_[pt], p2y = probe.y_[pt];
     float q1x = cand.x_[cf], q1y = cand.y_[cf], q2x = cand.x_[ct], q2y = cand.y_[ct];
-    float rot = std::atan2(q2y - q1y, q2x - q1x) - std::atan2(p2y - p1y, p2x - p1x);
+    // The rotation that turns the probe edge p1->p2 into the candidate edge q1->q2.
+    const float vpx = p2x - p1x, vpy = p2y - p1y, vqx = q2x - q1x, vqy = q2y - q1y;
     Transform t;
-    t.c = std::cos(rot);
-    t.s = std::sin(rot);
-    t.rot = ToUnits(rot);
+    SetRotation(t, vpx * vqx + vpy * vqy, vpx * vqy - vpy * vqx);
     float pmx = (p1x + p2x) / 2, pmy = (p1y + p2y) / 2;
     t.ax = (q1x + q2x) / 2;
     t.ay = (q1y + q2y) / 2;
@@ -814,11 +823,8 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
       sxx += px * qx + py * qy;
       sxy += px * qy - py * qx;
     }
-    float r2 = std::atan2(sxy, sxx);
     Transform t2;
-    t2.c = std::cos(r2);
-    t2.s = std::sin(r2);
-    t2.rot = ToUnits(r2);
+    SetRotation(t2, sxx, sxy);
     t2.dx = sqx - (t2.c * spx - t2.s * spy);
     t2.dy = sqy - (t2.s * spx + t2.c * spy);
     t2.ax = sqx;
