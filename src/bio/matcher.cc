@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -606,14 +607,60 @@ constexpr std::array<std::array<int32_t, 8>, 16> kCompactHigh = [] {
   return table;
 }();
 
+// LenTol without a division, for the SIMD prepass: l / 10 == l * 205 >> 11
+// for every edge length.
+constexpr bool DivideByTenExact() {
+  for (int l = 0; l < 256; ++l) {
+    if (l / kLenTolDiv != (l * 205) >> 11) return false;
+  }
+  return true;
+}
+static_assert(kLenTolDiv == 10 && DivideByTenExact(), "ScanAvx2's LenTol");
+static_assert(sizeof(FingerFeatures::Edge) == 8 && offsetof(FingerFeatures::Edge, length) == 2 &&
+                  offsetof(FingerFeatures::Edge, alpha) == 3 && offsetof(FingerFeatures::Edge, beta) == 4 &&
+                  offsetof(FingerFeatures::Edge, cell) == 6,
+              "ScanAvx2 reads four edges per 256-bit load");
+
 __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out) {
+  // Prepass: each candidate edge's EdgeOffset and EdgeLimit, four edges at a
+  // time (the tail one by one).
+  constexpr size_t kMaxEdges = FingerFeatures::kMaxMinutiae * FingerFeatures::kNeighbours;
+  alignas(32) uint64_t offsets[kMaxEdges], limits[kMaxEdges];
+  const size_t n_edges = a.cand_edges.size();
+  const FingerFeatures::Edge* edges = a.cand_edges.data();
+  size_t e = 0;
+  {
+    const __m256i byte = _mm256_set1_epi64x(0xff);
+    const __m256i len_tol0 = _mm256_set1_epi64x(kLenTol0), div10 = _mm256_set1_epi64x(205);
+    const __m256i alpha_tol = _mm256_set1_epi64x(kAlphaTol), beta_tol = _mm256_set1_epi64x(kBetaTol);
+    const __m256i limit_rest = _mm256_set1_epi64x(static_cast<int64_t>(EdgeLimit(0) - 2 * LenTol(0)));
+    for (; e + 4 <= n_edges; e += 4) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(edges + e));
+      const __m256i length = _mm256_and_si256(_mm256_srli_epi64(w, 16), byte);
+      const __m256i alpha = _mm256_and_si256(_mm256_srli_epi64(w, 24), byte);
+      const __m256i beta = _mm256_and_si256(_mm256_srli_epi64(w, 32), byte);
+      const __m256i tol = _mm256_add_epi64(len_tol0, _mm256_srli_epi64(_mm256_mul_epu32(length, div10), 11));
+      const __m256i offset = _mm256_or_si256(
+          _mm256_and_si256(_mm256_sub_epi64(tol, length), byte),
+          _mm256_or_si256(_mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(alpha_tol, alpha), byte), 10),
+                          _mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(beta_tol, beta), byte), 20)));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(offsets + e), offset);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(limits + e), _mm256_or_si256(limit_rest, _mm256_add_epi64(tol, tol)));
+    }
+  }
+  for (; e < n_edges; ++e) {
+    offsets[e] = EdgeOffset(edges[e].length, edges[e].alpha, edges[e].beta);
+    limits[e] = EdgeLimit(edges[e].length);
+  }
+
   const __m256i lane_bytes = _mm256_set1_epi64x(static_cast<int64_t>(kLaneBytes));
   const __m256i lane_signs = _mm256_set1_epi64x(static_cast<int64_t>(kLaneSigns));
   const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
   size_t npairs = 0;
-  for (const auto& e2 : a.cand_edges) {
-    const __m256i offset = _mm256_set1_epi64x(static_cast<int64_t>(EdgeOffset(e2.length, e2.alpha, e2.beta)));
-    const __m256i limit = _mm256_set1_epi64x(static_cast<int64_t>(EdgeLimit(e2.length)));
+  for (e = 0; e < n_edges; ++e) {
+    const FingerFeatures::Edge& e2 = edges[e];
+    const __m256i offset = _mm256_set1_epi64x(static_cast<int64_t>(offsets[e]));
+    const __m256i limit = _mm256_set1_epi64x(static_cast<int64_t>(limits[e]));
     const __m128i cand_ends = _mm_set1_epi32(static_cast<int32_t>(uint32_t{e2.from} | uint32_t{e2.to} << 16));
     const uint64_t* it = a.cell_edges + a.cell_start[e2.cell];
     const uint64_t* end = a.cell_edges + a.cell_start[e2.cell + 1];
