@@ -28,6 +28,7 @@ constexpr int kCells = kLenCells * kAngCells * kAngCells;
 
 // Matching tolerances (see docs/biometrics.md for how they were chosen).
 constexpr size_t kScanPad = 4;     // see ScanAvx2
+constexpr size_t kScanAhead = 12;   // candidate edges prefetched ahead in ScanAvx2
 constexpr int kMinEdge = 8;         // px; shorter edges are noise
 constexpr int kMaxEdge = 200;       // px
 constexpr int kAlphaTol = 14;       // angle units (~20 degrees)
@@ -675,6 +676,10 @@ __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out
   size_t npairs = 0;
   for (e = 0; e < n_edges; ++e) {
     const FingerFeatures::Edge& e2 = edges[e];
+    // The cells are scattered over the probe's table: fetch ahead.
+    if (e + kScanAhead < n_edges) {
+      _mm_prefetch(reinterpret_cast<const char*>(a.cell_edges + a.cell_start[edges[e + kScanAhead].cell]), _MM_HINT_T0);
+    }
     const __m256i offset = _mm256_set1_epi64x(static_cast<int64_t>(offsets[e]));
     const __m256i limit = _mm256_set1_epi64x(static_cast<int64_t>(limits[e]));
     const __m128i cand_ends = _mm_set1_epi32(static_cast<int32_t>(uint32_t{e2.from} | uint32_t{e2.to} << 16));
