@@ -154,6 +154,28 @@ TEST(AbisTest, PrefilterScoresOnlyTheShortlistAndKeepsTheMate) {
   EXPECT_EQ(r->scored_subjects, 10u);
 }
 
+// Mates whose edge signatures overlapped weakly: with the signature of 5
+// neighbours per minutia and 2048 codes they ranked 12th, 16th and 19th of
+// 300 in the pre-filter and were lost at 2 % (6 subjects); the signature of
+// 10 neighbours and 4096 codes ranks them 1st, 1st and 2nd.
+TEST(AbisTest, PrefilterKeepsMatesWithWeakSignatureOverlap) {
+  auto abis = OpenEngine(nullptr);
+  for (uint64_t s = 0; s < 300; ++s) ASSERT_OK(abis->Insert(Subject(s)));
+  IdentifyOptions o;
+  o.threads = 2;
+  o.prefilter_keep = 0.02;
+  o.min_prefilter_subjects = 6;
+  for (uint64_t mate : {16u, 117u, 139u}) {
+    auto r = abis->Identify(Subject(mate, 2), o);
+    ASSERT_OK(r);
+    ASSERT_EQ(r->shortlist.size(), 6u);
+    const std::string id = "S" + std::to_string(mate);
+    EXPECT_NE(std::find(r->shortlist.begin(), r->shortlist.end(), id), r->shortlist.end()) << id;
+    ASSERT_FALSE(r->candidates.empty());
+    EXPECT_EQ(r->candidates[0].subject_id, id);
+  }
+}
+
 TEST(AbisTest, DeleteRemovesTheSubject) {
   auto abis = OpenEngine(nullptr);
   for (uint64_t s = 0; s < 5; ++s) ASSERT_OK(abis->Insert(Subject(s)));

@@ -221,17 +221,20 @@ StatusOr<FingerFeatures> FingerFeatures::Deserialize(std::span<const uint8_t> bl
 
 namespace {
 
-// Pre-filter code of an edge descriptor: 16 length x 16 alpha x 8 beta
-// cells. Nearest-neighbour edges are mostly 12..80 px long and their beta
-// (relative ridge direction) crowds around 0 and 128 units (neighbouring
-// ridges run parallel), so the length and beta cells are narrow where the
-// values crowd and wide elsewhere: each code is then about equally likely,
-// which is what makes a shared code evidence. The cell edges follow the
-// edge statistics of 500 dpi prints (docs/biometrics.md, "Pre-filter").
-constexpr int kSigLenEdges[15] = {14, 18, 22, 26, 29, 32, 35, 38, 41, 44, 48, 52, 57, 63, 72};
+// Pre-filter code of an edge descriptor: 16 length x 32 alpha x 8 beta
+// cells. Edges to the 10 nearest neighbours are mostly 15..110 px long and
+// their beta (relative ridge direction) crowds around 0 and 128 units
+// (neighbouring ridges run parallel), so the length and beta cells are
+// narrow where the values crowd and wide elsewhere: each code is then about
+// equally likely, which is what makes a shared code evidence. The length
+// cells are the 16-quantiles of the lengths of these edges over all FVC2002
+// DB1..DB4 templates (real 500 dpi prints); alpha is uniform in 8-unit
+// cells (docs/biometrics.md, "Pre-filter").
+constexpr int kSigLenEdges[15] = {19, 26, 31, 36, 41, 45, 50, 54, 58, 63, 68, 73, 80, 90, 105};
 // Beta cells, after shifting beta by +6 units: [-6, 6) is cell 0.
 constexpr int kSigBetaEdges[7] = {12, 26, 114, 128, 140, 154, 242};
-constexpr int kSigLenTol = 2, kSigAlphaTol = 6, kSigBetaTol = 4;  // ~ mated descriptor noise
+constexpr int kSigAlphaCell = 8;                                   // units: 32 cells
+constexpr int kSigLenTol = 2, kSigAlphaTol = 5, kSigBetaTol = 3;  // ~ mated descriptor noise
 
 struct SignatureCells {
   std::array<uint8_t, 256> len{}, beta{};
@@ -248,9 +251,10 @@ struct SignatureCells {
   }
 };
 constexpr SignatureCells kSigCells;
+static_assert(16 * (256 / kSigAlphaCell) * 8 == FingerFeatures::kSignatureBits, "one bit per code");
 
 inline int SignatureCode(int len_cell, int alpha_cell, int beta_cell) {
-  return (len_cell * 16 + alpha_cell) * 8 + beta_cell;
+  return (len_cell * (256 / kSigAlphaCell) + alpha_cell) * 8 + beta_cell;
 }
 
 // Distinct cells of the values lo..hi (inclusive); `cell` maps a value.
@@ -264,12 +268,46 @@ int CellsOf(int lo, int hi, CellOfValue cell, std::array<int, 16>& out) {
   return n;
 }
 
+struct SignatureEdge {
+  uint8_t length, alpha, beta;  // as FingerFeatures::Edge
+};
+
+// Edges from each of the n minutiae to its `k` nearest neighbours between
+// kMinEdge and kMaxEdge px, described as the matcher's edges are.
+std::vector<SignatureEdge> NeighbourEdges(const float* x, const float* y, const uint8_t* angle, size_t n, size_t k) {
+  std::vector<SignatureEdge> out;
+  out.reserve(n * k);
+  std::vector<std::pair<float, uint8_t>> near;
+  near.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    near.clear();
+    for (size_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      const float dx = x[j] - x[i], dy = y[j] - y[i];
+      const float d2 = dx * dx + dy * dy;
+      if (d2 < kMinEdge * kMinEdge || d2 > kMaxEdge * kMaxEdge) continue;
+      near.emplace_back(d2, static_cast<uint8_t>(j));
+    }
+    const size_t kept = std::min(near.size(), k);
+    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kept), near.end());
+    for (size_t e = 0; e < kept; ++e) {
+      const size_t j = near[e].second;
+      SignatureEdge edge;
+      edge.length = static_cast<uint8_t>(std::min(255L, std::lround(std::sqrt(near[e].first))));
+      edge.alpha = static_cast<uint8_t>(ToUnits(std::atan2(y[j] - y[i], x[j] - x[i])) - angle[i]);
+      edge.beta = static_cast<uint8_t>(angle[j] - angle[i]);
+      out.push_back(edge);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
   Signature sig{};
-  for (const Edge& e : edges_) {
-    const int code = SignatureCode(kSigCells.len[e.length], e.alpha / 16, kSigCells.beta[e.beta]);
+  for (const SignatureEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
+    const int code = SignatureCode(kSigCells.len[e.length], e.alpha / kSigAlphaCell, kSigCells.beta[e.beta]);
     sig[code >> 6] |= uint64_t{1} << (code & 63);
   }
   return sig;
@@ -278,10 +316,11 @@ FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
 FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature() const {
   Signature sig{};
   std::array<int, 16> lens, alphas, betas;
-  for (const Edge& e : edges_) {
+  for (const SignatureEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
     const int nl = CellsOf(std::max(0, e.length - kSigLenTol), std::min(255, e.length + kSigLenTol),
                            [](int v) { return kSigCells.len[v]; }, lens);
-    const int na = CellsOf(e.alpha - kSigAlphaTol, e.alpha + kSigAlphaTol, [](int v) { return (v & 0xff) / 16; }, alphas);
+    const int na = CellsOf(e.alpha - kSigAlphaTol, e.alpha + kSigAlphaTol,
+                           [](int v) { return (v & 0xff) / kSigAlphaCell; }, alphas);
     const int nb = CellsOf(e.beta - kSigBetaTol, e.beta + kSigBetaTol, [](int v) { return kSigCells.beta[v & 0xff]; }, betas);
     for (int l = 0; l < nl; ++l) {
       for (int a = 0; a < na; ++a) {

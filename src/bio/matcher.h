@@ -65,13 +65,18 @@ class FingerFeatures {
   std::vector<uint8_t> Serialize() const;
   static StatusOr<FingerFeatures> Deserialize(std::span<const uint8_t> blob);
 
-  // Pre-filter signatures (docs/biometrics.md, "Pre-filter"): 2048-bit sets
-  // of quantised edge descriptors (16 length x 16 alpha x 8 beta cells, each
-  // code about equally likely in real prints). Rotation and translation
-  // invariant. The gallery side sets each edge's own code; the probe side
-  // also sets the codes within the descriptor noise of a mated edge, so a
-  // shared edge hits even when noise moves it across a cell boundary.
-  static constexpr int kSignatureBits = 2048;
+  // Pre-filter signatures (docs/biometrics.md, "Pre-filter"): 4096-bit sets
+  // of quantised edge descriptors (16 length x 32 alpha x 8 beta cells, each
+  // code about equally likely in real prints) over the edges from every
+  // minutia to its kSignatureNeighbours nearest neighbours (more than the
+  // matcher's kNeighbours: a missing or spurious minutia changes fewer of a
+  // larger neighbourhood's edges). Rotation and translation invariant. The
+  // gallery side sets each edge's own code; the probe side also sets the
+  // codes within the descriptor noise of a mated edge, so a shared edge hits
+  // even when noise moves it across a cell boundary. Every code of
+  // EdgeSignature() is also in DilatedEdgeSignature().
+  static constexpr size_t kSignatureNeighbours = 10;
+  static constexpr int kSignatureBits = 4096;
   using Signature = std::array<uint64_t, kSignatureBits / 64>;
   Signature EdgeSignature() const;
   Signature DilatedEdgeSignature() const;

@@ -1,5 +1,6 @@
 #include "bio/matcher.h"
 
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -154,6 +155,59 @@ TEST(MatcherTest, CalibrationIsMonotonic) {
   }
   EXPECT_EQ(CalibrateRaw(0), 0);
   EXPECT_EQ(CalibrateRaw(10), 100);
+}
+
+size_t Bits(const FingerFeatures::Signature& sig) {
+  size_t n = 0;
+  for (uint64_t w : sig) n += static_cast<size_t>(std::popcount(w));
+  return n;
+}
+
+size_t SharedBits(const FingerFeatures::Signature& a, const FingerFeatures::Signature& b) {
+  size_t n = 0;
+  for (size_t w = 0; w < a.size(); ++w) n += static_cast<size_t>(std::popcount(a[w] & b[w]));
+  return n;
+}
+
+// The probe-side (dilated) signature holds every code of the gallery-side
+// one, so a template always hits all of its own codes.
+TEST(MatcherTest, DilatedSignatureHoldsItsOwnCodes) {
+  for (const char* name : {"101_1.iso", "102_3.iso", "107_5.iso"}) {
+    FingerFeatures f = Load("DB1_B", name);
+    FingerFeatures::Signature gallery = f.EdgeSignature(), probe = f.DilatedEdgeSignature();
+    EXPECT_GT(Bits(gallery), 100u) << name;
+    EXPECT_LT(Bits(probe), FingerFeatures::kSignatureBits * 3u / 4) << name;  // still selective
+    EXPECT_EQ(SharedBits(gallery, probe), Bits(gallery)) << name;
+  }
+}
+
+// Rotation and translation move no edge out of the probe's dilation
+// (rotation by a whole number of angle units; only rounding changes, which
+// can swap two nearly equidistant neighbours and so change an edge or two).
+TEST(MatcherTest, SignatureIsRotationAndTranslationInvariant) {
+  FingerFeatures f = Load("DB2_B", "103_1.iso");
+  const FingerFeatures::Signature probe = f.DilatedEdgeSignature();
+  for (int units : {-48, 16, 64}) {
+    const float r = static_cast<float>(units) * 2 * 3.14159265f / 256;
+    std::vector<Minutia> moved;
+    for (Minutia m : f.Minutiae()) {
+      const float x = std::cos(r) * m.x - std::sin(r) * m.y + 57, y = std::sin(r) * m.x + std::cos(r) * m.y - 31;
+      moved.push_back({x, y, static_cast<uint8_t>(m.angle + units), m.type});
+    }
+    const FingerFeatures::Signature gallery = FingerFeatures(moved).EdgeSignature();
+    EXPECT_GE(SharedBits(gallery, probe) + 3, Bits(gallery)) << units << " units";
+  }
+}
+
+// Another impression of the same finger shares far more of its codes than
+// a different finger does.
+TEST(MatcherTest, SignatureSeparatesMateFromStranger) {
+  const FingerFeatures::Signature probe = Load("DB2_B", "104_1.iso").DilatedEdgeSignature();
+  const FingerFeatures::Signature mate = Load("DB2_B", "104_2.iso").EdgeSignature();
+  const FingerFeatures::Signature stranger = Load("DB2_B", "105_1.iso").EdgeSignature();
+  const double mate_share = static_cast<double>(SharedBits(mate, probe)) / static_cast<double>(Bits(mate));
+  const double stranger_share = static_cast<double>(SharedBits(stranger, probe)) / static_cast<double>(Bits(stranger));
+  EXPECT_GT(mate_share, stranger_share + 0.15) << mate_share << " vs " << stranger_share;
 }
 
 TEST(EvaluationTest, ErrorRatesOnKnownScores) {
