@@ -36,7 +36,8 @@ struct ScaleOptions {
 
 // 1:N de-duplication on a synthetic gallery of `subjects` subjects with two
 // fingers (right and left index), each searched with two fingers: latency,
-// FNIR at FPIR 0.1 %, pre-filter penetration and lost hits, memory.
+// FNIR at FPIR 0.1 %, pre-filter penetration and lost hits, CPU seconds per
+// search (all threads), memory.
 StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
 
 // Peak resident memory of this process, bytes.

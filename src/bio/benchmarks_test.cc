@@ -38,6 +38,7 @@ TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
     EXPECT_EQ((*r)["searches"]["non_mated"], 5);
     EXPECT_EQ((*r)["fnir_at_fpir_0.1%"], 0.0);
     EXPECT_EQ((*r)["prefilter_lost_hits"], 0);
+    EXPECT_GT((*r)["cpu_seconds_per_search"].get<double>(), 0.0);
     // 2 % of 40 is below the 200-subject floor: everyone is scored.
     EXPECT_NEAR((*r)["penetration"].get<double>(), 1.0, 1e-9);
   }
