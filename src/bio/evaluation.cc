@@ -8,6 +8,9 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <unordered_set>
+
+#include "bio/abis.h"
 
 namespace ektp::bio {
 
@@ -136,6 +139,43 @@ std::vector<ScoredPair> ScoreFvcPairs(const std::vector<FvcSample>& samples, int
   work();
   for (auto& t : pool) t.join();
   return pairs;
+}
+
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
+                                                      const std::vector<double>& keeps, int threads) {
+  for (double keep : keeps) {
+    if (!(keep > 0 && keep <= 1)) return InvalidArgument("pre-filter share " + std::to_string(keep) + " is outside (0, 1]");
+  }
+  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
+  std::unordered_set<std::string> enrolled;
+  auto id_of = [](size_t db, const FvcSample& s) { return std::to_string(db) + "/" + std::to_string(s.finger); };
+  for (size_t db = 0; db < databases.size(); ++db) {
+    for (const FvcSample& s : databases[db]) {
+      if (s.impression != 1) continue;
+      RETURN_IF_ERROR(abis->Insert(SubjectRecord{id_of(db, s), {FingerSample{1, s.features}}}));
+      enrolled.insert(id_of(db, s));
+    }
+  }
+  if (abis->Count() < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
+  std::vector<PrefilterLoss> out;
+  for (double keep : keeps) {
+    PrefilterLoss loss{keep, abis->Count(), 0, 0};
+    IdentifyOptions options;
+    options.prefilter_keep = keep;
+    options.min_prefilter_subjects = 1;
+    options.max_candidates = 1;
+    options.threads = threads;
+    for (size_t db = 0; db < databases.size(); ++db) {
+      for (const FvcSample& s : databases[db]) {
+        if (s.impression == 1 || !enrolled.count(id_of(db, s))) continue;  // no mate to find
+        ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(SubjectRecord{"", {FingerSample{1, s.features}}}, options));
+        ++loss.searches;
+        loss.lost += std::find(r.shortlist.begin(), r.shortlist.end(), id_of(db, s)) == r.shortlist.end();
+      }
+    }
+    out.push_back(loss);
+  }
+  return out;
 }
 
 }  // namespace ektp::bio

@@ -52,4 +52,20 @@ struct ScoredPair {
 // Scores every FVC pair of `samples` with `threads` threads (>= 1).
 std::vector<ScoredPair> ScoreFvcPairs(const std::vector<FvcSample>& samples, int threads);
 
+// How often the 1:N pre-filter (docs/biometrics.md, "Pre-filter") loses a
+// mate on real prints: impression 1 of every finger of every database is
+// enrolled in an InMemoryAbis as a one-finger subject, and every other
+// impression searches that gallery with the pre-filter keeping `keep` of it
+// (no floor). `lost` counts searches whose own finger was not shortlisted.
+struct PrefilterLoss {
+  double keep = 0;
+  size_t gallery = 0;
+  size_t searches = 0;
+  size_t lost = 0;
+};
+// REQUIRES: every keep in (0, 1]. Errors: kInvalidArgument for a keep
+// outside (0, 1] or databases without a first impression to enrol.
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
+                                                      const std::vector<double>& keeps, int threads);
+
 }  // namespace ektp::bio

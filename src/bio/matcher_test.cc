@@ -226,6 +226,23 @@ TEST(EvaluationTest, ErrorRatesOnKnownScores) {
   EXPECT_LE(t, 8.0f);
 }
 
+TEST(EvaluationTest, PrefilterLossOnRealPrints) {
+  auto db1 = LoadFvcDatabase((Fvc() / "DB1_B").string());
+  ASSERT_OK(db1);
+  auto losses = FvcPrefilterLoss({*db1}, {1.0, 0.5}, 2);
+  ASSERT_OK(losses);
+  ASSERT_EQ(losses->size(), 2u);
+  for (const PrefilterLoss& l : *losses) {
+    EXPECT_EQ(l.gallery, 10u);   // impression 1 of each finger
+    EXPECT_EQ(l.searches, 70u);  // impressions 2..8
+  }
+  EXPECT_EQ((*losses)[0].lost, 0u);  // 1 keeps everyone
+  EXPECT_LE((*losses)[1].lost, 7u);  // the mate is in the better half at least 90 % of the time
+  EXPECT_THAT(FvcPrefilterLoss({*db1}, {0.0}, 1),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside (0, 1]")));
+  EXPECT_THAT(FvcPrefilterLoss({}, {0.1}, 1), StatusIs(StatusCode::kInvalidArgument, HasSubstr("fewer than 2")));
+}
+
 TEST(EvaluationTest, LoadRefusesMissingFolder) {
   EXPECT_THAT(LoadFvcDatabase("/nonexistent/DB9_B"), StatusIs(StatusCode::kNotFound, HasSubstr("DB9_B")));
 }

@@ -40,11 +40,19 @@ int BioEval(const Args& args) {
   std::string dir, scores_path;
   int threads = DefaultThreads();
   bool json = false;
+  std::vector<double> prefilter_keeps;
   app.add_option("dir", dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
   app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
+  app.add_option("--prefilter", prefilter_keeps,
+                 "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
+                 "mate (impression 1 of every finger enrolled, the others searched)")
+      ->delimiter(',');
   app.add_option("--threads", threads, "worker threads")->capture_default_str();
   app.add_flag("--json", json, "print JSON");
   if (auto exit = Parse(app, args)) return *exit;
+  for (double keep : prefilter_keeps) {
+    if (!(keep > 0 && keep <= 1)) return Fail(InvalidArgument("--prefilter share " + std::to_string(keep) + " is outside (0, 1]"));
+  }
 
   namespace fs = std::filesystem;
   std::vector<fs::path> dbs;
@@ -66,6 +74,7 @@ int BioEval(const Args& args) {
     scores << "probe,candidate,score\n";
   }
   std::vector<float> all_genuine, all_impostor;
+  std::vector<std::vector<bio::FvcSample>> all_samples;
   nlohmann::json out = {{"databases", nlohmann::json::array()}};
   auto print = [&](const std::string& name, const bio::ErrorRates& r) {
     if (json) return;
@@ -93,10 +102,25 @@ int BioEval(const Args& args) {
     nlohmann::json row = RatesJson(rates);
     row["name"] = name;
     out["databases"].push_back(row);
+    if (!prefilter_keeps.empty()) all_samples.push_back(std::move(*samples));
   }
   bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
   print("pooled", pooled);
   out["pooled"] = RatesJson(pooled);
+  if (!prefilter_keeps.empty()) {
+    auto losses = bio::FvcPrefilterLoss(all_samples, prefilter_keeps, threads);
+    if (!losses.ok()) return Fail(losses.status());
+    out["prefilter"] = nlohmann::json::array();
+    for (const bio::PrefilterLoss& l : *losses) {
+      const double rate = l.searches ? static_cast<double>(l.lost) / static_cast<double>(l.searches) : 0.0;
+      out["prefilter"].push_back(
+          {{"keep", l.keep}, {"gallery", l.gallery}, {"searches", l.searches}, {"lost", l.lost}, {"lost_rate", rate}});
+      if (!json) {
+        std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " fingers: lost "
+                  << Percent(rate) << " (" << l.lost << " of " << l.searches << " searches)\n";
+      }
+    }
+  }
   if (json) std::cout << out.dump(2) << "\n";
   if (scores.is_open()) {
     scores.close();
