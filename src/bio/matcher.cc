@@ -72,6 +72,45 @@ inline bool MaskHas(const uint64_t* mask, float x, float y_up) {
   return (mask[c >> 6] >> (c & 63)) & 1;
 }
 
+// An edge from minutia `from` to one of its nearest neighbours `to`, described
+// as FingerFeatures::Edge is: length in px, direction relative to `from`'s
+// angle (alpha) and the neighbour's angle relative to `from`'s (beta).
+struct NeighbourEdge {
+  uint8_t from, to, length, alpha, beta;
+};
+
+// Edges from each of the n minutiae to its `k` nearest neighbours between
+// kMinEdge and kMaxEdge px, nearest first per minutia.
+std::vector<NeighbourEdge> NeighbourEdges(const float* x, const float* y, const uint8_t* angle, size_t n, size_t k) {
+  std::vector<NeighbourEdge> out;
+  out.reserve(n * k);
+  std::vector<std::pair<float, uint8_t>> near;
+  near.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    near.clear();
+    for (size_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      const float dx = x[j] - x[i], dy = y[j] - y[i];
+      const float d2 = dx * dx + dy * dy;
+      if (d2 < kMinEdge * kMinEdge || d2 > kMaxEdge * kMaxEdge) continue;
+      near.emplace_back(d2, static_cast<uint8_t>(j));
+    }
+    const size_t kept = std::min(near.size(), k);
+    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kept), near.end());
+    for (size_t e = 0; e < kept; ++e) {
+      const size_t j = near[e].second;
+      NeighbourEdge edge;
+      edge.from = static_cast<uint8_t>(i);
+      edge.to = static_cast<uint8_t>(j);
+      edge.length = static_cast<uint8_t>(std::min(255L, std::lround(std::sqrt(near[e].first))));
+      edge.alpha = static_cast<uint8_t>(ToUnits(std::atan2(y[j] - y[i], x[j] - x[i])) - angle[i]);
+      edge.beta = static_cast<uint8_t>(angle[j] - angle[i]);
+      out.push_back(edge);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---- FingerFeatures ---------------------------------------------------------
@@ -156,31 +195,15 @@ void FingerFeatures::Build() {
       }
     }
   }
-  std::vector<std::pair<float, uint8_t>> near;
-  near.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    near.clear();
-    for (size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      float dx = x_[j] - x_[i], dy = y_[j] - y_[i];
-      float d2 = dx * dx + dy * dy;
-      if (d2 < kMinEdge * kMinEdge || d2 > kMaxEdge * kMaxEdge) continue;
-      near.emplace_back(d2, static_cast<uint8_t>(j));
-    }
-    size_t k = std::min(near.size(), kNeighbours);
-    std::partial_sort(near.begin(), near.begin() + k, near.end());
-    for (size_t e = 0; e < k; ++e) {
-      size_t j = near[e].second;
-      float dx = x_[j] - x_[i], dy = y_[j] - y_[i];
-      Edge edge;
-      edge.from = static_cast<uint8_t>(i);
-      edge.to = static_cast<uint8_t>(j);
-      edge.length = static_cast<uint8_t>(std::min(255L, std::lround(std::sqrt(near[e].first))));
-      edge.alpha = static_cast<uint8_t>(ToUnits(std::atan2(dy, dx)) - angle_[i]);
-      edge.beta = static_cast<uint8_t>(angle_[j] - angle_[i]);
-      edge.cell = static_cast<uint16_t>(CellOf(edge.length, edge.alpha, edge.beta));
-      edges_.push_back(edge);
-    }
+  for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), n, kNeighbours)) {
+    Edge edge;
+    edge.from = e.from;
+    edge.to = e.to;
+    edge.length = e.length;
+    edge.alpha = e.alpha;
+    edge.beta = e.beta;
+    edge.cell = static_cast<uint16_t>(CellOf(edge.length, edge.alpha, edge.beta));
+    edges_.push_back(edge);
   }
 }
 
@@ -268,45 +291,11 @@ int CellsOf(int lo, int hi, CellOfValue cell, std::array<int, 16>& out) {
   return n;
 }
 
-struct SignatureEdge {
-  uint8_t length, alpha, beta;  // as FingerFeatures::Edge
-};
-
-// Edges from each of the n minutiae to its `k` nearest neighbours between
-// kMinEdge and kMaxEdge px, described as the matcher's edges are.
-std::vector<SignatureEdge> NeighbourEdges(const float* x, const float* y, const uint8_t* angle, size_t n, size_t k) {
-  std::vector<SignatureEdge> out;
-  out.reserve(n * k);
-  std::vector<std::pair<float, uint8_t>> near;
-  near.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    near.clear();
-    for (size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      const float dx = x[j] - x[i], dy = y[j] - y[i];
-      const float d2 = dx * dx + dy * dy;
-      if (d2 < kMinEdge * kMinEdge || d2 > kMaxEdge * kMaxEdge) continue;
-      near.emplace_back(d2, static_cast<uint8_t>(j));
-    }
-    const size_t kept = std::min(near.size(), k);
-    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kept), near.end());
-    for (size_t e = 0; e < kept; ++e) {
-      const size_t j = near[e].second;
-      SignatureEdge edge;
-      edge.length = static_cast<uint8_t>(std::min(255L, std::lround(std::sqrt(near[e].first))));
-      edge.alpha = static_cast<uint8_t>(ToUnits(std::atan2(y[j] - y[i], x[j] - x[i])) - angle[i]);
-      edge.beta = static_cast<uint8_t>(angle[j] - angle[i]);
-      out.push_back(edge);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
   Signature sig{};
-  for (const SignatureEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
+  for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
     const int code = SignatureCode(kSigCells.len[e.length], e.alpha / kSigAlphaCell, kSigCells.beta[e.beta]);
     sig[code >> 6] |= uint64_t{1} << (code & 63);
   }
@@ -316,7 +305,7 @@ FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
 FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature() const {
   Signature sig{};
   std::array<int, 16> lens, alphas, betas;
-  for (const SignatureEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
+  for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), kSignatureNeighbours)) {
     const int nl = CellsOf(std::max(0, e.length - kSigLenTol), std::min(255, e.length + kSigLenTol),
                            [](int v) { return kSigCells.len[v]; }, lens);
     const int na = CellsOf(e.alpha - kSigAlphaTol, e.alpha + kSigAlphaTol,
