@@ -27,7 +27,7 @@ constexpr int kAngCells = 256 / kAngCell;
 constexpr int kCells = kLenCells * kAngCells * kAngCells;
 
 // Matching tolerances (see docs/biometrics.md for how they were chosen).
-constexpr size_t kScanPad = 4;     // see ScanAvx2
+constexpr size_t kScanPad = 8;     // see ScanAvx2
 constexpr size_t kScanAhead = 12;   // candidate edges prefetched ahead in ScanAvx2
 constexpr int kMinEdge = 8;         // px; shorter edges are noise
 constexpr int kMaxEdge = 200;       // px
@@ -47,7 +47,7 @@ constexpr int kMinSupport = 8;             // votes of the best edge pair needed
 constexpr int kSameRotation = 3;           // angle units: hypotheses this close
 constexpr float kSameShift = 6;            // px (|dx| + |dy|) ... are one alignment
 
-inline int LenTol(int length) { return kLenTol0 + length / kLenTolDiv; }
+constexpr int LenTol(int length) { return kLenTol0 + length / kLenTolDiv; }
 
 inline int CellOf(int length, int alpha, int beta) {
   return (length / kLenCell) * kAngCells * kAngCells + (alpha / kAngCell) * kAngCells + beta / kAngCell;
@@ -334,44 +334,53 @@ size_t FingerFeatures::MemoryBytes() const {
 // kBetaTol (angles modulo 256). Each test is (x1 + tol - x2) mod 256 <= 2 tol,
 // which for lengths is exact too because edge lengths lie in [kMinEdge,
 // kMaxEdge] (so |l1 - l2| + tol < 256 - 2 tol). The three tests run at once
-// on 10-bit lanes (bits 0, 10, 20) of a 64-bit word: the probe side is
-// EdgeWord, the candidate side its EdgeOffset and EdgeLimit. The word's high
-// half holds from * 64 and to * 64 (16 bits each): adding the candidate's
-// from and to gives the two vote indexes of the edge pair in one addition.
+// on 9-bit lanes (bits 0, 9, 18) of a 32-bit word: the probe side is
+// EdgeTestWord, the candidate side its EdgeOffset and EdgeLimit (a lane's sum
+// stays below 512 and its difference above 0, so lanes never carry into each
+// other). The probe edge's EdgeEndsWord holds from * 64 and to * 64 (16 bits
+// each): adding the candidate's from and to gives the two vote indexes of the
+// edge pair in one addition.
 
 namespace {
 
 static_assert(kMaxEdge - kMinEdge + kLenTol0 + kMaxEdge / kLenTolDiv < 256, "length test must not wrap");
 static_assert(FingerFeatures::kMaxMinutiae == 64, "vote index is from * 64 + to");
-constexpr uint64_t kLaneBytes = 0xffULL | 0xffULL << 10 | 0xffULL << 20;
-constexpr uint64_t kLaneSigns = 1ULL << 9 | 1ULL << 19 | 1ULL << 29;
+constexpr uint32_t kLaneBytes = 0xffu | 0xffu << 9 | 0xffu << 18;
+constexpr uint32_t kLaneSigns = 1u << 8 | 1u << 17 | 1u << 26;
 
-inline uint64_t EdgeWordOf(uint8_t from, uint8_t to, uint8_t length, uint8_t alpha, uint8_t beta) {
-  return uint64_t{length} | uint64_t{alpha} << 10 | uint64_t{beta} << 20 | uint64_t{from} << (32 + 6) |
-         uint64_t{to} << (48 + 6);
+inline uint32_t EdgeTestWord(const FingerFeatures::Edge& e) {
+  return uint32_t{e.length} | uint32_t{e.alpha} << 9 | uint32_t{e.beta} << 18;
 }
 
-inline uint64_t EdgeOffset(int length, int alpha, int beta) {
-  return static_cast<uint64_t>((LenTol(length) - length) & 0xff) |
-         static_cast<uint64_t>((kAlphaTol - alpha) & 0xff) << 10 | static_cast<uint64_t>((kBetaTol - beta) & 0xff) << 20;
+inline uint32_t EdgeEndsWord(const FingerFeatures::Edge& e) {
+  return uint32_t{e.from} << 6 | uint32_t{e.to} << (16 + 6);
 }
 
-inline uint64_t EdgeLimit(int length) {
-  return kLaneSigns | static_cast<uint64_t>(2 * LenTol(length)) | uint64_t{2 * kAlphaTol} << 10 |
-         uint64_t{2 * kBetaTol} << 20;
+inline uint32_t EdgeOffset(int length, int alpha, int beta) {
+  return static_cast<uint32_t>((LenTol(length) - length) & 0xff) |
+         static_cast<uint32_t>((kAlphaTol - alpha) & 0xff) << 9 | static_cast<uint32_t>((kBetaTol - beta) & 0xff) << 18;
 }
 
-// True when the probe edge `word` is a look-alike of the candidate edge with
-// `offset` and `limit`.
-inline bool EdgesAlike(uint64_t word, uint64_t offset, uint64_t limit) {
+inline uint32_t EdgeLimit(int length) {
+  return kLaneSigns | static_cast<uint32_t>(2 * LenTol(length)) | uint32_t{2 * kAlphaTol} << 9 |
+         uint32_t{2 * kBetaTol} << 18;
+}
+
+// True when the probe edge with test word `word` is a look-alike of the
+// candidate edge with `offset` and `limit`.
+inline bool EdgesAlike(uint32_t word, uint32_t offset, uint32_t limit) {
   return ((limit - ((word + offset) & kLaneBytes)) & kLaneSigns) == kLaneSigns;
 }
 
-}  // namespace
+// The most grid cells one probe edge is spread over: length cells of the
+// longest edge's window, times three alpha and three beta cells.
+constexpr int kMaxCellsPerEdge =
+    ((kMaxEdge + LenTol(kMaxEdge)) / kLenCell - (kMaxEdge - LenTol(kMaxEdge)) / kLenCell + 1) * 3 * 3;
+static_assert(2 * kAngCell > 2 * kAlphaTol && 2 * kAngCell > 2 * kBetaTol, "an angle window spans at most 3 cells");
+static_assert(2 * FingerFeatures::kMaxMinutiae * FingerFeatures::kNeighbours * kMaxCellsPerEdge + kScanPad <= 0xffff,
+              "probe table positions fit in 16 bits");
 
-uint64_t PreparedProbe::EdgeWord(const FingerFeatures::Edge& e) {
-  return EdgeWordOf(e.from, e.to, e.length, e.alpha, e.beta);
-}
+}  // namespace
 
 // ---- PreparedProbe ----------------------------------------------------------
 
@@ -393,17 +402,18 @@ PreparedProbe::PreparedProbe(FingerFeatures features) : features_(std::move(feat
           fn(l * kAngCells * kAngCells + ((a_first + ia) & (kAngCells - 1)) * kAngCells + ((b_first + ib) & (kAngCells - 1)));
   };
   for (const auto& e : edges) for_cells(e, [&](int c) { ++counts[c + 1]; });
+  // Cell c holds its n test words at cell_start_[c], then their n ends words.
   cell_start_.assign(kCells + 1, 0);
-  for (int c = 0; c < kCells; ++c) cell_start_[c + 1] = static_cast<uint16_t>(cell_start_[c] + counts[c + 1]);
-  cell_edges_.assign(cell_start_[kCells], 0);
-  std::vector<uint16_t> fill(cell_start_.begin(), cell_start_.end() - 1);
-  for (size_t i = 0; i < edges.size(); ++i) {
-    const auto& e = edges[i];
-    const uint64_t ce = EdgeWord(e);
-    for_cells(e, [&](int c) { cell_edges_[fill[c]++] = ce; });
+  for (int c = 0; c < kCells; ++c) cell_start_[c + 1] = static_cast<uint16_t>(cell_start_[c] + 2 * counts[c + 1]);
+  cell_words_.assign(cell_start_[kCells] + kScanPad, 0);
+  std::vector<uint16_t> filled(kCells, 0);
+  for (const auto& e : edges) {
+    for_cells(e, [&](int c) {
+      const size_t at = cell_start_[c] + filled[c]++;
+      cell_words_[at] = EdgeTestWord(e);
+      cell_words_[at + counts[c + 1]] = EdgeEndsWord(e);
+    });
   }
-  // Readable words after the last cell for the four-wide scan.
-  cell_edges_.resize(cell_edges_.size() + kScanPad, 0);
   for (int c = 0; c < kCells; ++c) max_cell_ = std::max<size_t>(max_cell_, counts[c + 1]);
 }
 
@@ -519,29 +529,30 @@ void NearestScalar(size_t n, const float* cx, const float* cy, const uint8_t* ca
 
 // The look-alike scan (step 1 of the comparison): for each candidate edge in
 // order, the probe edges of its hash cell that pass the tolerance test, in
-// cell order, each written as its two vote indexes (EdgeWord's high half plus
-// the candidate's from and to). Returns how many were written. REQUIRES: `out`
+// cell order, each written as its two vote indexes (EdgeEndsWord plus the
+// candidate's from and to). Returns how many were written. REQUIRES: `out`
 // holds at least sum over candidate edges of (cell size) + kScanPad entries;
-// `cell_edges` has kScanPad readable words after its last cell.
+// `cell_words` (PreparedProbe's layout) has kScanPad readable words after its
+// last cell.
 struct ScanArgs {
   std::span<const FingerFeatures::Edge> cand_edges;
   const uint16_t* cell_start;
-  const uint64_t* cell_edges;
+  const uint32_t* cell_words;
 };
 
 size_t ScanScalar(const ScanArgs& a, uint32_t* out) {
   size_t npairs = 0;
   for (const auto& e2 : a.cand_edges) {
-    const uint64_t offset = EdgeOffset(e2.length, e2.alpha, e2.beta);
-    const uint64_t limit = EdgeLimit(e2.length);
+    const uint32_t offset = EdgeOffset(e2.length, e2.alpha, e2.beta);
+    const uint32_t limit = EdgeLimit(e2.length);
     const uint32_t cand_ends = uint32_t{e2.from} | uint32_t{e2.to} << 16;
-    const uint64_t* it = a.cell_edges + a.cell_start[e2.cell];
-    const uint64_t* end = a.cell_edges + a.cell_start[e2.cell + 1];
-    for (; it != end; ++it) {
+    const uint32_t* tests = a.cell_words + a.cell_start[e2.cell];
+    const size_t n = (a.cell_start[e2.cell + 1] - a.cell_start[e2.cell]) / 2;
+    const uint32_t* ends = tests + n;
+    for (size_t i = 0; i < n; ++i) {
       // Branch-free: the outcome is unpredictable.
-      const uint64_t w = *it;
-      out[npairs] = static_cast<uint32_t>(w >> 32) + cand_ends;
-      npairs += EdgesAlike(w, offset, limit);
+      out[npairs] = ends[i] + cand_ends;
+      npairs += EdgesAlike(tests[i], offset, limit);
     }
   }
   return npairs;
@@ -637,40 +648,17 @@ __attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, cons
   }
 }
 
-// Four probe edges per step (most cells hold at most four): the tolerance
-// test on 64-bit lanes, then the high halves of the passing lanes are
-// compacted in order with a permutation table. Lanes past the cell's end read
-// the next cell or the padding and are masked off.
-constexpr std::array<std::array<int32_t, 8>, 16> kCompactHigh = [] {
-  std::array<std::array<int32_t, 8>, 16> table{};
-  for (int m = 0; m < 16; ++m) {
-    int out = 0;
-    for (int lane = 0; lane < 4; ++lane) {
-      if (m >> lane & 1) table[m][out++] = 2 * lane + 1;
-    }
-  }
-  return table;
-}();
-
-// LenTol without a division, for the SIMD prepass: l / 10 == l * 205 >> 11
-// for every edge length.
-constexpr bool DivideByTenExact() {
-  for (int l = 0; l < 256; ++l) {
-    if (l / kLenTolDiv != (l * 205) >> 11) return false;
-  }
-  return true;
-}
-static_assert(kLenTolDiv == 10 && DivideByTenExact(), "ScanAvx2's LenTol");
-static_assert(sizeof(FingerFeatures::Edge) == 8 && offsetof(FingerFeatures::Edge, length) == 2 &&
-                  offsetof(FingerFeatures::Edge, alpha) == 3 && offsetof(FingerFeatures::Edge, beta) == 4 &&
-                  offsetof(FingerFeatures::Edge, cell) == 6,
-              "ScanAvx2 reads four edges per 256-bit load");
-
+// Eight probe edges per step: one step covers 93 % of the cells looked up
+// on FVC2002, so the step count is predictable (a loop that ends at the
+// cell's end would mispredict about once per candidate edge). The tolerance
+// test runs on 32-bit lanes; the ends words of the passing lanes are
+// compacted in order with kCompact. Lanes past the cell's end read the
+// cell's ends words, the next cell or the padding and are masked off.
 __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out) {
   // Prepass: each candidate edge's EdgeOffset and EdgeLimit, four edges at a
   // time (the tail one by one).
   constexpr size_t kMaxEdges = FingerFeatures::kMaxMinutiae * FingerFeatures::kNeighbours;
-  alignas(32) uint64_t offsets[kMaxEdges], limits[kMaxEdges];
+  alignas(32) uint32_t offsets[kMaxEdges + 4], limits[kMaxEdges + 4];
   const size_t n_edges = a.cand_edges.size();
   const FingerFeatures::Edge* edges = a.cand_edges.data();
   size_t e = 0;
@@ -678,7 +666,8 @@ __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out
     const __m256i byte = _mm256_set1_epi64x(0xff);
     const __m256i len_tol0 = _mm256_set1_epi64x(kLenTol0), div10 = _mm256_set1_epi64x(205);
     const __m256i alpha_tol = _mm256_set1_epi64x(kAlphaTol), beta_tol = _mm256_set1_epi64x(kBetaTol);
-    const __m256i limit_rest = _mm256_set1_epi64x(static_cast<int64_t>(EdgeLimit(0) - 2 * LenTol(0)));
+    const __m256i limit_rest = _mm256_set1_epi64x(EdgeLimit(0) - 2 * LenTol(0));
+    const __m256i low_halves = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
     for (; e + 4 <= n_edges; e += 4) {
       const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(edges + e));
       const __m256i length = _mm256_and_si256(_mm256_srli_epi64(w, 16), byte);
@@ -687,10 +676,13 @@ __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out
       const __m256i tol = _mm256_add_epi64(len_tol0, _mm256_srli_epi64(_mm256_mul_epu32(length, div10), 11));
       const __m256i offset = _mm256_or_si256(
           _mm256_and_si256(_mm256_sub_epi64(tol, length), byte),
-          _mm256_or_si256(_mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(alpha_tol, alpha), byte), 10),
-                          _mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(beta_tol, beta), byte), 20)));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(offsets + e), offset);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(limits + e), _mm256_or_si256(limit_rest, _mm256_add_epi64(tol, tol)));
+          _mm256_or_si256(_mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(alpha_tol, alpha), byte), 9),
+                          _mm256_slli_epi64(_mm256_and_si256(_mm256_sub_epi64(beta_tol, beta), byte), 18)));
+      const __m256i limit = _mm256_or_si256(limit_rest, _mm256_add_epi64(tol, tol));
+      _mm_store_si128(reinterpret_cast<__m128i*>(offsets + e),
+                      _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(offset, low_halves)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(limits + e),
+                      _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(limit, low_halves)));
     }
   }
   for (; e < n_edges; ++e) {
@@ -698,34 +690,40 @@ __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out
     limits[e] = EdgeLimit(edges[e].length);
   }
 
-  const __m256i lane_bytes = _mm256_set1_epi64x(static_cast<int64_t>(kLaneBytes));
-  const __m256i lane_signs = _mm256_set1_epi64x(static_cast<int64_t>(kLaneSigns));
-  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  const __m256i lane_bytes = _mm256_set1_epi32(static_cast<int32_t>(kLaneBytes));
+  const __m256i lane_signs = _mm256_set1_epi32(static_cast<int32_t>(kLaneSigns));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
+  const __m256i seven = _mm256_set1_epi32(7);
   size_t npairs = 0;
   for (e = 0; e < n_edges; ++e) {
     const FingerFeatures::Edge& e2 = edges[e];
     // The cells are scattered over the probe's table: fetch ahead.
     if (e + kScanAhead < n_edges) {
-      _mm_prefetch(reinterpret_cast<const char*>(a.cell_edges + a.cell_start[edges[e + kScanAhead].cell]), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(a.cell_words + a.cell_start[edges[e + kScanAhead].cell]), _MM_HINT_T0);
     }
-    const __m256i offset = _mm256_set1_epi64x(static_cast<int64_t>(offsets[e]));
-    const __m256i limit = _mm256_set1_epi64x(static_cast<int64_t>(limits[e]));
-    const __m128i cand_ends = _mm_set1_epi32(static_cast<int32_t>(uint32_t{e2.from} | uint32_t{e2.to} << 16));
-    const uint64_t* it = a.cell_edges + a.cell_start[e2.cell];
-    const uint64_t* end = a.cell_edges + a.cell_start[e2.cell + 1];
-    for (; it < end; it += 4) {
-      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(it));
-      const __m256i t = _mm256_and_si256(_mm256_add_epi64(w, offset), lane_bytes);
-      const __m256i alike = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_sub_epi64(limit, t), lane_signs), lane_signs);
-      const __m256i inside = _mm256_cmpgt_epi64(_mm256_set1_epi64x(end - it), lane);
+    const __m256i offset = _mm256_set1_epi32(static_cast<int32_t>(offsets[e]));
+    const __m256i limit = _mm256_set1_epi32(static_cast<int32_t>(limits[e]));
+    const __m256i cand_ends = _mm256_set1_epi32(static_cast<int32_t>(uint32_t{e2.from} | uint32_t{e2.to} << 16));
+    const uint32_t* tests = a.cell_words + a.cell_start[e2.cell];
+    const int n = (a.cell_start[e2.cell + 1] - a.cell_start[e2.cell]) / 2;
+    const uint32_t* ends = tests + n;
+    int i = 0;
+    do {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tests + i));
+      const __m256i t = _mm256_and_si256(_mm256_add_epi32(w, offset), lane_bytes);
+      const __m256i alike = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_sub_epi32(limit, t), lane_signs), lane_signs);
+      const __m256i inside = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lane);
       const unsigned mask =
-          static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_and_si256(alike, inside))));
-      const __m256i high = _mm256_permutevar8x32_epi32(
-          w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kCompactHigh[mask].data())));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + npairs),
-                       _mm_add_epi32(_mm256_castsi256_si128(high), cand_ends));
+          static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_and_si256(alike, inside))));
+      const __m256i perm =
+          _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int32_t>(kCompact[mask])), shifts), seven);
+      const __m256i pair = _mm256_add_epi32(
+          _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ends + i)), perm), cand_ends);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + npairs), pair);
       npairs += static_cast<size_t>(__builtin_popcount(mask));
-    }
+      i += 8;
+    } while (i < n);
   }
   return npairs;
 }
@@ -782,7 +780,7 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t bound = cand.edges_.size() * prepared.max_cell_ + kScanPad;
   if (s.pairs.size() < bound) s.pairs.resize(bound);
   Scratch::EdgePair* const out = s.pairs.data();
-  const ScanArgs scan{cand.edges_, prepared.cell_start_.data(), prepared.cell_edges_.data()};
+  const ScanArgs scan{cand.edges_, prepared.cell_start_.data(), prepared.cell_words_.data()};
 #ifdef EKTP_BIO_HAVE_AVX2_KERNEL
   const size_t npairs = s.simd ? ScanAvx2(scan, out) : ScanScalar(scan, out);
 #else

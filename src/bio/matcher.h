@@ -118,14 +118,14 @@ class PreparedProbe {
 
  private:
   friend class Matcher;
-  static uint64_t EdgeWord(const FingerFeatures::Edge& e);
   FingerFeatures features_;
-  std::vector<uint16_t> cell_start_;  // CSR over grid cells
-  // Copies of the probe edges per cell, one 64-bit word each so the
-  // tolerance test is a few integer operations (matcher.cc, EdgeWord):
-  // length, alpha and beta in 16-bit lanes 0..2, from and to in lane 3.
-  // Followed by kScanPad zero words (matcher.cc).
-  std::vector<uint64_t> cell_edges_;
+  // The probe edges spread over a hash grid of (length, alpha, beta) cells,
+  // each cell's copies as 32-bit words for the tolerance test and the vote
+  // indexes (matcher.cc, "Edge tolerance test"): cell c's n test words start
+  // at cell_start_[c], its n ends words follow them. kScanPad zero words
+  // follow the last cell.
+  std::vector<uint16_t> cell_start_;
+  std::vector<uint32_t> cell_words_;
   size_t max_cell_ = 0;  // most probe edges in one cell
 };
 
