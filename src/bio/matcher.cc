@@ -558,6 +558,28 @@ size_t ScanScalar(const ScanArgs& a, uint32_t* out) {
   return npairs;
 }
 
+// The choice of alignment hypotheses: the entries of support[0..n) with the
+// kHypotheses largest values, largest first, lowest index first among equals;
+// min(n, kHypotheses) of them, which the call zeroes in `support`. REQUIRES:
+// every support[i] > 0 (an edge pair votes for both its endpoints, so its
+// support is at least 2); kSupportBlock zeros after support[n - 1].
+constexpr size_t kSupportBlock = 16;
+struct TopEntry {
+  uint32_t index;
+  int support;
+};
+
+size_t TopSupportedScalar(uint16_t* support, size_t n, std::array<TopEntry, kHypotheses>& top) {
+  const size_t h = std::min<size_t>(n, kHypotheses);
+  for (size_t k = 0; k < h; ++k) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; ++i) best = support[i] > support[best] ? i : best;
+    top[k] = {static_cast<uint32_t>(best), support[best]};
+    support[best] = 0;
+  }
+  return h;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define EKTP_BIO_HAVE_AVX2_KERNEL 1
 
@@ -728,6 +750,38 @@ __attribute__((target("avx2"))) size_t ScanAvx2(const ScanArgs& a, uint32_t* out
   return npairs;
 }
 
+__attribute__((target("avx2"))) inline __m256i SupportBlock(const uint16_t* support, size_t b) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(support + b * kSupportBlock));
+}
+
+// Each hypothesis is a maximum over 16 supports per vector, then the first
+// vector that holds it.
+__attribute__((target("avx2"))) size_t TopSupportedAvx2(uint16_t* support, size_t n,
+                                                        std::array<TopEntry, kHypotheses>& top) {
+  const size_t h = std::min<size_t>(n, kHypotheses);
+  const size_t blocks = (n + kSupportBlock - 1) / kSupportBlock;
+  for (size_t k = 0; k < h; ++k) {
+    __m256i most = SupportBlock(support, 0);
+    for (size_t b = 1; b < blocks; ++b) most = _mm256_max_epu16(most, SupportBlock(support, b));
+    // Horizontal maximum: the complement's minimum (SSE4.1 minpos).
+    const __m128i ones = _mm_set1_epi16(-1);
+    const __m128i half = _mm_max_epu16(_mm256_castsi256_si128(most), _mm256_extracti128_si256(most, 1));
+    const int best = 0xffff - _mm_extract_epi16(_mm_minpos_epu16(_mm_xor_si128(half, ones)), 0);
+    const __m256i target = _mm256_set1_epi16(static_cast<int16_t>(best));
+    size_t at = 0;
+    for (size_t b = 0;; ++b) {
+      const unsigned hits = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(SupportBlock(support, b), target)));
+      if (hits != 0) {
+        at = b * kSupportBlock + static_cast<size_t>(__builtin_ctz(hits)) / 2;
+        break;
+      }
+    }
+    top[k] = {static_cast<uint32_t>(at), best};
+    support[at] = 0;
+  }
+  return h;
+}
+
 bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
@@ -748,6 +802,8 @@ struct Matcher::Scratch {
   // for the from and the to minutiae, in the low and high 16 bits.
   using EdgePair = uint32_t;
   std::vector<EdgePair> pairs;
+  // Support of each entry of `pairs`, capped at 0xffff, then kSupportBlock zeros.
+  std::vector<uint16_t> supports;
   PairingBuffers pairing;
   std::array<int8_t, kMaxM> owner;  // candidate -> probe
   std::array<float, kMaxM> owner_dist;
@@ -778,7 +834,10 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   // 1. Edge look-alikes: collected branch-free, then they vote for their two
   // minutia correspondences.
   const size_t bound = cand.edges_.size() * prepared.max_cell_ + kScanPad;
-  if (s.pairs.size() < bound) s.pairs.resize(bound);
+  if (s.pairs.size() < bound) {
+    s.pairs.resize(bound);
+    s.supports.resize(bound + kSupportBlock);
+  }
   Scratch::EdgePair* const out = s.pairs.data();
   const ScanArgs scan{cand.edges_, prepared.cell_start_.data(), prepared.cell_words_.data()};
 #ifdef EKTP_BIO_HAVE_AVX2_KERNEL
@@ -794,26 +853,21 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   }
   // The kHypotheses best-supported edge pairs (support: the votes of both
   // endpoints), best first, earlier pairs first among equals.
-  std::array<int, kHypotheses> top_support;
-  std::array<Scratch::EdgePair, kHypotheses> top;
-  size_t h = 0;
+  uint16_t* const supports = s.supports.data();
   for (size_t pi = 0; pi < npairs; ++pi) {
-    const Scratch::EdgePair p = out[pi];
-    const int support = s.votes[p & 0xffff] + s.votes[p >> 16];
-    if (h == kHypotheses && support <= top_support[h - 1]) continue;
-    size_t at = h < kHypotheses ? h++ : h - 1;
-    while (at > 0 && top_support[at - 1] < support) {
-      top_support[at] = top_support[at - 1];
-      top[at] = top[at - 1];
-      --at;
-    }
-    top_support[at] = support;
-    top[at] = p;
+    supports[pi] = static_cast<uint16_t>(std::min(s.votes[out[pi] & 0xffff] + s.votes[out[pi] >> 16], 0xffff));
   }
+  std::fill_n(supports + npairs, kSupportBlock, 0);
+  std::array<TopEntry, kHypotheses> top;
+#ifdef EKTP_BIO_HAVE_AVX2_KERNEL
+  const size_t h = s.simd ? TopSupportedAvx2(supports, npairs, top) : TopSupportedScalar(supports, npairs, top);
+#else
+  const size_t h = TopSupportedScalar(supports, npairs, top);
+#endif
   // Early exit: no minutia correspondence has enough edge support to anchor
   // an alignment. Such pairs score ~0 anyway (FVC2002: none above the EER
   // threshold); skipping them saves ~25 % of the time in 1:N searches.
-  if (top_support[0] < kMinSupport) return detail;
+  if (top[0].support < kMinSupport) return detail;
 
   // 2. Each hypothesis: align, pair, refine, pair again.
   PairingBuffers& pb = s.pairing;
@@ -864,8 +918,9 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   Transform best_t;
   std::array<int8_t, kMaxM> best_owner;
   for (size_t hi = 0; hi < h; ++hi) {
-    const unsigned pf = (top[hi] & 0xffff) / kMaxM, cf = top[hi] % kMaxM;
-    const unsigned pt = (top[hi] >> 16) / kMaxM, ct = (top[hi] >> 16) % kMaxM;
+    const uint32_t pair = out[top[hi].index];
+    const unsigned pf = (pair & 0xffff) / kMaxM, cf = pair % kMaxM;
+    const unsigned pt = (pair >> 16) / kMaxM, ct = (pair >> 16) % kMaxM;
     float p1x = probe.x_[pf], p1y = probe.y_[pf], p2x = probe.x_[pt], p2y = probe.y_[pt];
     float q1x = cand.x_[cf], q1y = cand.y_[cf], q2x = cand.x_[ct], q2y = cand.y_[ct];
     // The rotation that turns the probe edge p1->p2 into the candidate edge q1->q2.
