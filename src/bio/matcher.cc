@@ -793,11 +793,12 @@ bool CpuHasAvx2() { return false; }
 }  // namespace
 
 struct Matcher::Scratch {
-  // Votes per correspondence (probe * 64 + candidate). Zero between
-  // comparisons except for the entries of the first `dirty` look-alike pairs
-  // in `pairs`, which the next comparison clears (cheaper than clearing all).
-  std::array<uint16_t, kMaxM * kMaxM> votes{};
-  size_t dirty = 0;
+  // Votes per correspondence (probe * 64 + candidate): the vote count in the
+  // low 16 bits, the comparison that counted it in the high 16 (`tag`), so
+  // no comparison clears what the previous one counted; a count with another
+  // tag is zero. The table is cleared when the tag wraps.
+  std::array<uint32_t, kMaxM * kMaxM> votes{};
+  uint32_t tag = 0;
   // A look-alike edge pair as its two vote indexes (probe * 64 + candidate)
   // for the from and the to minutiae, in the low and high 16 bits.
   using EdgePair = uint32_t;
@@ -825,11 +826,6 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t n1 = probe.size(), n2 = cand.size();
   if (n1 < 3 || n2 < 3) return detail;
   Scratch& s = *scratch_;
-  for (size_t pi = 0; pi < s.dirty; ++pi) {
-    s.votes[s.pairs[pi] & 0xffff] = 0;
-    s.votes[s.pairs[pi] >> 16] = 0;
-  }
-  s.dirty = 0;
 
   // 1. Edge look-alikes: collected branch-free, then they vote for their two
   // minutia correspondences.
@@ -846,16 +842,26 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   const size_t npairs = ScanScalar(scan, out);
 #endif
   if (npairs == 0) return detail;
-  s.dirty = npairs;
+  s.tag = (s.tag + 0x10000) & 0xffff0000;
+  if (s.tag == 0) {
+    s.votes.fill(0);
+    s.tag = 0x10000;
+  }
+  const uint32_t tag = s.tag;
+  auto vote = [&](uint32_t index) {
+    const uint32_t v = s.votes[index];
+    s.votes[index] = ((v & 0xffff0000) == tag ? v : tag) + 1;
+  };
   for (size_t pi = 0; pi < npairs; ++pi) {
-    ++s.votes[out[pi] & 0xffff];
-    ++s.votes[out[pi] >> 16];
+    vote(out[pi] & 0xffff);
+    vote(out[pi] >> 16);
   }
   // The kHypotheses best-supported edge pairs (support: the votes of both
   // endpoints), best first, earlier pairs first among equals.
   uint16_t* const supports = s.supports.data();
   for (size_t pi = 0; pi < npairs; ++pi) {
-    supports[pi] = static_cast<uint16_t>(std::min(s.votes[out[pi] & 0xffff] + s.votes[out[pi] >> 16], 0xffff));
+    supports[pi] = static_cast<uint16_t>(
+        std::min((s.votes[out[pi] & 0xffff] & 0xffff) + (s.votes[out[pi] >> 16] & 0xffff), 0xffffu));
   }
   std::fill_n(supports + npairs, kSupportBlock, 0);
   std::array<TopEntry, kHypotheses> top;
@@ -1005,7 +1011,8 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     // The local support (edge votes) of each pair of the best alignment.
     for (size_t k = 0; k < n2; ++k) {
       if (best_owner[k] < 0) continue;
-      int v = s.votes[best_owner[k] * kMaxM + k];
+      const uint32_t entry = s.votes[best_owner[k] * kMaxM + k];
+      const int v = (entry & 0xffff0000) == tag ? static_cast<int>(entry & 0xffff) : 0;
       support += kSupBase + (1 - kSupBase) * std::min(v, kSupCap) / float(kSupCap);
     }
   }
