@@ -79,6 +79,26 @@ TEST(MatcherTest, GenuinePairOutscoresImpostorPair) {
   EXPECT_LT(impostor, 30);
 }
 
+// A Matcher tags its vote counts with a 16-bit comparison number and clears
+// them when that wraps. The first comparison to vote is an impostor pair,
+// another pair votes until the tag has wrapped, then the impostor pair comes
+// again with the first comparison's tag: it must score as with a fresh
+// Matcher (counting on top of the first comparison's votes would double them).
+TEST(MatcherTest, ReusedMatcherAgreesWithAFreshOneAcrossTheVoteTagWrap) {
+  PreparedProbe probe(Load("DB1_B", "101_1.iso"));
+  FingerFeatures stranger = Load("DB1_B", "103_1.iso");
+  PreparedProbe filler(Load("DB3_B", "102_1.iso"));
+  FingerFeatures filler_mate = Load("DB3_B", "102_2.iso");
+  const MatchDetail fresh = Matcher().Compare(probe, stranger);
+  const MatchDetail filler_fresh = Matcher().Compare(filler, filler_mate);
+  ASSERT_GT(fresh.pairs, 0);
+  ASSERT_GT(filler_fresh.pairs, 0);
+  Matcher reused;
+  ASSERT_EQ(reused.Compare(probe, stranger).raw, fresh.raw);
+  for (int i = 1; i < 0xffff; ++i) ASSERT_EQ(reused.Compare(filler, filler_mate).raw, filler_fresh.raw) << i;
+  EXPECT_EQ(reused.Compare(probe, stranger).raw, fresh.raw);
+}
+
 TEST(MatcherTest, TooFewMinutiaeScoreZero) {
   std::vector<Minutia> two = {{10, -10, 0, 1}, {50, -60, 30, 2}};
   FingerFeatures tiny(two);
