@@ -638,36 +638,61 @@ __attribute__((target("avx2"))) size_t AlignAvx2(const AlignArgs& a, const Trans
   return live;
 }
 
-// Eight kept probe minutiae per vector, one candidate per step: a strictly
-// smaller distance replaces the best, so the lowest k wins ties as in the
-// scalar version.
-__attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, const float* cy, size_t n2,
-                                                 PairingBuffers& b) {
+// Nearest over kBlock * Blocks kept probe minutiae from j, one candidate per
+// step (the candidate's loads are shared by the blocks): a strictly smaller
+// distance replaces the best, so the lowest k wins ties as in the scalar
+// version.
+template <int Blocks>
+__attribute__((target("avx2"))) inline void NearestBlocksAvx2(size_t j, const float* cx, const float* cy, size_t n2,
+                                                              PairingBuffers& b) {
   const __m256i byte_mask = _mm256_set1_epi32(0xff);
   const __m256i angle_limit = _mm256_set1_epi32(2 * kPairAngleTol + 1);
   const __m256i one = _mm256_set1_epi32(1);
-  for (size_t j = 0; j < n; j += 8) {
-    const __m256 tx = _mm256_load_ps(b.tx.data() + j), ty = _mm256_load_ps(b.ty.data() + j);
-    const __m256i shift = _mm256_sub_epi32(_mm256_set1_epi32(kPairAngleTol),
-                                           _mm256_load_si256(reinterpret_cast<const __m256i*>(b.ta.data() + j)));
-    __m256 best = _mm256_load_ps(b.limit.data() + j);
-    __m256i best_k = _mm256_set1_epi32(-1);
-    __m256i k_vec = _mm256_setzero_si256();
-    for (size_t k = 0; k < n2; ++k) {
-      const __m256 dx = _mm256_sub_ps(_mm256_broadcast_ss(cx + k), tx);
-      const __m256 dy = _mm256_sub_ps(_mm256_broadcast_ss(cy + k), ty);
-      const __m256 d2 = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
-      const __m256i diff = _mm256_and_si256(_mm256_add_epi32(_mm256_set1_epi32(b.cand_angle[k]), shift), byte_mask);
-      const __m256 take = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ),
-                                        _mm256_castsi256_ps(_mm256_cmpgt_epi32(angle_limit, diff)));
-      best = _mm256_blendv_ps(best, d2, take);
-      best_k = _mm256_castps_si256(
-          _mm256_blendv_ps(_mm256_castsi256_ps(best_k), _mm256_castsi256_ps(k_vec), take));
-      k_vec = _mm256_add_epi32(k_vec, one);
-    }
-    _mm256_store_ps(b.best_d2.data() + j, best);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(b.best_k.data() + j), best_k);
+  __m256 tx[Blocks], ty[Blocks], best[Blocks];
+  __m256i shift[Blocks], best_k[Blocks];
+#pragma GCC unroll 2
+  for (int i = 0; i < Blocks; ++i) {
+    const size_t at = j + FingerFeatures::kBlock * i;
+    tx[i] = _mm256_load_ps(b.tx.data() + at);
+    ty[i] = _mm256_load_ps(b.ty.data() + at);
+    shift[i] = _mm256_sub_epi32(_mm256_set1_epi32(kPairAngleTol),
+                                _mm256_load_si256(reinterpret_cast<const __m256i*>(b.ta.data() + at)));
+    best[i] = _mm256_load_ps(b.limit.data() + at);
+    best_k[i] = _mm256_set1_epi32(-1);
   }
+  __m256i k_vec = _mm256_setzero_si256();
+  for (size_t k = 0; k < n2; ++k) {
+    const __m256 x = _mm256_broadcast_ss(cx + k), y = _mm256_broadcast_ss(cy + k);
+    const __m256i angle = _mm256_set1_epi32(b.cand_angle[k]);
+#pragma GCC unroll 2
+    for (int i = 0; i < Blocks; ++i) {
+      const __m256 dx = _mm256_sub_ps(x, tx[i]);
+      const __m256 dy = _mm256_sub_ps(y, ty[i]);
+      const __m256 d2 = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
+      const __m256i diff = _mm256_and_si256(_mm256_add_epi32(angle, shift[i]), byte_mask);
+      const __m256 take = _mm256_and_ps(_mm256_cmp_ps(d2, best[i], _CMP_LT_OQ),
+                                        _mm256_castsi256_ps(_mm256_cmpgt_epi32(angle_limit, diff)));
+      best[i] = _mm256_blendv_ps(best[i], d2, take);
+      best_k[i] = _mm256_castps_si256(
+          _mm256_blendv_ps(_mm256_castsi256_ps(best_k[i]), _mm256_castsi256_ps(k_vec), take));
+    }
+    k_vec = _mm256_add_epi32(k_vec, one);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < Blocks; ++i) {
+    const size_t at = j + FingerFeatures::kBlock * i;
+    _mm256_store_ps(b.best_d2.data() + at, best[i]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(b.best_k.data() + at), best_k[i]);
+  }
+}
+
+// Two blocks at a time, the last odd one alone.
+__attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, const float* cy, size_t n2,
+                                                 PairingBuffers& b) {
+  constexpr size_t kB = FingerFeatures::kBlock;
+  size_t j = 0;
+  for (; j + kB < n; j += 2 * kB) NearestBlocksAvx2<2>(j, cx, cy, n2, b);
+  if (j < n) NearestBlocksAvx2<1>(j, cx, cy, n2, b);
 }
 
 // Eight probe edges per step: one step covers 93 % of the cells looked up
