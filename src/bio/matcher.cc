@@ -560,7 +560,9 @@ size_t ScanScalar(const ScanArgs& a, uint32_t* out) {
 
 // The choice of alignment hypotheses: the entries of support[0..n) with the
 // kHypotheses largest values, largest first, lowest index first among equals;
-// min(n, kHypotheses) of them, which the call zeroes in `support`. REQUIRES:
+// min(n, kHypotheses) of them, which the call zeroes in `support`; only the
+// first when its support is below kMinSupport (no alignment is tried then).
+// REQUIRES:
 // every support[i] > 0 (an edge pair votes for both its endpoints, so its
 // support is at least 2); kSupportBlock zeros after support[n - 1].
 constexpr size_t kSupportBlock = 16;
@@ -576,6 +578,7 @@ size_t TopSupportedScalar(uint16_t* support, size_t n, std::array<TopEntry, kHyp
     for (size_t i = 1; i < n; ++i) best = support[i] > support[best] ? i : best;
     top[k] = {static_cast<uint32_t>(best), support[best]};
     support[best] = 0;
+    if (top[0].support < kMinSupport) return 1;
   }
   return h;
 }
@@ -803,6 +806,7 @@ __attribute__((target("avx2"))) size_t TopSupportedAvx2(uint16_t* support, size_
     }
     top[k] = {static_cast<uint32_t>(at), best};
     support[at] = 0;
+    if (top[0].support < kMinSupport) return 1;
   }
   return h;
 }
