@@ -924,7 +924,7 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
     live = AlignScalar(align, t, pb);
     NearestScalar(live, cand.x_.data(), cand.y_.data(), cand.angle_.data(), n2, pb);
 #endif
-    for (size_t k = 0; k < n2; ++k) s.owner[k] = -1;
+    s.owner.fill(-1);
     int pairs = 0;
     for (size_t j = 0; j < live; ++j) {
       const int k = pb.best_k[j];
