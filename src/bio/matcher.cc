@@ -562,9 +562,8 @@ size_t ScanScalar(const ScanArgs& a, uint32_t* out) {
 // kHypotheses largest values, largest first, lowest index first among equals;
 // min(n, kHypotheses) of them, which the call zeroes in `support`; only the
 // first when its support is below kMinSupport (no alignment is tried then).
-// REQUIRES:
-// every support[i] > 0 (an edge pair votes for both its endpoints, so its
-// support is at least 2); kSupportBlock zeros after support[n - 1].
+// REQUIRES: every support[i] > 0 (an edge pair votes for both its endpoints,
+// so its support is at least 2); kSupportBlock zeros after support[n - 1].
 constexpr size_t kSupportBlock = 16;
 struct TopEntry {
   uint32_t index;
@@ -698,6 +697,20 @@ __attribute__((target("avx2"))) void NearestAvx2(size_t n, const float* cx, cons
   if (j < n) NearestBlocksAvx2<1>(j, cx, cy, n2, b);
 }
 
+// LenTol without a division, for the SIMD prepass: l / 10 == l * 205 >> 11
+// for every edge length.
+constexpr bool DivideByTenExact() {
+  for (int l = 0; l < 256; ++l) {
+    if (l / kLenTolDiv != (l * 205) >> 11) return false;
+  }
+  return true;
+}
+static_assert(kLenTolDiv == 10 && DivideByTenExact(), "ScanAvx2's LenTol");
+static_assert(sizeof(FingerFeatures::Edge) == 8 && offsetof(FingerFeatures::Edge, length) == 2 &&
+                  offsetof(FingerFeatures::Edge, alpha) == 3 && offsetof(FingerFeatures::Edge, beta) == 4 &&
+                  offsetof(FingerFeatures::Edge, cell) == 6,
+              "ScanAvx2 reads four edges per 256-bit load");
+
 // Eight probe edges per step: one step covers 93 % of the cells looked up
 // on FVC2002, so the step count is predictable (a loop that ends at the
 // cell's end would mispredict about once per candidate edge). The tolerance
@@ -825,7 +838,9 @@ struct Matcher::Scratch {
   // Votes per correspondence (probe * 64 + candidate): the vote count in the
   // low 16 bits, the comparison that counted it in the high 16 (`tag`), so
   // no comparison clears what the previous one counted; a count with another
-  // tag is zero. The table is cleared when the tag wraps.
+  // tag is zero. The table is cleared when the tag wraps. A count stays below
+  // 2^16: a probe and a candidate minutia share at most 5 x 5 edge pairs as
+  // origins and 63 x 63 as ends, each voting once.
   std::array<uint32_t, kMaxM * kMaxM> votes{};
   uint32_t tag = 0;
   // A look-alike edge pair as its two vote indexes (probe * 64 + candidate)
