@@ -60,16 +60,24 @@ inline uint8_t ToUnits(float radians) {
   return static_cast<uint8_t>(u & 0xff);
 }
 
-int MaskCell(float x, float y_up) {
-  int cx = std::clamp(static_cast<int>(x) / 32, 0, 15);
-  int cy = std::clamp(static_cast<int>(-y_up) / 32, 0, 15);
-  return cy * 16 + cx;
+// The cell of (x, y) in the captured-area grid of the print with bounding
+// box `box` (FingerFeatures::area_); off the grid when either index lies
+// outside [0, kAreaCells).
+struct AreaCell {
+  int column, row;
+};
+inline AreaCell AreaCellOf(const float* box, float x, float y) {
+  constexpr float kCell = FingerFeatures::kAreaCell;
+  return {static_cast<int>(std::floor((x - box[0]) / kCell + 1.5f)),
+          static_cast<int>(std::floor((y - box[1]) / kCell + 1.5f))};
 }
 
-inline bool MaskHas(const uint64_t* mask, float x, float y_up) {
-  if (x < -16 || -y_up < -16 || x > 528 || -y_up > 528) return false;
-  int c = MaskCell(x, y_up);
-  return (mask[c >> 6] >> (c & 63)) & 1;
+inline bool InCapturedArea(const std::array<uint32_t, FingerFeatures::kAreaCells>& area, const float* box, float x,
+                           float y) {
+  const AreaCell c = AreaCellOf(box, x, y);
+  constexpr auto kCells = static_cast<unsigned>(FingerFeatures::kAreaCells);
+  if (static_cast<unsigned>(c.column) >= kCells || static_cast<unsigned>(c.row) >= kCells) return false;
+  return (area[static_cast<size_t>(c.row)] >> c.column) & 1;
 }
 
 // An edge from minutia `from` to one of its nearest neighbours `to`, described
@@ -143,11 +151,29 @@ StatusOr<FingerFeatures> FingerFeatures::FromView(const FingerView& view, Templa
   const bool ansi = format == TemplateFormat::kAnsi378_2004 || format == TemplateFormat::kAnsi378_2009 ||
                     format == TemplateFormat::kAnsi378_2009Am1;
   // Highest quality first, so the cap at kMaxMinutiae drops the worst ones.
-  std::vector<size_t> order(view.minutiae.size());
+  // Over the cap, equal qualities go nearest to the centroid first, so the
+  // record loses its rim (where spurious minutiae crowd), not whichever part
+  // of the print its list happens to end with.
+  const auto& minutiae = view.minutiae;
+  auto quality = [&](size_t i) {
+    const uint8_t v = minutiae[i].quality;
+    return v > 100 ? 50 : v;  // 254, 255: not reported, failed (19794-2:2011)
+  };
+  double cx = 0, cy = 0;
+  for (const RecordMinutia& m : minutiae) {
+    cx += m.x * sx / static_cast<double>(minutiae.size());
+    cy += m.y * sy / static_cast<double>(minutiae.size());
+  }
+  auto off_centre = [&](size_t i) {
+    const double dx = minutiae[i].x * sx - cx, dy = minutiae[i].y * sy - cy;
+    return dx * dx + dy * dy;
+  };
+  const bool over_cap = minutiae.size() > kMaxMinutiae;
+  std::vector<size_t> order(minutiae.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    auto q = [](uint8_t v) { return v > 100 ? 50 : v; };
-    return q(view.minutiae[a].quality) > q(view.minutiae[b].quality);
+    if (quality(a) != quality(b) || !over_cap) return quality(a) > quality(b);
+    return off_centre(a) < off_centre(b);
   });
   std::vector<Minutia> out;
   for (size_t idx : order) {
@@ -171,29 +197,26 @@ std::vector<Minutia> FingerFeatures::Minutiae() const {
 void FingerFeatures::Build() {
   const size_t n = size();
   edges_.clear();
-  std::memset(mask_, 0, sizeof(mask_));
-  uint64_t raw[4] = {0, 0, 0, 0};
+  area_.fill(0);
   if (n > 0) {
     box_[0] = *std::min_element(x_.begin(), x_.begin() + static_cast<std::ptrdiff_t>(n));
     box_[1] = *std::min_element(y_.begin(), y_.begin() + static_cast<std::ptrdiff_t>(n));
     box_[2] = *std::max_element(x_.begin(), x_.begin() + static_cast<std::ptrdiff_t>(n));
     box_[3] = *std::max_element(y_.begin(), y_.begin() + static_cast<std::ptrdiff_t>(n));
   }
+  // Occupied cells (clamped so the dilation stays on the grid), then each
+  // widened to its neighbours: one row up and down, one column each side.
+  constexpr int kLast = kAreaCells - 2;
+  std::array<uint32_t, kAreaCells> occupied{};
   for (size_t i = 0; i < n; ++i) {
-    int c = MaskCell(x_[i], y_[i]);
-    raw[c >> 6] |= uint64_t{1} << (c & 63);
+    const AreaCell c = AreaCellOf(box_, x_[i], y_[i]);
+    occupied[static_cast<size_t>(std::min(c.row, kLast))] |= uint32_t{1} << std::min(c.column, kLast);
   }
-  for (int c = 0; c < 256; ++c) {
-    if (!((raw[c >> 6] >> (c & 63)) & 1)) continue;
-    int cx = c % 16, cy = c / 16;
-    for (int dy = -1; dy <= 1; ++dy) {
-      for (int dx = -1; dx <= 1; ++dx) {
-        int nx = cx + dx, ny = cy + dy;
-        if (nx < 0 || ny < 0 || nx > 15 || ny > 15) continue;
-        int d = ny * 16 + nx;
-        mask_[d >> 6] |= uint64_t{1} << (d & 63);
-      }
-    }
+  for (int r = 1; r <= kLast; ++r) {
+    const uint32_t wide = occupied[r] | occupied[r] << 1 | occupied[r] >> 1;
+    area_[r - 1] |= wide;
+    area_[r] |= wide;
+    area_[r + 1] |= wide;
   }
   for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), n, kNeighbours)) {
     Edge edge;
@@ -1042,13 +1065,13 @@ MatchDetail Matcher::Compare(const PreparedProbe& prepared, const FingerFeatures
   for (size_t i = 0; i < n1; ++i) {
     float x = best_t.c * probe.x_[i] - best_t.s * probe.y_[i] + best_t.dx;
     float y = best_t.s * probe.x_[i] + best_t.c * probe.y_[i] + best_t.dy;
-    probe_in += MaskHas(cand.mask_, x, y);
+    probe_in += InCapturedArea(cand.area_, cand.box_, x, y);
   }
   for (size_t k = 0; k < n2; ++k) {
     float qx = cand.x_[k] - best_t.dx, qy = cand.y_[k] - best_t.dy;
     float x = best_t.c * qx + best_t.s * qy;
     float y = -best_t.s * qx + best_t.c * qy;
-    cand_in += MaskHas(probe.mask_, x, y);
+    cand_in += InCapturedArea(probe.area_, probe.box_, x, y);
   }
   float support = 0;
   {

@@ -81,6 +81,16 @@ class FingerFeatures {
   Signature EdgeSignature() const;
   Signature DilatedEdgeSignature() const;
 
+  // The captured area, for the overlap count: a grid of kAreaCells x
+  // kAreaCells cells of kAreaCell px whose origin is 1.5 cells below and left
+  // of the minutiae's bounding box (so it moves with the print, wherever the
+  // print lies in its image, and the margin beyond the outermost minutiae is
+  // 1.5 cells on average on every side); a cell counts when it or one of its
+  // 8 neighbours holds a minutia. It spans prints up to 944 px (48 mm at
+  // 500 dpi) across; minutiae beyond count in the last cell.
+  static constexpr int kAreaCell = 32;
+  static constexpr int kAreaCells = 32;
+
   // Approximate heap bytes held.
   size_t MemoryBytes() const;
 
@@ -106,8 +116,9 @@ class FingerFeatures {
   std::vector<float> x_, y_;
   std::vector<uint8_t> angle_, type_;
   std::vector<Edge> edges_;
-  uint64_t mask_[4] = {0, 0, 0, 0};  // 16x16 occupancy grid, 32 px cells
-  float box_[4] = {0, 0, 0, 0};      // bounding box of the minutiae: x0, y0, x1, y1
+  // The captured area (area_): row r is area_[r], column c its bit c.
+  std::array<uint32_t, kAreaCells> area_{};
+  float box_[4] = {0, 0, 0, 0};  // bounding box of the minutiae: x0, y0, x1, y1
 };
 
 // A probe ready to be compared with many candidates.

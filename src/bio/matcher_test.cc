@@ -70,6 +70,34 @@ TEST(MatcherTest, ToleratesRotationTranslationAndMissingMinutiae) {
   }
 }
 
+// Where a print lies in its image must not matter: templates of large
+// images (a 4-4-2 slap, a rolled print) put minutiae far from the origin.
+// The shift is in whole pixels, so the moved minutiae are exact.
+TEST(MatcherTest, ScoresDoNotDependOnWhereThePrintLiesInItsImage) {
+  auto moved = [](const FingerFeatures& f, float dx, float dy) {
+    std::vector<Minutia> out = f.Minutiae();
+    for (Minutia& m : out) {
+      m.x += dx;
+      m.y += dy;
+    }
+    return FingerFeatures(out);
+  };
+  const FingerFeatures probe = Load("DB2_B", "104_1.iso");
+  Matcher matcher;
+  for (const char* name : {"104_3.iso", "105_1.iso", "108_2.iso"}) {
+    const FingerFeatures candidate = Load("DB2_B", name);
+    const MatchDetail here = matcher.Compare(PreparedProbe(probe), candidate);
+    for (auto [dx, dy] : {std::pair{700.0f, -900.0f}, std::pair{3000.0f, 0.0f}, std::pair{-200.0f, 150.0f}}) {
+      const MatchDetail far = matcher.Compare(PreparedProbe(probe), moved(candidate, dx, dy));
+      EXPECT_EQ(far.probe_overlap, here.probe_overlap) << name << " moved by " << dx << ", " << dy;
+      EXPECT_EQ(far.candidate_overlap, here.candidate_overlap) << name << " moved by " << dx << ", " << dy;
+      EXPECT_NEAR(far.score, here.score, 1.0f) << name << " moved by " << dx << ", " << dy;
+      const MatchDetail both = matcher.Compare(PreparedProbe(moved(probe, dx, dy)), moved(candidate, dx, dy));
+      EXPECT_NEAR(both.score, here.score, 1.0f) << name << " both moved by " << dx << ", " << dy;
+    }
+  }
+}
+
 TEST(MatcherTest, GenuinePairOutscoresImpostorPair) {
   Matcher matcher;
   PreparedProbe probe(Load("DB2_B", "104_1.iso"));
@@ -164,6 +192,43 @@ TEST(MatcherTest, AnyMinutiaCountMatchesItself) {
     EXPECT_EQ(f.size(), std::min(n, FingerFeatures::kMaxMinutiae));
     EXPECT_GE(matcher.Score(PreparedProbe(f), f), 30) << n;
   }
+}
+
+// A view with more minutiae than the matcher keeps: the better quality ones
+// stay, and among equals those nearest the centroid (here a 10 x 10 lattice
+// listed row by row: the kept ones must not be the first rows).
+TEST(MatcherTest, ViewOverTheCapKeepsBestThenCentralMinutiae) {
+  FingerView view;
+  view.resolution_x = view.resolution_y = 197;
+  for (uint16_t row = 0; row < 10; ++row) {
+    for (uint16_t column = 0; column < 10; ++column) {
+      RecordMinutia m;
+      m.x = static_cast<uint16_t>(100 + 20 * column);
+      m.y = static_cast<uint16_t>(100 + 20 * row);
+      m.angle = static_cast<uint8_t>(7 * (row + column));
+      m.quality = 40;
+      view.minutiae.push_back(m);
+    }
+  }
+  view.minutiae[0].quality = 90;  // a corner, but the best
+  auto features = FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005);
+  ASSERT_OK(features);
+  ASSERT_EQ(features->size(), FingerFeatures::kMaxMinutiae);
+  const std::vector<Minutia> kept = features->Minutiae();
+  EXPECT_EQ(kept[0].x, 100);
+  EXPECT_EQ(kept[0].y, -100);
+  // After the corner, nearest the lattice centre (190, 190) first: the 60
+  // points within sqrt(7400) px, then 3 of the 8 at sqrt(8200).
+  const auto off = [](const Minutia& m) { return (m.x - 190) * (m.x - 190) + (-m.y - 190) * (-m.y - 190); };
+  int inner = 0;
+  for (size_t i = 1; i < kept.size(); ++i) {
+    EXPECT_LE(off(kept[i]), 8200) << i;
+    inner += off(kept[i]) <= 7400;
+    if (i > 1) {
+      EXPECT_LE(off(kept[i - 1]), off(kept[i])) << i;
+    }
+  }
+  EXPECT_EQ(inner, 60);
 }
 
 TEST(MatcherTest, CalibrationIsMonotonic) {
