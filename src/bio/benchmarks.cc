@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -57,62 +58,68 @@ double Percentile(std::vector<double> v, double p) {
 // blobs. A cache for other parameters is rebuilt.
 //
 // Fills `abis` with subjects S0..S{n-1} (impression 1 of fingers 2 and 7),
-// from the cache when it matches, else generated in batches with `threads`
-// threads and written to the cache. Subjects stream straight into the
-// engine, so peak memory is the engine plus one batch.
+// from the cache when it matches, else generated and written to the cache.
+// Either way subjects are made in batches by `threads` threads (the cache
+// is read sequentially, its blobs decoded in parallel) and inserted in
+// order, so peak memory is the engine plus one batch.
 Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis, nlohmann::json& info) {
   const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '3'};
   auto t0 = Clock::now();
+  std::ifstream cache;
   if (!o.cache.empty() && std::filesystem::exists(o.cache)) {
-    std::ifstream in(o.cache, std::ios::binary);
+    cache.open(o.cache, std::ios::binary);
     char magic[8];
     uint64_t n = 0, seed = 0;
-    in.read(magic, 8);
-    in.read(reinterpret_cast<char*>(&n), 8);
-    in.read(reinterpret_cast<char*>(&seed), 8);
-    if (in && std::equal(magic, magic + 8, kMagic) && n == o.subjects && seed == o.seed) {
-      std::vector<uint8_t> blob;
-      for (uint64_t s = 0; s < n; ++s) {
-        SubjectRecord subject;
-        subject.id = "S" + std::to_string(s);
-        for (int k = 0; k < 2; ++k) {
-          uint16_t len = 0;
-          in.read(reinterpret_cast<char*>(&len), 2);
-          blob.resize(len);
-          in.read(reinterpret_cast<char*>(blob.data()), len);
-          if (!in) return DataLoss("gallery cache " + o.cache + " is truncated at subject " + std::to_string(s));
-          auto f = FingerFeatures::Deserialize(blob);
-          if (!f.ok()) return f.status().WithContext("gallery cache " + o.cache);
-          subject.fingers.push_back({kScalePositions[k], std::move(*f)});
-        }
-        RETURN_IF_ERROR(abis.Insert(subject));
-      }
-      info["gallery_source"] = "cache";
-      info["gallery_load_seconds"] = Seconds(t0);
-      return Status::Ok();
-    }
+    cache.read(magic, 8);
+    cache.read(reinterpret_cast<char*>(&n), 8);
+    cache.read(reinterpret_cast<char*>(&seed), 8);
+    if (!cache || !std::equal(magic, magic + 8, kMagic) || n != o.subjects || seed != o.seed) cache.close();
   }
-  SynthGenerator gen(o.seed);
+  const bool from_cache = cache.is_open();
   std::ofstream out;
-  if (!o.cache.empty()) {
+  if (!from_cache && !o.cache.empty()) {
     out.open(o.cache + ".tmp", std::ios::binary);
     uint64_t n = o.subjects, seed = o.seed;
     out.write(kMagic, 8);
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(reinterpret_cast<const char*>(&seed), 8);
   }
+  SynthGenerator gen(o.seed);
   constexpr size_t kBatch = 8192;
   std::vector<SubjectRecord> batch;
+  std::vector<std::array<std::vector<uint8_t>, 2>> blobs(from_cache ? kBatch : 0);
   for (size_t first = 0; first < o.subjects; first += kBatch) {
     const size_t count = std::min(kBatch, o.subjects - first);
+    for (size_t k = 0; from_cache && k < count; ++k) {
+      for (std::vector<uint8_t>& blob : blobs[k]) {
+        uint16_t len = 0;
+        cache.read(reinterpret_cast<char*>(&len), 2);
+        blob.resize(len);
+        cache.read(reinterpret_cast<char*>(blob.data()), len);
+      }
+      if (!cache) return DataLoss("gallery cache " + o.cache + " is truncated at subject " + std::to_string(first + k));
+    }
     batch.assign(count, SubjectRecord{});
+    std::vector<Status> failed(count);
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t i; (i = next.fetch_add(64)) < count;) {
         for (size_t k = i; k < std::min(count, i + 64); ++k) {
-          batch[k] = SynthSubject(gen, first + k, 1, kScalePositions, 2);
-          // Quantise as the cache does, so a cached run matches this one exactly.
-          for (FingerSample& f : batch[k].fingers) f.features = *FingerFeatures::Deserialize(f.features.Serialize());
+          if (!from_cache) {
+            batch[k] = SynthSubject(gen, first + k, 1, kScalePositions, 2);
+            // Quantise as the cache does, so a cached run matches this one exactly.
+            for (FingerSample& f : batch[k].fingers) f.features = *FingerFeatures::Deserialize(f.features.Serialize());
+            continue;
+          }
+          batch[k].id = "S" + std::to_string(first + k);
+          for (int finger = 0; finger < 2; ++finger) {
+            auto f = FingerFeatures::Deserialize(blobs[k][finger]);
+            if (!f.ok()) {
+              failed[k] = f.status().WithContext("gallery cache " + o.cache + ", subject " + std::to_string(first + k));
+              break;
+            }
+            batch[k].fingers.push_back({kScalePositions[finger], std::move(*f)});
+          }
         }
       }
     };
@@ -120,10 +127,11 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
     for (int t = 1; t < threads; ++t) pool.emplace_back(work);
     work();
     for (auto& t : pool) t.join();
-    for (const SubjectRecord& s : batch) {
-      RETURN_IF_ERROR(abis.Insert(s));
+    for (size_t k = 0; k < count; ++k) {
+      RETURN_IF_ERROR(failed[k]);
+      RETURN_IF_ERROR(abis.Insert(batch[k]));
       if (out.is_open()) {
-        for (const FingerSample& f : s.fingers) {
+        for (const FingerSample& f : batch[k].fingers) {
           std::vector<uint8_t> blob = f.features.Serialize();
           uint16_t len = static_cast<uint16_t>(blob.size());
           out.write(reinterpret_cast<const char*>(&len), 2);
@@ -132,8 +140,8 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
       }
     }
   }
-  info["gallery_source"] = "generated";
-  info["gallery_generate_seconds"] = Seconds(t0);
+  info["gallery_source"] = from_cache ? "cache" : "generated";
+  info[from_cache ? "gallery_load_seconds" : "gallery_generate_seconds"] = Seconds(t0);
   if (out.is_open()) {
     out.close();
     if (!out) return Unavailable("cannot write gallery cache " + o.cache + ".tmp");

@@ -88,23 +88,30 @@ struct NeighbourEdge {
 };
 
 // Edges from each of the n minutiae to its `k` nearest neighbours between
-// kMinEdge and kMaxEdge px, nearest first per minutia.
+// kMinEdge and kMaxEdge px, nearest first per minutia (equal distances: the
+// lower index first). So the edges for a smaller k are a prefix of each
+// minutia's edges for a larger one.
 std::vector<NeighbourEdge> NeighbourEdges(const float* x, const float* y, const uint8_t* angle, size_t n, size_t k) {
+  constexpr size_t kMaxK = FingerFeatures::kSignatureNeighbours;
+  k = std::min(k, kMaxK);
   std::vector<NeighbourEdge> out;
   out.reserve(n * k);
-  std::vector<std::pair<float, uint8_t>> near;
-  near.reserve(n);
+  // The k nearest so far, as (squared distance, index), kept in ascending
+  // order by insertion: cheaper than sorting all n for k this small.
+  std::array<std::pair<float, uint8_t>, kMaxK> near;
   for (size_t i = 0; i < n; ++i) {
-    near.clear();
+    size_t kept = 0;
     for (size_t j = 0; j < n; ++j) {
       if (j == i) continue;
       const float dx = x[j] - x[i], dy = y[j] - y[i];
       const float d2 = dx * dx + dy * dy;
       if (d2 < kMinEdge * kMinEdge || d2 > kMaxEdge * kMaxEdge) continue;
-      near.emplace_back(d2, static_cast<uint8_t>(j));
+      const std::pair<float, uint8_t> entry{d2, static_cast<uint8_t>(j)};
+      if (kept == k && !(entry < near[k - 1])) continue;
+      size_t at = kept < k ? kept++ : k - 1;
+      for (; at > 0 && entry < near[at - 1]; --at) near[at] = near[at - 1];
+      near[at] = entry;
     }
-    const size_t kept = std::min(near.size(), k);
-    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kept), near.end());
     for (size_t e = 0; e < kept; ++e) {
       const size_t j = near[e].second;
       NeighbourEdge edge;
