@@ -10,9 +10,9 @@
 //
 // Persistence goes through GalleryStore: the engine writes every insert and
 // delete to the store before it changes memory, and Open() loads the whole
-// gallery at start. FileGalleryStore (an append-only log) serves the CLI and
-// benchmarks. Central keeps its gallery as a log in its SQL store and feeds
-// engines opened without a store (pipeline/gallery.h).
+// gallery at start. FileGalleryStore (an append-only log) persists a
+// standalone engine. Central keeps its gallery as a log in its SQL store and
+// feeds engines opened without a store (pipeline/gallery.h).
 #pragma once
 
 #include <atomic>
@@ -54,10 +54,8 @@ struct IdentifyOptions {
   // Share of the gallery (0..1] passed from the pre-filter to full matching;
   // 1 disables the pre-filter. The list is never shorter than
   // min_prefilter_subjects. The pre-filter ranks subjects by the summed
-  // signature evidence of their fingers (docs/biometrics.md, "Pre-filter");
-  // at 2 % it lost 0 of 1,000 mates on a 100,000-subject synthetic gallery
-  // and 0 of 200 at 1,000,000 subjects (the earlier 2048-bit signature: 15
-  // and 5).
+  // signature evidence of their fingers (docs/biometrics.md, "Pre-filter"),
+  // where its measured losses are.
   double prefilter_keep = 0.02;
   size_t min_prefilter_subjects = 200;
   int threads = 0;  // 0 = hardware concurrency

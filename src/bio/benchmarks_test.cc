@@ -13,6 +13,9 @@
 namespace ektp::bio {
 namespace {
 
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+
 // A tiny scale run: mates are found, strangers are not, and the second run
 // reads the gallery back from the cache it wrote.
 TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
@@ -43,6 +46,25 @@ TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
     EXPECT_NEAR((*r)["penetration"].get<double>(), 1.0, 1e-9);
   }
   EXPECT_EQ((*first)["threshold_at_fpir_0.1%"], (*second)["threshold_at_fpir_0.1%"]);
+  std::filesystem::remove(cache);
+}
+
+TEST(BioScaleTest, TruncatedCacheIsRefusedNamingTheSubject) {
+  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
+                             ("ektp_scale_cut_" + std::to_string(::getpid()) + ".bin"))
+                                .string();
+  std::filesystem::remove(cache);
+  ScaleOptions o;
+  o.subjects = 40;
+  o.searches = 1;
+  o.non_mated = 1;
+  o.threads = 2;
+  o.cache = cache;
+  ASSERT_OK(RunScale(o));
+  // The last subject's two blobs are about 2 x 260 bytes: cutting 100
+  // leaves it short.
+  std::filesystem::resize_file(cache, std::filesystem::file_size(cache) - 100);
+  EXPECT_THAT(RunScale(o), StatusIs(StatusCode::kDataLoss, HasSubstr("truncated at subject 39")));
   std::filesystem::remove(cache);
 }
 
