@@ -75,6 +75,15 @@ float ThresholdForFmr(std::vector<float> impostor, double fmr) {
   return std::nextafter(impostor[allowed], std::numeric_limits<float>::infinity());
 }
 
+std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds) {
+  std::vector<ObservedFmr> out;
+  for (float t : thresholds) {
+    out.push_back({t, static_cast<size_t>(std::count_if(impostor.begin(), impostor.end(), [t](float s) { return s >= t; })),
+                   impostor.size()});
+  }
+  return out;
+}
+
 StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

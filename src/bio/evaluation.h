@@ -7,6 +7,7 @@
 // as probe.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,6 +31,18 @@ ErrorRates ComputeErrorRates(std::vector<float> genuine, std::vector<float> impo
 
 // Lowest threshold whose FMR on `impostor` scores is at most `fmr`.
 float ThresholdForFmr(std::vector<float> impostor, double fmr);
+
+// The calibration check: for each threshold, how many `impostor` scores
+// reach it. Matcher's calibration promises that a share of about
+// 10^(-threshold / 10) do.
+struct ObservedFmr {
+  float threshold = 0;
+  size_t accepted = 0;  // impostor scores >= threshold
+  size_t impostors = 0;
+  double fmr() const { return impostors ? static_cast<double>(accepted) / static_cast<double>(impostors) : 0.0; }
+  double nominal_fmr() const { return std::pow(10.0, -threshold / 10.0); }
+};
+std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds);
 
 struct FvcSample {
   std::string path;

@@ -311,6 +311,19 @@ TEST(EvaluationTest, ErrorRatesOnKnownScores) {
   EXPECT_LE(t, 8.0f);
 }
 
+TEST(EvaluationTest, ObservedFmrCountsImpostorsAtOrAboveEachThreshold) {
+  const std::vector<float> impostor = {0, 5, 9.9f, 10, 19, 20, 20, 31, 0, 0};
+  const std::vector<ObservedFmr> seen = ObserveFmr(impostor, {10, 20, 30, 40});
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].accepted, 5u);  // 10, 19, 20, 20, 31
+  EXPECT_EQ(seen[1].accepted, 3u);
+  EXPECT_EQ(seen[2].accepted, 1u);
+  EXPECT_EQ(seen[3].accepted, 0u);
+  EXPECT_EQ(seen[1].impostors, 10u);
+  EXPECT_DOUBLE_EQ(seen[1].fmr(), 0.3);
+  EXPECT_NEAR(seen[2].nominal_fmr(), 0.001, 1e-12);
+}
+
 TEST(EvaluationTest, PrefilterLossOnRealPrints) {
   auto db1 = LoadFvcDatabase((Fvc() / "DB1_B").string());
   ASSERT_OK(db1);
@@ -334,17 +347,36 @@ TEST(EvaluationTest, LoadRefusesMissingFolder) {
 
 // Accuracy regression guard (not a timing test): FVC2002 DB1_B must stay
 // better than bozorth3's 7.86 % EER.
-TEST(EvaluationTest, FvcDb1BeatsBozorth) {
-  auto samples = LoadFvcDatabase((Fvc() / "DB1_B").string());
-  ASSERT_OK(samples);
-  ASSERT_EQ(samples->size(), 80u);
-  auto pairs = ScoreFvcPairs(*samples, 2);
-  std::vector<float> genuine, impostor;
-  for (const auto& p : pairs) (p.genuine ? genuine : impostor).push_back(p.score);
-  EXPECT_EQ(genuine.size(), 280u);
-  EXPECT_EQ(impostor.size(), 2880u);
-  ErrorRates r = ComputeErrorRates(genuine, impostor);
-  EXPECT_LT(r.eer, 0.0786);
+// Issue 4's accuracy targets on FVC2002 (docs/biometrics.md, "Accuracy"):
+// each database's EER below the better of the two reference matchers
+// (OpenAFIS, bozorth3), pooled EER <= 4 % and FMR1000 <= 10 %. And the
+// calibration fitted on these impostor pairs: each threshold's observed FMR
+// within a factor of two of its promise (at 40 only two of 11,520 pairs are
+// expected, so that is checked as at most 4).
+TEST(EvaluationTest, FvcMeetsTheTargetsAndTheCalibration) {
+  const std::pair<const char*, double> kBetterReference[] = {
+      {"DB1_B", 0.0786}, {"DB2_B", 0.0750}, {"DB3_B", 0.0964}, {"DB4_B", 0.0321}};
+  std::vector<float> all_genuine, all_impostor;
+  for (const auto& [db, reference_eer] : kBetterReference) {
+    auto samples = LoadFvcDatabase((Fvc() / db).string());
+    ASSERT_OK(samples);
+    ASSERT_EQ(samples->size(), 80u);
+    std::vector<float> genuine, impostor;
+    for (const ScoredPair& p : ScoreFvcPairs(*samples, 2)) (p.genuine ? genuine : impostor).push_back(p.score);
+    EXPECT_EQ(genuine.size(), 280u);
+    EXPECT_EQ(impostor.size(), 2880u);
+    EXPECT_LT(ComputeErrorRates(genuine, impostor).eer, reference_eer) << db;
+    all_genuine.insert(all_genuine.end(), genuine.begin(), genuine.end());
+    all_impostor.insert(all_impostor.end(), impostor.begin(), impostor.end());
+  }
+  const ErrorRates pooled = ComputeErrorRates(all_genuine, all_impostor);
+  EXPECT_LE(pooled.eer, 0.04);
+  EXPECT_LE(pooled.fmr1000, 0.10);
+  for (const ObservedFmr& c : ObserveFmr(all_impostor, {10, 20, 30})) {
+    EXPECT_GT(c.fmr(), c.nominal_fmr() / 2) << c.threshold;
+    EXPECT_LT(c.fmr(), c.nominal_fmr() * 2) << c.threshold;
+  }
+  EXPECT_LE(ObserveFmr(all_impostor, {40})[0].accepted, 4u);
 }
 
 }  // namespace

@@ -107,6 +107,18 @@ int BioEval(const Args& args) {
   bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
   print("pooled", pooled);
   out["pooled"] = RatesJson(pooled);
+  out["calibration"] = nlohmann::json::array();
+  for (const bio::ObservedFmr& c : bio::ObserveFmr(all_impostor, {10, 20, 30, 40, 50})) {
+    out["calibration"].push_back({{"threshold", c.threshold},
+                                  {"nominal_fmr", c.nominal_fmr()},
+                                  {"observed_fmr", c.fmr()},
+                                  {"impostor_pairs_accepted", c.accepted}});
+    if (!json) {
+      std::cout << "calibration: score >= " << c.threshold << " accepts " << std::setprecision(3) << c.fmr() * 100
+                << "% of impostor pairs (" << c.accepted << " of " << c.impostors << "; nominal "
+                << c.nominal_fmr() * 100 << "%)\n";
+    }
+  }
   if (!prefilter_keeps.empty()) {
     auto losses = bio::FvcPrefilterLoss(all_samples, prefilter_keeps, threads);
     if (!losses.ok()) return Fail(losses.status());
