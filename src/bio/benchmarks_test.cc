@@ -16,19 +16,24 @@ namespace {
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 
+// A scale run over `subjects` with a cache file of its own in the test's
+// temporary folder (none there yet).
+ScaleOptions TinyScale(const std::string& name, size_t subjects, size_t searches, size_t non_mated, int threads) {
+  ScaleOptions o;
+  o.subjects = subjects;
+  o.searches = searches;
+  o.non_mated = non_mated;
+  o.threads = threads;
+  o.cache = (std::filesystem::path(::testing::TempDir()) / (name + "_" + std::to_string(::getpid()) + ".bin")).string();
+  std::filesystem::remove(o.cache);
+  return o;
+}
+
 // A tiny scale run: mates are found, strangers are not, and the second run
 // reads the gallery back from the cache it wrote.
 TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
-  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
-                             ("ektp_scale_" + std::to_string(::getpid()) + ".bin"))
-                                .string();
-  std::filesystem::remove(cache);
-  ScaleOptions o;
-  o.subjects = 40;
-  o.searches = 3;
-  o.non_mated = 5;
-  o.threads = 2;
-  o.cache = cache;
+  const ScaleOptions o = TinyScale("ektp_scale", 40, 3, 5, 2);
+  const std::string& cache = o.cache;
   auto first = RunScale(o);
   ASSERT_OK(first);
   EXPECT_EQ((*first)["gallery_source"], "generated");
@@ -50,16 +55,8 @@ TEST(BioScaleTest, TinyGalleryRunsAndReusesItsCache) {
 }
 
 TEST(BioScaleTest, TruncatedCacheIsRefusedNamingTheSubject) {
-  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
-                             ("ektp_scale_cut_" + std::to_string(::getpid()) + ".bin"))
-                                .string();
-  std::filesystem::remove(cache);
-  ScaleOptions o;
-  o.subjects = 40;
-  o.searches = 1;
-  o.non_mated = 1;
-  o.threads = 2;
-  o.cache = cache;
+  const ScaleOptions o = TinyScale("ektp_scale_cut", 40, 1, 1, 2);
+  const std::string& cache = o.cache;
   ASSERT_OK(RunScale(o));
   // The last subject's two blobs are about 2 x 260 bytes: cutting 100
   // leaves it short.
@@ -69,16 +66,8 @@ TEST(BioScaleTest, TruncatedCacheIsRefusedNamingTheSubject) {
 }
 
 TEST(BioScaleTest, CacheForOtherParametersIsRebuilt) {
-  const std::string cache = (std::filesystem::path(::testing::TempDir()) /
-                             ("ektp_scale_other_" + std::to_string(::getpid()) + ".bin"))
-                                .string();
-  std::filesystem::remove(cache);
-  ScaleOptions o;
-  o.subjects = 10;
-  o.searches = 1;
-  o.non_mated = 1;
-  o.threads = 1;
-  o.cache = cache;
+  ScaleOptions o = TinyScale("ektp_scale_other", 10, 1, 1, 1);
+  const std::string cache = o.cache;
   ASSERT_OK(RunScale(o));
   o.seed = 2;
   auto r = RunScale(o);
