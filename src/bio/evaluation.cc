@@ -78,8 +78,8 @@ float ThresholdForFmr(std::vector<float> impostor, double fmr) {
 std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds) {
   std::vector<ObservedFmr> out;
   for (float t : thresholds) {
-    out.push_back({t, static_cast<size_t>(std::count_if(impostor.begin(), impostor.end(), [t](float s) { return s >= t; })),
-                   impostor.size()});
+    const auto accepted = std::count_if(impostor.begin(), impostor.end(), [t](float s) { return s >= t; });
+    out.push_back({t, static_cast<size_t>(accepted), impostor.size()});
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -171,6 +172,58 @@ TEST(CliTest, DemoRefusesAnUnknownRegency) {
   CommandResult run = Ektp("demo --once --regency 35.99 --dir /nonexistent");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("regency 35.99 does not exist"));
+}
+
+std::string FvcDir() {
+  const char* root = std::getenv("EKTP_SOURCE_DIR");
+  return (std::filesystem::path(root ? root : ".") / ".." / "shared" / "data" / "fvc2002").string();
+}
+
+// Issue 4's "done when": `ektp bio eval <fvc> --scores s.csv` prints the
+// figures and writes every pair.
+TEST(CliTest, BioEvalPrintsTheFiguresAndWritesEveryPair) {
+  char dir_template[] = "/tmp/ektp-cli-bio-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string csv = std::string(dir_template) + "/s.csv";
+  CommandResult run = Ektp("bio eval " + FvcDir() + " --scores " + csv);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* line : {"DB1_B    EER ", "DB4_B    EER ", "pooled   EER ", "(1120 genuine, 11520 impostor pairs)",
+                           "calibration: score >= 30 accepts "}) {
+    EXPECT_THAT(run.output, HasSubstr(line));
+  }
+  std::ifstream scores(csv);
+  std::string header, row;
+  std::getline(scores, header);
+  EXPECT_EQ(header, "probe,candidate,score");
+  size_t rows = 0;
+  while (std::getline(scores, row)) ++rows;
+  EXPECT_EQ(rows, 4u * (80 * 79 / 2));  // every pair of each database's 80 templates
+  std::filesystem::remove_all(dir_template);
+}
+
+TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
+  CommandResult run = Ektp("bio eval /nonexistent/fvc");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("/nonexistent/fvc"));
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("outside (0, 1]"));
+}
+
+// `ektp bio bench --json` prints the per-core rate, the 1:N latencies and
+// the peak memory (a short run: the figures themselves are the benchmark's).
+TEST(CliTest, BioBenchPrintsJson) {
+  CommandResult run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300 --fvc " + FvcDir());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  EXPECT_GT(json["comparisons"]["per_second_per_core"].get<double>(), 0);
+  EXPECT_EQ(json["comparisons"]["templates"], 320);
+  ASSERT_EQ(json["identify"].size(), 2u);  // without and with the pre-filter
+  for (const auto& search : json["identify"]) {
+    EXPECT_EQ(search["gallery_subjects"], 300);
+    EXPECT_EQ(search["rank1_hits"], search["searches"]);
+  }
+  EXPECT_GT(json["peak_rss_bytes"].get<double>(), 0);
 }
 
 }  // namespace
