@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -90,10 +89,10 @@ struct NeighbourEdge {
 // Edges from each of the n minutiae to its `k` nearest neighbours between
 // kMinEdge and kMaxEdge px, nearest first per minutia (equal distances: the
 // lower index first). So the edges for a smaller k are a prefix of each
-// minutia's edges for a larger one.
+// minutia's edges for a larger one. REQUIRES: k <= kMaxK.
+constexpr size_t kMaxK = FingerFeatures::kSignatureNeighbours;
+static_assert(FingerFeatures::kNeighbours <= kMaxK, "the matcher's edges come from NeighbourEdges");
 std::vector<NeighbourEdge> NeighbourEdges(const float* x, const float* y, const uint8_t* angle, size_t n, size_t k) {
-  constexpr size_t kMaxK = FingerFeatures::kSignatureNeighbours;
-  k = std::min(k, kMaxK);
   std::vector<NeighbourEdge> out;
   out.reserve(n * k);
   // The k nearest so far, as (squared distance, index), kept in ascending
@@ -179,8 +178,8 @@ StatusOr<FingerFeatures> FingerFeatures::FromView(const FingerView& view, Templa
   std::vector<size_t> order(minutiae.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (quality(a) != quality(b) || !over_cap) return quality(a) > quality(b);
-    return off_centre(a) < off_centre(b);
+    if (quality(a) != quality(b)) return quality(a) > quality(b);
+    return over_cap && off_centre(a) < off_centre(b);
   });
   std::vector<Minutia> out;
   for (size_t idx : order) {
