@@ -10,6 +10,7 @@
 #include "net/http_server.h"
 #include "net/log.h"
 #include "net/metrics.h"
+#include "net/request_guard.h"
 #include "net/tls.h"
 #include "sync/request_auth.h"
 
@@ -36,6 +37,17 @@ net::HttpResponse ErrorResponse(const Status& status) {
 }
 
 std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
+
+// `handler` behind the same-origin checks of the routes a browser can reach
+// (net/request_guard.h); the signed station routes authenticate each request instead.
+net::HttpHandler Guarded(std::shared_ptr<const net::RequestGuard> guard, net::BodyKind body, net::HttpHandler handler) {
+  return [guard = std::move(guard), body, handler = std::move(handler)](const net::HttpRequest& request) {
+    if (auto refusal = guard->Check(request, body)) {
+      return net::HttpResponse::JsonError(refusal->http_status, refusal->status.ToString());
+    }
+    return handler(request);
+  };
+}
 
 }  // namespace
 
@@ -211,13 +223,18 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
     return (*db)->Query("SELECT 1").status();
   };
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
-  impl->http->Handle("POST", "/api/v1/stations/register", [self](const auto& r) { return self->Register(r); });
+  auto guard = std::make_shared<const net::RequestGuard>(net::RequestGuardOptions{
+      options.plain_http ? "http" : "https", options.bind_address, options.served_hosts});
+  impl->http->Handle("POST", "/api/v1/stations/register",
+                     Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->Register(r); }));
   impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); });
   impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); });
   impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); });
   // Public, no station signature: rate-limited per peer address (central/status_lookup.h).
   auto status_lookup = std::make_shared<StatusEndpoint>(*impl->pool, clock);
-  impl->http->Handle("GET", "/api/v1/status", [status_lookup](const auto& r) { return status_lookup->Handle(r); });
+  impl->http->Handle("GET", "/api/v1/status", Guarded(guard, net::BodyKind::kNone, [status_lookup](const auto& r) {
+                       return status_lookup->Handle(r);
+                     }));
   return std::unique_ptr<CentralServer>(new CentralServer(std::move(impl)));
 }
 

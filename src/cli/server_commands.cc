@@ -77,6 +77,8 @@ int CentralServe(const Args& args) {
   app.add_option("--port", options.port, "port (0 picks a free one)")->capture_default_str();
   app.add_flag("--plain-http", options.plain_http, "serve without TLS (localhost development only)");
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
+  app.add_option("--served-host", options.served_hosts,
+                 "a name browsers reach central by, besides localhost and --bind (Host check; repeatable)");
   bool no_pipeline = false;
   int pipeline_rate = 0;
   int matcher_shards = 0;
@@ -217,6 +219,8 @@ int StationServe(const Args& args) {
   app.add_option("--config", config_path, "TOML file; flags override it");
   app.add_option("--dir", options.data_dir, "data directory (from station init)");
   app.add_option("--bind", options.bind_address, "address for the operator API")->capture_default_str();
+  app.add_option("--served-host", options.served_hosts,
+                 "a name operators' browsers reach the station by, besides localhost and --bind (repeatable)");
   app.add_option("--port", options.port, "port (0 picks a free one)")->capture_default_str();
   app.add_option("--central", options.central_urls, "central URLs, in failover order (default: as registered)");
   app.add_option("--batch", options.sync.batch_packets, "packets per upload batch")->capture_default_str();
