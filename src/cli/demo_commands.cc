@@ -162,7 +162,10 @@ StatusOr<std::vector<std::string>> EnrollResidents(const DemoOptions& demo, size
       parts.push_back({"finger_" + std::to_string(finger), "finger.iso", "application/octet-stream",
                        FingerTemplate(synth, subject, finger, impression)});
     }
-    ASSIGN_OR_RETURN(nlohmann::json receipt, CheckedJson(station.PostMultipart("/api/v1/enrollments", parts, auth), 201));
+    net::HttpHeaders headers = auth;
+    headers.emplace("idempotency-key", crypto::RandomToken(16));  // one per application (docs/openapi.yaml)
+    ASSIGN_OR_RETURN(nlohmann::json receipt,
+                     CheckedJson(station.PostMultipart("/api/v1/enrollments", parts, headers), 201));
     registrations.push_back(receipt.value("registration_number", ""));
   }
   return registrations;

@@ -6,12 +6,15 @@
 #include <condition_variable>
 #include <thread>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/resident_json.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/log.h"
+#include "net/request_guard.h"
 #include "net/tls.h"
 
 namespace ektp::station {
@@ -46,10 +49,18 @@ std::string Pesan(const Status& status) {
   }
 }
 
-net::HttpResponse ErrorResponse(const Status& status) {
-  nlohmann::json body = {{"error", status.ToString()}, {"pesan", Pesan(status)}, {"status", HttpStatusFor(status)}};
-  return net::HttpResponse::Json(HttpStatusFor(status), body.dump());
+net::HttpResponse ErrorResponse(const Status& status, int http_status, const std::string& pesan) {
+  nlohmann::json body = {{"error", status.ToString()}, {"pesan", pesan}, {"status", http_status}};
+  return net::HttpResponse::Json(http_status, body.dump());
 }
+
+net::HttpResponse ErrorResponse(const Status& status) {
+  return ErrorResponse(status, HttpStatusFor(status), Pesan(status));
+}
+
+// Set (to anything) only by tests: the process exits right after an enrollment
+// commits, before it answers, as a crash there would (tests/fault).
+constexpr const char* kCrashAfterEnrollCommitForTest = "EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT";
 
 std::string HtmlEscape(std::string_view text) {
   std::string out;
@@ -131,6 +142,18 @@ struct StationServer::Impl {
   std::unique_ptr<SyncClient> sync;
   std::jthread sync_thread;
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::RequestGuard> guard;
+  bool crash_after_enroll_commit_for_test = false;
+
+  // `handler` behind the same-origin checks (net/request_guard.h).
+  net::HttpHandler Guarded(net::BodyKind body, net::HttpResponse (Impl::*handler)(const net::HttpRequest&)) {
+    return [this, body, handler](const net::HttpRequest& request) {
+      if (auto refusal = guard->Check(request, body)) {
+        return ErrorResponse(refusal->status, refusal->http_status, Pesan(refusal->status));
+      }
+      return (this->*handler)(request);
+    };
+  }
 
   StatusOr<Operator> Authenticate(const net::HttpRequest& request) {
     std::string authorization = request.header("authorization");
@@ -138,16 +161,44 @@ struct StationServer::Impl {
     return station->Authenticate(authorization.substr(7));
   }
 
+  // The password is verified outside `mu`: Argon2id takes a sizeable
+  // fraction of a second, and other operators' requests must not wait for it.
   net::HttpResponse Login(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
     if (json.is_discarded() || !json.is_object() || !json.value("username", nlohmann::json()).is_string() ||
         !json.value("password", nlohmann::json()).is_string()) {
       return ErrorResponse(InvalidArgument("body must be {\"username\": <string>, \"password\": <string>}"));
     }
+    StatusOr<LoginAttempt> attempt = [&] {
+      std::lock_guard lock(mu);
+      return station->BeginLogin(json["username"].get<std::string>(), request.remote_addr);
+    }();
+    if (!attempt.ok()) return ErrorResponse(attempt.status());
+    if (attempt->retry_after.count() > 0) {
+      const std::string seconds = std::to_string(attempt->retry_after.count());
+      net::LogInfo("station.login_backoff", {{"retry_after_s", seconds}});
+      net::HttpResponse response = ErrorResponse(
+          ResourceExhausted("too many failed logins for this username or address; retry after " + seconds + " s"), 429,
+          "Terlalu banyak percobaan masuk yang gagal. Tunggu " + seconds +
+              " detik lalu coba lagi, atau minta admin memeriksa akun Anda.");
+      response.headers.emplace("retry-after", seconds);
+      return response;
+    }
+    const bool password_ok = station->CheckPassword(*attempt, json["password"].get<std::string>());
     std::lock_guard lock(mu);
-    auto token = station->Login(json["username"].get<std::string>(), json["password"].get<std::string>());
+    auto token = station->FinishLogin(*attempt, password_ok);
     if (!token.ok()) return ErrorResponse(token.status());
     return net::HttpResponse::Json(200, nlohmann::json{{"token", *token}}.dump());
+  }
+
+  net::HttpResponse Logout(const net::HttpRequest& request) {
+    std::string authorization = request.header("authorization");
+    if (!authorization.starts_with("Bearer ")) {
+      return ErrorResponse(Unauthenticated("missing Authorization: Bearer <token>"));
+    }
+    std::lock_guard lock(mu);
+    if (Status status = station->Logout(authorization.substr(7)); !status.ok()) return ErrorResponse(status);
+    return net::HttpResponse::Json(200, R"({"logged_out":true})");
   }
 
   StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
@@ -189,19 +240,28 @@ struct StationServer::Impl {
     return out;
   }
 
+  // 201 for a new enrollment; 200 with the same receipt for a repeat of an
+  // earlier request's Idempotency-Key and content (station.h).
   net::HttpResponse Enroll(const net::HttpRequest& request) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
     auto parsed = ParseEnrollment(request);
     if (!parsed.ok()) return ErrorResponse(parsed.status());
-    auto receipt = station->Enroll(*op, *parsed);
+    const std::string idempotency_key = request.header("idempotency-key");
+    if (idempotency_key.empty()) {
+      return ErrorResponse(InvalidArgument("header Idempotency-Key is missing: send one key per application and "
+                                           "the same key on every retry of it"));
+    }
+    auto receipt = station->Enroll(*op, *parsed, idempotency_key);
     if (!receipt.ok()) return ErrorResponse(receipt.status());
-    net::LogInfo("station.enrolled", {{"registration", receipt->registration_number}, {"operator", op->username}});
+    if (crash_after_enroll_commit_for_test) _exit(86);
+    net::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
+                 {{"registration", receipt->registration_number}, {"operator", op->username}});
     nlohmann::json out = {{"registration_number", receipt->registration_number},
                           {"captured_at", receipt->captured_at},
                           {"receipt_url", "/api/v1/enrollments/" + receipt->registration_number + "/receipt"}};
-    return net::HttpResponse::Json(201, out.dump());
+    return net::HttpResponse::Json(receipt->replayed ? 200 : 201, out.dump());
   }
 
   net::HttpResponse EnrollmentStatusRoute(const net::HttpRequest& request) {
@@ -282,7 +342,9 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   ASSIGN_OR_RETURN(impl->db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
   ASSIGN_OR_RETURN(Identity identity, Station::LoadIdentity(*impl->db));
   if (!options.central_urls.empty()) identity.central_urls = options.central_urls;
-  impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity);
+  impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity, options.login);
+  impl->station->PrepareLogin();
+  impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
   if (options.run_sync) {
     SyncOptions sync = options.sync;
     if (sync.pinned_cert_pem.empty()) {
@@ -303,13 +365,17 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   http.port = options.port;
   http.threads = options.threads;
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
+  impl->guard = std::make_unique<net::RequestGuard>(
+      net::RequestGuardOptions{"http", options.bind_address, options.served_hosts});
+  using net::BodyKind;
   Impl* self = impl.get();
-  impl->http->Handle("POST", "/api/v1/login", [self](const auto& r) { return self->Login(r); });
-  impl->http->Handle("POST", "/api/v1/enrollments", [self](const auto& r) { return self->Enroll(r); });
-  impl->http->Handle("GET", "/api/v1/enrollments/:reg", [self](const auto& r) { return self->EnrollmentStatusRoute(r); });
-  impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", [self](const auto& r) { return self->ReceiptRoute(r); });
-  impl->http->Handle("GET", "/api/v1/outbox", [self](const auto& r) { return self->OutboxRoute(r); });
-  impl->http->Handle("GET", "/api/v1/sync/status", [self](const auto& r) { return self->SyncStatusRoute(r); });
+  impl->http->Handle("POST", "/api/v1/login", self->Guarded(BodyKind::kJson, &Impl::Login));
+  impl->http->Handle("POST", "/api/v1/logout", self->Guarded(BodyKind::kNone, &Impl::Logout));
+  impl->http->Handle("POST", "/api/v1/enrollments", self->Guarded(BodyKind::kMultipart, &Impl::Enroll));
+  impl->http->Handle("GET", "/api/v1/enrollments/:reg", self->Guarded(BodyKind::kNone, &Impl::EnrollmentStatusRoute));
+  impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", self->Guarded(BodyKind::kNone, &Impl::ReceiptRoute));
+  impl->http->Handle("GET", "/api/v1/outbox", self->Guarded(BodyKind::kNone, &Impl::OutboxRoute));
+  impl->http->Handle("GET", "/api/v1/sync/status", self->Guarded(BodyKind::kNone, &Impl::SyncStatusRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }
 

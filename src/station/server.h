@@ -7,13 +7,18 @@
 //   station.db         SQLite: identity, operators, enrollments, outbox
 //
 // Operator API (JSON; all but login need "Authorization: Bearer <token>"):
-//   POST /api/v1/login                     {username, password} -> {token}
+//   POST /api/v1/login                     {username, password} -> {token};
+//                                          429 + Retry-After under back-off (LoginPolicy)
+//   POST /api/v1/logout                    revokes the session
 //   POST /api/v1/enrollments               multipart: application (JSON), face,
-//                                          signature, finger_1..finger_10 -> receipt
+//                                          signature, finger_1..finger_10 -> receipt;
+//                                          Idempotency-Key header required (201 new,
+//                                          200 the same receipt again, 409 key reused)
 //   GET  /api/v1/enrollments/:reg          status at central, as last heard
 //   GET  /api/v1/enrollments/:reg/receipt  printable receipt (HTML)
 //   GET  /api/v1/outbox?state=parked       outbox entries, newest first
 //   GET  /api/v1/sync/status               counts and the last sync outcome
+// Every route first passes net::RequestGuard (Host, Origin, Content-Type).
 // Errors carry "error" (precise, English) and "pesan" (for the operator,
 // Bahasa Indonesia).
 #pragma once
@@ -30,8 +35,12 @@ namespace ektp::station {
 struct StationOptions {
   std::string data_dir;
   std::string bind_address = "127.0.0.1";
+  // Names operators' browsers reach the station by, besides loopback names and
+  // bind_address (net::RequestGuardOptions::served_hosts).
+  std::vector<std::string> served_hosts;
   int port = 0;
   int threads = 4;
+  LoginPolicy login;
   std::vector<std::string> central_urls;  // overrides the registered URL when set
   SyncOptions sync;
   bool run_sync = true;

@@ -23,6 +23,12 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+constexpr std::chrono::hours kSessionLifetime{12};
+
+int64_t UnixSeconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 std::vector<std::string> Split(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -33,6 +39,27 @@ std::vector<std::string> Split(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+Status CheckIdempotencyKey(std::string_view key) {
+  const bool allowed = key.size() >= 16 && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == ':' || c == '-';
+  });
+  if (!allowed) return InvalidArgument("Idempotency-Key must be 16-128 characters of A-Z, a-z, 0-9, '.', '_', ':', '-'");
+  return Status::Ok();
+}
+
+// SHA-256 of the request as parsed, so that a retry matches whatever the
+// order of its multipart parts or the spacing of its JSON.
+std::string RequestSha256(const EnrollmentRequest& request) {
+  nlohmann::json normalised = {
+      {"kind", ApplicationKindName(request.kind)},
+      {"previous_nik", request.previous_nik},
+      {"resident", ResidentToJson(request.resident)},
+      {"biometrics_sha256", crypto::Sha256Hex(enrollment::SerializeBiometrics(request.biometrics))},
+  };
+  return crypto::Sha256Hex(normalised.dump());
 }
 
 }  // namespace
@@ -51,8 +78,9 @@ StatusOr<Role> ParseRole(std::string_view name) {
   return InvalidArgument("role '" + std::string(name) + "' is not one of operator, supervisor, print_officer, admin");
 }
 
-Station::Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity)
-    : db_(db), clock_(clock), key_(key), identity_(std::move(identity)) {}
+Station::Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
+                 LoginPolicy login_policy)
+    : db_(db), clock_(clock), key_(key), identity_(std::move(identity)), login_policy_(std::move(login_policy)) {}
 
 Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
   return db.Exec(
@@ -90,18 +118,112 @@ Status Station::AddOperator(const Operator& op, std::string_view password, crypt
                   {op.username, op.full_name, RoleName(op.role), hash, FormatTimestamp(clock_.Now())});
 }
 
-StatusOr<std::string> Station::Login(std::string_view username, std::string_view password) {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT password_hash FROM operators WHERE username = ? AND disabled_at IS NULL",
-                                        {username}));
-  if (rows.empty()) return Unauthenticated("wrong username or password");
-  if (!crypto::VerifyPassword(rows[0].Text(0), password).ok()) return Unauthenticated("wrong username or password");
+StatusOr<std::string> Station::Login(std::string_view username, std::string_view password,
+                                     std::string_view address) {
+  ASSIGN_OR_RETURN(LoginAttempt attempt, BeginLogin(username, address));
+  if (attempt.retry_after.count() > 0) {
+    return ResourceExhausted("too many failed logins; retry after " + std::to_string(attempt.retry_after.count()) +
+                             " s");
+  }
+  return FinishLogin(attempt, CheckPassword(attempt, password));
+}
+
+StatusOr<LoginAttempt> Station::BeginLogin(std::string_view username, std::string_view address) {
+  if (username.size() > 64) return InvalidArgument("username is longer than 64 bytes");
+  const int64_t now = UnixSeconds(clock_.Now());
+  LoginAttempt attempt;
+  attempt.username = username;
+  attempt.address = address;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    RETURN_IF_ERROR(db_.Exec("DELETE FROM login_throttle WHERE last_failure_unix < ? AND blocked_until_unix <= ?",
+                             {now - login_policy_.forget_after.count(), now}));
+    const std::pair<const char*, std::string_view> counters[] = {{"account", username}, {"address", address}};
+    for (const auto& [scope, subject] : counters) {
+      ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT blocked_until_unix FROM login_throttle "
+                                            "WHERE scope = ? AND subject = ?",
+                                            {scope, subject}));
+      if (!rows.empty() && rows[0].Int(0) > now) {
+        attempt.retry_after = std::max(attempt.retry_after, std::chrono::seconds(rows[0].Int(0) - now));
+      }
+    }
+    if (attempt.retry_after.count() > 0) return Status::Ok();
+    // Counted as a failure until the password verifies (LoginPolicy).
+    for (const auto& [scope, subject] : counters) {
+      const int threshold = std::string_view(scope) == "account" ? login_policy_.account_threshold
+                                                                 : login_policy_.address_threshold;
+      RETURN_IF_ERROR(db_.Exec("INSERT INTO login_throttle (scope, subject, failures, last_failure_unix, "
+                               "blocked_until_unix) VALUES (?, ?, 0, ?, 0) ON CONFLICT (scope, subject) DO NOTHING",
+                               {scope, subject, now}));
+      ASSIGN_OR_RETURN(auto rows, db_.Query("UPDATE login_throttle SET failures = failures + 1, last_failure_unix = ? "
+                                            "WHERE scope = ? AND subject = ? RETURNING failures",
+                                            {now, scope, subject}));
+      const int64_t failures = rows.at(0).Int(0);
+      if (failures >= threshold) {
+        const int64_t doublings = std::min<int64_t>(failures - threshold, 30);
+        const int64_t delay = std::min<int64_t>(login_policy_.first_delay.count() << doublings,
+                                                login_policy_.max_delay.count());
+        RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET blocked_until_unix = ? WHERE scope = ? AND subject = ?",
+                                 {now + delay, scope, subject}));
+      }
+    }
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT password_hash FROM operators WHERE username = ? AND "
+                                          "disabled_at IS NULL",
+                                          {username}));
+    attempt.known = !rows.empty();
+    if (attempt.known) attempt.password_hash = rows[0].Text(0);
+    return Status::Ok();
+  }));
+  return attempt;
+}
+
+const std::string& Station::DummyHash() const {
+  std::call_once(dummy_hash_once_, [this] {
+    auto hash = crypto::HashPassword(crypto::RandomToken(), login_policy_.strength);
+    // Without memory for a hash no login verifies either; an empty hash still fails every check.
+    dummy_hash_ = hash.ok() ? *hash : "";
+  });
+  return dummy_hash_;
+}
+
+void Station::PrepareLogin() const { DummyHash(); }
+
+bool Station::CheckPassword(const LoginAttempt& attempt, std::string_view password) const {
+  const bool verified = login_policy_.verify_password(attempt.known ? attempt.password_hash : DummyHash(), password).ok();
+  return attempt.known && verified;
+}
+
+StatusOr<std::string> Station::FinishLogin(const LoginAttempt& attempt, bool password_ok) {
+  if (!password_ok) {
+    // The username only when it names an operator: a password typed into the
+    // username field must not end up in the audit table.
+    RETURN_IF_ERROR(Audit(attempt.known ? attempt.username : "", "login_failed",
+                          "from " + attempt.address + (attempt.known ? "" : "; unknown username")));
+    return Unauthenticated("wrong username or password");
+  }
   std::string token = crypto::RandomToken(32);
   TimePoint now = clock_.Now();
-  RETURN_IF_ERROR(db_.Exec("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                           {crypto::Sha256Hex(token), username, FormatTimestamp(now),
-                            FormatTimestamp(now + std::chrono::hours(12))}));
-  RETURN_IF_ERROR(Audit(username, "login", ""));
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    RETURN_IF_ERROR(db_.Exec("DELETE FROM login_throttle WHERE scope = 'account' AND subject = ?", {attempt.username}));
+    RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET failures = failures - 1 WHERE scope = 'address' AND "
+                             "subject = ? AND failures > 0",
+                             {attempt.address}));
+    RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET blocked_until_unix = 0 WHERE scope = 'address' AND "
+                             "subject = ? AND failures < ?",
+                             {attempt.address, login_policy_.address_threshold}));
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                             {crypto::Sha256Hex(token), attempt.username, FormatTimestamp(now),
+                              FormatTimestamp(now + kSessionLifetime)}));
+    return Audit(attempt.username, "login", "from " + attempt.address);
+  }));
   return token;
+}
+
+Status Station::Logout(std::string_view session_token) {
+  ASSIGN_OR_RETURN(Operator op, Authenticate(session_token));
+  return db_.Transact([&]() -> Status {
+    RETURN_IF_ERROR(db_.Exec("DELETE FROM sessions WHERE token_sha256 = ?", {crypto::Sha256Hex(session_token)}));
+    return Audit(op.username, "logout", "");
+  });
 }
 
 StatusOr<Operator> Station::Authenticate(std::string_view session_token) {
@@ -118,10 +240,30 @@ StatusOr<Operator> Station::Authenticate(std::string_view session_token) {
   return op;
 }
 
-StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& request) {
+StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& request,
+                                  std::string_view idempotency_key) {
   if (op.role == Role::kPrintOfficer) return PermissionDenied("a print officer may not record enrollments");
   if (std::find(identity_.capabilities.begin(), identity_.capabilities.end(), "enroll") == identity_.capabilities.end()) {
     return PermissionDenied("station " + identity_.station_id + " is not configured to enroll");
+  }
+  std::string request_sha256;
+  if (!idempotency_key.empty()) {
+    RETURN_IF_ERROR(CheckIdempotencyKey(idempotency_key));
+    request_sha256 = RequestSha256(request);
+    // Before validation: a retry is answered as the first request was, even
+    // when a rule that depends on the date would now judge it differently.
+    ASSIGN_OR_RETURN(auto seen, db_.Query("SELECT request_sha256, registration_number FROM enrollment_keys "
+                                          "WHERE idempotency_key = ?",
+                                          {idempotency_key}));
+    if (!seen.empty()) {
+      if (seen[0].Text(0) != request_sha256) {
+        return FailedPrecondition("Idempotency-Key " + std::string(idempotency_key) +
+                                  " was already used for a different application; use a new key for each application");
+      }
+      ASSIGN_OR_RETURN(Receipt receipt, GetReceipt(seen[0].Text(1)));
+      receipt.replayed = true;
+      return receipt;
+    }
   }
   enrollment::Enrollment e;
   e.station_id = identity_.station_id;
@@ -152,6 +294,13 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
                              "VALUES (?, 'enrollment', ?, ?, ?, 'pending', ?)",
                              {envelope.sequence, e.registration_number, packet.envelope_text, packet.signature,
                               e.captured_at}));
+    if (!idempotency_key.empty()) {
+      RETURN_IF_ERROR(db_.Exec("DELETE FROM enrollment_keys WHERE created_at < ?",
+                               {FormatTimestamp(clock_.Now() - kIdempotencyRetention)}));
+      RETURN_IF_ERROR(db_.Exec("INSERT INTO enrollment_keys (idempotency_key, request_sha256, registration_number, "
+                               "created_at) VALUES (?, ?, ?, ?)",
+                               {idempotency_key, request_sha256, e.registration_number, e.captured_at}));
+    }
     RETURN_IF_ERROR(Audit(op.username, "enroll", e.registration_number));
     receipt = Receipt{e.registration_number, identity_.station_id, op.username, e.resident.name,
                       std::string(ApplicationKindName(e.kind)), e.captured_at};

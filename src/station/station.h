@@ -10,9 +10,23 @@
 //                pending -> parked (central refused it for good; the reason is kept)
 // Nothing is ever deleted from the outbox.
 //
-// Thread-safety: not thread-safe; the server serialises calls.
+// Login resists guessing (LoginPolicy): failures are counted per username and
+// per peer address, and past a threshold every attempt waits out a growing
+// delay; failures are audited; an unknown username costs the same Argon2id
+// verification as a known one (against a dummy hash).
+//
+// Enrollment is idempotent per client key: a request repeated with the same
+// Idempotency-Key and the same content returns the first receipt; the key is
+// stored in the enrollment's own transaction and kept kIdempotencyRetention.
+//
+// Thread-safety: not thread-safe; the server serialises calls, except
+// CheckPassword(), which may run concurrently with anything (it touches no
+// database) so that the server can hash outside its lock.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,6 +61,43 @@ struct Operator {
   Role role = Role::kOperator;
 };
 
+// Back-off against password guessing. A failure counts against the username
+// and against the peer address. Once a counter reaches its threshold, every
+// attempt on it is refused (kResourceExhausted, HTTP 429 with Retry-After)
+// until `first_delay * 2^(failures - threshold)` (at most `max_delay`) after
+// the last failure; the right password is refused too while blocked. An
+// attempt counts as a failure from the moment it starts (so parallel guesses
+// cannot overtake the counter) until its password verifies. A successful login
+// clears its username's counter and takes its own attempt back from the
+// address's. Counters of which the last failure is `forget_after` old are
+// dropped. Unknown usernames are counted like known ones. Counters are kept in
+// the database, so a restart does not reset them.
+struct LoginPolicy {
+  int account_threshold = 5;    // failures on one username
+  int address_threshold = 20;   // failures from one address (a counter office may share one)
+  std::chrono::seconds first_delay{30};
+  std::chrono::seconds max_delay{15 * 60};
+  std::chrono::seconds forget_after{60 * 60};
+  // Argon2id cost of the dummy hash unknown usernames are verified against:
+  // that of the operators' hashes (kFast only in tests).
+  crypto::PasswordStrength strength = crypto::PasswordStrength::kInteractive;
+  // Verifies a password against a hash; injected by tests to count or delay
+  // the work. Must be thread-safe.
+  std::function<Status(std::string_view hash, std::string_view password)> verify_password = crypto::VerifyPassword;
+};
+
+// A login between BeginLogin and FinishLogin.
+struct LoginAttempt {
+  std::string username;
+  std::string address;
+  bool known = false;         // the username names an enabled operator
+  std::string password_hash;  // the operator's; empty when unknown (the dummy is used)
+  std::chrono::seconds retry_after{0};  // > 0: refused by back-off; nothing to verify
+};
+
+// How long an idempotency key is remembered; a client may retry that long.
+inline constexpr std::chrono::hours kIdempotencyRetention{30 * 24};
+
 struct EnrollmentRequest {
   ApplicationKind kind = ApplicationKind::kFirstCard;
   std::string previous_nik;
@@ -61,6 +112,9 @@ struct Receipt {
   std::string resident_name;
   std::string application_kind;
   std::string captured_at;
+  // Enroll only: true when an earlier request with the same idempotency key
+  // made this enrollment and this is its receipt again.
+  bool replayed = false;
 };
 
 // One outbox entry as the operator sees it.
@@ -84,7 +138,8 @@ struct EnrollmentStatus {
 class Station {
  public:
   // All references must outlive the Station.
-  Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity);
+  Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
+          LoginPolicy login_policy = {});
 
   const Identity& identity() const { return identity_; }
 
@@ -95,13 +150,37 @@ class Station {
   // Operators. `strength` is kFast only in tests.
   Status AddOperator(const Operator& op, std::string_view password,
                      crypto::PasswordStrength strength = crypto::PasswordStrength::kInteractive);
-  // A session token valid for 12 hours; kUnauthenticated for a wrong name or password.
-  StatusOr<std::string> Login(std::string_view username, std::string_view password);
+  // A session token valid for 12 hours; kUnauthenticated for a wrong name or
+  // password, kResourceExhausted while back-off blocks the username or
+  // `address` (the peer's IP address). BeginLogin + CheckPassword + FinishLogin.
+  StatusOr<std::string> Login(std::string_view username, std::string_view password, std::string_view address);
+  // Login in three steps, so that the caller can verify the password without
+  // holding the lock that serialises the other calls. BeginLogin counts the
+  // attempt (see LoginPolicy) or, when blocked, returns it with retry_after
+  // set; kInvalidArgument for a username longer than 64 bytes.
+  StatusOr<LoginAttempt> BeginLogin(std::string_view username, std::string_view address);
+  // The Argon2id verification (the dummy hash for an unknown username; always
+  // false then). Thread-safe; touches no database.
+  bool CheckPassword(const LoginAttempt& attempt, std::string_view password) const;
+  // Audits a failure (kUnauthenticated), or opens the session and returns its token.
+  StatusOr<std::string> FinishLogin(const LoginAttempt& attempt, bool password_ok);
+  // Computes the dummy hash now, so the first unknown username costs no more than later ones.
+  void PrepareLogin() const;
+  // kUnauthenticated when the session is unknown, revoked or older than 12 hours.
   StatusOr<Operator> Authenticate(std::string_view session_token);
+  // Revokes the session; kUnauthenticated if it is not an open session.
+  Status Logout(std::string_view session_token);
 
   // Validates, seals, stores and queues an enrollment; returns the receipt once durable.
   // kPermissionDenied if the operator's role may not enroll or the station lacks the capability.
-  StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request);
+  // `idempotency_key` (16-128 of A-Z a-z 0-9 . _ : -; kInvalidArgument otherwise) is
+  // stored with the enrollment in one transaction: a later call with the same key and
+  // the same content (kind, previous NIK, resident, biometrics) returns the first
+  // receipt with `replayed` set and stores nothing; with other content it is
+  // kFailedPrecondition naming the key. Keys older than kIdempotencyRetention are
+  // purged. An empty key (in-process callers that never retry) deduplicates nothing.
+  StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request,
+                           std::string_view idempotency_key = "");
   StatusOr<Receipt> GetReceipt(std::string_view registration_number);
   StatusOr<EnrollmentStatus> GetEnrollmentStatus(std::string_view registration_number);
 
@@ -122,11 +201,15 @@ class Station {
 
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
+  const std::string& DummyHash() const;
 
   store::Connection& db_;
   const Clock& clock_;
   const crypto::SigningKey& key_;
   Identity identity_;
+  LoginPolicy login_policy_;
+  mutable std::once_flag dummy_hash_once_;
+  mutable std::string dummy_hash_;
 };
 
 }  // namespace ektp::station

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -271,6 +272,11 @@ TEST_F(StationTest, OperatorApiOverHttp) {
   };
   auto created = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
   ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 400);
+  EXPECT_THAT(created->body, HasSubstr("header Idempotency-Key is missing"));
+  auth.emplace("idempotency-key", "counter-3-application-0001");
+  created = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
+  ASSERT_TRUE(created.ok());
   ASSERT_EQ(created->status, 201) << created->body;
   std::string registration = nlohmann::json::parse(created->body)["registration_number"];
   auto receipt = (*client)->Get("/api/v1/enrollments/" + registration + "/receipt", auth);
@@ -279,6 +285,7 @@ TEST_F(StationTest, OperatorApiOverHttp) {
   EXPECT_THAT(receipt->body, HasSubstr("Tanda Terima"));
 
   parts[3].content.resize(20);
+  auth.find("idempotency-key")->second = "counter-3-application-0002";
   auto bad = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
   ASSERT_EQ(bad->status, 400);
   auto error = nlohmann::json::parse(bad->body);
@@ -290,6 +297,308 @@ TEST_F(StationTest, OperatorApiOverHttp) {
   EXPECT_EQ(nlohmann::json::parse(outbox->body)["entries"].size(), 1u);
   EXPECT_EQ((*client)->Get("/api/v1/outbox", {})->status, 401);
   (*server)->Stop();
+}
+
+TEST_F(StationTest, CentralsBrowserReachableRoutesAreGuardedAlike) {
+  net::HttpClientOptions options;
+  std::ifstream in(dir_ + "/station/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+  auto client = net::HttpClient::Create(central_->base_url(), options);
+  ASSERT_TRUE(client.ok());
+  const std::string body = R"({"token": "x", "public_key": "AAAA"})";
+  auto cross = (*client)->Post("/api/v1/stations/register", body, "application/json",
+                               {{"origin", "https://evil.example"}});
+  ASSERT_TRUE(cross.ok());
+  EXPECT_EQ(cross->status, 403);
+  EXPECT_THAT(cross->body, HasSubstr("cross-origin request refused"));
+  auto form = (*client)->Post("/api/v1/stations/register", body, "text/plain");
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ(form->status, 415);
+  EXPECT_THAT(form->body, HasSubstr("Content-Type must be application/json"));
+  auto rebound = (*client)->Get("/api/v1/status?nik=3521010101010001&receipt=ST-1",
+                                {{"host", "evil.example:" + std::to_string(central_->port())}});
+  ASSERT_TRUE(rebound.ok());
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_THAT(rebound->body, HasSubstr("Host header names a host this server does not serve"));
+  auto own = (*client)->Get("/api/v1/status?nik=3521010101010001&receipt=ST-1",
+                            {{"origin", central_->base_url()}});
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->status, 200) << own->body;
+}
+
+// Login and enrollment hardening (issue 11, items 6 and 9).
+
+class StationLoginTest : public StationTest {
+ protected:
+  // A station whose password checks are counted, with the policy under test.
+  Station& Counted(LoginPolicy policy = {}) {
+    policy.strength = crypto::PasswordStrength::kFast;
+    policy.verify_password = [this](std::string_view hash, std::string_view password) {
+      verified_hashes_.push_back(std::string(hash));
+      return crypto::VerifyPassword(hash, password);
+    };
+    counted_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_, policy);
+    return *counted_;
+  }
+
+  int64_t AuditCount(const std::string& where) {
+    auto rows = station_db_->Query("SELECT COUNT(*) FROM audit WHERE " + where);
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  }
+
+  std::vector<std::string> verified_hashes_;
+  std::unique_ptr<Station> counted_;
+};
+
+TEST_F(StationLoginTest, WrongPasswordsBackOffAndRefuseEvenTheRightOne) {
+  Station& station = Counted();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(station.Login("ani", "salah-" + std::to_string(i), "10.0.0.7"),
+                StatusIs(StatusCode::kUnauthenticated, HasSubstr("wrong username or password")));
+  }
+  // The fifth failure blocks the account for first_delay (30 s), right password or not.
+  EXPECT_THAT(station.Login("ani", "kata-sandi-1", "10.0.0.8"),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("retry after 30 s")));
+  clock_.Advance(seconds(29));
+  EXPECT_THAT(station.Login("ani", "kata-sandi-1", "10.0.0.8"),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("retry after 1 s")));
+  clock_.Advance(seconds(1));
+  // The sixth failure doubles the delay.
+  EXPECT_THAT(station.Login("ani", "salah-lagi", "10.0.0.7"), StatusIs(StatusCode::kUnauthenticated, ::testing::_));
+  EXPECT_THAT(station.Login("ani", "kata-sandi-1", "10.0.0.8"),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("retry after 60 s")));
+  // 100 more guesses while blocked: none is verified.
+  const size_t verified_before = verified_hashes_.size();
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_THAT(station.Login("ani", "tebak-" + std::to_string(i), "10.0.0.9"),
+                StatusIs(StatusCode::kResourceExhausted, ::testing::_));
+  }
+  EXPECT_EQ(verified_hashes_.size(), verified_before);
+  clock_.Advance(seconds(60));
+  auto token = station.Login("ani", "kata-sandi-1", "10.0.0.8");
+  ASSERT_OK(token.status());
+  // Success clears the account's counter: five more failures before back-off again.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(station.Login("ani", "salah", "10.0.0.7"), StatusIs(StatusCode::kUnauthenticated, ::testing::_));
+  }
+  ASSERT_OK(station.Login("ani", "kata-sandi-1", "10.0.0.8").status());
+}
+
+TEST_F(StationLoginTest, ManyUsernamesFromOneAddressBackOffThatAddress) {
+  Station& station = Counted();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(station.Login("user" + std::to_string(i), "salah-sekali", "10.0.0.66"),
+                StatusIs(StatusCode::kUnauthenticated, ::testing::_));
+  }
+  EXPECT_THAT(station.Login("ani", "kata-sandi-1", "10.0.0.66"),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("retry after 30 s")));
+  ASSERT_OK(station.Login("ani", "kata-sandi-1", "10.0.0.67").status());
+  // The counters are in the database: a restarted station keeps them.
+  Station restarted(*station_db_, clock_, *key_, identity_, {});
+  EXPECT_THAT(restarted.Login("ani", "kata-sandi-1", "10.0.0.66"),
+              StatusIs(StatusCode::kResourceExhausted, ::testing::_));
+}
+
+TEST_F(StationLoginTest, FailedLoginsAreAuditedWithoutThePassword) {
+  Station& station = Counted();
+  EXPECT_FALSE(station.Login("ani", "rahasia-salah-1", "10.0.0.7").ok());
+  EXPECT_FALSE(station.Login("rahasia-di-kolom-nama", "rahasia-salah-2", "10.0.0.7").ok());
+  EXPECT_EQ(AuditCount("action = 'login_failed' AND operator = 'ani' AND subject = 'from 10.0.0.7'"), 1);
+  EXPECT_EQ(AuditCount("action = 'login_failed' AND operator = '' AND subject = 'from 10.0.0.7; unknown username'"),
+            1);
+  EXPECT_EQ(AuditCount("operator || action || subject LIKE '%rahasia%'"), 0);
+  ASSERT_OK(station.Login("ani", "kata-sandi-1", "10.0.0.7").status());
+  EXPECT_EQ(AuditCount("action = 'login' AND operator = 'ani'"), 1);
+}
+
+TEST_F(StationLoginTest, UnknownUsernameIsVerifiedAgainstADummyHash) {
+  Station& station = Counted();
+  EXPECT_THAT(station.Login("tidak.ada", "kata-sandi-1", "10.0.0.7"),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("wrong username or password")));
+  ASSERT_EQ(verified_hashes_.size(), 1u);
+  EXPECT_TRUE(verified_hashes_[0].starts_with("$argon2id$")) << verified_hashes_[0];
+  EXPECT_THAT(station.Login("ani", "salah-sekali", "10.0.0.7"), StatusIs(StatusCode::kUnauthenticated, ::testing::_));
+  ASSERT_EQ(verified_hashes_.size(), 2u);
+  EXPECT_NE(verified_hashes_[1], verified_hashes_[0]);
+  // The dummy has the operators' cost parameters (everything before the salt).
+  auto params = [](const std::string& hash) { return hash.substr(0, hash.rfind('$', hash.rfind('$') - 1)); };
+  EXPECT_EQ(params(verified_hashes_[0]), params(verified_hashes_[1]));
+}
+
+TEST_F(StationLoginTest, SessionExpiresAfterTwelveHoursAndLogoutRevokesIt) {
+  Station& station = Counted();
+  auto token = station.Login("ani", "kata-sandi-1", "10.0.0.7");
+  ASSERT_OK(token.status());
+  clock_.Advance(hours(12) - seconds(1));
+  ASSERT_OK(station.Authenticate(*token).status());
+  clock_.Advance(seconds(2));
+  EXPECT_THAT(station.Authenticate(*token), StatusIs(StatusCode::kUnauthenticated, HasSubstr("session expired")));
+
+  auto second = station.Login("ani", "kata-sandi-1", "10.0.0.7");
+  ASSERT_OK(second.status());
+  ASSERT_OK(station.Logout(*second));
+  EXPECT_THAT(station.Authenticate(*second), StatusIs(StatusCode::kUnauthenticated, HasSubstr("not logged in")));
+  EXPECT_THAT(station.Logout(*second), StatusIs(StatusCode::kUnauthenticated, ::testing::_));
+  EXPECT_EQ(AuditCount("action = 'logout' AND operator = 'ani'"), 1);
+}
+
+TEST_F(StationLoginTest, RetriedEnrollmentWithTheSameKeyReturnsTheFirstReceipt) {
+  EnrollmentRequest request = Request();
+  auto first = station_->Enroll(ani_, request, "counter-3-application-0001");
+  ASSERT_OK(first.status());
+  EXPECT_FALSE(first->replayed);
+  clock_.Advance(minutes(5));
+  auto retry = station_->Enroll(ani_, request, "counter-3-application-0001");
+  ASSERT_OK(retry.status());
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->registration_number, first->registration_number);
+  EXPECT_EQ(retry->captured_at, first->captured_at);
+  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+
+  EXPECT_THAT(station_->Enroll(ani_, Request(), "counter-3-application-0001"),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("Idempotency-Key counter-3-application-0001 was already used for a different "
+                                 "application")));
+  EXPECT_THAT(station_->Enroll(ani_, Request(), "short"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("Idempotency-Key must be 16-128 characters")));
+  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+
+  // Kept 30 days: after that the key is purged (at the next enrollment) and means nothing.
+  clock_.Advance(kIdempotencyRetention + hours(1));
+  ASSERT_OK(station_->Enroll(ani_, Request(), "counter-3-application-0002").status());
+  auto late = station_->Enroll(ani_, request, "counter-3-application-0001");
+  ASSERT_OK(late.status());
+  EXPECT_FALSE(late->replayed);
+  EXPECT_NE(late->registration_number, first->registration_number);
+}
+
+class StationApiGuardTest : public StationLoginTest {
+ protected:
+  void StartServer(LoginPolicy policy) {
+    ASSERT_OK(station_->AddOperator({"budi", "Budi Santoso", Role::kOperator}, "kata-sandi-2",
+                                    crypto::PasswordStrength::kFast));
+    StationOptions options;
+    options.data_dir = dir_ + "/station";
+    options.run_sync = false;
+    options.served_hosts = {"stasiun.kecamatan.test"};
+    policy.strength = crypto::PasswordStrength::kFast;
+    options.login = std::move(policy);
+    auto server = StationServer::Create(options, clock_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    ASSERT_OK(server_->Start());
+    net::HttpClientOptions client_options;
+    client_options.read_timeout = seconds(5);
+    auto client = net::HttpClient::Create(server_->base_url(), client_options);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Stop();
+    StationLoginTest::TearDown();
+  }
+
+  net::HttpResponse PostLogin(const std::string& username, const std::string& password, net::HttpHeaders headers = {},
+                              const std::string& content_type = "application/json") {
+    auto response = client_->Post("/api/v1/login",
+                                  nlohmann::json{{"username", username}, {"password", password}}.dump(), content_type,
+                                  headers);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return response.ok() ? *response : net::HttpResponse{};
+  }
+
+  std::string Token(const net::HttpResponse& login) {
+    auto json = nlohmann::json::parse(login.body, nullptr, false);
+    return json.is_object() ? json.value("token", "") : "";
+  }
+
+  std::unique_ptr<StationServer> server_;
+  std::unique_ptr<net::HttpClient> client_;
+};
+
+TEST_F(StationApiGuardTest, BackOffIsAnswered429WithRetryAfterAndLogoutRevokes) {
+  StartServer({});
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(PostLogin("ani", "salah-sekali").status, 401);
+  auto refused = PostLogin("ani", "kata-sandi-1");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.header("retry-after"), "30");
+  EXPECT_THAT(refused.body, HasSubstr("Terlalu banyak percobaan masuk yang gagal. Tunggu 30 detik"));
+
+  auto login = PostLogin("budi", "kata-sandi-2");
+  ASSERT_EQ(login.status, 200) << login.body;
+  net::HttpHeaders auth = {{"authorization", "Bearer " + Token(login)}};
+  EXPECT_EQ(client_->Get("/api/v1/outbox", auth)->status, 200);
+  auto logout = client_->Post("/api/v1/logout", "", "", auth);
+  ASSERT_TRUE(logout.ok());
+  EXPECT_EQ(logout->status, 200) << logout->body;
+  EXPECT_EQ(client_->Get("/api/v1/outbox", auth)->status, 401);
+  EXPECT_EQ(client_->Post("/api/v1/logout", "", "", auth)->status, 401);
+}
+
+TEST_F(StationApiGuardTest, CrossOriginWrongHostAndWrongContentTypeAreRefused) {
+  StartServer({});
+  auto cross = PostLogin("ani", "kata-sandi-1", {{"origin", "https://evil.example"}});
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_THAT(cross.body, HasSubstr("cross-origin request refused"));
+  auto form = PostLogin("ani", "kata-sandi-1", {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(form.status, 415);
+  EXPECT_THAT(form.body, HasSubstr("Content-Type must be application/json"));
+  auto rebound = PostLogin("ani", "kata-sandi-1", {{"host", "evil.example:" + std::to_string(server_->port())}});
+  EXPECT_EQ(rebound.status, 403);
+  EXPECT_THAT(rebound.body, HasSubstr("Host header names a host this server does not serve"));
+  EXPECT_EQ(AuditCount("action LIKE 'login%'"), 0) << "a refused request reached the login";
+
+  const std::string own = "stasiun.kecamatan.test:" + std::to_string(server_->port());
+  auto same_origin = PostLogin("ani", "kata-sandi-1", {{"host", own}, {"origin", "http://" + own}});
+  ASSERT_EQ(same_origin.status, 200) << same_origin.body;
+  net::HttpHeaders auth = {{"authorization", "Bearer " + Token(same_origin)}, {"origin", "https://evil.example"}};
+  auto enroll = client_->PostMultipart("/api/v1/enrollments", {{"application", "", "application/json", "{}"}}, auth);
+  ASSERT_TRUE(enroll.ok());
+  EXPECT_EQ(enroll->status, 403);
+  auto as_json = client_->Post("/api/v1/enrollments", "{}", "application/json",
+                               {{"authorization", "Bearer " + Token(same_origin)}});
+  ASSERT_TRUE(as_json.ok());
+  EXPECT_EQ(as_json->status, 415);
+  EXPECT_THAT(as_json->body, HasSubstr("Content-Type must be multipart/form-data"));
+}
+
+TEST_F(StationApiGuardTest, OtherOperatorsAreServedWhileALoginHashes) {
+  std::promise<void> entered;
+  std::shared_future<void> release_future;
+  std::promise<void> release;
+  release_future = release.get_future().share();
+  LoginPolicy policy;
+  policy.verify_password = [&](std::string_view hash, std::string_view password) {
+    if (password == "tunggu-dulu-1") {
+      entered.set_value();
+      release_future.wait();
+    }
+    return crypto::VerifyPassword(hash, password);
+  };
+  StartServer(policy);
+  auto login = PostLogin("budi", "kata-sandi-2");
+  ASSERT_EQ(login.status, 200);
+  net::HttpHeaders auth = {{"authorization", "Bearer " + Token(login)}};
+
+  std::thread slow([&] {
+    auto other = net::HttpClient::Create(server_->base_url(), {});
+    if (other.ok()) {
+      (void)(*other)->Post("/api/v1/login", R"({"username":"ani","password":"tunggu-dulu-1"})", "application/json");
+    }
+  });
+  entered.get_future().wait();
+  // The login is inside its password check now. The bound is generous: the
+  // request needs milliseconds; under the station-wide lock it would wait forever.
+  const auto start = steady_clock::now();
+  auto outbox = client_->Get("/api/v1/outbox", auth);
+  const auto took = steady_clock::now() - start;
+  release.set_value();
+  slow.join();
+  ASSERT_TRUE(outbox.ok()) << outbox.status().ToString();
+  EXPECT_EQ(outbox->status, 200);
+  EXPECT_LT(took, seconds(2));
 }
 
 }  // namespace

@@ -278,6 +278,23 @@ CREATE TABLE audit (
     {2, "the NIK central gave each enrollment's card", R"sql(
 ALTER TABLE enrollments ADD COLUMN nik TEXT;
 )sql"},
+    {3, "login back-off counters and enrollment idempotency keys", R"sql(
+CREATE TABLE login_throttle (
+  scope TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  last_failure_unix BIGINT NOT NULL,
+  blocked_until_unix BIGINT NOT NULL,
+  PRIMARY KEY (scope, subject)
+);
+CREATE TABLE enrollment_keys (
+  idempotency_key TEXT PRIMARY KEY,
+  request_sha256 TEXT NOT NULL,
+  registration_number TEXT NOT NULL REFERENCES enrollments (registration_number),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX enrollment_keys_created ON enrollment_keys (created_at);
+)sql"},
 };
 
 }  // namespace

@@ -369,9 +369,27 @@ std::vector<net::MultipartPart> Enroller::Parts(const crypto::Bytes& finger_2) {
           {"finger_7", "f7.iso", "application/octet-stream", text(biometrics_.fingers[1].template_bytes)}};
 }
 
+std::string Enroller::NewKey() {
+  std::lock_guard lock(mu_);
+  char key[40];
+  std::snprintf(key, sizeof(key), "%016llx%016llx", static_cast<unsigned long long>(random_.Next()),
+                static_cast<unsigned long long>(random_.Next()));
+  return key;
+}
+
+Enroller::Application Enroller::NewApplication() {
+  return {Parts(biometrics_.fingers[0].template_bytes), NewKey()};
+}
+
+StatusOr<net::HttpResponse> Enroller::Send(net::HttpClient& client, const std::string& session,
+                                           const Application& application) {
+  return client.PostMultipart("/api/v1/enrollments", application.parts,
+                              {{"authorization", "Bearer " + session}, {"idempotency-key", application.idempotency_key}});
+}
+
 StatusOr<net::HttpResponse> Enroller::EnrollWithFinger(net::HttpClient& client, const std::string& session,
                                                        const crypto::Bytes& finger_2) {
-  return client.PostMultipart("/api/v1/enrollments", Parts(finger_2), {{"authorization", "Bearer " + session}});
+  return Send(client, session, {Parts(finger_2), NewKey()});
 }
 
 StatusOr<std::string> Enroller::Enroll(net::HttpClient& client, const std::string& session) {

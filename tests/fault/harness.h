@@ -154,9 +154,20 @@ class Enroller {
   // As Enroll, with the given finger 2 template bytes (to send bad ones).
   StatusOr<net::HttpResponse> EnrollWithFinger(net::HttpClient& client, const std::string& session,
                                                const crypto::Bytes& finger_2);
+  // A new application: its multipart parts (a fresh resident, the shared
+  // sample) and its idempotency key (from the seed).
+  struct Application {
+    std::vector<net::MultipartPart> parts;
+    std::string idempotency_key;
+  };
+  Application NewApplication();
+  // POST /api/v1/enrollments of `application`; sending it again is a retry.
+  static StatusOr<net::HttpResponse> Send(net::HttpClient& client, const std::string& session,
+                                          const Application& application);
 
  private:
   std::vector<net::MultipartPart> Parts(const crypto::Bytes& finger_2);
+  std::string NewKey();
   std::mutex mu_;
   SeededRandom random_;
   enrollment::Biometrics biometrics_;
