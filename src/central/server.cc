@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,12 @@ net::HttpResponse ErrorResponse(const Status& status) {
 }
 
 std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
+
+StatusOr<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return FailedPrecondition("cannot read " + path + "; run `ektp central init` for this folder");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 // `handler` behind the same-origin checks of the routes a browser can reach
 // (net/request_guard.h); the signed station routes authenticate each request instead.
@@ -223,8 +231,14 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
     return (*db)->Query("SELECT 1").status();
   };
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
+  std::vector<std::string> served_hosts = options.served_hosts;
+  if (!options.plain_http) {
+    ASSIGN_OR_RETURN(std::string cert_pem, ReadTextFile(Path(options.data_dir, "tls-cert.pem")));
+    ASSIGN_OR_RETURN(std::vector<std::string> cert_names, net::CertificateNames(cert_pem));
+    served_hosts.insert(served_hosts.end(), cert_names.begin(), cert_names.end());
+  }
   auto guard = std::make_shared<const net::RequestGuard>(net::RequestGuardOptions{
-      options.plain_http ? "http" : "https", options.bind_address, options.served_hosts});
+      options.plain_http ? "http" : "https", options.bind_address, std::move(served_hosts)});
   impl->http->Handle("POST", "/api/v1/stations/register",
                      Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->Register(r); }));
   impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); });

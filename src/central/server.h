@@ -30,9 +30,10 @@ struct CentralOptions {
   int port = 0;
   bool plain_http = false;  // development on localhost only
   int threads = 8;
-  // Names browsers and stations reach central by, besides loopback names and
-  // bind_address; the public and admin routes refuse other Host headers
-  // (net::RequestGuardOptions::served_hosts).
+  // Names browsers and stations reach central by, besides loopback names,
+  // bind_address and the names in central's TLS certificate (those given to
+  // `central init --hostname`); the public and admin routes refuse other Host
+  // headers (net::RequestGuardOptions::served_hosts).
   std::vector<std::string> served_hosts;
   size_t max_body_bytes = 32 * 1024 * 1024;
   // Run the processing pipeline's workers (src/pipeline) in this process.

@@ -78,7 +78,7 @@ int CentralServe(const Args& args) {
   app.add_flag("--plain-http", options.plain_http, "serve without TLS (localhost development only)");
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
   app.add_option("--served-host", options.served_hosts,
-                 "a name browsers reach central by, besides localhost and --bind (Host check; repeatable)");
+                 "a name browsers reach central by, besides localhost, --bind and the names in its certificate (Host check; repeatable)");
   bool no_pipeline = false;
   int pipeline_rate = 0;
   int matcher_shards = 0;

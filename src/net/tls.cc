@@ -167,11 +167,44 @@ StatusOr<std::string> CertificateSha256Der(std::string_view der) {
   return hex;
 }
 
-StatusOr<std::string> CertificateSha256(std::string_view pem) {
+namespace {
+
+StatusOr<X509Ptr> ParseCertificatePem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
   if (!cert) return InvalidArgument("not a PEM certificate");
+  return cert;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> CertificateNames(std::string_view pem) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificatePem(pem));
+  std::vector<std::string> names;
+  auto* alt_names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (alt_names == nullptr) return names;
+  for (int name_idx = 0; name_idx < sk_GENERAL_NAME_num(alt_names); ++name_idx) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(alt_names, name_idx);
+    if (name->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = name->d.dNSName;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                         static_cast<size_t>(ASN1_STRING_length(dns)));
+    } else if (name->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
+      char text[INET6_ADDRSTRLEN] = {};
+      int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
+      if (ASN1_STRING_length(ip) == 4 || ASN1_STRING_length(ip) == 16) {
+        if (inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof(text)) != nullptr) names.emplace_back(text);
+      }
+    }
+  }
+  GENERAL_NAMES_free(alt_names);
+  return names;
+}
+
+StatusOr<std::string> CertificateSha256(std::string_view pem) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificatePem(pem));
   unsigned char* der = nullptr;
   int len = i2d_X509(cert.get(), &der);
   if (len <= 0) return Internal(OpenSslError("cannot encode certificate"));

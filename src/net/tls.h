@@ -50,4 +50,9 @@ StatusOr<std::string> CertificateSha256(std::string_view pem);
 // The same, from the DER bytes.
 StatusOr<std::string> CertificateSha256Der(std::string_view der);
 
+// The certificate's subjectAltNames, DNS names as written and IP addresses in
+// their text form ("127.0.0.1", "::1"), in certificate order: the names
+// clients reach a server by. kInvalidArgument if `pem` holds no certificate.
+StatusOr<std::vector<std::string>> CertificateNames(std::string_view pem);
+
 }  // namespace ektp::net

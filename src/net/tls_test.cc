@@ -47,6 +47,19 @@ TEST(TlsTest, TwoCertificatesDiffer) {
   EXPECT_NE(*CertificateSha256(a->cert_pem), *CertificateSha256(b->cert_pem));
 }
 
+TEST(TlsTest, CertificateNamesAreTheSubjectAltNames) {
+  SelfSignedOptions options;
+  options.alt_names = {"central.example", "10.1.2.3", "2001:db8::7"};
+  auto material = GenerateSelfSigned(options);
+  ASSERT_OK(material);
+  auto names = CertificateNames(material->cert_pem);
+  ASSERT_OK(names);
+  EXPECT_THAT(*names, ::testing::UnorderedElementsAre("localhost", "127.0.0.1", "central.example", "10.1.2.3",
+                                                      "2001:db8::7"));
+  EXPECT_THAT(CertificateNames("no certificate here"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not a PEM certificate")));
+}
+
 TEST(TlsTest, FingerprintMatchesOpensslCli) {
   auto material = GenerateSelfSigned({});
   ASSERT_OK(material);

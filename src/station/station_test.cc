@@ -33,7 +33,7 @@ class StationTest : public ::testing::Test {
     // Most tests check sync and ingest and send one fingerprint sample; the
     // pipeline test starts a central that runs it.
     central_options_.run_pipeline = false;
-    ASSERT_OK(central::InitCentral(central_options_, {}));
+    ASSERT_OK(central::InitCentral(central_options_, {"central.example"}));
     auto central = central::CentralServer::Create(central_options_, clock_);
     ASSERT_TRUE(central.ok()) << central.status().ToString();
     central_ = std::move(*central);
@@ -324,6 +324,11 @@ TEST_F(StationTest, CentralsBrowserReachableRoutesAreGuardedAlike) {
                             {{"origin", central_->base_url()}});
   ASSERT_TRUE(own.ok());
   EXPECT_EQ(own->status, 200) << own->body;
+  // A name in central's certificate (`central init --hostname`) is served without --served-host.
+  auto certified = (*client)->Get("/api/v1/status?nik=3521010101010001&receipt=ST-1",
+                                  {{"host", "central.example:" + std::to_string(central_->port())}});
+  ASSERT_TRUE(certified.ok());
+  EXPECT_EQ(certified->status, 200) << certified->body;
 }
 
 // Login and enrollment hardening (issue 11, items 6 and 9).
