@@ -57,7 +57,7 @@ StatusOr<FingerException> ParseFingerException(std::string_view name) {
   for (const auto& [e, n] : kExceptions) {
     if (n == name) return e;
   }
-  return InvalidArgument("finger exception '" + std::string(name) + "' is not one of none, amputated, bandaged, unusable");
+  return InvalidArgument("finger exception '" + QuoteInput(name) + "' is not one of none, amputated, bandaged, unusable");
 }
 
 std::string_view FingerLabel(int position) {
