@@ -62,8 +62,8 @@ StatusOr<E> ParseNamed(const Named<E> (&table)[N], std::string_view field, std::
 
 // Letters of names and text fields: ASCII letters, and the Latin letters with
 // diacritics of Latin-1 Supplement and Latin Extended-A (U+00C0..U+017F
-// without the signs U+00D7 and U+00F7), precomposed. docs/glossary.md, "Name
-// and text rule", says why.
+// without the signs U+00D7 and U+00F7), precomposed. docs/enrollment.md,
+// "Names and text fields", says why.
 bool IsLetter(char32_t c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0x17F && c != 0xD7 && c != 0xF7);
 }
