@@ -79,6 +79,16 @@ class StationTest : public ::testing::Test {
     return request;
   }
 
+  // The station's operator API on this test's station, without sync.
+  StatusOr<std::unique_ptr<StationServer>> StartOperatorServer() {
+    StationOptions options;
+    options.data_dir = dir_ + "/station";
+    options.run_sync = false;
+    ASSIGN_OR_RETURN(auto server, StationServer::Create(options, clock_));
+    RETURN_IF_ERROR(server->Start());
+    return server;
+  }
+
   int64_t CentralCount(const std::string& sql) {
     auto rows = central_db_->Query(sql);
     return rows.ok() ? (*rows)[0].Int(0) : -1;
@@ -287,12 +297,8 @@ TEST_F(StationTest, WrongPinnedCertificateIsRefused) {
 }
 
 TEST_F(StationTest, OperatorApiOverHttp) {
-  StationOptions options;
-  options.data_dir = dir_ + "/station";
-  options.run_sync = false;
-  auto server = StationServer::Create(options, clock_);
+  auto server = StartOperatorServer();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  ASSERT_OK((*server)->Start());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_TRUE(client.ok());
 
@@ -342,12 +348,8 @@ TEST_F(StationTest, OperatorApiOverHttp) {
 // Issue 11, items 3 and 7 over HTTP: accented Latin names are accepted, other
 // input gets a 400 naming the problem (never a 500), and nothing is stored.
 TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
-  StationOptions options;
-  options.data_dir = dir_ + "/station";
-  options.run_sync = false;
-  auto server = StationServer::Create(options, clock_);
+  auto server = StartOperatorServer();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  ASSERT_OK((*server)->Start());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_TRUE(client.ok());
   auto login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"kata-sandi-1"})", "application/json");

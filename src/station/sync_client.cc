@@ -192,10 +192,11 @@ Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::p
   auto [http_status, body] = *sent;
   auto json = nlohmann::json::parse(body, nullptr, false);
   std::string error = ErrorText(json, body);
-  if (http_status == 413 || http_status == 400) {
-    // Central refused the request as a whole (too large, or a packet it cannot
-    // read). Smaller batches isolate the packet at fault; refused alone, it
-    // can never be delivered and is parked, so it blocks nothing behind it.
+  if (http_status == 413) {
+    // Too large for central: smaller batches go instead. A packet refused
+    // alone can never be delivered and is parked, so it blocks nothing behind
+    // it. (Other refusals of a whole request, such as 400, may be central's
+    // or a proxy's fault for every packet alike; they are retried.)
     if (sequences.size() > 1) {
       batch_packets_ = std::max(1, std::min(batch_packets_, static_cast<int>(sequences.size())) / 2);
       *resize = true;
