@@ -57,6 +57,19 @@ void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+// Runs `fn`, turning an exception it throws into a Status: one packet that
+// trips an unexpected error gets its own verdict and never fails its batch.
+Status Guarded(const std::function<void()>& fn) {
+  try {
+    fn();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Internal(std::string("processing the packet failed: ") + e.what());
+  } catch (...) {
+    return Internal("processing the packet failed with an unknown error");
+  }
+}
+
 }  // namespace
 
 // One packet after the CPU work.
@@ -84,7 +97,10 @@ StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const
                             "; only approved stations may upload");
   }
   std::vector<Checked> checked(packets.size());
-  ParallelFor(packets.size(), [&](size_t i) { checked[i] = Check(station, packets[i]); });
+  ParallelFor(packets.size(), [&](size_t i) {
+    Status failed = Guarded([&] { checked[i] = Check(station, packets[i]); });
+    if (!failed.ok()) checked[i].refused = failed;
+  });
   // Decode only what is not stored yet: a resent batch costs a lookup, not a re-validation.
   ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
   ParallelFor(checked.size(), [&](size_t i) {
@@ -119,6 +135,11 @@ Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet
 void Ingest::Decode(const Station& station, Checked& c) {
   if (c.decoded) return;
   c.decoded = true;
+  Status failed = Guarded([&] { DecodeEnrollment(station, c); });
+  if (!failed.ok()) c.content = failed;
+}
+
+void Ingest::DecodeEnrollment(const Station& station, Checked& c) {
   switch (c.envelope.kind) {
     case sync::PacketKind::kEnrollment: break;
   }

@@ -8,7 +8,9 @@
 // reason (both lifecycle events are recorded). A packet that is not authentic
 // or not well formed is refused and changes nothing. Resending a stored
 // packet is a duplicate and changes nothing; reusing a sequence for other
-// content is refused.
+// content is refused. Whatever one packet holds, it gets its own verdict: an
+// unexpected error while checking or decoding it (an exception from a
+// library) refuses that packet alone, never its batch.
 //
 // Performance (docs/benchmarks.md): the CPU work (signature, parsing,
 // unsealing, validation, signing the feed item) runs before any transaction,
@@ -71,7 +73,9 @@ class Ingest {
 
   // CPU only, no database: authenticity, then the content of packets not yet stored.
   Checked Check(const Station& station, const sync::Packet& packet);
+  // Decodes once; an exception becomes the packet's own refusal (kInternal).
   void Decode(const Station& station, Checked& checked);
+  void DecodeEnrollment(const Station& station, Checked& checked);
   // What the inbox holds for these sequences.
   StatusOr<Stored> StoredHashes(std::string_view station_id, std::span<const Checked> checked);
   // The verdict on one checked packet given what is stored (including this

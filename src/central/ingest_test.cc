@@ -211,6 +211,46 @@ TEST_P(IngestTest, ABatchStoresEachPacketOnItsOwnMerits) {
   EXPECT_EQ((*events)[1].to, RecordState::kValidated);
 }
 
+// Issue 11, item 3: one bad record never blocks good ones. A name with a
+// non-ASCII letter once made the whole batch fail (an error message cut a
+// multi-byte character and could not be written as JSON).
+TEST_P(IngestTest, MixedBatchOfValidAndPoisonPacketsStoresEveryValidOne) {
+  auto packet = [&](int64_t sequence, std::string name, std::string body = "") {
+    auto e = enrollment::testing::SampleEnrollment(station_id_, sequence, keys_.sealing.public_key(), random_, kToday, 2000);
+    if (!name.empty()) e.resident.name = std::move(name);
+    if (body.empty()) body = enrollment::EnrollmentToJson(e);
+    sync::Envelope envelope{sync::kEnvelopeVersion, station_id_, sequence, sync::PacketKind::kEnrollment, "t", body};
+    return sync::SignEnvelope(envelope, station_key_);
+  };
+  auto response = ingest_->Upload(station_id_, {packet(1, ""), packet(2, "S\u00DATI NURHALIZA"), packet(3, "J\u00C9R\u00D4ME"),
+                                                packet(4, "\u0418\u0412\u0410\u041D"),
+                                                packet(5, "", R"({"registration_number": 5})"), packet(6, "")});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->results.size(), 6u);
+  for (size_t i : {0, 1, 2, 3, 5}) {
+    EXPECT_EQ(response->results[i].verdict, sync::Verdict::kAccepted) << i << ": " << response->results[i].error;
+  }
+  EXPECT_EQ(response->results[4].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[4].error, HasSubstr("registration_number"));
+  EXPECT_EQ(Count("inbox"), 5);
+  EXPECT_EQ(Count("records"), 5);
+  EXPECT_EQ(Count("feed"), 5);
+  EXPECT_EQ(response->cursor, 4);
+  store::RecordRepository records(db_->connection(), clock_);
+  for (int64_t sequence : {1, 2, 3, 6}) {
+    auto record = records.FindByRegistration(enrollment::testing::RegistrationNumber(station_id_, sequence));
+    ASSERT_TRUE(record.ok()) << sequence;
+    EXPECT_EQ(record->state, RecordState::kValidated) << sequence;
+  }
+  auto refused = records.FindByRegistration(enrollment::testing::RegistrationNumber(station_id_, 4));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->state, RecordState::kFailedValidation);
+  auto events = records.Events(refused->id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_THAT((*events)[1].note, HasSubstr("name: character '\u0418' (U+0418) is not allowed"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, ::testing::ValuesIn(store::testing::kBackends),
                          [](const auto& info) { return info.param; });
 

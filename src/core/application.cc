@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
+
 namespace ektp {
 namespace {
 
@@ -25,7 +27,7 @@ StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name) {
   for (const auto& [k, n] : kKinds) {
     if (n == name) return k;
   }
-  return InvalidArgument("application kind '" + std::string(name) +
+  return InvalidArgument("application kind '" + QuoteInput(name) +
                          "' is not one of first_card, lost, damaged, data_change, move_in");
 }
 

@@ -20,7 +20,7 @@ std::string_view SexName(Sex sex) { return sex == Sex::kMale ? "male" : "female"
 
 StatusOr<Nik> ParseNik(std::string_view text, const RegionRegistry& regions, std::chrono::year_month_day today) {
   if (text.size() != 16 || !IsAllDigits(text)) {
-    return InvalidArgument("NIK must be exactly 16 digits, got '" + std::string(text) + "' (" +
+    return InvalidArgument("NIK must be exactly 16 digits, got '" + QuoteInput(text) + "' (" +
                            std::to_string(text.size()) + " characters)");
   }
   Nik nik;

@@ -69,7 +69,7 @@ StatusOr<RegionLevel> LevelOfCode(std::string_view code) {
     if (dot == std::string_view::npos) return static_cast<RegionLevel>(depth);
     start = dot + 1;
   }
-  return InvalidArgument("'" + std::string(code) + "' is not a region code (expected 35, 35.21, 35.21.01 or 35.21.01.2001)");
+  return InvalidArgument("'" + QuoteInput(code) + "' is not a region code (expected 35, 35.21, 35.21.01 or 35.21.01.2001)");
 }
 
 std::string_view ParentCode(std::string_view code) {

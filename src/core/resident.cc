@@ -57,30 +57,70 @@ StatusOr<E> ParseNamed(const Named<E> (&table)[N], std::string_view field, std::
     if (entry.name == upper) return entry.value;
     allowed += (allowed.empty() ? "" : ", ") + std::string(entry.name);
   }
-  return InvalidArgument(std::string(field) + ": '" + std::string(text) + "' is not one of " + allowed);
+  return InvalidArgument(std::string(field) + ": '" + QuoteInput(text) + "' is not one of " + allowed);
 }
 
-// Printable text of 1..max_length characters without control characters.
-Status CheckText(std::string_view field, std::string_view value, size_t max_length) {
-  if (Trim(value).empty()) return InvalidArgument(std::string(field) + ": must not be empty");
-  if (value.size() > max_length) {
-    return InvalidArgument(std::string(field) + ": at most " + std::to_string(max_length) + " characters, got " +
-                           std::to_string(value.size()));
+// Letters of names and text fields: ASCII letters, and the Latin letters with
+// diacritics of Latin-1 Supplement and Latin Extended-A (U+00C0..U+017F
+// without the signs U+00D7 and U+00F7), precomposed. docs/enrollment.md,
+// "Names and text fields", says why.
+bool IsLetter(char32_t c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0x17F && c != 0xD7 && c != 0xF7);
+}
+
+bool IsCombiningMark(char32_t c) {
+  return (c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
+         (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F);
+}
+
+// Why character `c` may not appear in `field`, which allows letters and `allowed`.
+Status RefuseCharacter(std::string_view field, char32_t c, std::string_view allowed) {
+  std::string name = std::string(field) + ": ";
+  if (IsControlCharacter(c)) return InvalidArgument(name + "contains the control character " + CodePointName(c));
+  if (IsFormatCharacter(c)) {
+    return InvalidArgument(name + "contains the invisible format character " + CodePointName(c) +
+                           " (bidi control, zero-width or similar); retype the text");
   }
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) return InvalidArgument(std::string(field) + ": contains a control character");
+  if (IsCombiningMark(c)) {
+    return InvalidArgument(name + "contains the combining mark " + CodePointName(c) +
+                           "; write an accented letter as one character (e.g. \u00C9, not E and an accent)");
+  }
+  std::string shown;
+  AppendUtf8(c, &shown);
+  return InvalidArgument(name + "character '" + shown + "' (" + CodePointName(c) + ") is not allowed; use " +
+                         std::string(allowed));
+}
+
+// 1..max_chars characters of valid UTF-8: letters, and `punctuation`
+// (ASCII) or digits where allowed; never control or format characters.
+Status CheckText(std::string_view field, std::string_view value, size_t max_chars, std::string_view punctuation,
+                 bool digits, std::string_view allowed) {
+  if (Trim(value).empty()) return InvalidArgument(std::string(field) + ": must not be empty");
+  size_t chars = 0;
+  for (size_t pos = 0; pos < value.size(); ++chars) {
+    std::optional<char32_t> c = NextCodePoint(value, &pos);
+    if (!c) return InvalidArgument(std::string(field) + ": is not valid UTF-8 text");
+    bool ok = IsLetter(*c) || (digits && *c >= '0' && *c <= '9') ||
+              (*c < 0x80 && punctuation.find(static_cast<char>(*c)) != std::string_view::npos) ||
+              (*c == 0x2019 && punctuation.find('\'') != std::string_view::npos);  // ’ is an apostrophe too
+    if (!ok) return RefuseCharacter(field, *c, allowed);
+  }
+  if (chars > max_chars) {
+    return InvalidArgument(std::string(field) + ": at most " + std::to_string(max_chars) + " characters, got " +
+                           std::to_string(chars));
   }
   return Status::Ok();
 }
 
 Status CheckName(std::string_view name) {
-  RETURN_IF_ERROR(CheckText("name", name, 80));
-  for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ' || c == '.' || c == ',' ||
-              c == '\'' || c == '-';
-    if (!ok) return InvalidArgument(std::string("name: character '") + c + "' is not allowed (letters, space . , ' -)");
-  }
-  return Status::Ok();
+  return CheckText("name", name, 80, " .,'-", /*digits=*/false,
+                   "letters (A-Z, or accented Latin letters such as \u00C9), space and . , ' -");
+}
+
+// Street, place of birth, occupation.
+Status CheckFreeText(std::string_view field, std::string_view value, size_t max_chars) {
+  return CheckText(field, value, max_chars, " .,'-/():&#", /*digits=*/true,
+                   "letters, digits, space and . , ' - / ( ) : & #");
 }
 
 }  // namespace
@@ -100,7 +140,7 @@ StatusOr<Sex> ParseSex(std::string_view text) {
   std::string upper = ToUpperAscii(Trim(text));
   if (upper == "MALE" || upper == "L" || upper == "LAKI-LAKI") return Sex::kMale;
   if (upper == "FEMALE" || upper == "P" || upper == "PEREMPUAN") return Sex::kFemale;
-  return InvalidArgument("sex: '" + std::string(text) + "' is not one of male, female (L, P)");
+  return InvalidArgument("sex: '" + QuoteInput(text) + "' is not one of male, female (L, P)");
 }
 
 int AgeOn(std::chrono::year_month_day birth_date, std::chrono::year_month_day today) {
@@ -113,7 +153,7 @@ int AgeOn(std::chrono::year_month_day birth_date, std::chrono::year_month_day to
 
 Status ValidateResident(const Resident& r, const RegionRegistry& regions, std::chrono::year_month_day today) {
   RETURN_IF_ERROR(CheckName(r.name));
-  RETURN_IF_ERROR(CheckText("place_of_birth", r.place_of_birth, 40));
+  RETURN_IF_ERROR(CheckFreeText("place_of_birth", r.place_of_birth, 40));
   if (!r.birth_date.ok()) return InvalidArgument("birth_date: not a calendar date");
   if (std::chrono::sys_days(r.birth_date) > std::chrono::sys_days(today)) {
     return InvalidArgument("birth_date: " + FormatDate(r.birth_date) + " is in the future");
@@ -121,7 +161,7 @@ Status ValidateResident(const Resident& r, const RegionRegistry& regions, std::c
   if (r.birth_date.year() < std::chrono::year(1900)) {
     return InvalidArgument("birth_date: " + FormatDate(r.birth_date) + " is before 1900");
   }
-  RETURN_IF_ERROR(CheckText("address.street", r.address.street, 100));
+  RETURN_IF_ERROR(CheckFreeText("address.street", r.address.street, 100));
   if (r.address.rt < 1 || r.address.rt > 999) {
     return InvalidArgument("address.rt: " + std::to_string(r.address.rt) + " is not in 1-999");
   }
@@ -130,13 +170,13 @@ Status ValidateResident(const Resident& r, const RegionRegistry& regions, std::c
   }
   auto level = LevelOfCode(r.address.village_code);
   if (!level.ok() || *level != RegionLevel::kVillage) {
-    return InvalidArgument("address.village_code: '" + r.address.village_code +
+    return InvalidArgument("address.village_code: '" + QuoteInput(r.address.village_code) +
                            "' is not a village code like 35.21.01.2001");
   }
   if (regions.Find(r.address.village_code) == nullptr) {
     return InvalidArgument("address.village_code: village " + r.address.village_code + " does not exist");
   }
-  RETURN_IF_ERROR(CheckText("occupation", r.occupation, 50));
+  RETURN_IF_ERROR(CheckFreeText("occupation", r.occupation, 50));
   if (!r.nik.empty()) {
     auto nik = ParseNik(r.nik, regions, today);
     if (!nik.ok()) return nik.status().WithContext("nik");

@@ -1,5 +1,7 @@
 #include "core/resident_json.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -31,12 +33,22 @@ StatusOr<int> IntField(const nlohmann::json& json, std::string_view field) {
   return InvalidArgument(std::string(field) + ": must be a number");
 }
 
+// Refuses a key of `json` outside `known`, naming it under `path` ("resident." or "resident.address.").
+Status CheckKeys(const nlohmann::json& json, std::string_view path, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : json.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgument(std::string(path) + QuoteInput(key) + ": unknown field");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::chrono::year_month_day> ParseIsoDate(std::string_view field, std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !IsAllDigits(text.substr(0, 4)) ||
       !IsAllDigits(text.substr(5, 2)) || !IsAllDigits(text.substr(8, 2))) {
-    return InvalidArgument(std::string(field) + ": '" + std::string(text) + "' is not a date in the form YYYY-MM-DD");
+    return InvalidArgument(std::string(field) + ": '" + QuoteInput(text) + "' is not a date in the form YYYY-MM-DD");
   }
   std::chrono::year_month_day date(std::chrono::year(std::stoi(std::string(text.substr(0, 4)))),
                                    std::chrono::month(std::stoi(std::string(text.substr(5, 2)))),
@@ -67,6 +79,9 @@ nlohmann::json ResidentToJson(const Resident& r) {
 
 StatusOr<Resident> ResidentFromJson(const nlohmann::json& json) {
   if (!json.is_object()) return InvalidArgument("resident: must be a JSON object");
+  RETURN_IF_ERROR(CheckKeys(json, "resident.",
+                            {"nik", "name", "place_of_birth", "birth_date", "sex", "blood_type", "religion",
+                             "marital_status", "occupation", "citizenship", "address"}));
   Resident r;
   ASSIGN_OR_RETURN(r.nik, StringField(json, "nik", /*required=*/false));
   ASSIGN_OR_RETURN(r.name, StringField(json, "name"));
@@ -88,6 +103,7 @@ StatusOr<Resident> ResidentFromJson(const nlohmann::json& json) {
   ASSIGN_OR_RETURN(r.citizenship, ParseCitizenship(citizenship));
   auto address = json.find("address");
   if (address == json.end() || !address->is_object()) return InvalidArgument("address: must be an object");
+  RETURN_IF_ERROR(CheckKeys(*address, "resident.address.", {"street", "rt", "rw", "village_code"}));
   ASSIGN_OR_RETURN(r.address.street, StringField(*address, "address.street"));
   ASSIGN_OR_RETURN(r.address.rt, IntField(*address, "address.rt"));
   ASSIGN_OR_RETURN(r.address.rw, IntField(*address, "address.rw"));

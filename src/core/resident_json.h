@@ -12,8 +12,9 @@
 namespace ektp {
 
 nlohmann::json ResidentToJson(const Resident& resident);
-// Type errors name the field ("birth_date: expected YYYY-MM-DD"); values are
-// checked by ValidateResident, not here.
+// Type errors name the field ("birth_date: expected YYYY-MM-DD"), and a key
+// that is not one of the above is refused by name ("resident.nickname: unknown
+// field"); values are checked by ValidateResident, not here.
 StatusOr<Resident> ResidentFromJson(const nlohmann::json& json);
 
 // "YYYY-MM-DD" to a date, or InvalidArgument naming `field`.

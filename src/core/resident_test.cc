@@ -74,6 +74,57 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// The name rule (docs/glossary.md): accented Latin letters are accepted as
+// written, anything else is refused naming the character.
+TEST(ResidentTest, AccentedLatinNamesAreAcceptedAsWritten) {
+  Resident r = Sari();
+  for (const char* name : {"S\u00DATI NURHALIZA", "J\u00C9R\u00D4ME", "Z\u00DCLF\u00DC \u015E\u0130M\u015EEK",
+                           "\u00C6THELRED O'NEIL-SMITH"}) {
+    r.name = name;
+    EXPECT_OK(Validate(r)) << name;
+  }
+  r.name = std::string(40, 'A') + "\u00C9\u00C9\u00C9\u00C9\u00C9\u00C9\u00C9\u00C9\u00C9\u00C9" + std::string(30, 'B');
+  EXPECT_OK(Validate(r)) << "80 characters, 90 bytes";
+  r.name += "C";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument, "name: at most 80 characters, got 81"));
+}
+
+TEST(ResidentTest, OtherScriptsDecomposedAccentsAndBrokenUtf8AreRefusedByName) {
+  Resident r = Sari();
+  r.name = "\u0418\u0412\u0410\u041D";  // ИВАН
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument,
+                                    HasSubstr("name: character '\u0418' (U+0418) is not allowed; use letters")));
+  r.name = "JE\u0301RO\u0302ME";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument,
+                                    HasSubstr("name: contains the combining mark U+0301; write an accented letter as one")));
+  r.name = "S\xC3TI";  // a cut character
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument, "name: is not valid UTF-8 text"));
+  r.name = "SARI \u00D7 2";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument, HasSubstr("(U+00D7) is not allowed")));
+}
+
+TEST(ResidentTest, TextFieldsRefuseControlAndFormatCharactersNamingTheField) {
+  Resident r = Sari();
+  r.address.street = "JL. RAYA \u202ENO. 5";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument,
+                                    HasSubstr("address.street: contains the invisible format character U+202E")));
+  r = Sari();
+  r.occupation = "PELAJAR\u0085";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument, "occupation: contains the control character U+0085"));
+  r = Sari();
+  r.place_of_birth = "NGA\u200BWI";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument,
+                                    HasSubstr("place_of_birth: contains the invisible format character U+200B")));
+  r = Sari();
+  r.address.street = "JL. MAWAR <b>";
+  EXPECT_THAT(Validate(r), StatusIs(StatusCode::kInvalidArgument, HasSubstr("address.street: character '<' (U+003C)")));
+  r = Sari();
+  r.address.street = "GG. MAWAR NO. 12/B (BELAKANG MASJID), RT 01";
+  r.place_of_birth = "BU NUAPU\u2019U";
+  r.occupation = "PELAJAR/MAHASISWA";
+  EXPECT_OK(Validate(r));
+}
+
 TEST(ResidentTest, EligibilityFromSeventeenOrMarried) {
   Resident r = Sari();
   r.nik.clear();
@@ -114,6 +165,16 @@ TEST(ResidentTest, JsonTypeErrorsNameTheField) {
   json = ResidentToJson(Sari());
   json.erase("name");
   EXPECT_THAT(ResidentFromJson(json), StatusIs(StatusCode::kInvalidArgument, "name: is required"));
+}
+
+TEST(ResidentTest, JsonUnknownKeysAreRefusedByName) {
+  nlohmann::json json = ResidentToJson(Sari());
+  json["nickname"] = "SARI";
+  EXPECT_THAT(ResidentFromJson(json), StatusIs(StatusCode::kInvalidArgument, "resident.nickname: unknown field"));
+  json = ResidentToJson(Sari());
+  json["address"]["postcode"] = "63211";
+  EXPECT_THAT(ResidentFromJson(json),
+              StatusIs(StatusCode::kInvalidArgument, "resident.address.postcode: unknown field"));
 }
 
 }  // namespace

@@ -1,6 +1,12 @@
 #include "core/status.h"
 
+#include "core/text.h"
+
 namespace ektp {
+
+Status::Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {
+  if (!IsValidUtf8(message_)) message_ = ToValidUtf8(message_);
+}
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {

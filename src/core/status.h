@@ -15,6 +15,11 @@
 //
 // Exceptions never cross a module boundary: code that calls throwing libraries
 // converts their exceptions to a Status at the edge.
+//
+// A message is always valid UTF-8, so it can be written into JSON or a log
+// whatever input it quotes: invalid sequences become U+FFFD on construction.
+// Quote input into a message through QuoteInput() (core/text.h), which also
+// shows control and format characters by their code point.
 #pragma once
 
 #include <optional>
@@ -46,7 +51,7 @@ std::string_view StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message);
 
   static Status Ok() { return Status(); }
 

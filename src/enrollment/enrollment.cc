@@ -7,6 +7,8 @@
 #include "bio/template.h"
 #include "core/json_reader.h"
 #include "core/resident_json.h"
+#include "core/text.h"
+#include "enrollment/image.h"
 
 namespace ektp::enrollment {
 namespace {
@@ -22,18 +24,38 @@ constexpr std::pair<FingerException, std::string_view> kExceptions[] = {
     {FingerException::kUnusable, "unusable"},
 };
 
-bool IsJpeg(const Bytes& b) {
-  return b.size() >= 4 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF &&
-         std::search_n(b.end() - std::min<size_t>(b.size(), 64), b.end(), 1, 0xD9) != b.end();
-}
-
-bool IsPng(const Bytes& b) {
-  static constexpr uint8_t kMagic[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  return b.size() > sizeof(kMagic) && std::equal(std::begin(kMagic), std::end(kMagic), b.begin());
-}
-
 std::string FingerName(int position) {
   return "finger " + std::to_string(position) + " (" + std::string(FingerLabel(position)) + ")";
+}
+
+// The caps of TemplateCaps (enrollment.h): views, minutiae per view, and every
+// minutia inside the image its view declares.
+Status CheckTemplateCaps(const bio::TemplateRecord& record) {
+  if (record.views.size() > kMaxTemplateViews) {
+    return InvalidArgument("has " + std::to_string(record.views.size()) + " views; at most " +
+                           std::to_string(kMaxTemplateViews) + " are accepted");
+  }
+  for (size_t view_idx = 0; view_idx < record.views.size(); ++view_idx) {
+    const bio::FingerView& view = record.views[view_idx];
+    std::string name = "view " + std::to_string(view_idx + 1);
+    if (view.minutiae.size() > kMaxMinutiaePerView) {
+      return InvalidArgument(name + " has " + std::to_string(view.minutiae.size()) + " minutiae; at most " +
+                             std::to_string(kMaxMinutiaePerView) + " are accepted");
+    }
+    if (view.width == 0 || view.height == 0) {
+      return InvalidArgument(name + " declares an image of " + std::to_string(view.width) + " x " +
+                             std::to_string(view.height) + " px");
+    }
+    for (size_t minutia_idx = 0; minutia_idx < view.minutiae.size(); ++minutia_idx) {
+      const bio::RecordMinutia& m = view.minutiae[minutia_idx];
+      if (m.x >= view.width || m.y >= view.height) {
+        return InvalidArgument(name + " minutia " + std::to_string(minutia_idx + 1) + " at (" + std::to_string(m.x) +
+                               ", " + std::to_string(m.y) + ") lies outside its " + std::to_string(view.width) +
+                               " x " + std::to_string(view.height) + " px image");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 // The base64 string field `name` of `json`, decoded.
@@ -57,7 +79,7 @@ StatusOr<FingerException> ParseFingerException(std::string_view name) {
   for (const auto& [e, n] : kExceptions) {
     if (n == name) return e;
   }
-  return InvalidArgument("finger exception '" + std::string(name) + "' is not one of none, amputated, bandaged, unusable");
+  return InvalidArgument("finger exception '" + QuoteInput(name) + "' is not one of none, amputated, bandaged, unusable");
 }
 
 std::string_view FingerLabel(int position) {
@@ -69,12 +91,10 @@ Status ValidateBiometrics(const Biometrics& b) {
   if (b.face_jpeg.size() > kMaxImageBytes) {
     return InvalidArgument("face photo is " + std::to_string(b.face_jpeg.size()) + " bytes; the limit is 1 MiB");
   }
-  if (!IsJpeg(b.face_jpeg)) return InvalidArgument("face photo is not a complete JPEG image");
+  RETURN_IF_ERROR(CheckFacePhoto(b.face_jpeg));
   if (b.signature_image.empty()) return InvalidArgument("signature image is missing");
   if (b.signature_image.size() > kMaxImageBytes) return InvalidArgument("signature image is larger than 1 MiB");
-  if (!IsPng(b.signature_image) && !IsJpeg(b.signature_image)) {
-    return InvalidArgument("signature image is neither PNG nor JPEG");
-  }
+  RETURN_IF_ERROR(CheckSignatureImage(b.signature_image));
   if (b.fingers.size() > 10) return InvalidArgument("at most 10 fingers, got " + std::to_string(b.fingers.size()));
   std::set<int> seen;
   size_t templates = 0;
@@ -101,6 +121,7 @@ Status ValidateBiometrics(const Biometrics& b) {
     if (record->views.empty() || record->views[0].minutiae.empty()) {
       return InvalidArgument(FingerName(finger.position) + ": template has no minutiae; capture the finger again");
     }
+    RETURN_IF_ERROR(CheckTemplateCaps(*record).WithContext(FingerName(finger.position) + ": template"));
     ++templates;
   }
   if (templates == 0 && b.fingers.size() < 10) {

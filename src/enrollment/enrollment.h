@@ -40,9 +40,16 @@ struct Biometrics {
 };
 
 inline constexpr size_t kMaxImageBytes = 1024 * 1024;
+// Template caps (docs/enrollment.md, "Templates"): one finger's record holds
+// at most this many views, each with at most this many minutiae, every one
+// inside the image its view declares.
+inline constexpr size_t kMaxTemplateViews = 4;
+inline constexpr size_t kMaxMinutiaePerView = 128;
 
-// Checks images and templates. Messages name the part and say what to do,
-// e.g. "finger 7 (telunjuk kiri): template is truncated at byte 120 ...".
+// Checks images (decoded: enrollment/image.h) and templates (decoded and
+// capped). Messages name the part and say what to do, e.g.
+// "finger 7 (telunjuk kiri): template is truncated at byte 120 ...".
+// The station runs it at capture and central at ingest: the rules are one.
 Status ValidateBiometrics(const Biometrics& biometrics);
 
 Bytes SerializeBiometrics(const Biometrics& biometrics);

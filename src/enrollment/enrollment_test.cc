@@ -4,7 +4,10 @@
 #include <fstream>
 #include <iterator>
 
+#include "bio/template.h"
 #include "core/status_matchers.h"
+#include "enrollment/image.h"
+#include "enrollment/testing.h"
 
 namespace ektp::enrollment {
 namespace {
@@ -20,12 +23,16 @@ Bytes ReadShared(const std::string& relative) {
   return Bytes(std::istreambuf_iterator<char>(in), {});
 }
 
-Bytes TinyJpeg() { return Bytes{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}; }
+Bytes ReadDemo(const std::string& name) {
+  std::ifstream in(std::string(std::getenv("EKTP_SOURCE_DIR")) + "/data/demo/" + name, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
 
 Biometrics Sample() {
   Biometrics b;
-  b.face_jpeg = TinyJpeg();
-  b.signature_image = TinyJpeg();
+  SeededRandom random(5);
+  b.face_jpeg = testing::SampleFaceJpeg(4000, random);
+  b.signature_image = testing::SampleSignaturePng(random);
   b.fingers.push_back({1, ReadShared("fvc2002/DB1_B/101_1.iso"), FingerException::kNone});
   b.fingers.push_back({6, ReadShared("fvc2002/DB1_B/102_1.iso"), FingerException::kNone});
   b.fingers.push_back({2, {}, FingerException::kBandaged});
@@ -54,7 +61,7 @@ TEST(EnrollmentTest, TruncatedTemplateNamesTheFinger) {
 TEST(EnrollmentTest, BadBiometricsAreRefusedWithTheReason) {
   Biometrics b = Sample();
   b.face_jpeg = Bytes{0x89, 'P', 'N', 'G'};
-  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument, "face photo is not a complete JPEG image"));
+  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument, "face photo: not a JPEG image"));
   b = Sample();
   b.fingers[2].position = 1;
   EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument, HasSubstr("finger 1 (jempol kanan) is given twice")));
@@ -73,6 +80,91 @@ TEST(EnrollmentTest, BadBiometricsAreRefusedWithTheReason) {
               StatusIs(StatusCode::kInvalidArgument, "finger position 4294967298 is not in 1-10"));
   EXPECT_THAT(parse(R"({"face_jpeg":"","signature_image":"","fingers":[{"position":2,"exception":7}]})"),
               StatusIs(StatusCode::kInvalidArgument, "biometrics.fingers[0].exception has the wrong type"));
+}
+
+// Issue 11, item 7: the images are decoded, not recognised by their markers.
+TEST(EnrollmentTest, DemoAndSampleImagesPassTheImageRules) {
+  Bytes face = ReadDemo("face.jpg"), signature = ReadDemo("signature.png");
+  ASSERT_FALSE(face.empty());
+  ASSERT_FALSE(signature.empty());
+  EXPECT_OK(CheckFacePhoto(face));
+  EXPECT_OK(CheckSignatureImage(signature));
+  auto size = DecodeJpeg(face);
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(size->width, 240);
+  EXPECT_EQ(size->height, 320);
+  SeededRandom random(9);
+  Bytes padded = testing::SampleFaceJpeg(24 * 1024, random);
+  EXPECT_EQ(padded.size(), 24u * 1024);
+  EXPECT_OK(CheckFacePhoto(padded));
+  EXPECT_OK(CheckSignatureImage(testing::SolidJpeg(300, 100, 1, 200)));
+}
+
+TEST(EnrollmentTest, ImagesThatDoNotDecodeOrBreakTheRulesAreRefused) {
+  std::string text = "\xFF\xD8this is not an image\xFF\xD9";
+  EXPECT_THAT(CheckFacePhoto(Bytes(text.begin(), text.end())),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("face photo: not a readable JPEG image (")));
+  Bytes face = ReadDemo("face.jpg");
+  Bytes truncated(face.begin(), face.begin() + face.size() / 2);
+  EXPECT_THAT(CheckFacePhoto(truncated),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("face photo: not a readable JPEG image (")));
+  EXPECT_THAT(CheckFacePhoto(testing::SolidJpeg(480, 400, 3, 90)),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "face photo: is 480 x 400 px; it must be portrait with height 1.2 to 1.5 times the width "
+                       "(e.g. 480 x 640)"));
+  EXPECT_THAT(CheckFacePhoto(testing::SolidJpeg(120, 160, 3, 90)),
+              StatusIs(StatusCode::kInvalidArgument, "face photo: is 120 x 160 px; it must be at least 240 x 320 px"));
+  EXPECT_THAT(CheckFacePhoto(testing::SolidJpeg(240, 320, 1, 90)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("face photo: must be in colour")));
+  EXPECT_OK(CheckFacePhoto(testing::SolidJpeg(480, 640, 3, 90)));
+
+  Bytes signature = ReadDemo("signature.png");
+  Bytes corrupt = signature;
+  corrupt[corrupt.size() / 2] ^= 0x55;  // inside the image data: its CRC no longer matches
+  EXPECT_THAT(CheckSignatureImage(corrupt),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("signature image: not a readable PNG image (")));
+  EXPECT_THAT(CheckSignatureImage(Bytes{'G', 'I', 'F', '8', '9', 'a', 0, 0, 0}),
+              StatusIs(StatusCode::kInvalidArgument, "signature image: is neither PNG nor JPEG"));
+  EXPECT_THAT(CheckSignatureImage(testing::SolidJpeg(100, 300, 1, 200)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("signature image: is 100 x 300 px; it must be")));
+}
+
+Bytes TemplateWith(size_t views, size_t minutiae, uint16_t x = 10) {
+  bio::TemplateRecord record;
+  record.format = bio::TemplateFormat::kIso19794_2_2005;
+  record.width = 300;
+  record.height = 400;
+  record.resolution_x = record.resolution_y = 197;
+  for (size_t view_idx = 0; view_idx < views; ++view_idx) {
+    bio::FingerView view;
+    view.position = 2;
+    view.view = static_cast<uint8_t>(view_idx % 16);
+    view.width = 300;
+    view.height = 400;
+    view.resolution_x = view.resolution_y = 197;
+    for (size_t i = 0; i < minutiae; ++i) {
+      view.minutiae.push_back({bio::kMinutiaEnding, x, static_cast<uint16_t>(i % 400), 0, 60});
+    }
+    record.views.push_back(view);
+  }
+  return *bio::EncodeTemplate(record);
+}
+
+TEST(EnrollmentTest, TemplatesAreCappedAtStationAndCentralAlike) {
+  Biometrics b = Sample();
+  b.fingers[0].template_bytes = TemplateWith(255, 255);
+  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument,
+                                              "finger 1 (jempol kanan): template: has 255 views; at most 4 are accepted"));
+  b.fingers[0].template_bytes = TemplateWith(1, 129);
+  EXPECT_THAT(ValidateBiometrics(b),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "finger 1 (jempol kanan): template: view 1 has 129 minutiae; at most 128 are accepted"));
+  b.fingers[0].template_bytes = TemplateWith(1, 20, 300);
+  EXPECT_THAT(ValidateBiometrics(b),
+              StatusIs(StatusCode::kInvalidArgument, "finger 1 (jempol kanan): template: view 1 minutia 1 at (300, 0) "
+                                                     "lies outside its 300 x 400 px image"));
+  b.fingers[0].template_bytes = TemplateWith(4, 128, 299);
+  EXPECT_OK(ValidateBiometrics(b));
 }
 
 Enrollment FirstCard() {

@@ -1,6 +1,7 @@
 // Sample enrollments for tests and benchmarks: FVC2002 templates from
 // ../shared/data (found through EKTP_SOURCE_DIR or the working directory),
-// a JPEG-framed face photo of a chosen size and a synthetic resident.
+// a real face photo of a chosen size, a real signature PNG and a synthetic
+// resident. The images pass the checks of enrollment/image.h.
 #pragma once
 
 #include "core/clock.h"
@@ -11,8 +12,14 @@ namespace ektp::enrollment::testing {
 // The FVC2002 template <db>/<finger>_<impression>.iso, or empty if the data is missing.
 Bytes FvcTemplate(int db, int finger, int impression);
 
-// A byte string that passes the JPEG checks, `size` bytes long (>= 16).
-Bytes FakeJpeg(size_t size, Random& random);
+// A JPEG of one shade, `components` 1 (grey) or 3 (colour).
+Bytes SolidJpeg(int width, int height, int components, uint8_t shade);
+// A 240 x 320 colour JPEG of one random colour, padded with comment
+// segments of random bytes to `size` bytes (or its natural size, about 1 KB,
+// if that is larger).
+Bytes SampleFaceJpeg(size_t size, Random& random);
+// A 300 x 100 greyscale PNG with one stroke.
+Bytes SampleSignaturePng(Random& random);
 
 // Biometrics with two FVC fingers of subject `subject` (0..9 of DB1) and a
 // face photo of `face_bytes`.

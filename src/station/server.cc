@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <algorithm>
 #include <condition_variable>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/resident_json.h"
+#include "core/text.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/log.h"
@@ -201,11 +205,36 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(200, R"({"logged_out":true})");
   }
 
+  // The multipart enrollment body: parts `application` (JSON), `face`,
+  // `signature` and `finger_1`..`finger_10`, each at most once; the
+  // application's keys are kApplicationKeys. Anything else is refused by name.
   StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
+    static const std::set<std::string, std::less<>> kPartNames = [] {
+      std::set<std::string, std::less<>> names = {"application", "face", "signature"};
+      for (int position = 1; position <= 10; ++position) names.insert("finger_" + std::to_string(position));
+      return names;
+    }();
+    std::map<std::string_view, int> part_counts;
+    for (const net::MultipartPart& part : request.parts) {
+      if (!kPartNames.contains(part.name)) {
+        return InvalidArgument("part '" + QuoteInput(part.name) +
+                               "' is not one of application, face, signature, finger_1..finger_10");
+      }
+      if (++part_counts[part.name] == 2) {
+        return InvalidArgument("part '" + part.name + "' is given more than once; send each part once");
+      }
+    }
     const net::MultipartPart* application = request.part("application");
     if (application == nullptr) return InvalidArgument("part 'application' (JSON) is missing");
     auto json = nlohmann::json::parse(application->content, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return InvalidArgument("part 'application' is not a JSON object");
+    static constexpr std::string_view kApplicationKeys[] = {"kind", "previous_nik", "resident", "finger_exceptions"};
+    for (const auto& [key, value] : json.items()) {
+      if (std::find(std::begin(kApplicationKeys), std::end(kApplicationKeys), key) == std::end(kApplicationKeys)) {
+        return InvalidArgument("application." + QuoteInput(key) +
+                               " is not a known field (kind, previous_nik, resident, finger_exceptions)");
+      }
+    }
     // Types first: a field of the wrong type is named, never an internal error.
     for (const char* field : {"kind", "previous_nik"}) {
       if (json.contains(field) && !json[field].is_string()) {
@@ -217,6 +246,10 @@ struct StationServer::Impl {
       return InvalidArgument("application.finger_exceptions must be an object of finger position to exception code");
     }
     for (const auto& [position, code] : exceptions.items()) {
+      if (!kPartNames.contains("finger_" + position)) {
+        return InvalidArgument("application.finger_exceptions." + QuoteInput(position) +
+                               ": finger position must be 1 to 10");
+      }
       if (!code.is_string()) return InvalidArgument("application.finger_exceptions." + position + " must be a string");
     }
     EnrollmentRequest out;

@@ -369,6 +369,12 @@ Status Station::ApplyVerdicts(const sync::UploadResponse& response) {
   });
 }
 
+Status Station::Park(int64_t sequence, std::string_view reason) {
+  return db_.Exec("UPDATE outbox SET state = 'parked', last_error = ?, settled_at = ?, attempts = attempts + 1 "
+                  "WHERE sequence = ? AND state = 'pending'",
+                  {reason, FormatTimestamp(clock_.Now()), sequence});
+}
+
 Status Station::NoteAttemptFailed(const std::vector<int64_t>& sequences, std::string_view error) {
   return db_.Transact([&]() -> Status {
     for (int64_t sequence : sequences) {

@@ -188,6 +188,10 @@ class Station {
   StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> PendingPackets(int limit, size_t max_bytes);
   // Applies central's verdicts: accepted/duplicate -> acked, rejected -> parked.
   Status ApplyVerdicts(const sync::UploadResponse& response);
+  // Parks a pending packet that can never be delivered (the station cannot
+  // send it, or central refuses it even alone), keeping `reason` for the
+  // operator. It stays in the outbox; nothing is dropped.
+  Status Park(int64_t sequence, std::string_view reason);
   // Notes a failed attempt (transient) on these sequences.
   Status NoteAttemptFailed(const std::vector<int64_t>& sequences, std::string_view error);
   // state: "" for all, or pending/acked/parked. Newest first, at most `limit`.

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -77,6 +78,16 @@ class StationTest : public ::testing::Test {
     request.resident = SyntheticResident(RegionRegistry::Default(), "35.21", random_, clock_.TodayWib());
     request.biometrics = enrollment::testing::SampleBiometrics(3, 4000, random_);
     return request;
+  }
+
+  // The station's operator API on this test's station, without sync.
+  StatusOr<std::unique_ptr<StationServer>> StartOperatorServer() {
+    StationOptions options;
+    options.data_dir = dir_ + "/station";
+    options.run_sync = false;
+    ASSIGN_OR_RETURN(auto server, StationServer::Create(options, clock_));
+    RETURN_IF_ERROR(server->Start());
+    return server;
   }
 
   int64_t CentralCount(const std::string& sql) {
@@ -211,6 +222,52 @@ TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
 }
 
+// Issue 11, item 3: a packet the station cannot send, or central refuses even
+// alone, is parked with its reason and never blocks the packets behind it.
+TEST_F(StationTest, DamagedStoredPacketIsParkedAndTheRestDelivered) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1' || "
+                              "CAST(X'C3' AS TEXT)) WHERE sequence = 2"));
+  ASSERT_OK(sync_->SyncOnce());
+  auto parked = station_->Outbox("parked", 10);
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].sequence, 2);
+  EXPECT_THAT((*parked)[0].last_error, HasSubstr("the stored packet is damaged"));
+  EXPECT_EQ(*station_->CountOutbox("acked"), 2);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 2);
+}
+
+TEST_F(StationTest, PacketCentralRefusesEvenAloneIsParkedAndTheRestDelivered) {
+  central_->Stop();
+  central_options_.max_body_bytes = 64 * 1024;
+  auto central = central::CentralServer::Create(central_options_, clock_);
+  ASSERT_TRUE(central.ok()) << central.status().ToString();
+  central_ = std::move(*central);
+  ASSERT_OK(central_->Start());
+  Identity identity = identity_;
+  identity.central_urls = {central_->base_url()};
+  Station station(*station_db_, clock_, *key_, identity);
+  SyncOptions options;
+  std::ifstream in(dir_ + "/station/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+  SyncClient sync(station, clock_, random_, *key_, options);
+
+  ASSERT_OK(station.Enroll(ani_, Request()).status());
+  EnrollmentRequest large = Request();
+  large.biometrics = enrollment::testing::SampleBiometrics(4, 200 * 1024, random_);
+  ASSERT_OK(station.Enroll(ani_, large).status());
+  ASSERT_OK(station.Enroll(ani_, Request()).status());
+  for (int pass = 0; pass < 3 && *station.CountOutbox("pending") > 0; ++pass) ASSERT_OK(sync.SyncOnce());
+  auto parked = station.Outbox("parked", 10);
+  ASSERT_TRUE(parked.ok());
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_EQ((*parked)[0].sequence, 2);
+  EXPECT_THAT((*parked)[0].last_error, HasSubstr("central refuses this packet (HTTP 413)"));
+  EXPECT_EQ(*station.CountOutbox("acked"), 2);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 2);
+}
+
 TEST_F(StationTest, CaptureChecksRejectBadInputBeforeAnythingIsStored) {
   EnrollmentRequest request = Request();
   request.biometrics.fingers[0].template_bytes.resize(25);
@@ -241,12 +298,8 @@ TEST_F(StationTest, WrongPinnedCertificateIsRefused) {
 }
 
 TEST_F(StationTest, OperatorApiOverHttp) {
-  StationOptions options;
-  options.data_dir = dir_ + "/station";
-  options.run_sync = false;
-  auto server = StationServer::Create(options, clock_);
+  auto server = StartOperatorServer();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  ASSERT_OK((*server)->Start());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_TRUE(client.ok());
 
@@ -604,6 +657,92 @@ TEST_F(StationApiGuardTest, OtherOperatorsAreServedWhileALoginHashes) {
   ASSERT_TRUE(outbox.ok()) << outbox.status().ToString();
   EXPECT_EQ(outbox->status, 200);
   EXPECT_LT(took, seconds(2));
+}
+
+// Issue 11, items 3 and 7 over HTTP: accented Latin names are accepted, other
+// input gets a 400 naming the problem (never a 500), and nothing is stored.
+TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
+  auto server = StartOperatorServer();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_TRUE(client.ok());
+  auto login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"kata-sandi-1"})", "application/json");
+  ASSERT_EQ(login->status, 200) << login->body;
+  net::HttpHeaders auth = {{"authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()}};
+
+  EnrollmentRequest request = Request();
+  auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
+  auto parts_for = [&](const nlohmann::json& application) {
+    return std::vector<net::MultipartPart>{
+        {"application", "", "application/json", application.dump()},
+        {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
+        {"signature", "ttd.png", "image/png", as_string(request.biometrics.signature_image)},
+        {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
+    };
+  };
+  auto application_with = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json application = {{"kind", "first_card"}, {"resident", ResidentToJson(request.resident)}};
+    change(application);
+    return application;
+  };
+  int application_count = 0;
+  auto post = [&](const std::vector<net::MultipartPart>& parts) {
+    net::HttpHeaders headers = auth;
+    headers.emplace("idempotency-key", "input-test-application-" + std::to_string(++application_count));
+    auto sent = (*client)->PostMultipart("/api/v1/enrollments", parts, headers);
+    EXPECT_TRUE(sent.ok());
+    return sent.ok() ? *sent : net::HttpResponse{};
+  };
+  auto error_of = [](const net::HttpResponse& response) {
+    auto json = nlohmann::json::parse(response.body, nullptr, false);
+    return json.is_object() ? json.value("error", "") + " | " + json.value("pesan", "") : response.body;
+  };
+
+  for (const char* name : {"S\u00DATI NURHALIZA", "J\u00C9R\u00D4ME"}) {
+    auto created = post(parts_for(application_with([&](auto& a) { a["resident"]["name"] = name; })));
+    EXPECT_EQ(created.status, 201) << name << ": " << created.body;
+  }
+  ASSERT_EQ(*station_->CountOutbox("pending"), 2);
+
+  struct Case {
+    std::vector<net::MultipartPart> parts;
+    std::string error;
+  };
+  std::vector<Case> cases;
+  cases.push_back({parts_for(application_with([](auto& a) { a["resident"]["name"] = "\u0418\u0412\u0410\u041D"; })),
+                   "name: character '\u0418' (U+0418) is not allowed"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["resident"]["address"]["street"] = "JL. \u202EMAWAR"; })),
+                   "address.street: contains the invisible format character U+202E"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["resident"]["occupation"] = "GURU\u200B"; })),
+                   "occupation: contains the invisible format character U+200B"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["resident"]["place_of_birth"] = "NGAWI\u0085"; })),
+                   "place_of_birth: contains the control character U+0085"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["finger_exceptions"] = {{"11", "amputated"}}; })),
+                   "application.finger_exceptions.11: finger position must be 1 to 10"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["priority"] = "urgent"; })),
+                   "application.priority is not a known field"});
+  cases.push_back({parts_for(application_with([](auto& a) { a["resident"]["nickname"] = "SARI"; })),
+                   "resident.nickname: unknown field"});
+  auto twice = parts_for(application_with([](auto&) {}));
+  twice.push_back(twice[0]);
+  cases.push_back({twice, "part 'application' is given more than once"});
+  twice = parts_for(application_with([](auto&) {}));
+  twice.push_back({"finger_2", "f2b.iso", "application/octet-stream", twice[3].content});
+  cases.push_back({twice, "part 'finger_2' is given more than once"});
+  auto unknown = parts_for(application_with([](auto&) {}));
+  unknown.push_back({"finger_11", "f11.iso", "application/octet-stream", unknown[3].content});
+  cases.push_back({unknown, "part 'finger_11' is not one of application, face, signature, finger_1..finger_10"});
+  auto fake = parts_for(application_with([](auto&) {}));
+  fake[1].content = std::string("\xFF\xD8<script>not a photo</script>\xFF\xD9");
+  cases.push_back({fake, "face photo: not a readable JPEG image ("});
+  for (const Case& c : cases) {
+    auto refused = post(c.parts);
+    EXPECT_EQ(refused.status, 400) << c.error << ": " << refused.body;
+    EXPECT_THAT(error_of(refused), HasSubstr(c.error));
+    EXPECT_THAT(error_of(refused), HasSubstr("Data belum benar"));
+  }
+  EXPECT_EQ(*station_->CountOutbox("pending"), 2);
+  (*server)->Stop();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "net/http_client.h"
 #include "net/log.h"
 #include "sync/request_auth.h"
@@ -124,13 +125,26 @@ Status SyncClient::Upload() {
       int64_t last = flight.empty() ? 0 : flight.back().sequences.back();
       nlohmann::json packets = nlohmann::json::array();
       InFlight batch;
+      bool parked = false;
       for (const auto& [sequence, packet] : *pending) {
         if (sequence <= last) continue;
+        if (!IsValidUtf8(packet.envelope_text)) {
+          // Stored bytes damaged (disk, hand edit): it cannot travel as JSON and would block every batch.
+          Status park = station_.Park(sequence, "the stored packet is damaged (its envelope is not valid UTF-8) and "
+                                                "cannot be sent; enroll the resident again");
+          if (!park.ok()) failure = park;
+          parked = true;
+          net::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});
+          continue;
+        }
         packets.push_back(sync::PacketToJson(packet));
         batch.sequences.push_back(sequence);
         batch.bytes += packet.envelope_text.size();
       }
-      if (batch.sequences.empty()) break;
+      if (batch.sequences.empty()) {
+        if (parked && failure.ok()) continue;  // the packets after those parked
+        break;
+      }
       std::vector<bool> used(max_in_flight, false);
       for (const InFlight& other : flight) used[other.slot] = true;
       while (used[batch.slot]) ++batch.slot;
@@ -176,14 +190,22 @@ Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::p
     return sent.status();
   }
   auto [http_status, body] = *sent;
-  if (http_status == 413 && batch_packets_ > 1) {
-    // The batch was too large for central; it stays pending and goes again in smaller batches.
-    batch_packets_ = std::max(1, batch_packets_ / 2);
-    *resize = true;
-    return Status::Ok();
-  }
   auto json = nlohmann::json::parse(body, nullptr, false);
   std::string error = ErrorText(json, body);
+  if (http_status == 413) {
+    // Too large for central: smaller batches go instead. A packet refused
+    // alone can never be delivered and is parked, so it blocks nothing behind
+    // it. (Other refusals of a whole request, such as 400, may be central's
+    // or a proxy's fault for every packet alike; they are retried.)
+    if (sequences.size() > 1) {
+      batch_packets_ = std::max(1, std::min(batch_packets_, static_cast<int>(sequences.size())) / 2);
+      *resize = true;
+      return Status::Ok();
+    }
+    net::LogWarn("sync.packet_parked", {{"sequence", sequences[0]}, {"http_status", http_status}});
+    return station_.Park(sequences[0], "central refuses this packet (HTTP " + std::to_string(http_status) +
+                                           "): " + QuoteInput(error, 200));
+  }
   if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
   if (http_status != 200) {
     (void)station_.NoteAttemptFailed(sequences, error);

@@ -9,6 +9,10 @@
 // in flight on separate connections, so the link carries the next batch
 // while central stores the previous one (docs/benchmarks.md, sync drain).
 // 401/403 (not approved, revoked) stop the pass without touching the outbox.
+// A poison packet never blocks the outbox: central gives each packet its own
+// verdict; 413 for a batch halves the batch, and a packet refused with 413
+// alone is parked with central's reason; a stored packet whose envelope is
+// damaged (not valid UTF-8, so it cannot be sent as JSON) is parked unsent.
 // Down: GET /api/v1/sync/down from the station's feed cursor, each item
 // verified against central's key and applied idempotently.
 // Several central URLs may be configured; on a transport error or 5xx the
@@ -77,7 +81,8 @@ class SyncClient {
                                              size_t slot = 0);
   StatusOr<net::HttpClient*> ClientFor(size_t url_index, size_t slot);
   Status Upload();
-  // Applies central's answer to one batch; *resize is set on 413.
+  // Applies central's answer to one batch; *resize is set on 413 for a batch
+  // of several packets.
   Status Settle(const std::vector<int64_t>& sequences, StatusOr<std::pair<int, std::string>> sent, bool* resize);
   Status PullFeed();
 
