@@ -234,7 +234,7 @@ TEST_F(FaultBadPacket, RevokedAndUnapprovedStationsAreRefused) {
   EXPECT_EQ(Error(response), "PERMISSION_DENIED: station " + station_.id +
                                  " is revoked; only approved stations may upload");
   auto down = client_->Get("/api/v1/sync/down?after=0",
-                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down", ""));
+                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down?after=0", ""));
   ASSERT_TRUE(down.ok());
   EXPECT_EQ(down->status, 403);
   EXPECT_EQ(Error(*down), "PERMISSION_DENIED: station " + station_.id + " is revoked");
@@ -363,7 +363,7 @@ TEST_F(FaultBadPacket, TruncatedTemplateIsRefusedAtCaptureAndFailsValidationAtCe
   EXPECT_EQ(after.biometrics, seeded.biometrics);
   EXPECT_EQ(after.feed, seeded.feed + 1);
   auto feed = client_->Get("/api/v1/sync/down?after=0&limit=10",
-                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down", ""));
+                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down?after=0&limit=10", ""));
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->status, 200) << feed->body;
   auto items = nlohmann::json::parse(feed->body)["items"];
