@@ -166,9 +166,9 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("agrees with 1 signed checkpoint(s)"));
-  ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db "DELETE FROM audit_log WHERE seq = (SELECT seq FROM "
+  ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"DELETE FROM audit_log WHERE seq = (SELECT seq FROM "
                          "audit_head); UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit_log WHERE "
-                         "seq = audit_head.seq - 1)"")
+                         "seq = audit_head.seq - 1)\"")
                             .c_str()),
             0);
   run = Ektp("central audit verify --dir " + central);
