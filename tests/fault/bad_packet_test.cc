@@ -173,7 +173,8 @@ TEST_F(FaultBadPacket, TamperedPacketIsRefused) {
   auto response = client_->Post("/api/v1/sync/up", body, "application/json", headers);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
-  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature: signature does not verify");
+  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature does not verify for POST /api/v1/sync/up: the "
+                              "method, target (path and query), timestamp or body differs from what the station signed");
   EXPECT_EQ(State(), before);
 
   // Not JSON at all, and a packet without its signature.
@@ -200,7 +201,8 @@ TEST_F(FaultBadPacket, WrongStationKeyIsRefused) {
                                 Signed(station_.id, stolen, "POST", "/api/v1/sync/up", body));
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
-  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature: signature does not verify");
+  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature does not verify for POST /api/v1/sync/up: the "
+                              "method, target (path and query), timestamp or body differs from what the station signed");
   EXPECT_EQ(State(), before);
 
   // A correctly signed request carrying a packet signed by another key.
