@@ -107,10 +107,15 @@ StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const
     if (checked[i].refused.ok() && !stored.contains(checked[i].sequence)) Decode(station, checked[i]);
   });
   auto batched = StoreBatch(station, packets, checked);
-  if (batched.ok() || IsCentralFault(batched.status())) return batched;
   // The database refused some packet's rows: store one packet per transaction
   // so that only that packet is refused.
-  return StoreEach(station, packets, checked);
+  if (!batched.ok() && !IsCentralFault(batched.status())) batched = StoreEach(station, packets, checked);
+  if (!batched.ok()) return batched;
+  if (batched->results.size() != packets.size()) return Internal("a verdict is missing for a packet of the batch");
+  for (size_t i = 0; i < packets.size(); ++i) {
+    batched->results[i].content_sha256 = checked[i].hash.empty() ? packets[i].ContentHash() : checked[i].hash;
+  }
+  return batched;
 }
 
 Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet) {

@@ -34,6 +34,7 @@
 #include "core/region.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
+#include "sync/feed.h"
 #include "sync/packet.h"
 
 namespace ektp::central {
@@ -43,12 +44,7 @@ struct CentralKeys {
   crypto::SealingKey sealing;  // opens biometrics sealed at stations
 };
 
-struct FeedItem {
-  int64_t id = 0;  // the station's cursor for the down feed
-  std::string kind;
-  std::string body;  // JSON text
-  crypto::Bytes signature;  // central's signature of body
-};
+using FeedItem = sync::FeedItem;
 
 class Ingest {
  public:
@@ -58,7 +54,8 @@ class Ingest {
 
   // Stores a batch from `station_id`. kNotFound for an unknown station,
   // kPermissionDenied for one that is pending or revoked (nothing is stored);
-  // otherwise a verdict per packet.
+  // otherwise a verdict per packet: results[i] judges packets[i] and names its
+  // content hash. The response is not signed (the HTTP route signs it).
   StatusOr<sync::UploadResponse> Upload(std::string_view station_id, const std::vector<sync::Packet>& packets);
 
   // Every sequence <= the cursor from this station is stored.

@@ -2,18 +2,27 @@
 
 #include <unistd.h>
 
+#include <cctype>
+#include <charconv>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "central/audit_checkpoints.h"
 #include "central/status_lookup.h"
 #include "net/http_server.h"
 #include "net/log.h"
 #include "net/metrics.h"
 #include "net/request_guard.h"
 #include "net/tls.h"
+#include "sync/feed.h"
 #include "sync/request_auth.h"
 
 namespace ektp::central {
@@ -36,6 +45,28 @@ int HttpStatusFor(const Status& status) {
 
 net::HttpResponse ErrorResponse(const Status& status) {
   return net::HttpResponse::JsonError(HttpStatusFor(status), status.ToString());
+}
+
+// Query parameter `name` as a decimal integer in [min, max], `fallback` when
+// absent; kInvalidArgument naming the parameter for anything else (signs,
+// spaces, other characters, overflow, out of range, repeated).
+StatusOr<int64_t> QueryInteger(const net::HttpRequest& request, const std::string& name, int64_t fallback, int64_t min,
+                               int64_t max) {
+  size_t count = request.query_params.count(name);
+  if (count == 0) return fallback;
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("query parameter '" + name + "' " + why + " (an integer from " + std::to_string(min) +
+                           " to " + std::to_string(max) + ")");
+  };
+  if (count > 1) return bad("is given more than once");
+  const std::string text = request.query(name);
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || end != text.data() + text.size()) {
+    return bad("must be a decimal integer");
+  }
+  if (error == std::errc::result_out_of_range || value < min || value > max) return bad("is out of range");
+  return value;
 }
 
 std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
@@ -100,6 +131,27 @@ struct CentralServer::Impl {
   std::unique_ptr<net::HttpServer> http;
   SystemRandom random;
   std::unique_ptr<pipeline::Pipeline> pipeline;  // null unless options.run_pipeline
+  std::jthread checkpointer;                     // publishes audit checkpoints; empty if the interval is 0
+
+  void PublishCheckpoints(std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mu);
+    int64_t published = 0;
+    while (!wake.wait_for(lock, stop, options.audit_checkpoint_interval, [] { return false; }) &&
+           !stop.stop_requested()) {
+      auto db = pool->Acquire();
+      auto head = db.ok() ? (*db)->Query("SELECT seq FROM audit_head WHERE singleton = 1") : db.status();
+      if (!head.ok() || head->empty() || (*head)[0].Int(0) == published) continue;
+      auto checkpoint = PublishAuditCheckpoint(**db, *clock, keys.signing);
+      if (!checkpoint.ok()) {
+        net::LogWarn("central.audit_checkpoint_failed", {{"error", checkpoint.status().ToString()}});
+        continue;
+      }
+      published = checkpoint->seq;
+      net::LogInfo("central.audit_checkpoint", {{"seq", checkpoint->seq}, {"hash", checkpoint->hash}});
+    }
+  }
 
   // Checks the station's request signature; returns the station.
   StatusOr<Station> AuthenticateStation(store::Connection& db, const net::HttpRequest& request) {
@@ -109,8 +161,9 @@ struct CentralServer::Impl {
     StationRegistry stations(db, *clock);
     auto station = stations.Get(signature.station_id);
     if (!station.ok()) return Unauthenticated(station.status().message());
-    std::string path = request.path;
-    RETURN_IF_ERROR(sync::VerifyRequest(signature, station->public_key, request.method, path, request.body, clock->Now()));
+    RETURN_IF_ERROR(sync::VerifyRequest(signature, station->public_key, request.method,
+                                        sync::RequestTarget(request.path, request.query_params), request.body,
+                                        clock->Now()));
     return station;
   }
 
@@ -166,6 +219,7 @@ struct CentralServer::Impl {
     }
     net::LogInfo("central.batch_ingested",
                  {{"station", station->id}, {"packets", packets->size()}, {"cursor", response->cursor}});
+    sync::SignUploadResponse(keys.signing, station->id, request.header("x-ektp-signature"), *response);
     return net::HttpResponse::Json(200, sync::UploadResponseToJson(*response).dump());
   }
 
@@ -177,20 +231,16 @@ struct CentralServer::Impl {
     if (station->status == StationStatus::kRevoked) {
       return ErrorResponse(PermissionDenied("station " + station->id + " is revoked"));
     }
-    int64_t after = std::atoll(request.query("after").c_str());
-    int limit = std::clamp(std::atoi(request.query("limit").c_str()), 1, 500);
-    if (request.query("limit").empty()) limit = 100;
+    auto after = QueryInteger(request, "after", 0, 0, std::numeric_limits<int64_t>::max());
+    if (!after.ok()) return ErrorResponse(after.status());
+    auto limit = QueryInteger(request, "limit", sync::kDefaultFeedPageItems, 1, sync::kMaxFeedPageItems);
+    if (!limit.ok()) return ErrorResponse(limit.status());
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
-    auto items = ingest.Feed(station->id, after, limit);
+    auto items = ingest.Feed(station->id, *after, static_cast<int>(*limit));
     if (!items.ok()) return ErrorResponse(items.status());
-    nlohmann::json out = nlohmann::json::array();
-    for (const FeedItem& item : *items) {
-      out.push_back({{"id", item.id},
-                     {"kind", item.kind},
-                     {"body", item.body},
-                     {"signature", crypto::Base64Encode(item.signature)}});
-    }
-    return net::HttpResponse::Json(200, nlohmann::json{{"items", out}}.dump());
+    sync::FeedPage page{std::move(*items), {}};
+    sync::SignFeedPage(keys.signing, station->id, request.header("x-ektp-signature"), page);
+    return net::HttpResponse::Json(200, sync::FeedPageToJson(page).dump());
   }
 
   net::HttpResponse CursorRoute(const net::HttpRequest& request) {
@@ -262,11 +312,18 @@ Status CentralServer::Start() {
     RETURN_IF_ERROR(impl_->pipeline->Start(*impl_->pool));
   }
   RETURN_IF_ERROR(impl_->http->Start());
+  if (impl_->options.audit_checkpoint_interval.count() > 0) {
+    impl_->checkpointer = std::jthread([self = impl_.get()](std::stop_token stop) { self->PublishCheckpoints(stop); });
+  }
   net::LogInfo("central.started", {{"url", impl_->http->base_url()}});
   return Status::Ok();
 }
 
 void CentralServer::Stop() {
+  if (impl_ && impl_->checkpointer.joinable()) {
+    impl_->checkpointer.request_stop();
+    impl_->checkpointer.join();
+  }
   if (impl_ && impl_->http) impl_->http->Stop();
   if (impl_ && impl_->pipeline) impl_->pipeline->Stop();
 }

@@ -13,6 +13,7 @@
 //   GET  /api/v1/status?nik=N&receipt=R   public, rate-limited -> card status (status_lookup.h)
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,10 @@ struct CentralOptions {
   size_t max_body_bytes = 32 * 1024 * 1024;
   // Run the processing pipeline's workers (src/pipeline) in this process.
   bool run_pipeline = true;
+  // How often a signed audit checkpoint goes down every approved station's
+  // feed when the audit log has grown (central/audit_checkpoints.h).
+  // Default 1 hour; 0 = never.
+  std::chrono::seconds audit_checkpoint_interval{3600};
   pipeline::PipelineOptions pipeline;
 };
 

@@ -1,30 +1,132 @@
-// `ektp central audit verify`: recomputes central's hash-chained audit log.
+// `ektp central audit verify|checkpoint` and `ektp station audit checkpoints`:
+// central's hash-chained audit log and the signed checkpoints of its head
+// that are kept outside central's database (store/audit_log.h).
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include "central/audit_checkpoints.h"
 #include "central/server.h"
 #include "cli/commands.h"
+#include "cli/data_dirs.h"
 #include "store/audit_log.h"
 
 namespace ektp::cli {
+namespace {
+
+StatusOr<std::vector<store::AuditCheckpoint>> ReadCheckpointFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read checkpoint file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto checkpoints = store::ParseAuditCheckpointFile(text.str());
+  if (!checkpoints.ok()) return checkpoints.status().WithContext(path);
+  return checkpoints;
+}
+
+// Writes `checkpoints` to `path` as a JSON array, after those already in it
+// when `append` and the file exists.
+Status WriteCheckpointFile(const std::string& path, std::vector<store::AuditCheckpoint> checkpoints, bool append) {
+  if (append && std::filesystem::exists(path)) {
+    ASSIGN_OR_RETURN(auto kept, ReadCheckpointFile(path));
+    checkpoints.insert(checkpoints.begin(), kept.begin(), kept.end());
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::AuditCheckpoint& checkpoint : checkpoints) out.push_back(store::AuditCheckpointToJson(checkpoint));
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::trunc);
+    file << out.dump(2) << "\n";
+    if (!file.flush()) return Unavailable("cannot write " + temporary);
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) return Unavailable("cannot write " + path + ": " + error.message());
+  return Status::Ok();
+}
+
+}  // namespace
 
 int CentralAuditVerify(const Args& args) {
-  CLI::App app("Verify central's hash-chained audit log; exit 1 if an entry was edited or deleted",
+  CLI::App app("Verify central's hash-chained audit log, and against signed checkpoints of its head; exit 1 if an "
+               "entry was edited or deleted",
                "central audit verify");
   central::CentralOptions options;
-  app.add_option("--dir", options.data_dir, "central's data directory")->required();
-  app.add_option("--db", options.db_url, "database URL (default: SQLite in the data directory)");
+  std::vector<std::string> checkpoint_files;
+  AddDatabaseOptions(app, options);
+  app.add_option("--checkpoint", checkpoint_files,
+                 "a checkpoint file (from `central audit checkpoint --out` or `station audit checkpoints --out`); "
+                 "repeatable");
   if (auto exit = Parse(app, args)) return *exit;
+  std::vector<store::AuditCheckpoint> checkpoints;
+  if (!checkpoint_files.empty()) {
+    auto keys = central::LoadCentralKeys(options.data_dir);
+    if (!keys.ok()) return Fail(keys.status());
+    for (const std::string& path : checkpoint_files) {
+      auto read = ReadCheckpointFile(path);
+      if (!read.ok()) return Fail(read.status());
+      for (const store::AuditCheckpoint& checkpoint : *read) {
+        if (Status valid = store::VerifyAuditCheckpoint(checkpoint, keys->signing.public_key()); !valid.ok()) {
+          return Fail(valid.WithContext(path));
+        }
+        checkpoints.push_back(checkpoint);
+      }
+    }
+  }
   auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
   if (!db.ok()) return Fail(db.status());
-  auto verification = store::AuditLog(**db, SystemClock::Instance()).Verify();
+  auto verification = store::AuditLog(**db, SystemClock::Instance()).Verify(checkpoints);
   if (!verification.ok()) return Fail(verification.status());
   if (!verification->intact) {
     return Fail(DataLoss("audit log broken at entry " + std::to_string(verification->broken_at) + ": " +
                          verification->problem));
   }
-  std::cout << "audit log intact: " << verification->entries << " entries, head " << verification->head_hash << "\n";
+  std::cout << "audit log intact: " << verification->entries << " entries, head " << verification->head_hash;
+  if (!checkpoints.empty()) std::cout << ", agrees with " << checkpoints.size() << " signed checkpoint(s)";
+  std::cout << "\n";
+  return kExitOk;
+}
+
+int CentralAuditCheckpoint(const Args& args) {
+  CLI::App app("Sign a checkpoint of the audit log's head, send it down every approved station's feed and append it "
+               "to a file",
+               "central audit checkpoint");
+  central::CentralOptions options;
+  std::string out;
+  AddDatabaseOptions(app, options);
+  app.add_option("--out", out, "append the checkpoint to this JSON file (created if missing); keep it off this machine");
+  if (auto exit = Parse(app, args)) return *exit;
+  auto keys = central::LoadCentralKeys(options.data_dir);
+  if (!keys.ok()) return Fail(keys.status());
+  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+  if (!db.ok()) return Fail(db.status());
+  auto checkpoint = central::PublishAuditCheckpoint(**db, SystemClock::Instance(), keys->signing);
+  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  if (!out.empty()) {
+    if (Status written = WriteCheckpointFile(out, {*checkpoint}, true); !written.ok()) return Fail(written);
+  }
+  std::cout << "audit checkpoint: entry " << checkpoint->seq << ", hash " << checkpoint->hash << ", signed at "
+            << checkpoint->at << (out.empty() ? "" : ", written to " + out) << "\n";
+  return kExitOk;
+}
+
+int StationAuditCheckpoints(const Args& args) {
+  CLI::App app("Export central's audit checkpoints this station received, for `central audit verify --checkpoint`",
+               "station audit checkpoints");
+  std::string dir, out;
+  app.add_option("--dir", dir, "station data directory")->required();
+  app.add_option("--out", out, "write them to this JSON file")->required();
+  if (auto exit = Parse(app, args)) return *exit;
+  auto opened = OpenStation(dir);
+  if (!opened.ok()) return Fail(opened.status());
+  auto checkpoints = opened->station->AuditCheckpoints();
+  if (!checkpoints.ok()) return Fail(checkpoints.status());
+  if (Status written = WriteCheckpointFile(out, *checkpoints, false); !written.ok()) return Fail(written);
+  std::cout << checkpoints->size() << " audit checkpoint(s) written to " << out << "\n";
   return kExitOk;
 }
 

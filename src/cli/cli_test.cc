@@ -158,6 +158,30 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   run = Ektp("central audit verify --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("audit log intact:"));
+  // A signed checkpoint kept off central catches a tail cut with the head rewritten.
+  const std::string checkpoints = std::string(dir_template) + "/checkpoints.json";
+  run = Ektp("central audit checkpoint --dir " + central + " --out " + checkpoints);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(", written to " + checkpoints));
+  run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("agrees with 1 signed checkpoint(s)"));
+  ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"DELETE FROM audit_log WHERE seq = (SELECT seq FROM "
+                         "audit_head); UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit_log WHERE "
+                         "seq = audit_head.seq - 1)\"")
+                            .c_str()),
+            0);
+  run = Ektp("central audit verify --dir " + central);
+  EXPECT_EQ(run.exit_code, 0) << run.output;  // the chain alone cannot tell
+  run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("(entries deleted from the end?)"));
+  EXPECT_THAT(run.output, HasSubstr("but the checkpoint signed at"));
+  // A checkpoint edited in its file (its time moved) no longer carries central's signature.
+  ASSERT_EQ(std::system(("sed -i 's/\"at\": \"2/\"at\": \"1/' " + checkpoints).c_str()), 0);
+  run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("is not signed by central's key"));
   // Editing history behind central's back is caught.
   ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"UPDATE audit_log SET actor = 'mallory' WHERE seq = 1\"")
                             .c_str()),

@@ -11,6 +11,8 @@ int Demo(const Args& args);
 
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);
+int CentralAuditCheckpoint(const Args& args);
+int StationAuditCheckpoints(const Args& args);
 
 // pipeline_commands.cc
 int CentralPipelineStatus(const Args& args);

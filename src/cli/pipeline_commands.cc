@@ -12,18 +12,13 @@
 
 #include "central/server.h"
 #include "cli/commands.h"
+#include "cli/data_dirs.h"
 #include "net/log.h"
 #include "pipeline/adjudication.h"
 #include "pipeline/shards.h"
 
 namespace ektp::cli {
 namespace {
-
-// --dir and --db, as every central command on the database.
-void AddDatabaseOptions(CLI::App& app, central::CentralOptions& options) {
-  app.add_option("--dir", options.data_dir, "central's data directory")->required();
-  app.add_option("--db", options.db_url, "database URL (default: SQLite in the data directory)");
-}
 
 StatusOr<std::unique_ptr<store::Connection>> OpenCentral(const central::CentralOptions& options) {
   return store::Open(central::CentralDbUrl(options), store::Schema::kCentral);

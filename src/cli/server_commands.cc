@@ -8,6 +8,7 @@
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "cli/commands.h"
+#include "cli/data_dirs.h"
 #include "net/config.h"
 #include "net/log.h"
 #include "net/tls.h"
@@ -231,6 +232,8 @@ int StationServe(const Args& args) {
   app.add_option("--sync-timeout-ms", timeout_ms, "timeout of one request to central")->capture_default_str();
   app.add_option("--seed", options.random_seed, "seed of the backoff jitter (0: system randomness; for tests)")
       ->capture_default_str();
+  app.add_flag("--insecure-plain-http", options.sync.allow_plain_http,
+               "development only: allow http:// central URLs (answers are still verified; the link is readable)");
   if (auto exit = Parse(app, args)) return *exit;
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
@@ -278,13 +281,9 @@ int StationOperatorAdd(const Args& args) {
   op.role = *parsed_role;
   std::string password;
   std::getline(std::cin, password);
-  auto db = store::Open(station::StationDbUrl(dir), store::Schema::kStation);
-  if (!db.ok()) return Fail(db.status());
-  auto identity = station::Station::LoadIdentity(**db);
-  if (!identity.ok()) return Fail(identity.status());
-  auto key = crypto::SigningKey::Load(dir + "/station.key");
-  if (!key.ok()) return Fail(key.status());
-  station::Station station(**db, SystemClock::Instance(), *key, *identity);
+  auto opened = OpenStation(dir);
+  if (!opened.ok()) return Fail(opened.status());
+  station::Station& station = *opened->station;
   if (Status status = station.AddOperator(op, password); !status.ok()) return Fail(status);
   std::cout << "operator " << op.username << " added with role " << role << "\n";
   return kExitOk;
@@ -298,13 +297,9 @@ int StationOutbox(const Args& args) {
   app.add_option("--state", state, "pending, acked or parked (default: all)");
   app.add_option("--limit", limit, "at most this many, newest first")->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
-  auto db = store::Open(station::StationDbUrl(dir), store::Schema::kStation);
-  if (!db.ok()) return Fail(db.status());
-  auto identity = station::Station::LoadIdentity(**db);
-  if (!identity.ok()) return Fail(identity.status());
-  auto key = crypto::SigningKey::Load(dir + "/station.key");
-  if (!key.ok()) return Fail(key.status());
-  station::Station station(**db, SystemClock::Instance(), *key, *identity);
+  auto opened = OpenStation(dir);
+  if (!opened.ok()) return Fail(opened.status());
+  station::Station& station = *opened->station;
   for (const char* s : {"pending", "acked", "parked"}) {
     auto count = station.CountOutbox(s);
     std::cout << s << ": " << (count.ok() ? *count : -1) << "  ";

@@ -410,30 +410,66 @@ StatusOr<int64_t> Station::FeedCursor() {
 
 Status Station::ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body,
                               std::span<const uint8_t> signature) {
-  RETURN_IF_ERROR(crypto::Verify(identity_.central_signing_key, body, signature).WithContext("feed item " + std::to_string(id)));
-  return db_.Transact([&]() -> Status {
+  const std::string item = "feed item " + std::to_string(id) + " (" + std::string(kind) + ")";
+  Status refusal;
+  if (!crypto::Verify(identity_.central_signing_key, body, signature).ok()) {
+    refusal = Unauthenticated(item + " is not signed by central's key; it was not applied");
+  }
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto seen, db_.Query("SELECT 1 FROM feed_applied WHERE feed_id = ?", {id}));
-    if (!seen.empty()) return Status::Ok();
+    if (!seen.empty()) {
+      refusal = Status::Ok();
+      return Status::Ok();
+    }
+    const std::string now = FormatTimestamp(clock_.Now());
+    auto json = nlohmann::json::parse(body, nullptr, false);
     // validation_result (ingest) and record_status (the pipeline) both say
     // where a record stands at central; record_status may carry its NIK.
-    if (kind == "validation_result" || kind == "record_status") {
-      auto json = nlohmann::json::parse(body, nullptr, false);
+    if (refusal.ok() && (kind == "validation_result" || kind == "record_status")) {
       if (json.is_discarded() || !json.is_object() || !json.value("registration_number", nlohmann::json()).is_string() ||
           !json.value("state", nlohmann::json()).is_string()) {
-        return InvalidArgument("feed item " + std::to_string(id) + " is malformed");
+        refusal = InvalidArgument(item + " is malformed: it needs string fields registration_number and state");
+      } else {
+        std::string nik = json.value("nik", nlohmann::json()).is_string() ? json["nik"].get<std::string>() : "";
+        RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ?, "
+                                 "nik = COALESCE(?, nik) WHERE registration_number = ?",
+                                 {json["state"].get<std::string>(), json.value("reason", ""), now,
+                                  nik.empty() ? store::Value() : store::Value(nik),
+                                  json["registration_number"].get<std::string>()}));
       }
-      std::string nik = json.value("nik", nlohmann::json()).is_string() ? json["nik"].get<std::string>() : "";
-      RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ?, "
-                               "nik = COALESCE(?, nik) WHERE registration_number = ?",
-                               {json["state"].get<std::string>(), json.value("reason", ""),
-                                FormatTimestamp(clock_.Now()), nik.empty() ? store::Value() : store::Value(nik),
-                                json["registration_number"].get<std::string>()}));
+    } else if (refusal.ok() && kind == "audit_checkpoint") {
+      auto checkpoint = store::AuditCheckpointFromJson(json);
+      Status valid = checkpoint.ok() ? store::VerifyAuditCheckpoint(*checkpoint, identity_.central_signing_key)
+                                     : checkpoint.status();
+      if (!valid.ok()) {
+        refusal = Status(valid.code(), item + ": " + valid.message());
+      } else {
+        RETURN_IF_ERROR(db_.Exec("INSERT INTO audit_checkpoints (feed_id, seq, hash, at, signature, received_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 {id, checkpoint->seq, checkpoint->hash, checkpoint->at, checkpoint->signature, now}));
+      }
     }
     // Kinds this station does not know yet are recorded as applied so the
     // feed moves on; later versions act on them.
-    return db_.Exec("INSERT INTO feed_applied (feed_id, kind, applied_at) VALUES (?, ?, ?)",
-                    {id, kind, FormatTimestamp(clock_.Now())});
-  });
+    return db_.Exec("INSERT INTO feed_applied (feed_id, kind, applied_at, refused_reason) VALUES (?, ?, ?, ?)",
+                    {id, kind, now, refusal.ok() ? store::Value() : store::Value(refusal.message())});
+  }));
+  return refusal;
+}
+
+StatusOr<std::vector<RefusedFeedItem>> Station::RefusedFeedItems() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT feed_id, kind, refused_reason, applied_at FROM feed_applied "
+                                        "WHERE refused_reason IS NOT NULL ORDER BY feed_id"));
+  std::vector<RefusedFeedItem> items;
+  for (const store::Row& row : rows) items.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3)});
+  return items;
+}
+
+StatusOr<std::vector<store::AuditCheckpoint>> Station::AuditCheckpoints() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY feed_id"));
+  std::vector<store::AuditCheckpoint> checkpoints;
+  for (const store::Row& row : rows) checkpoints.push_back({row.Int(0), row.Text(1), row.Text(2), row.Bytes(3)});
+  return checkpoints;
 }
 
 Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {

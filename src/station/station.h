@@ -35,6 +35,7 @@
 #include "core/resident.h"
 #include "crypto/crypto.h"
 #include "enrollment/enrollment.h"
+#include "store/audit_log.h"
 #include "store/db.h"
 #include "sync/packet.h"
 
@@ -135,6 +136,14 @@ struct EnrollmentStatus {
   std::string nik;     // the NIK on the card, once central has decided it
 };
 
+// A feed item the station refused to apply.
+struct RefusedFeedItem {
+  int64_t feed_id = 0;
+  std::string kind;
+  std::string reason;
+  std::string at;
+};
+
 class Station {
  public:
   // All references must outlive the Station.
@@ -198,10 +207,18 @@ class Station {
   StatusOr<std::vector<OutboxEntry>> Outbox(std::string_view state, int limit);
   StatusOr<int64_t> CountOutbox(std::string_view state);
 
-  // Down feed: the last applied feed id, and applying items (idempotent;
-  // items not signed by central are refused with kUnauthenticated).
+  // Down feed: the last applied (or refused) feed id, and applying items.
+  // Idempotent: an item seen before changes nothing. An item whose signature
+  // is not central's is refused with kUnauthenticated, one whose body is
+  // malformed with kInvalidArgument; either way it is kept as refused with
+  // the reason (RefusedFeedItems) and the cursor moves past it, so it is
+  // neither applied nor fetched again. Other errors are the store's and
+  // change nothing. Kind "audit_checkpoint" bodies are kept (AuditCheckpoints).
   StatusOr<int64_t> FeedCursor();
   Status ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body, std::span<const uint8_t> signature);
+  StatusOr<std::vector<RefusedFeedItem>> RefusedFeedItems();
+  // Central's audit checkpoints this station received, oldest first.
+  StatusOr<std::vector<store::AuditCheckpoint>> AuditCheckpoints();
 
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);

@@ -1,6 +1,7 @@
 // Station and central together in one process over loopback HTTPS.
 #include "station/server.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "central/audit_checkpoints.h"
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "core/status_matchers.h"
@@ -17,7 +19,11 @@
 #include "core/synthetic_resident.h"
 #include "enrollment/testing.h"
 #include "net/http_client.h"
+#include "net/http_server.h"
+#include "store/audit_log.h"
 #include "store/testing.h"
+#include "sync/feed.h"
+#include "sync/request_auth.h"
 
 namespace ektp::station {
 namespace {
@@ -743,6 +749,238 @@ TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
   }
   EXPECT_EQ(*station_->CountOutbox("pending"), 2);
   (*server)->Stop();
+}
+
+// A central that is not central: a real HTTP server on loopback that answers
+// in central's format. Nothing it says settles a packet or moves the feed.
+class FakeCentralTest : public StationTest {
+ protected:
+  enum class Lie {
+    kUnsigned,          // "accepted", with no valid signature
+    kReplayed,          // signed by central's key, but for another request
+    kOtherPacket,       // signed by central's key for this request, about other content
+  };
+
+  void SetUp() override {
+    StationTest::SetUp();
+    auto keys = central::LoadCentralKeys(central_options_.data_dir);
+    ASSERT_OK(keys.status());
+    central_keys_ = std::make_unique<central::CentralKeys>(std::move(*keys));
+    fake_.Handle("POST", "/api/v1/sync/up", [this](const net::HttpRequest& request) {
+      ++uploads_;
+      auto packets = sync::ParseUploadBody(request.body);
+      if (!packets.ok()) return net::HttpResponse::JsonError(400, packets.status().message());
+      sync::UploadResponse answer;
+      for (const sync::Packet& packet : *packets) {
+        int64_t sequence = sync::ParseEnvelope(packet.envelope_text)->sequence;
+        answer.results.push_back({sequence, sync::Verdict::kAccepted, "",
+                                  lie_ == Lie::kOtherPacket ? std::string(64, 'a') : packet.ContentHash()});
+        answer.cursor = sequence;
+      }
+      if (lie_ == Lie::kUnsigned) {
+        answer.signature = crypto::Bytes(64, 0);
+      } else {
+        std::string request_signature = lie_ == Lie::kReplayed ? "a-recorded-request" : request.header("x-ektp-signature");
+        sync::SignUploadResponse(central_keys_->signing, identity_.station_id, request_signature, answer);
+      }
+      return net::HttpResponse::Json(200, sync::UploadResponseToJson(answer).dump());
+    });
+    fake_.Handle("GET", "/api/v1/sync/down", [this](const net::HttpRequest&) {
+      // A genuine item (central's own signature over its body) in a page
+      // signed for another request: a replay of a recorded answer.
+      std::string body = R"({"registration_number":")" + identity_.station_id +
+                         R"(-000001","state":"print_ready","reason":""})";
+      sync::FeedPage page{{{7, "record_status", body, central_keys_->signing.Sign(body)}}, {}};
+      sync::SignFeedPage(central_keys_->signing, identity_.station_id, "a-recorded-request", page);
+      return net::HttpResponse::Json(200, sync::FeedPageToJson(page).dump());
+    });
+    ASSERT_OK(fake_.Start());
+    Identity faked = identity_;
+    faked.central_urls = {fake_.base_url()};
+    faked_station_ = std::make_unique<Station>(*station_db_, clock_, *key_, faked);
+  }
+
+  void TearDown() override {
+    fake_.Stop();
+    StationTest::TearDown();
+  }
+
+  Status SyncWithFake(bool allow_plain_http = true) {
+    SyncOptions options;
+    options.allow_plain_http = allow_plain_http;
+    SyncClient sync(*faked_station_, clock_, random_, *key_, options);
+    return sync.SyncOnce();
+  }
+
+  std::unique_ptr<central::CentralKeys> central_keys_;
+  net::HttpServer fake_{net::HttpServerOptions{}};
+  std::atomic<int> uploads_{0};
+  Lie lie_ = Lie::kUnsigned;
+  std::unique_ptr<Station> faked_station_;
+};
+
+TEST_F(FakeCentralTest, PlainHttpCentralIsRefusedWithoutTheDevelopmentFlag) {
+  ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  EXPECT_THAT(SyncWithFake(false), StatusIs(StatusCode::kFailedPrecondition,
+                                            HasSubstr("is plain HTTP; use https:// (plain HTTP needs the development "
+                                                      "flag --insecure-plain-http)")));
+  EXPECT_EQ(uploads_, 0);
+  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+}
+
+TEST_F(FakeCentralTest, AcceptedFromAFakeCentralLeavesEveryPacketPending) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  lie_ = Lie::kUnsigned;
+  EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
+                                       HasSubstr("the upload answer is not signed by central for this request")));
+  lie_ = Lie::kReplayed;
+  EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
+                                       HasSubstr("the upload answer is not signed by central for this request")));
+  lie_ = Lie::kOtherPacket;
+  EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
+                                       HasSubstr("the verdict for sequence 1 is for content sha256 aaaaaaaaaaaa")));
+  EXPECT_EQ(uploads_, 3);
+  EXPECT_EQ(*station_->CountOutbox("pending"), 3);
+  EXPECT_EQ(*station_->CountOutbox("acked"), 0);
+  auto entries = station_->Outbox("pending", 10);
+  ASSERT_OK(entries);
+  EXPECT_EQ((*entries)[0].attempts, 3);
+  EXPECT_THAT((*entries)[0].last_error, HasSubstr("is for content sha256"));
+
+  // The real central still gets and acknowledges every packet.
+  ASSERT_OK(sync_->SyncOnce());
+  EXPECT_EQ(*station_->CountOutbox("acked"), 3);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM inbox"), 3);
+}
+
+TEST_F(FakeCentralTest, ReplayedFeedPageAppliesNothing) {
+  auto receipt = station_->Enroll(ani_, Request());
+  ASSERT_OK(receipt.status());
+  ASSERT_OK(sync_->SyncOnce());
+  ASSERT_OK(station_->FeedCursor());
+  int64_t cursor = *station_->FeedCursor();
+  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
+                                       HasSubstr("the feed page is not signed by central for this request")));
+  EXPECT_EQ(*station_->FeedCursor(), cursor);
+  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  EXPECT_TRUE(station_->RefusedFeedItems()->empty());
+}
+
+// An item in central's feed that central's key did not sign (someone wrote
+// central's database): central serves it in a genuine page; the station
+// refuses it, keeps it as refused with the reason, and moves on.
+TEST_F(StationTest, ForgedFeedItemIsRefusedKeptWithItsReasonAndNotFetchedAgain) {
+  auto receipt = station_->Enroll(ani_, Request());
+  ASSERT_OK(receipt.status());
+  ASSERT_OK(sync_->SyncOnce());
+  ASSERT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  std::string forged = R"({"registration_number":")" + receipt->registration_number +
+                       R"(","state":"print_ready","reason":"","nik":"3521010101900001"})";
+  std::string genuine = R"({"registration_number":")" + receipt->registration_number +
+                        R"(","state":"dedupe_pending","reason":""})";
+  for (const auto& [body, signature] : {std::pair{forged, crypto::SigningKey::Generate().Sign(forged)},
+                                        std::pair{genuine, keys->signing.Sign(genuine)}}) {
+    ASSERT_OK(central_db_->Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES "
+                                "(?, 'record_status', ?, ?, '2026-11-24T02:00:00Z')",
+                                {identity_.station_id, body, signature}));
+  }
+  auto ids = central_db_->Query("SELECT MAX(id) FROM feed");
+  ASSERT_OK(ids);
+  const int64_t last = (*ids)[0].Int(0);
+
+  ASSERT_OK(sync_->SyncOnce());
+  auto status = station_->GetEnrollmentStatus(receipt->registration_number);
+  EXPECT_EQ(status->status, "dedupe_pending");  // the genuine item after it applied
+  EXPECT_EQ(status->nik, "");                   // the forged one did not
+  auto refused = station_->RefusedFeedItems();
+  ASSERT_OK(refused);
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].feed_id, last - 1);
+  EXPECT_EQ((*refused)[0].kind, "record_status");
+  EXPECT_EQ((*refused)[0].reason, "feed item " + std::to_string(last - 1) +
+                                      " (record_status) is not signed by central's key; it was not applied");
+  EXPECT_EQ(*station_->FeedCursor(), last);
+  // The next pass asks after it and succeeds: no retry loop.
+  ASSERT_OK(sync_->SyncOnce());
+  EXPECT_EQ(station_->RefusedFeedItems()->size(), 1u);
+}
+
+TEST_F(StationTest, SyncDownRefusesBadCursorAndLimitByNameAndAChangedQuery) {
+  auto client = net::HttpClient::Create(central_->base_url(), [&] {
+    net::HttpClientOptions options;
+    std::ifstream in(dir_ + "/station/central-cert.pem");
+    options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
+    return options;
+  }());
+  ASSERT_OK(client.status());
+  auto get = [&](const std::string& signed_target, const std::string& sent_target) {
+    sync::RequestSignature signature =
+        sync::SignRequest(*key_, identity_.station_id, "GET", signed_target, "", clock_.Now());
+    auto response = (*client)->Get(sent_target, {{"x-ektp-station", signature.station_id},
+                                                 {"x-ektp-timestamp", signature.timestamp},
+                                                 {"x-ektp-signature", signature.signature_base64}});
+    EXPECT_OK(response.status());
+    return response.ok() ? *response : net::HttpResponse{};
+  };
+  EXPECT_EQ(get("/api/v1/sync/down?after=0&limit=5", "/api/v1/sync/down?after=0&limit=5").status, 200);
+  const std::pair<std::string, std::string> bad[] = {
+      {"after=abc&limit=5", "query parameter 'after' must be a decimal integer"},
+      {"after=-1&limit=5", "query parameter 'after' must be a decimal integer"},
+      {"after=%2B1&limit=5", "query parameter 'after' must be a decimal integer"},
+      {"after=1x&limit=5", "query parameter 'after' must be a decimal integer"},
+      {"after=99999999999999999999&limit=5", "query parameter 'after' is out of range"},
+      {"after=0&limit=0", "query parameter 'limit' is out of range (an integer from 1 to 500)"},
+      {"after=0&limit=501", "query parameter 'limit' is out of range"},
+      {"after=0&limit=", "query parameter 'limit' must be a decimal integer"},
+      {"after=0&after=1", "query parameter 'after' is given more than once"},
+  };
+  for (const auto& [query, error] : bad) {
+    net::HttpResponse response = get("/api/v1/sync/down?" + query, "/api/v1/sync/down?" + query);
+    EXPECT_EQ(response.status, 400) << query << ": " << response.body;
+    EXPECT_THAT(response.body, HasSubstr(error)) << query;
+  }
+  // A query changed after signing (a proxy rewinding the cursor) is refused.
+  net::HttpResponse moved = get("/api/v1/sync/down?after=9&limit=5", "/api/v1/sync/down?after=0&limit=5");
+  EXPECT_EQ(moved.status, 401);
+  EXPECT_THAT(moved.body, HasSubstr("request signature does not verify for GET /api/v1/sync/down?after=0&limit=5"));
+}
+
+// Central's signed audit checkpoints reach the station, which keeps them; a
+// checkpoint whose own signature is not central's is refused.
+TEST_F(StationTest, AuditCheckpointsReachTheStationAndAreKept) {
+  ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  ASSERT_OK(sync_->SyncOnce());
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  auto published = central::PublishAuditCheckpoint(*central_db_, clock_, keys->signing);
+  ASSERT_OK(published.status());
+  EXPECT_EQ(published->seq, CentralCount("SELECT seq FROM audit_head"));
+  EXPECT_GE(published->seq, 2);  // at least the record's two transitions
+  store::AuditCheckpoint forged = *published;
+  forged.signature = crypto::SigningKey::Generate().Sign(store::AuditCheckpointSignedText(forged));
+  std::string body = store::AuditCheckpointToJson(forged).dump();
+  ASSERT_OK(central_db_->Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES "
+                              "(?, 'audit_checkpoint', ?, ?, '2026-11-24T02:00:00Z')",
+                              {identity_.station_id, body, keys->signing.Sign(body)}));
+  ASSERT_OK(sync_->SyncOnce());
+  auto kept = station_->AuditCheckpoints();
+  ASSERT_OK(kept.status());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].seq, published->seq);
+  EXPECT_EQ((*kept)[0].hash, published->hash);
+  EXPECT_OK(store::VerifyAuditCheckpoint((*kept)[0], identity_.central_signing_key));
+  auto refused = station_->RefusedFeedItems();
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_THAT((*refused)[0].reason,
+              HasSubstr("(audit_checkpoint): audit checkpoint of entry " + std::to_string(published->seq) + " signed at"));
+  EXPECT_THAT((*refused)[0].reason, HasSubstr("is not signed by central's key"));
+  auto verified = store::AuditLog(*central_db_, clock_).Verify(*kept);
+  ASSERT_OK(verified.status());
+  EXPECT_TRUE(verified->intact) << verified->problem;
+  EXPECT_EQ(verified->checkpoints, 1);
 }
 
 }  // namespace

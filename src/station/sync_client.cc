@@ -10,6 +10,7 @@
 #include "core/text.h"
 #include "net/http_client.h"
 #include "net/log.h"
+#include "sync/feed.h"
 #include "sync/request_auth.h"
 
 namespace ektp::station {
@@ -22,10 +23,7 @@ std::string ErrorText(const nlohmann::json& json, const std::string& body) {
   return error != json.end() && error->is_string() ? error->get<std::string>() : body;
 }
 
-bool IsString(const nlohmann::json& object, const char* field) {
-  auto it = object.find(field);
-  return it != object.end() && it->is_string();
-}
+constexpr int kFeedPageItems = 200;
 
 }  // namespace
 
@@ -44,6 +42,15 @@ SyncClient::~SyncClient() = default;
 StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index, size_t slot) {
   auto& client = clients_[slot * station_.identity().central_urls.size() + url_index];
   if (!client) {
+    const std::string& url = station_.identity().central_urls[url_index];
+    if (url.starts_with("http://")) {
+      if (!options_.allow_plain_http) {
+        return FailedPrecondition("central URL " + url +
+                                  " is plain HTTP; use https:// (plain HTTP needs the development flag "
+                                  "--insecure-plain-http)");
+      }
+      net::LogWarn("sync.plain_http", {{"url", url}});
+    }
     net::HttpClientOptions options;
     options.pinned_cert_pem = options_.pinned_cert_pem;
     options.read_timeout = options_.request_timeout;
@@ -54,44 +61,50 @@ StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index, size_t slot) 
   return client.get();
 }
 
-StatusOr<std::pair<int, std::string>> SyncClient::Send(std::string_view method, const std::string& path,
-                                                       const std::string& body, size_t slot) {
+StatusOr<SyncClient::Answer> SyncClient::Send(std::string_view method, const std::string& target,
+                                              const std::string& body, size_t slot) {
   const auto& urls = station_.identity().central_urls;
   if (urls.empty()) return FailedPrecondition("no central URL is configured");
   Status last = Unavailable("no central URL answered");
   for (size_t tried = 0; tried < urls.size(); ++tried) {
     size_t index = (current_url_ + tried) % urls.size();
     ASSIGN_OR_RETURN(net::HttpClient * client, ClientFor(index, slot));
-    std::string signed_path = path.substr(0, path.find('?'));
     sync::RequestSignature signature =
-        sync::SignRequest(key_, station_.identity().station_id, method, signed_path, body, clock_.Now());
+        sync::SignRequest(key_, station_.identity().station_id, method, target, body, clock_.Now());
     net::HttpHeaders headers = {{"x-ektp-station", signature.station_id},
                                 {"x-ektp-timestamp", signature.timestamp},
                                 {"x-ektp-signature", signature.signature_base64}};
-    auto response = method == "GET" ? client->Get(path, headers)
-                                    : client->Post(path, body, "application/json", headers);
+    auto response = method == "GET" ? client->Get(target, headers)
+                                    : client->Post(target, body, "application/json", headers);
     if (response.ok() && response->status < 500) {
       if (index != current_url_) net::LogWarn("sync.failover", {{"url", urls[index]}});
       current_url_ = index;
       std::lock_guard lock(mu_);
       status_.central_url = urls[index];
-      return std::make_pair(response->status, response->body);
+      return Answer{response->status, response->body, signature.signature_base64};
     }
     last = response.ok() ? Unavailable("central " + urls[index] + " answered " + std::to_string(response->status) +
                                        ": " + response->body.substr(0, 200))
                          : response.status();
-    // A wrong certificate is not a transient fault and must not be masked by failover.
-    if (last.code() == StatusCode::kUnauthenticated) return last;
+    // A wrong certificate or a plain-HTTP URL without the development flag is
+    // not a transient fault and must not be masked by failover.
+    if (last.code() == StatusCode::kUnauthenticated || last.code() == StatusCode::kFailedPrecondition) return last;
   }
   return last;
 }
 
+void SyncClient::DistrustCurrentUrl() {
+  size_t urls = station_.identity().central_urls.size();
+  size_t current = current_url_;
+  if (urls > 1) current_url_.compare_exchange_strong(current, (current + 1) % urls);
+}
+
 Status SyncClient::Upload() {
   struct InFlight {
-    std::vector<int64_t> sequences;
+    std::map<int64_t, std::string> packets;  // sequence -> content hash
     size_t bytes = 0;
     size_t slot = 0;
-    std::future<StatusOr<std::pair<int, std::string>>> sent;
+    std::future<StatusOr<Answer>> sent;
   };
   std::deque<InFlight> flight;  // in sending order; every future is waited for before returning
   Status failure;               // the first failure of the pass; nothing new goes out after it
@@ -114,7 +127,7 @@ Status SyncClient::Upload() {
       // and come first, in sequence order.
       size_t skip = 0, skip_bytes = 0;
       for (const InFlight& batch : flight) {
-        skip += batch.sequences.size();
+        skip += batch.packets.size();
         skip_bytes += batch.bytes;
       }
       auto pending = station_.PendingPackets(limit + static_cast<int>(skip), limit_bytes + skip_bytes);
@@ -122,7 +135,7 @@ Status SyncClient::Upload() {
         failure = pending.status();
         break;
       }
-      int64_t last = flight.empty() ? 0 : flight.back().sequences.back();
+      int64_t last = flight.empty() ? 0 : flight.back().packets.rbegin()->first;
       nlohmann::json packets = nlohmann::json::array();
       InFlight batch;
       bool parked = false;
@@ -138,10 +151,10 @@ Status SyncClient::Upload() {
           continue;
         }
         packets.push_back(sync::PacketToJson(packet));
-        batch.sequences.push_back(sequence);
+        batch.packets.emplace(sequence, packet.ContentHash());
         batch.bytes += packet.envelope_text.size();
       }
-      if (batch.sequences.empty()) {
+      if (batch.packets.empty()) {
         if (parked && failure.ok()) continue;  // the packets after those parked
         break;
       }
@@ -172,7 +185,7 @@ Status SyncClient::Upload() {
     InFlight batch = std::move(*done);
     flight.erase(done);
     bool too_large = false;
-    Status settled = Settle(batch.sequences, batch.sent.get(), &too_large);
+    Status settled = Settle(batch.packets, batch.sent.get(), &too_large);
     if (too_large) {
       resizing = true;
     } else if (settled.ok()) {
@@ -183,16 +196,14 @@ Status SyncClient::Upload() {
   }
 }
 
-Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::pair<int, std::string>> sent,
-                          bool* resize) {
-  if (!sent.ok()) {
-    (void)station_.NoteAttemptFailed(sequences, sent.status().message());
-    return sent.status();
+Status SyncClient::Settle(const std::map<int64_t, std::string>& sent, StatusOr<Answer> answer, bool* resize) {
+  std::vector<int64_t> sequences;
+  for (const auto& [sequence, hash] : sent) sequences.push_back(sequence);
+  if (!answer.ok()) {
+    (void)station_.NoteAttemptFailed(sequences, answer.status().message());
+    return answer.status();
   }
-  auto [http_status, body] = *sent;
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  std::string error = ErrorText(json, body);
-  if (http_status == 413) {
+  if (answer->status == 413) {
     // Too large for central: smaller batches go instead. A packet refused
     // alone can never be delivered and is parked, so it blocks nothing behind
     // it. (Other refusals of a whole request, such as 400, may be central's
@@ -202,55 +213,73 @@ Status SyncClient::Settle(const std::vector<int64_t>& sequences, StatusOr<std::p
       *resize = true;
       return Status::Ok();
     }
-    net::LogWarn("sync.packet_parked", {{"sequence", sequences[0]}, {"http_status", http_status}});
-    return station_.Park(sequences[0], "central refuses this packet (HTTP " + std::to_string(http_status) +
-                                           "): " + QuoteInput(error, 200));
+    std::string error = ErrorText(nlohmann::json::parse(answer->body, nullptr, false), answer->body);
+    net::LogWarn("sync.packet_parked", {{"sequence", sequences[0]}, {"http_status", answer->status}});
+    return station_.Park(sequences[0], "central refuses this packet (HTTP 413): " + QuoteInput(error, 200));
   }
-  if (http_status == 401 || http_status == 403) return PermissionDenied("central refused this station: " + error);
-  if (http_status != 200) {
+  auto json = nlohmann::json::parse(answer->body, nullptr, false);
+  std::string error = ErrorText(json, answer->body);
+  if (answer->status == 401 || answer->status == 403) return PermissionDenied("central refused this station: " + error);
+  if (answer->status != 200) {
     (void)station_.NoteAttemptFailed(sequences, error);
-    return Unavailable("central answered " + std::to_string(http_status) + ": " + error);
+    return Unavailable("central answered " + std::to_string(answer->status) + ": " + error);
   }
-  ASSIGN_OR_RETURN(sync::UploadResponse response, sync::UploadResponseFromJson(json));
-  RETURN_IF_ERROR(station_.ApplyVerdicts(response));
-  for (const auto& result : response.results) {
+  auto response = sync::UploadResponseFromJson(json);
+  Status verified = response.ok() ? sync::VerifyUploadResponse(*response, station_.identity().central_signing_key,
+                                                               station_.identity().station_id,
+                                                               answer->request_signature, sent)
+                                  : response.status();
+  if (!verified.ok()) {
+    // Nothing is settled on an answer central did not sign for this batch:
+    // the packets stay pending and go again, to the next URL first.
+    net::LogWarn("sync.answer_refused", {{"error", verified.message()}});
+    DistrustCurrentUrl();
+    (void)station_.NoteAttemptFailed(sequences, verified.message());
+    return Unauthenticated(verified.message());
+  }
+  RETURN_IF_ERROR(station_.ApplyVerdicts(*response));
+  for (const auto& result : response->results) {
     if (result.verdict == sync::Verdict::kRejected) {
       net::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
     }
   }
-  net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response.cursor}});
+  net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response->cursor}});
   return Status::Ok();
 }
 
 Status SyncClient::PullFeed() {
+  const Identity& identity = station_.identity();
   while (true) {
     ASSIGN_OR_RETURN(int64_t cursor, station_.FeedCursor());
-    ASSIGN_OR_RETURN(auto sent, Send("GET", "/api/v1/sync/down?after=" + std::to_string(cursor) + "&limit=200", ""));
-    auto [http_status, body] = sent;
-    auto json = nlohmann::json::parse(body, nullptr, false);
-    if (http_status == 401 || http_status == 403) {
-      return PermissionDenied("central refused this station: " + ErrorText(json, body));
+    const std::string target = sync::RequestTarget(
+        "/api/v1/sync/down", {{"after", std::to_string(cursor)}, {"limit", std::to_string(kFeedPageItems)}});
+    ASSIGN_OR_RETURN(Answer answer, Send("GET", target, ""));
+    if (answer.status == 401 || answer.status == 403) {
+      auto json = nlohmann::json::parse(answer.body, nullptr, false);
+      return PermissionDenied("central refused this station: " + ErrorText(json, answer.body));
     }
-    if (http_status != 200 || !json.is_object() || !json.contains("items") || !json["items"].is_array()) {
-      return Unavailable("feed answer " + std::to_string(http_status) + " is not usable");
+    if (answer.status != 200) return Unavailable("feed answer " + std::to_string(answer.status) + " is not usable");
+    // A page that is malformed, unsigned, signed for another request or out of
+    // order ends the pass with nothing applied; the same page is asked for later.
+    auto page = sync::ParseFeedPage(answer.body);
+    if (!page.ok()) return Unavailable("feed page after " + std::to_string(cursor) + ": " + page.status().message());
+    Status verified = sync::VerifyFeedPage(*page, identity.central_signing_key, identity.station_id,
+                                           answer.request_signature, cursor);
+    if (!verified.ok()) {
+      net::LogWarn("sync.feed_page_refused", {{"after", cursor}, {"error", verified.message()}});
+      DistrustCurrentUrl();
+      return Unauthenticated("feed page after " + std::to_string(cursor) + ": " + verified.message());
     }
-    if (json["items"].empty()) return Status::Ok();
-    for (const auto& item : json["items"]) {
-      // Central's answer is checked like any input: a malformed item, or one
-      // that does not move the cursor forward (which would make this loop
-      // ask for the same page for ever), ends the pass; it is retried later.
-      if (!item.is_object() || !item.contains("id") || !item["id"].is_number_integer() || !IsString(item, "kind") ||
-          !IsString(item, "body") || !IsString(item, "signature")) {
-        return Unavailable("feed item after " + std::to_string(cursor) + " is malformed");
+    if (page->items.empty()) return Status::Ok();
+    for (const sync::FeedItem& item : page->items) {
+      // A refused item is kept with its reason and the feed moves on; only a
+      // failure of the station's own store ends the pass.
+      Status applied = station_.ApplyFeedItem(item.id, item.kind, item.body, item.signature);
+      if (applied.code() == StatusCode::kUnauthenticated || applied.code() == StatusCode::kInvalidArgument) {
+        net::LogWarn("sync.feed_item_refused", {{"feed_id", item.id}, {"kind", item.kind}, {"error", applied.message()}});
+      } else if (!applied.ok()) {
+        return applied;
       }
-      int64_t id = item["id"].get<int64_t>();
-      if (id <= cursor) {
-        return Unavailable("feed item " + std::to_string(id) + " does not follow cursor " + std::to_string(cursor));
-      }
-      cursor = id;
-      ASSIGN_OR_RETURN(crypto::Bytes signature, crypto::Base64Decode(item["signature"].get<std::string>()));
-      RETURN_IF_ERROR(station_.ApplyFeedItem(id, item["kind"].get<std::string>(), item["body"].get<std::string>(),
-                                             signature));
     }
   }
 }

@@ -1,6 +1,12 @@
 // Moves the station's outbox up to central and central's feed down, whenever
 // a link is up.
 //
+// Every answer the client acts on must be signed by central's key for the
+// request it answers (sync/packet.h, sync/feed.h), over any transport: an
+// unsigned, forged or replayed answer settles nothing (the packets stay
+// pending, the feed cursor stays) and the pass fails with kUnauthenticated.
+// Plain http:// URLs are refused unless SyncOptions::allow_plain_http.
+//
 // Up: pending packets go in batches (by count and bytes) to
 // POST /api/v1/sync/up. Verdicts settle each packet (acked or parked). A
 // transport error or 5xx leaves the batch pending and counts an attempt; the
@@ -13,10 +19,12 @@
 // verdict; 413 for a batch halves the batch, and a packet refused with 413
 // alone is parked with central's reason; a stored packet whose envelope is
 // damaged (not valid UTF-8, so it cannot be sent as JSON) is parked unsent.
-// Down: GET /api/v1/sync/down from the station's feed cursor, each item
-// verified against central's key and applied idempotently.
-// Several central URLs may be configured; on a transport error or 5xx the
-// client fails over to the next one.
+// Down: GET /api/v1/sync/down from the station's feed cursor; each signed
+// page's items are applied idempotently, and an item whose own signature or
+// content is bad is refused and kept with the reason (Station::ApplyFeedItem)
+// so the feed moves on.
+// Several central URLs may be configured; on a transport error, a 5xx or an
+// answer not signed by central the client fails over to the next one.
 //
 // Thread-safety: SyncOnce/Run from one thread; status() from any thread.
 #pragma once
@@ -24,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -41,6 +50,10 @@ namespace ektp::station {
 
 struct SyncOptions {
   std::string pinned_cert_pem;  // REQUIRED for https URLs
+  // Development only: allows http:// central URLs (answers are still verified,
+  // but the link is readable). Default false; the client logs a warning
+  // "sync.plain_http" when it uses one.
+  bool allow_plain_http = false;
   int batch_packets = 64;
   int max_in_flight = 2;  // batches in flight at once, 1..4 (1 = stop and wait)
   size_t batch_bytes = 2 * 1024 * 1024;
@@ -77,13 +90,19 @@ class SyncClient {
  private:
   // Sends with failover across the configured URLs, on connection `slot`
   // (0 .. kMaxInFlight - 1); concurrent calls must use different slots.
-  StatusOr<std::pair<int, std::string>> Send(std::string_view method, const std::string& path, const std::string& body,
-                                             size_t slot = 0);
+  struct Answer {
+    int status = 0;
+    std::string body;
+    std::string request_signature;  // the X-Ektp-Signature of the request answered
+  };
+  StatusOr<Answer> Send(std::string_view method, const std::string& target, const std::string& body, size_t slot = 0);
   StatusOr<net::HttpClient*> ClientFor(size_t url_index, size_t slot);
+  // After an answer that is not central's: the next pass starts at the next URL.
+  void DistrustCurrentUrl();
   Status Upload();
-  // Applies central's answer to one batch; *resize is set on 413 for a batch
-  // of several packets.
-  Status Settle(const std::vector<int64_t>& sequences, StatusOr<std::pair<int, std::string>> sent, bool* resize);
+  // Applies central's answer to one batch, `sent` being sequence -> content
+  // hash of its packets; *resize is set on 413 for a batch of several packets.
+  Status Settle(const std::map<int64_t, std::string>& sent, StatusOr<Answer> answer, bool* resize);
   Status PullFeed();
 
   Station& station_;

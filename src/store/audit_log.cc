@@ -1,6 +1,10 @@
 #include "store/audit_log.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
 
@@ -57,8 +61,92 @@ Status AuditLog::Append(const std::vector<AuditEntry>& entries) {
   });
 }
 
-StatusOr<AuditVerification> AuditLog::Verify() {
+std::string AuditCheckpointSignedText(const AuditCheckpoint& checkpoint) {
+  std::string text;
+  const std::string seq = std::to_string(checkpoint.seq);
+  for (std::string_view field : {std::string_view("ektp-audit-checkpoint/1"), std::string_view(seq),
+                                 std::string_view(checkpoint.hash), std::string_view(checkpoint.at)}) {
+    AppendField(text, field);
+  }
+  return text;
+}
+
+Status VerifyAuditCheckpoint(const AuditCheckpoint& checkpoint, std::span<const uint8_t> central_public_key) {
+  if (!crypto::Verify(central_public_key, AuditCheckpointSignedText(checkpoint), checkpoint.signature).ok()) {
+    return Unauthenticated("audit checkpoint of entry " + std::to_string(checkpoint.seq) + " signed at " +
+                           checkpoint.at + " is not signed by central's key");
+  }
+  return Status::Ok();
+}
+
+nlohmann::json AuditCheckpointToJson(const AuditCheckpoint& checkpoint) {
+  return {{"seq", checkpoint.seq},
+          {"hash", checkpoint.hash},
+          {"at", checkpoint.at},
+          {"signature", crypto::Base64Encode(checkpoint.signature)}};
+}
+
+StatusOr<AuditCheckpoint> AuditCheckpointFromJson(const nlohmann::json& json) {
+  auto field = [&json](const char* name, nlohmann::json::value_t type) -> StatusOr<const nlohmann::json*> {
+    auto it = json.is_object() ? json.find(name) : json.end();
+    if (it == json.end() || it->type() != type) {
+      return InvalidArgument(std::string("audit checkpoint field '") + name + "' is missing or has the wrong type");
+    }
+    return &*it;
+  };
+  AuditCheckpoint checkpoint;
+  auto seq = json.is_object() ? json.find("seq") : json.end();
+  if (seq == json.end() || !seq->is_number_integer() || (seq->is_number_unsigned() && seq->get<uint64_t>() > INT64_MAX) ||
+      seq->get<int64_t>() < 0) {
+    return InvalidArgument("audit checkpoint field 'seq' is missing or not a non-negative integer");
+  }
+  checkpoint.seq = seq->get<int64_t>();
+  ASSIGN_OR_RETURN(const nlohmann::json* hash, field("hash", nlohmann::json::value_t::string));
+  checkpoint.hash = hash->get<std::string>();
+  if (checkpoint.hash.size() != 64) return InvalidArgument("audit checkpoint field 'hash' is not a SHA-256 hex digest");
+  ASSIGN_OR_RETURN(const nlohmann::json* at, field("at", nlohmann::json::value_t::string));
+  checkpoint.at = at->get<std::string>();
+  ASSIGN_OR_RETURN(const nlohmann::json* signature, field("signature", nlohmann::json::value_t::string));
+  auto decoded = crypto::Base64Decode(signature->get<std::string>());
+  if (!decoded.ok()) return InvalidArgument("audit checkpoint field 'signature' is not base64");
+  checkpoint.signature = std::move(*decoded);
+  return checkpoint;
+}
+
+StatusOr<std::vector<AuditCheckpoint>> ParseAuditCheckpointFile(std::string_view text) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_array()) {
+    return InvalidArgument("a checkpoint file must be a JSON array of checkpoints");
+  }
+  std::vector<AuditCheckpoint> checkpoints;
+  for (const nlohmann::json& item : json) {
+    auto checkpoint = AuditCheckpointFromJson(item);
+    if (!checkpoint.ok()) {
+      return checkpoint.status().WithContext("checkpoint " + std::to_string(checkpoints.size() + 1));
+    }
+    checkpoints.push_back(std::move(*checkpoint));
+  }
+  return checkpoints;
+}
+
+StatusOr<AuditCheckpoint> AuditLog::Checkpoint(const crypto::SigningKey& central_key) {
+  ASSIGN_OR_RETURN(auto head, db_.Query("SELECT seq, hash FROM audit_head WHERE singleton = 1"));
+  if (head.empty()) return DataLoss("audit_head row is missing");
+  AuditCheckpoint checkpoint{head[0].Int(0), head[0].Text(1), FormatTimestamp(clock_.Now()), {}};
+  checkpoint.signature = central_key.Sign(AuditCheckpointSignedText(checkpoint));
+  return checkpoint;
+}
+
+StatusOr<AuditVerification> AuditLog::Verify(std::span<const AuditCheckpoint> checkpoints) {
   AuditVerification result;
+  // seq -> the checkpoints that vouch for that entry.
+  std::multimap<int64_t, const AuditCheckpoint*> pinned;
+  for (const AuditCheckpoint& checkpoint : checkpoints) pinned.emplace(checkpoint.seq, &checkpoint);
+  result.checkpoints = static_cast<int64_t>(checkpoints.size());
+  auto rewritten = [](const AuditCheckpoint& checkpoint) {
+    return "entry " + std::to_string(checkpoint.seq) + " does not have the hash the checkpoint signed at " +
+           checkpoint.at + " gives it (it or an entry before it was rewritten)";
+  };
   auto broken = [&result](int64_t seq, std::string problem) {
     result.intact = false;
     result.broken_at = seq;
@@ -72,6 +160,9 @@ StatusOr<AuditVerification> AuditLog::Verify() {
 
   int64_t expected_seq = 1;
   std::string hash = kGenesisHash;
+  for (auto [it, end] = pinned.equal_range(0); it != end; ++it) {
+    if (it->second->hash != hash) return broken(0, rewritten(*it->second));
+  }
   while (true) {
     ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash "
                                           "FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
@@ -90,10 +181,19 @@ StatusOr<AuditVerification> AuditLog::Verify() {
       if (row.Text(7) != hash) {
         return broken(seq, "entry " + std::to_string(seq) + " does not match its hash (edited?)");
       }
+      for (auto [it, end] = pinned.equal_range(seq); it != end; ++it) {
+        if (it->second->hash != hash) return broken(seq, rewritten(*it->second));
+      }
       ++result.entries;
       ++expected_seq;
     }
     if (static_cast<int64_t>(rows.size()) < kVerifyPage) break;
+  }
+  if (!pinned.empty() && pinned.rbegin()->first > result.entries) {
+    const AuditCheckpoint& latest = *pinned.rbegin()->second;
+    return broken(result.entries + 1, "the log ends at entry " + std::to_string(result.entries) +
+                                          " but the checkpoint signed at " + latest.at + " vouches for entry " +
+                                          std::to_string(latest.seq) + " (entries deleted from the end?)");
   }
   if (result.entries != head_seq || hash != result.head_hash) {
     return broken(result.entries + 1, "the log ends at entry " + std::to_string(result.entries) +

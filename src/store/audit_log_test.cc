@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "core/status_matchers.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
@@ -10,6 +12,7 @@ namespace ektp::store {
 namespace {
 
 using ::ektp::testing::IsOk;
+using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 using testing::TestDatabase;
 using namespace std::chrono;
@@ -149,6 +152,122 @@ TEST_P(AuditLogTest, ConcurrentWritersFormOneChain) {
   EXPECT_TRUE(result.intact) << result.problem;
   EXPECT_EQ(result.entries, kThreads * kPerThread);
 }
+
+// Someone with write access to the database rewrites history and recomputes
+// every hash after it and the head: the chain alone looks intact, a signed
+// checkpoint taken before does not.
+class AuditCheckpointTest : public AuditLogTest {
+ protected:
+  // Rewrites entries from `first` on as `entries`, chaining each after the
+  // one before, and points the head at the last, as a forger would.
+  void Rewrite(int64_t first, const std::vector<AuditEntry>& entries) {
+    Connection& db = db_->connection();
+    ASSERT_OK(db.Exec("DELETE FROM audit_log WHERE seq >= ?", {first}));
+    auto previous = db.Query("SELECT hash FROM audit_log WHERE seq = ?", {first - 1});
+    ASSERT_OK(previous);
+    std::string hash = previous->empty() ? std::string(64, '0') : (*previous)[0].Text(0);
+    int64_t seq = first - 1;
+    for (const AuditEntry& entry : entries) {
+      const std::string prev = hash;
+      hash = AuditHash(prev, ++seq, "2026-11-24T00:00:09Z", entry);
+      ASSERT_OK(db.Exec("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?)",
+                        {seq, "2026-11-24T00:00:09Z", entry.actor, entry.action, entry.subject, entry.detail, prev,
+                         hash}));
+    }
+    ASSERT_OK(db.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE singleton = 1", {seq, hash}));
+  }
+
+  AuditVerification VerifyAgainst(const std::vector<AuditCheckpoint>& checkpoints) {
+    auto verification = log_->Verify(checkpoints);
+    EXPECT_THAT(verification, IsOk());
+    return verification.ok() ? *verification : AuditVerification{};
+  }
+
+  // The forged chain is consistent on its own; `checkpoint` exposes it.
+  void ExpectCaughtOnlyByCheckpoint(const AuditCheckpoint& checkpoint, int64_t broken_at, const std::string& problem) {
+    AuditVerification alone = Verify();
+    EXPECT_TRUE(alone.intact) << alone.problem;
+    AuditVerification result = VerifyAgainst({checkpoint});
+    EXPECT_FALSE(result.intact);
+    EXPECT_EQ(result.broken_at, broken_at);
+    EXPECT_EQ(result.problem, problem);
+  }
+
+  crypto::SigningKey central_ = crypto::SigningKey::Generate();
+};
+
+TEST_P(AuditCheckpointTest, UntamperedChainAgreesWithItsCheckpoints) {
+  auto empty = log_->Checkpoint(central_);
+  ASSERT_OK(empty);
+  AppendSome(3);
+  auto three = log_->Checkpoint(central_);
+  ASSERT_OK(three);
+  AppendSome(2);  // the log grows after a checkpoint: still fine
+  EXPECT_EQ(three->seq, 3);
+  EXPECT_EQ(three->at, "2026-11-24T00:00:03Z");
+  EXPECT_OK(VerifyAuditCheckpoint(*three, central_.public_key()));
+  AuditVerification result = VerifyAgainst({*empty, *three});
+  EXPECT_TRUE(result.intact) << result.problem;
+  EXPECT_EQ(result.entries, 5);
+  EXPECT_EQ(result.checkpoints, 2);
+}
+
+TEST_P(AuditCheckpointTest, TailTruncationWithARewrittenHeadIsDetected) {
+  AppendSome(5);
+  auto checkpoint = log_->Checkpoint(central_);
+  ASSERT_OK(checkpoint);
+  Rewrite(4, {});  // entries 4 and 5 deleted, the head moved back to entry 3
+  ExpectCaughtOnlyByCheckpoint(*checkpoint, 4,
+                               "the log ends at entry 3 but the checkpoint signed at 2026-11-24T00:00:05Z vouches "
+                               "for entry 5 (entries deleted from the end?)");
+}
+
+TEST_P(AuditCheckpointTest, RewrittenMiddleRowWithEveryLaterHashRecomputedIsDetected) {
+  AppendSome(5);
+  auto checkpoint = log_->Checkpoint(central_);
+  ASSERT_OK(checkpoint);
+  AppendSome(1);
+  std::vector<AuditEntry> forged;
+  for (int i = 3; i <= 6; ++i) {
+    forged.push_back({i == 3 ? "mallory" : "admin", "station.approve", "station:ST-" + std::to_string(i),
+                      R"({"why":"checked"})"});
+  }
+  Rewrite(3, forged);
+  ExpectCaughtOnlyByCheckpoint(*checkpoint, 5,
+                               "entry 5 does not have the hash the checkpoint signed at 2026-11-24T00:00:05Z gives "
+                               "it (it or an entry before it was rewritten)");
+}
+
+TEST_P(AuditCheckpointTest, CheckpointsAreSignedAndTheirFilesParsedStrictly) {
+  AppendSome(2);
+  auto checkpoint = log_->Checkpoint(central_);
+  ASSERT_OK(checkpoint);
+  AuditCheckpoint moved = *checkpoint;
+  moved.seq = 1;
+  EXPECT_THAT(VerifyAuditCheckpoint(moved, central_.public_key()),
+              StatusIs(StatusCode::kUnauthenticated, "audit checkpoint of entry 1 signed at 2026-11-24T00:00:02Z is "
+                                                     "not signed by central's key"));
+  EXPECT_THAT(VerifyAuditCheckpoint(*checkpoint, crypto::SigningKey::Generate().public_key()),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("is not signed by central's key")));
+  nlohmann::json file = nlohmann::json::array({AuditCheckpointToJson(*checkpoint)});
+  auto parsed = ParseAuditCheckpointFile(file.dump());
+  ASSERT_OK(parsed);
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].hash, checkpoint->hash);
+  EXPECT_OK(VerifyAuditCheckpoint((*parsed)[0], central_.public_key()));
+  EXPECT_THAT(ParseAuditCheckpointFile("{}"),
+              StatusIs(StatusCode::kInvalidArgument, "a checkpoint file must be a JSON array of checkpoints"));
+  file[0]["seq"] = -1;
+  EXPECT_THAT(ParseAuditCheckpointFile(file.dump()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("field 'seq' is missing or not a non-negative integer")));
+  file[0]["seq"] = 2;
+  file[0]["hash"] = "abc";
+  EXPECT_THAT(ParseAuditCheckpointFile(file.dump()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("field 'hash' is not a SHA-256 hex digest")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditCheckpointTest, ::testing::ValuesIn(testing::kBackends));
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, ::testing::ValuesIn(testing::kBackends));
 

@@ -295,6 +295,17 @@ CREATE TABLE enrollment_keys (
 );
 CREATE INDEX enrollment_keys_created ON enrollment_keys (created_at);
 )sql"},
+    {4, "feed items refused with their reason, and central's signed audit checkpoints", R"sql(
+ALTER TABLE feed_applied ADD COLUMN refused_reason TEXT;
+CREATE TABLE audit_checkpoints (
+  feed_id BIGINT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  at TEXT NOT NULL,
+  signature {{blob}} NOT NULL,
+  received_at TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

@@ -102,14 +102,68 @@ std::string_view VerdictName(Verdict verdict) {
   return "?";
 }
 
+void AppendSignedField(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+std::string UploadResponseSignedText(std::string_view station_id, std::string_view request_signature,
+                                     const UploadResponse& response) {
+  std::string text;
+  for (std::string_view field : {std::string_view("ektp-upload-answer/1"), station_id, request_signature}) {
+    AppendSignedField(text, field);
+  }
+  AppendSignedField(text, std::to_string(response.cursor));
+  AppendSignedField(text, std::to_string(response.results.size()));
+  for (const PacketResult& result : response.results) {
+    AppendSignedField(text, std::to_string(result.sequence));
+    AppendSignedField(text, VerdictName(result.verdict));
+    AppendSignedField(text, result.content_sha256);
+    AppendSignedField(text, result.error);
+  }
+  return text;
+}
+
+void SignUploadResponse(const crypto::SigningKey& central_key, std::string_view station_id,
+                        std::string_view request_signature, UploadResponse& response) {
+  response.signature = central_key.Sign(UploadResponseSignedText(station_id, request_signature, response));
+}
+
+Status VerifyUploadResponse(const UploadResponse& response, std::span<const uint8_t> central_public_key,
+                            std::string_view station_id, std::string_view request_signature,
+                            const std::map<int64_t, std::string>& sent) {
+  if (!crypto::Verify(central_public_key, UploadResponseSignedText(station_id, request_signature, response),
+                      response.signature)
+           .ok()) {
+    return Unauthenticated("the upload answer is not signed by central for this request; no verdict was applied");
+  }
+  for (const PacketResult& result : response.results) {
+    auto it = sent.find(result.sequence);
+    if (it == sent.end()) {
+      return Unauthenticated("the upload answer has a verdict for sequence " + std::to_string(result.sequence) +
+                             ", which this request did not send; no verdict was applied");
+    }
+    if (it->second != result.content_sha256) {
+      return Unauthenticated("the verdict for sequence " + std::to_string(result.sequence) +
+                             " is for content sha256 " + result.content_sha256.substr(0, 12) +
+                             "..., not the packet sent; no verdict was applied");
+    }
+  }
+  return Status::Ok();
+}
+
 nlohmann::json UploadResponseToJson(const UploadResponse& response) {
   nlohmann::json results = nlohmann::json::array();
   for (const PacketResult& result : response.results) {
-    nlohmann::json item = {{"seq", result.sequence}, {"verdict", VerdictName(result.verdict)}};
+    nlohmann::json item = {
+        {"seq", result.sequence}, {"verdict", VerdictName(result.verdict)}, {"sha256", result.content_sha256}};
     if (!result.error.empty()) item["error"] = result.error;
     results.push_back(std::move(item));
   }
-  return {{"cursor", response.cursor}, {"results", std::move(results)}};
+  return {{"cursor", response.cursor},
+          {"results", std::move(results)},
+          {"signature", crypto::Base64Encode(response.signature)}};
 }
 
 StatusOr<UploadResponse> UploadResponseFromJson(const nlohmann::json& json) {
@@ -125,8 +179,12 @@ StatusOr<UploadResponse> UploadResponseFromJson(const nlohmann::json& json) {
       else if (verdict == "rejected") result.verdict = Verdict::kRejected;
       else return InvalidArgument("unknown verdict '" + verdict + "'");
       result.error = item.value("error", "");
+      result.content_sha256 = item.at("sha256").get<std::string>();
       response.results.push_back(std::move(result));
     }
+    auto signature = crypto::Base64Decode(json.at("signature").get<std::string>());
+    if (!signature.ok()) return InvalidArgument("upload response signature is not base64");
+    response.signature = std::move(*signature);
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("upload response is malformed: ") + e.what());
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,16 +73,41 @@ std::string_view VerdictName(Verdict verdict);
 struct PacketResult {
   int64_t sequence = 0;
   Verdict verdict = Verdict::kAccepted;
-  std::string error;  // for kRejected: why, precise enough to act on
+  std::string error;           // for kRejected: why, precise enough to act on
+  std::string content_sha256;  // Packet::ContentHash() of the packet judged
 };
 
 struct UploadResponse {
   // Every sequence <= cursor from this station is stored at central.
   int64_t cursor = 0;
   std::vector<PacketResult> results;
+  // Central's Ed25519 signature of UploadResponseSignedText(); empty until signed.
+  crypto::Bytes signature;
 };
 
+// What central signs for an upload answer: the verdicts with the content hash
+// of each packet judged, bound to the station and to the request they answer
+// (the request's X-Ektp-Signature, unique per request body and timestamp), so
+// an answer cannot be forged or replayed for another request. Each field is
+// length-prefixed ("<bytes>:<text>"); the layout is in docs/sync-format.md.
+std::string UploadResponseSignedText(std::string_view station_id, std::string_view request_signature,
+                                     const UploadResponse& response);
+void SignUploadResponse(const crypto::SigningKey& central_key, std::string_view station_id,
+                        std::string_view request_signature, UploadResponse& response);
+
+// The station's check before it settles anything: kUnauthenticated unless
+// `response` is signed by `central_public_key` for this station and request,
+// and every verdict names a packet of `sent` (sequence -> content hash) with
+// that packet's content hash.
+Status VerifyUploadResponse(const UploadResponse& response, std::span<const uint8_t> central_public_key,
+                            std::string_view station_id, std::string_view request_signature,
+                            const std::map<int64_t, std::string>& sent);
+
 nlohmann::json UploadResponseToJson(const UploadResponse& response);
+// kInvalidArgument naming the field when the answer is malformed.
 StatusOr<UploadResponse> UploadResponseFromJson(const nlohmann::json& json);
+
+// Appends "<bytes>:<field>" to `out`: the framing of every signed text here.
+void AppendSignedField(std::string& out, std::string_view field);
 
 }  // namespace ektp::sync

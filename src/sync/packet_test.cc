@@ -73,13 +73,76 @@ TEST(PacketTest, JsonFormsRoundTrip) {
         << body;
   }
 
-  UploadResponse response{5, {{5, Verdict::kAccepted, ""}, {6, Verdict::kRejected, "conflict"}}};
+  UploadResponse response{5, {{5, Verdict::kAccepted, "", "aa"}, {6, Verdict::kRejected, "conflict", "bb"}}, {1, 2}};
   auto parsed = UploadResponseFromJson(UploadResponseToJson(response));
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->cursor, 5);
   ASSERT_EQ(parsed->results.size(), 2u);
   EXPECT_EQ(parsed->results[1].verdict, Verdict::kRejected);
   EXPECT_EQ(parsed->results[1].error, "conflict");
+  EXPECT_EQ(parsed->results[1].content_sha256, "bb");
+  EXPECT_EQ(parsed->signature, (crypto::Bytes{1, 2}));
+  // The old unsigned form is not an answer.
+  EXPECT_THAT(UploadResponseFromJson(nlohmann::json::parse(R"({"cursor":5,"results":[{"seq":5,"verdict":"accepted"}]})")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("upload response is malformed")));
+}
+
+class SignedVerdictTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int64_t sequence : {7, 8}) {
+      Envelope envelope = Sample();
+      envelope.sequence = sequence;
+      Packet packet = SignEnvelope(envelope, station_);
+      sent_.emplace(sequence, packet.ContentHash());
+      response_.results.push_back({sequence, Verdict::kAccepted, "", packet.ContentHash()});
+    }
+    response_.cursor = 8;
+    SignUploadResponse(central_, "ST-3521-01", "request-1", response_);
+  }
+
+  Status Check(const UploadResponse& response, std::string_view request = "request-1") {
+    return VerifyUploadResponse(response, central_.public_key(), "ST-3521-01", request, sent_);
+  }
+
+  crypto::SigningKey central_ = crypto::SigningKey::Generate();
+  crypto::SigningKey station_ = crypto::SigningKey::Generate();
+  std::map<int64_t, std::string> sent_;
+  UploadResponse response_;
+};
+
+TEST_F(SignedVerdictTest, CentralsAnswerForThisRequestVerifies) {
+  EXPECT_OK(Check(response_));
+  auto parsed = UploadResponseFromJson(UploadResponseToJson(response_));
+  ASSERT_OK(parsed);
+  EXPECT_OK(Check(*parsed));
+}
+
+TEST_F(SignedVerdictTest, UnsignedForgedOrReplayedAnswersAreRefused) {
+  auto not_signed = StatusIs(StatusCode::kUnauthenticated, HasSubstr("not signed by central for this request"));
+  UploadResponse unsigned_answer = response_;
+  unsigned_answer.signature.clear();
+  EXPECT_THAT(Check(unsigned_answer), not_signed);
+  UploadResponse other_key = response_;
+  SignUploadResponse(crypto::SigningKey::Generate(), "ST-3521-01", "request-1", other_key);
+  EXPECT_THAT(Check(other_key), not_signed);
+  EXPECT_THAT(Check(response_, "request-2"), not_signed);  // recorded for another request
+  UploadResponse flipped = response_;
+  flipped.results[1].verdict = Verdict::kDuplicate;
+  EXPECT_THAT(Check(flipped), not_signed);
+}
+
+TEST_F(SignedVerdictTest, VerdictSignedForAnotherPacketIsRefused) {
+  UploadResponse other_content = response_;
+  other_content.results[0].content_sha256 = std::string(64, 'a');
+  SignUploadResponse(central_, "ST-3521-01", "request-1", other_content);
+  EXPECT_THAT(Check(other_content), StatusIs(StatusCode::kUnauthenticated,
+                                             HasSubstr("the verdict for sequence 7 is for content sha256 aaaaaaaaaaaa")));
+  UploadResponse other_sequence = response_;
+  other_sequence.results[0].sequence = 9;
+  SignUploadResponse(central_, "ST-3521-01", "request-1", other_sequence);
+  EXPECT_THAT(Check(other_sequence),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("verdict for sequence 9, which this request did not send")));
 }
 
 }  // namespace

@@ -6,9 +6,24 @@
 namespace ektp::sync {
 namespace {
 
-std::string SignedText(std::string_view method, std::string_view path, std::string_view timestamp,
+std::string SignedText(std::string_view method, std::string_view target, std::string_view timestamp,
                        std::string_view body) {
-  return std::string(method) + "\n" + std::string(path) + "\n" + std::string(timestamp) + "\n" + crypto::Sha256Hex(body);
+  return std::string(method) + "\n" + std::string(target) + "\n" + std::string(timestamp) + "\n" +
+         crypto::Sha256Hex(body);
+}
+
+void AppendEncoded(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
 }
 
 // Parses "YYYY-MM-DDTHH:MM:SSZ".
@@ -28,15 +43,28 @@ bool ParseTimestamp(const std::string& text, TimePoint* out) {
 
 }  // namespace
 
+std::string RequestTarget(std::string_view path, const QueryParams& query) {
+  std::string target(path);
+  char separator = '?';
+  for (const auto& [key, value] : query) {
+    target += separator;
+    separator = '&';
+    AppendEncoded(target, key);
+    target += '=';
+    AppendEncoded(target, value);
+  }
+  return target;
+}
+
 RequestSignature SignRequest(const crypto::SigningKey& key, std::string_view station_id, std::string_view method,
-                             std::string_view path, std::string_view body, TimePoint now) {
+                             std::string_view target, std::string_view body, TimePoint now) {
   RequestSignature signature{std::string(station_id), FormatTimestamp(now), ""};
-  signature.signature_base64 = crypto::Base64Encode(key.Sign(SignedText(method, path, signature.timestamp, body)));
+  signature.signature_base64 = crypto::Base64Encode(key.Sign(SignedText(method, target, signature.timestamp, body)));
   return signature;
 }
 
 Status VerifyRequest(const RequestSignature& signature, std::span<const uint8_t> station_public_key,
-                     std::string_view method, std::string_view path, std::string_view body, TimePoint now) {
+                     std::string_view method, std::string_view target, std::string_view body, TimePoint now) {
   TimePoint sent;
   if (!ParseTimestamp(signature.timestamp, &sent)) {
     return Unauthenticated("X-Ektp-Timestamp '" + signature.timestamp + "' is not YYYY-MM-DDTHH:MM:SSZ");
@@ -49,8 +77,12 @@ Status VerifyRequest(const RequestSignature& signature, std::span<const uint8_t>
   }
   auto raw = crypto::Base64Decode(signature.signature_base64);
   if (!raw.ok()) return Unauthenticated("X-Ektp-Signature is not base64");
-  return crypto::Verify(station_public_key, SignedText(method, path, signature.timestamp, body), *raw)
-      .WithContext("request signature");
+  if (!crypto::Verify(station_public_key, SignedText(method, target, signature.timestamp, body), *raw).ok()) {
+    return Unauthenticated("request signature does not verify for " + std::string(method) + " " +
+                           std::string(target) + ": the method, target (path and query), timestamp or body differs "
+                           "from what the station signed");
+  }
+  return Status::Ok();
 }
 
 }  // namespace ektp::sync

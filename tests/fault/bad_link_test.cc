@@ -164,7 +164,7 @@ TEST(FaultBadLink, GarbageAnswersFromCentralDoNotStopTheStation) {
     return net::HttpResponse::Json(200, R"({"items": [{"id": "x", "kind": 1}]})");
   });
   ASSERT_OK(fake.Start());
-  auto station = cluster.StartStation("station", fake.base_url(), Seed());
+  auto station = cluster.StartStation("station", fake.base_url(), Seed(), {"--insecure-plain-http"});
   ASSERT_TRUE(station.ok()) << station.status().ToString();
   Enroller enroller(Seed());
   auto session = enroller.Login((*station)->url());

@@ -173,7 +173,8 @@ TEST_F(FaultBadPacket, TamperedPacketIsRefused) {
   auto response = client_->Post("/api/v1/sync/up", body, "application/json", headers);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
-  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature: signature does not verify");
+  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature does not verify for POST /api/v1/sync/up: the "
+                              "method, target (path and query), timestamp or body differs from what the station signed");
   EXPECT_EQ(State(), before);
 
   // Not JSON at all, and a packet without its signature.
@@ -200,7 +201,8 @@ TEST_F(FaultBadPacket, WrongStationKeyIsRefused) {
                                 Signed(station_.id, stolen, "POST", "/api/v1/sync/up", body));
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 401);
-  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature: signature does not verify");
+  EXPECT_EQ(Error(*response), "UNAUTHENTICATED: request signature does not verify for POST /api/v1/sync/up: the "
+                              "method, target (path and query), timestamp or body differs from what the station signed");
   EXPECT_EQ(State(), before);
 
   // A correctly signed request carrying a packet signed by another key.
@@ -234,7 +236,7 @@ TEST_F(FaultBadPacket, RevokedAndUnapprovedStationsAreRefused) {
   EXPECT_EQ(Error(response), "PERMISSION_DENIED: station " + station_.id +
                                  " is revoked; only approved stations may upload");
   auto down = client_->Get("/api/v1/sync/down?after=0",
-                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down", ""));
+                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down?after=0", ""));
   ASSERT_TRUE(down.ok());
   EXPECT_EQ(down->status, 403);
   EXPECT_EQ(Error(*down), "PERMISSION_DENIED: station " + station_.id + " is revoked");
@@ -363,7 +365,7 @@ TEST_F(FaultBadPacket, TruncatedTemplateIsRefusedAtCaptureAndFailsValidationAtCe
   EXPECT_EQ(after.biometrics, seeded.biometrics);
   EXPECT_EQ(after.feed, seeded.feed + 1);
   auto feed = client_->Get("/api/v1/sync/down?after=0&limit=10",
-                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down", ""));
+                           Signed(station_.id, station_.key, "GET", "/api/v1/sync/down?after=0&limit=10", ""));
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->status, 200) << feed->body;
   auto items = nlohmann::json::parse(feed->body)["items"];
