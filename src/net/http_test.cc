@@ -710,6 +710,10 @@ TEST_F(HttpTest, RouteBodyLimitRefusesLengthAndChunkedBodiesWithoutTheHandler) {
   ASSERT_OK(by_length);
   EXPECT_EQ(by_length->status, 413);
   EXPECT_EQ(nlohmann::json::parse(by_length->body)["error"], "request body exceeds 1024 bytes");
+  // Large enough that the client is still sending when the 413 is written.
+  auto large = Client(server.base_url())->Post("/login", std::string(4 << 20, 'x'), "application/json");
+  ASSERT_OK(large);
+  EXPECT_EQ(large->status, 413);
   auto other_route = Client(server.base_url())->Post("/upload", std::string(4096, 'x'), "application/octet-stream");
   ASSERT_OK(other_route);
   EXPECT_EQ(other_route->body, "4096");
