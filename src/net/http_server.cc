@@ -317,7 +317,6 @@ namespace {
 template <class Impl, class Stream>
 class Session : public std::enable_shared_from_this<Session<Impl, Stream>> {
  public:
-
   Session(Impl& impl, uint64_t id, std::string peer, int peer_port, Stream stream)
       : impl_(impl),
         id_(id),
