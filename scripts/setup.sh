@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev
-  libssl-dev libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev libsodium-dev
+  libssl-dev libcpp-httplib-dev libboost-dev nlohmann-json3-dev libsimdjson-dev libsodium-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-contrib
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcairo2-dev libqrencode-dev zbar-tools libjpeg-dev libpng-dev

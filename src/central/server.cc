@@ -269,7 +269,8 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   http.bind_address = options.bind_address;
   http.port = options.port;
   http.threads = options.threads;
-  http.max_body_bytes = options.max_body_bytes;
+  // Room for four maximal upload batches being received at once (docs/operations.md).
+  http.max_buffered_body_bytes = 4 * options.max_body_bytes;
   if (!options.plain_http) {
     http.tls_cert_path = Path(options.data_dir, "tls-cert.pem");
     http.tls_key_path = Path(options.data_dir, "tls-key.pem");
@@ -289,16 +290,22 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   }
   auto guard = std::make_shared<const net::RequestGuard>(net::RequestGuardOptions{
       options.plain_http ? "http" : "https", options.bind_address, std::move(served_hosts)});
+  // Body limits per route (net/http_server.h; the memory they bound is in docs/operations.md):
+  // an upload batch up to max_body_bytes, a registration {token, public_key} 4 KiB, GETs 4 KiB.
+  constexpr net::RouteOptions kSmallBody{.max_body_bytes = 4 * 1024};
   impl->http->Handle("POST", "/api/v1/stations/register",
-                     Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->Register(r); }));
-  impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); });
-  impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); });
-  impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); });
+                     Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->Register(r); }),
+                     kSmallBody);
+  impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); },
+                     net::RouteOptions{.max_body_bytes = options.max_body_bytes});
+  impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); }, kSmallBody);
+  impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); }, kSmallBody);
   // Public, no station signature: rate-limited per peer address (central/status_lookup.h).
   auto status_lookup = std::make_shared<StatusEndpoint>(*impl->pool, clock);
   impl->http->Handle("GET", "/api/v1/status", Guarded(guard, net::BodyKind::kNone, [status_lookup](const auto& r) {
                        return status_lookup->Handle(r);
-                     }));
+                     }),
+                     kSmallBody);
   return std::unique_ptr<CentralServer>(new CentralServer(std::move(impl)));
 }
 

@@ -1,31 +1,44 @@
 #include "net/http_server.h"
 
-#include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <future>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "net/log.h"
 #include "net/metrics.h"
+#include "net/multipart.h"
 
 namespace ektp::net {
 namespace {
 
-// The route of the request being handled on this worker thread, from the
-// dispatcher to the logger callback (httplib runs both on the same thread).
-struct RequestScope {
-  const std::string* route = nullptr;
-  std::chrono::steady_clock::time_point start;
-  bool started = false;
-};
-thread_local RequestScope t_scope;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 const std::string kUnmatched = "unmatched";
+// After a refusal whose body was left unread, the rest of it is read and
+// discarded for at most this long, so the client sees the answer instead of
+// a reset.
+constexpr std::chrono::seconds kDiscardTimeout{2};
 
 struct Segment {
   bool is_param = false;
@@ -51,6 +64,8 @@ struct Route {
   std::string pattern;
   std::vector<Segment> segments;
   HttpHandler handler;
+  size_t max_body_bytes = 0;
+  bool on_io_thread = false;  // trivial built-ins only
 
   bool MatchPath(const std::vector<std::string>& path_segments,
                  std::map<std::string, std::string>* params) const {
@@ -74,47 +89,109 @@ std::string_view ReasonFor(int status) {
     case 404: return "no route for this path";
     case 405: return "method not allowed for this path";
     case 413: return "request body too large";
-    case 414: return "request URI too long";
+    case 431: return "request headers too large";
     case 500: return "internal server error";
     case 503: return "service unavailable";
     default: return "request failed";
   }
 }
 
-void ToHttplib(const HttpResponse& in, httplib::Response& out) {
-  out.status = in.status;
-  for (const auto& [name, value] : in.headers) {
-    if (LowerAscii(name) == "content-type" || LowerAscii(name) == "content-length") continue;
-    out.set_header(name, value);
-  }
-  out.set_content(in.body, in.content_type);
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
-void SetSocketOptions(int sock) {
-  int yes = 1;
-  // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
-  // server bind the same port silently.
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+// Decodes %XX escapes (and '+' as a space when `plus_is_space`); a '%' not
+// followed by two hex digits stays as it is.
+std::string PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t pos = 0; pos < in.size(); ++pos) {
+    if (in[pos] == '%' && pos + 2 < in.size()) {
+      int high = HexValue(in[pos + 1]);
+      int low = HexValue(in[pos + 2]);
+      if (high >= 0 && low >= 0) {
+        out += static_cast<char>(high * 16 + low);
+        pos += 2;
+        continue;
+      }
+    }
+    out += plus_is_space && in[pos] == '+' ? ' ' : in[pos];
+  }
+  return out;
 }
+
+void ParseQuery(std::string_view query, std::multimap<std::string, std::string>* params) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    params->emplace(PercentDecode(pair.substr(0, eq), true),
+                    eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true));
+  }
+}
+
+// Body bytes reserved from HttpServerOptions::max_buffered_body_bytes.
+class BodyBudget {
+ public:
+  explicit BodyBudget(size_t capacity) : capacity_(capacity) {}
+  bool TryReserve(size_t bytes) {
+    size_t used = used_.load();
+    do {
+      if (bytes > capacity_ - used) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes));
+    return true;
+  }
+  void Release(size_t bytes) { used_ -= bytes; }
+
+ private:
+  const size_t capacity_;
+  std::atomic<size_t> used_{0};
+};
 
 }  // namespace
 
+// Shared by the sessions; lives as long as the HttpServer.
 struct HttpServer::Impl {
   HttpServerOptions options;
   MetricsRegistry* metrics;
   std::vector<Route> routes;
-  std::unique_ptr<httplib::Server> server;
-  std::thread thread;
-  std::atomic<bool> listen_returned{false};
-  // Set when Stop() begins; /readyz then answers 503 and responses close their connection.
+  Gauge* in_flight = nullptr;         // ektp_http_requests_in_flight, shared by the registry's servers
+  Gauge* connections_open = nullptr;  // ektp_http_connections_open
+  std::atomic<int> handling{0};       // requests in this server's handlers
+  // Set when Stop() begins: /readyz answers 503 and responses close their connection.
   std::atomic<bool> draining{false};
-  Gauge* in_flight = nullptr;          // ektp_http_requests_in_flight, shared by the registry's servers
-  std::atomic<int> handling{0};        // requests in this server's handlers
   bool started = false;
   bool tls = false;
   int port = -1;
 
-  void AddRoute(std::string_view method, std::string_view pattern, HttpHandler handler) {
+  // Present while started.
+  std::unique_ptr<asio::io_context> io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> io_work;
+  std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<asio::ssl::context> ssl;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<BodyBudget> budget;
+  std::thread io_thread;
+  // Set on the I/O thread once Stop() has closed the listener: connections
+  // about to wait for a request close instead.
+  bool closing_idle = false;
+
+  // Open connections, by id, and per peer address. Guarded by `mu`.
+  struct SessionEntry {
+    std::function<void()> close_if_idle;  // run on the I/O thread
+  };
+  std::mutex mu;
+  std::condition_variable sessions_gone;
+  std::map<uint64_t, SessionEntry> sessions;
+  std::map<std::string, int> per_peer;
+  uint64_t next_session_id = 0;
+
+  void AddRoute(std::string_view method, std::string_view pattern, HttpHandler handler, RouteOptions route_options) {
     Route route;
     route.method = std::string(method);
     route.pattern = std::string(pattern);
@@ -129,132 +206,432 @@ struct HttpServer::Impl {
       route.segments.push_back(std::move(seg));
     }
     route.handler = std::move(handler);
+    route.max_body_bytes = route_options.max_body_bytes;
     routes.push_back(std::move(route));
   }
 
-  void Dispatch(const httplib::Request& req, httplib::Response& res) {
-    t_scope.route = nullptr;
-    t_scope.start = std::chrono::steady_clock::now();
-    t_scope.started = true;
-
-    std::string method = req.method == "HEAD" ? "GET" : req.method;
-    std::vector<std::string> path_segments = SplitPath(req.path);
-    const Route* found = nullptr;
-    std::string allowed;
-    for (const Route& route : routes) {
-      if (!route.MatchPath(path_segments, nullptr)) continue;
-      if (route.method == method) {
-        found = &route;
-        break;
-      }
-      if (allowed.find(route.method) == std::string::npos) {
-        allowed += (allowed.empty() ? "" : ", ") + route.method;
-      }
-    }
-    if (found == nullptr) {
-      if (!allowed.empty()) {
-        HttpResponse out = HttpResponse::JsonError(405, ReasonFor(405));
-        out.headers.emplace("Allow", allowed);
-        ToHttplib(out, res);
-      } else {
-        ToHttplib(HttpResponse::JsonError(404, ReasonFor(404)), res);
-      }
-      return;
-    }
-    t_scope.route = &found->pattern;
-
-    HttpRequest in;
-    in.method = req.method;
-    in.path = req.path;
-    found->MatchPath(path_segments, &in.path_params);
-    in.query_params.insert(req.params.begin(), req.params.end());
-    for (const auto& [name, value] : req.headers) in.headers.emplace(LowerAscii(name), value);
-    in.remote_addr = req.remote_addr;
-    in.remote_port = req.remote_port;
-    if (req.is_multipart_form_data()) {
-      for (const auto& [name, file] : req.files) {
-        in.parts.push_back(MultipartPart{file.name, file.filename, file.content_type, file.content});
-      }
-    } else {
-      in.body = req.body;
-    }
-
-    in_flight->Add(1);
-    ++handling;
-    struct InFlight {
-      Impl* impl;
-      ~InFlight() {
-        impl->in_flight->Add(-1);
-        --impl->handling;
-      }
-    } in_flight_scope{this};
-    try {
-      ToHttplib(found->handler(in), res);
-    } catch (const std::exception& e) {
-      LogError("http.handler_exception", {{"route", found->pattern}, {"what", e.what()}});
-      ToHttplib(HttpResponse::JsonError(500, ReasonFor(500)), res);
-    } catch (...) {
-      LogError("http.handler_exception", {{"route", found->pattern}});
-      ToHttplib(HttpResponse::JsonError(500, ReasonFor(500)), res);
-    }
-    // Tells the client not to send its next request on this connection: the
-    // server is about to close it.
-    if (draining) res.set_header("Connection", "close");
+  size_t BodyLimit(const Route* route) const {
+    return route != nullptr && route->max_body_bytes > 0 ? route->max_body_bytes : options.max_body_bytes;
   }
 
-  void Record(const httplib::Request& req, const httplib::Response& res) {
-    const std::string& route = t_scope.route != nullptr ? *t_scope.route : kUnmatched;
-    double seconds = 0;
-    if (t_scope.started) {
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scope.start).count();
+  // The route for `method` and `path`, or nullptr and `*allowed` lists the
+  // methods the path has (empty: no route at all).
+  const Route* Match(std::string_view method, const std::vector<std::string>& path_segments,
+                     std::string* allowed) const {
+    std::string wanted = method == "HEAD" ? "GET" : std::string(method);
+    for (const Route& route : routes) {
+      if (!route.MatchPath(path_segments, nullptr)) continue;
+      if (route.method == wanted) return &route;
+      if (allowed->find(route.method) == std::string::npos) {
+        *allowed += (allowed->empty() ? "" : ", ") + route.method;
+      }
     }
-    t_scope = RequestScope{};
+    return nullptr;
+  }
 
+  HttpResponse RunHandler(const Route& route, const HttpRequest& request) {
+    in_flight->Add(1);
+    ++handling;
+    HttpResponse out;
+    try {
+      out = route.handler(request);
+    } catch (const std::exception& e) {
+      LogError("http.handler_exception", {{"route", route.pattern}, {"what", e.what()}});
+      out = HttpResponse::JsonError(500, ReasonFor(500));
+    } catch (...) {
+      LogError("http.handler_exception", {{"route", route.pattern}});
+      out = HttpResponse::JsonError(500, ReasonFor(500));
+    }
+    in_flight->Add(-1);
+    --handling;
+    return out;
+  }
+
+  void Record(const std::string& method, const std::string& route, int status, Clock::time_point start,
+              const std::string& remote, size_t bytes_in, size_t bytes_out) {
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     metrics
         ->GetCounter("ektp_http_requests_total", "HTTP requests served, by method, route pattern and status.",
-                     {{"method", req.method}, {"route", route}, {"code", std::to_string(res.status)}})
+                     {{"method", method}, {"route", route}, {"code", std::to_string(status)}})
         .Increment();
     metrics
         ->GetHistogram("ektp_http_request_duration_seconds",
                        "Time spent handling HTTP requests, by method and route pattern.",
-                       DefaultLatencyBuckets(), {{"method", req.method}, {"route", route}})
+                       DefaultLatencyBuckets(), {{"method", method}, {"route", route}})
         .Observe(seconds);
-    Log(res.status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "http.request",
-        {{"method", req.method},
+    Log(status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "http.request",
+        {{"method", method},
          {"route", route},
-         {"status", res.status},
+         {"status", status},
          {"duration_ms", seconds * 1000.0},
-         {"remote", req.remote_addr},
-         {"bytes_in", req.body.size()},
-         {"bytes_out", res.body.size()}});
+         {"remote", remote},
+         {"bytes_in", bytes_in},
+         {"bytes_out", bytes_out}});
   }
+
+  void CountRefused(std::string_view reason) {
+    metrics
+        ->GetCounter("ektp_http_connections_refused_total",
+                     "Connections closed on accept because a connection cap was reached, by cap.",
+                     {{"reason", std::string(reason)}})
+        .Increment();
+  }
+
+  // Registers a connection from `peer`; std::nullopt (and counted) if a cap is reached.
+  std::optional<uint64_t> AdmitSession(const std::string& peer) {
+    std::lock_guard lock(mu);
+    if (static_cast<int>(sessions.size()) >= options.max_connections) {
+      CountRefused("total_cap");
+      return std::nullopt;
+    }
+    int& from_peer = per_peer[peer];
+    if (from_peer >= options.max_connections_per_peer) {
+      if (from_peer == 0) per_peer.erase(peer);
+      CountRefused("peer_cap");
+      return std::nullopt;
+    }
+    ++from_peer;
+    uint64_t id = next_session_id++;
+    sessions.emplace(id, SessionEntry{});
+    connections_open->Add(1);
+    return id;
+  }
+
+  void RemoveSession(uint64_t id, const std::string& peer) {
+    std::lock_guard lock(mu);
+    sessions.erase(id);
+    if (--per_peer[peer] <= 0) per_peer.erase(peer);
+    connections_open->Add(-1);
+    if (sessions.empty()) sessions_gone.notify_all();
+  }
+
+  void Accept();
 };
+
+namespace {
+
+// One connection. Lives on the I/O thread; only the handler runs elsewhere
+// (on the worker pool), and its result is posted back. Owned by shared_ptrs
+// held by its pending operations; it unregisters itself when destroyed.
+// `Impl` is HttpServer::Impl (private, so named by HttpServer::Impl::Accept).
+template <class Impl, class Stream>
+class Session : public std::enable_shared_from_this<Session<Impl, Stream>> {
+ public:
+  Session(Impl& impl, uint64_t id, std::string peer, int peer_port, Stream stream)
+      : impl_(impl),
+        id_(id),
+        peer_(std::move(peer)),
+        peer_port_(peer_port),
+        stream_(std::move(stream)),
+        buffer_(impl.options.max_header_bytes + 8192) {}
+
+  ~Session() {
+    ReleaseBody();
+    impl_.RemoveSession(id_, peer_);
+  }
+
+  void Run() {
+    {
+      std::lock_guard lock(impl_.mu);
+      impl_.sessions[id_].close_if_idle = [weak = this->weak_from_this()] {
+        if (auto self = weak.lock(); self != nullptr && self->waiting_for_headers_) self->Close();
+      };
+    }
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      ReadHeaders();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(impl_.options.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec) self->ReadHeaders();
+      });
+    }
+  }
+
+ private:
+  beast::tcp_stream& Socket() { return beast::get_lowest_layer(stream_); }
+
+  void ReadHeaders() {
+    if (impl_.closing_idle) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(impl_.options.max_header_bytes));
+    // The route's limit is applied once the headers name the route. (Not boost::none: Boost 1.74
+    // compares Content-Length against the optional, and any value is greater than none.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    Socket().expires_after(served_ == 0 ? impl_.options.header_timeout
+                                        : std::chrono::milliseconds(impl_.options.keep_alive_timeout));
+    waiting_for_headers_ = true;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeaders(ec); });
+  }
+
+  void OnHeaders(beast::error_code ec) {
+    waiting_for_headers_ = false;
+    start_ = Clock::now();
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      return Refuse(431, "request line and headers exceed " + std::to_string(impl_.options.max_header_bytes) +
+                             " bytes");
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return Refuse(400, "malformed request: " + ec.message());
+    }
+    if (ec) return Close();  // closed, reset or timed out while idle or sending headers
+    const auto& header = parser_->get();
+    method_ = std::string(header.method_string());
+    std::string_view target(header.target().data(), header.target().size());
+    if (!target.starts_with("/")) return Refuse(400, "request target must be a path");
+    size_t question = target.find('?');
+    path_ = PercentDecode(target.substr(0, question), false);
+    query_ = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+    path_segments_ = SplitPath(path_);
+    allowed_.clear();
+    route_ = impl_.Match(method_, path_segments_, &allowed_);
+    size_t limit = impl_.BodyLimit(route_);
+    if (parser_->content_length().has_value() && *parser_->content_length() > limit) {
+      return Refuse(413, "request body exceeds " + std::to_string(limit) + " bytes");
+    }
+    parser_->body_limit(limit);
+    size_t reserve = parser_->chunked() ? limit : parser_->content_length().value_or(0);
+    if (reserve > 0 && !impl_.budget->TryReserve(reserve)) {
+      return Refuse(503, "the server is receiving too many request bodies; retry later");
+    }
+    reserved_ = reserve;
+    auto expect = header.find(http::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      continue_.emplace(http::status::continue_, header.version());
+      Socket().expires_after(impl_.options.write_timeout);
+      http::async_write(stream_, *continue_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    Socket().expires_after(impl_.options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Refuse(413, "request body exceeds " + std::to_string(impl_.BodyLimit(route_)) + " bytes");
+    }
+    if (ec) return Close();  // the client went away or was too slow: nobody to answer
+    keep_alive_ = parser_->keep_alive();
+    auto message = parser_->release();
+    bytes_in_ = message.body().size();
+    if (route_ == nullptr) {
+      ReleaseBody();
+      if (allowed_.empty()) return Respond(HttpResponse::JsonError(404, ReasonFor(404)));
+      HttpResponse out = HttpResponse::JsonError(405, ReasonFor(405));
+      out.headers.emplace("Allow", allowed_);
+      return Respond(std::move(out));
+    }
+    HttpRequest request;
+    request.method = method_;
+    request.path = path_;
+    route_->MatchPath(path_segments_, &request.path_params);
+    ParseQuery(query_, &request.query_params);
+    for (const auto& field : message) {
+      request.headers.emplace(LowerAscii(std::string_view(field.name_string().data(), field.name_string().size())),
+                              std::string(field.value()));
+    }
+    request.remote_addr = peer_;
+    request.remote_port = peer_port_;
+    std::string content_type = request.header("content-type");
+    if (LowerAscii(content_type).starts_with("multipart/form-data")) {
+      auto boundary = MultipartBoundary(content_type);
+      auto parts = boundary.ok() ? ParseMultipart(message.body(), *boundary) : boundary.status();
+      if (!parts.ok()) {
+        ReleaseBody();
+        return Respond(HttpResponse::JsonError(400, "malformed multipart body: " + parts.status().message()));
+      }
+      request.parts = std::move(parts).value();
+      std::stable_sort(request.parts.begin(), request.parts.end(),
+                       [](const MultipartPart& a, const MultipartPart& b) { return a.name < b.name; });
+    } else {
+      request.body = std::move(message.body());
+    }
+    if (route_->on_io_thread) return Respond(impl_.RunHandler(*route_, request));
+    asio::post(*impl_.workers, [self = this->shared_from_this(), request = std::move(request)]() mutable {
+      HttpResponse out = self->impl_.RunHandler(*self->route_, request);
+      request = HttpRequest();  // frees the body before the budget is released
+      asio::post(*self->impl_.io, [self, out = std::move(out)]() mutable {
+        self->ReleaseBody();
+        self->Respond(std::move(out));
+      });
+    });
+  }
+
+  // Answers without reading the body (if any) and closes the connection.
+  void Refuse(int status, const std::string& message) {
+    keep_alive_ = false;
+    discard_rest_ = true;
+    HttpResponse out = HttpResponse::JsonError(status, message);
+    if (status == 503) out.headers.emplace("Retry-After", "1");
+    Respond(std::move(out));
+  }
+
+  void Respond(HttpResponse out) {
+    ++served_;
+    bool keep_alive = keep_alive_ && !impl_.draining && served_ < impl_.options.max_requests_per_connection;
+    response_.emplace(static_cast<http::status>(out.status), 11);
+    for (const auto& [name, value] : out.headers) {
+      std::string lower = LowerAscii(name);
+      if (lower == "content-type" || lower == "content-length" || lower == "connection") continue;
+      response_->insert(name, value);
+    }
+    response_->set(http::field::content_type, out.content_type);
+    status_ = out.status;
+    bytes_out_ = out.body.size();
+    response_->body() = std::move(out.body);
+    response_->keep_alive(keep_alive);
+    response_->prepare_payload();
+    if (method_ == "HEAD") response_->body().clear();  // Content-Length still names the GET body's size
+    Socket().expires_after(impl_.options.write_timeout);
+    http::async_write(stream_, *response_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      self->OnWritten(ec, keep_alive);
+    });
+  }
+
+  void OnWritten(beast::error_code ec, bool keep_alive) {
+    impl_.Record(method_.empty() ? std::string("-") : method_, route_ != nullptr ? route_->pattern : kUnmatched,
+                 status_, start_, peer_, bytes_in_, bytes_out_);
+    response_.reset();
+    route_ = nullptr;
+    bytes_in_ = 0;
+    if (ec) return Close();
+    if (!keep_alive) return discard_rest_ ? DiscardThenClose() : Close();
+    ReadHeaders();
+  }
+
+  // Reads and drops what the client still sends (the body of a refused
+  // request) for at most kDiscardTimeout, then closes.
+  void DiscardThenClose() {
+    beast::error_code ignored;
+    Socket().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!discard_buffer_) discard_buffer_ = std::make_unique<std::array<char, 4096>>();
+    Socket().expires_after(kDiscardTimeout);
+    DiscardMore();
+  }
+  void DiscardMore() {
+    Socket().async_read_some(asio::buffer(*discard_buffer_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->Close();
+                               self->DiscardMore();
+                             });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    Socket().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Socket().close();
+  }
+
+  void ReleaseBody() {
+    if (reserved_ == 0) return;
+    impl_.budget->Release(reserved_);
+    reserved_ = 0;
+  }
+
+  Impl& impl_;
+  const uint64_t id_;
+  const std::string peer_;
+  const int peer_port_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<http::response<http::string_body>> response_;
+  std::unique_ptr<std::array<char, 4096>> discard_buffer_;
+  bool waiting_for_headers_ = false;
+  bool keep_alive_ = false;
+  bool discard_rest_ = false;
+  int served_ = 0;
+  // The request being served.
+  Clock::time_point start_;
+  std::string method_;
+  std::string path_;
+  std::string query_;
+  std::vector<std::string> path_segments_;
+  std::string allowed_;
+  const Route* route_ = nullptr;
+  size_t reserved_ = 0;
+  int status_ = 0;
+  size_t bytes_in_ = 0;
+  size_t bytes_out_ = 0;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor->async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec) {
+      // Out of descriptors or similar: retry shortly instead of spinning.
+      LogWarn("http.accept_failed", {{"error", ec.message()}});
+      auto timer = std::make_shared<asio::steady_timer>(*io, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) {
+        if (acceptor->is_open()) Accept();
+      });
+      return;
+    }
+    beast::error_code endpoint_ec;
+    tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
+    std::string peer = endpoint_ec ? std::string("unknown") : remote.address().to_string();
+    std::optional<uint64_t> id = AdmitSession(peer);
+    if (id.has_value()) {
+      socket.set_option(tcp::no_delay(true), endpoint_ec);  // no Nagle/delayed-ACK stalls on kept-alive connections
+      beast::tcp_stream stream(std::move(socket));
+      if (tls) {
+        std::make_shared<Session<Impl, beast::ssl_stream<beast::tcp_stream>>>(
+            *this, *id, peer, remote.port(), beast::ssl_stream<beast::tcp_stream>(std::move(stream), *ssl))
+            ->Run();
+      } else {
+        std::make_shared<Session<Impl, beast::tcp_stream>>(*this, *id, peer, remote.port(), std::move(stream))->Run();
+      }
+    }
+    Accept();
+  });
+}
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->metrics = impl_->options.metrics != nullptr ? impl_->options.metrics : &MetricsRegistry::Default();
   impl_->in_flight = &impl_->metrics->GetGauge("ektp_http_requests_in_flight",
                                                "HTTP requests being handled right now.");
+  impl_->connections_open = &impl_->metrics->GetGauge("ektp_http_connections_open", "HTTP connections open.");
   // Built-in endpoints come first so they cannot be shadowed.
-  impl_->AddRoute("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); });
-  impl_->AddRoute("GET", "/readyz", [impl = impl_.get()](const HttpRequest&) {
-    if (impl->draining) return HttpResponse::Text(503, "not ready: draining (the server is shutting down)\n");
-    Status ready = impl->options.readiness ? impl->options.readiness() : Status::Ok();
-    if (ready.ok()) return HttpResponse::Text(200, "ready\n");
-    return HttpResponse::Text(503, "not ready: " + ready.ToString() + "\n");
-  });
-  impl_->AddRoute("GET", "/metrics", [impl = impl_.get()](const HttpRequest&) {
-    HttpResponse res;
-    res.content_type = std::string(MetricsRegistry::kContentType);
-    res.body = impl->metrics->Exposition();
-    return res;
-  });
+  impl_->AddRoute("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); }, {});
+  impl_->routes.back().on_io_thread = true;
+  impl_->AddRoute(
+      "GET", "/readyz",
+      [impl = impl_.get()](const HttpRequest&) {
+        if (impl->draining) return HttpResponse::Text(503, "not ready: draining (the server is shutting down)\n");
+        Status ready = impl->options.readiness ? impl->options.readiness() : Status::Ok();
+        if (ready.ok()) return HttpResponse::Text(200, "ready\n");
+        return HttpResponse::Text(503, "not ready: " + ready.ToString() + "\n");
+      },
+      {});
+  impl_->AddRoute(
+      "GET", "/metrics",
+      [impl = impl_.get()](const HttpRequest&) {
+        HttpResponse res;
+        res.content_type = std::string(MetricsRegistry::kContentType);
+        res.body = impl->metrics->Exposition();
+        return res;
+      },
+      {});
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Handle(std::string_view method, std::string_view pattern, HttpHandler handler) {
-  impl_->AddRoute(method, pattern, std::move(handler));
+void HttpServer::Handle(std::string_view method, std::string_view pattern, HttpHandler handler,
+                        RouteOptions options) {
+  impl_->AddRoute(method, pattern, std::move(handler), options);
 }
 
 Status HttpServer::Start() {
@@ -263,111 +640,107 @@ Status HttpServer::Start() {
   IgnoreSigpipe();
   const HttpServerOptions& opt = impl.options;
   impl.tls = !opt.tls_cert_path.empty() || !opt.tls_key_path.empty();
+  std::unique_ptr<asio::ssl::context> ssl;
   if (impl.tls) {
     if (opt.tls_cert_path.empty() || opt.tls_key_path.empty()) {
       return InvalidArgument("TLS needs both a certificate and a key file");
     }
-    auto server = std::make_unique<httplib::SSLServer>(opt.tls_cert_path.c_str(), opt.tls_key_path.c_str());
-    if (!server->is_valid()) {
-      return InvalidArgument("cannot load TLS certificate " + opt.tls_cert_path + " with key " +
-                             opt.tls_key_path);
+    ssl = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                     asio::ssl::context::no_compression);
+    beast::error_code ec;
+    ssl->use_certificate_chain_file(opt.tls_cert_path, ec);
+    if (!ec) ssl->use_private_key_file(opt.tls_key_path, asio::ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ssl->native_handle()) != 1) {
+      return InvalidArgument("cannot load TLS certificate " + opt.tls_cert_path + " with key " + opt.tls_key_path);
     }
     // No TLS 1.3 session tickets: clients pin and reconnect rarely, and tickets
     // arriving after the handshake only cost a round of reads.
-    SSL_CTX_set_num_tickets(server->ssl_context(), 0);
-    impl.server = std::move(server);
-  } else {
-    if (!IsLoopbackHost(opt.bind_address) && !opt.allow_plain_http_off_loopback) {
-      return InvalidArgument("plain HTTP on " + opt.bind_address +
-                             " is not allowed: configure a TLS certificate, or bind to loopback for development");
-    }
-    impl.server = std::make_unique<httplib::Server>();
+    SSL_CTX_set_num_tickets(ssl->native_handle(), 0);
+    // An idle TLS connection keeps no read/write buffers.
+    SSL_CTX_set_mode(ssl->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  } else if (!IsLoopbackHost(opt.bind_address) && !opt.allow_plain_http_off_loopback) {
+    return InvalidArgument("plain HTTP on " + opt.bind_address +
+                           " is not allowed: configure a TLS certificate, or bind to loopback for development");
   }
-  httplib::Server& server = *impl.server;
+
+  auto io = std::make_unique<asio::io_context>(1);
+  auto acceptor = std::make_unique<tcp::acceptor>(*io);
+  std::string where = opt.bind_address + ":" + std::to_string(opt.port);
+  beast::error_code ec;
+  tcp::resolver resolver(*io);
+  auto endpoints = resolver.resolve(opt.bind_address, std::to_string(opt.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return Unavailable("cannot bind " + where + ": " + (ec ? ec.message() : std::string("no such address")));
+  }
+  tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  acceptor->open(endpoint.protocol(), ec);
+  // SO_REUSEADDR only: SO_REUSEPORT would let a second server bind the same port silently.
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Unavailable("cannot bind " + where + ": " + ec.message());
+
   int threads = opt.threads > 0 ? opt.threads : 1;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  server.set_socket_options(SetSocketOptions);
-  server.set_tcp_nodelay(true);  // avoid 40 ms Nagle/delayed-ACK stalls on kept-alive connections
-  server.set_payload_max_length(opt.max_body_bytes);
-  server.set_read_timeout(opt.read_timeout);
-  server.set_write_timeout(opt.write_timeout);
-  server.set_keep_alive_timeout(opt.keep_alive_timeout.count());
-  server.set_keep_alive_max_count(static_cast<size_t>(std::max(1, opt.max_requests_per_connection)));
-
-  auto dispatch = [&impl](const httplib::Request& req, httplib::Response& res) { impl.Dispatch(req, res); };
-  const std::string any = ".*";
-  server.Get(any, dispatch);
-  server.Post(any, httplib::Server::Handler(dispatch));
-  server.Put(any, httplib::Server::Handler(dispatch));
-  server.Patch(any, httplib::Server::Handler(dispatch));
-  server.Delete(any, httplib::Server::Handler(dispatch));
-  server.Options(any, dispatch);
-  size_t max_body = opt.max_body_bytes;
-  server.set_error_handler(httplib::Server::HandlerWithResponse([max_body](const httplib::Request&,
-                                                                         httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message(ReasonFor(res.status));
-    if (res.status == 413) message = "request body exceeds " + std::to_string(max_body) + " bytes";
-    HttpResponse out = HttpResponse::JsonError(res.status, message);
-    res.set_content(out.body, out.content_type);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  server.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) { impl.Record(req, res); });
-
-  errno = 0;
-  int port = -1;
-  if (opt.port == 0) {
-    port = server.bind_to_any_port(opt.bind_address);
-  } else if (server.bind_to_port(opt.bind_address, opt.port)) {
-    port = opt.port;
-  }
-  if (port <= 0) {
-    int err = errno;
-    impl.server.reset();
-    return Unavailable("cannot bind " + opt.bind_address + ":" + std::to_string(opt.port) +
-                       (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
-  }
-  impl.port = port;
-  impl.listen_returned = false;
+  impl.port = acceptor->local_endpoint().port();
   impl.draining = false;
-  impl.thread = std::thread([&impl] {
-    impl.server->listen_after_bind();
-    impl.listen_returned = true;
-  });
-  // Wait until the accept loop runs, so a prompt Stop() cannot miss it.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server.is_running() && !impl.listen_returned && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!server.is_running()) {
-    server.stop();
-    impl.thread.join();
-    impl.server.reset();
-    return Unavailable("HTTP server on " + opt.bind_address + ":" + std::to_string(port) +
-                       " did not start accepting");
-  }
+  impl.closing_idle = false;
+  impl.io = std::move(io);
+  impl.io_work.emplace(impl.io->get_executor());
+  impl.acceptor = std::move(acceptor);
+  impl.ssl = std::move(ssl);
+  impl.workers = std::make_unique<asio::thread_pool>(static_cast<size_t>(threads));
+  impl.budget = std::make_unique<BodyBudget>(opt.max_buffered_body_bytes);
+  impl.Accept();
+  impl.io_thread = std::thread([&impl] { impl.io->run(); });
   impl.started = true;
   LogInfo("http.server_started",
-          {{"address", opt.bind_address}, {"port", port}, {"tls", impl.tls}, {"threads", threads}});
+          {{"address", opt.bind_address}, {"port", impl.port}, {"tls", impl.tls}, {"threads", threads}});
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
   Impl& impl = *impl_;
   if (!impl.started) return;
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   impl.draining = true;
   LogInfo("http.server_draining", {{"port", impl.port},
                                    {"in_flight", impl.handling.load()},
                                    {"drain_delay_ms", impl.options.drain_delay.count()}});
   if (impl.options.drain_delay.count() > 0) std::this_thread::sleep_for(impl.options.drain_delay);
-  // Closes the listener; listen_after_bind() returns once the workers have
-  // finished the requests they are handling.
-  impl.server->stop();
-  if (impl.thread.joinable()) impl.thread.join();
-  impl.server.reset();
+  std::promise<void> listener_closed;
+  asio::post(*impl.io, [&impl, &listener_closed] {
+    beast::error_code ignored;
+    impl.acceptor->close(ignored);
+    impl.closing_idle = true;
+    std::vector<std::function<void()>> closers;
+    {
+      std::lock_guard lock(impl.mu);
+      for (auto& [id, entry] : impl.sessions) {
+        if (entry.close_if_idle) closers.push_back(entry.close_if_idle);
+      }
+    }
+    for (auto& close_if_idle : closers) close_if_idle();
+    listener_closed.set_value();
+  });
+  listener_closed.get_future().wait();
+  {
+    std::unique_lock lock(impl.mu);
+    impl.sessions_gone.wait(lock, [&impl] { return impl.sessions.empty(); });
+  }
+  impl.io_work.reset();
+  impl.io->stop();
+  impl.io_thread.join();
+  impl.workers->join();
+  impl.acceptor.reset();
+  impl.workers.reset();
+  impl.io.reset();
+  impl.ssl.reset();
+  impl.budget.reset();
   impl.started = false;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", seconds * 1000.0}});
 }
 

@@ -1,7 +1,8 @@
-// HttpServer: an HTTP/1.1 (optionally HTTPS) server over cpp-httplib, with
+// HttpServer: an HTTP/1.1 (optionally HTTPS) server on Boost.Beast/Asio, with
 // routing, request metrics, one structured log line per request, and the
 // built-in endpoints
-//   GET /healthz  200 "ok" while the process serves
+//   GET /healthz  200 "ok" while the process serves (answered on the I/O
+//                 thread, so busy handlers do not delay it)
 //   GET /readyz   200 "ready", or 503 with the readiness Status as the body;
 //                 503 "draining" once Stop() has begun
 //   GET /metrics  the MetricsRegistry in Prometheus text format 0.0.4
@@ -13,6 +14,26 @@
 // Literal routes and placeholder routes may overlap; the first registered
 // match wins. A path that matches with another method gets 405.
 //
+// Model: one I/O thread accepts, reads and writes every connection
+// asynchronously; handlers run on a pool of `threads` workers once their
+// request is complete. An idle or slow connection therefore holds no thread,
+// only its buffers, and is bounded by deadlines and connection caps:
+//   - the request line and headers must arrive within header_timeout (the
+//     first request of a connection) or keep_alive_timeout (later ones), and
+//     be at most max_header_bytes (431 otherwise): a slow-loris sender is cut;
+//   - the body must arrive within body_timeout of its headers;
+//   - the body limit of the matched route (RouteOptions) is checked against
+//     Content-Length before a byte of the body is read, and enforced while a
+//     chunked body streams: either way 413, the handler never runs, and the
+//     connection closes after the rest of the body is discarded unread;
+//   - bodies being received or handled reserve their size (Content-Length,
+//     or the route limit for chunked) from max_buffered_body_bytes; a request
+//     that does not fit gets 503 with Retry-After;
+//   - at most max_connections connections in total and
+//     max_connections_per_peer from one peer address; further connections
+//     are closed at once.
+// docs/operations.md states the memory this bounds.
+//
 // Every response is counted in
 //   ektp_http_requests_total{method, route, code}
 //   ektp_http_request_duration_seconds{method, route}
@@ -21,10 +42,14 @@
 // where `route` is the matched pattern ("unmatched" otherwise), and logged as
 // event "http.request" with method, route, status, duration and peer address.
 // Raw paths, query strings and bodies are never logged or used as labels, so
-// PII in them does not leak.
+// PII in them does not leak. Connections: gauge ektp_http_connections_open,
+// counter ektp_http_connections_refused_total{reason} ("total_cap", "peer_cap").
 //
-// Errors the server produces itself (404, 405, 413, 500) have a JSON body
-// {"error": "...", "status": N}. A handler that throws gets a 500.
+// multipart/form-data bodies are parsed strictly (net/multipart.h) into
+// HttpRequest::parts before the handler runs; a malformed one gets 400.
+//
+// Errors the server produces itself (400, 404, 405, 413, 431, 500, 503) have a
+// JSON body {"error": "...", "status": N}. A handler that throws gets a 500.
 //
 // Thread-safety: Handle() REQUIRES the server not started. Start() and Stop()
 // are called from one controlling thread. Handlers run concurrently on the
@@ -58,18 +83,29 @@ struct HttpServerOptions {
   // Plain HTTP is for development on loopback: without TLS, Start() refuses a
   // non-loopback bind_address unless this is set. Default false.
   bool allow_plain_http_off_loopback = false;
-  // Larger request bodies get 413 without reaching the handler. Default 16 MiB.
-  size_t max_body_bytes = 16 * 1024 * 1024;
-  // Worker threads. A connection holds a worker while it is kept alive, so
-  // this bounds concurrent connections: size it above the expected number of
-  // simultaneous clients, or they queue. Default 8.
+  // The body limit of routes registered without one (RouteOptions). Default 64 KiB.
+  size_t max_body_bytes = 64 * 1024;
+  // The bodies being received or handled at once, in total (see the model
+  // above). Default 256 MiB.
+  size_t max_buffered_body_bytes = 256 * 1024 * 1024;
+  // Request line plus headers; larger gets 431. Default 16 KiB.
+  size_t max_header_bytes = 16 * 1024;
+  // Open connections, in total and from one peer address. Defaults 1000, 100.
+  int max_connections = 1000;
+  int max_connections_per_peer = 100;
+  // Worker threads that run handlers. Connections hold no worker. Default 8.
   int threads = 8;
-  std::chrono::milliseconds read_timeout{10'000};
+  // A new connection's TLS handshake, request line and headers must arrive
+  // within this. Default 10 s.
+  std::chrono::milliseconds header_timeout{10'000};
+  // A request body must arrive within this of its headers. Default 60 s.
+  std::chrono::milliseconds body_timeout{60'000};
+  // A response must be written within this. Default 10 s.
   std::chrono::milliseconds write_timeout{10'000};
-  // How long an idle keep-alive connection (and its worker) is kept. Default 5 s.
+  // How long an idle keep-alive connection is kept: the next request's
+  // headers must arrive within this. Default 5 s.
   std::chrono::seconds keep_alive_timeout{5};
-  // Requests served on one connection before the server closes it. Default
-  // 1000 (httplib's own default of 5 means a TLS handshake every 5 requests).
+  // Requests served on one connection before the server closes it. Default 1000.
   int max_requests_per_connection = 1000;
   // Decides /readyz: OK → 200, otherwise 503 naming the reason. May be called
   // concurrently. Not called while draining (see Stop()). Default: always ready.
@@ -84,6 +120,12 @@ struct HttpServerOptions {
   MetricsRegistry* metrics = nullptr;
 };
 
+struct RouteOptions {
+  // Larger request bodies get 413 before the handler runs. 0 (the default):
+  // HttpServerOptions::max_body_bytes.
+  size_t max_body_bytes = 0;
+};
+
 class HttpServer {
  public:
   explicit HttpServer(HttpServerOptions options);
@@ -95,7 +137,7 @@ class HttpServer {
   // Registers `handler` for `method` ("GET", "POST", "PUT", "PATCH",
   // "DELETE") and `pattern` (see above). GET routes also answer HEAD.
   // REQUIRES: not started; `pattern` starts with '/'.
-  void Handle(std::string_view method, std::string_view pattern, HttpHandler handler);
+  void Handle(std::string_view method, std::string_view pattern, HttpHandler handler, RouteOptions options = {});
 
   // Binds and starts serving on background threads. Returns kUnavailable
   // naming the address if it cannot bind, kInvalidArgument if the TLS
@@ -107,11 +149,10 @@ class HttpServer {
   //  1. draining: /readyz answers 503 "draining" and every response carries
   //     "Connection: close", so clients do not reuse their connections;
   //  2. after drain_delay, the listener closes (new connections are refused);
-  //  3. requests being handled finish and their responses are sent; an open
-  //     kept-alive connection serves at most one more request (answered
-  //     with "Connection: close") and is then closed;
-  //  4. the worker threads are joined. An idle kept-alive connection is closed
-  //     when its keep_alive_timeout runs out, so this can take that long.
+  //  3. connections waiting for a request's headers are closed; requests
+  //     being received or handled finish and their responses are sent with
+  //     "Connection: close" (a body still arriving may take up to body_timeout);
+  //  4. the I/O and worker threads are joined.
   // Idempotent; the server may be started again afterwards.
   void Stop();
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,60 @@ namespace {
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Raw loopback connections, for what HttpClient cannot send.
+int RawConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval timeout{5, 0};  // no test waits longer on one socket call
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
+
+bool SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (sent <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(sent));
+  }
+  return true;
+}
+
+// Everything the server sends until it closes the connection (or 5 s pass).
+std::string ReadUntilClosed(int fd) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    ssize_t got = recv(fd, buf, sizeof(buf), 0);
+    if (got <= 0) break;
+    out.append(buf, static_cast<size_t>(got));
+  }
+  return out;
+}
+
+// Peak resident set size of this process in KiB (VmHWM).
+long PeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+long RssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
 
 class HttpTest : public ::testing::Test {
  protected:
@@ -580,6 +635,209 @@ TEST_F(HttpTest, StopIsIdempotentAndRestartable) {
   auto res = Client(server.base_url())->Get("/healthz");
   ASSERT_OK(res);
   EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpTest, IdleConnectionsDoNotDelayHealthzOrHandlers) {
+  HttpServerOptions options = Options();
+  options.threads = 2;
+  HttpServer server(options);
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  constexpr int kIdle = 20;  // > threads: each would hold a worker in a thread-per-connection server
+  std::vector<int> idle;
+  for (int conn_idx = 0; conn_idx < kIdle; ++conn_idx) idle.push_back(RawConnect(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted by now
+  auto client = Client(server.base_url());
+  auto start = std::chrono::steady_clock::now();
+  auto health = client->Get("/healthz");
+  ASSERT_OK(health);
+  EXPECT_EQ(health->status, 200);
+  auto echo = client->Post("/echo/1", "signed batch", "application/json");
+  ASSERT_OK(echo);
+  EXPECT_EQ(echo->status, 201);
+  // Bound: 2 s for both (about 1 ms each on an idle machine; the httplib
+  // server took the 10 s read timeout).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  for (int fd : idle) close(fd);
+}
+
+TEST_F(HttpTest, SlowLorisHeaderSenderIsDisconnected) {
+  HttpServerOptions options = Options();
+  options.header_timeout = std::chrono::milliseconds(300);
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  int fd = RawConnect(server.port());
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  ASSERT_TRUE(SendAll(fd, request));
+  // One more header byte every 50 ms, each well within any per-read timeout.
+  auto start = std::chrono::steady_clock::now();
+  bool cut = false;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!SendAll(fd, "a")) {
+      cut = true;
+      break;
+    }
+    char byte;
+    if (recv(fd, &byte, 1, MSG_DONTWAIT) == 0) {  // orderly close by the server
+      cut = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(cut) << "the server still reads a header that has trickled for 3 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  close(fd);
+}
+
+TEST_F(HttpTest, RouteBodyLimitRefusesLengthAndChunkedBodiesWithoutTheHandler) {
+  HttpServerOptions options = Options();
+  options.max_body_bytes = 1 << 20;
+  HttpServer server(options);
+  std::atomic<int> login_calls{0};
+  server.Handle("POST", "/login", [&](const HttpRequest&) {
+    ++login_calls;
+    return HttpResponse::Text(200, "ok");
+  }, RouteOptions{.max_body_bytes = 1024});
+  server.Handle("POST", "/upload", [](const HttpRequest& req) {
+    return HttpResponse::Text(200, std::to_string(req.body.size()));
+  });
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto fits = client->Post("/login", std::string(1024, 'x'), "application/json");
+  ASSERT_OK(fits);
+  EXPECT_EQ(fits->status, 200);
+  auto by_length = client->Post("/login", std::string(1025, 'x'), "application/json");
+  ASSERT_OK(by_length);
+  EXPECT_EQ(by_length->status, 413);
+  EXPECT_EQ(nlohmann::json::parse(by_length->body)["error"], "request body exceeds 1024 bytes");
+  // Large enough that the client is still sending when the 413 is written.
+  auto large = Client(server.base_url())->Post("/login", std::string(4 << 20, 'x'), "application/json");
+  ASSERT_OK(large);
+  EXPECT_EQ(large->status, 413);
+  auto other_route = Client(server.base_url())->Post("/upload", std::string(4096, 'x'), "application/octet-stream");
+  ASSERT_OK(other_route);
+  EXPECT_EQ(other_route->body, "4096");
+
+  int fd = RawConnect(server.port());
+  std::string chunked = "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int chunk_idx = 0; chunk_idx < 4; ++chunk_idx) chunked += "200\r\n" + std::string(512, 'y') + "\r\n";
+  chunked += "0\r\n\r\n";
+  ASSERT_TRUE(SendAll(fd, chunked));
+  std::string answer = ReadUntilClosed(fd);
+  close(fd);
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 413 "));
+  EXPECT_THAT(answer, HasSubstr("{\"error\":\"request body exceeds 1024 bytes\",\"status\":413}"));
+  EXPECT_EQ(login_calls.load(), 1);
+}
+
+// A 150 MB chunked upload to a route limited to 1 MiB: the server answers 413
+// once 1 MiB has streamed in, and the process's peak RSS grows by less than
+// 32 MiB (the httplib server read all 150 MB into memory first).
+TEST_F(HttpTest, ChunkedUploadPastTheLimitIs413WithBoundedMemory) {
+  HttpServer server(Options());
+  std::atomic<bool> called{false};
+  server.Handle("POST", "/api/v1/sync/up", [&](const HttpRequest&) {
+    called = true;
+    return HttpResponse::Text(401, "unauthenticated");
+  }, RouteOptions{.max_body_bytes = 1 << 20});
+  ASSERT_OK(server.Start());
+  {
+    std::ofstream clear_refs("/proc/self/clear_refs");
+    clear_refs << "5";  // resets VmHWM to the current RSS
+  }
+  long baseline_kib = RssKib();
+  int fd = RawConnect(server.port());
+  constexpr size_t kBodyBytes = 150'000'000;
+  std::atomic<size_t> sent{0};
+  std::thread sender([&] {
+    if (!SendAll(fd, "POST /api/v1/sync/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")) return;
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'z') + "\r\n";
+    while (sent < kBodyBytes) {
+      if (!SendAll(fd, chunk)) return;  // the server closed the connection
+      sent += 0x10000;
+    }
+    SendAll(fd, "0\r\n\r\n");
+  });
+  std::string answer = ReadUntilClosed(fd);
+  shutdown(fd, SHUT_RDWR);
+  sender.join();
+  close(fd);
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 413 "));
+  EXPECT_THAT(answer, HasSubstr("request body exceeds 1048576 bytes"));
+  EXPECT_FALSE(called);
+  long growth_kib = PeakRssKib() - baseline_kib;
+  EXPECT_LT(growth_kib, 32 * 1024) << "sent " << sent << " bytes";
+}
+
+TEST_F(HttpTest, HeadersPastTheLimitGet431) {
+  HttpServerOptions options = Options();
+  options.max_header_bytes = 1024;
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto res = Client(server.base_url())->Get("/healthz", {{"X-Big", std::string(2000, 'h')}});
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 431);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error"], "request line and headers exceed 1024 bytes");
+}
+
+TEST_F(HttpTest, ConnectionsPastThePerPeerCapAreClosedAtOnce) {
+  HttpServerOptions options = Options();
+  options.max_connections_per_peer = 3;
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  std::vector<int> held;
+  for (int conn_idx = 0; conn_idx < 3; ++conn_idx) held.push_back(RawConnect(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int extra = RawConnect(server.port());
+  ASSERT_TRUE(SendAll(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(ReadUntilClosed(extra), "");
+  close(extra);
+  EXPECT_THAT(metrics_.Exposition(), HasSubstr("ektp_http_connections_refused_total{reason=\"peer_cap\"} 1\n"));
+  for (int fd : held) close(fd);
+  StatusOr<HttpResponse> res = Unavailable("not tried");
+  for (int attempt = 0; attempt < 50; ++attempt) {  // until the server has seen the closes
+    res = Client(server.base_url())->Get("/healthz");
+    if (res.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpTest, BodiesPastTheBufferedBudgetGet503) {
+  HttpServerOptions options = Options();
+  options.max_buffered_body_bytes = 2048;
+  HttpServer server(options);
+  AddEcho(server);
+  ASSERT_OK(server.Start());
+  auto client = Client(server.base_url());
+  auto fits = client->Post("/echo/1", std::string(2048, 'x'), "text/plain");
+  ASSERT_OK(fits);
+  EXPECT_EQ(fits->status, 201);
+  auto res = client->Post("/echo/1", std::string(2049, 'x'), "text/plain");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->header("Retry-After"), "1");
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error"],
+            "the server is receiving too many request bodies; retry later");
+}
+
+TEST_F(HttpTest, MalformedMultipartIs400WithoutTheHandler) {
+  HttpServer server(Options());
+  bool called = false;
+  server.Handle("POST", "/enrollments", [&called](const HttpRequest&) {
+    called = true;
+    return HttpResponse::Text(200, "ok");
+  });
+  ASSERT_OK(server.Start());
+  auto res = Client(server.base_url())
+                 ->Post("/enrollments", "--xyz\r\nContent-Type: text/plain\r\n\r\nno name\r\n--xyz--\r\n",
+                        "multipart/form-data; boundary=xyz");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error"],
+            "malformed multipart body: multipart part 1: the part has no Content-Disposition");
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -393,18 +393,26 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     }
     impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, *impl->random, impl->key, sync);
   }
+  // An enrollment: photo, signature, ten templates (and the body limit of its route).
+  constexpr size_t kEnrollmentBodyBytes = 16 * 1024 * 1024;
   net::HttpServerOptions http;
   http.bind_address = options.bind_address;
   http.port = options.port;
   http.threads = options.threads;
+  // Room for four maximal enrollments being received at once (docs/operations.md).
+  http.max_buffered_body_bytes = 4 * kEnrollmentBodyBytes;
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
   impl->guard = std::make_unique<net::RequestGuard>(
       net::RequestGuardOptions{"http", options.bind_address, options.served_hosts});
   using net::BodyKind;
   Impl* self = impl.get();
-  impl->http->Handle("POST", "/api/v1/login", self->Guarded(BodyKind::kJson, &Impl::Login));
+  // Body limits per route (net/http_server.h; the memory they bound is in docs/operations.md):
+  // an enrollment 16 MiB, a login 4 KiB, logout and GETs the 64 KiB default.
+  impl->http->Handle("POST", "/api/v1/login", self->Guarded(BodyKind::kJson, &Impl::Login),
+                     net::RouteOptions{.max_body_bytes = 4 * 1024});
   impl->http->Handle("POST", "/api/v1/logout", self->Guarded(BodyKind::kNone, &Impl::Logout));
-  impl->http->Handle("POST", "/api/v1/enrollments", self->Guarded(BodyKind::kMultipart, &Impl::Enroll));
+  impl->http->Handle("POST", "/api/v1/enrollments", self->Guarded(BodyKind::kMultipart, &Impl::Enroll),
+                     net::RouteOptions{.max_body_bytes = kEnrollmentBodyBytes});
   impl->http->Handle("GET", "/api/v1/enrollments/:reg", self->Guarded(BodyKind::kNone, &Impl::EnrollmentStatusRoute));
   impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", self->Guarded(BodyKind::kNone, &Impl::ReceiptRoute));
   impl->http->Handle("GET", "/api/v1/outbox", self->Guarded(BodyKind::kNone, &Impl::OutboxRoute));
