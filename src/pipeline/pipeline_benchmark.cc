@@ -61,6 +61,7 @@
 #include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/pipeline.h"
 #include "store/pool.h"
 #include "store/record_repository.h"
