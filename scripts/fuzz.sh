@@ -1,33 +1,86 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (`cmake --preset fuzz`) and runs each
-# for a bounded time, seeded from the ISO/ANSI test vectors and a few FVC
-# templates, and the multipart parser from one enrollment-shaped body.
-# Usage: scripts/fuzz.sh [seconds-per-target, default 60]
-# Exit status is non-zero if a target crashes; crash inputs stay in
-# build/fuzz/artifacts/.
+# Builds the libFuzzer targets with clang (`cmake --preset fuzz`) and fuzzes
+# every parser of untrusted input within ONE fixed total budget that the
+# targets share equally.
+#
+#   scripts/fuzz.sh [total-seconds]     default 120 (what CI runs)
+#
+# Each target starts from its seed corpus, build/fuzz/seeds/<target>/, made
+# by `fuzz_seed_corpus` (tests/fuzz/seed_corpus.cc), by the copies below, and
+# from any committed `testdata/<target>/` folder under src/. A target whose
+# seed corpus is missing or empty fails the run: it is never fuzzed from
+# nothing. Inputs it finds are kept in build/fuzz/corpus/<target>/ for the
+# next run. Exit status is non-zero if any target crashes, leaks, times out
+# or runs out of memory; the input that did it stays in
+# build/fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
+
+# The targets, one per line: name, then its binary under build/fuzz/. To add
+# a fuzzer, add its line here and give it seeds (fuzz_seed_corpus or a
+# committed testdata/<name>/ folder beside its code).
+targets=(
+  "template_fuzzer           src/bio/template_fuzzer"
+  "gallery_blob_fuzzer       src/bio/gallery_blob_fuzzer"
+  "envelope_fuzzer           src/sync/envelope_fuzzer"
+  "upload_body_fuzzer        src/sync/upload_body_fuzzer"
+  "request_timestamp_fuzzer  src/sync/request_timestamp_fuzzer"
+  "enrollment_fuzzer         src/enrollment/enrollment_fuzzer"
+  "biometrics_fuzzer         src/enrollment/biometrics_fuzzer"
+  "feed_item_fuzzer          src/station/feed_item_fuzzer"
+  "config_fuzzer             src/net/config_fuzzer"
+  "multipart_fuzzer          src/net/multipart_fuzzer"
+)
+
+total="${1:-120}"
+if ! [[ "$total" =~ ^[0-9]+$ ]] || [ "$total" -lt "${#targets[@]}" ]; then
+  echo "fuzz: the total budget must be a whole number of seconds, at least one per target (${#targets[@]})" >&2
+  exit 2
+fi
+per_target=$((total / ${#targets[@]}))
 data="$(pwd)/../shared/data"
 
+names=()
+for line in "${targets[@]}"; do
+  read -r name _ <<<"$line"
+  names+=("$name")
+done
 cmake --preset fuzz >/dev/null
-cmake --build build/fuzz --target template_fuzzer multipart_fuzzer -j2
+cmake --build build/fuzz --target "${names[@]}" fuzz_seed_corpus -j2
 
-corpus=build/fuzz/corpus/template
-mkdir -p "$corpus" build/fuzz/artifacts
-cp -f "$data"/iso19794-vectors/*.dat "$corpus"/ 2>/dev/null || true
+seeds=build/fuzz/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/template_fuzzer"
+EKTP_SOURCE_DIR="$(pwd)" build/fuzz/tests/fuzz/fuzz_seed_corpus "$seeds"
+cp -f "$data"/iso19794-vectors/*.dat "$seeds/template_fuzzer"/ 2>/dev/null || true
 for db in DB1_B DB2_B DB3_B DB4_B; do
-  cp -f "$data"/fvc2002/$db/101_1.iso "$corpus"/fvc_${db}_101_1.iso 2>/dev/null || true
+  cp -f "$data/fvc2002/$db/101_1.iso" "$seeds/template_fuzzer/fvc_${db}_101_1.iso" 2>/dev/null || true
 done
 
-build/fuzz/src/bio/template_fuzzer "$corpus" \
-  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 \
-  -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1
+failed=()
+echo "fuzz: ${#targets[@]} targets, ${per_target} s each (${total} s in all)"
+for line in "${targets[@]}"; do
+  read -r name binary <<<"$line"
+  while IFS= read -r -d '' committed; do
+    mkdir -p "$seeds/$name"
+    cp -f "$committed"/* "$seeds/$name"/
+  done < <(find src -type d -path "*/testdata/$name" -print0)
+  if [ -z "$(ls -A "$seeds/$name" 2>/dev/null)" ]; then
+    echo "fuzz: $name has no seed corpus in $seeds/$name; refusing to fuzz it from nothing" >&2
+    failed+=("$name (no seed corpus)")
+    continue
+  fi
+  mkdir -p "build/fuzz/corpus/$name" "build/fuzz/artifacts/$name"
+  echo "== fuzz: $name ($(ls "$seeds/$name" | wc -l) seeds, ${per_target} s)"
+  if ! "build/fuzz/$binary" "build/fuzz/corpus/$name" "$seeds/$name" \
+      -max_total_time="$per_target" -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="build/fuzz/artifacts/$name/" -print_final_stats=1; then
+    failed+=("$name (see build/fuzz/artifacts/$name/)")
+  fi
+done
 
-corpus=build/fuzz/corpus/multipart
-mkdir -p "$corpus"
-printf 'multipart/form-data; boundary=b\n--b\r\nContent-Disposition: form-data; name="demographics"\r\nContent-Type: application/json\r\n\r\n{"nama":"X"}\r\n--b\r\nContent-Disposition: form-data; name="photo"; filename="f.jpg"\r\n\r\n\xff\xd8\xff\xd9\r\n--b--\r\n' \
-  >"$corpus"/enrollment
-build/fuzz/src/net/multipart_fuzzer "$corpus" \
-  -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 \
-  -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'fuzz: FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "fuzz: every target ran ${per_target} s without a crash"

@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcairo2-dev libqrencode-dev zbar-tools libjpeg-dev libpng-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  procps curl python3
+  procps curl python3 openssl
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -13,7 +13,21 @@ cmake --build --preset "$preset"
 
 pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/ektp-pg-XXXXXX")
 trap 'scripts/throwaway_postgres.sh stop "$pg_dir"' EXIT
-eval "$(scripts/throwaway_postgres.sh start "$pg_dir")"
+# `eval "$(...)"` would hide a failed start (eval of nothing succeeds): check
+# the start, the variable it sets and that the server answers, each by name.
+if ! pg_env=$(scripts/throwaway_postgres.sh start "$pg_dir"); then
+  echo "test: the throwaway PostgreSQL did not start (its log is above); the PostgreSQL suites cannot run" >&2
+  exit 1
+fi
+eval "$pg_env"
+if [ -z "${EKTP_TEST_PG:-}" ]; then
+  echo "test: scripts/throwaway_postgres.sh started but printed no EKTP_TEST_PG; the PostgreSQL suites cannot run" >&2
+  exit 1
+fi
+if ! psql "$EKTP_TEST_PG dbname=postgres" -qAtc 'SELECT 1' >/dev/null; then
+  echo "test: the throwaway PostgreSQL at $EKTP_TEST_PG does not answer; the PostgreSQL suites cannot run" >&2
+  exit 1
+fi
 echo "test: throwaway PostgreSQL at $EKTP_TEST_PG"
 
 ctest --preset "$preset" -j "$(nproc)" "${@:2}"

@@ -12,6 +12,7 @@
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/work_queue.h"
 #include "store/record_repository.h"
 
@@ -306,7 +307,8 @@ Status Ingest::WriteEnrollments(const Station& station, const std::vector<const 
     audit.push_back(store::RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, enrolled_by, "created"));
     audit.push_back(store::RecordTransitionAudit(id, RecordState::kReceived, c->outcome, "central:ingest", c->reason));
     if (c->outcome == RecordState::kValidated) {
-      biometrics.insert(biometrics.end(), {id, c->biometrics});
+      ASSIGN_OR_RETURN(crypto::Bytes encrypted, pipeline::EncryptRecordBiometrics(keys_.biometrics, id, c->biometrics));
+      biometrics.insert(biometrics.end(), {id, store::Blob(std::move(encrypted))});
       validated.push_back(id);
     }
     feed.insert(feed.end(), {station.id, "validation_result", c->feed_body, c->feed_signature, now});

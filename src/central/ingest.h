@@ -5,7 +5,9 @@
 // Per packet: the raw packet goes to the inbox keyed by (station, sequence)
 // with its content hash, and the decoded record is stored as `received`,
 // then moved to `validated` or `failed_validation` with an operator-readable
-// reason (both lifecycle events are recorded). A packet that is not authentic
+// reason (both lifecycle events are recorded). A validated record's opened
+// biometrics are stored encrypted with keys.biometrics, bound to the record's
+// id (pipeline/biometrics_at_rest.h); the sealed copy stays in the inbox. A packet that is not authentic
 // or not well formed is refused and changes nothing. Resending a stored
 // packet is a duplicate and changes nothing; reusing a sequence for other
 // content is refused. Whatever one packet holds, it gets its own verdict: an
@@ -42,6 +44,7 @@ namespace ektp::central {
 struct CentralKeys {
   crypto::SigningKey signing;  // signs feed items, print jobs, Suket
   crypto::SealingKey sealing;  // opens biometrics sealed at stations
+  crypto::DataKey biometrics;  // encrypts the opened biometrics central stores (pipeline/biometrics_at_rest.h)
 };
 
 using FeedItem = sync::FeedItem;

@@ -110,7 +110,7 @@ int Run(const Options& options) {
   auto db = store::testing::TestDatabase::Create(options.backend);
   if (!db.ok()) return Fail("database", db.status());
   const Clock& clock = SystemClock::Instance();
-  CentralKeys keys{crypto::SigningKey::Generate(), crypto::SealingKey::Generate()};
+  CentralKeys keys{crypto::SigningKey::Generate(), crypto::SealingKey::Generate(), crypto::DataKey::Generate()};
   SeededRandom random(42);
   StationRegistry registry((*db)->connection(), clock);
 

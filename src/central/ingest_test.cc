@@ -4,6 +4,7 @@
 
 #include "core/status_matchers.h"
 #include "enrollment/testing.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
 
@@ -39,8 +40,18 @@ class IngestTest : public ::testing::TestWithParam<std::string> {
 
   sync::Packet EnrollmentPacket(int64_t sequence, const crypto::SigningKey& key, std::string station_id = "") {
     if (station_id.empty()) station_id = station_id_;
-    auto enrollment = enrollment::testing::SampleEnrollment(station_id, sequence, keys_.sealing.public_key(), random_, kToday, 2000);
-    sync::Envelope envelope{sync::kEnvelopeVersion, station_id, sequence, sync::PacketKind::kEnrollment,
+    return Packet(sequence, Enrollment(sequence, station_id), key, station_id);
+  }
+
+  enrollment::Enrollment Enrollment(int64_t sequence, const std::string& station_id) {
+    return enrollment::testing::SampleEnrollment(station_id, sequence, keys_.sealing.public_key(), random_, kToday,
+                                                 2000);
+  }
+
+  // `enrollment` as packet `sequence` of `envelope_station`, signed with `key`.
+  static sync::Packet Packet(int64_t sequence, const enrollment::Enrollment& enrollment, const crypto::SigningKey& key,
+                             const std::string& envelope_station) {
+    sync::Envelope envelope{sync::kEnvelopeVersion, envelope_station, sequence, sync::PacketKind::kEnrollment,
                             "2026-11-24T02:00:00Z", enrollment::EnrollmentToJson(enrollment)};
     return sync::SignEnvelope(envelope, key);
   }
@@ -53,7 +64,7 @@ class IngestTest : public ::testing::TestWithParam<std::string> {
 
   FakeClock clock_{sys_days(kToday) + hours(3)};
   SeededRandom random_{11};
-  CentralKeys keys_{crypto::SigningKey::Generate(), crypto::SealingKey::Generate()};
+  CentralKeys keys_{crypto::SigningKey::Generate(), crypto::SealingKey::Generate(), crypto::DataKey::Generate()};
   crypto::SigningKey station_key_ = crypto::SigningKey::Generate();
   std::unique_ptr<store::testing::TestDatabase> db_;
   std::unique_ptr<StationRegistry> registry_;
@@ -94,6 +105,16 @@ TEST_P(IngestTest, AcceptsValidatesAndReportsDownTheFeed) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->state, RecordState::kValidated);
   EXPECT_EQ(Count("record_biometrics"), 2);
+  // Stored encrypted with central's biometrics key, bound to the record's id.
+  auto stored = db_->connection().Query("SELECT biometrics FROM record_biometrics WHERE record_id = ?", {record->id});
+  ASSERT_OK(stored);
+  store::Blob ciphertext = (*stored)[0].Bytes(0);
+  EXPECT_EQ(std::string(ciphertext.begin(), ciphertext.begin() + 4), "ekd1");
+  auto biometrics = pipeline::LoadRecordBiometrics(db_->connection(), keys_.biometrics, record->id);
+  ASSERT_OK(biometrics);
+  EXPECT_EQ(biometrics->fingers.size(), 2u);
+  EXPECT_THAT(pipeline::DecryptRecordBiometrics(keys_.biometrics, record->id + 1, ciphertext),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("stored for another row")));
   // Both records' creation and validation are in the audit chain (after the station's approval).
   auto audit = store::AuditLog(db_->connection(), clock_).Verify();
   ASSERT_OK(audit);
@@ -140,6 +161,81 @@ TEST_P(IngestTest, BadPacketsAreRefusedWithoutStateChange) {
   EXPECT_EQ(Count("inbox"), inbox);
   EXPECT_EQ(Count("feed"), feed);
   EXPECT_EQ(response->cursor, 1);
+}
+
+// A station may only upload its own packets and enrollments, numbered in its
+// own registration range; each refusal names the mismatch and stores nothing.
+TEST_P(IngestTest, PacketsAndEnrollmentsOfAnotherStationAreRefused) {
+  crypto::SigningKey other_key = crypto::SigningKey::Generate();
+  const std::string other = RegisterStation(other_key);
+  ASSERT_EQ(other, "ST-352101-02");
+  ASSERT_OK(registry_->Approve(other, "admin"));
+
+  // Signed by this station (so the signature verifies) but naming the other in its envelope.
+  sync::Packet foreign_envelope = Packet(1, Enrollment(1, station_id_), station_key_, other);
+  // This station's envelope carrying the other station's enrollment.
+  sync::Packet foreign_enrollment = Packet(2, Enrollment(2, other), station_key_, station_id_);
+  // This station's enrollment numbered in the other station's range.
+  enrollment::Enrollment borrowed = Enrollment(3, station_id_);
+  borrowed.registration_number = enrollment::testing::RegistrationNumber(other, 3);
+  sync::Packet foreign_range = Packet(3, borrowed, station_key_, station_id_);
+  // A prefix of this station's id is not its range either.
+  enrollment::Enrollment prefixed = Enrollment(4, station_id_);
+  prefixed.registration_number = station_id_ + "0-000004";
+  sync::Packet prefix_range = Packet(4, prefixed, station_key_, station_id_);
+
+  auto response = ingest_->Upload(station_id_, {foreign_envelope, foreign_enrollment, foreign_range, prefix_range});
+  ASSERT_OK(response);
+  ASSERT_EQ(response->results.size(), 4u);
+  for (const auto& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
+  EXPECT_EQ(response->results[0].sequence, 1);
+  EXPECT_EQ(response->results[0].error,
+            "UNAUTHENTICATED: packet names station ST-352101-02 but was sent by ST-352101-01");
+  EXPECT_EQ(response->results[1].error,
+            "INVALID_ARGUMENT: enrollment names station ST-352101-02 but came from ST-352101-01");
+  EXPECT_EQ(response->results[2].error, "INVALID_ARGUMENT: registration number ST-352101-02-000003 does not belong "
+                                        "to station ST-352101-01");
+  EXPECT_EQ(response->results[3].error, "INVALID_ARGUMENT: registration number ST-352101-010-000004 does not belong "
+                                        "to station ST-352101-01");
+  EXPECT_EQ(response->cursor, 0);
+  EXPECT_EQ(Count("inbox"), 0);
+  EXPECT_EQ(Count("records"), 0);
+  EXPECT_EQ(Count("feed"), 0);
+}
+
+// Biometrics sealed to another key than central's: the packet is authentic,
+// so it is stored, but its record fails validation with the reason and no
+// biometrics are kept.
+TEST_P(IngestTest, BiometricsCentralCannotOpenFailValidationWithTheReason) {
+  enrollment::Enrollment sealed_elsewhere = Enrollment(1, station_id_);
+  sealed_elsewhere.sealed_biometrics =
+      crypto::Seal(crypto::SealingKey::Generate().public_key(),
+                   enrollment::SerializeBiometrics(enrollment::testing::SampleBiometrics(1, 2000, random_)));
+  enrollment::Enrollment garbled = Enrollment(2, station_id_);
+  garbled.sealed_biometrics[garbled.sealed_biometrics.size() / 2] ^= 1;
+  auto response = ingest_->Upload(station_id_, {Packet(1, sealed_elsewhere, station_key_, station_id_),
+                                                Packet(2, garbled, station_key_, station_id_)});
+  ASSERT_OK(response);
+  store::RecordRepository records(db_->connection(), clock_);
+  for (const enrollment::Enrollment* e : {&sealed_elsewhere, &garbled}) {
+    SCOPED_TRACE(e->registration_number);
+    auto record = records.FindByRegistration(e->registration_number);
+    ASSERT_OK(record);
+    EXPECT_EQ(record->state, RecordState::kFailedValidation);
+    auto reason = db_->connection().Query("SELECT failure_reason FROM records WHERE id = ?", {record->id});
+    ASSERT_OK(reason);
+    EXPECT_EQ((*reason)[0].Text(0),
+              "biometrics cannot be opened by central: sealed box does not open with this key (wrong key or altered)");
+  }
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
+  EXPECT_EQ(response->results[1].verdict, sync::Verdict::kAccepted);
+  EXPECT_EQ(Count("record_biometrics"), 0);
+  EXPECT_EQ(Count("pipeline_jobs"), 0);
+  auto feed = ingest_->Feed(station_id_, 0, 10);
+  ASSERT_OK(feed);
+  ASSERT_EQ(feed->size(), 2u);
+  EXPECT_THAT(nlohmann::json::parse((*feed)[0].body)["reason"].get<std::string>(),
+              HasSubstr("biometrics cannot be opened by central"));
 }
 
 TEST_P(IngestTest, UnapprovedAndRevokedStationsMayNotUpload) {

@@ -94,10 +94,15 @@ std::string CentralDbUrl(const CentralOptions& options) {
   return options.db_url.empty() ? "sqlite:" + Path(options.data_dir, "central.db") : options.db_url;
 }
 
+StatusOr<crypto::DataKey> LoadBiometricsKey(const std::string& data_dir) {
+  return crypto::DataKey::Load(Path(data_dir, "biometrics.key"));
+}
+
 StatusOr<CentralKeys> LoadCentralKeys(const std::string& data_dir) {
   ASSIGN_OR_RETURN(crypto::SigningKey signing, crypto::SigningKey::Load(Path(data_dir, "signing.key")));
   ASSIGN_OR_RETURN(crypto::SealingKey sealing, crypto::SealingKey::Load(Path(data_dir, "sealing.key")));
-  return CentralKeys{std::move(signing), std::move(sealing)};
+  ASSIGN_OR_RETURN(crypto::DataKey biometrics, LoadBiometricsKey(data_dir));
+  return CentralKeys{std::move(signing), std::move(sealing), std::move(biometrics)};
 }
 
 Status InitCentral(const CentralOptions& options, const std::vector<std::string>& hostnames) {
@@ -110,6 +115,9 @@ Status InitCentral(const CentralOptions& options, const std::vector<std::string>
   }
   if (!std::filesystem::exists(Path(options.data_dir, "sealing.key"))) {
     RETURN_IF_ERROR(crypto::SealingKey::Generate().Save(Path(options.data_dir, "sealing.key")));
+  }
+  if (!std::filesystem::exists(Path(options.data_dir, "biometrics.key"))) {
+    RETURN_IF_ERROR(crypto::DataKey::Generate().Save(Path(options.data_dir, "biometrics.key")));
   }
   if (!std::filesystem::exists(Path(options.data_dir, "tls-cert.pem"))) {
     net::SelfSignedOptions tls;
@@ -314,7 +322,8 @@ Status CentralServer::Start() {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
     impl_->pipeline = std::make_unique<pipeline::Pipeline>(
-        *impl_->clock, impl_->random, RegionRegistry::Default(), impl_->keys.signing, impl_->options.pipeline,
+        *impl_->clock, impl_->random, RegionRegistry::Default(), impl_->keys.signing, impl_->keys.biometrics,
+        impl_->options.pipeline,
         "central@" + std::string(host) + ":" + std::to_string(getpid()));
     RETURN_IF_ERROR(impl_->pipeline->Start(*impl_->pool));
   }

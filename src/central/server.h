@@ -1,6 +1,8 @@
 // Central's HTTP(S) API for stations, and the files central keeps in its
 // data directory:
 //   signing.key, sealing.key   Ed25519 and X25519 secret keys (mode 0600)
+//   biometrics.key             XChaCha20-Poly1305 key of the biometrics central
+//                              stores (mode 0600; docs/security.md)
 //   tls-cert.pem, tls-key.pem  self-signed TLS certificate stations pin
 //   central.db                 the default SQLite database
 //
@@ -54,6 +56,8 @@ Status InitCentral(const CentralOptions& options, const std::vector<std::string>
 std::string CentralDbUrl(const CentralOptions& options);
 
 StatusOr<CentralKeys> LoadCentralKeys(const std::string& data_dir);
+// biometrics.key alone (a matcher shard, the adjudicator's photos).
+StatusOr<crypto::DataKey> LoadBiometricsKey(const std::string& data_dir);
 
 class CentralServer {
  public:

@@ -1,4 +1,5 @@
 // Runs the real `ektp` binary and checks output and exit codes.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -189,6 +190,37 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   run = Ektp("central audit verify --dir " + central);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("audit log broken at entry 1: entry 1 does not match its hash"));
+
+  // Data at rest: everything central, the stations and the adjudicator's
+  // photos wrote is for ektp's user only (files 0600, directories 0700), and
+  // central's database holds the biometrics encrypted only.
+  // (SQLite removes -wal and -shm when the last connection closes; their
+  // mode is SqliteFilesTest's.)
+  for (const char* file : {"/central/central.db", "/central/biometrics.key", "/central/signing.key",
+                           "/photos/ST-352101-01-000001.jpg"}) {
+    EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + file)) << file;
+  }
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_template)) {
+    struct stat info {};
+    ASSERT_EQ(lstat(entry.path().c_str(), &info), 0);
+    if (S_ISDIR(info.st_mode)) {
+      EXPECT_EQ(info.st_mode & 0777, 0700u) << entry.path();
+    } else if (S_ISREG(info.st_mode)) {
+      EXPECT_EQ(info.st_mode & 0777, 0600u) << entry.path();
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 10);
+  FILE* clear = popen(("sqlite3 " + central + "/central.db \"SELECT COUNT(*), SUM(substr(biometrics, 1, 4) = "
+                       "CAST('ekd1' AS BLOB)) FROM record_biometrics\"")
+                          .c_str(),
+                      "r");
+  ASSERT_NE(clear, nullptr);
+  char counts[64] = {};
+  ASSERT_NE(fgets(counts, sizeof(counts), clear), nullptr);
+  pclose(clear);
+  EXPECT_STREQ(counts, "10|10\n") << "every stored record's biometrics are encrypted";
   std::filesystem::remove_all(dir_template);
 }
 

@@ -70,7 +70,9 @@ int CentralMatcher(const Args& args) {
   if (!shard.ok()) return Fail(shard.status());
   auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
-  pipeline::ShardMatcher matcher(SystemClock::Instance(), *shard, pipeline::DedupeOptions{}.identify);
+  auto biometrics_key = central::LoadBiometricsKey(options.data_dir);
+  if (!biometrics_key.ok()) return Fail(biometrics_key.status());
+  pipeline::ShardMatcher matcher(SystemClock::Instance(), *biometrics_key, *shard, pipeline::DedupeOptions{}.identify);
   std::atomic<bool> stop{false};
   std::thread worker([&] {
     while (!stop) {
@@ -119,13 +121,15 @@ int CentralAdjudicationShow(const Args& args) {
   auto detail = pipeline::CaseDetail(**db, record_id);
   if (!detail.ok()) return Fail(detail.status());
   if (!photos.empty()) {
+    auto biometrics_key = central::LoadBiometricsKey(options.data_dir);
+    if (!biometrics_key.ok()) return Fail(biometrics_key.status());
     std::filesystem::create_directories(photos);
     std::vector<nlohmann::json> sides = {(*detail)["record"]};
     for (const auto& candidate : (*detail)["candidates"]) {
       if (candidate.contains("record")) sides.push_back(candidate["record"]);
     }
     for (nlohmann::json& side : sides) {
-      auto photo = pipeline::FacePhoto(**db, side["record_id"].get<int64_t>());
+      auto photo = pipeline::FacePhoto(**db, *biometrics_key, side["record_id"].get<int64_t>());
       if (!photo.ok()) return Fail(photo.status());
       std::string path = (std::filesystem::path(photos) / (side["registration_number"].get<std::string>() + ".jpg"));
       std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(photo->data()), photo->size());
@@ -157,7 +161,7 @@ int CentralAdjudicationDecide(const Args& args) {
   auto keys = central::LoadCentralKeys(options.data_dir);
   if (!keys.ok()) return Fail(keys.status());
   SystemRandom random;
-  pipeline::Pipeline pipeline(SystemClock::Instance(), random, RegionRegistry::Default(), keys->signing, {},
+  pipeline::Pipeline pipeline(SystemClock::Instance(), random, RegionRegistry::Default(), keys->signing, keys->biometrics, {},
                               "cli:adjudication");
   if (Status decided = pipeline::Decide(**db, pipeline.context(), decision); !decided.ok()) return Fail(decided);
   auto detail = pipeline::CaseDetail(**db, decision.record_id);

@@ -166,6 +166,84 @@ Bytes Seal(std::span<const uint8_t> public_key, std::span<const uint8_t> plainte
   return sealed;
 }
 
+namespace {
+
+constexpr std::string_view kDataMagic = "ekd1";
+constexpr size_t kDataIdSize = 8;
+constexpr size_t kDataHeaderSize = 4 + kDataIdSize + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+std::array<uint8_t, kDataIdSize> DataKeyId(const Bytes& key) {
+  static constexpr std::string_view kDomain = "ektp data key id";
+  std::array<uint8_t, kDataIdSize> id{};
+  crypto_generichash(id.data(), id.size(), reinterpret_cast<const uint8_t*>(kDomain.data()), kDomain.size(),
+                     key.data(), key.size());
+  return id;
+}
+
+}  // namespace
+
+DataKey DataKey::Generate() {
+  EnsureInitialized();
+  DataKey key;
+  key.key_.resize(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  crypto_aead_xchacha20poly1305_ietf_keygen(key.key_.data());
+  key.id_ = DataKeyId(key.key_);
+  return key;
+}
+
+StatusOr<DataKey> DataKey::Load(const std::string& path) {
+  EnsureInitialized();
+  DataKey key;
+  ASSIGN_OR_RETURN(key.key_, ReadSecret(path, "xchacha20poly1305", crypto_aead_xchacha20poly1305_ietf_KEYBYTES));
+  key.id_ = DataKeyId(key.key_);
+  return key;
+}
+
+Status DataKey::Save(const std::string& path) const {
+  if (key_.empty()) return FailedPrecondition("no data key to save");
+  return WriteSecret(path, "xchacha20poly1305", key_);
+}
+
+std::string DataKey::id() const { return key_.empty() ? "" : HexEncode(id_); }
+
+StatusOr<Bytes> DataKey::Encrypt(std::span<const uint8_t> plaintext, std::string_view associated) const {
+  if (key_.empty()) return FailedPrecondition("no data key is loaded");
+  Bytes out(kDataHeaderSize + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  std::copy(kDataMagic.begin(), kDataMagic.end(), out.begin());
+  std::copy(id_.begin(), id_.end(), out.begin() + kDataMagic.size());
+  uint8_t* nonce = out.data() + kDataMagic.size() + kDataIdSize;
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kDataHeaderSize, &written, plaintext.data(),
+                                             plaintext.size(), AsBytes(associated).data(), associated.size(), nullptr,
+                                             nonce, key_.data());
+  out.resize(kDataHeaderSize + written);
+  return out;
+}
+
+StatusOr<Bytes> DataKey::Decrypt(std::span<const uint8_t> ciphertext, std::string_view associated) const {
+  if (key_.empty()) return FailedPrecondition("no data key is loaded");
+  if (ciphertext.size() < kDataHeaderSize + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+      !std::equal(kDataMagic.begin(), kDataMagic.end(), ciphertext.begin())) {
+    return DataLoss("not data encrypted with an ektp data key");
+  }
+  auto id = ciphertext.subspan(kDataMagic.size(), kDataIdSize);
+  if (!std::equal(id.begin(), id.end(), id_.begin())) {
+    return FailedPrecondition("encrypted with data key " + HexEncode(id) + ", but the loaded key is " + this->id());
+  }
+  const uint8_t* nonce = ciphertext.data() + kDataMagic.size() + kDataIdSize;
+  auto sealed = ciphertext.subspan(kDataHeaderSize);
+  Bytes plain(sealed.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &written, nullptr, sealed.data(), sealed.size(),
+                                                 AsBytes(associated).data(), associated.size(), nonce,
+                                                 key_.data()) != 0) {
+    return DataLoss("encrypted data does not authenticate: altered, or stored for another row");
+  }
+  plain.resize(written);
+  return plain;
+}
+
 StatusOr<std::string> HashPassword(std::string_view password, PasswordStrength strength) {
   EnsureInitialized();
   char hash[crypto_pwhash_STRBYTES];

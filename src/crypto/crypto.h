@@ -71,6 +71,37 @@ class SealingKey {
 // REQUIRES: public_key.size() == kBoxPublicKeySize.
 Bytes Seal(std::span<const uint8_t> public_key, std::span<const uint8_t> plaintext);
 
+// A secret key for XChaCha20-Poly1305 authenticated encryption of data at
+// rest (central's stored biometrics; docs/security.md). Ciphertext layout:
+//   "ekd1" (4 bytes) | key id (8) | random nonce (24) | ciphertext | tag (16)
+// The key id (8 bytes of BLAKE2b over the key, domain-separated) names the
+// key a ciphertext needs; it reveals nothing usable about the key.
+// `associated` is authenticated but not stored: decrypting with other
+// associated data fails, which binds a ciphertext to the row it belongs to.
+// A default-constructed DataKey holds no key; Encrypt and Decrypt refuse
+// with kFailedPrecondition.
+class DataKey {
+ public:
+  DataKey() = default;
+  static DataKey Generate();
+  // The key file format of the other keys ("ektp-xchacha20poly1305-v1 <base64>"),
+  // mode 0600; a file group or others can read is refused.
+  static StatusOr<DataKey> Load(const std::string& path);
+  Status Save(const std::string& path) const;
+
+  // 16 hex digits; "" without a key.
+  std::string id() const;
+  StatusOr<Bytes> Encrypt(std::span<const uint8_t> plaintext, std::string_view associated) const;
+  // kFailedPrecondition when the ciphertext needs another key (it names
+  // both ids); kDataLoss when it is not one of ours, or was altered, or
+  // `associated` differs from the one it was encrypted with.
+  StatusOr<Bytes> Decrypt(std::span<const uint8_t> ciphertext, std::string_view associated) const;
+
+ private:
+  Bytes key_;
+  std::array<uint8_t, 8> id_{};
+};
+
 // Argon2id. `strength` kInteractive for logins; kFast only for tests.
 enum class PasswordStrength { kInteractive, kFast };
 StatusOr<std::string> HashPassword(std::string_view password, PasswordStrength strength = PasswordStrength::kInteractive);

@@ -29,6 +29,68 @@ TEST(CryptoTest, SeededKeysAreDeterministic) {
   EXPECT_EQ(SigningKey::FromSeed(seed).public_key(), SigningKey::FromSeed(seed).public_key());
 }
 
+Bytes FromHex(std::string_view hex) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+// RFC 8032 section 7.1, TEST 1 and TEST 2: the secret key is the 32-byte
+// seed; the signature is deterministic, so it must match byte for byte.
+TEST(CryptoTest, Ed25519MatchesRfc8032Vectors) {
+  struct Vector {
+    std::string_view secret, public_key, message, signature;
+  };
+  const Vector vectors[] = {
+      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+       "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+       "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+  };
+  for (const Vector& v : vectors) {
+    SCOPED_TRACE(v.public_key);
+    SigningKey key = SigningKey::FromSeed(FromHex(v.secret));
+    EXPECT_EQ(HexEncode(key.public_key()), v.public_key);
+    Bytes message = FromHex(v.message);
+    EXPECT_EQ(HexEncode(key.Sign(std::span<const uint8_t>(message))), v.signature);
+    EXPECT_OK(Verify(FromHex(v.public_key), std::span<const uint8_t>(message), FromHex(v.signature)));
+    message.push_back(0);
+    EXPECT_THAT(Verify(FromHex(v.public_key), std::span<const uint8_t>(message), FromHex(v.signature)),
+                StatusIs(StatusCode::kUnauthenticated, "signature does not verify"));
+  }
+}
+
+TEST(CryptoTest, DataKeyEncryptsBoundToItsAssociatedData) {
+  DataKey key = DataKey::Generate();
+  EXPECT_EQ(key.id().size(), 16u);
+  auto sealed = key.Encrypt(AsBytes("sidik jari"), "record 7");
+  ASSERT_OK(sealed);
+  EXPECT_EQ(std::string(sealed->begin(), sealed->begin() + 4), "ekd1");
+  EXPECT_EQ(sealed->size(), 4 + 8 + 24 + 10 + 16u);
+  auto opened = key.Decrypt(*sealed, "record 7");
+  ASSERT_OK(opened);
+  EXPECT_EQ(std::string(opened->begin(), opened->end()), "sidik jari");
+  // Two encryptions of the same data differ (random nonce).
+  EXPECT_NE(*key.Encrypt(AsBytes("sidik jari"), "record 7"), *sealed);
+
+  EXPECT_THAT(key.Decrypt(*sealed, "record 8"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("altered, or stored for another row")));
+  Bytes altered = *sealed;
+  altered.back() ^= 1;
+  EXPECT_THAT(key.Decrypt(altered, "record 7"), StatusIs(StatusCode::kDataLoss, HasSubstr("does not authenticate")));
+  DataKey other = DataKey::Generate();
+  EXPECT_THAT(other.Decrypt(*sealed, "record 7"),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       "encrypted with data key " + key.id() + ", but the loaded key is " + other.id()));
+  EXPECT_THAT(key.Decrypt(AsBytes("{\"face\": \"...\"}"), "record 7"),
+              StatusIs(StatusCode::kDataLoss, "not data encrypted with an ektp data key"));
+  EXPECT_THAT(DataKey().Encrypt(AsBytes("x"), ""), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no data key")));
+}
+
 TEST(CryptoTest, SealedBoxOpensOnlyWithTheRightKey) {
   SealingKey central = SealingKey::Generate();
   Bytes sealed = Seal(central.public_key(), AsBytes("sidik jari"));
@@ -58,6 +120,16 @@ TEST(CryptoTest, KeyFilesAreOwnerOnlyAndRoundTrip) {
   ASSERT_TRUE(sealing_loaded.ok());
   EXPECT_EQ(sealing_loaded->public_key(), sealing.public_key());
   EXPECT_THAT(SigningKey::Load(dir + "/seal.key"), StatusIs(StatusCode::kDataLoss, HasSubstr("not an ektp-ed25519-v1")));
+
+  DataKey data = DataKey::Generate();
+  ASSERT_OK(data.Save(dir + "/data.key"));
+  ASSERT_EQ(stat((dir + "/data.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  auto data_loaded = DataKey::Load(dir + "/data.key");
+  ASSERT_OK(data_loaded);
+  EXPECT_EQ(data_loaded->id(), data.id());
+  EXPECT_OK(data_loaded->Decrypt(*data.Encrypt(AsBytes("x"), "a"), "a"));
+  EXPECT_THAT(DataKey::Load(dir + "/seal.key"), StatusIs(StatusCode::kDataLoss, HasSubstr("not an ektp-xchacha20poly1305-v1")));
 
   chmod((dir + "/station.key").c_str(), 0644);
   EXPECT_THAT(SigningKey::Load(dir + "/station.key"),

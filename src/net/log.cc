@@ -1,11 +1,16 @@
 #include "net/log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -40,6 +45,10 @@ std::shared_ptr<spdlog::logger> CurrentLogger() {
 }  // namespace
 
 Status LogToFile(const std::string& path) {
+  // Owner-only whatever the umask: the log names stations and records.
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable("cannot open log file " + path + ": " + std::strerror(errno));
+  ::close(fd);
   try {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
     std::lock_guard lock(g_logger_mu);

@@ -58,7 +58,8 @@ inline void LogError(std::string_view event, const LogFields& fields = {}) { Log
 // The JSON line Log() would write (without the trailing newline).
 std::string FormatLogLine(LogLevel level, std::string_view event, const LogFields& fields);
 
-// Appends log lines to `path` instead of stderr from now on.
+// Appends log lines to `path` instead of stderr from now on. A new file is
+// created with mode 0600 (owner only).
 // Errors: kUnavailable if the file cannot be opened (logging is unchanged).
 Status LogToFile(const std::string& path);
 

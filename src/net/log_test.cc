@@ -2,6 +2,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +40,28 @@ TEST(LogTest, ReservedKeysAreRenamedAndControlCharsEscaped) {
   EXPECT_EQ(json["_event"], "spoof");
   EXPECT_EQ(json["msg"], "a\nb\"c");
   EXPECT_EQ(json["level"], "warn");
+}
+
+// The log file is owner-only even under a permissive umask (the CLI sets
+// 077 as well; this is the library's own guarantee).
+TEST(LogTest, LogFileIsCreatedOwnerOnly) {
+  std::string dir = ::testing::TempDir() + "/ektp_log_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/ektp.log";
+  mode_t previous = umask(022);
+  Status opened = LogToFile(path);
+  umask(previous);
+  ASSERT_TRUE(opened.ok()) << opened.ToString();
+  LogInfo("log.file_test", {{"n", 1}});
+  struct stat info {};
+  ASSERT_EQ(stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), ::testing::HasSubstr("\"event\":\"log.file_test\""));
+  EXPECT_EQ(LogToFile(dir + "/missing/ektp.log").code(), StatusCode::kUnavailable);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LogTest, LevelFilters) {

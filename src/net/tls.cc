@@ -149,7 +149,7 @@ StatusOr<CertificateAndKey> GenerateSelfSigned(const SelfSignedOptions& options)
 Status WriteCertificateAndKey(const CertificateAndKey& material, const std::string& cert_path,
                               const std::string& key_path) {
   RETURN_IF_ERROR(WriteFileAtomically(key_path, material.key_pem, 0600));
-  return WriteFileAtomically(cert_path, material.cert_pem, 0644);
+  return WriteFileAtomically(cert_path, material.cert_pem, 0600);  // public, but owner-only like every file ektp writes
 }
 
 StatusOr<std::string> CertificateSha256Der(std::string_view der) {

@@ -37,7 +37,7 @@ struct CertificateAndKey {
 // (serverAuth, random 128-bit serial, valid from one hour ago).
 StatusOr<CertificateAndKey> GenerateSelfSigned(const SelfSignedOptions& options);
 
-// Writes `material` to `cert_path` (mode 0644) and `key_path` (mode 0600,
+// Writes `material` to `cert_path` (mode 0600, like every file ektp writes) and `key_path` (mode 0600,
 // owner only, also when the file existed). Each file is written to a
 // temporary name and renamed, so a crash leaves the old file or the new one.
 Status WriteCertificateAndKey(const CertificateAndKey& material, const std::string& cert_path,

@@ -1,6 +1,7 @@
 #include "pipeline/adjudication.h"
 
 #include "enrollment/enrollment.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "store/audit_log.h"
 
 namespace ektp::pipeline {
@@ -75,11 +76,9 @@ StatusOr<nlohmann::json> CaseDetail(store::Connection& db, int64_t record_id) {
   return detail;
 }
 
-StatusOr<std::vector<uint8_t>> FacePhoto(store::Connection& db, int64_t record_id) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT biometrics FROM record_biometrics WHERE record_id = ?", {record_id}));
-  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " has no stored biometrics");
-  store::Blob bytes = rows[0].Bytes(0);
-  ASSIGN_OR_RETURN(enrollment::Biometrics biometrics, enrollment::ParseBiometrics(bytes));
+StatusOr<std::vector<uint8_t>> FacePhoto(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                         int64_t record_id) {
+  ASSIGN_OR_RETURN(enrollment::Biometrics biometrics, LoadRecordBiometrics(db, biometrics_key, record_id));
   return biometrics.face_jpeg;
 }
 

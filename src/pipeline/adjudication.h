@@ -55,7 +55,7 @@ StatusOr<std::vector<OpenCase>> OpenCases(store::Connection& db, int limit);
 StatusOr<nlohmann::json> CaseDetail(store::Connection& db, int64_t record_id);
 
 // The JPEG face photo stored with a record's biometrics.
-StatusOr<std::vector<uint8_t>> FacePhoto(store::Connection& db, int64_t record_id);
+StatusOr<std::vector<uint8_t>> FacePhoto(store::Connection& db, const crypto::DataKey& biometrics_key, int64_t record_id);
 
 // Applies a decision in one transaction (joining the caller's). Errors:
 // kInvalidArgument for a missing adjudicator or note, or a candidate NIK that

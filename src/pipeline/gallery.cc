@@ -1,14 +1,17 @@
 #include "pipeline/gallery.h"
 
+#include "pipeline/biometrics_at_rest.h"
+
 namespace ektp::pipeline {
 
-Status PutGallerySubject(store::Connection& db, const bio::SubjectRecord& subject, int64_t record_id,
-                         std::string_view at) {
+Status PutGallerySubject(store::Connection& db, const crypto::DataKey& key, const bio::SubjectRecord& subject,
+                         int64_t record_id, std::string_view at) {
+  ASSIGN_OR_RETURN(crypto::Bytes stored, EncryptGallerySubject(key, subject));
   return db.Exec("INSERT INTO gallery_log (subject_id, record_id, subject, at) VALUES (?, ?, ?, ?)",
-                 {subject.id, record_id, store::Blob(bio::EncodeSubject(subject)), at});
+                 {subject.id, record_id, store::Blob(std::move(stored)), at});
 }
 
-GalleryMirror::GalleryMirror(Filter filter) : filter_(std::move(filter)) {
+GalleryMirror::GalleryMirror(const crypto::DataKey& key, Filter filter) : key_(key), filter_(std::move(filter)) {
   auto engine = bio::InMemoryAbis::Open(nullptr);
   engine_ = std::move(*engine);  // cannot fail without a store
 }
@@ -34,10 +37,10 @@ Status GalleryMirror::CatchUp(store::Connection& db) {
       Status erased = engine_->Delete(id);
       if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
       if (!row.IsNull(2)) {
-        store::Blob bytes = row.Bytes(2);
-        auto subject = bio::DecodeSubject(bytes);
+        auto subject = DecryptGallerySubject(key_, id, row.Bytes(2));
         if (!subject.ok()) {
-          return DataLoss("gallery_log row " + std::to_string(row.Int(0)) + ": " + subject.status().message());
+          return Status(subject.status().code(),
+                        "gallery_log row " + std::to_string(row.Int(0)) + ": " + subject.status().message());
         }
         RETURN_IF_ERROR(engine_->Insert(*subject));
       }

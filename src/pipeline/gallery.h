@@ -2,7 +2,8 @@
 // database (table gallery_log) and mirrored into each central process's
 // in-memory engine.
 //
-// A log row puts a subject (its templates as bio::EncodeSubject; a put for
+// A log row puts a subject (its templates as bio::EncodeSubject, encrypted
+// with central's biometrics key: biometrics_at_rest.h; a put for
 // a known subject replaces it) or, with no templates, erases it. Subjects
 // are residents, keyed by NIK. The log is the source of truth: a decision
 // writes its row in the decision's transaction, and every process applies
@@ -21,13 +22,15 @@
 #include <string_view>
 
 #include "bio/abis.h"
+#include "crypto/crypto.h"
 #include "store/db.h"
 
 namespace ektp::pipeline {
 
 // Appends a put of `subject` (for the record that supplied it). Joins the
 // caller's transaction.
-Status PutGallerySubject(store::Connection& db, const bio::SubjectRecord& subject, int64_t record_id,
+Status PutGallerySubject(store::Connection& db, const crypto::DataKey& key, const bio::SubjectRecord& subject,
+                         int64_t record_id,
                          std::string_view at);
 
 class GalleryMirror {
@@ -36,11 +39,13 @@ class GalleryMirror {
   using Filter = std::function<bool(std::string_view subject_id)>;
 
   // An empty engine at log position 0; call CatchUp to load the log. With a
-  // filter, only subjects it accepts are loaded.
-  explicit GalleryMirror(Filter filter = nullptr);
+  // filter, only subjects it accepts are loaded. `key` decrypts the log's
+  // subjects and must outlive the mirror.
+  explicit GalleryMirror(const crypto::DataKey& key, Filter filter = nullptr);
 
   // Applies every committed log row after the last one applied. Errors:
-  // kDataLoss for a row that does not decode, or as the connection.
+  // kDataLoss for a row that does not decrypt or decode, kFailedPrecondition
+  // for one that needs another key, or as the connection.
   Status CatchUp(store::Connection& db);
 
   bio::Abis& engine() { return *engine_; }
@@ -49,6 +54,7 @@ class GalleryMirror {
 
  private:
   mutable std::mutex mu_;
+  const crypto::DataKey& key_;
   Filter filter_;
   std::unique_ptr<bio::InMemoryAbis> engine_;
   int64_t position_ = 0;

@@ -18,12 +18,14 @@ constexpr StageHandler kStages[] = {
 }  // namespace
 
 Pipeline::Pipeline(const Clock& clock, Random& random, const RegionRegistry& regions,
-                   const crypto::SigningKey& signing, PipelineOptions options, std::string owner)
+                   const crypto::SigningKey& signing, const crypto::DataKey& biometrics_key, PipelineOptions options,
+                   std::string owner)
     : clock_(clock),
       options_(options),
       owner_(std::move(owner)),
       queue_(clock, random, options.retry),
-      context_{clock, regions, signing, queue_, gallery_, options.dedupe} {}
+      gallery_(biometrics_key),
+      context_{clock, regions, signing, biometrics_key, queue_, gallery_, options.dedupe} {}
 
 Pipeline::~Pipeline() { Stop(); }
 

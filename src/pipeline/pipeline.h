@@ -38,9 +38,10 @@ struct PipelineOptions {
 class Pipeline {
  public:
   // `owner` names this process in job leases ("central@host:pid"). The
-  // references must outlive the pipeline.
+  // references must outlive the pipeline. `biometrics_key` decrypts the
+  // stored biometrics and gallery (biometrics_at_rest.h).
   Pipeline(const Clock& clock, Random& random, const RegionRegistry& regions, const crypto::SigningKey& signing,
-           PipelineOptions options, std::string owner);
+           const crypto::DataKey& biometrics_key, PipelineOptions options, std::string owner);
   ~Pipeline();
 
   // Starts one worker thread per stage, each with its own connection.

@@ -61,6 +61,7 @@
 #include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/pipeline.h"
 #include "store/pool.h"
 #include "store/record_repository.h"
@@ -192,7 +193,8 @@ struct Records {
 
 // M records as central's ingest leaves them (pipeline_test.cc, AddValidated),
 // committed in chunks.
-StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Random& random, const Options& o,
+StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Random& random,
+                                const crypto::DataKey& biometrics_key, const Options& o,
                                 size_t gallery) {
   const bio::SynthGenerator synth(o.seed);
   const int planted_total = static_cast<int>(o.records * o.duplicates + 0.5);
@@ -218,8 +220,10 @@ StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Rando
         record.station_id = "ST-352101-01";
         ASSIGN_OR_RETURN(int64_t id, records.Create(record, "station:ST-352101-01/op:bench"));
         RETURN_IF_ERROR(records.Transition(id, RecordState::kReceived, RecordState::kValidated, "central:ingest", ""));
+        ASSIGN_OR_RETURN(crypto::Bytes stored, EncryptRecordBiometrics(biometrics_key, id,
+                                                                       enrollment::SerializeBiometrics(biometrics)));
         RETURN_IF_ERROR(db.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)",
-                                {id, store::Blob(enrollment::SerializeBiometrics(biometrics))}));
+                                {id, store::Blob(std::move(stored))}));
         chunk.push_back(id);
         if (planted) {
           out.planted.insert(id);
@@ -238,6 +242,7 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
   const Clock& clock = SystemClock::Instance();
   SeededRandom random(o.seed);
   const crypto::SigningKey signing = crypto::SigningKey::Generate();
+  const crypto::DataKey biometrics_key = crypto::DataKey::Generate();
 
   std::unique_ptr<store::testing::TestDatabase> test_db;
   std::string url = o.db_url;
@@ -250,11 +255,11 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
 
   nlohmann::json out = {{"benchmark", "central_pipeline"}, {"backend", o.backend}, {"gallery_subjects", gallery}};
   auto t_setup = SteadyClock::now();
-  ASSIGN_OR_RETURN(Records records, CreateRecords(*db, clock, random, o, gallery));
+  ASSIGN_OR_RETURN(Records records, CreateRecords(*db, clock, random, biometrics_key, o, gallery));
   out["records_setup_seconds"] = Seconds(t_setup);
 
   PipelineOptions options;  // central serve's defaults
-  Pipeline pipeline(clock, random, RegionRegistry::Default(), signing, options, "pipeline_benchmark");
+  Pipeline pipeline(clock, random, RegionRegistry::Default(), signing, biometrics_key, options, "pipeline_benchmark");
   nlohmann::json gallery_info = {
       {"source", "bio scale synthetic gallery, loaded straight into the pipeline's in-memory engine "
                  "(not through the pipeline, not in gallery_log); ids NIK-shaped with province 99"}};

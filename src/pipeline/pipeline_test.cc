@@ -1,6 +1,8 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "core/synthetic_resident.h"
 #include "enrollment/enrollment.h"
 #include "pipeline/adjudication.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/shards.h"
 #include "printing/print_queue.h"
 #include "store/audit_log.h"
@@ -34,7 +37,8 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
     auto db = TestDatabase::Create(GetParam());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
-    pipeline_ = std::make_unique<Pipeline>(clock_, random_, RegionRegistry::Default(), signing_, Options(), "test");
+    pipeline_ = std::make_unique<Pipeline>(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, Options(),
+                                           "test");
   }
 
   static PipelineOptions Options() {
@@ -83,8 +87,10 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
     auto id = records.Create(record, "station:ST-352101-01/op:ani");
     EXPECT_OK(id);
     EXPECT_OK(records.Transition(*id, RecordState::kReceived, RecordState::kValidated, "central:ingest", ""));
+    auto stored = EncryptRecordBiometrics(biometrics_key_, *id, enrollment::SerializeBiometrics(biometrics));
+    EXPECT_OK(stored);
     EXPECT_OK(target.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)",
-                          {*id, store::Blob(enrollment::SerializeBiometrics(biometrics))}));
+                          {*id, store::Blob(*stored)}));
     const int64_t ids[] = {*id};
     EXPECT_OK(EnqueueJobs(target, clock_, kDemographicsStage, ids));
     return *id;
@@ -122,6 +128,7 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
   SeededRandom random_{7};
   bio::SynthGenerator synth_{2026};
   crypto::SigningKey signing_ = crypto::SigningKey::Generate();
+  crypto::DataKey biometrics_key_ = crypto::DataKey::Generate();
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Pipeline> pipeline_;
   int registrations_ = 0;
@@ -279,7 +286,7 @@ TEST_P(PipelineTest, PlantedDuplicateGoesToAdjudicationWithPerFingerScores) {
   ASSERT_EQ(candidate["fingers"].size(), 2u);
   for (const auto& finger : candidate["fingers"]) EXPECT_GE(finger["score"].get<double>(), 20.0);
   EXPECT_EQ((*detail)["record"]["resident"]["name"], nlohmann::json::parse(Get(planted).resident_json)["name"]);
-  auto photo = FacePhoto(db(), planted);
+  auto photo = FacePhoto(db(), biometrics_key_, planted);
   ASSERT_OK(photo);
   EXPECT_EQ((*photo)[4], 1);  // subject 1's photo marker
 
@@ -426,6 +433,64 @@ TEST_P(PipelineTest, ADecisionBetweenSearchAndDecisionIsSeen) {
   EXPECT_THAT(Reason(second), HasSubstr("fingerprints match 1 resident(s)"));
 }
 
+// A dump of the database holds no biometrics in clear: record_biometrics
+// and gallery_log are encrypted with the biometrics key, and a row copied
+// onto another record or subject does not decrypt.
+TEST_P(PipelineTest, StoredBiometricsAndGalleryAreEncryptedAndBoundToTheirRow) {
+  const enrollment::Biometrics first = Fingers(1, 0), second = Fingers(2, 0);
+  const int64_t a = AddValidated(NewResident(), first), b = AddValidated(NewResident(), second);
+  Run();
+  ASSERT_EQ(Get(a).state, RecordState::kPrintReady);
+  ASSERT_EQ(Get(b).state, RecordState::kPrintReady);
+  auto contains = [](const store::Blob& haystack, std::span<const uint8_t> needle) {
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+  };
+  auto rows = db().Query("SELECT record_id, biometrics FROM record_biometrics ORDER BY record_id");
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  for (const store::Row& row : *rows) {
+    const enrollment::Biometrics& clear = row.Int(0) == a ? first : second;
+    store::Blob stored = row.Bytes(1);
+    EXPECT_EQ(std::string(stored.begin(), stored.begin() + 4), "ekd1");
+    EXPECT_FALSE(contains(stored, clear.face_jpeg));
+    EXPECT_FALSE(contains(stored, std::span(clear.fingers[0].template_bytes).subspan(0, 32)));
+  }
+  auto logged = db().Query("SELECT COUNT(*) FROM gallery_log");
+  ASSERT_OK(logged);
+  EXPECT_EQ((*logged)[0].Int(0), 2);
+  auto gallery = db().Query("SELECT subject_id, subject FROM gallery_log WHERE record_id = ?", {a});
+  ASSERT_OK(gallery);
+  ASSERT_EQ(gallery->size(), 1u);
+  ASSERT_EQ((*gallery)[0].Text(0), Get(a).holder_nik);
+  auto subject_a = LoadSubject(db(), biometrics_key_, a, Get(a).holder_nik);
+  ASSERT_OK(subject_a);
+  const store::Blob gallery_a = (*gallery)[0].Bytes(1);
+  EXPECT_EQ(std::string(gallery_a.begin(), gallery_a.begin() + 4), "ekd1");
+  EXPECT_FALSE(contains(gallery_a, bio::EncodeSubject(*subject_a)));
+  auto decrypted = DecryptGallerySubject(biometrics_key_, Get(a).holder_nik, gallery_a);
+  ASSERT_OK(decrypted);
+  EXPECT_EQ(bio::EncodeSubject(*decrypted), bio::EncodeSubject(*subject_a));
+
+  // Rows swapped: record b's row now holds a's ciphertext, gallery subject b's holds a's.
+  EXPECT_THAT(DecryptGallerySubject(biometrics_key_, Get(b).holder_nik, gallery_a),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("gallery subject: encrypted data does not authenticate")));
+  ASSERT_OK(db().Exec("UPDATE record_biometrics SET biometrics = (SELECT biometrics FROM record_biometrics WHERE "
+                      "record_id = ?) WHERE record_id = ?",
+                      {a, b}));
+  EXPECT_THAT(LoadRecordBiometrics(db(), biometrics_key_, b),
+              StatusIs(StatusCode::kDataLoss, "stored biometrics of record " + std::to_string(b) +
+                                                  ": encrypted data does not authenticate: altered, or stored for "
+                                                  "another row"));
+  // Another key (a lost or replaced biometrics.key) is named, not mistaken for damage.
+  crypto::DataKey other = crypto::DataKey::Generate();
+  EXPECT_THAT(FacePhoto(db(), other, a),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("encrypted with data key " + biometrics_key_.id() +
+                                                                  ", but the loaded key is " + other.id())));
+  auto photo = FacePhoto(db(), biometrics_key_, a);
+  ASSERT_OK(photo);
+  EXPECT_EQ(*photo, first.face_jpeg);
+}
+
 TEST_P(PipelineTest, UnreadableBiometricsEndDeadWithTheReason) {
   int64_t id = AddValidated(NewResident(), Fingers(1, 0));
   ASSERT_OK(db().Exec("UPDATE record_biometrics SET biometrics = ? WHERE record_id = ?",
@@ -485,10 +550,10 @@ TEST_P(PipelineTest, ThreeMatcherShardsDecideExactlyAsOneEngine) {
   store::Connection& sharded_db = (*other)->connection();
   PipelineOptions options = Options();
   options.dedupe.matcher_shards = 3;
-  Pipeline sharded(clock_, random_, RegionRegistry::Default(), signing_, options, "sharded");
+  Pipeline sharded(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, options, "sharded");
   std::vector<std::unique_ptr<ShardMatcher>> shards;
   for (int k = 1; k <= 3; ++k) {
-    shards.push_back(std::make_unique<ShardMatcher>(clock_, ShardSpec{k, 3}, options.dedupe.identify));
+    shards.push_back(std::make_unique<ShardMatcher>(clock_, biometrics_key_, ShardSpec{k, 3}, options.dedupe.identify));
   }
 
   // The same records, in the same order, into both databases.
@@ -556,8 +621,37 @@ TEST(ShardSpecTest, ParsesAndRefuses) {
   EXPECT_EQ(spec->count, 3);
   EXPECT_THAT(ParseShardSpec("4/3"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside 1..3")));
   EXPECT_THAT(ParseShardSpec("two"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("is not k/n")));
+}
+
+// ShardOf is FNV-1a (64 bit) modulo the count, plus one. Every process that
+// merges or serves shards must agree on it, so its values are fixed: these
+// were computed independently of this code.
+TEST(ShardSpecTest, ShardOfIsFixedAndSpreadsNiksEvenly) {
   EXPECT_EQ(ShardOf("3521015708990001", 1), 1);
-  EXPECT_EQ(ShardOf("3521015708990001", 3), ShardOf("3521015708990001", 3));
+  EXPECT_EQ(ShardOf("3521015708990001", 2), 1);
+  EXPECT_EQ(ShardOf("3521015708990001", 3), 1);
+  EXPECT_EQ(ShardOf("3521015708990001", 4), 3);
+  EXPECT_EQ(ShardOf("3521015708990001", 7), 2);
+  EXPECT_EQ(ShardOf("3521015708990002", 3), 3);
+  EXPECT_EQ(ShardOf("3521015708990002", 7), 6);
+  EXPECT_EQ(ShardOf("3172014101900003", 4), 4);
+  EXPECT_EQ(ShardOf("", 3), 3);
+  // 3,000 consecutive NIKs of one kecamatan and birth date: within 10 % of
+  // an even share on every shard, for 3 and for 8 shards.
+  for (int count : {3, 8}) {
+    std::vector<int> held(count + 1, 0);
+    for (int serial = 1; serial <= 3000; ++serial) {
+      char nik[17];
+      std::snprintf(nik, sizeof(nik), "352101570899%04d", serial);
+      int shard = ShardOf(nik, count);
+      ASSERT_GE(shard, 1);
+      ASSERT_LE(shard, count);
+      ++held[shard];
+    }
+    for (int shard = 1; shard <= count; ++shard) {
+      EXPECT_NEAR(held[shard], 3000.0 / count, 300.0 / count) << "shard " << shard << " of " << count;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest, ::testing::ValuesIn(store::testing::kBackends),

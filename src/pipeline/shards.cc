@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bio/matcher.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/stages.h"
 
 namespace ektp::pipeline {
@@ -69,11 +70,13 @@ std::string ShardsAnsweredCondition(int shard_count) {
          n + ") = " + n;
 }
 
-ShardMatcher::ShardMatcher(const Clock& clock, ShardSpec shard, bio::IdentifyOptions options)
+ShardMatcher::ShardMatcher(const Clock& clock, const crypto::DataKey& biometrics_key, ShardSpec shard,
+                           bio::IdentifyOptions options)
     : clock_(clock),
+      biometrics_key_(biometrics_key),
       shard_(shard),
       options_(options),
-      gallery_([shard](std::string_view id) { return ShardOf(id, shard.count) == shard.index; }) {}
+      gallery_(biometrics_key, [shard](std::string_view id) { return ShardOf(id, shard.count) == shard.index; }) {}
 
 StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   RETURN_IF_ERROR(gallery_.CatchUp(db));
@@ -86,7 +89,7 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
                             {shard_.count, shard_.index, limit}));
   for (const store::Row& row : waiting) {
     const int64_t record_id = row.Int(0);
-    ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, record_id, ""));
+    ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, biometrics_key_, record_id, ""));
     nlohmann::json candidates = nlohmann::json::array();
     if (!probe.fingers.empty()) {
       ASSIGN_OR_RETURN(bio::IdentifyResult result, gallery_.engine().Identify(probe, options_));
@@ -103,7 +106,8 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   return static_cast<int>(waiting.size());
 }
 
-StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::SubjectRecord& probe,
+StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                       const bio::SubjectRecord& probe,
                                        const std::map<int, PartialSearch>& parts, int shard_count,
                                        const bio::IdentifyOptions& options) {
   std::map<std::string, bio::Candidate> by_id;
@@ -140,7 +144,7 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::Subject
     const std::optional<store::Blob>& bytes = entry.subject;
     by_id.erase(id);
     if (!bytes || probe.fingers.empty()) continue;
-    ASSIGN_OR_RETURN(bio::SubjectRecord subject, bio::DecodeSubject(*bytes));
+    ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(biometrics_key, id, *bytes));
     bio::Candidate candidate = Compare(matcher, probe, subject);
     if (candidate.fingers_compared > 0 && candidate.score >= options.min_score) by_id[id] = candidate;
   }
@@ -151,7 +155,8 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::Subject
   return search;
 }
 
-StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
+StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                           int64_t record_id, const bio::SubjectRecord& probe,
                                            int shard_count, const bio::IdentifyOptions& options) {
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position, gallery_subjects FROM shard_searches "
                                        "WHERE record_id = ? AND shard_count = ?",
@@ -169,7 +174,7 @@ StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record
     if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
     for (const auto& c : list) part.candidates.push_back({c.value("id", ""), c.value("score", 0.0f), c.value("fingers", 0)});
   }
-  return CompleteSearch(db, probe, parts, shard_count, options);
+  return CompleteSearch(db, biometrics_key, probe, parts, shard_count, options);
 }
 
 }  // namespace ektp::pipeline

@@ -46,8 +46,9 @@ int ShardOf(std::string_view subject_id, int count);
 
 class ShardMatcher {
  public:
-  // `clock` must outlive the matcher.
-  ShardMatcher(const Clock& clock, ShardSpec shard, bio::IdentifyOptions options);
+  // `clock` and `biometrics_key` (central's, biometrics_at_rest.h) must outlive the matcher.
+  ShardMatcher(const Clock& clock, const crypto::DataKey& biometrics_key, ShardSpec shard,
+               bio::IdentifyOptions options);
 
   // Brings this shard's part of the gallery up to date, then searches up to
   // `limit` records waiting for de-duplication that it has not searched yet
@@ -58,6 +59,7 @@ class ShardMatcher {
 
  private:
   const Clock& clock_;
+  const crypto::DataKey& biometrics_key_;
   ShardSpec shard_;
   bio::IdentifyOptions options_;
   GalleryMirror gallery_;
@@ -78,14 +80,16 @@ struct PartialSearch {
 // Completes searches made at known log positions (shard -> search, shards
 // 1..shard_count) with the subjects put in the log after their shard
 // searched, compared with `probe` directly.
-StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const bio::SubjectRecord& probe,
+StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                       const bio::SubjectRecord& probe,
                                        const std::map<int, PartialSearch>& parts, int shard_count,
                                        const bio::IdentifyOptions& options);
 
 // The merged search of `record_id`'s `probe` from `shard_count` shards
 // (CompleteSearch of their stored answers). kUnavailable if a shard has not
 // answered yet.
-StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, int64_t record_id, const bio::SubjectRecord& probe,
+StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                           int64_t record_id, const bio::SubjectRecord& probe,
                                            int shard_count, const bio::IdentifyOptions& options);
 
 // The claim condition (work_queue.h) that holds a dedupe job back until all

@@ -8,6 +8,7 @@
 #include "bio/template.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "pipeline/shards.h"
 #include "printing/print_queue.h"
 
@@ -64,19 +65,20 @@ StatusOr<std::string> ApplicationProblem(store::Connection& db, const Record& re
   return std::string();
 }
 
-StatusOr<std::optional<bio::SubjectRecord>> GallerySubject(store::Connection& db, std::string_view subject_id) {
+StatusOr<std::optional<bio::SubjectRecord>> GallerySubject(store::Connection& db, const crypto::DataKey& key,
+                                                           std::string_view subject_id) {
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT subject FROM gallery_log WHERE subject_id = ? ORDER BY seq DESC LIMIT 1",
                                        {subject_id}));
   if (rows.empty() || rows[0].IsNull(0)) return std::optional<bio::SubjectRecord>();
-  store::Blob bytes = rows[0].Bytes(0);
-  ASSIGN_OR_RETURN(bio::SubjectRecord subject, bio::DecodeSubject(bytes));
+  ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(key, subject_id, rows[0].Bytes(0)));
   return std::optional<bio::SubjectRecord>(std::move(subject));
 }
 
 // What the adjudicator sees of one candidate: who, the fused score, and the
 // score of each finger both have.
-StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const bio::SubjectRecord& probe,
-                                           std::string_view nik, float fused, int fingers_compared) {
+StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const crypto::DataKey& biometrics_key,
+                                           const bio::SubjectRecord& probe, std::string_view nik, float fused,
+                                           int fingers_compared) {
   nlohmann::json candidate = {{"nik", nik}, {"fused_score", fused}, {"fingers_compared", fingers_compared}};
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT r.id, r.registration_number FROM gallery_log g JOIN records r "
                                        "ON r.id = g.record_id WHERE g.subject_id = ? ORDER BY g.seq DESC LIMIT 1",
@@ -86,7 +88,7 @@ StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const bio::Sub
     candidate["registration_number"] = rows[0].Text(1);
   }
   nlohmann::json fingers = nlohmann::json::array();
-  ASSIGN_OR_RETURN(auto enrolled, GallerySubject(db, nik));
+  ASSIGN_OR_RETURN(auto enrolled, GallerySubject(db, biometrics_key, nik));
   if (enrolled) {
     bio::Matcher matcher;
     for (const bio::FingerSample& p : probe.fingers) {
@@ -117,12 +119,11 @@ double FusedImpostorProbability(float score, int fingers) {
   return std::min(1.0, std::exp(-x) * sum);
 }
 
-StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, int64_t record_id, std::string subject_id) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT biometrics FROM record_biometrics WHERE record_id = ?", {record_id}));
-  if (rows.empty()) return DataLoss("record " + std::to_string(record_id) + " has no stored biometrics");
-  store::Blob bytes = rows[0].Bytes(0);
-  auto biometrics = enrollment::ParseBiometrics(bytes);
-  if (!biometrics.ok()) return DataLoss("record " + std::to_string(record_id) + ": " + biometrics.status().message());
+StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, const crypto::DataKey& key, int64_t record_id,
+                                         std::string subject_id) {
+  auto biometrics = LoadRecordBiometrics(db, key, record_id);
+  if (biometrics.status().code() == StatusCode::kNotFound) return DataLoss(biometrics.status().message());
+  if (!biometrics.ok()) return biometrics.status();
   bio::SubjectRecord subject{std::move(subject_id), {}};
   for (const enrollment::FingerCapture& finger : biometrics->fingers) {
     if (finger.exception != enrollment::FingerException::kNone) continue;
@@ -181,9 +182,9 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
   } else {
     RETURN_IF_ERROR(records.SetHolderNik(record.id, holder_nik));
   }
-  ASSIGN_OR_RETURN(bio::SubjectRecord subject, LoadSubject(db, record.id, holder_nik));
+  ASSIGN_OR_RETURN(bio::SubjectRecord subject, LoadSubject(db, context.biometrics_key, record.id, holder_nik));
   if (!subject.fingers.empty()) {
-    RETURN_IF_ERROR(PutGallerySubject(db, subject, record.id, FormatTimestamp(context.clock.Now())));
+    RETURN_IF_ERROR(PutGallerySubject(db, context.biometrics_key, subject, record.id, FormatTimestamp(context.clock.Now())));
   }
   RETURN_IF_ERROR(records.Transition(record.id, RecordState::kUnique, RecordState::kPrintReady, actor,
                                      "card NIK " + holder_nik));
@@ -195,7 +196,7 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
 StatusOr<OwnSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id) {
   RETURN_IF_ERROR(context.gallery.CatchUp(db));
   OwnSearch own;
-  ASSIGN_OR_RETURN(own.probe, LoadSubject(db, record_id, ""));
+  ASSIGN_OR_RETURN(own.probe, LoadSubject(db, context.biometrics_key, record_id, ""));
   own.search.position = context.gallery.position();
   own.search.gallery_subjects = context.gallery.engine().Count();
   if (own.probe.fingers.empty()) return own;
@@ -213,9 +214,9 @@ StatusOr<GallerySearch> SearchGallery(store::Connection& db, const StageContext&
                                       const bio::SubjectRecord& probe, const OwnSearch* searched) {
   const DedupeOptions& options = context.dedupe;
   if (options.matcher_shards > 0) {
-    return MergeShardSearches(db, record_id, probe, options.matcher_shards, options.identify);
+    return MergeShardSearches(db, context.biometrics_key, record_id, probe, options.matcher_shards, options.identify);
   }
-  return CompleteSearch(db, probe, {{1, searched->search}}, 1, options.identify);
+  return CompleteSearch(db, context.biometrics_key, probe, {{1, searched->search}}, 1, options.identify);
 }
 
 }  // namespace
@@ -234,7 +235,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   }
   bio::SubjectRecord loaded;
   if (searched == nullptr) {
-    ASSIGN_OR_RETURN(loaded, LoadSubject(db, record_id, ""));
+    ASSIGN_OR_RETURN(loaded, LoadSubject(db, context.biometrics_key, record_id, ""));
   }
   const bio::SubjectRecord& probe = searched != nullptr ? searched->probe : loaded;
   const std::string& own_nik = record.previous_nik;  // a replacement's own earlier card
@@ -251,7 +252,8 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
         matched_own = true;
         continue;
       }
-      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, probe, c.subject_id, c.score, c.fingers_compared));
+      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, context.biometrics_key, probe, c.subject_id, c.score,
+                                                                     c.fingers_compared));
       suspects.push_back(std::move(described));
     }
   }
@@ -261,10 +263,10 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   } else if (!suspects.empty()) {
     reason = "duplicate suspect: fingerprints match " + std::to_string(suspects.size()) + " resident(s) on record";
   } else if (!own_nik.empty() && !matched_own) {
-    ASSIGN_OR_RETURN(auto own, GallerySubject(db, own_nik));
+    ASSIGN_OR_RETURN(auto own, GallerySubject(db, context.biometrics_key, own_nik));
     if (own) {
       reason = "fingerprints do not match the card of NIK " + own_nik;
-      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, probe, own_nik, 0, 0));
+      ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, context.biometrics_key, probe, own_nik, 0, 0));
       suspects.push_back(std::move(described));
     }
   }

@@ -65,6 +65,7 @@ struct StageContext {
   const Clock& clock;
   const RegionRegistry& regions;
   const crypto::SigningKey& signing;  // signs the feed items to stations
+  const crypto::DataKey& biometrics_key;  // stored biometrics (biometrics_at_rest.h)
   WorkQueue& queue;
   GalleryMirror& gallery;
   DedupeOptions dedupe;
@@ -88,9 +89,10 @@ StatusOr<OwnSearch> SearchOwnGallery(store::Connection& db, const StageContext& 
 Status RunDedupe(store::Connection& db, const StageContext& context, int64_t record_id,
                  const OwnSearch* searched = nullptr);
 
-// The fingers of a record's stored biometrics as a gallery subject with id
-// `subject_id`. Fingers with an exception are left out.
-StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, int64_t record_id, std::string subject_id);
+// The fingers of a record's stored biometrics (decrypted with `key`) as a
+// gallery subject with id `subject_id`. Fingers with an exception are left out.
+StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, const crypto::DataKey& key, int64_t record_id,
+                                         std::string subject_id);
 
 // Moves `record` (in `from`: dedupe_pending or adjudication) to unique, gives
 // it its card's NIK (`holder_nik`, or a new one if empty), puts its fingers in

@@ -21,6 +21,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "store/audit_log.h"
+#include "net/tls.h"
 #include "store/testing.h"
 #include "sync/feed.h"
 #include "sync/request_auth.h"
@@ -295,11 +296,25 @@ TEST_F(StationTest, RevokedStationKeepsItsOutbox) {
   EXPECT_EQ(*station_->CountOutbox("pending"), 1);
 }
 
+// A well-formed certificate that is not central's (an impostor's, or central's
+// before it was re-keyed): the handshake is refused on the pin, naming the
+// certificate central presented, and nothing is sent.
 TEST_F(StationTest, WrongPinnedCertificateIsRefused) {
+  ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  auto impostor = net::GenerateSelfSigned({});
+  ASSERT_OK(impostor);
+  std::ifstream in(dir_ + "/station/central-cert.pem");
+  const std::string central_pem(std::istreambuf_iterator<char>(in), {});
+  auto central_fingerprint = net::CertificateSha256(central_pem);
+  ASSERT_OK(central_fingerprint);
+  ASSERT_NE(*net::CertificateSha256(impostor->cert_pem), *central_fingerprint);
   SyncOptions options;
-  options.pinned_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  options.pinned_cert_pem = impostor->cert_pem;
   SyncClient sync(*station_, clock_, random_, *key_, options);
-  EXPECT_FALSE(sync.SyncOnce().ok());
+  EXPECT_THAT(sync.SyncOnce(),
+              StatusIs(StatusCode::kUnauthenticated,
+                       HasSubstr("server certificate verification failed: the server presented certificate sha256:" +
+                                 *central_fingerprint + ", which is not the pinned certificate")));
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM inbox"), 0);
 }
 

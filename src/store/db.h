@@ -111,7 +111,7 @@ class Connection {
 };
 
 // Opens a database by URL:
-//   sqlite:/path/to/file.db   (created if missing)
+//   sqlite:/path/to/file.db   (created if missing, mode 0600)
 //   sqlite::memory:
 //   postgresql://user@host:port/dbname?...   (any libpq connection URI)
 //   pg:host=/run/x port=5432 dbname=ektp      (libpq keyword/value form)

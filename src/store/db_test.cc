@@ -1,5 +1,9 @@
 #include "store/db.h"
 
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include "core/status_matchers.h"
 #include "store/dialect.h"
 #include "store/migrations.h"
@@ -87,9 +91,13 @@ TEST_P(DbTest, CommittedDataIsSeenByAnotherConnection) {
   EXPECT_EQ((*rows)[0].Text(0), "shared");
 }
 
-TEST_P(DbTest, LargeColumnsUseLz4OnPostgres) {
-  if (conn().dialect() != Dialect::kPostgres) return;  // SQLite does not compress
-  auto rows = conn().Query(
+// PostgreSQL only: SQLite has no column compression to choose.
+TEST(PostgresOnlyTest, LargeColumnsUseLz4) {
+  auto db = TestDatabase::Create("postgres");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Connection& conn = (*db)->connection();
+  ASSERT_EQ(conn.dialect(), Dialect::kPostgres);
+  auto rows = conn.Query(
       "SELECT attrelid::regclass::text || '.' || attname, attcompression FROM pg_attribute "
       "WHERE (attrelid = 'inbox'::regclass AND attname = 'envelope') "
       "OR (attrelid = 'record_biometrics'::regclass AND attname = 'biometrics') ORDER BY 1");
@@ -118,6 +126,27 @@ TEST_P(DbTest, SyntaxErrorIsReportedWithTheBackendMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, DbTest, ::testing::ValuesIn(testing::kBackends),
                          [](const auto& info) { return info.param; });
+
+// The database and its -wal and -shm files are owner-only even under a
+// permissive umask.
+TEST(SqliteFilesTest, DatabaseWalAndShmAreCreatedOwnerOnly) {
+  const std::string dir = testing::MakeTempDir("ektp-mode-");
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/modes.db";
+  mode_t previous = umask(022);
+  auto db = Open("sqlite:" + path, Schema::kStation);
+  umask(previous);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK((*db)->ExecScript("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);"));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat info {};
+    ASSERT_EQ(stat((path + suffix).c_str(), &info), 0) << path << suffix;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << path << suffix;
+  }
+  db->reset();
+  std::filesystem::remove_all(dir);
+  EXPECT_THAT(OpenSqlite(dir + "/no/such/dir.db"), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot open")));
+}
 
 TEST(DbOpenTest, RefusesUnknownUrlAndUnreachableServer) {
   EXPECT_THAT(Open("mysql://x", Schema::kCentral), StatusIs(StatusCode::kInvalidArgument, HasSubstr("must start with sqlite:")));

@@ -1,7 +1,14 @@
 // SQLite backend: WAL journal, synchronous=FULL, foreign keys on, and a
-// busy timeout so concurrent writers wait instead of failing at once.
+// busy timeout so concurrent writers wait instead of failing at once. A new
+// database file is created with mode 0600, and SQLite gives its -wal and
+// -shm files the database file's mode, so none is readable by others
+// whatever the process's umask.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <unordered_map>
 
 #include "store/db.h"
@@ -141,6 +148,11 @@ class SqliteConnection final : public Connection {
 StatusOr<std::unique_ptr<Connection>> OpenSqlite(std::string_view path) {
   sqlite3* db = nullptr;
   std::string file(path);
+  if (file != ":memory:" && !file.empty()) {
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Unavailable("sqlite: cannot open " + file + ": " + std::strerror(errno));
+    ::close(fd);
+  }
   int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {

@@ -21,6 +21,7 @@
 #include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "enrollment/testing.h"
+#include "pipeline/biometrics_at_rest.h"
 #include "store/db.h"
 #include "store/testing.h"
 #include "sync/packet.h"
@@ -455,7 +456,8 @@ StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& 
     if (!registrations.insert(decoded->registration_number).second) {
       return Internal("registration " + decoded->registration_number + " arrived in two packets");
     }
-    ASSIGN_OR_RETURN(auto record, db->Query("SELECT r.state, b.biometrics FROM records r LEFT JOIN record_biometrics b "
+    ASSIGN_OR_RETURN(auto record, db->Query("SELECT r.state, b.biometrics, r.id FROM records r LEFT JOIN "
+                                            "record_biometrics b "
                                             "ON b.record_id = r.id WHERE r.registration_number = ?",
                                             {decoded->registration_number}));
     if (record.size() != 1) {
@@ -474,7 +476,10 @@ StatusOr<std::set<std::string>> CheckCentralHoldsExactlyOnce(const std::string& 
     }
     auto opened = keys.sealing.Open(decoded->sealed_biometrics);
     if (!opened.ok()) return Internal("sealed biometrics of " + where + " cannot be opened");
-    if (crypto::Bytes(opened->begin(), opened->end()) != record[0].Bytes(1)) {
+    // Central stores them encrypted with its biometrics key, bound to the record.
+    auto stored = pipeline::DecryptRecordBiometrics(keys.biometrics, record[0].Int(2), record[0].Bytes(1));
+    if (!stored.ok()) return Internal("stored biometrics of " + where + ": " + stored.status().ToString());
+    if (*stored != *opened) {
       return Internal("stored biometrics of " + decoded->registration_number + " differ from the packet's");
     }
     auto biometrics = enrollment::ParseBiometrics(*opened);
