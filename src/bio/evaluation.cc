@@ -240,6 +240,63 @@ std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const st
   return out;
 }
 
+double CaptureQuality(const FingerView& view) {
+  const size_t n = view.minutiae.size();
+  if (n == 0) return 0;
+  for (uint16_t r : {view.resolution_x, view.resolution_y}) {
+    if (r < FingerFeatures::kMinResolution || r > FingerFeatures::kMaxResolution) return 0;
+  }
+  const double sx = 197.0 / view.resolution_x, sy = 197.0 / view.resolution_y;
+  double cx = 0, cy = 0, quality = 0;
+  for (const RecordMinutia& m : view.minutiae) {
+    cx += m.x * sx / static_cast<double>(n);
+    cy += m.y * sy / static_cast<double>(n);
+    quality += (m.quality == 0 || m.quality > 100 ? 50 : m.quality) / static_cast<double>(n);
+  }
+  double spread = 0;
+  for (const RecordMinutia& m : view.minutiae) {
+    spread += ((m.x * sx - cx) * (m.x * sx - cx) + (m.y * sy - cy) * (m.y * sy - cy)) / static_cast<double>(n);
+  }
+  const double count_share = std::min(1.0, static_cast<double>(n) / 40);
+  const double spread_share = std::min(1.0, std::sqrt(spread) / 80);
+  return 100 * count_share * spread_share * quality / 100;
+}
+
+StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
+                                                     const std::vector<double>& rejects) {
+  for (double r : rejects) {
+    if (!(r >= 0 && r < 1)) return InvalidArgument("reject share " + std::to_string(r) + " is outside [0, 1)");
+  }
+  std::vector<double> qualities;
+  for (const EvaluatedDatabase& db : databases) {
+    for (const FvcSample& s : *db.samples) qualities.push_back(s.quality);
+  }
+  std::sort(qualities.begin(), qualities.end());
+  std::vector<RejectPoint> out;
+  for (double r : rejects) {
+    RejectPoint point{r, static_cast<size_t>(r * static_cast<double>(qualities.size())), {}};
+    // Ties at the cut are dropped only as far as the share allows.
+    const double cut = point.templates_removed ? qualities[point.templates_removed - 1] : -1;
+    size_t at_cut_budget = point.templates_removed - static_cast<size_t>(
+        std::lower_bound(qualities.begin(), qualities.end(), cut) - qualities.begin());
+    std::vector<float> genuine, impostor;
+    for (const EvaluatedDatabase& db : databases) {
+      std::vector<bool> kept(db.samples->size());
+      for (size_t i = 0; i < kept.size(); ++i) {
+        const double q = (*db.samples)[i].quality;
+        kept[i] = q > cut || (q == cut && at_cut_budget == 0);
+        if (q == cut && at_cut_budget > 0) --at_cut_budget;
+      }
+      for (const ScoredPair& p : *db.pairs) {
+        if (kept[p.probe] && kept[p.candidate]) (p.genuine ? genuine : impostor).push_back(p.score);
+      }
+    }
+    point.rates = ComputeErrorRates(std::move(genuine), std::move(impostor));
+    out.push_back(point);
+  }
+  return out;
+}
+
 StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -267,6 +324,7 @@ StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir) {
     auto features = FingerFeatures::FromView(record->views[0], record->format);
     if (!features.ok()) return features.status().WithContext(p.string());
     s.features = std::move(*features);
+    s.quality = CaptureQuality(record->views[0]);
     s.path = (fs::path(dir) / p.filename()).string();
     out.push_back(std::move(s));
   }

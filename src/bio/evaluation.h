@@ -117,11 +117,20 @@ double ClopperPearsonUpper(size_t k, size_t n, double confidence);
 // guards it.
 inline constexpr float kCalibrationMargin = 33;
 
+// Capture quality of one finger view, 0 (recapture) .. 100, the product of
+// three shares: minutiae (count / 40, at most 1), spread (the minutiae's
+// radius of gyration at 500 dpi / 80 px, at most 1) and the mean reported
+// minutia quality / 100 (0.5 where a minutia reports none, as codes 0 and
+// > 100 mean). Scores 0 for a view without minutiae or with a resolution
+// FingerFeatures refuses.
+double CaptureQuality(const FingerView& view);
+
 struct FvcSample {
   std::string path;
   int finger = 0;
   int impression = 0;
   FingerFeatures features;
+  double quality = 0;  // CaptureQuality of the view
 };
 
 // Loads every FFF_I.* template (.iso/.ist/.ansi/.dat/.fmr) in `dir`, sorted by
@@ -188,6 +197,22 @@ struct CrossValidation {
 // genuine or impostor pairs, or a nominal FMR outside (0, 1).
 StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& databases,
                                         const std::vector<double>& nominal_fmrs = kNominalFmrs);
+
+// The error-versus-reject curve: the templates whose CaptureQuality ranks in
+// the worst `reject` share over all databases are dropped (as if captured
+// again), and the error rates are those of the pairs left.
+struct RejectPoint {
+  double reject = 0;
+  size_t templates_removed = 0;
+  ErrorRates rates;
+};
+struct EvaluatedDatabase {
+  const std::vector<FvcSample>* samples;
+  const std::vector<ScoredPair>* pairs;
+};
+// Errors: kInvalidArgument for a share outside [0, 1).
+StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
+                                                     const std::vector<double>& rejects);
 
 // How often the 1:N pre-filter (docs/biometrics.md, "Pre-filter") loses a
 // mate on real prints: impression 1 of every finger of every database is

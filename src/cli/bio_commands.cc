@@ -95,12 +95,16 @@ int BioEval(const Args& args) {
   std::string dir, scores_path;
   int threads = DefaultThreads();
   bool json = false, cross_validate = false;
-  std::vector<double> prefilter_keeps;
+  std::vector<double> prefilter_keeps, rejects;
   app.add_option("dir", dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
   app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
   app.add_option("--prefilter", prefilter_keeps,
                  "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
                  "mate (impression 1 of every finger enrolled, the others searched)")
+      ->delimiter(',');
+  app.add_option("--reject", rejects,
+                 "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
+                 "(comma-separated)")
       ->delimiter(',');
   app.add_flag("--cross-validate", cross_validate,
                "leave one database out: fit the calibration on the others, report the held-out one (and pooled)");
@@ -133,6 +137,7 @@ int BioEval(const Args& args) {
   std::vector<float> all_genuine, all_impostor;
   std::vector<std::vector<bio::FvcSample>> all_samples;
   std::vector<bio::ScoredDatabase> scored;
+  std::vector<std::vector<bio::ScoredPair>> all_pairs;
   nlohmann::json out = {{"databases", nlohmann::json::array()}};
   auto print = [&](const std::string& name, const bio::ErrorRates& r) {
     if (json) return;
@@ -160,7 +165,8 @@ int BioEval(const Args& args) {
     nlohmann::json row = RatesJson(rates);
     row["name"] = name;
     out["databases"].push_back(row);
-    if (!prefilter_keeps.empty()) all_samples.push_back(std::move(*samples));
+    if (!prefilter_keeps.empty() || !rejects.empty()) all_samples.push_back(std::move(*samples));
+    if (!rejects.empty()) all_pairs.push_back(std::move(pairs));
     scored.push_back({name, std::move(genuine), std::move(impostor)});
   }
   bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
@@ -190,6 +196,20 @@ int BioEval(const Args& args) {
         std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " fingers: lost "
                   << Percent(rate) << " (" << l.lost << " of " << l.searches << " searches)\n";
       }
+    }
+  }
+  if (!rejects.empty()) {
+    std::vector<bio::EvaluatedDatabase> evaluated;
+    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i]});
+    auto curve = bio::ErrorVersusReject(evaluated, rejects);
+    if (!curve.ok()) return Fail(curve.status());
+    out["reject"] = nlohmann::json::array();
+    for (const bio::RejectPoint& p : *curve) {
+      nlohmann::json row = RatesJson(p.rates);
+      row["reject"] = p.reject;
+      row["templates_removed"] = p.templates_removed;
+      out["reject"].push_back(std::move(row));
+      if (!json) print("reject " + Percent(p.reject), p.rates);
     }
   }
   if (cross_validate) {
