@@ -75,11 +75,224 @@ float ThresholdForFmr(std::vector<float> impostor, double fmr) {
   return std::nextafter(impostor[allowed], std::numeric_limits<float>::infinity());
 }
 
+namespace {
+
+// ln B(a, b).
+double LogBeta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); }
+
+// The continued fraction of the incomplete beta function (modified Lentz),
+// converging fast for x < (a + 1) / (a + b + 2).
+double BetaFraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300;
+  auto guard = [](double v) { return std::abs(v) < kTiny ? kTiny : v; };
+  double c = 1, d = 1 / guard(1 - (a + b) * x / (a + 1)), h = d;
+  for (int m = 1; m <= 10000; ++m) {
+    const double even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+    d = 1 / guard(1 + even * d);
+    c = guard(1 + even / c);
+    h *= d * c;
+    const double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 / guard(1 + odd * d);
+    c = guard(1 + odd / c);
+    const double step = d * c;
+    h *= step;
+    if (std::abs(step - 1) < 1e-13) break;
+  }
+  return h;
+}
+
+// I_x(a, b), the regularised incomplete beta function.
+double IncompleteBeta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double log_front = a * std::log(x) + b * std::log1p(-x) - LogBeta(a, b);
+  if (x < (a + 1) / (a + b + 2)) return std::exp(log_front) * BetaFraction(a, b, x) / a;
+  return 1 - std::exp(log_front) * BetaFraction(b, a, 1 - x) / b;
+}
+
+}  // namespace
+
+double ClopperPearsonUpper(size_t k, size_t n, double confidence) {
+  if (k >= n) return 1;
+  const double alpha = 1 - confidence;
+  if (k == 0) return -std::expm1(std::log(alpha) / static_cast<double>(n));
+  // P(Binomial(n, p) <= k) = I_{1-p}(n - k, k + 1) falls as p rises.
+  const double a = static_cast<double>(n - k), b = static_cast<double>(k + 1);
+  double low = static_cast<double>(k) / static_cast<double>(n), high = 1;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (low + high) / 2;
+    (IncompleteBeta(a, b, 1 - mid) > alpha ? low : high) = mid;
+  }
+  return high;
+}
+
+namespace {
+
+// The score above which about `fmr` of `descending` lie.
+float EmpiricalThreshold(const std::vector<float>& descending, double fmr) {
+  return descending[std::min(descending.size() - 1, static_cast<size_t>(fmr * static_cast<double>(descending.size())))];
+}
+
+// One-sided 95 % quantile of Student's t with `df` degrees of freedom.
+double StudentT95(size_t df) {
+  static constexpr double kTable[] = {6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812};
+  return df <= std::size(kTable) ? kTable[df - 1] : 1.645 + 2.0 / static_cast<double>(df);
+}
+
+// Layer 3 of FmrCalibration: the prediction limit of a new database's shift.
+float DatabaseShift(const std::vector<std::vector<float>>& by_database, std::vector<float> pooled_descending) {
+  static constexpr double kShares[] = {0.1, 0.03, 0.01};
+  std::vector<double> shifts;
+  for (std::vector<float> db : by_database) {
+    if (db.size() < 100) continue;
+    std::sort(db.begin(), db.end(), std::greater<>());
+    double sum = 0;
+    for (double f : kShares) sum += EmpiricalThreshold(db, f) - EmpiricalThreshold(pooled_descending, f);
+    shifts.push_back(sum / std::size(kShares));
+  }
+  const size_t m = shifts.size();
+  if (m < 2) return 0;
+  double mean = 0, var = 0;
+  for (double v : shifts) mean += v / static_cast<double>(m);
+  for (double v : shifts) var += (v - mean) * (v - mean) / static_cast<double>(m - 1);
+  const double limit = mean + StudentT95(m - 1) * std::sqrt(var * (1 + 1.0 / static_cast<double>(m)));
+  return static_cast<float>(std::max(0.0, limit));
+}
+
+}  // namespace
+
+FmrCalibration FmrCalibration::Fit(const std::vector<std::vector<float>>& impostor_by_database, double confidence) {
+  std::vector<float> impostor;
+  for (const auto& db : impostor_by_database) impostor.insert(impostor.end(), db.begin(), db.end());
+  FmrCalibration c;
+  c.impostors_ = impostor.size();
+  std::sort(impostor.begin(), impostor.end());
+  const size_t n = impostor.size();
+  c.count_floor_ = ClopperPearsonUpper(0, n, confidence);
+  // Knots: distinct scores ascending, each with the count at or above it,
+  // up to the first whose count is at most kTailAnchorCount.
+  std::vector<size_t> counts;
+  for (size_t i = 0; i < n;) {
+    c.knots_.push_back(impostor[i]);
+    counts.push_back(n - i);
+    if (n - i <= kTailAnchorCount) break;
+    while (i < n && impostor[i] == c.knots_.back()) ++i;
+  }
+  for (size_t k : counts) c.log_bound_.push_back(std::log10(ClopperPearsonUpper(k, n, confidence)));
+  // The tail's slope: least squares of log10(empirical FMR) on the score
+  // over the knots between FMR 1 % and the anchor.
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
+  for (size_t j = 0; j < c.knots_.size(); ++j) {
+    if (counts[j] > n / 100) continue;
+    const double x = c.knots_[j], y = std::log10(static_cast<double>(counts[j]) / static_cast<double>(n));
+    sx += x, sy += y, sxx += x * x, sxy += x * y, m += 1;
+  }
+  const double fitted = m >= 3 && m * sxx - sx * sx > 0 ? -(m * sxy - sx * sy) / (m * sxx - sx * sx) : 0.1;
+  c.tail_slope_ = std::clamp(fitted * kTailSlopeShrink, 0.0, 0.1);
+  std::reverse(impostor.begin(), impostor.end());
+  c.shift_ = DatabaseShift(impostor_by_database, std::move(impostor));
+  for (float& knot : c.knots_) knot += c.shift_;
+  c.tail_start_ = c.knots_.back();
+  return c;
+}
+
+double FmrCalibration::FmrBound(float score) const {
+  if (knots_.empty() || score <= knots_.front()) return 1;
+  if (score > tail_start_) {
+    return std::pow(10.0, log_bound_.back() - tail_slope_ * static_cast<double>(score - tail_start_));
+  }
+  // knots_[j - 1] < score <= knots_[j]: the count there is knots_[j]'s.
+  const size_t j = static_cast<size_t>(std::lower_bound(knots_.begin(), knots_.end(), score) - knots_.begin());
+  const double f = static_cast<double>(score - knots_[j - 1]) / static_cast<double>(knots_[j] - knots_[j - 1]);
+  return std::pow(10.0, log_bound_[j - 1] + f * (log_bound_[j] - log_bound_[j - 1]));
+}
+
+float FmrCalibration::ThresholdForFmr(double fmr) const {
+  // FmrBound is non-increasing: bisect over hundredths of a point.
+  int low = 0, high = 100000;  // 0 .. 1000 points
+  if (FmrBound(static_cast<float>(high) / 100) > fmr) return std::numeric_limits<float>::infinity();
+  while (low < high) {
+    const int mid = (low + high) / 2;
+    if (FmrBound(static_cast<float>(mid) / 100) <= fmr) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  return static_cast<float>(low) / 100;
+}
+
+float FmrCalibration::Margin() const {
+  float worst = 0;
+  for (int i = 0; i <= 10000; ++i) {
+    const float score = static_cast<float>(i) / 100;
+    worst = std::max(worst, score - ConservativeScore(score));
+  }
+  return worst;
+}
+
 std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds) {
   std::vector<ObservedFmr> out;
   for (float t : thresholds) {
     const auto accepted = std::count_if(impostor.begin(), impostor.end(), [t](float s) { return s >= t; });
     out.push_back({t, static_cast<size_t>(accepted), impostor.size()});
+  }
+  return out;
+}
+
+double CaptureQuality(const FingerView& view) {
+  const size_t n = view.minutiae.size();
+  if (n == 0) return 0;
+  for (uint16_t r : {view.resolution_x, view.resolution_y}) {
+    if (r < FingerFeatures::kMinResolution || r > FingerFeatures::kMaxResolution) return 0;
+  }
+  const double sx = 197.0 / view.resolution_x, sy = 197.0 / view.resolution_y;
+  double cx = 0, cy = 0, quality = 0;
+  for (const RecordMinutia& m : view.minutiae) {
+    cx += m.x * sx / static_cast<double>(n);
+    cy += m.y * sy / static_cast<double>(n);
+    quality += (m.quality == 0 || m.quality > 100 ? 50 : m.quality) / static_cast<double>(n);
+  }
+  double spread = 0;
+  for (const RecordMinutia& m : view.minutiae) {
+    spread += ((m.x * sx - cx) * (m.x * sx - cx) + (m.y * sy - cy) * (m.y * sy - cy)) / static_cast<double>(n);
+  }
+  const double count_share = std::min(1.0, static_cast<double>(n) / 40);
+  const double spread_share = std::min(1.0, std::sqrt(spread) / 80);
+  return 100 * count_share * spread_share * quality / 100;
+}
+
+StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
+                                                     const std::vector<double>& rejects) {
+  for (double r : rejects) {
+    if (!(r >= 0 && r < 1)) return InvalidArgument("reject share " + std::to_string(r) + " is outside [0, 1)");
+  }
+  std::vector<double> qualities;
+  for (const EvaluatedDatabase& db : databases) {
+    for (const FvcSample& s : *db.samples) qualities.push_back(s.quality);
+  }
+  std::sort(qualities.begin(), qualities.end());
+  std::vector<RejectPoint> out;
+  for (double r : rejects) {
+    RejectPoint point{r, static_cast<size_t>(r * static_cast<double>(qualities.size())), {}};
+    // Ties at the cut are dropped only as far as the share allows.
+    const double cut = point.templates_removed ? qualities[point.templates_removed - 1] : -1;
+    size_t at_cut_budget = point.templates_removed - static_cast<size_t>(
+        std::lower_bound(qualities.begin(), qualities.end(), cut) - qualities.begin());
+    std::vector<float> genuine, impostor;
+    for (const EvaluatedDatabase& db : databases) {
+      std::vector<bool> kept(db.samples->size());
+      for (size_t i = 0; i < kept.size(); ++i) {
+        const double q = (*db.samples)[i].quality;
+        kept[i] = q > cut || (q == cut && at_cut_budget == 0);
+        if (q == cut && at_cut_budget > 0) --at_cut_budget;
+      }
+      for (const ScoredPair& p : *db.pairs) {
+        if (kept[p.probe] && kept[p.candidate]) (p.genuine ? genuine : impostor).push_back(p.score);
+      }
+    }
+    point.rates = ComputeErrorRates(std::move(genuine), std::move(impostor));
+    out.push_back(point);
   }
   return out;
 }
@@ -111,6 +324,7 @@ StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir) {
     auto features = FingerFeatures::FromView(record->views[0], record->format);
     if (!features.ok()) return features.status().WithContext(p.string());
     s.features = std::move(*features);
+    s.quality = CaptureQuality(record->views[0]);
     s.path = (fs::path(dir) / p.filename()).string();
     out.push_back(std::move(s));
   }
@@ -148,6 +362,62 @@ std::vector<ScoredPair> ScoreFvcPairs(const std::vector<FvcSample>& samples, int
   work();
   for (auto& t : pool) t.join();
   return pairs;
+}
+
+StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& databases,
+                                        const std::vector<double>& nominal_fmrs) {
+  if (databases.size() < 2) return InvalidArgument("cross-validation needs at least 2 databases");
+  for (const ScoredDatabase& db : databases) {
+    if (db.genuine.empty() || db.impostor.empty()) {
+      return InvalidArgument("database " + db.name + " has no genuine or no impostor pairs");
+    }
+  }
+  for (double fmr : nominal_fmrs) {
+    if (!(fmr > 0 && fmr < 1)) return InvalidArgument("nominal FMR " + std::to_string(fmr) + " is outside (0, 1)");
+  }
+  CrossValidation cv;
+  std::vector<float> pooled_genuine, pooled_impostor;
+  cv.pooled_checks.resize(nominal_fmrs.size());
+  for (size_t held = 0; held < databases.size(); ++held) {
+    std::vector<std::vector<float>> training;
+    for (size_t i = 0; i < databases.size(); ++i) {
+      if (i != held) training.push_back(databases[i].impostor);
+    }
+    const FmrCalibration calibration = FmrCalibration::Fit(training);
+    const ScoredDatabase& db = databases[held];
+    Fold fold;
+    fold.held_out = db.name;
+    fold.training_impostors = calibration.impostors();
+    fold.count_floor = calibration.CountFloor();
+    fold.margin = calibration.Margin();
+    fold.shift = calibration.shift();
+    fold.rates = ComputeErrorRates(db.genuine, db.impostor);
+    for (size_t f = 0; f < nominal_fmrs.size(); ++f) {
+      ThresholdCheck check;
+      check.nominal_fmr = nominal_fmrs[f];
+      check.threshold = calibration.ThresholdForFmr(nominal_fmrs[f]);
+      check.supported_by_counts = check.threshold <= calibration.tail_start();
+      const float t = check.threshold;
+      check.impostors = db.impostor.size();
+      check.impostors_accepted = static_cast<size_t>(std::count_if(db.impostor.begin(), db.impostor.end(), [t](float s) { return s >= t; }));
+      check.genuine = db.genuine.size();
+      check.genuine_rejected = static_cast<size_t>(std::count_if(db.genuine.begin(), db.genuine.end(), [t](float s) { return s < t; }));
+      ThresholdCheck& pooled = cv.pooled_checks[f];
+      pooled.nominal_fmr = check.nominal_fmr;
+      pooled.supported_by_counts = pooled.supported_by_counts && check.supported_by_counts;
+      pooled.impostors += check.impostors;
+      pooled.impostors_accepted += check.impostors_accepted;
+      pooled.genuine += check.genuine;
+      pooled.genuine_rejected += check.genuine_rejected;
+      fold.checks.push_back(check);
+    }
+    for (float s : db.genuine) pooled_genuine.push_back(calibration.ConservativeScore(s));
+    for (float s : db.impostor) pooled_impostor.push_back(calibration.ConservativeScore(s));
+    cv.folds.push_back(std::move(fold));
+  }
+  for (ThresholdCheck& pooled : cv.pooled_checks) pooled.threshold = std::numeric_limits<float>::quiet_NaN();
+  cv.pooled = ComputeErrorRates(std::move(pooled_genuine), std::move(pooled_impostor));
+  return cv;
 }
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,

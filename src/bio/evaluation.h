@@ -44,11 +44,93 @@ struct ObservedFmr {
 };
 std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds);
 
+// A score-to-FMR calibration that errs on the safe side (docs/biometrics.md,
+// "Calibration"), fitted on impostor scores alone, in three layers:
+//  1. Sampling: at each distinct impostor score t of the pooled databases,
+//     the one-sided Clopper-Pearson upper bound, at `confidence`, on
+//     P(impostor score >= t) given the count at or above t; between knots
+//     the bound is interpolated in log10 (never below the exact bound of any
+//     threshold in between).
+//  2. Tail: where the counts run out (at most kTailAnchorCount impostors at
+//     or above a score, so the count bound cannot fall below about 3/n) the
+//     bound is extrapolated from that anchor along the tail's measured slope
+//     (least squares of log10 FMR on the score between FMR 1 % and the
+//     anchor), shrunk by kTailSlopeShrink and never steeper than the nominal
+//     0.1 decade per score point.
+//  3. Database shift: each database's impostor scores sit some points above
+//     or below the pool's (its thresholds for FMR 10 %, 3 % and 1 % against
+//     the pool's, averaged). The bound is moved up by the one-sided 95 %
+//     prediction limit for a new database's shift (mean + t(m-1) * sd *
+//     sqrt(1 + 1/m) over the m databases with at least 100 impostor pairs;
+//     0 when fewer than 2 have).
+// Immutable after Fit; thread-compatible.
+class FmrCalibration {
+ public:
+  static constexpr double kConfidence = 0.95;
+  static constexpr size_t kTailAnchorCount = 3;
+  static constexpr double kTailSlopeShrink = 0.75;
+
+  // REQUIRES: at least one non-empty database, confidence in (0, 1).
+  static FmrCalibration Fit(const std::vector<std::vector<float>>& impostor_by_database,
+                            double confidence = kConfidence);
+
+  // Upper bound on the share of impostor scores >= score; 1 at or below the
+  // lowest impostor score, non-increasing in `score`.
+  double FmrBound(float score) const;
+  // -10 log10(FmrBound(score)): the evidence the score carries, on the scale
+  // of the matcher's nominal calibration.
+  float ConservativeScore(float score) const { return static_cast<float>(-10.0 * std::log10(FmrBound(score))); }
+  // Lowest score (in steps of 0.01) whose bound is at most `fmr`.
+  float ThresholdForFmr(double fmr) const;
+  // The lowest FMR the counts alone support: the bound with no impostor
+  // above (about 3 / impostors at 95 %). Below it the bound comes from the
+  // extrapolated tail.
+  double CountFloor() const { return count_floor_; }
+  // Score points by which the matcher's nominal calibration overstates the
+  // evidence at worst over scores 0..100: max of score - ConservativeScore(score), >= 0.
+  float Margin() const;
+  size_t impostors() const { return impostors_; }
+  // Where the extrapolated tail begins (shift included).
+  float tail_start() const { return tail_start_; }
+  double tail_slope() const { return tail_slope_; }
+  // Layer 3's shift in score points.
+  float shift() const { return shift_; }
+
+ private:
+  std::vector<float> knots_;       // distinct impostor scores plus shift_, ascending, up to the tail anchor
+  std::vector<double> log_bound_;  // log10 of the bound at each knot
+  float tail_start_ = 0;           // the last knot; beyond it the tail model
+  double tail_slope_ = 0.1;        // decades of FMR per score point beyond tail_start_
+  double count_floor_ = 1;
+  size_t impostors_ = 0;
+  float shift_ = 0;
+};
+
+// The one-sided Clopper-Pearson upper bound on a binomial proportion:
+// the p with P(Binomial(n, p) <= k) = 1 - confidence. REQUIRES k <= n, n > 0.
+double ClopperPearsonUpper(size_t k, size_t n, double confidence);
+
+// The margin (score points per finger) by which central's dedupe discounts
+// each fused score before converting it to an impostor probability: the
+// Margin() of FmrCalibration::Fit on the four FVC2002 databases (11,520
+// impostor pairs), 32.1, rounded up. EvaluationTest.ProductionMarginCoversTheFvcFit
+// guards it.
+inline constexpr float kCalibrationMargin = 33;
+
+// Capture quality of one finger view, 0 (recapture) .. 100, the product of
+// three shares: minutiae (count / 40, at most 1), spread (the minutiae's
+// radius of gyration at 500 dpi / 80 px, at most 1) and the mean reported
+// minutia quality / 100 (0.5 where a minutia reports none, as codes 0 and
+// > 100 mean). Scores 0 for a view without minutiae or with a resolution
+// FingerFeatures refuses.
+double CaptureQuality(const FingerView& view);
+
 struct FvcSample {
   std::string path;
   int finger = 0;
   int impression = 0;
   FingerFeatures features;
+  double quality = 0;  // CaptureQuality of the view
 };
 
 // Loads every FFF_I.* template (.iso/.ist/.ansi/.dat/.fmr) in `dir`, sorted by
@@ -64,6 +146,73 @@ struct ScoredPair {
 
 // Scores every FVC pair of `samples` with `threads` threads (>= 1).
 std::vector<ScoredPair> ScoreFvcPairs(const std::vector<FvcSample>& samples, int threads);
+
+// One database's scored pairs, for cross-validation.
+struct ScoredDatabase {
+  std::string name;
+  std::vector<float> genuine;
+  std::vector<float> impostor;
+};
+
+// The FMR targets the cross-validation checks: 1 %, 0.1 %, 0.01 %.
+inline const std::vector<double> kNominalFmrs = {1e-2, 1e-3, 1e-4};
+
+// A threshold chosen for a nominal FMR on training data, applied to other data.
+struct ThresholdCheck {
+  double nominal_fmr = 0;
+  float threshold = 0;             // meaningless in pooled figures (one per fold)
+  bool supported_by_counts = true;  // false: the threshold lies in the extrapolated tail
+  size_t impostors_accepted = 0;
+  size_t impostors = 0;
+  size_t genuine_rejected = 0;
+  size_t genuine = 0;
+  double fmr() const { return impostors ? static_cast<double>(impostors_accepted) / static_cast<double>(impostors) : 0.0; }
+  double fnmr() const { return genuine ? static_cast<double>(genuine_rejected) / static_cast<double>(genuine) : 0.0; }
+};
+
+struct Fold {
+  std::string held_out;
+  size_t training_impostors = 0;
+  double count_floor = 1;  // FmrCalibration::CountFloor of the training fit
+  float margin = 0;        // FmrCalibration::Margin of the training fit
+  float shift = 0;         // FmrCalibration::shift of the training fit
+  ErrorRates rates;        // on the held-out database
+  std::vector<ThresholdCheck> checks;  // one per nominal FMR
+};
+
+struct CrossValidation {
+  std::vector<Fold> folds;
+  // Every held-out pair, scored through its own fold's calibration
+  // (ConservativeScore), so one threshold means one nominal FMR in every fold.
+  ErrorRates pooled;
+  std::vector<ThresholdCheck> pooled_checks;  // sums over the folds
+};
+
+// Leave-one-database-out: for each database, fits FmrCalibration on the
+// impostor scores of all the others, then reports the held-out database's
+// error rates and, for each nominal FMR, what the threshold chosen on the
+// training databases accepts and rejects there. The matcher has no tunable
+// parameters, so the calibration is all that is fitted.
+// Errors: kInvalidArgument for fewer than 2 databases, a database without
+// genuine or impostor pairs, or a nominal FMR outside (0, 1).
+StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& databases,
+                                        const std::vector<double>& nominal_fmrs = kNominalFmrs);
+
+// The error-versus-reject curve: the templates whose CaptureQuality ranks in
+// the worst `reject` share over all databases are dropped (as if captured
+// again), and the error rates are those of the pairs left.
+struct RejectPoint {
+  double reject = 0;
+  size_t templates_removed = 0;
+  ErrorRates rates;
+};
+struct EvaluatedDatabase {
+  const std::vector<FvcSample>* samples;
+  const std::vector<ScoredPair>* pairs;
+};
+// Errors: kInvalidArgument for a share outside [0, 1).
+StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
+                                                     const std::vector<double>& rejects);
 
 // How often the 1:N pre-filter (docs/biometrics.md, "Pre-filter") loses a
 // mate on real prints: impression 1 of every finger of every database is

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -151,6 +152,13 @@ FingerFeatures::FingerFeatures(std::span<const Minutia> minutiae) {
 StatusOr<FingerFeatures> FingerFeatures::FromView(const FingerView& view, TemplateFormat format) {
   if (view.resolution_x == 0 || view.resolution_y == 0) {
     return InvalidArgument("finger view has zero resolution; cannot scale minutiae");
+  }
+  for (uint16_t r : {view.resolution_x, view.resolution_y}) {
+    if (r < kMinResolution || r > kMaxResolution) {
+      return InvalidArgument("finger view resolution " + std::to_string(r) + " px/cm is outside " +
+                             std::to_string(kMinResolution) + ".." + std::to_string(kMaxResolution) +
+                             " (100..2000 dpi); cannot scale minutiae");
+    }
   }
   const float sx = 197.0f / view.resolution_x;
   const float sy = 197.0f / view.resolution_y;

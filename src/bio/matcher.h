@@ -53,7 +53,12 @@ class FingerFeatures {
   explicit FingerFeatures(std::span<const Minutia> minutiae);
 
   // From a decoded record view: converts resolution and angle units.
-  // Errors: kInvalidArgument for a zero resolution.
+  // Errors: kInvalidArgument for a resolution outside kMinResolution..
+  // kMaxResolution px/cm (zero included). A view without minutiae, or whose
+  // minutiae all lie within 8 px of each other (no edges), gives features
+  // that score 0 against anything (docs/biometrics.md, "Bad input").
+  static constexpr uint16_t kMinResolution = 39;   // 100 dpi
+  static constexpr uint16_t kMaxResolution = 787;  // 2000 dpi
   static StatusOr<FingerFeatures> FromView(const FingerView& view, TemplateFormat format);
 
   size_t size() const { return n_; }

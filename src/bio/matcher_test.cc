@@ -393,5 +393,216 @@ TEST(EvaluationTest, FvcMeetsTheTargetsAndTheCalibration) {
   EXPECT_LE(ObserveFmr(all_impostor, {40})[0].accepted, 4u);
 }
 
+// Templates that decode but hold nothing comparable score 0, never high.
+TEST(MatcherTest, UncomparableTemplatesScoreZero) {
+  const FingerFeatures real = Load("DB1_B", "101_1.iso");
+  const FingerFeatures none;
+  std::vector<Minutia> stacked(20, Minutia{100, -150, 40, kMinutiaEnding});
+  for (size_t i = 0; i < stacked.size(); ++i) stacked[i].angle = static_cast<uint8_t>(i * 13);
+  const FingerFeatures one_point(stacked);
+  EXPECT_EQ(one_point.size(), 20u);
+  Matcher matcher;
+  for (const FingerFeatures* probe : {&none, &one_point, &real}) {
+    for (const FingerFeatures* candidate : {&none, &one_point}) {
+      EXPECT_EQ(matcher.Score(PreparedProbe(*probe), *candidate), 0.0f);
+      EXPECT_EQ(matcher.Score(PreparedProbe(*candidate), *probe), 0.0f);
+    }
+  }
+}
+
+TEST(MatcherTest, FromViewRefusesAResolutionNoSensorHas) {
+  FingerView view;
+  view.minutiae = {RecordMinutia{kMinutiaEnding, 10, 10, 0, 60}, RecordMinutia{kMinutiaEnding, 60, 40, 9, 60}};
+  view.resolution_x = view.resolution_y = 197;
+  ASSERT_OK(FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005));
+  view.resolution_y = 0;
+  EXPECT_THAT(FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("zero resolution")));
+  for (uint16_t absurd : {uint16_t{1}, uint16_t{38}, uint16_t{788}, uint16_t{65535}}) {
+    view.resolution_y = absurd;
+    EXPECT_THAT(FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("resolution " + std::to_string(absurd) + " px/cm")));
+  }
+  view.resolution_x = view.resolution_y = 394;  // 1000 dpi: within range
+  EXPECT_OK(FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005));
+}
+
+TEST(EvaluationTest, CaptureQualityCountsSpreadAndMinutiaQuality) {
+  FingerView view;
+  view.resolution_x = view.resolution_y = 197;
+  EXPECT_EQ(CaptureQuality(view), 0);  // no minutiae
+  // 40 minutiae on a circle of radius 100 px: count, spread and quality all full.
+  for (int i = 0; i < 40; ++i) {
+    const double a = i * 2 * 3.14159265358979 / 40;
+    view.minutiae.push_back({kMinutiaEnding, static_cast<uint16_t>(200 + std::lround(100 * std::cos(a))),
+                             static_cast<uint16_t>(200 + std::lround(100 * std::sin(a))), 0, 100});
+  }
+  EXPECT_NEAR(CaptureQuality(view), 100, 1e-9);
+  for (auto& m : view.minutiae) m.quality = 0;  // not reported: counts as 50
+  EXPECT_NEAR(CaptureQuality(view), 50, 1e-9);
+  view.minutiae.resize(20);  // half the count (and still spread)
+  EXPECT_NEAR(CaptureQuality(view), 25, 1.5);
+  view.resolution_x = 0;
+  EXPECT_EQ(CaptureQuality(view), 0);
+}
+
+TEST(EvaluationTest, ErrorVersusRejectDropsThePairsOfTheWorstTemplates) {
+  // Finger 1: templates 0 (poor) and 1; finger 2: templates 2 and 3.
+  std::vector<FvcSample> samples(4);
+  const double qualities[] = {5, 60, 70, 80};
+  for (size_t i = 0; i < 4; ++i) {
+    samples[i].finger = i < 2 ? 1 : 2;
+    samples[i].quality = qualities[i];
+  }
+  const std::vector<ScoredPair> pairs = {{0, 1, 1, true},  {2, 3, 50, true}, {0, 2, 30, false},
+                                         {0, 3, 2, false}, {1, 2, 3, false}, {1, 3, 4, false}};
+  auto curve = ErrorVersusReject({{&samples, &pairs}}, {0.0, 0.25});
+  ASSERT_OK(curve);
+  ASSERT_EQ(curve->size(), 2u);
+  EXPECT_EQ((*curve)[0].templates_removed, 0u);
+  EXPECT_EQ((*curve)[0].rates.genuine, 2u);
+  EXPECT_GT((*curve)[0].rates.eer, 0.2);  // the poor template's mate scores below an impostor
+  EXPECT_EQ((*curve)[1].templates_removed, 1u);
+  EXPECT_EQ((*curve)[1].rates.genuine, 1u);
+  EXPECT_EQ((*curve)[1].rates.impostor, 2u);
+  EXPECT_EQ((*curve)[1].rates.eer, 0);
+  EXPECT_THAT(ErrorVersusReject({{&samples, &pairs}}, {1.0}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside [0, 1)")));
+}
+
+// References computed independently by bisecting the exact binomial sum.
+TEST(EvaluationTest, ClopperPearsonUpperMatchesTheBinomialSum) {
+  EXPECT_NEAR(ClopperPearsonUpper(0, 100, 0.95), 0.0295130, 1e-6);
+  EXPECT_NEAR(ClopperPearsonUpper(3, 8640, 0.95), 0.000897167, 1e-8);
+  EXPECT_NEAR(ClopperPearsonUpper(10, 100, 0.95), 0.163718, 1e-5);
+  EXPECT_NEAR(ClopperPearsonUpper(1, 2880, 0.95), 0.00164610, 1e-7);
+  EXPECT_EQ(ClopperPearsonUpper(5, 5, 0.95), 1.0);
+}
+
+// Impostor scores at exact quantiles of the nominal law: n * 10^(-s/10)
+// of them reach s.
+std::vector<float> NominalImpostors(size_t n) {
+  std::vector<float> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(static_cast<float>(-10 * std::log10((static_cast<double>(i) + 0.5) / static_cast<double>(n))));
+  }
+  return out;
+}
+
+TEST(EvaluationTest, CalibrationBoundsTheObservedFmrFromAbove) {
+  const std::vector<float> impostor = NominalImpostors(10000);
+  const FmrCalibration c = FmrCalibration::Fit({impostor});
+  EXPECT_EQ(c.impostors(), 10000u);
+  EXPECT_EQ(c.shift(), 0.0f);  // one database: no shift to estimate
+  EXPECT_NEAR(c.CountFloor(), ClopperPearsonUpper(0, 10000, 0.95), 1e-12);
+  double previous = 1;
+  for (float s = 0; s < 60; s += 0.05f) {
+    const double bound = c.FmrBound(s);
+    EXPECT_LE(bound, previous) << s;  // non-increasing
+    previous = bound;
+    const double observed = ObserveFmr(impostor, {s})[0].fmr();
+    EXPECT_GE(bound, observed) << s;
+  }
+  // Counts support 1 % and 0.1 % at 10,000 pairs; 0.01 % lies in the
+  // extrapolated tail, whose slope stays within the nominal 0.1 decade per point.
+  for (double fmr : {1e-2, 1e-3}) {
+    const float t = c.ThresholdForFmr(fmr);
+    EXPECT_LE(t, c.tail_start()) << fmr;
+    EXPECT_LE(c.FmrBound(t), fmr);
+    EXPECT_GT(c.FmrBound(t - 0.01f), fmr);
+    EXPECT_LE(ObserveFmr(impostor, {t})[0].fmr(), fmr);
+  }
+  EXPECT_GT(c.ThresholdForFmr(1e-4), c.tail_start());
+  EXPECT_GT(c.tail_slope(), 0.05);
+  EXPECT_LE(c.tail_slope(), 0.1);
+  // Conservative: the bound at a nominal score is above the nominal rate,
+  // so the margin is positive.
+  EXPECT_GT(c.FmrBound(30), 1e-3);
+  EXPECT_GT(c.Margin(), 0.5f);
+  EXPECT_FLOAT_EQ(c.ConservativeScore(30), static_cast<float>(-10 * std::log10(c.FmrBound(30))));
+}
+
+// Three databases whose impostors sit 0, 2 and 4 points apart: shifts with
+// sd 2 against the pool, whose top shares lean on the highest database
+// (mean -0.32), so a new one is predicted up to
+// -0.32 + 2.920 * 2 * sqrt(4/3) = 6.42 points above the pool.
+TEST(EvaluationTest, CalibrationAllowsForANewDatabaseShiftedLikeTheOthers) {
+  std::vector<std::vector<float>> databases;
+  for (float offset : {0.0f, 2.0f, 4.0f}) {
+    std::vector<float> db = NominalImpostors(3000);
+    for (float& s : db) s += offset;
+    databases.push_back(std::move(db));
+  }
+  const FmrCalibration c = FmrCalibration::Fit(databases);
+  EXPECT_NEAR(c.shift(), 6.42, 0.1);
+  EXPECT_EQ(c.impostors(), 9000u);
+  const FmrCalibration unshifted = FmrCalibration::Fit({databases[1]});
+  EXPECT_GT(c.ThresholdForFmr(1e-2), unshifted.ThresholdForFmr(1e-2) + 5);
+}
+
+std::vector<ScoredDatabase> ScoreFvc() {
+  std::vector<ScoredDatabase> out;
+  for (const char* db : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
+    auto samples = LoadFvcDatabase((Fvc() / db).string());
+    EXPECT_OK(samples);
+    ScoredDatabase scored{db, {}, {}};
+    for (const ScoredPair& p : ScoreFvcPairs(*samples, 2)) (p.genuine ? scored.genuine : scored.impostor).push_back(p.score);
+    out.push_back(std::move(scored));
+  }
+  return out;
+}
+
+// Issue 17's out-of-sample guard: leave one FVC2002 database out, fit the
+// calibration on the other three, and on the held-out one the threshold for
+// each nominal FMR (1 %, 0.1 %, 0.01 %) accepts at most that share of
+// impostor pairs, in every fold and pooled. At 8,640 training pairs the
+// counts support 1 % and 0.1 %; 0.01 % comes from the extrapolated tail.
+TEST(EvaluationTest, CrossValidationHoldsTheNominalFmrOutOfFold) {
+  auto cv = CrossValidate(ScoreFvc());
+  ASSERT_OK(cv);
+  ASSERT_EQ(cv->folds.size(), 4u);
+  const double kBetterReference[] = {0.0786, 0.0750, 0.0964, 0.0321};
+  for (size_t i = 0; i < 4; ++i) {
+    const Fold& f = cv->folds[i];
+    EXPECT_EQ(f.training_impostors, 8640u);
+    EXPECT_LT(f.rates.eer, kBetterReference[i]) << f.held_out;
+    ASSERT_EQ(f.checks.size(), 3u);
+    for (const ThresholdCheck& c : f.checks) {
+      EXPECT_EQ(c.impostors, 2880u);
+      EXPECT_LE(c.fmr(), c.nominal_fmr) << f.held_out << " at " << c.nominal_fmr;
+    }
+    EXPECT_TRUE(f.checks[0].supported_by_counts);
+    EXPECT_TRUE(f.checks[1].supported_by_counts);
+    EXPECT_FALSE(f.checks[2].supported_by_counts) << f.held_out;
+  }
+  for (const ThresholdCheck& c : cv->pooled_checks) {
+    EXPECT_EQ(c.impostors, 11520u);
+    EXPECT_LE(c.fmr(), c.nominal_fmr) << c.nominal_fmr;
+  }
+  EXPECT_LE(cv->pooled.eer, 0.04);
+  EXPECT_LE(cv->pooled.fmr1000, 0.12);
+}
+
+// Central discounts every finger's score by kCalibrationMargin: it must
+// cover the margin of the calibration fitted on all of FVC2002.
+TEST(EvaluationTest, ProductionMarginCoversTheFvcFit) {
+  std::vector<std::vector<float>> impostor;
+  for (const ScoredDatabase& db : ScoreFvc()) impostor.push_back(db.impostor);
+  const FmrCalibration c = FmrCalibration::Fit(impostor);
+  EXPECT_LE(c.Margin(), kCalibrationMargin);
+  EXPECT_GT(c.Margin(), kCalibrationMargin - 1);
+}
+
+TEST(EvaluationTest, CrossValidateRefusesWhatItCannotFold) {
+  const ScoredDatabase a{"A", {50, 60}, {1, 2, 3}}, b{"B", {40}, {0, 5}}, empty{"C", {}, {1}};
+  EXPECT_THAT(CrossValidate({a}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("at least 2")));
+  EXPECT_THAT(CrossValidate({a, empty}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("database C")));
+  EXPECT_THAT(CrossValidate({a, b}, {0.0}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside (0, 1)")));
+  auto cv = CrossValidate({a, b}, {0.5});
+  ASSERT_OK(cv);
+  EXPECT_EQ(cv->folds[1].held_out, "B");
+  EXPECT_EQ(cv->folds[1].training_impostors, 3u);
+}
+
 }  // namespace
 }  // namespace ektp::bio

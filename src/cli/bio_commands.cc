@@ -33,20 +33,81 @@ nlohmann::json RatesJson(const bio::ErrorRates& r) {
           {"zero_fmr", r.zero_fmr}, {"genuine", r.genuine}, {"impostor", r.impostor}};
 }
 
+nlohmann::json CheckJson(const bio::ThresholdCheck& c, bool pooled) {
+  nlohmann::json j = {{"nominal_fmr", c.nominal_fmr},
+                      {"supported_by_counts", c.supported_by_counts},
+                      {"observed_fmr", c.fmr()},
+                      {"impostor_pairs_accepted", c.impostors_accepted},
+                      {"impostor_pairs", c.impostors},
+                      {"fnmr", c.fnmr()}};
+  if (!pooled) j["threshold"] = c.threshold;
+  return j;
+}
+
+nlohmann::json CrossValidationJson(const bio::CrossValidation& cv) {
+  nlohmann::json folds = nlohmann::json::array();
+  for (const bio::Fold& f : cv.folds) {
+    nlohmann::json checks = nlohmann::json::array();
+    for (const bio::ThresholdCheck& c : f.checks) checks.push_back(CheckJson(c, false));
+    nlohmann::json fold = RatesJson(f.rates);
+    fold["held_out"] = f.held_out;
+    fold["training_impostor_pairs"] = f.training_impostors;
+    fold["count_floor_fmr"] = f.count_floor;
+    fold["margin"] = f.margin;
+    fold["database_shift"] = f.shift;
+    fold["thresholds"] = std::move(checks);
+    folds.push_back(std::move(fold));
+  }
+  nlohmann::json pooled = RatesJson(cv.pooled);
+  pooled["thresholds"] = nlohmann::json::array();
+  for (const bio::ThresholdCheck& c : cv.pooled_checks) pooled["thresholds"].push_back(CheckJson(c, true));
+  return {{"folds", std::move(folds)}, {"pooled", std::move(pooled)}};
+}
+
+void PrintCheck(const bio::ThresholdCheck& c, bool pooled) {
+  std::cout << "  nominal FMR " << std::setw(6) << Percent(c.nominal_fmr);
+  if (!pooled) std::cout << " threshold " << std::fixed << std::setprecision(2) << c.threshold;
+  std::cout << (c.supported_by_counts ? "" : " (extrapolated)") << ": accepts " << c.impostors_accepted << " of "
+            << c.impostors << " impostor pairs (" << std::setprecision(4) << c.fmr() * 100 << "%"
+            << (c.fmr() <= c.nominal_fmr ? ", within nominal" : ", ABOVE nominal") << "), FNMR " << Percent(c.fnmr())
+            << "\n";
+  std::cout.unsetf(std::ios::floatfield);
+}
+
+void PrintCrossValidation(const bio::CrossValidation& cv) {
+  std::cout << "cross-validation (leave one database out; calibration fitted on the others):\n";
+  for (const bio::Fold& f : cv.folds) {
+    std::cout << "held out " << f.held_out << ": EER " << Percent(f.rates.eer) << " FMR100 " << Percent(f.rates.fmr100)
+              << " FMR1000 " << Percent(f.rates.fmr1000) << " (fitted on " << f.training_impostors
+              << " impostor pairs; counts support FMR down to " << std::setprecision(3) << f.count_floor * 100
+              << "%; database shift " << f.shift << ", margin " << f.margin << " points)\n";
+    for (const bio::ThresholdCheck& c : f.checks) PrintCheck(c, false);
+  }
+  std::cout << "pooled out of fold: EER " << Percent(cv.pooled.eer) << " FMR100 " << Percent(cv.pooled.fmr100)
+            << " FMR1000 " << Percent(cv.pooled.fmr1000) << "\n";
+  for (const bio::ThresholdCheck& c : cv.pooled_checks) PrintCheck(c, true);
+}
+
 }  // namespace
 
 int BioEval(const Args& args) {
   CLI::App app("Run the FVC protocol on every DBn_B folder under <dir>", "bio eval");
   std::string dir, scores_path;
   int threads = DefaultThreads();
-  bool json = false;
-  std::vector<double> prefilter_keeps;
+  bool json = false, cross_validate = false;
+  std::vector<double> prefilter_keeps, rejects;
   app.add_option("dir", dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
   app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
   app.add_option("--prefilter", prefilter_keeps,
                  "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
                  "mate (impression 1 of every finger enrolled, the others searched)")
       ->delimiter(',');
+  app.add_option("--reject", rejects,
+                 "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
+                 "(comma-separated)")
+      ->delimiter(',');
+  app.add_flag("--cross-validate", cross_validate,
+               "leave one database out: fit the calibration on the others, report the held-out one (and pooled)");
   app.add_option("--threads", threads, "worker threads")->capture_default_str();
   app.add_flag("--json", json, "print JSON");
   if (auto exit = Parse(app, args)) return *exit;
@@ -75,6 +136,8 @@ int BioEval(const Args& args) {
   }
   std::vector<float> all_genuine, all_impostor;
   std::vector<std::vector<bio::FvcSample>> all_samples;
+  std::vector<bio::ScoredDatabase> scored;
+  std::vector<std::vector<bio::ScoredPair>> all_pairs;
   nlohmann::json out = {{"databases", nlohmann::json::array()}};
   auto print = [&](const std::string& name, const bio::ErrorRates& r) {
     if (json) return;
@@ -102,7 +165,9 @@ int BioEval(const Args& args) {
     nlohmann::json row = RatesJson(rates);
     row["name"] = name;
     out["databases"].push_back(row);
-    if (!prefilter_keeps.empty()) all_samples.push_back(std::move(*samples));
+    if (!prefilter_keeps.empty() || !rejects.empty()) all_samples.push_back(std::move(*samples));
+    if (!rejects.empty()) all_pairs.push_back(std::move(pairs));
+    scored.push_back({name, std::move(genuine), std::move(impostor)});
   }
   bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
   print("pooled", pooled);
@@ -132,6 +197,26 @@ int BioEval(const Args& args) {
                   << Percent(rate) << " (" << l.lost << " of " << l.searches << " searches)\n";
       }
     }
+  }
+  if (!rejects.empty()) {
+    std::vector<bio::EvaluatedDatabase> evaluated;
+    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i]});
+    auto curve = bio::ErrorVersusReject(evaluated, rejects);
+    if (!curve.ok()) return Fail(curve.status());
+    out["reject"] = nlohmann::json::array();
+    for (const bio::RejectPoint& p : *curve) {
+      nlohmann::json row = RatesJson(p.rates);
+      row["reject"] = p.reject;
+      row["templates_removed"] = p.templates_removed;
+      out["reject"].push_back(std::move(row));
+      if (!json) print("reject " + Percent(p.reject), p.rates);
+    }
+  }
+  if (cross_validate) {
+    auto cv = bio::CrossValidate(scored);
+    if (!cv.ok()) return Fail(cv.status());
+    out["cross_validation"] = CrossValidationJson(*cv);
+    if (!json) PrintCrossValidation(*cv);
   }
   if (json) std::cout << out.dump(2) << "\n";
   if (scores.is_open()) {

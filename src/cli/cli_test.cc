@@ -257,6 +257,29 @@ TEST(CliTest, BioEvalPrintsTheFiguresAndWritesEveryPair) {
   std::filesystem::remove_all(dir_template);
 }
 
+// `--cross-validate` prints four folds and the pooled out-of-fold figures,
+// and refuses a single database (nothing to hold out).
+TEST(CliTest, BioEvalCrossValidatesLeavingOneDatabaseOut) {
+  CommandResult run = Ektp("bio eval " + FvcDir() + " --cross-validate --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto cv = nlohmann::json::parse(run.output)["cross_validation"];
+  ASSERT_EQ(cv["folds"].size(), 4u);
+  EXPECT_EQ(cv["folds"][3]["held_out"], "DB4_B");
+  EXPECT_EQ(cv["folds"][3]["training_impostor_pairs"], 8640);
+  ASSERT_EQ(cv["pooled"]["thresholds"].size(), 3u);
+  for (const auto& t : cv["pooled"]["thresholds"]) {
+    EXPECT_LE(t["observed_fmr"].get<double>(), t["nominal_fmr"].get<double>());
+  }
+  EXPECT_EQ(cv["pooled"]["thresholds"][2]["supported_by_counts"], false);
+  run = Ektp("bio eval " + FvcDir() + " --cross-validate");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("held out DB3_B: EER 6.06%"));
+  EXPECT_THAT(run.output, HasSubstr("pooled out of fold: EER 3.43%"));
+  run = Ektp("bio eval " + FvcDir() + "/DB1_B --cross-validate");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("at least 2 databases"));
+}
+
 TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
   CommandResult run = Ektp("bio eval /nonexistent/fvc");
   EXPECT_EQ(run.exit_code, 1);

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bio/evaluation.h"
 #include "bio/synth.h"
 #include "core/resident_json.h"
 #include "core/status_matchers.h"
@@ -141,6 +142,25 @@ TEST(FusedImpostorProbabilityTest, OneFingerIsTheCalibratedRate) {
   EXPECT_GT(FusedImpostorProbability(40, 2), FusedImpostorProbability(40, 1));
   EXPECT_LT(FusedImpostorProbability(80, 2), FusedImpostorProbability(40, 2));
   EXPECT_DOUBLE_EQ(FusedImpostorProbability(0, 3), 1.0);
+}
+
+// Central's dedupe converts its target through the conservative calibration:
+// each finger gives up bio::kCalibrationMargin points of evidence.
+TEST(FusedImpostorProbabilityTest, DedupeDiscountsEachFingerByTheCalibrationMargin) {
+  const float margin = bio::kCalibrationMargin;
+  ASSERT_GT(margin, 0.0f);
+  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(40, 1), FusedImpostorProbability(40 - margin, 1));
+  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(80, 2), FusedImpostorProbability(80 - 2 * margin, 2));
+  EXPECT_GT(ConservativeImpostorProbability(40, 1), FusedImpostorProbability(40, 1));
+  // One finger against 1,000,000 subjects at 0.001 false positives per
+  // search: per comparison 1e-9, nominally score 90, plus the margin.
+  EXPECT_NEAR(DedupeThreshold(0.001, 1e6, 1), 90 + margin, 0.02);
+  // 200,000,000 subjects: per comparison 5e-12, nominally 113.01.
+  EXPECT_NEAR(DedupeThreshold(0.001, 2e8, 1), 10 * std::log10(2e11) + margin, 0.02);
+  // Two fingers: the Gamma tail, then the margin twice.
+  const float two = DedupeThreshold(0.001, 1e6, 2);
+  EXPECT_LE(ConservativeImpostorProbability(two, 2) * 1e6, 0.001);
+  EXPECT_GT(ConservativeImpostorProbability(two - 0.01f, 2) * 1e6, 0.001);
 }
 
 TEST_P(PipelineTest, QueueLeasesRetriesAndBuriesJobs) {

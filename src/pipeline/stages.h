@@ -61,6 +61,19 @@ struct DedupeOptions {
 // `score`, if each calibrated score s has P(impostor >= s) = 10^(-s/10).
 double FusedImpostorProbability(float score, int fingers);
 
+// What the dedupe stage decides with: FusedImpostorProbability after taking
+// bio::kCalibrationMargin off every finger's score. The conservative
+// calibration fitted on FVC2002 (docs/biometrics.md, "Calibration") bounds
+// each finger's P(impostor >= s) by 10^(-(s - margin)/10), so impostor
+// fingers are dominated by nominal ones shifted by the margin and their sum
+// by the Gamma tail at score - fingers * margin.
+double ConservativeImpostorProbability(float score, int fingers);
+
+// The lowest fused score (to 0.01) of `fingers` fingers that the dedupe stage
+// calls a hit in a gallery of `gallery` subjects: ConservativeImpostorProbability
+// * gallery <= max_false_positives_per_search (per comparison, about target / N).
+float DedupeThreshold(double max_false_positives_per_search, double gallery, int fingers);
+
 struct StageContext {
   const Clock& clock;
   const RegionRegistry& regions;
