@@ -149,9 +149,16 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(std::string_view path) {
   sqlite3* db = nullptr;
   std::string file(path);
   if (file != ":memory:" && !file.empty()) {
-    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Unavailable("sqlite: cannot open " + file + ": " + std::strerror(errno));
-    ::close(fd);
+    // O_EXCL: an existing file is never opened here. Closing a descriptor of a
+    // file releases every POSIX lock this process holds on it, so opening and
+    // closing a database another connection of this process has open would
+    // silently drop that connection's SQLite locks.
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return Unavailable("sqlite: cannot create " + file + ": " + std::strerror(errno));
+    }
   }
   int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
