@@ -157,7 +157,7 @@ StatusOr<std::unique_ptr<Connection>> OpenSqlite(std::string_view path) {
     if (fd >= 0) {
       ::close(fd);
     } else if (errno != EEXIST) {
-      return Unavailable("sqlite: cannot create " + file + ": " + std::strerror(errno));
+      return Unavailable("sqlite: cannot open " + file + ": " + std::strerror(errno));
     }
   }
   int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
