@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto biometrics = enrollment::ParseBiometrics(std::span<const uint8_t>(data, size));
   if (!biometrics.ok()) return 0;
   (void)enrollment::ValidateBiometrics(*biometrics);
-  const Bytes serialized = enrollment::SerializeBiometrics(*biometrics);
+  const auto serialized = enrollment::SerializeBiometrics(*biometrics);
   auto again = enrollment::ParseBiometrics(serialized);
   if (!again.ok() || enrollment::SerializeBiometrics(*again) != serialized) std::abort();
   return 0;
