@@ -26,13 +26,14 @@ void AppendEncoded(std::string& out, std::string_view text) {
   }
 }
 
-// Parses "YYYY-MM-DDTHH:MM:SSZ".
+// Parses "YYYY-MM-DDTHH:MM:SSZ" with a year from 1970 to 2200 (TimePoint's
+// nanoseconds cannot hold times much past 2262).
 bool ParseTimestamp(const std::string& text, TimePoint* out) {
   std::tm tm{};
   char zone = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                   &tm.tm_min, &tm.tm_sec, &zone) != 7 ||
-      zone != 'Z') {
+      zone != 'Z' || tm.tm_year < 1970 || tm.tm_year > 2200) {
     return false;
   }
   tm.tm_year -= 1900;
@@ -67,7 +68,7 @@ Status VerifyRequest(const RequestSignature& signature, std::span<const uint8_t>
                      std::string_view method, std::string_view target, std::string_view body, TimePoint now) {
   TimePoint sent;
   if (!ParseTimestamp(signature.timestamp, &sent)) {
-    return Unauthenticated("X-Ektp-Timestamp '" + signature.timestamp + "' is not YYYY-MM-DDTHH:MM:SSZ");
+    return Unauthenticated("X-Ektp-Timestamp '" + signature.timestamp + "' is not a YYYY-MM-DDTHH:MM:SSZ time from 1970 to 2200");
   }
   auto skew = sent > now ? sent - now : now - sent;
   if (skew > kMaxClockSkew) {

@@ -25,7 +25,21 @@ TEST(RequestAuthTest, SignedRequestVerifiesAndTamperingIsCaught) {
               StatusIs(StatusCode::kUnauthenticated, HasSubstr("differs from central's by 30 hours")));
   signature.timestamp = "yesterday";
   EXPECT_THAT(VerifyRequest(signature, key.public_key(), "POST", "/", "{}", now),
-              StatusIs(StatusCode::kUnauthenticated, HasSubstr("is not YYYY-MM-DD")));
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("is not a YYYY-MM-DDTHH:MM:SSZ time")));
+}
+
+// Found by request_timestamp_fuzzer: a year past 2262 overflowed the
+// nanosecond time point (undefined behaviour) instead of being refused.
+TEST(RequestAuthTest, TimestampsOutsideTheRepresentableRangeAreRefused) {
+  const crypto::SigningKey key = crypto::SigningKey::FromSeed(crypto::Bytes(32, 2));
+  const TimePoint now = std::chrono::sys_days(std::chrono::year(2026) / 11 / 24);
+  RequestSignature signature = SignRequest(key, "ST-352101-01", "POST", "/api/v1/sync/up", "{}", now);
+  for (const char* timestamp : {"9415-11-26T03:00:00Z", "1969-12-31T23:59:59Z", "-999-01-01T00:00:00Z"}) {
+    signature.timestamp = timestamp;
+    EXPECT_THAT(VerifyRequest(signature, key.public_key(), "POST", "/api/v1/sync/up", "{}", now),
+                StatusIs(StatusCode::kUnauthenticated, HasSubstr("time from 1970 to 2200")))
+        << timestamp;
+  }
 }
 
 TEST(RequestAuthTest, TargetIsCanonicalAndCoversTheQuery) {
