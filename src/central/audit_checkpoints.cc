@@ -1,6 +1,6 @@
 #include "central/audit_checkpoints.h"
 
-#include <nlohmann/json.hpp>
+#include "pipeline/feed_queue.h"
 
 namespace ektp::central {
 
@@ -9,14 +9,11 @@ StatusOr<store::AuditCheckpoint> PublishAuditCheckpoint(store::Connection& db, c
   store::AuditCheckpoint checkpoint;
   RETURN_IF_ERROR(db.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(checkpoint, store::AuditLog(db, clock).Checkpoint(central_key));
-    const std::string body = store::AuditCheckpointToJson(checkpoint).dump();
-    const crypto::Bytes signature = central_key.Sign(body);
+    const sync::FeedItem item = sync::SignFeedItem({sync::FeedKind::kAuditCheckpoint, checkpoint}, central_key);
     ASSIGN_OR_RETURN(auto stations, db.Query("SELECT id FROM stations WHERE status = 'approved' ORDER BY id"));
-    for (const store::Row& station : stations) {
-      RETURN_IF_ERROR(db.Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES (?, ?, ?, ?, ?)",
-                              {station.Text(0), kAuditCheckpointFeedKind, body, signature, checkpoint.at}));
-    }
-    return Status::Ok();
+    std::vector<pipeline::QueuedFeedItem> items;
+    for (const store::Row& station : stations) items.push_back({station.Text(0), item});
+    return pipeline::QueueFeedItems(db, clock, items);
   }));
   return checkpoint;
 }

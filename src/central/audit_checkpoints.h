@@ -11,11 +11,8 @@
 
 namespace ektp::central {
 
-inline constexpr std::string_view kAuditCheckpointFeedKind = "audit_checkpoint";
-
 // Signs the audit head with `central_key` and appends the checkpoint as an
-// "audit_checkpoint" feed item (body AuditCheckpointToJson, signed like every
-// item) for every approved station, in one transaction. Returns it.
+// "audit_checkpoint" feed item (sync/feed_items.h) for every approved station, in one transaction. Returns it.
 StatusOr<store::AuditCheckpoint> PublishAuditCheckpoint(store::Connection& db, const Clock& clock,
                                                         const crypto::SigningKey& central_key);
 

@@ -13,6 +13,7 @@
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
 #include "pipeline/biometrics_at_rest.h"
+#include "pipeline/feed_queue.h"
 #include "pipeline/work_queue.h"
 #include "store/record_repository.h"
 
@@ -87,8 +88,19 @@ struct Ingest::Checked {
   RecordState outcome = RecordState::kFailedValidation;
   std::string reason;      // why validation failed; "" when validated
   crypto::Bytes biometrics;  // opened, when validated
-  std::string feed_body;
-  crypto::Bytes feed_signature;
+  sync::FeedItem feed;       // the signed verdict for the station's feed
+};
+
+// Central's handler of each up-packet kind (sync/packet.h): `decode` runs on
+// the CPU pool before any transaction, `write` inside the batch's.
+struct Ingest::KindHandler {
+  sync::PacketKind kind;
+  void (Ingest::*decode)(const Station&, Checked&);
+  Status (Ingest::*write)(const Station&, std::span<const Checked* const>);
+};
+
+const Ingest::KindHandler Ingest::kKindHandlers[] = {
+    {sync::PacketKind::kEnrollment, &Ingest::DecodeEnrollment, &Ingest::WriteEnrollments},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -141,14 +153,17 @@ Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet
 void Ingest::Decode(const Station& station, Checked& c) {
   if (c.decoded) return;
   c.decoded = true;
-  Status failed = Guarded([&] { DecodeEnrollment(station, c); });
-  if (!failed.ok()) c.content = failed;
+  for (const KindHandler& handler : kKindHandlers) {
+    if (handler.kind != c.envelope.kind) continue;
+    Status failed = Guarded([&] { (this->*handler.decode)(station, c); });
+    if (!failed.ok()) c.content = failed;
+    return;
+  }
+  c.content = Unimplemented("central has no handler for packet kind '" +
+                            std::string(sync::PacketKindName(c.envelope.kind)) + "'");
 }
 
 void Ingest::DecodeEnrollment(const Station& station, Checked& c) {
-  switch (c.envelope.kind) {
-    case sync::PacketKind::kEnrollment: break;
-  }
   auto enrollment = enrollment::EnrollmentFromJson(c.envelope.body);
   if (!enrollment.ok()) {
     c.content = enrollment.status();
@@ -182,11 +197,9 @@ void Ingest::DecodeEnrollment(const Station& station, Checked& c) {
   }
   c.outcome = valid.ok() ? RecordState::kValidated : RecordState::kFailedValidation;
   c.reason = valid.message();
-  nlohmann::json body = {{"registration_number", e.registration_number},
-                         {"state", RecordStateName(c.outcome)},
-                         {"reason", c.reason}};
-  c.feed_body = body.dump();
-  c.feed_signature = keys_.signing.Sign(c.feed_body);
+  c.feed = sync::SignFeedItem(
+      {sync::FeedKind::kValidationResult, sync::RecordStatusBody{e.registration_number, c.outcome, c.reason, ""}},
+      keys_.signing);
 }
 
 StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, std::span<const Checked> checked) {
@@ -230,96 +243,61 @@ sync::PacketResult Ingest::Judge(const Station& station, Checked& c, Stored& sto
   return {c.sequence, sync::Verdict::kAccepted, ""};
 }
 
-namespace {
-
-// Inserts rows of `columns` values each with multi-row INSERTs of at most 32
-// rows (chunks of 32, 16, ..., 1 rows, so few distinct statements are
-// prepared). `head` is "INSERT INTO t (a, b) VALUES ", `tail` may add
-// RETURNING; the returned rows are appended to `out`.
-Status InsertRows(store::Connection& db, std::string_view head, size_t columns, std::span<const store::Value> values,
-                  std::string_view tail = "", std::vector<store::Row>* out = nullptr) {
-  std::string tuple = "(";
-  for (size_t col = 0; col < columns; ++col) tuple += col == 0 ? "?" : ", ?";
-  tuple += ")";
-  size_t rows = values.size() / columns;
-  for (size_t done = 0; done < rows;) {
-    size_t chunk = 32;
-    while (chunk > rows - done) chunk /= 2;
-    std::string sql(head);
-    for (size_t row = 0; row < chunk; ++row) sql += (row == 0 ? "" : ", ") + tuple;
-    sql += tail;
-    auto part = values.subspan(done * columns, chunk * columns);
-    if (out == nullptr) {
-      RETURN_IF_ERROR(db.Exec(sql, part));
-    } else {
-      ASSIGN_OR_RETURN(auto returned, db.Query(sql, part));
-      for (store::Row& row : returned) out->push_back(std::move(row));
+Status Ingest::Write(const Station& station, const std::vector<const sync::Packet*>& packets,
+                     const std::vector<const Checked*>& checked) {
+  if (packets.empty()) return Status::Ok();
+  const std::string now = FormatTimestamp(clock_.Now());
+  std::vector<store::Value> inbox;
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const Checked& c = *checked[i];
+    inbox.insert(inbox.end(), {station.id, c.sequence, c.hash, sync::PacketKindName(c.envelope.kind),
+                               packets[i]->envelope_text, packets[i]->signature, now});
+  }
+  RETURN_IF_ERROR(store::InsertRows(db_,
+                                    "INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, "
+                                    "signature, received_at) VALUES ",
+                                    7, inbox));
+  for (const KindHandler& handler : kKindHandlers) {
+    std::vector<const Checked*> of_kind;
+    for (const Checked* c : checked) {
+      if (c->envelope.kind == handler.kind) of_kind.push_back(c);
     }
-    done += chunk;
+    if (!of_kind.empty()) RETURN_IF_ERROR((this->*handler.write)(station, of_kind));
   }
   return Status::Ok();
 }
 
-}  // namespace
-
-Status Ingest::WriteEnrollments(const Station& station, const std::vector<const sync::Packet*>& packets,
-                                const std::vector<const Checked*>& checked) {
-  if (packets.empty()) return Status::Ok();
-  std::string now = FormatTimestamp(clock_.Now());
-  std::vector<store::Value> inbox, records;
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const Checked& c = *checked[i];
-    RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, c.outcome));
-    inbox.insert(inbox.end(), {station.id, c.sequence, c.hash, sync::PacketKindName(c.envelope.kind),
-                               packets[i]->envelope_text, packets[i]->signature, now});
-    // The record is created `received` and moved to its outcome in the same
-    // transaction, so it is written once in its final state with both events.
-    bool valid = c.outcome == RecordState::kValidated;
-    const std::string& previous_nik = c.enrollment.previous_nik;
-    records.insert(records.end(), {c.enrollment.registration_number, ApplicationKindName(c.enrollment.kind), nullptr,
-                                   RecordStateName(c.outcome), c.resident_json, now, now, station.id,
-                                   valid ? store::Value() : store::Value(c.reason),
-                                   previous_nik.empty() ? store::Value() : store::Value(previous_nik)});
-  }
-  RETURN_IF_ERROR(InsertRows(db_,
-                             "INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, signature, "
-                             "received_at) VALUES ",
-                             7, inbox));
-  inbox.clear();
-  std::vector<store::Row> ids;
-  RETURN_IF_ERROR(InsertRows(db_,
-                             "INSERT INTO records (registration_number, application_kind, nik, state, resident_json, "
-                             "created_at, updated_at, station_id, failure_reason, previous_nik) VALUES ",
-                             10, records, " RETURNING id, registration_number", &ids));
-  std::unordered_map<std::string, int64_t> id_of;
-  for (const store::Row& row : ids) id_of.emplace(row.Text(1), row.Int(0));
-  std::vector<store::Value> events, biometrics, feed;
-  std::vector<store::AuditEntry> audit;
-  std::vector<int64_t> validated;
+Status Ingest::WriteEnrollments(const Station& station, std::span<const Checked* const> checked) {
+  std::vector<store::DecidedRecord> records;
   for (const Checked* c : checked) {
-    auto it = id_of.find(c->enrollment.registration_number);
-    if (it == id_of.end()) return Internal("record " + c->enrollment.registration_number + " was not created");
-    int64_t id = it->second;
-    const std::string enrolled_by = "station:" + station.id + "/op:" + c->enrollment.operator_name;
-    events.insert(events.end(), {id, nullptr, RecordStateName(RecordState::kReceived), enrolled_by, "created", now});
-    events.insert(events.end(), {id, RecordStateName(RecordState::kReceived), RecordStateName(c->outcome),
-                                 "central:ingest", c->reason, now});
-    audit.push_back(store::RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, enrolled_by, "created"));
-    audit.push_back(store::RecordTransitionAudit(id, RecordState::kReceived, c->outcome, "central:ingest", c->reason));
-    if (c->outcome == RecordState::kValidated) {
-      ASSIGN_OR_RETURN(crypto::Bytes encrypted, pipeline::EncryptRecordBiometrics(keys_.biometrics, id, c->biometrics));
-      biometrics.insert(biometrics.end(), {id, store::Blob(std::move(encrypted))});
-      validated.push_back(id);
-    }
-    feed.insert(feed.end(), {station.id, "validation_result", c->feed_body, c->feed_signature, now});
+    store::DecidedRecord& decided = records.emplace_back();
+    decided.record.registration_number = c->enrollment.registration_number;
+    decided.record.application_kind = c->enrollment.kind;
+    decided.record.previous_nik = c->enrollment.previous_nik;
+    decided.record.station_id = station.id;
+    decided.record.state = c->outcome;
+    decided.record.resident_json = c->resident_json;
+    decided.record.failure_reason = c->reason;
+    decided.created_by = "station:" + station.id + "/op:" + c->enrollment.operator_name;
+    decided.decided_by = "central:ingest";
+    decided.note = c->reason;
   }
-  RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ",
-                             6, events));
-  RETURN_IF_ERROR(store::AuditLog(db_, clock_).Append(audit));
-  RETURN_IF_ERROR(InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids, store::RecordRepository(db_, clock_).CreateDecided(records));
+  std::vector<store::Value> biometrics;
+  std::vector<int64_t> validated;
+  std::vector<pipeline::QueuedFeedItem> feed;
+  for (size_t i = 0; i < checked.size(); ++i) {
+    const Checked& c = *checked[i];
+    if (c.outcome == RecordState::kValidated) {
+      ASSIGN_OR_RETURN(crypto::Bytes encrypted, pipeline::EncryptRecordBiometrics(keys_.biometrics, ids[i], c.biometrics));
+      biometrics.insert(biometrics.end(), {ids[i], store::Blob(std::move(encrypted))});
+      validated.push_back(ids[i]);
+    }
+    feed.push_back({station.id, c.feed});
+  }
+  RETURN_IF_ERROR(store::InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
   RETURN_IF_ERROR(pipeline::EnqueueJobs(db_, clock_, pipeline::kDemographicsStage, validated));
-  // Feed ids follow the packets' order: one multi-row INSERT numbers its rows in order.
-  return InsertRows(db_, "INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES ", 5, feed);
+  return pipeline::QueueFeedItems(db_, clock_, feed);
 }
 
 StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
@@ -337,7 +315,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const 
         accepted.push_back(&checked[i]);
       }
     }
-    RETURN_IF_ERROR(WriteEnrollments(station, accepted_packets, accepted));
+    RETURN_IF_ERROR(Write(station, accepted_packets, accepted));
     RETURN_IF_ERROR(AdvanceCursor(station.id));
     ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
     return Status::Ok();
@@ -355,7 +333,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreEach(const Station& station, const s
       ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, std::span<const Checked>(&checked[i], 1)));
       result = Judge(station, checked[i], stored);
       if (result.verdict != sync::Verdict::kAccepted) return Status::Ok();
-      return WriteEnrollments(station, {&packets[i]}, {&checked[i]});
+      return Write(station, {&packets[i]}, {&checked[i]});
     });
     if (IsCentralFault(status)) return status;
     if (!status.ok()) result = Rejected(checked[i].sequence, status);

@@ -37,6 +37,7 @@
 #include "crypto/crypto.h"
 #include "store/db.h"
 #include "sync/feed.h"
+#include "sync/feed_items.h"
 #include "sync/packet.h"
 
 namespace ektp::central {
@@ -69,23 +70,31 @@ class Ingest {
 
  private:
   struct Checked;
+  struct KindHandler;
+  static const KindHandler kKindHandlers[];
   using Stored = std::unordered_map<int64_t, std::string>;  // sequence -> content hash
 
   // CPU only, no database: authenticity, then the content of packets not yet stored.
   Checked Check(const Station& station, const sync::Packet& packet);
-  // Decodes once; an exception becomes the packet's own refusal (kInternal).
+  // Decodes once through the packet kind's handler; an exception becomes the
+  // packet's own refusal (kInternal).
   void Decode(const Station& station, Checked& checked);
-  void DecodeEnrollment(const Station& station, Checked& checked);
   // What the inbox holds for these sequences.
   StatusOr<Stored> StoredHashes(std::string_view station_id, std::span<const Checked> checked);
   // The verdict on one checked packet given what is stored (including this
   // batch's accepted packets, which it adds to `stored`). Writes nothing.
   sync::PacketResult Judge(const Station& station, Checked& checked, Stored& stored);
-  // Stores accepted enrollments: inbox, records with both lifecycle events,
-  // biometrics and feed items, in multi-row statements. REQUIRES: inside a
-  // transaction. A database error is returned as is.
-  Status WriteEnrollments(const Station& station, const std::vector<const sync::Packet*>& packets,
-                          const std::vector<const Checked*>& checked);
+  // Stores accepted packets: each in the inbox, then what each kind's handler
+  // writes, in multi-row statements. REQUIRES: inside a transaction. A
+  // database error is returned as is.
+  Status Write(const Station& station, const std::vector<const sync::Packet*>& packets,
+               const std::vector<const Checked*>& checked);
+
+  // The enrollment kind: decode and validate (CPU only), then store the
+  // records with both lifecycle events, their biometrics, pipeline jobs and
+  // feed items.
+  void DecodeEnrollment(const Station& station, Checked& checked);
+  Status WriteEnrollments(const Station& station, std::span<const Checked* const> checked);
   StatusOr<sync::UploadResponse> StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
                                             std::vector<Checked>& checked);
   StatusOr<sync::UploadResponse> StoreEach(const Station& station, const std::vector<sync::Packet>& packets,

@@ -28,23 +28,8 @@
 namespace ektp::central {
 namespace {
 
-int HttpStatusFor(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
 net::HttpResponse ErrorResponse(const Status& status) {
-  return net::HttpResponse::JsonError(HttpStatusFor(status), status.ToString());
+  return net::HttpResponse::JsonError(net::HttpStatusFor(status), status.ToString());
 }
 
 // Query parameter `name` as a decimal integer in [min, max], `fallback` when

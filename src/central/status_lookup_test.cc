@@ -57,7 +57,7 @@ class StatusLookupTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     if (!id.ok()) return 0;
     if (!holder_nik.empty()) {
-      EXPECT_OK(db_->connection().Exec("UPDATE records SET holder_nik = ? WHERE id = ?", {holder_nik, *id}));
+      EXPECT_OK(records_->SetHolderNik(*id, holder_nik));
     }
     const RecordState path[] = {RecordState::kReceived, RecordState::kValidated,  RecordState::kDedupePending,
                                 RecordState::kUnique,   RecordState::kPrintReady, RecordState::kPrinted,

@@ -13,11 +13,10 @@ void AddDatabaseOptions(CLI::App& app, central::CentralOptions& options) {
 
 StatusOr<OpenedStation> OpenStation(const std::string& dir) {
   OpenedStation opened;
-  ASSIGN_OR_RETURN(opened.db, store::Open(station::StationDbUrl(dir), store::Schema::kStation));
-  ASSIGN_OR_RETURN(station::Identity identity, station::Station::LoadIdentity(*opened.db));
-  ASSIGN_OR_RETURN(crypto::SigningKey key, crypto::SigningKey::Load(dir + "/station.key"));
-  opened.key = std::make_unique<crypto::SigningKey>(std::move(key));
-  opened.station = std::make_unique<station::Station>(*opened.db, SystemClock::Instance(), *opened.key, identity);
+  ASSIGN_OR_RETURN(station::StationFiles files, station::OpenStationFiles(dir));
+  opened.db = std::move(files.db);
+  opened.key = std::make_unique<crypto::SigningKey>(std::move(files.key));
+  opened.station = std::make_unique<station::Station>(*opened.db, SystemClock::Instance(), *opened.key, files.identity);
   return opened;
 }
 

@@ -102,9 +102,8 @@ Status RegisterStation(const DemoStation& planned, const central::CentralOptions
   ASSIGN_OR_RETURN(station::Identity identity, station::InitStation(init, SystemClock::Instance()));
   RETURN_IF_ERROR(registry.Approve(identity.station_id, "demo"));
 
-  ASSIGN_OR_RETURN(auto station_db, store::Open(station::StationDbUrl(station_dir), store::Schema::kStation));
-  ASSIGN_OR_RETURN(crypto::SigningKey key, crypto::SigningKey::Load(station_dir + "/station.key"));
-  station::Station station(*station_db, SystemClock::Instance(), key, identity);
+  ASSIGN_OR_RETURN(station::StationFiles files, station::OpenStationFiles(station_dir));
+  station::Station station(*files.db, SystemClock::Instance(), files.key, files.identity);
   return station.AddOperator({kOperator, "Operator Demo", station::Role::kOperator}, kOperatorPassword);
 }
 

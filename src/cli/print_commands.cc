@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "net/http_client.h"
 #include "printing/print_queue.h"
+#include "store/record_repository.h"
 
 namespace ektp::cli {
 namespace {
@@ -116,10 +117,9 @@ int CentralPrintQueueUrgentRequest(const Args& args) {
   auto db = OpenCentral(dir, db_url);
   if (!db.ok()) return Fail(db.status());
   if (!receipt.empty()) {
-    auto rows = (*db)->Query("SELECT id FROM records WHERE registration_number = ?", {receipt});
-    if (!rows.ok()) return Fail(rows.status());
-    if (rows->empty()) return Fail(NotFound("no record with registration number " + receipt));
-    record_id = (*rows)[0].Int(0);
+    auto record = store::RecordRepository(**db, SystemClock::Instance()).FindByRegistration(receipt);
+    if (!record.ok()) return Fail(record.status());
+    record_id = record->id;
   }
   printing::PrintQueue queue(**db, SystemClock::Instance());
   auto id = queue.RequestUrgent(record_id, reason, evidence, by);

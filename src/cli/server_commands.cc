@@ -300,15 +300,21 @@ int StationOutbox(const Args& args) {
   auto opened = OpenStation(dir);
   if (!opened.ok()) return Fail(opened.status());
   station::Station& station = *opened->station;
-  for (const char* s : {"pending", "acked", "parked"}) {
+  std::optional<station::OutboxState> only;
+  if (!state.empty()) {
+    auto parsed = station::ParseOutboxState(state);
+    if (!parsed.ok()) return Fail(parsed.status());
+    only = *parsed;
+  }
+  for (station::OutboxState s : station::kAllOutboxStates) {
     auto count = station.CountOutbox(s);
-    std::cout << s << ": " << (count.ok() ? *count : -1) << "  ";
+    std::cout << station::OutboxStateName(s) << ": " << (count.ok() ? *count : -1) << "  ";
   }
   std::cout << "\n";
-  auto entries = station.Outbox(state, limit);
+  auto entries = station.Outbox(only, limit);
   if (!entries.ok()) return Fail(entries.status());
   for (const auto& e : *entries) {
-    std::cout << e.sequence << "  " << e.state << "  " << e.kind << "  " << e.reference << "  attempts " << e.attempts
+    std::cout << e.sequence << "  " << station::OutboxStateName(e.state) << "  " << e.kind << "  " << e.reference << "  attempts " << e.attempts
               << (e.last_error.empty() ? "" : "  " + e.last_error) << "\n";
   }
   return kExitOk;

@@ -60,6 +60,12 @@ StatusOr<int64_t> JsonObject::Int(std::string_view name) const {
   return Read<int64_t>(document_->impl_->nodes[node_], name, FieldPath(name));
 }
 
+StatusOr<int64_t> JsonObject::IntOr(std::string_view name, int64_t fallback) const {
+  const simdjson::dom::element& object = document_->impl_->nodes[node_];
+  if (object[name].error() == simdjson::NO_SUCH_FIELD) return fallback;
+  return Int(name);
+}
+
 StatusOr<std::vector<JsonObject>> JsonObject::Objects(std::string_view name) const {
   std::string path = FieldPath(name);
   ASSIGN_OR_RETURN(simdjson::dom::array array, Read<simdjson::dom::array>(document_->impl_->nodes[node_], name, path));

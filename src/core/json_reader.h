@@ -27,6 +27,8 @@ class JsonObject {
   // The field's string, or `fallback` when the field is absent.
   StatusOr<std::string_view> StringOr(std::string_view name, std::string_view fallback) const;
   StatusOr<int64_t> Int(std::string_view name) const;
+  // The field's integer, or `fallback` when the field is absent.
+  StatusOr<int64_t> IntOr(std::string_view name, int64_t fallback) const;
   StatusOr<std::vector<JsonObject>> Objects(std::string_view name) const;  // an array of objects
   // The field as an nlohmann value, for small sub-objects that shared code reads.
   StatusOr<nlohmann::json> Value(std::string_view name) const;

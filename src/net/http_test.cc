@@ -432,8 +432,15 @@ class SilentCloser {
     thread_ = std::thread([this] {
       int conn = accept(listen_fd_, nullptr, nullptr);
       if (conn < 0) return;
+      // Read the whole request (the test's body is "payload"), so the reset
+      // comes after the request and before any response, never while sending.
+      std::string received;
       char buf[4096];
-      (void)read(conn, buf, sizeof(buf));
+      while (received.find("payload") == std::string::npos) {
+        ssize_t n = read(conn, buf, sizeof(buf));
+        if (n <= 0) break;
+        received.append(buf, static_cast<size_t>(n));
+      }
       linger lin{1, 0};  // close with RST
       setsockopt(conn, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
       close(conn);
@@ -838,6 +845,26 @@ TEST_F(HttpTest, MalformedMultipartIs400WithoutTheHandler) {
   EXPECT_EQ(nlohmann::json::parse(res->body)["error"],
             "malformed multipart body: multipart part 1: the part has no Content-Disposition");
   EXPECT_FALSE(called);
+}
+
+}  // namespace
+}  // namespace ektp::net
+
+namespace ektp::net {
+namespace {
+
+// Both servers answer through this one table; a code that changes its answer
+// changes what stations and consoles do with it (retry, fix input, log in).
+TEST(HttpStatusForTest, EachStatusCodeHasOneHttpStatus) {
+  const std::pair<StatusCode, int> expected[] = {
+      {StatusCode::kInvalidArgument, 400}, {StatusCode::kUnauthenticated, 401}, {StatusCode::kPermissionDenied, 403},
+      {StatusCode::kNotFound, 404},        {StatusCode::kAlreadyExists, 409},   {StatusCode::kFailedPrecondition, 409},
+      {StatusCode::kAborted, 409},         {StatusCode::kResourceExhausted, 413}, {StatusCode::kUnimplemented, 501},
+      {StatusCode::kUnavailable, 503},     {StatusCode::kDataLoss, 500},        {StatusCode::kInternal, 500},
+  };
+  for (const auto& [code, http] : expected) {
+    EXPECT_EQ(HttpStatusFor(Status(code, "x")), http) << StatusCodeName(code);
+  }
 }
 
 }  // namespace

@@ -73,6 +73,25 @@ HttpResponse HttpResponse::Json(int status, std::string json_body) {
   return res;
 }
 
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAborted: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOk:
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
 HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
   nlohmann::ordered_json body;
   body["error"] = message;

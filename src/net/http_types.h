@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+
 namespace ektp::net {
 
 // One part of a multipart/form-data body.
@@ -53,6 +55,13 @@ struct HttpResponse {
   // {"error": "<message>", "status": <status>}, with `message` JSON-escaped.
   static HttpResponse JsonError(int status, std::string_view message);
 };
+
+// The one mapping from a Status code to an HTTP status, for every server:
+// InvalidArgument 400, Unauthenticated 401, PermissionDenied 403, NotFound 404,
+// AlreadyExists / FailedPrecondition / Aborted 409 (a conflict with the
+// current state; Aborted: try again), ResourceExhausted 413, Unimplemented
+// 501, Unavailable 503, everything else (DataLoss, Internal) 500.
+int HttpStatusFor(const Status& status);
 
 // Lower-cases ASCII letters (HTTP header names).
 std::string LowerAscii(std::string_view s);

@@ -114,8 +114,7 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
           // The applicant is not the holder of the NIK they claimed.
           RETURN_IF_ERROR(records.Transition(record.id, RecordState::kAdjudication, RecordState::kRejectedDuplicate,
                                              who, note));
-          RETURN_IF_ERROR(db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?",
-                                  {"not the holder of NIK " + record.previous_nik, record.id}));
+          RETURN_IF_ERROR(records.SetFailureReason(record.id, "not the holder of NIK " + record.previous_nik));
           break;
         }
         ASSIGN_OR_RETURN(std::string nik, AcceptRecord(db, context, record, RecordState::kAdjudication,
@@ -130,8 +129,7 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
       case Verdict::kSamePersonReject:
         RETURN_IF_ERROR(records.Transition(record.id, RecordState::kAdjudication, RecordState::kRejectedDuplicate,
                                            who, note));
-        RETURN_IF_ERROR(db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?",
-                                {"same person as NIK " + decision.candidate_nik, record.id}));
+        RETURN_IF_ERROR(records.SetFailureReason(record.id, "same person as NIK " + decision.candidate_nik));
         break;
     }
     std::string now = FormatTimestamp(context.clock.Now());

@@ -11,6 +11,7 @@
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
 #include "pipeline/biometrics_at_rest.h"
+#include "pipeline/feed_queue.h"
 #include "pipeline/shards.h"
 #include "printing/print_queue.h"
 
@@ -20,9 +21,12 @@ namespace {
 using store::Record;
 using store::RecordRepository;
 
-constexpr std::string_view kIssuedStates = "('unique', 'print_ready', 'printed', 'dispatched', 'activated')";
-constexpr std::string_view kInProgressStates =
-    "('validated', 'dedupe_pending', 'duplicate_suspect', 'adjudication', 'unique')";
+const std::string kIssuedStates = store::SqlStateList(
+    {RecordState::kUnique, RecordState::kPrintReady, RecordState::kPrinted, RecordState::kDispatched,
+     RecordState::kActivated});
+const std::string kInProgressStates = store::SqlStateList(
+    {RecordState::kValidated, RecordState::kDedupePending, RecordState::kDuplicateSuspect,
+     RecordState::kAdjudication, RecordState::kUnique});
 
 StatusOr<Resident> ResidentOf(const Record& record) {
   auto json = nlohmann::json::parse(record.resident_json, nullptr, false);
@@ -40,11 +44,11 @@ StatusOr<std::string> ApplicationProblem(store::Connection& db, const Record& re
   const std::string& nik = record.previous_nik;
   if (nik.empty()) return kind + " application names no previous NIK";
   ASSIGN_OR_RETURN(auto holders, db.Query("SELECT id, resident_json FROM records WHERE holder_nik = ? AND state IN " +
-                                              std::string(kIssuedStates) + " ORDER BY id DESC LIMIT 1",
+                                              kIssuedStates + " ORDER BY id DESC LIMIT 1",
                                           {nik}));
   if (holders.empty()) return "previous NIK " + nik + " is not in the national register";
   ASSIGN_OR_RETURN(auto earlier, db.Query("SELECT registration_number FROM records WHERE previous_nik = ? AND id < ? "
-                                          "AND state IN " + std::string(kInProgressStates) + " ORDER BY id LIMIT 1",
+                                          "AND state IN " + kInProgressStates + " ORDER BY id LIMIT 1",
                                           {nik, record.id}));
   if (!earlier.empty()) {
     return "another application for NIK " + nik + " is in progress (registration " + earlier[0].Text(0) + ")";
@@ -105,10 +109,6 @@ StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const crypto::
   return candidate;
 }
 
-Status SetReason(store::Connection& db, int64_t record_id, std::string_view reason) {
-  return db.Exec("UPDATE records SET failure_reason = ? WHERE id = ?", {reason, record_id});
-}
-
 }  // namespace
 
 double FusedImpostorProbability(float score, int fingers) {
@@ -159,19 +159,12 @@ StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, const crypto::Da
 }
 
 Status NotifyStation(store::Connection& db, const StageContext& context, int64_t record_id) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT registration_number, state, failure_reason, holder_nik, station_id "
-                                       "FROM records WHERE id = ?",
-                                       {record_id}));
-  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
-  const store::Row& row = rows[0];
-  if (row.IsNull(4)) return Status::Ok();
-  nlohmann::json body = {{"registration_number", row.Text(0)},
-                         {"state", row.Text(1)},
-                         {"reason", row.Text(2)},
-                         {"nik", row.Text(3)}};
-  std::string text = body.dump();
-  return db.Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES (?, 'record_status', ?, ?, ?)",
-                 {row.Text(4), text, store::Blob(context.signing.Sign(text)), FormatTimestamp(context.clock.Now())});
+  ASSIGN_OR_RETURN(Record record, RecordRepository(db, context.clock).Get(record_id));
+  if (record.station_id.empty()) return Status::Ok();
+  sync::RecordStatusBody status{record.registration_number, record.state, record.failure_reason, record.holder_nik};
+  const QueuedFeedItem item{record.station_id,
+                            sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(status)}, context.signing)};
+  return QueueFeedItems(db, context.clock, {&item, 1});
 }
 
 Status RunDemographics(store::Connection& db, const StageContext& context, int64_t record_id) {
@@ -187,7 +180,7 @@ Status RunDemographics(store::Connection& db, const StageContext& context, int64
     return EnqueueJobs(db, context.clock, kDedupeStage, ids);
   }
   RETURN_IF_ERROR(records.Transition(record_id, RecordState::kValidated, RecordState::kFailedValidation, kActor, problem));
-  RETURN_IF_ERROR(SetReason(db, record_id, problem));
+  RETURN_IF_ERROR(records.SetFailureReason(record_id, problem));
   return NotifyStation(db, context, record_id);
 }
 
@@ -209,7 +202,7 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
   RETURN_IF_ERROR(records.Transition(record.id, RecordState::kUnique, RecordState::kPrintReady, actor,
                                      "card NIK " + holder_nik));
   RETURN_IF_ERROR(printing::PrintQueue(db, context.clock).Enqueue(record.id, actor));
-  RETURN_IF_ERROR(SetReason(db, record.id, ""));
+  RETURN_IF_ERROR(records.SetFailureReason(record.id, ""));
   return holder_nik;
 }
 
@@ -300,7 +293,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
                                      reason));
   RETURN_IF_ERROR(records.Transition(record_id, RecordState::kDuplicateSuspect, RecordState::kAdjudication, kActor,
                                      "queued for adjudication"));
-  RETURN_IF_ERROR(SetReason(db, record_id, reason));
+  RETURN_IF_ERROR(records.SetFailureReason(record_id, reason));
   RETURN_IF_ERROR(db.Exec("INSERT INTO adjudications (record_id, suspicion, candidates, status, created_at) "
                           "VALUES (?, ?, ?, 'open', ?)",
                           {record_id, reason, suspects.dump(), FormatTimestamp(context.clock.Now())}));

@@ -11,6 +11,7 @@
 #include "core/resident.h"
 #include "core/resident_json.h"
 #include "crypto/crypto.h"
+#include "store/record_repository.h"
 #include "store/audit_log.h"
 
 namespace ektp::printing {
@@ -79,7 +80,7 @@ std::string KeyedQueueSql(const QueuePolicy& policy) {
          "CASE WHEN u.id IS NULL THEN 1 ELSE 0 END AS tier_urgent, "
          "CASE WHEN (" + first17 + ") OR (" + suket + ") THEN 0 ELSE 1 END AS tier_policy "
          "FROM print_queue q "
-         "JOIN records r ON r.id = q.record_id AND r.state = 'print_ready' "
+         "JOIN records r ON r.id = q.record_id AND r.state IN " + store::SqlStateList({RecordState::kPrintReady}) + " "
          "LEFT JOIN print_urgent_requests u ON u.record_id = q.record_id AND u.status = 'approved' "
          "LEFT JOIN suket_holders s ON s.record_id = q.record_id AND s.revoked_at IS NULL AND s.valid_until > ? "
          "WHERE q.regency_code = ?";
@@ -225,7 +226,7 @@ StatusOr<double> PrintQueue::PrintRatePerDay(std::string_view regency_code, std:
   const std::string since = FormatTimestamp(clock_.Now() - window);
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM record_events e JOIN print_queue q "
                                         "ON q.record_id = e.record_id WHERE q.regency_code = ? "
-                                        "AND e.to_state = 'printed' AND e.at >= ?",
+                                        "AND e.to_state IN " + store::SqlStateList({RecordState::kPrinted}) + " AND e.at >= ?",
                                         {regency_code, since}));
   return static_cast<double>(rows.at(0).Int(0)) * 24.0 / static_cast<double>(window.count());
 }

@@ -148,7 +148,12 @@ TEST_P(PrintQueueTest, EnqueueRefusesARecordWithoutAnAddress) {
   record.resident_json = R"({"name":"BUDI"})";
   auto id = records_->Create(record, "test");
   ASSERT_TRUE(id.ok());
-  ASSERT_OK(db_->connection().Exec("UPDATE records SET state = 'print_ready' WHERE id = ?", {*id}));
+  for (auto [from, to] : {std::pair{RecordState::kReceived, RecordState::kValidated},
+                          {RecordState::kValidated, RecordState::kDedupePending},
+                          {RecordState::kDedupePending, RecordState::kUnique},
+                          {RecordState::kUnique, RecordState::kPrintReady}}) {
+    ASSERT_OK(records_->Transition(*id, from, to, "test", ""));
+  }
   EXPECT_THAT(queue_->Enqueue(*id, "central.pipeline"),
               StatusIs(StatusCode::kDataLoss, "resident_json has no address.village_code"));
 }

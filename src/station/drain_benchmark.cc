@@ -152,7 +152,7 @@ int Run(const Options& options) {
   proxy.Stop();
   (*central)->Stop();
 
-  auto acked = station.CountOutbox("acked");
+  auto acked = station.CountOutbox(station::OutboxState::kAcked);
   if (!acked.ok()) return Fail("count", acked.status());
   auto stored = (*central_db)->Query("SELECT COUNT(*) FROM inbox");
   if (!stored.ok()) return Fail("central count", stored.status());

@@ -41,7 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view kind = text.substr(0, newline);
   std::string_view body = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
   std::span<const uint8_t> forged(data, std::min<size_t>(size, ektp::crypto::kSignatureSize));
-  if (f.station->ApplyFeedItem(++f.next_id, kind, body, forged).ok()) std::abort();
-  (void)f.station->ApplyFeedItem(++f.next_id, kind, body, f.central.Sign(body));
+  // A forged signature is always refused; the store itself never fails here.
+  auto forged_outcome = f.station->ApplyFeedItem(++f.next_id, kind, body, forged);
+  if (!forged_outcome.ok() || forged_outcome->refusal.ok()) std::abort();
+  if (!f.station->ApplyFeedItem(++f.next_id, kind, body, f.central.Sign(body)).ok()) std::abort();
   return 0;
 }

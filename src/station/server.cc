@@ -26,20 +26,6 @@ namespace {
 
 std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
 
-int HttpStatusFor(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
 // What the operator reads at the counter.
 std::string Pesan(const Status& status) {
   switch (status.code()) {
@@ -59,7 +45,7 @@ net::HttpResponse ErrorResponse(const Status& status, int http_status, const std
 }
 
 net::HttpResponse ErrorResponse(const Status& status) {
-  return ErrorResponse(status, HttpStatusFor(status), Pesan(status));
+  return ErrorResponse(status, net::HttpStatusFor(status), Pesan(status));
 }
 
 // Set (to anything) only by tests: the process exits right after an enrollment
@@ -335,11 +321,18 @@ struct StationServer::Impl {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
-    auto entries = station->Outbox(request.query("state"), 500);
+    std::optional<OutboxState> state;
+    if (const std::string name = request.query("state"); !name.empty()) {
+      auto parsed = ParseOutboxState(name);
+      if (!parsed.ok()) return ErrorResponse(parsed.status());
+      state = *parsed;
+    }
+    auto entries = station->Outbox(state, 500);
     if (!entries.ok()) return ErrorResponse(entries.status());
     nlohmann::json out = nlohmann::json::array();
     for (const OutboxEntry& e : *entries) {
-      out.push_back({{"sequence", e.sequence}, {"kind", e.kind}, {"reference", e.reference}, {"state", e.state},
+      out.push_back({{"sequence", e.sequence}, {"kind", e.kind}, {"reference", e.reference},
+                     {"state", OutboxStateName(e.state)},
                      {"attempts", e.attempts}, {"last_error", e.last_error}, {"created_at", e.created_at}});
     }
     return net::HttpResponse::Json(200, nlohmann::json{{"entries", out}}.dump());
@@ -350,10 +343,19 @@ struct StationServer::Impl {
     auto op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
     nlohmann::json out = {{"station_id", station->identity().station_id}};
-    for (const char* state : {"pending", "acked", "parked"}) {
+    for (OutboxState state : kAllOutboxStates) {
       auto count = station->CountOutbox(state);
-      out[state] = count.ok() ? *count : -1;
+      out[OutboxStateName(state)] = count.ok() ? *count : -1;
     }
+    // Feed items this station refused stay visible until an operator or a later version deals with them.
+    nlohmann::json refused = nlohmann::json::array();
+    if (auto items = station->RefusedFeedItems(); items.ok()) {
+      for (const RefusedFeedItem& item : *items) {
+        refused.push_back({{"feed_id", item.feed_id}, {"kind", item.kind}, {"code", item.code},
+                           {"reason", item.reason}, {"at", item.at}});
+      }
+    }
+    out["refused_feed_items"] = std::move(refused);
     if (sync) {
       SyncStatus status = sync->status();
       out["central_url"] = status.central_url;
@@ -364,6 +366,14 @@ struct StationServer::Impl {
   }
 };
 
+StatusOr<StationFiles> OpenStationFiles(const std::string& data_dir) {
+  StationFiles files;
+  ASSIGN_OR_RETURN(files.key, crypto::SigningKey::Load(Path(data_dir, "station.key")));
+  ASSIGN_OR_RETURN(files.db, store::Open(StationDbUrl(data_dir), store::Schema::kStation));
+  ASSIGN_OR_RETURN(files.identity, Station::LoadIdentity(*files.db));
+  return files;
+}
+
 StationServer::StationServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 StationServer::~StationServer() { Stop(); }
 
@@ -371,12 +381,16 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = &clock;
-  ASSIGN_OR_RETURN(impl->key, crypto::SigningKey::Load(Path(options.data_dir, "station.key")));
-  ASSIGN_OR_RETURN(impl->db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
-  ASSIGN_OR_RETURN(Identity identity, Station::LoadIdentity(*impl->db));
+  ASSIGN_OR_RETURN(StationFiles files, OpenStationFiles(options.data_dir));
+  impl->key = std::move(files.key);
+  impl->db = std::move(files.db);
+  Identity identity = std::move(files.identity);
   if (!options.central_urls.empty()) identity.central_urls = options.central_urls;
   impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity, options.login);
   impl->station->PrepareLogin();
+  // Items an older version kept because it did not know their kind or version.
+  ASSIGN_OR_RETURN(int reapplied, impl->station->RetryKeptFeedItems());
+  if (reapplied > 0) net::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
   impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
   if (options.run_sync) {
     SyncOptions sync = options.sync;

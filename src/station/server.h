@@ -66,6 +66,16 @@ StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock);
 
 std::string StationDbUrl(const std::string& data_dir);
 
+// An initialised station's data directory, opened: its store (migrated), its
+// signing key and its identity. Every command and server that works on a
+// station opens it this way.
+struct StationFiles {
+  std::unique_ptr<store::Connection> db;
+  crypto::SigningKey key;
+  Identity identity;
+};
+StatusOr<StationFiles> OpenStationFiles(const std::string& data_dir);
+
 class StationServer {
  public:
   static StatusOr<std::unique_ptr<StationServer>> Create(const StationOptions& options, const Clock& clock);

@@ -64,6 +64,22 @@ std::string RequestSha256(const EnrollmentRequest& request) {
 
 }  // namespace
 
+std::string_view OutboxStateName(OutboxState state) {
+  switch (state) {
+    case OutboxState::kPending: return "pending";
+    case OutboxState::kAcked: return "acked";
+    case OutboxState::kParked: return "parked";
+  }
+  return "?";
+}
+
+StatusOr<OutboxState> ParseOutboxState(std::string_view name) {
+  for (OutboxState state : kAllOutboxStates) {
+    if (OutboxStateName(state) == name) return state;
+  }
+  return InvalidArgument("outbox state '" + std::string(name) + "' is not pending, acked or parked");
+}
+
 std::string_view RoleName(Role role) {
   for (const auto& [r, name] : kRoles) {
     if (r == role) return name;
@@ -291,9 +307,9 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
                             e.captured_at, enrollment::EnrollmentToJson(e)};
     sync::Packet packet = sync::SignEnvelope(envelope, key_);
     RETURN_IF_ERROR(db_.Exec("INSERT INTO outbox (sequence, kind, reference, envelope, signature, state, created_at) "
-                             "VALUES (?, 'enrollment', ?, ?, ?, 'pending', ?)",
+                             "VALUES (?, 'enrollment', ?, ?, ?, ?, ?)",
                              {envelope.sequence, e.registration_number, packet.envelope_text, packet.signature,
-                              e.captured_at}));
+                              OutboxStateName(OutboxState::kPending), e.captured_at}));
     if (!idempotency_key.empty()) {
       RETURN_IF_ERROR(db_.Exec("DELETE FROM enrollment_keys WHERE created_at < ?",
                                {FormatTimestamp(clock_.Now() - kIdempotencyRetention)}));
@@ -327,19 +343,19 @@ StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registr
                                         {registration_number}));
   if (rows.empty()) return NotFound("no enrollment " + std::string(registration_number) + " at this station");
   EnrollmentStatus status{std::string(registration_number), rows[0].Text(0), rows[0].Text(1), rows[0].Text(4)};
-  if (rows[0].Text(2) == "parked") {
+  if (rows[0].Text(2) == OutboxStateName(OutboxState::kParked)) {
     status.status = "parked";
     status.reason = rows[0].Text(3);
-  } else if (status.status == "queued" && rows[0].Text(2) == "acked") {
+  } else if (status.status == "queued" && rows[0].Text(2) == OutboxStateName(OutboxState::kAcked)) {
     status.status = "sent";
   }
   return status;
 }
 
 StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> Station::PendingPackets(int limit, size_t max_bytes) {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, envelope, signature FROM outbox WHERE state = 'pending' "
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, envelope, signature FROM outbox WHERE state = ? "
                                         "ORDER BY sequence LIMIT ?",
-                                        {limit}));
+                                        {OutboxStateName(OutboxState::kPending), limit}));
   std::vector<std::pair<int64_t, sync::Packet>> packets;
   size_t bytes = 0;
   for (const store::Row& row : rows) {
@@ -351,18 +367,20 @@ StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> Station::PendingPackets(
   return packets;
 }
 
+Status Station::Settle(int64_t sequence, OutboxState to, std::string_view error) {
+  return db_.Exec("UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), settled_at = ?, "
+                  "attempts = attempts + 1 WHERE sequence = ? AND state = ?",
+                  {OutboxStateName(to), error.empty() ? store::Value() : store::Value(error),
+                   FormatTimestamp(clock_.Now()), sequence, OutboxStateName(OutboxState::kPending)});
+}
+
 Status Station::ApplyVerdicts(const sync::UploadResponse& response) {
-  std::string now = FormatTimestamp(clock_.Now());
   return db_.Transact([&]() -> Status {
     for (const sync::PacketResult& result : response.results) {
       if (result.verdict == sync::Verdict::kRejected) {
-        RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET state = 'parked', last_error = ?, settled_at = ?, "
-                                 "attempts = attempts + 1 WHERE sequence = ? AND state = 'pending'",
-                                 {result.error, now, result.sequence}));
+        RETURN_IF_ERROR(Settle(result.sequence, OutboxState::kParked, result.error));
       } else {
-        RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET state = 'acked', settled_at = ?, attempts = attempts + 1 "
-                                 "WHERE sequence = ? AND state = 'pending'",
-                                 {now, result.sequence}));
+        RETURN_IF_ERROR(Settle(result.sequence, OutboxState::kAcked, ""));
       }
     }
     return Status::Ok();
@@ -370,106 +388,43 @@ Status Station::ApplyVerdicts(const sync::UploadResponse& response) {
 }
 
 Status Station::Park(int64_t sequence, std::string_view reason) {
-  return db_.Exec("UPDATE outbox SET state = 'parked', last_error = ?, settled_at = ?, attempts = attempts + 1 "
-                  "WHERE sequence = ? AND state = 'pending'",
-                  {reason, FormatTimestamp(clock_.Now()), sequence});
+  return Settle(sequence, OutboxState::kParked, reason);
 }
 
 Status Station::NoteAttemptFailed(const std::vector<int64_t>& sequences, std::string_view error) {
   return db_.Transact([&]() -> Status {
     for (int64_t sequence : sequences) {
       RETURN_IF_ERROR(db_.Exec("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE sequence = ? AND "
-                               "state = 'pending'",
-                               {error, sequence}));
+                               "state = ?",
+                               {error, sequence, OutboxStateName(OutboxState::kPending)}));
     }
     return Status::Ok();
   });
 }
 
-StatusOr<std::vector<OutboxEntry>> Station::Outbox(std::string_view state, int limit) {
+StatusOr<std::vector<OutboxEntry>> Station::Outbox(std::optional<OutboxState> state, int limit) {
+  const std::string filter = state ? std::string(OutboxStateName(*state)) : "";
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence, kind, reference, state, attempts, COALESCE(last_error, ''), "
                                         "created_at FROM outbox WHERE ? = '' OR state = ? ORDER BY sequence DESC LIMIT ?",
-                                        {state, state, limit}));
+                                        {filter, filter, limit}));
   std::vector<OutboxEntry> entries;
   for (const store::Row& row : rows) {
-    entries.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3), static_cast<int>(row.Int(4)), row.Text(5),
+    auto stored = ParseOutboxState(row.Text(3));
+    if (!stored.ok()) return DataLoss("outbox entry " + std::to_string(row.Int(0)) + ": " + stored.status().message());
+    entries.push_back({row.Int(0), row.Text(1), row.Text(2), *stored, static_cast<int>(row.Int(4)), row.Text(5),
                        row.Text(6)});
   }
   return entries;
 }
 
-StatusOr<int64_t> Station::CountOutbox(std::string_view state) {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM outbox WHERE state = ?", {state}));
+StatusOr<int64_t> Station::CountOutbox(OutboxState state) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM outbox WHERE state = ?", {OutboxStateName(state)}));
   return rows[0].Int(0);
 }
 
 StatusOr<int64_t> Station::FeedCursor() {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COALESCE(MAX(feed_id), 0) FROM feed_applied"));
   return rows[0].Int(0);
-}
-
-Status Station::ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body,
-                              std::span<const uint8_t> signature) {
-  const std::string item = "feed item " + std::to_string(id) + " (" + std::string(kind) + ")";
-  Status refusal;
-  if (!crypto::Verify(identity_.central_signing_key, body, signature).ok()) {
-    refusal = Unauthenticated(item + " is not signed by central's key; it was not applied");
-  }
-  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(auto seen, db_.Query("SELECT 1 FROM feed_applied WHERE feed_id = ?", {id}));
-    if (!seen.empty()) {
-      refusal = Status::Ok();
-      return Status::Ok();
-    }
-    const std::string now = FormatTimestamp(clock_.Now());
-    auto json = nlohmann::json::parse(body, nullptr, false);
-    // validation_result (ingest) and record_status (the pipeline) both say
-    // where a record stands at central; record_status may carry its NIK.
-    if (refusal.ok() && (kind == "validation_result" || kind == "record_status")) {
-      if (json.is_discarded() || !json.is_object() || !json.value("registration_number", nlohmann::json()).is_string() ||
-          !json.value("state", nlohmann::json()).is_string()) {
-        refusal = InvalidArgument(item + " is malformed: it needs string fields registration_number and state");
-      } else {
-        std::string nik = json.value("nik", nlohmann::json()).is_string() ? json["nik"].get<std::string>() : "";
-        RETURN_IF_ERROR(db_.Exec("UPDATE enrollments SET status = ?, status_reason = ?, updated_at = ?, "
-                                 "nik = COALESCE(?, nik) WHERE registration_number = ?",
-                                 {json["state"].get<std::string>(), json.value("reason", ""), now,
-                                  nik.empty() ? store::Value() : store::Value(nik),
-                                  json["registration_number"].get<std::string>()}));
-      }
-    } else if (refusal.ok() && kind == "audit_checkpoint") {
-      auto checkpoint = store::AuditCheckpointFromJson(json);
-      Status valid = checkpoint.ok() ? store::VerifyAuditCheckpoint(*checkpoint, identity_.central_signing_key)
-                                     : checkpoint.status();
-      if (!valid.ok()) {
-        refusal = Status(valid.code(), item + ": " + valid.message());
-      } else {
-        RETURN_IF_ERROR(db_.Exec("INSERT INTO audit_checkpoints (feed_id, seq, hash, at, signature, received_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)",
-                                 {id, checkpoint->seq, checkpoint->hash, checkpoint->at, checkpoint->signature, now}));
-      }
-    }
-    // Kinds this station does not know yet are recorded as applied so the
-    // feed moves on; later versions act on them.
-    return db_.Exec("INSERT INTO feed_applied (feed_id, kind, applied_at, refused_reason) VALUES (?, ?, ?, ?)",
-                    {id, kind, now, refusal.ok() ? store::Value() : store::Value(refusal.message())});
-  }));
-  return refusal;
-}
-
-StatusOr<std::vector<RefusedFeedItem>> Station::RefusedFeedItems() {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT feed_id, kind, refused_reason, applied_at FROM feed_applied "
-                                        "WHERE refused_reason IS NOT NULL ORDER BY feed_id"));
-  std::vector<RefusedFeedItem> items;
-  for (const store::Row& row : rows) items.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3)});
-  return items;
-}
-
-StatusOr<std::vector<store::AuditCheckpoint>> Station::AuditCheckpoints() {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY feed_id"));
-  std::vector<store::AuditCheckpoint> checkpoints;
-  for (const store::Row& row : rows) checkpoints.push_back({row.Int(0), row.Text(1), row.Text(2), row.Bytes(3)});
-  return checkpoints;
 }
 
 Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {

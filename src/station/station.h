@@ -27,6 +27,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "enrollment/enrollment.h"
 #include "store/audit_log.h"
 #include "store/db.h"
+#include "sync/feed_items.h"
 #include "sync/packet.h"
 
 namespace ektp::station {
@@ -119,11 +121,19 @@ struct Receipt {
 };
 
 // One outbox entry as the operator sees it.
+// A packet's state in the outbox: pending until central judges it, then
+// acked (stored at central) or parked (refused for good, kept with the reason).
+enum class OutboxState { kPending, kAcked, kParked };
+inline constexpr OutboxState kAllOutboxStates[] = {OutboxState::kPending, OutboxState::kAcked, OutboxState::kParked};
+std::string_view OutboxStateName(OutboxState state);  // "pending", "acked", "parked"
+// kInvalidArgument naming the accepted names.
+StatusOr<OutboxState> ParseOutboxState(std::string_view name);
+
 struct OutboxEntry {
   int64_t sequence = 0;
   std::string kind;
   std::string reference;  // registration number for enrollments
-  std::string state;      // pending, acked, parked
+  OutboxState state = OutboxState::kPending;
   int attempts = 0;
   std::string last_error;
   std::string created_at;
@@ -136,11 +146,17 @@ struct EnrollmentStatus {
   std::string nik;     // the NIK on the card, once central has decided it
 };
 
+// What became of one feed item: applied (or seen before) when `refusal` is OK.
+struct FeedItemOutcome {
+  Status refusal;
+};
+
 // A feed item the station refused to apply.
 struct RefusedFeedItem {
   int64_t feed_id = 0;
   std::string kind;
   std::string reason;
+  std::string code;  // StatusCodeName of the refusal, e.g. "UNIMPLEMENTED" for a kind newer than this build
   std::string at;
 };
 
@@ -203,25 +219,40 @@ class Station {
   Status Park(int64_t sequence, std::string_view reason);
   // Notes a failed attempt (transient) on these sequences.
   Status NoteAttemptFailed(const std::vector<int64_t>& sequences, std::string_view error);
-  // state: "" for all, or pending/acked/parked. Newest first, at most `limit`.
-  StatusOr<std::vector<OutboxEntry>> Outbox(std::string_view state, int limit);
-  StatusOr<int64_t> CountOutbox(std::string_view state);
+  // Newest first, at most `limit`; every state when `state` is empty.
+  StatusOr<std::vector<OutboxEntry>> Outbox(std::optional<OutboxState> state, int limit);
+  StatusOr<int64_t> CountOutbox(OutboxState state);
 
-  // Down feed: the last applied (or refused) feed id, and applying items.
-  // Idempotent: an item seen before changes nothing. An item whose signature
-  // is not central's is refused with kUnauthenticated, one whose body is
-  // malformed with kInvalidArgument; either way it is kept as refused with
-  // the reason (RefusedFeedItems) and the cursor moves past it, so it is
-  // neither applied nor fetched again. Other errors are the store's and
-  // change nothing. Kind "audit_checkpoint" bodies are kept (AuditCheckpoints).
+  // Down feed (station/feed_applier.cc): the last applied (or refused) feed
+  // id, and applying items. Idempotent: an item seen before changes nothing.
+  // Each item is decoded by sync/feed_items.h and handled by its kind. An
+  // item is refused (FeedItemOutcome::refusal), kept with its body and reason (RefusedFeedItems) and
+  // passed by the cursor, so it is never fetched again, when: its signature
+  // is not central's (kUnauthenticated); its body is malformed
+  // (kInvalidArgument); its kind or version is newer than this build
+  // (kUnimplemented; RetryKeptFeedItems applies it after an upgrade); or its
+  // handler refuses it or fails unexpectedly. An error (not OK StatusOr) is
+  // the store's and changes nothing. Audit checkpoints are kept (AuditCheckpoints).
   StatusOr<int64_t> FeedCursor();
-  Status ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body, std::span<const uint8_t> signature);
+  StatusOr<FeedItemOutcome> ApplyFeedItem(int64_t id, std::string_view kind, std::string_view body,
+                                          std::span<const uint8_t> signature);
+  // Applies the kept items this build now knows (refused as kUnimplemented by
+  // an older one), oldest first. Returns how many it applied.
+  StatusOr<int> RetryKeptFeedItems();
   StatusOr<std::vector<RefusedFeedItem>> RefusedFeedItems();
   // Central's audit checkpoints this station received, oldest first.
   StatusOr<std::vector<store::AuditCheckpoint>> AuditCheckpoints();
 
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
+  // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
+  Status Settle(int64_t sequence, OutboxState to, std::string_view error);
+  // What one decoded feed item changes, in the caller's transaction. Sets
+  // `refusal` when the item cannot be applied; returns the store's errors.
+  Status ApplyFeedBody(int64_t id, const sync::TypedFeedItem& item, Status& refusal);
+  // Records item `id` as seen: applied when `refusal` is OK, else kept refused.
+  Status MarkFeedItem(int64_t id, std::string_view kind, std::string_view body, std::span<const uint8_t> signature,
+                      const Status& refusal);
   const std::string& DummyHash() const;
 
   store::Connection& db_;

@@ -127,8 +127,8 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
   }
   EXPECT_EQ(registrations[0], identity_.station_id + "-000001");
   EXPECT_THAT(sync_->SyncOnce(), StatusIs(StatusCode::kUnavailable, ::testing::_));
-  EXPECT_EQ(*station_->CountOutbox("pending"), 5);
-  EXPECT_EQ(station_->Outbox("pending", 10)->front().attempts, 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 5);
+  EXPECT_EQ(station_->Outbox(OutboxState::kPending, 10)->front().attempts, 1);
 
   ASSERT_OK(central_->Start());
   // The restarted server listens on a new ephemeral port; tell the station.
@@ -140,7 +140,7 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
   options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
   SyncClient sync(station, clock_, random_, *key_, options);
   ASSERT_OK(sync.SyncOnce());
-  EXPECT_EQ(*station.CountOutbox("acked"), 5);
+  EXPECT_EQ(*station.CountOutbox(OutboxState::kAcked), 5);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'validated'"), 5);
   EXPECT_EQ(station.GetEnrollmentStatus(registrations[2])->status, "validated");
@@ -219,13 +219,13 @@ TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
   ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1 ') WHERE sequence = 1"));
   ASSERT_OK(station_->Enroll(ani_, Request()).status());
   ASSERT_OK(sync_->SyncOnce());
-  auto parked = station_->Outbox("parked", 10);
+  auto parked = station_->Outbox(OutboxState::kParked, 10);
   ASSERT_TRUE(parked.ok());
   ASSERT_EQ(parked->size(), 1u);
   EXPECT_EQ((*parked)[0].reference, receipt->registration_number);
   EXPECT_THAT((*parked)[0].last_error, HasSubstr("signature does not verify"));
   EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "parked");
-  EXPECT_EQ(*station_->CountOutbox("acked"), 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kAcked), 1);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
 }
 
@@ -236,12 +236,12 @@ TEST_F(StationTest, DamagedStoredPacketIsParkedAndTheRestDelivered) {
   ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1' || "
                               "CAST(X'C3' AS TEXT)) WHERE sequence = 2"));
   ASSERT_OK(sync_->SyncOnce());
-  auto parked = station_->Outbox("parked", 10);
+  auto parked = station_->Outbox(OutboxState::kParked, 10);
   ASSERT_TRUE(parked.ok());
   ASSERT_EQ(parked->size(), 1u);
   EXPECT_EQ((*parked)[0].sequence, 2);
   EXPECT_THAT((*parked)[0].last_error, HasSubstr("the stored packet is damaged"));
-  EXPECT_EQ(*station_->CountOutbox("acked"), 2);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kAcked), 2);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 2);
 }
 
@@ -265,13 +265,13 @@ TEST_F(StationTest, PacketCentralRefusesEvenAloneIsParkedAndTheRestDelivered) {
   large.biometrics = enrollment::testing::SampleBiometrics(4, 200 * 1024, random_);
   ASSERT_OK(station.Enroll(ani_, large).status());
   ASSERT_OK(station.Enroll(ani_, Request()).status());
-  for (int pass = 0; pass < 3 && *station.CountOutbox("pending") > 0; ++pass) ASSERT_OK(sync.SyncOnce());
-  auto parked = station.Outbox("parked", 10);
+  for (int pass = 0; pass < 3 && *station.CountOutbox(OutboxState::kPending) > 0; ++pass) ASSERT_OK(sync.SyncOnce());
+  auto parked = station.Outbox(OutboxState::kParked, 10);
   ASSERT_TRUE(parked.ok());
   ASSERT_EQ(parked->size(), 1u);
   EXPECT_EQ((*parked)[0].sequence, 2);
   EXPECT_THAT((*parked)[0].last_error, HasSubstr("central refuses this packet (HTTP 413)"));
-  EXPECT_EQ(*station.CountOutbox("acked"), 2);
+  EXPECT_EQ(*station.CountOutbox(OutboxState::kAcked), 2);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 2);
 }
 
@@ -285,7 +285,7 @@ TEST_F(StationTest, CaptureChecksRejectBadInputBeforeAnythingIsStored) {
   EXPECT_THAT(station_->Enroll(ani_, request), StatusIs(StatusCode::kInvalidArgument, HasSubstr("address.rt")));
   EXPECT_THAT(station_->Enroll({"budi", "Budi", Role::kPrintOfficer}, Request()),
               StatusIs(StatusCode::kPermissionDenied, HasSubstr("print officer")));
-  EXPECT_EQ(*station_->CountOutbox("pending"), 0);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 0);
 }
 
 TEST_F(StationTest, RevokedStationKeepsItsOutbox) {
@@ -293,7 +293,7 @@ TEST_F(StationTest, RevokedStationKeepsItsOutbox) {
   central::StationRegistry registry(*central_db_, clock_);
   ASSERT_OK(registry.Revoke(identity_.station_id, "admin", "test"));
   EXPECT_THAT(sync_->SyncOnce(), StatusIs(StatusCode::kPermissionDenied, HasSubstr("is revoked")));
-  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
 }
 
 // A well-formed certificate that is not central's (an impostor's, or central's
@@ -532,7 +532,7 @@ TEST_F(StationLoginTest, RetriedEnrollmentWithTheSameKeyReturnsTheFirstReceipt) 
   EXPECT_TRUE(retry->replayed);
   EXPECT_EQ(retry->registration_number, first->registration_number);
   EXPECT_EQ(retry->captured_at, first->captured_at);
-  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
 
   EXPECT_THAT(station_->Enroll(ani_, Request(), "counter-3-application-0001"),
               StatusIs(StatusCode::kFailedPrecondition,
@@ -540,7 +540,7 @@ TEST_F(StationLoginTest, RetriedEnrollmentWithTheSameKeyReturnsTheFirstReceipt) 
                                  "application")));
   EXPECT_THAT(station_->Enroll(ani_, Request(), "short"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("Idempotency-Key must be 16-128 characters")));
-  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
 
   // Kept 30 days: after that the key is purged (at the next enrollment) and means nothing.
   clock_.Advance(kIdempotencyRetention + hours(1));
@@ -723,7 +723,7 @@ TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
     auto created = post(parts_for(application_with([&](auto& a) { a["resident"]["name"] = name; })));
     EXPECT_EQ(created.status, 201) << name << ": " << created.body;
   }
-  ASSERT_EQ(*station_->CountOutbox("pending"), 2);
+  ASSERT_EQ(*station_->CountOutbox(OutboxState::kPending), 2);
 
   struct Case {
     std::vector<net::MultipartPart> parts;
@@ -762,7 +762,7 @@ TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
     EXPECT_THAT(error_of(refused), HasSubstr(c.error));
     EXPECT_THAT(error_of(refused), HasSubstr("Data belum benar"));
   }
-  EXPECT_EQ(*station_->CountOutbox("pending"), 2);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 2);
   (*server)->Stop();
 }
 
@@ -840,7 +840,7 @@ TEST_F(FakeCentralTest, PlainHttpCentralIsRefusedWithoutTheDevelopmentFlag) {
                                             HasSubstr("is plain HTTP; use https:// (plain HTTP needs the development "
                                                       "flag --insecure-plain-http)")));
   EXPECT_EQ(uploads_, 0);
-  EXPECT_EQ(*station_->CountOutbox("pending"), 1);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
 }
 
 TEST_F(FakeCentralTest, AcceptedFromAFakeCentralLeavesEveryPacketPending) {
@@ -855,16 +855,16 @@ TEST_F(FakeCentralTest, AcceptedFromAFakeCentralLeavesEveryPacketPending) {
   EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
                                        HasSubstr("the verdict for sequence 1 is for content sha256 aaaaaaaaaaaa")));
   EXPECT_EQ(uploads_, 3);
-  EXPECT_EQ(*station_->CountOutbox("pending"), 3);
-  EXPECT_EQ(*station_->CountOutbox("acked"), 0);
-  auto entries = station_->Outbox("pending", 10);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 3);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kAcked), 0);
+  auto entries = station_->Outbox(OutboxState::kPending, 10);
   ASSERT_OK(entries);
   EXPECT_EQ((*entries)[0].attempts, 3);
   EXPECT_THAT((*entries)[0].last_error, HasSubstr("is for content sha256"));
 
   // The real central still gets and acknowledges every packet.
   ASSERT_OK(sync_->SyncOnce());
-  EXPECT_EQ(*station_->CountOutbox("acked"), 3);
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kAcked), 3);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM inbox"), 3);
 }
 
@@ -921,6 +921,68 @@ TEST_F(StationTest, ForgedFeedItemIsRefusedKeptWithItsReasonAndNotFetchedAgain) 
   // The next pass asks after it and succeeds: no retry loop.
   ASSERT_OK(sync_->SyncOnce());
   EXPECT_EQ(station_->RefusedFeedItems()->size(), 1u);
+}
+
+// During a rolling upgrade central may send kinds or versions this station
+// does not know. Each is kept with its reason, shown in the sync status, and
+// never stops the feed; a later version applies what it has learned to read.
+TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgrade) {
+  auto receipt = station_->Enroll(ani_, Request());
+  ASSERT_OK(receipt.status());
+  ASSERT_OK(sync_->SyncOnce());
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  const std::string reg = receipt->registration_number;
+  const std::pair<std::string, std::string> items[] = {
+      {"print_job", R"({"v":1,"job":"x"})"},
+      {"record_status", R"({"v":2,"registration_number":")" + reg + R"(","state":"printed"})"},
+      {"record_status", R"({"registration_number":")" + reg + R"(","state":17})"},
+      {"record_status", R"({"v":1,"registration_number":")" + reg + R"(","state":"dedupe_pending","reason":""})"},
+  };
+  for (const auto& [kind, body] : items) {
+    ASSERT_OK(central_db_->Exec("INSERT INTO feed (station_id, kind, body, signature, created_at) VALUES "
+                                "(?, ?, ?, ?, '2026-11-24T02:00:00Z')",
+                                {identity_.station_id, kind, body, keys->signing.Sign(body)}));
+  }
+  ASSERT_OK(sync_->SyncOnce());
+  EXPECT_EQ(station_->GetEnrollmentStatus(reg)->status, "dedupe_pending");
+  auto refused = station_->RefusedFeedItems();
+  ASSERT_OK(refused.status());
+  ASSERT_EQ(refused->size(), 3u);
+  EXPECT_EQ((*refused)[0].code, "UNIMPLEMENTED");
+  EXPECT_THAT((*refused)[0].reason, HasSubstr("(print_job): feed item kind 'print_job' is not known"));
+  EXPECT_EQ((*refused)[1].code, "UNIMPLEMENTED");
+  EXPECT_THAT((*refused)[1].reason, HasSubstr("version 2 is newer than this version of ektp reads (1)"));
+  EXPECT_EQ((*refused)[2].code, "INVALID_ARGUMENT");
+  EXPECT_THAT((*refused)[2].reason, HasSubstr("body field 'state' must be a string"));
+  EXPECT_EQ(*station_->RetryKeptFeedItems(), 0);  // this build still cannot read them
+
+  // An item an older station version kept, in a kind this version reads.
+  const std::string learned = R"({"registration_number":")" + reg + R"(","state":"print_ready","nik":"3521014107090001"})";
+  ASSERT_OK(station_db_->Exec("INSERT INTO feed_applied (feed_id, kind, applied_at, refused_reason, refused_code, body, "
+                              "signature) VALUES (100000, 'record_status', 't', 'not known', 'UNIMPLEMENTED', ?, ?)",
+                              {learned, keys->signing.Sign(learned)}));
+  EXPECT_EQ(*station_->RetryKeptFeedItems(), 1);
+  EXPECT_EQ(station_->GetEnrollmentStatus(reg)->status, "print_ready");
+  EXPECT_EQ(station_->GetEnrollmentStatus(reg)->nik, "3521014107090001");
+  EXPECT_EQ(station_->RefusedFeedItems()->size(), 3u);
+
+  // The operator sees what was kept, and why.
+  auto server = StartOperatorServer();
+  ASSERT_OK(server.status());
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_OK(client.status());
+  auto login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"kata-sandi-1"})", "application/json");
+  ASSERT_OK(login.status());
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string token = nlohmann::json::parse(login->body)["token"];
+  auto status = (*client)->Get("/api/v1/sync/status", {{"authorization", "Bearer " + token}});
+  ASSERT_OK(status.status());
+  auto shown = nlohmann::json::parse(status->body)["refused_feed_items"];
+  ASSERT_EQ(shown.size(), 3u);
+  EXPECT_EQ(shown[0]["kind"], "print_job");
+  EXPECT_EQ(shown[0]["code"], "UNIMPLEMENTED");
+  EXPECT_THAT(shown[2]["reason"].get<std::string>(), HasSubstr("must be a string"));
 }
 
 TEST_F(StationTest, SyncDownRefusesBadCursorAndLimitByNameAndAChangedQuery) {
@@ -996,6 +1058,19 @@ TEST_F(StationTest, AuditCheckpointsReachTheStationAndAreKept) {
   ASSERT_OK(verified.status());
   EXPECT_TRUE(verified->intact) << verified->problem;
   EXPECT_EQ(verified->checkpoints, 1);
+}
+
+}  // namespace
+}  // namespace ektp::station
+
+namespace ektp::station {
+namespace {
+
+TEST(OutboxStateTest, NamesRoundTripAndAnUnknownNameIsRefused) {
+  for (OutboxState state : kAllOutboxStates) EXPECT_EQ(*ParseOutboxState(OutboxStateName(state)), state);
+  EXPECT_THAT(ParseOutboxState("sent"),
+              ::ektp::testing::StatusIs(StatusCode::kInvalidArgument,
+                                        "outbox state 'sent' is not pending, acked or parked"));
 }
 
 }  // namespace

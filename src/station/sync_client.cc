@@ -274,11 +274,10 @@ Status SyncClient::PullFeed() {
     for (const sync::FeedItem& item : page->items) {
       // A refused item is kept with its reason and the feed moves on; only a
       // failure of the station's own store ends the pass.
-      Status applied = station_.ApplyFeedItem(item.id, item.kind, item.body, item.signature);
-      if (applied.code() == StatusCode::kUnauthenticated || applied.code() == StatusCode::kInvalidArgument) {
-        net::LogWarn("sync.feed_item_refused", {{"feed_id", item.id}, {"kind", item.kind}, {"error", applied.message()}});
-      } else if (!applied.ok()) {
-        return applied;
+      ASSIGN_OR_RETURN(FeedItemOutcome outcome, station_.ApplyFeedItem(item.id, item.kind, item.body, item.signature));
+      if (!outcome.refusal.ok()) {
+        net::LogWarn("sync.feed_item_refused",
+                     {{"feed_id", item.id}, {"kind", item.kind}, {"error", outcome.refusal.ToString()}});
       }
     }
   }

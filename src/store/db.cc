@@ -42,6 +42,30 @@ Blob Row::Bytes(size_t column) const {
   return {};
 }
 
+Status InsertRows(Connection& db, std::string_view head, size_t columns, std::span<const Value> values,
+                  std::string_view tail, std::vector<Row>* returned) {
+  std::string tuple = "(";
+  for (size_t col = 0; col < columns; ++col) tuple += col == 0 ? "?" : ", ?";
+  tuple += ")";
+  const size_t rows = values.size() / columns;
+  for (size_t done = 0; done < rows;) {
+    size_t chunk = 32;
+    while (chunk > rows - done) chunk /= 2;
+    std::string sql(head);
+    for (size_t row = 0; row < chunk; ++row) sql += (row == 0 ? "" : ", ") + tuple;
+    sql += tail;
+    auto part = values.subspan(done * columns, chunk * columns);
+    if (returned == nullptr) {
+      RETURN_IF_ERROR(db.Exec(sql, part));
+    } else {
+      ASSIGN_OR_RETURN(auto inserted, db.Query(sql, part));
+      for (Row& row : inserted) returned->push_back(std::move(row));
+    }
+    done += chunk;
+  }
+  return Status::Ok();
+}
+
 Status Connection::Transact(const std::function<Status()>& body) {
   if (depth_ > 0) return body();
   constexpr int kAttempts = 5;

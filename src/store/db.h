@@ -110,6 +110,14 @@ class Connection {
   int depth_ = 0;
 };
 
+// Inserts rows of `columns` values each (`values` holds them row after row)
+// with multi-row INSERTs of at most 32 rows, in chunks of 32, 16, ..., 1 rows
+// so that few distinct statements are prepared; rows are inserted in order.
+// `head` is "INSERT INTO t (a, b) VALUES "; `tail` may add a RETURNING clause,
+// whose rows are appended to `returned`.
+Status InsertRows(Connection& db, std::string_view head, size_t columns, std::span<const Value> values,
+                  std::string_view tail = "", std::vector<Row>* returned = nullptr);
+
 // Opens a database by URL:
 //   sqlite:/path/to/file.db   (created if missing, mode 0600)
 //   sqlite::memory:

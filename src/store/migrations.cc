@@ -306,6 +306,11 @@ CREATE TABLE audit_checkpoints (
   received_at TEXT NOT NULL
 );
 )sql"},
+    {5, "refused feed items keep their body, signature and refusal code", R"sql(
+ALTER TABLE feed_applied ADD COLUMN refused_code TEXT;
+ALTER TABLE feed_applied ADD COLUMN body TEXT;
+ALTER TABLE feed_applied ADD COLUMN signature {{blob}};
+)sql"},
 };
 
 }  // namespace

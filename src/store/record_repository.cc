@@ -1,6 +1,7 @@
 #include "store/record_repository.h"
 
 #include <set>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -11,7 +12,9 @@ namespace {
 
 constexpr std::string_view kRecordColumns =
     "id, registration_number, application_kind, nik, state, resident_json, created_at, updated_at, holder_nik, "
-    "previous_nik, station_id";
+    "previous_nik, station_id, failure_reason";
+
+Value Optional(const std::string& text) { return text.empty() ? Value() : Value(text); }
 
 StatusOr<Record> ToRecord(const Row& row) {
   Record record;
@@ -28,12 +31,11 @@ StatusOr<Record> ToRecord(const Row& row) {
   record.holder_nik = row.Text(8);
   record.previous_nik = row.Text(9);
   record.station_id = row.Text(10);
+  record.failure_reason = row.Text(11);
   return record;
 }
 
-}  // namespace
-
-AuditEntry RecordTransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
+AuditEntry TransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
                                  std::string_view note) {
   nlohmann::json detail = {{"from", from ? nlohmann::json(RecordStateName(*from)) : nlohmann::json(nullptr)},
                            {"to", RecordStateName(to)},
@@ -41,26 +43,89 @@ AuditEntry RecordTransitionAudit(int64_t id, std::optional<RecordState> from, Re
   return {std::string(actor), "record.transition", "record:" + std::to_string(id), detail.dump()};
 }
 
+constexpr std::string_view kInsertRecord =
+    "INSERT INTO records (registration_number, application_kind, nik, state, resident_json, created_at, "
+    "updated_at, holder_nik, previous_nik, station_id, failure_reason) VALUES ";
+constexpr size_t kInsertRecordColumns = 11;
+
+void AppendRecordValues(const Record& record, RecordState state, const std::string& now, std::vector<Value>& values) {
+  values.insert(values.end(), {record.registration_number, ApplicationKindName(record.application_kind),
+                               Optional(record.nik), RecordStateName(state), record.resident_json, now, now,
+                               Optional(record.holder_nik), Optional(record.previous_nik), Optional(record.station_id),
+                               Optional(record.failure_reason)});
+}
+
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ";
+constexpr size_t kInsertEventColumns = 6;
+
+void AppendEvent(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
+                 std::string_view note, const std::string& now, std::vector<Value>& events,
+                 std::vector<AuditEntry>& audit) {
+  events.insert(events.end(), {id, from ? Value(RecordStateName(*from)) : Value(), RecordStateName(to), actor, note,
+                               now});
+  audit.push_back(TransitionAudit(id, from, to, actor, note));
+}
+
+}  // namespace
+
+std::string SqlStateList(std::initializer_list<RecordState> states) {
+  std::string list = "(";
+  for (RecordState state : states) {
+    list += (list.size() > 1 ? ", '" : "'") + std::string(RecordStateName(state)) + "'";
+  }
+  return list + ")";
+}
+
 StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
   int64_t id = 0;
-  std::string now = FormatTimestamp(clock_.Now());
+  const std::string now = FormatTimestamp(clock_.Now());
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    auto optional = [](const std::string& text) { return text.empty() ? Value() : Value(text); };
-    ASSIGN_OR_RETURN(auto rows, db_.Query("INSERT INTO records (registration_number, application_kind, nik, state, "
-                                          "resident_json, created_at, updated_at, holder_nik, previous_nik, "
-                                          "station_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                          {record.registration_number, ApplicationKindName(record.application_kind),
-                                           optional(record.nik), RecordStateName(RecordState::kReceived),
-                                           record.resident_json, now,
-                                           now, optional(record.holder_nik), optional(record.previous_nik),
-                                           optional(record.station_id)}));
-    id = rows.at(0).Int(0);
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
-                             "VALUES (?, NULL, ?, ?, 'created', ?)",
-                             {id, RecordStateName(RecordState::kReceived), actor, now}));
-    return AuditLog(db_, clock_).Append(RecordTransitionAudit(id, std::nullopt, RecordState::kReceived, actor, "created"));
+    std::vector<Value> values;
+    AppendRecordValues(record, RecordState::kReceived, now, values);
+    std::vector<Row> ids;
+    RETURN_IF_ERROR(InsertRows(db_, kInsertRecord, kInsertRecordColumns, values, " RETURNING id", &ids));
+    id = ids.at(0).Int(0);
+    std::vector<Value> events;
+    std::vector<AuditEntry> audit;
+    AppendEvent(id, std::nullopt, RecordState::kReceived, actor, "created", now, events, audit);
+    RETURN_IF_ERROR(InsertRows(db_, kInsertEvent, kInsertEventColumns, events));
+    return AuditLog(db_, clock_).Append(audit);
   }));
   return id;
+}
+
+StatusOr<std::vector<int64_t>> RecordRepository::CreateDecided(std::span<const DecidedRecord> records) {
+  std::vector<int64_t> ids;
+  if (records.empty()) return ids;
+  const std::string now = FormatTimestamp(clock_.Now());
+  std::vector<Value> values;
+  for (const DecidedRecord& decided : records) {
+    RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, decided.record.state));
+    AppendRecordValues(decided.record, decided.record.state, now, values);
+  }
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ids.clear();
+    std::vector<Row> returned;
+    RETURN_IF_ERROR(InsertRows(db_, kInsertRecord, kInsertRecordColumns, values, " RETURNING id, registration_number",
+                               &returned));
+    // RETURNING rows of a multi-row INSERT are not promised in VALUES order: match them by registration number.
+    std::unordered_map<std::string, int64_t> id_of;
+    for (const Row& row : returned) id_of.emplace(row.Text(1), row.Int(0));
+    std::vector<Value> events;
+    std::vector<AuditEntry> audit;
+    for (const DecidedRecord& decided : records) {
+      auto it = id_of.find(decided.record.registration_number);
+      if (it == id_of.end()) return Internal("record " + decided.record.registration_number + " was not created");
+      ids.push_back(it->second);
+      AppendEvent(it->second, std::nullopt, RecordState::kReceived, decided.created_by, "created", now, events, audit);
+      AppendEvent(it->second, RecordState::kReceived, decided.record.state, decided.decided_by, decided.note, now,
+                  events, audit);
+    }
+    RETURN_IF_ERROR(InsertRows(db_, kInsertEvent, kInsertEventColumns, events));
+    return AuditLog(db_, clock_).Append(audit);
+  }));
+  return ids;
 }
 
 StatusOr<Record> RecordRepository::Get(int64_t id) {
@@ -96,11 +161,20 @@ Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to
       return FailedPrecondition("record " + std::to_string(id) + " is " + std::string(RecordStateName(current.state)) +
                                 ", not " + std::string(RecordStateName(from)));
     }
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             {id, RecordStateName(from), RecordStateName(to), actor, note, now}));
-    return AuditLog(db_, clock_).Append(RecordTransitionAudit(id, from, to, actor, note));
+    std::vector<Value> events;
+    std::vector<AuditEntry> audit;
+    AppendEvent(id, from, to, actor, note, now, events, audit);
+    RETURN_IF_ERROR(InsertRows(db_, kInsertEvent, kInsertEventColumns, events));
+    return AuditLog(db_, clock_).Append(audit);
   });
+}
+
+Status RecordRepository::SetFailureReason(int64_t id, std::string_view reason) {
+  ASSIGN_OR_RETURN(auto updated, db_.Query("UPDATE records SET failure_reason = ?, updated_at = ? WHERE id = ? "
+                                           "RETURNING id",
+                                           {Optional(std::string(reason)), FormatTimestamp(clock_.Now()), id}));
+  if (updated.empty()) return NotFound("record " + std::to_string(id) + " does not exist");
+  return Status::Ok();
 }
 
 StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {

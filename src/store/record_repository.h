@@ -1,12 +1,19 @@
 // The resident-record register: records, their lifecycle events and NIK
 // allocation, over either backend (db.h).
 //
+// The one writer of the `records` and `record_events` tables: every creation,
+// state change, reason and NIK goes through it, so each change is a legal
+// transition with its event and audit entry (scripts/check_record_writes.sh
+// fails CI when other SQL writes those tables).
+//
 // Every method runs in a transaction (joining the caller's if one is open),
 // so each call is atomic. Thread-safety: as the Connection it wraps.
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +36,7 @@ struct Record {
   std::string station_id;            // the station that enrolled it; empty for records made by hand
   RecordState state = RecordState::kReceived;
   std::string resident_json;         // ResidentToJson()
+  std::string failure_reason;        // why the record stopped (shown to its station); empty when it goes on
   std::string created_at;
   std::string updated_at;
 };
@@ -43,10 +51,20 @@ struct RecordEvent {
   std::string at;
 };
 
-// The audit entry for a record's transition (creation when `from` is empty);
-// for writers that insert record events themselves, like central's ingest.
-AuditEntry RecordTransitionAudit(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
-                                 std::string_view note);
+// A record that a bulk writer (central's ingest) creates already in the state
+// its first check decided: the result is exactly as if Create() had made it
+// `received` as `created_by` and Transition() had moved it on to
+// `record.state` as `decided_by` with `note`: both events and audit entries.
+struct DecidedRecord {
+  Record record;  // id, created_at and updated_at are ignored
+  std::string created_by;
+  std::string decided_by;
+  std::string note;
+};
+
+// "('unique', 'print_ready')": the states' names as an SQL list for `IN`,
+// so that no SQL spells a state name itself.
+std::string SqlStateList(std::initializer_list<RecordState> states);
 
 class RecordRepository {
  public:
@@ -56,6 +74,14 @@ class RecordRepository {
   // Inserts a record in state `received` with its creation event.
   // kAlreadyExists if the registration number is taken.
   StatusOr<int64_t> Create(const Record& record, std::string_view actor);
+
+  // Creates many records at once, each in its decided state (see
+  // DecidedRecord), with multi-row statements: the bulk path of central's
+  // ingest. Returns their ids in order. kFailedPrecondition if some state is
+  // not one legal step from `received`; kAlreadyExists if a registration
+  // number is taken (nothing is written then, as the caller's transaction
+  // rolls back).
+  StatusOr<std::vector<int64_t>> CreateDecided(std::span<const DecidedRecord> records);
 
   StatusOr<Record> Get(int64_t id);
   StatusOr<Record> FindByRegistration(std::string_view registration_number);
@@ -67,6 +93,9 @@ class RecordRepository {
   Status Transition(int64_t id, RecordState from, RecordState to, std::string_view actor, std::string_view note);
 
   StatusOr<std::vector<RecordEvent>> Events(int64_t id);
+
+  // Sets why the record stopped ("" clears it when it goes on).
+  Status SetFailureReason(int64_t id, std::string_view reason);
 
   // Assigns the next free NIK for the kecamatan, birth date and sex to a record
   // that has none, as both its nik and holder_nik. Race-free across connections and processes.

@@ -87,6 +87,92 @@ TEST_P(RecordRepositoryTest, TransitionsAreCheckedAndAudited) {
   EXPECT_EQ((*counts)[0], std::make_pair(RecordState::kDedupePending, int64_t{1}));
 }
 
+// The bulk path writes what Create + Transition would: the record in its
+// final state, both events, both audit entries.
+TEST_P(RecordRepositoryTest, CreateDecidedWritesWhatCreateAndTransitionWould) {
+  int64_t one_by_one = NewRecord("ST01-000010");
+  ASSERT_OK(repo_->Transition(one_by_one, RecordState::kReceived, RecordState::kFailedValidation, "central:ingest",
+                              "bad village"));
+  ASSERT_OK(repo_->SetFailureReason(one_by_one, "bad village"));
+
+  DecidedRecord failed, validated;
+  failed.record.registration_number = "ST01-000011";
+  failed.record.resident_json = R"({"name":"BUDI"})";
+  failed.record.station_id = "ST01";
+  failed.record.state = RecordState::kFailedValidation;
+  failed.record.failure_reason = "bad village";
+  failed.created_by = "op:ani";
+  failed.decided_by = "central:ingest";
+  failed.note = "bad village";
+  validated = failed;
+  validated.record.registration_number = "ST01-000012";
+  validated.record.state = RecordState::kValidated;
+  validated.record.failure_reason = "";
+  validated.note = "";
+  const DecidedRecord both[] = {failed, validated};
+  auto ids = repo_->CreateDecided(both);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 2u);
+
+  auto record = repo_->Get((*ids)[0]);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->registration_number, "ST01-000011");
+  EXPECT_EQ(record->state, RecordState::kFailedValidation);
+  EXPECT_EQ(record->failure_reason, "bad village");
+  EXPECT_EQ(record->failure_reason, repo_->Get(one_by_one)->failure_reason);
+  EXPECT_EQ(repo_->Get((*ids)[1])->state, RecordState::kValidated);
+  EXPECT_EQ(repo_->Get((*ids)[1])->failure_reason, "");
+  EXPECT_EQ(repo_->Get((*ids)[1])->station_id, "ST01");
+
+  auto expected = repo_->Events(one_by_one);
+  auto actual = repo_->Events((*ids)[0]);
+  ASSERT_TRUE(expected.ok() && actual.ok());
+  ASSERT_EQ(actual->size(), expected->size());
+  for (size_t i = 0; i < actual->size(); ++i) {
+    EXPECT_EQ((*actual)[i].from, (*expected)[i].from);
+    EXPECT_EQ((*actual)[i].to, (*expected)[i].to);
+    EXPECT_EQ((*actual)[i].actor, (*expected)[i].actor);
+    EXPECT_EQ((*actual)[i].note, (*expected)[i].note);
+  }
+  // Two audit entries per record, each path: 4 for the one-by-one record, 4 for the two bulk ones.
+  auto audit = AuditLog(db_->connection(), clock_).Verify();
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  EXPECT_EQ(audit->entries, 2 + 4);
+}
+
+TEST_P(RecordRepositoryTest, CreateDecidedRefusesAStateNotOneStepFromReceived) {
+  DecidedRecord printed;
+  printed.record.registration_number = "ST01-000013";
+  printed.record.state = RecordState::kPrinted;
+  const DecidedRecord one[] = {printed};
+  EXPECT_THAT(repo_->CreateDecided(one),
+              StatusIs(StatusCode::kFailedPrecondition, "a record cannot go from received to printed"));
+  EXPECT_THAT(repo_->FindByRegistration("ST01-000013"), StatusIs(StatusCode::kNotFound, HasSubstr("ST01-000013")));
+}
+
+TEST_P(RecordRepositoryTest, CreateDecidedRefusesATakenRegistrationNumber) {
+  NewRecord("ST01-000014");
+  DecidedRecord again;
+  again.record.registration_number = "ST01-000014";
+  again.record.state = RecordState::kValidated;
+  const DecidedRecord one[] = {again};
+  EXPECT_THAT(repo_->CreateDecided(one), StatusIs(StatusCode::kAlreadyExists, HasSubstr("registration_number")));
+}
+
+TEST_P(RecordRepositoryTest, FailureReasonIsSetAndCleared) {
+  int64_t id = NewRecord("ST01-000015");
+  ASSERT_OK(repo_->SetFailureReason(id, "previous NIK is not in the national register"));
+  EXPECT_EQ(repo_->Get(id)->failure_reason, "previous NIK is not in the national register");
+  ASSERT_OK(repo_->SetFailureReason(id, ""));
+  EXPECT_EQ(repo_->Get(id)->failure_reason, "");
+  EXPECT_THAT(repo_->SetFailureReason(id + 100, "x"), StatusIs(StatusCode::kNotFound, HasSubstr("does not exist")));
+}
+
+TEST(SqlStateListTest, SpellsTheLifecycleNames) {
+  EXPECT_EQ(SqlStateList({RecordState::kPrintReady}), "('print_ready')");
+  EXPECT_EQ(SqlStateList({RecordState::kUnique, RecordState::kPrintReady}), "('unique', 'print_ready')");
+}
+
 TEST_P(RecordRepositoryTest, AssignsSequentialNiksAndSkipsTakenOnes) {
   int64_t a = NewRecord("R-1"), b = NewRecord("R-2"), c = NewRecord("R-3");
   EXPECT_EQ(*repo_->AssignNik(a, "35.21.01", kBorn, Sex::kMale), "3521010103090001");

@@ -6,16 +6,41 @@
 
 namespace ektp::sync {
 
-std::string_view PacketKindName(PacketKind kind) {
-  switch (kind) {
-    case PacketKind::kEnrollment: return "enrollment";
+namespace {
+
+struct PacketKindSpec {
+  PacketKind kind;
+  std::string_view name;
+  int version;  // written, and the newest read
+};
+
+constexpr PacketKindSpec kPacketKinds[] = {
+    {PacketKind::kEnrollment, "enrollment", 1},
+};
+
+const PacketKindSpec& SpecOf(PacketKind kind) {
+  for (const PacketKindSpec& spec : kPacketKinds) {
+    if (spec.kind == kind) return spec;
   }
-  return "?";
+  return kPacketKinds[0];  // unreachable: every PacketKind has a row
 }
 
-StatusOr<PacketKind> ParsePacketKind(std::string_view name) {
-  if (name == "enrollment") return PacketKind::kEnrollment;
-  return InvalidArgument("packet kind '" + std::string(name) + "' is not known");
+}  // namespace
+
+std::string_view PacketKindName(PacketKind kind) { return SpecOf(kind).name; }
+int PacketKindVersion(PacketKind kind) { return SpecOf(kind).version; }
+
+StatusOr<PacketKind> ParsePacketKind(std::string_view name, int64_t version) {
+  for (const PacketKindSpec& spec : kPacketKinds) {
+    if (spec.name != name) continue;
+    if (version < 1) return InvalidArgument("envelope.kind_v must be at least 1");
+    if (version > spec.version) {
+      return Unimplemented("packet kind '" + std::string(name) + "' version " + std::to_string(version) +
+                           " is newer than this central reads (" + std::to_string(spec.version) + ")");
+    }
+    return spec.kind;
+  }
+  return Unimplemented("packet kind '" + std::string(name) + "' is not known to this central");
 }
 
 Packet SignEnvelope(const Envelope& envelope, const crypto::SigningKey& key) {
@@ -24,6 +49,7 @@ Packet SignEnvelope(const Envelope& envelope, const crypto::SigningKey& key) {
       {"station", envelope.station_id},
       {"seq", envelope.sequence},
       {"kind", PacketKindName(envelope.kind)},
+      {"kind_v", PacketKindVersion(envelope.kind)},
       {"created_at", envelope.created_at},
       {"body", envelope.body},
   };
@@ -51,7 +77,9 @@ StatusOr<Envelope> ParseEnvelope(std::string_view envelope_text) {
   ASSIGN_OR_RETURN(envelope.sequence, json.Int("seq"));
   if (envelope.sequence < 1) return InvalidArgument("envelope.seq must be at least 1");
   ASSIGN_OR_RETURN(std::string_view kind, json.String("kind"));
-  ASSIGN_OR_RETURN(envelope.kind, ParsePacketKind(kind));
+  // Envelopes signed before kinds had versions carry none: they are version 1.
+  ASSIGN_OR_RETURN(int64_t kind_version, json.IntOr("kind_v", 1));
+  ASSIGN_OR_RETURN(envelope.kind, ParsePacketKind(kind, kind_version));
   ASSIGN_OR_RETURN(envelope.created_at, json.String("created_at"));
   ASSIGN_OR_RETURN(envelope.body, json.String("body"));
   return envelope;

@@ -25,16 +25,25 @@ inline constexpr int kEnvelopeVersion = 1;
 // Central refuses a packet whose envelope is larger than this.
 inline constexpr size_t kMaxEnvelopeBytes = 2 * 1024 * 1024;
 
-// What a packet carries. Unknown kinds are refused by central.
-enum class PacketKind { kEnrollment };
+// What a packet carries. Each kind has one row in kPacketKinds (packet.cc):
+// its wire name and the body version this build writes and reads. Adding a
+// kind is that row plus its handler in central's ingest (central/ingest.cc,
+// kKindHandlers). A kind central does not know, or a newer body version, is
+// refused for that packet alone with kUnimplemented, and the station parks
+// the packet with the reason (a rolling upgrade never loses it).
+enum class PacketKind {
+  kEnrollment,  // body: enrollment::EnrollmentToJson (enrollment/enrollment.h)
+};
 std::string_view PacketKindName(PacketKind kind);
-StatusOr<PacketKind> ParsePacketKind(std::string_view name);
+int PacketKindVersion(PacketKind kind);  // the body version this build writes
+// kUnimplemented for a kind, or a version newer than this build reads.
+StatusOr<PacketKind> ParsePacketKind(std::string_view name, int64_t version = 1);
 
 struct Envelope {
   int version = kEnvelopeVersion;
   std::string station_id;
   int64_t sequence = 0;  // 1, 2, 3, ... per station, never reused
-  PacketKind kind = PacketKind::kEnrollment;
+  PacketKind kind = PacketKind::kEnrollment;  // its body version: PacketKindVersion(kind)
   std::string created_at;  // ISO 8601 UTC, the station's clock
   std::string body;        // JSON text, kind-specific
 };

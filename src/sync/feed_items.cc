@@ -1,0 +1,104 @@
+#include "sync/feed_items.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ektp::sync {
+namespace {
+
+StatusOr<std::string> StringField(const nlohmann::json& json, const char* field, bool required) {
+  auto it = json.find(field);
+  if (it == json.end() || it->is_null()) {
+    if (required) return InvalidArgument(std::string("body has no '") + field + "'");
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgument(std::string("body field '") + field + "' must be a string");
+  return it->get<std::string>();
+}
+
+nlohmann::json EncodeBody(const RecordStatusBody& body) {
+  return {{"registration_number", body.registration_number},
+          {"state", RecordStateName(body.state)},
+          {"reason", body.reason},
+          {"nik", body.nik}};
+}
+
+nlohmann::json EncodeBody(const store::AuditCheckpoint& checkpoint) { return store::AuditCheckpointToJson(checkpoint); }
+
+StatusOr<FeedBody> DecodeRecordStatus(const nlohmann::json& json) {
+  RecordStatusBody body;
+  ASSIGN_OR_RETURN(body.registration_number, StringField(json, "registration_number", true));
+  ASSIGN_OR_RETURN(std::string state, StringField(json, "state", true));
+  auto known = RecordStateFromName(state);
+  if (!known) return InvalidArgument("body field 'state' is '" + state + "', not a record state");
+  body.state = *known;
+  ASSIGN_OR_RETURN(body.reason, StringField(json, "reason", false));
+  ASSIGN_OR_RETURN(body.nik, StringField(json, "nik", false));
+  return FeedBody(std::move(body));
+}
+
+StatusOr<FeedBody> DecodeAuditCheckpoint(const nlohmann::json& json) {
+  ASSIGN_OR_RETURN(store::AuditCheckpoint checkpoint, store::AuditCheckpointFromJson(json));
+  return FeedBody(std::move(checkpoint));
+}
+
+struct FeedKindSpec {
+  FeedKind kind;
+  std::string_view name;
+  int version;  // written, and the newest read
+  size_t body_index;  // the FeedBody alternative this kind carries
+  StatusOr<FeedBody> (*decode)(const nlohmann::json& body);
+};
+
+constexpr FeedKindSpec kFeedKinds[] = {
+    {FeedKind::kValidationResult, "validation_result", 1, 0, &DecodeRecordStatus},
+    {FeedKind::kRecordStatus, "record_status", 1, 0, &DecodeRecordStatus},
+    {FeedKind::kAuditCheckpoint, "audit_checkpoint", 1, 1, &DecodeAuditCheckpoint},
+};
+
+const FeedKindSpec& SpecOf(FeedKind kind) {
+  for (const FeedKindSpec& spec : kFeedKinds) {
+    if (spec.kind == kind) return spec;
+  }
+  return kFeedKinds[0];  // unreachable: every FeedKind has a row
+}
+
+}  // namespace
+
+std::string_view FeedKindName(FeedKind kind) { return SpecOf(kind).name; }
+
+FeedItem SignFeedItem(const TypedFeedItem& item, const crypto::SigningKey& central_key) {
+  const FeedKindSpec& spec = SpecOf(item.kind);
+  nlohmann::json body = std::visit([](const auto& typed) { return EncodeBody(typed); }, item.body);
+  body["v"] = spec.version;
+  FeedItem out;
+  out.kind = std::string(spec.name);
+  out.body = body.dump();
+  out.signature = central_key.Sign(out.body);
+  return out;
+}
+
+StatusOr<TypedFeedItem> DecodeFeedItem(std::string_view kind, std::string_view body) {
+  const FeedKindSpec* spec = nullptr;
+  for (const FeedKindSpec& candidate : kFeedKinds) {
+    if (candidate.name == kind) spec = &candidate;
+  }
+  if (spec == nullptr) {
+    return Unimplemented("feed item kind '" + std::string(kind) + "' is not known to this version of ektp");
+  }
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return InvalidArgument("body is not a JSON object");
+  int64_t version = 1;
+  if (auto v = json.find("v"); v != json.end()) {
+    if (!v->is_number_integer() || v->get<int64_t>() < 1) return InvalidArgument("body field 'v' must be a positive integer");
+    version = v->get<int64_t>();
+  }
+  if (version > spec->version) {
+    return Unimplemented("feed item kind '" + std::string(kind) + "' version " + std::to_string(version) +
+                         " is newer than this version of ektp reads (" + std::to_string(spec->version) + ")");
+  }
+  ASSIGN_OR_RETURN(FeedBody decoded, spec->decode(json));
+  if (decoded.index() != spec->body_index) return Internal("feed kind table: a decoder returned the wrong body type");
+  return TypedFeedItem{spec->kind, std::move(decoded)};
+}
+
+}  // namespace ektp::sync

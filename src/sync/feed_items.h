@@ -1,0 +1,61 @@
+// Every kind of item central's down feed carries to a station, as typed,
+// versioned bodies. docs/sync-format.md gives each body; keep the two in step.
+//
+// The kind table (kFeedKinds in feed_items.cc) is the one place a kind is
+// declared: its wire name, the body version this build writes and reads,
+// and its decoder. Adding a kind is its body struct and one table row here,
+// plus its handler in the station's applier (station/feed_applier.cc), which
+// the compiler asks for because the applier visits every alternative of
+// FeedBody.
+//
+// Versions: each body carries "v" (absent means 1). A build reads the
+// version it writes and every older one. A kind it does not know, or a newer
+// version, is kUnimplemented: during a rolling upgrade a station keeps such
+// an item with the reason instead of guessing, and a later build applies it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/lifecycle.h"
+#include "core/status.h"
+#include "crypto/crypto.h"
+#include "store/audit_log.h"
+#include "sync/feed.h"
+
+namespace ektp::sync {
+
+enum class FeedKind {
+  kValidationResult,  // ingest's first verdict on an enrollment (RecordStatusBody)
+  kRecordStatus,      // the pipeline's later outcome for a record (RecordStatusBody)
+  kAuditCheckpoint,   // a signed head of central's audit chain (store::AuditCheckpoint)
+};
+std::string_view FeedKindName(FeedKind kind);
+
+// Where one of the station's records stands at central.
+struct RecordStatusBody {
+  std::string registration_number;
+  RecordState state = RecordState::kReceived;
+  std::string reason;  // why the record stopped; "" when it goes on
+  std::string nik;     // the NIK its card carries, once known; "" before
+  bool operator==(const RecordStatusBody&) const = default;
+};
+
+using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint>;
+
+struct TypedFeedItem {
+  FeedKind kind = FeedKind::kRecordStatus;
+  FeedBody body;
+};
+
+// The item as it is queued and sent: kind name, body text (with its version),
+// central's signature of the body. The id is given when the item is queued.
+FeedItem SignFeedItem(const TypedFeedItem& item, const crypto::SigningKey& central_key);
+
+// Decodes a feed item's body. kUnimplemented for a kind or version this build
+// does not know; kInvalidArgument naming the field when the body is
+// malformed, or when the kind does not fit the body's type.
+StatusOr<TypedFeedItem> DecodeFeedItem(std::string_view kind, std::string_view body);
+
+}  // namespace ektp::sync

@@ -1,0 +1,78 @@
+#include "sync/feed_items.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/status_matchers.h"
+
+namespace ektp::sync {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const RecordStatusBody kPrintReady{"ST-3521-01-000007", RecordState::kPrintReady, "", "3521014107090001"};
+
+TEST(FeedItemsTest, RecordStatusRoundTripsSignedAndVersioned) {
+  crypto::SigningKey central = crypto::SigningKey::Generate();
+  FeedItem item = SignFeedItem({FeedKind::kRecordStatus, kPrintReady}, central);
+  EXPECT_EQ(item.kind, "record_status");
+  EXPECT_OK(crypto::Verify(central.public_key(), item.body, item.signature));
+  EXPECT_EQ(nlohmann::json::parse(item.body)["v"], 1);
+  EXPECT_EQ(nlohmann::json::parse(item.body)["state"], "print_ready");
+  auto back = DecodeFeedItem(item.kind, item.body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->kind, FeedKind::kRecordStatus);
+  EXPECT_EQ(std::get<RecordStatusBody>(back->body), kPrintReady);
+}
+
+TEST(FeedItemsTest, ValidationResultSharesTheRecordStatusBodyAndOldBodiesAreVersionOne) {
+  // As centrals wrote it before bodies carried a version, without a NIK.
+  auto back = DecodeFeedItem("validation_result",
+                             R"({"registration_number":"ST-1-000001","state":"failed_validation","reason":"bad village"})");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->kind, FeedKind::kValidationResult);
+  const auto& body = std::get<RecordStatusBody>(back->body);
+  EXPECT_EQ(body.state, RecordState::kFailedValidation);
+  EXPECT_EQ(body.reason, "bad village");
+  EXPECT_EQ(body.nik, "");
+}
+
+TEST(FeedItemsTest, AuditCheckpointRoundTrips) {
+  crypto::SigningKey central = crypto::SigningKey::Generate();
+  store::AuditCheckpoint checkpoint{42, std::string(64, 'a'), "2026-12-05T00:00:00Z", central.Sign("x")};
+  FeedItem item = SignFeedItem({FeedKind::kAuditCheckpoint, checkpoint}, central);
+  EXPECT_EQ(item.kind, "audit_checkpoint");
+  auto back = DecodeFeedItem(item.kind, item.body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const auto& decoded = std::get<store::AuditCheckpoint>(back->body);
+  EXPECT_EQ(decoded.seq, 42);
+  EXPECT_EQ(decoded.hash, checkpoint.hash);
+  EXPECT_EQ(decoded.signature, checkpoint.signature);
+}
+
+// During a rolling upgrade a station meets kinds and versions from a newer
+// central: kUnimplemented, so it keeps them instead of guessing.
+TEST(FeedItemsTest, UnknownKindOrNewerVersionIsUnimplemented) {
+  EXPECT_THAT(DecodeFeedItem("print_job", "{}"),
+              StatusIs(StatusCode::kUnimplemented, "feed item kind 'print_job' is not known to this version of ektp"));
+  EXPECT_THAT(DecodeFeedItem("record_status", R"({"v":2,"registration_number":"r","state":"printed"})"),
+              StatusIs(StatusCode::kUnimplemented,
+                       "feed item kind 'record_status' version 2 is newer than this version of ektp reads (1)"));
+}
+
+TEST(FeedItemsTest, MalformedBodiesAreRefusedNamingTheField) {
+  EXPECT_THAT(DecodeFeedItem("record_status", "[1]"), StatusIs(StatusCode::kInvalidArgument, "body is not a JSON object"));
+  EXPECT_THAT(DecodeFeedItem("record_status", R"({"state":"printed"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body has no 'registration_number'"));
+  EXPECT_THAT(DecodeFeedItem("record_status", R"({"registration_number":"r","state":7})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'state' must be a string"));
+  EXPECT_THAT(DecodeFeedItem("record_status", R"({"registration_number":"r","state":"lost_in_post"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'state' is 'lost_in_post', not a record state"));
+  EXPECT_THAT(DecodeFeedItem("record_status", R"({"v":"1","registration_number":"r","state":"printed"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'v' must be a positive integer"));
+  EXPECT_THAT(DecodeFeedItem("audit_checkpoint", R"({"seq":-1})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'seq'")));
+}
+
+}  // namespace
+}  // namespace ektp::sync
