@@ -422,11 +422,6 @@ StatusOr<int64_t> Station::CountOutbox(OutboxState state) {
   return rows[0].Int(0);
 }
 
-StatusOr<int64_t> Station::FeedCursor() {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COALESCE(MAX(feed_id), 0) FROM feed_applied"));
-  return rows[0].Int(0);
-}
-
 Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {
   return db_.Exec("INSERT INTO audit (operator, action, subject, at) VALUES (?, ?, ?, ?)",
                   {op, action, subject, FormatTimestamp(clock_.Now())});
