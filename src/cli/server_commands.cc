@@ -9,9 +9,9 @@
 #include "central/station_registry.h"
 #include "cli/commands.h"
 #include "cli/data_dirs.h"
-#include "net/config.h"
-#include "net/log.h"
 #include "net/tls.h"
+#include "service/config.h"
+#include "service/log.h"
 #include "station/server.h"
 
 namespace ektp::cli {
@@ -19,7 +19,7 @@ namespace {
 
 // Reads `key` from the TOML config into `target` unless the flag was given.
 template <typename T>
-Status FromConfig(const net::ConfigFile* config, const CLI::App& app, const char* flag, std::string_view key, T* target) {
+Status FromConfig(const service::ConfigFile* config, const CLI::App& app, const char* flag, std::string_view key, T* target) {
   if (config == nullptr || app.count(flag) > 0 || !config->Has(key)) return Status::Ok();
   if constexpr (std::is_same_v<T, std::string>) {
     ASSIGN_OR_RETURN(*target, config->GetString(key));
@@ -34,10 +34,10 @@ Status FromConfig(const net::ConfigFile* config, const CLI::App& app, const char
   return Status::Ok();
 }
 
-StatusOr<std::optional<net::ConfigFile>> LoadConfig(const std::string& path) {
-  if (path.empty()) return std::optional<net::ConfigFile>();
-  ASSIGN_OR_RETURN(net::ConfigFile config, net::ConfigFile::Load(path));
-  return std::optional<net::ConfigFile>(std::move(config));
+StatusOr<std::optional<service::ConfigFile>> LoadConfig(const std::string& path) {
+  if (path.empty()) return std::optional<service::ConfigFile>();
+  ASSIGN_OR_RETURN(service::ConfigFile config, service::ConfigFile::Load(path));
+  return std::optional<service::ConfigFile>(std::move(config));
 }
 
 StatusOr<std::unique_ptr<store::Connection>> OpenCentralDb(const std::string& dir, const std::string& db_url) {
@@ -92,7 +92,7 @@ int CentralServe(const Args& args) {
   if (auto exit = Parse(app, args)) return *exit;
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
-  const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
+  const service::ConfigFile* file = config->has_value() ? &**config : nullptr;
   for (Status status : {FromConfig(file, app, "--no-pipeline", "pipeline.disabled", &no_pipeline),
                         FromConfig(file, app, "--pipeline-rate", "pipeline.max_records_per_second", &pipeline_rate),
                         FromConfig(file, app, "--matcher-shards", "pipeline.matcher_shards", &matcher_shards),
@@ -237,7 +237,7 @@ int StationServe(const Args& args) {
   if (auto exit = Parse(app, args)) return *exit;
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
-  const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
+  const service::ConfigFile* file = config->has_value() ? &**config : nullptr;
   for (Status status : {FromConfig(file, app, "--dir", "station.data_dir", &options.data_dir),
                         FromConfig(file, app, "--bind", "listen.address", &options.bind_address),
                         FromConfig(file, app, "--port", "listen.port", &options.port),

@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 
-namespace ektp::net {
+namespace ektp::service {
 
 class ConfigFile {
  public:
@@ -64,4 +64,4 @@ class ConfigFile {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ektp::net
+}  // namespace ektp::service

@@ -1,4 +1,4 @@
-#include "net/config.h"
+#include "service/config.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-namespace ektp::net {
+namespace ektp::service {
 
 struct ConfigFile::Impl {
   std::string name;
@@ -173,4 +173,4 @@ StatusOr<std::vector<std::string>> ConfigFile::GetStringList(std::string_view ke
   return GetStringList(key);
 }
 
-}  // namespace ektp::net
+}  // namespace ektp::service
