@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -101,6 +102,29 @@ StatusOr<ConfigFile> ConfigFile::Parse(std::string_view text, std::string name) 
 const std::string& ConfigFile::name() const { return impl_->name; }
 
 bool ConfigFile::Has(std::string_view key) const { return impl_->Find(key) != nullptr; }
+
+namespace {
+
+void AppendEntries(const toml::table& table, const std::string& prefix, std::vector<ConfigFile::Entry>* out) {
+  for (const auto& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    const toml::table* sub = node.as_table();
+    if (sub != nullptr && !sub->empty()) {
+      AppendEntries(*sub, name, out);
+    } else {
+      out->push_back({std::move(name), static_cast<int>(node.source().begin.line)});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<ConfigFile::Entry> ConfigFile::Entries() const {
+  std::vector<Entry> entries;
+  AppendEntries(impl_->table, "", &entries);
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+  return entries;
+}
 
 StatusOr<std::string> ConfigFile::GetString(std::string_view key) const {
   const toml::node* node = impl_->Find(key);

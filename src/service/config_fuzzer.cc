@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto config = service::ConfigFile::Parse(text, "fuzz.toml");
   if (!config.ok()) return 0;
+  (void)config->Entries();
   for (std::string_view key : {"central.urls", "central.timeout_ms", "server.port", "server.bind", "a", "a.b.c",
                                "station.data_dir", "pipeline.rate"}) {
     (void)config->Has(key);
