@@ -28,7 +28,7 @@ targets=(
   "enrollment_fuzzer         src/enrollment/enrollment_fuzzer"
   "biometrics_fuzzer         src/enrollment/biometrics_fuzzer"
   "feed_item_fuzzer          src/station/feed_item_fuzzer"
-  "config_fuzzer             src/net/config_fuzzer"
+  "config_fuzzer             src/service/config_fuzzer"
   "multipart_fuzzer          src/net/multipart_fuzzer"
 )
 

@@ -18,10 +18,10 @@
 #include "central/audit_checkpoints.h"
 #include "central/status_lookup.h"
 #include "net/http_server.h"
-#include "net/log.h"
-#include "net/metrics.h"
 #include "net/request_guard.h"
 #include "net/tls.h"
+#include "service/log.h"
+#include "service/metrics.h"
 #include "sync/feed.h"
 #include "sync/request_auth.h"
 
@@ -138,11 +138,11 @@ struct CentralServer::Impl {
       if (!head.ok() || head->empty() || (*head)[0].Int(0) == published) continue;
       auto checkpoint = PublishAuditCheckpoint(**db, *clock, keys.signing);
       if (!checkpoint.ok()) {
-        net::LogWarn("central.audit_checkpoint_failed", {{"error", checkpoint.status().ToString()}});
+        service::LogWarn("central.audit_checkpoint_failed", {{"error", checkpoint.status().ToString()}});
         continue;
       }
       published = checkpoint->seq;
-      net::LogInfo("central.audit_checkpoint", {{"seq", checkpoint->seq}, {"hash", checkpoint->hash}});
+      service::LogInfo("central.audit_checkpoint", {{"seq", checkpoint->seq}, {"hash", checkpoint->hash}});
     }
   }
 
@@ -173,7 +173,7 @@ struct CentralServer::Impl {
     StationRegistry stations(**db, *clock);
     auto station = stations.Register(json.value("token", ""), *public_key);
     if (!station.ok()) return ErrorResponse(station.status());
-    net::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->district_code}});
+    service::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->district_code}});
     nlohmann::json out = {{"station_id", station->id},
                           {"district_code", station->district_code},
                           {"kind", StationKindName(station->kind)},
@@ -194,11 +194,11 @@ struct CentralServer::Impl {
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
     auto response = ingest.Upload(station->id, *packets);
     if (!response.ok()) return ErrorResponse(response.status());
-    static net::Counter& accepted = net::MetricsRegistry::Default().GetCounter(
+    static service::Counter& accepted = service::MetricsRegistry::Default().GetCounter(
         "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "accepted"}});
-    static net::Counter& duplicate = net::MetricsRegistry::Default().GetCounter(
+    static service::Counter& duplicate = service::MetricsRegistry::Default().GetCounter(
         "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "duplicate"}});
-    static net::Counter& rejected = net::MetricsRegistry::Default().GetCounter(
+    static service::Counter& rejected = service::MetricsRegistry::Default().GetCounter(
         "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "rejected"}});
     for (const auto& result : response->results) {
       (result.verdict == sync::Verdict::kAccepted    ? accepted
@@ -206,11 +206,11 @@ struct CentralServer::Impl {
                                                      : rejected)
           .Increment();
       if (result.verdict == sync::Verdict::kRejected) {
-        net::LogWarn("central.packet_rejected",
+        service::LogWarn("central.packet_rejected",
                      {{"station", station->id}, {"sequence", result.sequence}, {"error", result.error}});
       }
     }
-    net::LogInfo("central.batch_ingested",
+    service::LogInfo("central.batch_ingested",
                  {{"station", station->id}, {"packets", packets->size()}, {"cursor", response->cursor}});
     sync::SignUploadResponse(keys.signing, station->id, request.header("x-ektp-signature"), *response);
     return net::HttpResponse::Json(200, sync::UploadResponseToJson(*response).dump());
@@ -316,7 +316,7 @@ Status CentralServer::Start() {
   if (impl_->options.audit_checkpoint_interval.count() > 0) {
     impl_->checkpointer = std::jthread([self = impl_.get()](std::stop_token stop) { self->PublishCheckpoints(stop); });
   }
-  net::LogInfo("central.started", {{"url", impl_->http->base_url()}});
+  service::LogInfo("central.started", {{"url", impl_->http->base_url()}});
   return Status::Ok();
 }
 

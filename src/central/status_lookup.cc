@@ -8,9 +8,9 @@
 #include "core/lifecycle.h"
 #include "core/region.h"
 #include "crypto/crypto.h"
-#include "net/log.h"
-#include "net/metrics.h"
 #include "printing/print_queue.h"
+#include "service/log.h"
+#include "service/metrics.h"
 #include "store/pool.h"
 
 namespace ektp::central {
@@ -238,11 +238,11 @@ StatusEndpoint::StatusEndpoint(store::ConnectionPool& pool, const Clock& clock, 
     : pool_(pool), clock_(clock), options_(options), limiter_(clock, options.burst, options.refill) {}
 
 net::HttpResponse StatusEndpoint::Handle(const net::HttpRequest& request) {
-  static net::Counter& limited = net::MetricsRegistry::Default().GetCounter(
+  static service::Counter& limited = service::MetricsRegistry::Default().GetCounter(
       "ektp_status_lookups_total", "Public status lookups by outcome", {{"outcome", "rate_limited"}});
-  static net::Counter& answered = net::MetricsRegistry::Default().GetCounter(
+  static service::Counter& answered = service::MetricsRegistry::Default().GetCounter(
       "ektp_status_lookups_total", "Public status lookups by outcome", {{"outcome", "answered"}});
-  static net::Counter& refused = net::MetricsRegistry::Default().GetCounter(
+  static service::Counter& refused = service::MetricsRegistry::Default().GetCounter(
       "ektp_status_lookups_total", "Public status lookups by outcome", {{"outcome", "bad_request"}});
   if (auto wait = limiter_.Acquire(request.remote_addr)) {
     limited.Increment();
@@ -260,7 +260,7 @@ net::HttpResponse StatusEndpoint::Handle(const net::HttpRequest& request) {
       refused.Increment();
       return net::HttpResponse::JsonError(400, status.status().ToString());
     }
-    net::LogError("central.status_lookup_failed", {{"error", status.status().ToString()}});
+    service::LogError("central.status_lookup_failed", {{"error", status.status().ToString()}});
     return net::HttpResponse::JsonError(status.status().code() == StatusCode::kUnavailable ? 503 : 500,
                                         "status lookup failed; try again later");
   }

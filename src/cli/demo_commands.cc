@@ -22,8 +22,8 @@
 #include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "net/http_client.h"
-#include "net/log.h"
 #include "net/tls.h"
+#include "service/log.h"
 #include "station/server.h"
 #include "store/record_repository.h"
 
@@ -224,7 +224,7 @@ Status PrintCentralCounts(const central::CentralOptions& options, std::chrono::s
 int RunDemo(const DemoOptions& demo) {
   std::filesystem::create_directories(demo.dir);
   const std::string log_path = demo.dir + "/ektp.log";
-  if (Status status = net::LogToFile(log_path); !status.ok()) return Fail(status);
+  if (Status status = service::LogToFile(log_path); !status.ok()) return Fail(status);
   central::CentralOptions central_options;
   central_options.data_dir = demo.dir + "/central";
   central_options.port = demo.central_port;

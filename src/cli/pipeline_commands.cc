@@ -13,9 +13,9 @@
 #include "central/server.h"
 #include "cli/commands.h"
 #include "cli/data_dirs.h"
-#include "net/log.h"
 #include "pipeline/adjudication.h"
 #include "pipeline/shards.h"
+#include "service/log.h"
 
 namespace ektp::cli {
 namespace {
@@ -78,7 +78,7 @@ int CentralMatcher(const Args& args) {
     while (!stop) {
       auto searched = matcher.RunOnce(**db, 64);
       if (!searched.ok()) {
-        net::LogWarn("matcher.search_failed", {{"shard", shard_text}, {"error", searched.status().ToString()}});
+        service::LogWarn("matcher.search_failed", {{"shard", shard_text}, {"error", searched.status().ToString()}});
       }
       if (!searched.ok() || *searched == 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
     }

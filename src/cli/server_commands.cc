@@ -8,37 +8,14 @@
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/data_dirs.h"
-#include "net/config.h"
-#include "net/log.h"
 #include "net/tls.h"
+#include "service/config_schema.h"
 #include "station/server.h"
 
 namespace ektp::cli {
 namespace {
-
-// Reads `key` from the TOML config into `target` unless the flag was given.
-template <typename T>
-Status FromConfig(const net::ConfigFile* config, const CLI::App& app, const char* flag, std::string_view key, T* target) {
-  if (config == nullptr || app.count(flag) > 0 || !config->Has(key)) return Status::Ok();
-  if constexpr (std::is_same_v<T, std::string>) {
-    ASSIGN_OR_RETURN(*target, config->GetString(key));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    ASSIGN_OR_RETURN(*target, config->GetBool(key));
-  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    ASSIGN_OR_RETURN(*target, config->GetStringList(key));
-  } else {
-    ASSIGN_OR_RETURN(int64_t value, config->GetInt(key));
-    *target = static_cast<T>(value);
-  }
-  return Status::Ok();
-}
-
-StatusOr<std::optional<net::ConfigFile>> LoadConfig(const std::string& path) {
-  if (path.empty()) return std::optional<net::ConfigFile>();
-  ASSIGN_OR_RETURN(net::ConfigFile config, net::ConfigFile::Load(path));
-  return std::optional<net::ConfigFile>(std::move(config));
-}
 
 StatusOr<std::unique_ptr<store::Connection>> OpenCentralDb(const std::string& dir, const std::string& db_url) {
   central::CentralOptions options;
@@ -67,50 +44,47 @@ int CentralInit(const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+// The settings of `ektp central serve`; defaults are CentralOptions'.
+service::ConfigSchema CentralServeSchema(central::CentralOptions& options) {
+  service::ConfigSchema schema("central serve");
+  schema.Add("central.data_dir", "--dir", "data directory (from `central init`); required", &options.data_dir)
+      .Add("central.db", "--db", "database URL; empty: SQLite in the data directory", &options.db_url)
+      .Secret()
+      .Add("listen.address", "--bind", "address to listen on", &options.bind_address)
+      .Add("listen.port", "--port", "port (0 picks a free one)", &options.port)
+      .Add("listen.plain_http", "--plain-http", "serve without TLS (localhost development only)", &options.plain_http)
+      .Add("listen.threads", "--threads", "worker threads", &options.threads)
+      .Add("listen.served_hosts", "--served-host",
+           "names browsers reach central by, besides localhost, the bind address and the names in its certificate "
+           "(Host check; the flag repeats)",
+           &options.served_hosts)
+      .Add("pipeline.disabled", "--no-pipeline", "do not run the processing pipeline's workers in this process",
+           service::Negated{&options.run_pipeline})
+      .Add("pipeline.max_records_per_second", "--pipeline-rate",
+           "at most this many records per second through the pipeline (0: no limit)",
+           &options.pipeline.max_records_per_second)
+      .Add("pipeline.matcher_shards", "--matcher-shards",
+           "de-duplicate with n `ektp central matcher --shard k/n` processes (0: an in-process gallery)",
+           &options.pipeline.dedupe.matcher_shards);
+  return schema;
+}
+
+}  // namespace
+
 int CentralServe(const Args& args) {
   CLI::App app("Run central's API server", "central serve");
   central::CentralOptions options;
-  std::string config_path;
-  app.add_option("--config", config_path, "TOML file; flags override it");
-  app.add_option("--dir", options.data_dir, "data directory (from central init)");
-  app.add_option("--db", options.db_url, "database URL (default: SQLite in the data directory)");
-  app.add_option("--bind", options.bind_address, "address to listen on")->capture_default_str();
-  app.add_option("--port", options.port, "port (0 picks a free one)")->capture_default_str();
-  app.add_flag("--plain-http", options.plain_http, "serve without TLS (localhost development only)");
-  app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
-  app.add_option("--served-host", options.served_hosts,
-                 "a name browsers reach central by, besides localhost, --bind and the names in its certificate (Host check; repeatable)");
-  bool no_pipeline = false;
-  int pipeline_rate = 0;
-  int matcher_shards = 0;
-  app.add_option("--matcher-shards", matcher_shards,
-                 "de-duplicate with n `ektp central matcher --shard k/n` processes instead of an in-process gallery")
-      ->capture_default_str();
-  app.add_flag("--no-pipeline", no_pipeline, "do not run the processing pipeline's workers in this process");
-  app.add_option("--pipeline-rate", pipeline_rate, "at most this many records per second through the pipeline (0: no limit)")
-      ->capture_default_str();
-  if (auto exit = Parse(app, args)) return *exit;
-  auto config = LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status());
-  const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
-  for (Status status : {FromConfig(file, app, "--no-pipeline", "pipeline.disabled", &no_pipeline),
-                        FromConfig(file, app, "--pipeline-rate", "pipeline.max_records_per_second", &pipeline_rate),
-                        FromConfig(file, app, "--matcher-shards", "pipeline.matcher_shards", &matcher_shards),
-                        FromConfig(file, app, "--dir", "central.data_dir", &options.data_dir),
-                        FromConfig(file, app, "--db", "central.db", &options.db_url),
-                        FromConfig(file, app, "--bind", "listen.address", &options.bind_address),
-                        FromConfig(file, app, "--port", "listen.port", &options.port),
-                        FromConfig(file, app, "--plain-http", "listen.plain_http", &options.plain_http),
-                        FromConfig(file, app, "--threads", "listen.threads", &options.threads)}) {
-    if (!status.ok()) return Fail(status);
-  }
-  if (options.data_dir.empty()) return Fail(InvalidArgument("--dir (or central.data_dir in --config) is required"));
-  if (options.plain_http && options.bind_address != "127.0.0.1" && options.bind_address != "localhost") {
-    return Fail(InvalidArgument("--plain-http is for localhost development only; bind to 127.0.0.1"));
-  }
-  options.run_pipeline = !no_pipeline;
-  options.pipeline.max_records_per_second = pipeline_rate;
-  options.pipeline.dedupe.matcher_shards = matcher_shards;
+  service::ConfigSchema schema = CentralServeSchema(options);
+  auto validate = [&options]() -> Status {
+    if (options.data_dir.empty()) return InvalidArgument("--dir (or central.data_dir in --config) is required");
+    if (options.plain_http && options.bind_address != "127.0.0.1" && options.bind_address != "localhost") {
+      return InvalidArgument("--plain-http is for localhost development only; bind to 127.0.0.1");
+    }
+    return Status::Ok();
+  };
+  if (auto exit = ParseConfigured(app, args, schema, validate)) return *exit;
   auto server = central::CentralServer::Create(options, SystemClock::Instance());
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
@@ -212,52 +186,51 @@ int StationInit(const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+// The settings of `ektp station serve`; defaults are StationOptions' and
+// SyncOptions'.
+service::ConfigSchema StationServeSchema(station::StationOptions& options) {
+  service::ConfigSchema schema("station serve");
+  schema.Add("station.data_dir", "--dir", "data directory (from `station init`); required", &options.data_dir)
+      .Add("listen.address", "--bind", "address for the operator API", &options.bind_address)
+      .Add("listen.port", "--port", "port (0 picks a free one)", &options.port)
+      .Add("listen.served_hosts", "--served-host",
+           "names operators' browsers reach the station by, besides localhost and the bind address (the flag repeats)",
+           &options.served_hosts)
+      .Add("central.urls", "--central", "central URLs, in failover order; empty: the URL registered at `station init`",
+           &options.central_urls)
+      .Add("sync.batch_packets", "--batch", "packets per upload batch", &options.sync.batch_packets)
+      .Add("sync.idle_ms", "--sync-idle-ms", "pause between sync passes when all is sent", &options.sync.idle_interval)
+      .Add("sync.backoff_ms", "--sync-backoff-ms", "first retry backoff after a failed pass (doubles, full jitter)",
+           &options.sync.initial_backoff)
+      .Add("sync.max_backoff_ms", "--sync-max-backoff-ms", "ceiling of the retry backoff", &options.sync.max_backoff)
+      .Add("sync.timeout_ms", "--sync-timeout-ms", "timeout of one request to central", &options.sync.request_timeout)
+      .Add("sync.random_seed", "--seed", "seed of the backoff jitter (0: system randomness; for tests)",
+           &options.random_seed)
+      .Add("sync.insecure_plain_http", "--insecure-plain-http",
+           "development only: allow http:// central URLs (answers are still verified; the link is readable)",
+           &options.sync.allow_plain_http);
+  return schema;
+}
+
+}  // namespace
+
 int StationServe(const Args& args) {
   CLI::App app("Run the station: operator API and background sync", "station serve");
   station::StationOptions options;
-  std::string config_path;
-  int idle_ms = 2000, backoff_ms = 500, max_backoff_ms = 60'000, timeout_ms = 30'000;
-  app.add_option("--config", config_path, "TOML file; flags override it");
-  app.add_option("--dir", options.data_dir, "data directory (from station init)");
-  app.add_option("--bind", options.bind_address, "address for the operator API")->capture_default_str();
-  app.add_option("--served-host", options.served_hosts,
-                 "a name operators' browsers reach the station by, besides localhost and --bind (repeatable)");
-  app.add_option("--port", options.port, "port (0 picks a free one)")->capture_default_str();
-  app.add_option("--central", options.central_urls, "central URLs, in failover order (default: as registered)");
-  app.add_option("--batch", options.sync.batch_packets, "packets per upload batch")->capture_default_str();
-  app.add_option("--sync-idle-ms", idle_ms, "pause between sync passes when all is sent")->capture_default_str();
-  app.add_option("--sync-backoff-ms", backoff_ms, "first retry backoff after a failed pass (doubles, full jitter)")
-      ->capture_default_str();
-  app.add_option("--sync-max-backoff-ms", max_backoff_ms, "ceiling of the retry backoff")->capture_default_str();
-  app.add_option("--sync-timeout-ms", timeout_ms, "timeout of one request to central")->capture_default_str();
-  app.add_option("--seed", options.random_seed, "seed of the backoff jitter (0: system randomness; for tests)")
-      ->capture_default_str();
-  app.add_flag("--insecure-plain-http", options.sync.allow_plain_http,
-               "development only: allow http:// central URLs (answers are still verified; the link is readable)");
-  if (auto exit = Parse(app, args)) return *exit;
-  auto config = LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status());
-  const net::ConfigFile* file = config->has_value() ? &**config : nullptr;
-  for (Status status : {FromConfig(file, app, "--dir", "station.data_dir", &options.data_dir),
-                        FromConfig(file, app, "--bind", "listen.address", &options.bind_address),
-                        FromConfig(file, app, "--port", "listen.port", &options.port),
-                        FromConfig(file, app, "--central", "central.urls", &options.central_urls),
-                        FromConfig(file, app, "--batch", "sync.batch_packets", &options.sync.batch_packets),
-                        FromConfig(file, app, "--sync-idle-ms", "sync.idle_ms", &idle_ms),
-                        FromConfig(file, app, "--sync-backoff-ms", "sync.backoff_ms", &backoff_ms),
-                        FromConfig(file, app, "--sync-max-backoff-ms", "sync.max_backoff_ms", &max_backoff_ms),
-                        FromConfig(file, app, "--sync-timeout-ms", "sync.timeout_ms", &timeout_ms)}) {
-    if (!status.ok()) return Fail(status);
-  }
-  if (options.data_dir.empty()) return Fail(InvalidArgument("--dir (or station.data_dir in --config) is required"));
-  if (idle_ms < 0 || backoff_ms < 1 || max_backoff_ms < backoff_ms || timeout_ms < 1) {
-    return Fail(InvalidArgument("--sync-idle-ms must be >= 0, --sync-backoff-ms >= 1, --sync-max-backoff-ms >= "
-                                "--sync-backoff-ms and --sync-timeout-ms >= 1"));
-  }
-  options.sync.idle_interval = std::chrono::milliseconds(idle_ms);
-  options.sync.initial_backoff = std::chrono::milliseconds(backoff_ms);
-  options.sync.max_backoff = std::chrono::milliseconds(max_backoff_ms);
-  options.sync.request_timeout = std::chrono::milliseconds(timeout_ms);
+  service::ConfigSchema schema = StationServeSchema(options);
+  auto validate = [&options]() -> Status {
+    const station::SyncOptions& sync = options.sync;
+    if (options.data_dir.empty()) return InvalidArgument("--dir (or station.data_dir in --config) is required");
+    if (sync.idle_interval.count() < 0 || sync.initial_backoff.count() < 1 || sync.max_backoff < sync.initial_backoff ||
+        sync.request_timeout.count() < 1) {
+      return InvalidArgument("--sync-idle-ms must be >= 0, --sync-backoff-ms >= 1, --sync-max-backoff-ms >= "
+                             "--sync-backoff-ms and --sync-timeout-ms >= 1");
+    }
+    return Status::Ok();
+  };
+  if (auto exit = ParseConfigured(app, args, schema, validate)) return *exit;
   auto server = station::StationServer::Create(options, SystemClock::Instance());
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);

@@ -21,9 +21,9 @@
 #include <optional>
 #include <thread>
 
-#include "net/log.h"
-#include "net/metrics.h"
 #include "net/multipart.h"
+#include "service/log.h"
+#include "service/metrics.h"
 
 namespace ektp::net {
 namespace {
@@ -158,10 +158,10 @@ class BodyBudget {
 // Shared by the sessions; lives as long as the HttpServer.
 struct HttpServer::Impl {
   HttpServerOptions options;
-  MetricsRegistry* metrics;
+  service::MetricsRegistry* metrics;
   std::vector<Route> routes;
-  Gauge* in_flight = nullptr;         // ektp_http_requests_in_flight, shared by the registry's servers
-  Gauge* connections_open = nullptr;  // ektp_http_connections_open
+  service::Gauge* in_flight = nullptr;         // ektp_http_requests_in_flight, shared by the registry's servers
+  service::Gauge* connections_open = nullptr;  // ektp_http_connections_open
   std::atomic<int> handling{0};       // requests in this server's handlers
   // Set when Stop() begins: /readyz answers 503 and responses close their connection.
   std::atomic<bool> draining{false};
@@ -236,10 +236,10 @@ struct HttpServer::Impl {
     try {
       out = route.handler(request);
     } catch (const std::exception& e) {
-      LogError("http.handler_exception", {{"route", route.pattern}, {"what", e.what()}});
+      service::LogError("http.handler_exception", {{"route", route.pattern}, {"what", e.what()}});
       out = HttpResponse::JsonError(500, ReasonFor(500));
     } catch (...) {
-      LogError("http.handler_exception", {{"route", route.pattern}});
+      service::LogError("http.handler_exception", {{"route", route.pattern}});
       out = HttpResponse::JsonError(500, ReasonFor(500));
     }
     in_flight->Add(-1);
@@ -257,9 +257,9 @@ struct HttpServer::Impl {
     metrics
         ->GetHistogram("ektp_http_request_duration_seconds",
                        "Time spent handling HTTP requests, by method and route pattern.",
-                       DefaultLatencyBuckets(), {{"method", method}, {"route", route}})
+                       service::DefaultLatencyBuckets(), {{"method", method}, {"route", route}})
         .Observe(seconds);
-    Log(status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "http.request",
+    service::Log(status >= 500 ? service::LogLevel::kWarn : service::LogLevel::kInfo, "http.request",
         {{"method", method},
          {"route", route},
          {"status", status},
@@ -572,7 +572,7 @@ void HttpServer::Impl::Accept() {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       // Out of descriptors or similar: retry shortly instead of spinning.
-      LogWarn("http.accept_failed", {{"error", ec.message()}});
+      service::LogWarn("http.accept_failed", {{"error", ec.message()}});
       auto timer = std::make_shared<asio::steady_timer>(*io, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](beast::error_code) {
         if (acceptor->is_open()) Accept();
@@ -600,7 +600,7 @@ void HttpServer::Impl::Accept() {
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  impl_->metrics = impl_->options.metrics != nullptr ? impl_->options.metrics : &MetricsRegistry::Default();
+  impl_->metrics = impl_->options.metrics != nullptr ? impl_->options.metrics : &service::MetricsRegistry::Default();
   impl_->in_flight = &impl_->metrics->GetGauge("ektp_http_requests_in_flight",
                                                "HTTP requests being handled right now.");
   impl_->connections_open = &impl_->metrics->GetGauge("ektp_http_connections_open", "HTTP connections open.");
@@ -620,7 +620,7 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
       "GET", "/metrics",
       [impl = impl_.get()](const HttpRequest&) {
         HttpResponse res;
-        res.content_type = std::string(MetricsRegistry::kContentType);
+        res.content_type = std::string(service::MetricsRegistry::kContentType);
         res.body = impl->metrics->Exposition();
         return res;
       },
@@ -696,7 +696,7 @@ Status HttpServer::Start() {
   impl.Accept();
   impl.io_thread = std::thread([&impl] { impl.io->run(); });
   impl.started = true;
-  LogInfo("http.server_started",
+  service::LogInfo("http.server_started",
           {{"address", opt.bind_address}, {"port", impl.port}, {"tls", impl.tls}, {"threads", threads}});
   return Status::Ok();
 }
@@ -706,7 +706,7 @@ void HttpServer::Stop() {
   if (!impl.started) return;
   auto start = Clock::now();
   impl.draining = true;
-  LogInfo("http.server_draining", {{"port", impl.port},
+  service::LogInfo("http.server_draining", {{"port", impl.port},
                                    {"in_flight", impl.handling.load()},
                                    {"drain_delay_ms", impl.options.drain_delay.count()}});
   if (impl.options.drain_delay.count() > 0) std::this_thread::sleep_for(impl.options.drain_delay);
@@ -741,7 +741,7 @@ void HttpServer::Stop() {
   impl.budget.reset();
   impl.started = false;
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", seconds * 1000.0}});
+  service::LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", seconds * 1000.0}});
 }
 
 int HttpServer::port() const { return impl_->port; }

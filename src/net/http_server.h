@@ -66,9 +66,11 @@
 #include "core/status.h"
 #include "net/http_types.h"
 
-namespace ektp::net {
-
+namespace ektp::service {
 class MetricsRegistry;
+}  // namespace ektp::service
+
+namespace ektp::net {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
@@ -117,7 +119,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds drain_delay{0};
   // Where request metrics go and what /metrics serves. Not owned; must
   // outlive the server. Default (nullptr): MetricsRegistry::Default().
-  MetricsRegistry* metrics = nullptr;
+  service::MetricsRegistry* metrics = nullptr;
 };
 
 struct RouteOptions {

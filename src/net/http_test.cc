@@ -17,9 +17,9 @@
 #include "core/status_matchers.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
-#include "net/log.h"
-#include "net/metrics.h"
 #include "net/tls.h"
+#include "service/log.h"
+#include "service/metrics.h"
 
 namespace ektp::net {
 namespace {
@@ -134,7 +134,7 @@ class HttpTest : public ::testing::Test {
   static std::string* dir_;
   static std::string* cert_a_;
   static std::string* cert_b_;
-  MetricsRegistry metrics_;
+  service::MetricsRegistry metrics_;
 };
 
 std::string* HttpTest::dir_ = nullptr;
@@ -609,7 +609,7 @@ TEST_F(HttpTest, BadTlsFilesAreInvalidArgument) {
 }
 
 TEST_F(HttpTest, OneLogLinePerRequestWithoutPathOrQuery) {
-  CapturedLogs logs;
+  service::CapturedLogs logs;
   {
     HttpServer server(Options());
     AddEcho(server);

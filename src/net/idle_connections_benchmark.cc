@@ -18,7 +18,7 @@
 
 #include "net/http_client.h"
 #include "net/http_server.h"
-#include "net/metrics.h"
+#include "service/metrics.h"
 
 namespace {
 
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   for (int arg_idx = 1; arg_idx < argc; ++arg_idx) counts.push_back(std::atoi(argv[arg_idx]));
   if (counts.empty()) counts = {0, 9, 100};
   for (int idle : counts) {
-    MetricsRegistry metrics;
+    ektp::service::MetricsRegistry metrics;
     HttpServerOptions options;
     options.metrics = &metrics;
     options.max_connections_per_peer = 10'000;

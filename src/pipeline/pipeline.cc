@@ -1,7 +1,7 @@
 #include "pipeline/pipeline.h"
 
-#include "net/log.h"
 #include "pipeline/shards.h"
+#include "service/log.h"
 
 namespace ektp::pipeline {
 namespace {
@@ -34,7 +34,7 @@ Status Pipeline::Start(store::ConnectionPool& pool) {
     ASSIGN_OR_RETURN(auto db, pool.Acquire());
     RETURN_IF_ERROR(gallery_.CatchUp(*db));
   }
-  net::LogInfo("pipeline.start", {{"owner", owner_},
+  service::LogInfo("pipeline.start", {{"owner", owner_},
                                   {"gallery_subjects", gallery_.engine().Count()},
                                   {"matcher_shards", options_.dedupe.matcher_shards}});
   for (const StageHandler& s : kStages) {
@@ -88,7 +88,7 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
       return queue_.Complete(db, job, owner_);
     });
     if (status.ok()) continue;
-    net::LogWarn("pipeline.job_failed", {{"stage", stage},
+    service::LogWarn("pipeline.job_failed", {{"stage", stage},
                                          {"job", job.id},
                                          {"record", job.record_id},
                                          {"attempt", job.attempts},
@@ -105,7 +105,7 @@ void Pipeline::Worker(store::ConnectionPool& pool, std::string_view stage, Handl
       return RunBatch(*db, stage, handler);
     }();
     if (!handled.ok()) {
-      net::LogWarn("pipeline.batch_failed", {{"stage", stage}, {"error", handled.status().ToString()}});
+      service::LogWarn("pipeline.batch_failed", {{"stage", stage}, {"error", handled.status().ToString()}});
     }
     bool busy = handled.ok() && *handled > 0;
     if (!WaitFor(busy ? std::chrono::milliseconds(0) : options_.idle_poll)) return;

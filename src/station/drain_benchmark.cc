@@ -31,7 +31,7 @@
 #include "core/synthetic_resident.h"
 #include "enrollment/testing.h"
 #include "faultnet/fault_proxy.h"
-#include "net/log.h"
+#include "service/log.h"
 #include "station/server.h"
 #include "store/testing.h"
 
@@ -53,7 +53,7 @@ int Fail(const std::string& what, const Status& status) {
 }
 
 int Run(const Options& options) {
-  if (!options.verbose) net::SetLogLevel(net::LogLevel::kWarn);
+  if (!options.verbose) service::SetLogLevel(service::LogLevel::kWarn);
   std::string dir = store::testing::MakeTempDir("ektp-drain-benchmark-");
   struct Cleanup {
     std::string dir;

@@ -17,9 +17,9 @@
 #include "core/text.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
-#include "net/log.h"
 #include "net/request_guard.h"
 #include "net/tls.h"
+#include "service/log.h"
 
 namespace ektp::station {
 namespace {
@@ -166,7 +166,7 @@ struct StationServer::Impl {
     if (!attempt.ok()) return ErrorResponse(attempt.status());
     if (attempt->retry_after.count() > 0) {
       const std::string seconds = std::to_string(attempt->retry_after.count());
-      net::LogInfo("station.login_backoff", {{"retry_after_s", seconds}});
+      service::LogInfo("station.login_backoff", {{"retry_after_s", seconds}});
       net::HttpResponse response = ErrorResponse(
           ResourceExhausted("too many failed logins for this username or address; retry after " + seconds + " s"), 429,
           "Terlalu banyak percobaan masuk yang gagal. Tunggu " + seconds +
@@ -275,7 +275,7 @@ struct StationServer::Impl {
     auto receipt = station->Enroll(*op, *parsed, idempotency_key);
     if (!receipt.ok()) return ErrorResponse(receipt.status());
     if (crash_after_enroll_commit_for_test) _exit(86);
-    net::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
+    service::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
                  {{"registration", receipt->registration_number}, {"operator", op->username}});
     nlohmann::json out = {{"registration_number", receipt->registration_number},
                           {"captured_at", receipt->captured_at},
@@ -390,7 +390,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->station->PrepareLogin();
   // Items an older version kept because it did not know their kind or version.
   ASSIGN_OR_RETURN(int reapplied, impl->station->RetryKeptFeedItems());
-  if (reapplied > 0) net::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
+  if (reapplied > 0) service::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
   impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
   if (options.run_sync) {
     SyncOptions sync = options.sync;
@@ -447,7 +447,7 @@ Status StationServer::Start() {
       });
     });
   }
-  net::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});
+  service::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});
   return Status::Ok();
 }
 

@@ -9,7 +9,7 @@
 
 #include "core/text.h"
 #include "net/http_client.h"
-#include "net/log.h"
+#include "service/log.h"
 #include "sync/feed.h"
 #include "sync/request_auth.h"
 
@@ -49,7 +49,7 @@ StatusOr<net::HttpClient*> SyncClient::ClientFor(size_t url_index, size_t slot) 
                                   " is plain HTTP; use https:// (plain HTTP needs the development flag "
                                   "--insecure-plain-http)");
       }
-      net::LogWarn("sync.plain_http", {{"url", url}});
+      service::LogWarn("sync.plain_http", {{"url", url}});
     }
     net::HttpClientOptions options;
     options.pinned_cert_pem = options_.pinned_cert_pem;
@@ -77,7 +77,7 @@ StatusOr<SyncClient::Answer> SyncClient::Send(std::string_view method, const std
     auto response = method == "GET" ? client->Get(target, headers)
                                     : client->Post(target, body, "application/json", headers);
     if (response.ok() && response->status < 500) {
-      if (index != current_url_) net::LogWarn("sync.failover", {{"url", urls[index]}});
+      if (index != current_url_) service::LogWarn("sync.failover", {{"url", urls[index]}});
       current_url_ = index;
       std::lock_guard lock(mu_);
       status_.central_url = urls[index];
@@ -147,7 +147,7 @@ Status SyncClient::Upload() {
                                                 "cannot be sent; enroll the resident again");
           if (!park.ok()) failure = park;
           parked = true;
-          net::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});
+          service::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});
           continue;
         }
         packets.push_back(sync::PacketToJson(packet));
@@ -214,7 +214,7 @@ Status SyncClient::Settle(const std::map<int64_t, std::string>& sent, StatusOr<A
       return Status::Ok();
     }
     std::string error = ErrorText(nlohmann::json::parse(answer->body, nullptr, false), answer->body);
-    net::LogWarn("sync.packet_parked", {{"sequence", sequences[0]}, {"http_status", answer->status}});
+    service::LogWarn("sync.packet_parked", {{"sequence", sequences[0]}, {"http_status", answer->status}});
     return station_.Park(sequences[0], "central refuses this packet (HTTP 413): " + QuoteInput(error, 200));
   }
   auto json = nlohmann::json::parse(answer->body, nullptr, false);
@@ -232,7 +232,7 @@ Status SyncClient::Settle(const std::map<int64_t, std::string>& sent, StatusOr<A
   if (!verified.ok()) {
     // Nothing is settled on an answer central did not sign for this batch:
     // the packets stay pending and go again, to the next URL first.
-    net::LogWarn("sync.answer_refused", {{"error", verified.message()}});
+    service::LogWarn("sync.answer_refused", {{"error", verified.message()}});
     DistrustCurrentUrl();
     (void)station_.NoteAttemptFailed(sequences, verified.message());
     return Unauthenticated(verified.message());
@@ -240,10 +240,10 @@ Status SyncClient::Settle(const std::map<int64_t, std::string>& sent, StatusOr<A
   RETURN_IF_ERROR(station_.ApplyVerdicts(*response));
   for (const auto& result : response->results) {
     if (result.verdict == sync::Verdict::kRejected) {
-      net::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
+      service::LogWarn("sync.packet_parked", {{"sequence", result.sequence}, {"error", result.error}});
     }
   }
-  net::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response->cursor}});
+  service::LogInfo("sync.batch_sent", {{"packets", sequences.size()}, {"cursor", response->cursor}});
   return Status::Ok();
 }
 
@@ -266,7 +266,7 @@ Status SyncClient::PullFeed() {
     Status verified = sync::VerifyFeedPage(*page, identity.central_signing_key, identity.station_id,
                                            answer.request_signature, cursor);
     if (!verified.ok()) {
-      net::LogWarn("sync.feed_page_refused", {{"after", cursor}, {"error", verified.message()}});
+      service::LogWarn("sync.feed_page_refused", {{"after", cursor}, {"error", verified.message()}});
       DistrustCurrentUrl();
       return Unauthenticated("feed page after " + std::to_string(cursor) + ": " + verified.message());
     }
@@ -276,8 +276,8 @@ Status SyncClient::PullFeed() {
       // failure of the station's own store ends the pass.
       ASSIGN_OR_RETURN(FeedItemOutcome outcome, station_.ApplyFeedItem(item.id, item.kind, item.body, item.signature));
       if (!outcome.refusal.ok()) {
-        net::LogWarn("sync.feed_item_refused",
-                     {{"feed_id", item.id}, {"kind", item.kind}, {"error", outcome.refusal.ToString()}});
+        service::LogWarn("sync.feed_item_refused",
+                         {{"feed_id", item.id}, {"kind", item.kind}, {"error", outcome.refusal.ToString()}});
       }
     }
   }
@@ -315,7 +315,7 @@ void SyncClient::Run(std::stop_token stop, const std::function<void(std::chrono:
     auto ceiling = std::min<int64_t>(options_.max_backoff.count(),
                                      options_.initial_backoff.count() << std::min(failures - 1, 16));
     auto delay = std::chrono::milliseconds(static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(ceiling) + 1)));
-    net::LogWarn("sync.retry", {{"error", status.ToString()}, {"delay_ms", static_cast<int64_t>(delay.count())}});
+    service::LogWarn("sync.retry", {{"error", status.ToString()}, {"delay_ms", static_cast<int64_t>(delay.count())}});
     sleep(delay);
   }
 }

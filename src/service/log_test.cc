@@ -1,4 +1,4 @@
-#include "net/log.h"
+#include "service/log.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ektp::net {
+namespace ektp::service {
 namespace {
 
 TEST(LogTest, OneJsonObjectPerLineWithFieldsInOrder) {
@@ -79,4 +79,4 @@ TEST(LogTest, LevelFilters) {
 }
 
 }  // namespace
-}  // namespace ektp::net
+}  // namespace ektp::service

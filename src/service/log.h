@@ -24,7 +24,7 @@
 
 #include "core/status.h"
 
-namespace ektp::net {
+namespace ektp::service {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
@@ -86,4 +86,4 @@ class CapturedLogs {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ektp::net
+}  // namespace ektp::service

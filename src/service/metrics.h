@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace ektp::net {
+namespace ektp::service {
 
 // Label name/value pairs. Order does not matter; names must be unique.
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -108,4 +108,4 @@ class MetricsRegistry {
   std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;
 };
 
-}  // namespace ektp::net
+}  // namespace ektp::service

@@ -1,12 +1,13 @@
-#include "net/config.h"
+#include "service/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 
-namespace ektp::net {
+namespace ektp::service {
 
 struct ConfigFile::Impl {
   std::string name;
@@ -102,6 +103,29 @@ const std::string& ConfigFile::name() const { return impl_->name; }
 
 bool ConfigFile::Has(std::string_view key) const { return impl_->Find(key) != nullptr; }
 
+namespace {
+
+void AppendEntries(const toml::table& table, const std::string& prefix, std::vector<ConfigFile::Entry>* out) {
+  for (const auto& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    const toml::table* sub = node.as_table();
+    if (sub != nullptr && !sub->empty()) {
+      AppendEntries(*sub, name, out);
+    } else {
+      out->push_back({std::move(name), static_cast<int>(node.source().begin.line)});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<ConfigFile::Entry> ConfigFile::Entries() const {
+  std::vector<Entry> entries;
+  AppendEntries(impl_->table, "", &entries);
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+  return entries;
+}
+
 StatusOr<std::string> ConfigFile::GetString(std::string_view key) const {
   const toml::node* node = impl_->Find(key);
   if (node == nullptr) return impl_->Error(key, "is missing (a string is required)");
@@ -173,4 +197,4 @@ StatusOr<std::vector<std::string>> ConfigFile::GetStringList(std::string_view ke
   return GetStringList(key);
 }
 
-}  // namespace ektp::net
+}  // namespace ektp::service

@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 
-namespace ektp::net {
+namespace ektp::service {
 
 class ConfigFile {
  public:
@@ -41,6 +41,14 @@ class ConfigFile {
 
   // True if `key` is present (any type).
   bool Has(std::string_view key) const;
+
+  // Where a value stands: its dotted key and 1-based line (0 when unknown).
+  struct Entry {
+    std::string key;
+    int line = 0;
+  };
+  // Every value that is not a table, and every empty table, in file order.
+  std::vector<Entry> Entries() const;
 
   // Required keys: kInvalidArgument if absent or of another type.
   StatusOr<std::string> GetString(std::string_view key) const;
@@ -64,4 +72,4 @@ class ConfigFile {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ektp::net
+}  // namespace ektp::service

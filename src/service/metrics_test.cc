@@ -1,11 +1,11 @@
-#include "net/metrics.h"
+#include "service/metrics.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace ektp::net {
+namespace ektp::service {
 namespace {
 
 using ::testing::HasSubstr;
@@ -75,4 +75,4 @@ TEST(MetricsDeathTest, TypeClashAborts) {
 }
 
 }  // namespace
-}  // namespace ektp::net
+}  // namespace ektp::service

@@ -1,4 +1,4 @@
-#include "net/config.h"
+#include "service/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include "core/status_matchers.h"
 
-namespace ektp::net {
+namespace ektp::service {
 namespace {
 
 using ::ektp::testing::StatusIs;
@@ -86,4 +86,4 @@ TEST(ConfigTest, LoadsFileAndReportsMissingFile) {
 }
 
 }  // namespace
-}  // namespace ektp::net
+}  // namespace ektp::service

@@ -1,4 +1,4 @@
-#include "net/metrics.h"
+#include "service/metrics.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
-namespace ektp::net {
+namespace ektp::service {
 namespace {
 
 bool ValidName(std::string_view name, bool allow_colon) {
@@ -22,7 +22,7 @@ bool ValidName(std::string_view name, bool allow_colon) {
 }
 
 [[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "ektp::net::MetricsRegistry: %s\n", message.c_str());
+  std::fprintf(stderr, "ektp::service::MetricsRegistry: %s\n", message.c_str());
   std::abort();
 }
 
@@ -228,4 +228,4 @@ std::string MetricsRegistry::Exposition() const {
   return out.str();
 }
 
-}  // namespace ektp::net
+}  // namespace ektp::service

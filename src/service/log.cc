@@ -1,4 +1,4 @@
-#include "net/log.h"
+#include "service/log.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-namespace ektp::net {
+namespace ektp::service {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
@@ -163,4 +163,4 @@ CapturedLogs::~CapturedLogs() {
 
 std::vector<std::string> CapturedLogs::lines() const { return impl_->sink->lines(); }
 
-}  // namespace ektp::net
+}  // namespace ektp::service
