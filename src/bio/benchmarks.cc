@@ -1,10 +1,5 @@
 #include "bio/benchmarks.h"
 
-#include <sys/resource.h>
-#include <time.h>
-
-#include <cstdlib>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -20,6 +15,7 @@
 #include "bio/abis.h"
 #include "bio/evaluation.h"
 #include "bio/synth.h"
+#include "core/process_stats.h"
 
 namespace ektp::bio {
 namespace {
@@ -154,29 +150,8 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
 
 }  // namespace
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time consumed by all threads of this process, seconds.
-static double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 nlohmann::json MachineJson() {
-  double load[3] = {0, 0, 0};
-  if (getloadavg(load, 3) < 0) load[0] = -1;
-  return {{"hardware_threads", std::thread::hardware_concurrency()}, {"load_average_1min", load[0]}};
-}
-
-size_t PeakRssBytes() {
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<size_t>(usage.ru_maxrss) * 1024;
+  return {{"hardware_threads", std::thread::hardware_concurrency()}, {"load_average_1min", LoadAverage1Min()}};
 }
 
 StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
@@ -184,16 +159,9 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
   nlohmann::json out;
   // 1. Full 1:1 scoring over FVC templates: every probe against the gallery.
   std::vector<FvcSample> samples;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<fs::path> dbs;
-  for (const auto& e : fs::directory_iterator(o.fvc_dir, ec)) {
-    if (e.is_directory() && e.path().filename().string().starts_with("DB")) dbs.push_back(e.path());
-  }
-  if (ec || dbs.empty()) return NotFound("no DBn_B folders under " + o.fvc_dir);
-  std::sort(dbs.begin(), dbs.end());
-  for (const auto& db : dbs) {
-    ASSIGN_OR_RETURN(auto s, LoadFvcDatabase(db.string()));
+  ASSIGN_OR_RETURN(const std::vector<std::string> dbs, FvcDatabaseFolders(o.fvc_dir));
+  for (const std::string& db : dbs) {
+    ASSIGN_OR_RETURN(auto s, LoadFvcDatabase(db));
     for (auto& x : s) samples.push_back(std::move(x));
   }
   std::vector<PreparedProbe> probes;

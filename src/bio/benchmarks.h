@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/process_stats.h"
 #include "core/status.h"
 
 namespace ektp::bio {
@@ -40,11 +41,10 @@ struct ScaleOptions {
 // search (all threads), memory.
 StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
 
-// Peak resident memory of this process, bytes.
-size_t PeakRssBytes();
-// CPU time consumed by the calling thread, seconds.
-double ThreadCpuSeconds();
 // Hardware threads and the 1-minute load average (how shared the machine was).
 nlohmann::json MachineJson();
+
+// pipeline_benchmark.cc still spells the core helper bio::PeakRssBytes.
+using ::ektp::PeakRssBytes;
 
 }  // namespace ektp::bio

@@ -262,11 +262,27 @@ double CaptureQuality(const FingerView& view) {
   return 100 * count_share * spread_share * quality / 100;
 }
 
-StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
-                                                     const std::vector<double>& rejects) {
+namespace {
+
+Status CheckRejectShares(const std::vector<double>& rejects) {
   for (double r : rejects) {
     if (!(r >= 0 && r < 1)) return InvalidArgument("reject share " + std::to_string(r) + " is outside [0, 1)");
   }
+  return Status::Ok();
+}
+
+Status CheckKeepShares(const std::vector<double>& keeps) {
+  for (double keep : keeps) {
+    if (!(keep > 0 && keep <= 1)) return InvalidArgument("pre-filter share " + std::to_string(keep) + " is outside (0, 1]");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
+                                                     const std::vector<double>& rejects) {
+  RETURN_IF_ERROR(CheckRejectShares(rejects));
   std::vector<double> qualities;
   for (const EvaluatedDatabase& db : databases) {
     for (const FvcSample& s : *db.samples) qualities.push_back(s.quality);
@@ -422,9 +438,7 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads) {
-  for (double keep : keeps) {
-    if (!(keep > 0 && keep <= 1)) return InvalidArgument("pre-filter share " + std::to_string(keep) + " is outside (0, 1]");
-  }
+  RETURN_IF_ERROR(CheckKeepShares(keeps));
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
   std::unordered_set<std::string> enrolled;
   auto id_of = [](size_t db, const FvcSample& s) { return std::to_string(db) + "/" + std::to_string(s.finger); };
@@ -455,6 +469,68 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     out.push_back(loss);
   }
   return out;
+}
+
+StatusOr<std::vector<std::string>> FvcDatabaseFolders(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> folders;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.size() >= 4 && name.starts_with("DB") && name.ends_with("_B")) {
+      folders.push_back(entry.path().string());
+    }
+  }
+  if (ec) return NotFound("cannot read folder " + dir + ": " + ec.message());
+  std::sort(folders.begin(), folders.end());
+  if (folders.empty()) folders.push_back(dir);
+  return folders;
+}
+
+StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
+  // Refused before the minutes of scoring, not after.
+  RETURN_IF_ERROR(CheckKeepShares(o.prefilter_keeps));
+  RETURN_IF_ERROR(CheckRejectShares(o.rejects));
+  ASSIGN_OR_RETURN(const std::vector<std::string> folders, FvcDatabaseFolders(o.dir));
+  if (o.scores_csv != nullptr) *o.scores_csv << "probe,candidate,score\n";
+  FvcEvaluation report;
+  std::vector<float> all_genuine, all_impostor;
+  std::vector<std::vector<FvcSample>> all_samples;
+  std::vector<std::vector<ScoredPair>> all_pairs;
+  std::vector<ScoredDatabase> scored;
+  for (const std::string& folder : folders) {
+    ASSIGN_OR_RETURN(std::vector<FvcSample> samples, LoadFvcDatabase(folder));
+    std::vector<ScoredPair> pairs = ScoreFvcPairs(samples, o.threads);
+    ScoredDatabase db{std::filesystem::path(folder).filename().string(), {}, {}};
+    for (const ScoredPair& p : pairs) {
+      (p.genuine ? db.genuine : db.impostor).push_back(p.score);
+      if (o.scores_csv != nullptr) {
+        *o.scores_csv << samples[p.probe].path << "," << samples[p.candidate].path << "," << p.score << "\n";
+      }
+    }
+    all_genuine.insert(all_genuine.end(), db.genuine.begin(), db.genuine.end());
+    all_impostor.insert(all_impostor.end(), db.impostor.begin(), db.impostor.end());
+    report.databases.push_back({db.name, ComputeErrorRates(db.genuine, db.impostor)});
+    if (!o.prefilter_keeps.empty() || !o.rejects.empty()) all_samples.push_back(std::move(samples));
+    if (!o.rejects.empty()) all_pairs.push_back(std::move(pairs));
+    scored.push_back(std::move(db));
+  }
+  report.pooled = ComputeErrorRates(all_genuine, all_impostor);
+  report.calibration = ObserveFmr(all_impostor, o.calibration_thresholds);
+  if (!o.prefilter_keeps.empty()) {
+    ASSIGN_OR_RETURN(report.prefilter, FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads));
+  }
+  if (!o.rejects.empty()) {
+    std::vector<EvaluatedDatabase> evaluated;
+    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i]});
+    ASSIGN_OR_RETURN(report.reject, ErrorVersusReject(evaluated, o.rejects));
+  }
+  if (o.cross_validate) {
+    ASSIGN_OR_RETURN(CrossValidation cv, CrossValidate(scored));
+    report.cross_validation = std::move(cv);
+  }
+  if (o.scores_csv != nullptr && !*o.scores_csv) return Unavailable("error writing the scores");
+  return report;
 }
 
 }  // namespace ektp::bio

@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -229,5 +231,45 @@ struct PrefilterLoss {
 // outside (0, 1] or databases without a first impression to enrol.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads);
+
+// The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
+// order, or `dir` itself when it has none (a single database folder).
+// Errors: kNotFound when `dir` cannot be read.
+StatusOr<std::vector<std::string>> FvcDatabaseFolders(const std::string& dir);
+
+// `ektp bio eval`: the FVC protocol over every database folder, with the
+// optional reports.
+struct FvcEvaluationOptions {
+  std::string dir;  // FvcDatabaseFolders
+  int threads = 1;  // >= 1
+  // Also report the pre-filter's loss at each keep share (FvcPrefilterLoss)
+  // and the error-versus-reject curve at each reject share.
+  std::vector<double> prefilter_keeps;
+  std::vector<double> rejects;
+  bool cross_validate = false;
+  // Receives every scored pair as CSV ("probe,candidate,score" header, then
+  // template paths and the score); not owned; nullptr for none.
+  std::ostream* scores_csv = nullptr;
+  // The nominal thresholds whose observed FMR is reported.
+  std::vector<float> calibration_thresholds = {10, 20, 30, 40, 50};
+};
+
+struct FvcEvaluation {
+  struct Database {
+    std::string name;  // the folder's name
+    ErrorRates rates;
+  };
+  std::vector<Database> databases;
+  ErrorRates pooled;
+  std::vector<ObservedFmr> calibration;  // over every impostor pair, one per threshold
+  std::vector<PrefilterLoss> prefilter;
+  std::vector<RejectPoint> reject;
+  std::optional<CrossValidation> cross_validation;
+};
+
+// Errors: kInvalidArgument for a keep share outside (0, 1] or a reject share
+// outside [0, 1) (before any scoring), those of FvcDatabaseFolders,
+// LoadFvcDatabase and CrossValidate, kUnavailable when `scores_csv` fails.
+StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& options);
 
 }  // namespace ektp::bio

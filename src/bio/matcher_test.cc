@@ -1,17 +1,29 @@
 #include "bio/matcher.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <memory>
+#include <numeric>
 #include <random>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "bio/angle_units.h"
 #include "bio/evaluation.h"
+#include "bio/edge_grid.h"
+#include "bio/features_view.h"
+#include "bio/hypotheses.h"
+#include "bio/kernels.h"
+#include "bio/transform.h"
+#include "bio/voting.h"
 #include "core/status_matchers.h"
 
 namespace ektp::bio {
@@ -149,46 +161,6 @@ TEST(MatcherTest, SerializeRoundTripsAndRefusesCorruptBlobs) {
   blob.pop_back();
   EXPECT_THAT(FingerFeatures::Deserialize(blob), StatusIs(StatusCode::kDataLoss, HasSubstr("does not hold")));
   EXPECT_THAT(FingerFeatures::Deserialize({}), StatusIs(StatusCode::kDataLoss, HasSubstr("empty")));
-}
-
-bool CpuHasAvx2ForTest() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
-}
-
-// The AVX2 pairing kernel (chosen by default when the CPU has it) and the
-// portable one must give identical comparisons, on real pairs (mostly
-// impostors, some mates) and on perturbed copies with minutiae off the print.
-// Without AVX2 both Matchers would run the portable kernel and the test
-// would compare it with itself, so it says so and is skipped instead.
-TEST(MatcherTest, ScalarAndSimdKernelsAgree) {
-  if (!CpuHasAvx2ForTest()) {
-    GTEST_SKIP() << "this CPU has no AVX2: MatcherKernel::kAuto runs the scalar kernel, so the AVX2 kernel "
-                    "cannot be compared with it here; run this test on an AVX2 machine";
-  }
-  auto samples = LoadFvcDatabase((Fvc() / "DB3_B").string());
-  ASSERT_OK(samples);
-  std::vector<FingerFeatures> fingers;
-  for (const auto& s : *samples) fingers.push_back(s.features);
-  fingers.push_back(Perturb(fingers[0], 30, 300, -200, 7));
-  fingers.push_back(Perturb(fingers[9], -60, -150, 120, 8));
-  Matcher simd(MatcherKernel::kAuto), scalar(MatcherKernel::kScalar);
-  int nonzero = 0;
-  for (size_t i = 0; i < fingers.size(); i += 3) {
-    PreparedProbe probe(fingers[i]);
-    for (const FingerFeatures& c : fingers) {
-      MatchDetail a = simd.Compare(probe, c), b = scalar.Compare(probe, c);
-      ASSERT_EQ(a.raw, b.raw) << i;
-      ASSERT_EQ(a.pairs, b.pairs) << i;
-      ASSERT_EQ(a.probe_overlap, b.probe_overlap) << i;
-      ASSERT_EQ(a.candidate_overlap, b.candidate_overlap) << i;
-      nonzero += a.pairs > 0;
-    }
-  }
-  EXPECT_GT(nonzero, 100);  // the alignment stage ran, not only the early exit
 }
 
 // Minutiae counts that are not a multiple of the SIMD block, and the largest.
@@ -353,6 +325,46 @@ TEST(EvaluationTest, PrefilterLossOnRealPrints) {
   EXPECT_THAT(FvcPrefilterLoss({*db1}, {0.0}, 1),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside (0, 1]")));
   EXPECT_THAT(FvcPrefilterLoss({}, {0.1}, 1), StatusIs(StatusCode::kInvalidArgument, HasSubstr("fewer than 2")));
+}
+
+// EvaluateFvc (what `ektp bio eval` prints) agrees with the stages it is
+// made of and writes one CSV row per scored pair.
+TEST(EvaluationTest, EvaluateFvcReportsEachDatabaseAndWritesEveryPair) {
+  std::ostringstream csv;
+  FvcEvaluationOptions options;
+  options.dir = Fvc().string();
+  options.threads = 2;
+  options.scores_csv = &csv;
+  options.rejects = {0.05};
+  auto report = EvaluateFvc(options);
+  ASSERT_OK(report);
+  ASSERT_EQ(report->databases.size(), 4u);
+  EXPECT_EQ(report->databases[2].name, "DB3_B");
+  auto db3 = LoadFvcDatabase((Fvc() / "DB3_B").string());
+  ASSERT_OK(db3);
+  std::vector<float> genuine, impostor;
+  for (const ScoredPair& p : ScoreFvcPairs(*db3, 1)) (p.genuine ? genuine : impostor).push_back(p.score);
+  EXPECT_EQ(report->databases[2].rates.eer, ComputeErrorRates(genuine, impostor).eer);
+  EXPECT_EQ(report->pooled.genuine, 1120u);
+  EXPECT_EQ(report->pooled.impostor, 11520u);
+  EXPECT_EQ(report->calibration.size(), 5u);
+  ASSERT_EQ(report->reject.size(), 1u);
+  EXPECT_FALSE(report->cross_validation.has_value());
+  const std::string text = csv.str();
+  EXPECT_TRUE(text.starts_with("probe,candidate,score\n"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1 + 1120 + 11520);
+}
+
+TEST(EvaluationTest, EvaluateFvcRefusesBadSharesBeforeScoring) {
+  FvcEvaluationOptions options;
+  options.dir = "/nonexistent/fvc";  // never read: the shares are checked first
+  options.prefilter_keeps = {0};
+  EXPECT_THAT(EvaluateFvc(options), StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside (0, 1]")));
+  options.prefilter_keeps = {};
+  options.rejects = {1};
+  EXPECT_THAT(EvaluateFvc(options), StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside [0, 1)")));
+  options.rejects = {};
+  EXPECT_THAT(EvaluateFvc(options), StatusIs(StatusCode::kNotFound, HasSubstr("/nonexistent/fvc")));
 }
 
 TEST(EvaluationTest, LoadRefusesMissingFolder) {
@@ -602,6 +614,261 @@ TEST(EvaluationTest, CrossValidateRefusesWhatItCannotFold) {
   ASSERT_OK(cv);
   EXPECT_EQ(cv->folds[1].held_out, "B");
   EXPECT_EQ(cv->folds[1].training_impostors, 3u);
+}
+
+}  // namespace
+}  // namespace ektp::bio
+
+// ---- The matcher's stages and kernels (bio-internal headers) ----
+namespace ektp::bio {
+namespace {
+
+// Real prints (DB3 is the hardest database) and perturbed copies with
+// minutiae off the print: the inputs every kernel test runs on.
+std::vector<FingerFeatures> KernelTestFingers() {
+  auto samples = LoadFvcDatabase((Fvc() / "DB3_B").string());
+  EXPECT_OK(samples);
+  std::vector<FingerFeatures> fingers;
+  for (const auto& s : *samples) fingers.push_back(s.features);
+  fingers.push_back(Perturb(fingers[0], 30, 300, -200, 7));
+  fingers.push_back(Perturb(fingers[9], -60, -150, 120, 8));
+  return fingers;
+}
+
+// Runs kernels `a` and `b` on the same inputs, stage by stage, for every
+// third finger as probe against every finger: the look-alike scan, the
+// choice of hypotheses and the pairing under each hypothesis must agree
+// exactly. `paired` counts the pairings compared.
+void ExpectKernelsAgree(const Kernels& a, const Kernels& b, const std::vector<FingerFeatures>& fingers, int& paired) {
+  auto votes = std::make_unique<VoteTable>();
+  auto near_a = std::make_unique<NearestBuffers>(), near_b = std::make_unique<NearestBuffers>();
+  for (size_t i = 0; i < fingers.size(); i += 3) {
+    const PreparedProbe prepared(fingers[i]);
+    const ProbeView probe = ProbeView::Of(prepared);
+    for (const FingerFeatures& c : fingers) {
+      const FeaturesView cand = FeaturesView::Of(c);
+      const size_t bound = cand.edges.size() * probe.max_cell + params::kScanPad;
+      std::vector<EdgePair> pairs_a(bound), pairs_b(bound);
+      const ScanArgs scan{cand.edges, probe.cell_start, probe.cell_words};
+      const size_t n = a.scan(scan, pairs_a.data());
+      ASSERT_EQ(b.scan(scan, pairs_b.data()), n) << i;
+      ASSERT_TRUE(std::equal(pairs_a.begin(), pairs_a.begin() + n, pairs_b.begin())) << i;
+      if (n == 0) continue;
+      votes->Begin();
+      votes->Tally(pairs_a.data(), n);
+      std::vector<uint16_t> support_a(n + kSupportPad);
+      votes->Supports(pairs_a.data(), n, support_a.data());
+      std::vector<uint16_t> support_b = support_a;
+      TopEntries top_a, top_b;
+      const size_t h = a.top_supported(support_a.data(), n, top_a);
+      ASSERT_EQ(b.top_supported(support_b.data(), n, top_b), h) << i;
+      ASSERT_EQ(support_a, support_b) << i;  // the same entries zeroed
+      for (size_t k = 0; k < h; ++k) {
+        ASSERT_EQ(top_a[k].index, top_b[k].index) << i;
+        ASSERT_EQ(top_a[k].support, top_b[k].support) << i;
+        const Transform t = EdgePairAlignment(probe.features, cand, pairs_a[top_a[k].index]);
+        const size_t live = a.nearest(probe.features, cand, t, *near_a);
+        ASSERT_EQ(b.nearest(probe.features, cand, t, *near_b), live) << i;
+        for (size_t j = 0; j < live; ++j) {
+          ASSERT_EQ(near_a->idx[j], near_b->idx[j]) << i;
+          ASSERT_EQ(near_a->best_k[j], near_b->best_k[j]) << i;
+          ASSERT_EQ(std::bit_cast<uint32_t>(near_a->best_d2[j]), std::bit_cast<uint32_t>(near_b->best_d2[j])) << i;
+        }
+        ++paired;
+      }
+    }
+  }
+}
+
+bool CpuHasAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+// The AVX2 kernels against the scalar ones, called directly on the same
+// inputs, then whole comparisons by a Matcher of each kind. On a CPU without
+// AVX2 there is nothing to compare: the test says so on stdout and in the
+// test report (property avx2_kernels), checks that a default Matcher then
+// runs the scalar kernels, and fails only when EKTP_REQUIRE_AVX2 is set (for
+// a machine that is meant to have it). The scalar kernels are checked
+// against references on every CPU (the tests below).
+TEST(MatcherKernelsTest, Avx2KernelsEqualScalarOnTheSameInputs) {
+  const Kernels* avx2 = Avx2Kernels();
+  if (avx2 == nullptr) {
+    EXPECT_FALSE(CpuHasAvx2()) << "the CPU has AVX2 but no AVX2 kernels were built";
+    EXPECT_STREQ(Matcher().kernel_name(), "scalar");
+    RecordProperty("avx2_kernels", "NOT COMPARED: this CPU has no AVX2");
+    std::cout << "[   NOTE   ] this CPU has no AVX2: the AVX2 kernels were NOT compared with the scalar ones here\n";
+    if (std::getenv("EKTP_REQUIRE_AVX2") != nullptr) ADD_FAILURE() << "EKTP_REQUIRE_AVX2 is set but this CPU has no AVX2";
+    return;
+  }
+  RecordProperty("avx2_kernels", "compared");
+  EXPECT_STREQ(avx2->name, "avx2");
+  const std::vector<FingerFeatures> fingers = KernelTestFingers();
+  int paired = 0;
+  ExpectKernelsAgree(ScalarKernels(), *avx2, fingers, paired);
+  EXPECT_GT(paired, 100);  // the pairing kernels ran, not only the early exit
+
+  Matcher fast(MatcherKernel::kAuto), scalar(MatcherKernel::kScalar);
+  ASSERT_STREQ(fast.kernel_name(), "avx2");
+  ASSERT_STREQ(scalar.kernel_name(), "scalar");
+  for (size_t i = 0; i < fingers.size(); i += 3) {
+    PreparedProbe probe(fingers[i]);
+    for (const FingerFeatures& c : fingers) {
+      const MatchDetail x = fast.Compare(probe, c), y = scalar.Compare(probe, c);
+      ASSERT_EQ(std::bit_cast<uint32_t>(x.raw), std::bit_cast<uint32_t>(y.raw)) << i;
+      ASSERT_EQ(x.pairs, y.pairs) << i;
+      ASSERT_EQ(x.probe_overlap, y.probe_overlap) << i;
+      ASSERT_EQ(x.candidate_overlap, y.candidate_overlap) << i;
+    }
+  }
+}
+
+// The hypothesis choice of every available kernel set against a stable sort.
+TEST(MatcherKernelsTest, TopSupportedMatchesAStableSort) {
+  std::vector<const Kernels*> kernels = {&ScalarKernels()};
+  if (Avx2Kernels() != nullptr) kernels.push_back(Avx2Kernels());
+  std::mt19937 rng(5);
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 1 + rng() % 300;
+    std::vector<uint16_t> support(n + kSupportPad, 0);
+    // Few distinct values, so ties are common; some rounds below kMinSupport.
+    const int top_value = round % 4 == 0 ? params::kMinSupport - 1 : 40;
+    for (size_t i = 0; i < n; ++i) support[i] = static_cast<uint16_t>(2 + rng() % (top_value - 1));
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return support[x] > support[y]; });
+    const size_t want = support[order[0]] < params::kMinSupport ? 1 : std::min(n, params::kHypotheses);
+    for (const Kernels* k : kernels) {
+      std::vector<uint16_t> s = support;
+      TopEntries top;
+      ASSERT_EQ(k->top_supported(s.data(), n, top), want) << k->name << " round " << round;
+      for (size_t h = 0; h < want; ++h) {
+        EXPECT_EQ(top[h].index, order[h]) << k->name << " round " << round;
+        EXPECT_EQ(top[h].support, support[order[h]]) << k->name << " round " << round;
+        EXPECT_EQ(s[order[h]], 0) << k->name;
+      }
+    }
+  }
+}
+
+// Each kernel set's pairing against a plain one that tries every probe
+// minutia (no bounding-box pre-filter): the pre-filter drops only minutiae
+// without a partner, and every kept one gets the same nearest candidate.
+TEST(MatcherKernelsTest, NearestMatchesABruteForceReference) {
+  std::vector<const Kernels*> kernels = {&ScalarKernels()};
+  if (Avx2Kernels() != nullptr) kernels.push_back(Avx2Kernels());
+  const std::vector<FingerFeatures> fingers = KernelTestFingers();
+  auto buffers = std::make_unique<NearestBuffers>();
+  int kept_total = 0, dropped_total = 0;
+  for (size_t i = 0; i + 1 < fingers.size(); i += 7) {
+    const FeaturesView probe = FeaturesView::Of(fingers[i]), cand = FeaturesView::Of(fingers[i + 1]);
+    for (int rot : {0, 20, 240}) {
+      Transform t;
+      SetRotation(t, std::cos(rot * 2 * kPi / 256), std::sin(rot * 2 * kPi / 256));
+      t.dx = 15;
+      t.dy = -10;
+      t.ax = cand.x[0];
+      t.ay = cand.y[0];
+      std::vector<int> want(probe.size, -1);
+      for (size_t p = 0; p < probe.size; ++p) {
+        const float x = t.c * probe.x[p] - t.s * probe.y[p] + t.dx, y = t.s * probe.x[p] + t.c * probe.y[p] + t.dy;
+        const float r = params::kPairRadius + params::kPairRadiusSlope * std::hypot(x - t.ax, y - t.ay);
+        float best = r * r;
+        for (size_t k = 0; k < cand.size; ++k) {
+          const float d2 = (cand.x[k] - x) * (cand.x[k] - x) + (cand.y[k] - y) * (cand.y[k] - y);
+          const uint8_t direction = static_cast<uint8_t>(probe.angle[p] + t.rot);
+          if (d2 < best && AngleDiff(cand.angle[k], direction) <= params::kPairAngleTol) {
+            best = d2;
+            want[p] = static_cast<int>(k);
+          }
+        }
+      }
+      for (const Kernels* k : kernels) {
+        const size_t live = k->nearest(probe, cand, t, *buffers);
+        std::vector<bool> kept(probe.size, false);
+        for (size_t j = 0; j < live; ++j) {
+          kept[buffers->idx[j]] = true;
+          EXPECT_EQ(buffers->best_k[j], want[buffers->idx[j]]) << k->name << " probe minutia " << buffers->idx[j];
+        }
+        for (size_t p = 0; p < probe.size; ++p) {
+          if (!kept[p]) {
+            EXPECT_EQ(want[p], -1) << k->name << " dropped probe minutia " << p << " has a partner";
+          }
+        }
+        kept_total += static_cast<int>(live);
+        dropped_total += static_cast<int>(probe.size - live);
+      }
+    }
+  }
+  EXPECT_GT(kept_total, 100);
+  EXPECT_GT(dropped_total, 0);  // the pre-filter was exercised
+}
+
+// Every look-alike the scan reports passes the tolerance test written
+// plainly, and no edge pair is reported twice.
+TEST(MatcherKernelsTest, ScanReportsOnlyLookAlikesOnce) {
+  std::vector<const Kernels*> kernels = {&ScalarKernels()};
+  if (Avx2Kernels() != nullptr) kernels.push_back(Avx2Kernels());
+  const std::vector<FingerFeatures> fingers = KernelTestFingers();
+  size_t reported = 0;
+  for (size_t i = 0; i + 1 < fingers.size(); i += 5) {
+    const PreparedProbe prepared(fingers[i]);
+    const ProbeView probe = ProbeView::Of(prepared);
+    const FeaturesView cand = FeaturesView::Of(fingers[i + 1]);
+    auto edge_of = [](const FeaturesView& f, unsigned from, unsigned to) {
+      for (const auto& e : f.edges) {
+        if (e.from == from && e.to == to) return &e;
+      }
+      return static_cast<const FeaturesView::Edge*>(nullptr);
+    };
+    for (const Kernels* k : kernels) {
+      std::vector<EdgePair> pairs(cand.edges.size() * probe.max_cell + params::kScanPad);
+      const size_t n = k->scan({cand.edges, probe.cell_start, probe.cell_words}, pairs.data());
+      std::vector<EdgePair> seen(pairs.begin(), pairs.begin() + n);
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << k->name;
+      for (size_t p = 0; p < n; ++p) {
+        const unsigned from = pairs[p] & 0xffff, to = pairs[p] >> 16;
+        const auto* pe = edge_of(probe.features, from / 64, to / 64);
+        const auto* ce = edge_of(cand, from % 64, to % 64);
+        ASSERT_NE(pe, nullptr);
+        ASSERT_NE(ce, nullptr);
+        EXPECT_LE(std::abs(pe->length - ce->length), LenTol(ce->length)) << k->name;
+        EXPECT_LE(AngleDiff(pe->alpha, ce->alpha), params::kAlphaTol) << k->name;
+        EXPECT_LE(AngleDiff(pe->beta, ce->beta), params::kBetaTol) << k->name;
+      }
+      reported += n;
+    }
+  }
+  EXPECT_GT(reported, 1000u);
+}
+
+// The arctangent behind every rotation: its largest error against
+// std::atan2 (modulo a full turn) over 2^20 + 1 evenly spaced tangents in
+// every octant is within the bound transform.h states.
+TEST(MatcherStagesTest, PolynomialArctangentIsWithinItsStatedError) {
+  double worst = 0;
+  constexpr int kSteps = 1 << 20;
+  for (int step = 0; step <= kSteps; ++step) {
+    const float q = static_cast<float>(step) / kSteps;
+    for (int octant = 0; octant < 8; ++octant) {
+      const float a = (octant & 1) ? q : 1.0f, b = (octant & 1) ? 1.0f : q;
+      const float x = (octant & 2) ? -a : a, y = (octant & 4) ? -b : b;
+      const double error = std::remainder(double{PolynomialAtan2(y, x)} - std::atan2(double{y}, double{x}), 2 * M_PI);
+      worst = std::max(worst, std::fabs(error));
+    }
+  }
+  std::cout << "[   NOTE   ] largest |PolynomialAtan2 - atan2|: " << worst << " rad\n";
+  RecordProperty("polynomial_atan2_max_error_rad", std::to_string(worst));
+  EXPECT_LE(worst, kPolynomialAtan2MaxError);
+  EXPECT_GT(worst, kPolynomialAtan2MaxError / 4);  // the stated bound is tight, not a loose guess
+  EXPECT_EQ(UnitsOf(0, 0), 0);
+  EXPECT_EQ(UnitsOf(1, 0), 64);    // a quarter turn
+  EXPECT_EQ(UnitsOf(0, -1), 128);  // a half turn
 }
 
 }  // namespace

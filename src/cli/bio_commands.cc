@@ -88,140 +88,110 @@ void PrintCrossValidation(const bio::CrossValidation& cv) {
   for (const bio::ThresholdCheck& c : cv.pooled_checks) PrintCheck(c, true);
 }
 
-}  // namespace
+void PrintRates(const std::string& name, const bio::ErrorRates& r) {
+  std::cout << std::left << std::setw(8) << name << " EER " << std::setw(7) << Percent(r.eer) << " FMR100 "
+            << std::setw(7) << Percent(r.fmr100) << " FMR1000 " << std::setw(7) << Percent(r.fmr1000) << " ZeroFMR "
+            << std::setw(7) << Percent(r.zero_fmr) << " (" << r.genuine << " genuine, " << r.impostor
+            << " impostor pairs)\n";
+}
 
-int BioEval(const Args& args) {
-  CLI::App app("Run the FVC protocol on every DBn_B folder under <dir>", "bio eval");
-  std::string dir, scores_path;
-  int threads = DefaultThreads();
-  bool json = false, cross_validate = false;
-  std::vector<double> prefilter_keeps, rejects;
-  app.add_option("dir", dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
-  app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
-  app.add_option("--prefilter", prefilter_keeps,
-                 "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
-                 "mate (impression 1 of every finger enrolled, the others searched)")
-      ->delimiter(',');
-  app.add_option("--reject", rejects,
-                 "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
-                 "(comma-separated)")
-      ->delimiter(',');
-  app.add_flag("--cross-validate", cross_validate,
-               "leave one database out: fit the calibration on the others, report the held-out one (and pooled)");
-  app.add_option("--threads", threads, "worker threads")->capture_default_str();
-  app.add_flag("--json", json, "print JSON");
-  if (auto exit = Parse(app, args)) return *exit;
-  for (double keep : prefilter_keeps) {
-    if (!(keep > 0 && keep <= 1)) return Fail(InvalidArgument("--prefilter share " + std::to_string(keep) + " is outside (0, 1]"));
-  }
+double LostRate(const bio::PrefilterLoss& l) {
+  return l.searches ? static_cast<double>(l.lost) / static_cast<double>(l.searches) : 0.0;
+}
 
-  namespace fs = std::filesystem;
-  std::vector<fs::path> dbs;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.size() >= 4 && name.starts_with("DB") && name.ends_with("_B")) {
-      dbs.push_back(entry.path());
-    }
+void PrintEvaluation(const bio::FvcEvaluation& e) {
+  for (const auto& db : e.databases) PrintRates(db.name, db.rates);
+  PrintRates("pooled", e.pooled);
+  for (const bio::ObservedFmr& c : e.calibration) {
+    std::cout << "calibration: score >= " << c.threshold << " accepts " << std::setprecision(3) << c.fmr() * 100
+              << "% of impostor pairs (" << c.accepted << " of " << c.impostors << "; nominal "
+              << c.nominal_fmr() * 100 << "%)\n";
   }
-  if (ec) return Fail(NotFound("cannot read folder " + dir + ": " + ec.message()));
-  std::sort(dbs.begin(), dbs.end());
-  if (dbs.empty()) dbs.push_back(dir);  // a single database folder
+  for (const bio::PrefilterLoss& l : e.prefilter) {
+    std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " fingers: lost "
+              << Percent(LostRate(l)) << " (" << l.lost << " of " << l.searches << " searches)\n";
+  }
+  for (const bio::RejectPoint& p : e.reject) PrintRates("reject " + Percent(p.reject), p.rates);
+  if (e.cross_validation) PrintCrossValidation(*e.cross_validation);
+}
 
-  std::ofstream scores;
-  if (!scores_path.empty()) {
-    scores.open(scores_path);
-    if (!scores) return Fail(Unavailable("cannot write " + scores_path));
-    scores << "probe,candidate,score\n";
-  }
-  std::vector<float> all_genuine, all_impostor;
-  std::vector<std::vector<bio::FvcSample>> all_samples;
-  std::vector<bio::ScoredDatabase> scored;
-  std::vector<std::vector<bio::ScoredPair>> all_pairs;
+nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
   nlohmann::json out = {{"databases", nlohmann::json::array()}};
-  auto print = [&](const std::string& name, const bio::ErrorRates& r) {
-    if (json) return;
-    std::cout << std::left << std::setw(8) << name << " EER " << std::setw(7) << Percent(r.eer) << " FMR100 "
-              << std::setw(7) << Percent(r.fmr100) << " FMR1000 " << std::setw(7) << Percent(r.fmr1000)
-              << " ZeroFMR " << std::setw(7) << Percent(r.zero_fmr) << " (" << r.genuine << " genuine, "
-              << r.impostor << " impostor pairs)\n";
-  };
-  for (const fs::path& db : dbs) {
-    auto samples = bio::LoadFvcDatabase(db.string());
-    if (!samples.ok()) return Fail(samples.status());
-    auto pairs = bio::ScoreFvcPairs(*samples, threads);
-    std::vector<float> genuine, impostor;
-    for (const auto& p : pairs) {
-      (p.genuine ? genuine : impostor).push_back(p.score);
-      if (scores.is_open()) {
-        scores << (*samples)[p.probe].path << "," << (*samples)[p.candidate].path << "," << p.score << "\n";
-      }
-    }
-    all_genuine.insert(all_genuine.end(), genuine.begin(), genuine.end());
-    all_impostor.insert(all_impostor.end(), impostor.begin(), impostor.end());
-    bio::ErrorRates rates = bio::ComputeErrorRates(genuine, impostor);
-    std::string name = db.filename().string();
-    print(name, rates);
-    nlohmann::json row = RatesJson(rates);
-    row["name"] = name;
-    out["databases"].push_back(row);
-    if (!prefilter_keeps.empty() || !rejects.empty()) all_samples.push_back(std::move(*samples));
-    if (!rejects.empty()) all_pairs.push_back(std::move(pairs));
-    scored.push_back({name, std::move(genuine), std::move(impostor)});
+  for (const auto& db : e.databases) {
+    nlohmann::json row = RatesJson(db.rates);
+    row["name"] = db.name;
+    out["databases"].push_back(std::move(row));
   }
-  bio::ErrorRates pooled = bio::ComputeErrorRates(all_genuine, all_impostor);
-  print("pooled", pooled);
-  out["pooled"] = RatesJson(pooled);
+  out["pooled"] = RatesJson(e.pooled);
   out["calibration"] = nlohmann::json::array();
-  for (const bio::ObservedFmr& c : bio::ObserveFmr(all_impostor, {10, 20, 30, 40, 50})) {
+  for (const bio::ObservedFmr& c : e.calibration) {
     out["calibration"].push_back({{"threshold", c.threshold},
                                   {"nominal_fmr", c.nominal_fmr()},
                                   {"observed_fmr", c.fmr()},
                                   {"impostor_pairs_accepted", c.accepted}});
-    if (!json) {
-      std::cout << "calibration: score >= " << c.threshold << " accepts " << std::setprecision(3) << c.fmr() * 100
-                << "% of impostor pairs (" << c.accepted << " of " << c.impostors << "; nominal "
-                << c.nominal_fmr() * 100 << "%)\n";
-    }
   }
-  if (!prefilter_keeps.empty()) {
-    auto losses = bio::FvcPrefilterLoss(all_samples, prefilter_keeps, threads);
-    if (!losses.ok()) return Fail(losses.status());
+  if (!e.prefilter.empty()) {
     out["prefilter"] = nlohmann::json::array();
-    for (const bio::PrefilterLoss& l : *losses) {
-      const double rate = l.searches ? static_cast<double>(l.lost) / static_cast<double>(l.searches) : 0.0;
-      out["prefilter"].push_back(
-          {{"keep", l.keep}, {"gallery", l.gallery}, {"searches", l.searches}, {"lost", l.lost}, {"lost_rate", rate}});
-      if (!json) {
-        std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " fingers: lost "
-                  << Percent(rate) << " (" << l.lost << " of " << l.searches << " searches)\n";
-      }
+    for (const bio::PrefilterLoss& l : e.prefilter) {
+      out["prefilter"].push_back({{"keep", l.keep},
+                                  {"gallery", l.gallery},
+                                  {"searches", l.searches},
+                                  {"lost", l.lost},
+                                  {"lost_rate", LostRate(l)}});
     }
   }
-  if (!rejects.empty()) {
-    std::vector<bio::EvaluatedDatabase> evaluated;
-    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i]});
-    auto curve = bio::ErrorVersusReject(evaluated, rejects);
-    if (!curve.ok()) return Fail(curve.status());
+  if (!e.reject.empty()) {
     out["reject"] = nlohmann::json::array();
-    for (const bio::RejectPoint& p : *curve) {
+    for (const bio::RejectPoint& p : e.reject) {
       nlohmann::json row = RatesJson(p.rates);
       row["reject"] = p.reject;
       row["templates_removed"] = p.templates_removed;
       out["reject"].push_back(std::move(row));
-      if (!json) print("reject " + Percent(p.reject), p.rates);
     }
   }
-  if (cross_validate) {
-    auto cv = bio::CrossValidate(scored);
-    if (!cv.ok()) return Fail(cv.status());
-    out["cross_validation"] = CrossValidationJson(*cv);
-    if (!json) PrintCrossValidation(*cv);
+  if (e.cross_validation) out["cross_validation"] = CrossValidationJson(*e.cross_validation);
+  return out;
+}
+
+}  // namespace
+
+int BioEval(const Args& args) {
+  CLI::App app("Run the FVC protocol on every DBn_B folder under <dir>", "bio eval");
+  bio::FvcEvaluationOptions options;
+  options.threads = DefaultThreads();
+  std::string scores_path;
+  bool json = false;
+  app.add_option("dir", options.dir, "folder holding DB1_B, DB2_B, ... (or one database folder)")->required();
+  app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
+  app.add_option("--prefilter", options.prefilter_keeps,
+                 "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
+                 "mate (impression 1 of every finger enrolled, the others searched)")
+      ->delimiter(',');
+  app.add_option("--reject", options.rejects,
+                 "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
+                 "(comma-separated)")
+      ->delimiter(',');
+  app.add_flag("--cross-validate", options.cross_validate,
+               "leave one database out: fit the calibration on the others, report the held-out one (and pooled)");
+  app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
+  app.add_flag("--json", json, "print JSON");
+  if (auto exit = Parse(app, args)) return *exit;
+  std::ofstream scores;
+  if (!scores_path.empty()) {
+    scores.open(scores_path);
+    if (!scores) return Fail(Unavailable("cannot write " + scores_path));
+    options.scores_csv = &scores;
   }
-  if (json) std::cout << out.dump(2) << "\n";
+  auto report = bio::EvaluateFvc(options);
+  if (!report.ok()) return Fail(report.status());
   if (scores.is_open()) {
     scores.close();
     if (!scores) return Fail(Unavailable("error writing " + scores_path));
+  }
+  if (json) {
+    std::cout << EvaluationJson(*report).dump(2) << "\n";
+  } else {
+    PrintEvaluation(*report);
   }
   return kExitOk;
 }

@@ -1,8 +1,8 @@
 // Region registry load time, lookups and memory.
 // Run: build/release/src/core/region_benchmark
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 
+#include "core/process_stats.h"
 #include "core/region.h"
 
 extern "C" {
@@ -15,11 +15,7 @@ extern const char ektp_population_csv_end[];
 namespace ektp {
 namespace {
 
-long MaxRssKib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
+long MaxRssKib() { return static_cast<long>(PeakRssBytes() / 1024); }
 
 void BM_Load(benchmark::State& state) {
   std::string_view regions(ektp_regions_csv, ektp_regions_csv_end - ektp_regions_csv);
