@@ -45,7 +45,7 @@ int CentralPipelineStatus(const Args& args) {
   }
   auto counts = queue.Counts(**db);
   if (!counts.ok()) return Fail(counts.status());
-  for (const pipeline::StageCounts& c : *counts) std::cout << c.stage << "\t" << c.status << "\t" << c.jobs << "\n";
+  for (const pipeline::StageCounts& c : *counts) std::cout << c.stage << "\t" << pipeline::JobStatusName(c.status) << "\t" << c.jobs << "\n";
   auto dead = queue.Dead(**db, 50);
   if (!dead.ok()) return Fail(dead.status());
   for (const pipeline::DeadJob& d : *dead) {

@@ -211,7 +211,7 @@ TEST_P(PipelineTest, QueueLeasesRetriesAndBuriesJobs) {
   auto counts = queue.Counts(db());
   ASSERT_OK(counts);
   std::set<std::pair<std::string, int64_t>> by_status;
-  for (const StageCounts& c : *counts) by_status.insert({c.status, c.jobs});
+  for (const StageCounts& c : *counts) by_status.insert({std::string(JobStatusName(c.status)), c.jobs});
   EXPECT_EQ(by_status, (std::set<std::pair<std::string, int64_t>>{{"done", 1}, {"ready", 1}}));
   clock_.Advance(milliseconds(RetryPolicy{}.first_backoff) + milliseconds(1));
   EXPECT_EQ(queue.Claim(db(), kDemographicsStage, "a", 5, seconds(30))->size(), 1u);

@@ -83,10 +83,11 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   const int64_t position = gallery_.position();
   const int64_t subjects = static_cast<int64_t>(gallery_.engine().Count());
   ASSIGN_OR_RETURN(auto waiting,
-                   db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = 'dedupe' AND j.status IN "
-                            "('ready', 'leased') AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
+                   db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = ? AND j.status IN (?, ?) "
+                            "AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
                             "s.record_id = j.record_id AND s.shard_count = ? AND s.shard = ?) ORDER BY j.id LIMIT ?",
-                            {shard_.count, shard_.index, limit}));
+                            {kDedupeStage, JobStatusName(JobStatus::kReady), JobStatusName(JobStatus::kLeased),
+                             shard_.count, shard_.index, limit}));
   for (const store::Row& row : waiting) {
     const int64_t record_id = row.Int(0);
     ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, biometrics_key_, record_id, ""));

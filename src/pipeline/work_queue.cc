@@ -3,6 +3,23 @@
 #include <algorithm>
 
 namespace ektp::pipeline {
+namespace {
+
+constexpr JobStatus kAllJobStatuses[] = {JobStatus::kReady, JobStatus::kLeased, JobStatus::kDone, JobStatus::kDead};
+
+std::string Name(JobStatus status) { return std::string(JobStatusName(status)); }
+
+}  // namespace
+
+std::string_view JobStatusName(JobStatus status) {
+  switch (status) {
+    case JobStatus::kReady: return "ready";
+    case JobStatus::kLeased: return "leased";
+    case JobStatus::kDone: return "done";
+    case JobStatus::kDead: return "dead";
+  }
+  return "?";
+}
 
 int64_t WorkQueue::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
@@ -11,25 +28,16 @@ int64_t WorkQueue::NowMs() const {
 Status EnqueueJobs(store::Connection& db, const Clock& clock, std::string_view stage,
                    std::span<const int64_t> record_ids) {
   if (record_ids.empty()) return Status::Ok();
-  std::string now = FormatTimestamp(clock.Now());
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
-  // Multi-row inserts of at most 200 rows keep statements small on both backends.
-  constexpr size_t kRowsPerStatement = 200;
-  return db.Transact([&]() -> Status {
-    for (size_t start = 0; start < record_ids.size(); start += kRowsPerStatement) {
-      size_t end = std::min(record_ids.size(), start + kRowsPerStatement);
-      std::string sql =
-          "INSERT INTO pipeline_jobs (stage, record_id, status, attempts, run_after_ms, created_at, updated_at) VALUES ";
-      std::vector<store::Value> params;
-      for (size_t i = start; i < end; ++i) {
-        sql += i == start ? "(?, ?, 'ready', 0, ?, ?, ?)" : ", (?, ?, 'ready', 0, ?, ?, ?)";
-        params.insert(params.end(), {stage, record_ids[i], now_ms, now, now});
-      }
-      sql += " ON CONFLICT (stage, record_id) DO NOTHING";
-      RETURN_IF_ERROR(db.Exec(sql, params));
-    }
-    return Status::Ok();
-  });
+  const std::string now = FormatTimestamp(clock.Now());
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
+  std::vector<store::Value> rows;
+  for (int64_t record_id : record_ids) {
+    rows.insert(rows.end(), {stage, record_id, Name(JobStatus::kReady), 0, now_ms, now, now});
+  }
+  return store::InsertRows(db,
+                           "INSERT INTO pipeline_jobs (stage, record_id, status, attempts, run_after_ms, created_at, "
+                           "updated_at) VALUES ",
+                           7, rows, " ON CONFLICT (stage, record_id) DO NOTHING");
 }
 
 StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_view stage, std::string_view owner,
@@ -41,13 +49,13 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
   RETURN_IF_ERROR(db.Transact([&]() -> Status {
     jobs.clear();
     ASSIGN_OR_RETURN(auto rows,
-                     db.Query("UPDATE pipeline_jobs SET status = 'leased', lease_owner = ?, lease_until_ms = ?, "
+                     db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = ?, lease_until_ms = ?, "
                               "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM pipeline_jobs "
-                              "WHERE stage = ? AND ((status = 'ready' AND run_after_ms <= ?) OR "
-                              "(status = 'leased' AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
+                              "WHERE stage = ? AND ((status = ? AND run_after_ms <= ?) OR "
+                              "(status = ? AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
                                   lock + ") RETURNING id, record_id, attempts",
-                              {owner, now_ms + lease.count(), FormatTimestamp(clock_.Now()), stage, now_ms, now_ms,
-                               limit}));
+                              {Name(JobStatus::kLeased), owner, now_ms + lease.count(), FormatTimestamp(clock_.Now()),
+                               stage, Name(JobStatus::kReady), now_ms, Name(JobStatus::kLeased), now_ms, limit}));
     for (const store::Row& row : rows) {
       jobs.push_back({row.Int(0), std::string(stage), row.Int(1), static_cast<int>(row.Int(2))});
     }
@@ -58,10 +66,11 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
 }
 
 Status WorkQueue::Complete(store::Connection& db, const Job& job, std::string_view owner) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = 'done', lease_owner = NULL, "
+  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = NULL, "
                                        "lease_until_ms = NULL, last_error = NULL, updated_at = ? "
-                                       "WHERE id = ? AND status = 'leased' AND lease_owner = ? RETURNING id",
-                                       {FormatTimestamp(clock_.Now()), job.id, owner}));
+                                       "WHERE id = ? AND status = ? AND lease_owner = ? RETURNING id",
+                                       {Name(JobStatus::kDone), FormatTimestamp(clock_.Now()), job.id,
+                                        Name(JobStatus::kLeased), owner}));
   if (rows.empty()) {
     return FailedPrecondition("job " + std::to_string(job.id) + " (" + job.stage + ", record " + std::to_string(job.record_id) +
                    ") is no longer leased to " + std::string(owner));
@@ -72,25 +81,26 @@ Status WorkQueue::Complete(store::Connection& db, const Job& job, std::string_vi
 Status WorkQueue::Fail(store::Connection& db, const Job& job, std::string_view owner, std::string_view error) {
   std::string now = FormatTimestamp(clock_.Now());
   if (job.attempts >= policy_.max_attempts) {
-    return db.Exec("UPDATE pipeline_jobs SET status = 'dead', lease_owner = NULL, lease_until_ms = NULL, "
-                   "last_error = ?, updated_at = ? WHERE id = ? AND status = 'leased' AND lease_owner = ?",
-                   {error, now, job.id, owner});
+    return db.Exec("UPDATE pipeline_jobs SET status = ?, lease_owner = NULL, lease_until_ms = NULL, "
+                   "last_error = ?, updated_at = ? WHERE id = ? AND status = ? AND lease_owner = ?",
+                   {Name(JobStatus::kDead), error, now, job.id, Name(JobStatus::kLeased), owner});
   }
   // Full jitter: uniform in [0, min(max, first * 2^(attempts-1))].
   int64_t ceiling = policy_.first_backoff.count();
   for (int i = 1; i < job.attempts && ceiling < policy_.max_backoff.count(); ++i) ceiling *= 2;
   ceiling = std::min<int64_t>(ceiling, policy_.max_backoff.count());
   int64_t delay = static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(ceiling) + 1));
-  return db.Exec("UPDATE pipeline_jobs SET status = 'ready', run_after_ms = ?, lease_owner = NULL, "
+  return db.Exec("UPDATE pipeline_jobs SET status = ?, run_after_ms = ?, lease_owner = NULL, "
                  "lease_until_ms = NULL, last_error = ?, updated_at = ? "
-                 "WHERE id = ? AND status = 'leased' AND lease_owner = ?",
-                 {NowMs() + delay, error, now, job.id, owner});
+                 "WHERE id = ? AND status = ? AND lease_owner = ?",
+                 {Name(JobStatus::kReady), NowMs() + delay, error, now, job.id, Name(JobStatus::kLeased), owner});
 }
 
 StatusOr<int64_t> WorkQueue::RetryDead(store::Connection& db, std::string_view stage) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = 'ready', attempts = 0, run_after_ms = ?, "
-                                       "updated_at = ? WHERE stage = ? AND status = 'dead' RETURNING id",
-                                       {NowMs(), FormatTimestamp(clock_.Now()), stage}));
+  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = ?, attempts = 0, run_after_ms = ?, "
+                                       "updated_at = ? WHERE stage = ? AND status = ? RETURNING id",
+                                       {Name(JobStatus::kReady), NowMs(), FormatTimestamp(clock_.Now()), stage,
+                                        Name(JobStatus::kDead)}));
   return static_cast<int64_t>(rows.size());
 }
 
@@ -98,14 +108,19 @@ StatusOr<std::vector<StageCounts>> WorkQueue::Counts(store::Connection& db) {
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT stage, status, COUNT(*) FROM pipeline_jobs GROUP BY stage, status "
                                        "ORDER BY stage, status"));
   std::vector<StageCounts> counts;
-  for (const store::Row& row : rows) counts.push_back({row.Text(0), row.Text(1), row.Int(2)});
+  for (const store::Row& row : rows) {
+    auto status = std::find_if(std::begin(kAllJobStatuses), std::end(kAllJobStatuses),
+                               [&](JobStatus s) { return JobStatusName(s) == row.Text(1); });
+    if (status == std::end(kAllJobStatuses)) return DataLoss("pipeline job status '" + row.Text(1) + "' is not known");
+    counts.push_back({row.Text(0), *status, row.Int(2)});
+  }
   return counts;
 }
 
 StatusOr<std::vector<DeadJob>> WorkQueue::Dead(store::Connection& db, int limit) {
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT id, stage, record_id, attempts, last_error, updated_at "
-                                       "FROM pipeline_jobs WHERE status = 'dead' ORDER BY id LIMIT ?",
-                                       {limit}));
+                                       "FROM pipeline_jobs WHERE status = ? ORDER BY id LIMIT ?",
+                                       {Name(JobStatus::kDead), limit}));
   std::vector<DeadJob> dead;
   for (const store::Row& row : rows) {
     dead.push_back({{row.Int(0), row.Text(1), row.Int(2), static_cast<int>(row.Int(3))}, row.Text(4), row.Text(5)});

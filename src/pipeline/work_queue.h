@@ -42,9 +42,14 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{5 * 60 * 1000};
 };
 
+// A job's status: ready (waiting, maybe until run_after), leased (a worker
+// holds it until its lease ends), done, or dead (failed max_attempts times).
+enum class JobStatus { kReady, kLeased, kDone, kDead };
+std::string_view JobStatusName(JobStatus status);  // "ready", "leased", "done", "dead"
+
 struct StageCounts {
   std::string stage;
-  std::string status;  // ready, leased, done, dead
+  JobStatus status = JobStatus::kReady;
   int64_t jobs = 0;
 };
 
