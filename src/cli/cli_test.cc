@@ -375,9 +375,7 @@ TEST(CliTest, PrintConfigRoundTripsThroughConfig) {
 
 // docs/operations.md's key references are what the schemas print.
 TEST(CliTest, ConfigReferenceInDocsMatchesTheSchemas) {
-  const char* source_dir = std::getenv("EKTP_SOURCE_DIR");
-  ASSERT_NE(source_dir, nullptr);
-  std::ifstream doc(std::string(source_dir) + "/docs/operations.md");
+  std::ifstream doc(::ektp::testing::SourceDir() / "docs" / "operations.md");
   ASSERT_TRUE(doc.good());
   std::string text((std::istreambuf_iterator<char>(doc)), {});
   for (std::string command : {"central serve", "station serve"}) {
