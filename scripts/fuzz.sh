@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh [total-seconds]     default 120 (what CI runs)
 #
 # Each target starts from its seed corpus, build/fuzz/seeds/<target>/, made
-# by `fuzz_seed_corpus` (tests/fuzz/seed_corpus.cc), by the copies below, and
+# by `fuzz_seed_corpus` (tests/fuzz/seed_corpus.cc) and
 # from any committed `testdata/<target>/` folder under src/. A target whose
 # seed corpus is missing or empty fails the run: it is never fuzzed from
 # nothing. Inputs it finds are kept in build/fuzz/corpus/<target>/ for the
@@ -38,7 +38,6 @@ if ! [[ "$total" =~ ^[0-9]+$ ]] || [ "$total" -lt "${#targets[@]}" ]; then
   exit 2
 fi
 per_target=$((total / ${#targets[@]}))
-data="$(pwd)/../shared/data"
 
 names=()
 for line in "${targets[@]}"; do
@@ -50,12 +49,7 @@ cmake --build build/fuzz --target "${names[@]}" fuzz_seed_corpus -j2
 
 seeds=build/fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/template_fuzzer"
-EKTP_SOURCE_DIR="$(pwd)" build/fuzz/tests/fuzz/fuzz_seed_corpus "$seeds"
-cp -f "$data"/iso19794-vectors/*.dat "$seeds/template_fuzzer"/ 2>/dev/null || true
-for db in DB1_B DB2_B DB3_B DB4_B; do
-  cp -f "$data/fvc2002/$db/101_1.iso" "$seeds/template_fuzzer/fvc_${db}_101_1.iso" 2>/dev/null || true
-done
+build/fuzz/tests/fuzz/fuzz_seed_corpus "$seeds"
 
 failed=()
 echo "fuzz: ${#targets[@]} targets, ${per_target} s each (${total} s in all)"

@@ -25,6 +25,7 @@
 #include "bio/transform.h"
 #include "bio/voting.h"
 #include "core/status_matchers.h"
+#include "core/testing.h"
 
 namespace ektp::bio {
 namespace {
@@ -33,8 +34,7 @@ using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 
 std::filesystem::path Fvc() {
-  const char* root = std::getenv("EKTP_SOURCE_DIR");
-  return std::filesystem::path(root ? root : ".") / ".." / "shared" / "data" / "fvc2002";
+  return ::ektp::testing::FvcDir();
 }
 
 FingerFeatures Load(const std::string& db, const std::string& name) {

@@ -11,6 +11,7 @@
 
 #include "bio/template_json.h"
 #include "core/status_matchers.h"
+#include "core/testing.h"
 
 namespace ektp::bio {
 namespace {
@@ -19,8 +20,7 @@ using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 
 std::filesystem::path SharedData() {
-  const char* root = std::getenv("EKTP_SOURCE_DIR");
-  return std::filesystem::path(root ? root : ".") / ".." / "shared" / "data";
+  return ::ektp::testing::SharedDataDir();
 }
 
 std::vector<uint8_t> ReadBytes(const std::filesystem::path& path) {

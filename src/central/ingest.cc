@@ -95,8 +95,8 @@ struct Ingest::Checked {
 // the CPU pool before any transaction, `write` inside the batch's.
 struct Ingest::KindHandler {
   sync::PacketKind kind;
-  void (Ingest::*decode)(const Station&, Checked&);
-  Status (Ingest::*write)(const Station&, std::span<const Checked* const>);
+  void (Ingest::*decode)(const RegisteredStation&, Checked&);
+  Status (Ingest::*write)(const RegisteredStation&, std::span<const Checked* const>);
 };
 
 const Ingest::KindHandler Ingest::kKindHandlers[] = {
@@ -104,7 +104,7 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
-  ASSIGN_OR_RETURN(Station station, stations_.Get(station_id));
+  ASSIGN_OR_RETURN(RegisteredStation station, stations_.Get(station_id));
   if (station.status != StationStatus::kApproved) {
     return PermissionDenied("station " + station.id + " is " + std::string(StationStatusName(station.status)) +
                             "; only approved stations may upload");
@@ -131,7 +131,7 @@ StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const
   return batched;
 }
 
-Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet) {
+Ingest::Checked Ingest::Check(const RegisteredStation& station, const sync::Packet& packet) {
   Checked c;
   auto envelope = sync::VerifyPacket(packet, station.public_key);
   if (!envelope.ok()) {
@@ -150,7 +150,7 @@ Ingest::Checked Ingest::Check(const Station& station, const sync::Packet& packet
   return c;
 }
 
-void Ingest::Decode(const Station& station, Checked& c) {
+void Ingest::Decode(const RegisteredStation& station, Checked& c) {
   if (c.decoded) return;
   c.decoded = true;
   for (const KindHandler& handler : kKindHandlers) {
@@ -163,7 +163,7 @@ void Ingest::Decode(const Station& station, Checked& c) {
                             std::string(sync::PacketKindName(c.envelope.kind)) + "'");
 }
 
-void Ingest::DecodeEnrollment(const Station& station, Checked& c) {
+void Ingest::DecodeEnrollment(const RegisteredStation& station, Checked& c) {
   auto enrollment = enrollment::EnrollmentFromJson(c.envelope.body);
   if (!enrollment.ok()) {
     c.content = enrollment.status();
@@ -229,7 +229,7 @@ StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, std::
   return stored;
 }
 
-sync::PacketResult Ingest::Judge(const Station& station, Checked& c, Stored& stored) {
+sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, Stored& stored) {
   if (!c.refused.ok()) return Rejected(c.sequence, c.refused);
   if (auto it = stored.find(c.sequence); it != stored.end()) {
     if (it->second == c.hash) return {c.sequence, sync::Verdict::kDuplicate, ""};
@@ -243,7 +243,7 @@ sync::PacketResult Ingest::Judge(const Station& station, Checked& c, Stored& sto
   return {c.sequence, sync::Verdict::kAccepted, ""};
 }
 
-Status Ingest::Write(const Station& station, const std::vector<const sync::Packet*>& packets,
+Status Ingest::Write(const RegisteredStation& station, const std::vector<const sync::Packet*>& packets,
                      const std::vector<const Checked*>& checked) {
   if (packets.empty()) return Status::Ok();
   const std::string now = FormatTimestamp(clock_.Now());
@@ -267,7 +267,7 @@ Status Ingest::Write(const Station& station, const std::vector<const sync::Packe
   return Status::Ok();
 }
 
-Status Ingest::WriteEnrollments(const Station& station, std::span<const Checked* const> checked) {
+Status Ingest::WriteEnrollments(const RegisteredStation& station, std::span<const Checked* const> checked) {
   std::vector<store::DecidedRecord> records;
   for (const Checked* c : checked) {
     store::DecidedRecord& decided = records.emplace_back();
@@ -300,7 +300,7 @@ Status Ingest::WriteEnrollments(const Station& station, std::span<const Checked*
   return pipeline::QueueFeedItems(db_, clock_, feed);
 }
 
-StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
+StatusOr<sync::UploadResponse> Ingest::StoreBatch(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
                                                   std::vector<Checked>& checked) {
   sync::UploadResponse response;
   Status status = db_.Transact([&]() -> Status {
@@ -324,7 +324,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const Station& station, const 
   return response;
 }
 
-StatusOr<sync::UploadResponse> Ingest::StoreEach(const Station& station, const std::vector<sync::Packet>& packets,
+StatusOr<sync::UploadResponse> Ingest::StoreEach(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
                                                  std::vector<Checked>& checked) {
   sync::UploadResponse response;
   for (size_t i = 0; i < packets.size(); ++i) {

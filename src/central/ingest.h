@@ -75,29 +75,29 @@ class Ingest {
   using Stored = std::unordered_map<int64_t, std::string>;  // sequence -> content hash
 
   // CPU only, no database: authenticity, then the content of packets not yet stored.
-  Checked Check(const Station& station, const sync::Packet& packet);
+  Checked Check(const RegisteredStation& station, const sync::Packet& packet);
   // Decodes once through the packet kind's handler; an exception becomes the
   // packet's own refusal (kInternal).
-  void Decode(const Station& station, Checked& checked);
+  void Decode(const RegisteredStation& station, Checked& checked);
   // What the inbox holds for these sequences.
   StatusOr<Stored> StoredHashes(std::string_view station_id, std::span<const Checked> checked);
   // The verdict on one checked packet given what is stored (including this
   // batch's accepted packets, which it adds to `stored`). Writes nothing.
-  sync::PacketResult Judge(const Station& station, Checked& checked, Stored& stored);
+  sync::PacketResult Judge(const RegisteredStation& station, Checked& checked, Stored& stored);
   // Stores accepted packets: each in the inbox, then what each kind's handler
   // writes, in multi-row statements. REQUIRES: inside a transaction. A
   // database error is returned as is.
-  Status Write(const Station& station, const std::vector<const sync::Packet*>& packets,
+  Status Write(const RegisteredStation& station, const std::vector<const sync::Packet*>& packets,
                const std::vector<const Checked*>& checked);
 
   // The enrollment kind: decode and validate (CPU only), then store the
   // records with both lifecycle events, their biometrics, pipeline jobs and
   // feed items.
-  void DecodeEnrollment(const Station& station, Checked& checked);
-  Status WriteEnrollments(const Station& station, std::span<const Checked* const> checked);
-  StatusOr<sync::UploadResponse> StoreBatch(const Station& station, const std::vector<sync::Packet>& packets,
+  void DecodeEnrollment(const RegisteredStation& station, Checked& checked);
+  Status WriteEnrollments(const RegisteredStation& station, std::span<const Checked* const> checked);
+  StatusOr<sync::UploadResponse> StoreBatch(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
                                             std::vector<Checked>& checked);
-  StatusOr<sync::UploadResponse> StoreEach(const Station& station, const std::vector<sync::Packet>& packets,
+  StatusOr<sync::UploadResponse> StoreEach(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
                                            std::vector<Checked>& checked);
   Status AdvanceCursor(std::string_view station_id);
 

@@ -147,7 +147,7 @@ struct CentralServer::Impl {
   }
 
   // Checks the station's request signature; returns the station.
-  StatusOr<Station> AuthenticateStation(store::Connection& db, const net::HttpRequest& request) {
+  StatusOr<RegisteredStation> AuthenticateStation(store::Connection& db, const net::HttpRequest& request) {
     sync::RequestSignature signature{request.header("x-ektp-station"), request.header("x-ektp-timestamp"),
                                      request.header("x-ektp-signature")};
     if (signature.station_id.empty()) return Unauthenticated("missing X-Ektp-Station header");

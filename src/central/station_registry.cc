@@ -24,8 +24,8 @@ std::string JoinCapabilities(const std::vector<std::string>& capabilities) {
   return out;
 }
 
-StatusOr<Station> ToStation(const store::Row& row) {
-  Station station;
+StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
+  RegisteredStation station;
   station.id = row.Text(0);
   station.district_code = row.Text(1);
   ASSIGN_OR_RETURN(station.kind, ParseStationKind(row.Text(2)));
@@ -101,11 +101,11 @@ StatusOr<std::string> StationRegistry::CreateToken(const TokenRequest& request, 
   return token;
 }
 
-StatusOr<Station> StationRegistry::Register(std::string_view token, std::span<const uint8_t> station_public_key) {
+StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, std::span<const uint8_t> station_public_key) {
   if (station_public_key.size() != crypto::kSignPublicKeySize) {
     return InvalidArgument("station public key must be 32 bytes (Ed25519)");
   }
-  Station station;
+  RegisteredStation station;
   std::string now = FormatTimestamp(clock_.Now());
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT district_code, kind, capabilities, expires_at, used_at "
@@ -142,7 +142,7 @@ StatusOr<Station> StationRegistry::Register(std::string_view token, std::span<co
 Status StationRegistry::SetStatus(std::string_view station_id, StationStatus from, StationStatus to,
                                   std::string_view admin, std::string_view reason) {
   return db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(Station station, Get(station_id));
+    ASSIGN_OR_RETURN(RegisteredStation station, Get(station_id));
     if (station.status != from) {
       return FailedPrecondition("station " + std::string(station_id) + " is " +
                                 std::string(StationStatusName(station.status)) + ", not " +
@@ -164,7 +164,7 @@ Status StationRegistry::Approve(std::string_view station_id, std::string_view ad
 
 Status StationRegistry::Revoke(std::string_view station_id, std::string_view admin, std::string_view reason) {
   return db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(Station station, Get(station_id));
+    ASSIGN_OR_RETURN(RegisteredStation station, Get(station_id));
     if (station.status == StationStatus::kRevoked) {
       return FailedPrecondition("station " + std::string(station_id) + " is already revoked");
     }
@@ -173,18 +173,18 @@ Status StationRegistry::Revoke(std::string_view station_id, std::string_view adm
   });
 }
 
-StatusOr<Station> StationRegistry::Get(std::string_view station_id) {
+StatusOr<RegisteredStation> StationRegistry::Get(std::string_view station_id) {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kStationColumns) + " FROM stations WHERE id = ?",
                                         {station_id}));
   if (rows.empty()) return NotFound("station " + std::string(station_id) + " is not registered");
-  return ToStation(rows[0]);
+  return ToRegisteredStation(rows[0]);
 }
 
-StatusOr<std::vector<Station>> StationRegistry::List() {
+StatusOr<std::vector<RegisteredStation>> StationRegistry::List() {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kStationColumns) + " FROM stations ORDER BY id"));
-  std::vector<Station> stations;
+  std::vector<RegisteredStation> stations;
   for (const store::Row& row : rows) {
-    ASSIGN_OR_RETURN(Station station, ToStation(row));
+    ASSIGN_OR_RETURN(RegisteredStation station, ToRegisteredStation(row));
     stations.push_back(std::move(station));
   }
   return stations;

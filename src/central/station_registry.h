@@ -34,7 +34,9 @@ struct TokenRequest {
   std::chrono::hours valid_for{72};
 };
 
-struct Station {
+// Central's record of one registered station (a row of `stations`); the station's own service is
+// station::Station.
+struct RegisteredStation {
   std::string id;  // "ST-352101-01"
   std::string district_code;
   StationKind kind = StationKind::kKecamatanOffice;
@@ -53,13 +55,13 @@ class StationRegistry {
 
   // Uses the token once and records the station as pending approval.
   // kUnauthenticated for an unknown, used or expired token.
-  StatusOr<Station> Register(std::string_view token, std::span<const uint8_t> station_public_key);
+  StatusOr<RegisteredStation> Register(std::string_view token, std::span<const uint8_t> station_public_key);
 
   Status Approve(std::string_view station_id, std::string_view admin);
   Status Revoke(std::string_view station_id, std::string_view admin, std::string_view reason);
 
-  StatusOr<Station> Get(std::string_view station_id);
-  StatusOr<std::vector<Station>> List();
+  StatusOr<RegisteredStation> Get(std::string_view station_id);
+  StatusOr<std::vector<RegisteredStation>> List();
 
  private:
   // Changes the status and audits it (with `reason` when not empty).

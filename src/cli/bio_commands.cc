@@ -215,9 +215,8 @@ int BioTemplateShow(const Args& args) {
 int BioBench(const Args& args) {
   CLI::App app("Matcher speed: comparisons/s/core, 1:N latency, peak memory", "bio bench");
   bio::BenchOptions o;
-  o.fvc_dir = "../shared/data/fvc2002";
   bool json = false;
-  app.add_option("--fvc", o.fvc_dir, "folder with DBn_B template folders")->capture_default_str();
+  app.add_option("--fvc", o.fvc_dir, "folder with DBn_B template folders (e.g. FVC2002's)")->required();
   app.add_option("--seconds", o.seconds, "seconds per throughput run")->capture_default_str();
   app.add_option("--gallery-sizes", o.gallery_sizes, "synthetic gallery sizes for 1:N latency (comma-separated)")
       ->delimiter(',')

@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/testing.h"
+
 namespace {
 
 using ::testing::HasSubstr;
@@ -232,10 +234,7 @@ TEST(CliTest, DemoRefusesAnUnknownRegency) {
   EXPECT_THAT(run.output, HasSubstr("regency 35.99 does not exist"));
 }
 
-std::string FvcDir() {
-  const char* root = std::getenv("EKTP_SOURCE_DIR");
-  return (std::filesystem::path(root ? root : ".") / ".." / "shared" / "data" / "fvc2002").string();
-}
+std::string FvcDir() { return ::ektp::testing::FvcDir().string(); }
 
 // Issue 4's "done when": `ektp bio eval <fvc> --scores s.csv` prints the
 // figures and writes every pair.
@@ -289,6 +288,14 @@ TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("outside (0, 1]"));
+}
+
+// The shipped binary has no default data path: a path that only exists in
+// a developer checkout would be a trap on a server.
+TEST(CliTest, BioBenchRequiresTheTemplateFolder) {
+  CommandResult run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("--fvc is required"));
 }
 
 // `ektp bio bench --json` prints the per-core rate, the 1:N latencies and
@@ -368,9 +375,7 @@ TEST(CliTest, PrintConfigRoundTripsThroughConfig) {
 
 // docs/operations.md's key references are what the schemas print.
 TEST(CliTest, ConfigReferenceInDocsMatchesTheSchemas) {
-  const char* source_dir = std::getenv("EKTP_SOURCE_DIR");
-  ASSERT_NE(source_dir, nullptr);
-  std::ifstream doc(std::string(source_dir) + "/docs/operations.md");
+  std::ifstream doc(::ektp::testing::SourceDir() / "docs" / "operations.md");
   ASSERT_TRUE(doc.good());
   std::string text((std::istreambuf_iterator<char>(doc)), {});
   for (std::string command : {"central serve", "station serve"}) {

@@ -6,6 +6,7 @@
 
 #include "bio/template.h"
 #include "core/status_matchers.h"
+#include "core/testing.h"
 #include "enrollment/image.h"
 #include "enrollment/testing.h"
 
@@ -19,13 +20,11 @@ using namespace std::chrono;
 constexpr year_month_day kToday{year(2026), month(11), day(24)};
 
 Bytes ReadShared(const std::string& relative) {
-  std::ifstream in(std::string(std::getenv("EKTP_SOURCE_DIR")) + "/../shared/data/" + relative, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
+  return ::ektp::testing::ReadFileBytes(::ektp::testing::SharedDataDir() / relative);
 }
 
 Bytes ReadDemo(const std::string& name) {
-  std::ifstream in(std::string(std::getenv("EKTP_SOURCE_DIR")) + "/data/demo/" + name, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
+  return ::ektp::testing::ReadFileBytes(::ektp::testing::SourceDir() / "data" / "demo" / name);
 }
 
 Biometrics Sample() {

@@ -11,22 +11,10 @@
 #include <png.h>
 
 #include "core/synthetic_resident.h"
+#include "core/testing.h"
 
 namespace ektp::enrollment::testing {
 namespace {
-
-std::filesystem::path SharedData() {
-  std::vector<std::filesystem::path> roots;
-  if (const char* source = std::getenv("EKTP_SOURCE_DIR")) roots.emplace_back(source);
-  roots.push_back(std::filesystem::current_path());
-  for (auto root : roots) {
-    for (int up = 0; up < 4; ++up, root = root.parent_path()) {
-      if (std::filesystem::exists(root / "shared/data/fvc2002")) return root / "shared/data";
-      if (std::filesystem::exists(root / "../shared/data/fvc2002")) return root / "../shared/data";
-    }
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -37,10 +25,8 @@ std::string RegistrationNumber(const std::string& station_id, int64_t local_sequ
 }
 
 Bytes FvcTemplate(int db, int finger, int impression) {
-  auto path = SharedData() / ("fvc2002/DB" + std::to_string(db) + "_B/" + std::to_string(finger) + "_" +
-                              std::to_string(impression) + ".iso");
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
+  return ::ektp::testing::ReadFileBytes(::ektp::testing::FvcDir() / ("DB" + std::to_string(db) + "_B") /
+                                        (std::to_string(finger) + "_" + std::to_string(impression) + ".iso"));
 }
 
 Bytes SolidJpeg(int width, int height, int components, uint8_t shade) {

@@ -1,5 +1,5 @@
 // Sample enrollments for tests and benchmarks: FVC2002 templates from
-// ../shared/data (found through EKTP_SOURCE_DIR or the working directory),
+// ../shared/data (core/testing.h),
 // a real face photo of a chosen size, a real signature PNG and a synthetic
 // resident. The images pass the checks of enrollment/image.h.
 #pragma once
@@ -9,7 +9,7 @@
 
 namespace ektp::enrollment::testing {
 
-// The FVC2002 template <db>/<finger>_<impression>.iso, or empty if the data is missing.
+// The FVC2002 template DB<db>_B/<finger>_<impression>.iso, or empty if there is no such file.
 Bytes FvcTemplate(int db, int finger, int impression);
 
 // A JPEG of one shade, `components` 1 (grey) or 3 (colour).

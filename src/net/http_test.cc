@@ -17,6 +17,7 @@
 #include "core/status_matchers.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/testing.h"
 #include "net/tls.h"
 #include "service/log.h"
 #include "service/metrics.h"
@@ -30,15 +31,8 @@ using ::testing::Not;
 
 // Raw loopback connections, for what HttpClient cannot send.
 int RawConnect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  timeval timeout{5, 0};  // no test waits longer on one socket call
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  int fd = testing::ConnectLoopback(port);
+  EXPECT_GE(fd, 0) << "connecting to port " << port;
   return fd;
 }
 

@@ -4,9 +4,6 @@
 // The server runs with its defaults (HttpServerOptions{}), in this process,
 // except the per-peer connection cap, lifted because every client here is
 // 127.0.0.1 (with the cap of 100, the 101st connection is refused at once).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,24 +15,8 @@
 
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/testing.h"
 #include "service/metrics.h"
-
-namespace {
-
-int ConnectIdle(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace ektp::net;
@@ -50,7 +31,9 @@ int main(int argc, char** argv) {
     HttpServer server(options);
     if (!server.Start().ok()) return 1;
     std::vector<int> fds;
-    for (int conn_idx = 0; conn_idx < idle; ++conn_idx) fds.push_back(ConnectIdle(server.port()));
+    for (int conn_idx = 0; conn_idx < idle; ++conn_idx) {
+      fds.push_back(ektp::net::testing::ConnectLoopback(server.port()));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server has accepted them
     HttpClientOptions client_options;
     client_options.read_timeout = std::chrono::seconds(60);

@@ -38,11 +38,9 @@ int64_t CentralMetric(const std::string& central_url, const std::string& central
 TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   const int kEnrollments = LongMode() ? 2000 : 200;
   Cluster cluster("bad-link");
-  ASSERT_OK(cluster.InitCentral());
-  auto central = cluster.StartCentral();
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  auto station_id = cluster.AddStation("station", (*central)->url());
-  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  auto started = cluster.StartCentralAndAddStation();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto& [central, station_id] = *started;
 
   // Two plans take turns. Neither lets a connection pass untouched: the
   // station keeps its connection alive across batches and feed polls, so
@@ -67,7 +65,7 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   downstream.delay_prob = 0.3;
   downstream.delay = milliseconds(15);
   faultnet::FaultProxyOptions options;
-  options.target_port = static_cast<uint16_t>((*central)->port());
+  options.target_port = static_cast<uint16_t>(central->port());
   options.seed = Seed();
   options.plan = upstream;
   faultnet::FaultProxy proxy(options);
@@ -78,16 +76,15 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   auto station = cluster.StartStation("station", "https://127.0.0.1:" + std::to_string(proxy.port()), Seed());
   ASSERT_TRUE(station.ok()) << station.status().ToString();
   Enroller enroller(Seed());
-  auto session = enroller.Login((*station)->url());
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto client = Enroller::Client((*station)->url());
-  ASSERT_TRUE(client.ok());
+  auto counter = enroller.OpenCounter((*station)->url());
+  ASSERT_TRUE(counter.ok()) << counter.status().ToString();
+  auto& [session, client] = *counter;
   std::set<std::string> receipts;
   for (int i = 0; i < kEnrollments; ++i) {
     if (i % 25 == 24) next_plan();
     if (i == kEnrollments / 2) proxy.SetDown(true);  // an outage in the middle, live connections reset
     if (i == kEnrollments / 2 + 40) proxy.SetDown(false);
-    auto registration = enroller.Enroll(**client, *session);
+    auto registration = enroller.Enroll(*client, session);
     ASSERT_TRUE(registration.ok()) << "enrollment " << i << ": " << registration.status().ToString();
     receipts.insert(*registration);
   }
@@ -113,7 +110,7 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
               (unsigned long long)stats.cut_response, (unsigned long long)stats.reset,
               (unsigned long long)stats.refused, (unsigned long long)stats.delayed,
               (unsigned long long)(stats.rejected_while_down + stats.cut_by_down),
-              (long long)CentralMetric((*central)->url(), cluster.central_dir(),
+              (long long)CentralMetric(central->url(), cluster.central_dir(),
                                        "ektp_central_packets_total{verdict=\"duplicate\"}"));
   // The link really was bad: every kind of fault happened.
   EXPECT_GT(stats.cut_request, 0u);
@@ -127,7 +124,7 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   EXPECT_EQ(state->acked, kEnrollments);
   EXPECT_EQ(state->parked, 0);
   EXPECT_EQ(state->registrations, receipts);
-  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), *station_id);
+  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), station_id);
   ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
   EXPECT_EQ(*arrived, receipts);
   auto central_state = ReadCentralState(cluster.central_dir());
@@ -136,7 +133,7 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   EXPECT_EQ(central_state->feed, kEnrollments);
   (*station)->Terminate();
   proxy.Stop();
-  (*central)->Terminate();
+  central->Terminate();
 }
 
 // Whatever comes back over the link (a broken central, a captive portal in
@@ -144,12 +141,10 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
 // its outbox and retries.
 TEST(FaultBadLink, GarbageAnswersFromCentralDoNotStopTheStation) {
   Cluster cluster("garbage");
-  ASSERT_OK(cluster.InitCentral());
-  auto central = cluster.StartCentral();
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  auto station_id = cluster.AddStation("station", (*central)->url());
-  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
-  (*central)->Terminate();
+  auto started = cluster.StartCentralAndAddStation();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto& [central, station_id] = *started;
+  central->Terminate();
 
   // A fake central whose answers have the right shape but fields of the wrong type.
   net::HttpServerOptions options;
@@ -167,20 +162,19 @@ TEST(FaultBadLink, GarbageAnswersFromCentralDoNotStopTheStation) {
   auto station = cluster.StartStation("station", fake.base_url(), Seed(), {"--insecure-plain-http"});
   ASSERT_TRUE(station.ok()) << station.status().ToString();
   Enroller enroller(Seed());
-  auto session = enroller.Login((*station)->url());
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto client = Enroller::Client((*station)->url());
-  ASSERT_TRUE(client.ok());
+  auto counter = enroller.OpenCounter((*station)->url());
+  ASSERT_TRUE(counter.ok()) << counter.status().ToString();
+  auto& [session, client] = *counter;
   // The first passes have nothing to send and pull the malformed feed.
   ASSERT_OK(WaitFor([&] { return feeds >= 2 ? Status::Ok() : Unavailable("waiting for feed pulls"); },
                     seconds(20 * TimeoutScale())))
       << LogTail(cluster.log("station"));
   ASSERT_TRUE((*station)->Alive()) << LogTail(cluster.log("station"));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enroller.Enroll(**client, *session).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enroller.Enroll(*client, session).ok());
   ASSERT_OK(WaitFor([&] { return uploads >= 3 ? Status::Ok() : Unavailable("waiting for uploads"); },
                     seconds(20 * TimeoutScale())));
   ASSERT_TRUE((*station)->Alive()) << LogTail(cluster.log("station"));
-  auto status = (*client)->Get("/api/v1/sync/status", {{"authorization", "Bearer " + *session}});
+  auto status = client->Get("/api/v1/sync/status", {{"authorization", "Bearer " + session}});
   ASSERT_TRUE(status.ok()) << status.status().ToString() << LogTail(cluster.log("station"));
   auto sync = nlohmann::json::parse(status->body);
   EXPECT_EQ(sync["pending"], 3);

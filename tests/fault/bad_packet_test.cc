@@ -327,15 +327,13 @@ TEST_F(FaultBadPacket, TruncatedTemplateIsRefusedAtCaptureAndFailsValidationAtCe
   auto station = cluster_.StartStation("station", central_->url(), ::ektp::fault::Seed());
   ASSERT_TRUE(station.ok()) << station.status().ToString();
   Enroller enroller(::ektp::fault::Seed());
-  auto session = enroller.Login((*station)->url());
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto client = Enroller::Client((*station)->url());
-  ASSERT_TRUE(client.ok());
+  auto counter = enroller.OpenCounter((*station)->url());
+  ASSERT_TRUE(counter.ok()) << counter.status().ToString();
   const CentralState before = State();
   crypto::Bytes truncated = enrollment::testing::FvcTemplate(1, 102, 1);
   ASSERT_GT(truncated.size(), 100u);
   truncated.resize(truncated.size() / 2);
-  auto refused = enroller.EnrollWithFinger(**client, *session, truncated);
+  auto refused = enroller.EnrollWithFinger(*counter->client, counter->session, truncated);
   ASSERT_TRUE(refused.ok()) << refused.status().ToString();
   EXPECT_EQ(refused->status, 400);
   auto error = nlohmann::json::parse(refused->body);

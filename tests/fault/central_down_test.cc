@@ -15,28 +15,25 @@ using namespace std::chrono;
 TEST(FaultCentralDown, FiveHundredEnrollmentsArriveExactlyOnceWhenCentralStarts) {
   constexpr int kEnrollments = 500;
   Cluster cluster("central-down");
-  ASSERT_OK(cluster.InitCentral());
-  auto central = cluster.StartCentral();
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  const int central_port = (*central)->port();
-  const std::string central_url = (*central)->url();
-  auto station_id = cluster.AddStation("station", central_url);
-  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  auto started = cluster.StartCentralAndAddStation();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  const int central_port = started->central->port();
+  const std::string central_url = started->central->url();
+  const std::string station_id = started->station_id;
 
   // Central goes away before the station opens; its port is refused from now on.
-  (*central)->Terminate();
-  central->reset();
+  started->central->Terminate();
+  started->central.reset();
 
   auto station = cluster.StartStation("station", central_url, Seed());
   ASSERT_TRUE(station.ok()) << station.status().ToString();
   Enroller enroller(Seed());
-  auto session = enroller.Login((*station)->url());
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto client = Enroller::Client((*station)->url());
-  ASSERT_TRUE(client.ok());
+  auto counter = enroller.OpenCounter((*station)->url());
+  ASSERT_TRUE(counter.ok()) << counter.status().ToString();
+  auto& [session, client] = *counter;
   std::set<std::string> receipts;
   for (int i = 0; i < kEnrollments; ++i) {
-    auto registration = enroller.Enroll(**client, *session);
+    auto registration = enroller.Enroll(*client, session);
     ASSERT_TRUE(registration.ok()) << "enrollment " << i << ": " << registration.status().ToString();
     receipts.insert(*registration);
   }
@@ -48,7 +45,7 @@ TEST(FaultCentralDown, FiveHundredEnrollmentsArriveExactlyOnceWhenCentralStarts)
   EXPECT_EQ(before->pending, kEnrollments);
   EXPECT_EQ(before->acked, 0);
   EXPECT_EQ(before->registrations, receipts);
-  auto status = (*client)->Get("/api/v1/sync/status", {{"authorization", "Bearer " + *session}});
+  auto status = client->Get("/api/v1/sync/status", {{"authorization", "Bearer " + session}});
   ASSERT_TRUE(status.ok());
   auto sync = nlohmann::json::parse(status->body);
   EXPECT_EQ(sync["pending"], kEnrollments);
@@ -60,7 +57,7 @@ TEST(FaultCentralDown, FiveHundredEnrollmentsArriveExactlyOnceWhenCentralStarts)
   EXPECT_EQ(empty->records, 0);
 
   // Central comes back on the address the station knows.
-  central = cluster.StartCentral(central_port);
+  auto central = cluster.StartCentral(central_port);
   ASSERT_TRUE(central.ok()) << "central could not take its port back: " << central.status().ToString();
   Status drained = WaitFor(
       [&]() -> Status {
@@ -71,7 +68,7 @@ TEST(FaultCentralDown, FiveHundredEnrollmentsArriveExactlyOnceWhenCentralStarts)
       seconds(120 * TimeoutScale()));
   ASSERT_OK(drained) << LogTail(cluster.log("station"));
 
-  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), *station_id);
+  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), station_id);
   ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
   EXPECT_EQ(*arrived, receipts);
   auto after = CheckStation(cluster.station_dir("station"));
@@ -89,8 +86,8 @@ TEST(FaultCentralDown, FiveHundredEnrollmentsArriveExactlyOnceWhenCentralStarts)
   // The validation results come back down the feed to the operator.
   ASSERT_OK(WaitFor(
       [&]() -> Status {
-        auto status = (*client)->Get("/api/v1/enrollments/" + *receipts.rbegin(),
-                                     {{"authorization", "Bearer " + *session}});
+        auto status = client->Get("/api/v1/enrollments/" + *receipts.rbegin(),
+                                     {{"authorization", "Bearer " + session}});
         if (!status.ok()) return status.status();
         if (status->body.find("\"validated\"") == std::string::npos) return Unavailable(status->body);
         return Status::Ok();

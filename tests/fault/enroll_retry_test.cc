@@ -23,24 +23,21 @@ std::string RegistrationOf(const net::HttpResponse& response) {
 
 TEST(FaultEnrollRetry, KillBetweenCommitAndAnswerThenRetryGivesTheOneEnrollmentsReceipt) {
   Cluster cluster("enroll-retry");
-  ASSERT_OK(cluster.InitCentral());
-  auto central = cluster.StartCentral();
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  const std::string central_url = (*central)->url();
-  auto station_id = cluster.AddStation("station", central_url);
-  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  auto started = cluster.StartCentralAndAddStation();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto& [central, station_id] = *started;
+  const std::string central_url = central->url();
 
   ASSERT_EQ(setenv("EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT", "1", 1), 0);
   auto crashing = cluster.StartStation("station", central_url, Seed());
   unsetenv("EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT");
   ASSERT_TRUE(crashing.ok()) << crashing.status().ToString();
   Enroller enroller(Seed());
-  auto session = enroller.Login((*crashing)->url());
-  ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto client = Enroller::Client((*crashing)->url());
-  ASSERT_TRUE(client.ok());
+  auto counter = enroller.OpenCounter((*crashing)->url());
+  ASSERT_TRUE(counter.ok()) << counter.status().ToString();
+  auto& [session, client] = *counter;
   const Enroller::Application application = enroller.NewApplication();
-  auto cut = Enroller::Send(**client, *session, application);
+  auto cut = Enroller::Send(*client, session, application);
   ASSERT_FALSE(cut.ok()) << "the station answered " << cut->status << " instead of dying after its commit";
   ASSERT_OK(WaitFor([&]() -> Status { return (*crashing)->Alive() ? Unavailable("still running") : Status::Ok(); },
                     seconds(10 * TimeoutScale())));
@@ -51,14 +48,15 @@ TEST(FaultEnrollRetry, KillBetweenCommitAndAnswerThenRetryGivesTheOneEnrollments
   // The counter application retries the same application with the same key.
   auto station = cluster.StartStation("station", central_url, Seed() + 1);
   ASSERT_TRUE(station.ok()) << station.status().ToString();
-  client = Enroller::Client((*station)->url());
-  ASSERT_TRUE(client.ok());
-  auto retried = Enroller::Send(**client, *session, application);
+  auto reconnected = Enroller::Client((*station)->url());
+  ASSERT_TRUE(reconnected.ok());
+  client = std::move(*reconnected);
+  auto retried = Enroller::Send(*client, session, application);
   ASSERT_TRUE(retried.ok()) << retried.status().ToString();
   ASSERT_EQ(retried->status, 200) << retried->body;
   const std::string registration = RegistrationOf(*retried);
   EXPECT_EQ(committed->registrations, std::set<std::string>{registration});
-  auto again = Enroller::Send(**client, *session, application);
+  auto again = Enroller::Send(*client, session, application);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 200);
   EXPECT_EQ(RegistrationOf(*again), registration);
@@ -66,7 +64,7 @@ TEST(FaultEnrollRetry, KillBetweenCommitAndAnswerThenRetryGivesTheOneEnrollments
   // The same key with another application is refused by name and stores nothing.
   Enroller::Application other = enroller.NewApplication();
   other.idempotency_key = application.idempotency_key;
-  auto conflict = Enroller::Send(**client, *session, other);
+  auto conflict = Enroller::Send(*client, session, other);
   ASSERT_TRUE(conflict.ok());
   EXPECT_EQ(conflict->status, 409);
   EXPECT_THAT(conflict->body, HasSubstr("Idempotency-Key " + application.idempotency_key +
@@ -84,11 +82,11 @@ TEST(FaultEnrollRetry, KillBetweenCommitAndAnswerThenRetryGivesTheOneEnrollments
   ASSERT_TRUE(final_state.ok()) << final_state.status().ToString();
   EXPECT_EQ(final_state->enrollments, 1);
   EXPECT_EQ(final_state->acked, 1);
-  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), *station_id);
+  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), station_id);
   ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
   EXPECT_EQ(*arrived, std::set<std::string>{registration}) << "central's one record is not the receipted one";
   (*station)->Terminate();
-  (*central)->Terminate();
+  central->Terminate();
 }
 
 }  // namespace

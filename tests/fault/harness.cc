@@ -290,6 +290,14 @@ StatusOr<std::string> Cluster::CreateToken(const std::string& kecamatan) {
   return result.out;
 }
 
+StatusOr<Cluster::CentralAndStation> Cluster::StartCentralAndAddStation(const std::string& station_name) {
+  RETURN_IF_ERROR(InitCentral());
+  CentralAndStation started;
+  ASSIGN_OR_RETURN(started.central, StartCentral());
+  ASSIGN_OR_RETURN(started.station_id, AddStation(station_name, started.central->url()));
+  return started;
+}
+
 StatusOr<std::string> Cluster::AddStation(const std::string& name, const std::string& central_url, bool approve) {
   ASSIGN_OR_RETURN(std::string token, CreateToken());
   CliResult result = RunEktp({"station", "init", "--dir", station_dir(name), "--central", central_url, "--token", token,
@@ -344,6 +352,13 @@ StatusOr<std::string> Enroller::Login(const std::string& station_url) {
   ASSIGN_OR_RETURN(auto response, client->Post("/api/v1/login", body.dump(), "application/json"));
   if (response.status != 200) return Unauthenticated("login failed: " + response.body);
   return nlohmann::json::parse(response.body)["token"].get<std::string>();
+}
+
+StatusOr<Enroller::Counter> Enroller::OpenCounter(const std::string& station_url) {
+  Counter counter;
+  ASSIGN_OR_RETURN(counter.session, Login(station_url));
+  ASSIGN_OR_RETURN(counter.client, Client(station_url));
+  return counter;
 }
 
 StatusOr<std::unique_ptr<net::HttpClient>> Enroller::Client(const std::string& station_url) {

@@ -122,6 +122,12 @@ class Cluster {
   // ektp central station approve. Returns the station id.
   StatusOr<std::string> AddStation(const std::string& name, const std::string& central_url, bool approve = true);
   Status Approve(const std::string& station_id);
+  // The start of most tests: InitCentral, StartCentral() and AddStation(station_name) against it.
+  struct CentralAndStation {
+    std::unique_ptr<Process> central;
+    std::string station_id;
+  };
+  StatusOr<CentralAndStation> StartCentralAndAddStation(const std::string& station_name = "station");
   Status Revoke(const std::string& station_id);
   std::string station_dir(const std::string& name) const { return dir_ + "/" + name; }
   // ektp station serve --central central_url with fast sync settings
@@ -147,6 +153,12 @@ class Enroller {
   StatusOr<std::string> Login(const std::string& station_url);
   // A client for the station's operator API (no keep-alive, short timeouts).
   static StatusOr<std::unique_ptr<net::HttpClient>> Client(const std::string& station_url);
+  // An operator at the station's counter: logged in (Login) with a client (Client).
+  struct Counter {
+    std::string session;
+    std::unique_ptr<net::HttpClient> client;
+  };
+  StatusOr<Counter> OpenCounter(const std::string& station_url);
   // One enrollment. The registration number when the station answered 201;
   // kUnavailable for a transport error (the station may or may not have
   // stored it); the station's error otherwise.

@@ -164,12 +164,10 @@ TEST(FaultRollingRestart, TwoCentralsReplacedInTurnUnderLoadLoseAndDuplicateNoth
     auto process = cluster.StartStation(station.name, urls[0], Seed() + station_idx, {"--central", urls[1]});
     ASSERT_TRUE(process.ok()) << process.status().ToString();
     station.process = std::move(*process);
-    auto session = enroller.Login(station.process->url());
-    ASSERT_TRUE(session.ok()) << session.status().ToString();
-    station.session = *session;
-    auto client = Enroller::Client(station.process->url());
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    station.client = std::move(*client);
+    auto counter = enroller.OpenCounter(station.process->url());
+    ASSERT_TRUE(counter.ok()) << counter.status().ToString();
+    station.session = counter->session;
+    station.client = std::move(counter->client);
   }
 
   std::vector<std::unique_ptr<Load>> load;

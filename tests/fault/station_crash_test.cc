@@ -18,12 +18,10 @@ using namespace std::chrono;
 TEST(FaultStationCrash, KillNineDuringEnrollmentAndSyncLosesAndDuplicatesNothing) {
   const int kKills = LongMode() ? 500 : 50;
   Cluster cluster("station-crash");
-  ASSERT_OK(cluster.InitCentral());
-  auto central = cluster.StartCentral();
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  const std::string central_url = (*central)->url();
-  auto station_id = cluster.AddStation("station", central_url);
-  ASSERT_TRUE(station_id.ok()) << station_id.status().ToString();
+  auto started = cluster.StartCentralAndAddStation();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto& [central, station_id] = *started;
+  const std::string central_url = central->url();
 
   SeededRandom random(Seed());
   Enroller enroller(Seed() + 1);
@@ -115,14 +113,14 @@ TEST(FaultStationCrash, KillNineDuringEnrollmentAndSyncLosesAndDuplicatesNothing
   EXPECT_EQ(final_state->acked, final_state->enrollments);
   // Only a request cut by a kill can have been stored without a receipt.
   EXPECT_LE(final_state->enrollments - static_cast<int64_t>(receipts.size()), unanswered);
-  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), *station_id);
+  auto arrived = CheckCentralHoldsExactlyOnce(cluster.central_dir(), station_id);
   ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
   EXPECT_EQ(*arrived, final_state->registrations);
   for (const std::string& registration : receipts) {
     EXPECT_TRUE(arrived->count(registration)) << "receipted " << registration << " never reached central";
   }
   (*station)->Terminate();
-  (*central)->Terminate();
+  central->Terminate();
 }
 
 }  // namespace

@@ -2,11 +2,12 @@
 // valid inputs made with the serialisers ektp itself uses (a signed
 // enrollment packet and its upload body, the opened biometrics, a gallery
 // subject, signed request headers, feed items, a configuration file), so the
-// fuzzers start from what the parsers really see. scripts/fuzz.sh runs it
-// and refuses to fuzz a target whose seed folder is empty.
+// fuzzers start from what the parsers really see, plus the ISO/ANSI sample
+// templates and one FVC2002 template per database from ../shared/data
+// (core/testing.h). scripts/fuzz.sh runs it and refuses to fuzz a target
+// whose seed folder is empty.
 //
-//   fuzz_seed_corpus DIR      (FVC2002 templates from ../shared/data, found
-//                              through EKTP_SOURCE_DIR or the working directory)
+//   fuzz_seed_corpus DIR
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "bio/abis.h"
 #include "bio/matcher.h"
 #include "bio/template.h"
+#include "core/testing.h"
 #include "crypto/crypto.h"
 #include "enrollment/testing.h"
 #include "sync/packet.h"
@@ -44,9 +46,19 @@ int Run(const char* dir) {
   const auto today = std::chrono::year(2026) / std::chrono::November / 24;
   const crypto::SealingKey central = crypto::SealingKey::Generate();
   const crypto::SigningKey station = crypto::SigningKey::FromSeed(crypto::Bytes(32, 2));
-  if (enrollment::testing::FvcTemplate(1, 101, 1).empty()) {
-    std::fprintf(stderr, "fuzz_seed_corpus: FVC2002 templates not found (../shared/data); set EKTP_SOURCE_DIR\n");
-    return 1;
+  for (int db = 1; db <= 4; ++db) {
+    const std::vector<uint8_t> fvc = enrollment::testing::FvcTemplate(db, 101, 1);
+    if (fvc.empty()) {
+      std::fprintf(stderr, "fuzz_seed_corpus: FVC2002 DB%d_B/101_1.iso not found under %s\n", db,
+                   testing::FvcDir().c_str());
+      return 1;
+    }
+    Write("template_fuzzer", "fvc_DB" + std::to_string(db) + "_B_101_1.iso", fvc);
+  }
+  for (const auto& vector : std::filesystem::directory_iterator(testing::SharedDataDir() / "iso19794-vectors")) {
+    if (vector.path().extension() == ".dat") {
+      Write("template_fuzzer", vector.path().filename().string(), testing::ReadFileBytes(vector.path()));
+    }
   }
 
   nlohmann::json upload = {{"packets", nlohmann::json::array()}};

@@ -5,7 +5,7 @@
 // station run in this process over loopback TLS, as in production; central
 // stores in SQLite. Prints one JSON object. Not a test: nothing is asserted.
 //
-//   build/dev/src/station/drain_benchmark --enrollments 1000 --rate-kib 1024
+//   build/dev/benchmarks/drain_benchmark --enrollments 1000 --rate-kib 1024
 //
 // Flags: --enrollments N (default 1000)  --rate-kib N (link bandwidth in KiB/s
 //        each way, default 1024 = 8 Mbit/s)  --face-bytes N (default 15000)
