@@ -44,7 +44,5 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
 // Hardware threads and the 1-minute load average (how shared the machine was).
 nlohmann::json MachineJson();
 
-// pipeline_benchmark.cc still spells the core helper bio::PeakRssBytes.
-using ::ektp::PeakRssBytes;
 
 }  // namespace ektp::bio

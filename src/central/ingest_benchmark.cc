@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "central/ingest.h"
+#include "core/process_stats.h"
 #include "central/station_registry.h"
 #include "enrollment/testing.h"
 #include "store/testing.h"
@@ -48,17 +49,6 @@ struct Options {
   int stations = 1;
   size_t face_bytes = 15000;
 };
-
-double LoadAverage() {
-  double load[1] = {0};
-  return getloadavg(load, 1) == 1 ? load[0] : -1;
-}
-
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
 
 // User + system CPU seconds of process `pid` and of its children that are
 // still running (PostgreSQL's server processes), from /proc.
@@ -167,7 +157,7 @@ int Run(const Options& options) {
     if (backend.ok()) postmaster = ParentPid((*backend)[0].Int(0));
   }
   double server_cpu_before = postmaster > 0 ? ClusterCpuSeconds(postmaster) : 0;
-  double cpu_before = CpuSeconds();
+  double cpu_before = ProcessCpuSeconds();
   auto start = std::chrono::steady_clock::now();
   if (lanes.size() == 1) {
     upload_all(lanes[0]);
@@ -177,7 +167,7 @@ int Run(const Options& options) {
     for (auto& thread : threads) thread.join();
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double cpu = CpuSeconds() - cpu_before;
+  double cpu = ProcessCpuSeconds() - cpu_before;
   double server_cpu = postmaster > 0 ? ClusterCpuSeconds(postmaster) - server_cpu_before : 0;
 
   int64_t accepted = 0;
@@ -204,7 +194,7 @@ int Run(const Options& options) {
       {"ingest_cpu_seconds", cpu},
       {"postgres_cpu_seconds", server_cpu},
       {"cpu_ms_per_packet", 1000.0 * (cpu + server_cpu) / total},
-      {"load_average_1m", LoadAverage()},
+      {"load_average_1m", LoadAverage1Min()},
       {"hardware_threads", std::thread::hardware_concurrency()},
   };
   std::printf("%s\n", out.dump(2).c_str());

@@ -61,6 +61,7 @@
 #include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "enrollment/enrollment.h"
+#include "core/process_stats.h"
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/pipeline.h"
 #include "store/pool.h"
@@ -89,12 +90,6 @@ struct Options {
 
 double Seconds(SteadyClock::time_point since) {
   return std::chrono::duration<double>(SteadyClock::now() - since).count();
-}
-
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -273,7 +268,7 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
   const int64_t total = static_cast<int64_t>(records.ids.size());
   std::vector<double> decided_at;  // seconds since start, one per decision
   decided_at.reserve(total);
-  const double cpu_before = CpuSeconds();
+  const double cpu_before = ProcessCpuSeconds();
   const auto start = SteadyClock::now();
   RETURN_IF_ERROR(pipeline.Start(*pool));
   int64_t decided = 0, dead = 0;
@@ -295,7 +290,7 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
     if (Seconds(start) > 6 * 3600) return Unavailable("records still undecided after 6 hours");
   }
   const double seconds = Seconds(start);
-  const double cpu = CpuSeconds() - cpu_before;
+  const double cpu = ProcessCpuSeconds() - cpu_before;
   pipeline.Stop();
 
   std::vector<double> intervals_ms;
@@ -337,7 +332,7 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
         {"poll_ms", o.poll_ms}}},
       {"process_cpu_seconds", cpu},
       {"process_cpu_ms_per_record", 1000 * cpu / static_cast<double>(total)},
-      {"peak_rss_bytes", bio::PeakRssBytes()},
+      {"peak_rss_bytes", PeakRssBytes()},
       {"machine_after", bio::MachineJson()},
       {"identify",
        {{"max_candidates", identify.max_candidates},
