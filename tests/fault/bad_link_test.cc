@@ -83,7 +83,18 @@ TEST(FaultBadLink, CutsResetsDelaysAndOutagesLoseAndDuplicateNothing) {
   for (int i = 0; i < kEnrollments; ++i) {
     if (i % 25 == 24) next_plan();
     if (i == kEnrollments / 2) proxy.SetDown(true);  // an outage in the middle, live connections reset
-    if (i == kEnrollments / 2 + 40) proxy.SetDown(false);
+    if (i == kEnrollments / 2 + 40) {
+      // The outage lasts until the station has met it (a connection refused
+      // or cut), however fast the enrollments above were.
+      ASSERT_OK(WaitFor(
+          [&] {
+            faultnet::Stats seen = proxy.stats();
+            return seen.rejected_while_down + seen.cut_by_down > 0 ? Status::Ok()
+                                                                     : Unavailable("the station has not met the outage");
+          },
+          seconds(20 * TimeoutScale())));
+      proxy.SetDown(false);
+    }
     auto registration = enroller.Enroll(*client, session);
     ASSERT_TRUE(registration.ok()) << "enrollment " << i << ": " << registration.status().ToString();
     receipts.insert(*registration);
