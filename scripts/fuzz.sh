@@ -30,6 +30,7 @@ targets=(
   "feed_item_fuzzer          src/station/feed_item_fuzzer"
   "config_fuzzer             src/service/config_fuzzer"
   "multipart_fuzzer          src/net/multipart_fuzzer"
+  "chip_fuzzer               src/card/chip_fuzzer"
 )
 
 total="${1:-120}"

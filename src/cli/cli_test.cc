@@ -104,6 +104,40 @@ TEST(CliTest, RegionShowAndSearch) {
   EXPECT_THAT(Ektp("region show 35.99").output, HasSubstr("region 35.99 does not exist"));
 }
 
+TEST(CliTest, CardExampleWritesACardWhoseChipShowVerifies) {
+  char dir_template[] = "/tmp/ektp-cli-card-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  CommandResult run = Ektp("card example --seed 3 --out " + dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* file : {"/front.png", "/back.png", "/card.pdf", "/chip.bin"}) {
+    EXPECT_GT(std::filesystem::file_size(dir + file), 500u) << file;
+  }
+  const std::string marker = "--central-key ";
+  const size_t at = run.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << run.output;
+  const std::string key = run.output.substr(at + marker.size(), 44);
+
+  run = Ektp("card show " + dir + "/chip.bin --json --central-key " + key);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json shown = nlohmann::json::parse(run.output);
+  EXPECT_EQ(shown["signature_verified"], true);
+  EXPECT_EQ(shown["card_serial"], "CONTOH-3");
+  EXPECT_EQ(shown["resident"]["nik"].get<std::string>().size(), 16u);
+  EXPECT_EQ(shown["fingers"].size(), 2u);
+
+  run = Ektp("card show " + dir + "/chip.bin --photo " + dir + "/front.png --central-key " + key);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("the photo is not the one this chip was written for"));
+  run = Ektp("card show " + dir + "/chip.bin --central-key AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("central's signature does not verify"));
+  run = Ektp("card show " + dir + "/chip.bin");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("NOT CHECKED"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, NikNextOnAnEmptyRegister) {
   CommandResult run = Ektp("nik next --kecamatan 35.21.01 --birth-date 1999-08-17 --sex female");
   ASSERT_EQ(run.exit_code, 0) << run.output;

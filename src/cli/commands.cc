@@ -42,6 +42,8 @@ const std::vector<Command>& Commands() {
       {"central print-queue urgent list", "list urgent requests", CentralPrintQueueUrgentList},
       {"central print-queue reason add", "add an urgent reason beyond the built-in ones", CentralPrintQueueReasonAdd},
       {"central print-queue policy set", "set whether a regency prioritises first cards at 17 and Suket holders", CentralPrintQueuePolicySet},
+      {"card show", "decode an e-KTP chip blob and check central's signature and the photo", CardShow},
+      {"card example", "render a synthetic resident's card (PNG, PDF) and chip blob, to see the layout", CardExample},
       {"status", "look up a card's stage, location and collection estimate at central (NIK + receipt)", ResidentStatus},
   };
   return table;

@@ -52,6 +52,10 @@ int CentralPrintQueueReasonAdd(const Args& args);
 int CentralPrintQueuePolicySet(const Args& args);
 int ResidentStatus(const Args& args);
 
+// card_commands.cc
+int CardShow(const Args& args);
+int CardExample(const Args& args);
+
 // tool_commands.cc
 int ToolFaultProxy(const Args& args);
 

@@ -1,5 +1,6 @@
 #include "enrollment/image.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <string>
@@ -29,8 +30,10 @@ void OnJpegMessage(j_common_ptr cinfo, int level) {
 }
 
 // Plain C state only between setjmp and longjmp: no destructor is skipped.
-// Returns false with `errors->message` set on failure.
-bool DecodeJpegInto(std::span<const uint8_t> bytes, ImageSize* size, JpegErrors* errors) {
+// Returns false with `errors->message` set on failure. Fills `rgb` (3 bytes
+// a pixel) when it is not null.
+bool DecodeJpegInto(std::span<const uint8_t> bytes, ImageSize* size, JpegErrors* errors,
+                    std::vector<uint8_t>* rgb = nullptr) {
   jpeg_decompress_struct cinfo;
   cinfo.err = jpeg_std_error(&errors->base);
   errors->base.error_exit = OnJpegError;
@@ -49,10 +52,16 @@ bool DecodeJpegInto(std::span<const uint8_t> bytes, ImageSize* size, JpegErrors*
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
+  if (rgb != nullptr) cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
-  JSAMPARRAY row = (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
-                                              cinfo.output_width * cinfo.output_components, 1);
-  while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, row, 1);
+  const size_t row_bytes = size_t{cinfo.output_width} * cinfo.output_components;
+  JSAMPARRAY row =
+      (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE, row_bytes, 1);
+  if (rgb != nullptr) rgb->reserve(row_bytes * cinfo.output_height);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    jpeg_read_scanlines(&cinfo, row, 1);
+    if (rgb != nullptr) rgb->insert(rgb->end(), row[0], row[0] + row_bytes);
+  }
   jpeg_finish_decompress(&cinfo);
   *size = {static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height), cinfo.num_components};
   jpeg_destroy_decompress(&cinfo);
@@ -63,19 +72,7 @@ std::string Dimensions(const ImageSize& size) {
   return std::to_string(size.width) + " x " + std::to_string(size.height) + " px";
 }
 
-}  // namespace
-
-StatusOr<ImageSize> DecodeJpeg(std::span<const uint8_t> bytes) {
-  if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return InvalidArgument("not a JPEG image");
-  ImageSize size;
-  JpegErrors errors;
-  if (!DecodeJpegInto(bytes, &size, &errors)) {
-    return InvalidArgument(std::string("not a readable JPEG image (") + errors.message + ")");
-  }
-  return size;
-}
-
-StatusOr<ImageSize> DecodePng(std::span<const uint8_t> bytes) {
+StatusOr<RgbaImage> DecodePngPixels(std::span<const uint8_t> bytes) {
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) {
@@ -95,9 +92,51 @@ StatusOr<ImageSize> DecodePng(std::span<const uint8_t> bytes) {
     png_image_free(&image);
     return InvalidArgument("not a readable PNG image (" + message + ")");
   }
-  ImageSize size{static_cast<int>(image.width), static_cast<int>(image.height), 4};
+  RgbaImage decoded{static_cast<int>(image.width), static_cast<int>(image.height), std::move(pixels)};
   png_image_free(&image);
+  return decoded;
+}
+
+bool HasPngSignature(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0;
+}
+
+bool HasJpegSignature(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 4 && bytes[0] == 0xFF && bytes[1] == 0xD8;
+}
+
+}  // namespace
+
+StatusOr<ImageSize> DecodeJpeg(std::span<const uint8_t> bytes) {
+  if (!HasJpegSignature(bytes)) return InvalidArgument("not a JPEG image");
+  ImageSize size;
+  JpegErrors errors;
+  if (!DecodeJpegInto(bytes, &size, &errors)) {
+    return InvalidArgument(std::string("not a readable JPEG image (") + errors.message + ")");
+  }
   return size;
+}
+
+StatusOr<ImageSize> DecodePng(std::span<const uint8_t> bytes) {
+  ASSIGN_OR_RETURN(RgbaImage image, DecodePngPixels(bytes));
+  return ImageSize{image.width, image.height, 4};
+}
+
+StatusOr<RgbaImage> DecodeToRgba(std::span<const uint8_t> bytes) {
+  if (HasPngSignature(bytes)) return DecodePngPixels(bytes);
+  if (!HasJpegSignature(bytes)) return InvalidArgument("neither a PNG nor a JPEG image");
+  ImageSize size;
+  JpegErrors errors;
+  std::vector<uint8_t> rgb;
+  if (!DecodeJpegInto(bytes, &size, &errors, &rgb)) {
+    return InvalidArgument(std::string("not a readable JPEG image (") + errors.message + ")");
+  }
+  RgbaImage image{size.width, size.height, std::vector<uint8_t>(size_t(size.width) * size.height * 4)};
+  for (size_t pixel = 0; pixel < size_t(size.width) * size.height; ++pixel) {
+    std::copy_n(&rgb[pixel * 3], 3, &image.rgba[pixel * 4]);
+    image.rgba[pixel * 4 + 3] = 255;
+  }
+  return image;
 }
 
 Status CheckFacePhoto(std::span<const uint8_t> bytes) {
@@ -116,7 +155,7 @@ Status CheckFacePhoto(std::span<const uint8_t> bytes) {
 }
 
 Status CheckSignatureImage(std::span<const uint8_t> bytes) {
-  bool png = bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0;
+  bool png = HasPngSignature(bytes);
   auto size = png ? DecodePng(bytes) : DecodeJpeg(bytes);
   if (!size.ok()) {
     if (!png && size.status().message() == "not a JPEG image") {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "core/status.h"
 
@@ -28,6 +29,16 @@ inline constexpr int kMaxImageSide = 4000;
 StatusOr<ImageSize> DecodeJpeg(std::span<const uint8_t> bytes);
 // Decodes a whole PNG (any bit depth and colour type).
 StatusOr<ImageSize> DecodePng(std::span<const uint8_t> bytes);
+
+// An image's pixels: 8-bit RGBA, row-major, `width * 4` bytes a row.
+struct RgbaImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgba;
+};
+// Decodes a PNG or a JPEG (told apart by their signatures) to RGBA, under
+// the same checks as DecodePng and DecodeJpeg. Grey JPEGs come out grey in RGB.
+StatusOr<RgbaImage> DecodeToRgba(std::span<const uint8_t> bytes);
 
 // The face photo: a colour JPEG at least 240 x 320 px, portrait with
 // height / width in [1.2, 1.5] (ICAO 9303 / ISO 19794-5 style).

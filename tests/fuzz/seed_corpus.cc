@@ -18,6 +18,7 @@
 #include "bio/abis.h"
 #include "bio/matcher.h"
 #include "bio/template.h"
+#include "card/card.h"
 #include "core/testing.h"
 #include "crypto/crypto.h"
 #include "enrollment/testing.h"
@@ -83,6 +84,22 @@ int Run(const char* dir) {
 
   for (int subject = 0; subject < 2; ++subject) {
     enrollment::Biometrics biometrics = enrollment::testing::SampleBiometrics(subject, 64, random);
+    card::Card chip_card;
+    chip_card.data.resident =
+        enrollment::testing::SampleEnrollment("ST-352101-01", subject + 1, central.public_key(), random, today, 64).resident;
+    chip_card.data.resident.nik = "3521015708990001";
+    chip_card.data.valid_until = std::string(card::kValidForLife);
+    chip_card.data.issuing_regency = "35.21";
+    chip_card.data.issued_on = today;
+    chip_card.data.card_serial = "35.21-000001";
+    chip_card.data.registration_number = "ST-352101-01-000001";
+    chip_card.face_jpeg = biometrics.face_jpeg;
+    for (const enrollment::FingerCapture& finger : biometrics.fingers) {
+      chip_card.data.fingers.push_back({finger.position, finger.template_bytes});
+    }
+    auto chip = card::EncodeChip(chip_card, station);
+    if (!chip.ok()) return 1;
+    Write("chip_fuzzer", "chip-" + std::to_string(subject) + ".bin", *chip);
     Write("biometrics_fuzzer", "biometrics-" + std::to_string(subject) + ".json",
           enrollment::SerializeBiometrics(biometrics));
     bio::SubjectRecord gallery{"3521015708990001", {}};

@@ -1,0 +1,280 @@
+#include "card/render.h"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/resident_json.h"
+#include "enrollment/image.h"
+
+namespace ektp::card {
+namespace {
+
+// All drawing is in millimetres from the card's top-left corner.
+constexpr double kMmPerInch = 25.4;
+constexpr double kPointsPerInch = 72;
+constexpr const char* kFont = "DejaVu Sans";
+
+// Front layout.
+constexpr double kMargin = 4.0;
+constexpr double kColonX = 24.8;
+constexpr double kValueX = 26.2;
+constexpr double kValueRight = 60.5;
+constexpr double kFirstRowY = 19.6;
+constexpr double kRowStep = 2.6;
+constexpr double kTextSize = 2.1;  // about 6 pt
+constexpr double kPhotoX = 62.5, kPhotoY = 12.0, kPhotoW = 18.5, kPhotoH = 24.0;
+constexpr double kSignatureY = 44.2, kSignatureH = 7.0;
+
+using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+
+std::string Upper(std::string_view text) {
+  std::string upper(text);
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return upper;
+}
+
+// "17-08-1990", as dates are printed on the card.
+std::string CardDate(std::chrono::year_month_day date) {
+  std::string iso = FormatDate(date);
+  return iso.substr(8, 2) + "-" + iso.substr(5, 2) + "-" + iso.substr(0, 4);
+}
+
+std::string PadTo3(int n) {
+  std::string s = std::to_string(n);
+  return std::string(s.size() < 3 ? 3 - s.size() : 0, '0') + s;
+}
+
+// The region names a card prints, found once.
+struct PrintedPlaces {
+  std::string province;  // "JAWA TIMUR"
+  std::string regency;   // "KABUPATEN NGAWI"
+  std::string district;  // "NGAWI"
+  std::string village;   // "KARANGJATI"
+  std::string issued_at; // "KAB. NGAWI"
+};
+
+StatusOr<PrintedPlaces> PlacesOf(const CardData& data, const RegionRegistry& regions) {
+  auto chain = regions.Chain(data.resident.address.village_code);
+  if (chain.size() != 4) {
+    return InvalidArgument("address.village_code: village " + data.resident.address.village_code + " does not exist");
+  }
+  const Region* issuing = regions.Find(data.issuing_regency);
+  if (issuing == nullptr || issuing->level != RegionLevel::kRegency) {
+    return InvalidArgument("issuing_regency: " + data.issuing_regency + " is not a regency");
+  }
+  std::string issued_at = Upper(issuing->name);
+  if (issued_at.starts_with("KABUPATEN ")) issued_at = "KAB. " + issued_at.substr(10);
+  return PrintedPlaces{Upper(chain[0]->name), Upper(chain[1]->name), Upper(chain[2]->name), Upper(chain[3]->name),
+                       issued_at};
+}
+
+// A decoded image as a cairo surface (premultiplied native-endian ARGB).
+StatusOr<SurfacePtr> SurfaceOf(std::span<const uint8_t> bytes, std::string_view part) {
+  auto image = enrollment::DecodeToRgba(bytes);
+  if (!image.ok()) return image.status().WithContext(part);
+  SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, image->width, image->height),
+                     cairo_surface_destroy);
+  cairo_surface_flush(surface.get());
+  unsigned char* pixels = cairo_image_surface_get_data(surface.get());
+  const int stride = cairo_image_surface_get_stride(surface.get());
+  for (int y = 0; y < image->height; ++y) {
+    auto* row = reinterpret_cast<uint32_t*>(pixels + y * stride);
+    for (int x = 0; x < image->width; ++x) {
+      const uint8_t* p = &image->rgba[(size_t(y) * image->width + x) * 4];
+      const uint32_t a = p[3];
+      auto premultiply = [a](uint8_t c) { return uint32_t{c} * a / 255; };
+      row[x] = a << 24 | premultiply(p[0]) << 16 | premultiply(p[1]) << 8 | premultiply(p[2]);
+    }
+  }
+  cairo_surface_mark_dirty(surface.get());
+  return surface;
+}
+
+void SetFont(cairo_t* cr, double size, bool bold) {
+  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+double TextWidth(cairo_t* cr, const std::string& text) {
+  cairo_text_extents_t extents;
+  cairo_text_extents(cr, text.c_str(), &extents);
+  return extents.x_advance;
+}
+
+// Draws `text` with its baseline at (x, y), shrunk to fit `max_width`.
+void Text(cairo_t* cr, double x, double y, const std::string& text, double size, bool bold = false,
+          double max_width = 0) {
+  SetFont(cr, size, bold);
+  if (max_width > 0) {
+    const double width = TextWidth(cr, text);
+    if (width > max_width) cairo_set_font_size(cr, size * max_width / width);
+  }
+  cairo_move_to(cr, x, y);
+  cairo_show_text(cr, text.c_str());
+}
+
+void CenteredText(cairo_t* cr, double center_x, double y, const std::string& text, double size, bool bold) {
+  SetFont(cr, size, bold);
+  Text(cr, center_x - TextWidth(cr, text) / 2, y, text, size, bold);
+}
+
+// Paints `image` scaled to fit inside the box, centred.
+void Image(cairo_t* cr, cairo_surface_t* image, double x, double y, double w, double h) {
+  const double iw = cairo_image_surface_get_width(image), ih = cairo_image_surface_get_height(image);
+  const double scale = std::min(w / iw, h / ih);
+  cairo_save(cr);
+  cairo_translate(cr, x + (w - iw * scale) / 2, y + (h - ih * scale) / 2);
+  cairo_scale(cr, scale, scale);
+  cairo_set_source_surface(cr, image, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BEST);
+  cairo_paint(cr);
+  cairo_restore(cr);
+}
+
+void Background(cairo_t* cr) {
+  cairo_pattern_t* gradient = cairo_pattern_create_linear(0, 0, kCardWidthMm, kCardHeightMm);
+  cairo_pattern_add_color_stop_rgb(gradient, 0, 0.84, 0.92, 0.98);
+  cairo_pattern_add_color_stop_rgb(gradient, 1, 0.93, 0.97, 0.99);
+  cairo_set_source(cr, gradient);
+  cairo_paint(cr);
+  cairo_pattern_destroy(gradient);
+  cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
+struct Images {
+  SurfacePtr face;
+  SurfacePtr signature;
+};
+
+void DrawFront(cairo_t* cr, const CardData& data, const PrintedPlaces& places, const Images& images) {
+  const Resident& r = data.resident;
+  Background(cr);
+  CenteredText(cr, kCardWidthMm / 2, 5.2, "PROVINSI " + places.province, 2.9, true);
+  CenteredText(cr, kCardWidthMm / 2, 9.0, places.regency, 2.9, true);
+
+  Text(cr, kMargin, 14.8, "NIK", 3.3, true);
+  Text(cr, kColonX, 14.8, ":", 3.3, true);
+  Text(cr, kValueX, 14.8, r.nik, 3.3, true, kValueRight - kValueX);
+
+  const std::string valid_until =
+      data.valid_until == kValidForLife ? std::string(kValidForLife) : CardDate(*ParseIsoDate("", data.valid_until));
+  const std::pair<const char*, std::string> rows[] = {
+      {"Nama", r.name},
+      {"Tempat/Tgl Lahir", Upper(r.place_of_birth) + ", " + CardDate(r.birth_date)},
+      {"Jenis Kelamin", r.sex == Sex::kMale ? "LAKI-LAKI" : "PEREMPUAN"},
+      {"Alamat", r.address.street},
+      {"RT/RW", PadTo3(r.address.rt) + "/" + PadTo3(r.address.rw)},
+      {"Kel/Desa", places.village},
+      {"Kecamatan", places.district},
+      {"Agama", std::string(ReligionName(r.religion))},
+      {"Status Perkawinan", std::string(MaritalStatusName(r.marital_status))},
+      {"Pekerjaan", r.occupation},
+      {"Kewarganegaraan", std::string(CitizenshipName(r.citizenship))},
+      {"Berlaku Hingga", valid_until},
+  };
+  double y = kFirstRowY;
+  for (const auto& [label, value] : rows) {
+    Text(cr, kMargin, y, label, kTextSize);
+    Text(cr, kColonX, y, ":", kTextSize);
+    const bool beside_blood_type = std::string_view(label) == "Jenis Kelamin";
+    Text(cr, kValueX, y, value, kTextSize, false, (beside_blood_type ? 43.0 : kValueRight) - kValueX);
+    if (beside_blood_type) {
+      Text(cr, 43.5, y, "Gol. Darah : " + std::string(BloodTypeName(r.blood_type)), kTextSize);
+    }
+    y += kRowStep;
+  }
+
+  Image(cr, images.face.get(), kPhotoX, kPhotoY, kPhotoW, kPhotoH);
+  const double column_center = kPhotoX + kPhotoW / 2;
+  CenteredText(cr, column_center, 39.6, places.issued_at, 1.9, false);
+  CenteredText(cr, column_center, 42.2, CardDate(data.issued_on), 1.9, false);
+  Image(cr, images.signature.get(), kPhotoX, kSignatureY, kPhotoW, kSignatureH);
+}
+
+void DrawBack(cairo_t* cr, const CardData& data) {
+  Background(cr);
+  CenteredText(cr, kCardWidthMm / 2, 8.0, "KARTU TANDA PENDUDUK ELEKTRONIK", 2.9, true);
+  CenteredText(cr, kCardWidthMm / 2, 11.8, "REPUBLIK INDONESIA", 2.6, true);
+  const char* notice[] = {
+      "Kartu ini milik Pemerintah Republik Indonesia.",
+      "Apabila menemukan kartu ini, harap dikembalikan ke",
+      "Dinas Kependudukan dan Pencatatan Sipil terdekat.",
+  };
+  double y = 20.0;
+  for (const char* line : notice) {
+    CenteredText(cr, kCardWidthMm / 2, y, line, 2.1, false);
+    y += 2.9;
+  }
+  Text(cr, kMargin, 44.0, "No. Blangko : " + data.card_serial, 2.1);
+  Text(cr, kMargin, 47.0, "No. Registrasi : " + data.registration_number, 2.1);
+}
+
+cairo_status_t AppendToBytes(void* closure, const unsigned char* data, unsigned int length) {
+  auto* out = static_cast<Bytes*>(closure);
+  out->insert(out->end(), data, data + length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+template <typename Draw>
+StatusOr<Bytes> RenderPng(Draw draw) {
+  SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, CardWidthPx(), CardHeightPx()),
+                     cairo_surface_destroy);
+  ContextPtr cr(cairo_create(surface.get()), cairo_destroy);
+  cairo_scale(cr.get(), kPrintDpi / kMmPerInch, kPrintDpi / kMmPerInch);
+  draw(cr.get());
+  Bytes png;
+  if (cairo_status(cr.get()) != CAIRO_STATUS_SUCCESS ||
+      cairo_surface_write_to_png_stream(surface.get(), AppendToBytes, &png) != CAIRO_STATUS_SUCCESS) {
+    return Internal(std::string("card: rendering a PNG failed: ") + cairo_status_to_string(cairo_status(cr.get())));
+  }
+  return png;
+}
+
+}  // namespace
+
+int CardWidthPx(int dpi) { return static_cast<int>(std::lround(kCardWidthMm / kMmPerInch * dpi)); }
+int CardHeightPx(int dpi) { return static_cast<int>(std::lround(kCardHeightMm / kMmPerInch * dpi)); }
+
+StatusOr<RenderedCard> RenderCard(const Card& card, const RegionRegistry& regions) {
+  ASSIGN_OR_RETURN(PrintedPlaces places, PlacesOf(card.data, regions));
+  if (card.data.valid_until != kValidForLife) {
+    RETURN_IF_ERROR(ParseIsoDate("valid_until", card.data.valid_until).status());
+  }
+  Images images{SurfacePtr(nullptr, cairo_surface_destroy), SurfacePtr(nullptr, cairo_surface_destroy)};
+  ASSIGN_OR_RETURN(images.face, SurfaceOf(card.face_jpeg, "face photo"));
+  ASSIGN_OR_RETURN(images.signature, SurfaceOf(card.signature_image, "signature image"));
+
+  auto front = [&](cairo_t* cr) { DrawFront(cr, card.data, places, images); };
+  auto back = [&](cairo_t* cr) { DrawBack(cr, card.data); };
+  RenderedCard rendered;
+  ASSIGN_OR_RETURN(rendered.front_png, RenderPng(front));
+  ASSIGN_OR_RETURN(rendered.back_png, RenderPng(back));
+
+  constexpr double kMmToPoints = kPointsPerInch / kMmPerInch;
+  SurfacePtr pdf(cairo_pdf_surface_create_for_stream(AppendToBytes, &rendered.pdf, kCardWidthMm * kMmToPoints,
+                                                     kCardHeightMm * kMmToPoints),
+                 cairo_surface_destroy);
+  ContextPtr cr(cairo_create(pdf.get()), cairo_destroy);
+  cairo_scale(cr.get(), kMmToPoints, kMmToPoints);
+  front(cr.get());
+  cairo_show_page(cr.get());
+  back(cr.get());
+  cairo_show_page(cr.get());
+  cr.reset();
+  cairo_surface_finish(pdf.get());
+  if (cairo_surface_status(pdf.get()) != CAIRO_STATUS_SUCCESS) {
+    return Internal(std::string("card: rendering the PDF failed: ") +
+                    cairo_status_to_string(cairo_surface_status(pdf.get())));
+  }
+  return rendered;
+}
+
+}  // namespace ektp::card
