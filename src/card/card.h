@@ -40,17 +40,19 @@ struct CardData {
   Resident resident;                // `nik` is set
   std::string valid_until;          // kValidForLife or "YYYY-MM-DD"
   std::string issuing_regency;      // regency code of the issuing Disdukcapil, "35.21"
-  std::chrono::year_month_day issued_on;
-  std::string card_serial;          // the blank's serial
-  std::string registration_number;  // the enrollment it was printed for
+  std::chrono::year_month_day issued_on;  // the day central issued the card's data (its print job)
+  std::string registration_number;        // the enrollment it was printed for
   std::vector<ChipFinger> fingers;  // 1 or 2, distinct positions (ChipFingers picks them)
 };
 
-// A card to print: its data and the images printed on it.
+// A card to print: its data, the images printed on it and the blank it is
+// printed on. The serial is printed, not written to the chip: central signs
+// the chip's data before a print station picks the blank.
 struct Card {
   CardData data;
   Bytes face_jpeg;
-  Bytes signature_image;  // PNG or JPEG
+  Bytes signature_image;    // PNG or JPEG
+  std::string card_serial;  // the blank's serial, printed on the back
 };
 
 // What a chip blob holds once decoded.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "card/card.h"
+#include "card/output.h"
 #include "card/render.h"
 #include "core/nik.h"
 #include "core/status_matchers.h"
@@ -44,7 +45,7 @@ Card SampleCard() {
   card.data.valid_until = std::string(kValidForLife);
   card.data.issuing_regency = "35.21";
   card.data.issued_on = year(2026) / month(12) / day(5);
-  card.data.card_serial = "BL-35.21-0000042";
+  card.card_serial = "35.21-0000042";
   card.data.registration_number = "35.21.01-A-000007";
   card.data.fingers = {{2, enrollment::testing::FvcTemplate(1, 101, 1)}, {7, enrollment::testing::FvcTemplate(1, 102, 1)}};
   card.face_jpeg = testing::ReadFileBytes(testing::SourceDir() / "data/demo/face.jpg");
@@ -84,7 +85,6 @@ TEST(ChipTest, DecodesToWhatWasEncodedAndVerifies) {
   EXPECT_EQ(chip.data.valid_until, "SEUMUR HIDUP");
   EXPECT_EQ(chip.data.issuing_regency, "35.21");
   EXPECT_EQ(chip.data.issued_on, card.data.issued_on);
-  EXPECT_EQ(chip.data.card_serial, "BL-35.21-0000042");
   EXPECT_EQ(chip.data.registration_number, "35.21.01-A-000007");
   EXPECT_EQ(chip.data.fingers, card.data.fingers);
   EXPECT_EQ(chip.photo_sha256, crypto::Sha256(card.face_jpeg));
@@ -254,6 +254,37 @@ TEST(RenderTest, UnknownPlacesAndUnreadableImagesAreRefusedByName) {
   photo.face_jpeg.resize(photo.face_jpeg.size() / 2);
   EXPECT_THAT(RenderCard(photo, RegionRegistry::Default()),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("face photo: not a readable JPEG image")));
+}
+
+TEST(SpoolOutputTest, ACardAppearsWholeOnceAndASecondSendIsANoOp) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ektp-spool-" + crypto::RandomToken(6));
+  std::filesystem::create_directories(dir);
+  auto spool = SpoolOutput(dir);
+  auto rendered = RenderCard(SampleCard(), RegionRegistry::Default());
+  ASSERT_OK(rendered.status());
+  const Bytes chip = SignedBlob(SampleCard());
+  ASSERT_OK(spool->Send("35.21-0000042", *rendered, chip));
+  auto sent = spool->WasSent("35.21-0000042");
+  ASSERT_OK(sent.status());
+  EXPECT_TRUE(*sent);
+  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "chip.bin"), chip);
+  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
+  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "card.pdf"), rendered->pdf);
+
+  // A resend after a crash between Send and the caller's commit leaves the first output as it was.
+  RenderedCard other = *rendered;
+  other.front_png.resize(10);
+  ASSERT_OK(spool->Send("35.21-0000042", other, chip));
+  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
+
+  EXPECT_THAT(spool->Send("../escape", *rendered, chip),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'../escape' is not a card id")));
+  {
+    std::ofstream blocker(dir / "not-a-folder");  // a file where the spool folder should be: fails even as root
+  }
+  auto blocked = SpoolOutput(dir / "not-a-folder" / "spool");
+  EXPECT_THAT(blocked->Send("a", *rendered, chip), StatusIs(StatusCode::kUnavailable, HasSubstr("spool: cannot create")));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -28,8 +28,7 @@ struct FieldSpec {
 // appears exactly once except `finger` (once or twice).
 enum Tag : uint8_t {
   kNik = 0x01, kName, kPlaceOfBirth, kBirthDate, kSex, kBloodType, kStreet, kRt, kRw, kVillageCode, kReligion,
-  kMaritalStatus, kOccupation, kCitizenship, kValidUntil, kIssuingRegency, kIssuedOn, kCardSerial,
-  kRegistrationNumber, kPhotoSha256, kFinger = 0x20,
+  kMaritalStatus, kOccupation, kCitizenship, kValidUntil, kIssuingRegency, kIssuedOn, kRegistrationNumber, kPhotoSha256, kFinger = 0x20,
 };
 
 constexpr FieldSpec kFields[] = {
@@ -50,7 +49,6 @@ constexpr FieldSpec kFields[] = {
     {kValidUntil, "valid_until", FieldKind::kText},
     {kIssuingRegency, "issuing_regency", FieldKind::kText},
     {kIssuedOn, "issued_on", FieldKind::kText},
-    {kCardSerial, "card_serial", FieldKind::kText},
     {kRegistrationNumber, "registration_number", FieldKind::kText},
     {kPhotoSha256, "photo_sha256", FieldKind::kHash},
     {kFinger, "finger", FieldKind::kFinger},
@@ -214,7 +212,6 @@ StatusOr<CardData> CardDataOf(const RawFields& raw) {
   }
   data.issuing_regency = TextOf(raw, kIssuingRegency);
   ASSIGN_OR_RETURN(data.issued_on, ParseIsoDate("chip blob: issued_on", TextOf(raw, kIssuedOn)));
-  data.card_serial = TextOf(raw, kCardSerial);
   data.registration_number = TextOf(raw, kRegistrationNumber);
   for (auto finger : raw.fingers) {
     data.fingers.push_back({finger[0], Bytes(finger.begin() + 1, finger.end())});
@@ -286,7 +283,6 @@ StatusOr<Bytes> EncodeChip(const Card& card, const crypto::SigningKey& central) 
   w.Text(kValidUntil, data.valid_until);
   w.Text(kIssuingRegency, data.issuing_regency);
   w.Text(kIssuedOn, FormatDate(data.issued_on));
-  w.Text(kCardSerial, data.card_serial);
   w.Text(kRegistrationNumber, data.registration_number);
   w.Raw(kPhotoSha256, crypto::Sha256(card.face_jpeg));
   for (const ChipFinger& finger : data.fingers) {

@@ -17,7 +17,7 @@ namespace {
 // All drawing is in millimetres from the card's top-left corner.
 constexpr double kMmPerInch = 25.4;
 constexpr double kPointsPerInch = 72;
-constexpr const char* kFont = "DejaVu Sans";
+constexpr const char* kFont = "DejaVu Serif";
 
 // Front layout.
 constexpr double kMargin = 4.0;
@@ -26,7 +26,7 @@ constexpr double kValueX = 26.2;
 constexpr double kValueRight = 60.5;
 constexpr double kFirstRowY = 19.6;
 constexpr double kRowStep = 2.6;
-constexpr double kTextSize = 2.1;  // about 6 pt
+constexpr double kTextSize = 2.3;  // about 6.5 pt
 constexpr double kPhotoX = 62.5, kPhotoY = 12.0, kPhotoW = 18.5, kPhotoH = 24.0;
 constexpr double kSignatureY = 44.2, kSignatureH = 7.0;
 
@@ -199,7 +199,7 @@ void DrawFront(cairo_t* cr, const CardData& data, const PrintedPlaces& places, c
   Image(cr, images.signature.get(), kPhotoX, kSignatureY, kPhotoW, kSignatureH);
 }
 
-void DrawBack(cairo_t* cr, const CardData& data) {
+void DrawBack(cairo_t* cr, const Card& card) {
   Background(cr);
   CenteredText(cr, kCardWidthMm / 2, 8.0, "KARTU TANDA PENDUDUK ELEKTRONIK", 2.9, true);
   CenteredText(cr, kCardWidthMm / 2, 11.8, "REPUBLIK INDONESIA", 2.6, true);
@@ -213,8 +213,8 @@ void DrawBack(cairo_t* cr, const CardData& data) {
     CenteredText(cr, kCardWidthMm / 2, y, line, 2.1, false);
     y += 2.9;
   }
-  Text(cr, kMargin, 44.0, "No. Blangko : " + data.card_serial, 2.1);
-  Text(cr, kMargin, 47.0, "No. Registrasi : " + data.registration_number, 2.1);
+  Text(cr, kMargin, 44.0, "No. Blangko : " + card.card_serial, 2.1);
+  Text(cr, kMargin, 47.0, "No. Registrasi : " + card.data.registration_number, 2.1);
 }
 
 cairo_status_t AppendToBytes(void* closure, const unsigned char* data, unsigned int length) {
@@ -253,7 +253,7 @@ StatusOr<RenderedCard> RenderCard(const Card& card, const RegionRegistry& region
   ASSIGN_OR_RETURN(images.signature, SurfaceOf(card.signature_image, "signature image"));
 
   auto front = [&](cairo_t* cr) { DrawFront(cr, card.data, places, images); };
-  auto back = [&](cairo_t* cr) { DrawBack(cr, card.data); };
+  auto back = [&](cairo_t* cr) { DrawBack(cr, card); };
   RenderedCard rendered;
   ASSIGN_OR_RETURN(rendered.front_png, RenderPng(front));
   ASSIGN_OR_RETURN(rendered.back_png, RenderPng(back));

@@ -2,7 +2,7 @@
 // for the card printer and a two-page vector PDF (front, back) at the card's
 // true size, CR80 (ISO/IEC 7810 ID-1, 85.60 x 53.98 mm). The layout follows
 // the e-KTP; docs/card-format.md shows a rendered card. Text is set in
-// DejaVu Sans (Debian's fonts-dejavu-core).
+// DejaVu Serif (Debian's fonts-dejavu-core).
 //
 // Thread-safety: reentrant; no shared state.
 #pragma once

@@ -47,7 +47,6 @@ nlohmann::json ChipJson(const card::ChipContents& chip) {
           {"valid_until", chip.data.valid_until},
           {"issuing_regency", chip.data.issuing_regency},
           {"issued_on", FormatDate(chip.data.issued_on)},
-          {"card_serial", chip.data.card_serial},
           {"registration_number", chip.data.registration_number},
           {"photo_sha256", crypto::HexEncode(chip.photo_sha256)},
           {"fingers", fingers},
@@ -116,7 +115,6 @@ int CardShow(const Args& args) {
             << "valid until      " << chip->data.valid_until << "\n"
             << "issued           " << FormatDate(chip->data.issued_on) << " by regency " << chip->data.issuing_regency
             << "\n"
-            << "card serial      " << chip->data.card_serial << "\n"
             << "registration     " << chip->data.registration_number << "\n"
             << "fingers          ";
   for (const card::ChipFinger& finger : chip->data.fingers) std::cout << finger.position << " ";
@@ -154,7 +152,7 @@ int CardExample(const Args& args) {
   card.data.valid_until = std::string(card::kValidForLife);
   card.data.issuing_regency = regency;
   card.data.issued_on = today;
-  card.data.card_serial = "CONTOH-" + std::to_string(seed);
+  card.card_serial = "CONTOH-" + std::to_string(seed);
   card.data.registration_number = district + "-CONTOH-" + std::to_string(seed);
   bio::SynthGenerator synth(seed);
   for (int finger : {2, 7}) {

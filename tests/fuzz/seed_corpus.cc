@@ -91,7 +91,6 @@ int Run(const char* dir) {
     chip_card.data.valid_until = std::string(card::kValidForLife);
     chip_card.data.issuing_regency = "35.21";
     chip_card.data.issued_on = today;
-    chip_card.data.card_serial = "35.21-000001";
     chip_card.data.registration_number = "ST-352101-01-000001";
     chip_card.face_jpeg = biometrics.face_jpeg;
     for (const enrollment::FingerCapture& finger : biometrics.fingers) {
