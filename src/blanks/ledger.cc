@@ -271,13 +271,16 @@ Status BlankLedger::RecordMovement(std::string_view kind, const SerialRange& ran
 Status BlankLedger::CentralMove(std::string_view kind, const SerialRange& range, const Place& from, const Place& to,
                                 std::string_view actor, std::string_view reference, std::string_view regency_code,
                                 std::string_view station_id) {
+  const std::string context =
+      kind == "ship"        ? "cannot ship " + FormatRange(range) + " to regency " + std::string(regency_code)
+      : kind == "hand_over" ? "cannot hand over " + FormatRange(range) + " to station " + std::string(station_id)
+                            : "cannot return " + FormatRange(range) + " from regency " + std::string(regency_code) +
+                                  " to national stock";
   RETURN_IF_ERROR(CheckRange(range));
   RETURN_IF_ERROR(CheckActor(actor, reference));
   return db_.Transact([&]() -> Status {
     RETURN_IF_ERROR(LockLedger(db_));
-    RETURN_IF_ERROR(Move(range, from, &to).WithContext(
-        "cannot move " + FormatRange(range) + " from " + Describe(from.place, from.regency, from.station) + " to " +
-        Describe(to.place, to.regency, to.station)));
+    RETURN_IF_ERROR(Move(range, from, &to).WithContext(context));
     RETURN_IF_ERROR(RecordMovement(kind, range, regency_code, station_id, actor, reference));
     return Audit(db_, clock_, actor, kind, "blanks:" + FormatRange(range),
                  {{"quantity", range.size()},

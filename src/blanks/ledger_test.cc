@@ -1,5 +1,7 @@
 #include "blanks/ledger.h"
 
+#include <thread>
+
 #include "core/status_matchers.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
@@ -201,8 +203,7 @@ TEST_P(BlankLedgerTest, NoHoldersStockGoesNegative) {
   // National stock holds 100: shipping 101 is refused whole.
   EXPECT_THAT(ledger_->Ship(kSitubondo, {1, 101}, "gudang.pusat"),
               StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("cannot move 0000000001-0000000101 from in national stock to in the stock of regency "
-                                 "35.12: serial 0000000101 is not in the ledger (it never entered national stock), "
+                       HasSubstr("cannot ship 0000000001-0000000101 to regency 35.12: serial 0000000101 is not in the ledger (it never entered national stock), "
                                  "not in national stock")));
   EXPECT_EQ(Snapshot(), before);
   ASSERT_OK(ledger_->Ship(kSitubondo, {1, 50}, "gudang.pusat"));
@@ -213,7 +214,8 @@ TEST_P(BlankLedgerTest, NoHoldersStockGoesNegative) {
   before = Snapshot();
   EXPECT_THAT(ledger_->HandOver(kStationA, {1, 51}, "dukcapil.situbondo"),
               StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("serial 0000000051 is in national stock, not in the stock of regency 35.12")));
+                       HasSubstr("cannot hand over 0000000001-0000000051 to station ST-351201-01: serial 0000000051 "
+                                 "is in national stock, not in the stock of regency 35.12")));
   EXPECT_EQ(Snapshot(), before);
   // A station holding nothing consumes nothing.
   const int64_t record = NewRecord("R-1");
@@ -222,7 +224,9 @@ TEST_P(BlankLedgerTest, NoHoldersStockGoesNegative) {
               StatusIs(StatusCode::kFailedPrecondition,
                        HasSubstr("serial 0000000001 is in the stock of regency 35.12, not at station ST-351202-01")));
   EXPECT_THAT(ledger_->ReturnToNational(kSitubondo, {45, 55}, "gudang.pusat"),
-              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("serial 0000000051 is in national stock")));
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot return 0000000045-0000000055 from regency 35.12 to national stock: serial "
+                                 "0000000051 is in national stock")));
   EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(*ledger_->NationalStock(), 50);
   EXPECT_EQ(ledger_->OnHandInRegency(kSitubondo)->total(), 50);
@@ -418,6 +422,40 @@ TEST_P(BlankLedgerTest, BadInputIsRefusedAndChangesNothing) {
   EXPECT_THAT(ledger_->Receive("ST-000000-09", "recv-9", {1, 1}),
               StatusIs(StatusCode::kNotFound, HasSubstr("station ST-000000-09 is not registered")));
   EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_P(BlankLedgerTest, ConcurrentStationsCannotUseOneSerialTwice) {
+  StockStationA();
+  constexpr int kWriters = 6;
+  std::vector<int64_t> records;
+  std::vector<std::unique_ptr<store::Connection>> connections;
+  for (int i = 0; i < kWriters; ++i) {
+    records.push_back(NewRecord("R-" + std::to_string(i)));
+    auto connection = db_->Connect();
+    ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+    connections.push_back(std::move(*connection));
+  }
+  std::vector<Status> results(kWriters);
+  {
+    std::vector<std::jthread> writers;
+    for (int i = 0; i < kWriters; ++i) {
+      writers.emplace_back([&, i] {
+        BlankLedger ledger(*connections[i], clock_);
+        results[i] = ledger.Consume(kStationA, "print-" + std::to_string(i), 42, records[i]).status();
+      });
+    }
+  }
+  int applied = 0;
+  for (const Status& result : results) {
+    if (result.ok()) {
+      ++applied;
+    } else {
+      EXPECT_THAT(result, StatusIs(StatusCode::kFailedPrecondition, HasSubstr("serial 0000000042 is already consumed")));
+    }
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM blank_uses WHERE serial = 42"), 1);
+  EXPECT_EQ(*ledger_->OnHandAtStation(kStationA), 99);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlankLedgerTest, ::testing::ValuesIn(store::testing::kBackends),
