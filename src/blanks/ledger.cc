@@ -269,24 +269,17 @@ Status BlankLedger::RecordMovement(std::string_view kind, const SerialRange& ran
 }
 
 Status BlankLedger::CentralMove(std::string_view kind, const SerialRange& range, const Place& from, const Place& to,
-                                std::string_view actor, std::string_view reference, std::string_view regency_code,
-                                std::string_view station_id) {
-  const std::string context =
-      kind == "ship"        ? "cannot ship " + FormatRange(range) + " to regency " + std::string(regency_code)
-      : kind == "hand_over" ? "cannot hand over " + FormatRange(range) + " to station " + std::string(station_id)
-                            : "cannot return " + FormatRange(range) + " from regency " + std::string(regency_code) +
-                                  " to national stock";
+                                std::string_view actor, std::string_view reference, std::string_view context) {
   RETURN_IF_ERROR(CheckRange(range));
   RETURN_IF_ERROR(CheckActor(actor, reference));
   return db_.Transact([&]() -> Status {
     RETURN_IF_ERROR(LockLedger(db_));
     RETURN_IF_ERROR(Move(range, from, &to).WithContext(context));
-    RETURN_IF_ERROR(RecordMovement(kind, range, regency_code, station_id, actor, reference));
+    const std::string& regency = from.regency.empty() ? to.regency : from.regency;
+    const std::string& station = to.station;
+    RETURN_IF_ERROR(RecordMovement(kind, range, regency, station, actor, reference));
     return Audit(db_, clock_, actor, kind, "blanks:" + FormatRange(range),
-                 {{"quantity", range.size()},
-                  {"regency", regency_code},
-                  {"station", station_id},
-                  {"reference", reference}});
+                 {{"quantity", range.size()}, {"regency", regency}, {"station", station}, {"reference", reference}});
   });
 }
 
@@ -319,7 +312,8 @@ Status BlankLedger::Ship(std::string_view regency_code, SerialRange range, std::
                          std::string_view reference) {
   RETURN_IF_ERROR(CheckRegency(regency_code));
   const std::string regency(regency_code);
-  return CentralMove("ship", range, {"national", "", ""}, {"regency", regency, ""}, actor, reference, regency, "");
+  return CentralMove("ship", range, {"national", "", ""}, {"regency", regency, ""}, actor, reference,
+                     "cannot ship " + FormatRange(range) + " to regency " + regency);
 }
 
 Status BlankLedger::ReturnToNational(std::string_view regency_code, SerialRange range, std::string_view actor,
@@ -327,7 +321,7 @@ Status BlankLedger::ReturnToNational(std::string_view regency_code, SerialRange 
   RETURN_IF_ERROR(CheckRegency(regency_code));
   const std::string regency(regency_code);
   return CentralMove("return_to_national", range, {"regency", regency, ""}, {"national", "", ""}, actor, reference,
-                     regency, "");
+                     "cannot return " + FormatRange(range) + " from regency " + regency + " to national stock");
 }
 
 Status BlankLedger::HandOver(std::string_view station_id, SerialRange range, std::string_view actor,
@@ -342,7 +336,8 @@ Status BlankLedger::HandOver(std::string_view station_id, SerialRange range, std
                                 station.capabilities + ")");
     }
     return CentralMove("hand_over", range, {"regency", station.regency, ""},
-                       {"in_transit", station.regency, station.id}, actor, reference, station.regency, station.id);
+                       {"in_transit", station.regency, station.id}, actor, reference,
+                       "cannot hand over " + FormatRange(range) + " to station " + station.id);
   });
 }
 
@@ -425,7 +420,7 @@ StatusOr<Applied> BlankLedger::Spoil(std::string_view station_id, std::string_vi
                    SpoilReasonName(reason), note);
 }
 
-StatusOr<Applied> BlankLedger::UseSerial(std::string_view station_id, const Event& kind, int64_t serial,
+StatusOr<Applied> BlankLedger::UseSerial(std::string_view station_id, const Event& use, int64_t serial,
                                          bool consumed, int64_t record_id, std::string_view reason,
                                          std::string_view note) {
   RETURN_IF_ERROR(CheckRange({serial, serial}));
@@ -434,7 +429,7 @@ StatusOr<Applied> BlankLedger::UseSerial(std::string_view station_id, const Even
     extra["reason"] = reason;
     extra["note"] = note;
   }
-  const Event event{kind.id, kind.kind, EventContent(kind.kind, {serial, serial}, extra)};
+  const Event event{use.id, use.kind, EventContent(use.kind, {serial, serial}, extra)};
   return StationEvent(station_id, event, [&](const Station& station) -> Status {
     const std::string context = "station " + station.id + " cannot " + (consumed ? "print on" : "spoil") +
                                 " serial " + FormatSerial(serial);

@@ -214,20 +214,22 @@ class BlankLedger {
   struct Station;
   struct Event;
   StatusOr<Station> LoadStation(std::string_view station_id);
-  // Moves `range` from `from` to `to` (nullptr: used up) and records the
-  // movement. REQUIRES: inside a transaction holding the ledger lock.
+  // Moves `range` from `from` to `to` (nullptr: used up) in blank_stock.
+  // kFailedPrecondition naming the first serial not at `from`.
+  // REQUIRES: inside a transaction holding the ledger lock.
   Status Move(const SerialRange& range, const Place& from, const Place* to);
   Status RecordMovement(std::string_view kind, const SerialRange& range, std::string_view regency_code,
                         std::string_view station_id, std::string_view actor, std::string_view reference);
   // Central's movements: validates, locks, moves, records, audits.
+  // `context` prefixes a refusal ("cannot ship ... to regency 35.12").
   Status CentralMove(std::string_view kind, const SerialRange& range, const Place& from, const Place& to,
-                     std::string_view actor, std::string_view reference, std::string_view regency_code,
-                     std::string_view station_id);
+                     std::string_view actor, std::string_view reference, std::string_view context);
   // Runs a station event once per (station, event id).
   StatusOr<Applied> StationEvent(std::string_view station_id, const Event& event,
                                  const std::function<Status(const Station&)>& apply);
-  // Use one serial at the station (consumed or spoiled).
-  StatusOr<Applied> UseSerial(std::string_view station_id, const Event& event, int64_t serial, bool consumed,
+  // Uses one serial at the station (consumed or spoiled); `use` names the
+  // event's id and kind, its content is built here.
+  StatusOr<Applied> UseSerial(std::string_view station_id, const Event& use, int64_t serial, bool consumed,
                               int64_t record_id, std::string_view reason, std::string_view note);
 
   store::Connection& db_;

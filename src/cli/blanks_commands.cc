@@ -32,16 +32,32 @@ StatusOr<blanks::SerialRange> ParseRange(const RangeFlags& flags) {
   return blanks::SerialRange{first, last};
 }
 
-// One central movement: its flags, the ledger call and the line printed when it is recorded.
+enum class MovementKind { kStockIn, kShip, kHandOver, kReturn };
+
+// One central movement: its flags, and the line printed when it is recorded.
 struct Movement {
+  MovementKind kind;
   const char* name;
   const char* description;
   const char* holder_flag;  // "--regency", "--station" or nullptr
   const char* holder_help;
-  Status (*apply)(blanks::BlankLedger&, const std::string& holder, blanks::SerialRange, const std::string& by,
-                  const std::string& reference);
   const char* done;  // "<n> blangko <range> <done> <holder>"
 };
+
+Status Apply(blanks::BlankLedger& ledger, MovementKind kind, const std::string& holder, blanks::SerialRange range,
+             const std::string& by, const std::string& reference) {
+  switch (kind) {
+    case MovementKind::kStockIn: return ledger.StockIn(range, by, reference);
+    case MovementKind::kShip: return ledger.Ship(holder, range, by, reference);
+    case MovementKind::kHandOver: return ledger.HandOver(holder, range, by, reference);
+    case MovementKind::kReturn: return ledger.ReturnToNational(holder, range, by, reference);
+  }
+  return Internal("unknown movement");
+}
+
+StatusOr<std::unique_ptr<store::Connection>> OpenCentral(const central::CentralOptions& options) {
+  return store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+}
 
 int RunMovement(const Args& args, const Movement& movement) {
   CLI::App app(movement.description, movement.name);
@@ -56,10 +72,10 @@ int RunMovement(const Args& args, const Movement& movement) {
   if (auto exit = Parse(app, args)) return *exit;
   auto range = ParseRange(range_flags);
   if (!range.ok()) return Fail(range.status());
-  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+  auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
   blanks::BlankLedger ledger(**db, SystemClock::Instance());
-  if (Status status = movement.apply(ledger, holder, *range, by, reference); !status.ok()) return Fail(status);
+  if (Status status = Apply(ledger, movement.kind, holder, *range, by, reference); !status.ok()) return Fail(status);
   std::cout << range->size() << " blangko " << blanks::FormatRange(*range) << " " << movement.done
             << (holder.empty() ? "" : " " + holder) << "\n";
   return kExitOk;
@@ -148,45 +164,27 @@ void PrintReconciliation(const blanks::RegencyReconciliation& r) {
 }  // namespace
 
 int CentralBlanksStockIn(const Args& args) {
-  return RunMovement(
-      args, {"central blanks stock-in", "Record a manufacturer's range of blank cards entering national stock",
-             nullptr, nullptr,
-             [](blanks::BlankLedger& ledger, const std::string&, blanks::SerialRange range, const std::string& by,
-                const std::string& reference) { return ledger.StockIn(range, by, reference); },
-             "masuk stok nasional"});
+  return RunMovement(args, {MovementKind::kStockIn, "central blanks stock-in",
+                            "Record a manufacturer's range of blank cards entering national stock", nullptr, nullptr,
+                            "masuk stok nasional"});
 }
 
 int CentralBlanksShip(const Args& args) {
-  return RunMovement(
-      args, {"central blanks ship", "Ship blanks from national stock to a regency (one instalment)", "--regency",
-             "regency code, e.g. 35.12",
-             [](blanks::BlankLedger& ledger, const std::string& regency, blanks::SerialRange range,
-                const std::string& by, const std::string& reference) {
-               return ledger.Ship(regency, range, by, reference);
-             },
-             "dikirim ke kabupaten/kota"});
+  return RunMovement(args, {MovementKind::kShip, "central blanks ship",
+                            "Ship blanks from national stock to a regency (one instalment)", "--regency",
+                            "regency code, e.g. 35.12", "dikirim ke kabupaten/kota"});
 }
 
 int CentralBlanksHandOver(const Args& args) {
-  return RunMovement(
-      args, {"central blanks hand-over", "Hand blanks from a regency's stock to one of its print stations",
-             "--station", "station id, e.g. ST-351201-01",
-             [](blanks::BlankLedger& ledger, const std::string& station, blanks::SerialRange range,
-                const std::string& by, const std::string& reference) {
-               return ledger.HandOver(station, range, by, reference);
-             },
-             "diserahkan (menunggu konfirmasi terima) ke stasiun"});
+  return RunMovement(args, {MovementKind::kHandOver, "central blanks hand-over",
+                            "Hand blanks from a regency's stock to one of its print stations", "--station",
+                            "station id, e.g. ST-351201-01", "diserahkan (menunggu konfirmasi terima) ke stasiun"});
 }
 
 int CentralBlanksReturn(const Args& args) {
-  return RunMovement(
-      args, {"central blanks return", "Return blanks from a regency's stock to national stock", "--regency",
-             "regency code, e.g. 35.12",
-             [](blanks::BlankLedger& ledger, const std::string& regency, blanks::SerialRange range,
-                const std::string& by, const std::string& reference) {
-               return ledger.ReturnToNational(regency, range, by, reference);
-             },
-             "dikembalikan ke stok nasional dari"});
+  return RunMovement(args, {MovementKind::kReturn, "central blanks return",
+                            "Return blanks from a regency's stock to national stock", "--regency",
+                            "regency code, e.g. 35.12", "dikembalikan ke stok nasional dari"});
 }
 
 int CentralBlanksWhere(const Args& args) {
@@ -198,7 +196,7 @@ int CentralBlanksWhere(const Args& args) {
   if (auto exit = Parse(app, args)) return *exit;
   auto serial = blanks::ParseSerial(serial_text);
   if (!serial.ok()) return Fail(serial.status());
-  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+  auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
   auto location = blanks::BlankLedger(**db, SystemClock::Instance()).Locate(*serial);
   if (!location.ok()) return Fail(location.status());
@@ -217,7 +215,7 @@ int CentralBlanksReconcile(const Args& args) {
   app.add_option("--regency", regency, "regency code, e.g. 35.12")->required();
   app.add_flag("--json", json, "print JSON");
   if (auto exit = Parse(app, args)) return *exit;
-  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+  auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
   auto reconciliation = blanks::BlankLedger(**db, SystemClock::Instance()).Reconcile(regency);
   if (!reconciliation.ok()) return Fail(reconciliation.status());
