@@ -353,8 +353,8 @@ StatusOr<Applied> BlankLedger::StationEvent(std::string_view station_id, const E
                                           {station.id, event.id}));
     if (!seen.empty()) {
       if (seen[0].Text(0) != event.content) {
-        return InvalidArgument("event " + event.id + " of station " + station.id + " was already applied as " +
-                               seen[0].Text(0) + "; this event says " + event.content);
+        return InvalidArgument("event " + event.id + " of station " + station.id +
+                               " was already applied with other content; a station event id names one event");
       }
       applied = Applied::kDuplicate;
       return Status::Ok();
@@ -364,7 +364,9 @@ StatusOr<Applied> BlankLedger::StationEvent(std::string_view station_id, const E
     RETURN_IF_ERROR(db_.Exec("INSERT INTO blank_station_events (station_id, event_id, content, applied_at) "
                              "VALUES (?, ?, ?, ?)",
                              {station.id, event.id, event.content, FormatTimestamp(clock_.Now())}));
+    // The spoilage note is free text: it stays in blank_uses, out of the append-only chain.
     nlohmann::json detail = nlohmann::json::parse(event.content);
+    detail.erase("note");
     detail["event"] = event.id;
     detail["regency"] = station.regency;
     return Audit(db_, clock_, "station:" + station.id, event.kind,

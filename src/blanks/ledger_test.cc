@@ -11,6 +11,7 @@ namespace {
 
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using store::testing::TestDatabase;
 using namespace std::chrono;
 
@@ -290,6 +291,11 @@ TEST_P(BlankLedgerTest, AStationEventIsAppliedOnceByItsId) {
             Applied::kApplied);
   const std::string applied = Snapshot();
   const int64_t audited = AuditEntries();
+  auto spoil_audit = db().Query("SELECT detail FROM audit_log WHERE action = 'blanks.spoil'");
+  ASSERT_TRUE(spoil_audit.ok());
+  ASSERT_EQ(spoil_audit->size(), 1u);
+  EXPECT_THAT(spoil_audit->at(0).Text(0), HasSubstr("\"reason\":\"printer_jam\""));
+  EXPECT_THAT(spoil_audit->at(0).Text(0), Not(HasSubstr("kertas")));  // the free note stays out of the chain
 
   // The station sends them all again (its outbox resends after a cut).
   EXPECT_EQ(*ledger_->Receive(kStationA, "ST-351201-01:41", {1, 50}), Applied::kDuplicate);
@@ -302,7 +308,8 @@ TEST_P(BlankLedgerTest, AStationEventIsAppliedOnceByItsId) {
   // The same id for another event is refused, not taken for a replay.
   EXPECT_THAT(ledger_->Consume(kStationA, "ST-351201-01:42", 5, record),
               StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("event ST-351201-01:42 of station ST-351201-01 was already applied as")));
+                       HasSubstr("event ST-351201-01:42 of station ST-351201-01 was already applied with other "
+                                 "content")));
   // Event ids are per station.
   ASSERT_OK(ledger_->HandOver(kStationB, {51, 60}, "dukcapil.situbondo"));
   EXPECT_EQ(*ledger_->Receive(kStationB, "ST-351201-01:41", {51, 60}), Applied::kApplied);
