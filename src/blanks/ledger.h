@@ -25,8 +25,10 @@
 // handed over to it from its own regency's stock (kFailedPrecondition); a
 // serial is consumed or spoiled at most once (kFailedPrecondition: the
 // idempotent replay is by event id, below, so a second use of a serial is
-// never a success); a record is printed on at most one serial. A refusal
-// changes nothing. Refusals are returned to the caller, not written to the
+// never a success); a record is printed on at most one serial. A refusal is
+// decided before the first write, so it changes nothing even inside a
+// caller's transaction that goes on to commit (an ingest batch refusing one
+// packet). Refusals are returned to the caller, not written to the
 // audit log: the project's audit chain records decisions and changes that
 // happened (store/audit_log.h), and a refused station event stays parked at
 // its station with the reason.

@@ -431,6 +431,23 @@ TEST_P(BlankLedgerTest, BadInputIsRefusedAndChangesNothing) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+TEST_P(BlankLedgerTest, ARefusalInsideTheCallersTransactionWritesNothing) {
+  StockStationA();
+  const int64_t record = NewRecord("R-1");
+  const std::string before = Snapshot();
+  // An ingest batch: one event is refused, the batch goes on and commits.
+  ASSERT_OK(db().Transact([&]() -> Status {
+    EXPECT_THAT(ledger_->Consume(kStationA, "print-1", 300, record),
+                StatusIs(StatusCode::kFailedPrecondition, HasSubstr("serial 0000000300 is in the stock of regency 35.12")));
+    EXPECT_THAT(ledger_->Receive(kStationA, "recv-2", {50, 150}),
+                StatusIs(StatusCode::kFailedPrecondition, HasSubstr("serial 0000000050 is at station ST-351201-01")));
+    EXPECT_THAT(ledger_->StockIn({900, 1100}, "gudang.pusat"),
+                StatusIs(StatusCode::kAlreadyExists, HasSubstr("overlap range 0000000001-0000001000")));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(Snapshot(), before);
+}
+
 TEST_P(BlankLedgerTest, ConcurrentStationsCannotUseOneSerialTwice) {
   StockStationA();
   constexpr int kWriters = 6;
