@@ -1,6 +1,7 @@
 // Runs the real `ektp` binary and checks output and exit codes.
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -145,6 +146,48 @@ TEST(CliTest, NikNextOnAnEmptyRegister) {
   run = Ektp("nik next --kecamatan 35.21.99 --birth-date 1999-08-17 --sex female");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+}
+
+TEST(CliTest, CentralBlanksMovesReconcilesAndRefusesNamingTheSerial) {
+  const std::string dir = ::testing::TempDir() + "/cli_blanks_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db = " --dir " + dir + " --db sqlite:" + dir + "/central.db";
+  CommandResult run = Ektp("central blanks stock-in" + db + " --first 1 --last 1000 --by gudang --reference DO-1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "1000 blangko 0000000001-0000001000 masuk stok nasional\n");
+  run = Ektp("central blanks ship" + db + " --regency 35.12 --first 1 --last 300 --by gudang");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "300 blangko 0000000001-0000000300 dikirim ke kabupaten/kota 35.12\n");
+
+  run = Ektp("central blanks ship" + db + " --regency 35.21 --first 250 --last 350 --by gudang");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("cannot ship 0000000250-0000000350 to regency 35.21: serial 0000000250 is in "
+                                    "the stock of regency 35.12, not in national stock"));
+  run = Ektp("central blanks stock-in" + db + " --first 900 --last 1100 --by gudang");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("overlap range 0000000001-0000001000"));
+  EXPECT_EQ(Ektp("central blanks ship" + db + " --regency 35.12 --first 5 --last 4 --by gudang").exit_code, 1);
+  run = Ektp("central blanks ship" + db + " --regency 35.12 --first 12x --last 20 --by gudang");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("a blank serial is 1-10 digits, not '12x'"));
+  EXPECT_EQ(Ektp("central blanks ship" + db + " --regency 35.12 --first 1 --by gudang").exit_code, 2);
+
+  run = Ektp("central blanks where" + db + " --serial 0000000042");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("0000000042: in the stock of regency 35.12"));
+  run = Ektp("central blanks reconcile" + db + " --regency 35.12 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["shipped"], 300);
+  EXPECT_EQ(json["shipments"], 1);
+  EXPECT_EQ(json["on_hand"]["in_store"], 300);
+  EXPECT_TRUE(json["discrepancies"].empty());
+  run = Ektp("central blanks reconcile" + db + " --regency 35.12");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("Rekonsiliasi blangko 35.12 Kabupaten Situbondo"));
+  EXPECT_THAT(run.output, HasSubstr("Selisih: tidak ada"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {

@@ -44,6 +44,12 @@ const std::vector<Command>& Commands() {
       {"central print-queue policy set", "set whether a regency prioritises first cards at 17 and Suket holders", CentralPrintQueuePolicySet},
       {"card show", "decode an e-KTP chip blob and check central's signature and the photo", CardShow},
       {"card example", "render a synthetic resident's card (PNG, PDF) and chip blob, to see the layout", CardExample},
+      {"central blanks stock-in", "record a manufacturer's range of blank cards entering national stock", CentralBlanksStockIn},
+      {"central blanks ship", "ship blanks from national stock to a regency (one instalment)", CentralBlanksShip},
+      {"central blanks hand-over", "hand blanks from a regency's stock to one of its print stations", CentralBlanksHandOver},
+      {"central blanks return", "return blanks from a regency's stock to national stock", CentralBlanksReturn},
+      {"central blanks where", "show where one blank serial is", CentralBlanksWhere},
+      {"central blanks reconcile", "a regency's blanks: shipped, received, printed, spoiled, returned, on hand, discrepancies", CentralBlanksReconcile},
       {"status", "look up a card's stage, location and collection estimate at central (NIK + receipt)", ResidentStatus},
   };
   return table;

@@ -56,6 +56,14 @@ int ResidentStatus(const Args& args);
 int CardShow(const Args& args);
 int CardExample(const Args& args);
 
+// blanks_commands.cc
+int CentralBlanksStockIn(const Args& args);
+int CentralBlanksShip(const Args& args);
+int CentralBlanksHandOver(const Args& args);
+int CentralBlanksReturn(const Args& args);
+int CentralBlanksWhere(const Args& args);
+int CentralBlanksReconcile(const Args& args);
+
 // tool_commands.cc
 int ToolFaultProxy(const Args& args);
 

@@ -209,6 +209,59 @@ CREATE TABLE shard_searches (
 {{postgres:ALTER TABLE inbox ALTER COLUMN envelope SET COMPRESSION lz4;}}
 {{postgres:ALTER TABLE record_biometrics ALTER COLUMN biometrics SET COMPRESSION lz4;}}
 )sql"},
+    {8, "the blank-card ledger: manufacturer batches, stock ranges by holder, movements, used serials, station events (blanks/ledger.h)", R"sql(
+CREATE TABLE blank_ledger_lock (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1)
+);
+INSERT INTO blank_ledger_lock (singleton) VALUES (1);
+CREATE TABLE blank_batches (
+  first_serial BIGINT PRIMARY KEY,
+  last_serial BIGINT NOT NULL,
+  entered_at TEXT NOT NULL
+);
+CREATE TABLE blank_movements (
+  id {{id}},
+  kind TEXT NOT NULL,
+  first_serial BIGINT NOT NULL,
+  last_serial BIGINT NOT NULL,
+  quantity BIGINT NOT NULL,
+  regency_code TEXT NOT NULL,
+  station_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX blank_movements_regency ON blank_movements (regency_code, kind);
+CREATE TABLE blank_stock (
+  first_serial BIGINT PRIMARY KEY,
+  last_serial BIGINT NOT NULL,
+  place TEXT NOT NULL,
+  regency_code TEXT NOT NULL,
+  station_id TEXT NOT NULL,
+  since TEXT NOT NULL
+);
+CREATE INDEX blank_stock_holder ON blank_stock (regency_code, place, station_id);
+CREATE TABLE blank_uses (
+  serial BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  regency_code TEXT NOT NULL,
+  station_id TEXT NOT NULL,
+  record_id BIGINT REFERENCES records (id),
+  reason TEXT NOT NULL,
+  note TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX blank_uses_printed_record ON blank_uses (record_id) WHERE kind = 'consumed';
+CREATE INDEX blank_uses_regency ON blank_uses (regency_code, station_id);
+CREATE TABLE blank_station_events (
+  station_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  content TEXT NOT NULL,
+  applied_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, event_id)
+);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
