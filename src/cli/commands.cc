@@ -44,6 +44,10 @@ const std::vector<Command>& Commands() {
       {"central print-queue policy set", "set whether a regency prioritises first cards at 17 and Suket holders", CentralPrintQueuePolicySet},
       {"card show", "decode an e-KTP chip blob and check central's signature and the photo", CardShow},
       {"card example", "render a synthetic resident's card (PNG, PDF) and chip blob, to see the layout", CardExample},
+      {"central blanks need", "blank-card need per regency (backlog + expected during the lead time) and shortages",
+       CentralBlanksNeed},
+      {"central blanks plan", "divide N blank cards across all regencies under each policy, with waits and backlog left",
+       CentralBlanksPlan},
       {"status", "look up a card's stage, location and collection estimate at central (NIK + receipt)", ResidentStatus},
   };
   return table;

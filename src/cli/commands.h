@@ -56,6 +56,10 @@ int ResidentStatus(const Args& args);
 int CardShow(const Args& args);
 int CardExample(const Args& args);
 
+// plan_commands.cc
+int CentralBlanksNeed(const Args& args);
+int CentralBlanksPlan(const Args& args);
+
 // tool_commands.cc
 int ToolFaultProxy(const Args& args);
 
