@@ -36,6 +36,9 @@ RegencyDemand Demand(std::string code, int64_t backlog, int64_t on_hand = 0, int
   return d;
 }
 
+// Backlogs 500, 300 and 100, nothing on hand.
+std::vector<RegencyDemand> ThreeRegencies() { return {Demand("35.01", 500), Demand("35.02", 300), Demand("35.03", 100)}; }
+
 std::vector<int64_t> Allocations(const Plan& plan) {
   std::vector<int64_t> out;
   for (const RegencyAllocation& r : plan.regencies) out.push_back(r.allocation);
@@ -111,7 +114,7 @@ TEST(PlanTest, ProportionalSharesMatchHandComputedLargestRemainders) {
   EXPECT_EQ(plan.summary.backlog_left, 0);
 
   // floor 10, 60 left by 500:300:100 -> 33.33, 20, 6.67 -> 33, 20, 6, one more to C.
-  plan = MustPlan({Demand("35.01", 500), Demand("35.02", 300), Demand("35.03", 100)}, Policy::kProportional,
+  plan = MustPlan(ThreeRegencies(), Policy::kProportional,
                   {.supply = 90, .floor = 10, .lead_days = 30});
   EXPECT_THAT(Allocations(plan), ElementsAre(43, 30, 17));
   // Waits: (500-1)/43 = 11 cycles, 299/30 = 9, 99/17 = 5.
@@ -124,7 +127,7 @@ TEST(PlanTest, ProportionalSharesMatchHandComputedLargestRemainders) {
 }
 
 TEST(PlanTest, MinMaxWaitLevelsTheWaitsAndItsMeanIsPerResident) {
-  Plan plan = MustPlan({Demand("35.01", 500), Demand("35.02", 300), Demand("35.03", 100)}, Policy::kMinMaxWait,
+  Plan plan = MustPlan(ThreeRegencies(), Policy::kMinMaxWait,
                        {.supply = 90, .floor = 10, .lead_days = 30});
   // 9 cycles need ceil(U/10): 50 + 30 + 10 = 90; 8 cycles would need 56 + 34 + 12.
   EXPECT_THAT(Allocations(plan), ElementsAre(50, 30, 10));
@@ -142,7 +145,7 @@ TEST(PlanTest, MinMaxWaitLevelsTheWaitsAndItsMeanIsPerResident) {
 TEST(PlanTest, MinMaxWaitSpendsTheRestOnTheCheapestRegenciesAtTheLongestWait) {
   // 9 cycles need 50 + 30 + 10 = 90; 3 left. At 9 cycles all three wait 270 days;
   // one cycle less costs 56-50 = 6, 34-30 = 4, 12-10 = 2: C first (2), then B gets the 1 left.
-  Plan plan = MustPlan({Demand("35.01", 500), Demand("35.02", 300), Demand("35.03", 100)}, Policy::kMinMaxWait,
+  Plan plan = MustPlan(ThreeRegencies(), Policy::kMinMaxWait,
                        {.supply = 93, .floor = 10, .lead_days = 30});
   EXPECT_THAT(Allocations(plan), ElementsAre(50, 31, 12));
   EXPECT_EQ(plan.regencies[2].wait_days, 240);

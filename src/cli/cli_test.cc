@@ -491,24 +491,23 @@ TEST(CliTest, BlanksNeedListsEveryRegencyAndItsShortage) {
 }
 
 TEST(CliTest, BlanksCommandsRefuseBadInputNamingIt) {
-  CommandResult run = Ektp("central blanks plan --supply -5");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("supply must not be negative, got -5"));
-  run = Ektp("central blanks plan --supply 10 --policy fastest");
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("fastest"));
-  run = Ektp("central blanks need --on-hand 35.99=4");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("'35.99', which is not a regency"));
-  run = Ektp("central blanks need --on-hand 35.21");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("must be CODE=N"));
-  run = Ektp("central blanks need --dir /nonexistent/central");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("no central database in /nonexistent/central"));
-  run = Ektp("central blanks need --data /nonexistent/data");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("cannot read /nonexistent/data/regions/regions.csv"));
+  const struct {
+    std::string args;
+    int exit_code;
+    std::string message;
+  } cases[] = {
+      {"plan --supply -5", 1, "supply must not be negative, got -5"},
+      {"plan --supply 10 --policy fastest", 2, "fastest"},
+      {"need --on-hand 35.99=4", 1, "'35.99', which is not a regency"},
+      {"need --on-hand 35.21", 1, "must be CODE=N"},
+      {"need --dir /nonexistent/central", 1, "no central database in /nonexistent/central"},
+      {"need --data /nonexistent/data", 1, "cannot read /nonexistent/data/regions/regions.csv"},
+  };
+  for (const auto& c : cases) {
+    CommandResult run = Ektp("central blanks " + c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
+  }
 }
 
 }  // namespace
