@@ -28,7 +28,7 @@ double ResidentWaitCycles(int64_t uncovered, int64_t allocation) {
   if (uncovered <= allocation) return 0;
   const double beyond = static_cast<double>(uncovered - allocation);
   const double a = static_cast<double>(allocation);
-  const double groups = static_cast<double>((uncovered - allocation + allocation - 1) / allocation);
+  const double groups = static_cast<double>(WaitCycles(uncovered, allocation));
   return a * groups * (groups - 1) / 2 + groups * (beyond - (groups - 1) * a);
 }
 
