@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -467,6 +469,87 @@ TEST(CliTest, ConfigReferenceInDocsMatchesTheSchemas) {
     EXPECT_EQ(text.substr(start, end - start), run.output + "\n")  // a blank line ends the table
         << "docs/operations.md's reference of `ektp " << command
         << "` differs from its schema: run scripts/config_reference.sh";
+  }
+}
+
+// Issue 13's "done when": `ektp central blanks plan --supply 100000` divides the
+// supply across all 514 regencies of the national data under both policies.
+TEST(CliTest, BlanksPlanDividesTheSupplyAcrossAll514Regencies) {
+  const std::string data = ::ektp::testing::SharedDataDir().string();
+  CommandResult run = Ektp("central blanks plan --supply 100000 --format json --data " + data);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(json["plans"].size(), 2u);
+  EXPECT_EQ(json["plans"][0]["policy"], "proportional");
+  EXPECT_EQ(json["plans"][1]["policy"], "min-max-wait");
+  for (const auto& plan : json["plans"]) {
+    ASSERT_EQ(plan["regencies"].size(), 514u);
+    int64_t total = 0;
+    for (const auto& regency : plan["regencies"]) {
+      EXPECT_GE(regency["allocation"].get<int64_t>(), 20) << regency["code"];
+      total += regency["allocation"].get<int64_t>();
+    }
+    EXPECT_EQ(total, 100000);
+    EXPECT_EQ(plan["summary"]["supply"], 100000);
+    EXPECT_EQ(plan["summary"]["floor_applied"], 20);
+    EXPECT_EQ(plan["regencies"][0]["code"], "11.01");
+  }
+  EXPECT_LE(json["plans"][1]["summary"]["max_wait_days"].get<double>(),
+            json["plans"][0]["summary"]["max_wait_days"].get<double>());
+
+  // The default table prints both plans from the built-in copy of the same data.
+  run = Ektp("central blanks plan --supply 100000");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("kebijakan proportional: tunggu terlama"));
+  EXPECT_THAT(run.output, HasSubstr("kebijakan min-max-wait: tunggu terlama"));
+  EXPECT_THAT(run.output, HasSubstr("35.21   Kabupaten Ngawi"));
+
+  run = Ektp("central blanks plan --supply 100000 --policy min-max-wait --format csv --floor 50");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::istringstream lines(run.output);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "policy,code,name,backlog,on_hand,need,allocation,wait_days,backlog_left");
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_THAT(line, ::testing::StartsWith("min-max-wait,")) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 514);
+}
+
+TEST(CliTest, BlanksNeedListsEveryRegencyAndItsShortage) {
+  CommandResult run = Ektp("central blanks need --format csv --on-hand 35.21=6000 --on-hand 35.02=10");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 515);
+  // population 907,002: 41.4 a day, 3 months' backlog 3,779, need 3,779 + 1,242 over 30 days.
+  EXPECT_THAT(run.output, HasSubstr("\n35.21,Kabupaten Ngawi,3779,41.416,6000,5021,0,0\n"));
+  EXPECT_THAT(run.output, HasSubstr("\n35.02,Kabupaten Ponorogo,"));
+
+  run = Ektp("central blanks need --short --format json --on-hand 35.21=6000");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["regencies_short"], 513);
+  EXPECT_EQ(json["regencies"].size(), 513u);
+}
+
+TEST(CliTest, BlanksCommandsRefuseBadInputNamingIt) {
+  const struct {
+    std::string args;
+    int exit_code;
+    std::string message;
+  } cases[] = {
+      {"plan --supply -5", 1, "supply must not be negative, got -5"},
+      {"plan --supply 10 --policy fastest", 2, "fastest"},
+      {"need --on-hand 35.99=4", 1, "'35.99', which is not a regency"},
+      {"need --on-hand 35.21", 1, "must be CODE=N"},
+      {"need --dir /nonexistent/central", 1, "no central database in /nonexistent/central"},
+      {"need --data /nonexistent/data", 1, "cannot read /nonexistent/data/regions/regions.csv"},
+  };
+  for (const auto& c : cases) {
+    CommandResult run = Ektp("central blanks " + c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
   }
 }
 

@@ -50,6 +50,10 @@ const std::vector<Command>& Commands() {
       {"central blanks return", "return blanks from a regency's stock to national stock", CentralBlanksReturn},
       {"central blanks where", "show where one blank serial is", CentralBlanksWhere},
       {"central blanks reconcile", "a regency's blanks: shipped, received, printed, spoiled, returned, on hand, discrepancies", CentralBlanksReconcile},
+      {"central blanks need", "blank-card need per regency (backlog + expected during the lead time) and shortages",
+       CentralBlanksNeed},
+      {"central blanks plan", "divide N blank cards across all regencies under each policy, with waits and backlog left",
+       CentralBlanksPlan},
       {"status", "look up a card's stage, location and collection estimate at central (NIK + receipt)", ResidentStatus},
   };
   return table;

@@ -63,6 +63,9 @@ int CentralBlanksHandOver(const Args& args);
 int CentralBlanksReturn(const Args& args);
 int CentralBlanksWhere(const Args& args);
 int CentralBlanksReconcile(const Args& args);
+// plan_commands.cc
+int CentralBlanksNeed(const Args& args);
+int CentralBlanksPlan(const Args& args);
 
 // tool_commands.cc
 int ToolFaultProxy(const Args& args);
