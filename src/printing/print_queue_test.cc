@@ -1,4 +1,5 @@
 #include "printing/print_queue.h"
+#include "printing/print_jobs.h"
 
 #include <nlohmann/json.hpp>
 
@@ -398,6 +399,102 @@ TEST(RegencyOfResidentJsonTest, TakesTheDomicileVillagesRegency) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("not a village code")));
   EXPECT_THAT(RegencyOfResidentJson("not json"), StatusIs(StatusCode::kDataLoss, HasSubstr("address.village_code")));
 }
+
+// Print jobs (print_jobs.h) reserve the queue's records for print stations.
+class PrintJobsTest : public PrintQueueTest {
+ protected:
+  void SetUp() override {
+    PrintQueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    jobs_ = std::make_unique<PrintJobs>(db_->connection(), clock_);
+    for (const char* id : {"ST-352101-01", "ST-352102-01"}) {
+      ASSERT_OK(db_->connection().Exec(
+          "INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
+          "VALUES (?, '35.21.01', 'disdukcapil_office', 'print', ?, 'approved', '2026-11-01T00:00:00Z')",
+          {std::string(id), store::Blob(32, 1)}));
+    }
+  }
+
+  std::vector<std::string> Registrations(const StatusOr<std::vector<PrintJob>>& jobs) {
+    EXPECT_TRUE(jobs.ok()) << jobs.status().ToString();
+    std::vector<std::string> out;
+    if (jobs.ok()) {
+      for (const PrintJob& job : *jobs) out.push_back(job.registration_number);
+    }
+    return out;
+  }
+
+  std::unique_ptr<PrintJobs> jobs_;
+};
+
+TEST_P(PrintJobsTest, ReservesInPrintOrderUpToCapacityAndNeverForTwoStations) {
+  for (int i = 1; i <= 5; ++i) NewQueued("ST-J-" + std::to_string(i));
+  EXPECT_THAT(Registrations(jobs_->TopUp("ST-352101-01", kNgawi, 3)), ElementsAre("ST-J-1", "ST-J-2", "ST-J-3"));
+  EXPECT_THAT(Registrations(jobs_->TopUp("ST-352102-01", kNgawi, 5)), ElementsAre("ST-J-4", "ST-J-5"));
+  EXPECT_THAT(Registrations(jobs_->TopUp("ST-352101-01", kNgawi, 3)), ElementsAre());
+  EXPECT_THAT(Registrations(jobs_->TopUp("ST-352101-01", kNgawi, 4)), ElementsAre());  // nothing left unreserved
+  EXPECT_THAT(jobs_->TopUp("ST-352101-01", kNgawi, -1),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("capacity -1 is negative")));
+  EXPECT_EQ(Registrations(jobs_->ForStation("ST-352101-01", PrintJobState::kReserved)).size(), 3u);
+  EXPECT_THAT(AuditActions(), ElementsAre("print.jobs_reserve", "print.jobs_reserve"));
+}
+
+TEST_P(PrintJobsTest, AnApprovedUrgentCaseIsReservedEvenWhenTheStationIsFull) {
+  NewQueued("ST-U-1");
+  NewQueued("ST-U-2");
+  int64_t late = NewQueued("ST-U-3");
+  EXPECT_THAT(Registrations(jobs_->TopUp("ST-352101-01", kNgawi, 2)), ElementsAre("ST-U-1", "ST-U-2"));
+  auto request = queue_->RequestUrgent(late, kSeafarer, "buku pelaut no. 77", "ani");
+  ASSERT_OK(request.status());
+  ASSERT_OK(queue_->ApproveUrgent(*request, "sari"));
+  auto topped = jobs_->TopUp("ST-352101-01", kNgawi, 2);
+  EXPECT_THAT(Registrations(topped), ElementsAre("ST-U-3"));
+  ASSERT_EQ(topped->size(), 1u);
+  EXPECT_TRUE((*topped)[0].urgent);
+}
+
+TEST_P(PrintJobsTest, APrintedReportMovesTheRecordOnceAndOnlyForItsStation) {
+  int64_t record = NewQueued("ST-P-1");
+  auto reserved = jobs_->TopUp("ST-352101-01", kNgawi, 1);
+  ASSERT_OK(reserved.status());
+  ASSERT_EQ(reserved->size(), 1u);
+  const int64_t job = (*reserved)[0].id;
+  EXPECT_THAT(jobs_->MarkPrinted(job, "ST-352102-01", 42, "2026-11-24T05:00:00Z"),
+              StatusIs(StatusCode::kNotFound, HasSubstr("is not reserved for station ST-352102-01")));
+  auto printed = jobs_->MarkPrinted(job, "ST-352101-01", 42, "2026-11-24T05:00:00Z");
+  ASSERT_OK(printed.status());
+  EXPECT_EQ(printed->state, PrintJobState::kPrinted);
+  EXPECT_EQ(printed->serial, 42);
+  EXPECT_EQ(records_->Get(record)->state, RecordState::kPrinted);
+  EXPECT_THAT(Order(), ElementsAre());
+  // The same report again (a resent packet) changes nothing; another serial is refused.
+  ASSERT_OK(jobs_->MarkPrinted(job, "ST-352101-01", 42, "2026-11-24T05:00:00Z").status());
+  EXPECT_THAT(jobs_->MarkPrinted(job, "ST-352101-01", 43, "2026-11-24T05:01:00Z"),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already printed on blank 42, not 43")));
+  EXPECT_EQ(records_->Events(record)->size(), 6u);  // created, 3 to unique, print_ready, printed
+}
+
+TEST_P(PrintJobsTest, AJobPrintedAfterItsWithdrawalIsFlaggedAndTheRecordStays) {
+  int64_t record = NewQueued("ST-W-1");
+  auto reserved = jobs_->TopUp("ST-352101-01", kNgawi, 1);
+  ASSERT_OK(reserved.status());
+  auto withdrawn = jobs_->Withdraw(record, "adjudication reversed", "sari");
+  ASSERT_OK(withdrawn.status());
+  ASSERT_TRUE(withdrawn->has_value());
+  EXPECT_EQ((*withdrawn)->state, PrintJobState::kWithdrawn);
+  EXPECT_FALSE(jobs_->Withdraw(record, "again", "sari")->has_value());
+
+  auto printed = jobs_->MarkPrinted((*reserved)[0].id, "ST-352101-01", 7, "2026-11-24T05:00:00Z");
+  ASSERT_OK(printed.status());
+  EXPECT_EQ(printed->state, PrintJobState::kWithdrawn);
+  EXPECT_TRUE(printed->printed_after_withdrawal);
+  EXPECT_EQ(printed->serial, 7);
+  EXPECT_EQ(records_->Get(record)->state, RecordState::kPrintReady);
+  EXPECT_THAT(AuditActions(), ElementsAre("print.jobs_reserve", "print.job_withdraw", "print.job_printed_after_withdrawal"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PrintJobsTest, ::testing::ValuesIn(store::testing::kBackends),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrintQueueTest, ::testing::ValuesIn(store::testing::kBackends),
                          [](const auto& info) { return info.param; });

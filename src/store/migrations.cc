@@ -262,6 +262,24 @@ CREATE TABLE blank_station_events (
   PRIMARY KEY (station_id, event_id)
 );
 )sql"},
+    {9, "print stations: each station's X25519 key for sealed print jobs; print jobs reserved for a print station (printing/print_jobs.h)", R"sql(
+ALTER TABLE stations ADD COLUMN box_public_key {{blob}};
+CREATE TABLE print_jobs (
+  id {{id}},
+  record_id BIGINT NOT NULL REFERENCES records (id),
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  state TEXT NOT NULL,
+  urgent INTEGER NOT NULL,
+  reserved_at TEXT NOT NULL,
+  printed_at TEXT,
+  serial BIGINT,
+  withdrawn_at TEXT,
+  withdrawn_reason TEXT,
+  printed_after_withdrawal INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX print_jobs_one_reserved ON print_jobs (record_id) WHERE state = 'reserved';
+CREATE INDEX print_jobs_station ON print_jobs (station_id, state);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
