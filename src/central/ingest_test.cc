@@ -72,6 +72,28 @@ class IngestTest : public ::testing::TestWithParam<std::string> {
   std::string station_id_;
 };
 
+TEST_P(IngestTest, APrintStationRegistersItsX25519KeyWhichIsKeptPinned) {
+  TokenRequest request{"35.21.01", StationKind::kDisdukcapilOffice, {"enroll", "print"}, hours(1)};
+  auto token = registry_->CreateToken(request, "admin");
+  ASSERT_OK(token.status());
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  EXPECT_THAT(registry_->Register(*token, key.public_key()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a print station must register an X25519 key")));
+  EXPECT_THAT(registry_->Register(*token, key.public_key(), crypto::Bytes(31, 1)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("box public key must be 32 bytes")));
+  // The refusals used nothing up: the token still registers the station.
+  crypto::SealingKey box = crypto::SealingKey::Generate();
+  auto station = registry_->Register(*token, key.public_key(), box.public_key());
+  ASSERT_OK(station.status());
+  EXPECT_EQ(station->box_public_key, box.public_key());
+  auto stored = registry_->Get(station->id);
+  ASSERT_OK(stored.status());
+  EXPECT_EQ(stored->box_public_key, box.public_key());
+  EXPECT_EQ(stored->public_key, key.public_key());
+  // A station without `print` may still register without one.
+  EXPECT_TRUE(registry_->Get(station_id_)->box_public_key.empty());
+}
+
 TEST_P(IngestTest, RegistrationTokensWorkOnceAndExpire) {
   EXPECT_EQ(station_id_, "ST-352101-01");
   TokenRequest request{"35.21.01", StationKind::kMobileVan, {"enroll", "suket"}, hours(1)};

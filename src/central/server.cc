@@ -168,10 +168,16 @@ struct CentralServer::Impl {
     }
     auto public_key = crypto::Base64Decode(json.value("public_key", ""));
     if (!public_key.ok()) return ErrorResponse(InvalidArgument("public_key is not base64"));
+    const nlohmann::json box_field = json.value("box_public_key", nlohmann::json());
+    if (!box_field.is_null() && !box_field.is_string()) {
+      return ErrorResponse(InvalidArgument("box_public_key must be a base64 string"));
+    }
+    auto box_public_key = crypto::Base64Decode(box_field.is_string() ? box_field.get<std::string>() : "");
+    if (!box_public_key.ok()) return ErrorResponse(InvalidArgument("box_public_key is not base64"));
     auto db = pool->Acquire();
     if (!db.ok()) return ErrorResponse(db.status());
     StationRegistry stations(**db, *clock);
-    auto station = stations.Register(json.value("token", ""), *public_key);
+    auto station = stations.Register(json.value("token", ""), *public_key, *box_public_key);
     if (!station.ok()) return ErrorResponse(station.status());
     service::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->district_code}});
     nlohmann::json out = {{"station_id", station->id},

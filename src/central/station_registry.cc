@@ -1,5 +1,6 @@
 #include "central/station_registry.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@ StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
   ASSIGN_OR_RETURN(station.kind, ParseStationKind(row.Text(2)));
   ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(row.Text(3)));
   station.public_key = row.Bytes(4);
+  station.box_public_key = row.Bytes(7);
   std::string status = row.Text(5);
   station.status = status == "approved" ? StationStatus::kApproved
                    : status == "revoked" ? StationStatus::kRevoked
@@ -39,7 +41,8 @@ StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
   return station;
 }
 
-constexpr std::string_view kStationColumns = "id, district_code, kind, capabilities, public_key, status, registered_at";
+constexpr std::string_view kStationColumns =
+    "id, district_code, kind, capabilities, public_key, status, registered_at, box_public_key";
 
 }  // namespace
 
@@ -101,9 +104,13 @@ StatusOr<std::string> StationRegistry::CreateToken(const TokenRequest& request, 
   return token;
 }
 
-StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, std::span<const uint8_t> station_public_key) {
+StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, std::span<const uint8_t> station_public_key,
+                                                      std::span<const uint8_t> station_box_public_key) {
   if (station_public_key.size() != crypto::kSignPublicKeySize) {
     return InvalidArgument("station public key must be 32 bytes (Ed25519)");
+  }
+  if (!station_box_public_key.empty() && station_box_public_key.size() != crypto::kBoxPublicKeySize) {
+    return InvalidArgument("station box public key must be 32 bytes (X25519)");
   }
   RegisteredStation station;
   std::string now = FormatTimestamp(clock_.Now());
@@ -117,6 +124,10 @@ StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, st
     station.district_code = rows[0].Text(0);
     ASSIGN_OR_RETURN(station.kind, ParseStationKind(rows[0].Text(1)));
     ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(rows[0].Text(2)));
+    if (station_box_public_key.empty() && std::ranges::find(station.capabilities, "print") != station.capabilities.end()) {
+      return InvalidArgument("a print station must register an X25519 key (box_public_key) for its sealed print jobs; "
+                             "update ektp on the station and run `ektp station init` again");
+    }
     // ST-<kecamatan digits>-<n>, n counting the stations of that kecamatan.
     std::string digits;
     for (char c : station.district_code) {
@@ -127,14 +138,16 @@ StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, st
     std::snprintf(id, sizeof(id), "ST-%s-%02lld", digits.c_str(), static_cast<long long>(count[0].Int(0) + 1));
     station.id = id;
     station.public_key.assign(station_public_key.begin(), station_public_key.end());
+    station.box_public_key.assign(station_box_public_key.begin(), station_box_public_key.end());
     station.status = StationStatus::kPending;
     station.registered_at = now;
     RETURN_IF_ERROR(db_.Exec("UPDATE registration_tokens SET used_at = ?, station_id = ? WHERE token_sha256 = ?",
                              {now, station.id, crypto::Sha256Hex(token)}));
-    return db_.Exec("INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+    return db_.Exec("INSERT INTO stations (id, district_code, kind, capabilities, public_key, box_public_key, status, "
+                    "registered_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
                     {station.id, station.district_code, StationKindName(station.kind),
-                     JoinCapabilities(station.capabilities), station.public_key, now});
+                     JoinCapabilities(station.capabilities), station.public_key,
+                     station.box_public_key.empty() ? store::Value() : store::Value(station.box_public_key), now});
   }));
   return station;
 }

@@ -41,7 +41,8 @@ struct RegisteredStation {
   std::string district_code;
   StationKind kind = StationKind::kKecamatanOffice;
   std::vector<std::string> capabilities;
-  crypto::Bytes public_key;
+  crypto::Bytes public_key;      // Ed25519: verifies the station's packets and requests
+  crypto::Bytes box_public_key;  // X25519: print jobs are sealed to it; empty for a station registered without one
   StationStatus status = StationStatus::kPending;
   std::string registered_at;
 };
@@ -53,9 +54,13 @@ class StationRegistry {
   // Returns the token to hand to the station's installer (shown once).
   StatusOr<std::string> CreateToken(const TokenRequest& request, std::string_view admin);
 
-  // Uses the token once and records the station as pending approval.
-  // kUnauthenticated for an unknown, used or expired token.
-  StatusOr<RegisteredStation> Register(std::string_view token, std::span<const uint8_t> station_public_key);
+  // Uses the token once and records the station as pending approval, with
+  // its keys, which stay pinned: nothing changes them later.
+  // kUnauthenticated for an unknown, used or expired token;
+  // kInvalidArgument for a key of the wrong size, or a station with the
+  // `print` capability that sends no X25519 key (nothing is used up then).
+  StatusOr<RegisteredStation> Register(std::string_view token, std::span<const uint8_t> station_public_key,
+                                       std::span<const uint8_t> station_box_public_key = {});
 
   Status Approve(std::string_view station_id, std::string_view admin);
   Status Revoke(std::string_view station_id, std::string_view admin, std::string_view reason);

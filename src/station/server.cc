@@ -70,6 +70,11 @@ crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.
 
 }  // namespace
 
+namespace {
+constexpr const char* kSigningKeyFile = "station.key";
+constexpr const char* kBoxKeyFile = "station-box.key";  // X25519: opens the print jobs sealed to this station
+}  // namespace
+
 std::string StationDbUrl(const std::string& data_dir) { return "sqlite:" + Path(data_dir, "station.db"); }
 
 StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
@@ -82,7 +87,9 @@ StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
     return FailedPrecondition(options.data_dir + " already holds station " + existing->station_id);
   }
   crypto::SigningKey key = crypto::SigningKey::Generate();
-  RETURN_IF_ERROR(key.Save(Path(options.data_dir, "station.key")));
+  RETURN_IF_ERROR(key.Save(Path(options.data_dir, kSigningKeyFile)));
+  crypto::SealingKey box_key = crypto::SealingKey::Generate();
+  RETURN_IF_ERROR(box_key.Save(Path(options.data_dir, kBoxKeyFile)));
 
   net::HttpClientOptions client_options;
   if (options.central_url.starts_with("https://")) {
@@ -96,7 +103,9 @@ StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
     client_options.pinned_cert_pem = pem;
   }
   ASSIGN_OR_RETURN(auto client, net::HttpClient::Create(options.central_url, client_options));
-  nlohmann::json request = {{"token", options.token}, {"public_key", crypto::Base64Encode(key.public_key())}};
+  nlohmann::json request = {{"token", options.token},
+                             {"public_key", crypto::Base64Encode(key.public_key())},
+                             {"box_public_key", crypto::Base64Encode(box_key.public_key())}};
   ASSIGN_OR_RETURN(auto response, client->Post("/api/v1/stations/register", request.dump(), "application/json"));
   auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status != 200 || json.is_discarded()) {
@@ -368,7 +377,10 @@ struct StationServer::Impl {
 
 StatusOr<StationFiles> OpenStationFiles(const std::string& data_dir) {
   StationFiles files;
-  ASSIGN_OR_RETURN(files.key, crypto::SigningKey::Load(Path(data_dir, "station.key")));
+  ASSIGN_OR_RETURN(files.key, crypto::SigningKey::Load(Path(data_dir, kSigningKeyFile)));
+  if (std::filesystem::exists(Path(data_dir, kBoxKeyFile))) {
+    ASSIGN_OR_RETURN(files.box_key, crypto::SealingKey::Load(Path(data_dir, kBoxKeyFile)));
+  }
   ASSIGN_OR_RETURN(files.db, store::Open(StationDbUrl(data_dir), store::Schema::kStation));
   ASSIGN_OR_RETURN(files.identity, Station::LoadIdentity(*files.db));
   return files;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,7 @@ std::string StationDbUrl(const std::string& data_dir);
 struct StationFiles {
   std::unique_ptr<store::Connection> db;
   crypto::SigningKey key;
+  std::optional<crypto::SealingKey> box_key;  // absent in a folder made before stations had one
   Identity identity;
 };
 StatusOr<StationFiles> OpenStationFiles(const std::string& data_dir);

@@ -116,6 +116,23 @@ class StationTest : public ::testing::Test {
   Operator ani_{"ani", "Ani Rahayu", Role::kOperator};
 };
 
+TEST_F(StationTest, InitRegistersTheStationsX25519KeyAndKeepsItsSecretBeside) {
+  auto files = OpenStationFiles(dir_ + "/station");
+  ASSERT_OK(files.status());
+  ASSERT_TRUE(files->box_key.has_value());
+  central::StationRegistry registry(*central_db_, clock_);
+  auto registered = registry.Get(identity_.station_id);
+  ASSERT_OK(registered.status());
+  EXPECT_EQ(registered->box_public_key, files->box_key->public_key());
+  // What is sealed to the registered key opens with the file's secret.
+  const crypto::Bytes secret = {'j', 'o', 'b'};
+  auto opened = files->box_key->Open(crypto::Seal(registered->box_public_key, secret));
+  ASSERT_OK(opened.status());
+  EXPECT_EQ(*opened, secret);
+  EXPECT_EQ(std::filesystem::status(dir_ + "/station/station-box.key").permissions() & std::filesystem::perms::group_all,
+            std::filesystem::perms::none);
+}
+
 TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
   EXPECT_TRUE(identity_.station_id.starts_with("ST-352101-"));
   central_->Stop();  // the link is down: enrollment still completes
