@@ -88,4 +88,20 @@ StatusOr<ChipContents> DecodeChipUnverified(std::span<const uint8_t> blob);
 // kFailedPrecondition otherwise.
 Status CheckPhoto(const ChipContents& chip, std::span<const uint8_t> face_jpeg);
 
+// What a print station needs to print one card, as central seals it to the
+// station inside a print job: the chip blob central signed and the two
+// images printed on the card (docs/card-format.md, "The card to print").
+struct CardToPrint {
+  Bytes chip;
+  Bytes face_jpeg;
+  Bytes signature_image;
+};
+Bytes EncodeCardToPrint(const CardToPrint& card);
+// Decodes it, verifies the chip with `central_public_key` and checks the
+// photo against the chip's hash: the card, ready to render once its blank's
+// serial is set. kInvalidArgument when malformed; kUnauthenticated when the
+// chip's signature does not verify; kFailedPrecondition when the photo is
+// not the chip's.
+StatusOr<Card> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key);
+
 }  // namespace ektp::card

@@ -192,6 +192,31 @@ TEST(ChipTest, ChoosesTheIndexFingersThenTheirNeighbours) {
   EXPECT_THAT(ChooseChipFingers({{2, {}}}), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no finger")));
 }
 
+TEST(CardToPrintTest, OpensToTheCardWhenChipAndPhotoCheckOut) {
+  const Card card = SampleCard();
+  const CardToPrint to_print{SignedBlob(card), card.face_jpeg, card.signature_image};
+  const Bytes bytes = EncodeCardToPrint(to_print);
+  auto opened = OpenCardToPrint(bytes, CentralKey().public_key());
+  ASSERT_OK(opened.status());
+  EXPECT_EQ(opened->data.resident.nik, card.data.resident.nik);
+  EXPECT_EQ(opened->data.fingers, card.data.fingers);
+  EXPECT_EQ(opened->face_jpeg, card.face_jpeg);
+  EXPECT_EQ(opened->signature_image, card.signature_image);
+  EXPECT_TRUE(opened->card_serial.empty());
+
+  EXPECT_THAT(OpenCardToPrint(bytes, CentralKey(8).public_key()),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("signature does not verify")));
+  const CardToPrint swapped{to_print.chip, card.signature_image, card.face_jpeg};
+  EXPECT_THAT(OpenCardToPrint(EncodeCardToPrint(swapped), CentralKey().public_key()),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("not the one this chip was written for")));
+  EXPECT_THAT(OpenCardToPrint(Bytes(bytes.begin(), bytes.end() - 1), CentralKey().public_key()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("the signature image runs past the end")));
+  Bytes longer = bytes;
+  longer.push_back(0);
+  EXPECT_THAT(OpenCardToPrint(longer, CentralKey().public_key()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("bytes after the signature image")));
+}
+
 std::string ReadText(const std::filesystem::path& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -323,4 +323,48 @@ Status CheckPhoto(const ChipContents& chip, std::span<const uint8_t> face_jpeg) 
   return Status::Ok();
 }
 
+namespace {
+
+constexpr std::string_view kCardToPrintMagic = "EKTPCARD";
+constexpr uint8_t kCardToPrintVersion = 1;
+constexpr size_t kMaxCardToPrintPart = 4 * 1024 * 1024;
+
+void PutPart(Bytes& out, std::span<const uint8_t> part) {
+  for (int shift : {24, 16, 8, 0}) out.push_back(static_cast<uint8_t>(part.size() >> shift));
+  out.insert(out.end(), part.begin(), part.end());
+}
+
+}  // namespace
+
+Bytes EncodeCardToPrint(const CardToPrint& card) {
+  Bytes out(kCardToPrintMagic.begin(), kCardToPrintMagic.end());
+  out.push_back(kCardToPrintVersion);
+  for (const Bytes* part : {&card.chip, &card.face_jpeg, &card.signature_image}) PutPart(out, *part);
+  return out;
+}
+
+StatusOr<Card> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key) {
+  if (bytes.size() < kCardToPrintMagic.size() + 1 ||
+      !std::equal(kCardToPrintMagic.begin(), kCardToPrintMagic.end(), bytes.begin()) ||
+      bytes[kCardToPrintMagic.size()] != kCardToPrintVersion) {
+    return InvalidArgument("card to print: not an \"EKTPCARD\" version 1 record");
+  }
+  std::vector<Bytes> parts;
+  size_t offset = kCardToPrintMagic.size() + 1;
+  for (const char* name : {"chip", "face photo", "signature image"}) {
+    if (bytes.size() - offset < 4) return InvalidArgument(std::string("card to print: truncated before the ") + name);
+    const uint32_t size = GetU32(bytes.subspan(offset, 4));
+    offset += 4;
+    if (size > kMaxCardToPrintPart || bytes.size() - offset < size) {
+      return InvalidArgument(std::string("card to print: the ") + name + " runs past the end");
+    }
+    parts.emplace_back(bytes.begin() + offset, bytes.begin() + offset + size);
+    offset += size;
+  }
+  if (offset != bytes.size()) return InvalidArgument("card to print: bytes after the signature image");
+  ASSIGN_OR_RETURN(ChipContents chip, VerifyChip(parts[0], central_public_key));
+  RETURN_IF_ERROR(CheckPhoto(chip, parts[1]));
+  return Card{std::move(chip.data), std::move(parts[1]), std::move(parts[2]), ""};
+}
+
 }  // namespace ektp::card
