@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "central/audit_checkpoints.h"
+#include "central/print_feed.h"
 #include "central/status_lookup.h"
 #include "net/http_server.h"
 #include "net/request_guard.h"
@@ -234,6 +235,11 @@ struct CentralServer::Impl {
     if (!after.ok()) return ErrorResponse(after.status());
     auto limit = QueryInteger(request, "limit", sync::kDefaultFeedPageItems, 1, sync::kMaxFeedPageItems);
     if (!limit.ok()) return ErrorResponse(limit.status());
+    // A print station's jobs are topped up as it reads its feed; a failure
+    // there must not keep record statuses from reaching it.
+    if (auto queued = QueuePrintJobs(**db, *clock, keys, *station); !queued.ok()) {
+      service::LogWarn("central.print_jobs_failed", {{"station", station->id}, {"error", queued.status().ToString()}});
+    }
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
     auto items = ingest.Feed(station->id, *after, static_cast<int>(*limit));
     if (!items.ok()) return ErrorResponse(items.status());

@@ -51,6 +51,10 @@ Status Station::ApplyFeedBody(int64_t id, const sync::TypedFeedItem& item, Statu
           return db_.Exec("INSERT INTO audit_checkpoints (feed_id, seq, hash, at, signature, received_at) "
                           "VALUES (?, ?, ?, ?, ?, ?)",
                           {id, body.seq, body.hash, body.at, body.signature, now});
+        } else if constexpr (std::is_same_v<Body, sync::PrintJobBody>) {
+          return HoldPrintJob(body, refusal);
+        } else if constexpr (std::is_same_v<Body, sync::PrintJobWithdrawnBody>) {
+          return WithdrawPrintJob(body);
         } else {
           static_assert(sizeof(Body) == 0, "every feed body type needs a handler");
         }

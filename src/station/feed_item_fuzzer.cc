@@ -27,6 +27,7 @@ struct Fixture {
     db = std::move(*opened);
     ektp::station::Identity identity;
     identity.station_id = "ST-352101-01";
+    identity.capabilities = {"enroll", "print"};
     identity.central_signing_key = central.public_key();
     station = std::make_unique<ektp::station::Station>(*db, clock, station_key, identity);
   }

@@ -151,6 +151,17 @@ struct FeedItemOutcome {
   Status refusal;
 };
 
+// A print job central reserved for this station (station/print_jobs.cc).
+enum class HeldPrintJobState { kPending, kPrinted, kWithdrawn };
+struct HeldPrintJob {
+  int64_t job_id = 0;
+  std::string registration_number;
+  bool urgent = false;
+  std::string reserved_at;
+  HeldPrintJobState state = HeldPrintJobState::kPending;
+  std::string withdrawn_reason;
+};
+
 // A feed item the station refused to apply.
 struct RefusedFeedItem {
   int64_t feed_id = 0;
@@ -243,6 +254,10 @@ class Station {
   // Central's audit checkpoints this station received, oldest first.
   StatusOr<std::vector<store::AuditCheckpoint>> AuditCheckpoints();
 
+  // The print jobs this station holds, in the order it prints them: urgent
+  // cases first, then the oldest reservation, then the job id.
+  StatusOr<std::vector<HeldPrintJob>> PrintJobs();
+
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
@@ -254,6 +269,9 @@ class Station {
   Status MarkFeedItem(int64_t id, std::string_view kind, std::string_view body, std::span<const uint8_t> signature,
                       const Status& refusal);
   const std::string& DummyHash() const;
+  // Feed handlers of print_job and print_job_withdrawn (print_jobs.cc).
+  Status HoldPrintJob(const sync::PrintJobBody& job, Status& refusal);
+  Status WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal);
 
   store::Connection& db_;
   const Clock& clock_;

@@ -11,7 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "blanks/ledger.h"
+#include "card/card.h"
 #include "central/audit_checkpoints.h"
+#include "central/print_feed.h"
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "core/status_matchers.h"
@@ -21,6 +24,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "store/audit_log.h"
+#include "store/record_repository.h"
 #include "net/tls.h"
 #include "store/testing.h"
 #include "sync/feed.h"
@@ -51,7 +55,8 @@ class StationTest : public ::testing::Test {
     ASSERT_TRUE(db.ok());
     central_db_ = std::move(*db);
     central::StationRegistry registry(*central_db_, clock_);
-    auto token = registry.CreateToken({"35.21.01", central::StationKind::kKecamatanOffice, {"enroll"}, hours(24)}, "admin");
+    auto token = registry.CreateToken({"35.21.01", central::StationKind::kKecamatanOffice, {"enroll", "print"}, hours(24)},
+                                      "admin");
     ASSERT_TRUE(token.ok());
 
     InitOptions init{dir_ + "/station", central_->base_url(), *token, "", "admin", "admin-pass-1"};
@@ -169,7 +174,7 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
 // and the outcome back at the station: print_ready with a new NIK, or
 // adjudication for a planted duplicate (another name, another impression of
 // a resident's fingers).
-TEST_F(StationTest, EnrollmentsReachPrintReadyAndAPlantedDuplicateAdjudication) {
+TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAsSealedJobs) {
   central_->Stop();
   central_options_.run_pipeline = true;
   central_options_.pipeline.idle_poll = milliseconds(20);
@@ -226,6 +231,53 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAndAPlantedDuplicateAdjudication) 
   EXPECT_EQ(suspect->nik, "");
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM adjudications WHERE status = 'open'"), 1);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_queue"), 3);
+
+  // No blanks at the station: no print jobs yet.
+  ASSERT_OK(sync.SyncOnce());
+  ASSERT_OK(station.PrintJobs().status());
+  EXPECT_TRUE(station.PrintJobs()->empty());
+  // Central ships two blanks to the regency and hands them to the station, which confirms them:
+  // the station is sent two jobs and the margin beyond them, so all three, in print order.
+  blanks::BlankLedger ledger(*central_db_, clock_);
+  ASSERT_OK(ledger.StockIn({1000001, 1000002}, "admin"));
+  ASSERT_OK(ledger.Ship("35.21", {1000001, 1000002}, "admin"));
+  ASSERT_OK(ledger.HandOver(identity_.station_id, {1000001, 1000002}, "admin"));
+  ASSERT_OK(ledger.Receive(identity_.station_id, "receipt-1", {1000001, 1000002}).status());
+  ASSERT_OK(sync.SyncOnce());
+  auto jobs = station.PrintJobs();
+  ASSERT_OK(jobs.status());
+  ASSERT_EQ(jobs->size(), 3u);
+  for (size_t i = 0; i < residents.size(); ++i) EXPECT_EQ((*jobs)[i].registration_number, residents[i]);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_jobs WHERE state = 'reserved'"), 3);
+
+  // Each job opens only with the station's X25519 key, and holds the chip central signed for that resident.
+  auto files = OpenStationFiles(dir_ + "/station");
+  ASSERT_OK(files.status());
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  auto sealed = station_db_->Query("SELECT sealed_card FROM print_jobs WHERE job_id = ?", {(*jobs)[0].job_id});
+  ASSERT_OK(sealed.status());
+  auto opened = files->box_key->Open((*sealed)[0].Bytes(0));
+  ASSERT_OK(opened.status());
+  auto card = card::OpenCardToPrint(*opened, keys->signing.public_key());
+  ASSERT_OK(card.status());
+  EXPECT_EQ(card->data.resident.nik, station.GetEnrollmentStatus(residents[0])->nik);
+  EXPECT_EQ(card->data.registration_number, residents[0]);
+  EXPECT_EQ(card->data.issuing_regency, "35.21");
+  EXPECT_EQ(card->data.fingers.size(), 2u);
+
+  // Central withdraws one job; the station stops holding it for printing.
+  auto record = store::RecordRepository(*central_db_, clock_).FindByRegistration(residents[1]);
+  ASSERT_OK(record.status());
+  auto withdrew = central::WithdrawPrintJob(*central_db_, clock_, *keys, record->id, "adjudication reversed", "sari");
+  ASSERT_OK(withdrew.status());
+  EXPECT_TRUE(*withdrew);
+  ASSERT_OK(sync.SyncOnce());
+  jobs = station.PrintJobs();
+  ASSERT_OK(jobs.status());
+  EXPECT_EQ((*jobs)[1].state, HeldPrintJobState::kWithdrawn);
+  EXPECT_EQ((*jobs)[1].withdrawn_reason, "adjudication reversed");
+  EXPECT_EQ((*jobs)[0].state, HeldPrintJobState::kPending);
   (*central)->Stop();
 }
 
@@ -951,7 +1003,7 @@ TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgra
   ASSERT_OK(keys.status());
   const std::string reg = receipt->registration_number;
   const std::pair<std::string, std::string> items[] = {
-      {"print_job", R"({"v":1,"job":"x"})"},
+      {"suket_revoked", R"({"v":1,"suket":"x"})"},
       {"record_status", R"({"v":2,"registration_number":")" + reg + R"(","state":"printed"})"},
       {"record_status", R"({"registration_number":")" + reg + R"(","state":17})"},
       {"record_status", R"({"v":1,"registration_number":")" + reg + R"(","state":"dedupe_pending","reason":""})"},
@@ -967,7 +1019,7 @@ TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgra
   ASSERT_OK(refused.status());
   ASSERT_EQ(refused->size(), 3u);
   EXPECT_EQ((*refused)[0].code, "UNIMPLEMENTED");
-  EXPECT_THAT((*refused)[0].reason, HasSubstr("(print_job): feed item kind 'print_job' is not known"));
+  EXPECT_THAT((*refused)[0].reason, HasSubstr("(suket_revoked): feed item kind 'suket_revoked' is not known"));
   EXPECT_EQ((*refused)[1].code, "UNIMPLEMENTED");
   EXPECT_THAT((*refused)[1].reason, HasSubstr("version 2 is newer than this version of ektp reads (1)"));
   EXPECT_EQ((*refused)[2].code, "INVALID_ARGUMENT");
@@ -997,7 +1049,7 @@ TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgra
   ASSERT_OK(status.status());
   auto shown = nlohmann::json::parse(status->body)["refused_feed_items"];
   ASSERT_EQ(shown.size(), 3u);
-  EXPECT_EQ(shown[0]["kind"], "print_job");
+  EXPECT_EQ(shown[0]["kind"], "suket_revoked");
   EXPECT_EQ(shown[0]["code"], "UNIMPLEMENTED");
   EXPECT_THAT(shown[2]["reason"].get<std::string>(), HasSubstr("must be a string"));
 }

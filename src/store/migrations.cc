@@ -382,6 +382,21 @@ ALTER TABLE feed_applied ADD COLUMN refused_code TEXT;
 ALTER TABLE feed_applied ADD COLUMN body TEXT;
 ALTER TABLE feed_applied ADD COLUMN signature {{blob}};
 )sql"},
+    {6, "print jobs central sealed to this print station, and what became of each (station/print_jobs.cc)", R"sql(
+CREATE TABLE print_jobs (
+  job_id INTEGER PRIMARY KEY,
+  registration_number TEXT NOT NULL,
+  urgent INTEGER NOT NULL,
+  reserved_at TEXT NOT NULL,
+  sealed_card BLOB NOT NULL,
+  state TEXT NOT NULL,
+  serial INTEGER,
+  printed_at TEXT,
+  withdrawn_reason TEXT,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX print_jobs_order ON print_jobs (state, urgent, reserved_at);
+)sql"},
 };
 
 }  // namespace

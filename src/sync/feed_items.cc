@@ -24,6 +24,26 @@ nlohmann::json EncodeBody(const RecordStatusBody& body) {
 
 nlohmann::json EncodeBody(const store::AuditCheckpoint& checkpoint) { return store::AuditCheckpointToJson(checkpoint); }
 
+nlohmann::json EncodeBody(const PrintJobBody& body) {
+  return {{"job_id", body.job_id},
+          {"registration_number", body.registration_number},
+          {"urgent", body.urgent},
+          {"reserved_at", body.reserved_at},
+          {"sealed_card", crypto::Base64Encode(body.sealed_card)}};
+}
+
+nlohmann::json EncodeBody(const PrintJobWithdrawnBody& body) {
+  return {{"job_id", body.job_id}, {"registration_number", body.registration_number}, {"reason", body.reason}};
+}
+
+StatusOr<int64_t> JobIdField(const nlohmann::json& json) {
+  auto it = json.find("job_id");
+  if (it == json.end() || !it->is_number_integer() || it->get<int64_t>() < 1) {
+    return InvalidArgument("body field 'job_id' must be a positive integer");
+  }
+  return it->get<int64_t>();
+}
+
 StatusOr<FeedBody> DecodeRecordStatus(const nlohmann::json& json) {
   RecordStatusBody body;
   ASSIGN_OR_RETURN(body.registration_number, StringField(json, "registration_number", true));
@@ -41,6 +61,29 @@ StatusOr<FeedBody> DecodeAuditCheckpoint(const nlohmann::json& json) {
   return FeedBody(std::move(checkpoint));
 }
 
+StatusOr<FeedBody> DecodePrintJob(const nlohmann::json& json) {
+  PrintJobBody body;
+  ASSIGN_OR_RETURN(body.job_id, JobIdField(json));
+  ASSIGN_OR_RETURN(body.registration_number, StringField(json, "registration_number", true));
+  auto urgent = json.find("urgent");
+  if (urgent == json.end() || !urgent->is_boolean()) return InvalidArgument("body field 'urgent' must be true or false");
+  body.urgent = urgent->get<bool>();
+  ASSIGN_OR_RETURN(body.reserved_at, StringField(json, "reserved_at", true));
+  ASSIGN_OR_RETURN(std::string sealed, StringField(json, "sealed_card", true));
+  auto bytes = crypto::Base64Decode(sealed);
+  if (!bytes.ok() || bytes->empty()) return InvalidArgument("body field 'sealed_card' must be non-empty base64");
+  body.sealed_card = std::move(*bytes);
+  return FeedBody(std::move(body));
+}
+
+StatusOr<FeedBody> DecodePrintJobWithdrawn(const nlohmann::json& json) {
+  PrintJobWithdrawnBody body;
+  ASSIGN_OR_RETURN(body.job_id, JobIdField(json));
+  ASSIGN_OR_RETURN(body.registration_number, StringField(json, "registration_number", true));
+  ASSIGN_OR_RETURN(body.reason, StringField(json, "reason", false));
+  return FeedBody(std::move(body));
+}
+
 struct FeedKindSpec {
   FeedKind kind;
   std::string_view name;
@@ -53,6 +96,8 @@ constexpr FeedKindSpec kFeedKinds[] = {
     {FeedKind::kValidationResult, "validation_result", 1, 0, &DecodeRecordStatus},
     {FeedKind::kRecordStatus, "record_status", 1, 0, &DecodeRecordStatus},
     {FeedKind::kAuditCheckpoint, "audit_checkpoint", 1, 1, &DecodeAuditCheckpoint},
+    {FeedKind::kPrintJob, "print_job", 1, 2, &DecodePrintJob},
+    {FeedKind::kPrintJobWithdrawn, "print_job_withdrawn", 1, 3, &DecodePrintJobWithdrawn},
 };
 
 const FeedKindSpec& SpecOf(FeedKind kind) {

@@ -30,6 +30,8 @@ enum class FeedKind {
   kValidationResult,  // ingest's first verdict on an enrollment (RecordStatusBody)
   kRecordStatus,      // the pipeline's later outcome for a record (RecordStatusBody)
   kAuditCheckpoint,   // a signed head of central's audit chain (store::AuditCheckpoint)
+  kPrintJob,          // a card reserved for this print station to print (PrintJobBody)
+  kPrintJobWithdrawn, // central took a print job back; do not print it (PrintJobWithdrawnBody)
 };
 std::string_view FeedKindName(FeedKind kind);
 
@@ -42,7 +44,25 @@ struct RecordStatusBody {
   bool operator==(const RecordStatusBody&) const = default;
 };
 
-using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint>;
+// One card for a print station (printing/print_jobs.h): the card to print
+// (card::EncodeCardToPrint) sealed to the station's X25519 key.
+struct PrintJobBody {
+  int64_t job_id = 0;
+  std::string registration_number;
+  bool urgent = false;      // an approved urgent case: printed before the others
+  std::string reserved_at;  // the station prints the oldest reservation first after urgent cases
+  crypto::Bytes sealed_card;
+  bool operator==(const PrintJobBody&) const = default;
+};
+
+struct PrintJobWithdrawnBody {
+  int64_t job_id = 0;
+  std::string registration_number;
+  std::string reason;
+  bool operator==(const PrintJobWithdrawnBody&) const = default;
+};
+
+using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody>;
 
 struct TypedFeedItem {
   FeedKind kind = FeedKind::kRecordStatus;

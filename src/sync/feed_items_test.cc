@@ -50,11 +50,37 @@ TEST(FeedItemsTest, AuditCheckpointRoundTrips) {
   EXPECT_EQ(decoded.signature, checkpoint.signature);
 }
 
+TEST(FeedItemsTest, PrintJobAndItsWithdrawalRoundTrip) {
+  crypto::SigningKey central = crypto::SigningKey::Generate();
+  PrintJobBody job{17, "ST-352101-01-000001", true, "2026-12-05T01:00:00Z", {1, 2, 3, 250}};
+  FeedItem item = SignFeedItem({FeedKind::kPrintJob, job}, central);
+  EXPECT_EQ(item.kind, "print_job");
+  EXPECT_OK(crypto::Verify(central.public_key(), item.body, item.signature));
+  auto back = DecodeFeedItem(item.kind, item.body);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->kind, FeedKind::kPrintJob);
+  EXPECT_EQ(std::get<PrintJobBody>(back->body), job);
+
+  PrintJobWithdrawnBody withdrawn{17, "ST-352101-01-000001", "adjudication reversed"};
+  FeedItem taken = SignFeedItem({FeedKind::kPrintJobWithdrawn, withdrawn}, central);
+  EXPECT_EQ(taken.kind, "print_job_withdrawn");
+  auto taken_back = DecodeFeedItem(taken.kind, taken.body);
+  ASSERT_OK(taken_back.status());
+  EXPECT_EQ(std::get<PrintJobWithdrawnBody>(taken_back->body), withdrawn);
+
+  EXPECT_THAT(DecodeFeedItem("print_job", R"({"job_id":0,"registration_number":"r","urgent":false,"reserved_at":"t","sealed_card":"AQ=="})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'job_id' must be a positive integer"));
+  EXPECT_THAT(DecodeFeedItem("print_job", R"({"job_id":1,"registration_number":"r","urgent":1,"reserved_at":"t","sealed_card":"AQ=="})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'urgent' must be true or false"));
+  EXPECT_THAT(DecodeFeedItem("print_job", R"({"job_id":1,"registration_number":"r","urgent":false,"reserved_at":"t","sealed_card":"!"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'sealed_card' must be non-empty base64"));
+}
+
 // During a rolling upgrade a station meets kinds and versions from a newer
 // central: kUnimplemented, so it keeps them instead of guessing.
 TEST(FeedItemsTest, UnknownKindOrNewerVersionIsUnimplemented) {
-  EXPECT_THAT(DecodeFeedItem("print_job", "{}"),
-              StatusIs(StatusCode::kUnimplemented, "feed item kind 'print_job' is not known to this version of ektp"));
+  EXPECT_THAT(DecodeFeedItem("suket_revoked", "{}"),
+              StatusIs(StatusCode::kUnimplemented, "feed item kind 'suket_revoked' is not known to this version of ektp"));
   EXPECT_THAT(DecodeFeedItem("record_status", R"({"v":2,"registration_number":"r","state":"printed"})"),
               StatusIs(StatusCode::kUnimplemented,
                        "feed item kind 'record_status' version 2 is newer than this version of ektp reads (1)"));

@@ -125,7 +125,13 @@ int Run(const char* dir) {
   Write("feed_item_fuzzer", "record_status.txt",
         std::string_view("record_status\n{\"registration_number\":\"ST-352101-01-000001\",\"state\":\"print_ready\","
                          "\"reason\":\"\",\"nik\":\"3521015708990001\"}"));
-  Write("feed_item_fuzzer", "unknown_kind.txt", std::string_view("print_job\n{}"));
+  Write("feed_item_fuzzer", "unknown_kind.txt", std::string_view("suket_revoked\n{}"));
+  Write("feed_item_fuzzer", "print_job.txt",
+        std::string_view("print_job\n{\"job_id\":3,\"registration_number\":\"ST-352101-01-000001\",\"urgent\":false,"
+                         "\"reserved_at\":\"2026-11-24T02:00:00Z\",\"sealed_card\":\"AAECAw==\"}"));
+  Write("feed_item_fuzzer", "print_job_withdrawn.txt",
+        std::string_view("print_job_withdrawn\n{\"job_id\":3,\"registration_number\":\"ST-352101-01-000001\","
+                         "\"reason\":\"revoked\"}"));
 
   Write("config_fuzzer", "station.toml",
         std::string_view("# station\n[central]\nurls = [\"https://10.0.0.5:8443\", \"https://10.0.9.5:8443\"]\n"
