@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "blanks/ledger.h"
 #include "core/lifecycle.h"
 #include "core/text.h"
 #include "store/record_repository.h"
@@ -117,6 +118,13 @@ std::vector<RegencyDemand> Shortages(const std::vector<RegencyDemand>& demands) 
     return a.shortfall() != b.shortfall() ? a.shortfall() > b.shortfall() : a.code < b.code;
   });
   return short_of_need;
+}
+
+StatusOr<std::map<std::string, int64_t>> LedgerOnHand(store::Connection& db, const Clock& clock) {
+  ASSIGN_OR_RETURN(auto held, BlankLedger(db, clock).OnHandByRegency());
+  std::map<std::string, int64_t> on_hand;
+  for (const RegencyOnHand& regency : held) on_hand[regency.regency_code] = regency.on_hand.total();
+  return on_hand;
 }
 
 }  // namespace ektp::blanks

@@ -82,6 +82,11 @@ StatusOr<std::vector<RegencyDemand>> MeasuredDemand(store::Connection& db, const
 // not one of `demands` or a count is negative.
 Status ApplyOnHand(std::vector<RegencyDemand>& demands, const std::map<std::string, int64_t>& on_hand);
 
+// Blanks each regency holds by the ledger (ledger.h): in its store, in
+// transit to its print stations and received by them; regencies holding
+// none are absent.
+StatusOr<std::map<std::string, int64_t>> LedgerOnHand(store::Connection& db, const Clock& clock);
+
 // The shortage alert: regencies whose on_hand is below their need, the
 // largest shortfall first (ties by code).
 std::vector<RegencyDemand> Shortages(const std::vector<RegencyDemand>& demands);

@@ -1,5 +1,6 @@
 #include "blanks/plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/demand.h"
+#include "blanks/ledger.h"
 #include "core/resident_json.h"
 #include "core/status_matchers.h"
 #include "core/testing.h"
@@ -443,6 +445,30 @@ TEST_P(MeasuredDemandTest, ARegencyTheRegistryDoesNotKnowIsDataLoss) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("regency '35.02', which the region registry does not know")));
   EXPECT_THAT(MeasuredDemand(db_->connection(), clock_, RegionRegistry::Default(), {.rate_window_days = 0}),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("rate window must be at least 1 day")));
+}
+
+TEST_P(MeasuredDemandTest, TheLedgerGivesEachRegencysBlanksWhereverTheyAreInIt) {
+  BlankLedger ledger(db_->connection(), clock_);
+  ASSERT_OK(ledger.StockIn({1, 100}, "admin"));
+  ASSERT_OK(ledger.Ship("35.21", {1, 30}, "admin"));
+  ASSERT_OK(ledger.Ship("35.02", {31, 35}, "admin"));
+  ASSERT_OK(db_->connection().Exec(
+      "INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
+      "VALUES ('ST-352101-01', '35.21.01', 'disdukcapil_office', 'print', ?, 'approved', '2026-10-01T00:00:00Z')",
+      {store::Blob(32, 1)}));
+  ASSERT_OK(ledger.HandOver("ST-352101-01", {1, 10}, "admin"));
+  ASSERT_OK(ledger.Receive("ST-352101-01", "r1", {1, 4}).status());
+  auto on_hand = LedgerOnHand(db_->connection(), clock_);
+  ASSERT_OK(on_hand.status());
+  EXPECT_EQ(*on_hand, (std::map<std::string, int64_t>{{"35.02", 5}, {"35.21", 30}}));
+
+  PrintReady("NGAWI-1", kNgawiVillage);
+  auto demands = MeasuredDemand(db_->connection(), clock_, RegionRegistry::Default(), MeasuredOptions{});
+  ASSERT_OK(demands.status());
+  ASSERT_OK(ApplyOnHand(*demands, *on_hand));
+  auto ngawi = std::ranges::find(*demands, std::string("35.21"), &RegencyDemand::code);
+  ASSERT_NE(ngawi, demands->end());
+  EXPECT_EQ(ngawi->on_hand, 30);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MeasuredDemandTest, ::testing::ValuesIn(store::testing::kBackends));

@@ -118,10 +118,12 @@ StatusOr<LoadedDemand> LoadDemand(const DemandFlags& flags) {
     measured.lead_days = flags.lead_days;
     measured.rate_window_days = flags.rate_window_days;
     ASSIGN_OR_RETURN(loaded.demands, blanks::MeasuredDemand(*db, SystemClock::Instance(), *regions, measured));
+    ASSIGN_OR_RETURN(auto held, blanks::LedgerOnHand(*db, SystemClock::Instance()));
+    RETURN_IF_ERROR(blanks::ApplyOnHand(loaded.demands, held));
     source << "central's print queue: records print_ready now; rate over the last " << measured.rate_window_days
-           << " days";
+           << " days; blanks on hand from the ledger";
     sumber << "antrean cetak pusat: rekaman siap cetak sekarang; laju " << measured.rate_window_days
-           << " hari terakhir";
+           << " hari terakhir; stok blangko dari buku besar";
   }
   ASSIGN_OR_RETURN(auto on_hand, ParseOnHand(flags.on_hand));
   RETURN_IF_ERROR(blanks::ApplyOnHand(loaded.demands, on_hand));
