@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kConnectTimeoutMs = 5000;
 constexpr double kRequestTimeoutSeconds = 30;
-constexpr size_t kChunkSize = 32 * 1024;
 
 using Http = std::unique_ptr<http_t, decltype(&httpClose)>;
 using Ipp = std::unique_ptr<ipp_t, decltype(&ippDelete)>;
@@ -53,13 +52,14 @@ class Cups final : public CardOutput {
     // The length is the whole HTTP body: the IPP request, then the document.
     http_status_t http_status =
         cupsSendRequest(http.get(), request.get(), resource_.c_str(), ippLength(request.get()) + card.pdf.size());
-    for (size_t offset = 0; http_status == HTTP_STATUS_CONTINUE && offset < card.pdf.size(); offset += kChunkSize) {
-      const size_t chunk = std::min(kChunkSize, card.pdf.size() - offset);
-      http_status = cupsWriteRequestData(http.get(), reinterpret_cast<const char*>(card.pdf.data() + offset), chunk);
+    if (http_status == HTTP_STATUS_CONTINUE) {
+      http_status = cupsWriteRequestData(http.get(), reinterpret_cast<const char*>(card.pdf.data()), card.pdf.size());
     }
     if (http_status != HTTP_STATUS_CONTINUE) {
-      return Unavailable("cups: sending card " + std::string(card_id) + " to " + Describe() + " failed: " +
-                         CupsMessage());
+      Status failed = ErrorFromCups("sending card " + std::string(card_id) + " to");
+      return failed.ok() ? Unavailable("cups: sending card " + std::string(card_id) + " to " + Describe() +
+                                       " failed: HTTP " + std::to_string(static_cast<int>(http_status)))
+                         : failed;
     }
     Ipp response(cupsGetResponse(http.get(), resource_.c_str()), ippDelete);
     return ErrorFromCups("printing card " + std::string(card_id) + " on");
@@ -99,23 +99,14 @@ class Cups final : public CardOutput {
     const ipp_status_t status = cupsLastError();
     if (status <= IPP_STATUS_OK_CONFLICTING) return Status::Ok();
     const std::string what = "cups: " + std::string(doing) + " " + Describe() + ": " + CupsMessage();
-    switch (status) {
-      case IPP_STATUS_ERROR_NOT_FOUND:
-        return InvalidArgument("cups: the CUPS server " + server_ + " has no printer " + printer_ + ": " +
-                               CupsMessage());
-      case IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS:
-      case IPP_STATUS_ERROR_BUSY:
-      case IPP_STATUS_ERROR_SERVICE_UNAVAILABLE:
-      case IPP_STATUS_ERROR_INTERNAL:
-      case IPP_STATUS_ERROR_TEMPORARY:
-      case IPP_STATUS_ERROR_DEVICE:
-      case IPP_STATUS_ERROR_PRINTER_IS_DEACTIVATED:
-        return Unavailable(what);
-      default:
-        // Refusals a retry does not cure (not authorised, format not supported, bad request) and anything
-        // a transport failure left (cupsLastError is then a server error or an HTTP-mapped code).
-        return status >= IPP_STATUS_ERROR_INTERNAL ? Unavailable(what) : FailedPrecondition(what);
+    if (status == IPP_STATUS_ERROR_NOT_FOUND) {
+      return InvalidArgument("cups: the CUPS server " + server_ + " has no printer " + printer_ + ": " + CupsMessage());
     }
+    // Server errors (not accepting jobs, busy, unavailable, no response) pass; client errors (not authorised,
+    // document format not supported) and CUPS's own (authentication cancelled, upgrade required) need a fix.
+    const bool server_error =
+        status >= IPP_STATUS_ERROR_INTERNAL && status < IPP_STATUS_ERROR_CUPS_AUTHENTICATION_CANCELED;
+    return server_error ? Unavailable(what) : FailedPrecondition(what);
   }
 
   Status CheckPrinterTakesJobs(http_t* http) const {
@@ -127,10 +118,8 @@ class Cups final : public CardOutput {
     ipp_attribute_t* state = ippFindAttribute(response.get(), "printer-state", IPP_TAG_ENUM);
     ipp_attribute_t* accepting = ippFindAttribute(response.get(), "printer-is-accepting-jobs", IPP_TAG_BOOLEAN);
     ipp_attribute_t* message = ippFindAttribute(response.get(), "printer-state-message", IPP_TAG_TEXT);
-    const std::string because =
-        message != nullptr && ippGetString(message, 0, nullptr) != nullptr && *ippGetString(message, 0, nullptr)
-            ? std::string(": ") + ippGetString(message, 0, nullptr)
-            : std::string();
+    const char* text = message != nullptr ? ippGetString(message, 0, nullptr) : nullptr;
+    const std::string because = text != nullptr && *text != '\0' ? std::string(": ") + text : std::string();
     if (state != nullptr && ippGetInteger(state, 0) == IPP_PSTATE_STOPPED) {
       return Unavailable("cups: " + Describe() + " is stopped" + because);
     }
