@@ -352,7 +352,7 @@ int JobsNamed(const std::string& server, const std::string& printer, const std::
   cups_job_t* jobs = nullptr;
   const int count = cupsGetJobs2(http, &jobs, printer.c_str(), 0, CUPS_WHICHJOBS_ALL);
   int named = 0;
-  for (int i = 0; i < count; ++i) named += title == jobs[i].title ? 1 : 0;
+  for (int i = 0; i < count; ++i) named += jobs[i].title != nullptr && title == jobs[i].title ? 1 : 0;
   cupsFreeJobs(count, jobs);
   httpClose(http);
   return count < 0 ? -1 : named;
@@ -448,6 +448,7 @@ TEST(CupsOutputTest, UnknownStoppedOrRejectingPrintersAndAnUnreachableServerAreR
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("is not a CUPS printer name")));
   EXPECT_THAT(OpenCardOutput("cups:ektp-pdf@localhost:six31"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("has no valid port")));
+  EXPECT_THAT(OpenCardOutput("cups:ektp-pdf@"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("names no server")));
   auto spool = OpenCardOutput("/var/lib/ektp/spool");
   ASSERT_OK(spool.status());
   EXPECT_EQ((*spool)->Describe(), "spool /var/lib/ektp/spool");

@@ -184,6 +184,9 @@ StatusOr<std::unique_ptr<CardOutput>> OpenCardOutput(std::string_view spec) {
   const std::string_view target = spec.substr(5);
   const size_t at = target.find('@');
   if (at == std::string_view::npos) return CupsOutput(std::string(target));
+  if (at + 1 == target.size()) {
+    return InvalidArgument("card output: '" + QuoteInput(spec) + "' names no server after '@'");
+  }
   return CupsOutput(std::string(target.substr(0, at)), std::string(target.substr(at + 1)));
 }
 
