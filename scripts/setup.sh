@@ -9,7 +9,7 @@ packages=(
   libssl-dev libcpp-httplib-dev libboost-dev nlohmann-json3-dev libsimdjson-dev libsodium-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-contrib
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libcairo2-dev fonts-dejavu-core tesseract-ocr libqrencode-dev zbar-tools libjpeg-dev libpng-dev
+  libcairo2-dev fonts-dejavu-core libcups2-dev cups-daemon cups-client printer-driver-cups-pdf tesseract-ocr libqrencode-dev zbar-tools libjpeg-dev libpng-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   procps curl python3 openssl
 )

@@ -1,7 +1,17 @@
+#include <cups/cups.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -310,6 +320,138 @@ TEST(SpoolOutputTest, ACardAppearsWholeOnceAndASecondSendIsANoOp) {
   auto blocked = SpoolOutput(dir / "not-a-folder" / "spool");
   EXPECT_THAT(blocked->Send("a", *rendered, chip), StatusIs(StatusCode::kUnavailable, HasSubstr("spool: cannot create")));
   std::filesystem::remove_all(dir);
+}
+
+// The throwaway cupsd of scripts/throwaway_cups.sh, from EKTP_TEST_CUPS ("server=... printer=... pdf_dir=...
+// stopped=... rejecting=..."). Without it these tests fail rather than skip: run them through scripts/test.sh.
+std::map<std::string, std::string> TestCups() {
+  std::map<std::string, std::string> config;
+  const char* env = std::getenv("EKTP_TEST_CUPS");
+  if (env == nullptr) {
+    ADD_FAILURE() << "EKTP_TEST_CUPS is not set: run the tests through scripts/test.sh, which starts a throwaway "
+                     "cupsd (or eval \"$(scripts/throwaway_cups.sh start DIR)\")";
+    return config;
+  }
+  std::istringstream words(env);
+  for (std::string word; words >> word;) {
+    const size_t eq = word.find('=');
+    if (eq != std::string::npos) config[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  for (const char* key : {"server", "printer", "pdf_dir", "stopped", "rejecting"}) {
+    EXPECT_TRUE(config.contains(key)) << "EKTP_TEST_CUPS has no " << key << "=: " << env;
+  }
+  return config;
+}
+
+// Jobs named `title` in `printer`'s history on `server` ("host:port"), read with libcups directly.
+int JobsNamed(const std::string& server, const std::string& printer, const std::string& title) {
+  const size_t colon = server.rfind(':');
+  http_t* http = httpConnect2(server.substr(0, colon).c_str(), std::stoi(server.substr(colon + 1)), nullptr, AF_UNSPEC,
+                              HTTP_ENCRYPTION_IF_REQUESTED, 1, 5000, nullptr);
+  if (http == nullptr) return -1;
+  cups_job_t* jobs = nullptr;
+  const int count = cupsGetJobs2(http, &jobs, printer.c_str(), 0, CUPS_WHICHJOBS_ALL);
+  int named = 0;
+  for (int i = 0; i < count; ++i) named += jobs[i].title != nullptr && title == jobs[i].title ? 1 : 0;
+  cupsFreeJobs(count, jobs);
+  httpClose(http);
+  return count < 0 ? -1 : named;
+}
+
+TEST(CupsOutputTest, AJobSentToTheVirtualPrinterAppearsAsAPdf) {
+  auto cups_env = TestCups();
+  ASSERT_TRUE(cups_env.contains("pdf_dir"));
+  auto output = OpenCardOutput("cups:" + cups_env["printer"] + "@" + cups_env["server"]);
+  ASSERT_OK(output.status());
+  EXPECT_EQ((*output)->Describe(), "CUPS printer " + cups_env["printer"] + " on " + cups_env["server"]);
+  auto rendered = RenderCard(SampleCard(), RegionRegistry::Default());
+  ASSERT_OK(rendered.status());
+  const std::string card_id = "35.21-" + crypto::RandomToken(6);  // one cupsd serves every run of this test
+
+  auto before = (*output)->WasSent(card_id);
+  ASSERT_OK(before.status());
+  EXPECT_FALSE(*before);
+  ASSERT_OK((*output)->Send(card_id, *rendered, SignedBlob(SampleCard())));
+  auto after = (*output)->WasSent(card_id);
+  ASSERT_OK(after.status());
+  EXPECT_TRUE(*after);
+
+  // cups-pdf names its output after the job: the card id.
+  const auto pdf_path = std::filesystem::path(cups_env["pdf_dir"]) / (card_id + ".pdf");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string pdf;
+  while (std::chrono::steady_clock::now() < deadline) {
+    // cups-pdf writes the file in place: wait until it ends with the PDF trailer.
+    pdf = ReadText(pdf_path);
+    if (pdf.find("%%EOF") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_THAT(pdf, HasSubstr("%%EOF")) << pdf_path << " did not appear within 20 s";
+  EXPECT_TRUE(pdf.starts_with("%PDF-"));
+  EXPECT_THAT(pdf, HasSubstr("/Count 2"));  // front and back
+
+  // A resend (a station resuming after a crash) adds no second job.
+  ASSERT_OK((*output)->Send(card_id, *rendered, {}));
+  EXPECT_EQ(JobsNamed(cups_env["server"], cups_env["printer"], card_id), 1);
+}
+
+TEST(CupsOutputTest, UnknownStoppedOrRejectingPrintersAndAnUnreachableServerAreRefusedByName) {
+  auto cups_env = TestCups();
+  ASSERT_TRUE(cups_env.contains("server"));
+  auto rendered = RenderCard(SampleCard(), RegionRegistry::Default());
+  ASSERT_OK(rendered.status());
+  const std::string& server = cups_env["server"];
+
+  auto unknown = CupsOutput("ektp-no-such-printer", server);
+  ASSERT_OK(unknown.status());
+  EXPECT_THAT((*unknown)->Send("35.21-1", *rendered, {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("has no printer ektp-no-such-printer")));
+
+  auto stopped = CupsOutput(cups_env["stopped"], server);
+  ASSERT_OK(stopped.status());
+  EXPECT_THAT((*stopped)->Send("35.21-2", *rendered, {}),
+              StatusIs(StatusCode::kUnavailable,
+                       HasSubstr("CUPS printer " + cups_env["stopped"] + " on " + server +
+                                 " is stopped: paused for the ektp tests")));
+  auto stopped_sent = (*stopped)->WasSent("35.21-2");
+  ASSERT_OK(stopped_sent.status());
+  EXPECT_FALSE(*stopped_sent);
+
+  auto rejecting = CupsOutput(cups_env["rejecting"], server);
+  ASSERT_OK(rejecting.status());
+  EXPECT_THAT((*rejecting)->Send("35.21-3", *rendered, {}),
+              StatusIs(StatusCode::kUnavailable, HasSubstr(cups_env["rejecting"] + " on " + server +
+                                                           " is not accepting jobs: closed for the ektp tests")));
+
+  // A loopback port nobody listens on: bound, then closed.
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(probe);
+  const std::string closed = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  auto down = CupsOutput(cups_env["printer"], closed);
+  ASSERT_OK(down.status());
+  EXPECT_THAT((*down)->Send("35.21-4", *rendered, {}),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("the CUPS server " + closed + " for printer " +
+                                                           cups_env["printer"] + " cannot be reached")));
+  EXPECT_THAT((*down)->WasSent("35.21-4"), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot be reached")));
+
+  auto printer = CupsOutput(cups_env["printer"], server);
+  ASSERT_OK(printer.status());
+  EXPECT_THAT((*printer)->Send("../escape", *rendered, {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'../escape' is not a card id")));
+  EXPECT_THAT(CupsOutput("two words", server),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("is not a CUPS printer name")));
+  EXPECT_THAT(OpenCardOutput("cups:ektp-pdf@localhost:six31"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("has no valid port")));
+  EXPECT_THAT(OpenCardOutput("cups:ektp-pdf@"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("names no server")));
+  auto spool = OpenCardOutput("/var/lib/ektp/spool");
+  ASSERT_OK(spool.status());
+  EXPECT_EQ((*spool)->Describe(), "spool /var/lib/ektp/spool");
 }
 
 }  // namespace

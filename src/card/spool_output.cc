@@ -9,16 +9,6 @@
 namespace ektp::card {
 namespace {
 
-bool IsCardId(std::string_view id) {
-  if (id.empty() || id.size() > 100 || id[0] == '.') return false;
-  for (char c : id) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                         c == '-' || c == '_';
-    if (!allowed) return false;
-  }
-  return true;
-}
-
 Status Unwritable(const std::filesystem::path& path, std::string_view what) {
   return Unavailable("spool: cannot " + std::string(what) + " " + path.string() + ": " + std::strerror(errno));
 }
@@ -85,6 +75,16 @@ class Spool final : public CardOutput {
 };
 
 }  // namespace
+
+bool IsCardId(std::string_view id) {
+  if (id.empty() || id.size() > 100 || id[0] == '.') return false;
+  for (char c : id) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                         c == '-' || c == '_';
+    if (!allowed) return false;
+  }
+  return true;
+}
 
 std::unique_ptr<CardOutput> SpoolOutput(std::filesystem::path dir) { return std::make_unique<Spool>(std::move(dir)); }
 
