@@ -38,9 +38,12 @@ std::optional<int> ParseConfigured(CLI::App& app, const Args& args, service::Con
   std::string config_path;
   bool print_config = false;
   bool print_reference = false;
+  bool print_template = false;
   app.add_option("--config", config_path, "TOML file with the keys below; flags override it");
   app.add_flag("--print-config", print_config, "print the effective configuration as TOML and exit");
   app.add_flag("--print-config-reference", print_reference, "print every key as a Markdown table and exit");
+  app.add_flag("--print-config-template", print_template,
+               "print every key as a commented TOML file (keys set by flags or --config uncommented) and exit");
   for (const service::ConfigSchema::Key& key : schema.keys()) AddFlag(app, key);
   if (auto exit = Parse(app, args)) return exit;
   if (print_reference) {
@@ -55,6 +58,10 @@ std::optional<int> ParseConfigured(CLI::App& app, const Args& args, service::Con
       if (app.count(key.flag) > 0) flags_given.insert(key.flag);
     }
     if (Status status = schema.ApplyFile(*file, flags_given); !status.ok()) return Fail(status);
+  }
+  if (print_template) {
+    std::cout << schema.CommentedToml();
+    return kExitOk;
   }
   if (Status status = validate(); !status.ok()) return Fail(status);
   if (print_config) {

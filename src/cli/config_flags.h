@@ -1,5 +1,6 @@
 // The command line of a serving command: its service::ConfigSchema's flags,
-// plus --config FILE, --print-config and --print-config-reference.
+// plus --config FILE, --print-config, --print-config-reference and
+// --print-config-template.
 #pragma once
 
 #include <functional>
@@ -16,7 +17,9 @@ namespace ektp::cli {
 // the handler must stop now: after --help or a usage error (as Parse), after
 // printing the key reference (--print-config-reference, a Markdown table) or
 // the effective configuration (--print-config, TOML that --config accepts),
-// or after a configuration error, which names the file, the key and its line.
+// every key as a commented TOML file (--print-config-template, before
+// `validate`: a template need not be complete), or after a configuration
+// error, which names the file, the key and its line.
 // std::nullopt: serve.
 std::optional<int> ParseConfigured(CLI::App& app, const Args& args, service::ConfigSchema& schema,
                                    const std::function<Status()>& validate);

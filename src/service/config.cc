@@ -112,7 +112,7 @@ void AppendEntries(const toml::table& table, const std::string& prefix, std::vec
     if (sub != nullptr && !sub->empty()) {
       AppendEntries(*sub, name, out);
     } else {
-      out->push_back({std::move(name), static_cast<int>(node.source().begin.line)});
+      out->push_back({std::move(name), static_cast<int>(node.source().begin.line), sub != nullptr});
     }
   }
 }

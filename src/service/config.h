@@ -46,6 +46,7 @@ class ConfigFile {
   struct Entry {
     std::string key;
     int line = 0;
+    bool empty_table = false;  // `[name]` with nothing in it
   };
   // Every value that is not a table, and every empty table, in file order.
   std::vector<Entry> Entries() const;

@@ -165,6 +165,12 @@ Status ConfigSchema::ApplyFile(const ConfigFile& file, const std::set<std::strin
         closest = &candidate;
       }
     }
+    // An empty table of this schema, e.g. [pipeline] with every key commented out.
+    if (entry.empty_table && std::any_of(keys_.begin(), keys_.end(), [&entry](const Key& candidate) {
+          return TableOf(candidate.name) == entry.key;
+        })) {
+      continue;
+    }
     if (key == nullptr) {
       std::string error = file.name() + ": unknown key '" + entry.key + "'" + Where(entry);
       if (closest != nullptr && closest_distance <= 3) error += "; did you mean '" + closest->name + "'?";
@@ -187,29 +193,45 @@ Status ConfigSchema::ApplyFile(const ConfigFile& file, const std::set<std::strin
   return Status::Ok();
 }
 
-std::string ConfigSchema::EffectiveToml() const {
+std::string ConfigSchema::Toml(std::string header, bool commented) const {
   // Tables in the order their first key was added; top-level keys first.
   std::vector<std::string_view> tables = {""};
   for (const Key& key : keys_) {
     std::string_view table = TableOf(key.name);
     if (std::find(tables.begin(), tables.end(), table) == tables.end()) tables.push_back(table);
   }
-  std::string out = "# Effective configuration of `ektp " + command_ +
-                    "`: flags, then the --config file, then the defaults.\n";
+  std::string out = std::move(header);
   for (std::string_view table : tables) {
     std::string body;
     for (const Key& key : keys_) {
       if (TableOf(key.name) != table) continue;
       std::string_view leaf = std::string_view(key.name).substr(table.empty() ? 0 : table.size() + 1);
       std::string value = ValueAsToml(key.target);
-      if (key.secret && !IsEmptyString(key.target)) value = "\"<set>\"  # secret: not printed";
-      body += std::string(leaf) + " = " + value + "\n";
+      if (!commented) {
+        if (key.secret && !IsEmptyString(key.target)) value = "\"<set>\"  # secret: not printed";
+        body += std::string(leaf) + " = " + value + "\n";
+        continue;
+      }
+      body += (body.empty() ? "" : "\n") + std::string("# ") + key.help + "\n# flag " + key.flag + ", " +
+              std::string(ConfigTypeName(key.target)) + ", default " + key.default_value + "\n" +
+              (value == key.default_value ? "# " : "") + std::string(leaf) + " = " + value + "\n";
     }
     if (body.empty()) continue;
     if (!table.empty()) out += "\n[" + std::string(table) + "]\n";
     out += body;
   }
   return out;
+}
+
+std::string ConfigSchema::EffectiveToml() const {
+  return Toml("# Effective configuration of `ektp " + command_ + "`: flags, then the --config file, then the defaults.\n",
+              false);
+}
+
+std::string ConfigSchema::CommentedToml() const {
+  return Toml("# Configuration of `ektp " + command_ + "` (--config FILE); a flag given on the command line wins.\n"
+              "# Every key is listed with its meaning and default; a commented-out key takes its default.\n",
+              true);
 }
 
 std::string ConfigSchema::Reference() const {

@@ -78,10 +78,19 @@ class ConfigSchema {
   // table; a non-empty secret prints as "<set>".
   std::string EffectiveToml() const;
 
+  // Every key as a commented TOML file that ApplyFile accepts: each key's help,
+  // flag, type and default as comments, then the key itself, commented out
+  // when its current value is its default. Secrets print as they are (it is
+  // the caller's own file). The packaged /etc/ektp/*.toml are made by this.
+  std::string CommentedToml() const;
+
   // A Markdown table of the keys: key, flag, type, default, meaning.
   std::string Reference() const;
 
  private:
+  // The keys grouped by table after `header`; `commented` as CommentedToml.
+  std::string Toml(std::string header, bool commented) const;
+
   std::string command_;
   std::vector<Key> keys_;
 };

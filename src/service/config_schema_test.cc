@@ -86,6 +86,8 @@ TEST_F(ConfigSchemaTest, WrongTypeAndOutOfRangeNameFileKeyAndLine) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("key 'sync.urls[1]' must be a string, not an integer")));
   EXPECT_THAT(Apply(settings, "pipeline = 1\n"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown key 'pipeline' (line 1)")));
+  // An empty table of the schema is fine (every key in it commented out).
+  EXPECT_OK(Apply(settings, "[pipeline]\n# rate = 2\n[sync]\n"));
 }
 
 TEST_F(ConfigSchemaTest, FileOverridesDefaultAndAGivenFlagOverridesFile) {
@@ -131,6 +133,32 @@ TEST_F(ConfigSchemaTest, EffectiveTomlRoundTrips) {
   EXPECT_EQ(reread.urls, settings.urls);
   EXPECT_EQ(reread.timeout, settings.timeout);
   EXPECT_FALSE(reread.run_pipeline);
+}
+
+TEST_F(ConfigSchemaTest, CommentedTomlListsEveryKeyAndSetsOnlyThoseChanged) {
+  Settings settings;
+  ConfigSchema schema = SchemaFor(settings);
+  settings.data_dir = "/var/lib/ektp/central";
+  settings.port = 9443;
+  const std::string printed = schema.CommentedToml();
+  EXPECT_THAT(printed, StartsWith("# Configuration of `ektp demo serve` (--config FILE)"));
+  EXPECT_THAT(printed, HasSubstr("\n[server]\n# data directory\n# flag --dir, a string, default \"\"\n"
+                                 "data_dir = \"/var/lib/ektp/central\"\n"));
+  EXPECT_THAT(printed, HasSubstr("\n[listen]\n# port\n# flag --port, an integer, default 8443\nport = 9443\n\n"
+                                 "# no TLS\n# flag --plain-http, a boolean, default false\n# plain_http = false\n"));
+  for (const ConfigSchema::Key& key : schema.keys()) EXPECT_THAT(printed, HasSubstr("# flag " + key.flag + ","));
+
+  // The file sets exactly the changed keys; the commented ones keep defaults.
+  Settings reread;
+  reread.port = 1;
+  reread.rate = 7;
+  ConfigSchema reread_schema = SchemaFor(reread);
+  auto file = ConfigFile::Parse(printed, "central.toml");
+  ASSERT_OK(file);
+  ASSERT_OK(reread_schema.ApplyFile(*file, {}));
+  EXPECT_EQ(reread.data_dir, "/var/lib/ektp/central");
+  EXPECT_EQ(reread.port, 9443);
+  EXPECT_EQ(reread.rate, 7);
 }
 
 TEST_F(ConfigSchemaTest, ASecretIsNeverPrinted) {
