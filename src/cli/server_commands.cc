@@ -12,6 +12,7 @@
 #include "cli/data_dirs.h"
 #include "net/tls.h"
 #include "service/config_schema.h"
+#include "service/systemd_notify.h"
 #include "station/server.h"
 
 namespace ektp::cli {
@@ -89,7 +90,9 @@ int CentralServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "central listening on " << (*server)->base_url() << std::endl;
+  auto systemd = service::SystemdNotifier::Ready("central listening on " + (*server)->base_url());
   WaitForStopSignal();
+  systemd.Stopping();
   (*server)->Stop();
   return kExitOk;
 }
@@ -235,7 +238,9 @@ int StationServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "station listening on " << (*server)->base_url() << std::endl;
+  auto systemd = service::SystemdNotifier::Ready("station listening on " + (*server)->base_url());
   WaitForStopSignal();
+  systemd.Stopping();
   (*server)->Stop();
   return kExitOk;
 }
