@@ -4,7 +4,8 @@
 # is rebuilt but the package), installs it with apt-get, checks the user,
 # modes, conffiles and man page, runs `ektp central init` as the package's
 # user, runs ektp-central.service's command under a stand-in for systemd's
-# notification socket (READY=1 only once listening, WATCHDOG=1, STOPPING=1),
+# notification socket (READY=1 only once listening, WATCHDOG=1, STOPPING=1)
+# and, without journald, a stand-in for the journal's (structured fields),
 # verifies the units with systemd-analyze, upgrades to a newer build (data and
 # an edited conffile kept), removes (data kept), and purges (data and
 # configuration gone). Needs root (apt-get, dpkg); leaves the machine as it
@@ -94,7 +95,7 @@ pass "ektp central init as user ektp: keys owned by ektp, 0600"
 
 # The units' ExecStart under a stand-in for systemd's notification socket.
 # --port 0 and 127.0.0.1: the test must not take the machine's 8443.
-python3 - "$work" <<'PY' || fail "the services' sd_notify protocol (above)"
+python3 - "$work" <<'PY' || fail "the services' sd_notify protocol or journal fields (above)"
 import os, signal, socket, subprocess, sys, urllib.request, ssl
 work = sys.argv[1]
 sock_path = os.path.join(work, "notify")
@@ -102,6 +103,26 @@ sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sock.bind(sock_path)
 os.chmod(sock_path, 0o777)
 sock.settimeout(30)
+
+# Without journald (a container), a stand-in on its socket receives what
+# sd_journal_sendv sends; with journald running, the journal gets it instead.
+journal_path = "/run/systemd/journal/socket"
+journal = None
+made = [d for d in ("/run/systemd", "/run/systemd/journal") if not os.path.exists(d)]
+if not os.path.exists(journal_path):
+    for d in made:
+        os.mkdir(d, 0o755)
+    journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    journal.bind(journal_path)
+    os.chmod(journal_path, 0o666)
+    journal.settimeout(10)
+
+def close_journal():
+    if journal is not None:
+        journal.close()
+        os.unlink(journal_path)
+        for d in reversed(made):
+            os.rmdir(d)
 
 def expect(what, process):
     while True:
@@ -113,11 +134,26 @@ def expect(what, process):
 
 def run(name, argv, url_path):
     # sh's pid is the service's pid after both execs: WATCHDOG_PID names it.
+    log = open(os.path.join(work, name + ".log"), "w")
+    log_stat = os.fstat(log.fileno())
     process = subprocess.Popen(
         ["sh", "-c", 'export WATCHDOG_PID=$$; exec setpriv --reuid=ektp --regid=ektp --init-groups "$@"', "sh"] + argv,
-        env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "400000", "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE, stderr=open(os.path.join(work, name + ".log"), "w"))
+        env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "400000", "PATH": "/usr/bin:/bin",
+             "JOURNAL_STREAM": f"{log_stat.st_dev}:{log_stat.st_ino}"},
+        stdout=subprocess.PIPE, stderr=log)
     ready = expect("READY=1", name)
+    if journal is not None:
+        # The native protocol: one NAME=value per line.
+        entries = []
+        while not any(f"EKTP_EVENT={name}.started" in e for e in entries):
+            entries.append(journal.recv(65536).decode(errors="replace"))
+        started = next(e for e in entries if f"EKTP_EVENT={name}.started" in e).splitlines()
+        for field in ("SYSLOG_IDENTIFIER=ektp", "PRIORITY=6"):
+            if field not in started:
+                sys.exit(f"{name}: the journal entry of {name}.started lacks {field}: {started}")
+        if not any(f.startswith("EKTP_URL=https://127.0.0.1:") for f in started):
+            sys.exit(f"{name}: the journal entry of {name}.started lacks EKTP_URL: {started}")
+        print(f"package_test: ok: {name}: logs reach the journal as fields (EKTP_EVENT, EKTP_URL, PRIORITY)")
     url = process.stdout.readline().decode().split(" listening on ")[1].strip()
     # READY=1 came after the listener opened: the server answers at once.
     context = ssl._create_unverified_context()
@@ -132,8 +168,11 @@ def run(name, argv, url_path):
         sys.exit(f"{name}: exit status {process.returncode} after SIGTERM")
     print(f"package_test: ok: {name}: {ready.splitlines()[1]}; /readyz 200; WATCHDOG=1; STOPPING=1; exit 0")
 
-run("central", ["ektp", "central", "serve", "--config", "/etc/ektp/central.toml", "--bind", "127.0.0.1",
-                "--port", "0"], "/readyz")
+try:
+    run("central", ["ektp", "central", "serve", "--config", "/etc/ektp/central.toml", "--bind", "127.0.0.1",
+                    "--port", "0"], "/readyz")
+finally:
+    close_journal()
 PY
 
 # The units, as installed (systemd-analyze works without systemd as PID 1).

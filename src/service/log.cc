@@ -1,6 +1,9 @@
 #include "service/log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <spdlog/logger.h>
@@ -10,7 +13,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -35,10 +41,17 @@ std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink) {
   return logger;
 }
 
+// The logger that writes to standard error, used until LogToFile or
+// CapturedLogs replaces it. Never destroyed.
+const std::shared_ptr<spdlog::logger>& StderrLogger() {
+  static auto* logger = new std::shared_ptr<spdlog::logger>(MakeLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+  return *logger;
+}
+
 std::shared_ptr<spdlog::logger> CurrentLogger() {
   std::lock_guard lock(g_logger_mu);
   auto& slot = LoggerSlot();
-  if (!slot) slot = MakeLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (!slot) slot = StderrLogger();
   return slot;
 }
 
@@ -125,10 +138,55 @@ std::string FormatLogLine(LogLevel level, std::string_view event, const LogField
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::vector<std::string> JournalFields(LogLevel level, std::string_view event, const LogFields& fields,
+                                       const std::string& json_line) {
+  // syslog(3) priorities: err 3, warning 4, info 6, debug 7.
+  const char* priority = level == LogLevel::kError  ? "3"
+                         : level == LogLevel::kWarn ? "4"
+                         : level == LogLevel::kInfo ? "6"
+                                                    : "7";
+  std::vector<std::string> out = {"MESSAGE=" + json_line, std::string("PRIORITY=") + priority,
+                                  "SYSLOG_IDENTIFIER=ektp", "EKTP_EVENT=" + std::string(event)};
+  for (const LogField& field : fields) {
+    std::string name = "EKTP_";
+    for (char c : field.key) {
+      const bool keep = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : keep ? c : '_';
+    }
+    std::string value = std::visit(
+        [](const auto& v) -> std::string {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string>) return v;
+          else if constexpr (std::is_same_v<V, bool>) return v ? "true" : "false";
+          else return nlohmann::json(v).dump();
+        },
+        field.value);
+    out.push_back(name.substr(0, 64) + "=" + value);
+  }
+  return out;
+}
+
+bool StderrIsJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  struct stat st {};
+  if (stream == nullptr || ::fstat(STDERR_FILENO, &st) != 0) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  return device == static_cast<unsigned long long>(st.st_dev) && inode == static_cast<unsigned long long>(st.st_ino);
+}
+
 void Log(LogLevel level, std::string_view event, const LogFields& fields) {
   if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
   std::string text = FormatLogLine(level, event, fields);
-  CurrentLogger()->log(SpdLevel(level), "{}", text);
+  std::shared_ptr<spdlog::logger> logger = CurrentLogger();
+  static const bool to_journal = StderrIsJournal();
+  if (to_journal && logger == StderrLogger()) {
+    std::vector<std::string> journal = JournalFields(level, event, fields, text);
+    std::vector<iovec> parts;
+    for (std::string& part : journal) parts.push_back({part.data(), part.size()});
+    if (sd_journal_sendv(parts.data(), static_cast<int>(parts.size())) >= 0) return;
+  }
+  logger->log(SpdLevel(level), "{}", text);
 }
 
 void SetLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level)); }

@@ -58,6 +58,19 @@ inline void LogError(std::string_view event, const LogFields& fields = {}) { Log
 // The JSON line Log() would write (without the trailing newline).
 std::string FormatLogLine(LogLevel level, std::string_view event, const LogFields& fields);
 
+// Under systemd, when standard error is the journal (JOURNAL_STREAM names its
+// device and inode, systemd.exec(5)) and no LogToFile or CapturedLogs is in
+// effect, Log() sends each line to the journal as structured fields instead:
+// these, as "NAME=value" strings. MESSAGE is the JSON line, PRIORITY the
+// syslog level, SYSLOG_IDENTIFIER "ektp", EKTP_EVENT the event, and each field
+// EKTP_<KEY> with the key upper-cased and every character outside [A-Z0-9_]
+// made '_' (journalctl -u ektp-central EKTP_EVENT=central.packet_rejected).
+// A line the journal refuses goes to standard error.
+std::vector<std::string> JournalFields(LogLevel level, std::string_view event, const LogFields& fields,
+                                       const std::string& json_line);
+// True if standard error is the journal stream systemd named in JOURNAL_STREAM.
+bool StderrIsJournal();
+
 // Appends log lines to `path` instead of stderr from now on. A new file is
 // created with mode 0600 (owner only).
 // Errors: kUnavailable if the file cannot be opened (logging is unchanged).

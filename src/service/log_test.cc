@@ -78,5 +78,36 @@ TEST(LogTest, LevelFilters) {
   EXPECT_FALSE(ParseLogLevel("loud", &level));
 }
 
+TEST(LogTest, JournalFieldsCarryTheEventAndEachFieldByName) {
+  const std::string line = FormatLogLine(LogLevel::kWarn, "central.packet_rejected", {});
+  std::vector<std::string> fields = JournalFields(
+      LogLevel::kWarn, "central.packet_rejected",
+      {{"station", "ST-352101-01"}, {"sequence", 17}, {"ok", false}, {"ratio", 0.5}, {"http.route", "/a b"}}, line);
+  EXPECT_THAT(fields, ::testing::ElementsAre("MESSAGE=" + line, "PRIORITY=4", "SYSLOG_IDENTIFIER=ektp",
+                                             "EKTP_EVENT=central.packet_rejected", "EKTP_STATION=ST-352101-01",
+                                             "EKTP_SEQUENCE=17", "EKTP_OK=false", "EKTP_RATIO=0.5",
+                                             "EKTP_HTTP_ROUTE=/a b"));
+  EXPECT_EQ(JournalFields(LogLevel::kError, "e", {}, "")[1], "PRIORITY=3");
+  EXPECT_EQ(JournalFields(LogLevel::kInfo, "e", {}, "")[1], "PRIORITY=6");
+  EXPECT_EQ(JournalFields(LogLevel::kDebug, "e", {}, "")[1], "PRIORITY=7");
+  // Field names stop at the journal's 64 characters.
+  std::string long_key(80, 'k');
+  EXPECT_EQ(JournalFields(LogLevel::kInfo, "e", {{long_key, 1}}, "")[4], "EKTP_" + std::string(59, 'K') + "=1");
+}
+
+TEST(LogTest, StderrIsTheJournalOnlyWhenJournalStreamNamesIt) {
+  struct stat st {};
+  ASSERT_EQ(fstat(STDERR_FILENO, &st), 0);
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(StderrIsJournal());
+  setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+  EXPECT_TRUE(StderrIsJournal());
+  setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1)).c_str(), 1);
+  EXPECT_FALSE(StderrIsJournal());
+  setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_FALSE(StderrIsJournal());
+  unsetenv("JOURNAL_STREAM");
+}
+
 }  // namespace
 }  // namespace ektp::service
