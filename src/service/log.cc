@@ -148,7 +148,9 @@ std::vector<std::string> JournalFields(LogLevel level, std::string_view event, c
   std::vector<std::string> out = {"MESSAGE=" + json_line, std::string("PRIORITY=") + priority,
                                   "SYSLOG_IDENTIFIER=ektp", "EKTP_EVENT=" + std::string(event)};
   for (const LogField& field : fields) {
-    std::string name = "EKTP_";
+    // Reserved keys are renamed as in the JSON line: "event" -> EKTP__EVENT.
+    const bool reserved = field.key == "ts" || field.key == "level" || field.key == "event";
+    std::string name = reserved ? "EKTP__" : "EKTP_";
     for (char c : field.key) {
       const bool keep = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
       name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : keep ? c : '_';

@@ -87,6 +87,7 @@ TEST(LogTest, JournalFieldsCarryTheEventAndEachFieldByName) {
                                              "EKTP_EVENT=central.packet_rejected", "EKTP_STATION=ST-352101-01",
                                              "EKTP_SEQUENCE=17", "EKTP_OK=false", "EKTP_RATIO=0.5",
                                              "EKTP_HTTP_ROUTE=/a b"));
+  EXPECT_EQ(JournalFields(LogLevel::kError, "e", {{"event", "x"}}, "")[4], "EKTP__EVENT=x");
   EXPECT_EQ(JournalFields(LogLevel::kError, "e", {}, "")[1], "PRIORITY=3");
   EXPECT_EQ(JournalFields(LogLevel::kInfo, "e", {}, "")[1], "PRIORITY=6");
   EXPECT_EQ(JournalFields(LogLevel::kDebug, "e", {}, "")[1], "PRIORITY=7");
