@@ -64,7 +64,8 @@ std::string FormatLogLine(LogLevel level, std::string_view event, const LogField
 // these, as "NAME=value" strings. MESSAGE is the JSON line, PRIORITY the
 // syslog level, SYSLOG_IDENTIFIER "ektp", EKTP_EVENT the event, and each field
 // EKTP_<KEY> with the key upper-cased and every character outside [A-Z0-9_]
-// made '_' (journalctl -u ektp-central EKTP_EVENT=central.packet_rejected).
+// made '_', a reserved key renamed as in the JSON line (EKTP__EVENT)
+// (journalctl -u ektp-central EKTP_EVENT=central.packet_rejected).
 // A line the journal refuses goes to standard error.
 std::vector<std::string> JournalFields(LogLevel level, std::string_view event, const LogFields& fields,
                                        const std::string& json_line);
