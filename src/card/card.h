@@ -97,11 +97,15 @@ struct CardToPrint {
   Bytes signature_image;
 };
 Bytes EncodeCardToPrint(const CardToPrint& card);
+
+struct OpenedCard {
+  Card card;   // ready to render once its blank's serial is set
+  Bytes chip;  // the chip blob as central signed it, to write to the card
+};
 // Decodes it, verifies the chip with `central_public_key` and checks the
-// photo against the chip's hash: the card, ready to render once its blank's
-// serial is set. kInvalidArgument when malformed; kUnauthenticated when the
-// chip's signature does not verify; kFailedPrecondition when the photo is
-// not the chip's.
-StatusOr<Card> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key);
+// photo against the chip's hash. kInvalidArgument when malformed;
+// kUnauthenticated when the chip's signature does not verify;
+// kFailedPrecondition when the photo is not the chip's.
+StatusOr<OpenedCard> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key);
 
 }  // namespace ektp::card

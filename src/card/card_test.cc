@@ -208,11 +208,12 @@ TEST(CardToPrintTest, OpensToTheCardWhenChipAndPhotoCheckOut) {
   const Bytes bytes = EncodeCardToPrint(to_print);
   auto opened = OpenCardToPrint(bytes, CentralKey().public_key());
   ASSERT_OK(opened.status());
-  EXPECT_EQ(opened->data.resident.nik, card.data.resident.nik);
-  EXPECT_EQ(opened->data.fingers, card.data.fingers);
-  EXPECT_EQ(opened->face_jpeg, card.face_jpeg);
-  EXPECT_EQ(opened->signature_image, card.signature_image);
-  EXPECT_TRUE(opened->card_serial.empty());
+  EXPECT_EQ(opened->card.data.resident.nik, card.data.resident.nik);
+  EXPECT_EQ(opened->card.data.fingers, card.data.fingers);
+  EXPECT_EQ(opened->card.face_jpeg, card.face_jpeg);
+  EXPECT_EQ(opened->card.signature_image, card.signature_image);
+  EXPECT_TRUE(opened->card.card_serial.empty());
+  EXPECT_EQ(opened->chip, to_print.chip);
 
   EXPECT_THAT(OpenCardToPrint(bytes, CentralKey(8).public_key()),
               StatusIs(StatusCode::kUnauthenticated, HasSubstr("signature does not verify")));

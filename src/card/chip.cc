@@ -343,7 +343,7 @@ Bytes EncodeCardToPrint(const CardToPrint& card) {
   return out;
 }
 
-StatusOr<Card> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key) {
+StatusOr<OpenedCard> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const uint8_t> central_public_key) {
   if (bytes.size() < kCardToPrintMagic.size() + 1 ||
       !std::equal(kCardToPrintMagic.begin(), kCardToPrintMagic.end(), bytes.begin()) ||
       bytes[kCardToPrintMagic.size()] != kCardToPrintVersion) {
@@ -364,7 +364,7 @@ StatusOr<Card> OpenCardToPrint(std::span<const uint8_t> bytes, std::span<const u
   if (offset != bytes.size()) return InvalidArgument("card to print: bytes after the signature image");
   ASSIGN_OR_RETURN(ChipContents chip, VerifyChip(parts[0], central_public_key));
   RETURN_IF_ERROR(CheckPhoto(chip, parts[1]));
-  return Card{std::move(chip.data), std::move(parts[1]), std::move(parts[2]), ""};
+  return OpenedCard{Card{std::move(chip.data), std::move(parts[1]), std::move(parts[2]), ""}, std::move(parts[0])};
 }
 
 }  // namespace ektp::card

@@ -6,16 +6,20 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
+#include "blanks/ledger.h"
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/feed_queue.h"
 #include "pipeline/work_queue.h"
+#include "printing/print_jobs.h"
 #include "store/record_repository.h"
+#include "sync/station_events.h"
 
 namespace ektp::central {
 namespace {
@@ -89,6 +93,7 @@ struct Ingest::Checked {
   std::string reason;      // why validation failed; "" when validated
   crypto::Bytes biometrics;  // opened, when validated
   sync::FeedItem feed;       // the signed verdict for the station's feed
+  std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody> event;
 };
 
 // Central's handler of each up-packet kind (sync/packet.h): `decode` runs on
@@ -101,6 +106,9 @@ struct Ingest::KindHandler {
 
 const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kEnrollment, &Ingest::DecodeEnrollment, &Ingest::WriteEnrollments},
+    {sync::PacketKind::kBlanksReceived, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kCardPrinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kBlankSpoiled, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -373,6 +381,65 @@ StatusOr<std::vector<FeedItem>> Ingest::Feed(std::string_view station_id, int64_
   std::vector<FeedItem> items;
   for (const store::Row& row : rows) items.push_back({row.Int(0), row.Text(1), row.Text(2), row.Bytes(3)});
   return items;
+}
+
+void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
+  auto decode = [&](auto parsed) {
+    if (parsed.ok()) {
+      c.event = std::move(*parsed);
+    } else {
+      c.content = parsed.status().WithContext(std::string(sync::PacketKindName(c.envelope.kind)));
+    }
+  };
+  switch (c.envelope.kind) {
+    case sync::PacketKind::kBlanksReceived: return decode(sync::BlanksReceivedFromJson(c.envelope.body));
+    case sync::PacketKind::kCardPrinted: return decode(sync::CardPrintedFromJson(c.envelope.body));
+    case sync::PacketKind::kBlankSpoiled: return decode(sync::BlankSpoiledFromJson(c.envelope.body));
+    case sync::PacketKind::kEnrollment: break;
+  }
+  c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
+}
+
+Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<const Checked* const> checked) {
+  blanks::BlankLedger ledger(db_, clock_);
+  printing::PrintJobs jobs(db_, clock_);
+  std::vector<pipeline::QueuedFeedItem> statuses;
+  for (const Checked* c : checked) {
+    const auto& event = c->event;
+    if (const auto* received = std::get_if<sync::BlanksReceivedBody>(&event)) {
+      RETURN_IF_ERROR(
+          ledger.Receive(station.id, received->event_id, {received->first_serial, received->last_serial}).status());
+    } else if (const auto* printed = std::get_if<sync::CardPrintedBody>(&event)) {
+      ASSIGN_OR_RETURN(printing::PrintJob job, jobs.Get(printed->job_id));
+      if (job.station_id != station.id || job.registration_number != printed->registration_number) {
+        return FailedPrecondition("card_printed: print job " + std::to_string(printed->job_id) + " is not " +
+                                  printed->registration_number + "'s job at station " + station.id);
+      }
+      // The ledger first: it takes its lock before the audit head (blanks/ledger.h).
+      RETURN_IF_ERROR(ledger.Consume(station.id, printed->event_id, printed->serial, job.record_id).status());
+      ASSIGN_OR_RETURN(job, jobs.MarkPrinted(printed->job_id, station.id, printed->serial, printed->printed_at));
+      if (job.state == printing::PrintJobState::kPrinted) {
+        ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db_, clock_).Get(job.record_id));
+        if (!record.station_id.empty()) {
+          sync::RecordStatusBody body{record.registration_number, record.state, "", record.holder_nik};
+          statuses.push_back(
+              {record.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys_.signing)});
+        }
+      }
+    } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
+      ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
+      int64_t record_id = 0;
+      if (spoiled->job_id != 0) {
+        ASSIGN_OR_RETURN(printing::PrintJob job, jobs.Get(spoiled->job_id));
+        record_id = job.record_id;
+      }
+      RETURN_IF_ERROR(
+          ledger.Spoil(station.id, spoiled->event_id, spoiled->serial, reason, spoiled->note, record_id).status());
+    } else {
+      return Internal("a station event packet reached its writer undecoded");
+    }
+  }
+  return pipeline::QueueFeedItems(db_, clock_, statuses);
 }
 
 }  // namespace ektp::central

@@ -95,6 +95,10 @@ class Ingest {
   // feed items.
   void DecodeEnrollment(const RegisteredStation& station, Checked& checked);
   Status WriteEnrollments(const RegisteredStation& station, std::span<const Checked* const> checked);
+  // A print station's events (sync/station_events.h), through the blank
+  // ledger and the print jobs, one by one in the batch's transaction.
+  void DecodeStationEvent(const RegisteredStation& station, Checked& checked);
+  Status WriteStationEvents(const RegisteredStation& station, std::span<const Checked* const> checked);
   StatusOr<sync::UploadResponse> StoreBatch(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
                                             std::vector<Checked>& checked);
   StatusOr<sync::UploadResponse> StoreEach(const RegisteredStation& station, const std::vector<sync::Packet>& packets,

@@ -7,6 +7,7 @@
 #include "pipeline/biometrics_at_rest.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
+#include "sync/station_events.h"
 
 namespace ektp::central {
 namespace {
@@ -92,6 +93,36 @@ TEST_P(IngestTest, APrintStationRegistersItsX25519KeyWhichIsKeptPinned) {
   EXPECT_EQ(stored->public_key, key.public_key());
   // A station without `print` may still register without one.
   EXPECT_TRUE(registry_->Get(station_id_)->box_public_key.empty());
+}
+
+// A print station's events go through the ledger's checks: an event that does not fit what
+// central knows is refused for that packet alone, with the reason, and changes nothing.
+TEST_P(IngestTest, PrintStationEventsThatDoNotFitTheLedgerAreRefusedByName) {
+  TokenRequest request{"35.21.01", StationKind::kDisdukcapilOffice, {"enroll", "print"}, hours(1)};
+  auto token = registry_->CreateToken(request, "admin");
+  ASSERT_OK(token.status());
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  auto station = registry_->Register(*token, key.public_key(), crypto::SealingKey::Generate().public_key());
+  ASSERT_OK(station.status());
+  ASSERT_OK(registry_->Approve(station->id, "admin"));
+  auto event = [&](int64_t sequence, sync::PacketKind kind, std::string body) {
+    return sync::SignEnvelope({sync::kEnvelopeVersion, station->id, sequence, kind, "2026-11-24T02:00:00Z", body}, key);
+  };
+  const std::vector<sync::Packet> packets = {
+      event(1, sync::PacketKind::kBlanksReceived, sync::BlanksReceivedToJson({"r-1", 1, 5, "2026-11-24T02:00:00Z", "budi"})),
+      event(2, sync::PacketKind::kCardPrinted,
+            sync::CardPrintedToJson({"p-1", 99, "ST-352101-02-000001", 1, "2026-11-24T02:00:00Z", "budi"})),
+      event(3, sync::PacketKind::kBlankSpoiled, sync::BlankSpoiledToJson({"s-1", 1, "lost", "", 0, "t", "budi"})),
+  };
+  auto response = ingest_->Upload(station->id, packets);
+  ASSERT_OK(response.status());
+  ASSERT_EQ(response->results.size(), 3u);
+  for (const sync::PacketResult& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[0].error, HasSubstr("0000000001"));
+  EXPECT_THAT(response->results[1].error, HasSubstr("print job 99 does not exist"));
+  EXPECT_THAT(response->results[2].error, HasSubstr("lost"));
+  EXPECT_EQ(Count("blank_uses"), 0);
+  EXPECT_EQ(Count("blank_station_events"), 0);
 }
 
 TEST_P(IngestTest, RegistrationTokensWorkOnceAndExpire) {

@@ -87,6 +87,17 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
   return queued;
 }
 
+Status HandOverBlanks(store::Connection& db, const Clock& clock, const CentralKeys& keys, std::string_view station_id,
+                      blanks::SerialRange range, std::string_view actor, std::string_view reference) {
+  return db.Transact([&]() -> Status {
+    RETURN_IF_ERROR(blanks::BlankLedger(db, clock).HandOver(station_id, range, actor, reference));
+    sync::BlanksHandedOverBody body{range.first, range.last, FormatTimestamp(clock.Now())};
+    const pipeline::QueuedFeedItem item{
+        std::string(station_id), sync::SignFeedItem({sync::FeedKind::kBlanksHandedOver, std::move(body)}, keys.signing)};
+    return pipeline::QueueFeedItems(db, clock, {&item, 1});
+  });
+}
+
 StatusOr<bool> WithdrawPrintJob(store::Connection& db, const Clock& clock, const CentralKeys& keys, int64_t record_id,
                                 std::string_view reason, std::string_view actor) {
   bool withdrew = false;

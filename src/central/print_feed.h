@@ -5,6 +5,7 @@
 // station's X25519 key.
 #pragma once
 
+#include "blanks/ledger.h"
 #include "central/ingest.h"
 #include "central/station_registry.h"
 
@@ -27,6 +28,12 @@ StatusOr<int64_t> PrintCapacity(store::Connection& db, const Clock& clock, const
 // reserved.
 StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const CentralKeys& keys,
                              const RegisteredStation& station);
+
+// Hands blanks from the regency's stock to a print station in the ledger
+// (blanks::BlankLedger::HandOver, whose refusals it returns) and tells the
+// station through a blanks_handed_over feed item, in one transaction.
+Status HandOverBlanks(store::Connection& db, const Clock& clock, const CentralKeys& keys, std::string_view station_id,
+                      blanks::SerialRange range, std::string_view actor, std::string_view reference = "");
 
 // Takes back the reserved print job of `record_id` (printing::PrintJobs::Withdraw)
 // and tells its station through a print_job_withdrawn feed item, in one

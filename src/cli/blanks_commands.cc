@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "central/print_feed.h"
+#include "central/server.h"
 #include "cli/commands.h"
 #include "cli/data_dirs.h"
 
@@ -44,12 +46,17 @@ struct Movement {
   const char* done;  // "<n> blangko <range> <done> <holder>"
 };
 
-Status Apply(blanks::BlankLedger& ledger, MovementKind kind, const std::string& holder, blanks::SerialRange range,
-             const std::string& by, const std::string& reference) {
+Status Apply(store::Connection& db, const central::CentralOptions& options, MovementKind kind, const std::string& holder,
+             blanks::SerialRange range, const std::string& by, const std::string& reference) {
+  blanks::BlankLedger ledger(db, SystemClock::Instance());
   switch (kind) {
     case MovementKind::kStockIn: return ledger.StockIn(range, by, reference);
     case MovementKind::kShip: return ledger.Ship(holder, range, by, reference);
-    case MovementKind::kHandOver: return ledger.HandOver(holder, range, by, reference);
+    case MovementKind::kHandOver: {
+      // The station learns of the hand-over through its feed, signed with central's key.
+      ASSIGN_OR_RETURN(central::CentralKeys keys, central::LoadCentralKeys(options.data_dir));
+      return central::HandOverBlanks(db, SystemClock::Instance(), keys, holder, range, by, reference);
+    }
     case MovementKind::kReturn: return ledger.ReturnToNational(holder, range, by, reference);
   }
   return Internal("unknown movement");
@@ -74,8 +81,9 @@ int RunMovement(const Args& args, const Movement& movement) {
   if (!range.ok()) return Fail(range.status());
   auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
-  blanks::BlankLedger ledger(**db, SystemClock::Instance());
-  if (Status status = Apply(ledger, movement.kind, holder, *range, by, reference); !status.ok()) return Fail(status);
+  if (Status status = Apply(**db, options, movement.kind, holder, *range, by, reference); !status.ok()) {
+    return Fail(status);
+  }
   std::cout << range->size() << " blangko " << blanks::FormatRange(*range) << " " << movement.done
             << (holder.empty() ? "" : " " + holder) << "\n";
   return kExitOk;

@@ -68,8 +68,9 @@ class PrintJobs {
                                  std::string_view printed_at);
 
   // Takes back the reserved job of `record_id`, if any (an adjudication
-  // reversed, a record revoked). Returns the job withdrawn, or nullopt when
-  // the record had none reserved.
+  // reversed, a record revoked, a job moved to another station). Returns the
+  // job withdrawn, or nullopt when the record had none reserved. A record
+  // still print_ready afterwards is reserved again by the next TopUp.
   StatusOr<std::optional<PrintJob>> Withdraw(int64_t record_id, std::string_view reason, std::string_view actor);
 
   StatusOr<PrintJob> Get(int64_t job_id);

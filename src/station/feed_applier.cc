@@ -55,6 +55,8 @@ Status Station::ApplyFeedBody(int64_t id, const sync::TypedFeedItem& item, Statu
           return HoldPrintJob(body, refusal);
         } else if constexpr (std::is_same_v<Body, sync::PrintJobWithdrawnBody>) {
           return WithdrawPrintJob(body);
+        } else if constexpr (std::is_same_v<Body, sync::BlanksHandedOverBody>) {
+          return ExpectBlanks(body, refusal);
         } else {
           static_assert(sizeof(Body) == 0, "every feed body type needs a handler");
         }

@@ -1,60 +1,252 @@
-// The print jobs central sends a print station through its feed: held until
-// printed, or withdrawn. Central's side: printing/print_jobs.h.
+// A print station: the print jobs central sends through the feed, the blank
+// cards it holds, and printing them. Central's side: printing/print_jobs.h,
+// blanks/ledger.h, central/print_feed.h.
 #include <algorithm>
 
+#include "card/render.h"
+#include "sync/station_events.h"
 #include "station/station.h"
 
 namespace ektp::station {
 namespace {
 
-std::string_view HeldPrintJobStateName(HeldPrintJobState state) {
-  switch (state) {
-    case HeldPrintJobState::kPending: return "pending";
-    case HeldPrintJobState::kPrinted: return "printed";
-    case HeldPrintJobState::kWithdrawn: return "withdrawn";
-  }
-  return "pending";
-}
+// A hand-over larger than this is refused: it bounds the rows one feed item writes.
+constexpr int64_t kMaxHandOver = 100000;
 
-StatusOr<HeldPrintJobState> ParseHeldPrintJobState(const std::string& name) {
-  for (auto state : {HeldPrintJobState::kPending, HeldPrintJobState::kPrinted, HeldPrintJobState::kWithdrawn}) {
-    if (HeldPrintJobStateName(state) == name) return state;
+constexpr const char* kJobPending = "pending";
+constexpr const char* kJobPrinting = "printing";
+constexpr const char* kJobPrinted = "printed";
+constexpr const char* kJobWithdrawn = "withdrawn";
+constexpr const char* kJobRefused = "refused";
+
+constexpr const char* kBlankExpected = "expected";
+constexpr const char* kBlankOnHand = "on_hand";
+constexpr const char* kBlankUsed = "used";
+constexpr const char* kBlankSpoiled = "spoiled";
+
+constexpr std::pair<HeldPrintJobState, const char*> kJobStates[] = {
+    {HeldPrintJobState::kPending, kJobPending},     {HeldPrintJobState::kPrinting, kJobPrinting},
+    {HeldPrintJobState::kPrinted, kJobPrinted},     {HeldPrintJobState::kWithdrawn, kJobWithdrawn},
+    {HeldPrintJobState::kRefused, kJobRefused},
+};
+
+StatusOr<HeldPrintJobState> ParseJobState(const std::string& name) {
+  for (const auto& [state, text] : kJobStates) {
+    if (name == text) return state;
   }
   return DataLoss("print_jobs: unknown state '" + name + "'");
+}
+
+// "0000012345", as serials are printed (blanks/ledger.h).
+std::string SerialText(int64_t serial) {
+  std::string digits = std::to_string(serial);
+  return std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
+}
+
+bool Prints(const Identity& identity) {
+  return std::ranges::find(identity.capabilities, "print") != identity.capabilities.end();
 }
 
 }  // namespace
 
 Status Station::HoldPrintJob(const sync::PrintJobBody& job, Status& refusal) {
-  if (std::ranges::find(identity_.capabilities, "print") == identity_.capabilities.end()) {
+  if (!Prints(identity_)) {
     refusal = FailedPrecondition("print job " + std::to_string(job.job_id) + ": this station has no print capability");
     return Status::Ok();
   }
   return db_.Exec("INSERT INTO print_jobs (job_id, registration_number, urgent, reserved_at, sealed_card, state, "
                   "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
                   {job.job_id, job.registration_number, int64_t{job.urgent}, job.reserved_at, job.sealed_card,
-                   HeldPrintJobStateName(HeldPrintJobState::kPending), FormatTimestamp(clock_.Now())});
+                   kJobPending, FormatTimestamp(clock_.Now())});
 }
 
 Status Station::WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal) {
-  // A job already printed stays printed: central flags the card when the print report reaches it.
+  // A job already printed (or being printed) stays so: central flags the card
+  // when the print report reaches it.
   return db_.Exec("UPDATE print_jobs SET state = ?, withdrawn_reason = ? WHERE job_id = ? AND state = ?",
-                  {HeldPrintJobStateName(HeldPrintJobState::kWithdrawn), withdrawal.reason, withdrawal.job_id,
-                   HeldPrintJobStateName(HeldPrintJobState::kPending)});
+                  {kJobWithdrawn, withdrawal.reason, withdrawal.job_id, kJobPending});
+}
+
+Status Station::ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal) {
+  const int64_t count = handed_over.last_serial - handed_over.first_serial + 1;
+  if (!Prints(identity_)) {
+    refusal = FailedPrecondition("blanks handed over: this station has no print capability");
+    return Status::Ok();
+  }
+  if (count > kMaxHandOver) {
+    refusal = InvalidArgument("blanks handed over: " + std::to_string(count) + " in one hand-over; at most " +
+                              std::to_string(kMaxHandOver));
+    return Status::Ok();
+  }
+  for (int64_t serial = handed_over.first_serial; serial <= handed_over.last_serial; ++serial) {
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO blanks (serial, state, handed_over_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT (serial) DO NOTHING",
+                             {serial, kBlankExpected, handed_over.handed_over_at}));
+  }
+  return Status::Ok();
 }
 
 StatusOr<std::vector<HeldPrintJob>> Station::PrintJobs() {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT job_id, registration_number, urgent, reserved_at, state, "
-                                        "COALESCE(withdrawn_reason, '') FROM print_jobs "
+                                        "COALESCE(withdrawn_reason, ''), COALESCE(serial, 0), "
+                                        "COALESCE(refused_reason, '') FROM print_jobs "
                                         "ORDER BY urgent DESC, reserved_at, job_id"));
   std::vector<HeldPrintJob> jobs;
   for (const store::Row& row : rows) {
     HeldPrintJob job{row.Int(0), row.Text(1), row.Int(2) != 0, row.Text(3)};
-    ASSIGN_OR_RETURN(job.state, ParseHeldPrintJobState(row.Text(4)));
+    ASSIGN_OR_RETURN(job.state, ParseJobState(row.Text(4)));
     job.withdrawn_reason = row.Text(5);
+    job.serial = row.Int(6);
+    job.refused_reason = row.Text(7);
     jobs.push_back(std::move(job));
   }
   return jobs;
+}
+
+Status Station::CheckPrintOfficer(const Operator& officer) const {
+  if (officer.role == Role::kOperator) return PermissionDenied("an operator may not print cards or handle blanks");
+  if (!Prints(identity_)) return PermissionDenied("station " + identity_.station_id + " is not configured to print");
+  return Status::Ok();
+}
+
+StatusOr<int64_t> Station::ReceiveBlanks(const Operator& officer, int64_t first_serial, int64_t last_serial) {
+  RETURN_IF_ERROR(CheckPrintOfficer(officer));
+  if (first_serial < 1 || last_serial < first_serial || last_serial - first_serial >= kMaxHandOver) {
+    return InvalidArgument("blanks: " + std::to_string(first_serial) + "-" + std::to_string(last_serial) +
+                           " is not a range of at most " + std::to_string(kMaxHandOver) + " serials");
+  }
+  const int64_t count = last_serial - first_serial + 1;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT serial, state FROM blanks WHERE serial BETWEEN ? AND ? "
+                                          "ORDER BY serial",
+                                          {first_serial, last_serial}));
+    int64_t next = first_serial;
+    for (const store::Row& row : rows) {
+      if (row.Int(0) != next) break;  // `next` was never handed over here
+      if (row.Text(1) != kBlankExpected) {
+        return FailedPrecondition("blank " + SerialText(next) + " was received here already (now " + row.Text(1) +
+                                  "); nothing was recorded");
+      }
+      ++next;
+    }
+    if (next <= last_serial) {
+      return FailedPrecondition("blank " + SerialText(next) + " was never handed over to station " +
+                                identity_.station_id + "; nothing was recorded");
+    }
+    const std::string now = FormatTimestamp(clock_.Now());
+    RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET state = ?, received_at = ? WHERE serial BETWEEN ? AND ?",
+                             {kBlankOnHand, now, first_serial, last_serial}));
+    const std::string event_id = "receive-" + std::to_string(first_serial) + "-" + std::to_string(last_serial);
+    RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kBlanksReceived, event_id,
+                                sync::BlanksReceivedToJson({event_id, first_serial, last_serial, now, officer.username}),
+                                now));
+    return Audit(officer.username, "blanks.receive", SerialText(first_serial) + "-" + SerialText(last_serial));
+  }));
+  return count;
+}
+
+StatusOr<PrintedCard> Station::PrintNextCard(const Operator& officer, const crypto::SealingKey& box_key,
+                                             card::CardOutput& output) {
+  RETURN_IF_ERROR(CheckPrintOfficer(officer));
+  PrintedCard printed;
+  crypto::Bytes sealed;
+  // Phase 1: the job (one being printed when the station stopped, else the
+  // next in order) and its blank.
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT job_id, registration_number, COALESCE(serial, 0), sealed_card, state "
+                                          "FROM print_jobs WHERE state IN (?, ?) "
+                                          "ORDER BY state = ? DESC, urgent DESC, reserved_at, job_id LIMIT 1",
+                                          {kJobPrinting, kJobPending, kJobPrinting}));
+    if (rows.empty()) return NotFound("no print job is waiting at station " + identity_.station_id);
+    printed.job_id = rows[0].Int(0);
+    printed.registration_number = rows[0].Text(1);
+    printed.serial = rows[0].Int(2);
+    sealed = rows[0].Bytes(3);
+    if (rows[0].Text(4) == kJobPrinting) return Status::Ok();
+    ASSIGN_OR_RETURN(auto blank, db_.Query("SELECT MIN(serial) FROM blanks WHERE state = ?", {kBlankOnHand}));
+    if (blank[0].IsNull(0)) {
+      return FailedPrecondition("no blank card is on hand at station " + identity_.station_id +
+                                "; confirm the blanks central handed over (ReceiveBlanks) first");
+    }
+    printed.serial = blank[0].Int(0);
+    RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET state = ?, job_id = ? WHERE serial = ?",
+                             {kBlankUsed, printed.job_id, printed.serial}));
+    return db_.Exec("UPDATE print_jobs SET state = ?, serial = ? WHERE job_id = ?",
+                    {kJobPrinting, printed.serial, printed.job_id});
+  }));
+
+  // Phase 2: open, check, render, send. A card that does not open or verify is refused for good.
+  const std::string job_name = "print job " + std::to_string(printed.job_id) + " (" + printed.registration_number + ")";
+  auto opened = box_key.Open(sealed);
+  StatusOr<card::OpenedCard> card = opened.ok() ? card::OpenCardToPrint(*opened, identity_.central_signing_key)
+                                                : StatusOr<card::OpenedCard>(opened.status());
+  if (!card.ok()) {
+    const Status refusal = card.status().WithContext(job_name);
+    RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+      RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET state = ?, job_id = NULL WHERE serial = ?",
+                               {kBlankOnHand, printed.serial}));
+      RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET state = ?, serial = NULL, refused_reason = ? WHERE job_id = ?",
+                               {kJobRefused, refusal.message(), printed.job_id}));
+      return Audit(officer.username, "print.refuse", std::to_string(printed.job_id));
+    }));
+    return refusal;
+  }
+  card->card.card_serial = SerialText(printed.serial);
+  ASSIGN_OR_RETURN(card::RenderedCard rendered, card::RenderCard(card->card, RegionRegistry::Default()));
+  RETURN_IF_ERROR(output.Send(card->card.card_serial, rendered, card->chip));
+
+  // Phase 3: printed, with its packet.
+  printed.printed_at = FormatTimestamp(clock_.Now());
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET used_at = ? WHERE serial = ?", {printed.printed_at, printed.serial}));
+    RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET state = ?, printed_at = ? WHERE job_id = ?",
+                             {kJobPrinted, printed.printed_at, printed.job_id}));
+    const std::string event_id = "print-" + std::to_string(printed.job_id);
+    RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardPrinted, printed.registration_number,
+                                sync::CardPrintedToJson({event_id, printed.job_id, printed.registration_number,
+                                                         printed.serial, printed.printed_at, officer.username}),
+                                printed.printed_at));
+    return Audit(officer.username, "print.card", printed.registration_number + " " + card->card.card_serial);
+  }));
+  return printed;
+}
+
+Status Station::SpoilBlank(const Operator& officer, int64_t serial, std::string_view reason, std::string_view note) {
+  RETURN_IF_ERROR(CheckPrintOfficer(officer));
+  if (reason != "misprint" && reason != "damaged_in_transit" && reason != "printer_jam") {
+    return InvalidArgument("spoil reason '" + std::string(reason) +
+                           "' is not one of misprint, damaged_in_transit, printer_jam");
+  }
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT state FROM blanks WHERE serial = ?", {serial}));
+    if (rows.empty() || rows[0].Text(0) != kBlankOnHand) {
+      return FailedPrecondition("blank " + SerialText(serial) + " is not on hand at station " + identity_.station_id +
+                                (rows.empty() ? " (never handed over here)" : " (" + rows[0].Text(0) + ")"));
+    }
+    const std::string now = FormatTimestamp(clock_.Now());
+    RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET state = ?, used_at = ?, spoil_reason = ? WHERE serial = ?",
+                             {kBlankSpoiled, now, reason, serial}));
+    const std::string event_id = "spoil-" + std::to_string(serial);
+    RETURN_IF_ERROR(QueuePacket(
+        sync::PacketKind::kBlankSpoiled, SerialText(serial),
+        sync::BlankSpoiledToJson({event_id, serial, std::string(reason), std::string(note), 0, now, officer.username}),
+        now));
+    return Audit(officer.username, "blanks.spoil", SerialText(serial) + " " + std::string(reason));
+  });
+}
+
+StatusOr<BlankCounts> Station::Blanks() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT state, COUNT(*) FROM blanks GROUP BY state"));
+  BlankCounts counts;
+  for (const store::Row& row : rows) {
+    const std::string state = row.Text(0);
+    int64_t* slot = state == kBlankExpected ? &counts.expected
+                    : state == kBlankOnHand ? &counts.on_hand
+                    : state == kBlankUsed   ? &counts.used
+                                            : &counts.spoiled;
+    *slot += row.Int(1);
+  }
+  return counts;
 }
 
 }  // namespace ektp::station

@@ -302,14 +302,8 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
                              "resident_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
                              {next[0].Int(0), e.registration_number, op.username, ApplicationKindName(e.kind),
                               ResidentToJson(e.resident).dump(), e.captured_at, e.captured_at}));
-    ASSIGN_OR_RETURN(auto seq, db_.Query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox"));
-    sync::Envelope envelope{sync::kEnvelopeVersion, identity_.station_id, seq[0].Int(0), sync::PacketKind::kEnrollment,
-                            e.captured_at, enrollment::EnrollmentToJson(e)};
-    sync::Packet packet = sync::SignEnvelope(envelope, key_);
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO outbox (sequence, kind, reference, envelope, signature, state, created_at) "
-                             "VALUES (?, 'enrollment', ?, ?, ?, ?, ?)",
-                             {envelope.sequence, e.registration_number, packet.envelope_text, packet.signature,
-                              OutboxStateName(OutboxState::kPending), e.captured_at}));
+    RETURN_IF_ERROR(
+        QueuePacket(sync::PacketKind::kEnrollment, e.registration_number, enrollment::EnrollmentToJson(e), e.captured_at));
     if (!idempotency_key.empty()) {
       RETURN_IF_ERROR(db_.Exec("DELETE FROM enrollment_keys WHERE created_at < ?",
                                {FormatTimestamp(clock_.Now() - kIdempotencyRetention)}));
@@ -420,6 +414,17 @@ StatusOr<std::vector<OutboxEntry>> Station::Outbox(std::optional<OutboxState> st
 StatusOr<int64_t> Station::CountOutbox(OutboxState state) {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT COUNT(*) FROM outbox WHERE state = ?", {OutboxStateName(state)}));
   return rows[0].Int(0);
+}
+
+Status Station::QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body,
+                            const std::string& at) {
+  ASSIGN_OR_RETURN(auto seq, db_.Query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox"));
+  sync::Envelope envelope{sync::kEnvelopeVersion, identity_.station_id, seq[0].Int(0), kind, at, std::move(body)};
+  sync::Packet packet = sync::SignEnvelope(envelope, key_);
+  return db_.Exec("INSERT INTO outbox (sequence, kind, reference, envelope, signature, state, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  {envelope.sequence, sync::PacketKindName(kind), reference, packet.envelope_text, packet.signature,
+                   OutboxStateName(OutboxState::kPending), at});
 }
 
 Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {

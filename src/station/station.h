@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/resident.h"
 #include "crypto/crypto.h"
+#include "card/output.h"
 #include "enrollment/enrollment.h"
 #include "store/audit_log.h"
 #include "store/db.h"
@@ -152,7 +153,7 @@ struct FeedItemOutcome {
 };
 
 // A print job central reserved for this station (station/print_jobs.cc).
-enum class HeldPrintJobState { kPending, kPrinted, kWithdrawn };
+enum class HeldPrintJobState { kPending, kPrinting, kPrinted, kWithdrawn, kRefused };
 struct HeldPrintJob {
   int64_t job_id = 0;
   std::string registration_number;
@@ -160,6 +161,23 @@ struct HeldPrintJob {
   std::string reserved_at;
   HeldPrintJobState state = HeldPrintJobState::kPending;
   std::string withdrawn_reason;
+  int64_t serial = 0;          // the blank, once printing starts
+  std::string refused_reason;  // why the station will not print it (kRefused)
+};
+
+struct PrintedCard {
+  int64_t job_id = 0;
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string printed_at;
+};
+
+// The station's blanks by state.
+struct BlankCounts {
+  int64_t expected = 0;  // handed over by central, not yet confirmed received
+  int64_t on_hand = 0;
+  int64_t used = 0;      // printed on (or being printed on)
+  int64_t spoiled = 0;
 };
 
 // A feed item the station refused to apply.
@@ -258,6 +276,31 @@ class Station {
   // cases first, then the oldest reservation, then the job id.
   StatusOr<std::vector<HeldPrintJob>> PrintJobs();
 
+  // A print officer's actions (print_jobs.cc). Each runs in one transaction
+  // with its outbox packet and audit entry; kPermissionDenied for another
+  // role or a station without the `print` capability.
+  //
+  // Confirms that blanks central handed over arrived (a blanks_received
+  // packet). kFailedPrecondition, naming the first such serial, when one was
+  // never handed over to this station or was received already.
+  StatusOr<int64_t> ReceiveBlanks(const Operator& officer, int64_t first_serial, int64_t last_serial);
+  // Prints the next job in print order on the lowest received blank: the
+  // card to print is opened with `box_key`, checked against central's key,
+  // rendered and sent to `output`, then recorded printed with a
+  // card_printed packet. A job whose card does not open or verify is
+  // refused for good (kept with the reason; its blank stays on hand). After
+  // a crash the job being printed resumes on the same blank, and the output
+  // does not repeat a card it has whole. kNotFound: no job waiting;
+  // kFailedPrecondition: no blank on hand; kUnavailable: the output failed
+  // (the job and blank stay reserved for the retry).
+  StatusOr<PrintedCard> PrintNextCard(const Operator& officer, const crypto::SealingKey& box_key,
+                                      card::CardOutput& output);
+  // Records a received blank that cannot be printed on ("damaged_in_transit",
+  // "printer_jam", "misprint") with a blank_spoiled packet.
+  // kFailedPrecondition unless the serial is on hand here.
+  Status SpoilBlank(const Operator& officer, int64_t serial, std::string_view reason, std::string_view note);
+  StatusOr<BlankCounts> Blanks();
+
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
@@ -272,6 +315,11 @@ class Station {
   // Feed handlers of print_job and print_job_withdrawn (print_jobs.cc).
   Status HoldPrintJob(const sync::PrintJobBody& job, Status& refusal);
   Status WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal);
+  Status ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal);
+  // Appends a signed packet to the outbox, in the caller's transaction.
+  Status QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body, const std::string& at);
+  // kPermissionDenied unless `officer` may print (print officer, supervisor, admin) and the station prints.
+  Status CheckPrintOfficer(const Operator& officer) const;
 
   store::Connection& db_;
   const Clock& clock_;

@@ -236,14 +236,31 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(sync.SyncOnce());
   ASSERT_OK(station.PrintJobs().status());
   EXPECT_TRUE(station.PrintJobs()->empty());
-  // Central ships two blanks to the regency and hands them to the station, which confirms them:
-  // the station is sent two jobs and the margin beyond them, so all three, in print order.
+  // Central ships two blanks to the regency and hands them to the station; the station learns of
+  // them through its feed and its print officer confirms them. Only then does central send jobs:
+  // two for the blanks and the margin beyond them, so all three, in print order.
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
   blanks::BlankLedger ledger(*central_db_, clock_);
   ASSERT_OK(ledger.StockIn({1000001, 1000002}, "admin"));
   ASSERT_OK(ledger.Ship("35.21", {1000001, 1000002}, "admin"));
-  ASSERT_OK(ledger.HandOver(identity_.station_id, {1000001, 1000002}, "admin"));
-  ASSERT_OK(ledger.Receive(identity_.station_id, "receipt-1", {1000001, 1000002}).status());
+  ASSERT_OK(central::HandOverBlanks(*central_db_, clock_, *keys, identity_.station_id, {1000001, 1000002}, "admin"));
   ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(station.Blanks()->expected, 2);
+  EXPECT_TRUE(station.PrintJobs()->empty());
+  const Operator officer{"budi", "Budi Santoso", Role::kPrintOfficer};
+  EXPECT_THAT(station.ReceiveBlanks(ani_, 1000001, 1000002),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("an operator may not print")));
+  EXPECT_THAT(station.ReceiveBlanks(officer, 1000001, 1000003),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("blank 0001000003 was never handed over")));
+  auto received = station.ReceiveBlanks(officer, 1000001, 1000002);
+  ASSERT_OK(received.status());
+  EXPECT_EQ(*received, 2);
+  EXPECT_THAT(station.ReceiveBlanks(officer, 1000002, 1000002),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("blank 0001000002 was received here already")));
+  ASSERT_OK(sync.SyncOnce());  // the receipt goes up; the feed read after it brings the jobs
+  ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(*ledger.OnHandAtStation(identity_.station_id), 2);
   auto jobs = station.PrintJobs();
   ASSERT_OK(jobs.status());
   ASSERT_EQ(jobs->size(), 3u);
@@ -253,20 +270,19 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   // Each job opens only with the station's X25519 key, and holds the chip central signed for that resident.
   auto files = OpenStationFiles(dir_ + "/station");
   ASSERT_OK(files.status());
-  auto keys = central::LoadCentralKeys(central_options_.data_dir);
-  ASSERT_OK(keys.status());
   auto sealed = station_db_->Query("SELECT sealed_card FROM print_jobs WHERE job_id = ?", {(*jobs)[0].job_id});
   ASSERT_OK(sealed.status());
   auto opened = files->box_key->Open((*sealed)[0].Bytes(0));
   ASSERT_OK(opened.status());
   auto card = card::OpenCardToPrint(*opened, keys->signing.public_key());
   ASSERT_OK(card.status());
-  EXPECT_EQ(card->data.resident.nik, station.GetEnrollmentStatus(residents[0])->nik);
-  EXPECT_EQ(card->data.registration_number, residents[0]);
-  EXPECT_EQ(card->data.issuing_regency, "35.21");
-  EXPECT_EQ(card->data.fingers.size(), 2u);
+  EXPECT_EQ(card->card.data.resident.nik, station.GetEnrollmentStatus(residents[0])->nik);
+  EXPECT_EQ(card->card.data.registration_number, residents[0]);
+  EXPECT_EQ(card->card.data.issuing_regency, "35.21");
+  EXPECT_EQ(card->card.data.fingers.size(), 2u);
 
-  // Central withdraws one job; the station stops holding it for printing.
+  // Central withdraws one job; the station will not print it. Its record is still print_ready, so
+  // the next top-up reserves it again, as a new job at the end of the order.
   auto record = store::RecordRepository(*central_db_, clock_).FindByRegistration(residents[1]);
   ASSERT_OK(record.status());
   auto withdrew = central::WithdrawPrintJob(*central_db_, clock_, *keys, record->id, "adjudication reversed", "sari");
@@ -275,10 +291,76 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(sync.SyncOnce());
   jobs = station.PrintJobs();
   ASSERT_OK(jobs.status());
+  ASSERT_EQ(jobs->size(), 4u);
   EXPECT_EQ((*jobs)[1].state, HeldPrintJobState::kWithdrawn);
   EXPECT_EQ((*jobs)[1].withdrawn_reason, "adjudication reversed");
   EXPECT_EQ((*jobs)[0].state, HeldPrintJobState::kPending);
+  EXPECT_EQ((*jobs)[3].registration_number, residents[1]);
+  EXPECT_EQ((*jobs)[3].state, HeldPrintJobState::kPending);
+
+  // The officer prints, offline from here on: the withdrawn job is skipped, each card takes the
+  // lowest blank, and with both blanks used the next job waits for blanks.
+  auto spool = card::SpoolOutput(dir_ + "/spool");
+  std::filesystem::create_directories(dir_ + "/spool");
+  auto first = station.PrintNextCard(officer, *files->box_key, *spool);
+  ASSERT_OK(first.status());
+  EXPECT_EQ(first->registration_number, residents[0]);
+  EXPECT_EQ(first->serial, 1000001);
+  auto second = station.PrintNextCard(officer, *files->box_key, *spool);
+  ASSERT_OK(second.status());
+  EXPECT_EQ(second->registration_number, residents[2]);
+  EXPECT_EQ(second->serial, 1000002);
+  EXPECT_THAT(station.PrintNextCard(officer, *files->box_key, *spool),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no blank card is on hand")));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/spool/0001000001/chip.bin"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/spool/0001000002/front.png"));
+  EXPECT_EQ(station.Blanks()->used, 2);
+
+  // Back online: central's ledger and records agree with what was printed.
+  ASSERT_OK(sync.SyncOnce());
+  ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "printed");
+  EXPECT_EQ(station.GetEnrollmentStatus(residents[2])->status, "printed");
+  EXPECT_EQ(station.GetEnrollmentStatus(residents[1])->status, "print_ready");
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_jobs WHERE state = 'printed'"), 2);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_jobs WHERE state = 'reserved'"), 1);
+  auto reconciled = ledger.Reconcile("35.21");
+  ASSERT_OK(reconciled.status());
+  EXPECT_EQ(reconciled->printed, 2);
+  EXPECT_EQ(reconciled->received, 2);
+  EXPECT_EQ(reconciled->on_hand.total(), 0);
+  EXPECT_TRUE(reconciled->discrepancies.empty());
   (*central)->Stop();
+}
+
+TEST_F(StationTest, APrintOfficerSpoilsOnlyBlanksOnHandAndEachSpoilageGoesUp) {
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  const sync::FeedItem handed = sync::SignFeedItem(
+      {sync::FeedKind::kBlanksHandedOver, sync::BlanksHandedOverBody{41, 43, "2026-11-24T01:00:00Z"}}, keys->signing);
+  auto applied = station_->ApplyFeedItem(1, handed.kind, handed.body, handed.signature);
+  ASSERT_OK(applied.status());
+  ASSERT_OK(applied->refusal);
+  const Operator officer{"budi", "Budi Santoso", Role::kPrintOfficer};
+  EXPECT_THAT(station_->SpoilBlank(officer, 41, "printer_jam", ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("blank 0000000041 is not on hand at station")));
+  ASSERT_OK(station_->ReceiveBlanks(officer, 41, 43).status());
+  EXPECT_THAT(station_->SpoilBlank(officer, 41, "lost", ""),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("spoil reason 'lost' is not one of")));
+  ASSERT_OK(station_->SpoilBlank(officer, 41, "damaged_in_transit", "retak di sudut"));
+  EXPECT_THAT(station_->SpoilBlank(officer, 41, "printer_jam", ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("(spoiled)")));
+  EXPECT_THAT(station_->SpoilBlank(officer, 44, "printer_jam", ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("(never handed over here)")));
+  auto blanks = station_->Blanks();
+  ASSERT_OK(blanks.status());
+  EXPECT_EQ(blanks->on_hand, 2);
+  EXPECT_EQ(blanks->spoiled, 1);
+  auto kinds = station_db_->Query("SELECT kind FROM outbox ORDER BY sequence");
+  ASSERT_OK(kinds.status());
+  ASSERT_EQ(kinds->size(), 2u);
+  EXPECT_EQ((*kinds)[0].Text(0), "blanks_received");
+  EXPECT_EQ((*kinds)[1].Text(0), "blank_spoiled");
 }
 
 TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {

@@ -397,6 +397,19 @@ CREATE TABLE print_jobs (
 );
 CREATE INDEX print_jobs_order ON print_jobs (state, urgent, reserved_at);
 )sql"},
+    {7, "the print station's blank cards, one row per serial, and a refused print job's reason (station/print_jobs.cc)", R"sql(
+CREATE TABLE blanks (
+  serial INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  job_id INTEGER,
+  handed_over_at TEXT NOT NULL,
+  received_at TEXT,
+  used_at TEXT,
+  spoil_reason TEXT
+);
+CREATE INDEX blanks_state ON blanks (state, serial);
+ALTER TABLE print_jobs ADD COLUMN refused_reason TEXT;
+)sql"},
 };
 
 }  // namespace

@@ -36,13 +36,21 @@ nlohmann::json EncodeBody(const PrintJobWithdrawnBody& body) {
   return {{"job_id", body.job_id}, {"registration_number", body.registration_number}, {"reason", body.reason}};
 }
 
-StatusOr<int64_t> JobIdField(const nlohmann::json& json) {
-  auto it = json.find("job_id");
+nlohmann::json EncodeBody(const BlanksHandedOverBody& body) {
+  return {{"first_serial", body.first_serial},
+          {"last_serial", body.last_serial},
+          {"handed_over_at", body.handed_over_at}};
+}
+
+StatusOr<int64_t> PositiveField(const nlohmann::json& json, const char* field) {
+  auto it = json.find(field);
   if (it == json.end() || !it->is_number_integer() || it->get<int64_t>() < 1) {
-    return InvalidArgument("body field 'job_id' must be a positive integer");
+    return InvalidArgument(std::string("body field '") + field + "' must be a positive integer");
   }
   return it->get<int64_t>();
 }
+
+StatusOr<int64_t> JobIdField(const nlohmann::json& json) { return PositiveField(json, "job_id"); }
 
 StatusOr<FeedBody> DecodeRecordStatus(const nlohmann::json& json) {
   RecordStatusBody body;
@@ -84,6 +92,15 @@ StatusOr<FeedBody> DecodePrintJobWithdrawn(const nlohmann::json& json) {
   return FeedBody(std::move(body));
 }
 
+StatusOr<FeedBody> DecodeBlanksHandedOver(const nlohmann::json& json) {
+  BlanksHandedOverBody body;
+  ASSIGN_OR_RETURN(body.first_serial, PositiveField(json, "first_serial"));
+  ASSIGN_OR_RETURN(body.last_serial, PositiveField(json, "last_serial"));
+  if (body.last_serial < body.first_serial) return InvalidArgument("body field 'last_serial' is before 'first_serial'");
+  ASSIGN_OR_RETURN(body.handed_over_at, StringField(json, "handed_over_at", true));
+  return FeedBody(std::move(body));
+}
+
 struct FeedKindSpec {
   FeedKind kind;
   std::string_view name;
@@ -98,6 +115,7 @@ constexpr FeedKindSpec kFeedKinds[] = {
     {FeedKind::kAuditCheckpoint, "audit_checkpoint", 1, 1, &DecodeAuditCheckpoint},
     {FeedKind::kPrintJob, "print_job", 1, 2, &DecodePrintJob},
     {FeedKind::kPrintJobWithdrawn, "print_job_withdrawn", 1, 3, &DecodePrintJobWithdrawn},
+    {FeedKind::kBlanksHandedOver, "blanks_handed_over", 1, 4, &DecodeBlanksHandedOver},
 };
 
 const FeedKindSpec& SpecOf(FeedKind kind) {

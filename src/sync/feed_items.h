@@ -32,6 +32,7 @@ enum class FeedKind {
   kAuditCheckpoint,   // a signed head of central's audit chain (store::AuditCheckpoint)
   kPrintJob,          // a card reserved for this print station to print (PrintJobBody)
   kPrintJobWithdrawn, // central took a print job back; do not print it (PrintJobWithdrawnBody)
+  kBlanksHandedOver,  // blanks on their way to this print station (BlanksHandedOverBody)
 };
 std::string_view FeedKindName(FeedKind kind);
 
@@ -62,7 +63,17 @@ struct PrintJobWithdrawnBody {
   bool operator==(const PrintJobWithdrawnBody&) const = default;
 };
 
-using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody>;
+// Central's ledger handed a range of blank serials to this print station
+// (blanks/ledger.h): the station may confirm receiving these, and only these.
+struct BlanksHandedOverBody {
+  int64_t first_serial = 0;
+  int64_t last_serial = 0;
+  std::string handed_over_at;
+  bool operator==(const BlanksHandedOverBody&) const = default;
+};
+
+using FeedBody =
+    std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody, BlanksHandedOverBody>;
 
 struct TypedFeedItem {
   FeedKind kind = FeedKind::kRecordStatus;

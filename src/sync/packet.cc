@@ -16,6 +16,9 @@ struct PacketKindSpec {
 
 constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kEnrollment, "enrollment", 1},
+    {PacketKind::kBlanksReceived, "blanks_received", 1},
+    {PacketKind::kCardPrinted, "card_printed", 1},
+    {PacketKind::kBlankSpoiled, "blank_spoiled", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

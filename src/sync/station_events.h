@@ -1,0 +1,56 @@
+// The bodies of the packets a print station sends about its blanks and the
+// cards it prints (docs/sync-format.md, "Print station packets"). Each
+// carries the station's event id, unique per station: central applies an
+// event once however often the packet arrives (blanks/ledger.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace ektp::sync {
+
+// The station confirms that blanks handed over to it arrived.
+struct BlanksReceivedBody {
+  std::string event_id;
+  int64_t first_serial = 0;
+  int64_t last_serial = 0;
+  std::string received_at;  // ISO 8601 UTC, the station's clock
+  std::string by;           // the print officer
+  bool operator==(const BlanksReceivedBody&) const = default;
+};
+
+// One card printed for a print job on one blank.
+struct CardPrintedBody {
+  std::string event_id;
+  int64_t job_id = 0;
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string printed_at;
+  std::string by;
+  bool operator==(const CardPrintedBody&) const = default;
+};
+
+// One blank spoiled: "misprint", "damaged_in_transit" or "printer_jam".
+struct BlankSpoiledBody {
+  std::string event_id;
+  int64_t serial = 0;
+  std::string reason;
+  std::string note;
+  int64_t job_id = 0;  // the job being printed when it was spoiled; 0 for none
+  std::string at;
+  std::string by;
+  bool operator==(const BlankSpoiledBody&) const = default;
+};
+
+std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
+std::string CardPrintedToJson(const CardPrintedBody& body);
+std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
+// kInvalidArgument naming the field.
+StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
+StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
+StatusOr<BlankSpoiledBody> BlankSpoiledFromJson(std::string_view text);
+
+}  // namespace ektp::sync

@@ -1,0 +1,35 @@
+#include "sync/station_events.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/status_matchers.h"
+
+namespace ektp::sync {
+namespace {
+
+using ::ektp::testing::StatusIs;
+
+TEST(StationEventsTest, EachBodyRoundTrips) {
+  BlanksReceivedBody received{"receive-1-5", 1, 5, "2026-12-05T01:00:00Z", "budi"};
+  EXPECT_EQ(*BlanksReceivedFromJson(BlanksReceivedToJson(received)), received);
+  CardPrintedBody printed{"print-7", 7, "ST-352101-01-000001", 3, "2026-12-05T02:00:00Z", "budi"};
+  EXPECT_EQ(*CardPrintedFromJson(CardPrintedToJson(printed)), printed);
+  BlankSpoiledBody spoiled{"spoil-4", 4, "printer_jam", "", 0, "2026-12-05T03:00:00Z", "budi"};
+  EXPECT_EQ(*BlankSpoiledFromJson(BlankSpoiledToJson(spoiled)), spoiled);
+}
+
+TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
+  EXPECT_THAT(BlanksReceivedFromJson("[]"), StatusIs(StatusCode::kInvalidArgument, "body is not a JSON object"));
+  EXPECT_THAT(BlanksReceivedFromJson(R"({"event_id":"e","first_serial":5,"last_serial":4,"received_at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'last_serial' 4 is before 'first_serial' 5"));
+  EXPECT_THAT(CardPrintedFromJson(R"({"event_id":"e","job_id":0,"registration_number":"r","serial":1,"printed_at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'job_id' must be a positive integer"));
+  EXPECT_THAT(CardPrintedFromJson(R"({"job_id":1,"registration_number":"r","serial":1,"printed_at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body has no 'event_id'"));
+  EXPECT_THAT(BlankSpoiledFromJson(R"({"event_id":"e","serial":1,"reason":"","at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'reason' must be a non-empty string"));
+}
+
+}  // namespace
+}  // namespace ektp::sync
