@@ -15,6 +15,7 @@
 #include "core/status_matchers.h"
 #include "core/testing.h"
 #include "printing/print_queue.h"
+#include "printing/testing.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
 
@@ -364,26 +365,11 @@ class MeasuredDemandTest : public ::testing::TestWithParam<std::string> {
 
   // A record through the pipeline to print_ready and into its regency's queue, now.
   int64_t PrintReady(const std::string& registration, const std::string& village) {
-    Resident resident;
-    resident.name = "WARGA " + registration;
-    resident.place_of_birth = "NGAWI";
-    resident.birth_date = year_month_day{year(1990), month(5), day(4)};
-    resident.address = {"JL. RAYA NO. 1", 1, 2, village};
-    resident.occupation = "PELAJAR/MAHASISWA";
-    store::Record record;
-    record.registration_number = registration;
-    record.application_kind = ApplicationKind::kLost;
-    record.resident_json = ResidentToJson(resident).dump();
-    auto id = records_->Create(record, "central.ingest");
+    auto id = printing::testing::CreateUniqueRecord(*records_, registration, ApplicationKind::kLost,
+                                                    year_month_day{year(1990), month(5), day(4)}, village);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     if (!id.ok()) return 0;
-    EXPECT_OK(records_->Transition(*id, RecordState::kReceived, RecordState::kValidated, "central.ingest", ""));
-    EXPECT_OK(records_->Transition(*id, RecordState::kValidated, RecordState::kDedupePending, "central.ingest", ""));
-    EXPECT_OK(records_->Transition(*id, RecordState::kDedupePending, RecordState::kUnique, "central.dedupe", ""));
-    EXPECT_OK(db_->connection().Transact([&]() -> Status {
-      RETURN_IF_ERROR(records_->Transition(*id, RecordState::kUnique, RecordState::kPrintReady, "central.pipeline", ""));
-      return queue_->Enqueue(*id, "central.pipeline");
-    }));
+    EXPECT_OK(printing::testing::MakePrintReady(db_->connection(), *records_, *queue_, *id));
     return *id;
   }
 

@@ -1,5 +1,6 @@
 #include "printing/print_queue.h"
 #include "printing/print_jobs.h"
+#include "printing/testing.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,33 +36,12 @@ class PrintQueueTest : public ::testing::TestWithParam<std::string> {
   // A record through received → validated → dedupe_pending → unique.
   int64_t NewUniqueRecord(const std::string& registration, ApplicationKind kind, year_month_day born,
                           const std::string& village = kNgawiVillage) {
-    Resident resident;
-    resident.name = "WARGA " + registration;
-    resident.place_of_birth = "NGAWI";
-    resident.birth_date = born;
-    resident.address = {"JL. RAYA NO. 1", 1, 2, village};
-    resident.occupation = "PELAJAR/MAHASISWA";
-    store::Record record;
-    record.registration_number = registration;
-    record.application_kind = kind;
-    record.resident_json = ResidentToJson(resident).dump();
-    auto id = records_->Create(record, "central.ingest");
+    auto id = testing::CreateUniqueRecord(*records_, registration, kind, born, village);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
-    if (!id.ok()) return 0;
-    EXPECT_OK(records_->Transition(*id, RecordState::kReceived, RecordState::kValidated, "central.ingest", ""));
-    EXPECT_OK(records_->Transition(*id, RecordState::kValidated, RecordState::kDedupePending, "central.ingest", ""));
-    EXPECT_OK(records_->Transition(*id, RecordState::kDedupePending, RecordState::kUnique, "central.dedupe", ""));
-    return *id;
+    return id.ok() ? *id : 0;
   }
 
-  // The pipeline's side of the contract: the transition to print_ready and
-  // Enqueue commit together.
-  Status MakePrintReady(int64_t id) {
-    return db_->connection().Transact([&]() -> Status {
-      RETURN_IF_ERROR(records_->Transition(id, RecordState::kUnique, RecordState::kPrintReady, "central.pipeline", ""));
-      return queue_->Enqueue(id, "central.pipeline");
-    });
-  }
+  Status MakePrintReady(int64_t id) { return testing::MakePrintReady(db_->connection(), *records_, *queue_, id); }
 
   int64_t NewQueued(const std::string& registration, ApplicationKind kind = ApplicationKind::kLost,
                     year_month_day born = year_month_day{year(1990), month(5), day(4)},
