@@ -6,6 +6,7 @@
 
 #include "blanks/ledger.h"
 #include "card/card.h"
+#include "core/region.h"
 #include "core/resident_json.h"
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/feed_queue.h"
@@ -19,8 +20,6 @@ namespace {
 // at most five years; ektp does not hold the permit's date, so it prints five
 // years from issue and the office shortens it by hand where the permit ends sooner.
 constexpr int kForeignerValidYears = 5;
-
-std::string RegencyOf(std::string_view district_code) { return std::string(district_code.substr(0, 5)); }
 
 StatusOr<card::Card> CardOf(store::Connection& db, const Clock& clock, const CentralKeys& keys,
                             const printing::PrintJob& job, std::string_view issuing_regency) {
@@ -69,7 +68,7 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
     queued = 0;
     ASSIGN_OR_RETURN(int64_t capacity, PrintCapacity(db, clock, station));
     if (capacity == 0) return Status::Ok();
-    const std::string regency = RegencyOf(station.district_code);
+    const std::string regency(ParentCode(station.district_code));
     ASSIGN_OR_RETURN(auto jobs, printing::PrintJobs(db, clock).TopUp(station.id, regency, capacity));
     std::vector<pipeline::QueuedFeedItem> items;
     for (const printing::PrintJob& job : jobs) {

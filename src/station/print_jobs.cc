@@ -3,6 +3,7 @@
 // blanks/ledger.h, central/print_feed.h.
 #include <algorithm>
 
+#include "blanks/ledger.h"
 #include "card/render.h"
 #include "sync/station_events.h"
 #include "station/station.h"
@@ -35,12 +36,6 @@ StatusOr<HeldPrintJobState> ParseJobState(const std::string& name) {
     if (name == text) return state;
   }
   return DataLoss("print_jobs: unknown state '" + name + "'");
-}
-
-// "0000012345", as serials are printed (blanks/ledger.h).
-std::string SerialText(int64_t serial) {
-  std::string digits = std::to_string(serial);
-  return std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
 }
 
 bool Prints(const Identity& identity) {
@@ -124,13 +119,13 @@ StatusOr<int64_t> Station::ReceiveBlanks(const Operator& officer, int64_t first_
     for (const store::Row& row : rows) {
       if (row.Int(0) != next) break;  // `next` was never handed over here
       if (row.Text(1) != kBlankExpected) {
-        return FailedPrecondition("blank " + SerialText(next) + " was received here already (now " + row.Text(1) +
+        return FailedPrecondition("blank " + blanks::FormatSerial(next) + " was received here already (now " + row.Text(1) +
                                   "); nothing was recorded");
       }
       ++next;
     }
     if (next <= last_serial) {
-      return FailedPrecondition("blank " + SerialText(next) + " was never handed over to station " +
+      return FailedPrecondition("blank " + blanks::FormatSerial(next) + " was never handed over to station " +
                                 identity_.station_id + "; nothing was recorded");
     }
     const std::string now = FormatTimestamp(clock_.Now());
@@ -140,7 +135,7 @@ StatusOr<int64_t> Station::ReceiveBlanks(const Operator& officer, int64_t first_
     RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kBlanksReceived, event_id,
                                 sync::BlanksReceivedToJson({event_id, first_serial, last_serial, now, officer.username}),
                                 now));
-    return Audit(officer.username, "blanks.receive", SerialText(first_serial) + "-" + SerialText(last_serial));
+    return Audit(officer.username, "blanks.receive", blanks::FormatSerial(first_serial) + "-" + blanks::FormatSerial(last_serial));
   }));
   return count;
 }
@@ -191,7 +186,7 @@ StatusOr<PrintedCard> Station::PrintNextCard(const Operator& officer, const cryp
     }));
     return refusal;
   }
-  card->card.card_serial = SerialText(printed.serial);
+  card->card.card_serial = blanks::FormatSerial(printed.serial);
   ASSIGN_OR_RETURN(card::RenderedCard rendered, card::RenderCard(card->card, RegionRegistry::Default()));
   RETURN_IF_ERROR(output.Send(card->card.card_serial, rendered, card->chip));
 
@@ -220,7 +215,7 @@ Status Station::SpoilBlank(const Operator& officer, int64_t serial, std::string_
   return db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT state FROM blanks WHERE serial = ?", {serial}));
     if (rows.empty() || rows[0].Text(0) != kBlankOnHand) {
-      return FailedPrecondition("blank " + SerialText(serial) + " is not on hand at station " + identity_.station_id +
+      return FailedPrecondition("blank " + blanks::FormatSerial(serial) + " is not on hand at station " + identity_.station_id +
                                 (rows.empty() ? " (never handed over here)" : " (" + rows[0].Text(0) + ")"));
     }
     const std::string now = FormatTimestamp(clock_.Now());
@@ -228,10 +223,10 @@ Status Station::SpoilBlank(const Operator& officer, int64_t serial, std::string_
                              {kBlankSpoiled, now, reason, serial}));
     const std::string event_id = "spoil-" + std::to_string(serial);
     RETURN_IF_ERROR(QueuePacket(
-        sync::PacketKind::kBlankSpoiled, SerialText(serial),
+        sync::PacketKind::kBlankSpoiled, blanks::FormatSerial(serial),
         sync::BlankSpoiledToJson({event_id, serial, std::string(reason), std::string(note), 0, now, officer.username}),
         now));
-    return Audit(officer.username, "blanks.spoil", SerialText(serial) + " " + std::string(reason));
+    return Audit(officer.username, "blanks.spoil", blanks::FormatSerial(serial) + " " + std::string(reason));
   });
 }
 
