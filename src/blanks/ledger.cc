@@ -36,7 +36,6 @@ struct BlankLedger::Event {
 namespace {
 
 constexpr size_t kMaxReference = 200;
-constexpr size_t kMaxNote = 500;
 constexpr size_t kMaxEventId = 64;
 constexpr size_t kListedRanges = 5;  // ranges named in one discrepancy
 
@@ -420,6 +419,28 @@ StatusOr<Applied> BlankLedger::Spoil(std::string_view station_id, std::string_vi
   if (record_id < 0) return InvalidArgument("record id " + std::to_string(record_id) + " is not valid");
   return UseSerial(station_id, {std::string(event_id), "spoil", ""}, serial, false, record_id,
                    SpoilReasonName(reason), note);
+}
+
+StatusOr<Applied> BlankLedger::Misprint(std::string_view station_id, std::string_view event_id, int64_t serial,
+                                        int64_t record_id, std::string_view note) {
+  RETURN_IF_ERROR(CheckRange({serial, serial}));
+  if (note.size() > kMaxNote) return InvalidArgument("the note is longer than " + std::to_string(kMaxNote) + " characters");
+  const Event event{std::string(event_id), "misprint",
+                    EventContent("misprint", {serial, serial}, {{"record", record_id}, {"note", note}})};
+  return StationEvent(station_id, event, [&](const Station& station) -> Status {
+    const std::string context = "station " + station.id + " cannot report serial " + FormatSerial(serial) +
+                                " misprinted";
+    ASSIGN_OR_RETURN(auto used, db_.Query("SELECT kind, station_id, COALESCE(record_id, 0) FROM blank_uses "
+                                          "WHERE serial = ?",
+                                          {serial}));
+    if (used.empty() || used[0].Text(0) != "consumed" || used[0].Text(1) != station.id ||
+        used[0].Int(2) != record_id) {
+      return FailedPrecondition(context + ": it is not the card this station printed for record " +
+                                std::to_string(record_id));
+    }
+    return db_.Exec("UPDATE blank_uses SET kind = 'spoiled', reason = ?, note = ?, at = ? WHERE serial = ?",
+                    {SpoilReasonName(SpoilReason::kMisprint), note, FormatTimestamp(clock_.Now()), serial});
+  });
 }
 
 StatusOr<Applied> BlankLedger::UseSerial(std::string_view station_id, const Event& use, int64_t serial,

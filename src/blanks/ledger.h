@@ -10,6 +10,7 @@
 //   regency stock       --HandOver(station)-->        in transit to the station
 //   in transit          --Receive (station event)-->  at the station
 //   at the station      --Consume / Spoil (station events)--> used (one row per serial)
+//   consumed            --Misprint (station event)-->  spoiled (the card came out wrong)
 //   at the station      --ReturnToRegency (station event)-->  regency stock
 //   regency stock       --ReturnToNational-->         national stock
 // StockIn puts a manufacturer's range into national stock. A regency may get
@@ -67,6 +68,8 @@
 namespace ektp::blanks {
 
 inline constexpr int64_t kMaxSerial = 9'999'999'999;
+// The longest note a spoiled blank may carry, in bytes.
+inline constexpr size_t kMaxNote = 500;
 
 // "0000012345". REQUIRES: 0 <= serial <= kMaxSerial.
 std::string FormatSerial(int64_t serial);
@@ -198,6 +201,13 @@ class BlankLedger {
   // misprinted record, 0 for none.
   StatusOr<Applied> Spoil(std::string_view station_id, std::string_view event_id, int64_t serial,
                           SpoilReason reason, std::string_view note, int64_t record_id = 0);
+  // A card printed on `serial` for `record_id` came out wrong: the serial,
+  // consumed by this station for that record, becomes spoiled (misprint),
+  // and the record may be printed again on another serial.
+  // kFailedPrecondition unless the serial is this station's printed card of
+  // `record_id`.
+  StatusOr<Applied> Misprint(std::string_view station_id, std::string_view event_id, int64_t serial,
+                             int64_t record_id, std::string_view note);
   // Received blanks the station sends back to its regency's stock.
   StatusOr<Applied> ReturnToRegency(std::string_view station_id, std::string_view event_id, SerialRange range);
 

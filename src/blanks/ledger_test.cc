@@ -198,6 +198,42 @@ TEST_P(BlankLedgerTest, ASerialIsConsumedAtMostOnce) {
   EXPECT_EQ(*ledger_->OnHandAtStation(kStationA), 98);
 }
 
+TEST_P(BlankLedgerTest, AMisprintedCardSpoilsItsSerialAndTheRecordPrintsOnAnother) {
+  StockStationA();
+  const int64_t record = NewRecord("R-1");
+  const int64_t other = NewRecord("R-2");
+  ASSERT_OK(ledger_->Consume(kStationA, "print-1-7", 7, record).status());
+  const std::string before = Snapshot();
+  // Only the station's printed card of that record can be misprinted.
+  EXPECT_THAT(ledger_->Misprint(kStationA, "misprint-7", 7, other, ""),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("station ST-351201-01 cannot report serial 0000000007 misprinted: it is not the "
+                                 "card this station printed for record " + std::to_string(other))));
+  EXPECT_THAT(ledger_->Misprint(kStationB, "misprint-7", 7, record, ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("it is not the card this station printed")));
+  EXPECT_THAT(ledger_->Misprint(kStationA, "misprint-8", 8, record, ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("cannot report serial 0000000008 misprinted")));
+  EXPECT_EQ(Snapshot(), before);
+
+  EXPECT_EQ(*ledger_->Misprint(kStationA, "misprint-7", 7, record, "foto bergeser"), Applied::kApplied);
+  EXPECT_EQ(*ledger_->Misprint(kStationA, "misprint-7", 7, record, "foto bergeser"), Applied::kDuplicate);
+  Location spoiled = *ledger_->Locate(7);
+  EXPECT_EQ(spoiled.place, "spoiled");
+  EXPECT_EQ(spoiled.reason, "misprint");
+  EXPECT_EQ(spoiled.record_id, record);
+  ASSERT_OK(ledger_->Consume(kStationA, "print-1-8", 8, record).status());
+  auto reconciled = ledger_->Reconcile(kSitubondo);
+  ASSERT_OK(reconciled.status());
+  EXPECT_EQ(reconciled->printed, 1);
+  EXPECT_EQ(reconciled->spoiled[0], 1);  // misprint
+  EXPECT_TRUE(reconciled->discrepancies.empty());
+  // The serial stays used: it can neither be printed on nor misprinted again under another event.
+  EXPECT_THAT(ledger_->Consume(kStationA, "print-2-7", 7, other),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("serial 0000000007 is already spoiled")));
+  EXPECT_THAT(ledger_->Misprint(kStationA, "misprint-7b", 7, record, ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("it is not the card this station printed")));
+}
+
 TEST_P(BlankLedgerTest, NoHoldersStockGoesNegative) {
   ASSERT_OK(ledger_->StockIn({1, 100}, "gudang.pusat"));
   std::string before = Snapshot();

@@ -93,7 +93,9 @@ struct Ingest::Checked {
   std::string reason;      // why validation failed; "" when validated
   crypto::Bytes biometrics;  // opened, when validated
   sync::FeedItem feed;       // the signed verdict for the station's feed
-  std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody> event;
+  std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
+               sync::CardMisprintedBody>
+      event;
 };
 
 // Central's handler of each up-packet kind (sync/packet.h): `decode` runs on
@@ -109,6 +111,7 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kBlanksReceived, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardPrinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kBlankSpoiled, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kCardMisprinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -395,37 +398,61 @@ void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
     case sync::PacketKind::kBlanksReceived: return decode(sync::BlanksReceivedFromJson(c.envelope.body));
     case sync::PacketKind::kCardPrinted: return decode(sync::CardPrintedFromJson(c.envelope.body));
     case sync::PacketKind::kBlankSpoiled: return decode(sync::BlankSpoiledFromJson(c.envelope.body));
+    case sync::PacketKind::kCardMisprinted: return decode(sync::CardMisprintedFromJson(c.envelope.body));
     case sync::PacketKind::kEnrollment: break;
   }
   c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
 }
 
+namespace {
+
+// The print job a station's packet names, checked to be that station's job for that registration number.
+StatusOr<printing::PrintJob> StationsJob(printing::PrintJobs& jobs, const RegisteredStation& station,
+                                         std::string_view packet_kind, int64_t job_id,
+                                         const std::string& registration_number) {
+  ASSIGN_OR_RETURN(printing::PrintJob job, jobs.Get(job_id));
+  if (job.station_id != station.id || job.registration_number != registration_number) {
+    return FailedPrecondition(std::string(packet_kind) + ": print job " + std::to_string(job_id) + " is not " +
+                              registration_number + "'s job at station " + station.id);
+  }
+  return job;
+}
+
+}  // namespace
+
 Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<const Checked* const> checked) {
   blanks::BlankLedger ledger(db_, clock_);
   printing::PrintJobs jobs(db_, clock_);
   std::vector<pipeline::QueuedFeedItem> statuses;
+  // The record's new state, to the station that enrolled it.
+  auto queue_record_status = [&](int64_t record_id) -> Status {
+    ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db_, clock_).Get(record_id));
+    if (record.station_id.empty()) return Status::Ok();
+    sync::RecordStatusBody body{record.registration_number, record.state, "", record.holder_nik};
+    statuses.push_back(
+        {record.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys_.signing)});
+    return Status::Ok();
+  };
   for (const Checked* c : checked) {
     const auto& event = c->event;
     if (const auto* received = std::get_if<sync::BlanksReceivedBody>(&event)) {
       RETURN_IF_ERROR(
           ledger.Receive(station.id, received->event_id, {received->first_serial, received->last_serial}).status());
     } else if (const auto* printed = std::get_if<sync::CardPrintedBody>(&event)) {
-      ASSIGN_OR_RETURN(printing::PrintJob job, jobs.Get(printed->job_id));
-      if (job.station_id != station.id || job.registration_number != printed->registration_number) {
-        return FailedPrecondition("card_printed: print job " + std::to_string(printed->job_id) + " is not " +
-                                  printed->registration_number + "'s job at station " + station.id);
-      }
+      ASSIGN_OR_RETURN(printing::PrintJob job,
+                       StationsJob(jobs, station, "card_printed", printed->job_id, printed->registration_number));
       // The ledger first: it takes its lock before the audit head (blanks/ledger.h).
       RETURN_IF_ERROR(ledger.Consume(station.id, printed->event_id, printed->serial, job.record_id).status());
       ASSIGN_OR_RETURN(job, jobs.MarkPrinted(printed->job_id, station.id, printed->serial, printed->printed_at));
-      if (job.state == printing::PrintJobState::kPrinted) {
-        ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db_, clock_).Get(job.record_id));
-        if (!record.station_id.empty()) {
-          sync::RecordStatusBody body{record.registration_number, record.state, "", record.holder_nik};
-          statuses.push_back(
-              {record.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys_.signing)});
-        }
-      }
+      if (job.state == printing::PrintJobState::kPrinted) RETURN_IF_ERROR(queue_record_status(job.record_id));
+    } else if (const auto* misprinted = std::get_if<sync::CardMisprintedBody>(&event)) {
+      ASSIGN_OR_RETURN(printing::PrintJob job, StationsJob(jobs, station, "card_misprinted", misprinted->job_id,
+                                                           misprinted->registration_number));
+      RETURN_IF_ERROR(
+          ledger.Misprint(station.id, misprinted->event_id, misprinted->serial, job.record_id, misprinted->note)
+              .status());
+      ASSIGN_OR_RETURN(job, jobs.MarkMisprinted(misprinted->job_id, station.id, misprinted->serial));
+      if (job.state == printing::PrintJobState::kReserved) RETURN_IF_ERROR(queue_record_status(job.record_id));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
       int64_t record_id = 0;

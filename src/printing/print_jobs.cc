@@ -146,6 +146,38 @@ StatusOr<PrintJob> PrintJobs::MarkPrinted(int64_t job_id, std::string_view stati
   return job;
 }
 
+StatusOr<PrintJob> PrintJobs::MarkMisprinted(int64_t job_id, std::string_view station_id, int64_t serial) {
+  PrintJob job;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(job, Get(job_id));
+    if (job.station_id != station_id) {
+      return NotFound("print job " + std::to_string(job_id) + " is not reserved for station " + std::string(station_id));
+    }
+    const bool printed = job.state == PrintJobState::kPrinted || job.printed_after_withdrawal;
+    if (!printed) return Status::Ok();  // reported before, or never printed: nothing to undo
+    if (job.serial != serial) {
+      return FailedPrecondition("print job " + std::to_string(job_id) + " was printed on blank " +
+                                std::to_string(job.serial) + ", not " + std::to_string(serial));
+    }
+    const bool withdrawn = job.state == PrintJobState::kWithdrawn;
+    RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET state = ?, printed_at = NULL, serial = NULL, "
+                             "printed_after_withdrawal = 0 WHERE id = ?",
+                             {PrintJobStateName(withdrawn ? PrintJobState::kWithdrawn : PrintJobState::kReserved),
+                              job_id}));
+    if (!withdrawn) {
+      RETURN_IF_ERROR(store::RecordRepository(db_, clock_).Transition(
+          job.record_id, RecordState::kPrinted, RecordState::kPrintReady, "station:" + std::string(station_id),
+          "misprint on blank " + std::to_string(serial) + "; print job " + std::to_string(job_id) + " prints again"));
+    }
+    RETURN_IF_ERROR(store::AuditLog(db_, clock_).Append(
+        {"station:" + std::string(station_id), "print.job_misprinted", "record:" + std::to_string(job.record_id),
+         nlohmann::json{{"job", job_id}, {"serial", serial}}.dump()}));
+    ASSIGN_OR_RETURN(job, Get(job_id));
+    return Status::Ok();
+  }));
+  return job;
+}
+
 StatusOr<std::optional<PrintJob>> PrintJobs::Withdraw(int64_t record_id, std::string_view reason,
                                                       std::string_view actor) {
   std::optional<PrintJob> withdrawn;

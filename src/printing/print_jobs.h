@@ -67,6 +67,15 @@ class PrintJobs {
   StatusOr<PrintJob> MarkPrinted(int64_t job_id, std::string_view station_id, int64_t serial,
                                  std::string_view printed_at);
 
+  // The station's report that the card it printed for `job_id` on `serial`
+  // came out wrong (its blank is spoiled in the ledger by the caller). A
+  // printed job is reserved again for the same station, which prints it on
+  // another blank, and its record moves printed -> print_ready; a job printed
+  // after its withdrawal stays withdrawn, no longer flagged. Idempotent.
+  // kNotFound: no such job for this station. kFailedPrecondition: the job's
+  // card is on another serial.
+  StatusOr<PrintJob> MarkMisprinted(int64_t job_id, std::string_view station_id, int64_t serial);
+
   // Takes back the reserved job of `record_id`, if any (an adjudication
   // reversed, a record revoked, a job moved to another station). Returns the
   // job withdrawn, or nullopt when the record had none reserved. A record

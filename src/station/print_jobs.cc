@@ -38,6 +38,12 @@ StatusOr<HeldPrintJobState> ParseJobState(const std::string& name) {
   return DataLoss("print_jobs: unknown state '" + name + "'");
 }
 
+Status CheckNote(std::string_view note) {
+  if (note.size() <= blanks::kMaxNote) return Status::Ok();
+  return InvalidArgument("the note is " + std::to_string(note.size()) + " bytes; at most " +
+                         std::to_string(blanks::kMaxNote));
+}
+
 bool Prints(const Identity& identity) {
   return std::ranges::find(identity.capabilities, "print") != identity.capabilities.end();
 }
@@ -57,9 +63,12 @@ Status Station::HoldPrintJob(const sync::PrintJobBody& job, Status& refusal) {
 
 Status Station::WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal) {
   // A job already printed (or being printed) stays so: central flags the card
-  // when the print report reaches it.
-  return db_.Exec("UPDATE print_jobs SET state = ?, withdrawn_reason = ? WHERE job_id = ? AND state = ?",
-                  {kJobWithdrawn, withdrawal.reason, withdrawal.job_id, kJobPending});
+  // when the print report reaches it. It keeps the reason, so that a misprint
+  // of it is not printed again.
+  RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET withdrawn_reason = ? WHERE job_id = ?",
+                           {withdrawal.reason, withdrawal.job_id}));
+  return db_.Exec("UPDATE print_jobs SET state = ? WHERE job_id = ? AND state = ?",
+                  {kJobWithdrawn, withdrawal.job_id, kJobPending});
 }
 
 Status Station::ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal) {
@@ -196,7 +205,7 @@ StatusOr<PrintedCard> Station::PrintNextCard(const Operator& officer, const cryp
     RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET used_at = ? WHERE serial = ?", {printed.printed_at, printed.serial}));
     RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET state = ?, printed_at = ? WHERE job_id = ?",
                              {kJobPrinted, printed.printed_at, printed.job_id}));
-    const std::string event_id = "print-" + std::to_string(printed.job_id);
+    const std::string event_id = "print-" + std::to_string(printed.job_id) + "-" + std::to_string(printed.serial);
     RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardPrinted, printed.registration_number,
                                 sync::CardPrintedToJson({event_id, printed.job_id, printed.registration_number,
                                                          printed.serial, printed.printed_at, officer.username}),
@@ -208,10 +217,8 @@ StatusOr<PrintedCard> Station::PrintNextCard(const Operator& officer, const cryp
 
 Status Station::SpoilBlank(const Operator& officer, int64_t serial, std::string_view reason, std::string_view note) {
   RETURN_IF_ERROR(CheckPrintOfficer(officer));
-  if (reason != "misprint" && reason != "damaged_in_transit" && reason != "printer_jam") {
-    return InvalidArgument("spoil reason '" + std::string(reason) +
-                           "' is not one of misprint, damaged_in_transit, printer_jam");
-  }
+  RETURN_IF_ERROR(blanks::ParseSpoilReason(reason).status());
+  RETURN_IF_ERROR(CheckNote(note));
   return db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT state FROM blanks WHERE serial = ?", {serial}));
     if (rows.empty() || rows[0].Text(0) != kBlankOnHand) {
@@ -227,6 +234,34 @@ Status Station::SpoilBlank(const Operator& officer, int64_t serial, std::string_
         sync::BlankSpoiledToJson({event_id, serial, std::string(reason), std::string(note), 0, now, officer.username}),
         now));
     return Audit(officer.username, "blanks.spoil", blanks::FormatSerial(serial) + " " + std::string(reason));
+  });
+}
+
+Status Station::RecordMisprint(const Operator& officer, int64_t serial, std::string_view note) {
+  RETURN_IF_ERROR(CheckPrintOfficer(officer));
+  RETURN_IF_ERROR(CheckNote(note));
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT j.job_id, j.registration_number, COALESCE(j.withdrawn_reason, '') "
+                                          "FROM print_jobs j WHERE j.serial = ? AND j.state = ?",
+                                          {serial, kJobPrinted}));
+    if (rows.empty()) {
+      return FailedPrecondition("blank " + blanks::FormatSerial(serial) + " holds no card printed at station " +
+                                identity_.station_id + "; a blank spoiled before printing is recorded with SpoilBlank");
+    }
+    const int64_t job_id = rows[0].Int(0);
+    const std::string registration_number = rows[0].Text(1);
+    const bool withdrawn = !rows[0].Text(2).empty();
+    const std::string now = FormatTimestamp(clock_.Now());
+    RETURN_IF_ERROR(db_.Exec("UPDATE blanks SET state = ?, spoil_reason = ? WHERE serial = ?",
+                             {kBlankSpoiled, blanks::SpoilReasonName(blanks::SpoilReason::kMisprint), serial}));
+    RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET state = ?, serial = NULL, printed_at = NULL WHERE job_id = ?",
+                             {withdrawn ? kJobWithdrawn : kJobPending, job_id}));
+    const std::string event_id = "misprint-" + std::to_string(serial);
+    RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardMisprinted, registration_number,
+                                sync::CardMisprintedToJson({event_id, job_id, registration_number, serial,
+                                                            std::string(note), now, officer.username}),
+                                now));
+    return Audit(officer.username, "print.misprint", registration_number + " " + blanks::FormatSerial(serial));
   });
 }
 

@@ -299,6 +299,11 @@ class Station {
   // "printer_jam", "misprint") with a blank_spoiled packet.
   // kFailedPrecondition unless the serial is on hand here.
   Status SpoilBlank(const Operator& officer, int64_t serial, std::string_view reason, std::string_view note);
+  // The card printed on `serial` came out wrong: its blank is spoiled
+  // (misprint) and its job waits to print again on another blank, unless
+  // central withdrew it meanwhile. A card_misprinted packet goes up.
+  // kFailedPrecondition unless `serial` holds a card printed here.
+  Status RecordMisprint(const Operator& officer, int64_t serial, std::string_view note);
   StatusOr<BlankCounts> Blanks();
 
  private:

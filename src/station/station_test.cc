@@ -330,6 +330,41 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   EXPECT_EQ(reconciled->received, 2);
   EXPECT_EQ(reconciled->on_hand.total(), 0);
   EXPECT_TRUE(reconciled->discrepancies.empty());
+
+  // The first card came out wrong. Its blank is spoiled as a misprint and its job prints again, first,
+  // on the next blank; the record goes back to print_ready at central, then printed on the new serial.
+  ASSERT_OK(ledger.StockIn({1000003, 1000004}, "admin"));
+  ASSERT_OK(ledger.Ship("35.21", {1000003, 1000004}, "admin"));
+  ASSERT_OK(central::HandOverBlanks(*central_db_, clock_, *keys, identity_.station_id, {1000003, 1000004}, "admin"));
+  ASSERT_OK(sync.SyncOnce());
+  ASSERT_OK(station.ReceiveBlanks(officer, 1000003, 1000004).status());
+  EXPECT_THAT(station.RecordMisprint(officer, 1000003, ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("blank 0001000003 holds no card printed at station")));
+  EXPECT_THAT(station.RecordMisprint(ani_, 1000001, ""),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("an operator may not print")));
+  EXPECT_THAT(station.RecordMisprint(officer, 1000001, std::string(501, 'x')),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("the note is 501 bytes; at most 500")));
+  ASSERT_OK(station.RecordMisprint(officer, 1000001, "foto bergeser"));
+  EXPECT_EQ(station.Blanks()->spoiled, 1);
+  auto reprinted = station.PrintNextCard(officer, *files->box_key, *spool);
+  ASSERT_OK(reprinted.status());
+  EXPECT_EQ(reprinted->registration_number, residents[0]);
+  EXPECT_EQ(reprinted->serial, 1000003);
+  ASSERT_OK(sync.SyncOnce());
+  ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "printed");
+  EXPECT_EQ(CentralCount("SELECT serial FROM print_jobs WHERE record_id = " + std::to_string(
+                             store::RecordRepository(*central_db_, clock_).FindByRegistration(residents[0])->id) +
+                         " AND state = 'printed'"),
+            1000003);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM record_events WHERE to_state = 'print_ready' AND from_state = 'printed'"),
+            1);
+  reconciled = ledger.Reconcile("35.21");
+  ASSERT_OK(reconciled.status());
+  EXPECT_EQ(reconciled->printed, 2);
+  EXPECT_EQ(reconciled->spoiled[0], 1);
+  EXPECT_EQ(reconciled->on_hand.total(), 1);
+  EXPECT_TRUE(reconciled->discrepancies.empty());
   (*central)->Stop();
 }
 
@@ -346,7 +381,7 @@ TEST_F(StationTest, APrintOfficerSpoilsOnlyBlanksOnHandAndEachSpoilageGoesUp) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("blank 0000000041 is not on hand at station")));
   ASSERT_OK(station_->ReceiveBlanks(officer, 41, 43).status());
   EXPECT_THAT(station_->SpoilBlank(officer, 41, "lost", ""),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("spoil reason 'lost' is not one of")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("spoilage reason 'lost' is not one of")));
   ASSERT_OK(station_->SpoilBlank(officer, 41, "damaged_in_transit", "retak di sudut"));
   EXPECT_THAT(station_->SpoilBlank(officer, 41, "printer_jam", ""),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("(spoiled)")));

@@ -19,6 +19,7 @@ constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kBlanksReceived, "blanks_received", 1},
     {PacketKind::kCardPrinted, "card_printed", 1},
     {PacketKind::kBlankSpoiled, "blank_spoiled", 1},
+    {PacketKind::kCardMisprinted, "card_misprinted", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

@@ -36,6 +36,7 @@ enum class PacketKind {
   kBlanksReceived,  // body: BlanksReceivedBody (sync/station_events.h)
   kCardPrinted,     // body: CardPrintedBody
   kBlankSpoiled,    // body: BlankSpoiledBody
+  kCardMisprinted,  // body: CardMisprintedBody
 };
 std::string_view PacketKindName(PacketKind kind);
 int PacketKindVersion(PacketKind kind);  // the body version this build writes

@@ -71,6 +71,13 @@ std::string BlankSpoiledToJson(const BlankSpoiledBody& b) {
   return json.dump();
 }
 
+std::string CardMisprintedToJson(const CardMisprintedBody& b) {
+  return nlohmann::json{{"event_id", b.event_id}, {"job_id", b.job_id}, {"registration_number", b.registration_number},
+                        {"serial", b.serial},     {"note", b.note},     {"at", b.at},
+                        {"by", b.by}}
+      .dump();
+}
+
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text) {
   Fields f(text);
   BlanksReceivedBody b{f.Text("event_id"), f.Positive("first_serial"), f.Positive("last_serial"),
@@ -94,6 +101,13 @@ StatusOr<BlankSpoiledBody> BlankSpoiledFromJson(std::string_view text) {
   Fields f(text);
   BlankSpoiledBody b{f.Text("event_id"), f.Positive("serial"), f.Text("reason"), f.Text("note", false),
                      f.Positive("job_id", false), f.Text("at"), f.Text("by")};
+  return f.Done(std::move(b));
+}
+
+StatusOr<CardMisprintedBody> CardMisprintedFromJson(std::string_view text) {
+  Fields f(text);
+  CardMisprintedBody b{f.Text("event_id"), f.Positive("job_id"), f.Text("registration_number"), f.Positive("serial"),
+                       f.Text("note", false), f.Text("at"), f.Text("by")};
   return f.Done(std::move(b));
 }
 

@@ -45,12 +45,27 @@ struct BlankSpoiledBody {
   bool operator==(const BlankSpoiledBody&) const = default;
 };
 
+// The card printed for a job on `serial` came out wrong: the blank is
+// spoiled (misprint) and the job prints again on another blank.
+struct CardMisprintedBody {
+  std::string event_id;
+  int64_t job_id = 0;
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string note;
+  std::string at;
+  std::string by;
+  bool operator==(const CardMisprintedBody&) const = default;
+};
+
 std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
 std::string CardPrintedToJson(const CardPrintedBody& body);
 std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
+std::string CardMisprintedToJson(const CardMisprintedBody& body);
 // kInvalidArgument naming the field.
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
 StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
 StatusOr<BlankSpoiledBody> BlankSpoiledFromJson(std::string_view text);
+StatusOr<CardMisprintedBody> CardMisprintedFromJson(std::string_view text);
 
 }  // namespace ektp::sync

@@ -17,6 +17,9 @@ TEST(StationEventsTest, EachBodyRoundTrips) {
   EXPECT_EQ(*CardPrintedFromJson(CardPrintedToJson(printed)), printed);
   BlankSpoiledBody spoiled{"spoil-4", 4, "printer_jam", "", 0, "2026-12-05T03:00:00Z", "budi"};
   EXPECT_EQ(*BlankSpoiledFromJson(BlankSpoiledToJson(spoiled)), spoiled);
+  CardMisprintedBody misprinted{"misprint-3", 7, "ST-352101-01-000001", 3, "foto bergeser", "2026-12-05T04:00:00Z",
+                                "budi"};
+  EXPECT_EQ(*CardMisprintedFromJson(CardMisprintedToJson(misprinted)), misprinted);
 }
 
 TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
@@ -29,6 +32,8 @@ TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
               StatusIs(StatusCode::kInvalidArgument, "body has no 'event_id'"));
   EXPECT_THAT(BlankSpoiledFromJson(R"({"event_id":"e","serial":1,"reason":"","at":"t","by":"b"})"),
               StatusIs(StatusCode::kInvalidArgument, "body field 'reason' must be a non-empty string"));
+  EXPECT_THAT(CardMisprintedFromJson(R"({"event_id":"e","job_id":1,"registration_number":"r","at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'serial' must be a positive integer"));
 }
 
 }  // namespace
