@@ -19,6 +19,7 @@
 #include "card/card.h"
 #include "card/output.h"
 #include "card/render.h"
+#include "card/testing.h"
 #include "core/nik.h"
 #include "core/status_matchers.h"
 #include "core/testing.h"
@@ -28,6 +29,7 @@
 namespace ektp::card {
 namespace {
 
+using ::ektp::card::testing::SampleCard;
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 using std::chrono::day;
@@ -37,30 +39,6 @@ using std::chrono::year;
 crypto::SigningKey CentralKey(uint8_t seed_byte = 7) {
   std::vector<uint8_t> seed(32, seed_byte);
   return crypto::SigningKey::FromSeed(seed);
-}
-
-Card SampleCard() {
-  Card card;
-  Resident& r = card.data.resident;
-  r.name = "SITI RAHAYU";
-  r.place_of_birth = "Ngawi";
-  r.birth_date = year(1990) / month(8) / day(17);
-  r.sex = Sex::kFemale;
-  r.blood_type = BloodType::kO;
-  r.address = {"JL. RAYA NGAWI NO. 12", 3, 5, "35.21.01.2001"};
-  r.nik = FormatNik("35.21.01", r.birth_date, r.sex, 1);
-  r.religion = Religion::kIslam;
-  r.marital_status = MaritalStatus::kKawin;
-  r.occupation = "WIRASWASTA";
-  card.data.valid_until = std::string(kValidForLife);
-  card.data.issuing_regency = "35.21";
-  card.data.issued_on = year(2026) / month(12) / day(5);
-  card.card_serial = "35.21-0000042";
-  card.data.registration_number = "35.21.01-A-000007";
-  card.data.fingers = {{2, enrollment::testing::FvcTemplate(1, 101, 1)}, {7, enrollment::testing::FvcTemplate(1, 102, 1)}};
-  card.face_jpeg = testing::ReadFileBytes(testing::SourceDir() / "data/demo/face.jpg");
-  card.signature_image = testing::ReadFileBytes(testing::SourceDir() / "data/demo/signature.png");
-  return card;
 }
 
 Bytes SignedBlob(const Card& card, const crypto::SigningKey& key = CentralKey()) {
@@ -303,15 +281,15 @@ TEST(SpoolOutputTest, ACardAppearsWholeOnceAndASecondSendIsANoOp) {
   auto sent = spool->WasSent("35.21-0000042");
   ASSERT_OK(sent.status());
   EXPECT_TRUE(*sent);
-  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "chip.bin"), chip);
-  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
-  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "card.pdf"), rendered->pdf);
+  EXPECT_EQ(ektp::testing::ReadFileBytes(dir / "35.21-0000042" / "chip.bin"), chip);
+  EXPECT_EQ(ektp::testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
+  EXPECT_EQ(ektp::testing::ReadFileBytes(dir / "35.21-0000042" / "card.pdf"), rendered->pdf);
 
   // A resend after a crash between Send and the caller's commit leaves the first output as it was.
   RenderedCard other = *rendered;
   other.front_png.resize(10);
   ASSERT_OK(spool->Send("35.21-0000042", other, chip));
-  EXPECT_EQ(testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
+  EXPECT_EQ(ektp::testing::ReadFileBytes(dir / "35.21-0000042" / "front.png"), rendered->front_png);
 
   EXPECT_THAT(spool->Send("../escape", *rendered, chip),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("'../escape' is not a card id")));

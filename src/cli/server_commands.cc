@@ -203,6 +203,9 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options) {
            &options.served_hosts)
       .Add("central.urls", "--central", "central URLs, in failover order; empty: the URL registered at `station init`",
            &options.central_urls)
+      .Add("print.output", "--print-output",
+           "a print station's card output: cups:<printer>[@<server>] or a spool folder; empty: <dir>/spool",
+           &options.print_output)
       .Add("sync.batch_packets", "--batch", "packets per upload batch", &options.sync.batch_packets)
       .Add("sync.idle_ms", "--sync-idle-ms", "pause between sync passes when all is sent", &options.sync.idle_interval)
       .Add("sync.backoff_ms", "--sync-backoff-ms", "first retry backoff after a failed pass (doubles, full jitter)",

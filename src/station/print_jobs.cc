@@ -50,6 +50,13 @@ bool Prints(const Identity& identity) {
 
 }  // namespace
 
+std::string_view HeldPrintJobStateName(HeldPrintJobState state) {
+  for (const auto& [known, text] : kJobStates) {
+    if (known == state) return text;
+  }
+  return "?";
+}
+
 Status Station::HoldPrintJob(const sync::PrintJobBody& job, Status& refusal) {
   if (!Prints(identity_)) {
     refusal = FailedPrecondition("print job " + std::to_string(job.job_id) + ": this station has no print capability");

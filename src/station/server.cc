@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "blanks/ledger.h"
+#include "card/output.h"
 #include "core/resident_json.h"
 #include "core/text.h"
 #include "net/http_client.h"
@@ -46,6 +48,27 @@ net::HttpResponse ErrorResponse(const Status& status, int http_status, const std
 
 net::HttpResponse ErrorResponse(const Status& status) {
   return ErrorResponse(status, net::HttpStatusFor(status), Pesan(status));
+}
+
+// A JSON object body whose keys are all in `keys`, each a string.
+StatusOr<nlohmann::json> JsonObject(std::string_view text, std::initializer_list<std::string_view> keys) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return InvalidArgument("body must be a JSON object");
+  for (const auto& [key, value] : json.items()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      return InvalidArgument("body field '" + QuoteInput(key) + "' is not known");
+    }
+    if (!value.is_string()) return InvalidArgument("body field '" + key + "' must be a string");
+  }
+  return json;
+}
+
+// A blank's serial, written as on the blank ("0001000001").
+StatusOr<int64_t> SerialField(const nlohmann::json& body, const std::string& key) {
+  if (!body.contains(key)) return InvalidArgument("body field '" + key + "' is missing");
+  auto serial = blanks::ParseSerial(body[key].get<std::string>());
+  if (!serial.ok()) return serial.status().WithContext("body field '" + key + "'");
+  return serial;
 }
 
 // Set (to anything) only by tests: the process exits right after an enrollment
@@ -140,6 +163,13 @@ struct StationServer::Impl {
   std::unique_ptr<Random> random;
   std::unique_ptr<SyncClient> sync;
   std::jthread sync_thread;
+  // Printing renders a card for a sizeable fraction of a second: it has its
+  // own connection and lock, so that enrollments are not held up by it.
+  std::unique_ptr<store::Connection> print_db;
+  std::unique_ptr<Station> print_station;
+  std::optional<crypto::SealingKey> box_key;
+  std::unique_ptr<card::CardOutput> print_output;
+  std::mutex print_mu;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::RequestGuard> guard;
   bool crash_after_enroll_commit_for_test = false;
@@ -347,6 +377,86 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(200, nlohmann::json{{"entries", out}}.dump());
   }
 
+  // The print officer's routes (station.h, "A print officer's actions").
+  // `action` runs under print_mu with the authenticated operator.
+  template <typename Action>
+  net::HttpResponse AsPrintOfficer(const net::HttpRequest& request, Action action) {
+    StatusOr<Operator> op = [&] {
+      std::lock_guard lock(mu);
+      return Authenticate(request);
+    }();
+    if (!op.ok()) return ErrorResponse(op.status());
+    if (!print_station) {
+      return ErrorResponse(FailedPrecondition("station " + station->identity().station_id +
+                                              " has no print key (station-box.key) or output; it cannot print"));
+    }
+    if (Status allowed = print_station->CheckPrintOfficer(*op); !allowed.ok()) return ErrorResponse(allowed);
+    std::lock_guard lock(print_mu);
+    StatusOr<nlohmann::json> out = action(*op);
+    if (!out.ok()) return ErrorResponse(out.status());
+    return net::HttpResponse::Json(200, out->dump());
+  }
+
+  net::HttpResponse PrintJobsRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator&) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(auto jobs, print_station->PrintJobs());
+      nlohmann::json out = nlohmann::json::array();
+      for (const HeldPrintJob& job : jobs) {
+        out.push_back({{"job_id", job.job_id}, {"registration_number", job.registration_number},
+                       {"urgent", job.urgent}, {"reserved_at", job.reserved_at},
+                       {"state", HeldPrintJobStateName(job.state)},
+                       {"serial", job.serial == 0 ? "" : blanks::FormatSerial(job.serial)},
+                       {"withdrawn_reason", job.withdrawn_reason}, {"refused_reason", job.refused_reason}});
+      }
+      return nlohmann::json{{"jobs", out}};
+    });
+  }
+
+  net::HttpResponse BlanksRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator&) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(BlankCounts counts, print_station->Blanks());
+      return nlohmann::json{{"expected", counts.expected}, {"on_hand", counts.on_hand}, {"used", counts.used},
+                            {"spoiled", counts.spoiled}};
+    });
+  }
+
+  net::HttpResponse ReceiveBlanksRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(auto body, JsonObject(request.body, {"first_serial", "last_serial"}));
+      ASSIGN_OR_RETURN(int64_t first, SerialField(body, "first_serial"));
+      ASSIGN_OR_RETURN(int64_t last, SerialField(body, "last_serial"));
+      ASSIGN_OR_RETURN(int64_t received, print_station->ReceiveBlanks(op, first, last));
+      return nlohmann::json{{"received", received}};
+    });
+  }
+
+  net::HttpResponse PrintNextRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(PrintedCard printed, print_station->PrintNextCard(op, *box_key, *print_output));
+      service::LogInfo("station.card_printed", {{"job", printed.job_id}, {"operator", op.username}});
+      return nlohmann::json{{"job_id", printed.job_id}, {"registration_number", printed.registration_number},
+                            {"serial", blanks::FormatSerial(printed.serial)}, {"printed_at", printed.printed_at}};
+    });
+  }
+
+  net::HttpResponse SpoilBlankRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(auto body, JsonObject(request.body, {"reason", "note"}));
+      ASSIGN_OR_RETURN(int64_t serial, blanks::ParseSerial(request.path_params.at("serial")));
+      RETURN_IF_ERROR(print_station->SpoilBlank(op, serial, body.value("reason", ""), body.value("note", "")));
+      return nlohmann::json{{"spoiled", blanks::FormatSerial(serial)}};
+    });
+  }
+
+  net::HttpResponse MisprintRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(auto body, JsonObject(request.body, {"note"}));
+      ASSIGN_OR_RETURN(int64_t serial, blanks::ParseSerial(request.path_params.at("serial")));
+      RETURN_IF_ERROR(print_station->RecordMisprint(op, serial, body.value("note", "")));
+      return nlohmann::json{{"misprinted", blanks::FormatSerial(serial)}};
+    });
+  }
+
   net::HttpResponse SyncStatusRoute(const net::HttpRequest& request) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
@@ -404,6 +514,16 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   ASSIGN_OR_RETURN(int reapplied, impl->station->RetryKeptFeedItems());
   if (reapplied > 0) service::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
   impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
+  if (files.box_key && std::ranges::find(identity.capabilities, "print") != identity.capabilities.end()) {
+    const std::string output = options.print_output.empty() ? Path(options.data_dir, "spool") : options.print_output;
+    if (std::error_code error; !output.starts_with("cups:") && !std::filesystem::create_directories(output, error) && error) {
+      return FailedPrecondition("cannot create the print spool folder " + output + ": " + error.message());
+    }
+    ASSIGN_OR_RETURN(impl->print_output, card::OpenCardOutput(output));
+    ASSIGN_OR_RETURN(impl->print_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+    impl->print_station = std::make_unique<Station>(*impl->print_db, clock, impl->key, identity);
+    impl->box_key = std::move(files.box_key);
+  }
   if (options.run_sync) {
     SyncOptions sync = options.sync;
     if (sync.pinned_cert_pem.empty()) {
@@ -443,6 +563,12 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", self->Guarded(BodyKind::kNone, &Impl::ReceiptRoute));
   impl->http->Handle("GET", "/api/v1/outbox", self->Guarded(BodyKind::kNone, &Impl::OutboxRoute));
   impl->http->Handle("GET", "/api/v1/sync/status", self->Guarded(BodyKind::kNone, &Impl::SyncStatusRoute));
+  impl->http->Handle("GET", "/api/v1/print/jobs", self->Guarded(BodyKind::kNone, &Impl::PrintJobsRoute));
+  impl->http->Handle("GET", "/api/v1/print/blanks", self->Guarded(BodyKind::kNone, &Impl::BlanksRoute));
+  impl->http->Handle("POST", "/api/v1/print/blanks/receive", self->Guarded(BodyKind::kJson, &Impl::ReceiveBlanksRoute));
+  impl->http->Handle("POST", "/api/v1/print/blanks/:serial/spoil", self->Guarded(BodyKind::kJson, &Impl::SpoilBlankRoute));
+  impl->http->Handle("POST", "/api/v1/print/next", self->Guarded(BodyKind::kNone, &Impl::PrintNextRoute));
+  impl->http->Handle("POST", "/api/v1/print/cards/:serial/misprint", self->Guarded(BodyKind::kJson, &Impl::MisprintRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }
 

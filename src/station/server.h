@@ -18,6 +18,14 @@
 //   GET  /api/v1/enrollments/:reg/receipt  printable receipt (HTML)
 //   GET  /api/v1/outbox?state=parked       outbox entries, newest first
 //   GET  /api/v1/sync/status               counts and the last sync outcome
+// A print station's print officer (station.h, "A print officer's actions";
+// serials are strings as on the blank, "0001000001"):
+//   GET  /api/v1/print/jobs                the print jobs held, in print order
+//   GET  /api/v1/print/blanks              blanks by state
+//   POST /api/v1/print/blanks/receive      {first_serial, last_serial} -> {received}
+//   POST /api/v1/print/next                prints the next job -> {job_id, registration_number, serial, printed_at}
+//   POST /api/v1/print/blanks/:serial/spoil    {reason, note?}
+//   POST /api/v1/print/cards/:serial/misprint  {note?}: the printed card came out wrong
 // Every route first passes net::RequestGuard (Host, Origin, Content-Type).
 // Errors carry "error" (precise, English) and "pesan" (for the operator,
 // Bahasa Indonesia).
@@ -45,6 +53,9 @@ struct StationOptions {
   std::vector<std::string> central_urls;  // overrides the registered URL when set
   SyncOptions sync;
   bool run_sync = true;
+  // Where a print station's cards go: "cups:<printer>[@<server>]" or a
+  // spool folder (card/output.h); empty: the folder `spool` in data_dir.
+  std::string print_output;
   // Seeds the sync client's backoff jitter; 0 (the default) uses system
   // randomness. Tests set it so a run can be replayed.
   uint64_t random_seed = 0;

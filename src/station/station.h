@@ -154,6 +154,7 @@ struct FeedItemOutcome {
 
 // A print job central reserved for this station (station/print_jobs.cc).
 enum class HeldPrintJobState { kPending, kPrinting, kPrinted, kWithdrawn, kRefused };
+std::string_view HeldPrintJobStateName(HeldPrintJobState state);  // "pending", "printing", ...
 struct HeldPrintJob {
   int64_t job_id = 0;
   std::string registration_number;
@@ -276,6 +277,9 @@ class Station {
   // cases first, then the oldest reservation, then the job id.
   StatusOr<std::vector<HeldPrintJob>> PrintJobs();
 
+  // kPermissionDenied unless `officer` may print (print officer, supervisor, admin) and the station prints.
+  Status CheckPrintOfficer(const Operator& officer) const;
+
   // A print officer's actions (print_jobs.cc). Each runs in one transaction
   // with its outbox packet and audit entry; kPermissionDenied for another
   // role or a station without the `print` capability.
@@ -323,8 +327,6 @@ class Station {
   Status ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal);
   // Appends a signed packet to the outbox, in the caller's transaction.
   Status QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body, const std::string& at);
-  // kPermissionDenied unless `officer` may print (print officer, supervisor, admin) and the station prints.
-  Status CheckPrintOfficer(const Operator& officer) const;
 
   store::Connection& db_;
   const Clock& clock_;

@@ -13,6 +13,7 @@
 
 #include "blanks/ledger.h"
 #include "card/card.h"
+#include "card/testing.h"
 #include "central/audit_checkpoints.h"
 #include "central/print_feed.h"
 #include "central/server.h"
@@ -396,6 +397,103 @@ TEST_F(StationTest, APrintOfficerSpoilsOnlyBlanksOnHandAndEachSpoilageGoesUp) {
   ASSERT_EQ(kinds->size(), 2u);
   EXPECT_EQ((*kinds)[0].Text(0), "blanks_received");
   EXPECT_EQ((*kinds)[1].Text(0), "blank_spoiled");
+}
+
+// A print officer works through the station's API: confirm blanks, print, record a misprint and a
+// spoiled blank. The job and the blanks arrive as central's feed items would.
+TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  auto files = OpenStationFiles(dir_ + "/station");
+  ASSERT_OK(files.status());
+  const card::Card card = card::testing::SampleCard();
+  auto chip = card::EncodeChip(card, keys->signing);
+  ASSERT_OK(chip.status());
+  const crypto::Bytes to_print = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
+  const sync::FeedItem job = sync::SignFeedItem(
+      {sync::FeedKind::kPrintJob, sync::PrintJobBody{7, card.data.registration_number, false, "2026-11-24T01:00:00Z",
+                                                     crypto::Seal(files->box_key->public_key(), to_print)}},
+      keys->signing);
+  const sync::FeedItem handed = sync::SignFeedItem(
+      {sync::FeedKind::kBlanksHandedOver, sync::BlanksHandedOverBody{41, 43, "2026-11-24T01:00:00Z"}}, keys->signing);
+  for (const auto& [id, item] : {std::pair{1, &handed}, std::pair{2, &job}}) {
+    auto applied = station_->ApplyFeedItem(id, item->kind, item->body, item->signature);
+    ASSERT_OK(applied.status());
+    ASSERT_OK(applied->refusal);
+  }
+  ASSERT_OK(station_->AddOperator({"budi", "Budi Santoso", Role::kPrintOfficer}, "kata-sandi-2",
+                                  crypto::PasswordStrength::kFast));
+  StationOptions options;
+  options.data_dir = dir_ + "/station";
+  options.run_sync = false;
+  options.print_output = dir_ + "/cards";
+  auto server = StationServer::Create(options, clock_);
+  ASSERT_OK(server.status());
+  ASSERT_OK((*server)->Start());
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_OK(client.status());
+  auto login = [&](const std::string& user, const std::string& password) {
+    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
+                                  "application/json");
+    EXPECT_TRUE(answer.ok() && answer->status == 200);
+    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
+  };
+  const net::HttpHeaders officer = login("budi", "kata-sandi-2");
+  auto post = [&](const std::string& path, const std::string& body) {
+    auto answer = (*client)->Post(path, body, "application/json", officer);
+    EXPECT_TRUE(answer.ok());
+    return answer.ok() ? *answer : net::HttpResponse{};
+  };
+
+  auto refused = (*client)->Get("/api/v1/print/jobs", login("ani", "kata-sandi-1"));
+  ASSERT_OK(refused.status());
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_THAT(refused->body, HasSubstr("an operator may not print cards"));
+  auto answer = post("/api/v1/print/next", "");
+  EXPECT_EQ(answer.status, 409);
+  EXPECT_THAT(answer.body, HasSubstr("no blank card is on hand"));
+  answer = post("/api/v1/print/blanks/receive", R"({"first_serial":41,"last_serial":"0000000043"})");
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("body field 'first_serial' must be a string"));
+  answer = post("/api/v1/print/blanks/receive", R"({"first_serial":"0000000041","last_serial":"0000000043"})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["received"], 3);
+
+  answer = post("/api/v1/print/next", "");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["serial"], "0000000041");
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["registration_number"], card.data.registration_number);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/cards/0000000041/front.png"));
+  answer = post("/api/v1/print/cards/0000000042/misprint", "{}");
+  EXPECT_EQ(answer.status, 409);
+  EXPECT_THAT(answer.body, HasSubstr("blank 0000000042 holds no card printed at station"));
+  answer = post("/api/v1/print/cards/0000000041/misprint", R"({"note":"foto bergeser"})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  auto jobs = (*client)->Get("/api/v1/print/jobs", officer);
+  ASSERT_OK(jobs.status());
+  EXPECT_EQ(nlohmann::json::parse(jobs->body)["jobs"][0]["state"], "pending");
+  answer = post("/api/v1/print/next", "");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["serial"], "0000000042");
+
+  answer = post("/api/v1/print/blanks/0000000043/spoil", R"({"reason":"hilang"})");
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("spoilage reason 'hilang' is not one of"));
+  answer = post("/api/v1/print/blanks/0000000043/spoil", R"({"reason":"printer_jam"})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  answer = post("/api/v1/print/blanks/0000000043/spoil", R"({"reason":"printer_jam"})");
+  EXPECT_EQ(answer.status, 409);
+  auto blanks = (*client)->Get("/api/v1/print/blanks", officer);
+  ASSERT_OK(blanks.status());
+  EXPECT_EQ(nlohmann::json::parse(blanks->body),
+            nlohmann::json::parse(R"({"expected":0,"on_hand":0,"used":1,"spoiled":2})"));
+  auto kinds = station_db_->Query("SELECT kind FROM outbox ORDER BY sequence");
+  ASSERT_OK(kinds.status());
+  std::vector<std::string> sent;
+  for (const store::Row& row : *kinds) sent.push_back(row.Text(0));
+  EXPECT_THAT(sent, ::testing::ElementsAre("blanks_received", "card_printed", "card_misprinted", "card_printed",
+                                           "blank_spoiled"));
+  (*server)->Stop();
 }
 
 TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
