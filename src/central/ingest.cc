@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "central/print_feed.h"
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
@@ -94,7 +95,7 @@ struct Ingest::Checked {
   crypto::Bytes biometrics;  // opened, when validated
   sync::FeedItem feed;       // the signed verdict for the station's feed
   std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
-               sync::CardMisprintedBody>
+               sync::CardMisprintedBody, sync::CardsDispatchedBody>
       event;
 };
 
@@ -112,6 +113,7 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kCardPrinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kBlankSpoiled, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardMisprinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kCardsDispatched, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -399,6 +401,7 @@ void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
     case sync::PacketKind::kCardPrinted: return decode(sync::CardPrintedFromJson(c.envelope.body));
     case sync::PacketKind::kBlankSpoiled: return decode(sync::BlankSpoiledFromJson(c.envelope.body));
     case sync::PacketKind::kCardMisprinted: return decode(sync::CardMisprintedFromJson(c.envelope.body));
+    case sync::PacketKind::kCardsDispatched: return decode(sync::CardsDispatchedFromJson(c.envelope.body));
     case sync::PacketKind::kEnrollment: break;
   }
   c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
@@ -453,6 +456,8 @@ Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<co
               .status());
       ASSIGN_OR_RETURN(job, jobs.MarkMisprinted(misprinted->job_id, station.id, misprinted->serial));
       if (job.state == printing::PrintJobState::kReserved) RETURN_IF_ERROR(queue_record_status(job.record_id));
+    } else if (const auto* manifest = std::get_if<sync::CardsDispatchedBody>(&event)) {
+      RETURN_IF_ERROR(DispatchCards(db_, clock_, keys_, station, *manifest, statuses));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
       int64_t record_id = 0;

@@ -75,9 +75,11 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
       auto card = CardOf(db, clock, keys, job, regency);
       if (!card.ok()) return card.status().WithContext("print job for " + job.registration_number);
       ASSIGN_OR_RETURN(crypto::Bytes chip, card::EncodeChip(*card, keys.signing));
+      RETURN_IF_ERROR(printing::PrintJobs(db, clock).KeepChip(job.id, chip));
+      ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db, clock).Get(job.record_id));
       const crypto::Bytes to_print = card::EncodeCardToPrint({std::move(chip), card->face_jpeg, card->signature_image});
       sync::PrintJobBody body{job.id, job.registration_number, job.urgent, job.reserved_at,
-                              crypto::Seal(station.box_public_key, to_print)};
+                              crypto::Seal(station.box_public_key, to_print), record.station_id};
       items.push_back({station.id, sync::SignFeedItem({sync::FeedKind::kPrintJob, std::move(body)}, keys.signing)});
     }
     queued = static_cast<int>(items.size());
@@ -95,6 +97,49 @@ Status HandOverBlanks(store::Connection& db, const Clock& clock, const CentralKe
         std::string(station_id), sync::SignFeedItem({sync::FeedKind::kBlanksHandedOver, std::move(body)}, keys.signing)};
     return pipeline::QueueFeedItems(db, clock, {&item, 1});
   });
+}
+
+Status DispatchCards(store::Connection& db, const Clock& clock, const CentralKeys& keys,
+                     const RegisteredStation& print_station, const sync::CardsDispatchedBody& manifest,
+                     std::vector<pipeline::QueuedFeedItem>& items) {
+  const std::string context = "dispatch manifest " + manifest.event_id + " of station " + print_station.id;
+  auto destination = StationRegistry(db, clock).Get(manifest.to_station);
+  if (!destination.ok()) return FailedPrecondition(context + ": " + destination.status().message());
+  if (destination->status != StationStatus::kApproved || destination->box_public_key.empty()) {
+    return FailedPrecondition(context + ": station " + destination->id +
+                              " is not an approved station with an X25519 key; it cannot receive cards");
+  }
+  printing::PrintJobs jobs(db, clock);
+  store::RecordRepository records(db, clock);
+  for (const sync::DispatchedCard& dispatched : manifest.cards) {
+    const std::string card_context = context + ", card " + blanks::FormatSerial(dispatched.serial);
+    auto job = jobs.Get(dispatched.job_id);
+    if (!job.ok()) return FailedPrecondition(card_context + ": " + job.status().message());
+    if (job->station_id != print_station.id || job->registration_number != dispatched.registration_number ||
+        job->state != printing::PrintJobState::kPrinted || job->serial != dispatched.serial) {
+      return FailedPrecondition(card_context + ": it is not " + dispatched.registration_number +
+                                "'s card printed by this station on that serial");
+    }
+    ASSIGN_OR_RETURN(store::Record record, records.Get(job->record_id));
+    if (record.station_id != destination->id) {
+      return FailedPrecondition(card_context + ": " + dispatched.registration_number + " is collected at station " +
+                                record.station_id + ", not " + destination->id);
+    }
+    RETURN_IF_ERROR(records.Transition(job->record_id, RecordState::kPrinted, RecordState::kDispatched,
+                                       "station:" + print_station.id, "dispatch manifest " + manifest.event_id)
+                        .WithContext(card_context));
+    ASSIGN_OR_RETURN(crypto::Bytes chip, jobs.Chip(job->id));
+    ASSIGN_OR_RETURN(enrollment::Biometrics biometrics,
+                     pipeline::LoadRecordBiometrics(db, keys.biometrics, job->record_id));
+    const crypto::Bytes card =
+        card::EncodeCardToPrint({std::move(chip), std::move(biometrics.face_jpeg), std::move(biometrics.signature_image)});
+    sync::CardToCollectBody body{record.registration_number, dispatched.serial, manifest.event_id, print_station.id,
+                                 crypto::Seal(destination->box_public_key, card)};
+    items.push_back({destination->id, sync::SignFeedItem({sync::FeedKind::kCardToCollect, std::move(body)}, keys.signing)});
+    sync::RecordStatusBody status{record.registration_number, RecordState::kDispatched, "", record.holder_nik};
+    items.push_back({record.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(status)}, keys.signing)});
+  }
+  return Status::Ok();
 }
 
 StatusOr<bool> WithdrawPrintJob(store::Connection& db, const Clock& clock, const CentralKeys& keys, int64_t record_id,

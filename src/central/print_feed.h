@@ -8,6 +8,8 @@
 #include "blanks/ledger.h"
 #include "central/ingest.h"
 #include "central/station_registry.h"
+#include "pipeline/feed_queue.h"
+#include "sync/station_events.h"
 
 namespace ektp::central {
 
@@ -34,6 +36,19 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
 // station through a blanks_handed_over feed item, in one transaction.
 Status HandOverBlanks(store::Connection& db, const Clock& clock, const CentralKeys& keys, std::string_view station_id,
                       blanks::SerialRange range, std::string_view actor, std::string_view reference = "");
+
+// Applies a print station's dispatch manifest (a cards_dispatched packet) in
+// the caller's transaction: each card, printed by `print_station` on the
+// serial named, moves printed -> dispatched, and `items` gains, for the
+// destination, a card_to_collect item with the card as printed (the chip
+// blob kept with its job) sealed to the destination's X25519 key, and for
+// the enrolling station the record's new state. Cards are collected where
+// the resident enrolled, so the destination must be each record's station.
+// kFailedPrecondition naming the card when one does not fit; kNotFound when
+// a job has no chip blob kept.
+Status DispatchCards(store::Connection& db, const Clock& clock, const CentralKeys& keys,
+                     const RegisteredStation& print_station, const sync::CardsDispatchedBody& manifest,
+                     std::vector<pipeline::QueuedFeedItem>& items);
 
 // Takes back the reserved print job of `record_id` (printing::PrintJobs::Withdraw)
 // and tells its station through a print_job_withdrawn feed item, in one

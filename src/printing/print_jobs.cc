@@ -202,6 +202,17 @@ StatusOr<std::optional<PrintJob>> PrintJobs::Withdraw(int64_t record_id, std::st
   return withdrawn;
 }
 
+Status PrintJobs::KeepChip(int64_t job_id, std::span<const uint8_t> chip) {
+  return db_.Exec("UPDATE print_jobs SET chip = ? WHERE id = ?",
+                  {store::Value(std::vector<uint8_t>(chip.begin(), chip.end())), job_id});
+}
+
+StatusOr<std::vector<uint8_t>> PrintJobs::Chip(int64_t job_id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT chip FROM print_jobs WHERE id = ? AND chip IS NOT NULL", {job_id}));
+  if (rows.empty()) return NotFound("print job " + std::to_string(job_id) + " has no chip blob");
+  return rows[0].Bytes(0);
+}
+
 StatusOr<PrintJob> PrintJobs::Get(int64_t job_id) {
   ASSIGN_OR_RETURN(auto rows, db_.Query(std::string("SELECT ") + kJobColumns + kJobFrom + " WHERE j.id = ?", {job_id}));
   if (rows.empty()) return NotFound("print job " + std::to_string(job_id) + " does not exist");

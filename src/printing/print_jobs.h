@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,12 @@ class PrintJobs {
   // job withdrawn, or nullopt when the record had none reserved. A record
   // still print_ready afterwards is reserved again by the next TopUp.
   StatusOr<std::optional<PrintJob>> Withdraw(int64_t record_id, std::string_view reason, std::string_view actor);
+
+  // The chip blob central signed for the job's card (central/print_feed.h
+  // keeps it when it sends the job, so that the card's dispatch carries the
+  // very blob printed). kNotFound: no such job, or a job without one.
+  Status KeepChip(int64_t job_id, std::span<const uint8_t> chip);
+  StatusOr<std::vector<uint8_t>> Chip(int64_t job_id);
 
   StatusOr<PrintJob> Get(int64_t job_id);
   // The station's jobs in `state`, oldest reservation first.

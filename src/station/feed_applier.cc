@@ -57,6 +57,12 @@ Status Station::ApplyFeedBody(int64_t id, const sync::TypedFeedItem& item, Statu
           return WithdrawPrintJob(body);
         } else if constexpr (std::is_same_v<Body, sync::BlanksHandedOverBody>) {
           return ExpectBlanks(body, refusal);
+        } else if constexpr (std::is_same_v<Body, sync::CardToCollectBody>) {
+          return db_.Exec("INSERT INTO cards_to_collect (registration_number, serial, manifest_id, from_station, "
+                          "sealed_card, received_at) VALUES (?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT (registration_number) DO NOTHING",
+                          {body.registration_number, body.serial, body.manifest_id, body.from_station,
+                           body.sealed_card, now});
         } else {
           static_assert(sizeof(Body) == 0, "every feed body type needs a handler");
         }

@@ -63,9 +63,9 @@ Status Station::HoldPrintJob(const sync::PrintJobBody& job, Status& refusal) {
     return Status::Ok();
   }
   return db_.Exec("INSERT INTO print_jobs (job_id, registration_number, urgent, reserved_at, sealed_card, state, "
-                  "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+                  "received_at, collect_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
                   {job.job_id, job.registration_number, int64_t{job.urgent}, job.reserved_at, job.sealed_card,
-                   kJobPending, FormatTimestamp(clock_.Now())});
+                   kJobPending, FormatTimestamp(clock_.Now()), job.collect_at});
 }
 
 Status Station::WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal) {
@@ -270,6 +270,50 @@ Status Station::RecordMisprint(const Operator& officer, int64_t serial, std::str
                                 now));
     return Audit(officer.username, "print.misprint", registration_number + " " + blanks::FormatSerial(serial));
   });
+}
+
+StatusOr<std::vector<DispatchManifest>> Station::DispatchPrintedCards(const Operator& officer) {
+  RETURN_IF_ERROR(CheckPrintOfficer(officer));
+  std::vector<DispatchManifest> manifests;
+  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+    manifests.clear();
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT job_id, registration_number, serial, collect_at FROM print_jobs "
+                                          "WHERE state = ? AND manifest_id IS NULL AND COALESCE(collect_at, '') <> '' "
+                                          "ORDER BY collect_at, serial",
+                                          {kJobPrinted}));
+    const std::string now = FormatTimestamp(clock_.Now());
+    for (const store::Row& row : rows) {
+      if (manifests.empty() || manifests.back().to_station != row.Text(3) ||
+          manifests.back().cards.size() == sync::kMaxCardsPerManifest) {
+        // Named after its first card's serial, which no other manifest of this station holds.
+        manifests.push_back({"dispatch-" + blanks::FormatSerial(row.Int(2)), row.Text(3), {}});
+      }
+      manifests.back().cards.push_back({row.Int(0), row.Text(1), row.Int(2)});
+    }
+    for (const DispatchManifest& manifest : manifests) {
+      for (const sync::DispatchedCard& card : manifest.cards) {
+        RETURN_IF_ERROR(db_.Exec("UPDATE print_jobs SET manifest_id = ? WHERE job_id = ?",
+                                 {manifest.manifest_id, card.job_id}));
+      }
+      RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardsDispatched, manifest.manifest_id,
+                                  sync::CardsDispatchedToJson({manifest.manifest_id, manifest.to_station, manifest.cards,
+                                                               now, officer.username}),
+                                  now));
+      RETURN_IF_ERROR(Audit(officer.username, "print.dispatch",
+                            manifest.manifest_id + " " + manifest.to_station + " " +
+                                std::to_string(manifest.cards.size())));
+    }
+    return Status::Ok();
+  }));
+  return manifests;
+}
+
+StatusOr<std::vector<CardToCollect>> Station::CardsToCollect() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT registration_number, serial, manifest_id, from_station, received_at "
+                                        "FROM cards_to_collect ORDER BY received_at, registration_number"));
+  std::vector<CardToCollect> cards;
+  for (const store::Row& row : rows) cards.push_back({row.Text(0), row.Int(1), row.Text(2), row.Text(3), row.Text(4)});
+  return cards;
 }
 
 StatusOr<BlankCounts> Station::Blanks() {

@@ -457,6 +457,22 @@ struct StationServer::Impl {
     });
   }
 
+  net::HttpResponse DispatchRoute(const net::HttpRequest& request) {
+    return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(auto manifests, print_station->DispatchPrintedCards(op));
+      nlohmann::json out = nlohmann::json::array();
+      for (const DispatchManifest& manifest : manifests) {
+        nlohmann::json cards = nlohmann::json::array();
+        for (const sync::DispatchedCard& card : manifest.cards) {
+          cards.push_back({{"registration_number", card.registration_number},
+                           {"serial", blanks::FormatSerial(card.serial)}});
+        }
+        out.push_back({{"manifest_id", manifest.manifest_id}, {"to_station", manifest.to_station}, {"cards", cards}});
+      }
+      return nlohmann::json{{"manifests", out}};
+    });
+  }
+
   net::HttpResponse SyncStatusRoute(const net::HttpRequest& request) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
@@ -568,6 +584,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("POST", "/api/v1/print/blanks/receive", self->Guarded(BodyKind::kJson, &Impl::ReceiveBlanksRoute));
   impl->http->Handle("POST", "/api/v1/print/blanks/:serial/spoil", self->Guarded(BodyKind::kJson, &Impl::SpoilBlankRoute));
   impl->http->Handle("POST", "/api/v1/print/next", self->Guarded(BodyKind::kNone, &Impl::PrintNextRoute));
+  impl->http->Handle("POST", "/api/v1/print/dispatch", self->Guarded(BodyKind::kNone, &Impl::DispatchRoute));
   impl->http->Handle("POST", "/api/v1/print/cards/:serial/misprint", self->Guarded(BodyKind::kJson, &Impl::MisprintRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }

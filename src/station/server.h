@@ -26,6 +26,8 @@
 //   POST /api/v1/print/next                prints the next job -> {job_id, registration_number, serial, printed_at}
 //   POST /api/v1/print/blanks/:serial/spoil    {reason, note?}
 //   POST /api/v1/print/cards/:serial/misprint  {note?}: the printed card came out wrong
+//   POST /api/v1/print/dispatch            printed cards into manifests, one per collecting station
+//                                          -> {manifests: [{manifest_id, to_station, cards: [{registration_number, serial}]}]}
 // Every route first passes net::RequestGuard (Host, Origin, Content-Type).
 // Errors carry "error" (precise, English) and "pesan" (for the operator,
 // Bahasa Indonesia).

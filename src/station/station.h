@@ -41,6 +41,7 @@
 #include "store/db.h"
 #include "sync/feed_items.h"
 #include "sync/packet.h"
+#include "sync/station_events.h"
 
 namespace ektp::station {
 
@@ -171,6 +172,23 @@ struct PrintedCard {
   std::string registration_number;
   int64_t serial = 0;
   std::string printed_at;
+};
+
+// One delivery of printed cards to the station where their residents collect
+// them: what the courier carries, and the cards_dispatched packet.
+struct DispatchManifest {
+  std::string manifest_id;
+  std::string to_station;
+  std::vector<sync::DispatchedCard> cards;
+};
+
+// A card dispatched to this station for its resident to collect.
+struct CardToCollect {
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string manifest_id;
+  std::string from_station;
+  std::string received_at;
 };
 
 // The station's blanks by state.
@@ -309,6 +327,14 @@ class Station {
   // kFailedPrecondition unless `serial` holds a card printed here.
   Status RecordMisprint(const Operator& officer, int64_t serial, std::string_view note);
   StatusOr<BlankCounts> Blanks();
+  // Puts every printed card not yet dispatched into manifests, one per
+  // collecting station (at most sync::kMaxCardsPerManifest cards each), each
+  // with its cards_dispatched packet, in one transaction. Empty when there
+  // is nothing to dispatch.
+  StatusOr<std::vector<DispatchManifest>> DispatchPrintedCards(const Operator& officer);
+
+  // Cards central dispatched here for their residents to collect, oldest first.
+  StatusOr<std::vector<CardToCollect>> CardsToCollect();
 
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);

@@ -366,6 +366,37 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   EXPECT_EQ(reconciled->spoiled[0], 1);
   EXPECT_EQ(reconciled->on_hand.total(), 1);
   EXPECT_TRUE(reconciled->discrepancies.empty());
+
+  // Dispatch: the two printed cards go, in one manifest, to the station where their residents
+  // enrolled (this one). Central moves them to dispatched and sends each card, as printed, sealed
+  // to the collecting station.
+  auto manifests = station.DispatchPrintedCards(officer);
+  ASSERT_OK(manifests.status());
+  ASSERT_EQ(manifests->size(), 1u);
+  EXPECT_EQ((*manifests)[0].manifest_id, "dispatch-0001000002");
+  EXPECT_EQ((*manifests)[0].to_station, identity_.station_id);
+  ASSERT_EQ((*manifests)[0].cards.size(), 2u);
+  EXPECT_EQ((*manifests)[0].cards[0].registration_number, residents[2]);
+  EXPECT_EQ((*manifests)[0].cards[1].serial, 1000003);
+  EXPECT_TRUE(station.DispatchPrintedCards(officer)->empty());
+  ASSERT_OK(sync.SyncOnce());
+  ASSERT_OK(sync.SyncOnce());
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'dispatched'"), 2);
+  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "dispatched");
+  auto to_collect = station.CardsToCollect();
+  ASSERT_OK(to_collect.status());
+  ASSERT_EQ(to_collect->size(), 2u);
+  auto delivered = station_db_->Query("SELECT sealed_card FROM cards_to_collect WHERE registration_number = ?",
+                                      {residents[0]});
+  ASSERT_OK(delivered.status());
+  auto opened_card = files->box_key->Open((*delivered)[0].Bytes(0));
+  ASSERT_OK(opened_card.status());
+  auto collected = card::OpenCardToPrint(*opened_card, keys->signing.public_key());
+  ASSERT_OK(collected.status());
+  auto printed_chip = central_db_->Query("SELECT chip FROM print_jobs WHERE serial = 1000003");
+  ASSERT_OK(printed_chip.status());
+  EXPECT_EQ(collected->chip, (*printed_chip)[0].Bytes(0));
+  EXPECT_EQ(collected->card.data.registration_number, residents[0]);
   (*central)->Stop();
 }
 
@@ -411,8 +442,9 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   ASSERT_OK(chip.status());
   const crypto::Bytes to_print = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
   const sync::FeedItem job = sync::SignFeedItem(
-      {sync::FeedKind::kPrintJob, sync::PrintJobBody{7, card.data.registration_number, false, "2026-11-24T01:00:00Z",
-                                                     crypto::Seal(files->box_key->public_key(), to_print)}},
+      {sync::FeedKind::kPrintJob,
+       sync::PrintJobBody{7, card.data.registration_number, false, "2026-11-24T01:00:00Z",
+                          crypto::Seal(files->box_key->public_key(), to_print), identity_.station_id}},
       keys->signing);
   const sync::FeedItem handed = sync::SignFeedItem(
       {sync::FeedKind::kBlanksHandedOver, sync::BlanksHandedOverBody{41, 43, "2026-11-24T01:00:00Z"}}, keys->signing);
@@ -487,12 +519,17 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   ASSERT_OK(blanks.status());
   EXPECT_EQ(nlohmann::json::parse(blanks->body),
             nlohmann::json::parse(R"({"expected":0,"on_hand":0,"used":1,"spoiled":2})"));
+  answer = post("/api/v1/print/dispatch", "");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["manifests"],
+            nlohmann::json::parse(R"([{"manifest_id":"dispatch-0000000042","to_station":")" + identity_.station_id +
+                                  R"(","cards":[{"registration_number":"35.21.01-A-000007","serial":"0000000042"}]}])"));
   auto kinds = station_db_->Query("SELECT kind FROM outbox ORDER BY sequence");
   ASSERT_OK(kinds.status());
   std::vector<std::string> sent;
   for (const store::Row& row : *kinds) sent.push_back(row.Text(0));
   EXPECT_THAT(sent, ::testing::ElementsAre("blanks_received", "card_printed", "card_misprinted", "card_printed",
-                                           "blank_spoiled"));
+                                           "blank_spoiled", "cards_dispatched"));
   (*server)->Stop();
 }
 

@@ -280,6 +280,9 @@ CREATE TABLE print_jobs (
 CREATE UNIQUE INDEX print_jobs_one_reserved ON print_jobs (record_id) WHERE state = 'reserved';
 CREATE INDEX print_jobs_station ON print_jobs (station_id, state);
 )sql"},
+    {10, "each print job keeps the chip blob central signed for it, for the card's dispatch (central/print_feed.h)", R"sql(
+ALTER TABLE print_jobs ADD COLUMN chip {{blob}};
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
@@ -409,6 +412,18 @@ CREATE TABLE blanks (
 );
 CREATE INDEX blanks_state ON blanks (state, serial);
 ALTER TABLE print_jobs ADD COLUMN refused_reason TEXT;
+)sql"},
+    {8, "where each printed card is collected and its dispatch manifest; cards dispatched here for collection (station/print_jobs.cc, station/cards_to_collect.cc)", R"sql(
+ALTER TABLE print_jobs ADD COLUMN collect_at TEXT;
+ALTER TABLE print_jobs ADD COLUMN manifest_id TEXT;
+CREATE TABLE cards_to_collect (
+  registration_number TEXT PRIMARY KEY,
+  serial INTEGER NOT NULL,
+  manifest_id TEXT NOT NULL,
+  from_station TEXT NOT NULL,
+  sealed_card BLOB NOT NULL,
+  received_at TEXT NOT NULL
+);
 )sql"},
 };
 

@@ -29,6 +29,15 @@ nlohmann::json EncodeBody(const PrintJobBody& body) {
           {"registration_number", body.registration_number},
           {"urgent", body.urgent},
           {"reserved_at", body.reserved_at},
+          {"sealed_card", crypto::Base64Encode(body.sealed_card)},
+          {"collect_at", body.collect_at}};
+}
+
+nlohmann::json EncodeBody(const CardToCollectBody& body) {
+  return {{"registration_number", body.registration_number},
+          {"serial", body.serial},
+          {"manifest_id", body.manifest_id},
+          {"from_station", body.from_station},
           {"sealed_card", crypto::Base64Encode(body.sealed_card)}};
 }
 
@@ -51,6 +60,13 @@ StatusOr<int64_t> PositiveField(const nlohmann::json& json, const char* field) {
 }
 
 StatusOr<int64_t> JobIdField(const nlohmann::json& json) { return PositiveField(json, "job_id"); }
+
+StatusOr<crypto::Bytes> SealedCardField(const nlohmann::json& json) {
+  ASSIGN_OR_RETURN(std::string sealed, StringField(json, "sealed_card", true));
+  auto bytes = crypto::Base64Decode(sealed);
+  if (!bytes.ok() || bytes->empty()) return InvalidArgument("body field 'sealed_card' must be non-empty base64");
+  return std::move(*bytes);
+}
 
 StatusOr<FeedBody> DecodeRecordStatus(const nlohmann::json& json) {
   RecordStatusBody body;
@@ -77,10 +93,18 @@ StatusOr<FeedBody> DecodePrintJob(const nlohmann::json& json) {
   if (urgent == json.end() || !urgent->is_boolean()) return InvalidArgument("body field 'urgent' must be true or false");
   body.urgent = urgent->get<bool>();
   ASSIGN_OR_RETURN(body.reserved_at, StringField(json, "reserved_at", true));
-  ASSIGN_OR_RETURN(std::string sealed, StringField(json, "sealed_card", true));
-  auto bytes = crypto::Base64Decode(sealed);
-  if (!bytes.ok() || bytes->empty()) return InvalidArgument("body field 'sealed_card' must be non-empty base64");
-  body.sealed_card = std::move(*bytes);
+  ASSIGN_OR_RETURN(body.sealed_card, SealedCardField(json));
+  ASSIGN_OR_RETURN(body.collect_at, StringField(json, "collect_at", false));
+  return FeedBody(std::move(body));
+}
+
+StatusOr<FeedBody> DecodeCardToCollect(const nlohmann::json& json) {
+  CardToCollectBody body;
+  ASSIGN_OR_RETURN(body.registration_number, StringField(json, "registration_number", true));
+  ASSIGN_OR_RETURN(body.serial, PositiveField(json, "serial"));
+  ASSIGN_OR_RETURN(body.manifest_id, StringField(json, "manifest_id", true));
+  ASSIGN_OR_RETURN(body.from_station, StringField(json, "from_station", true));
+  ASSIGN_OR_RETURN(body.sealed_card, SealedCardField(json));
   return FeedBody(std::move(body));
 }
 
@@ -116,6 +140,7 @@ constexpr FeedKindSpec kFeedKinds[] = {
     {FeedKind::kPrintJob, "print_job", 1, 2, &DecodePrintJob},
     {FeedKind::kPrintJobWithdrawn, "print_job_withdrawn", 1, 3, &DecodePrintJobWithdrawn},
     {FeedKind::kBlanksHandedOver, "blanks_handed_over", 1, 4, &DecodeBlanksHandedOver},
+    {FeedKind::kCardToCollect, "card_to_collect", 1, 5, &DecodeCardToCollect},
 };
 
 const FeedKindSpec& SpecOf(FeedKind kind) {

@@ -33,6 +33,7 @@ enum class FeedKind {
   kPrintJob,          // a card reserved for this print station to print (PrintJobBody)
   kPrintJobWithdrawn, // central took a print job back; do not print it (PrintJobWithdrawnBody)
   kBlanksHandedOver,  // blanks on their way to this print station (BlanksHandedOverBody)
+  kCardToCollect,     // a printed card on its way to this station for the resident to collect (CardToCollectBody)
 };
 std::string_view FeedKindName(FeedKind kind);
 
@@ -53,6 +54,7 @@ struct PrintJobBody {
   bool urgent = false;      // an approved urgent case: printed before the others
   std::string reserved_at;  // the station prints the oldest reservation first after urgent cases
   crypto::Bytes sealed_card;
+  std::string collect_at;  // the station where the resident collects the card; "" from an older central
   bool operator==(const PrintJobBody&) const = default;
 };
 
@@ -72,8 +74,20 @@ struct BlanksHandedOverBody {
   bool operator==(const BlanksHandedOverBody&) const = default;
 };
 
-using FeedBody =
-    std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody, BlanksHandedOverBody>;
+// A printed card dispatched to this station, where its resident collects it:
+// the card as printed (card::EncodeCardToPrint: the chip blob central signed,
+// photo, signature) sealed to this station's X25519 key.
+struct CardToCollectBody {
+  std::string registration_number;
+  int64_t serial = 0;        // the blank it was printed on
+  std::string manifest_id;   // the print station's dispatch manifest
+  std::string from_station;  // the print station
+  crypto::Bytes sealed_card;
+  bool operator==(const CardToCollectBody&) const = default;
+};
+
+using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody,
+                              BlanksHandedOverBody, CardToCollectBody>;
 
 struct TypedFeedItem {
   FeedKind kind = FeedKind::kRecordStatus;

@@ -52,7 +52,7 @@ TEST(FeedItemsTest, AuditCheckpointRoundTrips) {
 
 TEST(FeedItemsTest, PrintJobAndItsWithdrawalRoundTrip) {
   crypto::SigningKey central = crypto::SigningKey::Generate();
-  PrintJobBody job{17, "ST-352101-01-000001", true, "2026-12-05T01:00:00Z", {1, 2, 3, 250}};
+  PrintJobBody job{17, "ST-352101-01-000001", true, "2026-12-05T01:00:00Z", {1, 2, 3, 250}, "ST-352101-01"};
   FeedItem item = SignFeedItem({FeedKind::kPrintJob, job}, central);
   EXPECT_EQ(item.kind, "print_job");
   EXPECT_OK(crypto::Verify(central.public_key(), item.body, item.signature));
@@ -74,6 +74,18 @@ TEST(FeedItemsTest, PrintJobAndItsWithdrawalRoundTrip) {
               StatusIs(StatusCode::kInvalidArgument, "body field 'urgent' must be true or false"));
   EXPECT_THAT(DecodeFeedItem("print_job", R"({"job_id":1,"registration_number":"r","urgent":false,"reserved_at":"t","sealed_card":"!"})"),
               StatusIs(StatusCode::kInvalidArgument, "body field 'sealed_card' must be non-empty base64"));
+}
+
+TEST(FeedItemsTest, ACardToCollectRoundTrips) {
+  crypto::SigningKey central = crypto::SigningKey::Generate();
+  CardToCollectBody card{"ST-352101-01-000001", 1000003, "dispatch-0001000002", "ST-352100-01", {9, 8, 7}};
+  FeedItem item = SignFeedItem({FeedKind::kCardToCollect, card}, central);
+  EXPECT_EQ(item.kind, "card_to_collect");
+  auto back = DecodeFeedItem(item.kind, item.body);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(std::get<CardToCollectBody>(back->body), card);
+  EXPECT_THAT(DecodeFeedItem("card_to_collect", R"({"registration_number":"r","serial":1,"from_station":"s","sealed_card":"AQ=="})"),
+              StatusIs(StatusCode::kInvalidArgument, "body has no 'manifest_id'"));
 }
 
 // During a rolling upgrade a station meets kinds and versions from a newer

@@ -20,6 +20,7 @@ constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kCardPrinted, "card_printed", 1},
     {PacketKind::kBlankSpoiled, "blank_spoiled", 1},
     {PacketKind::kCardMisprinted, "card_misprinted", 1},
+    {PacketKind::kCardsDispatched, "cards_dispatched", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

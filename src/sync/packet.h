@@ -37,6 +37,7 @@ enum class PacketKind {
   kCardPrinted,     // body: CardPrintedBody
   kBlankSpoiled,    // body: BlankSpoiledBody
   kCardMisprinted,  // body: CardMisprintedBody
+  kCardsDispatched, // body: CardsDispatchedBody
 };
 std::string_view PacketKindName(PacketKind kind);
 int PacketKindVersion(PacketKind kind);  // the body version this build writes

@@ -8,9 +8,23 @@ namespace {
 // Reads the fields of one body, remembering the first problem.
 class Fields {
  public:
-  explicit Fields(std::string_view text) : json_(nlohmann::json::parse(text, nullptr, false)) {
-    if (json_.is_discarded() || !json_.is_object()) status_ = InvalidArgument("body is not a JSON object");
+  explicit Fields(std::string_view text) : Fields(nlohmann::json::parse(text, nullptr, false), "body") {}
+  Fields(nlohmann::json json, const std::string& what) : json_(std::move(json)) {
+    if (json_.is_discarded() || !json_.is_object()) status_ = InvalidArgument(what + " is not a JSON object");
   }
+
+  // A non-empty array, at most `max` long.
+  nlohmann::json Array(const char* name, size_t max) {
+    if (!status_.ok()) return nlohmann::json::array();
+    auto it = json_.find(name);
+    if (it == json_.end() || !it->is_array() || it->empty() || it->size() > max) {
+      status_ = InvalidArgument(std::string("body field '") + name + "' must be an array of 1 to " +
+                                std::to_string(max) + " items");
+      return nlohmann::json::array();
+    }
+    return *it;
+  }
+  const Status& status() const { return status_; }
 
   std::string Text(const char* name, bool required = true) {
     if (!status_.ok()) return "";
@@ -78,6 +92,16 @@ std::string CardMisprintedToJson(const CardMisprintedBody& b) {
       .dump();
 }
 
+std::string CardsDispatchedToJson(const CardsDispatchedBody& b) {
+  nlohmann::json cards = nlohmann::json::array();
+  for (const DispatchedCard& card : b.cards) {
+    cards.push_back({{"job_id", card.job_id}, {"registration_number", card.registration_number}, {"serial", card.serial}});
+  }
+  return nlohmann::json{{"event_id", b.event_id}, {"to_station", b.to_station}, {"cards", cards},
+                        {"at", b.at},             {"by", b.by}}
+      .dump();
+}
+
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text) {
   Fields f(text);
   BlanksReceivedBody b{f.Text("event_id"), f.Positive("first_serial"), f.Positive("last_serial"),
@@ -108,6 +132,17 @@ StatusOr<CardMisprintedBody> CardMisprintedFromJson(std::string_view text) {
   Fields f(text);
   CardMisprintedBody b{f.Text("event_id"), f.Positive("job_id"), f.Text("registration_number"), f.Positive("serial"),
                        f.Text("note", false), f.Text("at"), f.Text("by")};
+  return f.Done(std::move(b));
+}
+
+StatusOr<CardsDispatchedBody> CardsDispatchedFromJson(std::string_view text) {
+  Fields f(text);
+  CardsDispatchedBody b{f.Text("event_id"), f.Text("to_station"), {}, f.Text("at"), f.Text("by")};
+  for (const nlohmann::json& item : f.Array("cards", kMaxCardsPerManifest)) {
+    Fields card(item, "body field 'cards' item " + std::to_string(b.cards.size()));
+    b.cards.push_back({card.Positive("job_id"), card.Text("registration_number"), card.Positive("serial")});
+    RETURN_IF_ERROR(card.status());
+  }
   return f.Done(std::move(b));
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -58,14 +59,34 @@ struct CardMisprintedBody {
   bool operator==(const CardMisprintedBody&) const = default;
 };
 
+// A delivery of printed cards to the station where their residents collect
+// them: the dispatch manifest. `event_id` is the manifest's id.
+struct DispatchedCard {
+  int64_t job_id = 0;
+  std::string registration_number;
+  int64_t serial = 0;
+  bool operator==(const DispatchedCard&) const = default;
+};
+inline constexpr size_t kMaxCardsPerManifest = 1000;
+struct CardsDispatchedBody {
+  std::string event_id;
+  std::string to_station;
+  std::vector<DispatchedCard> cards;  // 1 to kMaxCardsPerManifest
+  std::string at;
+  std::string by;
+  bool operator==(const CardsDispatchedBody&) const = default;
+};
+
 std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
 std::string CardPrintedToJson(const CardPrintedBody& body);
 std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
 std::string CardMisprintedToJson(const CardMisprintedBody& body);
+std::string CardsDispatchedToJson(const CardsDispatchedBody& body);
 // kInvalidArgument naming the field.
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
 StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
 StatusOr<BlankSpoiledBody> BlankSpoiledFromJson(std::string_view text);
 StatusOr<CardMisprintedBody> CardMisprintedFromJson(std::string_view text);
+StatusOr<CardsDispatchedBody> CardsDispatchedFromJson(std::string_view text);
 
 }  // namespace ektp::sync

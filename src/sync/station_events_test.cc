@@ -20,6 +20,9 @@ TEST(StationEventsTest, EachBodyRoundTrips) {
   CardMisprintedBody misprinted{"misprint-3", 7, "ST-352101-01-000001", 3, "foto bergeser", "2026-12-05T04:00:00Z",
                                 "budi"};
   EXPECT_EQ(*CardMisprintedFromJson(CardMisprintedToJson(misprinted)), misprinted);
+  CardsDispatchedBody dispatched{"dispatch-0000000003", "ST-352101-01", {{7, "R-1", 3}, {8, "R-2", 5}},
+                                 "2026-12-05T05:00:00Z", "budi"};
+  EXPECT_EQ(*CardsDispatchedFromJson(CardsDispatchedToJson(dispatched)), dispatched);
 }
 
 TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
@@ -34,6 +37,10 @@ TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
               StatusIs(StatusCode::kInvalidArgument, "body field 'reason' must be a non-empty string"));
   EXPECT_THAT(CardMisprintedFromJson(R"({"event_id":"e","job_id":1,"registration_number":"r","at":"t","by":"b"})"),
               StatusIs(StatusCode::kInvalidArgument, "body field 'serial' must be a positive integer"));
+  EXPECT_THAT(CardsDispatchedFromJson(R"({"event_id":"e","to_station":"s","cards":[],"at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'cards' must be an array of 1 to 1000 items"));
+  EXPECT_THAT(CardsDispatchedFromJson(R"({"event_id":"e","to_station":"s","cards":[{"job_id":1,"serial":2}],"at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body has no 'registration_number'"));
 }
 
 }  // namespace
