@@ -113,14 +113,31 @@ TEST_P(IngestTest, PrintStationEventsThatDoNotFitTheLedgerAreRefusedByName) {
       event(2, sync::PacketKind::kCardPrinted,
             sync::CardPrintedToJson({"p-1", 99, "ST-352101-02-000001", 1, "2026-11-24T02:00:00Z", "budi"})),
       event(3, sync::PacketKind::kBlankSpoiled, sync::BlankSpoiledToJson({"s-1", 1, "lost", "", 0, "t", "budi"})),
+      event(4, sync::PacketKind::kCardMisprinted,
+            sync::CardMisprintedToJson({"m-1", 99, "ST-352101-02-000001", 1, "", "t", "budi"})),
+      event(5, sync::PacketKind::kCardsDispatched,
+            sync::CardsDispatchedToJson({"d-1", station->id, {{99, "ST-352101-02-000001", 1}}, "t", "budi"})),
+      event(6, sync::PacketKind::kCardsDispatched,
+            sync::CardsDispatchedToJson({"d-2", "ST-352101-01", {{99, "ST-352101-02-000001", 1}}, "t", "budi"})),
+      event(7, sync::PacketKind::kCardsDispatched,
+            sync::CardsDispatchedToJson({"d-3", "ST-999999-01", {{99, "ST-352101-02-000001", 1}}, "t", "budi"})),
   };
   auto response = ingest_->Upload(station->id, packets);
   ASSERT_OK(response.status());
-  ASSERT_EQ(response->results.size(), 3u);
+  ASSERT_EQ(response->results.size(), 7u);
   for (const sync::PacketResult& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[0].error, HasSubstr("0000000001"));
   EXPECT_THAT(response->results[1].error, HasSubstr("print job 99 does not exist"));
   EXPECT_THAT(response->results[2].error, HasSubstr("lost"));
+  EXPECT_THAT(response->results[3].error, HasSubstr("print job 99 does not exist"));
+  EXPECT_THAT(response->results[4].error,
+              HasSubstr("dispatch manifest d-1 of station " + station->id +
+                        ", card 0000000001: print job 99 does not exist"));
+  EXPECT_THAT(response->results[5].error,
+              HasSubstr("dispatch manifest d-2 of station " + station->id +
+                        ": station ST-352101-01 is not an approved station with an X25519 key"));
+  EXPECT_THAT(response->results[6].error, HasSubstr("dispatch manifest d-3 of station " + station->id + ": "));
+  EXPECT_THAT(response->results[6].error, HasSubstr("ST-999999-01"));
   EXPECT_EQ(Count("blank_uses"), 0);
   EXPECT_EQ(Count("blank_station_events"), 0);
 }
