@@ -279,9 +279,9 @@ StatusOr<std::unique_ptr<Process>> Cluster::StartCentral(int port, const std::st
                         log(log_name), seconds(20 * TimeoutScale()), binary);
 }
 
-StatusOr<std::string> Cluster::CreateToken(const std::string& kecamatan) {
+StatusOr<std::string> Cluster::CreateToken(const std::string& kecamatan, const std::string& capabilities) {
   CliResult result = RunEktp(WithDb({"central", "token", "create", "--dir", central_dir(), "--kecamatan", kecamatan,
-                                     "--capabilities", "enroll"}),
+                                     "--capabilities", capabilities}),
                              log("central-cli"));
   while (!result.out.empty() && (result.out.back() == '\n' || result.out.back() == ' ')) result.out.pop_back();
   if (result.exit_code != 0 || result.out.empty()) {
@@ -298,8 +298,9 @@ StatusOr<Cluster::CentralAndStation> Cluster::StartCentralAndAddStation(const st
   return started;
 }
 
-StatusOr<std::string> Cluster::AddStation(const std::string& name, const std::string& central_url, bool approve) {
-  ASSIGN_OR_RETURN(std::string token, CreateToken());
+StatusOr<std::string> Cluster::AddStation(const std::string& name, const std::string& central_url, bool approve,
+                                          const std::string& capabilities) {
+  ASSIGN_OR_RETURN(std::string token, CreateToken("35.21.01", capabilities));
   CliResult result = RunEktp({"station", "init", "--dir", station_dir(name), "--central", central_url, "--token", token,
                               "--admin-user", "admin"},
                              log(name + "-cli"), std::string(kAdminPassword) + "\n");

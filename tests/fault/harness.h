@@ -117,10 +117,12 @@ class Cluster {
   // `args` plus --db central_db() when the cluster has one.
   std::vector<std::string> WithDb(std::vector<std::string> args) const;
   // ektp central token create; returns the token.
-  StatusOr<std::string> CreateToken(const std::string& kecamatan = "35.21.01");
+  // `capabilities` as for --capabilities ("enroll", "enroll,print").
+  StatusOr<std::string> CreateToken(const std::string& kecamatan = "35.21.01", const std::string& capabilities = "enroll");
   // ektp station init (admin user "admin" with kAdminPassword), then
   // ektp central station approve. Returns the station id.
-  StatusOr<std::string> AddStation(const std::string& name, const std::string& central_url, bool approve = true);
+  StatusOr<std::string> AddStation(const std::string& name, const std::string& central_url, bool approve = true,
+                                   const std::string& capabilities = "enroll");
   Status Approve(const std::string& station_id);
   // The start of most tests: InitCentral, StartCentral() and AddStation(station_name) against it.
   struct CentralAndStation {
