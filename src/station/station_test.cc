@@ -1,5 +1,6 @@
 // Station and central together in one process over loopback HTTPS.
 #include "station/server.h"
+#include "station/station_test_fixture.h"
 
 #include <atomic>
 #include <filesystem>
@@ -37,90 +38,6 @@ namespace {
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 using namespace std::chrono;
-
-class StationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = store::testing::MakeTempDir("ektp-station-test-");
-    central_options_.data_dir = dir_ + "/central";
-    // Most tests check sync and ingest and send one fingerprint sample; the
-    // pipeline test starts a central that runs it.
-    central_options_.run_pipeline = false;
-    ASSERT_OK(central::InitCentral(central_options_, {"central.example"}));
-    auto central = central::CentralServer::Create(central_options_, clock_);
-    ASSERT_TRUE(central.ok()) << central.status().ToString();
-    central_ = std::move(*central);
-    ASSERT_OK(central_->Start());
-
-    auto db = store::Open(central::CentralDbUrl(central_options_), store::Schema::kCentral);
-    ASSERT_TRUE(db.ok());
-    central_db_ = std::move(*db);
-    central::StationRegistry registry(*central_db_, clock_);
-    auto token = registry.CreateToken({"35.21.01", central::StationKind::kKecamatanOffice, {"enroll", "print"}, hours(24)},
-                                      "admin");
-    ASSERT_TRUE(token.ok());
-
-    InitOptions init{dir_ + "/station", central_->base_url(), *token, "", "admin", "admin-pass-1"};
-    auto identity = InitStation(init, clock_);
-    ASSERT_TRUE(identity.ok()) << identity.status().ToString();
-    identity_ = *identity;
-    ASSERT_OK(registry.Approve(identity_.station_id, "admin"));
-
-    auto station_db = store::Open(StationDbUrl(init.data_dir), store::Schema::kStation);
-    ASSERT_TRUE(station_db.ok());
-    station_db_ = std::move(*station_db);
-    auto key = crypto::SigningKey::Load(init.data_dir + "/station.key");
-    ASSERT_TRUE(key.ok());
-    key_ = std::make_unique<crypto::SigningKey>(*key);
-    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_);
-    ASSERT_OK(station_->AddOperator({"ani", "Ani Rahayu", Role::kOperator}, "kata-sandi-1", crypto::PasswordStrength::kFast));
-    SyncOptions sync;
-    std::ifstream in(init.data_dir + "/central-cert.pem");
-    sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-    sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
-  }
-
-  void TearDown() override {
-    sync_.reset();  // close its keep-alive connection so the server stops at once
-    if (central_) central_->Stop();
-    std::filesystem::remove_all(dir_);
-  }
-
-  EnrollmentRequest Request() {
-    EnrollmentRequest request;
-    request.resident = SyntheticResident(RegionRegistry::Default(), "35.21", random_, clock_.TodayWib());
-    request.biometrics = enrollment::testing::SampleBiometrics(3, 4000, random_);
-    return request;
-  }
-
-  // The station's operator API on this test's station, without sync.
-  StatusOr<std::unique_ptr<StationServer>> StartOperatorServer() {
-    StationOptions options;
-    options.data_dir = dir_ + "/station";
-    options.run_sync = false;
-    ASSIGN_OR_RETURN(auto server, StationServer::Create(options, clock_));
-    RETURN_IF_ERROR(server->Start());
-    return server;
-  }
-
-  int64_t CentralCount(const std::string& sql) {
-    auto rows = central_db_->Query(sql);
-    return rows.ok() ? (*rows)[0].Int(0) : -1;
-  }
-
-  FakeClock clock_{sys_days(year_month_day{year(2026), month(11), day(24)}) + hours(2)};
-  SeededRandom random_{5};
-  std::string dir_;
-  central::CentralOptions central_options_;
-  std::unique_ptr<central::CentralServer> central_;
-  std::unique_ptr<store::Connection> central_db_;
-  Identity identity_;
-  std::unique_ptr<store::Connection> station_db_;
-  std::unique_ptr<crypto::SigningKey> key_;
-  std::unique_ptr<Station> station_;
-  std::unique_ptr<SyncClient> sync_;
-  Operator ani_{"ani", "Ani Rahayu", Role::kOperator};
-};
 
 TEST_F(StationTest, InitRegistersTheStationsX25519KeyAndKeepsItsSecretBeside) {
   auto files = OpenStationFiles(dir_ + "/station");
@@ -176,19 +93,9 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
 // adjudication for a planted duplicate (another name, another impression of
 // a resident's fingers).
 TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAsSealedJobs) {
-  central_->Stop();
-  central_options_.run_pipeline = true;
-  central_options_.pipeline.idle_poll = milliseconds(20);
-  auto central = central::CentralServer::Create(central_options_, clock_);
-  ASSERT_TRUE(central.ok()) << central.status().ToString();
-  ASSERT_OK((*central)->Start());
-  Identity moved = identity_;
-  moved.central_urls = {(*central)->base_url()};
-  Station station(*station_db_, clock_, *key_, moved);
-  SyncOptions options;
-  std::ifstream in(dir_ + "/station/central-cert.pem");
-  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-  SyncClient sync(station, clock_, random_, *key_, options);
+  RestartCentral(/*run_pipeline=*/true);
+  Station& station = *station_;
+  SyncClient& sync = *sync_;
 
   std::vector<std::string> residents;
   for (int subject : {0, 1, 2}) {
@@ -397,7 +304,6 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(printed_chip.status());
   EXPECT_EQ(collected->chip, (*printed_chip)[0].Bytes(0));
   EXPECT_EQ(collected->card.data.registration_number, residents[0]);
-  (*central)->Stop();
 }
 
 TEST_F(StationTest, APrintOfficerSpoilsOnlyBlanksOnHandAndEachSpoilageGoesUp) {
