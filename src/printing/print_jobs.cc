@@ -116,10 +116,7 @@ StatusOr<PrintJob> PrintJobs::MarkPrinted(int64_t job_id, std::string_view stati
                                           std::string_view printed_at) {
   PrintJob job;
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(job, Get(job_id));
-    if (job.station_id != station_id) {
-      return NotFound("print job " + std::to_string(job_id) + " is not reserved for station " + std::string(station_id));
-    }
+    ASSIGN_OR_RETURN(job, GetForStation(job_id, station_id));
     const bool printed_before = job.state == PrintJobState::kPrinted || job.printed_after_withdrawal;
     if (printed_before) {
       if (job.serial == serial) return Status::Ok();
@@ -149,10 +146,7 @@ StatusOr<PrintJob> PrintJobs::MarkPrinted(int64_t job_id, std::string_view stati
 StatusOr<PrintJob> PrintJobs::MarkMisprinted(int64_t job_id, std::string_view station_id, int64_t serial) {
   PrintJob job;
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(job, Get(job_id));
-    if (job.station_id != station_id) {
-      return NotFound("print job " + std::to_string(job_id) + " is not reserved for station " + std::string(station_id));
-    }
+    ASSIGN_OR_RETURN(job, GetForStation(job_id, station_id));
     const bool printed = job.state == PrintJobState::kPrinted || job.printed_after_withdrawal;
     if (!printed) return Status::Ok();  // reported before, or never printed: nothing to undo
     if (job.serial != serial) {
@@ -211,6 +205,14 @@ StatusOr<std::vector<uint8_t>> PrintJobs::Chip(int64_t job_id) {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT chip FROM print_jobs WHERE id = ? AND chip IS NOT NULL", {job_id}));
   if (rows.empty()) return NotFound("print job " + std::to_string(job_id) + " has no chip blob");
   return rows[0].Bytes(0);
+}
+
+StatusOr<PrintJob> PrintJobs::GetForStation(int64_t job_id, std::string_view station_id) {
+  ASSIGN_OR_RETURN(PrintJob job, Get(job_id));
+  if (job.station_id != station_id) {
+    return NotFound("print job " + std::to_string(job_id) + " is not reserved for station " + std::string(station_id));
+  }
+  return job;
 }
 
 StatusOr<PrintJob> PrintJobs::Get(int64_t job_id) {

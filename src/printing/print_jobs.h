@@ -94,6 +94,9 @@ class PrintJobs {
   StatusOr<std::vector<PrintJob>> ForStation(std::string_view station_id, PrintJobState state);
 
  private:
+  // kNotFound unless the job exists and is `station_id`'s.
+  StatusOr<PrintJob> GetForStation(int64_t job_id, std::string_view station_id);
+
   store::Connection& db_;
   const Clock& clock_;
 };
