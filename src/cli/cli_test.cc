@@ -688,4 +688,30 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliTest, CentralBackupRestoresWithTheAdminsKeyOnly) {
+  char dir_template[] = "/tmp/ektp-cli-backup-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
+  ASSERT_EQ(Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.01").exit_code, 0);
+  CommandResult run = Ektp("backup-key create --out " + dir + "/admin.key");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("is not a backup public key"));
+  run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key.pub");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("backup written to " + dir + "/usb/central-"));
+  run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/central");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("already holds central.db"));
+  run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/restored");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(" central.db signing.key sealing.key biometrics.key tls-cert.pem tls-key.pem\n"));
+  run = Ektp("central backup --dir " + dir + "/nothing --to " + dir + "/usb --key " + dir + "/admin.key.pub");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("back up its database with pg_dump"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
