@@ -674,6 +674,18 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
   EXPECT_THAT(run.output, HasSubstr("registered as ST-352101-01"));
   EXPECT_THAT(run.output, HasSubstr("WARNING: central's certificate was trusted without --fingerprint. It has the "
                                     "SHA-256 fingerprint\n  " + fingerprint + "\n"));
+  run = Ektp("station outbox --json --dir " + dir + "/station");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto outbox = nlohmann::json::parse(run.output);
+  EXPECT_EQ(outbox["counts"], nlohmann::json({{"pending", 0}, {"acked", 0}, {"parked", 0}}));
+  EXPECT_EQ(outbox["entries"], nlohmann::json::array());
+  run = Ektp("central station list --json --dir " + dir + "/central");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto stations = nlohmann::json::parse(run.output);
+  ASSERT_EQ(stations.size(), 1u);
+  EXPECT_EQ(stations[0]["id"], "ST-352101-01");
+  EXPECT_EQ(stations[0]["status"], "pending");
+  EXPECT_EQ(stations[0]["district_code"], "35.21.01");
   run = EktpWithInput("long-enough-1", init);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("To add an operator there run `ektp station operator add --dir " + dir + "/station"));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "central/server.h"
 #include "central/station_registry.h"
@@ -147,14 +148,29 @@ int CentralTokenCreate(const Args& args) {
 int CentralStationList(const Args& args) {
   CLI::App app("List registered stations", "central station list");
   std::string dir, db_url;
+  bool json = false;
   app.add_option("--dir", dir, "central's data directory")->required();
   app.add_option("--db", db_url, "database URL");
+  app.add_flag("--json", json, "print a JSON array");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = OpenCentralDb(dir, db_url);
   if (!db.ok()) return Fail(db.status());
   central::StationRegistry registry(**db, SystemClock::Instance());
   auto stations = registry.List();
   if (!stations.ok()) return Fail(stations.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : *stations) {
+      out.push_back({{"id", s.id},
+                     {"status", central::StationStatusName(s.status)},
+                     {"district_code", s.district_code},
+                     {"kind", central::StationKindName(s.kind)},
+                     {"capabilities", s.capabilities},
+                     {"registered_at", s.registered_at}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   for (const auto& s : *stations) {
     std::string caps;
     for (const auto& c : s.capabilities) caps += (caps.empty() ? "" : ",") + c;
@@ -311,6 +327,8 @@ int StationOutbox(const Args& args) {
   app.add_option("--dir", dir, "station data directory")->required();
   app.add_option("--state", state, "pending, acked or parked (default: all)");
   app.add_option("--limit", limit, "at most this many, newest first")->capture_default_str();
+  bool json = false;
+  app.add_flag("--json", json, "print {counts, entries} as JSON");
   if (auto exit = Parse(app, args)) return *exit;
   std::optional<station::OutboxState> only;
   if (!state.empty()) {
@@ -322,13 +340,28 @@ int StationOutbox(const Args& args) {
   auto opened = OpenStation(dir);
   if (!opened.ok()) return Fail(opened.status());
   station::Station& station = *opened->station;
+  auto entries = station.Outbox(only, limit);
+  if (!entries.ok()) return Fail(entries.status());
+  if (json) {
+    nlohmann::json out = {{"counts", nlohmann::json::object()}, {"entries", nlohmann::json::array()}};
+    for (station::OutboxState s : station::kAllOutboxStates) {
+      auto count = station.CountOutbox(s);
+      if (!count.ok()) return Fail(count.status());
+      out["counts"][std::string(station::OutboxStateName(s))] = *count;
+    }
+    for (const auto& e : *entries) {
+      out["entries"].push_back({{"sequence", e.sequence}, {"state", station::OutboxStateName(e.state)},
+                                {"kind", e.kind}, {"reference", e.reference}, {"attempts", e.attempts},
+                                {"last_error", e.last_error}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   for (station::OutboxState s : station::kAllOutboxStates) {
     auto count = station.CountOutbox(s);
     std::cout << station::OutboxStateName(s) << ": " << (count.ok() ? *count : -1) << "  ";
   }
   std::cout << "\n";
-  auto entries = station.Outbox(only, limit);
-  if (!entries.ok()) return Fail(entries.status());
   for (const auto& e : *entries) {
     std::cout << e.sequence << "  " << station::OutboxStateName(e.state) << "  " << e.kind << "  " << e.reference << "  attempts " << e.attempts
               << (e.last_error.empty() ? "" : "  " + e.last_error) << "\n";
