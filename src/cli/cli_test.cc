@@ -606,30 +606,32 @@ TEST(CliTest, BlanksCommandsRefuseBadInputNamingIt) {
 }
 
 // Issue 18's setup traps, followed as a new user would: each error names the next step.
-TEST(CliTest, UnknownFlagSuggestsTheClosest) {
-  CommandResult run = Ektp("nik parse 3521015708990001 --jsno");
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("did you mean '--json' (not '--jsno')?"));
-  run = Ektp("central serve --dir /tmp/x --prot 8443 --print-config");
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("did you mean '--port' (not '--prot')?"));
-  run = Ektp("nik parse 3521015708990001 --completely-different");
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, Not(HasSubstr("did you mean")));
-}
-
 TEST(CliTest, ErrorsNameTheNextStep) {
-  CommandResult run = Ektp("station outbox --dir /nonexistent/station --state bogus");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("outbox state 'bogus' is not pending, acked or parked"));
-  run = Ektp("status --central https://127.0.0.1:9 --nik 3521015708990001 --receipt R1");
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("needs central's certificate to pin: pass --central-cert FILE"));
   char dir[] = "/tmp/ektp-cli-next-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
-  run = Ektp("central serve --port 0 --dir " + std::string(dir));
-  EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("signing.key does not exist; run `ektp central init --dir " + std::string(dir)));
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"nik parse 3521015708990001 --jsno", 2, "did you mean '--json' (not '--jsno')?"},
+      {"central serve --dir /tmp/x --prot 8443 --print-config", 2, "did you mean '--port' (not '--prot')?"},
+      {"station outbox --dir /nonexistent/station --state bogus", 1,
+       "outbox state 'bogus' is not pending, acked or parked"},
+      {"status --central https://127.0.0.1:9 --nik 3521015708990001 --receipt R1", 1,
+       "needs central's certificate to pin: pass --central-cert FILE"},
+      {"central serve --port 0 --dir " + std::string(dir), 1,
+       "signing.key does not exist; run `ektp central init --dir " + std::string(dir)},
+  };
+  for (const Case& c : cases) {
+    CommandResult run = Ektp(c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
+  }
+  CommandResult far = Ektp("nik parse 3521015708990001 --completely-different");
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_THAT(far.output, Not(HasSubstr("did you mean")));
   std::filesystem::remove_all(dir);
 }
 
