@@ -10,6 +10,7 @@
 #include <iterator>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "net/http_server.h"
 #include "net/request_guard.h"
 #include "net/tls.h"
+#include "service/dir_lock.h"
 #include "service/log.h"
 #include "service/metrics.h"
 #include "sync/feed.h"
@@ -28,6 +30,8 @@
 
 namespace ektp::central {
 namespace {
+
+constexpr const char* kServeLockFile = "central.lock";
 
 net::HttpResponse ErrorResponse(const Status& status) {
   return net::HttpResponse::JsonError(net::HttpStatusFor(status), status.ToString());
@@ -85,7 +89,12 @@ StatusOr<crypto::DataKey> LoadBiometricsKey(const std::string& data_dir) {
 }
 
 StatusOr<CentralKeys> LoadCentralKeys(const std::string& data_dir) {
-  ASSIGN_OR_RETURN(crypto::SigningKey signing, crypto::SigningKey::Load(Path(data_dir, "signing.key")));
+  auto loaded = crypto::SigningKey::Load(Path(data_dir, "signing.key"));
+  if (loaded.status().code() == StatusCode::kNotFound) {
+    return FailedPrecondition(loaded.status().message() + "; run `ektp central init --dir " + data_dir +
+                              "` first (or pass the --dir that `central init` created)");
+  }
+  ASSIGN_OR_RETURN(crypto::SigningKey signing, std::move(loaded));
   ASSIGN_OR_RETURN(crypto::SealingKey sealing, crypto::SealingKey::Load(Path(data_dir, "sealing.key")));
   ASSIGN_OR_RETURN(crypto::DataKey biometrics, LoadBiometricsKey(data_dir));
   return CentralKeys{std::move(signing), std::move(sealing), std::move(biometrics)};
@@ -126,6 +135,7 @@ struct CentralServer::Impl {
   SystemRandom random;
   std::unique_ptr<pipeline::Pipeline> pipeline;  // null unless options.run_pipeline
   std::jthread checkpointer;                     // publishes audit checkpoints; empty if the interval is 0
+  std::optional<service::DirLock> sqlite_lock;   // held while central serves a SQLite database in data_dir
 
   void PublishCheckpoints(std::stop_token stop) {
     std::mutex mu;
@@ -315,6 +325,16 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
 }
 
 Status CentralServer::Start() {
+  if (impl_->options.db_url.empty()) {
+    // SQLite serves one central: a second server on the folder is refused.
+    ASSIGN_OR_RETURN(impl_->sqlite_lock,
+                     service::DirLock::Acquire(impl_->options.data_dir, kServeLockFile, "`ektp central serve`"));
+  }
+  // Listen next: a port already taken must fail before any worker claims a job.
+  if (Status listening = impl_->http->Start(); !listening.ok()) {
+    impl_->sqlite_lock.reset();
+    return listening;
+  }
   if (impl_->options.run_pipeline) {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
@@ -322,9 +342,13 @@ Status CentralServer::Start() {
         *impl_->clock, impl_->random, RegionRegistry::Default(), impl_->keys.signing, impl_->keys.biometrics,
         impl_->options.pipeline,
         "central@" + std::string(host) + ":" + std::to_string(getpid()));
-    RETURN_IF_ERROR(impl_->pipeline->Start(*impl_->pool));
+    if (Status started = impl_->pipeline->Start(*impl_->pool); !started.ok()) {
+      impl_->http->Stop();
+      impl_->pipeline.reset();
+      impl_->sqlite_lock.reset();
+      return started;
+    }
   }
-  RETURN_IF_ERROR(impl_->http->Start());
   if (impl_->options.audit_checkpoint_interval.count() > 0) {
     impl_->checkpointer = std::jthread([self = impl_.get()](std::stop_token stop) { self->PublishCheckpoints(stop); });
   }
@@ -339,6 +363,7 @@ void CentralServer::Stop() {
   }
   if (impl_ && impl_->http) impl_->http->Stop();
   if (impl_ && impl_->pipeline) impl_->pipeline->Stop();
+  if (impl_) impl_->sqlite_lock.reset();
 }
 
 int CentralServer::port() const { return impl_->http->port(); }

@@ -5,6 +5,8 @@
 //                              stores (mode 0600; docs/security.md)
 //   tls-cert.pem, tls-key.pem  self-signed TLS certificate stations pin
 //   central.db                 the default SQLite database
+//   central.lock               flock(2)ed from Start to Stop when serving SQLite:
+//                              a second server on the folder is refused
 //
 // Routes (JSON; the sync routes need a station-signed request, see
 // sync/request_auth.h; docs/sync-format.md and docs/openapi.yaml describe them):
@@ -65,6 +67,9 @@ class CentralServer {
   static StatusOr<std::unique_ptr<CentralServer>> Create(const CentralOptions& options, const Clock& clock);
   ~CentralServer();
 
+  // Locks the folder (SQLite only; kFailedPrecondition if another server
+  // holds it), listens (kUnavailable if the port is taken), then starts the
+  // pipeline's workers.
   Status Start();
   void Stop();
   int port() const;

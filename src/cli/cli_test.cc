@@ -1,6 +1,7 @@
 // Runs the real `ektp` binary and checks output and exit codes.
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,57 @@ CommandResult Ektp(const std::string& args) {
   int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
+
+// `args` with `input` and a newline on its standard input.
+CommandResult EktpWithInput(const std::string& input, const std::string& args) {
+  char path[] = "/tmp/ektp-cli-input-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  const std::string line = input + "\n";
+  EXPECT_EQ(write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  close(fd);
+  CommandResult run = Ektp(args + " <" + path);
+  std::filesystem::remove(path);
+  return run;
+}
+
+// A serving `ektp` in the background, stopped with SIGTERM when destroyed.
+class Served {
+ public:
+  // Starts `ektp args` with stdout and stderr into `log`, and waits up to 20 s
+  // for its "listening on <url>" line.
+  Served(const std::string& args, const std::string& log) : log_(log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec " + std::string(EKTP_BINARY) + " " + args + " >" + log + " 2>&1").c_str(),
+            nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && url_.empty(); ++i) {
+      std::ifstream in(log);
+      std::string line;
+      while (std::getline(in, line)) {
+        size_t at = line.find(" listening on ");
+        if (at != std::string::npos && url_.empty()) url_ = line.substr(at + 14);
+      }
+      if (url_.empty()) usleep(100'000);
+    }
+  }
+  ~Served() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  const std::string& url() const { return url_; }
+  std::string output() const {
+    std::ifstream in(log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
 
 TEST(CliTest, NikParseJsonDecodesSineNgawi) {
   CommandResult run = Ektp("nik parse 3521015708990001 --json");
@@ -551,6 +603,129 @@ TEST(CliTest, BlanksCommandsRefuseBadInputNamingIt) {
     EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
     EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
   }
+}
+
+// Issue 18's setup traps, followed as a new user would: each error names the next step.
+TEST(CliTest, ErrorsNameTheNextStep) {
+  char dir[] = "/tmp/ektp-cli-next-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"nik parse 3521015708990001 --jsno", 2, "did you mean '--json' (not '--jsno')?"},
+      {"central serve --dir /tmp/x --prot 8443 --print-config", 2, "did you mean '--port' (not '--prot')?"},
+      {"station outbox --dir /nonexistent/station --state bogus", 1,
+       "outbox state 'bogus' is not pending, acked or parked"},
+      {"status --central https://127.0.0.1:9 --nik 3521015708990001 --receipt R1", 1,
+       "needs central's certificate to pin: pass --central-cert FILE"},
+      {"central serve --port 0 --dir " + std::string(dir), 1,
+       "signing.key does not exist; run `ektp central init --dir " + std::string(dir)},
+  };
+  for (const Case& c : cases) {
+    CommandResult run = Ektp(c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
+  }
+  CommandResult far = Ektp("nik parse 3521015708990001 --completely-different");
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_THAT(far.output, Not(HasSubstr("did you mean")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, ServeDefaultsToTheDocumentedPorts) {
+  CommandResult run = Ektp("central serve --dir /srv/c --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8443\n"));
+  run = Ektp("station serve --dir /srv/s --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8080\n"));
+}
+
+TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFingerprint) {
+  char dir_template[] = "/tmp/ektp-cli-setup-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  CommandResult run = Ektp("central init --dir " + dir + "/central");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string marker = "(give it to station installers): ";
+  ASSERT_NE(run.output.find(marker), std::string::npos) << run.output;
+  std::string fingerprint = run.output.substr(run.output.find(marker) + marker.size());
+  fingerprint = fingerprint.substr(0, fingerprint.find('\n'));
+
+  Served central("central serve --port 0 --no-pipeline --dir " + dir + "/central", dir + "/central.log");
+  ASSERT_NE(central.url(), "") << central.output();
+  EXPECT_THAT(central.output(), HasSubstr("note: bound to the loopback address 127.0.0.1 only; for stations on other "
+                                          "machines, add --bind 0.0.0.0"));
+  run = Ektp("central serve --port 0 --no-pipeline --dir " + dir + "/central");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("another `ektp central serve` is already using " + dir + "/central (process "));
+
+  run = Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.01");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string token = run.output.substr(0, run.output.find('\n'));
+  const std::string init = "station init --dir " + dir + "/station --central " + central.url() + " --token " + token +
+                           " --admin-user admin";
+  run = EktpWithInput("short", init);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("password must have at least 8 characters; nothing was registered"));
+  run = EktpWithInput("long-enough-1", init);  // the same token still works
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("registered as ST-352101-01"));
+  EXPECT_THAT(run.output, HasSubstr("WARNING: central's certificate was trusted without --fingerprint. It has the "
+                                    "SHA-256 fingerprint\n  " + fingerprint + "\n"));
+  run = Ektp("station outbox --json --dir " + dir + "/station");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto outbox = nlohmann::json::parse(run.output);
+  EXPECT_EQ(outbox["counts"], nlohmann::json({{"pending", 0}, {"acked", 0}, {"parked", 0}}));
+  EXPECT_EQ(outbox["entries"], nlohmann::json::array());
+  run = Ektp("central station list --json --dir " + dir + "/central");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto stations = nlohmann::json::parse(run.output);
+  ASSERT_EQ(stations.size(), 1u);
+  EXPECT_EQ(stations[0]["id"], "ST-352101-01");
+  EXPECT_EQ(stations[0]["status"], "pending");
+  EXPECT_EQ(stations[0]["district_code"], "35.21.01");
+  run = EktpWithInput("long-enough-1", init);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("To add an operator there run `ektp station operator add --dir " + dir + "/station"));
+
+  // With the fingerprint the admin gave, no warning.
+  run = Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.02");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = Ektp("station init --dir " + dir + "/van --central " + central.url() + " --token " +
+             run.output.substr(0, run.output.find('\n')) + " --fingerprint " + fingerprint);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("WARNING")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, CentralBackupRestoresWithTheAdminsKeyOnly) {
+  char dir_template[] = "/tmp/ektp-cli-backup-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
+  ASSERT_EQ(Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.01").exit_code, 0);
+  CommandResult run = Ektp("backup-key create --out " + dir + "/admin.key");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("is not a backup public key"));
+  run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key.pub");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("backup written to " + dir + "/usb/central-"));
+  run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/central");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("already holds central.db"));
+  run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/restored");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(" central.db signing.key sealing.key biometrics.key tls-cert.pem tls-key.pem\n"));
+  run = Ektp("central backup --dir " + dir + "/nothing --to " + dir + "/usb --key " + dir + "/admin.key.pub");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("back up its database with pg_dump"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -27,6 +27,13 @@ int NikNext(const Args& args);
 int RegionShow(const Args& args);
 int RegionSearch(const Args& args);
 
+// backup_commands.cc
+int BackupKeyCreate(const Args& args);
+int StationBackup(const Args& args);
+int StationRestore(const Args& args);
+int CentralBackup(const Args& args);
+int CentralRestore(const Args& args);
+
 // server_commands.cc
 int CentralInit(const Args& args);
 int CentralServe(const Args& args);

@@ -89,6 +89,30 @@ int Unknown(const Args& argv) {
   return kExitUsage;
 }
 
+// "; did you mean '--x'?" for the first flag in `args` that `app` lacks, when
+// one of its flags is close; "" otherwise.
+std::string FlagSuggestion(CLI::App& app, const Args& args) {
+  for (const std::string& arg : args) {
+    if (!arg.starts_with("--")) continue;
+    const std::string flag = arg.substr(0, arg.find('='));
+    if (app.get_option_no_throw(flag) != nullptr) continue;
+    std::string closest;
+    size_t closest_distance = SIZE_MAX;
+    for (const CLI::Option* option : app.get_options()) {
+      for (const std::string& name : option->get_lnames()) {
+        size_t distance = EditDistance(flag, "--" + name);
+        if (distance < closest_distance) {
+          closest_distance = distance;
+          closest = "--" + name;
+        }
+      }
+    }
+    if (closest_distance <= 3) return "; did you mean '" + closest + "' (not '" + flag + "')?";
+    return "";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::optional<int> Parse(CLI::App& app, const Args& args) {
@@ -99,7 +123,7 @@ std::optional<int> Parse(CLI::App& app, const Args& args) {
     std::cout << app.help();
     return kExitOk;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "ektp " << app.get_name() << ": " << e.what() << "\n"
+    std::cerr << "ektp " << app.get_name() << ": " << e.what() << FlagSuggestion(app, args) << "\n"
               << "Run `ektp help " << app.get_name() << "` for usage.\n";
     return kExitUsage;
   }

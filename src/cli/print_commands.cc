@@ -240,6 +240,11 @@ int ResidentStatus(const Args& args) {
   app.add_flag("--json", json, "print the JSON answer");
   if (auto exit = Parse(app, args)) return *exit;
   net::HttpClientOptions options;
+  if (cert_path.empty() && central_url.starts_with("https://")) {
+    return Fail(InvalidArgument("https URL " + central_url +
+                                " needs central's certificate to pin: pass --central-cert FILE (tls-cert.pem in "
+                                "central's folder, or central-cert.pem in a station's)"));
+  }
   if (!cert_path.empty()) {
     std::ifstream in(cert_path);
     if (!in) return Fail(InvalidArgument("cannot read " + cert_path));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "central/server.h"
 #include "central/station_registry.h"
@@ -47,13 +48,30 @@ int CentralInit(const Args& args) {
 
 namespace {
 
-// The settings of `ektp central serve`; defaults are CentralOptions'.
+// A deployment's fixed ports (the README's and the packaged configs'); the
+// options structs default to 0 (a free port) for tests.
+constexpr int kCentralPort = 8443;
+constexpr int kStationPort = 8080;
+
+// Under `serve`'s "<who> listening on <url>" line (which scripts read up to
+// its end): on a loopback address, the hint that other machines cannot reach it.
+void WarnIfLoopbackOnly(const std::string& bind_address, std::string_view reached_by) {
+  if (bind_address == "127.0.0.1" || bind_address == "localhost" || bind_address == "::1") {
+    std::cerr << "note: bound to the loopback address " << bind_address << " only; for " << reached_by
+              << " on other machines, add --bind 0.0.0.0 (or set listen.address)\n";
+  }
+}
+
+// The settings of `ektp central serve`; defaults are CentralOptions' but the
+// port, kCentralPort.
 service::ConfigSchema CentralServeSchema(central::CentralOptions& options) {
+  options.port = kCentralPort;
   service::ConfigSchema schema("central serve");
   schema.Add("central.data_dir", "--dir", "data directory (from `central init`); required", &options.data_dir)
       .Add("central.db", "--db", "database URL; empty: SQLite in the data directory", &options.db_url)
       .Secret()
-      .Add("listen.address", "--bind", "address to listen on", &options.bind_address)
+      .Add("listen.address", "--bind",
+           "address to listen on; 0.0.0.0 (every interface) for stations on other machines", &options.bind_address)
       .Add("listen.port", "--port", "port (0 picks a free one)", &options.port)
       .Add("listen.plain_http", "--plain-http", "serve without TLS (localhost development only)", &options.plain_http)
       .Add("listen.threads", "--threads", "worker threads", &options.threads)
@@ -90,6 +108,7 @@ int CentralServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "central listening on " << (*server)->base_url() << std::endl;
+  WarnIfLoopbackOnly(options.bind_address, "stations");
   auto systemd = service::SystemdNotifier::Ready("central listening on " + (*server)->base_url());
   WaitForStopSignal();
   systemd.Stopping();
@@ -129,14 +148,29 @@ int CentralTokenCreate(const Args& args) {
 int CentralStationList(const Args& args) {
   CLI::App app("List registered stations", "central station list");
   std::string dir, db_url;
+  bool json = false;
   app.add_option("--dir", dir, "central's data directory")->required();
   app.add_option("--db", db_url, "database URL");
+  app.add_flag("--json", json, "print a JSON array");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = OpenCentralDb(dir, db_url);
   if (!db.ok()) return Fail(db.status());
   central::StationRegistry registry(**db, SystemClock::Instance());
   auto stations = registry.List();
   if (!stations.ok()) return Fail(stations.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : *stations) {
+      out.push_back({{"id", s.id},
+                     {"status", central::StationStatusName(s.status)},
+                     {"district_code", s.district_code},
+                     {"kind", central::StationKindName(s.kind)},
+                     {"capabilities", s.capabilities},
+                     {"registered_at", s.registered_at}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   for (const auto& s : *stations) {
     std::string caps;
     for (const auto& c : s.capabilities) caps += (caps.empty() ? "" : ",") + c;
@@ -176,27 +210,42 @@ int StationInit(const Args& args) {
   app.add_option("--central", options.central_url, "central's URL, e.g. https://central.example:8443")->required();
   app.add_option("--token", options.token, "one-time registration token from the admin")->required();
   app.add_option("--fingerprint", options.central_fingerprint, "SHA-256 of central's certificate, from the admin");
-  app.add_option("--admin-user", options.admin_username, "create this first operator with role admin");
+  app.add_option("--admin-user", options.admin_username,
+                 "create this first operator with role admin; its password (8 characters or more) is read from "
+                 "standard input");
   if (auto exit = Parse(app, args)) return *exit;
   if (!options.admin_username.empty()) {
-    std::cerr << "password for " << options.admin_username << ": ";
+    std::cerr << "password for " << options.admin_username << " (at least 8 characters): ";
     std::getline(std::cin, options.admin_password);
   }
   auto identity = station::InitStation(options, SystemClock::Instance());
   if (!identity.ok()) return Fail(identity.status());
   std::cout << "registered as " << identity->station_id << " (kecamatan " << identity->district_code
             << "); ask the admin to approve it\n";
+  if (options.central_fingerprint.empty() && options.central_url.starts_with("https://")) {
+    // Trusted on first use: the admin must compare before the station is approved.
+    std::ifstream in(options.data_dir + "/central-cert.pem");
+    auto fingerprint = net::CertificateSha256(std::string(std::istreambuf_iterator<char>(in), {}));
+    std::cerr << "WARNING: central's certificate was trusted without --fingerprint. It has the SHA-256 fingerprint\n  "
+              << (fingerprint.ok() ? *fingerprint : "? (" + fingerprint.status().message() + ")") << "\n"
+              << "Compare it with the fingerprint `ektp central init` printed (ask the admin) before the station is "
+                 "approved. If they differ, this station talked to an impostor: ask the admin to revoke "
+              << identity->station_id << " and run `ektp station init` again with --fingerprint.\n";
+  }
   return kExitOk;
 }
 
 namespace {
 
 // The settings of `ektp station serve`; defaults are StationOptions' and
-// SyncOptions'.
+// SyncOptions' but the port, kStationPort.
 service::ConfigSchema StationServeSchema(station::StationOptions& options) {
+  options.port = kStationPort;
   service::ConfigSchema schema("station serve");
   schema.Add("station.data_dir", "--dir", "data directory (from `station init`); required", &options.data_dir)
-      .Add("listen.address", "--bind", "address for the operator API", &options.bind_address)
+      .Add("listen.address", "--bind",
+           "address for the operator API; 0.0.0.0 (every interface) for operators' browsers on other machines",
+           &options.bind_address)
       .Add("listen.port", "--port", "port (0 picks a free one)", &options.port)
       .Add("listen.served_hosts", "--served-host",
            "names operators' browsers reach the station by, besides localhost and the bind address (the flag repeats)",
@@ -241,6 +290,7 @@ int StationServe(const Args& args) {
   if (!server.ok()) return Fail(server.status());
   if (Status status = (*server)->Start(); !status.ok()) return Fail(status);
   std::cout << "station listening on " << (*server)->base_url() << std::endl;
+  WarnIfLoopbackOnly(options.bind_address, "operators' browsers");
   auto systemd = service::SystemdNotifier::Ready("station listening on " + (*server)->base_url());
   WaitForStopSignal();
   systemd.Stopping();
@@ -277,23 +327,41 @@ int StationOutbox(const Args& args) {
   app.add_option("--dir", dir, "station data directory")->required();
   app.add_option("--state", state, "pending, acked or parked (default: all)");
   app.add_option("--limit", limit, "at most this many, newest first")->capture_default_str();
+  bool json = false;
+  app.add_flag("--json", json, "print {counts, entries} as JSON");
   if (auto exit = Parse(app, args)) return *exit;
-  auto opened = OpenStation(dir);
-  if (!opened.ok()) return Fail(opened.status());
-  station::Station& station = *opened->station;
   std::optional<station::OutboxState> only;
   if (!state.empty()) {
     auto parsed = station::ParseOutboxState(state);
     if (!parsed.ok()) return Fail(parsed.status());
     only = *parsed;
   }
+  if (limit < 1) return Fail(InvalidArgument("--limit must be at least 1"));
+  auto opened = OpenStation(dir);
+  if (!opened.ok()) return Fail(opened.status());
+  station::Station& station = *opened->station;
+  auto entries = station.Outbox(only, limit);
+  if (!entries.ok()) return Fail(entries.status());
+  if (json) {
+    nlohmann::json out = {{"counts", nlohmann::json::object()}, {"entries", nlohmann::json::array()}};
+    for (station::OutboxState s : station::kAllOutboxStates) {
+      auto count = station.CountOutbox(s);
+      if (!count.ok()) return Fail(count.status());
+      out["counts"][std::string(station::OutboxStateName(s))] = *count;
+    }
+    for (const auto& e : *entries) {
+      out["entries"].push_back({{"sequence", e.sequence}, {"state", station::OutboxStateName(e.state)},
+                                {"kind", e.kind}, {"reference", e.reference}, {"attempts", e.attempts},
+                                {"last_error", e.last_error}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   for (station::OutboxState s : station::kAllOutboxStates) {
     auto count = station.CountOutbox(s);
     std::cout << station::OutboxStateName(s) << ": " << (count.ok() ? *count : -1) << "  ";
   }
   std::cout << "\n";
-  auto entries = station.Outbox(only, limit);
-  if (!entries.ok()) return Fail(entries.status());
   for (const auto& e : *entries) {
     std::cout << e.sequence << "  " << station::OutboxStateName(e.state) << "  " << e.kind << "  " << e.reference << "  attempts " << e.attempts
               << (e.last_error.empty() ? "" : "  " + e.last_error) << "\n";

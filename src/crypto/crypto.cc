@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <istream>
+#include <ostream>
 #include <iterator>
 
 namespace ektp::crypto {
@@ -164,6 +166,127 @@ Bytes Seal(std::span<const uint8_t> public_key, std::span<const uint8_t> plainte
   Bytes sealed(plaintext.size() + crypto_box_SEALBYTES);
   crypto_box_seal(sealed.data(), plaintext.data(), plaintext.size(), public_key.data());
   return sealed;
+}
+
+namespace {
+
+constexpr std::string_view kStreamMagic = "eks1";
+constexpr size_t kStreamChunk = 64 * 1024;
+static_assert(sizeof(crypto_secretstream_xchacha20poly1305_state) <= 52);
+
+crypto_secretstream_xchacha20poly1305_state* StreamState(std::array<uint8_t, 52>& bytes) {
+  return reinterpret_cast<crypto_secretstream_xchacha20poly1305_state*>(bytes.data());
+}
+
+}  // namespace
+
+SealedStreamWriter::SealedStreamWriter(std::span<const uint8_t> public_key, std::ostream& out) : out_(out) {
+  EnsureInitialized();
+  std::array<uint8_t, crypto_secretstream_xchacha20poly1305_KEYBYTES> key;
+  crypto_secretstream_xchacha20poly1305_keygen(key.data());
+  std::array<uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> header;
+  crypto_secretstream_xchacha20poly1305_init_push(StreamState(state_), header.data(), key.data());
+  Bytes sealed_key = Seal(public_key, key);
+  sodium_memzero(key.data(), key.size());
+  out_.write(kStreamMagic.data(), kStreamMagic.size());
+  out_.write(reinterpret_cast<const char*>(sealed_key.data()), static_cast<std::streamsize>(sealed_key.size()));
+  out_.write(reinterpret_cast<const char*>(header.data()), header.size());
+}
+
+Status SealedStreamWriter::Write(std::span<const uint8_t> data) {
+  if (finished_) return FailedPrecondition("the sealed stream is finished");
+  while (!data.empty()) {
+    size_t take = std::min(data.size(), kStreamChunk - buffer_.size());
+    buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    data = data.subspan(take);
+    if (buffer_.size() == kStreamChunk) RETURN_IF_ERROR(Flush(false));
+  }
+  return Status::Ok();
+}
+
+Status SealedStreamWriter::Finish() {
+  if (finished_) return Status::Ok();
+  finished_ = true;
+  RETURN_IF_ERROR(Flush(true));
+  out_.flush();
+  return out_ ? Status::Ok() : Unavailable("cannot write the sealed stream");
+}
+
+Status SealedStreamWriter::Flush(bool final) {
+  Bytes cipher(buffer_.size() + crypto_secretstream_xchacha20poly1305_ABYTES);
+  crypto_secretstream_xchacha20poly1305_push(StreamState(state_), cipher.data(), nullptr, buffer_.data(),
+                                             buffer_.size(), nullptr, 0,
+                                             final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+  sodium_memzero(buffer_.data(), buffer_.size());
+  buffer_.clear();
+  const uint32_t size = static_cast<uint32_t>(cipher.size());
+  const uint8_t length[4] = {static_cast<uint8_t>(size), static_cast<uint8_t>(size >> 8),
+                             static_cast<uint8_t>(size >> 16), static_cast<uint8_t>(size >> 24)};
+  out_.write(reinterpret_cast<const char*>(length), 4);
+  out_.write(reinterpret_cast<const char*>(cipher.data()), static_cast<std::streamsize>(cipher.size()));
+  return out_ ? Status::Ok() : Unavailable("cannot write the sealed stream");
+}
+
+StatusOr<SealedStreamReader> SealedStreamReader::Open(const SealingKey& key, std::istream& in) {
+  EnsureInitialized();
+  std::array<char, 4> magic{};
+  Bytes sealed_key(crypto_secretstream_xchacha20poly1305_KEYBYTES + crypto_box_SEALBYTES);
+  std::array<uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> header;
+  in.read(magic.data(), magic.size());
+  in.read(reinterpret_cast<char*>(sealed_key.data()), static_cast<std::streamsize>(sealed_key.size()));
+  in.read(reinterpret_cast<char*>(header.data()), header.size());
+  if (!in || std::string_view(magic.data(), magic.size()) != kStreamMagic) {
+    return DataLoss("not a sealed stream (no \"eks1\" header)");
+  }
+  ASSIGN_OR_RETURN(Bytes stream_key, key.Open(sealed_key));
+  SealedStreamReader reader(in);
+  const int initialised =
+      crypto_secretstream_xchacha20poly1305_init_pull(StreamState(reader.state_), header.data(), stream_key.data());
+  sodium_memzero(stream_key.data(), stream_key.size());
+  if (initialised != 0) return DataLoss("the sealed stream's header is damaged");
+  return reader;
+}
+
+Status SealedStreamReader::NextChunk() {
+  if (final_) return DataLoss("the sealed stream ends here");
+  uint8_t length[4];
+  in_->read(reinterpret_cast<char*>(length), 4);
+  if (!*in_) return DataLoss("the sealed stream is truncated");
+  const size_t size = length[0] | (length[1] << 8) | (length[2] << 16) | (static_cast<size_t>(length[3]) << 24);
+  if (size < crypto_secretstream_xchacha20poly1305_ABYTES ||
+      size > kStreamChunk + crypto_secretstream_xchacha20poly1305_ABYTES) {
+    return DataLoss("the sealed stream has a damaged chunk length");
+  }
+  Bytes cipher(size);
+  in_->read(reinterpret_cast<char*>(cipher.data()), static_cast<std::streamsize>(size));
+  if (!*in_) return DataLoss("the sealed stream is truncated");
+  buffer_.assign(size - crypto_secretstream_xchacha20poly1305_ABYTES, 0);
+  position_ = 0;
+  unsigned char tag = 0;
+  if (crypto_secretstream_xchacha20poly1305_pull(StreamState(state_), buffer_.data(), nullptr, &tag, cipher.data(),
+                                                 cipher.size(), nullptr, 0) != 0) {
+    return DataLoss("the sealed stream was altered");
+  }
+  final_ = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  return Status::Ok();
+}
+
+Status SealedStreamReader::Read(std::span<uint8_t> out) {
+  while (!out.empty()) {
+    if (position_ == buffer_.size()) RETURN_IF_ERROR(NextChunk());
+    size_t take = std::min(out.size(), buffer_.size() - position_);
+    std::copy_n(buffer_.begin() + static_cast<std::ptrdiff_t>(position_), take, out.begin());
+    position_ += take;
+    out = out.subspan(take);
+  }
+  return Status::Ok();
+}
+
+Status SealedStreamReader::ExpectEnd() {
+  while (!final_ && position_ == buffer_.size()) RETURN_IF_ERROR(NextChunk());
+  if (!final_ || position_ != buffer_.size()) return DataLoss("the sealed stream holds more than expected");
+  if (in_->peek() != std::char_traits<char>::eof()) return DataLoss("data follows the sealed stream's end");
+  return Status::Ok();
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <iosfwd>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -70,6 +71,50 @@ class SealingKey {
 // Seals `plaintext` so only the holder of `public_key`'s secret can open it.
 // REQUIRES: public_key.size() == kBoxPublicKeySize.
 Bytes Seal(std::span<const uint8_t> public_key, std::span<const uint8_t> plaintext);
+
+// Encryption of a stream of any length to an X25519 public key (backups):
+// a fresh XChaCha20-Poly1305 secretstream key sealed to the key, then the
+// data in authenticated chunks, the last one marked final, so a reordered,
+// altered or truncated stream is refused. Layout:
+//   "eks1" | sealed stream key (80) | secretstream header (24) |
+//   chunks: ciphertext length (4, little-endian) | ciphertext
+// Not thread-safe: one writer or reader per stream.
+class SealedStreamWriter {
+ public:
+  // REQUIRES: public_key.size() == kBoxPublicKeySize; `out` outlives the writer.
+  SealedStreamWriter(std::span<const uint8_t> public_key, std::ostream& out);
+  // kUnavailable if `out` fails.
+  Status Write(std::span<const uint8_t> data);
+  // Writes the final chunk; nothing may be written after.
+  Status Finish();
+
+ private:
+  Status Flush(bool final);
+  std::ostream& out_;
+  std::array<uint8_t, 52> state_{};  // crypto_secretstream_xchacha20poly1305_state
+  Bytes buffer_;
+  bool finished_ = false;
+};
+
+class SealedStreamReader {
+ public:
+  // kUnauthenticated if the stream was not sealed to `key`; kDataLoss if it
+  // is not a sealed stream. `in` outlives the reader.
+  static StatusOr<SealedStreamReader> Open(const SealingKey& key, std::istream& in);
+  // Fills `out` entirely; kDataLoss if the stream ends first or was altered.
+  Status Read(std::span<uint8_t> out);
+  // OK if the final chunk was read and nothing follows it; kDataLoss otherwise.
+  Status ExpectEnd();
+
+ private:
+  explicit SealedStreamReader(std::istream& in) : in_(&in) {}
+  Status NextChunk();
+  std::istream* in_;
+  std::array<uint8_t, 52> state_{};
+  Bytes buffer_;
+  size_t position_ = 0;
+  bool final_ = false;
+};
 
 // A secret key for XChaCha20-Poly1305 authenticated encryption of data at
 // rest (central's stored biometrics; docs/security.md). Ciphertext layout:

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "core/status_matchers.h"
 #include "store/testing.h"
@@ -168,6 +169,51 @@ TEST(CryptoTest, Base64RoundTripsEveryLengthAndRefusesWhatIsNotCanonical) {
                                "ZWt0-A==", "ZWt0cA==\n"}) {
     EXPECT_THAT(Base64Decode(bad), StatusIs(StatusCode::kInvalidArgument, "not valid base64")) << bad;
   }
+}
+
+
+TEST(CryptoTest, SealedStreamRoundTripsAndRefusesWrongKeyTruncationAndAlteration) {
+  SealingKey admin = SealingKey::Generate();
+  Bytes data(200'000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+  std::ostringstream out;
+  SealedStreamWriter writer(admin.public_key(), out);
+  ASSERT_OK(writer.Write(std::span(data).first(1000)));
+  ASSERT_OK(writer.Write(std::span(data).subspan(1000)));
+  ASSERT_OK(writer.Finish());
+  const std::string sealed = out.str();
+  EXPECT_EQ(sealed.find(std::string(data.begin(), data.begin() + 64)), std::string::npos);
+
+  std::istringstream in(sealed);
+  auto reader = SealedStreamReader::Open(admin, in);
+  ASSERT_OK(reader.status());
+  Bytes read(data.size());
+  ASSERT_OK(reader->Read(read));
+  EXPECT_EQ(read, data);
+  ASSERT_OK(reader->ExpectEnd());
+
+  std::istringstream other(sealed);
+  EXPECT_THAT(SealedStreamReader::Open(SealingKey::Generate(), other).status(),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("does not open with this key")));
+
+  // Cut after the first chunk: the data read so far is authentic, the end is missing.
+  std::istringstream cut(sealed.substr(0, sealed.size() - 5000));
+  auto truncated = SealedStreamReader::Open(admin, cut);
+  ASSERT_OK(truncated.status());
+  EXPECT_THAT(truncated->Read(read), StatusIs(StatusCode::kDataLoss, HasSubstr("truncated")));
+
+  std::string altered = sealed;
+  altered[altered.size() / 2] ^= 1;
+  std::istringstream changed(altered);
+  auto tampered = SealedStreamReader::Open(admin, changed);
+  ASSERT_OK(tampered.status());
+  EXPECT_THAT(tampered->Read(read), StatusIs(StatusCode::kDataLoss, HasSubstr("altered")));
+
+  std::istringstream longer(sealed + "x");
+  auto extra = SealedStreamReader::Open(admin, longer);
+  ASSERT_OK(extra.status());
+  ASSERT_OK(extra->Read(read));
+  EXPECT_THAT(extra->ExpectEnd(), StatusIs(StatusCode::kDataLoss, HasSubstr("data follows")));
 }
 
 }  // namespace

@@ -100,14 +100,42 @@ constexpr const char* kBoxKeyFile = "station-box.key";  // X25519: opens the pri
 
 std::string StationDbUrl(const std::string& data_dir) { return "sqlite:" + Path(data_dir, "station.db"); }
 
+namespace {
+
+// Everything InitStation can check before it spends the token at central.
+Status CheckInitOptions(const InitOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgument("the station's data directory (--dir) is required");
+  if (!options.central_url.starts_with("https://") && !options.central_url.starts_with("http://")) {
+    return InvalidArgument("central URL '" + options.central_url +
+                           "' must start with https:// (e.g. https://central.example:8443)");
+  }
+  if (options.token.empty()) return InvalidArgument("the registration token (--token) is empty; ask the admin for one");
+  if (!options.central_fingerprint.empty() && !options.central_url.starts_with("https://")) {
+    return InvalidArgument("--fingerprint checks a TLS certificate; it needs an https:// central URL");
+  }
+  if (!options.admin_username.empty()) {
+    if (Status valid = ValidateOperator(options.admin_username, options.admin_password); !valid.ok()) {
+      return InvalidArgument("first admin " + options.admin_username + ": " + valid.message() +
+                             "; nothing was registered, fix it and run `ektp station init` again");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
+  RETURN_IF_ERROR(CheckInitOptions(options));
   std::error_code error;
   std::filesystem::create_directories(options.data_dir, error);
   if (error) return Unavailable("cannot create " + options.data_dir + ": " + error.message());
   std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all, error);
   ASSIGN_OR_RETURN(auto db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
   if (auto existing = Station::LoadIdentity(*db); existing.ok()) {
-    return FailedPrecondition(options.data_dir + " already holds station " + existing->station_id);
+    return FailedPrecondition(options.data_dir + " already holds station " + existing->station_id +
+                              " (registered before; the token is not needed again). To add an operator there run "
+                              "`ektp station operator add --dir " + options.data_dir +
+                              " --username NAME --name \"FULL NAME\" --role admin`");
   }
   crypto::SigningKey key = crypto::SigningKey::Generate();
   RETURN_IF_ERROR(key.Save(Path(options.data_dir, kSigningKeyFile)));
@@ -496,6 +524,7 @@ struct StationServer::Impl {
       out["central_url"] = status.central_url;
       out["last_success"] = status.last_success;
       out["last_error"] = status.last_error;
+      out["waiting_for_approval"] = status.waiting_for_approval;
     }
     return net::HttpResponse::Json(200, out.dump());
   }

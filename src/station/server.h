@@ -17,7 +17,8 @@
 //   GET  /api/v1/enrollments/:reg          status at central, as last heard
 //   GET  /api/v1/enrollments/:reg/receipt  printable receipt (HTML)
 //   GET  /api/v1/outbox?state=parked       outbox entries, newest first
-//   GET  /api/v1/sync/status               counts and the last sync outcome
+//   GET  /api/v1/sync/status               counts, the last sync outcome and
+//                                          whether central still holds it pending
 // A print station's print officer (station.h, "A print officer's actions";
 // serials are strings as on the blank, "0001000001"):
 //   GET  /api/v1/print/jobs                the print jobs held, in print order

@@ -122,13 +122,18 @@ StatusOr<Identity> Station::LoadIdentity(store::Connection& db) {
   return identity;
 }
 
-Status Station::AddOperator(const Operator& op, std::string_view password, crypto::PasswordStrength strength) {
-  if (op.username.empty() || op.username.size() > 32 ||
-      !std::all_of(op.username.begin(), op.username.end(),
+Status ValidateOperator(std::string_view username, std::string_view password) {
+  if (username.empty() || username.size() > 32 ||
+      !std::all_of(username.begin(), username.end(),
                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'; })) {
     return InvalidArgument("username must be 1-32 characters of a-z, 0-9, '.', '_'");
   }
   if (password.size() < 8) return InvalidArgument("password must have at least 8 characters");
+  return Status::Ok();
+}
+
+Status Station::AddOperator(const Operator& op, std::string_view password, crypto::PasswordStrength strength) {
+  RETURN_IF_ERROR(ValidateOperator(op.username, password));
   ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, strength));
   return db_.Exec("INSERT INTO operators (username, full_name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                   {op.username, op.full_name, RoleName(op.role), hash, FormatTimestamp(clock_.Now())});

@@ -66,6 +66,11 @@ struct Operator {
   Role role = Role::kOperator;
 };
 
+// What Station::AddOperator accepts: a username of 1-32 characters of a-z,
+// 0-9, '.', '_' and a password of at least 8 characters; kInvalidArgument
+// naming the rule otherwise.
+Status ValidateOperator(std::string_view username, std::string_view password);
+
 // Back-off against password guessing. A failure counts against the username
 // and against the peer address. Once a counter reaches its threshold, every
 // attempt on it is refused (kResourceExhausted, HTTP 429 with Retry-After)

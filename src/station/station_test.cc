@@ -25,6 +25,7 @@
 #include "enrollment/testing.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "service/log.h"
 #include "store/audit_log.h"
 #include "store/record_repository.h"
 #include "net/tls.h"
@@ -521,6 +522,108 @@ TEST_F(StationTest, RevokedStationKeepsItsOutbox) {
   ASSERT_OK(registry.Revoke(identity_.station_id, "admin", "test"));
   EXPECT_THAT(sync_->SyncOnce(), StatusIs(StatusCode::kPermissionDenied, HasSubstr("is revoked")));
   EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
+}
+
+// Issue 18: `station init` checks what it can before it spends the token, so
+// a short admin password costs nothing; a second init on a registered folder
+// points to `station operator add`.
+TEST_F(StationTest, InitValidatesBeforeSpendingTheTokenAndPointsToOperatorAdd) {
+  central::StationRegistry registry(*central_db_, clock_);
+  auto token = registry.CreateToken({"35.21.02", central::StationKind::kMobileVan, {"enroll"}, hours(24)}, "admin");
+  ASSERT_OK(token.status());
+  const std::string dir = dir_ + "/second";
+  InitOptions init{dir, central_->base_url(), *token, "", "admin", "short"};
+  EXPECT_THAT(InitStation(init, clock_),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("first admin admin: password must have at least 8 characters; nothing was "
+                                 "registered")));
+  init.admin_password = "long-enough-1";
+  init.admin_username = "Admin!";
+  EXPECT_THAT(InitStation(init, clock_), StatusIs(StatusCode::kInvalidArgument, HasSubstr("username must be")));
+  init.admin_username = "admin";
+  init.central_url = "central.example:8443";
+  EXPECT_THAT(InitStation(init, clock_), StatusIs(StatusCode::kInvalidArgument, HasSubstr("must start with https://")));
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "a refused init leaves no folder behind";
+
+  init.central_url = central_->base_url();
+  auto identity = InitStation(init, clock_);  // the same token: it was not spent
+  ASSERT_OK(identity.status());
+  EXPECT_THAT(InitStation(init, clock_),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr(dir + " already holds station " + identity->station_id +
+                                 " (registered before; the token is not needed again). To add an operator there run "
+                                 "`ektp station operator add --dir " + dir)));
+}
+
+// Issue 18: a station registered but not yet approved says so from its first
+// pass (not only once it has something to upload), retries every idle
+// interval rather than backing off, and syncs on the pass after approval.
+TEST_F(StationTest, UnapprovedStationShowsWaitingForApprovalAndSyncsOnceApproved) {
+  central::StationRegistry registry(*central_db_, clock_);
+  auto token = registry.CreateToken({"35.21.02", central::StationKind::kMobileVan, {"enroll"}, hours(24)}, "admin");
+  ASSERT_OK(token.status());
+  InitOptions init{dir_ + "/pending", central_->base_url(), *token, "", "", ""};
+  ASSERT_OK(InitStation(init, clock_).status());
+  auto files = OpenStationFiles(init.data_dir);
+  ASSERT_OK(files.status());
+  Station pending(*files->db, clock_, files->key, files->identity);
+  SyncOptions options;
+  std::ifstream cert(init.data_dir + "/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(cert), {});
+  options.idle_interval = milliseconds(700);
+  options.initial_backoff = milliseconds(20'000);
+  options.max_backoff = milliseconds(60'000);
+  SyncClient sync(pending, clock_, random_, files->key, options);
+
+  const std::string id = files->identity.station_id;
+  EXPECT_THAT(sync.SyncOnce(), StatusIs(StatusCode::kFailedPrecondition,
+                                        HasSubstr("is waiting for approval at central; ask the admin to run "
+                                                  "`ektp central station approve " + id + "`")));
+  EXPECT_TRUE(sync.status().waiting_for_approval);
+  EXPECT_THAT(sync.status().last_error, HasSubstr("waiting for approval"));
+
+  // Run sleeps the idle interval while waiting; the admin approves during the
+  // second sleep and the next pass succeeds.
+  std::vector<milliseconds> sleeps;
+  std::stop_source stop;
+  sync.Run(stop.get_token(), [&](milliseconds delay) {
+    sleeps.push_back(delay);
+    if (sleeps.size() == 2) {
+      ASSERT_OK(registry.Approve(id, "admin"));
+    }
+    if (sleeps.size() == 3) stop.request_stop();
+  });
+  EXPECT_THAT(sleeps, ::testing::ElementsAre(milliseconds(700), milliseconds(700), milliseconds(700)));
+  EXPECT_FALSE(sync.status().waiting_for_approval);
+  EXPECT_EQ(sync.status().last_error, "");
+  EXPECT_NE(sync.status().last_success, "");
+}
+
+// Issue 18: SQLite serves one central. A second server on the same folder is
+// refused naming the folder; a folder without keys names `central init`; a
+// port already taken fails before the pipeline starts.
+TEST_F(StationTest, CentralRefusesASecondServerOnItsFolderAndNamesTheNextStep) {
+  auto second = central::CentralServer::Create(central_options_, clock_);
+  ASSERT_OK(second.status());
+  EXPECT_THAT((*second)->Start(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("another `ektp central serve` is already using " + central_options_.data_dir)));
+
+  central::CentralOptions empty;
+  empty.data_dir = dir_ + "/not-initialised";
+  EXPECT_THAT(central::CentralServer::Create(empty, clock_).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("signing.key does not exist; run `ektp central init --dir " + empty.data_dir + "`")));
+
+  central::CentralOptions other;
+  other.data_dir = dir_ + "/other-central";
+  other.port = central_->port();
+  ASSERT_OK(central::InitCentral(other, {}));
+  auto taken = central::CentralServer::Create(other, clock_);
+  ASSERT_OK(taken.status());
+  service::CapturedLogs logs;
+  EXPECT_THAT((*taken)->Start(), StatusIs(StatusCode::kUnavailable, HasSubstr("cannot bind")));
+  for (const std::string& line : logs.lines()) EXPECT_THAT(line, ::testing::Not(HasSubstr("pipeline.start")));
 }
 
 // A well-formed certificate that is not central's (an impostor's, or central's

@@ -283,16 +283,51 @@ Status SyncClient::PullFeed() {
   }
 }
 
+Status SyncClient::CheckApproved() {
+  pending_at_central_ = false;
+  if (approved_) return Status::Ok();
+  const std::string& id = station_.identity().station_id;
+  ASSIGN_OR_RETURN(Answer answer, Send("GET", "/api/v1/sync/cursor", ""));
+  auto json = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status == 401 || answer.status == 403) {
+    return PermissionDenied("central refused this station: " + ErrorText(json, answer.body));
+  }
+  const std::string status = json.is_object() && json.value("status", nlohmann::json()).is_string()
+                                 ? json["status"].get<std::string>()
+                                 : "";
+  if (answer.status == 404) {
+    // A central without the status route: its upload answers tell.
+    approved_ = true;
+    return Status::Ok();
+  }
+  if (answer.status != 200 || status.empty()) {
+    return Unavailable("central's status answer " + std::to_string(answer.status) + " is not usable");
+  }
+  if (status == "pending") {
+    pending_at_central_ = true;
+    return FailedPrecondition("station " + id + " is waiting for approval at central; ask the admin to run "
+                              "`ektp central station approve " + id + "`");
+  }
+  if (status != "approved") return PermissionDenied("central refused this station: station " + id + " is " + status);
+  approved_ = true;
+  return Status::Ok();
+}
+
 Status SyncClient::SyncOnce() {
   Status status;
   try {
     status = Upload();
     if (status.ok()) status = PullFeed();
+    // A station refused for not being approved (or not known to be) asks why.
+    if (status.ok() || (status.code() == StatusCode::kPermissionDenied && !approved_)) {
+      if (Status approved = CheckApproved(); !approved.ok()) status = approved;
+    }
   } catch (const std::exception& e) {
     // Nothing central answers may end the sync thread (and the station with it).
     status = Unavailable(std::string("central's answer could not be read: ") + e.what());
   }
   std::lock_guard lock(mu_);
+  status_.waiting_for_approval = pending_at_central_;
   if (status.ok()) {
     status_.last_success = FormatTimestamp(clock_.Now());
     status_.last_error.clear();
@@ -307,7 +342,7 @@ Status SyncClient::SyncOnce() {
 void SyncClient::Run(std::stop_token stop, const std::function<void(std::chrono::milliseconds)>& sleep) {
   while (!stop.stop_requested()) {
     Status status = SyncOnce();
-    if (status.ok()) {
+    if (status.ok() || this->status().waiting_for_approval) {
       sleep(options_.idle_interval);
       continue;
     }

@@ -15,6 +15,13 @@
 // in flight on separate connections, so the link carries the next batch
 // while central stores the previous one (docs/benchmarks.md, sync drain).
 // 401/403 (not approved, revoked) stop the pass without touching the outbox.
+// Until central has said this station is approved, a pass that succeeded or
+// was refused ends by asking GET /api/v1/sync/cursor for the station's
+// status; while it is pending the pass fails with kFailedPrecondition
+// "waiting for approval" (also in status()), and Run retries every
+// idle_interval, not with back-off, so the station syncs within idle_interval
+// of its approval. (The status answer is not signed: a forged one can only
+// delay a pass, never settle anything.)
 // A poison packet never blocks the outbox: central gives each packet its own
 // verdict; 413 for a batch halves the batch, and a packet refused with 413
 // alone is parked with central's reason; a stored packet whose envelope is
@@ -67,6 +74,7 @@ struct SyncStatus {
   std::string central_url;   // the URL last used
   std::string last_success;  // timestamp of the last complete pass, "" if none
   std::string last_error;    // "" after a complete pass
+  bool waiting_for_approval = false;  // central holds this station as pending
   int consecutive_failures = 0;
 };
 
@@ -104,6 +112,8 @@ class SyncClient {
   // hash of its packets; *resize is set on 413 for a batch of several packets.
   Status Settle(const std::map<int64_t, std::string>& sent, StatusOr<Answer> answer, bool* resize);
   Status PullFeed();
+  // OK once central holds this station as approved (asked until it does).
+  Status CheckApproved();
 
   Station& station_;
   const Clock& clock_;
@@ -114,6 +124,8 @@ class SyncClient {
   std::vector<std::unique_ptr<net::HttpClient>> clients_;  // [slot * urls + url]
   std::atomic<size_t> current_url_{0};
   int batch_packets_;
+  bool approved_ = false;            // central said so; not asked again
+  bool pending_at_central_ = false;  // the last pass found the station pending
   mutable std::mutex mu_;
   SyncStatus status_;
 };
