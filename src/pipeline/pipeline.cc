@@ -40,6 +40,7 @@ Status Pipeline::Start(store::ConnectionPool& pool) {
   for (const StageHandler& s : kStages) {
     workers_.emplace_back([this, &pool, s] { Worker(pool, s.stage, s.handler); });
   }
+  workers_.emplace_back([this, &pool] { Heartbeat(pool); });
   return Status::Ok();
 }
 
@@ -109,6 +110,16 @@ void Pipeline::Worker(store::ConnectionPool& pool, std::string_view stage, Handl
     }
     bool busy = handled.ok() && *handled > 0;
     if (!WaitFor(busy ? std::chrono::milliseconds(0) : options_.idle_poll)) return;
+  }
+}
+
+void Pipeline::Heartbeat(store::ConnectionPool& pool) {
+  while (WaitFor(options_.heartbeat)) {
+    Status renewed = [&]() -> Status {
+      ASSIGN_OR_RETURN(auto db, pool.Acquire());
+      return queue_.Renew(*db, owner_, options_.lease).status();
+    }();
+    if (!renewed.ok()) service::LogWarn("pipeline.heartbeat_failed", {{"owner", owner_}, {"error", renewed.ToString()}});
   }
 }
 

@@ -8,6 +8,12 @@
 // stations uploading a day's work at once) waits in the queue instead of
 // starving the sync API of the database.
 //
+// Leases: a worker leases its batch for `lease` and a heartbeat thread
+// renews every lease of the process each `heartbeat` while it runs, so a
+// batch may take as long as it needs, and the jobs of a process that dies
+// (kill -9, a lost machine) are claimable by the others `lease` after its
+// last heartbeat at the latest.
+//
 // Thread-safety: Start/Stop from one thread; RunUntilIdle must not run while
 // the workers do.
 #pragma once
@@ -28,7 +34,8 @@ namespace ektp::pipeline {
 
 struct PipelineOptions {
   int batch = 16;
-  std::chrono::milliseconds lease{2 * 60 * 1000};
+  std::chrono::milliseconds lease{5000};
+  std::chrono::milliseconds heartbeat{1000};  // REQUIRES: well below `lease`
   std::chrono::milliseconds idle_poll{250};
   double max_records_per_second = 0;  // 0: no limit
   RetryPolicy retry;
@@ -44,7 +51,8 @@ class Pipeline {
            const crypto::DataKey& biometrics_key, PipelineOptions options, std::string owner);
   ~Pipeline();
 
-  // Starts one worker thread per stage, each with its own connection.
+  // Starts one worker thread per stage and the lease heartbeat, each with
+  // its own connection.
   Status Start(store::ConnectionPool& pool);
   // Stops the workers after their current job.
   void Stop();
@@ -61,6 +69,7 @@ class Pipeline {
   // Claims and handles one batch of `stage`; returns how many jobs it handled.
   StatusOr<int> RunBatch(store::Connection& db, std::string_view stage, Handler handler);
   void Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler);
+  void Heartbeat(store::ConnectionPool& pool);
   void Throttle();
   bool WaitFor(std::chrono::milliseconds delay);  // false once stopping
 

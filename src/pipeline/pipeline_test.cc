@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <set>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -544,6 +548,78 @@ TEST_P(PipelineTest, BackgroundWorkersDrainTheQueues) {
   while (!all_ready() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
   pipeline_->Stop();
   EXPECT_TRUE(all_ready());
+}
+
+// A central killed with kill -9 while it holds leases delays no record by
+// more than its lease: its heartbeat stops, and another central takes the
+// jobs over. Central A is a forked child process with its own connections
+// and the real clock, working slowly (one record per 4 s) so that it holds
+// most of its batch when it is killed.
+TEST_P(PipelineTest, JobsOfAKilledCentralAreTakenOverWithinTheLease) {
+  const PipelineOptions defaults;
+  ASSERT_LE(defaults.lease, seconds(5));
+  const std::string owner_a = "central-a";
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(AddValidated(NewResident(), Fingers(40 + i, 0)));
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    PipelineOptions slow = defaults;
+    slow.max_records_per_second = 0.25;
+    SeededRandom random(1);
+    auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+    if (!pool.ok()) _exit(2);
+    Pipeline a(SystemClock::Instance(), random, RegionRegistry::Default(), signing_, biometrics_key_, slow, owner_a);
+    if (!a.Start(**pool).ok()) _exit(3);
+    while (true) pause();
+  }
+  struct Leases {
+    int64_t jobs = 0;
+    int64_t latest_until_ms = 0;
+  };
+  auto held_by_a = [&]() -> Leases {
+    auto rows = db().Query("SELECT COUNT(*), COALESCE(MAX(lease_until_ms), 0) FROM pipeline_jobs WHERE status = "
+                           "'leased' AND lease_owner = ?",
+                           {owner_a});
+    EXPECT_OK(rows);
+    return rows.ok() ? Leases{(*rows)[0].Int(0), (*rows)[0].Int(1)} : Leases{};
+  };
+  auto wait_until = [](auto done, seconds limit) {
+    for (auto deadline = steady_clock::now() + limit; !done() && steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return done();
+  };
+  EXPECT_TRUE(wait_until([&] { return held_by_a().jobs >= 4; }, seconds(30))) << "central A claimed its batch";
+  // Alive, A keeps its leases beyond their first term: the heartbeat renews them.
+  const Leases claimed = held_by_a();
+  std::this_thread::sleep_for(defaults.lease + seconds(1));
+  const Leases renewed = held_by_a();
+  EXPECT_GE(renewed.jobs, 2) << "A still works through its batch";
+  EXPECT_GT(renewed.latest_until_ms, claimed.latest_until_ms + defaults.lease.count());
+
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "central A exited early with status " << wait_status;
+  const auto killed_at = steady_clock::now();
+  auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+  ASSERT_OK(pool);
+  Pipeline b(SystemClock::Instance(), random_, RegionRegistry::Default(), signing_, biometrics_key_, defaults,
+             "central-b");
+  ASSERT_OK(b.Start(**pool));
+  const bool all_ready = wait_until(
+      [&] {
+        return std::all_of(ids.begin(), ids.end(), [&](int64_t id) { return Get(id).state == RecordState::kPrintReady; });
+      },
+      seconds(60));
+  const auto took = duration_cast<milliseconds>(steady_clock::now() - killed_at);
+  b.Stop();
+  EXPECT_TRUE(all_ready);
+  // The bound: A's last lease (at most `lease` after the kill), then B's
+  // poll and the work itself, with room for a slow (sanitizer) build.
+  EXPECT_LE(took, defaults.lease + seconds(10)) << took.count() << " ms after the kill";
+  EXPECT_EQ(held_by_a().jobs, 0);
 }
 
 // Each record's outcome: state, card NIK, reason and, for a suspect, the

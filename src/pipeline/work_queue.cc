@@ -65,6 +65,15 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
   return jobs;
 }
 
+StatusOr<int64_t> WorkQueue::Renew(store::Connection& db, std::string_view owner, std::chrono::milliseconds lease) {
+  // Per stage, so that the claim index (stage, status, ...) finds the few leased rows.
+  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET lease_until_ms = ? WHERE stage IN (?, ?) AND "
+                                       "status = ? AND lease_owner = ? RETURNING id",
+                                       {NowMs() + lease.count(), kDemographicsStage, kDedupeStage,
+                                        Name(JobStatus::kLeased), owner}));
+  return static_cast<int64_t>(rows.size());
+}
+
 Status WorkQueue::Complete(store::Connection& db, const Job& job, std::string_view owner) {
   ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = NULL, "
                                        "lease_until_ms = NULL, last_error = NULL, updated_at = ? "
