@@ -2,6 +2,7 @@
 
 #include "pipeline/shards.h"
 #include "service/log.h"
+#include "service/metrics.h"
 
 namespace ektp::pipeline {
 namespace {
@@ -14,6 +15,43 @@ constexpr StageHandler kStages[] = {
     {kDemographicsStage, RunDemographics},
     {kDedupeStage, [](store::Connection& db, const StageContext& context, int64_t id) { return RunDedupe(db, context, id); }},
 };
+
+// The pipeline's outcomes for a validated record.
+bool IsOutcome(RecordState state) {
+  return state == RecordState::kFailedValidation || state == RecordState::kPrintReady ||
+         state == RecordState::kAdjudication;
+}
+
+StatusOr<RecordState> StateOf(store::Connection& db, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT state FROM records WHERE id = ?", {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
+  std::optional<RecordState> state = RecordStateFromName(rows[0].Text(0));
+  if (!state) return DataLoss("record " + std::to_string(record_id) + " has unknown state '" + rows[0].Text(0) + "'");
+  return *state;
+}
+
+// Observes the time from the record's validation to its outcome, from their
+// events' millisecond times; nothing for events older than those (schema 12).
+Status ObserveLatency(store::Connection& db, int64_t record_id) {
+  ASSIGN_OR_RETURN(auto events, db.Query("SELECT to_state, at_ms FROM record_events WHERE record_id = ? AND to_state IN " +
+                                             store::SqlStateList({RecordState::kValidated, RecordState::kFailedValidation,
+                                                                  RecordState::kPrintReady, RecordState::kAdjudication}) +
+                                             " ORDER BY id",
+                                         {record_id}));
+  if (events.size() < 2 || events.front().IsNull(1) || events.back().IsNull(1)) return Status::Ok();
+  std::optional<RecordState> outcome = RecordStateFromName(events.back().Text(0));
+  if (events.front().Text(0) != RecordStateName(RecordState::kValidated) || !outcome || !IsOutcome(*outcome)) {
+    return Status::Ok();
+  }
+  static const std::vector<double> kBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,   5,
+                                               10,   30,    60,   300, 900,  3600, 14400, 86400};
+  service::MetricsRegistry::Default()
+      .GetHistogram("ektp_pipeline_latency_seconds",
+                    "Time from a record's validation at ingest to the pipeline's outcome, by outcome", kBuckets,
+                    {{"outcome", std::string(RecordStateName(*outcome))}})
+      .Observe(static_cast<double>(events.back().Int(1) - events.front().Int(1)) / 1000.0);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -83,12 +121,21 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
     StatusOr<OwnSearch> searched = OwnSearch{};
     const bool search_first = stage == kDedupeStage && shards == 0;
     if (search_first) searched = SearchOwnGallery(db, context_, job.record_id);
+    std::optional<RecordState> before;
     Status status = !searched.ok() ? searched.status() : db.Transact([&]() -> Status {
+      ASSIGN_OR_RETURN(before, StateOf(db, job.record_id));
       RETURN_IF_ERROR(search_first ? RunDedupe(db, context_, job.record_id, &*searched)
                                    : handler(db, context_, job.record_id));
       return queue_.Complete(db, job, owner_);
     });
-    if (status.ok()) continue;
+    if (status.ok()) {
+      // A job that decided (not one that found its record decided already).
+      if (!IsOutcome(*before)) {
+        Status observed = ObserveLatency(db, job.record_id);
+        if (!observed.ok()) service::LogWarn("pipeline.latency_unknown", {{"record", job.record_id}, {"error", observed.ToString()}});
+      }
+      continue;
+    }
     service::LogWarn("pipeline.job_failed", {{"stage", stage},
                                          {"job", job.id},
                                          {"record", job.record_id},

@@ -22,6 +22,7 @@
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/shards.h"
 #include "printing/print_queue.h"
+#include "service/metrics.h"
 #include "store/audit_log.h"
 #include "store/testing.h"
 
@@ -548,6 +549,53 @@ TEST_P(PipelineTest, BackgroundWorkersDrainTheQueues) {
   while (!all_ready() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(50));
   pipeline_->Stop();
   EXPECT_TRUE(all_ready());
+}
+
+// The value of the line of central's /metrics exposition that starts with
+// `series` (name and labels), 0 if there is none.
+double MetricValue(const std::string& series) {
+  const std::string text = service::MetricsRegistry::Default().Exposition();
+  const size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_P(PipelineTest, EventsAndJobsHaveMillisecondsAndMetricsHaveTheLatency) {
+  const std::string print_ready = "{outcome=\"print_ready\"}", adjudication = "{outcome=\"adjudication\"}";
+  const double ready_count = MetricValue("ektp_pipeline_latency_seconds_count" + print_ready);
+  const double ready_sum = MetricValue("ektp_pipeline_latency_seconds_sum" + print_ready);
+  const double suspect_count = MetricValue("ektp_pipeline_latency_seconds_count" + adjudication);
+  const double suspect_sum = MetricValue("ektp_pipeline_latency_seconds_sum" + adjudication);
+  const int64_t t0 = UnixMillis(clock_.Now());
+  const int64_t unique = AddValidated(NewResident(), Fingers(1, 0));
+  clock_.Advance(milliseconds(500));
+  const int64_t twin = AddValidated(NewResident(), Fingers(1, 1));
+  clock_.Advance(milliseconds(734));
+  Run();
+  ASSERT_EQ(Get(unique).state, RecordState::kPrintReady);
+  ASSERT_EQ(Get(twin).state, RecordState::kAdjudication);
+
+  auto events = store::RecordRepository(db(), clock_).Events(unique);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[1].to, RecordState::kValidated);
+  EXPECT_EQ((*events)[1].at_ms, t0);
+  EXPECT_EQ(events->back().to, RecordState::kPrintReady);
+  EXPECT_EQ(events->back().at_ms, t0 + 1234);
+  EXPECT_EQ(events->back().at, "2026-11-24T00:00:01Z");
+  auto jobs = db().Query("SELECT stage, created_ms, updated_ms FROM pipeline_jobs WHERE record_id = ? ORDER BY id",
+                         {twin});
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].Text(0), kDemographicsStage);
+  EXPECT_EQ((*jobs)[0].Int(1), t0 + 500);
+  EXPECT_EQ((*jobs)[0].Int(2), t0 + 1234);
+  EXPECT_EQ((*jobs)[1].Int(1), t0 + 1234);
+
+  EXPECT_EQ(MetricValue("ektp_pipeline_latency_seconds_count" + print_ready), ready_count + 1);
+  EXPECT_DOUBLE_EQ(MetricValue("ektp_pipeline_latency_seconds_sum" + print_ready), ready_sum + 1.234);
+  EXPECT_EQ(MetricValue("ektp_pipeline_latency_seconds_count" + adjudication), suspect_count + 1);
+  EXPECT_DOUBLE_EQ(MetricValue("ektp_pipeline_latency_seconds_sum" + adjudication), suspect_sum + 0.734);
+  EXPECT_GE(MetricValue("ektp_pipeline_latency_seconds_bucket{outcome=\"adjudication\",le=\"1\"}"), suspect_count + 1);
 }
 
 // A central killed with kill -9 while it holds leases delays no record by
