@@ -758,6 +758,57 @@ TEST_P(PipelineTest, ThreeMatcherShardsDecideExactlyAsOneEngine) {
   EXPECT_EQ(held, 12u + 4u + 1u);  // each subject in exactly one shard
 }
 
+// While a backlog drains, a shard searches again the records next in line
+// whose stored search has fallen more than `refresh_after` log entries
+// behind, so the merge compares each with a bounded number of entries.
+TEST_P(PipelineTest, AShardRefreshesStaleSearchesOfTheRecordsNextInLine) {
+  PipelineOptions options = Options();
+  options.dedupe.matcher_shards = 1;
+  Pipeline sharded(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, options, "sharded");
+  ShardMatcher shard(clock_, biometrics_key_, ShardSpec{1, 1}, options.dedupe.identify, /*refresh_after=*/2);
+  std::vector<int64_t> ids;
+  for (int subject = 0; subject < 4; ++subject) ids.push_back(AddValidated(NewResident(), Fingers(subject, 0)));
+  ids.push_back(AddValidated(NewResident(), Fingers(0, 1)));  // a copy of the first
+  ids.push_back(AddValidated(NewResident(), Fingers(9, 0)));
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());  // demographics; dedupe waits for the shard
+  auto searched = shard.RunOnce(db(), 100);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 6);
+  auto position = [&](int64_t id) {
+    auto rows = db().Query("SELECT gallery_position, candidates FROM shard_searches WHERE record_id = ?", {id});
+    EXPECT_OK(rows);
+    return rows.ok() && !rows->empty() ? std::pair((*rows)[0].Int(0), (*rows)[0].Text(1)) : std::pair(int64_t{-1}, std::string());
+  };
+  EXPECT_EQ(position(ids[4]), std::pair(int64_t{0}, std::string("[]")));
+
+  // Three decisions: the log is 3 entries ahead of every waiting search.
+  auto jobs = sharded.queue().Claim(db(), kDedupeStage, "sharded", 3, seconds(30));
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 3u);
+  for (const Job& job : *jobs) {
+    ASSERT_OK(db().Transact([&]() -> Status {
+      RETURN_IF_ERROR(RunDedupe(db(), sharded.context(), job.record_id));
+      return sharded.queue().Complete(db(), job, "sharded");
+    }));
+  }
+  // Only the first 2 in line are refreshed; the last one when its turn nears.
+  searched = shard.RunOnce(db(), 2);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 2);
+  EXPECT_EQ(position(ids[3]).first, 3);
+  EXPECT_EQ(position(ids[5]).first, 0);
+  const auto [refreshed_at, candidates] = position(ids[4]);
+  EXPECT_EQ(refreshed_at, 3);
+  EXPECT_THAT(candidates, HasSubstr(Get(ids[0]).holder_nik)) << "the refreshed search finds the first copy itself";
+  EXPECT_EQ(*shard.RunOnce(db(), 2), 0) << "fresh searches are left alone";
+
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());
+  ASSERT_OK(shard.RunOnce(db(), 100).status());
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());
+  for (int k : {0, 1, 2, 3, 5}) EXPECT_EQ(Get(ids[k]).state, RecordState::kPrintReady) << k;
+  EXPECT_EQ(Get(ids[4]).state, RecordState::kAdjudication);
+}
+
 TEST(ShardSpecTest, ParsesAndRefuses) {
   auto spec = ParseShardSpec("2/3");
   ASSERT_OK(spec);

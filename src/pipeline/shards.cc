@@ -71,23 +71,36 @@ std::string ShardsAnsweredCondition(int shard_count) {
 }
 
 ShardMatcher::ShardMatcher(const Clock& clock, const crypto::DataKey& biometrics_key, ShardSpec shard,
-                           bio::IdentifyOptions options)
+                           bio::IdentifyOptions options, int64_t refresh_after)
     : clock_(clock),
       biometrics_key_(biometrics_key),
       shard_(shard),
       options_(options),
+      refresh_after_(refresh_after),
       gallery_(biometrics_key, [shard](std::string_view id) { return ShardOf(id, shard.count) == shard.index; }) {}
 
 StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   RETURN_IF_ERROR(gallery_.CatchUp(db));
   const int64_t position = gallery_.position();
   const int64_t subjects = static_cast<int64_t>(gallery_.engine().Count());
+  const std::string_view ready = JobStatusName(JobStatus::kReady), leased = JobStatusName(JobStatus::kLeased);
   ASSIGN_OR_RETURN(auto waiting,
                    db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = ? AND j.status IN (?, ?) "
                             "AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
                             "s.record_id = j.record_id AND s.shard_count = ? AND s.shard = ?) ORDER BY j.id LIMIT ?",
-                            {kDedupeStage, JobStatusName(JobStatus::kReady), JobStatusName(JobStatus::kLeased),
-                             shard_.count, shard_.index, limit}));
+                            {kDedupeStage, ready, leased, shard_.count, shard_.index, limit}));
+  if (static_cast<int>(waiting.size()) < limit) {
+    // Only the next in line: refreshing every stale search of a long
+    // backlog after each few decisions would be quadratic again.
+    ASSIGN_OR_RETURN(auto stale,
+                     db.Query("SELECT j.record_id FROM (SELECT id, record_id FROM pipeline_jobs WHERE stage = ? AND "
+                              "status IN (?, ?) ORDER BY id LIMIT ?) j JOIN shard_searches s ON s.record_id = "
+                              "j.record_id AND s.shard_count = ? AND s.shard = ? WHERE s.gallery_position < ? "
+                              "ORDER BY j.id LIMIT ?",
+                              {kDedupeStage, ready, leased, limit, shard_.count, shard_.index,
+                               position - refresh_after_, limit - static_cast<int>(waiting.size())}));
+    waiting.insert(waiting.end(), std::make_move_iterator(stale.begin()), std::make_move_iterator(stale.end()));
+  }
   for (const store::Row& row : waiting) {
     const int64_t record_id = row.Int(0);
     ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, biometrics_key_, record_id, ""));
@@ -100,7 +113,10 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
     }
     RETURN_IF_ERROR(db.Exec("INSERT INTO shard_searches (record_id, shard, shard_count, candidates, gallery_position, "
                             "gallery_subjects, searched_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-                            "(record_id, shard_count, shard) DO NOTHING",
+                            "(record_id, shard_count, shard) DO UPDATE SET candidates = excluded.candidates, "
+                            "gallery_position = excluded.gallery_position, gallery_subjects = "
+                            "excluded.gallery_subjects, searched_at = excluded.searched_at "
+                            "WHERE shard_searches.gallery_position < excluded.gallery_position",
                             {record_id, shard_.index, shard_.count, candidates.dump(), position, subjects,
                              FormatTimestamp(clock_.Now())}));
   }
@@ -119,33 +135,42 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
     searched_subjects += part.gallery_subjects;
     for (const bio::Candidate& c : part.candidates) by_id[c.subject_id] = c;
   }
-  // Subjects put after their shard searched: the latest version of each.
-  ASSIGN_OR_RETURN(auto later, db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? ORDER BY seq",
-                                        {oldest}));
-  struct Later {
-    int64_t searched_at;  // the log position its shard searched
-    std::optional<store::Blob> subject;
+  // One read of the log: every entry after the oldest position searched
+  // (with its subject), and the earlier entries of the subjects those put
+  // (whether each existed, for the gallery's size).
+  ASSIGN_OR_RETURN(auto log, db.Query("SELECT seq, subject_id, subject, CASE WHEN subject IS NULL THEN 0 ELSE 1 END "
+                                      "FROM gallery_log WHERE seq > ? UNION ALL SELECT seq, subject_id, NULL, "
+                                      "CASE WHEN subject IS NULL THEN 0 ELSE 1 END FROM gallery_log WHERE seq <= ? "
+                                      "AND subject_id IN (SELECT subject_id FROM gallery_log WHERE seq > ?) ORDER BY 1",
+                                      {oldest, oldest, oldest}));
+  struct Entry {
+    bool known = false;                  // it was in the gallery at its shard's position
+    bool later = false;                  // the log put or erased it after that position
+    std::optional<store::Blob> subject;  // its latest version, if `later`; nullopt: erased
   };
-  std::map<std::string, Later> newer;
-  for (const store::Row& row : later) {
+  std::map<std::string, Entry> entries;
+  for (const store::Row& row : log) {
     std::string id = row.Text(1);
     auto part = parts.find(ShardOf(id, shard_count));
-    if (part == parts.end() || row.Int(0) <= part->second.position) continue;
-    newer[id] = {part->second.position, row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2))};
+    if (part == parts.end()) continue;
+    Entry& entry = entries[id];
+    if (row.Int(0) <= part->second.position) {
+      entry.known = row.Int(3) != 0;
+    } else {
+      entry.later = true;
+      entry.subject = row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2));
+    }
   }
   // The gallery's size now: what the searches held, plus subjects the log
   // added since (a put of a known id replaces it; an erase removes it).
   int64_t gallery_subjects = static_cast<int64_t>(searched_subjects);
   bio::Matcher matcher;
-  for (const auto& [id, entry] : newer) {
-    ASSIGN_OR_RETURN(auto known, db.Query("SELECT subject FROM gallery_log WHERE subject_id = ? AND seq <= ? "
-                                          "ORDER BY seq DESC LIMIT 1",
-                                          {id, entry.searched_at}));
-    gallery_subjects += (entry.subject ? 1 : 0) - (known.empty() || known[0].IsNull(0) ? 0 : 1);
-    const std::optional<store::Blob>& bytes = entry.subject;
+  for (const auto& [id, entry] : entries) {
+    if (!entry.later) continue;
+    gallery_subjects += (entry.subject ? 1 : 0) - (entry.known ? 1 : 0);
     by_id.erase(id);
-    if (!bytes || probe.fingers.empty()) continue;
-    ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(biometrics_key, id, *bytes));
+    if (!entry.subject || probe.fingers.empty()) continue;
+    ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(biometrics_key, id, *entry.subject));
     bio::Candidate candidate = Compare(matcher, probe, subject);
     if (candidate.fingers_compared > 0 && candidate.score >= options.min_score) by_id[id] = candidate;
   }

@@ -4,7 +4,11 @@
 // only through the database: each writes its ranked candidates to
 // shard_searches with the gallery log position it had searched; the dedupe
 // stage (stages.h) claims a record once all n shards have answered and
-// merges their lists.
+// merges their lists, comparing the probe directly with what the log gained
+// since. A shard searches again the records next in line whose search has
+// fallen more than `refresh_after` log entries behind, so that during a
+// backlog's drain each decision compares a bounded number of entries, not
+// everything decided since the backlog arrived.
 //
 // The merge sees exactly what one engine holding the whole gallery would:
 // subjects put in the log after a shard's position are compared with the
@@ -48,11 +52,17 @@ class ShardMatcher {
  public:
   // `clock` and `biometrics_key` (central's, biometrics_at_rest.h) must outlive the matcher.
   ShardMatcher(const Clock& clock, const crypto::DataKey& biometrics_key, ShardSpec shard,
-               bio::IdentifyOptions options);
+               bio::IdentifyOptions options, int64_t refresh_after = kDefaultRefreshAfter);
+
+  // A stored search more than this many gallery log entries old is searched
+  // again once its record is among the next to be decided.
+  static constexpr int64_t kDefaultRefreshAfter = 32;
 
   // Brings this shard's part of the gallery up to date, then searches up to
-  // `limit` records waiting for de-duplication that it has not searched yet
-  // and stores the results. Returns how many it searched.
+  // `limit` records waiting for de-duplication: those it has not searched
+  // yet, then those among the first `limit` in line whose stored search is
+  // more than `refresh_after` entries behind the log, and stores the results
+  // (replacing older ones). Returns how many it searched.
   StatusOr<int> RunOnce(store::Connection& db, int limit);
 
   size_t subjects() { return gallery_.engine().Count(); }
@@ -62,6 +72,7 @@ class ShardMatcher {
   const crypto::DataKey& biometrics_key_;
   ShardSpec shard_;
   bio::IdentifyOptions options_;
+  int64_t refresh_after_;
   GalleryMirror gallery_;
 };
 
@@ -79,7 +90,9 @@ struct PartialSearch {
 
 // Completes searches made at known log positions (shard -> search, shards
 // 1..shard_count) with the subjects put in the log after their shard
-// searched, compared with `probe` directly.
+// searched, compared with `probe` directly. Reads the log once, in one query:
+// the entries after the oldest position, and the earlier entries of the
+// subjects they put (for the gallery's size).
 StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::DataKey& biometrics_key,
                                        const bio::SubjectRecord& probe,
                                        const std::map<int, PartialSearch>& parts, int shard_count,
