@@ -758,9 +758,10 @@ TEST_P(PipelineTest, ThreeMatcherShardsDecideExactlyAsOneEngine) {
   EXPECT_EQ(held, 12u + 4u + 1u);  // each subject in exactly one shard
 }
 
-// While a backlog drains, a shard searches again the records next in line
-// whose stored search has fallen more than `refresh_after` log entries
-// behind, so the merge compares each with a bounded number of entries.
+// While a backlog drains, a shard searches the records next in line, and
+// again those whose stored search has fallen more than `refresh_after` log
+// entries behind, so the merge compares each with a bounded number of
+// entries.
 TEST_P(PipelineTest, AShardRefreshesStaleSearchesOfTheRecordsNextInLine) {
   PipelineOptions options = Options();
   options.dedupe.matcher_shards = 1;
@@ -771,14 +772,20 @@ TEST_P(PipelineTest, AShardRefreshesStaleSearchesOfTheRecordsNextInLine) {
   ids.push_back(AddValidated(NewResident(), Fingers(0, 1)));  // a copy of the first
   ids.push_back(AddValidated(NewResident(), Fingers(9, 0)));
   ASSERT_OK(sharded.RunUntilIdle(db()).status());  // demographics; dedupe waits for the shard
-  auto searched = shard.RunOnce(db(), 100);
-  ASSERT_OK(searched);
-  EXPECT_EQ(*searched, 6);
   auto position = [&](int64_t id) {
     auto rows = db().Query("SELECT gallery_position, candidates FROM shard_searches WHERE record_id = ?", {id});
     EXPECT_OK(rows);
-    return rows.ok() && !rows->empty() ? std::pair((*rows)[0].Int(0), (*rows)[0].Text(1)) : std::pair(int64_t{-1}, std::string());
+    return rows.ok() && !rows->empty() ? std::pair((*rows)[0].Int(0), (*rows)[0].Text(1))
+                                       : std::pair(int64_t{-1}, std::string());
   };
+  // The first 4 in line, then the rest.
+  auto searched = shard.RunOnce(db(), 4);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 4);
+  EXPECT_EQ(position(ids[4]).first, -1) << "not searched before its turn";
+  searched = shard.RunOnce(db(), 100);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 2);
   EXPECT_EQ(position(ids[4]), std::pair(int64_t{0}, std::string("[]")));
 
   // Three decisions: the log is 3 entries ahead of every waiting search.

@@ -14,14 +14,27 @@
 namespace ektp::pipeline {
 namespace {
 
-// Fused score of `subject` for `probe` as bio::InMemoryAbis computes it: the
-// sum of the calibrated scores of the finger positions both have.
-bio::Candidate Compare(bio::Matcher& matcher, const bio::SubjectRecord& probe, const bio::SubjectRecord& subject) {
+// A probe's fingers, each prepared once for comparisons with many subjects.
+struct PreparedFinger {
+  int position = 0;
+  bio::PreparedProbe prepared;
+};
+
+std::vector<PreparedFinger> Prepare(const bio::SubjectRecord& probe) {
+  std::vector<PreparedFinger> fingers;
+  for (const bio::FingerSample& p : probe.fingers) fingers.push_back({p.position, bio::PreparedProbe(p.features)});
+  return fingers;
+}
+
+// Fused score of `subject` for the probe as bio::InMemoryAbis computes it:
+// the sum of the calibrated scores of the finger positions both have.
+bio::Candidate Compare(bio::Matcher& matcher, const std::vector<PreparedFinger>& probe,
+                       const bio::SubjectRecord& subject) {
   bio::Candidate candidate{subject.id, 0, 0};
-  for (const bio::FingerSample& p : probe.fingers) {
+  for (const PreparedFinger& p : probe) {
     for (const bio::FingerSample& s : subject.fingers) {
       if (s.position != p.position) continue;
-      candidate.score += matcher.Score(bio::PreparedProbe(p.features), s.features);
+      candidate.score += matcher.Score(p.prepared, s.features);
       ++candidate.fingers_compared;
     }
   }
@@ -83,24 +96,13 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   RETURN_IF_ERROR(gallery_.CatchUp(db));
   const int64_t position = gallery_.position();
   const int64_t subjects = static_cast<int64_t>(gallery_.engine().Count());
-  const std::string_view ready = JobStatusName(JobStatus::kReady), leased = JobStatusName(JobStatus::kLeased);
   ASSIGN_OR_RETURN(auto waiting,
-                   db.Query("SELECT j.record_id FROM pipeline_jobs j WHERE j.stage = ? AND j.status IN (?, ?) "
-                            "AND NOT EXISTS (SELECT 1 FROM shard_searches s WHERE "
-                            "s.record_id = j.record_id AND s.shard_count = ? AND s.shard = ?) ORDER BY j.id LIMIT ?",
-                            {kDedupeStage, ready, leased, shard_.count, shard_.index, limit}));
-  if (static_cast<int>(waiting.size()) < limit) {
-    // Only the next in line: refreshing every stale search of a long
-    // backlog after each few decisions would be quadratic again.
-    ASSIGN_OR_RETURN(auto stale,
-                     db.Query("SELECT j.record_id FROM (SELECT id, record_id FROM pipeline_jobs WHERE stage = ? AND "
-                              "status IN (?, ?) ORDER BY id LIMIT ?) j JOIN shard_searches s ON s.record_id = "
-                              "j.record_id AND s.shard_count = ? AND s.shard = ? WHERE s.gallery_position < ? "
-                              "ORDER BY j.id LIMIT ?",
-                              {kDedupeStage, ready, leased, limit, shard_.count, shard_.index,
-                               position - refresh_after_, limit - static_cast<int>(waiting.size())}));
-    waiting.insert(waiting.end(), std::make_move_iterator(stale.begin()), std::make_move_iterator(stale.end()));
-  }
+                   db.Query("SELECT j.record_id FROM (SELECT id, record_id FROM pipeline_jobs WHERE stage = ? AND "
+                            "status IN (?, ?) ORDER BY id LIMIT ?) j LEFT JOIN shard_searches s ON s.record_id = "
+                            "j.record_id AND s.shard_count = ? AND s.shard = ? WHERE s.record_id IS NULL OR "
+                            "s.gallery_position < ? ORDER BY j.id",
+                            {kDedupeStage, JobStatusName(JobStatus::kReady), JobStatusName(JobStatus::kLeased), limit,
+                             shard_.count, shard_.index, position - refresh_after_}));
   for (const store::Row& row : waiting) {
     const int64_t record_id = row.Int(0);
     ASSIGN_OR_RETURN(bio::SubjectRecord probe, LoadSubject(db, biometrics_key_, record_id, ""));
@@ -165,13 +167,14 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
   // added since (a put of a known id replaces it; an erase removes it).
   int64_t gallery_subjects = static_cast<int64_t>(searched_subjects);
   bio::Matcher matcher;
+  const std::vector<PreparedFinger> prepared = Prepare(probe);
   for (const auto& [id, entry] : entries) {
     if (!entry.later) continue;
     gallery_subjects += (entry.subject ? 1 : 0) - (entry.known ? 1 : 0);
     by_id.erase(id);
     if (!entry.subject || probe.fingers.empty()) continue;
     ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(biometrics_key, id, *entry.subject));
-    bio::Candidate candidate = Compare(matcher, probe, subject);
+    bio::Candidate candidate = Compare(matcher, prepared, subject);
     if (candidate.fingers_compared > 0 && candidate.score >= options.min_score) by_id[id] = candidate;
   }
   GallerySearch search;

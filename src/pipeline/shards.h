@@ -5,10 +5,10 @@
 // shard_searches with the gallery log position it had searched; the dedupe
 // stage (stages.h) claims a record once all n shards have answered and
 // merges their lists, comparing the probe directly with what the log gained
-// since. A shard searches again the records next in line whose search has
-// fallen more than `refresh_after` log entries behind, so that during a
-// backlog's drain each decision compares a bounded number of entries, not
-// everything decided since the backlog arrived.
+// since. A shard searches only the records next in line, and again those
+// whose search has fallen more than `refresh_after` log entries behind, so
+// that during a backlog's drain each decision compares a bounded number of
+// entries, not everything decided since the backlog arrived.
 //
 // The merge sees exactly what one engine holding the whole gallery would:
 // subjects put in the log after a shard's position are compared with the
@@ -56,13 +56,15 @@ class ShardMatcher {
 
   // A stored search more than this many gallery log entries old is searched
   // again once its record is among the next to be decided.
-  static constexpr int64_t kDefaultRefreshAfter = 32;
+  static constexpr int64_t kDefaultRefreshAfter = 64;
 
-  // Brings this shard's part of the gallery up to date, then searches up to
-  // `limit` records waiting for de-duplication: those it has not searched
-  // yet, then those among the first `limit` in line whose stored search is
-  // more than `refresh_after` entries behind the log, and stores the results
-  // (replacing older ones). Returns how many it searched.
+  // Brings this shard's part of the gallery up to date, then searches the
+  // records among the first `limit` waiting for de-duplication (oldest job
+  // first, as the dedupe stage takes them) that it has not searched yet or
+  // whose stored search is more than `refresh_after` entries behind the log,
+  // and stores the results (replacing older ones). Returns how many it
+  // searched. Records further back wait for their turn: searching a whole
+  // backlog early, then again as decisions pile up, would be quadratic.
   StatusOr<int> RunOnce(store::Connection& db, int limit);
 
   size_t subjects() { return gallery_.engine().Count(); }
