@@ -58,7 +58,9 @@ class Pipeline {
   void Stop();
 
   // Processes every claimable job of every stage on `db` until none is
-  // left; returns how many jobs were handled.
+  // left; returns how many jobs were handled. No heartbeat renews its
+  // leases: a batch that outlasts `lease` may be taken over by another
+  // process, whose completion then wins (the fence refuses this one's).
   StatusOr<int> RunUntilIdle(store::Connection& db);
 
   const StageContext& context() const { return context_; }
