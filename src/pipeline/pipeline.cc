@@ -63,7 +63,7 @@ Pipeline::Pipeline(const Clock& clock, Random& random, const RegionRegistry& reg
       owner_(std::move(owner)),
       queue_(clock, random, options.retry),
       gallery_(biometrics_key),
-      context_{clock, regions, signing, biometrics_key, queue_, gallery_, options.dedupe} {}
+      context_{clock, regions, signing, biometrics_key, queue_, gallery_, options.dedupe, &decoded_log_} {}
 
 Pipeline::~Pipeline() { Stop(); }
 

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/shards.h"
 #include "pipeline/stages.h"
 #include "store/pool.h"
 
@@ -80,6 +81,7 @@ class Pipeline {
   std::string owner_;
   WorkQueue queue_;
   GalleryMirror gallery_;
+  DecodedLog decoded_log_;  // the dedupe worker's
   StageContext context_;
 
   std::mutex mu_;

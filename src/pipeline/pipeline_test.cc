@@ -818,6 +818,27 @@ TEST_P(PipelineTest, AShardRefreshesStaleSearchesOfTheRecordsNextInLine) {
   EXPECT_EQ(Get(ids[4]).state, RecordState::kAdjudication);
 }
 
+// The merge's cache of decoded log entries: a hit decodes nothing (so a
+// garbled copy of a cached entry still answers), and it keeps only the most
+// recent `capacity` entries (an evicted one is decoded again, and garbage fails).
+TEST_P(PipelineTest, DecodedLogKeepsTheMostRecentEntries) {
+  auto subject = LoadSubject(db(), biometrics_key_, AddValidated(NewResident(), Fingers(1, 0)), "3521015708990001");
+  ASSERT_OK(subject);
+  auto bytes = EncryptGallerySubject(biometrics_key_, *subject);
+  ASSERT_OK(bytes);
+  const store::Blob sealed(bytes->begin(), bytes->end()), garbage = {1, 2, 3};
+  DecodedLog decoded(2);
+  for (int64_t seq : {10, 11, 12}) {
+    auto got = decoded.Get(biometrics_key_, seq, subject->id, sealed);
+    ASSERT_OK(got);
+    EXPECT_EQ(bio::EncodeSubject(**got), bio::EncodeSubject(*subject));
+  }
+  EXPECT_OK(decoded.Get(biometrics_key_, 12, subject->id, garbage).status());
+  EXPECT_OK(decoded.Get(biometrics_key_, 11, subject->id, garbage).status());
+  EXPECT_THAT(decoded.Get(biometrics_key_, 10, subject->id, garbage).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("gallery subject")));
+}
+
 TEST(ShardSpecTest, ParsesAndRefuses) {
   auto spec = ParseShardSpec("2/3");
   ASSERT_OK(spec);

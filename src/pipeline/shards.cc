@@ -125,10 +125,22 @@ StatusOr<int> ShardMatcher::RunOnce(store::Connection& db, int limit) {
   return static_cast<int>(waiting.size());
 }
 
+StatusOr<const bio::SubjectRecord*> DecodedLog::Get(const crypto::DataKey& key, int64_t seq, const std::string& id,
+                                                     const store::Blob& bytes) {
+  auto found = by_seq_.find(seq);
+  if (found != by_seq_.end()) return &found->second;
+  ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(key, id, bytes));
+  auto [entry, inserted] = by_seq_.emplace(seq, std::move(subject));
+  while (by_seq_.size() > std::max<size_t>(capacity_, 1)) {  // the oldest, but never the one just decoded
+    by_seq_.erase(by_seq_.begin() == entry ? std::next(by_seq_.begin()) : by_seq_.begin());
+  }
+  return &entry->second;
+}
+
 StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::DataKey& biometrics_key,
                                        const bio::SubjectRecord& probe,
                                        const std::map<int, PartialSearch>& parts, int shard_count,
-                                       const bio::IdentifyOptions& options) {
+                                       const bio::IdentifyOptions& options, DecodedLog* decoded) {
   std::map<std::string, bio::Candidate> by_id;
   int64_t oldest = INT64_MAX;
   size_t searched_subjects = 0;
@@ -148,7 +160,8 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
   struct Entry {
     bool known = false;                  // it was in the gallery at its shard's position
     bool later = false;                  // the log put or erased it after that position
-    std::optional<store::Blob> subject;  // its latest version, if `later`; nullopt: erased
+    int64_t seq = 0;                     // the entry of its latest version, if `later`
+    std::optional<store::Blob> subject;  // that version; nullopt: erased
   };
   std::map<std::string, Entry> entries;
   for (const store::Row& row : log) {
@@ -160,6 +173,7 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
       entry.known = row.Int(3) != 0;
     } else {
       entry.later = true;
+      entry.seq = row.Int(0);
       entry.subject = row.IsNull(2) ? std::nullopt : std::optional<store::Blob>(row.Bytes(2));
     }
   }
@@ -168,13 +182,15 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
   int64_t gallery_subjects = static_cast<int64_t>(searched_subjects);
   bio::Matcher matcher;
   const std::vector<PreparedFinger> prepared = Prepare(probe);
+  DecodedLog this_call(0);
   for (const auto& [id, entry] : entries) {
     if (!entry.later) continue;
     gallery_subjects += (entry.subject ? 1 : 0) - (entry.known ? 1 : 0);
     by_id.erase(id);
     if (!entry.subject || probe.fingers.empty()) continue;
-    ASSIGN_OR_RETURN(bio::SubjectRecord subject, DecryptGallerySubject(biometrics_key, id, *entry.subject));
-    bio::Candidate candidate = Compare(matcher, prepared, subject);
+    ASSIGN_OR_RETURN(const bio::SubjectRecord* subject,
+                     (decoded ? *decoded : this_call).Get(biometrics_key, entry.seq, id, *entry.subject));
+    bio::Candidate candidate = Compare(matcher, prepared, *subject);
     if (candidate.fingers_compared > 0 && candidate.score >= options.min_score) by_id[id] = candidate;
   }
   GallerySearch search;
@@ -186,7 +202,8 @@ StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::Data
 
 StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, const crypto::DataKey& biometrics_key,
                                            int64_t record_id, const bio::SubjectRecord& probe,
-                                           int shard_count, const bio::IdentifyOptions& options) {
+                                           int shard_count, const bio::IdentifyOptions& options,
+                                           DecodedLog* decoded) {
   ASSIGN_OR_RETURN(auto rows, db.Query("SELECT shard, candidates, gallery_position, gallery_subjects FROM shard_searches "
                                        "WHERE record_id = ? AND shard_count = ?",
                                        {record_id, shard_count}));
@@ -203,7 +220,7 @@ StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, const crypto::
     if (!list.is_array()) return DataLoss("shard search of record " + std::to_string(record_id) + " is malformed");
     for (const auto& c : list) part.candidates.push_back({c.value("id", ""), c.value("score", 0.0f), c.value("fingers", 0)});
   }
-  return CompleteSearch(db, biometrics_key, probe, parts, shard_count, options);
+  return CompleteSearch(db, biometrics_key, probe, parts, shard_count, options, decoded);
 }
 
 }  // namespace ektp::pipeline

@@ -90,22 +90,42 @@ struct PartialSearch {
   size_t gallery_subjects = 0;  // subjects the searching engine held
 };
 
+// Gallery log entries decrypted and decoded, kept for the merges that follow:
+// consecutive decisions compare their records with mostly the same recent
+// entries. Holds the `capacity` most recent entries asked for.
+// Thread-safety: used by one thread at a time.
+class DecodedLog {
+ public:
+  explicit DecodedLog(size_t capacity = 1024) : capacity_(capacity) {}
+
+  // The subject that log entry `seq` put under `id` (`bytes`, encrypted with
+  // `key`), decoded the first time it is asked for.
+  StatusOr<const bio::SubjectRecord*> Get(const crypto::DataKey& key, int64_t seq, const std::string& id,
+                                          const store::Blob& bytes);
+
+ private:
+  size_t capacity_;
+  std::map<int64_t, bio::SubjectRecord> by_seq_;
+};
+
 // Completes searches made at known log positions (shard -> search, shards
 // 1..shard_count) with the subjects put in the log after their shard
 // searched, compared with `probe` directly. Reads the log once, in one query:
 // the entries after the oldest position, and the earlier entries of the
-// subjects they put (for the gallery's size).
+// subjects they put (for the gallery's size). `decoded`, if given, keeps the
+// decoded entries for later calls.
 StatusOr<GallerySearch> CompleteSearch(store::Connection& db, const crypto::DataKey& biometrics_key,
                                        const bio::SubjectRecord& probe,
                                        const std::map<int, PartialSearch>& parts, int shard_count,
-                                       const bio::IdentifyOptions& options);
+                                       const bio::IdentifyOptions& options, DecodedLog* decoded = nullptr);
 
 // The merged search of `record_id`'s `probe` from `shard_count` shards
 // (CompleteSearch of their stored answers). kUnavailable if a shard has not
 // answered yet.
 StatusOr<GallerySearch> MergeShardSearches(store::Connection& db, const crypto::DataKey& biometrics_key,
                                            int64_t record_id, const bio::SubjectRecord& probe,
-                                           int shard_count, const bio::IdentifyOptions& options);
+                                           int shard_count, const bio::IdentifyOptions& options,
+                                           DecodedLog* decoded = nullptr);
 
 // The claim condition (work_queue.h) that holds a dedupe job back until all
 // `shard_count` shards have searched its record.
