@@ -33,10 +33,10 @@ StatusOr<RecordState> StateOf(store::Connection& db, int64_t record_id) {
 // Observes the time from the record's validation to its outcome, from their
 // events' millisecond times; nothing for events older than those (schema 12).
 Status ObserveLatency(store::Connection& db, int64_t record_id) {
-  ASSIGN_OR_RETURN(auto events, db.Query("SELECT to_state, at_ms FROM record_events WHERE record_id = ? AND to_state IN " +
-                                             store::SqlStateList({RecordState::kValidated, RecordState::kFailedValidation,
-                                                                  RecordState::kPrintReady, RecordState::kAdjudication}) +
-                                             " ORDER BY id",
+  const std::string states = store::SqlStateList(
+      {RecordState::kValidated, RecordState::kFailedValidation, RecordState::kPrintReady, RecordState::kAdjudication});
+  ASSIGN_OR_RETURN(auto events, db.Query("SELECT to_state, at_ms FROM record_events WHERE record_id = ? AND to_state "
+                                         "IN " + states + " ORDER BY id",
                                          {record_id}));
   if (events.size() < 2 || events.front().IsNull(1) || events.back().IsNull(1)) return Status::Ok();
   std::optional<RecordState> outcome = RecordStateFromName(events.back().Text(0));
@@ -132,7 +132,9 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
       // A job that decided (not one that found its record decided already).
       if (!IsOutcome(*before)) {
         Status observed = ObserveLatency(db, job.record_id);
-        if (!observed.ok()) service::LogWarn("pipeline.latency_unknown", {{"record", job.record_id}, {"error", observed.ToString()}});
+        if (!observed.ok()) {
+          service::LogWarn("pipeline.latency_unknown", {{"record", job.record_id}, {"error", observed.ToString()}});
+        }
       }
       continue;
     }
@@ -166,7 +168,9 @@ void Pipeline::Heartbeat(store::ConnectionPool& pool) {
       ASSIGN_OR_RETURN(auto db, pool.Acquire());
       return queue_.Renew(*db, owner_, options_.lease).status();
     }();
-    if (!renewed.ok()) service::LogWarn("pipeline.heartbeat_failed", {{"owner", owner_}, {"error", renewed.ToString()}});
+    if (!renewed.ok()) {
+      service::LogWarn("pipeline.heartbeat_failed", {{"owner", owner_}, {"error", renewed.ToString()}});
+    }
   }
 }
 

@@ -660,7 +660,8 @@ TEST_P(PipelineTest, JobsOfAKilledCentralAreTakenOverWithinTheLease) {
   ASSERT_OK(b.Start(**pool));
   const bool all_ready = wait_until(
       [&] {
-        return std::all_of(ids.begin(), ids.end(), [&](int64_t id) { return Get(id).state == RecordState::kPrintReady; });
+        return std::all_of(ids.begin(), ids.end(),
+                           [&](int64_t id) { return Get(id).state == RecordState::kPrintReady; });
       },
       seconds(60));
   const auto took = duration_cast<milliseconds>(steady_clock::now() - killed_at);

@@ -49,12 +49,13 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
     jobs.clear();
     ASSIGN_OR_RETURN(auto rows,
                      db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = ?, lease_until_ms = ?, "
-                              "attempts = attempts + 1, updated_at = ?, updated_ms = ? WHERE id IN (SELECT id FROM pipeline_jobs "
-                              "WHERE stage = ? AND ((status = ? AND run_after_ms <= ?) OR "
-                              "(status = ? AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
+                              "attempts = attempts + 1, updated_at = ?, updated_ms = ? WHERE id IN "
+                              "(SELECT id FROM pipeline_jobs WHERE stage = ? AND ((status = ? AND "
+                              "run_after_ms <= ?) OR (status = ? AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
                                   lock + ") RETURNING id, record_id, attempts",
                               {Name(JobStatus::kLeased), owner, now_ms + lease.count(), FormatTimestamp(clock_.Now()),
-                               now_ms, stage, Name(JobStatus::kReady), now_ms, Name(JobStatus::kLeased), now_ms, limit}));
+                               now_ms, stage, Name(JobStatus::kReady), now_ms, Name(JobStatus::kLeased), now_ms,
+                               limit}));
     for (const store::Row& row : rows) {
       jobs.push_back({row.Int(0), std::string(stage), row.Int(1), static_cast<int>(row.Int(2))});
     }
@@ -101,7 +102,8 @@ Status WorkQueue::Fail(store::Connection& db, const Job& job, std::string_view o
   return db.Exec("UPDATE pipeline_jobs SET status = ?, run_after_ms = ?, lease_owner = NULL, "
                  "lease_until_ms = NULL, last_error = ?, updated_at = ?, updated_ms = ? "
                  "WHERE id = ? AND status = ? AND lease_owner = ?",
-                 {Name(JobStatus::kReady), NowMs() + delay, error, now, NowMs(), job.id, Name(JobStatus::kLeased), owner});
+                 {Name(JobStatus::kReady), NowMs() + delay, error, now, NowMs(), job.id, Name(JobStatus::kLeased),
+                  owner});
 }
 
 StatusOr<int64_t> WorkQueue::RetryDead(store::Connection& db, std::string_view stage) {
