@@ -78,7 +78,7 @@ Status Pipeline::Start(store::ConnectionPool& pool) {
   for (const StageHandler& s : kStages) {
     workers_.emplace_back([this, &pool, s] { Worker(pool, s.stage, s.handler); });
   }
-  workers_.emplace_back([this, &pool] { Heartbeat(pool); });
+  heartbeat_ = std::thread([this, &pool] { Heartbeat(pool); });
   return Status::Ok();
 }
 
@@ -90,6 +90,12 @@ void Pipeline::Stop() {
   stop_cv_.notify_all();
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
+  {
+    std::lock_guard lock(mu_);
+    heartbeat_stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
 }
 
 bool Pipeline::WaitFor(std::chrono::milliseconds delay) {
@@ -163,7 +169,11 @@ void Pipeline::Worker(store::ConnectionPool& pool, std::string_view stage, Handl
 }
 
 void Pipeline::Heartbeat(store::ConnectionPool& pool) {
-  while (WaitFor(options_.heartbeat)) {
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stop_cv_.wait_for(lock, options_.heartbeat, [this] { return heartbeat_stopping_; })) return;
+    }
     Status renewed = [&]() -> Status {
       ASSIGN_OR_RETURN(auto db, pool.Acquire());
       return queue_.Renew(*db, owner_, options_.lease).status();

@@ -55,7 +55,8 @@ class Pipeline {
   // Starts one worker thread per stage and the lease heartbeat, each with
   // its own connection.
   Status Start(store::ConnectionPool& pool);
-  // Stops the workers after their current job.
+  // Stops the workers after their current batch, then the heartbeat (which
+  // keeps renewing the batch's leases until then).
   void Stop();
 
   // Processes every claimable job of every stage on `db` until none is
@@ -86,9 +87,11 @@ class Pipeline {
 
   std::mutex mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  bool stopping_ = false;            // the workers
+  bool heartbeat_stopping_ = false;  // the heartbeat, once the workers have stopped
   std::chrono::steady_clock::time_point next_slot_{};  // throttle: earliest start of the next job
   std::vector<std::thread> workers_;
+  std::thread heartbeat_;
 };
 
 }  // namespace ektp::pipeline
