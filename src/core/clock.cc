@@ -39,4 +39,8 @@ std::string FormatTimestamp(TimePoint t) {
   return buffer;
 }
 
+int64_t UnixMillis(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace ektp

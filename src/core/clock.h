@@ -73,5 +73,7 @@ class SeededRandom final : public Random {
 std::string FormatDate(std::chrono::year_month_day date);
 // "2026-11-24T10:00:00Z"
 std::string FormatTimestamp(TimePoint t);
+// Milliseconds since the Unix epoch (the *_ms columns of central's database).
+int64_t UnixMillis(TimePoint t);
 
 }  // namespace ektp

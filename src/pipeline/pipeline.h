@@ -8,6 +8,12 @@
 // stations uploading a day's work at once) waits in the queue instead of
 // starving the sync API of the database.
 //
+// Leases: a worker leases its batch for `lease` and a heartbeat thread
+// renews every lease of the process each `heartbeat` while it runs, so a
+// batch may take as long as it needs, and the jobs of a process that dies
+// (kill -9, a lost machine) are claimable by the others `lease` after its
+// last heartbeat at the latest.
+//
 // Thread-safety: Start/Stop from one thread; RunUntilIdle must not run while
 // the workers do.
 #pragma once
@@ -21,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/shards.h"
 #include "pipeline/stages.h"
 #include "store/pool.h"
 
@@ -28,7 +35,8 @@ namespace ektp::pipeline {
 
 struct PipelineOptions {
   int batch = 16;
-  std::chrono::milliseconds lease{2 * 60 * 1000};
+  std::chrono::milliseconds lease{5000};
+  std::chrono::milliseconds heartbeat{1000};  // REQUIRES: well below `lease`
   std::chrono::milliseconds idle_poll{250};
   double max_records_per_second = 0;  // 0: no limit
   RetryPolicy retry;
@@ -44,13 +52,17 @@ class Pipeline {
            const crypto::DataKey& biometrics_key, PipelineOptions options, std::string owner);
   ~Pipeline();
 
-  // Starts one worker thread per stage, each with its own connection.
+  // Starts one worker thread per stage and the lease heartbeat, each with
+  // its own connection.
   Status Start(store::ConnectionPool& pool);
-  // Stops the workers after their current job.
+  // Stops the workers after their current batch, then the heartbeat (which
+  // keeps renewing the batch's leases until then).
   void Stop();
 
   // Processes every claimable job of every stage on `db` until none is
-  // left; returns how many jobs were handled.
+  // left; returns how many jobs were handled. No heartbeat renews its
+  // leases: a batch that outlasts `lease` may be taken over by another
+  // process, whose completion then wins (the fence refuses this one's).
   StatusOr<int> RunUntilIdle(store::Connection& db);
 
   const StageContext& context() const { return context_; }
@@ -61,6 +73,7 @@ class Pipeline {
   // Claims and handles one batch of `stage`; returns how many jobs it handled.
   StatusOr<int> RunBatch(store::Connection& db, std::string_view stage, Handler handler);
   void Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler);
+  void Heartbeat(store::ConnectionPool& pool);
   void Throttle();
   bool WaitFor(std::chrono::milliseconds delay);  // false once stopping
 
@@ -69,13 +82,16 @@ class Pipeline {
   std::string owner_;
   WorkQueue queue_;
   GalleryMirror gallery_;
+  DecodedLog decoded_log_;  // the dedupe worker's
   StageContext context_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  bool stopping_ = false;            // the workers
+  bool heartbeat_stopping_ = false;  // the heartbeat, once the workers have stopped
   std::chrono::steady_clock::time_point next_slot_{};  // throttle: earliest start of the next job
   std::vector<std::thread> workers_;
+  std::thread heartbeat_;
 };
 
 }  // namespace ektp::pipeline

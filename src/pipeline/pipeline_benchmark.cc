@@ -8,6 +8,7 @@
 //   build/dev/src/pipeline/pipeline_benchmark --backend sqlite --gallery 10000,100000 --records 2000
 //   eval "$(scripts/throwaway_postgres.sh start $d durable)"   # sets EKTP_TEST_PG
 //   build/dev/src/pipeline/pipeline_benchmark --backend postgres --gallery 10000
+//   build/dev/src/pipeline/pipeline_benchmark --backend postgres --gallery 0 --records 620 --shards 3
 //
 // Flags: --backend sqlite|postgres (a fresh database per gallery; PostgreSQL
 //        in the cluster named by EKTP_TEST_PG)
@@ -16,7 +17,14 @@
 //        --gallery N[,N...] (repeatable; default 10000)  --records M (default 1000)
 //        --duplicates SHARE (planted duplicates, default 0.02)  --seed S (default 1)
 //        --cache-dir DIR (default /tmp)  --poll-ms T (default 5)
+//        --shards N (default 0: the pipeline searches its own copy of the
+//        gallery; N: N matcher shards run as threads of this process, each
+//        with its own connection and `ektp central matcher`'s loop, and the
+//        dedupe stage merges their answers; REQUIRES --gallery 0)
 //
+// --gallery 0 is a backlog arriving at an empty gallery (issue 20's
+// reconnect storm): every planted duplicate is a copy of the record before
+// it, so the two arrive together.
 // The gallery: N subjects of bio's scale benchmark (SynthGenerator(seed),
 // impression 1 of fingers 2 and 7), read from the gallery cache that
 // `ektp bio scale --cache` writes (DIR/pipeline-gallery-N-seedS.bin; if it is
@@ -64,6 +72,7 @@
 #include "core/process_stats.h"
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/shards.h"
 #include "store/pool.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
@@ -86,6 +95,7 @@ struct Options {
   uint64_t seed = 1;
   std::string cache_dir = "/tmp";
   int poll_ms = 5;
+  int shards = 0;
 };
 
 double Seconds(SteadyClock::time_point since) {
@@ -202,10 +212,14 @@ StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Rando
       std::vector<int64_t> chunk;
       for (int k = first; k < std::min(o.records, first + kChunk); ++k) {
         // Planted duplicates are spread evenly over the records and the gallery.
+        // (Without a gallery the first record cannot be a copy: they start at the second.)
+        const int first_planted = gallery > 0 ? 0 : 1;
         bool planted = next_planted < planted_total &&
-                       k == static_cast<int>(static_cast<int64_t>(next_planted) * o.records / planted_total);
-        uint64_t subject = planted ? static_cast<uint64_t>(next_planted) * gallery / planted_total
-                                   : kFreshSubjects + static_cast<uint64_t>(k);
+                       k == first_planted + static_cast<int>(static_cast<int64_t>(next_planted) *
+                                                             (o.records - first_planted) / planted_total);
+        uint64_t subject = !planted    ? kFreshSubjects + static_cast<uint64_t>(k)
+                           : gallery > 0 ? static_cast<uint64_t>(next_planted) * gallery / planted_total
+                                         : kFreshSubjects + static_cast<uint64_t>(k - 1);
         ASSIGN_OR_RETURN(enrollment::Biometrics biometrics, Fingers(synth, subject, planted ? 2 : 1));
         store::Record record;
         record.registration_number = "ST-352101-01-B" + std::to_string(k + 1);
@@ -254,12 +268,13 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
   out["records_setup_seconds"] = Seconds(t_setup);
 
   PipelineOptions options;  // central serve's defaults
+  options.dedupe.matcher_shards = o.shards;
   Pipeline pipeline(clock, random, RegionRegistry::Default(), signing, biometrics_key, options, "pipeline_benchmark");
   nlohmann::json gallery_info = {
       {"source", "bio scale synthetic gallery, loaded straight into the pipeline's in-memory engine "
                  "(not through the pipeline, not in gallery_log); ids NIK-shaped with province 99"}};
   bio::Abis& engine = pipeline.context().gallery.engine();
-  RETURN_IF_ERROR(LoadGallery(o, gallery, engine, gallery_info));
+  if (gallery > 0) RETURN_IF_ERROR(LoadGallery(o, gallery, engine, gallery_info));
   if (auto* in_memory = dynamic_cast<bio::InMemoryAbis*>(&engine)) gallery_info["engine_bytes"] = in_memory->MemoryBytes();
   out["gallery"] = gallery_info;
   out["machine_before"] = bio::MachineJson();
@@ -271,6 +286,25 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
   const double cpu_before = ProcessCpuSeconds();
   const auto start = SteadyClock::now();
   RETURN_IF_ERROR(pipeline.Start(*pool));
+  std::atomic<bool> stop_shards{false};
+  std::vector<std::thread> shards;
+  for (int k = 1; k <= o.shards; ++k) {
+    ASSIGN_OR_RETURN(std::shared_ptr<store::Connection> shard_db, store::Open(url, store::Schema::kCentral));
+    shards.emplace_back([&, k, shard_db] {
+      ShardMatcher matcher(clock, biometrics_key, ShardSpec{k, o.shards}, options.dedupe.identify);
+      while (!stop_shards) {  // as `ektp central matcher`: 64 at a time, 200 ms pause when idle
+        auto searched = matcher.RunOnce(*shard_db, 64);
+        if (!searched.ok()) std::fprintf(stderr, "shard %d: %s\n", k, searched.status().ToString().c_str());
+        if (!searched.ok() || *searched == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  auto stop_all = [&] {
+    stop_shards = true;
+    for (std::thread& shard : shards) shard.join();
+    shards.clear();
+    pipeline.Stop();
+  };
   int64_t decided = 0, dead = 0;
   double last_poll = 0;
   while (decided + dead < total) {
@@ -287,11 +321,14 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
     }
     decided = now_decided;
     last_poll = now;
-    if (Seconds(start) > 6 * 3600) return Unavailable("records still undecided after 6 hours");
+    if (Seconds(start) > 6 * 3600) {
+      stop_all();
+      return Unavailable("records still undecided after 6 hours");
+    }
   }
   const double seconds = Seconds(start);
   const double cpu = ProcessCpuSeconds() - cpu_before;
-  pipeline.Stop();
+  stop_all();
 
   std::vector<double> intervals_ms;
   for (size_t k = 1; k < decided_at.size(); ++k) intervals_ms.push_back(1000 * (decided_at[k] - decided_at[k - 1]));
@@ -342,6 +379,8 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
         {"threads", identify.threads}}},
       {"max_false_positives_per_search", options.dedupe.max_false_positives_per_search},
       {"pipeline", {{"batch", options.batch}, {"idle_poll_ms", options.idle_poll.count()}, {"workers", 2}}},
+      {"matcher_shards", o.shards},
+      {"shard_refresh_after", ShardMatcher::kDefaultRefreshAfter},
   });
   return out;
 }
@@ -374,6 +413,7 @@ int main(int argc, char** argv) {
     else if (flag == "--seed") options.seed = std::strtoull(value.c_str(), nullptr, 10);
     else if (flag == "--cache-dir") options.cache_dir = value;
     else if (flag == "--poll-ms") options.poll_ms = std::atoi(value.c_str());
+    else if (flag == "--shards") options.shards = std::atoi(value.c_str());
     else return Usage(("unknown flag " + flag).c_str());
   }
   if (options.galleries.empty()) options.galleries = {10000};
@@ -381,8 +421,9 @@ int main(int argc, char** argv) {
   if (options.records < 1 || options.duplicates < 0 || options.duplicates > 1 || options.poll_ms < 1) {
     return Usage("--records must be at least 1, --duplicates within 0..1, --poll-ms at least 1");
   }
+  if (options.shards < 0 || options.shards > 64) return Usage("--shards must be within 0..64");
   for (size_t n : options.galleries) {
-    if (n < 1) return Usage("--gallery sizes must be at least 1");
+    if (options.shards > 0 && n != 0) return Usage("--shards takes --gallery 0 (shards load the gallery log)");
   }
   if (!options.db_url.empty() && options.galleries.size() > 1) return Usage("--db takes one --gallery");
   int failures = 0;

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <set>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +22,7 @@
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/shards.h"
 #include "printing/print_queue.h"
+#include "service/metrics.h"
 #include "store/audit_log.h"
 #include "store/testing.h"
 
@@ -546,6 +551,128 @@ TEST_P(PipelineTest, BackgroundWorkersDrainTheQueues) {
   EXPECT_TRUE(all_ready());
 }
 
+// The value of the line of central's /metrics exposition that starts with
+// `series` (name and labels), 0 if there is none.
+double MetricValue(const std::string& series) {
+  const std::string text = service::MetricsRegistry::Default().Exposition();
+  const size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_P(PipelineTest, EventsAndJobsHaveMillisecondsAndMetricsHaveTheLatency) {
+  const std::string print_ready = "{outcome=\"print_ready\"}", adjudication = "{outcome=\"adjudication\"}";
+  const double ready_count = MetricValue("ektp_pipeline_latency_seconds_count" + print_ready);
+  const double ready_sum = MetricValue("ektp_pipeline_latency_seconds_sum" + print_ready);
+  const double suspect_count = MetricValue("ektp_pipeline_latency_seconds_count" + adjudication);
+  const double suspect_sum = MetricValue("ektp_pipeline_latency_seconds_sum" + adjudication);
+  const int64_t t0 = UnixMillis(clock_.Now());
+  const int64_t unique = AddValidated(NewResident(), Fingers(1, 0));
+  clock_.Advance(milliseconds(500));
+  const int64_t twin = AddValidated(NewResident(), Fingers(1, 1));
+  clock_.Advance(milliseconds(734));
+  Run();
+  ASSERT_EQ(Get(unique).state, RecordState::kPrintReady);
+  ASSERT_EQ(Get(twin).state, RecordState::kAdjudication);
+
+  auto events = store::RecordRepository(db(), clock_).Events(unique);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[1].to, RecordState::kValidated);
+  EXPECT_EQ((*events)[1].at_ms, t0);
+  EXPECT_EQ(events->back().to, RecordState::kPrintReady);
+  EXPECT_EQ(events->back().at_ms, t0 + 1234);
+  EXPECT_EQ(events->back().at, "2026-11-24T00:00:01Z");
+  auto jobs = db().Query("SELECT stage, created_ms, updated_ms FROM pipeline_jobs WHERE record_id = ? ORDER BY id",
+                         {twin});
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].Text(0), kDemographicsStage);
+  EXPECT_EQ((*jobs)[0].Int(1), t0 + 500);
+  EXPECT_EQ((*jobs)[0].Int(2), t0 + 1234);
+  EXPECT_EQ((*jobs)[1].Int(1), t0 + 1234);
+
+  EXPECT_EQ(MetricValue("ektp_pipeline_latency_seconds_count" + print_ready), ready_count + 1);
+  EXPECT_DOUBLE_EQ(MetricValue("ektp_pipeline_latency_seconds_sum" + print_ready), ready_sum + 1.234);
+  EXPECT_EQ(MetricValue("ektp_pipeline_latency_seconds_count" + adjudication), suspect_count + 1);
+  EXPECT_DOUBLE_EQ(MetricValue("ektp_pipeline_latency_seconds_sum" + adjudication), suspect_sum + 0.734);
+  EXPECT_GE(MetricValue("ektp_pipeline_latency_seconds_bucket{outcome=\"adjudication\",le=\"1\"}"), suspect_count + 1);
+}
+
+// A central killed with kill -9 while it holds leases delays no record by
+// more than its lease: its heartbeat stops, and another central takes the
+// jobs over. Central A is a forked child process with its own connections
+// and the real clock, working slowly (one record per 4 s) so that it holds
+// most of its batch when it is killed.
+TEST_P(PipelineTest, JobsOfAKilledCentralAreTakenOverWithinTheLease) {
+  const PipelineOptions defaults;
+  ASSERT_LE(defaults.lease, seconds(5));
+  const std::string owner_a = "central-a";
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(AddValidated(NewResident(), Fingers(40 + i, 0)));
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    PipelineOptions slow = defaults;
+    slow.max_records_per_second = 0.25;
+    SeededRandom random(1);
+    auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+    if (!pool.ok()) _exit(2);
+    Pipeline a(SystemClock::Instance(), random, RegionRegistry::Default(), signing_, biometrics_key_, slow, owner_a);
+    if (!a.Start(**pool).ok()) _exit(3);
+    while (true) pause();
+  }
+  struct Leases {
+    int64_t jobs = 0;
+    int64_t earliest_until_ms = 0;
+    int64_t latest_until_ms = 0;
+  };
+  auto held_by_a = [&]() -> Leases {
+    auto rows = db().Query("SELECT COUNT(*), COALESCE(MIN(lease_until_ms), 0), COALESCE(MAX(lease_until_ms), 0) "
+                           "FROM pipeline_jobs WHERE status = 'leased' AND lease_owner = ?",
+                           {owner_a});
+    EXPECT_OK(rows);
+    return rows.ok() ? Leases{(*rows)[0].Int(0), (*rows)[0].Int(1), (*rows)[0].Int(2)} : Leases{};
+  };
+  auto wait_until = [](auto done, seconds limit) {
+    for (auto deadline = steady_clock::now() + limit; !done() && steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return done();
+  };
+  EXPECT_TRUE(wait_until([&] { return held_by_a().jobs >= 4; }, seconds(30))) << "central A claimed its batch";
+  // Alive, A keeps its leases beyond their first term: the heartbeat renews them.
+  const Leases claimed = held_by_a();
+  std::this_thread::sleep_for(defaults.lease + seconds(1));
+  const Leases renewed = held_by_a();
+  EXPECT_GE(renewed.jobs, 2) << "A still works through its batch";
+  EXPECT_GT(renewed.earliest_until_ms, UnixMillis(SystemClock::Instance().Now())) << "none of A's leases ran out";
+  EXPECT_GT(renewed.latest_until_ms, claimed.latest_until_ms);
+
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "central A exited early with status " << wait_status;
+  const auto killed_at = steady_clock::now();
+  auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+  ASSERT_OK(pool);
+  Pipeline b(SystemClock::Instance(), random_, RegionRegistry::Default(), signing_, biometrics_key_, defaults,
+             "central-b");
+  ASSERT_OK(b.Start(**pool));
+  const bool all_ready = wait_until(
+      [&] {
+        return std::all_of(ids.begin(), ids.end(),
+                           [&](int64_t id) { return Get(id).state == RecordState::kPrintReady; });
+      },
+      seconds(60));
+  const auto took = duration_cast<milliseconds>(steady_clock::now() - killed_at);
+  b.Stop();
+  EXPECT_TRUE(all_ready);
+  // The bound: A's last lease (at most `lease` after the kill), then B's
+  // poll and the work itself, with room for a slow (sanitizer) build.
+  EXPECT_LE(took, defaults.lease + seconds(10)) << took.count() << " ms after the kill";
+  EXPECT_EQ(held_by_a().jobs, 0);
+}
+
 // Each record's outcome: state, card NIK, reason and, for a suspect, the
 // NIKs of its candidates.
 std::vector<std::string> Outcomes(store::Connection& db) {
@@ -632,6 +759,85 @@ TEST_P(PipelineTest, ThreeMatcherShardsDecideExactlyAsOneEngine) {
     held += shard->subjects();
   }
   EXPECT_EQ(held, 12u + 4u + 1u);  // each subject in exactly one shard
+}
+
+// While a backlog drains, a shard searches the records next in line, and
+// again those whose stored search has fallen more than `refresh_after` log
+// entries behind, so the merge compares each with a bounded number of
+// entries.
+TEST_P(PipelineTest, AShardRefreshesStaleSearchesOfTheRecordsNextInLine) {
+  PipelineOptions options = Options();
+  options.dedupe.matcher_shards = 1;
+  Pipeline sharded(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, options, "sharded");
+  ShardMatcher shard(clock_, biometrics_key_, ShardSpec{1, 1}, options.dedupe.identify, /*refresh_after=*/2);
+  std::vector<int64_t> ids;
+  for (int subject = 0; subject < 4; ++subject) ids.push_back(AddValidated(NewResident(), Fingers(subject, 0)));
+  ids.push_back(AddValidated(NewResident(), Fingers(0, 1)));  // a copy of the first
+  ids.push_back(AddValidated(NewResident(), Fingers(9, 0)));
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());  // demographics; dedupe waits for the shard
+  auto position = [&](int64_t id) {
+    auto rows = db().Query("SELECT gallery_position, candidates FROM shard_searches WHERE record_id = ?", {id});
+    EXPECT_OK(rows);
+    return rows.ok() && !rows->empty() ? std::pair((*rows)[0].Int(0), (*rows)[0].Text(1))
+                                       : std::pair(int64_t{-1}, std::string());
+  };
+  // The first 4 in line, then the rest.
+  auto searched = shard.RunOnce(db(), 4);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 4);
+  EXPECT_EQ(position(ids[4]).first, -1) << "not searched before its turn";
+  searched = shard.RunOnce(db(), 100);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 2);
+  EXPECT_EQ(position(ids[4]), std::pair(int64_t{0}, std::string("[]")));
+
+  // Three decisions: the log is 3 entries ahead of every waiting search.
+  auto jobs = sharded.queue().Claim(db(), kDedupeStage, "sharded", 3, seconds(30));
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 3u);
+  for (const Job& job : *jobs) {
+    ASSERT_OK(db().Transact([&]() -> Status {
+      RETURN_IF_ERROR(RunDedupe(db(), sharded.context(), job.record_id));
+      return sharded.queue().Complete(db(), job, "sharded");
+    }));
+  }
+  // Only the first 2 in line are refreshed; the last one when its turn nears.
+  searched = shard.RunOnce(db(), 2);
+  ASSERT_OK(searched);
+  EXPECT_EQ(*searched, 2);
+  EXPECT_EQ(position(ids[3]).first, 3);
+  EXPECT_EQ(position(ids[5]).first, 0);
+  const auto [refreshed_at, candidates] = position(ids[4]);
+  EXPECT_EQ(refreshed_at, 3);
+  EXPECT_THAT(candidates, HasSubstr(Get(ids[0]).holder_nik)) << "the refreshed search finds the first copy itself";
+  EXPECT_EQ(*shard.RunOnce(db(), 2), 0) << "fresh searches are left alone";
+
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());
+  ASSERT_OK(shard.RunOnce(db(), 100).status());
+  ASSERT_OK(sharded.RunUntilIdle(db()).status());
+  for (int k : {0, 1, 2, 3, 5}) EXPECT_EQ(Get(ids[k]).state, RecordState::kPrintReady) << k;
+  EXPECT_EQ(Get(ids[4]).state, RecordState::kAdjudication);
+}
+
+// The merge's cache of decoded log entries: a hit decodes nothing (so a
+// garbled copy of a cached entry still answers), and it keeps only the most
+// recent `capacity` entries (an evicted one is decoded again, and garbage fails).
+TEST_P(PipelineTest, DecodedLogKeepsTheMostRecentEntries) {
+  auto subject = LoadSubject(db(), biometrics_key_, AddValidated(NewResident(), Fingers(1, 0)), "3521015708990001");
+  ASSERT_OK(subject);
+  auto bytes = EncryptGallerySubject(biometrics_key_, *subject);
+  ASSERT_OK(bytes);
+  const store::Blob sealed(bytes->begin(), bytes->end()), garbage = {1, 2, 3};
+  DecodedLog decoded(2);
+  for (int64_t seq : {10, 11, 12}) {
+    auto got = decoded.Get(biometrics_key_, seq, subject->id, sealed);
+    ASSERT_OK(got);
+    EXPECT_EQ(bio::EncodeSubject(**got), bio::EncodeSubject(*subject));
+  }
+  EXPECT_OK(decoded.Get(biometrics_key_, 12, subject->id, garbage).status());
+  EXPECT_OK(decoded.Get(biometrics_key_, 11, subject->id, garbage).status());
+  EXPECT_THAT(decoded.Get(biometrics_key_, 10, subject->id, garbage).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("gallery subject")));
 }
 
 TEST(ShardSpecTest, ParsesAndRefuses) {

@@ -227,9 +227,11 @@ StatusOr<GallerySearch> SearchGallery(store::Connection& db, const StageContext&
                                       const bio::SubjectRecord& probe, const OwnSearch* searched) {
   const DedupeOptions& options = context.dedupe;
   if (options.matcher_shards > 0) {
-    return MergeShardSearches(db, context.biometrics_key, record_id, probe, options.matcher_shards, options.identify);
+    return MergeShardSearches(db, context.biometrics_key, record_id, probe, options.matcher_shards, options.identify,
+                              context.decoded_log);
   }
-  return CompleteSearch(db, context.biometrics_key, probe, {{1, searched->search}}, 1, options.identify);
+  return CompleteSearch(db, context.biometrics_key, probe, {{1, searched->search}}, 1, options.identify,
+                        context.decoded_log);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ struct StageContext {
   WorkQueue& queue;
   GalleryMirror& gallery;
   DedupeOptions dedupe;
+  // Gallery log entries the dedupe stage has decoded (shards.h); nullptr: none
+  // kept. Used by one thread at a time.
+  DecodedLog* decoded_log = nullptr;
 };
 
 Status RunDemographics(store::Connection& db, const StageContext& context, int64_t record_id);

@@ -21,23 +21,22 @@ std::string_view JobStatusName(JobStatus status) {
   return "?";
 }
 
-int64_t WorkQueue::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
-}
+int64_t WorkQueue::NowMs() const { return UnixMillis(clock_.Now()); }
 
 Status EnqueueJobs(store::Connection& db, const Clock& clock, std::string_view stage,
                    std::span<const int64_t> record_ids) {
   if (record_ids.empty()) return Status::Ok();
-  const std::string now = FormatTimestamp(clock.Now());
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
+  const TimePoint now = clock.Now();
+  const std::string now_text = FormatTimestamp(now);
+  const int64_t now_ms = UnixMillis(now);
   std::vector<store::Value> rows;
   for (int64_t record_id : record_ids) {
-    rows.insert(rows.end(), {stage, record_id, Name(JobStatus::kReady), 0, now_ms, now, now});
+    rows.insert(rows.end(), {stage, record_id, Name(JobStatus::kReady), 0, now_ms, now_text, now_text, now_ms, now_ms});
   }
   return store::InsertRows(db,
                            "INSERT INTO pipeline_jobs (stage, record_id, status, attempts, run_after_ms, created_at, "
-                           "updated_at) VALUES ",
-                           7, rows, " ON CONFLICT (stage, record_id) DO NOTHING");
+                           "updated_at, created_ms, updated_ms) VALUES ",
+                           9, rows, " ON CONFLICT (stage, record_id) DO NOTHING");
 }
 
 StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_view stage, std::string_view owner,
@@ -50,12 +49,13 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
     jobs.clear();
     ASSIGN_OR_RETURN(auto rows,
                      db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = ?, lease_until_ms = ?, "
-                              "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM pipeline_jobs "
-                              "WHERE stage = ? AND ((status = ? AND run_after_ms <= ?) OR "
-                              "(status = ? AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
+                              "attempts = attempts + 1, updated_at = ?, updated_ms = ? WHERE id IN "
+                              "(SELECT id FROM pipeline_jobs WHERE stage = ? AND ((status = ? AND "
+                              "run_after_ms <= ?) OR (status = ? AND lease_until_ms < ?))" + also + " ORDER BY id LIMIT ?" +
                                   lock + ") RETURNING id, record_id, attempts",
                               {Name(JobStatus::kLeased), owner, now_ms + lease.count(), FormatTimestamp(clock_.Now()),
-                               stage, Name(JobStatus::kReady), now_ms, Name(JobStatus::kLeased), now_ms, limit}));
+                               now_ms, stage, Name(JobStatus::kReady), now_ms, Name(JobStatus::kLeased), now_ms,
+                               limit}));
     for (const store::Row& row : rows) {
       jobs.push_back({row.Int(0), std::string(stage), row.Int(1), static_cast<int>(row.Int(2))});
     }
@@ -65,11 +65,20 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
   return jobs;
 }
 
+StatusOr<int64_t> WorkQueue::Renew(store::Connection& db, std::string_view owner, std::chrono::milliseconds lease) {
+  // Per stage, so that the claim index (stage, status, ...) finds the few leased rows.
+  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET lease_until_ms = ? WHERE stage IN (?, ?) AND "
+                                       "status = ? AND lease_owner = ? RETURNING id",
+                                       {NowMs() + lease.count(), kDemographicsStage, kDedupeStage,
+                                        Name(JobStatus::kLeased), owner}));
+  return static_cast<int64_t>(rows.size());
+}
+
 Status WorkQueue::Complete(store::Connection& db, const Job& job, std::string_view owner) {
   ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = ?, lease_owner = NULL, "
-                                       "lease_until_ms = NULL, last_error = NULL, updated_at = ? "
+                                       "lease_until_ms = NULL, last_error = NULL, updated_at = ?, updated_ms = ? "
                                        "WHERE id = ? AND status = ? AND lease_owner = ? RETURNING id",
-                                       {Name(JobStatus::kDone), FormatTimestamp(clock_.Now()), job.id,
+                                       {Name(JobStatus::kDone), FormatTimestamp(clock_.Now()), NowMs(), job.id,
                                         Name(JobStatus::kLeased), owner}));
   if (rows.empty()) {
     return FailedPrecondition("job " + std::to_string(job.id) + " (" + job.stage + ", record " + std::to_string(job.record_id) +
@@ -82,8 +91,8 @@ Status WorkQueue::Fail(store::Connection& db, const Job& job, std::string_view o
   std::string now = FormatTimestamp(clock_.Now());
   if (job.attempts >= policy_.max_attempts) {
     return db.Exec("UPDATE pipeline_jobs SET status = ?, lease_owner = NULL, lease_until_ms = NULL, "
-                   "last_error = ?, updated_at = ? WHERE id = ? AND status = ? AND lease_owner = ?",
-                   {Name(JobStatus::kDead), error, now, job.id, Name(JobStatus::kLeased), owner});
+                   "last_error = ?, updated_at = ?, updated_ms = ? WHERE id = ? AND status = ? AND lease_owner = ?",
+                   {Name(JobStatus::kDead), error, now, NowMs(), job.id, Name(JobStatus::kLeased), owner});
   }
   // Full jitter: uniform in [0, min(max, first * 2^(attempts-1))].
   int64_t ceiling = policy_.first_backoff.count();
@@ -91,15 +100,16 @@ Status WorkQueue::Fail(store::Connection& db, const Job& job, std::string_view o
   ceiling = std::min<int64_t>(ceiling, policy_.max_backoff.count());
   int64_t delay = static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(ceiling) + 1));
   return db.Exec("UPDATE pipeline_jobs SET status = ?, run_after_ms = ?, lease_owner = NULL, "
-                 "lease_until_ms = NULL, last_error = ?, updated_at = ? "
+                 "lease_until_ms = NULL, last_error = ?, updated_at = ?, updated_ms = ? "
                  "WHERE id = ? AND status = ? AND lease_owner = ?",
-                 {Name(JobStatus::kReady), NowMs() + delay, error, now, job.id, Name(JobStatus::kLeased), owner});
+                 {Name(JobStatus::kReady), NowMs() + delay, error, now, NowMs(), job.id, Name(JobStatus::kLeased),
+                  owner});
 }
 
 StatusOr<int64_t> WorkQueue::RetryDead(store::Connection& db, std::string_view stage) {
   ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET status = ?, attempts = 0, run_after_ms = ?, "
-                                       "updated_at = ? WHERE stage = ? AND status = ? RETURNING id",
-                                       {Name(JobStatus::kReady), NowMs(), FormatTimestamp(clock_.Now()), stage,
+                                       "updated_at = ?, updated_ms = ? WHERE stage = ? AND status = ? RETURNING id",
+                                       {Name(JobStatus::kReady), NowMs(), FormatTimestamp(clock_.Now()), NowMs(), stage,
                                         Name(JobStatus::kDead)}));
   return static_cast<int64_t>(rows.size());
 }

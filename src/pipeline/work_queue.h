@@ -5,8 +5,11 @@
 // A job is one record waiting for one stage. Its life:
 //   ready --Claim--> leased --Complete--> done
 //                          \--Fail--> ready again after a backoff, or dead
-// A lease that runs out (its holder crashed) makes the job claimable again,
-// so handlers must be idempotent: they check the record's state first.
+// A lease is short and its holder renews it while it lives (Renew, from the
+// pipeline's heartbeat). A lease that runs out (its holder crashed or lost
+// the database) makes the job claimable again, so handlers must be
+// idempotent: they check the record's state first; and completion is fenced
+// by the lease holder.
 // Claim uses FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent workers
 // never block on, or take, each other's jobs; SQLite serialises writers.
 //
@@ -77,6 +80,11 @@ class WorkQueue {
   // (it may refer to pipeline_jobs.record_id).
   StatusOr<std::vector<Job>> Claim(store::Connection& db, std::string_view stage, std::string_view owner,
                                    int limit, std::chrono::milliseconds lease, std::string_view ready_when = "");
+
+  // Extends every lease `owner` holds, of any stage, to now + `lease`.
+  // Returns how many. A lease that ran out but was not taken by another
+  // worker is still `owner`'s and is extended too.
+  StatusOr<int64_t> Renew(store::Connection& db, std::string_view owner, std::chrono::milliseconds lease);
 
   // Marks a leased job done. REQUIRES: inside the transaction that made the
   // handler's changes, so both commit or neither does. kFailedPrecondition if `owner`

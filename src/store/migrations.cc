@@ -283,6 +283,11 @@ CREATE INDEX print_jobs_station ON print_jobs (station_id, state);
     {10, "each print job keeps the chip blob central signed for it, for the card's dispatch (central/print_feed.h)", R"sql(
 ALTER TABLE print_jobs ADD COLUMN chip {{blob}};
 )sql"},
+    {12, "millisecond times of record events and pipeline jobs (NULL in rows written before; docs/pipeline.md)", R"sql(
+ALTER TABLE record_events ADD COLUMN at_ms BIGINT;
+ALTER TABLE pipeline_jobs ADD COLUMN created_ms BIGINT;
+ALTER TABLE pipeline_jobs ADD COLUMN updated_ms BIGINT;
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

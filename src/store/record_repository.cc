@@ -55,15 +55,22 @@ void AppendRecordValues(const Record& record, RecordState state, const std::stri
                                Optional(record.failure_reason)});
 }
 
+// A moment as the tables store it: text to the second, and milliseconds.
+struct Stamp {
+  std::string text;
+  int64_t ms = 0;
+};
+Stamp StampOf(TimePoint t) { return {FormatTimestamp(t), UnixMillis(t)}; }
+
 constexpr std::string_view kInsertEvent =
-    "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at) VALUES ";
-constexpr size_t kInsertEventColumns = 6;
+    "INSERT INTO record_events (record_id, from_state, to_state, actor, note, at, at_ms) VALUES ";
+constexpr size_t kInsertEventColumns = 7;
 
 void AppendEvent(int64_t id, std::optional<RecordState> from, RecordState to, std::string_view actor,
-                 std::string_view note, const std::string& now, std::vector<Value>& events,
+                 std::string_view note, const Stamp& now, std::vector<Value>& events,
                  std::vector<AuditEntry>& audit) {
   events.insert(events.end(), {id, from ? Value(RecordStateName(*from)) : Value(), RecordStateName(to), actor, note,
-                               now});
+                               now.text, now.ms});
   audit.push_back(TransitionAudit(id, from, to, actor, note));
 }
 
@@ -79,10 +86,10 @@ std::string SqlStateList(std::initializer_list<RecordState> states) {
 
 StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_view actor) {
   int64_t id = 0;
-  const std::string now = FormatTimestamp(clock_.Now());
+  const Stamp now = StampOf(clock_.Now());
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
     std::vector<Value> values;
-    AppendRecordValues(record, RecordState::kReceived, now, values);
+    AppendRecordValues(record, RecordState::kReceived, now.text, values);
     std::vector<Row> ids;
     RETURN_IF_ERROR(InsertRows(db_, kInsertRecord, kInsertRecordColumns, values, " RETURNING id", &ids));
     id = ids.at(0).Int(0);
@@ -98,11 +105,11 @@ StatusOr<int64_t> RecordRepository::Create(const Record& record, std::string_vie
 StatusOr<std::vector<int64_t>> RecordRepository::CreateDecided(std::span<const DecidedRecord> records) {
   std::vector<int64_t> ids;
   if (records.empty()) return ids;
-  const std::string now = FormatTimestamp(clock_.Now());
+  const Stamp now = StampOf(clock_.Now());
   std::vector<Value> values;
   for (const DecidedRecord& decided : records) {
     RETURN_IF_ERROR(CheckTransition(RecordState::kReceived, decided.record.state));
-    AppendRecordValues(decided.record, decided.record.state, now, values);
+    AppendRecordValues(decided.record, decided.record.state, now.text, values);
   }
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
     ids.clear();
@@ -151,11 +158,11 @@ StatusOr<Record> RecordRepository::FindByNik(std::string_view nik) {
 Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to, std::string_view actor,
                                     std::string_view note) {
   RETURN_IF_ERROR(CheckTransition(from, to));
-  std::string now = FormatTimestamp(clock_.Now());
+  const Stamp now = StampOf(clock_.Now());
   return db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(auto updated, db_.Query("UPDATE records SET state = ?, updated_at = ? WHERE id = ? AND state = ? "
                                              "RETURNING id",
-                                             {RecordStateName(to), now, id, RecordStateName(from)}));
+                                             {RecordStateName(to), now.text, id, RecordStateName(from)}));
     if (updated.empty()) {
       ASSIGN_OR_RETURN(Record current, Get(id));
       return FailedPrecondition("record " + std::to_string(id) + " is " + std::string(RecordStateName(current.state)) +
@@ -178,7 +185,7 @@ Status RecordRepository::SetFailureReason(int64_t id, std::string_view reason) {
 }
 
 StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT id, record_id, from_state, to_state, actor, note, at "
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT id, record_id, from_state, to_state, actor, note, at, at_ms "
                                         "FROM record_events WHERE record_id = ? ORDER BY id",
                                         {id}));
   std::vector<RecordEvent> events;
@@ -193,6 +200,7 @@ StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {
     event.actor = row.Text(4);
     event.note = row.Text(5);
     event.at = row.Text(6);
+    if (!row.IsNull(7)) event.at_ms = row.Int(7);
     events.push_back(std::move(event));
   }
   return events;

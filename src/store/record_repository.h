@@ -48,7 +48,10 @@ struct RecordEvent {
   RecordState to;
   std::string actor;  // operator or process that caused it
   std::string note;
-  std::string at;
+  std::string at;  // to the second, "2026-11-24T10:00:00Z"
+  // Milliseconds since the Unix epoch; empty for an event written before
+  // central schema 12 (then `at` is all there is).
+  std::optional<int64_t> at_ms;
 };
 
 // A record that a bulk writer (central's ingest) creates already in the state
