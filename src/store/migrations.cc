@@ -418,7 +418,7 @@ CREATE TABLE blanks (
 CREATE INDEX blanks_state ON blanks (state, serial);
 ALTER TABLE print_jobs ADD COLUMN refused_reason TEXT;
 )sql"},
-    {8, "where each printed card is collected and its dispatch manifest; cards dispatched here for collection (station/print_jobs.cc, station/cards_to_collect.cc)", R"sql(
+    {8, "where each printed card is collected and its dispatch manifest; cards dispatched here for collection (station/print_jobs.cc, station/feed_applier.cc)", R"sql(
 ALTER TABLE print_jobs ADD COLUMN collect_at TEXT;
 ALTER TABLE print_jobs ADD COLUMN manifest_id TEXT;
 CREATE TABLE cards_to_collect (
