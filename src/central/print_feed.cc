@@ -22,8 +22,7 @@ namespace {
 constexpr int kForeignerValidYears = 5;
 
 StatusOr<card::Card> CardOf(store::Connection& db, const Clock& clock, const CentralKeys& keys,
-                            const printing::PrintJob& job, std::string_view issuing_regency) {
-  ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db, clock).Get(job.record_id));
+                            const store::Record& record, std::string_view issuing_regency) {
   auto json = nlohmann::json::parse(record.resident_json, nullptr, false);
   if (json.is_discarded()) return DataLoss("record " + record.registration_number + ": resident_json is not JSON");
   card::Card card;
@@ -41,7 +40,7 @@ StatusOr<card::Card> CardOf(store::Connection& db, const Clock& clock, const Cen
   card.data.issued_on = today;
   card.data.registration_number = record.registration_number;
   ASSIGN_OR_RETURN(enrollment::Biometrics biometrics,
-                   pipeline::LoadRecordBiometrics(db, keys.biometrics, job.record_id));
+                   pipeline::LoadRecordBiometrics(db, keys.biometrics, record.id));
   std::vector<card::ChipFinger> captured;
   for (const enrollment::FingerCapture& finger : biometrics.fingers) {
     captured.push_back({finger.position, finger.template_bytes});
@@ -72,11 +71,11 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
     ASSIGN_OR_RETURN(auto jobs, printing::PrintJobs(db, clock).TopUp(station.id, regency, capacity));
     std::vector<pipeline::QueuedFeedItem> items;
     for (const printing::PrintJob& job : jobs) {
-      auto card = CardOf(db, clock, keys, job, regency);
+      ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db, clock).Get(job.record_id));
+      auto card = CardOf(db, clock, keys, record, regency);
       if (!card.ok()) return card.status().WithContext("print job for " + job.registration_number);
       ASSIGN_OR_RETURN(crypto::Bytes chip, card::EncodeChip(*card, keys.signing));
       RETURN_IF_ERROR(printing::PrintJobs(db, clock).KeepChip(job.id, chip));
-      ASSIGN_OR_RETURN(store::Record record, store::RecordRepository(db, clock).Get(job.record_id));
       const crypto::Bytes to_print = card::EncodeCardToPrint({std::move(chip), card->face_jpeg, card->signature_image});
       sync::PrintJobBody body{job.id, job.registration_number, job.urgent, job.reserved_at,
                               crypto::Seal(station.box_public_key, to_print), record.station_id};
