@@ -33,6 +33,8 @@ using ::ektp::testing::IsOk;
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
 using store::testing::TestDatabase;
+using bio::ConservativeImpostorProbability;
+using bio::FusedImpostorProbability;
 using namespace std::chrono;
 
 constexpr int kFingers[] = {2, 7};  // right index, left index

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bio/evaluation.h"
+#include "bio/fusion.h"
 #include "bio/matcher.h"
 #include "bio/template.h"
 #include "core/resident_json.h"
@@ -111,32 +112,8 @@ StatusOr<nlohmann::json> DescribeCandidate(store::Connection& db, const crypto::
 
 }  // namespace
 
-double FusedImpostorProbability(float score, int fingers) {
-  double x = std::max(0.0f, score) * std::log(10.0) / 10.0;
-  double term = 1, sum = 1;
-  for (int j = 1; j < fingers; ++j) {
-    term *= x / j;
-    sum += term;
-  }
-  return std::min(1.0, std::exp(-x) * sum);
-}
-
-double ConservativeImpostorProbability(float score, int fingers) {
-  return FusedImpostorProbability(score - static_cast<float>(fingers) * bio::kCalibrationMargin, fingers);
-}
-
 float DedupeThreshold(double max_false_positives_per_search, double gallery, int fingers) {
-  // ConservativeImpostorProbability falls as the score rises: bisect over hundredths.
-  int low = 0, high = 100000 * std::max(1, fingers);
-  while (low < high) {
-    const int mid = low + (high - low) / 2;
-    if (ConservativeImpostorProbability(static_cast<float>(mid) / 100, fingers) * gallery <= max_false_positives_per_search) {
-      high = mid;
-    } else {
-      low = mid + 1;
-    }
-  }
-  return static_cast<float>(low) / 100;
+  return bio::ConservativeThreshold(max_false_positives_per_search, fingers, gallery);
 }
 
 StatusOr<bio::SubjectRecord> LoadSubject(store::Connection& db, const crypto::DataKey& key, int64_t record_id,
@@ -261,7 +238,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
     ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe, searched));
     double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
     for (const bio::Candidate& c : search.candidates) {
-      double impostor = ConservativeImpostorProbability(c.score, c.fingers_compared);
+      double impostor = bio::ConservativeImpostorProbability(c.score, c.fingers_compared);
       if (impostor * gallery > context.dedupe.max_false_positives_per_search) continue;
       if (!own_nik.empty() && c.subject_id == own_nik) {
         matched_own = true;

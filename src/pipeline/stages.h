@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bio/abis.h"
+#include "bio/fusion.h"
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/region.h"
@@ -57,20 +58,8 @@ struct DedupeOptions {
   int matcher_shards = 0;
 };
 
-// How likely k independent impostor fingers are to reach a fused score of
-// `score`, if each calibrated score s has P(impostor >= s) = 10^(-s/10).
-double FusedImpostorProbability(float score, int fingers);
-
-// What the dedupe stage decides with: FusedImpostorProbability after taking
-// bio::kCalibrationMargin off every finger's score. The conservative
-// calibration fitted on FVC2002 (docs/biometrics.md, "Calibration") bounds
-// each finger's P(impostor >= s) by 10^(-(s - margin)/10), so impostor
-// fingers are dominated by nominal ones shifted by the margin and their sum
-// by the Gamma tail at score - fingers * margin.
-double ConservativeImpostorProbability(float score, int fingers);
-
 // The lowest fused score (to 0.01) of `fingers` fingers that the dedupe stage
-// calls a hit in a gallery of `gallery` subjects: ConservativeImpostorProbability
+// calls a hit in a gallery of `gallery` subjects: bio::ConservativeImpostorProbability
 // * gallery <= max_false_positives_per_search (per comparison, about target / N).
 float DedupeThreshold(double max_false_positives_per_search, double gallery, int fingers);
 
