@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "central/hand_over.h"
 #include "central/print_feed.h"
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
@@ -95,7 +96,8 @@ struct Ingest::Checked {
   crypto::Bytes biometrics;  // opened, when validated
   sync::FeedItem feed;       // the signed verdict for the station's feed
   std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
-               sync::CardMisprintedBody, sync::CardsDispatchedBody>
+               sync::CardMisprintedBody, sync::CardsDispatchedBody, sync::FingerprintCheckedBody,
+               sync::PickupOverrideBody, sync::CardActivatedBody>
       event;
 };
 
@@ -114,6 +116,9 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kBlankSpoiled, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardMisprinted, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardsDispatched, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kFingerprintChecked, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kPickupOverride, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kCardActivated, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -402,6 +407,9 @@ void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
     case sync::PacketKind::kBlankSpoiled: return decode(sync::BlankSpoiledFromJson(c.envelope.body));
     case sync::PacketKind::kCardMisprinted: return decode(sync::CardMisprintedFromJson(c.envelope.body));
     case sync::PacketKind::kCardsDispatched: return decode(sync::CardsDispatchedFromJson(c.envelope.body));
+    case sync::PacketKind::kFingerprintChecked: return decode(sync::FingerprintCheckedFromJson(c.envelope.body));
+    case sync::PacketKind::kPickupOverride: return decode(sync::PickupOverrideFromJson(c.envelope.body));
+    case sync::PacketKind::kCardActivated: return decode(sync::CardActivatedFromJson(c.envelope.body));
     case sync::PacketKind::kEnrollment: break;
   }
   c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
@@ -458,6 +466,12 @@ Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<co
       if (job.state == printing::PrintJobState::kReserved) RETURN_IF_ERROR(queue_record_status(job.record_id));
     } else if (const auto* manifest = std::get_if<sync::CardsDispatchedBody>(&event)) {
       RETURN_IF_ERROR(DispatchCards(db_, clock_, keys_, station, *manifest, statuses));
+    } else if (const auto* check = std::get_if<sync::FingerprintCheckedBody>(&event)) {
+      RETURN_IF_ERROR(RecordFingerprintCheck(db_, clock_, station, *check));
+    } else if (const auto* override_body = std::get_if<sync::PickupOverrideBody>(&event)) {
+      RETURN_IF_ERROR(RecordPickupOverride(db_, clock_, station, *override_body));
+    } else if (const auto* activation = std::get_if<sync::CardActivatedBody>(&event)) {
+      RETURN_IF_ERROR(ActivateCard(db_, clock_, keys_, station, *activation, statuses));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
       int64_t record_id = 0;

@@ -221,6 +221,14 @@ StatusOr<PrintJob> PrintJobs::Get(int64_t job_id) {
   return ToJob(rows[0]);
 }
 
+StatusOr<PrintJob> PrintJobs::PrintedCardOf(int64_t record_id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query(std::string("SELECT ") + kJobColumns + kJobFrom +
+                                            " WHERE j.record_id = ? AND j.state = ? ORDER BY j.id DESC LIMIT 1",
+                                        {record_id, PrintJobStateName(PrintJobState::kPrinted)}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " has no printed card");
+  return ToJob(rows[0]);
+}
+
 StatusOr<std::vector<PrintJob>> PrintJobs::ForStation(std::string_view station_id, PrintJobState state) {
   ASSIGN_OR_RETURN(auto rows, db_.Query(std::string("SELECT ") + kJobColumns + kJobFrom +
                                             " WHERE j.station_id = ? AND j.state = ? ORDER BY j.id",

@@ -90,6 +90,8 @@ class PrintJobs {
   StatusOr<std::vector<uint8_t>> Chip(int64_t job_id);
 
   StatusOr<PrintJob> Get(int64_t job_id);
+  // The record's printed job (its card's serial). kNotFound when none.
+  StatusOr<PrintJob> PrintedCardOf(int64_t record_id);
   // The station's jobs in `state`, oldest reservation first.
   StatusOr<std::vector<PrintJob>> ForStation(std::string_view station_id, PrintJobState state);
 

@@ -95,8 +95,13 @@ StatusOr<Role> ParseRole(std::string_view name) {
 }
 
 Station::Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
-                 LoginPolicy login_policy)
-    : db_(db), clock_(clock), key_(key), identity_(std::move(identity)), login_policy_(std::move(login_policy)) {}
+                 LoginPolicy login_policy, PickupPolicy pickup_policy)
+    : db_(db),
+      clock_(clock),
+      key_(key),
+      identity_(std::move(identity)),
+      login_policy_(std::move(login_policy)),
+      pickup_policy_(pickup_policy) {}
 
 Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
   return db.Exec(

@@ -196,6 +196,68 @@ struct CardToCollect {
   std::string received_at;
 };
 
+// How a card is handed over (station/pickup.cc; docs/operations.md, "Card hand-over").
+struct PickupPolicy {
+  // The false-match rate a fingerprint check allows, converted to a fused
+  // score threshold through the matcher's conservative calibration
+  // (bio::ConservativeThreshold) for the number of fingers compared.
+  double false_match_rate = 1e-3;
+  // Failed checks of a card after which a supervisor may override.
+  int failed_checks_before_override = 3;
+  // How long a passing check allows the hand-over.
+  std::chrono::minutes passed_check_valid_for{30};
+};
+
+// What the counter sees of a card waiting here (or handed over).
+enum class CollectState { kWaiting, kActivated };
+std::string_view CollectStateName(CollectState state);  // "waiting", "activated"
+struct CardAtCounter {
+  CardToCollect card;
+  CollectState state = CollectState::kWaiting;
+  std::string nik;  // from the station's enrollment status; "" if central has not sent it
+  int checks = 0;
+  int failed_checks = 0;
+  bool check_passed = false;  // a passing check within PickupPolicy::passed_check_valid_for
+  std::string override_by;    // the supervisor who overrode the checks; "" for none
+  std::string handed_over_at;
+};
+
+// One 1:1 comparison of a collector's live fingerprints with the card's chip.
+struct FingerprintCheck {
+  bool passed = false;
+  double score = 0;      // fused calibrated score of the fingers compared
+  double threshold = 0;  // the policy's threshold for that many fingers
+  int fingers = 0;
+  int attempt = 0;        // this check's number for the card
+  int failed_checks = 0;  // the card's failed checks, this one included
+  bool override_allowed = false;
+};
+
+// Who takes the card, when it is not the holder: a family member with the
+// holder's old KTP, which they surrender.
+struct Delegate {
+  std::string name;
+  std::string nik;
+  std::string relation;  // one of kDelegateRelations
+};
+inline constexpr std::string_view kDelegateRelations[] = {"spouse", "parent", "child", "sibling", "guardian"};
+struct SurrenderedKtp {
+  std::string nik;
+  std::string serial;
+};
+struct HandOverRequest {
+  std::optional<Delegate> delegate;          // absent: the holder, after a fingerprint check or an override
+  std::optional<SurrenderedKtp> surrendered;  // required with a delegate
+};
+
+// What the hand-over receipt says (it is printed for the resident).
+struct HandOverReceipt {
+  sync::CardActivatedBody hand_over;
+  std::string holder_name;
+  std::string free_service_notice;  // core/service_notice.h
+  std::string complaint_channel;
+};
+
 // The station's blanks by state.
 struct BlankCounts {
   int64_t expected = 0;  // handed over by central, not yet confirmed received
@@ -217,7 +279,7 @@ class Station {
  public:
   // All references must outlive the Station.
   Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
-          LoginPolicy login_policy = {});
+          LoginPolicy login_policy = {}, PickupPolicy pickup_policy = {});
 
   const Identity& identity() const { return identity_; }
 
@@ -341,6 +403,38 @@ class Station {
   // Cards central dispatched here for their residents to collect, oldest first.
   StatusOr<std::vector<CardToCollect>> CardsToCollect();
 
+  // Card hand-over (pickup.cc), by an operator or supervisor; each action
+  // completes here with central unreachable and runs in one transaction with
+  // its packet and audit entry. kPermissionDenied for another role; kNotFound
+  // when no card with that serial was dispatched here.
+  //
+  // Finds a card by NIK (16 digits), blank serial (up to 10 digits) or
+  // registration number. kNotFound naming the query.
+  StatusOr<CardAtCounter> FindCardAtCounter(std::string_view query);
+  // Compares `live` (the collector's captured fingers) 1:1 with the
+  // templates on the card's chip (opened with `box_key`, verified against
+  // central's key), finger position by finger position; a fingerprint_checked
+  // packet records the attempt, passed or failed. kInvalidArgument when a
+  // live template does not decode or no live finger is one the chip holds
+  // (not counted as an attempt); kFailedPrecondition when the card was
+  // handed over already.
+  StatusOr<FingerprintCheck> CheckCollectorFingerprints(const Operator& op, const crypto::SealingKey& box_key,
+                                                        int64_t serial, const std::vector<card::ChipFinger>& live);
+  // A supervisor allows the holder's card to be handed over after
+  // PickupPolicy::failed_checks_before_override failed checks, with a reason
+  // (a pickup_override packet). kPermissionDenied unless `supervisor` has the
+  // supervisor role; kInvalidArgument without a reason; kFailedPrecondition
+  // before enough failed checks.
+  Status OverrideFingerprintCheck(const Operator& supervisor, int64_t serial, std::string_view reason);
+  // Hands the card over and activates it (a card_activated packet), then
+  // deletes the card's templates and images here. The holder needs a passing
+  // check (within PickupPolicy::passed_check_valid_for) or an override; a
+  // delegate needs the holder's old KTP, surrendered, whose NIK is the
+  // card's. kFailedPrecondition naming what is missing; kInvalidArgument for
+  // a malformed delegate or KTP.
+  StatusOr<HandOverReceipt> HandOverCard(const Operator& op, const crypto::SealingKey& box_key, int64_t serial,
+                                         const HandOverRequest& request);
+
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
@@ -356,6 +450,9 @@ class Station {
   Status HoldPrintJob(const sync::PrintJobBody& job, Status& refusal);
   Status WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal);
   Status ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal);
+  // The card dispatched here on `serial`, opened and verified (pickup.cc).
+  // kFailedPrecondition when it does not open or verify.
+  StatusOr<card::OpenedCard> OpenCardHere(const crypto::SealingKey& box_key, int64_t serial);
   // Appends a signed packet to the outbox, in the caller's transaction.
   Status QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body, const std::string& at);
 
@@ -364,6 +461,7 @@ class Station {
   const crypto::SigningKey& key_;
   Identity identity_;
   LoginPolicy login_policy_;
+  PickupPolicy pickup_policy_;
   mutable std::once_flag dummy_hash_once_;
   mutable std::string dummy_hash_;
 };

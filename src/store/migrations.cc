@@ -288,6 +288,22 @@ ALTER TABLE record_events ADD COLUMN at_ms BIGINT;
 ALTER TABLE pipeline_jobs ADD COLUMN created_ms BIGINT;
 ALTER TABLE pipeline_jobs ADD COLUMN updated_ms BIGINT;
 )sql"},
+    {13, "what stations report of card hand-overs: fingerprint checks, overrides, activations (central/hand_over.h)", R"sql(
+CREATE TABLE hand_over_events (
+  station_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  registration_number TEXT NOT NULL,
+  serial BIGINT NOT NULL,
+  operator TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  body TEXT NOT NULL,
+  at TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, event_id)
+);
+CREATE INDEX hand_over_events_operator ON hand_over_events (station_id, operator, kind);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
@@ -429,6 +445,16 @@ CREATE TABLE cards_to_collect (
   sealed_card BLOB NOT NULL,
   received_at TEXT NOT NULL
 );
+)sql"},
+    {9, "card hand-over: each card's checks, override and hand-over; sealed_card is emptied once handed over (station/pickup.cc)", R"sql(
+ALTER TABLE cards_to_collect ADD COLUMN state TEXT NOT NULL DEFAULT 'waiting';
+ALTER TABLE cards_to_collect ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cards_to_collect ADD COLUMN failed_checks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cards_to_collect ADD COLUMN passed_check_at TEXT;
+ALTER TABLE cards_to_collect ADD COLUMN override_by TEXT;
+ALTER TABLE cards_to_collect ADD COLUMN handed_over_at TEXT;
+ALTER TABLE cards_to_collect ADD COLUMN hand_over TEXT;
+CREATE INDEX cards_to_collect_serial ON cards_to_collect (serial);
 )sql"},
 };
 

@@ -155,6 +155,18 @@ StatusOr<Record> RecordRepository::FindByNik(std::string_view nik) {
   return ToRecord(rows[0]);
 }
 
+StatusOr<std::vector<Record>> RecordRepository::FindByHolderNik(std::string_view nik, RecordState state) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kRecordColumns) +
+                                            " FROM records WHERE holder_nik = ? AND state = ? ORDER BY id",
+                                        {nik, RecordStateName(state)}));
+  std::vector<Record> records;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(Record record, ToRecord(row));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
 Status RecordRepository::Transition(int64_t id, RecordState from, RecordState to, std::string_view actor,
                                     std::string_view note) {
   RETURN_IF_ERROR(CheckTransition(from, to));

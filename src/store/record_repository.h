@@ -89,6 +89,8 @@ class RecordRepository {
   StatusOr<Record> Get(int64_t id);
   StatusOr<Record> FindByRegistration(std::string_view registration_number);
   StatusOr<Record> FindByNik(std::string_view nik);
+  // The records in `state` whose card carries `nik`, oldest first.
+  StatusOr<std::vector<Record>> FindByHolderNik(std::string_view nik, RecordState state);
 
   // Moves a record from `from` to `to` and records the event. kFailedPrecondition
   // if the transition is illegal or the record is no longer in `from`

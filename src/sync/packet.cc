@@ -21,6 +21,9 @@ constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kBlankSpoiled, "blank_spoiled", 1},
     {PacketKind::kCardMisprinted, "card_misprinted", 1},
     {PacketKind::kCardsDispatched, "cards_dispatched", 1},
+    {PacketKind::kFingerprintChecked, "fingerprint_checked", 1},
+    {PacketKind::kPickupOverride, "pickup_override", 1},
+    {PacketKind::kCardActivated, "card_activated", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

@@ -38,6 +38,9 @@ enum class PacketKind {
   kBlankSpoiled,    // body: BlankSpoiledBody
   kCardMisprinted,  // body: CardMisprintedBody
   kCardsDispatched, // body: CardsDispatchedBody
+  kFingerprintChecked,  // body: FingerprintCheckedBody
+  kPickupOverride,      // body: PickupOverrideBody
+  kCardActivated,       // body: CardActivatedBody
 };
 std::string_view PacketKindName(PacketKind kind);
 int PacketKindVersion(PacketKind kind);  // the body version this build writes

@@ -1,5 +1,7 @@
 #include "sync/station_events.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 namespace ektp::sync {
@@ -50,6 +52,27 @@ class Fields {
       return 0;
     }
     return it->get<int64_t>();
+  }
+
+  bool Bool(const char* name) {
+    if (!status_.ok()) return false;
+    auto it = json_.find(name);
+    if (it == json_.end() || !it->is_boolean()) {
+      status_ = InvalidArgument(std::string("body field '") + name + "' must be true or false");
+      return false;
+    }
+    return it->get<bool>();
+  }
+
+  // A finite number at least 0.
+  double NonNegative(const char* name) {
+    if (!status_.ok()) return 0;
+    auto it = json_.find(name);
+    if (it == json_.end() || !it->is_number() || !(it->get<double>() >= 0) || !std::isfinite(it->get<double>())) {
+      status_ = InvalidArgument(std::string("body field '") + name + "' must be a number of at least 0");
+      return 0;
+    }
+    return it->get<double>();
   }
 
   template <typename T>
@@ -144,6 +167,106 @@ StatusOr<CardsDispatchedBody> CardsDispatchedFromJson(std::string_view text) {
     RETURN_IF_ERROR(card.status());
   }
   return f.Done(std::move(b));
+}
+
+namespace {
+constexpr std::pair<HandOverBasis, std::string_view> kHandOverBases[] = {
+    {HandOverBasis::kFingerprint, "fingerprint"},
+    {HandOverBasis::kOverride, "override"},
+    {HandOverBasis::kDelegated, "delegated"},
+};
+}  // namespace
+
+std::string_view HandOverBasisName(HandOverBasis basis) {
+  for (const auto& [known, name] : kHandOverBases) {
+    if (known == basis) return name;
+  }
+  return "?";
+}
+
+StatusOr<HandOverBasis> ParseHandOverBasis(std::string_view name) {
+  for (const auto& [basis, known] : kHandOverBases) {
+    if (known == name) return basis;
+  }
+  return InvalidArgument("unknown hand-over basis '" + std::string(name) + "'; one of fingerprint, override, delegated");
+}
+
+std::string FingerprintCheckedToJson(const FingerprintCheckedBody& b) {
+  return nlohmann::json{{"event_id", b.event_id}, {"registration_number", b.registration_number},
+                        {"serial", b.serial},     {"attempt", b.attempt},
+                        {"passed", b.passed},     {"score", b.score},
+                        {"threshold", b.threshold}, {"fingers", b.fingers},
+                        {"at", b.at},             {"by", b.by}}
+      .dump();
+}
+
+std::string PickupOverrideToJson(const PickupOverrideBody& b) {
+  return nlohmann::json{{"event_id", b.event_id},
+                        {"registration_number", b.registration_number},
+                        {"serial", b.serial},
+                        {"failed_attempts", b.failed_attempts},
+                        {"reason", b.reason},
+                        {"at", b.at},
+                        {"by", b.by}}
+      .dump();
+}
+
+std::string CardActivatedToJson(const CardActivatedBody& b) {
+  nlohmann::json json{{"event_id", b.event_id}, {"registration_number", b.registration_number},
+                      {"serial", b.serial},     {"nik", b.nik},
+                      {"basis", HandOverBasisName(b.basis)}, {"at", b.at},
+                      {"by", b.by}};
+  if (b.basis == HandOverBasis::kDelegated) {
+    json["collector"] = {{"name", b.collector_name}, {"nik", b.collector_nik}, {"relation", b.collector_relation}};
+  }
+  if (!b.surrendered_nik.empty()) json["surrendered_ktp"] = {{"nik", b.surrendered_nik}, {"serial", b.surrendered_serial}};
+  return json.dump();
+}
+
+StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view text) {
+  Fields f(text);
+  FingerprintCheckedBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"),
+                           f.Positive("attempt"), f.Bool("passed"), f.NonNegative("score"),
+                           f.NonNegative("threshold"), f.Positive("fingers", false), f.Text("at"), f.Text("by")};
+  return f.Done(std::move(b));
+}
+
+StatusOr<PickupOverrideBody> PickupOverrideFromJson(std::string_view text) {
+  Fields f(text);
+  PickupOverrideBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"),
+                       f.Positive("failed_attempts"), f.Text("reason"), f.Text("at"), f.Text("by")};
+  return f.Done(std::move(b));
+}
+
+StatusOr<CardActivatedBody> CardActivatedFromJson(std::string_view text) {
+  Fields f(text);
+  CardActivatedBody b;
+  b.event_id = f.Text("event_id");
+  b.registration_number = f.Text("registration_number");
+  b.serial = f.Positive("serial");
+  b.nik = f.Text("nik");
+  const std::string basis = f.Text("basis");
+  b.at = f.Text("at");
+  b.by = f.Text("by");
+  RETURN_IF_ERROR(f.status());
+  ASSIGN_OR_RETURN(b.basis, ParseHandOverBasis(basis));
+  const nlohmann::json json = nlohmann::json::parse(text);
+  if (b.basis == HandOverBasis::kDelegated) {
+    if (!json.contains("collector")) return InvalidArgument("a delegated hand-over has no 'collector'");
+    Fields collector(json.at("collector"), "body field 'collector'");
+    b.collector_name = collector.Text("name");
+    b.collector_nik = collector.Text("nik");
+    b.collector_relation = collector.Text("relation");
+    RETURN_IF_ERROR(collector.status());
+    if (!json.contains("surrendered_ktp")) return InvalidArgument("a delegated hand-over has no 'surrendered_ktp'");
+  }
+  if (json.contains("surrendered_ktp")) {
+    Fields ktp(json.at("surrendered_ktp"), "body field 'surrendered_ktp'");
+    b.surrendered_nik = ktp.Text("nik");
+    b.surrendered_serial = ktp.Text("serial");
+    RETURN_IF_ERROR(ktp.status());
+  }
+  return b;
 }
 
 }  // namespace ektp::sync

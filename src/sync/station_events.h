@@ -1,5 +1,6 @@
-// The bodies of the packets a print station sends about its blanks and the
-// cards it prints (docs/sync-format.md, "Print station packets"). Each
+// The bodies of the packets a station sends about its blanks, the cards it
+// prints and the cards it hands over (docs/sync-format.md, "Print station
+// packets" and "Hand-over packets"). Each
 // carries the station's event id, unique per station: central applies an
 // event once however often the packet arrives (blanks/ledger.h).
 #pragma once
@@ -77,16 +78,74 @@ struct CardsDispatchedBody {
   bool operator==(const CardsDispatchedBody&) const = default;
 };
 
+// The station compared a collector's live fingerprints with the templates
+// on a card's chip (1:1): one packet per attempt, passed or not.
+struct FingerprintCheckedBody {
+  std::string event_id;  // "check-<serial>-<attempt>"
+  std::string registration_number;
+  int64_t serial = 0;
+  int64_t attempt = 0;  // 1, 2, ... for this card
+  bool passed = false;
+  double score = 0;      // the fused calibrated score of the fingers compared
+  double threshold = 0;  // the policy's threshold for that many fingers
+  int64_t fingers = 0;   // fingers compared (same position on chip and live)
+  std::string at;
+  std::string by;  // the operator
+  bool operator==(const FingerprintCheckedBody&) const = default;
+};
+
+// A supervisor allowed a card to be handed over after its fingerprint checks failed.
+struct PickupOverrideBody {
+  std::string event_id;  // "override-<serial>"
+  std::string registration_number;
+  int64_t serial = 0;
+  int64_t failed_attempts = 0;
+  std::string reason;
+  std::string at;
+  std::string by;  // the supervisor
+  bool operator==(const PickupOverrideBody&) const = default;
+};
+
+// How the station made sure the card went to the right person.
+enum class HandOverBasis { kFingerprint, kOverride, kDelegated };
+std::string_view HandOverBasisName(HandOverBasis basis);  // "fingerprint", "override", "delegated"
+// kInvalidArgument naming the accepted names.
+StatusOr<HandOverBasis> ParseHandOverBasis(std::string_view name);
+
+// A card handed over and activated. A delegated collection names who
+// collected it and the old KTP they surrendered; a holder may surrender one too.
+struct CardActivatedBody {
+  std::string event_id;  // "activate-<serial>"
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string nik;  // the NIK on the card's chip
+  HandOverBasis basis = HandOverBasis::kFingerprint;
+  std::string collector_name;      // delegated only
+  std::string collector_nik;       // delegated only
+  std::string collector_relation;  // delegated only: "spouse", "parent", "child", "sibling", "guardian"
+  std::string surrendered_nik;     // the old KTP handed in; "" when none
+  std::string surrendered_serial;
+  std::string at;
+  std::string by;  // the operator
+  bool operator==(const CardActivatedBody&) const = default;
+};
+
 std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
 std::string CardPrintedToJson(const CardPrintedBody& body);
 std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
 std::string CardMisprintedToJson(const CardMisprintedBody& body);
 std::string CardsDispatchedToJson(const CardsDispatchedBody& body);
+std::string FingerprintCheckedToJson(const FingerprintCheckedBody& body);
+std::string PickupOverrideToJson(const PickupOverrideBody& body);
+std::string CardActivatedToJson(const CardActivatedBody& body);
 // kInvalidArgument naming the field.
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
 StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
 StatusOr<BlankSpoiledBody> BlankSpoiledFromJson(std::string_view text);
 StatusOr<CardMisprintedBody> CardMisprintedFromJson(std::string_view text);
 StatusOr<CardsDispatchedBody> CardsDispatchedFromJson(std::string_view text);
+StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view text);
+StatusOr<PickupOverrideBody> PickupOverrideFromJson(std::string_view text);
+StatusOr<CardActivatedBody> CardActivatedFromJson(std::string_view text);
 
 }  // namespace ektp::sync

@@ -23,6 +23,17 @@ TEST(StationEventsTest, EachBodyRoundTrips) {
   CardsDispatchedBody dispatched{"dispatch-0000000003", "ST-352101-01", {{7, "R-1", 3}, {8, "R-2", 5}},
                                  "2026-12-05T05:00:00Z", "budi"};
   EXPECT_EQ(*CardsDispatchedFromJson(CardsDispatchedToJson(dispatched)), dispatched);
+  FingerprintCheckedBody checked{"check-3-1", "R-1", 3, 1, false, 41.5, 106.25, 2, "2026-12-05T06:00:00Z", "ani"};
+  EXPECT_EQ(*FingerprintCheckedFromJson(FingerprintCheckedToJson(checked)), checked);
+  PickupOverrideBody override_body{"override-3", "R-1", 3, 3, "jari luka bakar", "2026-12-05T06:05:00Z", "sri"};
+  EXPECT_EQ(*PickupOverrideFromJson(PickupOverrideToJson(override_body)), override_body);
+  CardActivatedBody self{"activate-3", "R-1", 3, "3521010101900001", HandOverBasis::kFingerprint,
+                         "", "", "", "", "", "2026-12-05T06:10:00Z", "ani"};
+  EXPECT_EQ(*CardActivatedFromJson(CardActivatedToJson(self)), self);
+  CardActivatedBody delegated{"activate-5", "R-2", 5, "3521010101900002", HandOverBasis::kDelegated,
+                              "Siti", "3521014101850003", "spouse", "3521010101900002", "OLD-77",
+                              "2026-12-05T06:20:00Z", "ani"};
+  EXPECT_EQ(*CardActivatedFromJson(CardActivatedToJson(delegated)), delegated);
 }
 
 TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
@@ -41,6 +52,12 @@ TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
               StatusIs(StatusCode::kInvalidArgument, "body field 'cards' must be an array of 1 to 1000 items"));
   EXPECT_THAT(CardsDispatchedFromJson(R"({"event_id":"e","to_station":"s","cards":[{"job_id":1,"serial":2}],"at":"t","by":"b"})"),
               StatusIs(StatusCode::kInvalidArgument, "body has no 'registration_number'"));
+  EXPECT_THAT(FingerprintCheckedFromJson(R"({"event_id":"e","registration_number":"r","serial":1,"attempt":1,"passed":"yes","score":1,"threshold":1,"at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'passed' must be true or false"));
+  EXPECT_THAT(CardActivatedFromJson(R"({"event_id":"e","registration_number":"r","serial":1,"nik":"n","basis":"trust","at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("unknown hand-over basis 'trust'")));
+  EXPECT_THAT(CardActivatedFromJson(R"({"event_id":"e","registration_number":"r","serial":1,"nik":"n","basis":"delegated","collector":{"name":"s","nik":"m","relation":"spouse"},"at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "a delegated hand-over has no 'surrendered_ktp'"));
 }
 
 }  // namespace
