@@ -294,8 +294,8 @@ StatusOr<HandOverReceipt> Station::HandOverCard(const Operator& op, const crypto
     const std::string json = sync::CardActivatedToJson(body);
     // The card's templates and images go with the hand-over: the chip holds them now.
     RETURN_IF_ERROR(db_.Exec("UPDATE cards_to_collect SET state = ?, handed_over_at = ?, hand_over = ?, "
-                             "sealed_card = ? WHERE serial = ?",
-                             {kActivated, now, json, crypto::Bytes{}, serial}));
+                             "sealed_card = X'' WHERE serial = ?",
+                             {kActivated, now, json, serial}));
     RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardActivated, card.card.registration_number, json, now));
     receipt.holder_name = opened.card.data.resident.name;
     return Audit(op.username, "pickup.hand_over",

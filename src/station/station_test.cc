@@ -16,6 +16,7 @@
 #include "card/card.h"
 #include "card/testing.h"
 #include "central/audit_checkpoints.h"
+#include "central/hand_over.h"
 #include "central/print_feed.h"
 #include "central/server.h"
 #include "central/station_registry.h"
@@ -305,6 +306,126 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(printed_chip.status());
   EXPECT_EQ(collected->chip, (*printed_chip)[0].Bytes(0));
   EXPECT_EQ(collected->card.data.registration_number, residents[0]);
+
+  // An earlier card of residents[0]'s NIK is active (made by hand at central): activation replaces it.
+  const std::string nik0 = station.GetEnrollmentStatus(residents[0])->nik;
+  store::RecordRepository central_records(*central_db_, clock_);
+  store::Record earlier_card;
+  earlier_card.registration_number = "MANUAL-000001";
+  earlier_card.resident_json = store::RecordRepository(*central_db_, clock_).FindByRegistration(residents[0])->resident_json;
+  auto earlier_id = central_records.Create(earlier_card, "admin");
+  ASSERT_OK(earlier_id.status());
+  ASSERT_OK(central_records.SetHolderNik(*earlier_id, nik0));
+  RecordState at = RecordState::kReceived;
+  for (RecordState next : {RecordState::kValidated, RecordState::kDedupePending, RecordState::kUnique,
+                           RecordState::kPrintReady, RecordState::kPrinted, RecordState::kDispatched,
+                           RecordState::kActivated}) {
+    ASSERT_OK(central_records.Transition(*earlier_id, at, next, "admin", "an earlier card"));
+    at = next;
+  }
+
+  // Hand-over with central unreachable. The counter finds each card by NIK, serial or registration number.
+  central_->Stop();
+  auto found = station.FindCardAtCounter(nik0);
+  ASSERT_OK(found.status());
+  EXPECT_EQ(found->card.serial, 1000003);
+  EXPECT_EQ(found->state, CollectState::kWaiting);
+  EXPECT_EQ(station.FindCardAtCounter("1000003")->card.registration_number, residents[0]);
+  EXPECT_EQ(station.FindCardAtCounter(residents[2])->card.serial, 1000002);
+  EXPECT_THAT(station.FindCardAtCounter("3521019999999999"),
+              StatusIs(StatusCode::kNotFound, HasSubstr("no card for '3521019999999999' was dispatched to station")));
+  const std::vector<card::ChipFinger> wrong_fingers = {{2, enrollment::testing::FvcTemplate(1, 105, 2)},
+                                                       {7, enrollment::testing::FvcTemplate(2, 105, 2)}};
+  const std::vector<card::ChipFinger> holder_fingers = {{2, enrollment::testing::FvcTemplate(1, 101, 2)},
+                                                        {7, enrollment::testing::FvcTemplate(2, 101, 2)}};
+  const Operator sri{"sri", "Sri Wahyuni", Role::kSupervisor};
+  // A wrong finger fails and is counted; the card is not handed over without a passing check.
+  auto wrong = station.CheckCollectorFingerprints(ani_, *files->box_key, 1000003, wrong_fingers);
+  ASSERT_OK(wrong.status());
+  EXPECT_FALSE(wrong->passed);
+  EXPECT_EQ(wrong->fingers, 2);
+  EXPECT_EQ(wrong->attempt, 1);
+  EXPECT_LT(wrong->score, wrong->threshold);
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 1000003, {}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("has no passing fingerprint check")));
+  EXPECT_THAT(station.OverrideFingerprintCheck(sri, 1000003, "jari luka"),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("has 1 failed fingerprint checks")));
+  EXPECT_THAT(station.CheckCollectorFingerprints(ani_, *files->box_key, 1000003, {{4, holder_fingers[0].template_bytes}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("none of the live fingers is one the card holds (finger positions 2, 7)")));
+  EXPECT_THAT(station.CheckCollectorFingerprints(ani_, *files->box_key, 1000003, {{2, {1, 2, 3}}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("live finger 2")));
+  EXPECT_THAT(station.CheckCollectorFingerprints(officer, *files->box_key, 1000003, holder_fingers),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("may not hand cards over")));
+  // The holder's own fingers pass; the card is handed over and activated, and its templates are deleted here.
+  auto passed = station.CheckCollectorFingerprints(ani_, *files->box_key, 1000003, holder_fingers);
+  ASSERT_OK(passed.status());
+  EXPECT_TRUE(passed->passed) << passed->score << " < " << passed->threshold;
+  EXPECT_EQ(passed->attempt, 2);
+  auto handed = station.HandOverCard(ani_, *files->box_key, 1000003, {});
+  ASSERT_OK(handed.status());
+  EXPECT_EQ(handed->hand_over.basis, sync::HandOverBasis::kFingerprint);
+  EXPECT_EQ(handed->hand_over.nik, nik0);
+  EXPECT_THAT(handed->free_service_notice, HasSubstr("GRATIS"));
+  EXPECT_THAT(handed->complaint_channel, HasSubstr("lapor.go.id"));
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 1000003, {}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("card 0001000003 was handed over at")));
+  EXPECT_THAT(station.CheckCollectorFingerprints(ani_, *files->box_key, 1000003, holder_fingers),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("was handed over at")));
+  auto kept = station_db_->Query("SELECT LENGTH(sealed_card) FROM cards_to_collect WHERE serial = 1000003");
+  ASSERT_OK(kept.status());
+  EXPECT_EQ((*kept)[0].Int(0), 0);
+
+  // residents[2]'s card: a delegate without the old KTP, or with someone else's, is refused; after
+  // three failed checks a supervisor (not an operator) overrides with a reason.
+  const std::string nik2 = station.GetEnrollmentStatus(residents[2])->nik;
+  HandOverRequest delegated{Delegate{"Siti Aminah", "3521014101850003", "spouse"}, std::nullopt};
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 1000002, delegated),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("needs the holder's old KTP, surrendered")));
+  delegated.surrendered = SurrenderedKtp{nik0, "OLD-1"};
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 1000002, delegated),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("is not the card holder's")));
+  delegated.delegate->relation = "friend";
+  delegated.surrendered = SurrenderedKtp{nik2, "OLD-1"};
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 1000002, delegated),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("relation 'friend' is not one of")));
+  EXPECT_THAT(station.HandOverCard(ani_, *files->box_key, 2000000, {}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("no card on blank 0002000000 was dispatched to station")));
+  for (int i = 0; i < 3; ++i) {
+    auto failed = station.CheckCollectorFingerprints(ani_, *files->box_key, 1000002, wrong_fingers);
+    ASSERT_OK(failed.status());
+    EXPECT_FALSE(failed->passed);
+    EXPECT_EQ(failed->override_allowed, i == 2);
+  }
+  EXPECT_THAT(station.OverrideFingerprintCheck(ani_, 1000002, "jari luka"),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("a supervisor must log in")));
+  EXPECT_THAT(station.OverrideFingerprintCheck(sri, 1000002, ""),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("an override needs a reason")));
+  ASSERT_OK(station.OverrideFingerprintCheck(sri, 1000002, "sidik jari aus; dicocokkan dengan foto dan KK"));
+  auto overridden = station.HandOverCard(ani_, *files->box_key, 1000002, {});
+  ASSERT_OK(overridden.status());
+  EXPECT_EQ(overridden->hand_over.basis, sync::HandOverBasis::kOverride);
+
+  // Back online: both records are activated at central, the earlier card is replaced, and every
+  // check, override and hand-over is on record for the integrity report.
+  RestartCentral(/*run_pipeline=*/true);
+  ASSERT_OK(sync_->SyncOnce());
+  ASSERT_OK(sync_->SyncOnce());
+  EXPECT_EQ(station_->GetEnrollmentStatus(residents[0])->status, "activated");
+  EXPECT_EQ(station_->GetEnrollmentStatus(residents[2])->status, "activated");
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'activated'"), 2);
+  EXPECT_EQ(central_records.Get(*earlier_id)->state, RecordState::kReplaced);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'fingerprint_checked'"), 5);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'fingerprint_checked' AND outcome = 'failed'"), 4);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'pickup_override' AND operator = 'sri'"), 1);
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'card_activated'"), 2);
+  auto report = central::ComputeIntegrityReport(*central_db_);
+  ASSERT_OK(report.status());
+  ASSERT_EQ(report->operators.size(), 1u);
+  EXPECT_EQ(report->operators[0].operator_name, "ani");
+  EXPECT_EQ(report->operators[0].failed_checks.events, 4);
+  EXPECT_EQ(report->operators[0].failed_checks.out_of, 5);
+  EXPECT_EQ(report->operators[0].overrides.events, 1);
+  EXPECT_EQ(report->operators[0].overrides.out_of, 2);
 }
 
 TEST_F(StationTest, APrintOfficerSpoilsOnlyBlanksOnHandAndEachSpoilageGoesUp) {
