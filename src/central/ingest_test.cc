@@ -1,4 +1,5 @@
 #include "central/ingest.h"
+#include "central/hand_over.h"
 
 #include <nlohmann/json.hpp>
 
@@ -415,6 +416,68 @@ TEST_P(IngestTest, MixedBatchOfValidAndPoisonPacketsStoresEveryValidOne) {
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 2u);
   EXPECT_THAT((*events)[1].note, HasSubstr("name: character '\u0418' (U+0418) is not allowed"));
+}
+
+TEST_P(IngestTest, AHandOverOfACardNotDispatchedToTheReportingStationIsRefusedByName) {
+  const crypto::SigningKey other_key = crypto::SigningKey::Generate();
+  const std::string other = RegisterStation(other_key);
+  ASSERT_OK(registry_->Approve(other, "admin"));
+  auto response = ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_)});
+  ASSERT_OK(response.status());
+  const std::string registration = enrollment::testing::RegistrationNumber(station_id_, 1);
+  sync::CardActivatedBody activation;
+  activation.event_id = "activate-0000000007";
+  activation.registration_number = registration;
+  activation.serial = 7;
+  activation.nik = "3521010101900001";
+  activation.at = "2026-11-24T05:00:00Z";
+  activation.by = "ani";
+  std::vector<pipeline::QueuedFeedItem> items;
+  auto other_station = registry_->Get(other);
+  ASSERT_OK(other_station.status());
+  EXPECT_THAT(ActivateCard(db_->connection(), clock_, keys_, *other_station, activation, items),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr(registration + " is collected at station " + station_id_ + ", not " + other)));
+  auto own = registry_->Get(station_id_);
+  ASSERT_OK(own.status());
+  EXPECT_THAT(ActivateCard(db_->connection(), clock_, keys_, *own, activation, items),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("'s card is not on blank 0000000007")));
+  EXPECT_TRUE(items.empty());
+  EXPECT_EQ(Count("hand_over_events"), 0);
+}
+
+// Five operators hand over 40 cards each with about 5 % overrides; one overrides 15 of 40. Only
+// that one is flagged; an operator with 5 hand-overs, all overridden, is below the minimum base.
+TEST_P(IngestTest, TheIntegrityReportFlagsOnlyTheOperatorWhoseOverridesStandOut) {
+  auto add = [&](const std::string& op, int n, int overrides) {
+    for (int i = 0; i < n; ++i) {
+      const std::string event = op + "-" + std::to_string(i);
+      ASSERT_OK(db_->connection().Exec(
+          "INSERT INTO hand_over_events (station_id, event_id, kind, registration_number, serial, operator, outcome, "
+          "body, at, received_at) VALUES ('ST-1', ?, 'card_activated', ?, ?, ?, ?, '{}', 't', 't')",
+          {event, event, int64_t{i + 1}, op, i < overrides ? "override" : "fingerprint"}));
+    }
+  };
+  for (const char* op : {"ani", "budi", "citra", "dewi", "eko"}) add(op, 40, 2);
+  add("fajar", 40, 15);
+  add("gita", 5, 5);
+  auto report = ComputeIntegrityReport(db_->connection());
+  ASSERT_OK(report.status());
+  ASSERT_EQ(report->operators.size(), 7u);
+  for (const IntegrityUnit& unit : report->operators) {
+    EXPECT_EQ(unit.overrides.outlier, unit.operator_name == "fajar") << unit.operator_name;
+    EXPECT_EQ(unit.delegated.outlier, false);
+  }
+  const IntegrityUnit& fajar = report->operators[5];
+  EXPECT_EQ(fajar.operator_name, "fajar");
+  EXPECT_EQ(fajar.overrides.events, 15);
+  EXPECT_DOUBLE_EQ(fajar.overrides.rate, 15.0 / 40);
+  EXPECT_DOUBLE_EQ(fajar.overrides.peer_rate, 15.0 / 205);
+  EXPECT_LT(fajar.overrides.p_value, 0.01 / 6);
+  ASSERT_EQ(report->stations.size(), 1u);
+  EXPECT_FALSE(report->stations[0].overrides.outlier);
+  EXPECT_NEAR(BinomialUpperTail(1, 10, 0.1), 1 - std::pow(0.9, 10), 1e-12);
+  EXPECT_DOUBLE_EQ(BinomialUpperTail(0, 10, 0.1), 1.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, ::testing::ValuesIn(store::testing::kBackends),
