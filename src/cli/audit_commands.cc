@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "central/audit_checkpoints.h"
+#include "central/hand_over.h"
 #include "central/server.h"
 #include "cli/commands.h"
 #include "cli/data_dirs.h"
@@ -111,6 +112,65 @@ int CentralAuditCheckpoint(const Args& args) {
   }
   std::cout << "audit checkpoint: entry " << checkpoint->seq << ", hash " << checkpoint->hash << ", signed at "
             << checkpoint->at << (out.empty() ? "" : ", written to " + out) << "\n";
+  return kExitOk;
+}
+
+int CentralIntegrityReport(const Args& args) {
+  CLI::App app("Rates of failed fingerprint checks, supervisor overrides and delegated collections per operator and "
+               "per station, with outliers against their peers flagged",
+               "central integrity report");
+  central::CentralOptions options;
+  double alpha = 0.01;
+  int64_t min_base = 20;
+  bool json = false;
+  AddDatabaseOptions(app, options);
+  app.add_option("--alpha", alpha, "family-wise significance of the outlier rule (Bonferroni over the units tested)")
+      ->check(CLI::Range(1e-9, 0.5));
+  app.add_option("--min-base", min_base, "checks or hand-overs a unit needs before it is tested")->check(CLI::PositiveNumber);
+  app.add_flag("--json", json, "print JSON");
+  if (auto exit = Parse(app, args)) return *exit;
+  auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
+  if (!db.ok()) return Fail(db.status());
+  auto report = central::ComputeIntegrityReport(**db, alpha, min_base);
+  if (!report.ok()) return Fail(report.status());
+  auto rate_json = [](const central::IntegrityRate& r) {
+    return nlohmann::json{{"events", r.events}, {"out_of", r.out_of}, {"rate", r.rate},
+                          {"peer_rate", r.peer_rate}, {"p_value", r.p_value}, {"outlier", r.outlier}};
+  };
+  auto rate_text = [](const central::IntegrityRate& r) {
+    std::ostringstream out;
+    out << r.events << "/" << r.out_of;
+    if (r.out_of > 0) out << " (" << static_cast<int>(r.rate * 1000 + 0.5) / 10.0 << " %)";
+    if (r.outlier) out << " OUTLIER";
+    return out.str();
+  };
+  const std::pair<const char*, const std::vector<central::IntegrityUnit>*> levels[] = {
+      {"operators", &report->operators}, {"stations", &report->stations}};
+  if (json) {
+    nlohmann::json out{{"alpha", report->alpha}, {"min_base", report->min_base}};
+    for (const auto& [level, units] : levels) {
+      out[level] = nlohmann::json::array();
+      for (const central::IntegrityUnit& unit : *units) {
+        out[level].push_back({{"station", unit.station_id}, {"operator", unit.operator_name},
+                              {"failed_checks", rate_json(unit.failed_checks)},
+                              {"overrides", rate_json(unit.overrides)}, {"delegated", rate_json(unit.delegated)}});
+      }
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "Outlier rule: a rate above its peers' pooled rate with P(X >= events) < " << report->alpha
+            << " / units tested (binomial tail, Bonferroni), for units with at least " << report->min_base
+            << " checks or hand-overs.\n";
+  for (const auto& [level, units] : levels) {
+    std::cout << "\n" << level << ":\n";
+    if (units->empty()) std::cout << "  (no hand-overs reported yet)\n";
+    for (const central::IntegrityUnit& unit : *units) {
+      std::cout << "  " << unit.station_id << (unit.operator_name.empty() ? "" : " " + unit.operator_name)
+                << "  failed checks " << rate_text(unit.failed_checks) << "  overrides " << rate_text(unit.overrides)
+                << "  delegated " << rate_text(unit.delegated) << "\n";
+    }
+  }
   return kExitOk;
 }
 

@@ -291,6 +291,13 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("is already decided"));
 
+  run = Ektp("central integrity report --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("operators:\n  (no hand-overs reported yet)"));
+  run = Ektp("central integrity report --dir " + central + " --alpha 2");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("--alpha"));
+
   run = Ektp("central audit verify --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("audit log intact:"));

@@ -23,6 +23,8 @@ const std::vector<Command>& Commands() {
       {"central adjudication list", "list suspected duplicates waiting for a decision", CentralAdjudicationList},
       {"central adjudication show", "show both sides of a suspected duplicate (demographics, photos, finger scores)", CentralAdjudicationShow},
       {"central adjudication decide", "decide a suspected duplicate: different people, or the same person", CentralAdjudicationDecide},
+      {"central integrity report", "rates of failed fingerprint checks, overrides and delegated collections; outliers flagged",
+       CentralIntegrityReport},
       {"central audit verify", "check central's hash-chained audit log for edited or deleted entries", CentralAuditVerify},
       {"central audit checkpoint", "sign the audit log's head, send it to every station and write it to a file",
        CentralAuditCheckpoint},

@@ -11,6 +11,7 @@ int Demo(const Args& args);
 
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);
+int CentralIntegrityReport(const Args& args);
 int CentralAuditCheckpoint(const Args& args);
 int StationAuditCheckpoints(const Args& args);
 
