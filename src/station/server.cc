@@ -485,6 +485,100 @@ struct StationServer::Impl {
     });
   }
 
+  // The counter's hand-over routes (station.h, "Card hand-over"), under mu.
+  template <typename Action>
+  net::HttpResponse AtCounter(const net::HttpRequest& request, Action action) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    if (!box_key) {
+      return ErrorResponse(FailedPrecondition("station " + station->identity().station_id +
+                                              " has no box key (station-box.key); it cannot open cards to hand over"));
+    }
+    StatusOr<nlohmann::json> out = action(*op);
+    if (!out.ok()) return ErrorResponse(out.status());
+    return net::HttpResponse::Json(200, out->dump());
+  }
+
+  net::HttpResponse FindCardRoute(const net::HttpRequest& request) {
+    return AtCounter(request, [&](const Operator&) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(CardAtCounter card, station->FindCardAtCounter(request.path_params.at("query")));
+      return nlohmann::json{{"registration_number", card.card.registration_number},
+                            {"serial", blanks::FormatSerial(card.card.serial)},
+                            {"nik", card.nik},
+                            {"state", CollectStateName(card.state)},
+                            {"received_at", card.card.received_at},
+                            {"checks", card.checks},
+                            {"failed_checks", card.failed_checks},
+                            {"check_passed", card.check_passed},
+                            {"override_by", card.override_by},
+                            {"handed_over_at", card.handed_over_at}};
+    });
+  }
+
+  net::HttpResponse CheckFingerprintsRoute(const net::HttpRequest& request) {
+    return AtCounter(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(int64_t serial, blanks::ParseSerial(request.path_params.at("serial")));
+      auto body = nlohmann::json::parse(request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || body.size() != 1 || !body.contains("fingers") ||
+          !body["fingers"].is_array()) {
+        return InvalidArgument("body must be {\"fingers\": [{\"position\": <1-10>, \"template\": <base64>}, ...]}");
+      }
+      std::vector<card::ChipFinger> live;
+      for (const nlohmann::json& finger : body["fingers"]) {
+        if (!finger.is_object() || !finger.value("position", nlohmann::json()).is_number_integer() ||
+            !finger.value("template", nlohmann::json()).is_string()) {
+          return InvalidArgument("each finger must be {\"position\": <1-10>, \"template\": <base64>}");
+        }
+        ASSIGN_OR_RETURN(crypto::Bytes bytes, crypto::Base64Decode(finger["template"].get<std::string>()));
+        live.push_back({finger["position"].get<int>(), std::move(bytes)});
+      }
+      ASSIGN_OR_RETURN(FingerprintCheck check, station->CheckCollectorFingerprints(op, *box_key, serial, live));
+      return nlohmann::json{{"passed", check.passed},       {"score", check.score},
+                            {"threshold", check.threshold}, {"fingers", check.fingers},
+                            {"attempt", check.attempt},     {"failed_checks", check.failed_checks},
+                            {"override_allowed", check.override_allowed}};
+    });
+  }
+
+  net::HttpResponse OverrideRoute(const net::HttpRequest& request) {
+    return AtCounter(request, [&](const Operator& supervisor) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(int64_t serial, blanks::ParseSerial(request.path_params.at("serial")));
+      ASSIGN_OR_RETURN(auto body, JsonObject(request.body, {"reason"}));
+      RETURN_IF_ERROR(station->OverrideFingerprintCheck(supervisor, serial, body.value("reason", "")));
+      return nlohmann::json{{"overridden", blanks::FormatSerial(serial)}, {"by", supervisor.username}};
+    });
+  }
+
+  net::HttpResponse HandOverRoute(const net::HttpRequest& request) {
+    return AtCounter(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
+      ASSIGN_OR_RETURN(int64_t serial, blanks::ParseSerial(request.path_params.at("serial")));
+      auto body = nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) return InvalidArgument("body must be a JSON object");
+      HandOverRequest hand_over;
+      for (const auto& [key, value] : body.items()) {
+        if (key == "delegate") {
+          ASSIGN_OR_RETURN(auto delegate, JsonObject(value.dump(), {"name", "nik", "relation"}));
+          hand_over.delegate = Delegate{delegate.value("name", ""), delegate.value("nik", ""), delegate.value("relation", "")};
+        } else if (key == "surrendered_ktp") {
+          ASSIGN_OR_RETURN(auto ktp, JsonObject(value.dump(), {"nik", "serial"}));
+          hand_over.surrendered = SurrenderedKtp{ktp.value("nik", ""), ktp.value("serial", "")};
+        } else {
+          return InvalidArgument("body field '" + QuoteInput(key) + "' is not known");
+        }
+      }
+      ASSIGN_OR_RETURN(HandOverReceipt receipt, station->HandOverCard(op, *box_key, serial, hand_over));
+      service::LogInfo("station.card_handed_over",
+                       {{"serial", blanks::FormatSerial(serial)},
+                        {"basis", std::string(sync::HandOverBasisName(receipt.hand_over.basis))},
+                        {"operator", op.username}});
+      return nlohmann::json{{"hand_over", nlohmann::json::parse(sync::CardActivatedToJson(receipt.hand_over))},
+                            {"holder_name", receipt.holder_name},
+                            {"free_service_notice", receipt.free_service_notice},
+                            {"complaint_channel", receipt.complaint_channel}};
+    });
+  }
+
   net::HttpResponse DispatchRoute(const net::HttpRequest& request) {
     return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
       ASSIGN_OR_RETURN(auto manifests, print_station->DispatchPrintedCards(op));
@@ -567,8 +661,8 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     ASSIGN_OR_RETURN(impl->print_output, card::OpenCardOutput(output));
     ASSIGN_OR_RETURN(impl->print_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
     impl->print_station = std::make_unique<Station>(*impl->print_db, clock, impl->key, identity);
-    impl->box_key = std::move(files.box_key);
   }
+  impl->box_key = std::move(files.box_key);
   if (options.run_sync) {
     SyncOptions sync = options.sync;
     if (sync.pinned_cert_pem.empty()) {
@@ -615,6 +709,11 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("POST", "/api/v1/print/next", self->Guarded(BodyKind::kNone, &Impl::PrintNextRoute));
   impl->http->Handle("POST", "/api/v1/print/dispatch", self->Guarded(BodyKind::kNone, &Impl::DispatchRoute));
   impl->http->Handle("POST", "/api/v1/print/cards/:serial/misprint", self->Guarded(BodyKind::kJson, &Impl::MisprintRoute));
+  impl->http->Handle("GET", "/api/v1/pickup/cards/:query", self->Guarded(BodyKind::kNone, &Impl::FindCardRoute));
+  impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/check", self->Guarded(BodyKind::kJson, &Impl::CheckFingerprintsRoute),
+                     net::RouteOptions{.max_body_bytes = 256 * 1024});
+  impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/override", self->Guarded(BodyKind::kJson, &Impl::OverrideRoute));
+  impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/hand-over", self->Guarded(BodyKind::kJson, &Impl::HandOverRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }
 

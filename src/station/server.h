@@ -29,6 +29,13 @@
 //   POST /api/v1/print/cards/:serial/misprint  {note?}: the printed card came out wrong
 //   POST /api/v1/print/dispatch            printed cards into manifests, one per collecting station
 //                                          -> {manifests: [{manifest_id, to_station, cards: [{registration_number, serial}]}]}
+// Card hand-over at the counter (station.h, "Card hand-over"; operators and supervisors):
+//   GET  /api/v1/pickup/cards/:query       a card by NIK, serial or registration number
+//   POST /api/v1/pickup/cards/:serial/check      {fingers: [{position, template (base64)}]}
+//                                                -> {passed, score, threshold, attempt, override_allowed, ...}
+//   POST /api/v1/pickup/cards/:serial/override   {reason}, with a supervisor's session, after failed checks
+//   POST /api/v1/pickup/cards/:serial/hand-over  {delegate?: {name, nik, relation}, surrendered_ktp?: {nik, serial}}
+//                                                -> {hand_over, holder_name, free_service_notice, complaint_channel}
 // Every route first passes net::RequestGuard (Host, Origin, Content-Type).
 // Errors carry "error" (precise, English) and "pesan" (for the operator,
 // Bahasa Indonesia).

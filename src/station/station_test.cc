@@ -561,6 +561,84 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   (*server)->Stop();
 }
 
+// A card dispatched here is found, checked and handed over through the counter's routes; a
+// supervisor's override needs the supervisor's own session.
+TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  auto files = OpenStationFiles(dir_ + "/station");
+  ASSERT_OK(files.status());
+  const card::Card card = card::testing::SampleCard();
+  auto chip = card::EncodeChip(card, keys->signing);
+  ASSERT_OK(chip.status());
+  const crypto::Bytes printed = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
+  const sync::FeedItem to_collect = sync::SignFeedItem(
+      {sync::FeedKind::kCardToCollect,
+       sync::CardToCollectBody{card.data.registration_number, 42, "dispatch-0000000042", "ST-PRINT",
+                               crypto::Seal(files->box_key->public_key(), printed)}},
+      keys->signing);
+  auto applied = station_->ApplyFeedItem(1, to_collect.kind, to_collect.body, to_collect.signature);
+  ASSERT_OK(applied.status());
+  ASSERT_OK(applied->refusal);
+  ASSERT_OK(station_->AddOperator({"sri", "Sri Wahyuni", Role::kSupervisor}, "kata-sandi-3",
+                                  crypto::PasswordStrength::kFast));
+  auto server = StartOperatorServer();
+  ASSERT_OK(server.status());
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_OK(client.status());
+  auto login = [&](const std::string& user, const std::string& password) {
+    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
+                                  "application/json");
+    EXPECT_TRUE(answer.ok() && answer->status == 200);
+    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
+  };
+  const net::HttpHeaders ani = login("ani", "kata-sandi-1");
+  const net::HttpHeaders sri = login("sri", "kata-sandi-3");
+  auto post = [&](const std::string& path, const nlohmann::json& body, const net::HttpHeaders& who) {
+    auto answer = (*client)->Post(path, body.dump(), "application/json", who);
+    EXPECT_TRUE(answer.ok());
+    return answer.ok() ? *answer : net::HttpResponse{};
+  };
+  auto found = (*client)->Get("/api/v1/pickup/cards/" + card.data.registration_number, ani);
+  ASSERT_OK(found.status());
+  ASSERT_EQ(found->status, 200) << found->body;
+  EXPECT_EQ(nlohmann::json::parse(found->body)["serial"], "0000000042");
+  EXPECT_EQ(nlohmann::json::parse(found->body)["state"], "waiting");
+
+  auto fingers = [](int finger) {
+    return nlohmann::json{{"fingers", {{{"position", 2}, {"template", crypto::Base64Encode(enrollment::testing::FvcTemplate(1, finger, 3))}}}}};
+  };
+  auto answer = post("/api/v1/pickup/cards/0000000042/check", nlohmann::json{{"fingers", "none"}}, ani);
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("Data belum benar: body must be"));
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    answer = post("/api/v1/pickup/cards/0000000042/check", fingers(108), ani);
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    EXPECT_EQ(nlohmann::json::parse(answer.body)["passed"], false);
+    EXPECT_EQ(nlohmann::json::parse(answer.body)["override_allowed"], attempt == 3);
+  }
+  answer = post("/api/v1/pickup/cards/0000000042/hand-over", nlohmann::json::object(), ani);
+  EXPECT_EQ(answer.status, 409);
+  EXPECT_THAT(answer.body, HasSubstr("Permohonan tidak dapat diproses"));
+  answer = post("/api/v1/pickup/cards/0000000042/override", {{"reason", "jari luka"}}, ani);
+  EXPECT_EQ(answer.status, 403);
+  EXPECT_THAT(answer.body, HasSubstr("a supervisor must log in"));
+  answer = post("/api/v1/pickup/cards/0000000042/override", {{"reason", "jari luka; wajah cocok dengan foto"}}, sri);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  answer = post("/api/v1/pickup/cards/0000000042/hand-over", {{"surrendered_ktp", {{"nik", card.data.resident.nik}, {"serial", "OLD-9"}}}}, ani);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const auto receipt = nlohmann::json::parse(answer.body);
+  EXPECT_EQ(receipt["hand_over"]["basis"], "override");
+  EXPECT_EQ(receipt["hand_over"]["surrendered_ktp"]["serial"], "OLD-9");
+  EXPECT_EQ(receipt["holder_name"], "SITI RAHAYU");
+  EXPECT_THAT(receipt["free_service_notice"].get<std::string>(), HasSubstr("GRATIS"));
+  // The packets wait in the outbox: three checks, the override and the activation.
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 5);
+  answer = post("/api/v1/pickup/cards/0000000042/hand-over", nlohmann::json::object(), ani);
+  EXPECT_EQ(answer.status, 409);
+  EXPECT_THAT(answer.body, HasSubstr("card 0000000042 was handed over at"));
+}
+
 TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
   auto receipt = station_->Enroll(ani_, Request());
   ASSERT_TRUE(receipt.ok());
