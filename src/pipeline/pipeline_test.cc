@@ -153,6 +153,14 @@ TEST(FusedImpostorProbabilityTest, OneFingerIsTheCalibratedRate) {
 
 // Central's dedupe converts its target through the conservative calibration:
 // each finger gives up bio::kCalibrationMargin points of evidence.
+// The station's hand-over check (1:1) converts its false-match rate through
+// the same conservative calibration as the dedupe, for one comparison.
+TEST(FusedImpostorProbabilityTest, TheHandOverThresholdIsTheOneToOneRateThroughTheSameCalibration) {
+  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 1), 63.0f);
+  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 2), 106.11f);
+  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 2), DedupeThreshold(1e-3, 1, 2));
+}
+
 TEST(FusedImpostorProbabilityTest, DedupeDiscountsEachFingerByTheCalibrationMargin) {
   const float margin = bio::kCalibrationMargin;
   ASSERT_GT(margin, 0.0f);
