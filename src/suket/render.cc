@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include "enrollment/image.h"
 #include "suket/suket.h"
@@ -64,6 +65,20 @@ void Line(cairo_t* cr, double x, double y, const std::string& text, double size,
   if (max_width > 0 && Width(cr, text) > max_width) cairo_set_font_size(cr, size * max_width / Width(cr, text));
   cairo_move_to(cr, x, y);
   cairo_show_text(cr, text.c_str());
+}
+
+// `text` in at most two lines of `max_width`, broken after a comma or a
+// space; the second line is shrunk when it is still too wide.
+std::vector<std::string> Wrapped(cairo_t* cr, const std::string& text, double size, double max_width) {
+  Font(cr, size, true);
+  if (Width(cr, text) <= max_width) return {text};
+  size_t split = std::string::npos;
+  for (size_t at = text.find(' '); at != std::string::npos; at = text.find(' ', at + 1)) {
+    if (Width(cr, text.substr(0, at)) > max_width) break;
+    if (split == std::string::npos || text[at - 1] == ',' || text[split - 1] != ',') split = at;
+  }
+  if (split == std::string::npos) return {text};
+  return {text.substr(0, split), text.substr(split + 1)};
 }
 
 void Centered(cairo_t* cr, double y, const std::string& text, double size, bool bold) {
@@ -149,8 +164,11 @@ void Draw(cairo_t* cr, const Page& page) {
   for (const auto& [label, value] : rows) {
     Line(cr, kMargin, y, label, 3.0);
     Line(cr, kColonX, y, ":", 3.0);
-    Line(cr, kValueX, y, value, 3.0, true, kValueRight - kValueX);
-    y += 6.2;
+    for (const std::string& part : Wrapped(cr, value, 3.0, kValueRight - kValueX)) {
+      Line(cr, kValueX, y, part, 3.0, true, kValueRight - kValueX);
+      y += 4.6;
+    }
+    y += 1.6;
   }
   Photo(cr, page.photo);
 

@@ -65,6 +65,11 @@ struct SuketData {
   std::array<uint8_t, 32> photo_sha256{};
 };
 
+// A resident's address as the Suket prints it:
+// "JL. MERDEKA 10, RT 002/RW 005, KARANGJATI, SINE" (village and kecamatan
+// names from `regions`; the codes when a name is unknown).
+std::string AddressLine(const Address& address, const RegionRegistry& regions);
+
 // `issued_at` plus kDefaultValidityMonths calendar months (WIB), at the same
 // time of day; a day past the end of the month becomes the month's last day.
 TimePoint DefaultValidUntil(TimePoint issued_at);

@@ -262,6 +262,17 @@ KeyId KeyIdOf(std::span<const uint8_t> public_key) {
   return id;
 }
 
+std::string AddressLine(const Address& address, const RegionRegistry& regions) {
+  auto three_digits = [](int n) {
+    std::string digits = std::to_string(n);
+    return std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits;
+  };
+  std::string line = address.street + ", RT " + three_digits(address.rt) + "/RW " + three_digits(address.rw);
+  const auto chain = regions.Chain(address.village_code);
+  if (chain.size() == 4) return line + ", " + chain[3]->name + ", " + chain[2]->name;
+  return line + ", " + address.village_code;
+}
+
 TimePoint DefaultValidUntil(TimePoint issued_at) {
   using namespace std::chrono;
   const auto local = floor<seconds>(issued_at) + kWibOffset;
