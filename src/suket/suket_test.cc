@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 #include "core/status_matchers.h"
 #include "core/testing.h"
 #include "suket/cbor_util.h"
+
+#include <qrencode.h>
 
 namespace ektp::suket {
 namespace {
@@ -46,10 +49,15 @@ SuketData SampleData(std::string serial = "SKT-35.21.01-K01-000001", TimePoint i
 }
 
 // Builds a token from its parts, as an attacker or a broken issuer could.
-std::string Assemble(const Bytes& protected_header, const Bytes& payload, const Bytes& signature, bool tagged = true) {
+// With `certificate`, the station certificate travels in the unprotected
+// header (private label -70001), to measure that alternative.
+std::string Assemble(const Bytes& protected_header, const Bytes& payload, const Bytes& signature, bool tagged = true,
+                     const Bytes& certificate = {}) {
   std::vector<cbor::Item> parts;
   parts.push_back(cbor::ByteString(protected_header));
-  parts.push_back(cbor::Map({}));
+  std::vector<std::pair<cbor::Item, cbor::Item>> unprotected;
+  if (!certificate.empty()) unprotected.emplace_back(cbor::Int(-70001), cbor::ByteString(certificate));
+  parts.push_back(cbor::Map(std::move(unprotected)));
   parts.push_back(cbor::ByteString(payload));
   parts.push_back(cbor::ByteString(signature));
   cbor::Item array = cbor::Array(std::move(parts));
@@ -423,6 +431,36 @@ TEST_F(SuketTest, CentralPublishingBuildsABundleThatVerifiesItsStations) {
   const StationToCertify bad[] = {{"35.21.03-K01", Bytes(5, 0), "35.21"}};
   EXPECT_THAT(BuildTrustBundle(central_, bad, 10, kIssued, std::chrono::seconds(24h)),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("station 35.21.03-K01: station certificate")));
+}
+
+int QrVersion(const std::string& token) {
+  QRcode* qr = QRcode_encodeString(token.c_str(), 0, QR_ECLEVEL_Q, QR_MODE_8, 1);
+  const int version = qr == nullptr ? 0 : qr->version;
+  QRcode_free(qr);
+  return version;
+}
+
+// The figures of docs/suket-format.md ("Size"): the sample Suket's token
+// with the station certificate in the trust bundle (the format) and in the
+// token's unprotected header (the alternative).
+TEST_F(SuketTest, QrSizeWithTheCertificateInTheBundleOrInTheToken) {
+  const std::string token = Issue(SampleData());
+  const auto decoded = DecodeToken(token);
+  ASSERT_OK(decoded);
+  const std::string with_certificate = Assemble(decoded->protected_header, decoded->payload, decoded->signature, true,
+                                                bundle_.station_certificates[0]);
+  ASSERT_THAT(Check(with_certificate), Concludes(Outcome::kValid, Reason::kNone));
+  const auto larger = DecodeToken(with_certificate);
+  ASSERT_OK(larger);
+  std::cout << "certificate in the trust bundle: " << decoded->payload.size() << " bytes of claims, "
+            << decoded->compressed.size() << " bytes compressed, " << token.size() << " characters, QR version "
+            << QrVersion(token) << " (ECC Q)\n"
+            << "certificate in the token:       " << larger->compressed.size() << " bytes compressed, "
+            << with_certificate.size() << " characters, QR version " << QrVersion(with_certificate) << " (ECC Q)\n";
+  EXPECT_EQ(token.size(), 442u);
+  EXPECT_EQ(with_certificate.size(), 688u);
+  EXPECT_EQ(QrVersion(token), 16);  // 81 x 81 modules
+  EXPECT_EQ(QrVersion(with_certificate), 20);  // 97 x 97 modules
 }
 
 // The printed Suket, read back the way a verifier would.

@@ -14,16 +14,25 @@ namespace {
 
 using namespace ektp;
 
-// The keys `ektp suket example --seed 1` uses, so its files are good seeds.
+// The example key of `role` for seed 1, as `ektp suket example` derives it.
+crypto::SigningKey ExampleKey(char role) {
+  crypto::Bytes seed(32, 0);
+  seed[0] = static_cast<uint8_t>(role);
+  seed[1] = 1;
+  return crypto::SigningKey::FromSeed(seed);
+}
+
+// The keys and station of `ektp suket example --seed 1`, so its files
+// (testdata/suket_token_fuzzer/) are seeds that reach every check.
 const suket::TrustBundle& Bundle() {
   static const suket::TrustBundle bundle = [] {
-    const crypto::SigningKey central = crypto::SigningKey::FromSeed(crypto::Bytes(32, 0xC1));
-    const crypto::SigningKey station = crypto::SigningKey::FromSeed(crypto::Bytes(32, 0x51));
+    const crypto::SigningKey central = ExampleKey('C');
+    const crypto::SigningKey station = ExampleKey('S');
     const TimePoint from{std::chrono::seconds(0)};
     suket::TrustBundle built;
     built.central_keys.push_back(central.public_key());
     built.station_certificates.push_back(*suket::CertifyStation(
-        {"35.21.01-K01", station.public_key(), "35.21", from, from + std::chrono::years(100)}, central));
+        {"CONTOH-35.21", station.public_key(), "35.21", from, from + std::chrono::years(100)}, central));
     return built;
   }();
   return bundle;
