@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/service_notice.h"
 #include "enrollment/image.h"
 #include "suket/suket.h"
 
@@ -200,11 +201,15 @@ void Draw(cairo_t* cr, const Page& page) {
     y += 5.5;
   }
 
+  // The free-service notice (core/service_notice.h), one sentence a line, and the complaint channel.
   cairo_set_line_width(cr, 0.4);
-  cairo_rectangle(cr, kMargin, 189, kPageWidthMm - 2 * kMargin, 14);
+  cairo_rectangle(cr, kMargin, 188, kPageWidthMm - 2 * kMargin, 17);
   cairo_stroke(cr);
-  Centered(cr, 195, std::string(kFreeServiceNotice), 3.8, true);
-  Centered(cr, 200.5, "Pengaduan: " + std::string(kComplaintChannel), 3.0, false);
+  const std::string_view notice = kFreeServiceNotice;
+  const size_t sentence_end = notice.find(". ");
+  Centered(cr, 193, std::string(notice.substr(0, sentence_end + 1)), 3.6, true);
+  if (sentence_end != std::string_view::npos) Centered(cr, 197.5, std::string(notice.substr(sentence_end + 2)), 3.0, false);
+  Centered(cr, 202, std::string(kComplaintChannel), 3.0, true);
 }
 
 cairo_status_t Append(void* closure, const unsigned char* data, unsigned int length) {

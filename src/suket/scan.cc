@@ -21,6 +21,8 @@ namespace {
 
 // The resolution a PDF page is rasterised at for the QR reader.
 constexpr int kScanDpi = 200;
+// A text file larger than this is not a token (tokens are under 1 KiB).
+constexpr size_t kMaxTokenFileBytes = 64 * 1024;
 
 struct ToolRun {
   int exit_code;
@@ -120,7 +122,11 @@ StatusOr<std::string> ScanPdf(const std::string& pdf_path, const std::string& sh
   return ScanImage(prefix + ".png", shown_name);
 }
 
-std::string Trimmed(std::span<const uint8_t> content) {
+StatusOr<std::string> Trimmed(std::span<const uint8_t> content) {
+  if (content.size() > kMaxTokenFileBytes) {
+    return InvalidArgument("the text is larger than " + std::to_string(kMaxTokenFileBytes / 1024) +
+                           " KiB: not a Suket token");
+  }
   std::string text(content.begin(), content.end());
   const size_t end = text.find_last_not_of(" \t\r\n");
   const size_t begin = text.find_first_not_of(" \t\r\n");
@@ -143,7 +149,12 @@ StatusOr<std::string> ReadTokenFromFile(const std::string& path) {
   if (IsImageOrPdf(head)) return ScanImage(path, path);
   in.clear();
   in.seekg(0);
-  return Trimmed(Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+  Bytes content(kMaxTokenFileBytes + 1);
+  in.read(reinterpret_cast<char*>(content.data()), static_cast<std::streamsize>(content.size()));
+  content.resize(static_cast<size_t>(in.gcount()));
+  auto token = Trimmed(content);
+  if (!token.ok()) return token.status().WithContext(path);
+  return token;
 }
 
 StatusOr<std::string> ReadToken(std::span<const uint8_t> content) {

@@ -38,9 +38,6 @@ using crypto::Bytes;
 inline constexpr int kDefaultValidityMonths = 6;
 // The text every token starts with; its digit is the format version.
 inline constexpr std::string_view kTokenPrefix = "KTP1:";
-// Printed on every Suket: the service is free, and where to complain.
-inline constexpr std::string_view kFreeServiceNotice = "Layanan ini GRATIS, tidak dipungut biaya.";
-inline constexpr std::string_view kComplaintChannel = "LAPOR! (SP4N-LAPOR): www.lapor.go.id atau SMS 1708";
 // A key id: the first 8 bytes of SHA-256 over an Ed25519 public key.
 inline constexpr size_t kKeyIdSize = 8;
 

@@ -184,17 +184,16 @@ TEST_F(SuketTest, SuketWithoutNikYetCarriesTheRegistrationNumber) {
 }
 
 TEST_F(SuketTest, IssueRefusesIncompleteData) {
-  SuketData data = SampleData();
-  data.name.clear();
-  EXPECT_THAT(IssueToken(data, station_), StatusIs(StatusCode::kInvalidArgument, HasSubstr("name: is empty")));
-  data = SampleData();
-  data.valid_until = data.issued_at;
-  EXPECT_THAT(IssueToken(data, station_),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("valid_until: not after issued_at")));
-  data = SampleData();
-  data.address = std::string(201, 'x');
-  EXPECT_THAT(IssueToken(data, station_),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("address: longer than 200 bytes")));
+  const std::pair<void (*)(SuketData&), const char*> cases[] = {
+      {[](SuketData& d) { d.name.clear(); }, "name: is empty"},
+      {[](SuketData& d) { d.valid_until = d.issued_at; }, "valid_until: not after issued_at"},
+      {[](SuketData& d) { d.address = std::string(201, 'x'); }, "address: longer than 200 bytes"},
+  };
+  for (const auto& [spoil, error] : cases) {
+    SuketData data = SampleData();
+    spoil(data);
+    EXPECT_THAT(IssueToken(data, station_), StatusIs(StatusCode::kInvalidArgument, HasSubstr(error)));
+  }
 }
 
 TEST_F(SuketTest, ExpiresExactlyAtValidUntil) {
@@ -499,6 +498,25 @@ TEST_F(RenderedSuketTest, QrReadFromThePdfVerifiesOffline) {
   EXPECT_THAT(Check(*token), Concludes(Outcome::kValid, Reason::kNone));
 }
 
+TEST_F(RenderedSuketTest, PdfSaysTheServiceIsFreeAndWhereToComplain) {
+  auto rendered = RenderSuket(data_, token_, face_, RegionRegistry::Default());
+  ASSERT_OK(rendered);
+  const std::string path = Write("suket.pdf", rendered->pdf);
+  FILE* pipe = popen(("pdftotext -raw " + path + " -").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string text;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << "pdftotext (poppler-utils) failed";
+  EXPECT_THAT(text, HasSubstr("SURAT KETERANGAN"));
+  EXPECT_THAT(text, HasSubstr("PEMERINTAH KABUPATEN NGAWI"));
+  EXPECT_THAT(text, HasSubstr("Nomor: SKT-35.21.01-K01-000001"));
+  EXPECT_THAT(text, HasSubstr("SRI WAHYUNINGSIH"));
+  EXPECT_THAT(text, HasSubstr("Berlaku Hingga : 01-06-2027"));
+  EXPECT_THAT(text, HasSubstr("Layanan KTP-el tidak dipungut biaya (GRATIS)."));
+  EXPECT_THAT(text, HasSubstr("Pengaduan: LAPOR! www.lapor.go.id atau SMS 1708"));
+}
+
 TEST_F(RenderedSuketTest, QrReadFromThePngVerifiesOffline) {
   auto rendered = RenderSuket(data_, token_, face_, RegionRegistry::Default());
   ASSERT_OK(rendered);
@@ -517,6 +535,8 @@ TEST_F(RenderedSuketTest, TokenFileAndImagesWithoutAQr) {
   EXPECT_EQ(*token, token_);
   EXPECT_THAT(ReadTokenFromFile(Write("face.jpg", face_)),
               StatusIs(StatusCode::kNotFound, HasSubstr("no QR code found")));
+  EXPECT_THAT(ReadTokenFromFile(Write("large.txt", Bytes(65 * 1024, 'A'))),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("larger than 64 KiB: not a Suket token")));
   EXPECT_THAT(ReadTokenFromFile((dir_ / "missing.pdf").string()),
               StatusIs(StatusCode::kNotFound, HasSubstr("cannot read")));
 }

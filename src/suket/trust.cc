@@ -51,15 +51,21 @@ std::vector<std::pair<Item, Item>> Header(uint64_t sequence, TimePoint issued_at
   return body;
 }
 
-struct BodyHeader {
-  uint64_t sequence;
-  TimePoint issued_at;
+// A list-like body: its map, sequence and issue time. `map` borrows from
+// `item`, which the struct keeps alive.
+struct ListBody {
+  Item item;
+  internal::IntKeyMap map;
+  uint64_t sequence = 0;
+  TimePoint issued_at{};
 };
-StatusOr<BodyHeader> ReadHeader(const internal::IntKeyMap& map, const std::string& what) {
-  BodyHeader header{};
-  ASSIGN_OR_RETURN(header.sequence, Field<uint64_t>(map, kSequence, what + " sequence", internal::UintOf));
-  ASSIGN_OR_RETURN(header.issued_at, TimeField(map, kIssuedAt, what + " issued_at"));
-  return header;
+StatusOr<ListBody> ReadListBody(const internal::SignedObject& object, const std::string& what) {
+  ASSIGN_OR_RETURN(Item item, internal::Parse(object.body, what));
+  ASSIGN_OR_RETURN(internal::IntKeyMap map, internal::IntKeyMap::Of(item.get(), what));
+  ListBody body{std::move(item), std::move(map)};
+  ASSIGN_OR_RETURN(body.sequence, Field<uint64_t>(body.map, kSequence, what + " sequence", internal::UintOf));
+  ASSIGN_OR_RETURN(body.issued_at, TimeField(body.map, kIssuedAt, what + " issued_at"));
+  return body;
 }
 
 bool HoldsKey(std::span<const Bytes> keys, std::span<const uint8_t> key) {
@@ -144,19 +150,17 @@ StatusOr<TrustBundle> DecodeTrustBundle(std::span<const uint8_t> encoded,
                                         std::optional<std::span<const uint8_t>> pinned_central_key) {
   const std::string what(kBundleKind);
   ASSIGN_OR_RETURN(internal::SignedObject object, internal::OpenObject(encoded, kBundleKind));
-  ASSIGN_OR_RETURN(Item body, internal::Parse(object.body, what));
-  ASSIGN_OR_RETURN(internal::IntKeyMap map, internal::IntKeyMap::Of(body.get(), what));
-  ASSIGN_OR_RETURN(BodyHeader header, ReadHeader(map, what));
+  ASSIGN_OR_RETURN(ListBody body, ReadListBody(object, what));
   TrustBundle bundle;
-  bundle.sequence = header.sequence;
-  bundle.issued_at = header.issued_at;
-  ASSIGN_OR_RETURN(auto keys, ArrayField(map, kEntries, "central_keys"));
+  bundle.sequence = body.sequence;
+  bundle.issued_at = body.issued_at;
+  ASSIGN_OR_RETURN(auto keys, ArrayField(body.map, kEntries, "central_keys"));
   for (const cbor_item_t* key : keys) {
     ASSIGN_OR_RETURN(Bytes central_key, internal::BytesOf(key, "central key"));
     if (central_key.size() != crypto::kSignPublicKeySize) return InvalidArgument("trust bundle: a central key is not 32 bytes");
     bundle.central_keys.push_back(std::move(central_key));
   }
-  ASSIGN_OR_RETURN(auto certificates, ArrayField(map, kMoreEntries, "station_certificates"));
+  ASSIGN_OR_RETURN(auto certificates, ArrayField(body.map, kMoreEntries, "station_certificates"));
   for (const cbor_item_t* certificate : certificates) {
     ASSIGN_OR_RETURN(Bytes bytes, internal::BytesOf(certificate, "station certificate"));
     bundle.station_certificates.push_back(std::move(bytes));
@@ -199,18 +203,16 @@ StatusOr<RevocationList> DecodeRevocationList(std::span<const uint8_t> encoded, 
   if (!internal::CheckObjectSignature(object, kRevocationKind, bundle.central_keys).ok()) {
     return Unauthenticated("revocation list: signature does not verify with any central key of the trust bundle");
   }
-  ASSIGN_OR_RETURN(Item body, internal::Parse(object.body, what));
-  ASSIGN_OR_RETURN(internal::IntKeyMap map, internal::IntKeyMap::Of(body.get(), what));
-  ASSIGN_OR_RETURN(BodyHeader header, ReadHeader(map, what));
+  ASSIGN_OR_RETURN(ListBody body, ReadListBody(object, what));
   RevocationList list;
-  list.sequence = header.sequence;
-  list.issued_at = header.issued_at;
-  ASSIGN_OR_RETURN(auto serials, ArrayField(map, kEntries, "revoked_serials"));
+  list.sequence = body.sequence;
+  list.issued_at = body.issued_at;
+  ASSIGN_OR_RETURN(auto serials, ArrayField(body.map, kEntries, "revoked_serials"));
   for (const cbor_item_t* serial : serials) {
     ASSIGN_OR_RETURN(std::string text, internal::TextOf(serial, "revoked serial"));
     list.revoked_serials.push_back(std::move(text));
   }
-  ASSIGN_OR_RETURN(auto stations, ArrayField(map, kMoreEntries, "revoked_stations"));
+  ASSIGN_OR_RETURN(auto stations, ArrayField(body.map, kMoreEntries, "revoked_stations"));
   for (const cbor_item_t* station : stations) {
     ASSIGN_OR_RETURN(auto entry, internal::ArrayOf(station, "revoked station"));
     if (entry.size() != 2) return InvalidArgument("revocation list: a revoked station is not [station_id, revoked_from]");
