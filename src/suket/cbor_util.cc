@@ -84,7 +84,65 @@ Bytes Serialize(const Item& item) {
   return bytes;
 }
 
+// Walks the item's headers before libcbor sees it: libcbor allocates what a
+// header declares (an array of 2^32 items) before reading the items. Every
+// length must fit in the bytes left, nesting is at most kMaxDepth, and
+// indefinite lengths are refused.
+Status CheckShape(std::span<const uint8_t> bytes, std::string_view what) {
+  constexpr size_t kMaxDepth = 16;
+  auto malformed = [what](size_t at, std::string_view why) {
+    return InvalidArgument(std::string(what) + ": not CBOR (" + std::string(why) + " at byte " + std::to_string(at) +
+                           ")");
+  };
+  std::vector<uint64_t> items_left = {1};  // per open container, innermost last
+  size_t at = 0;
+  while (!items_left.empty()) {
+    if (items_left.back() == 0) {
+      items_left.pop_back();
+      continue;
+    }
+    --items_left.back();
+    if (at >= bytes.size()) return malformed(at, "end of data");
+    const uint8_t major = bytes[at] >> 5, info = bytes[at] & 31;
+    const size_t header_at = at++;
+    uint64_t value = info;
+    if (info >= 24 && info <= 27) {
+      const size_t width = size_t{1} << (info - 24);
+      if (bytes.size() - at < width) return malformed(header_at, "end of data");
+      value = 0;
+      for (size_t byte_idx = 0; byte_idx < width; ++byte_idx) value = value << 8 | bytes[at++];
+    } else if (info > 27) {
+      return malformed(header_at, info == 31 ? "indefinite length" : "reserved header");
+    }
+    const uint64_t left = bytes.size() - at;
+    switch (major) {
+      case 2:
+      case 3:  // byte and text strings
+        if (value > left) return malformed(header_at, "string longer than the data");
+        at += static_cast<size_t>(value);
+        break;
+      case 4:  // array
+      case 5:  // map
+        if (value > left || (major == 5 && 2 * value > left)) return malformed(header_at, "more items than bytes");
+        if (items_left.size() > kMaxDepth) return malformed(header_at, "nesting too deep");
+        items_left.push_back(major == 5 ? 2 * value : value);
+        break;
+      case 6:  // tag: one item follows
+        if (items_left.size() > kMaxDepth) return malformed(header_at, "nesting too deep");
+        items_left.push_back(1);
+        break;
+      default:  // integers, simple values, floats: the header is all
+        break;
+    }
+  }
+  if (at != bytes.size()) {
+    return InvalidArgument(std::string(what) + ": " + std::to_string(bytes.size() - at) + " bytes after the CBOR item");
+  }
+  return Status::Ok();
+}
+
 StatusOr<Item> Parse(std::span<const uint8_t> bytes, std::string_view what) {
+  RETURN_IF_ERROR(CheckShape(bytes, what));
   cbor_load_result result{};
   Item item = Own(cbor_load(bytes.data(), bytes.size(), &result));
   if (item == nullptr || result.error.code != CBOR_ERR_NONE) {

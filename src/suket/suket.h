@@ -63,8 +63,8 @@ struct SuketData {
 };
 
 // A resident's address as the Suket prints it:
-// "JL. MERDEKA 10, RT 002/RW 005, KARANGJATI, SINE" (village and kecamatan
-// names from `regions`; the codes when a name is unknown).
+// "JL. MERDEKA 10, RT 002/RW 005, Karangjati, Sine" (village and kecamatan
+// names from `regions`; the village code when it is unknown).
 std::string AddressLine(const Address& address, const RegionRegistry& regions);
 
 // `issued_at` plus kDefaultValidityMonths calendar months (WIB), at the same
@@ -77,7 +77,7 @@ TimePoint DefaultValidUntil(TimePoint issued_at);
 StatusOr<std::string> IssueToken(const SuketData& data, const crypto::SigningKey& station_key);
 
 // A token taken apart without checking its signature (for the verifier and
-// for tooling). kInvalidArgument with a message naming the stage that failed.
+// for tooling).
 struct DecodedToken {
   Bytes protected_header;  // the serialized protected header (signed)
   KeyId key_id{};
@@ -109,8 +109,8 @@ struct SignedStationCertificate {
 // empty, the key is not 32 bytes or the validity is empty.
 StatusOr<Bytes> CertifyStation(const StationCertificate& certificate, const crypto::SigningKey& central_key);
 // Decodes a signed certificate and checks it was signed by one of
-// `central_keys`: kUnauthenticated "station certificate: not signed by
-// central" otherwise; kInvalidArgument when it does not decode.
+// `central_keys`: kUnauthenticated "station certificate of <id>: not signed
+// by central" otherwise; kInvalidArgument when it does not decode.
 StatusOr<SignedStationCertificate> VerifyStationCertificate(std::span<const uint8_t> encoded,
                                                             std::span<const Bytes> central_keys);
 
@@ -210,7 +210,7 @@ StatusOr<RenderedSuket> RenderSuket(const SuketData& data, std::string_view toke
 
 // The Suket token in a file: a PDF (first page rasterised with `pdftoppm`,
 // then read by `zbarimg`), a PNG or JPEG image (`zbarimg`), or a text file
-// holding the token. Returns the first QR text that starts with kTokenPrefix,
+// holding the token (at most 64 KiB). Returns the first QR text that starts with kTokenPrefix,
 // else the first QR text found (Verify then names why it is not a Suket).
 // kNotFound when an image holds no QR code; kFailedPrecondition when a tool
 // is missing (packages poppler-utils, zbar-tools).

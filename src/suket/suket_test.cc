@@ -227,6 +227,20 @@ TEST_F(SuketTest, WhatIsNotASuketIsNamed) {
   EXPECT_THAT(Check("KTP1:" + Base45Encode(compressed)), Concludes(Outcome::kNotGenuine, Reason::kNotCoseSign1));
 }
 
+TEST(CborTest, RefusesDeclaredSizesTheBytesCannotHold) {
+  // An array header declaring 2^32 items, in 9 bytes: libcbor would allocate them first.
+  const Bytes huge_array = {0x9B, 0, 0, 0, 1, 0, 0, 0, 0};
+  EXPECT_THAT(cbor::Parse(huge_array, "claims"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("claims: not CBOR (more items than bytes at byte 0)")));
+  const Bytes long_string = {0x82, 0x01, 0x5A, 0xFF, 0xFF, 0xFF, 0xFF};
+  EXPECT_THAT(cbor::Parse(long_string, "x"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("string longer than")));
+  EXPECT_THAT(cbor::Parse(Bytes(40, 0x81), "x"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("nesting too deep")));
+  EXPECT_THAT(cbor::Parse(Bytes{0x9F, 0xFF}, "x"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("indefinite")));
+  EXPECT_THAT(cbor::Parse(Bytes{0x01, 0x02}, "x"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("1 bytes after the CBOR item")));
+  EXPECT_OK(cbor::Parse(Bytes{0x82, 0x01, 0x41, 0x07}, "x"));
+}
+
 TEST_F(SuketTest, DecodeTokenNamesTheStage) {
   EXPECT_THAT(DecodeToken("KTP1:abc"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("token: not Base45")));
   auto decoded = DecodeToken(Issue(SampleData()));
