@@ -20,7 +20,6 @@ namespace ektp::suket {
 namespace {
 
 using ::ektp::testing::StatusIs;
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 namespace cbor = internal;

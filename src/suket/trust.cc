@@ -39,8 +39,16 @@ StatusOr<std::string> TextField(const internal::IntKeyMap& map, int64_t key, std
 StatusOr<TimePoint> TimeField(const internal::IntKeyMap& map, int64_t key, std::string what) {
   return Field<TimePoint>(map, key, std::move(what), TimeOf);
 }
-StatusOr<std::vector<const cbor_item_t*>> ArrayField(const internal::IntKeyMap& map, int64_t key, std::string what) {
-  return Field<std::vector<const cbor_item_t*>>(map, key, std::move(what), internal::ArrayOf);
+// The array under `key`, each item read by `read_one(item)`.
+template <typename T, typename ReadOne>
+StatusOr<std::vector<T>> ListField(const internal::IntKeyMap& map, int64_t key, std::string what, ReadOne read_one) {
+  ASSIGN_OR_RETURN(auto items, Field<std::vector<const cbor_item_t*>>(map, key, std::move(what), internal::ArrayOf));
+  std::vector<T> values;
+  for (const cbor_item_t* item : items) {
+    ASSIGN_OR_RETURN(T value, read_one(item));
+    values.push_back(std::move(value));
+  }
+  return values;
 }
 
 // The sequence and issue time every list-like body starts with.
@@ -154,17 +162,17 @@ StatusOr<TrustBundle> DecodeTrustBundle(std::span<const uint8_t> encoded,
   TrustBundle bundle;
   bundle.sequence = body.sequence;
   bundle.issued_at = body.issued_at;
-  ASSIGN_OR_RETURN(auto keys, ArrayField(body.map, kEntries, "central_keys"));
-  for (const cbor_item_t* key : keys) {
-    ASSIGN_OR_RETURN(Bytes central_key, internal::BytesOf(key, "central key"));
-    if (central_key.size() != crypto::kSignPublicKeySize) return InvalidArgument("trust bundle: a central key is not 32 bytes");
-    bundle.central_keys.push_back(std::move(central_key));
-  }
-  ASSIGN_OR_RETURN(auto certificates, ArrayField(body.map, kMoreEntries, "station_certificates"));
-  for (const cbor_item_t* certificate : certificates) {
-    ASSIGN_OR_RETURN(Bytes bytes, internal::BytesOf(certificate, "station certificate"));
-    bundle.station_certificates.push_back(std::move(bytes));
-  }
+  ASSIGN_OR_RETURN(bundle.central_keys,
+                   ListField<Bytes>(body.map, kEntries, "central_keys", [](const cbor_item_t* item) -> StatusOr<Bytes> {
+                     ASSIGN_OR_RETURN(Bytes key, internal::BytesOf(item, "central key"));
+                     if (key.size() != crypto::kSignPublicKeySize) {
+                       return InvalidArgument("trust bundle: a central key is not 32 bytes");
+                     }
+                     return key;
+                   }));
+  ASSIGN_OR_RETURN(bundle.station_certificates,
+                   ListField<Bytes>(body.map, kMoreEntries, "station_certificates",
+                                    [](const cbor_item_t* item) { return internal::BytesOf(item, "station certificate"); }));
   if (pinned_central_key.has_value()) {
     const KeyId pinned = KeyIdOf(*pinned_central_key);
     if (!std::equal(pinned.begin(), pinned.end(), object.key_id.begin(), object.key_id.end())) {
@@ -207,20 +215,22 @@ StatusOr<RevocationList> DecodeRevocationList(std::span<const uint8_t> encoded, 
   RevocationList list;
   list.sequence = body.sequence;
   list.issued_at = body.issued_at;
-  ASSIGN_OR_RETURN(auto serials, ArrayField(body.map, kEntries, "revoked_serials"));
-  for (const cbor_item_t* serial : serials) {
-    ASSIGN_OR_RETURN(std::string text, internal::TextOf(serial, "revoked serial"));
-    list.revoked_serials.push_back(std::move(text));
-  }
-  ASSIGN_OR_RETURN(auto stations, ArrayField(body.map, kMoreEntries, "revoked_stations"));
-  for (const cbor_item_t* station : stations) {
-    ASSIGN_OR_RETURN(auto entry, internal::ArrayOf(station, "revoked station"));
-    if (entry.size() != 2) return InvalidArgument("revocation list: a revoked station is not [station_id, revoked_from]");
-    StationRevocation revocation;
-    ASSIGN_OR_RETURN(revocation.station_id, internal::TextOf(entry[0], "revoked station_id"));
-    ASSIGN_OR_RETURN(revocation.revoked_from, TimeOf(entry[1], "revoked_from"));
-    list.revoked_stations.push_back(std::move(revocation));
-  }
+  ASSIGN_OR_RETURN(list.revoked_serials,
+                   ListField<std::string>(body.map, kEntries, "revoked_serials",
+                                          [](const cbor_item_t* item) { return internal::TextOf(item, "revoked serial"); }));
+  ASSIGN_OR_RETURN(
+      list.revoked_stations,
+      ListField<StationRevocation>(
+          body.map, kMoreEntries, "revoked_stations", [](const cbor_item_t* item) -> StatusOr<StationRevocation> {
+            ASSIGN_OR_RETURN(auto entry, internal::ArrayOf(item, "revoked station"));
+            if (entry.size() != 2) {
+              return InvalidArgument("revocation list: a revoked station is not [station_id, revoked_from]");
+            }
+            StationRevocation revocation;
+            ASSIGN_OR_RETURN(revocation.station_id, internal::TextOf(entry[0], "revoked station_id"));
+            ASSIGN_OR_RETURN(revocation.revoked_from, TimeOf(entry[1], "revoked_from"));
+            return revocation;
+          }));
   return list;
 }
 
