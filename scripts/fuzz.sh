@@ -31,6 +31,7 @@ targets=(
   "config_fuzzer             src/service/config_fuzzer"
   "multipart_fuzzer          src/net/multipart_fuzzer"
   "chip_fuzzer               src/card/chip_fuzzer"
+  "suket_token_fuzzer        src/suket/suket_token_fuzzer"
 )
 
 total="${1:-120}"

@@ -193,6 +193,89 @@ TEST(CliTest, CardExampleWritesACardWhoseChipShowVerifies) {
   std::filesystem::remove_all(dir);
 }
 
+// The folder `ektp suket example --seed N` wrote, and its verify flags.
+struct SuketExample {
+  std::string dir;
+  std::string central_key;
+  std::string Flags() const { return " --trust " + dir + "/trust-bundle.cbor --revocations " + dir + "/revocations.cbor"; }
+};
+
+SuketExample WriteSuketExample(int seed) {
+  char dir_template[] = "/tmp/ektp-cli-suket-XXXXXX";
+  EXPECT_NE(mkdtemp(dir_template), nullptr);
+  SuketExample example{dir_template, ""};
+  CommandResult run = Ektp("suket example --now 2026-12-01T03:00:00Z --seed " + std::to_string(seed) + " --out " +
+                           example.dir);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  const std::string marker = "--central-key ";
+  const size_t at = run.output.find(marker);
+  EXPECT_NE(at, std::string::npos) << run.output;
+  if (at != std::string::npos) example.central_key = run.output.substr(at + marker.size(), 44);
+  return example;
+}
+
+TEST(CliTest, SuketExampleVerifiesFromItsPdfPngTokenAndStandardInput) {
+  const SuketExample example = WriteSuketExample(2);
+  for (const char* file : {"/suket.pdf", "/suket.png", "/token.txt"}) {
+    CommandResult run = Ektp("suket verify " + example.dir + file + example.Flags() + " --central-key " +
+                             example.central_key + " --now 2026-12-01T04:00:00Z");
+    EXPECT_EQ(run.exit_code, 0) << file << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr("VALID: Suket SKT-CONTOH-2 is valid until 2027-06-01T03:00:00Z")) << file;
+    EXPECT_THAT(run.output, HasSubstr("pesan: Suket ASLI dan masih berlaku.")) << file;
+    EXPECT_THAT(run.output, HasSubstr("registration     ")) << file;
+  }
+  CommandResult run = Ektp("suket verify - --json --now 2026-12-01T04:00:00Z" + example.Flags() + " <" + example.dir +
+                           "/token.txt");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json verdict = nlohmann::json::parse(run.output);
+  EXPECT_EQ(verdict["outcome"], "valid");
+  EXPECT_EQ(verdict["reason"], "valid");
+  EXPECT_EQ(verdict["suket"]["serial"], "SKT-CONTOH-2");
+  EXPECT_EQ(verdict["suket"]["station_id"], "CONTOH-35.21");
+  EXPECT_EQ(verdict["trust_bundle_sequence"], 1);
+  std::filesystem::remove_all(example.dir);
+}
+
+TEST(CliTest, SuketVerifyNamesWhyASuketIsNotValidAndExitsOne) {
+  const SuketExample example = WriteSuketExample(3);
+  CommandResult run = Ektp("suket verify " + example.dir + "/suket.pdf --now 2099-01-01T00:00:00Z" + example.Flags());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("EXPIRED (expired): Suket SKT-CONTOH-3 expired at"));
+
+  std::ifstream in(example.dir + "/token.txt");
+  std::string token;
+  std::getline(in, token);
+  token[40] = token[40] == 'A' ? 'B' : 'A';
+  std::ofstream(example.dir + "/altered.txt") << token << "\n";
+  run = Ektp("suket verify " + example.dir + "/altered.txt" + example.Flags());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (not_zlib)"));
+  EXPECT_THAT(run.output, HasSubstr("pesan: Kode QR ini bukan Suket KTP-el (isinya rusak)."));
+
+  run = EktpWithInput("https://example.com/", "suket verify -" + example.Flags());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (wrong_prefix): token: does not start with KTP1:"));
+
+  // Another example's trust bundle knows neither the central key nor the station.
+  const SuketExample other = WriteSuketExample(4);
+  run = Ektp("suket verify " + example.dir + "/suket.png --trust " + other.dir + "/trust-bundle.cbor --revocations " +
+             other.dir + "/revocations.cbor");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (unknown_key_id)"));
+  run = Ektp("suket verify " + example.dir + "/suket.png --trust " + example.dir + "/trust-bundle.cbor --revocations " +
+             other.dir + "/revocations.cbor");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("revocation list: signature does not verify with any central key"));
+  run = Ektp("suket verify " + example.dir + "/suket.png" + example.Flags() + " --central-key " + other.central_key);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("not the pinned central key"));
+  run = Ektp("suket verify " + example.dir + "/suket.png" + example.Flags() + " --now yesterday");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("--now: yesterday is not a UTC time like 2026-12-01T03:00:00Z"));
+  std::filesystem::remove_all(example.dir);
+  std::filesystem::remove_all(other.dir);
+}
+
 TEST(CliTest, NikNextOnAnEmptyRegister) {
   CommandResult run = Ektp("nik next --kecamatan 35.21.01 --birth-date 1999-08-17 --sex female");
   ASSERT_EQ(run.exit_code, 0) << run.output;

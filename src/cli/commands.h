@@ -64,6 +64,10 @@ int ResidentStatus(const Args& args);
 int CardShow(const Args& args);
 int CardExample(const Args& args);
 
+// suket_commands.cc
+int SuketVerify(const Args& args);
+int SuketExample(const Args& args);
+
 // blanks_commands.cc
 int CentralBlanksStockIn(const Args& args);
 int CentralBlanksShip(const Args& args);
