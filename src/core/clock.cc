@@ -39,6 +39,23 @@ std::string FormatTimestamp(TimePoint t) {
   return buffer;
 }
 
+StatusOr<TimePoint> ParseTimestamp(std::string_view text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char z = 0;
+  int consumed = 0;
+  const std::string copy(text);
+  if (text.size() != 20 ||
+      std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &y, &mo, &d, &h, &mi, &s, &z, &consumed) != 7 ||
+      consumed != 20 || z != 'Z' || h > 23 || mi > 59 || s > 59) {
+    return InvalidArgument("'" + copy + "' is not a timestamp YYYY-MM-DDTHH:MM:SSZ");
+  }
+  const std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                         std::chrono::day(static_cast<unsigned>(d))};
+  if (!date.ok()) return InvalidArgument("'" + copy + "' is not a date");
+  return TimePoint(std::chrono::sys_days(date)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(s);
+}
+
 int64_t UnixMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

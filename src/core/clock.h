@@ -9,6 +9,9 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
+
+#include "core/status.h"
 
 namespace ektp {
 
@@ -73,6 +76,8 @@ class SeededRandom final : public Random {
 std::string FormatDate(std::chrono::year_month_day date);
 // "2026-11-24T10:00:00Z"
 std::string FormatTimestamp(TimePoint t);
+// The inverse of FormatTimestamp; kInvalidArgument for anything else.
+StatusOr<TimePoint> ParseTimestamp(std::string_view text);
 // Milliseconds since the Unix epoch (the *_ms columns of central's database).
 int64_t UnixMillis(TimePoint t);
 

@@ -87,5 +87,16 @@ TEST(NikTest, NextFreeSkipsTakenSequences) {
               StatusIs(StatusCode::kResourceExhausted, HasSubstr("352101050109")));
 }
 
+TEST(TimestampTest, ParseIsTheInverseOfFormatAndRefusesAnythingElse) {
+  const TimePoint t = std::chrono::sys_days(std::chrono::year(2026) / 12 / 6) + std::chrono::seconds(3723);
+  auto parsed = ParseTimestamp(FormatTimestamp(t));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, t);
+  for (const char* bad : {"2026-12-06T01:02:03", "2026-02-30T01:02:03Z", "2026-12-06 01:02:03Z", "2026-12-06T24:00:00Z",
+                          "2026-12-06T01:02:03Z ", ""}) {
+    EXPECT_EQ(ParseTimestamp(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ektp
