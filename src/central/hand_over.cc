@@ -4,6 +4,7 @@
 #include <map>
 
 #include "blanks/ledger.h"
+#include "central/sukets.h"
 #include "printing/print_jobs.h"
 #include "store/record_repository.h"
 
@@ -94,6 +95,9 @@ Status ActivateCard(store::Connection& db, const Clock& clock, const CentralKeys
     items.push_back({told.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys.signing)});
   };
   tell(record, RecordState::kActivated);
+  RETURN_IF_ERROR(RevokeSukets(db, clock, record.registration_number, activation.nik,
+                               "card " + blanks::FormatSerial(activation.serial) + " activated")
+                      .status());
   ASSIGN_OR_RETURN(auto earlier, records.FindByHolderNik(activation.nik, RecordState::kActivated));
   for (const store::Record& previous : earlier) {
     if (previous.id == record.id) continue;

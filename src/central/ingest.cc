@@ -13,6 +13,7 @@
 #include "blanks/ledger.h"
 #include "central/hand_over.h"
 #include "central/print_feed.h"
+#include "central/sukets.h"
 #include "core/lifecycle.h"
 #include "core/resident_json.h"
 #include "enrollment/enrollment.h"
@@ -97,7 +98,7 @@ struct Ingest::Checked {
   sync::FeedItem feed;       // the signed verdict for the station's feed
   std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
                sync::CardMisprintedBody, sync::CardsDispatchedBody, sync::FingerprintCheckedBody,
-               sync::PickupOverrideBody, sync::CardActivatedBody>
+               sync::PickupOverrideBody, sync::CardActivatedBody, sync::SuketIssuedBody>
       event;
 };
 
@@ -119,6 +120,7 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kFingerprintChecked, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kPickupOverride, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardActivated, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kSuketIssued, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -410,6 +412,7 @@ void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
     case sync::PacketKind::kFingerprintChecked: return decode(sync::FingerprintCheckedFromJson(c.envelope.body));
     case sync::PacketKind::kPickupOverride: return decode(sync::PickupOverrideFromJson(c.envelope.body));
     case sync::PacketKind::kCardActivated: return decode(sync::CardActivatedFromJson(c.envelope.body));
+    case sync::PacketKind::kSuketIssued: return decode(sync::SuketIssuedFromJson(c.envelope.body));
     case sync::PacketKind::kEnrollment: break;
   }
   c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
@@ -472,6 +475,8 @@ Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<co
       RETURN_IF_ERROR(RecordPickupOverride(db_, clock_, station, *override_body));
     } else if (const auto* activation = std::get_if<sync::CardActivatedBody>(&event)) {
       RETURN_IF_ERROR(ActivateCard(db_, clock_, keys_, station, *activation, statuses));
+    } else if (const auto* suket = std::get_if<sync::SuketIssuedBody>(&event)) {
+      RETURN_IF_ERROR(RecordSuketIssued(db_, clock_, station, *suket));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
       int64_t record_id = 0;

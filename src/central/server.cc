@@ -18,6 +18,8 @@
 
 #include "central/audit_checkpoints.h"
 #include "central/print_feed.h"
+#include "central/sukets.h"
+#include "suket/suket.h"
 #include "central/status_lookup.h"
 #include "net/http_server.h"
 #include "net/request_guard.h"
@@ -250,12 +252,62 @@ struct CentralServer::Impl {
     if (auto queued = QueuePrintJobs(**db, *clock, keys, *station); !queued.ok()) {
       service::LogWarn("central.print_jobs_failed", {{"station", station->id}, {"error", queued.status().ToString()}});
     }
+    if (auto queued = QueueSuketTrust(**db, *clock, keys, station->id); !queued.ok()) {
+      service::LogWarn("central.suket_trust_failed", {{"station", station->id}, {"error", queued.status().ToString()}});
+    }
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
     auto items = ingest.Feed(station->id, *after, static_cast<int>(*limit));
     if (!items.ok()) return ErrorResponse(items.status());
     sync::FeedPage page{std::move(*items), {}};
     sync::SignFeedPage(keys.signing, station->id, request.header("x-ektp-signature"), page);
     return net::HttpResponse::Json(200, sync::FeedPageToJson(page).dump());
+  }
+
+  // The Suket's trust bundle and revocation list, public: anyone may verify
+  // Sukets offline with them (`ektp suket verify --trust --revocations`).
+  net::HttpResponse SuketPublicationRoute(bool trust_bundle) {
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    auto publication = trust_bundle ? CurrentTrustBundle(**db, *clock, keys.signing)
+                                    : CurrentRevocationList(**db, *clock, keys.signing);
+    if (!publication.ok()) return ErrorResponse(publication.status());
+    net::HttpResponse response;
+    response.content_type = "application/octet-stream";
+    response.body.assign(publication->body.begin(), publication->body.end());
+    response.headers.emplace("x-ektp-sequence", std::to_string(publication->sequence));
+    return response;
+  }
+
+  // POST {"token": "KTP1:..."}: the public verification of a Suket, online,
+  // with the same bundle and list as offline verification.
+  net::HttpResponse SuketVerifyRoute(const net::HttpRequest& request) {
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.value("token", nlohmann::json()).is_string()) {
+      return ErrorResponse(InvalidArgument("body must be {\"token\": \"KTP1:...\"}"));
+    }
+    auto db = pool->Acquire();
+    if (!db.ok()) return ErrorResponse(db.status());
+    auto bundle_bytes = CurrentTrustBundle(**db, *clock, keys.signing);
+    if (!bundle_bytes.ok()) return ErrorResponse(bundle_bytes.status());
+    auto list_bytes = CurrentRevocationList(**db, *clock, keys.signing);
+    if (!list_bytes.ok()) return ErrorResponse(list_bytes.status());
+    auto bundle = suket::DecodeTrustBundle(bundle_bytes->body, keys.signing.public_key());
+    if (!bundle.ok()) return ErrorResponse(bundle.status());
+    auto list = suket::DecodeRevocationList(list_bytes->body, *bundle);
+    if (!list.ok()) return ErrorResponse(list.status());
+    const suket::VerifyResult result = suket::Verify(json["token"].get<std::string>(), *bundle, *list, clock->Now());
+    nlohmann::json out{{"outcome", suket::OutcomeName(result.outcome)},
+                       {"reason", suket::ReasonName(result.reason)},
+                       {"message", result.message},
+                       {"pesan", result.pesan}};
+    if (result.data) {
+      out["suket"] = {{"serial", result.data->serial},
+                      {"name", result.data->name},
+                      {"registration_number", result.data->registration_number},
+                      {"station", result.data->station_id},
+                      {"valid_until", FormatTimestamp(result.data->valid_until)}};
+    }
+    return net::HttpResponse::Json(200, out.dump());
   }
 
   net::HttpResponse CursorRoute(const net::HttpRequest& request) {
@@ -321,6 +373,15 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
                        return status_lookup->Handle(r);
                      }),
                      kSmallBody);
+  impl->http->Handle("GET", "/api/v1/suket/trust-bundle",
+                     Guarded(guard, net::BodyKind::kNone, [self](const auto&) { return self->SuketPublicationRoute(true); }),
+                     kSmallBody);
+  impl->http->Handle("GET", "/api/v1/suket/revocations",
+                     Guarded(guard, net::BodyKind::kNone, [self](const auto&) { return self->SuketPublicationRoute(false); }),
+                     kSmallBody);
+  impl->http->Handle("POST", "/api/v1/suket/verify",
+                     Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->SuketVerifyRoute(r); }),
+                     net::RouteOptions{.max_body_bytes = 16 * 1024});
   return std::unique_ptr<CentralServer>(new CentralServer(std::move(impl)));
 }
 

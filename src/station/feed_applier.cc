@@ -63,6 +63,8 @@ Status Station::ApplyFeedBody(int64_t id, const sync::TypedFeedItem& item, Statu
                           "ON CONFLICT (registration_number) DO NOTHING",
                           {body.registration_number, body.serial, body.manifest_id, body.from_station,
                            body.sealed_card, now});
+        } else if constexpr (std::is_same_v<Body, sync::SuketTrustBody>) {
+          return KeepSuketTrust(body, refusal);
         } else {
           static_assert(sizeof(Body) == 0, "every feed body type needs a handler");
         }

@@ -579,6 +579,42 @@ struct StationServer::Impl {
     });
   }
 
+  // POST {"face_jpeg": <base64>}: a Suket for the enrollment, as JSON with its PDF in base64.
+  net::HttpResponse IssueSuketRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto body = JsonObject(request.body, {"face_jpeg"});
+    if (!body.ok()) return ErrorResponse(body.status());
+    auto face = crypto::Base64Decode(body->value("face_jpeg", ""));
+    if (!face.ok() || face->empty()) return ErrorResponse(InvalidArgument("body field 'face_jpeg' must be a base64 JPEG"));
+    auto issued = station->IssueSuket(*op, request.path_params.at("reg"), *face);
+    if (!issued.ok()) return ErrorResponse(issued.status());
+    service::LogInfo("station.suket_issued", {{"serial", issued->serial}, {"operator", op->username}});
+    return net::HttpResponse::Json(201, nlohmann::json{{"serial", issued->serial},
+                                                       {"valid_until", issued->valid_until},
+                                                       {"replaces", issued->replaces},
+                                                       {"token", issued->token},
+                                                       {"pdf", crypto::Base64Encode(issued->pdf)}}
+                                            .dump());
+  }
+
+  // POST {"token": "KTP1:..."}: verifies a Suket offline with what central last sent.
+  net::HttpResponse VerifySuketRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    auto body = JsonObject(request.body, {"token"});
+    if (!body.ok()) return ErrorResponse(body.status());
+    auto result = station->VerifySuket(body->value("token", ""));
+    if (!result.ok()) return ErrorResponse(result.status());
+    return net::HttpResponse::Json(200, nlohmann::json{{"outcome", suket::OutcomeName(result->outcome)},
+                                                       {"reason", suket::ReasonName(result->reason)},
+                                                       {"message", result->message},
+                                                       {"pesan", result->pesan}}
+                                            .dump());
+  }
+
   net::HttpResponse DispatchRoute(const net::HttpRequest& request) {
     return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
       ASSIGN_OR_RETURN(auto manifests, print_station->DispatchPrintedCards(op));
@@ -709,6 +745,9 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("POST", "/api/v1/print/next", self->Guarded(BodyKind::kNone, &Impl::PrintNextRoute));
   impl->http->Handle("POST", "/api/v1/print/dispatch", self->Guarded(BodyKind::kNone, &Impl::DispatchRoute));
   impl->http->Handle("POST", "/api/v1/print/cards/:serial/misprint", self->Guarded(BodyKind::kJson, &Impl::MisprintRoute));
+  impl->http->Handle("POST", "/api/v1/enrollments/:reg/suket", self->Guarded(BodyKind::kJson, &Impl::IssueSuketRoute),
+                     net::RouteOptions{.max_body_bytes = 4 * 1024 * 1024});
+  impl->http->Handle("POST", "/api/v1/sukets/verify", self->Guarded(BodyKind::kJson, &Impl::VerifySuketRoute));
   impl->http->Handle("GET", "/api/v1/pickup/cards/:query", self->Guarded(BodyKind::kNone, &Impl::FindCardRoute));
   impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/check", self->Guarded(BodyKind::kJson, &Impl::CheckFingerprintsRoute),
                      net::RouteOptions{.max_body_bytes = 256 * 1024});

@@ -29,6 +29,9 @@
 //   POST /api/v1/print/cards/:serial/misprint  {note?}: the printed card came out wrong
 //   POST /api/v1/print/dispatch            printed cards into manifests, one per collecting station
 //                                          -> {manifests: [{manifest_id, to_station, cards: [{registration_number, serial}]}]}
+// The Suket (station.h, IssueSuket; operators and supervisors):
+//   POST /api/v1/enrollments/:reg/suket    {face_jpeg (base64)} -> 201 {serial, valid_until, replaces, token, pdf (base64)}
+//   POST /api/v1/sukets/verify             {token} -> {outcome, reason, message, pesan}, offline
 // Card hand-over at the counter (station.h, "Card hand-over"; operators and supervisors):
 //   GET  /api/v1/pickup/cards/:query       a card by NIK, serial or registration number
 //   POST /api/v1/pickup/cards/:serial/check      {fingers: [{position, template (base64)}]}

@@ -32,12 +32,14 @@
 #include <vector>
 
 #include "core/application.h"
+#include "core/lifecycle.h"
 #include "core/clock.h"
 #include "core/resident.h"
 #include "crypto/crypto.h"
 #include "card/output.h"
 #include "enrollment/enrollment.h"
 #include "store/audit_log.h"
+#include "suket/suket.h"
 #include "store/db.h"
 #include "sync/feed_items.h"
 #include "sync/packet.h"
@@ -258,6 +260,22 @@ struct HandOverReceipt {
   std::string complaint_channel;
 };
 
+// A Suket issued here (suket.cc): its data, the signed token in its QR and
+// the printed page.
+struct IssuedSuket {
+  std::string serial;
+  std::string token;
+  std::string valid_until;
+  std::string replaces;  // the Suket this one renews; "" for a first one
+  crypto::Bytes pdf;
+};
+
+// The record stages from which a resident may hold a Suket: validated and
+// not yet holding an activated card (nor refused).
+inline constexpr RecordState kSuketStages[] = {
+    RecordState::kValidated, RecordState::kDedupePending, RecordState::kDuplicateSuspect, RecordState::kAdjudication,
+    RecordState::kUnique,    RecordState::kPrintReady,    RecordState::kPrinted,          RecordState::kDispatched};
+
 // The station's blanks by state.
 struct BlankCounts {
   int64_t expected = 0;  // handed over by central, not yet confirmed received
@@ -435,6 +453,22 @@ class Station {
   StatusOr<HandOverReceipt> HandOverCard(const Operator& op, const crypto::SealingKey& box_key, int64_t serial,
                                          const HandOverRequest& request);
 
+  // The Suket (suket.cc; suket/suket.h). Issues one, offline or not, to the
+  // resident of an enrollment made here whose record stands in kSuketStages
+  // (as central last said), signed with the station's key, valid
+  // suket::kDefaultValidityMonths; issuing again renews it (the new one
+  // names the old, which central revokes). `face_jpeg` is the photo printed
+  // on it, taken at the counter. A suket_issued packet goes up.
+  // kPermissionDenied for a print officer or admin; kNotFound for an unknown
+  // enrollment; kFailedPrecondition naming the stage when it is not one of
+  // kSuketStages; kInvalidArgument when the photo does not decode.
+  StatusOr<IssuedSuket> IssueSuket(const Operator& op, std::string_view registration_number,
+                                   std::span<const uint8_t> face_jpeg);
+  // Verifies a Suket token against central's newest trust bundle and
+  // revocation list this station received (suket_trust feed items).
+  // kFailedPrecondition before the station received any.
+  StatusOr<suket::VerifyResult> VerifySuket(std::string_view token);
+
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
@@ -450,6 +484,8 @@ class Station {
   Status HoldPrintJob(const sync::PrintJobBody& job, Status& refusal);
   Status WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal);
   Status ExpectBlanks(const sync::BlanksHandedOverBody& handed_over, Status& refusal);
+  // Feed handler of suket_trust (suket.cc).
+  Status KeepSuketTrust(const sync::SuketTrustBody& trust, Status& refusal);
   // The card dispatched here on `serial`, opened and verified (pickup.cc).
   // kFailedPrecondition when it does not open or verify.
   StatusOr<card::OpenedCard> OpenCardHere(const crypto::SealingKey& box_key, int64_t serial);

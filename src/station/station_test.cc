@@ -31,6 +31,7 @@
 #include "store/record_repository.h"
 #include "net/tls.h"
 #include "store/testing.h"
+#include "suket/suket.h"
 #include "sync/feed.h"
 #include "sync/request_auth.h"
 
@@ -326,6 +327,28 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
 
   // Hand-over with central unreachable. The counter finds each card by NIK, serial or registration number.
   central_->Stop();
+  // First, Sukets, offline: one for residents[0] and its renewal; each verifies here with the trust
+  // bundle and revocation list central sent down the feed, and the QR of the PDF holds the token.
+  const crypto::Bytes face = card::testing::SampleCard().face_jpeg;
+  EXPECT_THAT(station.IssueSuket(officer, residents[0], face),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("may not issue a Suket")));
+  auto suket = station.IssueSuket(ani_, residents[0], face);
+  ASSERT_OK(suket.status());
+  EXPECT_EQ(suket->serial, "SKT-" + identity_.station_id + "-000001");
+  EXPECT_EQ(suket->replaces, "");
+  auto scanned = suket::ReadToken(suket->pdf);
+  ASSERT_OK(scanned.status());
+  EXPECT_EQ(*scanned, suket->token);
+  auto renewed = station.IssueSuket(ani_, residents[0], face);
+  ASSERT_OK(renewed.status());
+  EXPECT_EQ(renewed->replaces, suket->serial);
+  auto offline_check = station.VerifySuket(renewed->token);
+  ASSERT_OK(offline_check.status());
+  EXPECT_EQ(offline_check->outcome, suket::Outcome::kValid) << offline_check->message;
+  crypto::Bytes altered(renewed->token.begin(), renewed->token.end());
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(station.VerifySuket(std::string(altered.begin(), altered.end()))->outcome, suket::Outcome::kNotGenuine);
+
   auto found = station.FindCardAtCounter(nik0);
   ASSERT_OK(found.status());
   EXPECT_EQ(found->card.serial, 1000003);
@@ -418,6 +441,14 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'fingerprint_checked' AND outcome = 'failed'"), 4);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'pickup_override' AND operator = 'sri'"), 1);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'card_activated'"), 2);
+  // Both Sukets of residents[0] are revoked at central (the renewal replaced the first, activation
+  // the second); the next feed read brings the new revocation list, and the station says so offline.
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM sukets WHERE revoked_at IS NOT NULL"), 2);
+  ASSERT_OK(sync_->SyncOnce());
+  auto revoked = station_->VerifySuket(renewed->token);
+  ASSERT_OK(revoked.status());
+  EXPECT_EQ(revoked->outcome, suket::Outcome::kRevoked);
+  EXPECT_EQ(revoked->reason, suket::Reason::kSuketRevoked);
   auto report = central::ComputeIntegrityReport(*central_db_);
   ASSERT_OK(report.status());
   ASSERT_EQ(report->operators.size(), 1u);

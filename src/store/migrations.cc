@@ -304,6 +304,35 @@ CREATE TABLE hand_over_events (
 );
 CREATE INDEX hand_over_events_operator ON hand_over_events (station_id, operator, kind);
 )sql"},
+    {15, "Sukets stations issued and their revocation; the trust bundle and revocation list central last signed (central/sukets.h)", R"sql(
+CREATE TABLE sukets (
+  serial TEXT PRIMARY KEY,
+  registration_number TEXT NOT NULL,
+  nik TEXT,
+  station_id TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  replaces TEXT,
+  revoked_at TEXT,
+  revoked_reason TEXT,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX sukets_registration ON sukets (registration_number);
+CREATE INDEX sukets_nik ON sukets (nik);
+CREATE INDEX sukets_revoked ON sukets (revoked_at);
+CREATE TABLE suket_publications (
+  kind TEXT PRIMARY KEY,
+  sequence BIGINT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  body {{blob}} NOT NULL,
+  published_at TEXT NOT NULL
+);
+CREATE TABLE suket_trust_sent (
+  station_id TEXT PRIMARY KEY,
+  bundle_sequence BIGINT NOT NULL,
+  list_sequence BIGINT NOT NULL
+);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
@@ -455,6 +484,26 @@ ALTER TABLE cards_to_collect ADD COLUMN override_by TEXT;
 ALTER TABLE cards_to_collect ADD COLUMN handed_over_at TEXT;
 ALTER TABLE cards_to_collect ADD COLUMN hand_over TEXT;
 CREATE INDEX cards_to_collect_serial ON cards_to_collect (serial);
+)sql"},
+    {11, "Sukets this station issued; central's newest Suket trust bundle and revocation list (station/suket.cc)", R"sql(
+CREATE TABLE sukets (
+  serial TEXT PRIMARY KEY,
+  registration_number TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  token TEXT NOT NULL,
+  replaces TEXT,
+  issued_by TEXT NOT NULL
+);
+CREATE INDEX sukets_registration ON sukets (registration_number, issued_at);
+CREATE TABLE suket_trust (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  trust_bundle BLOB NOT NULL,
+  revocation_list BLOB NOT NULL,
+  bundle_sequence INTEGER NOT NULL,
+  list_sequence INTEGER NOT NULL,
+  received_at TEXT NOT NULL
+);
 )sql"},
 };
 

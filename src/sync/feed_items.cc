@@ -41,6 +41,11 @@ nlohmann::json EncodeBody(const CardToCollectBody& body) {
           {"sealed_card", crypto::Base64Encode(body.sealed_card)}};
 }
 
+nlohmann::json EncodeBody(const SuketTrustBody& body) {
+  return {{"trust_bundle", crypto::Base64Encode(body.trust_bundle)},
+          {"revocation_list", crypto::Base64Encode(body.revocation_list)}};
+}
+
 nlohmann::json EncodeBody(const PrintJobWithdrawnBody& body) {
   return {{"job_id", body.job_id}, {"registration_number", body.registration_number}, {"reason", body.reason}};
 }
@@ -61,11 +66,20 @@ StatusOr<int64_t> PositiveField(const nlohmann::json& json, const char* field) {
 
 StatusOr<int64_t> JobIdField(const nlohmann::json& json) { return PositiveField(json, "job_id"); }
 
-StatusOr<crypto::Bytes> SealedCardField(const nlohmann::json& json) {
-  ASSIGN_OR_RETURN(std::string sealed, StringField(json, "sealed_card", true));
-  auto bytes = crypto::Base64Decode(sealed);
-  if (!bytes.ok() || bytes->empty()) return InvalidArgument("body field 'sealed_card' must be non-empty base64");
+StatusOr<crypto::Bytes> BytesField(const nlohmann::json& json, const char* field) {
+  ASSIGN_OR_RETURN(std::string text, StringField(json, field, true));
+  auto bytes = crypto::Base64Decode(text);
+  if (!bytes.ok() || bytes->empty()) return InvalidArgument(std::string("body field '") + field + "' must be non-empty base64");
   return std::move(*bytes);
+}
+
+StatusOr<crypto::Bytes> SealedCardField(const nlohmann::json& json) { return BytesField(json, "sealed_card"); }
+
+StatusOr<FeedBody> DecodeSuketTrust(const nlohmann::json& json) {
+  SuketTrustBody body;
+  ASSIGN_OR_RETURN(body.trust_bundle, BytesField(json, "trust_bundle"));
+  ASSIGN_OR_RETURN(body.revocation_list, BytesField(json, "revocation_list"));
+  return FeedBody(std::move(body));
 }
 
 StatusOr<FeedBody> DecodeRecordStatus(const nlohmann::json& json) {
@@ -141,6 +155,7 @@ constexpr FeedKindSpec kFeedKinds[] = {
     {FeedKind::kPrintJobWithdrawn, "print_job_withdrawn", 1, 3, &DecodePrintJobWithdrawn},
     {FeedKind::kBlanksHandedOver, "blanks_handed_over", 1, 4, &DecodeBlanksHandedOver},
     {FeedKind::kCardToCollect, "card_to_collect", 1, 5, &DecodeCardToCollect},
+    {FeedKind::kSuketTrust, "suket_trust", 1, 6, &DecodeSuketTrust},
 };
 
 const FeedKindSpec& SpecOf(FeedKind kind) {

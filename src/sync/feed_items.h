@@ -34,6 +34,7 @@ enum class FeedKind {
   kPrintJobWithdrawn, // central took a print job back; do not print it (PrintJobWithdrawnBody)
   kBlanksHandedOver,  // blanks on their way to this print station (BlanksHandedOverBody)
   kCardToCollect,     // a printed card on its way to this station for the resident to collect (CardToCollectBody)
+  kSuketTrust,        // central's newest Suket trust bundle and revocation list (SuketTrustBody)
 };
 std::string_view FeedKindName(FeedKind kind);
 
@@ -86,8 +87,17 @@ struct CardToCollectBody {
   bool operator==(const CardToCollectBody&) const = default;
 };
 
+// Central's newest Suket trust bundle and revocation list, each signed by
+// central on its own (suket/suket.h), so that the station verifies Sukets
+// offline and can hand both on.
+struct SuketTrustBody {
+  crypto::Bytes trust_bundle;
+  crypto::Bytes revocation_list;
+  bool operator==(const SuketTrustBody&) const = default;
+};
+
 using FeedBody = std::variant<RecordStatusBody, store::AuditCheckpoint, PrintJobBody, PrintJobWithdrawnBody,
-                              BlanksHandedOverBody, CardToCollectBody>;
+                              BlanksHandedOverBody, CardToCollectBody, SuketTrustBody>;
 
 struct TypedFeedItem {
   FeedKind kind = FeedKind::kRecordStatus;

@@ -76,6 +76,18 @@ TEST(FeedItemsTest, PrintJobAndItsWithdrawalRoundTrip) {
               StatusIs(StatusCode::kInvalidArgument, "body field 'sealed_card' must be non-empty base64"));
 }
 
+TEST(FeedItemsTest, ASuketTrustUpdateRoundTrips) {
+  crypto::SigningKey central = crypto::SigningKey::Generate();
+  SuketTrustBody trust{{1, 2, 3}, {4, 5}};
+  FeedItem item = SignFeedItem({FeedKind::kSuketTrust, trust}, central);
+  EXPECT_EQ(item.kind, "suket_trust");
+  auto back = DecodeFeedItem(item.kind, item.body);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(std::get<SuketTrustBody>(back->body), trust);
+  EXPECT_THAT(DecodeFeedItem("suket_trust", R"({"trust_bundle":"AQ==","revocation_list":""})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'revocation_list' must be non-empty base64"));
+}
+
 TEST(FeedItemsTest, ACardToCollectRoundTrips) {
   crypto::SigningKey central = crypto::SigningKey::Generate();
   CardToCollectBody card{"ST-352101-01-000001", 1000003, "dispatch-0001000002", "ST-352100-01", {9, 8, 7}};

@@ -24,6 +24,7 @@ constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kFingerprintChecked, "fingerprint_checked", 1},
     {PacketKind::kPickupOverride, "pickup_override", 1},
     {PacketKind::kCardActivated, "card_activated", 1},
+    {PacketKind::kSuketIssued, "suket_issued", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

@@ -41,6 +41,7 @@ enum class PacketKind {
   kFingerprintChecked,  // body: FingerprintCheckedBody
   kPickupOverride,      // body: PickupOverrideBody
   kCardActivated,       // body: CardActivatedBody
+  kSuketIssued,         // body: SuketIssuedBody
 };
 std::string_view PacketKindName(PacketKind kind);
 int PacketKindVersion(PacketKind kind);  // the body version this build writes

@@ -223,6 +223,20 @@ std::string CardActivatedToJson(const CardActivatedBody& b) {
   return json.dump();
 }
 
+std::string SuketIssuedToJson(const SuketIssuedBody& b) {
+  return nlohmann::json{{"event_id", b.event_id},   {"serial", b.serial},   {"registration_number", b.registration_number},
+                        {"nik", b.nik},             {"issued_at", b.issued_at}, {"valid_until", b.valid_until},
+                        {"replaces", b.replaces},   {"by", b.by}}
+      .dump();
+}
+
+StatusOr<SuketIssuedBody> SuketIssuedFromJson(std::string_view text) {
+  Fields f(text);
+  SuketIssuedBody b{f.Text("event_id"),  f.Text("serial"),      f.Text("registration_number"), f.Text("nik", false),
+                    f.Text("issued_at"), f.Text("valid_until"), f.Text("replaces", false),     f.Text("by")};
+  return f.Done(std::move(b));
+}
+
 StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view text) {
   Fields f(text);
   FingerprintCheckedBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"),

@@ -130,6 +130,20 @@ struct CardActivatedBody {
   bool operator==(const CardActivatedBody&) const = default;
 };
 
+// A Suket the station issued (suket/suket.h), offline or not. A renewal
+// names the Suket it replaces, which central revokes.
+struct SuketIssuedBody {
+  std::string event_id;  // the Suket's serial
+  std::string serial;
+  std::string registration_number;
+  std::string nik;  // "" while the resident has none
+  std::string issued_at;
+  std::string valid_until;
+  std::string replaces;  // "" for a first Suket
+  std::string by;
+  bool operator==(const SuketIssuedBody&) const = default;
+};
+
 std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
 std::string CardPrintedToJson(const CardPrintedBody& body);
 std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
@@ -138,6 +152,7 @@ std::string CardsDispatchedToJson(const CardsDispatchedBody& body);
 std::string FingerprintCheckedToJson(const FingerprintCheckedBody& body);
 std::string PickupOverrideToJson(const PickupOverrideBody& body);
 std::string CardActivatedToJson(const CardActivatedBody& body);
+std::string SuketIssuedToJson(const SuketIssuedBody& body);
 // kInvalidArgument naming the field.
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
 StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
@@ -147,5 +162,6 @@ StatusOr<CardsDispatchedBody> CardsDispatchedFromJson(std::string_view text);
 StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view text);
 StatusOr<PickupOverrideBody> PickupOverrideFromJson(std::string_view text);
 StatusOr<CardActivatedBody> CardActivatedFromJson(std::string_view text);
+StatusOr<SuketIssuedBody> SuketIssuedFromJson(std::string_view text);
 
 }  // namespace ektp::sync

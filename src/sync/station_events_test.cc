@@ -34,6 +34,8 @@ TEST(StationEventsTest, EachBodyRoundTrips) {
                               "Siti", "3521014101850003", "spouse", "3521010101900002", "OLD-77",
                               "2026-12-05T06:20:00Z", "ani"};
   EXPECT_EQ(*CardActivatedFromJson(CardActivatedToJson(delegated)), delegated);
+  SuketIssuedBody suket{"SKT-1", "SKT-1", "R-1", "", "2026-12-05T06:00:00Z", "2027-06-05T06:00:00Z", "", "ani"};
+  EXPECT_EQ(*SuketIssuedFromJson(SuketIssuedToJson(suket)), suket);
 }
 
 TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
