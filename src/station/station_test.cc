@@ -449,6 +449,31 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(revoked.status());
   EXPECT_EQ(revoked->outcome, suket::Outcome::kRevoked);
   EXPECT_EQ(revoked->reason, suket::Reason::kSuketRevoked);
+  // Anyone can fetch the two documents from central and verify offline, or ask central online.
+  net::HttpClientOptions pinned;
+  std::ifstream cert(dir_ + "/station/central-cert.pem");
+  pinned.pinned_cert_pem.assign(std::istreambuf_iterator<char>(cert), {});
+  auto public_client = net::HttpClient::Create(central_->base_url(), pinned);
+  ASSERT_OK(public_client.status());
+  auto bundle_answer = (*public_client)->Get("/api/v1/suket/trust-bundle");
+  auto list_answer = (*public_client)->Get("/api/v1/suket/revocations");
+  ASSERT_OK(bundle_answer.status());
+  ASSERT_OK(list_answer.status());
+  ASSERT_EQ(bundle_answer->status, 200);
+  auto bundle = suket::DecodeTrustBundle(crypto::AsBytes(bundle_answer->body), keys->signing.public_key());
+  ASSERT_OK(bundle.status());
+  auto list = suket::DecodeRevocationList(crypto::AsBytes(list_answer->body), *bundle);
+  ASSERT_OK(list.status());
+  EXPECT_EQ(suket::Verify(renewed->token, *bundle, *list, clock_.Now()).reason, suket::Reason::kSuketRevoked);
+  auto online = (*public_client)->Post("/api/v1/suket/verify", nlohmann::json{{"token", suket->token}}.dump(),
+                                       "application/json");
+  ASSERT_OK(online.status());
+  ASSERT_EQ(online->status, 200) << online->body;
+  EXPECT_EQ(nlohmann::json::parse(online->body)["outcome"], "revoked");
+  online = (*public_client)->Post("/api/v1/suket/verify", R"({"token":"HC1:not a suket"})", "application/json");
+  ASSERT_OK(online.status());
+  EXPECT_EQ(nlohmann::json::parse(online->body)["reason"], "wrong_prefix");
+
   auto report = central::ComputeIntegrityReport(*central_db_);
   ASSERT_OK(report.status());
   ASSERT_EQ(report->operators.size(), 1u);
