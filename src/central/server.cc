@@ -278,36 +278,64 @@ struct CentralServer::Impl {
     return response;
   }
 
-  // POST {"token": "KTP1:..."}: the public verification of a Suket, online,
-  // with the same bundle and list as offline verification.
+  // A Suket verified online, with the same bundle and list as offline verification.
+  StatusOr<suket::VerifyResult> VerifySuket(std::string_view token) {
+    ASSIGN_OR_RETURN(auto db, pool->Acquire());
+    ASSIGN_OR_RETURN(SuketPublication bundle_bytes, CurrentTrustBundle(*db, *clock, keys.signing));
+    ASSIGN_OR_RETURN(SuketPublication list_bytes, CurrentRevocationList(*db, *clock, keys.signing));
+    ASSIGN_OR_RETURN(suket::TrustBundle bundle, suket::DecodeTrustBundle(bundle_bytes.body, keys.signing.public_key()));
+    ASSIGN_OR_RETURN(suket::RevocationList list, suket::DecodeRevocationList(list_bytes.body, bundle));
+    return suket::Verify(token, bundle, list, clock->Now());
+  }
+
+  // POST {"token": "KTP1:..."} -> {outcome, reason, message, pesan, suket?}.
   net::HttpResponse SuketVerifyRoute(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
     if (json.is_discarded() || !json.is_object() || !json.value("token", nlohmann::json()).is_string()) {
       return ErrorResponse(InvalidArgument("body must be {\"token\": \"KTP1:...\"}"));
     }
-    auto db = pool->Acquire();
-    if (!db.ok()) return ErrorResponse(db.status());
-    auto bundle_bytes = CurrentTrustBundle(**db, *clock, keys.signing);
-    if (!bundle_bytes.ok()) return ErrorResponse(bundle_bytes.status());
-    auto list_bytes = CurrentRevocationList(**db, *clock, keys.signing);
-    if (!list_bytes.ok()) return ErrorResponse(list_bytes.status());
-    auto bundle = suket::DecodeTrustBundle(bundle_bytes->body, keys.signing.public_key());
-    if (!bundle.ok()) return ErrorResponse(bundle.status());
-    auto list = suket::DecodeRevocationList(list_bytes->body, *bundle);
-    if (!list.ok()) return ErrorResponse(list.status());
-    const suket::VerifyResult result = suket::Verify(json["token"].get<std::string>(), *bundle, *list, clock->Now());
-    nlohmann::json out{{"outcome", suket::OutcomeName(result.outcome)},
-                       {"reason", suket::ReasonName(result.reason)},
-                       {"message", result.message},
-                       {"pesan", result.pesan}};
-    if (result.data) {
-      out["suket"] = {{"serial", result.data->serial},
-                      {"name", result.data->name},
-                      {"registration_number", result.data->registration_number},
-                      {"station", result.data->station_id},
-                      {"valid_until", FormatTimestamp(result.data->valid_until)}};
+    auto result = VerifySuket(json["token"].get<std::string>());
+    if (!result.ok()) return ErrorResponse(result.status());
+    nlohmann::json out{{"outcome", suket::OutcomeName(result->outcome)},
+                       {"reason", suket::ReasonName(result->reason)},
+                       {"message", result->message},
+                       {"pesan", result->pesan}};
+    if (result->data) {
+      out["suket"] = {{"serial", result->data->serial},
+                      {"name", result->data->name},
+                      {"registration_number", result->data->registration_number},
+                      {"station", result->data->station_id},
+                      {"valid_until", FormatTimestamp(result->data->valid_until)}};
     }
     return net::HttpResponse::Json(200, out.dump());
+  }
+
+  // GET /suket/verify[?token=KTP1:...]: the public page, in Bahasa Indonesia,
+  // for anyone holding a Suket's QR text (banks, schools, offices).
+  net::HttpResponse SuketVerifyPage(const net::HttpRequest& request) {
+    const std::string token = request.query("token");
+    std::string verdict;
+    if (!token.empty()) {
+      auto result = VerifySuket(token);
+      if (!result.ok()) return ErrorResponse(result.status());
+      verdict = "<p class=\"" + std::string(suket::ReasonName(result->reason)) + "\"><strong>" +
+                net::HtmlEscape(result->pesan) + "</strong></p>";
+      if (result->data) {
+        verdict += "<p>Nomor Suket: " + net::HtmlEscape(result->data->serial) + "<br>Nama: " +
+                   net::HtmlEscape(result->data->name) + "<br>Berlaku hingga: " +
+                   net::HtmlEscape(FormatTimestamp(result->data->valid_until)) + "</p>";
+      }
+    }
+    net::HttpResponse response;
+    response.content_type = "text/html; charset=utf-8";
+    response.body =
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Periksa Suket</title></head><body>"
+        "<h1>Periksa keaslian Surat Keterangan (Suket)</h1>"
+        "<form method=\"get\" action=\"/suket/verify\"><label>Teks QR Suket (diawali KTP1:)<br>"
+        "<textarea name=\"token\" rows=\"6\" cols=\"60\">" + net::HtmlEscape(token) + "</textarea></label><br>"
+        "<button type=\"submit\">Periksa</button></form>" + verdict + "</body></html>";
+    response.headers.emplace("content-security-policy", "default-src 'none'; form-action 'self'");
+    return response;
   }
 
   net::HttpResponse CursorRoute(const net::HttpRequest& request) {
@@ -378,6 +406,9 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
                      kSmallBody);
   impl->http->Handle("GET", "/api/v1/suket/revocations",
                      Guarded(guard, net::BodyKind::kNone, [self](const auto&) { return self->SuketPublicationRoute(false); }),
+                     kSmallBody);
+  impl->http->Handle("GET", "/suket/verify",
+                     Guarded(guard, net::BodyKind::kNone, [self](const auto& r) { return self->SuketVerifyPage(r); }),
                      kSmallBody);
   impl->http->Handle("POST", "/api/v1/suket/verify",
                      Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->SuketVerifyRoute(r); }),

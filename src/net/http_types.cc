@@ -99,4 +99,19 @@ HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
   return Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace ektp::net

@@ -56,6 +56,9 @@ struct HttpResponse {
   static HttpResponse JsonError(int status, std::string_view message);
 };
 
+// `text` safe inside HTML text and double-quoted attributes.
+std::string HtmlEscape(std::string_view text);
+
 // The one mapping from a Status code to an HTTP status, for every server:
 // InvalidArgument 400, Unauthenticated 401, PermissionDenied 403, NotFound 404,
 // AlreadyExists / FailedPrecondition / Aborted 409 (a conflict with the

@@ -75,20 +75,6 @@ StatusOr<int64_t> SerialField(const nlohmann::json& body, const std::string& key
 // commits, before it answers, as a crash there would (tests/fault).
 constexpr const char* kCrashAfterEnrollCommitForTest = "EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT";
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.end()); }
 
 }  // namespace
@@ -372,11 +358,11 @@ struct StationServer::Impl {
     std::string html =
         "<!doctype html><html lang=\"id\"><meta charset=\"utf-8\"><title>Tanda Terima Perekaman e-KTP</title>"
         "<body style=\"font-family:sans-serif;max-width:32em\"><h1>Tanda Terima Perekaman e-KTP</h1>"
-        "<p>Nomor registrasi: <strong>" + HtmlEscape(receipt->registration_number) + "</strong></p>"
-        "<p>Nama: " + HtmlEscape(receipt->resident_name) + "</p>"
-        "<p>Jenis permohonan: " + HtmlEscape(receipt->application_kind) + "</p>"
-        "<p>Direkam: " + HtmlEscape(receipt->captured_at) + " di " + HtmlEscape(receipt->station_id) +
-        " oleh " + HtmlEscape(receipt->operator_name) + "</p>"
+        "<p>Nomor registrasi: <strong>" + net::HtmlEscape(receipt->registration_number) + "</strong></p>"
+        "<p>Nama: " + net::HtmlEscape(receipt->resident_name) + "</p>"
+        "<p>Jenis permohonan: " + net::HtmlEscape(receipt->application_kind) + "</p>"
+        "<p>Direkam: " + net::HtmlEscape(receipt->captured_at) + " di " + net::HtmlEscape(receipt->station_id) +
+        " oleh " + net::HtmlEscape(receipt->operator_name) + "</p>"
         "<p>Simpan tanda terima ini. Dengan NIK dan nomor registrasi ini Anda dapat memeriksa status KTP Anda. "
         "Layanan e-KTP tidak dipungut biaya.</p></body></html>";
     net::HttpResponse response = net::HttpResponse::Text(200, html);

@@ -470,6 +470,17 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(online.status());
   ASSERT_EQ(online->status, 200) << online->body;
   EXPECT_EQ(nlohmann::json::parse(online->body)["outcome"], "revoked");
+  std::string query;
+  for (unsigned char c : suket->token) {
+    char escaped[4];
+    std::snprintf(escaped, sizeof(escaped), "%%%02X", c);
+    query += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(escaped);
+  }
+  auto page = (*public_client)->Get("/suket/verify?token=" + query);
+  ASSERT_OK(page.status());
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_THAT(page->body, HasSubstr("<p class=\"suket_revoked\">"));
+  EXPECT_THAT(page->body, HasSubstr("Nomor Suket: " + suket->serial));
   online = (*public_client)->Post("/api/v1/suket/verify", R"({"token":"HC1:not a suket"})", "application/json");
   ASSERT_OK(online.status());
   EXPECT_EQ(nlohmann::json::parse(online->body)["reason"], "wrong_prefix");
