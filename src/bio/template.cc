@@ -221,18 +221,62 @@ StatusOr<std::span<const uint8_t>> Declared(std::span<const uint8_t> bytes, uint
   return bytes;
 }
 
-// ---- ISO/IEC 19794-2:2005 -------------------------------------------------
-
-StatusOr<TemplateRecord> DecodeIso2005(std::span<const uint8_t> bytes) {
+// The record after its 8-byte magic and version and a u32 record length
+// that must cover `header` bytes, positioned after the length (offset 12).
+StatusOr<Reader> RecordAfterU32Length(std::span<const uint8_t> bytes, size_t header) {
   Reader head(bytes);
   RETURN_IF_ERROR(head.Bytes(8, "magic").status());
   ASSIGN_OR_RETURN(uint32_t length, head.U32("record length"));
-  ASSIGN_OR_RETURN(auto record, Declared(bytes, length, 24));
+  ASSIGN_OR_RETURN(auto record, Declared(bytes, length, header));
   Reader in(record);
   (void)in.Bytes(12, "");
-  TemplateRecord t;
-  t.format = TemplateFormat::kIso19794_2_2005;
-  t.version_lead = bytes[4] == '0' ? '0' : 0;
+  return in;
+}
+
+// The magic, the 4-byte version ("030", " 20", ...) with its terminating NUL.
+void WriteMagicAndVersion(Writer& out, const char (&version)[4]) {
+  out.Bytes(kMagic);
+  out.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(version), 4));
+}
+
+// Reads `count` finger views with `read_view`, each failure naming its view.
+template <typename ReadView>
+Status ReadViews(size_t count, TemplateRecord& t, ReadView read_view) {
+  for (size_t v = 0; v < count; ++v) {
+    FingerView view;
+    if (Status s = read_view(view); !s.ok()) return s.WithContext(ViewContext(v));
+    t.views.push_back(std::move(view));
+  }
+  return Status::Ok();
+}
+
+// A u8 minutia count, then that many minutiae.
+Status ReadMinutiae(Reader& in, bool with_quality, FingerView& view) {
+  ASSIGN_OR_RETURN(uint8_t n, in.U8("minutia count"));
+  for (size_t i = 0; i < n; ++i) {
+    ASSIGN_OR_RETURN(RecordMinutia m, ReadMinutia(in, with_quality, i));
+    view.minutiae.push_back(m);
+  }
+  return Status::Ok();
+}
+
+void WriteMinutiae(Writer& out, bool with_quality, const FingerView& view) {
+  out.U8(static_cast<uint8_t>(view.minutiae.size()));
+  for (const RecordMinutia& m : view.minutiae) WriteMinutia(out, m, with_quality);
+}
+
+// The u8 finger view count and the reserved byte of the 2004/2005/2009 records.
+Status WriteViewCount(Writer& out, const TemplateRecord& t) {
+  if (t.views.size() > 255) return InvalidArgument("more than 255 finger views");
+  out.U8(static_cast<uint8_t>(t.views.size()));
+  out.U8(0);
+  return Status::Ok();
+}
+
+// ISO 19794-2:2005 and ANSI 378-2004 share the record's image fields and
+// the layout of a finger view; they differ in the extension block length
+// (`length_includes_header`, see ReadExtensions).
+Status ReadImageFields(Reader& in, TemplateRecord& t) {
   ASSIGN_OR_RETURN(uint16_t sensor, in.U16("capture equipment"));
   t.sensor_compliance = static_cast<uint8_t>(sensor >> 12);
   t.sensor_id = sensor & 0x0fff;
@@ -240,57 +284,68 @@ StatusOr<TemplateRecord> DecodeIso2005(std::span<const uint8_t> bytes) {
   ASSIGN_OR_RETURN(t.height, in.U16("image height"));
   ASSIGN_OR_RETURN(t.resolution_x, in.U16("x resolution"));
   ASSIGN_OR_RETURN(t.resolution_y, in.U16("y resolution"));
-  ASSIGN_OR_RETURN(uint8_t count, in.U8("finger view count"));
-  RETURN_IF_ERROR(in.U8("reserved byte").status());
-  for (size_t v = 0; v < count; ++v) {
-    FingerView view;
-    Status s = [&]() -> Status {
-      ASSIGN_OR_RETURN(view.position, in.U8("finger position"));
-      ASSIGN_OR_RETURN(uint8_t vi, in.U8("view number and impression type"));
-      view.view = vi >> 4;
-      view.scan_type = vi & 0x0f;
-      ASSIGN_OR_RETURN(view.quality, in.U8("finger quality"));
-      ASSIGN_OR_RETURN(uint8_t n, in.U8("minutia count"));
-      for (size_t i = 0; i < n; ++i) {
-        ASSIGN_OR_RETURN(RecordMinutia m, ReadMinutia(in, true, i));
-        view.minutiae.push_back(m);
-      }
-      return ReadExtensions(in, false, view);
-    }();
-    if (!s.ok()) return s.WithContext(ViewContext(v));
-    view.width = t.width;
-    view.height = t.height;
-    view.resolution_x = t.resolution_x;
-    view.resolution_y = t.resolution_y;
-    t.views.push_back(std::move(view));
-  }
-  return t;
+  return Status::Ok();
 }
 
-StatusOr<std::vector<uint8_t>> EncodeIso2005(const TemplateRecord& t) {
-  Writer out;
-  out.Bytes(kMagic);
-  out.U8(t.version_lead == '0' ? '0' : ' ');
-  out.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("20"), 3));
-  out.U32(0);
+void WriteImageFields(Writer& out, const TemplateRecord& t) {
   out.U16(static_cast<uint16_t>(((t.sensor_compliance & 0x0f) << 12) | (t.sensor_id & 0x0fff)));
   out.U16(t.width);
   out.U16(t.height);
   out.U16(t.resolution_x);
   out.U16(t.resolution_y);
-  if (t.views.size() > 255) return InvalidArgument("more than 255 finger views");
-  out.U8(static_cast<uint8_t>(t.views.size()));
-  out.U8(0);
+}
+
+Status ReadCompactViews(Reader& in, bool length_includes_header, TemplateRecord& t) {
+  ASSIGN_OR_RETURN(uint8_t count, in.U8("finger view count"));
+  RETURN_IF_ERROR(in.U8("reserved byte").status());
+  return ReadViews(count, t, [&](FingerView& view) -> Status {
+    ASSIGN_OR_RETURN(view.position, in.U8("finger position"));
+    ASSIGN_OR_RETURN(uint8_t vi, in.U8("view number and impression type"));
+    view.view = vi >> 4;
+    view.scan_type = vi & 0x0f;
+    ASSIGN_OR_RETURN(view.quality, in.U8("finger quality"));
+    RETURN_IF_ERROR(ReadMinutiae(in, true, view));
+    RETURN_IF_ERROR(ReadExtensions(in, length_includes_header, view));
+    view.width = t.width;
+    view.height = t.height;
+    view.resolution_x = t.resolution_x;
+    view.resolution_y = t.resolution_y;
+    return Status::Ok();
+  });
+}
+
+Status WriteCompactViews(Writer& out, bool length_includes_header, const TemplateRecord& t) {
+  RETURN_IF_ERROR(WriteViewCount(out, t));
   for (size_t v = 0; v < t.views.size(); ++v) {
     const FingerView& view = t.views[v];
     RETURN_IF_ERROR(CheckMinutiae(view, v));
     out.U8(view.position);
     out.U8(static_cast<uint8_t>(((view.view & 0x0f) << 4) | (view.scan_type & 0x0f)));
     out.U8(view.quality);
-    out.U8(static_cast<uint8_t>(view.minutiae.size()));
-    for (const RecordMinutia& m : view.minutiae) WriteMinutia(out, m, true);
-    RETURN_IF_ERROR(WriteExtensions(out, false, view));
+    WriteMinutiae(out, true, view);
+    RETURN_IF_ERROR(WriteExtensions(out, length_includes_header, view));
   }
+  return Status::Ok();
+}
+
+// ---- ISO/IEC 19794-2:2005 -------------------------------------------------
+
+StatusOr<TemplateRecord> DecodeIso2005(std::span<const uint8_t> bytes) {
+  ASSIGN_OR_RETURN(Reader in, RecordAfterU32Length(bytes, 24));
+  TemplateRecord t;
+  t.format = TemplateFormat::kIso19794_2_2005;
+  t.version_lead = bytes[4] == '0' ? '0' : 0;
+  RETURN_IF_ERROR(ReadImageFields(in, t));
+  RETURN_IF_ERROR(ReadCompactViews(in, false, t));
+  return t;
+}
+
+StatusOr<std::vector<uint8_t>> EncodeIso2005(const TemplateRecord& t) {
+  Writer out;
+  WriteMagicAndVersion(out, t.version_lead == '0' ? "020" : " 20");
+  out.U32(0);
+  WriteImageFields(out, t);
+  RETURN_IF_ERROR(WriteCompactViews(out, false, t));
   out.PutU32At(8, static_cast<uint32_t>(out.size()));
   return out.Take();
 }
@@ -316,37 +371,8 @@ StatusOr<TemplateRecord> DecodeAnsi2004(std::span<const uint8_t> bytes) {
   t.version_lead = bytes[4] == ' ' ? ' ' : 0;
   ASSIGN_OR_RETURN(t.vendor_id, in.U16("CBEFF product owner"));
   ASSIGN_OR_RETURN(t.subformat, in.U16("CBEFF product type"));
-  ASSIGN_OR_RETURN(uint16_t sensor, in.U16("capture equipment"));
-  t.sensor_compliance = static_cast<uint8_t>(sensor >> 12);
-  t.sensor_id = sensor & 0x0fff;
-  ASSIGN_OR_RETURN(t.width, in.U16("image width"));
-  ASSIGN_OR_RETURN(t.height, in.U16("image height"));
-  ASSIGN_OR_RETURN(t.resolution_x, in.U16("x resolution"));
-  ASSIGN_OR_RETURN(t.resolution_y, in.U16("y resolution"));
-  ASSIGN_OR_RETURN(uint8_t count, in.U8("finger view count"));
-  RETURN_IF_ERROR(in.U8("reserved byte").status());
-  for (size_t v = 0; v < count; ++v) {
-    FingerView view;
-    Status s = [&]() -> Status {
-      ASSIGN_OR_RETURN(view.position, in.U8("finger position"));
-      ASSIGN_OR_RETURN(uint8_t vi, in.U8("view number and impression type"));
-      view.view = vi >> 4;
-      view.scan_type = vi & 0x0f;
-      ASSIGN_OR_RETURN(view.quality, in.U8("finger quality"));
-      ASSIGN_OR_RETURN(uint8_t n, in.U8("minutia count"));
-      for (size_t i = 0; i < n; ++i) {
-        ASSIGN_OR_RETURN(RecordMinutia m, ReadMinutia(in, true, i));
-        view.minutiae.push_back(m);
-      }
-      return ReadExtensions(in, true, view);
-    }();
-    if (!s.ok()) return s.WithContext(ViewContext(v));
-    view.width = t.width;
-    view.height = t.height;
-    view.resolution_x = t.resolution_x;
-    view.resolution_y = t.resolution_y;
-    t.views.push_back(std::move(view));
-  }
+  RETURN_IF_ERROR(ReadImageFields(in, t));
+  RETURN_IF_ERROR(ReadCompactViews(in, true, t));
   return t;
 }
 
@@ -354,29 +380,11 @@ StatusOr<std::vector<uint8_t>> EncodeAnsi2004(const TemplateRecord& t) {
   Writer body;
   body.U16(t.vendor_id);
   body.U16(t.subformat);
-  body.U16(static_cast<uint16_t>(((t.sensor_compliance & 0x0f) << 12) | (t.sensor_id & 0x0fff)));
-  body.U16(t.width);
-  body.U16(t.height);
-  body.U16(t.resolution_x);
-  body.U16(t.resolution_y);
-  if (t.views.size() > 255) return InvalidArgument("more than 255 finger views");
-  body.U8(static_cast<uint8_t>(t.views.size()));
-  body.U8(0);
-  for (size_t v = 0; v < t.views.size(); ++v) {
-    const FingerView& view = t.views[v];
-    RETURN_IF_ERROR(CheckMinutiae(view, v));
-    body.U8(view.position);
-    body.U8(static_cast<uint8_t>(((view.view & 0x0f) << 4) | (view.scan_type & 0x0f)));
-    body.U8(view.quality);
-    body.U8(static_cast<uint8_t>(view.minutiae.size()));
-    for (const RecordMinutia& m : view.minutiae) WriteMinutia(body, m, true);
-    RETURN_IF_ERROR(WriteExtensions(body, true, view));
-  }
+  WriteImageFields(body, t);
+  RETURN_IF_ERROR(WriteCompactViews(body, true, t));
   std::vector<uint8_t> payload = body.Take();
   Writer out;
-  out.Bytes(kMagic);
-  out.U8(t.version_lead == ' ' ? ' ' : '0');
-  out.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("20"), 3));
+  WriteMagicAndVersion(out, t.version_lead == ' ' ? " 20" : "020");
   size_t length = 10 + payload.size();
   if (length <= 0xffff) {
     out.U16(static_cast<uint16_t>(length));
@@ -391,12 +399,7 @@ StatusOr<std::vector<uint8_t>> EncodeAnsi2004(const TemplateRecord& t) {
 // ---- ANSI/INCITS 378-2009 and 378-2009/AM1 ---------------------------------
 
 StatusOr<TemplateRecord> DecodeAnsi2009(std::span<const uint8_t> bytes, TemplateFormat format) {
-  Reader head(bytes);
-  RETURN_IF_ERROR(head.Bytes(8, "magic").status());
-  ASSIGN_OR_RETURN(uint32_t length, head.U32("record length"));
-  ASSIGN_OR_RETURN(auto record, Declared(bytes, length, 21));
-  Reader in(record);
-  (void)in.Bytes(12, "");
+  ASSIGN_OR_RETURN(Reader in, RecordAfterU32Length(bytes, 21));
   TemplateRecord t;
   t.format = format;
   ASSIGN_OR_RETURN(t.vendor_id, in.U16("CBEFF product owner"));
@@ -405,45 +408,32 @@ StatusOr<TemplateRecord> DecodeAnsi2009(std::span<const uint8_t> bytes, Template
   ASSIGN_OR_RETURN(t.sensor_id, in.U16("capture equipment id"));
   ASSIGN_OR_RETURN(uint8_t count, in.U8("finger view count"));
   RETURN_IF_ERROR(in.U8("reserved byte").status());
-  for (size_t v = 0; v < count; ++v) {
-    FingerView view;
-    Status s = [&]() -> Status {
-      ASSIGN_OR_RETURN(view.position, in.U8("finger position"));
-      ASSIGN_OR_RETURN(view.view, in.U8("view number"));
-      ASSIGN_OR_RETURN(view.scan_type, in.U8("impression type"));
-      ASSIGN_OR_RETURN(view.quality, in.U8("finger quality"));
-      ASSIGN_OR_RETURN(view.quality_vendor, in.U16("quality algorithm owner"));
-      ASSIGN_OR_RETURN(view.quality_algorithm, in.U16("quality algorithm"));
-      ASSIGN_OR_RETURN(view.width, in.U16("image width"));
-      ASSIGN_OR_RETURN(view.height, in.U16("image height"));
-      ASSIGN_OR_RETURN(view.resolution_x, in.U16("x resolution"));
-      ASSIGN_OR_RETURN(view.resolution_y, in.U16("y resolution"));
-      ASSIGN_OR_RETURN(uint8_t n, in.U8("minutia count"));
-      for (size_t i = 0; i < n; ++i) {
-        ASSIGN_OR_RETURN(RecordMinutia m, ReadMinutia(in, true, i));
-        view.minutiae.push_back(m);
-      }
-      return ReadExtensions(in, true, view);
-    }();
-    if (!s.ok()) return s.WithContext(ViewContext(v));
-    t.views.push_back(std::move(view));
-  }
+  RETURN_IF_ERROR(ReadViews(count, t, [&](FingerView& view) -> Status {
+    ASSIGN_OR_RETURN(view.position, in.U8("finger position"));
+    ASSIGN_OR_RETURN(view.view, in.U8("view number"));
+    ASSIGN_OR_RETURN(view.scan_type, in.U8("impression type"));
+    ASSIGN_OR_RETURN(view.quality, in.U8("finger quality"));
+    ASSIGN_OR_RETURN(view.quality_vendor, in.U16("quality algorithm owner"));
+    ASSIGN_OR_RETURN(view.quality_algorithm, in.U16("quality algorithm"));
+    ASSIGN_OR_RETURN(view.width, in.U16("image width"));
+    ASSIGN_OR_RETURN(view.height, in.U16("image height"));
+    ASSIGN_OR_RETURN(view.resolution_x, in.U16("x resolution"));
+    ASSIGN_OR_RETURN(view.resolution_y, in.U16("y resolution"));
+    RETURN_IF_ERROR(ReadMinutiae(in, true, view));
+    return ReadExtensions(in, true, view);
+  }));
   return t;
 }
 
 StatusOr<std::vector<uint8_t>> EncodeAnsi2009(const TemplateRecord& t) {
   Writer out;
-  out.Bytes(kMagic);
-  const char* version = t.format == TemplateFormat::kAnsi378_2009Am1 ? "035" : "030";
-  out.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(version), 4));
+  WriteMagicAndVersion(out, t.format == TemplateFormat::kAnsi378_2009Am1 ? "035" : "030");
   out.U32(0);
   out.U16(t.vendor_id);
   out.U16(t.subformat);
   out.U8(t.sensor_compliance);
   out.U16(t.sensor_id);
-  if (t.views.size() > 255) return InvalidArgument("more than 255 finger views");
-  out.U8(static_cast<uint8_t>(t.views.size()));
-  out.U8(0);
+  RETURN_IF_ERROR(WriteViewCount(out, t));
   for (size_t v = 0; v < t.views.size(); ++v) {
     const FingerView& view = t.views[v];
     RETURN_IF_ERROR(CheckMinutiae(view, v));
@@ -457,8 +447,7 @@ StatusOr<std::vector<uint8_t>> EncodeAnsi2009(const TemplateRecord& t) {
     out.U16(view.height);
     out.U16(view.resolution_x);
     out.U16(view.resolution_y);
-    out.U8(static_cast<uint8_t>(view.minutiae.size()));
-    for (const RecordMinutia& m : view.minutiae) WriteMinutia(out, m, true);
+    WriteMinutiae(out, true, view);
     RETURN_IF_ERROR(WriteExtensions(out, true, view));
   }
   out.PutU32At(8, static_cast<uint32_t>(out.size()));
@@ -468,91 +457,76 @@ StatusOr<std::vector<uint8_t>> EncodeAnsi2009(const TemplateRecord& t) {
 // ---- ISO/IEC 19794-2:2011 -------------------------------------------------
 
 StatusOr<TemplateRecord> DecodeIso2011(std::span<const uint8_t> bytes) {
-  Reader head(bytes);
-  RETURN_IF_ERROR(head.Bytes(8, "magic").status());
-  ASSIGN_OR_RETURN(uint32_t length, head.U32("record length"));
-  ASSIGN_OR_RETURN(auto record, Declared(bytes, length, 15));
-  Reader in(record);
-  (void)in.Bytes(12, "");
+  ASSIGN_OR_RETURN(Reader in, RecordAfterU32Length(bytes, 15));
   TemplateRecord t;
   t.format = TemplateFormat::kIso19794_2_2011;
   ASSIGN_OR_RETURN(uint16_t count, in.U16("representation count"));
   ASSIGN_OR_RETURN(uint8_t cert_flag, in.U8("certification flag"));
   t.has_certificates = cert_flag != 0;
-  for (size_t v = 0; v < count; ++v) {
-    FingerView view;
-    Status s = [&]() -> Status {
-      const size_t at = in.offset();
-      ASSIGN_OR_RETURN(uint32_t rep_length, in.U32("representation length"));
-      if (rep_length < 4) return InvalidArgument("representation length " + std::to_string(rep_length) + " < 4");
-      ASSIGN_OR_RETURN(auto rep_bytes, in.Bytes(rep_length - 4, "representation body"));
-      Reader r(rep_bytes, at + 4);
-      ASSIGN_OR_RETURN(view.datetime.year, r.U16("capture year"));
-      ASSIGN_OR_RETURN(view.datetime.month, r.U8("capture month"));
-      ASSIGN_OR_RETURN(view.datetime.day, r.U8("capture day"));
-      ASSIGN_OR_RETURN(view.datetime.hour, r.U8("capture hour"));
-      ASSIGN_OR_RETURN(view.datetime.minute, r.U8("capture minute"));
-      ASSIGN_OR_RETURN(view.datetime.second, r.U8("capture second"));
-      ASSIGN_OR_RETURN(view.datetime.millisecond, r.U16("capture millisecond"));
-      ASSIGN_OR_RETURN(view.sensor_type, r.U8("capture device technology"));
-      ASSIGN_OR_RETURN(view.sensor_vendor, r.U16("capture device vendor"));
-      ASSIGN_OR_RETURN(view.sensor_id, r.U16("capture device type"));
-      ASSIGN_OR_RETURN(uint8_t nq, r.U8("quality record count"));
-      for (size_t i = 0; i < nq; ++i) {
-        QualityRecord q;
-        ASSIGN_OR_RETURN(q.quality, r.U8("quality record"));
-        ASSIGN_OR_RETURN(q.vendor, r.U16("quality record"));
-        ASSIGN_OR_RETURN(q.algorithm, r.U16("quality record"));
-        view.quality_records.push_back(q);
+  RETURN_IF_ERROR(ReadViews(count, t, [&](FingerView& view) -> Status {
+    const size_t at = in.offset();
+    ASSIGN_OR_RETURN(uint32_t rep_length, in.U32("representation length"));
+    if (rep_length < 4) return InvalidArgument("representation length " + std::to_string(rep_length) + " < 4");
+    ASSIGN_OR_RETURN(auto rep_bytes, in.Bytes(rep_length - 4, "representation body"));
+    Reader r(rep_bytes, at + 4);
+    ASSIGN_OR_RETURN(view.datetime.year, r.U16("capture year"));
+    ASSIGN_OR_RETURN(view.datetime.month, r.U8("capture month"));
+    ASSIGN_OR_RETURN(view.datetime.day, r.U8("capture day"));
+    ASSIGN_OR_RETURN(view.datetime.hour, r.U8("capture hour"));
+    ASSIGN_OR_RETURN(view.datetime.minute, r.U8("capture minute"));
+    ASSIGN_OR_RETURN(view.datetime.second, r.U8("capture second"));
+    ASSIGN_OR_RETURN(view.datetime.millisecond, r.U16("capture millisecond"));
+    ASSIGN_OR_RETURN(view.sensor_type, r.U8("capture device technology"));
+    ASSIGN_OR_RETURN(view.sensor_vendor, r.U16("capture device vendor"));
+    ASSIGN_OR_RETURN(view.sensor_id, r.U16("capture device type"));
+    ASSIGN_OR_RETURN(uint8_t nq, r.U8("quality record count"));
+    for (size_t i = 0; i < nq; ++i) {
+      QualityRecord q;
+      ASSIGN_OR_RETURN(q.quality, r.U8("quality record"));
+      ASSIGN_OR_RETURN(q.vendor, r.U16("quality record"));
+      ASSIGN_OR_RETURN(q.algorithm, r.U16("quality record"));
+      view.quality_records.push_back(q);
+    }
+    if (t.has_certificates) {
+      ASSIGN_OR_RETURN(uint8_t nc, r.U8("certification record count"));
+      for (size_t i = 0; i < nc; ++i) {
+        Certificate c;
+        ASSIGN_OR_RETURN(c.authority, r.U16("certification record"));
+        ASSIGN_OR_RETURN(c.scheme, r.U8("certification record"));
+        view.certificates.push_back(c);
       }
-      if (t.has_certificates) {
-        ASSIGN_OR_RETURN(uint8_t nc, r.U8("certification record count"));
-        for (size_t i = 0; i < nc; ++i) {
-          Certificate c;
-          ASSIGN_OR_RETURN(c.authority, r.U16("certification record"));
-          ASSIGN_OR_RETURN(c.scheme, r.U8("certification record"));
-          view.certificates.push_back(c);
-        }
-      }
-      ASSIGN_OR_RETURN(view.position, r.U8("finger position"));
-      ASSIGN_OR_RETURN(view.view, r.U8("view number"));
-      ASSIGN_OR_RETURN(view.resolution_x, r.U16("x resolution"));
-      ASSIGN_OR_RETURN(view.resolution_y, r.U16("y resolution"));
-      ASSIGN_OR_RETURN(view.scan_type, r.U8("impression type"));
-      ASSIGN_OR_RETURN(view.width, r.U16("image width"));
-      ASSIGN_OR_RETURN(view.height, r.U16("image height"));
-      ASSIGN_OR_RETURN(uint8_t flags, r.U8("minutia field length and ending type"));
-      const uint8_t minutia_size = flags >> 4;
-      if (minutia_size != 5 && minutia_size != 6) {
-        return InvalidArgument("minutia field length is " + std::to_string(minutia_size) +
-                               " bytes at offset " + std::to_string(r.offset() - 1) + "; must be 5 or 6");
-      }
-      view.minutia_quality = minutia_size == 6;
-      view.ending_type = flags & 0x0f;
-      ASSIGN_OR_RETURN(uint8_t n, r.U8("minutia count"));
-      for (size_t i = 0; i < n; ++i) {
-        ASSIGN_OR_RETURN(RecordMinutia m, ReadMinutia(r, view.minutia_quality, i));
-        view.minutiae.push_back(m);
-      }
-      RETURN_IF_ERROR(ReadExtensions(r, true, view));
-      if (r.remaining() != 0) {
-        return InvalidArgument("representation length " + std::to_string(rep_length) + " leaves " +
-                               std::to_string(r.remaining()) + " unexplained bytes at offset " +
-                               std::to_string(r.offset()));
-      }
-      view.quality = view.quality_records.empty() ? 255 : view.quality_records.front().quality;
-      return Status::Ok();
-    }();
-    if (!s.ok()) return s.WithContext(ViewContext(v));
-    t.views.push_back(std::move(view));
-  }
+    }
+    ASSIGN_OR_RETURN(view.position, r.U8("finger position"));
+    ASSIGN_OR_RETURN(view.view, r.U8("view number"));
+    ASSIGN_OR_RETURN(view.resolution_x, r.U16("x resolution"));
+    ASSIGN_OR_RETURN(view.resolution_y, r.U16("y resolution"));
+    ASSIGN_OR_RETURN(view.scan_type, r.U8("impression type"));
+    ASSIGN_OR_RETURN(view.width, r.U16("image width"));
+    ASSIGN_OR_RETURN(view.height, r.U16("image height"));
+    ASSIGN_OR_RETURN(uint8_t flags, r.U8("minutia field length and ending type"));
+    const uint8_t minutia_size = flags >> 4;
+    if (minutia_size != 5 && minutia_size != 6) {
+      return InvalidArgument("minutia field length is " + std::to_string(minutia_size) +
+                             " bytes at offset " + std::to_string(r.offset() - 1) + "; must be 5 or 6");
+    }
+    view.minutia_quality = minutia_size == 6;
+    view.ending_type = flags & 0x0f;
+    RETURN_IF_ERROR(ReadMinutiae(r, view.minutia_quality, view));
+    RETURN_IF_ERROR(ReadExtensions(r, true, view));
+    if (r.remaining() != 0) {
+      return InvalidArgument("representation length " + std::to_string(rep_length) + " leaves " +
+                             std::to_string(r.remaining()) + " unexplained bytes at offset " +
+                             std::to_string(r.offset()));
+    }
+    view.quality = view.quality_records.empty() ? 255 : view.quality_records.front().quality;
+    return Status::Ok();
+  }));
   return t;
 }
 
 StatusOr<std::vector<uint8_t>> EncodeIso2011(const TemplateRecord& t) {
   Writer out;
-  out.Bytes(kMagic);
-  out.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("030"), 4));
+  WriteMagicAndVersion(out, "030");
   out.U32(0);
   if (t.views.size() > 0xffff) return InvalidArgument("too many representations");
   out.U16(static_cast<uint16_t>(t.views.size()));
@@ -599,8 +573,7 @@ StatusOr<std::vector<uint8_t>> EncodeIso2011(const TemplateRecord& t) {
     out.U16(view.width);
     out.U16(view.height);
     out.U8(static_cast<uint8_t>(((view.minutia_quality ? 6 : 5) << 4) | (view.ending_type & 0x0f)));
-    out.U8(static_cast<uint8_t>(view.minutiae.size()));
-    for (const RecordMinutia& m : view.minutiae) WriteMinutia(out, m, view.minutia_quality);
+    WriteMinutiae(out, view.minutia_quality, view);
     RETURN_IF_ERROR(WriteExtensions(out, true, view));
     out.PutU32At(start, static_cast<uint32_t>(out.size() - start));
   }

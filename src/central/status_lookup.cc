@@ -56,57 +56,47 @@ std::string DatePlusDays(year_month_day today, int64_t days) {
   return FormatDate(year_month_day{sys_days(today) + std::chrono::days(days)});
 }
 
-void Describe(RecordState state, CardStatus& out) {
+// What the lookup tells a resident at each stage, in Bahasa Indonesia. An
+// empty location_label is filled in by the lookup (queue position, regency).
+struct StageText {
+  std::string_view stage_label;
+  std::string_view location;
+  std::string_view location_label;
+};
+
+StageText TextOf(RecordState state) {
+  using S = RecordState;
   switch (state) {
-    case RecordState::kReceived:
-    case RecordState::kValidated:
-    case RecordState::kDedupePending:
-    case RecordState::kUnique:
-      out.stage_label = "Data sedang diverifikasi di pusat";
-      out.location = "processing";
-      out.location_label = "Kartu belum dicetak; data masih diproses";
-      break;
-    case RecordState::kDuplicateSuspect:
-    case RecordState::kAdjudication:
-      out.stage_label = "Data sedang diperiksa petugas (kemungkinan data ganda)";
-      out.location = "processing";
-      out.location_label = "Kartu belum dicetak; data masih diperiksa";
-      break;
-    case RecordState::kFailedValidation:
-      out.stage_label = "Data perlu diperbaiki; hubungi kantor tempat perekaman";
-      out.location = "processing";
-      out.location_label = "Kartu belum dicetak";
-      break;
-    case RecordState::kRejectedDuplicate:
-      out.stage_label = "Permohonan ditolak karena data ganda; hubungi Disdukcapil";
-      out.location = "inactive";
-      out.location_label = "Kartu tidak akan dicetak";
-      break;
-    case RecordState::kPrintReady:
-      out.stage_label = "Menunggu pencetakan";
-      out.location = "print_queue";
-      break;
-    case RecordState::kPrinted:
-      out.stage_label = "Kartu sudah dicetak";
-      out.location = "print_office";
-      break;
-    case RecordState::kDispatched:
-      out.stage_label = "Kartu siap diambil";
-      out.location = "pickup_point";
-      out.location_label = "Kartu sudah dikirim ke tempat pengambilan";
-      break;
-    case RecordState::kActivated:
-      out.stage_label = "Kartu sudah diambil dan diaktifkan";
-      out.location = "with_resident";
-      out.location_label = "Kartu sudah diterima pemiliknya";
-      break;
-    case RecordState::kReplaced:
-    case RecordState::kRevoked:
-      out.stage_label = state == RecordState::kReplaced ? "Kartu sudah diganti dengan kartu baru" : "Kartu sudah dicabut";
-      out.location = "inactive";
-      out.location_label = "Kartu tidak berlaku lagi";
-      break;
+    case S::kReceived:
+    case S::kValidated:
+    case S::kDedupePending:
+    case S::kUnique:
+      return {"Data sedang diverifikasi di pusat", "processing", "Kartu belum dicetak; data masih diproses"};
+    case S::kDuplicateSuspect:
+    case S::kAdjudication:
+      return {"Data sedang diperiksa petugas (kemungkinan data ganda)", "processing",
+              "Kartu belum dicetak; data masih diperiksa"};
+    case S::kFailedValidation:
+      return {"Data perlu diperbaiki; hubungi kantor tempat perekaman", "processing", "Kartu belum dicetak"};
+    case S::kRejectedDuplicate:
+      return {"Permohonan ditolak karena data ganda; hubungi Disdukcapil", "inactive", "Kartu tidak akan dicetak"};
+    case S::kPrintReady: return {"Menunggu pencetakan", "print_queue", ""};
+    case S::kPrinted: return {"Kartu sudah dicetak", "print_office", ""};
+    case S::kDispatched:
+      return {"Kartu siap diambil", "pickup_point", "Kartu sudah dikirim ke tempat pengambilan"};
+    case S::kActivated:
+      return {"Kartu sudah diambil dan diaktifkan", "with_resident", "Kartu sudah diterima pemiliknya"};
+    case S::kReplaced: return {"Kartu sudah diganti dengan kartu baru", "inactive", "Kartu tidak berlaku lagi"};
+    case S::kRevoked: return {"Kartu sudah dicabut", "inactive", "Kartu tidak berlaku lagi"};
   }
+  return {"Tidak diketahui", "unknown", "Tidak diketahui"};  // unreachable: every state has a case
+}
+
+void Describe(RecordState state, CardStatus& out) {
+  const StageText text = TextOf(state);
+  out.stage_label = text.stage_label;
+  out.location = text.location;
+  out.location_label = text.location_label;
 }
 
 }  // namespace

@@ -13,12 +13,23 @@ constexpr std::pair<Verdict, std::string_view> kVerdictNames[] = {
     {Verdict::kSamePersonUpdate, "same_person_update"},
 };
 
+// The first row `sql` (with one parameter, the record's id) returns;
+// kNotFound "record <id> <missing>" when it returns none.
+StatusOr<store::Row> RowOfRecord(store::Connection& db, std::string_view sql, int64_t record_id,
+                                 std::string_view missing) {
+  ASSIGN_OR_RETURN(auto rows, db.Query(sql, {record_id}));
+  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " " + std::string(missing));
+  return std::move(rows[0]);
+}
+
+constexpr std::string_view kNoCase = "has no adjudication case";
+
 StatusOr<nlohmann::json> DescribeRecord(store::Connection& db, int64_t record_id) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT registration_number, application_kind, state, nik, holder_nik, "
-                                       "previous_nik, station_id, resident_json, created_at FROM records WHERE id = ?",
-                                       {record_id}));
-  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
-  const store::Row& row = rows[0];
+  ASSIGN_OR_RETURN(const store::Row row,
+                   RowOfRecord(db,
+                               "SELECT registration_number, application_kind, state, nik, holder_nik, previous_nik, "
+                               "station_id, resident_json, created_at FROM records WHERE id = ?",
+                               record_id, "does not exist"));
   auto resident = nlohmann::json::parse(row.Text(7), nullptr, false);
   return nlohmann::json{{"record_id", record_id},        {"registration_number", row.Text(0)},
                         {"application_kind", row.Text(1)}, {"state", row.Text(2)},
@@ -55,11 +66,11 @@ StatusOr<std::vector<OpenCase>> OpenCases(store::Connection& db, int limit) {
 }
 
 StatusOr<nlohmann::json> CaseDetail(store::Connection& db, int64_t record_id) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT suspicion, candidates, status, decision, candidate_nik, decided_by, "
-                                       "decided_at, decision_note, created_at FROM adjudications WHERE record_id = ?",
-                                       {record_id}));
-  if (rows.empty()) return NotFound("record " + std::to_string(record_id) + " has no adjudication case");
-  const store::Row& row = rows[0];
+  ASSIGN_OR_RETURN(const store::Row row,
+                   RowOfRecord(db,
+                               "SELECT suspicion, candidates, status, decision, candidate_nik, decided_by, decided_at, "
+                               "decision_note, created_at FROM adjudications WHERE record_id = ?",
+                               record_id, kNoCase));
   nlohmann::json detail = {{"suspicion", row.Text(0)}, {"status", row.Text(2)}, {"opened_at", row.Text(8)}};
   ASSIGN_OR_RETURN(detail["record"], DescribeRecord(db, record_id));
   auto candidates = nlohmann::json::parse(row.Text(1), nullptr, false);
@@ -89,13 +100,13 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
   return db.Transact([&]() -> Status {
     // Accepting puts fingers in the gallery: take turns with the dedupe stage.
     RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
-    ASSIGN_OR_RETURN(auto rows, db.Query("SELECT status, candidates FROM adjudications WHERE record_id = ?",
-                                         {decision.record_id}));
-    if (rows.empty()) return NotFound("record " + std::to_string(decision.record_id) + " has no adjudication case");
-    if (rows[0].Text(0) != "open") {
+    ASSIGN_OR_RETURN(const store::Row row,
+                     RowOfRecord(db, "SELECT status, candidates FROM adjudications WHERE record_id = ?",
+                                 decision.record_id, kNoCase));
+    if (row.Text(0) != "open") {
       return FailedPrecondition("the case of record " + std::to_string(decision.record_id) + " is already decided");
     }
-    auto candidates = nlohmann::json::parse(rows[0].Text(1), nullptr, false);
+    auto candidates = nlohmann::json::parse(row.Text(1), nullptr, false);
     bool known = false;
     for (const nlohmann::json& candidate : candidates) known |= candidate.value("nik", "") == decision.candidate_nik;
     if (decision.verdict != Verdict::kDifferentPeople && !known) {

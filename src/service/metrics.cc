@@ -86,6 +86,14 @@ std::string FormatLabels(const Labels& labels, const std::pair<std::string, std:
   return out;
 }
 
+// The metric of `key` in `metrics`, made from `args` on first use.
+template <typename Metric, typename... Args>
+Metric& MetricFor(std::map<Labels, std::unique_ptr<Metric>>& metrics, const Labels& key, const Args&... args) {
+  auto& slot = metrics[key];
+  if (!slot) slot = std::make_unique<Metric>(args...);
+  return *slot;
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> upper_bounds)
@@ -165,17 +173,13 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(std::string_view name, std::
 Counter& MetricsRegistry::GetCounter(std::string_view name, std::string_view help, const Labels& labels) {
   Labels key = Canonical(labels);
   std::lock_guard lock(mu_);
-  auto& slot = FamilyFor(name, help, Type::kCounter, nullptr).counters[key];
-  if (!slot) slot = std::make_unique<Counter>();
-  return *slot;
+  return MetricFor(FamilyFor(name, help, Type::kCounter, nullptr).counters, key);
 }
 
 Gauge& MetricsRegistry::GetGauge(std::string_view name, std::string_view help, const Labels& labels) {
   Labels key = Canonical(labels);
   std::lock_guard lock(mu_);
-  auto& slot = FamilyFor(name, help, Type::kGauge, nullptr).gauges[key];
-  if (!slot) slot = std::make_unique<Gauge>();
-  return *slot;
+  return MetricFor(FamilyFor(name, help, Type::kGauge, nullptr).gauges, key);
 }
 
 Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view help,
@@ -185,9 +189,7 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
     if (k == "le") Die("histogram '" + std::string(name) + "' uses the reserved label 'le'");
   }
   std::lock_guard lock(mu_);
-  auto& slot = FamilyFor(name, help, Type::kHistogram, &buckets).histograms[key];
-  if (!slot) slot = std::make_unique<Histogram>(buckets);
-  return *slot;
+  return MetricFor(FamilyFor(name, help, Type::kHistogram, &buckets).histograms, key, buckets);
 }
 
 std::string MetricsRegistry::Exposition() const {

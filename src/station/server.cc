@@ -343,7 +343,7 @@ struct StationServer::Impl {
     auto status = station->GetEnrollmentStatus(request.path_params.at("reg"));
     if (!status.ok()) return ErrorResponse(status.status());
     return net::HttpResponse::Json(200, nlohmann::json{{"registration_number", status->registration_number},
-                                                       {"status", status->status},
+                                                       {"status", EnrollmentStatusName(*status)},
                                                        {"reason", status->reason},
                                                        {"nik", status->nik}}
                                             .dump());

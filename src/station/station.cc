@@ -10,6 +10,10 @@
 namespace ektp::station {
 namespace {
 
+// enrollments.status of an enrollment central has not reported on; its
+// reports store the record state's name (feed_applier.cc).
+constexpr std::string_view kStoredQueued = "queued";
+
 constexpr std::pair<Role, std::string_view> kRoles[] = {
     {Role::kOperator, "operator"},
     {Role::kSupervisor, "supervisor"},
@@ -309,9 +313,9 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
     std::snprintf(suffix, sizeof(suffix), "%06lld", static_cast<long long>(next[0].Int(0)));
     e.registration_number = identity_.station_id + "-" + suffix;
     RETURN_IF_ERROR(db_.Exec("INSERT INTO enrollments (local_sequence, registration_number, operator, application_kind, "
-                             "resident_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                             "resident_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              {next[0].Int(0), e.registration_number, op.username, ApplicationKindName(e.kind),
-                              ResidentToJson(e.resident).dump(), e.captured_at, e.captured_at}));
+                              ResidentToJson(e.resident).dump(), kStoredQueued, e.captured_at, e.captured_at}));
     RETURN_IF_ERROR(
         QueuePacket(sync::PacketKind::kEnrollment, e.registration_number, enrollment::EnrollmentToJson(e), e.captured_at));
     if (!idempotency_key.empty()) {
@@ -346,14 +350,34 @@ StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registr
                                         "ON o.reference = e.registration_number WHERE e.registration_number = ?",
                                         {registration_number}));
   if (rows.empty()) return NotFound("no enrollment " + std::string(registration_number) + " at this station");
-  EnrollmentStatus status{std::string(registration_number), rows[0].Text(0), rows[0].Text(1), rows[0].Text(4)};
+  EnrollmentStatus status;
+  status.registration_number = std::string(registration_number);
+  status.reason = rows[0].Text(1);
+  status.nik = rows[0].Text(4);
+  const std::string stored = rows[0].Text(0);
   if (rows[0].Text(2) == OutboxStateName(OutboxState::kParked)) {
-    status.status = "parked";
+    status.stage = EnrollmentStage::kParked;
     status.reason = rows[0].Text(3);
-  } else if (status.status == "queued" && rows[0].Text(2) == OutboxStateName(OutboxState::kAcked)) {
-    status.status = "sent";
+  } else if (stored == kStoredQueued) {
+    status.stage =
+        rows[0].Text(2) == OutboxStateName(OutboxState::kAcked) ? EnrollmentStage::kSent : EnrollmentStage::kQueued;
+  } else if (auto state = RecordStateFromName(stored)) {
+    status.stage = EnrollmentStage::kAtCentral;
+    status.record_state = *state;
+  } else {
+    return DataLoss("enrollment " + std::string(registration_number) + " has unknown status '" + stored + "'");
   }
   return status;
+}
+
+std::string_view EnrollmentStatusName(const EnrollmentStatus& status) {
+  switch (status.stage) {
+    case EnrollmentStage::kQueued: return kStoredQueued;
+    case EnrollmentStage::kSent: return "sent";
+    case EnrollmentStage::kParked: return "parked";
+    case EnrollmentStage::kAtCentral: return RecordStateName(status.record_state);
+  }
+  return "?";
 }
 
 StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> Station::PendingPackets(int limit, size_t max_bytes) {

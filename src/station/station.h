@@ -34,6 +34,7 @@
 #include "core/application.h"
 #include "core/lifecycle.h"
 #include "core/clock.h"
+#include "core/lifecycle.h"
 #include "core/resident.h"
 #include "crypto/crypto.h"
 #include "card/output.h"
@@ -148,12 +149,24 @@ struct OutboxEntry {
   std::string created_at;
 };
 
+// Where an enrollment stands, as far as this station knows.
+enum class EnrollmentStage {
+  kQueued,     // in the outbox, not yet acknowledged by central
+  kSent,       // acknowledged by central, which has not reported on it yet
+  kParked,     // refused by central; `reason` says why
+  kAtCentral,  // central reported the record's state (`record_state`)
+};
+
 struct EnrollmentStatus {
   std::string registration_number;
-  std::string status;  // queued, sent, parked, or the record's state at central (validated, print_ready, ...)
+  EnrollmentStage stage = EnrollmentStage::kQueued;
+  RecordState record_state = RecordState::kReceived;  // meaningful for kAtCentral only
   std::string reason;
   std::string nik;     // the NIK on the card, once central has decided it
 };
+// The API's `status`: "queued", "sent", "parked", or the record's state at
+// central ("validated", "print_ready", ...).
+std::string_view EnrollmentStatusName(const EnrollmentStatus& status);
 
 // What became of one feed item: applied (or seen before) when `refusal` is OK.
 struct FeedItemOutcome {

@@ -86,9 +86,31 @@ TEST_F(StationTest, EnrollOfflineThenSyncDeliversExactlyOnceAndFeedsBack) {
   EXPECT_EQ(*station.CountOutbox(OutboxState::kAcked), 5);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'validated'"), 5);
-  EXPECT_EQ(station.GetEnrollmentStatus(registrations[2])->status, "validated");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(registrations[2])), "validated");
   ASSERT_OK(sync.SyncOnce());  // nothing more to send; nothing doubles
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 5);
+}
+
+TEST_F(StationTest, AnEnrollmentsStatusIsTypedFromQueuedToItsRecordsStateAtCentral) {
+  auto receipt = station_->Enroll(ani_, Request());
+  ASSERT_OK(receipt.status());
+  auto queued = station_->GetEnrollmentStatus(receipt->registration_number);
+  ASSERT_OK(queued.status());
+  EXPECT_EQ(queued->stage, EnrollmentStage::kQueued);
+  EXPECT_EQ(EnrollmentStatusName(*queued), "queued");
+
+  ASSERT_OK(sync_->SyncOnce());
+  auto reported = station_->GetEnrollmentStatus(receipt->registration_number);
+  ASSERT_OK(reported.status());
+  EXPECT_EQ(reported->stage, EnrollmentStage::kAtCentral);
+  EXPECT_EQ(reported->record_state, RecordState::kValidated);
+  EXPECT_EQ(EnrollmentStatusName(*reported), "validated");
+
+  // A stored status that is neither "queued" nor a record state is named, not passed on.
+  ASSERT_OK(station_db_->Exec("UPDATE enrollments SET status = 'hilang' WHERE registration_number = ?",
+                              {receipt->registration_number}));
+  EXPECT_THAT(station_->GetEnrollmentStatus(receipt->registration_number),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("has unknown status 'hilang'")));
 }
 
 // Issue 5's end-to-end path: station enrollment, sync, central's pipeline,
@@ -116,9 +138,9 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
 
   auto settled = [&] {
     for (const std::string& registration : residents) {
-      if (station.GetEnrollmentStatus(registration)->status != "print_ready") return false;
+      if (EnrollmentStatusName(*station.GetEnrollmentStatus(registration)) != "print_ready") return false;
     }
-    return station.GetEnrollmentStatus(duplicate->registration_number)->status == "adjudication";
+    return EnrollmentStatusName(*station.GetEnrollmentStatus(duplicate->registration_number)) == "adjudication";
   };
   const auto deadline = steady_clock::now() + seconds(60);
   while (!settled() && steady_clock::now() < deadline) {
@@ -129,7 +151,7 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   for (const std::string& registration : residents) {
     auto status = station.GetEnrollmentStatus(registration);
     ASSERT_OK(status.status());
-    EXPECT_EQ(status->status, "print_ready") << registration << ": " << status->reason;
+    EXPECT_EQ(EnrollmentStatusName(*status), "print_ready") << registration << ": " << status->reason;
     EXPECT_EQ(status->nik.size(), 16u);
     EXPECT_TRUE(status->nik.starts_with("3521")) << status->nik;
     niks.insert(status->nik);
@@ -137,7 +159,7 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   EXPECT_EQ(niks.size(), 3u);
   auto suspect = station.GetEnrollmentStatus(duplicate->registration_number);
   ASSERT_OK(suspect.status());
-  EXPECT_EQ(suspect->status, "adjudication");
+  EXPECT_EQ(EnrollmentStatusName(*suspect), "adjudication");
   EXPECT_EQ(suspect->reason, "duplicate suspect: fingerprints match 1 resident(s) on record");
   EXPECT_EQ(suspect->nik, "");
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM adjudications WHERE status = 'open'"), 1);
@@ -230,9 +252,9 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   // Back online: central's ledger and records agree with what was printed.
   ASSERT_OK(sync.SyncOnce());
   ASSERT_OK(sync.SyncOnce());
-  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "printed");
-  EXPECT_EQ(station.GetEnrollmentStatus(residents[2])->status, "printed");
-  EXPECT_EQ(station.GetEnrollmentStatus(residents[1])->status, "print_ready");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(residents[0])), "printed");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(residents[2])), "printed");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(residents[1])), "print_ready");
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_jobs WHERE state = 'printed'"), 2);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM print_jobs WHERE state = 'reserved'"), 1);
   auto reconciled = ledger.Reconcile("35.21");
@@ -263,7 +285,7 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   EXPECT_EQ(reprinted->serial, 1000003);
   ASSERT_OK(sync.SyncOnce());
   ASSERT_OK(sync.SyncOnce());
-  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "printed");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(residents[0])), "printed");
   EXPECT_EQ(CentralCount("SELECT serial FROM print_jobs WHERE record_id = " + std::to_string(
                              store::RecordRepository(*central_db_, clock_).FindByRegistration(residents[0])->id) +
                          " AND state = 'printed'"),
@@ -292,7 +314,7 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   ASSERT_OK(sync.SyncOnce());
   ASSERT_OK(sync.SyncOnce());
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'dispatched'"), 2);
-  EXPECT_EQ(station.GetEnrollmentStatus(residents[0])->status, "dispatched");
+  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(residents[0])), "dispatched");
   auto to_collect = station.CardsToCollect();
   ASSERT_OK(to_collect.status());
   ASSERT_EQ(to_collect->size(), 2u);
@@ -433,8 +455,8 @@ TEST_F(StationTest, EnrollmentsReachPrintReadyAdjudicationAndTheirPrintStationAs
   RestartCentral(/*run_pipeline=*/true);
   ASSERT_OK(sync_->SyncOnce());
   ASSERT_OK(sync_->SyncOnce());
-  EXPECT_EQ(station_->GetEnrollmentStatus(residents[0])->status, "activated");
-  EXPECT_EQ(station_->GetEnrollmentStatus(residents[2])->status, "activated");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(residents[0])), "activated");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(residents[2])), "activated");
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records WHERE state = 'activated'"), 2);
   EXPECT_EQ(central_records.Get(*earlier_id)->state, RecordState::kReplaced);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM hand_over_events WHERE kind = 'fingerprint_checked'"), 5);
@@ -718,7 +740,7 @@ TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {
   ASSERT_EQ(parked->size(), 1u);
   EXPECT_EQ((*parked)[0].reference, receipt->registration_number);
   EXPECT_THAT((*parked)[0].last_error, HasSubstr("signature does not verify"));
-  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "parked");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(receipt->registration_number)), "parked");
   EXPECT_EQ(*station_->CountOutbox(OutboxState::kAcked), 1);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
 }
@@ -1470,11 +1492,11 @@ TEST_F(FakeCentralTest, ReplayedFeedPageAppliesNothing) {
   ASSERT_OK(sync_->SyncOnce());
   ASSERT_OK(station_->FeedCursor());
   int64_t cursor = *station_->FeedCursor();
-  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(receipt->registration_number)), "validated");
   EXPECT_THAT(SyncWithFake(), StatusIs(StatusCode::kUnauthenticated,
                                        HasSubstr("the feed page is not signed by central for this request")));
   EXPECT_EQ(*station_->FeedCursor(), cursor);
-  EXPECT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(receipt->registration_number)), "validated");
   EXPECT_TRUE(station_->RefusedFeedItems()->empty());
 }
 
@@ -1485,7 +1507,7 @@ TEST_F(StationTest, ForgedFeedItemIsRefusedKeptWithItsReasonAndNotFetchedAgain) 
   auto receipt = station_->Enroll(ani_, Request());
   ASSERT_OK(receipt.status());
   ASSERT_OK(sync_->SyncOnce());
-  ASSERT_EQ(station_->GetEnrollmentStatus(receipt->registration_number)->status, "validated");
+  ASSERT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(receipt->registration_number)), "validated");
   auto keys = central::LoadCentralKeys(central_options_.data_dir);
   ASSERT_OK(keys.status());
   std::string forged = R"({"registration_number":")" + receipt->registration_number +
@@ -1504,7 +1526,7 @@ TEST_F(StationTest, ForgedFeedItemIsRefusedKeptWithItsReasonAndNotFetchedAgain) 
 
   ASSERT_OK(sync_->SyncOnce());
   auto status = station_->GetEnrollmentStatus(receipt->registration_number);
-  EXPECT_EQ(status->status, "dedupe_pending");  // the genuine item after it applied
+  EXPECT_EQ(EnrollmentStatusName(*status), "dedupe_pending");  // the genuine item after it applied
   EXPECT_EQ(status->nik, "");                   // the forged one did not
   auto refused = station_->RefusedFeedItems();
   ASSERT_OK(refused);
@@ -1541,7 +1563,7 @@ TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgra
                                 {identity_.station_id, kind, body, keys->signing.Sign(body)}));
   }
   ASSERT_OK(sync_->SyncOnce());
-  EXPECT_EQ(station_->GetEnrollmentStatus(reg)->status, "dedupe_pending");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(reg)), "dedupe_pending");
   auto refused = station_->RefusedFeedItems();
   ASSERT_OK(refused.status());
   ASSERT_EQ(refused->size(), 3u);
@@ -1559,7 +1581,7 @@ TEST_F(StationTest, FeedItemsFromANewerCentralAreKeptShownAndAppliedAfterAnUpgra
                               "signature) VALUES (100000, 'record_status', 't', 'not known', 'UNIMPLEMENTED', ?, ?)",
                               {learned, keys->signing.Sign(learned)}));
   EXPECT_EQ(*station_->RetryKeptFeedItems(), 1);
-  EXPECT_EQ(station_->GetEnrollmentStatus(reg)->status, "print_ready");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(reg)), "print_ready");
   EXPECT_EQ(station_->GetEnrollmentStatus(reg)->nik, "3521014107090001");
   EXPECT_EQ(station_->RefusedFeedItems()->size(), 3u);
 

@@ -78,13 +78,17 @@ class Connection {
   virtual Dialect dialect() const = 0;
 
   // Runs one statement.
-  virtual Status Exec(std::string_view sql, std::span<const Value> params) = 0;
+  Status Exec(std::string_view sql, std::span<const Value> params) { return Run(sql, params, nullptr); }
   Status Exec(std::string_view sql, std::initializer_list<Value> params = {}) {
     return Exec(sql, std::span<const Value>(params.begin(), params.size()));
   }
 
   // Runs one statement and returns its rows.
-  virtual StatusOr<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) = 0;
+  StatusOr<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) {
+    std::vector<Row> rows;
+    RETURN_IF_ERROR(Run(sql, params, &rows));
+    return rows;
+  }
   StatusOr<std::vector<Row>> Query(std::string_view sql, std::initializer_list<Value> params = {}) {
     return Query(sql, std::span<const Value>(params.begin(), params.size()));
   }
@@ -101,6 +105,8 @@ class Connection {
   bool in_transaction() const { return depth_ > 0; }
 
  protected:
+  // Runs one statement of the backend's dialect; appends its rows to `rows` unless it is null.
+  virtual Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) = 0;
   // Starts a write transaction (SQLite: BEGIN IMMEDIATE).
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;

@@ -43,16 +43,6 @@ class PostgresConnection final : public Connection {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
-  Status Exec(std::string_view sql, std::span<const Value> params) override {
-    return Run(sql, params, nullptr);
-  }
-
-  StatusOr<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) override {
-    std::vector<Row> rows;
-    RETURN_IF_ERROR(Run(sql, params, &rows));
-    return rows;
-  }
-
   Status ExecScript(std::string_view sql) override {
     RETURN_IF_ERROR(EnsureConnected());
     std::string expanded = internal::ExpandTokens(sql, Dialect::kPostgres);
@@ -114,7 +104,7 @@ class PostgresConnection final : public Connection {
     return name;
   }
 
-  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
+  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     RETURN_IF_ERROR(EnsureConnected());
     ASSIGN_OR_RETURN(std::string name, Prepare(sql));
     std::vector<std::string> texts(params.size());

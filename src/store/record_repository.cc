@@ -16,15 +16,20 @@ constexpr std::string_view kRecordColumns =
 
 Value Optional(const std::string& text) { return text.empty() ? Value() : Value(text); }
 
+// A state name as stored; kDataLoss "<what> has unknown state '<name>'" when it is not one.
+StatusOr<RecordState> StoredState(const std::string& name, std::string_view what) {
+  auto state = RecordStateFromName(name);
+  if (!state) return DataLoss(std::string(what) + " has unknown state '" + name + "'");
+  return *state;
+}
+
 StatusOr<Record> ToRecord(const Row& row) {
   Record record;
   record.id = row.Int(0);
   record.registration_number = row.Text(1);
   ASSIGN_OR_RETURN(record.application_kind, ParseApplicationKind(row.Text(2)));
   record.nik = row.Text(3);
-  auto state = RecordStateFromName(row.Text(4));
-  if (!state) return DataLoss("record " + std::to_string(record.id) + " has unknown state '" + row.Text(4) + "'");
-  record.state = *state;
+  ASSIGN_OR_RETURN(record.state, StoredState(row.Text(4), "record " + std::to_string(record.id)));
   record.resident_json = row.Text(5);
   record.created_at = row.Text(6);
   record.updated_at = row.Text(7);
@@ -206,9 +211,7 @@ StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {
     event.id = row.Int(0);
     event.record_id = row.Int(1);
     if (!row.IsNull(2)) event.from = RecordStateFromName(row.Text(2));
-    auto to = RecordStateFromName(row.Text(3));
-    if (!to) return DataLoss("event " + std::to_string(event.id) + " has unknown state '" + row.Text(3) + "'");
-    event.to = *to;
+    ASSIGN_OR_RETURN(event.to, StoredState(row.Text(3), "event " + std::to_string(event.id)));
     event.actor = row.Text(4);
     event.note = row.Text(5);
     event.at = row.Text(6);

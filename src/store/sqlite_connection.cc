@@ -27,16 +27,6 @@ class SqliteConnection final : public Connection {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
-  Status Exec(std::string_view sql, std::span<const Value> params) override {
-    return Run(sql, params, nullptr);
-  }
-
-  StatusOr<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) override {
-    std::vector<Row> rows;
-    RETURN_IF_ERROR(Run(sql, params, &rows));
-    return rows;
-  }
-
   Status ExecScript(std::string_view sql) override {
     std::string expanded = internal::ExpandTokens(sql, Dialect::kSqlite);
     char* error = nullptr;
@@ -83,7 +73,7 @@ class SqliteConnection final : public Connection {
     return stmt;
   }
 
-  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
+  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);

@@ -1,5 +1,7 @@
 #include "sync/feed_items.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace ektp::sync {
@@ -159,10 +161,8 @@ constexpr FeedKindSpec kFeedKinds[] = {
 };
 
 const FeedKindSpec& SpecOf(FeedKind kind) {
-  for (const FeedKindSpec& spec : kFeedKinds) {
-    if (spec.kind == kind) return spec;
-  }
-  return kFeedKinds[0];  // unreachable: every FeedKind has a row
+  const FeedKindSpec* spec = std::ranges::find(kFeedKinds, kind, &FeedKindSpec::kind);
+  return spec != std::ranges::end(kFeedKinds) ? *spec : kFeedKinds[0];  // every FeedKind has a row
 }
 
 }  // namespace
@@ -181,11 +181,8 @@ FeedItem SignFeedItem(const TypedFeedItem& item, const crypto::SigningKey& centr
 }
 
 StatusOr<TypedFeedItem> DecodeFeedItem(std::string_view kind, std::string_view body) {
-  const FeedKindSpec* spec = nullptr;
-  for (const FeedKindSpec& candidate : kFeedKinds) {
-    if (candidate.name == kind) spec = &candidate;
-  }
-  if (spec == nullptr) {
+  const FeedKindSpec* spec = std::ranges::find(kFeedKinds, kind, &FeedKindSpec::name);
+  if (spec == std::ranges::end(kFeedKinds)) {
     return Unimplemented("feed item kind '" + std::string(kind) + "' is not known to this version of ektp");
   }
   auto json = nlohmann::json::parse(body, nullptr, false);

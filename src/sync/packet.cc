@@ -1,5 +1,7 @@
 #include "sync/packet.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/json_reader.h"
@@ -28,10 +30,8 @@ constexpr PacketKindSpec kPacketKinds[] = {
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {
-  for (const PacketKindSpec& spec : kPacketKinds) {
-    if (spec.kind == kind) return spec;
-  }
-  return kPacketKinds[0];  // unreachable: every PacketKind has a row
+  const PacketKindSpec* spec = std::ranges::find(kPacketKinds, kind, &PacketKindSpec::kind);
+  return spec != std::ranges::end(kPacketKinds) ? *spec : kPacketKinds[0];  // every PacketKind has a row
 }
 
 }  // namespace
@@ -40,16 +40,16 @@ std::string_view PacketKindName(PacketKind kind) { return SpecOf(kind).name; }
 int PacketKindVersion(PacketKind kind) { return SpecOf(kind).version; }
 
 StatusOr<PacketKind> ParsePacketKind(std::string_view name, int64_t version) {
-  for (const PacketKindSpec& spec : kPacketKinds) {
-    if (spec.name != name) continue;
-    if (version < 1) return InvalidArgument("envelope.kind_v must be at least 1");
-    if (version > spec.version) {
-      return Unimplemented("packet kind '" + std::string(name) + "' version " + std::to_string(version) +
-                           " is newer than this central reads (" + std::to_string(spec.version) + ")");
-    }
-    return spec.kind;
+  const PacketKindSpec* spec = std::ranges::find(kPacketKinds, name, &PacketKindSpec::name);
+  if (spec == std::ranges::end(kPacketKinds)) {
+    return Unimplemented("packet kind '" + std::string(name) + "' is not known to this central");
   }
-  return Unimplemented("packet kind '" + std::string(name) + "' is not known to this central");
+  if (version < 1) return InvalidArgument("envelope.kind_v must be at least 1");
+  if (version > spec->version) {
+    return Unimplemented("packet kind '" + std::string(name) + "' version " + std::to_string(version) +
+                         " is newer than this central reads (" + std::to_string(spec->version) + ")");
+  }
+  return spec->kind;
 }
 
 Packet SignEnvelope(const Envelope& envelope, const crypto::SigningKey& key) {
