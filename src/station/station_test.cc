@@ -650,6 +650,30 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   (*server)->Stop();
 }
 
+// Logs `user` in on the operator API; the session's authorization header.
+net::HttpHeaders LoginOverApi(net::HttpClient& client, const std::string& user, const std::string& password) {
+  auto answer =
+      client.Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(), "application/json");
+  EXPECT_TRUE(answer.ok() && answer->status == 200);
+  if (!answer.ok() || answer->status != 200) return {};
+  return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
+}
+
+// The sample card, printed and sealed to `box_key`, as central's card_to_collect feed item on `serial`.
+sync::FeedItem CardToCollectItem(const crypto::SigningKey& central_key, const crypto::SealingKey& box_key,
+                                 const std::string& registration_number, int64_t serial) {
+  const card::Card card = card::testing::SampleCard();
+  auto chip = card::EncodeChip(card, central_key);
+  EXPECT_TRUE(chip.ok());
+  const crypto::Bytes printed = card::EncodeCardToPrint({chip.ok() ? *chip : crypto::Bytes{}, card.face_jpeg,
+                                                        card.signature_image});
+  return sync::SignFeedItem({sync::FeedKind::kCardToCollect,
+                             sync::CardToCollectBody{registration_number, serial,
+                                                     "dispatch-" + blanks::FormatSerial(serial), "ST-PRINT",
+                                                     crypto::Seal(box_key.public_key(), printed)}},
+                            central_key);
+}
+
 // A card dispatched here is found, checked and handed over through the counter's routes; a
 // supervisor's override needs the supervisor's own session.
 TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
@@ -658,14 +682,7 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   auto files = OpenStationFiles(dir_ + "/station");
   ASSERT_OK(files.status());
   const card::Card card = card::testing::SampleCard();
-  auto chip = card::EncodeChip(card, keys->signing);
-  ASSERT_OK(chip.status());
-  const crypto::Bytes printed = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
-  const sync::FeedItem to_collect = sync::SignFeedItem(
-      {sync::FeedKind::kCardToCollect,
-       sync::CardToCollectBody{card.data.registration_number, 42, "dispatch-0000000042", "ST-PRINT",
-                               crypto::Seal(files->box_key->public_key(), printed)}},
-      keys->signing);
+  const sync::FeedItem to_collect = CardToCollectItem(keys->signing, *files->box_key, card.data.registration_number, 42);
   auto applied = station_->ApplyFeedItem(1, to_collect.kind, to_collect.body, to_collect.signature);
   ASSERT_OK(applied.status());
   ASSERT_OK(applied->refusal);
@@ -675,14 +692,8 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
-  auto login = [&](const std::string& user, const std::string& password) {
-    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
-                                  "application/json");
-    EXPECT_TRUE(answer.ok() && answer->status == 200);
-    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
-  };
-  const net::HttpHeaders ani = login("ani", "kata-sandi-1");
-  const net::HttpHeaders sri = login("sri", "kata-sandi-3");
+  const net::HttpHeaders ani = LoginOverApi(**client, "ani", "kata-sandi-1");
+  const net::HttpHeaders sri = LoginOverApi(**client, "sri", "kata-sandi-3");
   auto post = [&](const std::string& path, const nlohmann::json& body, const net::HttpHeaders& who) {
     auto answer = (*client)->Post(path, body.dump(), "application/json", who);
     EXPECT_TRUE(answer.ok());
@@ -737,15 +748,8 @@ TEST_F(StationTest, ASupervisorReturnsCardsNeverCollectedThroughTheApi) {
   auto files = OpenStationFiles(dir_ + "/station");
   ASSERT_OK(files.status());
   const card::Card card = card::testing::SampleCard();
-  auto chip = card::EncodeChip(card, keys->signing);
-  ASSERT_OK(chip.status());
-  const crypto::Bytes printed = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
   auto deliver = [&](int64_t feed_id, const std::string& registration, int64_t serial) {
-    const sync::FeedItem to_collect = sync::SignFeedItem(
-        {sync::FeedKind::kCardToCollect,
-         sync::CardToCollectBody{registration, serial, "dispatch-" + blanks::FormatSerial(serial), "ST-PRINT",
-                                 crypto::Seal(files->box_key->public_key(), printed)}},
-        keys->signing);
+    const sync::FeedItem to_collect = CardToCollectItem(keys->signing, *files->box_key, registration, serial);
     auto applied = station_->ApplyFeedItem(feed_id, to_collect.kind, to_collect.body, to_collect.signature);
     ASSERT_OK(applied.status());
     ASSERT_OK(applied->refusal);
@@ -760,12 +764,6 @@ TEST_F(StationTest, ASupervisorReturnsCardsNeverCollectedThroughTheApi) {
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
-  auto login = [&](const std::string& user, const std::string& password) {
-    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
-                                  "application/json");
-    EXPECT_TRUE(answer.ok() && answer->status == 200);
-    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
-  };
   auto post_returns = [&](const net::HttpHeaders& who) {
     auto answer = (*client)->Post("/api/v1/pickup/returns", "", "application/json", who);
     EXPECT_TRUE(answer.ok());
@@ -780,9 +778,9 @@ TEST_F(StationTest, ASupervisorReturnsCardsNeverCollectedThroughTheApi) {
   // 90 days after card 42 arrived it is not yet due; the next second it is.
   EXPECT_THAT(station_->ReturnUncollectedCards(ani_),
               StatusIs(StatusCode::kPermissionDenied, HasSubstr("a supervisor must log in and do it")));
-  auto answer = post_returns(login("ani", "kata-sandi-1"));
+  auto answer = post_returns(LoginOverApi(**client, "ani", "kata-sandi-1"));
   EXPECT_EQ(answer.status, 403);
-  const net::HttpHeaders sri = login("sri", "kata-sandi-3");
+  const net::HttpHeaders sri = LoginOverApi(**client, "sri", "kata-sandi-3");
   answer = post_returns(sri);
   ASSERT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(nlohmann::json::parse(answer.body)["returned"], nlohmann::json::array());
