@@ -1,7 +1,8 @@
 // Card hand-over at the collecting station: finding the card, the 1:1
 // fingerprint check against its chip, a supervisor's override, delegated
-// collection and activation. Central's side: central/ingest.cc (the
-// fingerprint_checked, pickup_override and card_activated packets).
+// collection and activation, and returning cards never collected. Central's
+// side: central/hand_over.h (the fingerprint_checked, pickup_override,
+// card_activated and card_returned packets).
 #include <algorithm>
 #include <cctype>
 #include <optional>

@@ -607,6 +607,8 @@ struct StationServer::Impl {
     if (!supervisor.ok()) return ErrorResponse(supervisor.status());
     StatusOr<std::vector<CardToCollect>> returned = station->ReturnUncollectedCards(*supervisor);
     if (!returned.ok()) return ErrorResponse(returned.status());
+    service::LogInfo("station.uncollected_cards_returned",
+                     {{"cards", static_cast<int64_t>(returned->size())}, {"supervisor", supervisor->username}});
     nlohmann::json cards = nlohmann::json::array();
     for (const CardToCollect& card : *returned) {
       cards.push_back({{"registration_number", card.registration_number},
