@@ -142,6 +142,8 @@ struct SuketIssuedBody {
   std::string replaces;  // "" for a first Suket
   std::string by;
   bool operator==(const SuketIssuedBody&) const = default;
+};
+
 // A card never collected: the station kept it PickupPolicy::keep_uncollected
 // (station/station.h), then voided it and deleted its templates and images.
 struct CardReturnedBody {
