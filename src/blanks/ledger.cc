@@ -48,6 +48,7 @@ constexpr ReasonNames kReasonNames[] = {
     {SpoilReason::kMisprint, "misprint", "salah cetak"},
     {SpoilReason::kDamagedInTransit, "damaged_in_transit", "rusak dalam pengiriman"},
     {SpoilReason::kPrinterJam, "printer_jam", "printer macet"},
+    {SpoilReason::kUncollected, "uncollected", "tidak diambil"},
 };
 
 size_t ReasonIndex(std::string_view name) {
@@ -158,7 +159,7 @@ StatusOr<SpoilReason> ParseSpoilReason(std::string_view name) {
     if (r.name == name) return r.reason;
   }
   return InvalidArgument("spoilage reason '" + std::string(name.substr(0, 40)) +
-                         "' is not one of misprint, damaged_in_transit, printer_jam");
+                         "' is not one of misprint, damaged_in_transit, printer_jam, uncollected");
 }
 
 namespace {
@@ -417,6 +418,10 @@ StatusOr<Applied> BlankLedger::Spoil(std::string_view station_id, std::string_vi
                                      SpoilReason reason, std::string_view note, int64_t record_id) {
   if (note.size() > kMaxNote) return InvalidArgument("the note is longer than " + std::to_string(kMaxNote) + " characters");
   if (record_id < 0) return InvalidArgument("record id " + std::to_string(record_id) + " is not valid");
+  if (reason == SpoilReason::kUncollected) {
+    return InvalidArgument("a station does not spoil a blank as uncollected; an uncollected card is returned by its "
+                           "collecting station (a card_returned packet)");
+  }
   return UseSerial(station_id, {std::string(event_id), "spoil", ""}, serial, false, record_id,
                    SpoilReasonName(reason), note);
 }
@@ -440,6 +445,23 @@ StatusOr<Applied> BlankLedger::Misprint(std::string_view station_id, std::string
     }
     return db_.Exec("UPDATE blank_uses SET kind = 'spoiled', reason = ?, note = ?, at = ? WHERE serial = ?",
                     {SpoilReasonName(SpoilReason::kMisprint), note, FormatTimestamp(clock_.Now()), serial});
+  });
+}
+
+StatusOr<Applied> BlankLedger::VoidUncollected(std::string_view station_id, std::string_view event_id,
+                                               int64_t serial, int64_t record_id) {
+  RETURN_IF_ERROR(CheckRange({serial, serial}));
+  const Event event{std::string(event_id), "void_uncollected",
+                    EventContent("void_uncollected", {serial, serial}, {{"record", record_id}})};
+  return StationEvent(station_id, event, [&](const Station& station) -> Status {
+    ASSIGN_OR_RETURN(auto used, db_.Query("SELECT kind, COALESCE(record_id, 0) FROM blank_uses WHERE serial = ?",
+                                          {serial}));
+    if (used.empty() || used[0].Text(0) != "consumed" || used[0].Int(1) != record_id) {
+      return FailedPrecondition("station " + station.id + " cannot void serial " + FormatSerial(serial) +
+                                " as uncollected: it is not the printed card of record " + std::to_string(record_id));
+    }
+    return db_.Exec("UPDATE blank_uses SET kind = 'spoiled', reason = ?, at = ? WHERE serial = ?",
+                    {SpoilReasonName(SpoilReason::kUncollected), FormatTimestamp(clock_.Now()), serial});
   });
 }
 

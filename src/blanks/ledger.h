@@ -11,6 +11,8 @@
 //   in transit          --Receive (station event)-->  at the station
 //   at the station      --Consume / Spoil (station events)--> used (one row per serial)
 //   consumed            --Misprint (station event)-->  spoiled (the card came out wrong)
+//   consumed            --VoidUncollected-->           spoiled (uncollected: the collecting
+//                                                      station returned and voided the card)
 //   at the station      --ReturnToRegency (station event)-->  regency stock
 //   regency stock       --ReturnToNational-->         national stock
 // StockIn puts a manufacturer's range into national stock. A regency may get
@@ -84,11 +86,14 @@ struct SerialRange {
 // "0000000101-0000000200", or one serial when first == last.
 std::string FormatRange(const SerialRange& range);
 
-enum class SpoilReason { kMisprint, kDamagedInTransit, kPrinterJam };
-inline constexpr std::array<SpoilReason, 3> kSpoilReasons = {SpoilReason::kMisprint, SpoilReason::kDamagedInTransit,
-                                                             SpoilReason::kPrinterJam};
-std::string_view SpoilReasonName(SpoilReason reason);   // "misprint", "damaged_in_transit", "printer_jam"
-std::string_view SpoilReasonLabel(SpoilReason reason);  // "salah cetak", "rusak dalam pengiriman", "printer macet"
+// kUncollected is recorded only by VoidUncollected; Spoil refuses it.
+enum class SpoilReason { kMisprint, kDamagedInTransit, kPrinterJam, kUncollected };
+inline constexpr std::array<SpoilReason, 4> kSpoilReasons = {SpoilReason::kMisprint, SpoilReason::kDamagedInTransit,
+                                                             SpoilReason::kPrinterJam, SpoilReason::kUncollected};
+// "misprint", "damaged_in_transit", "printer_jam", "uncollected"
+std::string_view SpoilReasonName(SpoilReason reason);
+// "salah cetak", "rusak dalam pengiriman", "printer macet", "tidak diambil"
+std::string_view SpoilReasonLabel(SpoilReason reason);
 StatusOr<SpoilReason> ParseSpoilReason(std::string_view name);
 
 // What a station event did.
@@ -132,6 +137,12 @@ struct Discrepancy {
   std::string pesan;   // Bahasa Indonesia, for the operator
 };
 
+inline int64_t SumOf(const std::array<int64_t, kSpoilReasons.size()>& counts) {
+  int64_t sum = 0;
+  for (int64_t n : counts) sum += n;
+  return sum;
+}
+
 struct StationReconciliation {
   std::string station_id;
   int64_t handed_over = 0;  // handed to the station by its regency
@@ -141,7 +152,7 @@ struct StationReconciliation {
   int64_t returned = 0;     // returned to the regency's stock
   int64_t in_transit = 0;   // handed over, not yet confirmed
   int64_t on_hand = 0;      // received and still at the station
-  int64_t spoiled_total() const { return spoiled[0] + spoiled[1] + spoiled[2]; }
+  int64_t spoiled_total() const { return SumOf(spoiled); }
 };
 
 struct RegencyReconciliation {
@@ -158,7 +169,7 @@ struct RegencyReconciliation {
   OnHand on_hand;
   std::vector<StationReconciliation> stations;  // every station with a movement, by id
   std::vector<Discrepancy> discrepancies;       // empty when everything is accounted for
-  int64_t spoiled_total() const { return spoiled[0] + spoiled[1] + spoiled[2]; }
+  int64_t spoiled_total() const { return SumOf(spoiled); }
 };
 
 class BlankLedger {
@@ -208,6 +219,14 @@ class BlankLedger {
   // `record_id`.
   StatusOr<Applied> Misprint(std::string_view station_id, std::string_view event_id, int64_t serial,
                              int64_t record_id, std::string_view note);
+  // The card printed on `serial` for `record_id` was never collected: its
+  // collecting station (`station_id`, audited as the actor) returned and
+  // voided it. The serial, consumed for that record by whichever station
+  // printed it, becomes spoiled (uncollected). Applied once per (collecting
+  // station, event id), like a station event. kFailedPrecondition unless the
+  // serial is the printed card of `record_id`.
+  StatusOr<Applied> VoidUncollected(std::string_view station_id, std::string_view event_id, int64_t serial,
+                                    int64_t record_id);
   // Received blanks the station sends back to its regency's stock.
   StatusOr<Applied> ReturnToRegency(std::string_view station_id, std::string_view event_id, SerialRange range);
 

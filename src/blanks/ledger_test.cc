@@ -234,6 +234,40 @@ TEST_P(BlankLedgerTest, AMisprintedCardSpoilsItsSerialAndTheRecordPrintsOnAnothe
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("it is not the card this station printed")));
 }
 
+TEST_P(BlankLedgerTest, AnUncollectedCardIsVoidedAndTheRegencyStillBalances) {
+  StockStationA();
+  const int64_t record = NewRecord("R-1");
+  const int64_t other = NewRecord("R-2");
+  ASSERT_OK(ledger_->Consume(kStationA, "print-1-7", 7, record).status());
+  const std::string before = Snapshot();
+  EXPECT_THAT(ledger_->VoidUncollected(kStationB, "return-7", 7, other),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("station ST-351202-01 cannot void serial 0000000007 as uncollected: it is not the "
+                                 "printed card of record " + std::to_string(other))));
+  EXPECT_THAT(ledger_->VoidUncollected(kStationB, "return-8", 8, record),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("cannot void serial 0000000008 as uncollected")));
+  EXPECT_THAT(ledger_->Spoil(kStationA, "spoil-9", 9, SpoilReason::kUncollected, ""),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a station does not spoil a blank as uncollected")));
+  EXPECT_EQ(Snapshot(), before);
+
+  // The collecting station (not the printer) returns the card: the printed serial becomes spoiled, uncollected.
+  EXPECT_EQ(*ledger_->VoidUncollected(kStationB, "return-7", 7, record), Applied::kApplied);
+  EXPECT_EQ(*ledger_->VoidUncollected(kStationB, "return-7", 7, record), Applied::kDuplicate);
+  Location voided = *ledger_->Locate(7);
+  EXPECT_EQ(voided.place, "spoiled");
+  EXPECT_EQ(voided.reason, "uncollected");
+  EXPECT_EQ(voided.record_id, record);
+  auto reconciled = ledger_->Reconcile(kSitubondo);
+  ASSERT_OK(reconciled.status());
+  EXPECT_EQ(reconciled->printed, 0);
+  EXPECT_EQ(reconciled->spoiled[3], 1);  // uncollected
+  EXPECT_EQ(reconciled->spoiled_total(), 1);
+  EXPECT_EQ(reconciled->on_hand.at_stations, 99);
+  EXPECT_TRUE(reconciled->discrepancies.empty());
+  EXPECT_THAT(ledger_->VoidUncollected(kStationB, "return-7b", 7, record),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("it is not the printed card of record")));
+}
+
 TEST_P(BlankLedgerTest, NoHoldersStockGoesNegative) {
   ASSERT_OK(ledger_->StockIn({1, 100}, "gudang.pusat"));
   std::string before = Snapshot();
@@ -396,7 +430,7 @@ TEST_P(BlankLedgerTest, ReconciliationCountsEveryMovementAndNamesWhatIsMissing) 
   EXPECT_EQ(r.handed_over, 170);
   EXPECT_EQ(r.received, 120);
   EXPECT_EQ(r.printed, 5);
-  EXPECT_EQ(r.spoiled, (std::array<int64_t, 3>{1, 1, 2}));  // misprint, damaged in transit, printer jam
+  EXPECT_EQ(r.spoiled, (std::array<int64_t, 4>{1, 1, 2, 0}));  // misprint, damaged in transit, printer jam, uncollected
   EXPECT_EQ(r.returned_by_stations, 10);
   EXPECT_EQ(r.on_hand.in_store, 290);  // 500 - 50 - 170 + 10
   EXPECT_EQ(r.on_hand.in_transit, 50);

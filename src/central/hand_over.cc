@@ -14,6 +14,7 @@ namespace {
 constexpr const char* kChecked = "fingerprint_checked";
 constexpr const char* kOverride = "pickup_override";
 constexpr const char* kActivated = "card_activated";
+constexpr const char* kReturned = "card_returned";
 
 // The record of a card that `station` reports handing over, checked to be
 // the card printed for it on `serial` and collected at `station`.
@@ -47,6 +48,14 @@ StatusOr<bool> StoreOnce(store::Connection& db, const Clock& clock, const Regist
                                        {station.id, event_id, kind, registration_number, serial, by, outcome, body, at,
                                         FormatTimestamp(clock.Now())}));
   return !rows.empty();
+}
+
+// Queues a record_status item telling the record's station its new state.
+void Tell(const CentralKeys& keys, const store::Record& told, RecordState state,
+          std::vector<pipeline::QueuedFeedItem>& items) {
+  if (told.station_id.empty()) return;
+  sync::RecordStatusBody body{told.registration_number, state, "", told.holder_nik};
+  items.push_back({told.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys.signing)});
 }
 
 }  // namespace
@@ -89,22 +98,47 @@ Status ActivateCard(store::Connection& db, const Clock& clock, const CentralKeys
                                      "handed over (" + std::string(sync::HandOverBasisName(activation.basis)) + ") by " +
                                          activation.by)
                       .WithContext(context));
-  auto tell = [&](const store::Record& told, RecordState state) {
-    if (told.station_id.empty()) return;
-    sync::RecordStatusBody body{told.registration_number, state, "", told.holder_nik};
-    items.push_back({told.station_id, sync::SignFeedItem({sync::FeedKind::kRecordStatus, std::move(body)}, keys.signing)});
-  };
-  tell(record, RecordState::kActivated);
   RETURN_IF_ERROR(RevokeSukets(db, clock, record.registration_number, activation.nik,
                                "card " + blanks::FormatSerial(activation.serial) + " activated")
                       .status());
+  Tell(keys, record, RecordState::kActivated, items);
   ASSIGN_OR_RETURN(auto earlier, records.FindByHolderNik(activation.nik, RecordState::kActivated));
   for (const store::Record& previous : earlier) {
     if (previous.id == record.id) continue;
     RETURN_IF_ERROR(records.Transition(previous.id, RecordState::kActivated, RecordState::kReplaced, actor,
                                        "replaced by " + activation.registration_number));
-    tell(previous, RecordState::kReplaced);
+    Tell(keys, previous, RecordState::kReplaced, items);
   }
+  return Status::Ok();
+}
+
+Status ReturnUncollectedCard(store::Connection& db, const Clock& clock, const CentralKeys& keys,
+                             const RegisteredStation& station, const sync::CardReturnedBody& returned,
+                             std::vector<pipeline::QueuedFeedItem>& items) {
+  ASSIGN_OR_RETURN(store::Record record,
+                   CollectedRecord(db, clock, station, kReturned, returned.registration_number, returned.serial));
+  const std::string context = std::string(kReturned) + " of " + returned.registration_number;
+  ASSIGN_OR_RETURN(auto seen, db.Query("SELECT 1 FROM hand_over_events WHERE station_id = ? AND event_id = ?",
+                                       {station.id, returned.event_id}));
+  if (!seen.empty()) return Status::Ok();
+  if (record.state != RecordState::kDispatched) {
+    return FailedPrecondition(context + ": the record is " + std::string(RecordStateName(record.state)) +
+                              ", not dispatched");
+  }
+  // The ledger first: it takes its lock before the audit head (blanks/ledger.h).
+  RETURN_IF_ERROR(blanks::BlankLedger(db, clock)
+                      .VoidUncollected(station.id, returned.event_id, returned.serial, record.id)
+                      .status()
+                      .WithContext(context));
+  RETURN_IF_ERROR(StoreOnce(db, clock, station, returned.event_id, kReturned, returned.registration_number,
+                            returned.serial, returned.by, "returned", sync::CardReturnedToJson(returned), returned.at)
+                      .status());
+  RETURN_IF_ERROR(store::RecordRepository(db, clock)
+                      .Transition(record.id, RecordState::kDispatched, RecordState::kRevoked, "station:" + station.id,
+                                  returned.reason + " (card " + blanks::FormatSerial(returned.serial) + ", by " +
+                                      returned.by + ")")
+                      .WithContext(context));
+  Tell(keys, record, RecordState::kRevoked, items);
   return Status::Ok();
 }
 

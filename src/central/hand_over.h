@@ -1,10 +1,12 @@
 // Central's side of card hand-over: what collecting stations report
-// (fingerprint_checked, pickup_override and card_activated packets;
-// sync/station_events.h), and the integrity report built from it.
+// (fingerprint_checked, pickup_override, card_activated and card_returned
+// packets; sync/station_events.h), and the integrity report built from it.
 //
 // Activation moves the record dispatched -> activated and every earlier
 // activated card of the same NIK activated -> replaced, and tells each
-// record's station. Each report is applied once per (station, event id).
+// record's station. A return (a card never collected) moves the record
+// dispatched -> revoked and voids its blank in the blank ledger (spoiled,
+// uncollected). Each report is applied once per (station, event id).
 //
 // Thread-safety: functions over the caller's connection, inside its transaction.
 #pragma once
@@ -29,6 +31,14 @@ Status RecordPickupOverride(store::Connection& db, const Clock& clock, const Reg
 Status ActivateCard(store::Connection& db, const Clock& clock, const CentralKeys& keys,
                     const RegisteredStation& station, const sync::CardActivatedBody& activation,
                     std::vector<pipeline::QueuedFeedItem>& items);
+
+// The card was never collected: the station returned and voided it. The
+// blank ledger records its serial spoiled (uncollected) first, then the
+// record goes dispatched -> revoked and its station is told (in `items`).
+// kFailedPrecondition as above, or when the record is not dispatched.
+Status ReturnUncollectedCard(store::Connection& db, const Clock& clock, const CentralKeys& keys,
+                             const RegisteredStation& station, const sync::CardReturnedBody& returned,
+                             std::vector<pipeline::QueuedFeedItem>& items);
 
 // One operator's (or one station's) hand-overs, and how their rates compare
 // with their peers'.

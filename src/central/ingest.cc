@@ -98,7 +98,8 @@ struct Ingest::Checked {
   sync::FeedItem feed;       // the signed verdict for the station's feed
   std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
                sync::CardMisprintedBody, sync::CardsDispatchedBody, sync::FingerprintCheckedBody,
-               sync::PickupOverrideBody, sync::CardActivatedBody, sync::SuketIssuedBody>
+               sync::PickupOverrideBody, sync::CardActivatedBody, sync::SuketIssuedBody,
+               sync::CardReturnedBody>
       event;
 };
 
@@ -121,6 +122,7 @@ const Ingest::KindHandler Ingest::kKindHandlers[] = {
     {sync::PacketKind::kPickupOverride, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kCardActivated, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
     {sync::PacketKind::kSuketIssued, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
+    {sync::PacketKind::kCardReturned, &Ingest::DecodeStationEvent, &Ingest::WriteStationEvents},
 };
 
 StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const std::vector<sync::Packet>& packets) {
@@ -413,6 +415,7 @@ void Ingest::DecodeStationEvent(const RegisteredStation& station, Checked& c) {
     case sync::PacketKind::kPickupOverride: return decode(sync::PickupOverrideFromJson(c.envelope.body));
     case sync::PacketKind::kCardActivated: return decode(sync::CardActivatedFromJson(c.envelope.body));
     case sync::PacketKind::kSuketIssued: return decode(sync::SuketIssuedFromJson(c.envelope.body));
+    case sync::PacketKind::kCardReturned: return decode(sync::CardReturnedFromJson(c.envelope.body));
     case sync::PacketKind::kEnrollment: break;
   }
   c.content = Internal("no station event decoder for packet kind " + std::string(sync::PacketKindName(c.envelope.kind)));
@@ -475,7 +478,8 @@ Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<co
       RETURN_IF_ERROR(RecordPickupOverride(db_, clock_, station, *override_body));
     } else if (const auto* activation = std::get_if<sync::CardActivatedBody>(&event)) {
       RETURN_IF_ERROR(ActivateCard(db_, clock_, keys_, station, *activation, statuses));
-    } else if (const auto* suket = std::get_if<sync::SuketIssuedBody>(&event)) {
+    } else if (const auto* suket = std::get_if<sync::SuketIssuedBody,
+               sync::CardReturnedBody>(&event)) {
       RETURN_IF_ERROR(RecordSuketIssued(db_, clock_, station, *suket));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "blanks/ledger.h"
 #include "core/status_matchers.h"
 #include "enrollment/testing.h"
 #include "pipeline/biometrics_at_rest.h"
@@ -444,6 +445,89 @@ TEST_P(IngestTest, AHandOverOfACardNotDispatchedToTheReportingStationIsRefusedBy
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("'s card is not on blank 0000000007")));
   EXPECT_TRUE(items.empty());
   EXPECT_EQ(Count("hand_over_events"), 0);
+}
+
+// A card never collected comes back as card_returned: its blank is voided in the ledger (spoiled,
+// uncollected) and the regency still balances; the record goes dispatched -> revoked and the
+// enrolling station is told. A return naming the wrong blank is refused and changes nothing.
+TEST_P(IngestTest, AReturnedUncollectedCardVoidsItsBlankAndRevokesTheRecord) {
+  ASSERT_EQ(ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_)})->results[0].verdict,
+            sync::Verdict::kAccepted);
+  const std::string registration = enrollment::testing::RegistrationNumber(station_id_, 1);
+  store::RecordRepository records(db_->connection(), clock_);
+  auto record = records.FindByRegistration(registration);
+  ASSERT_OK(record.status());
+  RecordState at = record->state;
+  for (RecordState next : {RecordState::kDedupePending, RecordState::kUnique, RecordState::kPrintReady,
+                           RecordState::kPrinted, RecordState::kDispatched}) {
+    ASSERT_OK(records.Transition(record->id, at, next, "admin", "test"));
+    at = next;
+  }
+  // Printed on blank 7 at a print station of the same regency.
+  TokenRequest request{"35.21.01", StationKind::kDisdukcapilOffice, {"enroll", "print"}, hours(1)};
+  auto token = registry_->CreateToken(request, "admin");
+  ASSERT_OK(token.status());
+  const crypto::SigningKey printer_key = crypto::SigningKey::Generate();
+  auto printer = registry_->Register(*token, printer_key.public_key(), crypto::SealingKey::Generate().public_key());
+  ASSERT_OK(printer.status());
+  ASSERT_OK(registry_->Approve(printer->id, "admin"));
+  blanks::BlankLedger ledger(db_->connection(), clock_);
+  ASSERT_OK(ledger.StockIn({1, 10}, "admin"));
+  ASSERT_OK(ledger.Ship("35.21", {1, 10}, "admin"));
+  ASSERT_OK(ledger.HandOver(printer->id, {1, 10}, "admin"));
+  ASSERT_OK(ledger.Receive(printer->id, "r-1", {1, 10}).status());
+  ASSERT_OK(ledger.Consume(printer->id, "p-7", 7, record->id).status());
+  ASSERT_OK(db_->connection().Exec("INSERT INTO print_jobs (record_id, station_id, state, urgent, reserved_at, "
+                                   "printed_at, serial) VALUES (?, ?, 'printed', 0, 't', 't', 7)",
+                                   {record->id, printer->id}));
+  const int64_t feed_before = ingest_->Feed(station_id_, 0, 100)->size();
+
+  auto returned = [&](int64_t sequence, int64_t serial) {
+    const sync::CardReturnedBody body{"return-" + blanks::FormatSerial(serial), registration, serial,
+                                      "2026-08-20T02:00:00Z", "card uncollected, returned and voided",
+                                      "2026-11-24T02:30:00Z", "sri"};
+    return sync::SignEnvelope({sync::kEnvelopeVersion, station_id_, sequence, sync::PacketKind::kCardReturned,
+                               "2026-11-24T02:30:00Z", sync::CardReturnedToJson(body)},
+                              station_key_);
+  };
+  auto wrong = ingest_->Upload(station_id_, {returned(2, 8)});
+  ASSERT_OK(wrong.status());
+  EXPECT_EQ(wrong->results[0].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(wrong->results[0].error, HasSubstr("card_returned of card 0000000008 from station " + station_id_ + ": " +
+                                                 registration + "'s card is not on blank 0000000008"));
+  EXPECT_EQ(records.Get(record->id)->state, RecordState::kDispatched);
+  EXPECT_EQ(ledger.Locate(7)->place, "consumed");
+
+  auto response = ingest_->Upload(station_id_, {returned(3, 7)});
+  ASSERT_OK(response.status());
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
+  EXPECT_EQ(records.Get(record->id)->state, RecordState::kRevoked);
+  auto note = db_->connection().Query("SELECT note FROM record_events WHERE record_id = ? AND to_state = 'revoked'",
+                                      {record->id});
+  ASSERT_OK(note.status());
+  ASSERT_EQ(note->size(), 1u);
+  EXPECT_THAT((*note)[0].Text(0), HasSubstr("card uncollected, returned and voided (card 0000000007, by sri)"));
+  auto voided = ledger.Locate(7);
+  ASSERT_OK(voided.status());
+  EXPECT_EQ(voided->place, "spoiled");
+  EXPECT_EQ(voided->reason, "uncollected");
+  auto reconciled = ledger.Reconcile("35.21");
+  ASSERT_OK(reconciled.status());
+  EXPECT_EQ(reconciled->printed, 0);
+  EXPECT_EQ(reconciled->spoiled[3], 1);
+  EXPECT_EQ(reconciled->on_hand.total(), 9);
+  EXPECT_TRUE(reconciled->discrepancies.empty());
+  auto feed = ingest_->Feed(station_id_, 0, 100);
+  ASSERT_OK(feed.status());
+  ASSERT_EQ(static_cast<int64_t>(feed->size()), feed_before + 1);
+  EXPECT_EQ(feed->back().kind, "record_status");
+  EXPECT_EQ(nlohmann::json::parse(feed->back().body)["state"], "revoked");
+  // The same return again (a new packet, the same event) changes nothing.
+  auto again = ingest_->Upload(station_id_, {returned(4, 7)});
+  ASSERT_OK(again.status());
+  EXPECT_EQ(again->results[0].verdict, sync::Verdict::kAccepted) << again->results[0].error;
+  EXPECT_EQ(ingest_->Feed(station_id_, 0, 100)->size(), feed->size());
+  EXPECT_EQ(Count("hand_over_events"), 1);
 }
 
 // Five operators hand over 40 cards each with about 5 % overrides; one overrides 15 of 40. Only

@@ -139,10 +139,10 @@ nlohmann::json ReconciliationJson(const blanks::RegencyReconciliation& r) {
 void PrintRow(const std::string& holder, int64_t sent, int64_t received, int64_t printed,
               const std::array<int64_t, blanks::kSpoilReasons.size()>& spoiled, int64_t returned, int64_t in_transit,
               int64_t on_hand) {
-  std::printf("%-16s %9lld %9lld %9lld %11lld %11lld %9lld %12lld %10lld %9lld\n", holder.c_str(),
+  std::printf("%-16s %9lld %9lld %9lld %11lld %11lld %9lld %13lld %12lld %10lld %9lld\n", holder.c_str(),
               static_cast<long long>(sent), static_cast<long long>(received), static_cast<long long>(printed),
               static_cast<long long>(spoiled[0]), static_cast<long long>(spoiled[1]),
-              static_cast<long long>(spoiled[2]), static_cast<long long>(returned),
+              static_cast<long long>(spoiled[2]), static_cast<long long>(spoiled[3]), static_cast<long long>(returned),
               static_cast<long long>(in_transit), static_cast<long long>(on_hand));
 }
 
@@ -153,8 +153,8 @@ void PrintReconciliation(const blanks::RegencyReconciliation& r) {
             << "Di tangan: " << r.on_hand.total() << " (gudang kabupaten/kota " << r.on_hand.in_store
             << ", dalam perjalanan ke stasiun " << r.on_hand.in_transit << ", di stasiun " << r.on_hand.at_stations
             << ")\n\n";
-  std::printf("%-16s %9s %9s %9s %11s %11s %9s %12s %10s %9s\n", "pemegang", "dikirim", "diterima", "dicetak",
-              "salah_cetak", "rusak_kirim", "macet", "dikembalikan", "perjalanan", "di_tangan");
+  std::printf("%-16s %9s %9s %9s %11s %11s %9s %13s %12s %10s %9s\n", "pemegang", "dikirim", "diterima", "dicetak",
+              "salah_cetak", "rusak_kirim", "macet", "tidak_diambil", "dikembalikan", "perjalanan", "di_tangan");
   PrintRow(r.regency_code, r.shipped, r.received, r.printed, r.spoiled, r.returned_to_national, r.on_hand.in_transit,
            r.on_hand.total());
   for (const auto& s : r.stations) {

@@ -27,6 +27,7 @@ constexpr RecordTransition kRecordTransitions[] = {
     {S::kPrinted, S::kPrintReady},
     {S::kPrinted, S::kDispatched},
     {S::kDispatched, S::kActivated},
+    {S::kDispatched, S::kRevoked},  // never collected: the station returned and voided the card
     {S::kActivated, S::kReplaced},
     {S::kActivated, S::kRevoked},
 };

@@ -4,6 +4,7 @@
 //            \-> failed_validation  \-> duplicate_suspect -> adjudication
 //                                         adjudication -> unique | rejected_duplicate
 //   printed -> dispatched -> activated -> replaced | revoked
+//   dispatched -> revoked   (never collected: returned and voided at the station)
 //   printed -> print_ready   (the blank was spoiled; print again)
 //   validated -> failed_validation   (a demographic check at central failed)
 //

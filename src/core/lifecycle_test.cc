@@ -19,7 +19,8 @@ const std::set<std::pair<S, S>> kLegal = {
     {S::kAdjudication, S::kUnique},         {S::kAdjudication, S::kRejectedDuplicate},
     {S::kUnique, S::kPrintReady},           {S::kPrintReady, S::kPrinted},
     {S::kPrinted, S::kPrintReady},          {S::kPrinted, S::kDispatched},
-    {S::kDispatched, S::kActivated},        {S::kActivated, S::kReplaced},
+    {S::kDispatched, S::kActivated},        {S::kDispatched, S::kRevoked},
+    {S::kActivated, S::kReplaced},
     {S::kActivated, S::kRevoked},
 };
 

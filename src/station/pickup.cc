@@ -1,9 +1,11 @@
 // Card hand-over at the collecting station: finding the card, the 1:1
 // fingerprint check against its chip, a supervisor's override, delegated
-// collection and activation. Central's side: central/ingest.cc (the
-// fingerprint_checked, pickup_override and card_activated packets).
+// collection and activation, and returning cards never collected. Central's
+// side: central/hand_over.h (the fingerprint_checked, pickup_override,
+// card_activated and card_returned packets).
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "bio/fusion.h"
 #include "bio/matcher.h"
@@ -17,6 +19,8 @@ namespace {
 
 constexpr const char* kWaiting = "waiting";
 constexpr const char* kActivated = "activated";
+constexpr const char* kReturned = "returned";
+constexpr const char* kUncollectedReason = "card uncollected, returned and voided";
 constexpr size_t kMaxReason = 500;
 constexpr size_t kMaxName = 100;
 constexpr size_t kMaxKtpSerial = 32;
@@ -24,7 +28,7 @@ constexpr size_t kMaxKtpSerial = 32;
 constexpr const char* kCardColumns =
     "c.registration_number, c.serial, c.manifest_id, c.from_station, c.received_at, c.state, COALESCE(e.nik, ''), "
     "c.failed_checks, COALESCE(c.passed_check_at, ''), COALESCE(c.override_by, ''), COALESCE(c.handed_over_at, ''), "
-    "c.checks";
+    "c.checks, COALESCE(c.returned_at, '')";
 constexpr const char* kCardFrom = " FROM cards_to_collect c LEFT JOIN enrollments e "
                                   "ON e.registration_number = c.registration_number ";
 
@@ -86,7 +90,15 @@ StatusOr<Comparison> Compare(const std::vector<card::ChipFinger>& chip, const st
 
 }  // namespace
 
-std::string_view CollectStateName(CollectState state) { return state == CollectState::kWaiting ? kWaiting : kActivated; }
+constexpr std::pair<CollectState, const char*> kCollectStates[] = {
+    {CollectState::kWaiting, kWaiting}, {CollectState::kActivated, kActivated}, {CollectState::kReturned, kReturned}};
+
+std::string_view CollectStateName(CollectState state) {
+  for (const auto& [known, name] : kCollectStates) {
+    if (known == state) return name;
+  }
+  return "?";
+}
 
 namespace {
 
@@ -94,8 +106,9 @@ StatusOr<CardAtCounter> CardFromRow(const store::Row& row, const Clock& clock, c
   CardAtCounter card;
   card.card = {row.Text(0), row.Int(1), row.Text(2), row.Text(3), row.Text(4)};
   const std::string state = row.Text(5);
-  if (state != kWaiting && state != kActivated) return DataLoss("cards_to_collect: unknown state '" + state + "'");
-  card.state = state == kWaiting ? CollectState::kWaiting : CollectState::kActivated;
+  const auto* known = std::ranges::find_if(kCollectStates, [&](const auto& entry) { return state == entry.second; });
+  if (known == std::end(kCollectStates)) return DataLoss("cards_to_collect: unknown state '" + state + "'");
+  card.state = known->first;
   card.nik = row.Text(6);
   card.failed_checks = static_cast<int>(row.Int(7));
   // Timestamps are ISO 8601 UTC to the second: their order is the text's.
@@ -104,6 +117,7 @@ StatusOr<CardAtCounter> CardFromRow(const store::Row& row, const Clock& clock, c
   card.override_by = row.Text(9);
   card.handed_over_at = row.Text(10);
   card.checks = static_cast<int>(row.Int(11));
+  card.returned_at = row.Text(12);
   return card;
 }
 
@@ -146,6 +160,10 @@ StatusOr<CardAtCounter> CardBySerial(store::Connection& db, const Clock& clock, 
 
 Status CheckWaiting(const CardAtCounter& card) {
   if (card.state == CollectState::kWaiting) return Status::Ok();
+  if (card.state == CollectState::kReturned) {
+    return FailedPrecondition("card " + blanks::FormatSerial(card.card.serial) +
+                              " was never collected; it was returned and voided at " + card.returned_at);
+  }
   return FailedPrecondition("card " + blanks::FormatSerial(card.card.serial) + " was handed over at " +
                             card.handed_over_at);
 }
@@ -305,6 +323,48 @@ StatusOr<HandOverReceipt> Station::HandOverCard(const Operator& op, const crypto
   receipt.free_service_notice = kFreeServiceNotice;
   receipt.complaint_channel = kComplaintChannel;
   return receipt;
+}
+
+StatusOr<std::vector<CardToCollect>> Station::ReturnUncollectedCards(const Operator& supervisor) {
+  if (supervisor.role != Role::kSupervisor) {
+    return PermissionDenied("role " + std::string(RoleName(supervisor.role)) +
+                            " may not return uncollected cards; a supervisor must log in and do it");
+  }
+  // Timestamps are ISO 8601 UTC to the second: their order is the text's.
+  const std::string arrived_before = FormatTimestamp(clock_.Now() - pickup_policy_.keep_uncollected);
+  ASSIGN_OR_RETURN(auto due, db_.Query("SELECT serial FROM cards_to_collect WHERE state = ? AND received_at < ? "
+                                       "ORDER BY received_at, serial",
+                                       {kWaiting, arrived_before}));
+  std::vector<CardToCollect> returned;
+  for (const store::Row& row : due) {
+    const int64_t serial = row.Int(0);
+    std::optional<CardToCollect> done;
+    RETURN_IF_ERROR(db_.Transact([&]() -> Status {
+      done.reset();
+      ASSIGN_OR_RETURN(CardAtCounter card, CardBySerial(db_, clock_, pickup_policy_, identity_.station_id, serial));
+      // Handed over since the query: nothing to return.
+      if (card.state != CollectState::kWaiting) return Status::Ok();
+      const std::string now = FormatTimestamp(clock_.Now());
+      const sync::CardReturnedBody body{"return-" + blanks::FormatSerial(serial),
+                                        card.card.registration_number,
+                                        serial,
+                                        card.card.received_at,
+                                        kUncollectedReason,
+                                        now,
+                                        supervisor.username};
+      // The card's templates and images go with it: the card is void.
+      RETURN_IF_ERROR(db_.Exec("UPDATE cards_to_collect SET state = ?, returned_at = ?, sealed_card = X'' "
+                               "WHERE serial = ?",
+                               {kReturned, now, serial}));
+      RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kCardReturned, card.card.registration_number,
+                                  sync::CardReturnedToJson(body), now));
+      done = card.card;
+      return Audit(supervisor.username, "pickup.return_uncollected",
+                   card.card.registration_number + " " + blanks::FormatSerial(serial));
+    }));
+    if (done) returned.push_back(std::move(*done));
+  }
+  return returned;
 }
 
 StatusOr<card::OpenedCard> Station::OpenCardHere(const crypto::SealingKey& box_key, int64_t serial) {

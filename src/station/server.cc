@@ -601,6 +601,23 @@ struct StationServer::Impl {
                                             .dump());
   }
 
+  net::HttpResponse ReturnUncollectedRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> supervisor = Authenticate(request);
+    if (!supervisor.ok()) return ErrorResponse(supervisor.status());
+    StatusOr<std::vector<CardToCollect>> returned = station->ReturnUncollectedCards(*supervisor);
+    if (!returned.ok()) return ErrorResponse(returned.status());
+    service::LogInfo("station.uncollected_cards_returned",
+                     {{"cards", static_cast<int64_t>(returned->size())}, {"supervisor", supervisor->username}});
+    nlohmann::json cards = nlohmann::json::array();
+    for (const CardToCollect& card : *returned) {
+      cards.push_back({{"registration_number", card.registration_number},
+                       {"serial", blanks::FormatSerial(card.serial)},
+                       {"received_at", card.received_at}});
+    }
+    return net::HttpResponse::Json(200, nlohmann::json{{"returned", cards}}.dump());
+  }
+
   net::HttpResponse DispatchRoute(const net::HttpRequest& request) {
     return AsPrintOfficer(request, [&](const Operator& op) -> StatusOr<nlohmann::json> {
       ASSIGN_OR_RETURN(auto manifests, print_station->DispatchPrintedCards(op));
@@ -739,6 +756,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
                      net::RouteOptions{.max_body_bytes = 256 * 1024});
   impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/override", self->Guarded(BodyKind::kJson, &Impl::OverrideRoute));
   impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/hand-over", self->Guarded(BodyKind::kJson, &Impl::HandOverRoute));
+  impl->http->Handle("POST", "/api/v1/pickup/returns", self->Guarded(BodyKind::kNone, &Impl::ReturnUncollectedRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }
 

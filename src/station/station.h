@@ -221,11 +221,14 @@ struct PickupPolicy {
   int failed_checks_before_override = 3;
   // How long a passing check allows the hand-over.
   std::chrono::minutes passed_check_valid_for{30};
+  // How long a card waits here, from its arrival, before a supervisor may
+  // return and void it as never collected (docs/operations.md, "Card hand-over").
+  std::chrono::days keep_uncollected{90};
 };
 
 // What the counter sees of a card waiting here (or handed over).
-enum class CollectState { kWaiting, kActivated };
-std::string_view CollectStateName(CollectState state);  // "waiting", "activated"
+enum class CollectState { kWaiting, kActivated, kReturned };
+std::string_view CollectStateName(CollectState state);  // "waiting", "activated", "returned"
 struct CardAtCounter {
   CardToCollect card;
   CollectState state = CollectState::kWaiting;
@@ -235,6 +238,7 @@ struct CardAtCounter {
   bool check_passed = false;  // a passing check within PickupPolicy::passed_check_valid_for
   std::string override_by;    // the supervisor who overrode the checks; "" for none
   std::string handed_over_at;
+  std::string returned_at;  // when a supervisor returned and voided it, never collected
 };
 
 // One 1:1 comparison of a collector's live fingerprints with the card's chip.
@@ -465,6 +469,13 @@ class Station {
   // a malformed delegate or KTP.
   StatusOr<HandOverReceipt> HandOverCard(const Operator& op, const crypto::SealingKey& box_key, int64_t serial,
                                          const HandOverRequest& request);
+  // Returns and voids every card still waiting here that arrived more than
+  // PickupPolicy::keep_uncollected ago: each becomes `returned`, its
+  // templates and images are deleted, and a card_returned packet tells
+  // central (one transaction per card, with its packet and audit entry).
+  // Returns the cards returned, oldest first; none when no card is due.
+  // kPermissionDenied unless `supervisor` has the supervisor role.
+  StatusOr<std::vector<CardToCollect>> ReturnUncollectedCards(const Operator& supervisor);
 
   // The Suket (suket.cc; suket/suket.h). Issues one, offline or not, to the
   // resident of an enrollment made here whose record stands in kSuketStages

@@ -650,6 +650,30 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   (*server)->Stop();
 }
 
+// Logs `user` in on the operator API; the session's authorization header.
+net::HttpHeaders LoginOverApi(net::HttpClient& client, const std::string& user, const std::string& password) {
+  auto answer =
+      client.Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(), "application/json");
+  EXPECT_TRUE(answer.ok() && answer->status == 200);
+  if (!answer.ok() || answer->status != 200) return {};
+  return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
+}
+
+// The sample card, printed and sealed to `box_key`, as central's card_to_collect feed item on `serial`.
+sync::FeedItem CardToCollectItem(const crypto::SigningKey& central_key, const crypto::SealingKey& box_key,
+                                 const std::string& registration_number, int64_t serial) {
+  const card::Card card = card::testing::SampleCard();
+  auto chip = card::EncodeChip(card, central_key);
+  EXPECT_TRUE(chip.ok());
+  const crypto::Bytes printed = card::EncodeCardToPrint({chip.ok() ? *chip : crypto::Bytes{}, card.face_jpeg,
+                                                        card.signature_image});
+  return sync::SignFeedItem({sync::FeedKind::kCardToCollect,
+                             sync::CardToCollectBody{registration_number, serial,
+                                                     "dispatch-" + blanks::FormatSerial(serial), "ST-PRINT",
+                                                     crypto::Seal(box_key.public_key(), printed)}},
+                            central_key);
+}
+
 // A card dispatched here is found, checked and handed over through the counter's routes; a
 // supervisor's override needs the supervisor's own session.
 TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
@@ -658,14 +682,7 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   auto files = OpenStationFiles(dir_ + "/station");
   ASSERT_OK(files.status());
   const card::Card card = card::testing::SampleCard();
-  auto chip = card::EncodeChip(card, keys->signing);
-  ASSERT_OK(chip.status());
-  const crypto::Bytes printed = card::EncodeCardToPrint({*chip, card.face_jpeg, card.signature_image});
-  const sync::FeedItem to_collect = sync::SignFeedItem(
-      {sync::FeedKind::kCardToCollect,
-       sync::CardToCollectBody{card.data.registration_number, 42, "dispatch-0000000042", "ST-PRINT",
-                               crypto::Seal(files->box_key->public_key(), printed)}},
-      keys->signing);
+  const sync::FeedItem to_collect = CardToCollectItem(keys->signing, *files->box_key, card.data.registration_number, 42);
   auto applied = station_->ApplyFeedItem(1, to_collect.kind, to_collect.body, to_collect.signature);
   ASSERT_OK(applied.status());
   ASSERT_OK(applied->refusal);
@@ -675,14 +692,8 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
-  auto login = [&](const std::string& user, const std::string& password) {
-    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
-                                  "application/json");
-    EXPECT_TRUE(answer.ok() && answer->status == 200);
-    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
-  };
-  const net::HttpHeaders ani = login("ani", "kata-sandi-1");
-  const net::HttpHeaders sri = login("sri", "kata-sandi-3");
+  const net::HttpHeaders ani = LoginOverApi(**client, "ani", "kata-sandi-1");
+  const net::HttpHeaders sri = LoginOverApi(**client, "sri", "kata-sandi-3");
   auto post = [&](const std::string& path, const nlohmann::json& body, const net::HttpHeaders& who) {
     auto answer = (*client)->Post(path, body.dump(), "application/json", who);
     EXPECT_TRUE(answer.ok());
@@ -726,6 +737,90 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   answer = post("/api/v1/pickup/cards/0000000042/hand-over", nlohmann::json::object(), ani);
   EXPECT_EQ(answer.status, 409);
   EXPECT_THAT(answer.body, HasSubstr("card 0000000042 was handed over at"));
+}
+
+// A card waiting longer than PickupPolicy::keep_uncollected (90 days) is returned and voided by a
+// supervisor through the API: its templates and images are deleted and a card_returned packet
+// goes up. A card that arrived later stays; an operator may not return cards.
+TEST_F(StationTest, ASupervisorReturnsCardsNeverCollectedThroughTheApi) {
+  auto keys = central::LoadCentralKeys(central_options_.data_dir);
+  ASSERT_OK(keys.status());
+  auto files = OpenStationFiles(dir_ + "/station");
+  ASSERT_OK(files.status());
+  const card::Card card = card::testing::SampleCard();
+  auto deliver = [&](int64_t feed_id, const std::string& registration, int64_t serial) {
+    const sync::FeedItem to_collect = CardToCollectItem(keys->signing, *files->box_key, registration, serial);
+    auto applied = station_->ApplyFeedItem(feed_id, to_collect.kind, to_collect.body, to_collect.signature);
+    ASSERT_OK(applied.status());
+    ASSERT_OK(applied->refusal);
+  };
+  deliver(1, card.data.registration_number, 42);
+  clock_.Advance(hours(24 * 60));
+  deliver(2, "ST-352101-01-000077", 43);
+  clock_.Advance(hours(24 * 30));
+  ASSERT_OK(station_->AddOperator({"sri", "Sri Wahyuni", Role::kSupervisor}, "kata-sandi-3",
+                                  crypto::PasswordStrength::kFast));
+  auto server = StartOperatorServer();
+  ASSERT_OK(server.status());
+  auto client = net::HttpClient::Create((*server)->base_url(), {});
+  ASSERT_OK(client.status());
+  auto post_returns = [&](const net::HttpHeaders& who) {
+    auto answer = (*client)->Post("/api/v1/pickup/returns", "", "application/json", who);
+    EXPECT_TRUE(answer.ok());
+    return answer.ok() ? *answer : net::HttpResponse{};
+  };
+  auto sealed_size = [&](int64_t serial) {
+    auto rows = station_db_->Query("SELECT LENGTH(sealed_card) FROM cards_to_collect WHERE serial = ?", {serial});
+    EXPECT_TRUE(rows.ok() && rows->size() == 1u);
+    return rows.ok() && rows->size() == 1u ? (*rows)[0].Int(0) : -1;
+  };
+
+  // 90 days after card 42 arrived it is not yet due; the next second it is.
+  EXPECT_THAT(station_->ReturnUncollectedCards(ani_),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("a supervisor must log in and do it")));
+  auto answer = post_returns(LoginOverApi(**client, "ani", "kata-sandi-1"));
+  EXPECT_EQ(answer.status, 403);
+  const net::HttpHeaders sri = LoginOverApi(**client, "sri", "kata-sandi-3");
+  answer = post_returns(sri);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["returned"], nlohmann::json::array());
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 0);
+  clock_.Advance(seconds(1));
+  answer = post_returns(sri);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const auto returned = nlohmann::json::parse(answer.body)["returned"];
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0]["serial"], "0000000042");
+  EXPECT_EQ(returned[0]["registration_number"], card.data.registration_number);
+
+  EXPECT_EQ(sealed_size(42), 0);
+  EXPECT_GT(sealed_size(43), 0);
+  auto found = station_->FindCardAtCounter("42");
+  ASSERT_OK(found.status());
+  EXPECT_EQ(found->state, CollectState::kReturned);
+  EXPECT_EQ(found->returned_at, FormatTimestamp(clock_.Now()));
+  EXPECT_EQ(station_->FindCardAtCounter("43")->state, CollectState::kWaiting);
+  auto packets = station_db_->Query("SELECT kind, envelope FROM outbox ORDER BY sequence");
+  ASSERT_OK(packets.status());
+  ASSERT_EQ(packets->size(), 1u);
+  EXPECT_EQ((*packets)[0].Text(0), "card_returned");
+  auto envelope = sync::ParseEnvelope((*packets)[0].Text(1));
+  ASSERT_OK(envelope.status());
+  auto body = sync::CardReturnedFromJson(envelope->body);
+  ASSERT_OK(body.status());
+  EXPECT_EQ(body->event_id, "return-0000000042");
+  EXPECT_EQ(body->serial, 42);
+  EXPECT_EQ(body->reason, "card uncollected, returned and voided");
+  EXPECT_EQ(body->by, "sri");
+  auto audit = station_db_->Query("SELECT COUNT(*) FROM audit WHERE action = 'pickup.return_uncollected'");
+  ASSERT_OK(audit.status());
+  EXPECT_EQ((*audit)[0].Int(0), 1);
+  // A returned card is not handed over, nor returned twice.
+  const Operator supervisor{"sri", "Sri Wahyuni", Role::kSupervisor};
+  EXPECT_THAT(station_->HandOverCard(supervisor, *files->box_key, 42, {}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("card 0000000042 was never collected; it was returned")));
+  EXPECT_TRUE(station_->ReturnUncollectedCards(supervisor)->empty());
+  EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 1);
 }
 
 TEST_F(StationTest, PermanentRejectionIsParkedWithTheReason) {

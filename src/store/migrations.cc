@@ -505,6 +505,9 @@ CREATE TABLE suket_trust (
   received_at TEXT NOT NULL
 );
 )sql"},
+    {12, "cards never collected: when each was returned and voided (station/pickup.cc)", R"sql(
+ALTER TABLE cards_to_collect ADD COLUMN returned_at TEXT;
+)sql"},
 };
 
 }  // namespace

@@ -27,6 +27,7 @@ constexpr PacketKindSpec kPacketKinds[] = {
     {PacketKind::kPickupOverride, "pickup_override", 1},
     {PacketKind::kCardActivated, "card_activated", 1},
     {PacketKind::kSuketIssued, "suket_issued", 1},
+    {PacketKind::kCardReturned, "card_returned", 1},
 };
 
 const PacketKindSpec& SpecOf(PacketKind kind) {

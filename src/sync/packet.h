@@ -42,6 +42,7 @@ enum class PacketKind {
   kPickupOverride,      // body: PickupOverrideBody
   kCardActivated,       // body: CardActivatedBody
   kSuketIssued,         // body: SuketIssuedBody
+  kCardReturned,        // body: CardReturnedBody
 };
 std::string_view PacketKindName(PacketKind kind);
 int PacketKindVersion(PacketKind kind);  // the body version this build writes

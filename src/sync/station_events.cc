@@ -237,6 +237,14 @@ StatusOr<SuketIssuedBody> SuketIssuedFromJson(std::string_view text) {
   return f.Done(std::move(b));
 }
 
+std::string CardReturnedToJson(const CardReturnedBody& b) {
+  return nlohmann::json{{"event_id", b.event_id},       {"registration_number", b.registration_number},
+                        {"serial", b.serial},           {"received_at", b.received_at},
+                        {"reason", b.reason},           {"at", b.at},
+                        {"by", b.by}}
+      .dump();
+}
+
 StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view text) {
   Fields f(text);
   FingerprintCheckedBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"),
@@ -249,6 +257,13 @@ StatusOr<PickupOverrideBody> PickupOverrideFromJson(std::string_view text) {
   Fields f(text);
   PickupOverrideBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"),
                        f.Positive("failed_attempts"), f.Text("reason"), f.Text("at"), f.Text("by")};
+  return f.Done(std::move(b));
+}
+
+StatusOr<CardReturnedBody> CardReturnedFromJson(std::string_view text) {
+  Fields f(text);
+  CardReturnedBody b{f.Text("event_id"), f.Text("registration_number"), f.Positive("serial"), f.Text("received_at"),
+                     f.Text("reason"),   f.Text("at"),                  f.Text("by")};
   return f.Done(std::move(b));
 }
 

@@ -144,6 +144,19 @@ struct SuketIssuedBody {
   bool operator==(const SuketIssuedBody&) const = default;
 };
 
+// A card never collected: the station kept it PickupPolicy::keep_uncollected
+// (station/station.h), then voided it and deleted its templates and images.
+struct CardReturnedBody {
+  std::string event_id;  // "return-<serial>"
+  std::string registration_number;
+  int64_t serial = 0;
+  std::string received_at;  // when the card reached the station
+  std::string reason;       // why, for central's record history
+  std::string at;
+  std::string by;  // the supervisor
+  bool operator==(const CardReturnedBody&) const = default;
+};
+
 std::string BlanksReceivedToJson(const BlanksReceivedBody& body);
 std::string CardPrintedToJson(const CardPrintedBody& body);
 std::string BlankSpoiledToJson(const BlankSpoiledBody& body);
@@ -153,6 +166,7 @@ std::string FingerprintCheckedToJson(const FingerprintCheckedBody& body);
 std::string PickupOverrideToJson(const PickupOverrideBody& body);
 std::string CardActivatedToJson(const CardActivatedBody& body);
 std::string SuketIssuedToJson(const SuketIssuedBody& body);
+std::string CardReturnedToJson(const CardReturnedBody& body);
 // kInvalidArgument naming the field.
 StatusOr<BlanksReceivedBody> BlanksReceivedFromJson(std::string_view text);
 StatusOr<CardPrintedBody> CardPrintedFromJson(std::string_view text);
@@ -163,5 +177,6 @@ StatusOr<FingerprintCheckedBody> FingerprintCheckedFromJson(std::string_view tex
 StatusOr<PickupOverrideBody> PickupOverrideFromJson(std::string_view text);
 StatusOr<CardActivatedBody> CardActivatedFromJson(std::string_view text);
 StatusOr<SuketIssuedBody> SuketIssuedFromJson(std::string_view text);
+StatusOr<CardReturnedBody> CardReturnedFromJson(std::string_view text);
 
 }  // namespace ektp::sync

@@ -36,6 +36,9 @@ TEST(StationEventsTest, EachBodyRoundTrips) {
   EXPECT_EQ(*CardActivatedFromJson(CardActivatedToJson(delegated)), delegated);
   SuketIssuedBody suket{"SKT-1", "SKT-1", "R-1", "", "2026-12-05T06:00:00Z", "2027-06-05T06:00:00Z", "", "ani"};
   EXPECT_EQ(*SuketIssuedFromJson(SuketIssuedToJson(suket)), suket);
+  CardReturnedBody returned{"return-5", "R-2", 5, "2026-08-01T02:00:00Z", "card uncollected, returned and voided",
+                            "2026-12-05T07:00:00Z", "sri"};
+  EXPECT_EQ(*CardReturnedFromJson(CardReturnedToJson(returned)), returned);
 }
 
 TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
@@ -60,6 +63,10 @@ TEST(StationEventsTest, MalformedBodiesAreRefusedNamingTheField) {
               StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("unknown hand-over basis 'trust'")));
   EXPECT_THAT(CardActivatedFromJson(R"({"event_id":"e","registration_number":"r","serial":1,"nik":"n","basis":"delegated","collector":{"name":"s","nik":"m","relation":"spouse"},"at":"t","by":"b"})"),
               StatusIs(StatusCode::kInvalidArgument, "a delegated hand-over has no 'surrendered_ktp'"));
+  EXPECT_THAT(CardReturnedFromJson(R"({"event_id":"e","registration_number":"r","serial":-1,"received_at":"t","reason":"x","at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body field 'serial' must be a positive integer"));
+  EXPECT_THAT(CardReturnedFromJson(R"({"event_id":"e","registration_number":"r","serial":1,"received_at":"t","at":"t","by":"b"})"),
+              StatusIs(StatusCode::kInvalidArgument, "body has no 'reason'"));
 }
 
 }  // namespace
