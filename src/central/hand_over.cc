@@ -138,6 +138,10 @@ Status ReturnUncollectedCard(store::Connection& db, const Clock& clock, const Ce
                                   returned.reason + " (card " + blanks::FormatSerial(returned.serial) + ", by " +
                                       returned.by + ")")
                       .WithContext(context));
+  // The resident applies again; no Suket stands for a voided card.
+  RETURN_IF_ERROR(RevokeSukets(db, clock, record.registration_number, "",
+                               "card " + blanks::FormatSerial(returned.serial) + " returned uncollected")
+                      .status());
   Tell(keys, record, RecordState::kRevoked, items);
   return Status::Ok();
 }

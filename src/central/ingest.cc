@@ -478,9 +478,10 @@ Status Ingest::WriteStationEvents(const RegisteredStation& station, std::span<co
       RETURN_IF_ERROR(RecordPickupOverride(db_, clock_, station, *override_body));
     } else if (const auto* activation = std::get_if<sync::CardActivatedBody>(&event)) {
       RETURN_IF_ERROR(ActivateCard(db_, clock_, keys_, station, *activation, statuses));
-    } else if (const auto* suket = std::get_if<sync::SuketIssuedBody,
-               sync::CardReturnedBody>(&event)) {
+    } else if (const auto* suket = std::get_if<sync::SuketIssuedBody>(&event)) {
       RETURN_IF_ERROR(RecordSuketIssued(db_, clock_, station, *suket));
+    } else if (const auto* returned = std::get_if<sync::CardReturnedBody>(&event)) {
+      RETURN_IF_ERROR(ReturnUncollectedCard(db_, clock_, keys_, station, *returned, statuses));
     } else if (const auto* spoiled = std::get_if<sync::BlankSpoiledBody>(&event)) {
       ASSIGN_OR_RETURN(blanks::SpoilReason reason, blanks::ParseSpoilReason(spoiled->reason));
       int64_t record_id = 0;
