@@ -367,7 +367,9 @@ TEST_F(FaultBadPacket, TruncatedTemplateIsRefusedAtCaptureAndFailsValidationAtCe
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->status, 200) << feed->body;
   auto items = nlohmann::json::parse(feed->body)["items"];
-  ASSERT_EQ(items.size(), 2u);
+  // The two verdicts, then central's Suket trust bundle and revocation list, queued at this first read.
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[2]["kind"], "suket_trust");
   auto result = nlohmann::json::parse(items[1]["body"].get<std::string>());
   EXPECT_EQ(result["registration_number"], e.registration_number);
   EXPECT_EQ(result["state"], "failed_validation");

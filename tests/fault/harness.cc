@@ -432,7 +432,7 @@ StatusOr<CentralState> ReadCentralState(const std::string& central_dir, const st
   ASSIGN_OR_RETURN(state.inbox, Count(*db, "SELECT COUNT(*) FROM inbox"));
   ASSIGN_OR_RETURN(state.records, Count(*db, "SELECT COUNT(*) FROM records"));
   ASSIGN_OR_RETURN(state.biometrics, Count(*db, "SELECT COUNT(*) FROM record_biometrics"));
-  ASSIGN_OR_RETURN(state.feed, Count(*db, "SELECT COUNT(*) FROM feed"));
+  ASSIGN_OR_RETURN(state.feed, Count(*db, "SELECT COUNT(*) FROM feed WHERE kind <> 'suket_trust'"));
   ASSIGN_OR_RETURN(state.events, Count(*db, "SELECT COUNT(*) FROM record_events"));
   ASSIGN_OR_RETURN(auto rows, db->Query("SELECT id, cursor, status FROM stations ORDER BY id"));
   for (const store::Row& row : rows) {

@@ -192,7 +192,7 @@ struct CentralState {
   int64_t inbox = 0;
   int64_t records = 0;
   int64_t biometrics = 0;
-  int64_t feed = 0;
+  int64_t feed = 0;  // feed items about records (not the suket_trust items every station gets)
   int64_t events = 0;
   std::string cursors;  // "station=cursor,..." for every station
   std::string stations;  // "station=status,..."
