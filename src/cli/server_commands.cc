@@ -263,6 +263,9 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options) {
       .Add("sync.timeout_ms", "--sync-timeout-ms", "timeout of one request to central", &options.sync.request_timeout)
       .Add("sync.random_seed", "--seed", "seed of the backoff jitter (0: system randomness; for tests)",
            &options.random_seed)
+      .Add("console.simulated_scanner_seed", "--simulated-scanner",
+           "demo and tests only: the console's fingerprint scanner is simulated from this seed (0: off)",
+           &options.simulated_scanner_seed)
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);

@@ -31,4 +31,15 @@ StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name) {
                          "' is not one of first_card, lost, damaged, data_change, move_in");
 }
 
+std::string_view ApplicationKindLabel(ApplicationKind kind) {
+  switch (kind) {
+    case ApplicationKind::kFirstCard: return "Rekam baru (KTP pertama)";
+    case ApplicationKind::kLost: return "Penggantian karena hilang";
+    case ApplicationKind::kDamaged: return "Penggantian karena rusak";
+    case ApplicationKind::kDataChange: return "Perubahan data";
+    case ApplicationKind::kMoveIn: return "Pindah datang";
+  }
+  return "?";
+}
+
 }  // namespace ektp

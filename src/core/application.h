@@ -17,6 +17,8 @@ enum class ApplicationKind {
 
 std::string_view ApplicationKindName(ApplicationKind kind);  // "first_card", "lost", ...
 StatusOr<ApplicationKind> ParseApplicationKind(std::string_view name);
+// What a receipt prints: "Rekam baru (KTP pertama)", "Penggantian karena hilang", ...
+std::string_view ApplicationKindLabel(ApplicationKind kind);
 
 // Every kind except a first card refers to the resident's existing NIK.
 inline bool NeedsPreviousNik(ApplicationKind kind) { return kind != ApplicationKind::kFirstCard; }

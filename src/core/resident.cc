@@ -195,7 +195,7 @@ Status ValidateResident(const Resident& r, const RegionRegistry& regions, std::c
 Status CheckEligibility(const Resident& r, std::chrono::year_month_day today) {
   int age = AgeOn(r.birth_date, today);
   if (age >= 17 || r.marital_status != MaritalStatus::kBelumKawin) return Status::Ok();
-  return FailedPrecondition("resident is " + std::to_string(age) +
+  return FailedPrecondition("birth_date: resident is " + std::to_string(age) +
                             " and has never married; an e-KTP is issued from age 17");
 }
 

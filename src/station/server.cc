@@ -14,7 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "bio/synth.h"
+#include "bio/template.h"
 #include "card/output.h"
+#include "console/assets.h"
+#include "console/reference_data.h"
+#include "core/application.h"
+#include "core/region.h"
 #include "core/resident_json.h"
 #include "core/text.h"
 #include "net/http_client.h"
@@ -76,6 +82,19 @@ StatusOr<int64_t> SerialField(const nlohmann::json& body, const std::string& key
 constexpr const char* kCrashAfterEnrollCommitForTest = "EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT";
 
 crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.end()); }
+
+// The field a validation message names by its "field.path: ..." prefix
+// (core/resident.h), without "application." or "resident."; "" if none.
+std::string FieldOfMessage(std::string_view message) {
+  const size_t colon = message.find(": ");
+  if (colon == std::string_view::npos) return "";
+  std::string_view field = message.substr(0, colon);
+  if (field.empty() || field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.") != std::string_view::npos) return "";
+  for (std::string_view prefix : {"application.", "resident."}) {
+    if (field.starts_with(prefix)) field.remove_prefix(prefix.size());
+  }
+  return std::string(field);
+}
 
 }  // namespace
 
@@ -187,6 +206,7 @@ struct StationServer::Impl {
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::RequestGuard> guard;
   bool crash_after_enroll_commit_for_test = false;
+  std::optional<bio::SynthGenerator> simulated_scanner;
 
   // `handler` behind the same-origin checks (net/request_guard.h).
   net::HttpHandler Guarded(net::BodyKind body, net::HttpResponse (Impl::*handler)(const net::HttpRequest&)) {
@@ -244,29 +264,12 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(200, R"({"logged_out":true})");
   }
 
-  // The multipart enrollment body: parts `application` (JSON), `face`,
-  // `signature` and `finger_1`..`finger_10`, each at most once; the
-  // application's keys are kApplicationKeys. Anything else is refused by name.
-  StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
-    static const std::set<std::string, std::less<>> kPartNames = [] {
-      std::set<std::string, std::less<>> names = {"application", "face", "signature"};
-      for (int position = 1; position <= 10; ++position) names.insert("finger_" + std::to_string(position));
-      return names;
-    }();
-    std::map<std::string_view, int> part_counts;
-    for (const net::MultipartPart& part : request.parts) {
-      if (!kPartNames.contains(part.name)) {
-        return InvalidArgument("part '" + QuoteInput(part.name) +
-                               "' is not one of application, face, signature, finger_1..finger_10");
-      }
-      if (++part_counts[part.name] == 2) {
-        return InvalidArgument("part '" + part.name + "' is given more than once; send each part once");
-      }
-    }
-    const net::MultipartPart* application = request.part("application");
-    if (application == nullptr) return InvalidArgument("part 'application' (JSON) is missing");
-    auto json = nlohmann::json::parse(application->content, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return InvalidArgument("part 'application' is not a JSON object");
+  // The application JSON (the `application` part of an enrollment, or the
+  // body of a check): keys kApplicationKeys; finger exceptions come back as
+  // fingers without templates. Anything else is refused by name.
+  static StatusOr<EnrollmentRequest> ParseApplication(std::string_view text, std::string_view what) {
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return InvalidArgument(std::string(what) + " is not a JSON object");
     static constexpr std::string_view kApplicationKeys[] = {"kind", "previous_nik", "resident", "finger_exceptions"};
     for (const auto& [key, value] : json.items()) {
       if (std::find(std::begin(kApplicationKeys), std::end(kApplicationKeys), key) == std::end(kApplicationKeys)) {
@@ -284,31 +287,60 @@ struct StationServer::Impl {
     if (!exceptions.is_object()) {
       return InvalidArgument("application.finger_exceptions must be an object of finger position to exception code");
     }
+    EnrollmentRequest out;
     for (const auto& [position, code] : exceptions.items()) {
-      if (!kPartNames.contains("finger_" + position)) {
+      const int number = std::atoi(position.c_str());
+      if (std::to_string(number) != position || number < 1 || number > 10) {
         return InvalidArgument("application.finger_exceptions." + QuoteInput(position) +
                                ": finger position must be 1 to 10");
       }
       if (!code.is_string()) return InvalidArgument("application.finger_exceptions." + position + " must be a string");
+      enrollment::FingerCapture finger{number, {}, enrollment::FingerException::kNone};
+      ASSIGN_OR_RETURN(finger.exception, enrollment::ParseFingerException(code.get<std::string>()));
+      if (finger.exception != enrollment::FingerException::kNone) out.biometrics.fingers.push_back(std::move(finger));
     }
-    EnrollmentRequest out;
     ASSIGN_OR_RETURN(out.kind, ParseApplicationKind(json.value("kind", "first_card")));
     out.previous_nik = json.value("previous_nik", "");
     if (!json.contains("resident")) return InvalidArgument("application.resident is missing");
     ASSIGN_OR_RETURN(out.resident, ResidentFromJson(json["resident"]));
+    return out;
+  }
+
+  // The multipart enrollment body: parts `application` (JSON, see
+  // ParseApplication), `face`, `signature` and `finger_1`..`finger_10`, each
+  // at most once. Anything else is refused by name.
+  static StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
+    static const std::set<std::string, std::less<>> kPartNames = [] {
+      std::set<std::string, std::less<>> names = {"application", "face", "signature"};
+      for (int position = 1; position <= 10; ++position) names.insert("finger_" + std::to_string(position));
+      return names;
+    }();
+    std::map<std::string_view, int> part_counts;
+    for (const net::MultipartPart& part : request.parts) {
+      if (!kPartNames.contains(part.name)) {
+        return InvalidArgument("part '" + QuoteInput(part.name) +
+                               "' is not one of application, face, signature, finger_1..finger_10");
+      }
+      if (++part_counts[part.name] == 2) {
+        return InvalidArgument("part '" + part.name + "' is given more than once; send each part once");
+      }
+    }
+    const net::MultipartPart* application = request.part("application");
+    if (application == nullptr) return InvalidArgument("part 'application' (JSON) is missing");
+    ASSIGN_OR_RETURN(EnrollmentRequest out, ParseApplication(application->content, "part 'application'"));
     if (const auto* face = request.part("face")) out.biometrics.face_jpeg = ToBytes(face->content);
     if (const auto* signature = request.part("signature")) out.biometrics.signature_image = ToBytes(signature->content);
     for (int position = 1; position <= 10; ++position) {
-      enrollment::FingerCapture finger{position, {}, enrollment::FingerException::kNone};
-      if (const auto* part = request.part("finger_" + std::to_string(position))) finger.template_bytes = ToBytes(part->content);
-      if (exceptions.contains(std::to_string(position))) {
-        ASSIGN_OR_RETURN(finger.exception,
-                         enrollment::ParseFingerException(exceptions[std::to_string(position)].get<std::string>()));
-      }
-      if (!finger.template_bytes.empty() || finger.exception != enrollment::FingerException::kNone) {
-        out.biometrics.fingers.push_back(std::move(finger));
+      const auto* part = request.part("finger_" + std::to_string(position));
+      if (part == nullptr) continue;
+      auto excepted = std::ranges::find(out.biometrics.fingers, position, &enrollment::FingerCapture::position);
+      if (excepted != out.biometrics.fingers.end()) {
+        excepted->template_bytes = ToBytes(part->content);
+      } else {
+        out.biometrics.fingers.push_back({position, ToBytes(part->content), enrollment::FingerException::kNone});
       }
     }
+    std::ranges::sort(out.biometrics.fingers, {}, &enrollment::FingerCapture::position);
     return out;
   }
 
@@ -355,12 +387,23 @@ struct StationServer::Impl {
     if (!op.ok()) return ErrorResponse(op.status());
     auto receipt = station->GetReceipt(request.path_params.at("reg"));
     if (!receipt.ok()) return ErrorResponse(receipt.status());
+    auto kind = ParseApplicationKind(receipt->application_kind);
+    const std::string kind_label(kind.ok() ? ApplicationKindLabel(*kind) : receipt->application_kind);
+    if (request.header("accept").find("application/json") != std::string::npos) {
+      return net::HttpResponse::Json(200, nlohmann::json{{"registration_number", receipt->registration_number},
+                                                         {"resident_name", receipt->resident_name},
+                                                         {"application_kind", receipt->application_kind},
+                                                         {"captured_at", receipt->captured_at},
+                                                         {"station_id", receipt->station_id},
+                                                         {"operator", receipt->operator_name}}
+                                              .dump());
+    }
     std::string html =
         "<!doctype html><html lang=\"id\"><meta charset=\"utf-8\"><title>Tanda Terima Perekaman e-KTP</title>"
         "<body style=\"font-family:sans-serif;max-width:32em\"><h1>Tanda Terima Perekaman e-KTP</h1>"
         "<p>Nomor registrasi: <strong>" + net::HtmlEscape(receipt->registration_number) + "</strong></p>"
         "<p>Nama: " + net::HtmlEscape(receipt->resident_name) + "</p>"
-        "<p>Jenis permohonan: " + net::HtmlEscape(receipt->application_kind) + "</p>"
+        "<p>Jenis permohonan: " + net::HtmlEscape(kind_label) + "</p>"
         "<p>Direkam: " + net::HtmlEscape(receipt->captured_at) + " di " + net::HtmlEscape(receipt->station_id) +
         " oleh " + net::HtmlEscape(receipt->operator_name) + "</p>"
         "<p>Simpan tanda terima ini. Dengan NIK dan nomor registrasi ini Anda dapat memeriksa status KTP Anda. "
@@ -634,6 +677,81 @@ struct StationServer::Impl {
     });
   }
 
+  // Who is logged in, and where: the console's first request.
+  net::HttpResponse SessionRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    auto op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    const Identity& identity = station->identity();
+    return net::HttpResponse::Json(200, nlohmann::json{{"username", op->username},
+                                                       {"name", op->full_name},
+                                                       {"role", RoleName(op->role)},
+                                                       {"station_id", identity.station_id},
+                                                       {"station_kind", identity.kind},
+                                                       {"district_code", identity.district_code},
+                                                       {"capabilities", identity.capabilities},
+                                                       {"simulated_scanner", simulated_scanner.has_value()}}
+                                            .dump());
+  }
+
+  // The application's rules without biometrics, for the form's live
+  // validation: 200 {"valid": true}, or 400 whose "field" names the field at
+  // fault ("address.village_code") when the rule names one.
+  net::HttpResponse CheckApplicationRoute(const net::HttpRequest& request) {
+    {
+      std::lock_guard lock(mu);
+      if (auto op = Authenticate(request); !op.ok()) return ErrorResponse(op.status());
+    }
+    Status valid = [&]() -> Status {
+      ASSIGN_OR_RETURN(EnrollmentRequest parsed, ParseApplication(request.body, "the body"));
+      enrollment::Enrollment application;
+      application.kind = parsed.kind;
+      application.previous_nik = parsed.previous_nik;
+      application.resident = parsed.resident;
+      return enrollment::ValidateApplication(application, RegionRegistry::Default(), clock->TodayWib());
+    }();
+    if (valid.ok()) return net::HttpResponse::Json(200, R"({"valid":true})");
+    net::HttpResponse response = ErrorResponse(valid);
+    auto body = nlohmann::json::parse(response.body);
+    body["field"] = FieldOfMessage(valid.message());
+    response.body = body.dump();
+    return response;
+  }
+
+  // A template from the simulated scanner (`station serve --simulated-scanner
+  // SEED`): the same subject and finger give the same master print, each
+  // impression its own capture of it.
+  net::HttpResponse SimulatedScanRoute(const net::HttpRequest& request) {
+    {
+      std::lock_guard lock(mu);
+      if (auto op = Authenticate(request); !op.ok()) return ErrorResponse(op.status());
+    }
+    if (!simulated_scanner) {
+      return ErrorResponse(FailedPrecondition("the simulated scanner is off; start the station with "
+                                              "--simulated-scanner SEED (demo and tests only)"));
+    }
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    auto number = [&](const char* key) -> int64_t {
+      return body.is_object() && body.value(key, nlohmann::json()).is_number_integer() ? body[key].get<int64_t>() : -1;
+    };
+    const int64_t subject = number("subject"), finger = number("finger"), impression = number("impression");
+    if (subject < 0 || finger < 1 || finger > 10 || impression < 0 || impression > 7) {
+      return ErrorResponse(InvalidArgument("body must be {\"subject\": >= 0, \"finger\": 1-10, \"impression\": 0-7}"));
+    }
+    bio::MasterFinger master = simulated_scanner->Master(static_cast<uint64_t>(subject), static_cast<int>(finger));
+    auto encoded = bio::EncodeTemplate(bio::SynthGenerator::ToRecord(
+        simulated_scanner->Impression(master, static_cast<uint64_t>(subject), static_cast<int>(finger),
+                                      static_cast<int>(impression)),
+        static_cast<int>(finger)));
+    if (!encoded.ok()) return ErrorResponse(encoded.status());
+    return net::HttpResponse::Json(200, nlohmann::json{{"template", crypto::Base64Encode(*encoded)}}.dump());
+  }
+
+  net::HttpResponse RegionsRoute(const net::HttpRequest& request) { return console::RegionRoute(request); }
+  net::HttpResponse DecodeNikRoute(const net::HttpRequest& request) {
+    return console::DecodeNikRoute(request, clock->TodayWib());
+  }
+
   net::HttpResponse SyncStatusRoute(const net::HttpRequest& request) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
@@ -692,6 +810,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   ASSIGN_OR_RETURN(int reapplied, impl->station->RetryKeptFeedItems());
   if (reapplied > 0) service::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
   impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
+  if (options.simulated_scanner_seed != 0) impl->simulated_scanner.emplace(options.simulated_scanner_seed);
   if (files.box_key && std::ranges::find(identity.capabilities, "print") != identity.capabilities.end()) {
     const std::string output = options.print_output.empty() ? Path(options.data_dir, "spool") : options.print_output;
     if (std::error_code error; !output.starts_with("cups:") && !std::filesystem::create_directories(output, error) && error) {
@@ -737,6 +856,13 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("POST", "/api/v1/logout", self->Guarded(BodyKind::kNone, &Impl::Logout));
   impl->http->Handle("POST", "/api/v1/enrollments", self->Guarded(BodyKind::kMultipart, &Impl::Enroll),
                      net::RouteOptions{.max_body_bytes = kEnrollmentBodyBytes});
+  impl->http->Handle("GET", "/api/v1/session", self->Guarded(BodyKind::kNone, &Impl::SessionRoute));
+  impl->http->Handle("POST", "/api/v1/enrollments/check", self->Guarded(BodyKind::kJson, &Impl::CheckApplicationRoute));
+  impl->http->Handle("POST", "/api/v1/scanner/simulated", self->Guarded(BodyKind::kJson, &Impl::SimulatedScanRoute));
+  impl->http->Handle("GET", "/api/v1/regions", self->Guarded(BodyKind::kNone, &Impl::RegionsRoute));
+  impl->http->Handle("GET", "/api/v1/regions/:code", self->Guarded(BodyKind::kNone, &Impl::RegionsRoute));
+  impl->http->Handle("POST", "/api/v1/nik/decode", self->Guarded(BodyKind::kJson, &Impl::DecodeNikRoute));
+  console::AddConsoleRoutes(*impl->http, "/station.html");
   impl->http->Handle("GET", "/api/v1/enrollments/:reg", self->Guarded(BodyKind::kNone, &Impl::EnrollmentStatusRoute));
   impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", self->Guarded(BodyKind::kNone, &Impl::ReceiptRoute));
   impl->http->Handle("GET", "/api/v1/outbox", self->Guarded(BodyKind::kNone, &Impl::OutboxRoute));

@@ -72,6 +72,10 @@ struct StationOptions {
   // Seeds the sync client's backoff jitter; 0 (the default) uses system
   // randomness. Tests set it so a run can be replayed.
   uint64_t random_seed = 0;
+  // Not 0: POST /api/v1/scanner/simulated answers synthetic fingerprint
+  // templates from this seed (bio/synth.h), for the demo and the browser
+  // tests. 0 (the default): that route refuses.
+  uint64_t simulated_scanner_seed = 0;
 };
 
 struct InitOptions {

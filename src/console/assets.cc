@@ -1,0 +1,51 @@
+#include "console/assets.h"
+
+#include <string>
+
+namespace ektp::console {
+namespace {
+
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+net::HttpResponse Serve(const WebAsset& asset, const net::HttpRequest& request, bool immutable) {
+  net::HttpResponse response;
+  response.headers.emplace("etag", std::string(asset.etag));
+  response.headers.emplace("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  response.headers.emplace("content-security-policy", std::string(kContentSecurityPolicy));
+  response.headers.emplace("x-content-type-options", "nosniff");
+  response.headers.emplace("referrer-policy", "no-referrer");
+  response.content_type = std::string(asset.content_type);
+  if (request.header("if-none-match") == asset.etag) {
+    response.status = 304;
+    return response;
+  }
+  response.status = 200;
+  response.body = std::string(asset.body);
+  return response;
+}
+
+}  // namespace
+
+const WebAsset* FindWebAsset(std::string_view path) {
+  for (const WebAsset& asset : EmbeddedWebAssets()) {
+    if (asset.path == path) return &asset;
+  }
+  return nullptr;
+}
+
+void AddConsoleRoutes(net::HttpServer& http, std::string_view page) {
+  const WebAsset* page_asset = FindWebAsset(page);
+  http.Handle("GET", "/", [page_asset, page = std::string(page)](const net::HttpRequest& request) {
+    if (page_asset == nullptr) return net::HttpResponse::Text(500, "console page " + page + " is not embedded\n");
+    return Serve(*page_asset, request, /*immutable=*/false);
+  });
+  http.Handle("GET", "/assets/:file", [](const net::HttpRequest& request) {
+    const WebAsset* asset = FindWebAsset(request.path);
+    if (asset == nullptr) return net::HttpResponse::Text(404, "no such console file\n");
+    return Serve(*asset, request, /*immutable=*/true);
+  });
+}
+
+}  // namespace ektp::console

@@ -1,0 +1,224 @@
+// The station console in a real browser (Debian's Chromium driven by
+// playwright-core) against real ektp processes: enroll by mouse and by
+// keyboard alone, a submit whose answer is lost, a refusal shown next to its
+// field, and the station working with central down. Screenshots of the main
+// screens go to $EKTP_SCREENSHOTS (default: a temporary folder).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ADMIN_PASSWORD, World, launchBrowser } from './world.mjs';
+
+const DATA = resolve(import.meta.dirname, '../../data/demo');
+const SHOTS = process.env.EKTP_SCREENSHOTS ?? join(process.env.TMPDIR ?? '/tmp', 'ektp-screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+let world;
+let browser;
+
+before(async () => {
+  world = await World.start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+async function newPage() {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
+  const requests = [];
+  page.on('request', (request) => requests.push(request.url()));
+  page.on('pageerror', (error) => { throw error; });
+  page.requests = requests;
+  return page;
+}
+
+async function login(page) {
+  await page.goto(world.station.url);
+  await page.getByLabel('Nama pengguna').fill('admin');
+  await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.getByRole('heading', { name: 'Perekaman e-KTP' }).waitFor();
+}
+
+async function drawSignature(page) {
+  const box = await page.getByRole('img', { name: 'Kotak tanda tangan' }).boundingBox();
+  await page.mouse.move(box.x + 30, box.y + 80);
+  await page.mouse.down();
+  for (const [dx, dy] of [[60, -50], [110, 10], [170, -40], [240, 20]]) await page.mouse.move(box.x + dx, box.y + 60 + dy);
+  await page.mouse.up();
+}
+
+// Fills the form by mouse; `subject` picks the simulated scanner's person.
+async function fillApplicant(page, { name, subject }) {
+  await page.getByLabel('Nama lengkap').fill(name);
+  await page.getByLabel('Tempat lahir').fill('NGAWI');
+  await page.getByLabel('Tanggal lahir').fill('2001-04-12');
+  await page.getByLabel('Jenis kelamin').selectOption('female');
+  await page.getByLabel('Pekerjaan').fill('PELAJAR/MAHASISWA');
+  await page.getByLabel('Jalan, nomor, dusun').fill('JL. RAYA NGAWI NO. 12');
+  await page.getByLabel('RT', { exact: true }).fill('3');
+  await page.getByLabel('RW', { exact: true }).fill('7');
+  await page.getByLabel('Desa/Kelurahan').selectOption({ index: 1 });
+  await page.getByLabel('Foto wajah (JPEG)').setInputFiles(join(DATA, 'face.jpg'));
+  await drawSignature(page);
+  await page.getByLabel('Pemindai simulasi, subjek').fill(String(subject));
+  await page.getByRole('button', { name: 'Pindai semua jari' }).click();
+  await page.locator('#finger-10-status.ok').waitFor();
+}
+
+async function receiptNumber(page) {
+  await page.getByRole('heading', { name: 'Tanda Terima Perekaman e-KTP' }).waitFor();
+  return (await page.locator('#receipt-registration').textContent()).trim();
+}
+
+async function sessionToken(page) { return page.evaluate(() => sessionStorage.getItem('ektp.session')); }
+
+function onlyOwnOrigin(page) {
+  const foreign = page.requests.filter((url) => !url.startsWith(world.station.url) && !url.startsWith('data:')
+    && !url.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'the console asked something other than its own server');
+}
+
+test('an operator enrolls a resident with the mouse; the record reaches central and comes back print_ready', async () => {
+  const page = await newPage();
+  await login(page);
+  await fillApplicant(page, { name: 'SITI RAHAYU', subject: 101 });
+  await page.screenshot({ path: join(SHOTS, 'station-enrollment.png') });
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  const registration = await receiptNumber(page);
+  assert.match(registration, /^\S+$/);
+  await page.getByText('Rekam baru (KTP pertama)').waitFor();
+  await page.getByText('SITI RAHAYU').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'station-receipt.png') });
+
+  // Sync, central's pipeline and the feed back: the station hears the verdict.
+  const token = await sessionToken(page);
+  let status;
+  for (let i = 0; i < 150; i++) {
+    status = (await world.stationApi(`/api/v1/enrollments/${registration}`, token)).json.status;
+    if (status === 'print_ready') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(status, 'print_ready');
+
+  await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+  await page.getByText('Stasiun terhubung ke pusat. Data terkirim otomatis.').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'station-sync.png') });
+  onlyOwnOrigin(page);
+  await page.close();
+});
+
+test('a refusal is shown in Bahasa Indonesia next to the field at fault, and nothing is recorded', async () => {
+  const page = await newPage();
+  await login(page);
+  await fillApplicant(page, { name: 'BUDI SANTOSO', subject: 102 });
+  await page.getByLabel('Tanggal lahir').fill('2015-01-01');  // too young for a first card
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  const error = page.locator('#birth_date-error');
+  await error.waitFor();
+  assert.match(await error.textContent(), /^Permohonan tidak dapat diproses: birth_date: resident is \d+/);
+  assert.equal(await page.getByLabel('Tanggal lahir').getAttribute('aria-invalid'), 'true');
+  const outbox = await world.stationApi('/api/v1/outbox', await sessionToken(page));
+  assert.equal(outbox.json.entries.filter((e) => e.kind === 'enrollment').length, 1, 'only the first test\'s enrollment');
+  await page.close();
+});
+
+test('a submit whose answer is lost is sent again with the same key and records the resident once', async () => {
+  const page = await newPage();
+  await login(page);
+  await fillApplicant(page, { name: 'ANI LESTARI', subject: 103 });
+  let lost = 0;
+  await page.route('**/api/v1/enrollments', async (route) => {
+    if (route.request().method() !== 'POST' || lost > 0) return route.continue();
+    lost++;
+    await route.fetch();  // the station records it ...
+    await route.abort('connectionreset');  // ... and the answer never arrives
+  });
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  await page.getByText('Belum ada jawaban dari stasiun').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Simpan perekaman' }).isDisabled(), true);
+  await page.getByRole('button', { name: 'Kirim ulang' }).click();
+  const registration = await receiptNumber(page);
+  const outbox = await world.stationApi('/api/v1/outbox', await sessionToken(page));
+  const mine = outbox.json.entries.filter((e) => e.reference === registration);
+  assert.equal(mine.length, 1);
+  assert.equal(outbox.json.entries.filter((e) => e.kind === 'enrollment').length, 2);
+  await page.close();
+});
+
+// Moves focus with Tab (at most 120 presses) until `selector` has it.
+async function tabTo(page, selector) {
+  for (let i = 0; i < 120; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+test('an operator enrolls with the keyboard alone', async () => {
+  const page = await newPage();
+  await page.goto(world.station.url);
+  await tabTo(page, '#username');
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(ADMIN_PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Perekaman e-KTP' }).waitFor();
+  const type = async (selector, text) => { await tabTo(page, selector); await page.keyboard.type(text); };
+  await type('#name', 'DEWI KUSUMA');
+  await type('#place_of_birth', 'NGAWI');
+  await tabTo(page, '#birth_date');
+  await page.keyboard.type('12052000');
+  await type('#occupation', 'PETANI/PEKEBUN');
+  await type('#street', 'DUSUN KRAJAN');
+  await type('#rt', '1');
+  await type('#rw', '2');
+  await tabTo(page, '#region-village');
+  await page.keyboard.press('ArrowDown');
+  const files = async (selector, path) => {
+    await tabTo(page, selector);
+    const chooser = page.waitForEvent('filechooser');
+    await page.keyboard.press('Space');
+    await (await chooser).setFiles(path);
+  };
+  await files('#face', join(DATA, 'face.jpg'));
+  await files('#signature', join(DATA, 'signature.png'));
+  await type('#scanner-subject', '4');
+  await tabTo(page, '#scan-all');
+  await page.keyboard.press('Enter');
+  await page.locator('#finger-10-status.ok').waitFor();
+  await tabTo(page, '#submit');
+  await page.keyboard.press('Enter');
+  const registration = await receiptNumber(page);
+  assert.match(registration, /^\S+$/);
+  await page.getByText('DEWI KUSUMA').waitFor();
+  await page.close();
+});
+
+test('with central down the station still enrolls, says it is offline, and sends the record once central is back', async () => {
+  await world.stopCentral();
+  const page = await newPage();
+  await login(page);
+  await page.locator('#sync-pill.offline').waitFor({ timeout: 15000 });
+  await fillApplicant(page, { name: 'RINA WATI', subject: 105 });
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  const registration = await receiptNumber(page);
+  await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+  await page.getByText('Stasiun belum terhubung ke pusat.').waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(SHOTS, 'station-offline.png') });
+
+  await world.restartCentral();
+  const token = await sessionToken(page);
+  let outbox;
+  for (let i = 0; i < 150; i++) {
+    outbox = await world.stationApi('/api/v1/outbox?state=pending', token);
+    if (!outbox.json.entries.some((e) => e.reference === registration)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(outbox.json.entries.some((e) => e.reference === registration), false, 'still pending after central came back');
+  onlyOwnOrigin(page);
+  await page.close();
+});

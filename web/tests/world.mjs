@@ -1,0 +1,94 @@
+// A real ektp world for the browser tests: central and one station, each its
+// own `ektp` process on loopback with port 0, in a temporary folder, set up
+// with the same commands an admin types (docs/operations.md).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ektp = process.env.EKTP_BIN;
+if (!ektp) throw new Error('set EKTP_BIN to the ektp binary (CTest does)');
+export const ADMIN_PASSWORD = 'rahasia-uji-123';
+
+function run(args, input) {
+  const result = spawnSync(ektp, args, { input, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ektp ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+// Starts `ektp ARGS` and resolves with the process and the URL it logs once
+// listening ({"event":"http.server_started", "port": N}).
+function serve(args, scheme) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ektp, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`ektp ${args[0]} did not start:\n${output}`)), 30000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = output.match(/"event":"http\.server_started"[^\n]*"port":(\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: `${scheme}://127.0.0.1:${match[1]}`, log: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`ektp ${args[0]} exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(server) {
+  return new Promise((resolve) => {
+    if (!server || server.child.exitCode !== null) return resolve();
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+}
+
+export class World {
+  static async start() {
+    const world = new World();
+    world.dir = mkdtempSync(join(tmpdir(), 'ektp-browser-'));
+    const central = join(world.dir, 'central');
+    run(['central', 'init', '--dir', central]);
+    world.centralArgs = ['central', 'serve', '--dir', central, '--port', '0'];
+    world.central = await serve(world.centralArgs, 'https');
+    const token = run(['central', 'token', 'create', '--dir', central, '--kecamatan', '35.21.01',
+      '--capabilities', 'enroll,print,pickup,suket']).trim().split('\n').pop();
+    const station = join(world.dir, 'station');
+    run(['station', 'init', '--dir', station, '--central', world.central.url, '--token', token,
+      '--admin-user', 'admin'], `${ADMIN_PASSWORD}\n${ADMIN_PASSWORD}\n`);
+    const id = run(['central', 'station', 'list', '--dir', central]).match(/ST-\d+-\d+/)[0];
+    run(['central', 'station', 'approve', id, '--dir', central]);
+    world.stationId = id;
+    world.station = await serve(['station', 'serve', '--dir', station, '--port', '0', '--simulated-scanner', '7',
+      '--sync-idle-ms', '200', '--sync-backoff-ms', '200', '--sync-max-backoff-ms', '1000'], 'http');
+    return world;
+  }
+
+  // The station's own view of an enrollment, through its API.
+  async stationApi(path, token) {
+    const response = await fetch(this.station.url + path, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: response.status, json: await response.json() };
+  }
+
+  async stopCentral() { await stop(this.central); }
+  async restartCentral() { this.central = await serve([...this.centralArgs.slice(0, -1), new URL(this.central.url).port], 'https'); }
+
+  async close() {
+    await stop(this.station);
+    await stop(this.central);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Debian's Chromium, headless, with nothing that reaches past loopback.
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.EKTP_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--lang=id-ID'],
+  });
+}
