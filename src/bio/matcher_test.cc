@@ -437,6 +437,56 @@ TEST(MatcherTest, UncomparableTemplatesScoreZero) {
   }
 }
 
+// The same through the bytes a station or a card would carry: an ISO record
+// that decodes but holds no minutiae, all its minutiae on one pixel, a
+// declared resolution of zero or of 65,535 px/cm, or minutiae strewn to the
+// 14-bit coordinate limit at the lowest resolution accepted. Each is refused
+// by FromView naming the problem or scores 0 against a real print, either
+// side, and against itself; none crashes.
+TEST(MatcherTest, DecodedTemplatesThatCannotBeComparedAreRefusedOrScoreZero) {
+  const FingerFeatures real = Load("DB1_B", "101_1.iso");
+  auto through_bytes = [](std::vector<RecordMinutia> minutiae, uint16_t resolution) {
+    TemplateRecord record;
+    record.format = TemplateFormat::kIso19794_2_2005;
+    record.width = record.height = 500;
+    record.resolution_x = record.resolution_y = resolution;
+    FingerView view;
+    view.position = 2;
+    view.quality = 60;
+    view.resolution_x = view.resolution_y = resolution;
+    view.minutiae = std::move(minutiae);
+    record.views.push_back(std::move(view));
+    auto bytes = EncodeTemplate(record);
+    EXPECT_OK(bytes);
+    auto decoded = DecodeTemplate(*bytes);
+    EXPECT_OK(decoded);
+    return FingerFeatures::FromView(decoded->views.at(0), decoded->format);
+  };
+  std::vector<RecordMinutia> one_pixel, strewn;
+  for (int i = 0; i < 30; ++i) {
+    one_pixel.push_back({kMinutiaEnding, 250, 250, static_cast<uint8_t>(i * 8), 60});
+    strewn.push_back({kMinutiaBifurcation, static_cast<uint16_t>((i * 7919) % 16384),
+                      static_cast<uint16_t>((i * 104729) % 16384), static_cast<uint8_t>(i * 37), 60});
+  }
+  Matcher matcher;
+  // The strewn record is a print of sorts: it may match itself.
+  for (const auto& [name, minutiae, resolution, matches_itself] :
+       {std::tuple{"no minutiae", std::vector<RecordMinutia>{}, uint16_t{197}, false},
+        std::tuple{"one pixel", one_pixel, uint16_t{197}, false},
+        std::tuple{"strewn", strewn, FingerFeatures::kMinResolution, true}}) {
+    auto features = through_bytes(minutiae, resolution);
+    ASSERT_OK(features) << name;
+    EXPECT_EQ(matcher.Score(PreparedProbe(*features), real), 0.0f) << name;
+    EXPECT_EQ(matcher.Score(PreparedProbe(real), *features), 0.0f) << name;
+    if (!matches_itself) {
+      EXPECT_EQ(matcher.Score(PreparedProbe(*features), *features), 0.0f) << name;
+    }
+  }
+  EXPECT_THAT(through_bytes(one_pixel, 0), StatusIs(StatusCode::kInvalidArgument, HasSubstr("zero resolution")));
+  EXPECT_THAT(through_bytes(one_pixel, 65535),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("resolution 65535 px/cm")));
+}
+
 TEST(MatcherTest, FromViewRefusesAResolutionNoSensorHas) {
   FingerView view;
   view.minutiae = {RecordMinutia{kMinutiaEnding, 10, 10, 0, 60}, RecordMinutia{kMinutiaEnding, 60, 40, 9, 60}};
