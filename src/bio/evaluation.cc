@@ -58,10 +58,11 @@ ErrorRates ComputeErrorRates(std::vector<float> genuine, std::vector<float> impo
     high = points[t2].fnmr;
   }
   r.eer = (low + high) / 2;
-  r.fmr100 = r.fmr1000 = r.zero_fmr = 1.0;
+  r.fmr100 = r.fmr1000 = r.fmr10000 = r.zero_fmr = 1.0;
   for (const Point& p : points) {
     if (p.fmr <= 0.01) r.fmr100 = std::min(r.fmr100, p.fnmr);
     if (p.fmr <= 0.001) r.fmr1000 = std::min(r.fmr1000, p.fnmr);
+    if (p.fmr <= 0.0001) r.fmr10000 = std::min(r.fmr10000, p.fnmr);
     if (p.fmr == 0) r.zero_fmr = std::min(r.zero_fmr, p.fnmr);
   }
   return r;
@@ -222,13 +223,21 @@ float FmrCalibration::ThresholdForFmr(double fmr) const {
   return static_cast<float>(low) / 100;
 }
 
-float FmrCalibration::Margin() const {
+float FmrCalibration::Margin(float slope) const {
+  // ConservativeScore is 0 up to the first knot, linear in the score between
+  // knots and rises by EvidenceSlope() >= slope per point beyond the last:
+  // slope * s - ConservativeScore(s) peaks on a knot.
   float worst = 0;
-  for (int i = 0; i <= 10000; ++i) {
-    const float score = static_cast<float>(i) / 100;
-    worst = std::max(worst, score - ConservativeScore(score));
-  }
+  for (float knot : knots_) worst = std::max(worst, slope * knot - ConservativeScore(knot));
   return worst;
+}
+
+double ThresholdCheck::fmr_upper() const {
+  return impostors ? ClopperPearsonUpper(impostors_accepted, impostors, FmrCalibration::kConfidence) : 1.0;
+}
+
+bool ThresholdCheck::enough_impostors() const {
+  return impostors > 0 && ClopperPearsonUpper(0, impostors, FmrCalibration::kConfidence) <= nominal_fmr;
 }
 
 std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const std::vector<float>& thresholds) {
@@ -405,7 +414,8 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
     fold.held_out = db.name;
     fold.training_impostors = calibration.impostors();
     fold.count_floor = calibration.CountFloor();
-    fold.margin = calibration.Margin();
+    fold.slope = calibration.EvidenceSlope();
+    fold.margin = calibration.Margin(fold.slope);
     fold.shift = calibration.shift();
     fold.rates = ComputeErrorRates(db.genuine, db.impostor);
     for (size_t f = 0; f < nominal_fmrs.size(); ++f) {

@@ -23,6 +23,7 @@ struct ErrorRates {
   double eer = 0;       // equal error rate, FVC definition (midpoint of the crossing interval)
   double fmr100 = 0;    // lowest FNMR with FMR <= 1%
   double fmr1000 = 0;   // lowest FNMR with FMR <= 0.1%
+  double fmr10000 = 0;  // lowest FNMR with FMR <= 0.01%
   double zero_fmr = 0;  // lowest FNMR with FMR == 0
   size_t genuine = 0;
   size_t impostor = 0;
@@ -88,9 +89,16 @@ class FmrCalibration {
   // above (about 3 / impostors at 95 %). Below it the bound comes from the
   // extrapolated tail.
   double CountFloor() const { return count_floor_; }
-  // Score points by which the matcher's nominal calibration overstates the
-  // evidence at worst over scores 0..100: max of score - ConservativeScore(score), >= 0.
-  float Margin() const;
+  // The evidence slope of the extrapolated tail: ConservativeScore rises by
+  // EvidenceSlope() per score point beyond tail_start(), 10 * tail_slope().
+  float EvidenceSlope() const { return static_cast<float>(10 * tail_slope_); }
+  // The affine lower bound on the evidence with the given slope: the least
+  // margin m with ConservativeScore(s) >= slope * s - m for every s >= 0,
+  // i.e. max over s >= 0 of slope * s - ConservativeScore(s) (exact: the
+  // bound is piecewise linear in the score, so the maximum lies on a knot).
+  // REQUIRES: 0 <= slope <= EvidenceSlope() (a steeper line leaves the
+  // tail behind: no finite margin exists).
+  float Margin(float slope) const;
   size_t impostors() const { return impostors_; }
   // Where the extrapolated tail begins (shift included).
   float tail_start() const { return tail_start_; }
@@ -112,12 +120,15 @@ class FmrCalibration {
 // the p with P(Binomial(n, p) <= k) = 1 - confidence. REQUIRES k <= n, n > 0.
 double ClopperPearsonUpper(size_t k, size_t n, double confidence);
 
-// The margin (score points per finger) by which central's dedupe discounts
-// each fused score before converting it to an impostor probability: the
-// Margin() of FmrCalibration::Fit on the four FVC2002 databases (11,520
-// impostor pairs), 32.1, rounded up. EvaluationTest.ProductionMarginCoversTheFvcFit
-// guards it.
-inline constexpr float kCalibrationMargin = 33;
+// The production calibration that central's dedupe and the station's
+// hand-over check convert their FMR targets through (fusion.h), as an affine
+// lower bound on each finger's evidence valid at every score:
+// ConservativeScore(s) >= kCalibrationSlope * s - kCalibrationMargin, for
+// FmrCalibration::Fit on the four FVC2002 databases (11,520 impostor pairs):
+// EvidenceSlope() 0.664 rounded down, Margin(0.66) 4.97 rounded up.
+// EvaluationTest.ProductionCalibrationBoundsTheFvcFitAtEveryScore guards both.
+inline constexpr float kCalibrationSlope = 0.66f;
+inline constexpr float kCalibrationMargin = 5;
 
 // Capture quality of one finger view, 0 (recapture) .. 100, the product of
 // three shares: minutiae (count / 40, at most 1), spread (the minutiae's
@@ -170,13 +181,21 @@ struct ThresholdCheck {
   size_t genuine = 0;
   double fmr() const { return impostors ? static_cast<double>(impostors_accepted) / static_cast<double>(impostors) : 0.0; }
   double fnmr() const { return genuine ? static_cast<double>(genuine_rejected) / static_cast<double>(genuine) : 0.0; }
+  // The one-sided 95 % Clopper-Pearson upper bound on the true FMR at this
+  // threshold, given the impostor pairs it accepted (1 with none scored).
+  double fmr_upper() const;
+  // Whether the held-out impostor pairs can tell that the FMR is within
+  // nominal: even none accepted bounds it (fmr_upper with 0 accepted) only
+  // above nominal when false. At 2,880 pairs: 1 % yes, 0.1 % and 0.01 % no.
+  bool enough_impostors() const;
 };
 
 struct Fold {
   std::string held_out;
   size_t training_impostors = 0;
   double count_floor = 1;  // FmrCalibration::CountFloor of the training fit
-  float margin = 0;        // FmrCalibration::Margin of the training fit
+  float slope = 0;         // FmrCalibration::EvidenceSlope of the training fit
+  float margin = 0;        // FmrCalibration::Margin(slope) of the training fit
   float shift = 0;         // FmrCalibration::shift of the training fit
   ErrorRates rates;        // on the held-out database
   std::vector<ThresholdCheck> checks;  // one per nominal FMR

@@ -29,7 +29,7 @@ std::string Percent(double v) {
 }
 
 nlohmann::json RatesJson(const bio::ErrorRates& r) {
-  return {{"eer", r.eer},         {"fmr100", r.fmr100},   {"fmr1000", r.fmr1000},
+  return {{"eer", r.eer},           {"fmr100", r.fmr100},     {"fmr1000", r.fmr1000}, {"fmr10000", r.fmr10000},
           {"zero_fmr", r.zero_fmr}, {"genuine", r.genuine}, {"impostor", r.impostor}};
 }
 
@@ -37,6 +37,8 @@ nlohmann::json CheckJson(const bio::ThresholdCheck& c, bool pooled) {
   nlohmann::json j = {{"nominal_fmr", c.nominal_fmr},
                       {"supported_by_counts", c.supported_by_counts},
                       {"observed_fmr", c.fmr()},
+                      {"observed_fmr_upper_95", c.fmr_upper()},
+                      {"enough_impostor_pairs", c.enough_impostors()},
                       {"impostor_pairs_accepted", c.impostors_accepted},
                       {"impostor_pairs", c.impostors},
                       {"fnmr", c.fnmr()}};
@@ -53,6 +55,7 @@ nlohmann::json CrossValidationJson(const bio::CrossValidation& cv) {
     fold["held_out"] = f.held_out;
     fold["training_impostor_pairs"] = f.training_impostors;
     fold["count_floor_fmr"] = f.count_floor;
+    fold["evidence_slope"] = f.slope;
     fold["margin"] = f.margin;
     fold["database_shift"] = f.shift;
     fold["thresholds"] = std::move(checks);
@@ -69,8 +72,9 @@ void PrintCheck(const bio::ThresholdCheck& c, bool pooled) {
   if (!pooled) std::cout << " threshold " << std::fixed << std::setprecision(2) << c.threshold;
   std::cout << (c.supported_by_counts ? "" : " (extrapolated)") << ": accepts " << c.impostors_accepted << " of "
             << c.impostors << " impostor pairs (" << std::setprecision(4) << c.fmr() * 100 << "%"
-            << (c.fmr() <= c.nominal_fmr ? ", within nominal" : ", ABOVE nominal") << "), FNMR " << Percent(c.fnmr())
-            << "\n";
+            << (c.fmr() <= c.nominal_fmr ? ", within nominal" : ", ABOVE nominal") << "; 95% upper bound "
+            << c.fmr_upper() * 100 << "%" << (c.enough_impostors() ? "" : ", too few impostor pairs to tell")
+            << "), FNMR " << Percent(c.fnmr()) << "\n";
   std::cout.unsetf(std::ios::floatfield);
 }
 
@@ -78,19 +82,21 @@ void PrintCrossValidation(const bio::CrossValidation& cv) {
   std::cout << "cross-validation (leave one database out; calibration fitted on the others):\n";
   for (const bio::Fold& f : cv.folds) {
     std::cout << "held out " << f.held_out << ": EER " << Percent(f.rates.eer) << " FMR100 " << Percent(f.rates.fmr100)
-              << " FMR1000 " << Percent(f.rates.fmr1000) << " (fitted on " << f.training_impostors
-              << " impostor pairs; counts support FMR down to " << std::setprecision(3) << f.count_floor * 100
-              << "%; database shift " << f.shift << ", margin " << f.margin << " points)\n";
+              << " FMR1000 " << Percent(f.rates.fmr1000) << " FMR10000 " << Percent(f.rates.fmr10000)
+              << " (fitted on " << f.training_impostors << " impostor pairs; counts support FMR down to "
+              << std::setprecision(3) << f.count_floor * 100 << "%; database shift " << f.shift
+              << ", evidence >= " << f.slope << " * score - " << f.margin << ")\n";
     for (const bio::ThresholdCheck& c : f.checks) PrintCheck(c, false);
   }
   std::cout << "pooled out of fold: EER " << Percent(cv.pooled.eer) << " FMR100 " << Percent(cv.pooled.fmr100)
-            << " FMR1000 " << Percent(cv.pooled.fmr1000) << "\n";
+            << " FMR1000 " << Percent(cv.pooled.fmr1000) << " FMR10000 " << Percent(cv.pooled.fmr10000) << "\n";
   for (const bio::ThresholdCheck& c : cv.pooled_checks) PrintCheck(c, true);
 }
 
 void PrintRates(const std::string& name, const bio::ErrorRates& r) {
   std::cout << std::left << std::setw(8) << name << " EER " << std::setw(7) << Percent(r.eer) << " FMR100 "
-            << std::setw(7) << Percent(r.fmr100) << " FMR1000 " << std::setw(7) << Percent(r.fmr1000) << " ZeroFMR "
+            << std::setw(7) << Percent(r.fmr100) << " FMR1000 " << std::setw(7) << Percent(r.fmr1000) << " FMR10000 "
+            << std::setw(7) << Percent(r.fmr10000) << " ZeroFMR "
             << std::setw(7) << Percent(r.zero_fmr) << " (" << r.genuine << " genuine, " << r.impostor
             << " impostor pairs)\n";
 }

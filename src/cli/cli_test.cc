@@ -493,10 +493,18 @@ TEST(CliTest, BioEvalCrossValidatesLeavingOneDatabaseOut) {
     EXPECT_LE(t["observed_fmr"].get<double>(), t["nominal_fmr"].get<double>());
   }
   EXPECT_EQ(cv["pooled"]["thresholds"][2]["supported_by_counts"], false);
+  // 11,520 pooled impostor pairs tell 0.1 % (none accepted bounds it at
+  // 0.026 %) but not 0.01 %.
+  EXPECT_EQ(cv["pooled"]["thresholds"][1]["enough_impostor_pairs"], true);
+  EXPECT_EQ(cv["pooled"]["thresholds"][2]["enough_impostor_pairs"], false);
+  EXPECT_NEAR(cv["pooled"]["thresholds"][1]["observed_fmr_upper_95"].get<double>(), 2.6e-4, 1e-6);
+  EXPECT_LE(cv["pooled"]["fmr10000"].get<double>(), 0.155);
   run = Ektp("bio eval " + FvcDir() + " --cross-validate");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("held out DB3_B: EER 6.06%"));
-  EXPECT_THAT(run.output, HasSubstr("pooled out of fold: EER 3.43%"));
+  EXPECT_THAT(run.output, HasSubstr("pooled out of fold: EER 3.43% FMR100 4.64% FMR1000 10.27% FMR10000 14.82%"));
+  EXPECT_THAT(run.output, HasSubstr("accepts 0 of 2880 impostor pairs (0.0000%, within nominal; 95% upper bound "
+                                    "0.1040%, too few impostor pairs to tell)"));
   run = Ektp("bio eval " + FvcDir() + "/DB1_B --cross-validate");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("at least 2 databases"));

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bio/evaluation.h"
+#include "bio/fusion.h"
 #include "bio/synth.h"
 #include "core/resident_json.h"
 #include "core/status_matchers.h"
@@ -151,31 +152,38 @@ TEST(FusedImpostorProbabilityTest, OneFingerIsTheCalibratedRate) {
   EXPECT_DOUBLE_EQ(FusedImpostorProbability(0, 3), 1.0);
 }
 
-// Central's dedupe converts its target through the conservative calibration:
-// each finger gives up bio::kCalibrationMargin points of evidence.
 // The station's hand-over check (1:1) converts its false-match rate through
-// the same conservative calibration as the dedupe, for one comparison.
+// the same conservative calibration as the dedupe, for one comparison: each
+// finger's evidence is bio::kCalibrationSlope * score - bio::kCalibrationMargin,
+// so one finger at 0.1 % needs (30 + 5) / 0.66 and two (40.1 + 10) / 0.66.
 TEST(FusedImpostorProbabilityTest, TheHandOverThresholdIsTheOneToOneRateThroughTheSameCalibration) {
-  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 1), 63.0f);
-  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 2), 106.11f);
+  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 1), 53.04f);
+  EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 2), 75.91f);
   EXPECT_FLOAT_EQ(bio::ConservativeThreshold(1e-3, 2), DedupeThreshold(1e-3, 1, 2));
 }
 
-TEST(FusedImpostorProbabilityTest, DedupeDiscountsEachFingerByTheCalibrationMargin) {
-  const float margin = bio::kCalibrationMargin;
+// Central's dedupe converts its target through the conservative calibration
+// and solves the chance of any false match over the gallery for the
+// per-comparison rate (docs/biometrics.md, "Calibration").
+TEST(FusedImpostorProbabilityTest, DedupeConvertsThroughTheProductionCalibration) {
+  const float slope = bio::kCalibrationSlope, margin = bio::kCalibrationMargin;
   ASSERT_GT(margin, 0.0f);
-  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(40, 1), FusedImpostorProbability(40 - margin, 1));
-  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(80, 2), FusedImpostorProbability(80 - 2 * margin, 2));
+  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(40, 1), FusedImpostorProbability(slope * 40 - margin, 1));
+  EXPECT_DOUBLE_EQ(ConservativeImpostorProbability(80, 2), FusedImpostorProbability(slope * 80 - 2 * margin, 2));
   EXPECT_GT(ConservativeImpostorProbability(40, 1), FusedImpostorProbability(40, 1));
-  // One finger against 1,000,000 subjects at 0.001 false positives per
-  // search: per comparison 1e-9, nominally score 90, plus the margin.
-  EXPECT_NEAR(DedupeThreshold(0.001, 1e6, 1), 90 + margin, 0.02);
-  // 200,000,000 subjects: per comparison 5e-12, nominally 113.01.
-  EXPECT_NEAR(DedupeThreshold(0.001, 2e8, 1), 10 * std::log10(2e11) + margin, 0.02);
-  // Two fingers: the Gamma tail, then the margin twice.
+  // One finger against 1,000,000 subjects at 0.001 per search: per
+  // comparison 1 - 0.999^(1/1e6) = 1.0005e-9, nominal evidence 89.998,
+  // score (89.998 + 5) / 0.66 = 143.94.
+  const double per_million = -std::expm1(std::log1p(-0.001) / 1e6);
+  EXPECT_NEAR(DedupeThreshold(0.001, 1e6, 1), (-10 * std::log10(per_million) + margin) / slope, 0.02);
+  EXPECT_NEAR(DedupeThreshold(0.001, 1e6, 1), 143.94, 0.02);
+  // 200,000,000 subjects: per comparison 5.0025e-12, nominally 113.01.
+  const double per_200m = -std::expm1(std::log1p(-0.001) / 2e8);
+  EXPECT_NEAR(DedupeThreshold(0.001, 2e8, 1), (-10 * std::log10(per_200m) + margin) / slope, 0.02);
+  // Two fingers: the Gamma tail of the evidence.
   const float two = DedupeThreshold(0.001, 1e6, 2);
-  EXPECT_LE(ConservativeImpostorProbability(two, 2) * 1e6, 0.001);
-  EXPECT_GT(ConservativeImpostorProbability(two - 0.01f, 2) * 1e6, 0.001);
+  EXPECT_LE(bio::AnyFalseMatchProbability(ConservativeImpostorProbability(two, 2), 1e6), 0.001);
+  EXPECT_GT(bio::AnyFalseMatchProbability(ConservativeImpostorProbability(two - 0.01f, 2), 1e6), 0.001);
 }
 
 TEST_P(PipelineTest, QueueLeasesRetriesAndBuriesJobs) {

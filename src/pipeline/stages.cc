@@ -238,8 +238,8 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
     ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe, searched));
     double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
     for (const bio::Candidate& c : search.candidates) {
-      double impostor = bio::ConservativeImpostorProbability(c.score, c.fingers_compared);
-      if (impostor * gallery > context.dedupe.max_false_positives_per_search) continue;
+      const double impostor = bio::ConservativeImpostorProbability(c.score, c.fingers_compared);
+      if (bio::AnyFalseMatchProbability(impostor, gallery) > context.dedupe.max_false_positives_per_search) continue;
       if (!own_nik.empty() && c.subject_id == own_nik) {
         matched_own = true;
         continue;

@@ -47,9 +47,9 @@
 namespace ektp::pipeline {
 
 struct DedupeOptions {
-  // A candidate is a suspect when the expected number of impostors in the
-  // whole gallery scoring at least as high is at most this (the false
-  // positive identification rate the pipeline aims for).
+  // A candidate is a suspect when the chance that any impostor in the whole
+  // gallery scores at least as high is at most this (the false positive
+  // identification rate the pipeline aims for).
   double max_false_positives_per_search = 0.001;
   bio::IdentifyOptions identify;
   // 0: search this process's own copy of the gallery. n > 0: the gallery is
@@ -59,8 +59,9 @@ struct DedupeOptions {
 };
 
 // The lowest fused score (to 0.01) of `fingers` fingers that the dedupe stage
-// calls a hit in a gallery of `gallery` subjects: bio::ConservativeImpostorProbability
-// * gallery <= max_false_positives_per_search (per comparison, about target / N).
+// calls a hit in a gallery of `gallery` subjects: bio::ConservativeThreshold,
+// 1 - (1 - p)^gallery <= max_false_positives_per_search for p the finger
+// count's bio::ConservativeImpostorProbability (per comparison, about target / N).
 float DedupeThreshold(double max_false_positives_per_search, double gallery, int fingers);
 
 struct StageContext {
