@@ -15,6 +15,8 @@ export default defineConfig({
     rollupOptions: {
       input: {
         station: resolve(import.meta.dirname, 'station.html'),
+        central: resolve(import.meta.dirname, 'central.html'),
+        public: resolve(import.meta.dirname, 'public.html'),
       },
     },
   },

@@ -17,6 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "central/audit_checkpoints.h"
+#include "central/console_api.h"
+#include "console/assets.h"
+#include "console/reference_data.h"
 #include "central/print_feed.h"
 #include "central/sukets.h"
 #include "suket/suket.h"
@@ -170,6 +173,11 @@ struct CentralServer::Impl {
     RETURN_IF_ERROR(sync::VerifyRequest(signature, station->public_key, request.method,
                                         sync::RequestTarget(request.path, request.query_params), request.body,
                                         clock->Now()));
+    // The dashboard's "last heard from", written at most once a minute per station.
+    const TimePoint now = clock->Now();
+    RETURN_IF_ERROR(db.Exec("UPDATE stations SET last_contact_at = ? WHERE id = ? AND "
+                            "(last_contact_at IS NULL OR last_contact_at < ?)",
+                            {FormatTimestamp(now), station->id, FormatTimestamp(now - std::chrono::minutes(1))}));
     return station;
   }
 
@@ -410,6 +418,13 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   impl->http->Handle("GET", "/suket/verify",
                      Guarded(guard, net::BodyKind::kNone, [self](const auto& r) { return self->SuketVerifyPage(r); }),
                      kSmallBody);
+  AddConsoleApi(*impl->http, ConsoleApiContext{impl->pool.get(), &clock, &impl->keys, guard, options.login});
+  console::AddConsoleRoutes(*impl->http, "/public.html");
+  impl->http->Handle("GET", "/console", Guarded(guard, net::BodyKind::kNone, [](const net::HttpRequest& request) {
+                       return console::ServeWebAsset("/central.html", request);
+                     }));
+  impl->http->Handle("GET", "/api/v1/regions", Guarded(guard, net::BodyKind::kNone, console::RegionRoute));
+  impl->http->Handle("GET", "/api/v1/regions/:code", Guarded(guard, net::BodyKind::kNone, console::RegionRoute));
   impl->http->Handle("POST", "/api/v1/suket/verify",
                      Guarded(guard, net::BodyKind::kJson, [self](const auto& r) { return self->SuketVerifyRoute(r); }),
                      net::RouteOptions{.max_body_bytes = 16 * 1024});

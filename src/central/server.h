@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "accounts/accounts.h"
 #include "central/ingest.h"
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
@@ -48,6 +49,8 @@ struct CentralOptions {
   // Default 1 hour; 0 = never.
   std::chrono::seconds audit_checkpoint_interval{3600};
   pipeline::PipelineOptions pipeline;
+  // Login back-off of the console's accounts (central/console_api.h).
+  accounts::LoginPolicy login;
 };
 
 // Creates the keys and TLS certificate in `data_dir` if missing, and the

@@ -14,6 +14,7 @@ const std::vector<Command>& Commands() {
       {"central token create", "create a one-time registration token for a station", CentralTokenCreate},
       {"central station list", "list registered stations", CentralStationList},
       {"central station approve", "approve a registered station", CentralStationApprove},
+      {"central account add", "add a console account for central's staff (admin, adjudicator, supervisor)", CentralAccountAdd},
       {"central station revoke", "revoke a station", CentralStationRevoke},
       {"central backup", "back up central's SQLite database and keys, sealed to the admin's backup key", CentralBackup},
       {"central restore", "restore central's folder from a backup", CentralRestore},

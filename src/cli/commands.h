@@ -41,6 +41,7 @@ int CentralServe(const Args& args);
 int CentralTokenCreate(const Args& args);
 int CentralStationList(const Args& args);
 int CentralStationApprove(const Args& args);
+int CentralAccountAdd(const Args& args);
 int CentralStationRevoke(const Args& args);
 int StationInit(const Args& args);
 int StationServe(const Args& args);

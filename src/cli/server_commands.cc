@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "accounts/accounts.h"
+#include "central/console_api.h"
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "cli/commands.h"
@@ -14,6 +16,7 @@
 #include "net/tls.h"
 #include "service/config_schema.h"
 #include "service/systemd_notify.h"
+#include "store/audit_log.h"
 #include "station/server.h"
 
 namespace ektp::cli {
@@ -320,6 +323,37 @@ int StationOperatorAdd(const Args& args) {
   station::Station& station = *opened->station;
   if (Status status = station.AddOperator(op, password); !status.ok()) return Fail(status);
   std::cout << "operator " << op.username << " added with role " << role << "\n";
+  return kExitOk;
+}
+
+int CentralAccountAdd(const Args& args) {
+  CLI::App app("Add a console account for central's staff (password read from standard input)", "central account add");
+  std::string dir, db_url;
+  accounts::Account account;
+  account.role = "supervisor";
+  app.add_option("--dir", dir, "central's data directory")->required();
+  app.add_option("--db", db_url, "database URL");
+  app.add_option("--username", account.username, "login name")->required();
+  app.add_option("--name", account.full_name, "full name")->required();
+  app.add_option("--role", account.role, "admin, adjudicator or supervisor (central/console_api.h)")->capture_default_str();
+  if (auto exit = Parse(app, args)) return *exit;
+  if (Status role = central::CheckConsoleRole(account.role); !role.ok()) return Fail(role);
+  std::string password;
+  std::getline(std::cin, password);
+  auto db = OpenCentralDb(dir, db_url);
+  if (!db.ok()) return Fail(db.status());
+  const accounts::LoginPolicy policy;
+  accounts::Accounts accounts(**db, SystemClock::Instance(), policy,
+                              [](std::string_view, std::string_view, std::string_view) { return Status::Ok(); });
+  Status added = (*db)->Transact([&]() -> Status {
+    RETURN_IF_ERROR(accounts.Add(account, password));
+    return store::AuditLog(**db, SystemClock::Instance())
+        .Append({"cli", "console.account_add", "account:" + account.username,
+                 nlohmann::json{{"role", account.role}}.dump()});
+  });
+  if (!added.ok()) return Fail(added);
+  std::cout << "account " << account.username << " added with role " << account.role
+            << "; it logs in at central's /console\n";
   return kExitOk;
 }
 

@@ -35,17 +35,18 @@ const WebAsset* FindWebAsset(std::string_view path) {
   return nullptr;
 }
 
+net::HttpResponse ServeWebAsset(std::string_view path, const net::HttpRequest& request) {
+  const WebAsset* asset = FindWebAsset(path);
+  if (asset == nullptr) return net::HttpResponse::Text(404, "no such console file\n");
+  return Serve(*asset, request, /*immutable=*/path.starts_with("/assets/"));
+}
+
 void AddConsoleRoutes(net::HttpServer& http, std::string_view page) {
-  const WebAsset* page_asset = FindWebAsset(page);
-  http.Handle("GET", "/", [page_asset, page = std::string(page)](const net::HttpRequest& request) {
-    if (page_asset == nullptr) return net::HttpResponse::Text(500, "console page " + page + " is not embedded\n");
-    return Serve(*page_asset, request, /*immutable=*/false);
+  http.Handle("GET", "/", [page = std::string(page)](const net::HttpRequest& request) {
+    return ServeWebAsset(page, request);
   });
-  http.Handle("GET", "/assets/:file", [](const net::HttpRequest& request) {
-    const WebAsset* asset = FindWebAsset(request.path);
-    if (asset == nullptr) return net::HttpResponse::Text(404, "no such console file\n");
-    return Serve(*asset, request, /*immutable=*/true);
-  });
+  http.Handle("GET", "/assets/:file",
+              [](const net::HttpRequest& request) { return ServeWebAsset(request.path, request); });
 }
 
 }  // namespace ektp::console

@@ -24,6 +24,10 @@ std::span<const WebAsset> EmbeddedWebAssets();
 // nullptr if no file has that path.
 const WebAsset* FindWebAsset(std::string_view path);
 
+// The embedded file at `path` as an answer to `request`: 200 (or 304 when
+// If-None-Match names its ETag) with the headers described below, or 404.
+net::HttpResponse ServeWebAsset(std::string_view path, const net::HttpRequest& request);
+
 // Serves `page` (e.g. "/station.html") at "/" and every file under /assets/.
 // Pages are revalidated on each load (ETag); files under /assets/ carry a
 // content hash in their name and are cached for a year. Each answer has a

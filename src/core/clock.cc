@@ -56,6 +56,10 @@ StatusOr<TimePoint> ParseTimestamp(std::string_view text) {
          std::chrono::seconds(s);
 }
 
+int64_t UnixSeconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 int64_t UnixMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

@@ -80,5 +80,7 @@ std::string FormatTimestamp(TimePoint t);
 StatusOr<TimePoint> ParseTimestamp(std::string_view text);
 // Milliseconds since the Unix epoch (the *_ms columns of central's database).
 int64_t UnixMillis(TimePoint t);
+// Whole seconds since the Unix epoch, rounded down.
+int64_t UnixSeconds(TimePoint t);
 
 }  // namespace ektp

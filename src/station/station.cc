@@ -27,11 +27,6 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-constexpr std::chrono::hours kSessionLifetime{12};
-
-int64_t UnixSeconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
 
 std::vector<std::string> Split(const std::string& text) {
   std::vector<std::string> out;
@@ -105,6 +100,10 @@ Station::Station(store::Connection& db, const Clock& clock, const crypto::Signin
       key_(key),
       identity_(std::move(identity)),
       login_policy_(std::move(login_policy)),
+      accounts_(db, clock, login_policy_,
+                [this](std::string_view actor, std::string_view action, std::string_view detail) {
+                  return Audit(actor, action, detail);
+                }),
       pickup_policy_(pickup_policy) {}
 
 Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
@@ -131,143 +130,35 @@ StatusOr<Identity> Station::LoadIdentity(store::Connection& db) {
   return identity;
 }
 
-Status ValidateOperator(std::string_view username, std::string_view password) {
-  if (username.empty() || username.size() > 32 ||
-      !std::all_of(username.begin(), username.end(),
-                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'; })) {
-    return InvalidArgument("username must be 1-32 characters of a-z, 0-9, '.', '_'");
-  }
-  if (password.size() < 8) return InvalidArgument("password must have at least 8 characters");
-  return Status::Ok();
-}
-
 Status Station::AddOperator(const Operator& op, std::string_view password, crypto::PasswordStrength strength) {
-  RETURN_IF_ERROR(ValidateOperator(op.username, password));
-  ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, strength));
-  return db_.Exec("INSERT INTO operators (username, full_name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                  {op.username, op.full_name, RoleName(op.role), hash, FormatTimestamp(clock_.Now())});
+  return accounts_.Add({op.username, op.full_name, std::string(RoleName(op.role))}, password, strength);
 }
 
 StatusOr<std::string> Station::Login(std::string_view username, std::string_view password,
                                      std::string_view address) {
-  ASSIGN_OR_RETURN(LoginAttempt attempt, BeginLogin(username, address));
-  if (attempt.retry_after.count() > 0) {
-    return ResourceExhausted("too many failed logins; retry after " + std::to_string(attempt.retry_after.count()) +
-                             " s");
-  }
-  return FinishLogin(attempt, CheckPassword(attempt, password));
+  return accounts_.Login(username, password, address);
 }
 
 StatusOr<LoginAttempt> Station::BeginLogin(std::string_view username, std::string_view address) {
-  if (username.size() > 64) return InvalidArgument("username is longer than 64 bytes");
-  const int64_t now = UnixSeconds(clock_.Now());
-  LoginAttempt attempt;
-  attempt.username = username;
-  attempt.address = address;
-  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    RETURN_IF_ERROR(db_.Exec("DELETE FROM login_throttle WHERE last_failure_unix < ? AND blocked_until_unix <= ?",
-                             {now - login_policy_.forget_after.count(), now}));
-    const std::pair<const char*, std::string_view> counters[] = {{"account", username}, {"address", address}};
-    for (const auto& [scope, subject] : counters) {
-      ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT blocked_until_unix FROM login_throttle "
-                                            "WHERE scope = ? AND subject = ?",
-                                            {scope, subject}));
-      if (!rows.empty() && rows[0].Int(0) > now) {
-        attempt.retry_after = std::max(attempt.retry_after, std::chrono::seconds(rows[0].Int(0) - now));
-      }
-    }
-    if (attempt.retry_after.count() > 0) return Status::Ok();
-    // Counted as a failure until the password verifies (LoginPolicy).
-    for (const auto& [scope, subject] : counters) {
-      const int threshold = std::string_view(scope) == "account" ? login_policy_.account_threshold
-                                                                 : login_policy_.address_threshold;
-      RETURN_IF_ERROR(db_.Exec("INSERT INTO login_throttle (scope, subject, failures, last_failure_unix, "
-                               "blocked_until_unix) VALUES (?, ?, 0, ?, 0) ON CONFLICT (scope, subject) DO NOTHING",
-                               {scope, subject, now}));
-      ASSIGN_OR_RETURN(auto rows, db_.Query("UPDATE login_throttle SET failures = failures + 1, last_failure_unix = ? "
-                                            "WHERE scope = ? AND subject = ? RETURNING failures",
-                                            {now, scope, subject}));
-      const int64_t failures = rows.at(0).Int(0);
-      if (failures >= threshold) {
-        const int64_t doublings = std::min<int64_t>(failures - threshold, 30);
-        const int64_t delay = std::min<int64_t>(login_policy_.first_delay.count() << doublings,
-                                                login_policy_.max_delay.count());
-        RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET blocked_until_unix = ? WHERE scope = ? AND subject = ?",
-                                 {now + delay, scope, subject}));
-      }
-    }
-    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT password_hash FROM operators WHERE username = ? AND "
-                                          "disabled_at IS NULL",
-                                          {username}));
-    attempt.known = !rows.empty();
-    if (attempt.known) attempt.password_hash = rows[0].Text(0);
-    return Status::Ok();
-  }));
-  return attempt;
+  return accounts_.BeginLogin(username, address);
 }
 
-const std::string& Station::DummyHash() const {
-  std::call_once(dummy_hash_once_, [this] {
-    auto hash = crypto::HashPassword(crypto::RandomToken(), login_policy_.strength);
-    // Without memory for a hash no login verifies either; an empty hash still fails every check.
-    dummy_hash_ = hash.ok() ? *hash : "";
-  });
-  return dummy_hash_;
-}
-
-void Station::PrepareLogin() const { DummyHash(); }
+void Station::PrepareLogin() const { accounts_.PrepareLogin(); }
 
 bool Station::CheckPassword(const LoginAttempt& attempt, std::string_view password) const {
-  const bool verified = login_policy_.verify_password(attempt.known ? attempt.password_hash : DummyHash(), password).ok();
-  return attempt.known && verified;
+  return accounts_.CheckPassword(attempt, password);
 }
 
 StatusOr<std::string> Station::FinishLogin(const LoginAttempt& attempt, bool password_ok) {
-  if (!password_ok) {
-    // The username only when it names an operator: a password typed into the
-    // username field must not end up in the audit table.
-    RETURN_IF_ERROR(Audit(attempt.known ? attempt.username : "", "login_failed",
-                          "from " + attempt.address + (attempt.known ? "" : "; unknown username")));
-    return Unauthenticated("wrong username or password");
-  }
-  std::string token = crypto::RandomToken(32);
-  TimePoint now = clock_.Now();
-  RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    RETURN_IF_ERROR(db_.Exec("DELETE FROM login_throttle WHERE scope = 'account' AND subject = ?", {attempt.username}));
-    RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET failures = failures - 1 WHERE scope = 'address' AND "
-                             "subject = ? AND failures > 0",
-                             {attempt.address}));
-    RETURN_IF_ERROR(db_.Exec("UPDATE login_throttle SET blocked_until_unix = 0 WHERE scope = 'address' AND "
-                             "subject = ? AND failures < ?",
-                             {attempt.address, login_policy_.address_threshold}));
-    RETURN_IF_ERROR(db_.Exec("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                             {crypto::Sha256Hex(token), attempt.username, FormatTimestamp(now),
-                              FormatTimestamp(now + kSessionLifetime)}));
-    return Audit(attempt.username, "login", "from " + attempt.address);
-  }));
-  return token;
+  return accounts_.FinishLogin(attempt, password_ok);
 }
 
-Status Station::Logout(std::string_view session_token) {
-  ASSIGN_OR_RETURN(Operator op, Authenticate(session_token));
-  return db_.Transact([&]() -> Status {
-    RETURN_IF_ERROR(db_.Exec("DELETE FROM sessions WHERE token_sha256 = ?", {crypto::Sha256Hex(session_token)}));
-    return Audit(op.username, "logout", "");
-  });
-}
+Status Station::Logout(std::string_view session_token) { return accounts_.Logout(session_token); }
 
 StatusOr<Operator> Station::Authenticate(std::string_view session_token) {
-  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT o.username, o.full_name, o.role, s.expires_at FROM sessions s "
-                                        "JOIN operators o ON o.username = s.username "
-                                        "WHERE s.token_sha256 = ? AND o.disabled_at IS NULL",
-                                        {crypto::Sha256Hex(session_token)}));
-  if (rows.empty()) return Unauthenticated("not logged in");
-  if (rows[0].Text(3) < FormatTimestamp(clock_.Now())) return Unauthenticated("session expired; log in again");
-  Operator op;
-  op.username = rows[0].Text(0);
-  op.full_name = rows[0].Text(1);
-  ASSIGN_OR_RETURN(op.role, ParseRole(rows[0].Text(2)));
-  return op;
+  ASSIGN_OR_RETURN(accounts::Account account, accounts_.Authenticate(session_token));
+  ASSIGN_OR_RETURN(Role role, ParseRole(account.role));
+  return Operator{account.username, account.full_name, role};
 }
 
 StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& request,

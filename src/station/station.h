@@ -33,6 +33,7 @@
 
 #include "core/application.h"
 #include "core/lifecycle.h"
+#include "accounts/accounts.h"
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/resident.h"
@@ -69,44 +70,14 @@ struct Operator {
   Role role = Role::kOperator;
 };
 
-// What Station::AddOperator accepts: a username of 1-32 characters of a-z,
-// 0-9, '.', '_' and a password of at least 8 characters; kInvalidArgument
-// naming the rule otherwise.
-Status ValidateOperator(std::string_view username, std::string_view password);
+// What Station::AddOperator accepts (accounts::ValidateAccount).
+inline Status ValidateOperator(std::string_view username, std::string_view password) {
+  return accounts::ValidateAccount(username, password);
+}
 
-// Back-off against password guessing. A failure counts against the username
-// and against the peer address. Once a counter reaches its threshold, every
-// attempt on it is refused (kResourceExhausted, HTTP 429 with Retry-After)
-// until `first_delay * 2^(failures - threshold)` (at most `max_delay`) after
-// the last failure; the right password is refused too while blocked. An
-// attempt counts as a failure from the moment it starts (so parallel guesses
-// cannot overtake the counter) until its password verifies. A successful login
-// clears its username's counter and takes its own attempt back from the
-// address's. Counters of which the last failure is `forget_after` old are
-// dropped. Unknown usernames are counted like known ones. Counters are kept in
-// the database, so a restart does not reset them.
-struct LoginPolicy {
-  int account_threshold = 5;    // failures on one username
-  int address_threshold = 20;   // failures from one address (a counter office may share one)
-  std::chrono::seconds first_delay{30};
-  std::chrono::seconds max_delay{15 * 60};
-  std::chrono::seconds forget_after{60 * 60};
-  // Argon2id cost of the dummy hash unknown usernames are verified against:
-  // that of the operators' hashes (kFast only in tests).
-  crypto::PasswordStrength strength = crypto::PasswordStrength::kInteractive;
-  // Verifies a password against a hash; injected by tests to count or delay
-  // the work. Must be thread-safe.
-  std::function<Status(std::string_view hash, std::string_view password)> verify_password = crypto::VerifyPassword;
-};
-
-// A login between BeginLogin and FinishLogin.
-struct LoginAttempt {
-  std::string username;
-  std::string address;
-  bool known = false;         // the username names an enabled operator
-  std::string password_hash;  // the operator's; empty when unknown (the dummy is used)
-  std::chrono::seconds retry_after{0};  // > 0: refused by back-off; nothing to verify
-};
+// Back-off against password guessing and the steps of a login (accounts/accounts.h).
+using LoginPolicy = accounts::LoginPolicy;
+using LoginAttempt = accounts::LoginAttempt;
 
 // How long an idempotency key is remembered; a client may retry that long.
 inline constexpr std::chrono::hours kIdempotencyRetention{30 * 24};
@@ -503,7 +474,6 @@ class Station {
   // Records item `id` as seen: applied when `refusal` is OK, else kept refused.
   Status MarkFeedItem(int64_t id, std::string_view kind, std::string_view body, std::span<const uint8_t> signature,
                       const Status& refusal);
-  const std::string& DummyHash() const;
   // Feed handlers of print_job and print_job_withdrawn (print_jobs.cc).
   Status HoldPrintJob(const sync::PrintJobBody& job, Status& refusal);
   Status WithdrawPrintJob(const sync::PrintJobWithdrawnBody& withdrawal);
@@ -521,9 +491,8 @@ class Station {
   const crypto::SigningKey& key_;
   Identity identity_;
   LoginPolicy login_policy_;
+  accounts::Accounts accounts_;
   PickupPolicy pickup_policy_;
-  mutable std::once_flag dummy_hash_once_;
-  mutable std::string dummy_hash_;
 };
 
 }  // namespace ektp::station

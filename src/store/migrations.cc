@@ -333,6 +333,31 @@ CREATE TABLE suket_trust_sent (
   list_sequence BIGINT NOT NULL
 );
 )sql"},
+    {16, "central's console accounts, their sessions and login back-off (accounts/accounts.h); when each station was last heard from", R"sql(
+CREATE TABLE operators (
+  username TEXT PRIMARY KEY,
+  full_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled_at TEXT
+);
+CREATE TABLE sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES operators (username),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE TABLE login_throttle (
+  scope TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  last_failure_unix BIGINT NOT NULL,
+  blocked_until_unix BIGINT NOT NULL,
+  PRIMARY KEY (scope, subject)
+);
+ALTER TABLE stations ADD COLUMN last_contact_at TEXT;
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

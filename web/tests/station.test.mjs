@@ -4,14 +4,12 @@
 // field, and the station working with central down. Screenshots of the main
 // screens go to $EKTP_SCREENSHOTS (default: a temporary folder).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ADMIN_PASSWORD, World, launchBrowser } from './world.mjs';
-
-const DATA = resolve(import.meta.dirname, '../../data/demo');
-const SHOTS = process.env.EKTP_SCREENSHOTS ?? join(process.env.TMPDIR ?? '/tmp', 'ektp-screenshots');
-mkdirSync(SHOTS, { recursive: true });
+import {
+  DATA, fillApplicant, newPage as openPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
+} from './pages.mjs';
+import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
 
 let world;
 let browser;
@@ -26,60 +24,11 @@ after(async () => {
   await world?.close();
 });
 
-async function newPage() {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
-  const requests = [];
-  page.on('request', (request) => requests.push(request.url()));
-  page.on('pageerror', (error) => { throw error; });
-  page.requests = requests;
-  return page;
-}
-
-async function login(page) {
-  await page.goto(world.station.url);
-  await page.getByLabel('Nama pengguna').fill('admin');
-  await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Masuk' }).click();
-  await page.getByRole('heading', { name: 'Perekaman e-KTP' }).waitFor();
-}
-
-async function drawSignature(page) {
-  const box = await page.getByRole('img', { name: 'Kotak tanda tangan' }).boundingBox();
-  await page.mouse.move(box.x + 30, box.y + 80);
-  await page.mouse.down();
-  for (const [dx, dy] of [[60, -50], [110, 10], [170, -40], [240, 20]]) await page.mouse.move(box.x + dx, box.y + 60 + dy);
-  await page.mouse.up();
-}
-
-// Fills the form by mouse; `subject` picks the simulated scanner's person.
-async function fillApplicant(page, { name, subject }) {
-  await page.getByLabel('Nama lengkap').fill(name);
-  await page.getByLabel('Tempat lahir').fill('NGAWI');
-  await page.getByLabel('Tanggal lahir').fill('2001-04-12');
-  await page.getByLabel('Jenis kelamin').selectOption('female');
-  await page.getByLabel('Pekerjaan').fill('PELAJAR/MAHASISWA');
-  await page.getByLabel('Jalan, nomor, dusun').fill('JL. RAYA NGAWI NO. 12');
-  await page.getByLabel('RT', { exact: true }).fill('3');
-  await page.getByLabel('RW', { exact: true }).fill('7');
-  await page.getByLabel('Desa/Kelurahan').selectOption({ index: 1 });
-  await page.getByLabel('Foto wajah (JPEG)').setInputFiles(join(DATA, 'face.jpg'));
-  await drawSignature(page);
-  await page.getByLabel('Pemindai simulasi, subjek').fill(String(subject));
-  await page.getByRole('button', { name: 'Pindai semua jari' }).click();
-  await page.locator('#finger-10-status.ok').waitFor();
-}
-
-async function receiptNumber(page) {
-  await page.getByRole('heading', { name: 'Tanda Terima Perekaman e-KTP' }).waitFor();
-  return (await page.locator('#receipt-registration').textContent()).trim();
-}
-
-async function sessionToken(page) { return page.evaluate(() => sessionStorage.getItem('ektp.session')); }
+const newPage = () => openPage(browser);
+const login = (page) => stationLogin(page, world);
 
 function onlyOwnOrigin(page) {
-  const foreign = page.requests.filter((url) => !url.startsWith(world.station.url) && !url.startsWith('data:')
-    && !url.startsWith('blob:'));
-  assert.deepEqual(foreign, [], 'the console asked something other than its own server');
+  assert.deepEqual(requestsOutside(page, world.station.url), [], 'the console asked something other than its own server');
 }
 
 test('an operator enrolls a resident with the mouse; the record reaches central and comes back print_ready', async () => {
@@ -95,13 +44,7 @@ test('an operator enrolls a resident with the mouse; the record reaches central 
   await page.screenshot({ path: join(SHOTS, 'station-receipt.png') });
 
   // Sync, central's pipeline and the feed back: the station hears the verdict.
-  const token = await sessionToken(page);
-  let status;
-  for (let i = 0; i < 150; i++) {
-    status = (await world.stationApi(`/api/v1/enrollments/${registration}`, token)).json.status;
-    if (status === 'print_ready') break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { status } = await stationStatus(world, await sessionToken(page), registration, (b) => b.status === 'print_ready');
   assert.equal(status, 'print_ready');
 
   await page.getByRole('link', { name: 'Sinkronisasi' }).click();

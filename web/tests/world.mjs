@@ -2,7 +2,8 @@
 // own `ektp` process on loopback with port 0, in a temporary folder, set up
 // with the same commands an admin types (docs/operations.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -10,6 +11,9 @@ import { chromium } from 'playwright-core';
 export const ektp = process.env.EKTP_BIN;
 if (!ektp) throw new Error('set EKTP_BIN to the ektp binary (CTest does)');
 export const ADMIN_PASSWORD = 'rahasia-uji-123';
+// Where the tests save screenshots of the main screens.
+export const SHOTS = process.env.EKTP_SCREENSHOTS ?? join(process.env.TMPDIR ?? '/tmp', 'ektp-screenshots');
+mkdirSync(SHOTS, { recursive: true });
 
 function run(args, input) {
   const result = spawnSync(ektp, args, { input, encoding: 'utf8' });
@@ -74,6 +78,20 @@ export class World {
     return { status: response.status, json: await response.json() };
   }
 
+  // A console account at central; its password is ADMIN_PASSWORD.
+  addCentralAccount(username, role) {
+    run(['central', 'account', 'add', '--dir', join(this.dir, 'central'), '--username', username,
+      '--name', username.toUpperCase(), '--role', role], `${ADMIN_PASSWORD}\n`);
+  }
+
+  // SHA-256 of central's public key (SPKI), base64: what a browser pins to
+  // trust central's self-signed certificate and nothing else.
+  centralSpki() {
+    const pem = readFileSync(join(this.dir, 'central', 'tls-cert.pem'));
+    const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+    return createHash('sha256').update(spki).digest('base64');
+  }
+
   async stopCentral() { await stop(this.central); }
   async restartCentral() { this.central = await serve([...this.centralArgs.slice(0, -1), new URL(this.central.url).port], 'https'); }
 
@@ -84,11 +102,12 @@ export class World {
   }
 }
 
-// Debian's Chromium, headless, with nothing that reaches past loopback.
-export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.EKTP_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--lang=id-ID'],
-  });
+// Debian's Chromium, headless, with nothing that reaches past loopback. With
+// `world`, it trusts that world's central certificate (pinned by its key), as
+// a central staff member's browser does once the admin installs it.
+export async function launchBrowser(world) {
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--lang=id-ID'];
+  if (world) args.push(`--ignore-certificate-errors-spki-list=${world.centralSpki()}`);
+  return chromium.launch({ executablePath: process.env.EKTP_CHROMIUM ?? '/usr/bin/chromium', args });
 }

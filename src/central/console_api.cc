@@ -1,0 +1,378 @@
+#include "central/console_api.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <span>
+
+#include <nlohmann/json.hpp>
+
+#include "blanks/demand.h"
+#include "central/station_registry.h"
+#include "core/lifecycle.h"
+#include "core/region.h"
+#include "pipeline/adjudication.h"
+#include "pipeline/pipeline.h"
+#include "service/log.h"
+#include "store/audit_log.h"
+
+namespace ektp::central {
+namespace {
+
+// What a member of staff reads in the console; the "error" beside it is precise, in English.
+std::string Pesan(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return "Isian belum benar. Periksa dan perbaiki.";
+    case StatusCode::kUnauthenticated: return "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";
+    case StatusCode::kPermissionDenied: return "Peran akun Anda tidak berwenang untuk tindakan ini.";
+    case StatusCode::kNotFound: return "Data tidak ditemukan.";
+    case StatusCode::kFailedPrecondition: return "Tindakan tidak dapat dilakukan pada keadaan data saat ini.";
+    case StatusCode::kResourceExhausted: return "Terlalu banyak percobaan masuk yang gagal. Tunggu sebentar lalu coba lagi.";
+    default: return "Terjadi gangguan di pusat. Coba lagi atau hubungi admin pusat.";
+  }
+}
+
+net::HttpResponse Refuse(const Status& status) {
+  const int http_status = net::HttpStatusFor(status);
+  return net::HttpResponse::Json(
+      http_status, nlohmann::json{{"error", status.ToString()}, {"pesan", Pesan(status)}, {"status", http_status}}.dump());
+}
+
+net::HttpResponse Ok(const nlohmann::json& body) { return net::HttpResponse::Json(200, body.dump()); }
+
+std::string BearerToken(const net::HttpRequest& request) {
+  const std::string authorization = request.header("authorization");
+  return authorization.starts_with("Bearer ") ? authorization.substr(7) : "";
+}
+
+// The region a station serves, widened to `level` ("" for Indonesia).
+std::string RegionAt(const std::string& district_code, size_t code_length) {
+  return district_code.size() >= code_length ? district_code.substr(0, code_length) : "";
+}
+
+// Length of the code of the child level under `code` ("" -> provinces).
+size_t ChildCodeLength(const std::string& code) {
+  switch (code.size()) {
+    case 0: return 2;   // "35"
+    case 2: return 5;   // "35.21"
+    default: return 8;  // "35.21.01"
+  }
+}
+
+bool InRegion(const std::string& district_code, const std::string& region) {
+  return district_code.starts_with(region);
+}
+
+class ConsoleApi {
+ public:
+  explicit ConsoleApi(ConsoleApiContext context)
+      : context_(std::move(context)),
+        pipeline_(*context_.clock, random_, RegionRegistry::Default(), context_.keys->signing,
+                  context_.keys->biometrics, {}, "central:console") {}
+
+  void Register(net::HttpServer& http, std::shared_ptr<ConsoleApi> self) {
+    auto route = [&](const char* method, const char* path, net::BodyKind body,
+                     net::HttpResponse (ConsoleApi::*handler)(const net::HttpRequest&)) {
+      http.Handle(method, path, [self, body, handler](const net::HttpRequest& request) {
+        if (auto refusal = self->context_.guard->Check(request, body)) {
+          return net::HttpResponse::Json(refusal->http_status, nlohmann::json{{"error", refusal->status.ToString()},
+                                                                              {"pesan", Pesan(refusal->status)},
+                                                                              {"status", refusal->http_status}}
+                                                                   .dump());
+        }
+        return ((*self).*handler)(request);
+      });
+    };
+    route("POST", "/api/v1/console/login", net::BodyKind::kJson, &ConsoleApi::Login);
+    route("POST", "/api/v1/console/logout", net::BodyKind::kNone, &ConsoleApi::Logout);
+    route("GET", "/api/v1/console/session", net::BodyKind::kNone, &ConsoleApi::Session);
+    route("GET", "/api/v1/console/dashboard", net::BodyKind::kNone, &ConsoleApi::Dashboard);
+    route("GET", "/api/v1/console/adjudications", net::BodyKind::kNone, &ConsoleApi::Cases);
+    route("GET", "/api/v1/console/adjudications/:record", net::BodyKind::kNone, &ConsoleApi::Case);
+    route("GET", "/api/v1/console/adjudications/:record/photos/:of", net::BodyKind::kNone, &ConsoleApi::Photo);
+    route("POST", "/api/v1/console/adjudications/:record/decide", net::BodyKind::kJson, &ConsoleApi::Decide);
+  }
+
+ private:
+  accounts::Accounts AccountsOn(store::Connection& db) {
+    return accounts::Accounts(db, *context_.clock, context_.login,
+                              [&db, this](std::string_view actor, std::string_view action, std::string_view detail) {
+                                return store::AuditLog(db, *context_.clock)
+                                    .Append({actor.empty() ? "anonymous" : std::string(actor),
+                                             "console." + std::string(action),
+                                             actor.empty() ? "account:unknown" : "account:" + std::string(actor),
+                                             nlohmann::json{{"detail", detail}}.dump()});
+                              });
+  }
+
+  // The logged-in account, if its role is one of `allowed`.
+  StatusOr<accounts::Account> Authorize(store::Connection& db, const net::HttpRequest& request,
+                                        std::span<const std::string_view> allowed) {
+    const std::string token = BearerToken(request);
+    if (token.empty()) return Unauthenticated("missing Authorization: Bearer <token>");
+    ASSIGN_OR_RETURN(accounts::Account account, AccountsOn(db).Authenticate(token));
+    if (std::find(allowed.begin(), allowed.end(), account.role) == allowed.end()) {
+      return PermissionDenied("role " + account.role + " may not do this");
+    }
+    return account;
+  }
+
+  static constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
+  static constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
+
+  net::HttpResponse Login(const net::HttpRequest& request) {
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.value("username", nlohmann::json()).is_string() ||
+        !json.value("password", nlohmann::json()).is_string()) {
+      return Refuse(InvalidArgument("body must be {\"username\": <string>, \"password\": <string>}"));
+    }
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    accounts::Accounts accounts = AccountsOn(**db);
+    auto attempt = accounts.BeginLogin(json["username"].get<std::string>(), request.remote_addr);
+    if (!attempt.ok()) return Refuse(attempt.status());
+    if (attempt->retry_after.count() > 0) {
+      const std::string seconds = std::to_string(attempt->retry_after.count());
+      service::LogInfo("central.console_login_backoff", {{"retry_after_s", seconds}});
+      net::HttpResponse response =
+          Refuse(ResourceExhausted("too many failed logins for this username or address; retry after " + seconds + " s"));
+      response.status = 429;
+      response.headers.emplace("retry-after", seconds);
+      return response;
+    }
+    auto token = accounts.FinishLogin(*attempt, accounts.CheckPassword(*attempt, json["password"].get<std::string>()));
+    if (!token.ok()) {
+      service::LogInfo("central.console_login_failed", {{"known_account", attempt->known ? "true" : "false"}});
+      return Refuse(token.status());
+    }
+    return Ok({{"token", *token}});
+  }
+
+  net::HttpResponse Logout(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    if (Status status = AccountsOn(**db).Logout(BearerToken(request)); !status.ok()) return Refuse(status);
+    return Ok({{"logged_out", true}});
+  }
+
+  net::HttpResponse Session(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAnyRole);
+    if (!account.ok()) return Refuse(account.status());
+    return Ok({{"username", account->username}, {"name", account->full_name}, {"role", account->role}});
+  }
+
+  net::HttpResponse Dashboard(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAnyRole);
+    if (!account.ok()) return Refuse(account.status());
+    auto body = DashboardOf(**db, request.query("region"));
+    if (!body.ok()) return Refuse(body.status());
+    return Ok(*body);
+  }
+
+  StatusOr<nlohmann::json> DashboardOf(store::Connection& db, const std::string& region) {
+    const RegionRegistry& regions = RegionRegistry::Default();
+    nlohmann::json out;
+    if (!region.empty()) {
+      ASSIGN_OR_RETURN(RegionLevel level, LevelOfCode(region));
+      if (level == RegionLevel::kVillage || regions.Find(region) == nullptr) {
+        return InvalidArgument("region " + region + " is not a known province, regency or kecamatan");
+      }
+    }
+    nlohmann::json chain = nlohmann::json::array();
+    for (const Region* r : regions.Chain(region)) chain.push_back({{"code", r->code}, {"name", r->name}});
+    out["region"] = {{"code", region}, {"chain", chain}};
+
+    StationRegistry registry(db, *context_.clock);
+    ASSIGN_OR_RETURN(std::vector<RegisteredStation> all_stations, registry.List());
+    std::map<std::string, std::string> district_of;
+    for (const RegisteredStation& station : all_stations) district_of[station.id] = station.district_code;
+
+    // Records by state: the region's total and each child region's.
+    const size_t child_length = ChildCodeLength(region);
+    nlohmann::json by_state = nlohmann::json::object();
+    std::map<std::string, nlohmann::json> children;
+    ASSIGN_OR_RETURN(auto counts, db.Query("SELECT station_id, state, COUNT(*) FROM records GROUP BY station_id, state"));
+    for (const store::Row& row : counts) {
+      const std::string district = district_of[row.Text(0)];
+      if (district.empty() || !InRegion(district, region)) continue;
+      const std::string state = row.Text(1);
+      by_state[state] = by_state.value(state, int64_t{0}) + row.Int(2);
+      const std::string child = region.size() >= 8 ? row.Text(0) : RegionAt(district, child_length);
+      nlohmann::json& counts_of_child = children[child]["by_state"];
+      if (counts_of_child.is_null()) counts_of_child = nlohmann::json::object();
+      counts_of_child[state] = counts_of_child.value(state, int64_t{0}) + row.Int(2);
+    }
+    out["by_state"] = by_state;
+    nlohmann::json child_list = nlohmann::json::array();
+    for (auto& [code, entry] : children) {
+      const Region* child_region = regions.Find(code);
+      entry["code"] = code;
+      entry["name"] = child_region != nullptr ? child_region->name : code;  // a station id at kecamatan level
+      child_list.push_back(entry);
+    }
+    out["children"] = child_list;
+
+    // Stations in the region and when central last heard from each.
+    ASSIGN_OR_RETURN(auto contacts, db.Query("SELECT id, last_contact_at FROM stations"));
+    std::map<std::string, std::string> last_contact;
+    for (const store::Row& row : contacts) last_contact[row.Text(0)] = row.IsNull(1) ? "" : row.Text(1);
+    nlohmann::json stations = nlohmann::json::array();
+    for (const RegisteredStation& station : all_stations) {
+      if (!InRegion(station.district_code, region)) continue;
+      stations.push_back({{"id", station.id},
+                          {"district_code", station.district_code},
+                          {"kind", StationKindName(station.kind)},
+                          {"status", StationStatusName(station.status)},
+                          {"last_contact", last_contact[station.id]}});
+    }
+    out["stations"] = stations;
+
+    // Blanks on hand against need, for the regencies in the region with either.
+    ASSIGN_OR_RETURN(auto demands, blanks::MeasuredDemand(db, *context_.clock, regions, {}));
+    ASSIGN_OR_RETURN(auto on_hand, blanks::LedgerOnHand(db, *context_.clock));
+    RETURN_IF_ERROR(blanks::ApplyOnHand(demands, on_hand));
+    const std::string regency_scope = region.substr(0, std::min<size_t>(region.size(), 5));
+    nlohmann::json blank_list = nlohmann::json::array();
+    for (const blanks::RegencyDemand& demand : demands) {
+      if (!demand.code.starts_with(regency_scope) || (demand.need == 0 && demand.on_hand == 0)) continue;
+      blank_list.push_back({{"code", demand.code}, {"name", demand.name}, {"on_hand", demand.on_hand},
+                            {"need", demand.need}, {"backlog", demand.backlog}, {"shortfall", demand.shortfall()}});
+    }
+    out["blanks"] = blank_list;
+
+    // Records in each state at the end of each of the last 30 days, from the
+    // transitions: a record enters to_state and leaves from_state.
+    ASSIGN_OR_RETURN(auto flows, db.Query("SELECT substr(e.at, 1, 10), e.from_state, e.to_state, r.station_id, COUNT(*) "
+                                          "FROM record_events e JOIN records r ON r.id = e.record_id "
+                                          "GROUP BY 1, 2, 3, 4 ORDER BY 1"));
+    std::map<std::string, std::map<std::string, int64_t>> change_by_day;
+    for (const store::Row& row : flows) {
+      const std::string district = district_of[row.Text(3)];
+      if (district.empty() || !InRegion(district, region)) continue;
+      auto& change = change_by_day[row.Text(0)];
+      if (!row.IsNull(1)) change[row.Text(1)] -= row.Int(4);
+      change[row.Text(2)] += row.Int(4);
+    }
+    std::map<std::string, int64_t> running;
+    nlohmann::json days = nlohmann::json::array();
+    for (const auto& [day, change] : change_by_day) {
+      for (const auto& [state, delta] : change) running[state] += delta;
+      days.push_back({{"day", day}, {"by_state", running}});
+    }
+    if (days.size() > 30) days.erase(days.begin(), days.end() - 30);
+    out["days"] = days;
+    return out;
+  }
+
+  net::HttpResponse Cases(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAdjudicators);
+    if (!account.ok()) return Refuse(account.status());
+    auto cases = pipeline::OpenCases(**db, 200);
+    if (!cases.ok()) return Refuse(cases.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const pipeline::OpenCase& c : *cases) {
+      out.push_back({{"record_id", c.record_id}, {"registration_number", c.registration_number},
+                     {"suspicion", c.suspicion}, {"created_at", c.created_at}});
+    }
+    return Ok({{"cases", out}});
+  }
+
+  static StatusOr<int64_t> RecordParam(const net::HttpRequest& request, const char* name) {
+    const std::string text = request.path_params.at(name);
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument(std::string(name) + " must be a record id (digits)");
+    }
+    return std::stoll(text);
+  }
+
+  net::HttpResponse Case(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAdjudicators);
+    if (!account.ok()) return Refuse(account.status());
+    auto record = RecordParam(request, "record");
+    if (!record.ok()) return Refuse(record.status());
+    auto detail = pipeline::CaseDetail(**db, *record);
+    if (!detail.ok()) return Refuse(detail.status());
+    return Ok(*detail);
+  }
+
+  // A face photo of the case's record or of one of its candidates, nothing else.
+  net::HttpResponse Photo(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAdjudicators);
+    if (!account.ok()) return Refuse(account.status());
+    auto record = RecordParam(request, "record");
+    if (!record.ok()) return Refuse(record.status());
+    auto of = RecordParam(request, "of");
+    if (!of.ok()) return Refuse(of.status());
+    auto detail = pipeline::CaseDetail(**db, *record);
+    if (!detail.ok()) return Refuse(detail.status());
+    bool part_of_case = *of == *record;
+    for (const auto& candidate : (*detail)["candidates"]) {
+      part_of_case = part_of_case || candidate.value("record_id", int64_t{-1}) == *of;
+    }
+    if (!part_of_case) {
+      return Refuse(PermissionDenied("record " + std::to_string(*of) + " is not part of case " + std::to_string(*record)));
+    }
+    auto photo = pipeline::FacePhoto(**db, context_.keys->biometrics, *of);
+    if (!photo.ok()) return Refuse(photo.status());
+    net::HttpResponse response;
+    response.content_type = "image/jpeg";
+    response.body.assign(photo->begin(), photo->end());
+    response.headers.emplace("cache-control", "no-store");
+    return response;
+  }
+
+  net::HttpResponse Decide(const net::HttpRequest& request) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAdjudicators);
+    if (!account.ok()) return Refuse(account.status());
+    auto record = RecordParam(request, "record");
+    if (!record.ok()) return Refuse(record.status());
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.value("verdict", nlohmann::json()).is_string() ||
+        !json.value("note", nlohmann::json()).is_string() ||
+        !json.value("candidate_nik", nlohmann::json("")).is_string()) {
+      return Refuse(InvalidArgument("body must be {\"verdict\": <string>, \"candidate_nik\": <string>, \"note\": <string>}"));
+    }
+    auto verdict = pipeline::ParseVerdict(json["verdict"].get<std::string>());
+    if (!verdict.ok()) return Refuse(verdict.status());
+    pipeline::AdjudicationDecision decision{*record, *verdict, json.value("candidate_nik", ""),
+                                            "console:" + account->username, json["note"].get<std::string>()};
+    if (Status decided = pipeline::Decide(**db, pipeline_.context(), decision); !decided.ok()) return Refuse(decided);
+    service::LogInfo("central.adjudication_decided",
+                     {{"record", *record}, {"verdict", pipeline::VerdictName(*verdict)}, {"account", account->username}});
+    auto detail = pipeline::CaseDetail(**db, *record);
+    if (!detail.ok()) return Refuse(detail.status());
+    return Ok(*detail);
+  }
+
+  ConsoleApiContext context_;
+  SystemRandom random_;
+  pipeline::Pipeline pipeline_;  // only its StageContext, for decisions; never started
+};
+
+}  // namespace
+
+Status CheckConsoleRole(std::string_view role) {
+  if (std::find(std::begin(kConsoleRoles), std::end(kConsoleRoles), role) != std::end(kConsoleRoles)) {
+    return Status::Ok();
+  }
+  return InvalidArgument("role '" + std::string(role) + "' is not one of admin, adjudicator, supervisor");
+}
+
+void AddConsoleApi(net::HttpServer& http, ConsoleApiContext context) {
+  auto api = std::make_shared<ConsoleApi>(std::move(context));
+  api->Register(http, api);
+}
+
+}  // namespace ektp::central

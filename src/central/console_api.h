@@ -1,0 +1,53 @@
+// Central's console API, for staff in the web console that central serves at
+// "/console" (and the public page at "/"). Staff log in with accounts
+// (accounts/accounts.h; `ektp central account add`); each account has one
+// role:
+//   admin        everything
+//   adjudicator  the dashboard and adjudication decisions
+//   supervisor   the dashboard
+// Logins, logouts and failed logins go into central's audit chain, and a
+// decision names the account that made it.
+//
+// Routes (JSON; all but login need "Authorization: Bearer <token>"):
+//   POST /api/v1/console/login      {username, password} -> {token}
+//   POST /api/v1/console/logout
+//   GET  /api/v1/console/session    -> {username, name, role}
+//   GET  /api/v1/console/dashboard?region=CODE
+//        -> records by state in the region (all of Indonesia without CODE)
+//           and per child region, each station's last contact, blanks on
+//           hand against need per regency with the shortages, and the
+//           backlog by stage per day (the last 30 days)
+//   GET  /api/v1/console/adjudications                  -> {cases: [...]}
+//   GET  /api/v1/console/adjudications/:record          -> both sides (pipeline/adjudication.h)
+//   GET  /api/v1/console/adjudications/:record/photo    -> the record's face photo (JPEG)
+//   POST /api/v1/console/adjudications/:record/decide   {verdict, candidate_nik, note}
+//
+// Thread-safety: handlers run concurrently; each takes its own connection.
+#pragma once
+
+#include "accounts/accounts.h"
+#include "central/ingest.h"
+#include "core/clock.h"
+#include "net/http_server.h"
+#include "net/request_guard.h"
+#include "store/pool.h"
+
+namespace ektp::central {
+
+// The roles of central's console accounts.
+inline constexpr std::string_view kConsoleRoles[] = {"admin", "adjudicator", "supervisor"};
+// kInvalidArgument naming the roles unless `role` is one of them.
+Status CheckConsoleRole(std::string_view role);
+
+struct ConsoleApiContext {
+  store::ConnectionPool* pool = nullptr;
+  const Clock* clock = nullptr;
+  const CentralKeys* keys = nullptr;
+  std::shared_ptr<const net::RequestGuard> guard;
+  accounts::LoginPolicy login;
+};
+
+// Registers the routes above. The context's pointers must outlive the server.
+void AddConsoleApi(net::HttpServer& http, ConsoleApiContext context);
+
+}  // namespace ektp::central

@@ -1,0 +1,144 @@
+#include "central/console_api.h"
+
+#include <filesystem>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "central/server.h"
+#include "core/status_matchers.h"
+#include "core/testing.h"
+#include "net/http_client.h"
+#include "store/audit_log.h"
+#include "store/testing.h"
+
+namespace ektp::central {
+namespace {
+
+using ::ektp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kPassword[] = "kata-sandi-pusat";
+
+// Central's real server on loopback (SQLite in a temp folder), with one
+// account per console role.
+class CentralConsoleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = store::testing::MakeTempDir("ektp-central-console");
+    options_.data_dir = dir_;
+    options_.plain_http = true;
+    options_.run_pipeline = false;
+    options_.login.strength = crypto::PasswordStrength::kFast;
+    ASSERT_OK(InitCentral(options_, {}));
+    {
+      auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+      ASSERT_OK(db.status());
+      accounts::Accounts accounts(**db, clock_, options_.login,
+                                  [](std::string_view, std::string_view, std::string_view) { return Status::Ok(); });
+      for (const char* role : {"admin", "adjudicator", "supervisor"}) {
+        ASSERT_OK(accounts.Add({std::string("akun.") + role, "AKUN", role}, kPassword, crypto::PasswordStrength::kFast));
+      }
+    }
+    auto server = CentralServer::Create(options_, clock_);
+    ASSERT_OK(server.status());
+    server_ = std::move(*server);
+    ASSERT_OK(server_->Start());
+    auto client = net::HttpClient::Create(server_->base_url(), {});
+    ASSERT_OK(client.status());
+    client_ = std::move(*client);
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  net::HttpResponse Post(const std::string& path, const nlohmann::json& body, const std::string& token = "") {
+    net::HttpHeaders headers;
+    if (!token.empty()) headers.emplace("authorization", "Bearer " + token);
+    auto response = client_->Post(path, body.dump(), "application/json", headers);
+    EXPECT_OK(response.status());
+    return response.ok() ? *response : net::HttpResponse{};
+  }
+  net::HttpResponse Get(const std::string& path, const std::string& token) {
+    auto response = client_->Get(path, {{"authorization", "Bearer " + token}});
+    EXPECT_OK(response.status());
+    return response.ok() ? *response : net::HttpResponse{};
+  }
+  std::string Login(const std::string& username) {
+    net::HttpResponse response = Post("/api/v1/console/login", {{"username", username}, {"password", kPassword}});
+    EXPECT_EQ(response.status, 200) << response.body;
+    return nlohmann::json::parse(response.body).value("token", "");
+  }
+  int64_t AuditCount(const std::string& action) {
+    auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+    auto rows = (*db)->Query("SELECT COUNT(*) FROM audit_log WHERE action = ?", {action});
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  }
+
+  FakeClock clock_{std::chrono::sys_days(std::chrono::year_month_day{std::chrono::year(2026), std::chrono::December,
+                                                                     std::chrono::day(6)})};
+  std::string dir_;
+  CentralOptions options_;
+  std::unique_ptr<CentralServer> server_;
+  std::unique_ptr<net::HttpClient> client_;
+};
+
+TEST_F(CentralConsoleTest, AWrongPasswordIsRefusedInBahasaIndonesiaAndAudited) {
+  net::HttpResponse refused =
+      Post("/api/v1/console/login", {{"username", "akun.admin"}, {"password", "bukan-sandinya"}});
+  EXPECT_EQ(refused.status, 401);
+  auto body = nlohmann::json::parse(refused.body);
+  EXPECT_THAT(body["error"].get<std::string>(), HasSubstr("wrong username or password"));
+  EXPECT_THAT(body["pesan"].get<std::string>(), HasSubstr("kata sandi salah"));
+  EXPECT_EQ(AuditCount("console.login_failed"), 1);
+  EXPECT_EQ(AuditCount("console.login"), 0);
+}
+
+TEST_F(CentralConsoleTest, ALoginOpensASessionThatNamesTheAccountAndItsRole) {
+  const std::string token = Login("akun.adjudicator");
+  net::HttpResponse session = Get("/api/v1/console/session", token);
+  ASSERT_EQ(session.status, 200) << session.body;
+  EXPECT_EQ(nlohmann::json::parse(session.body)["role"], "adjudicator");
+  EXPECT_EQ(AuditCount("console.login"), 1);
+
+  EXPECT_EQ(Post("/api/v1/console/logout", nlohmann::json::object(), token).status, 200);
+  EXPECT_EQ(Get("/api/v1/console/session", token).status, 401);
+  EXPECT_EQ(AuditCount("console.logout"), 1);
+}
+
+TEST_F(CentralConsoleTest, ASupervisorSeesTheDashboardButMayNotAdjudicate) {
+  const std::string token = Login("akun.supervisor");
+  net::HttpResponse dashboard = Get("/api/v1/console/dashboard?region=35.21", token);
+  ASSERT_EQ(dashboard.status, 200) << dashboard.body;
+  auto body = nlohmann::json::parse(dashboard.body);
+  EXPECT_EQ(body["region"]["chain"].size(), 2u);
+  EXPECT_TRUE(body["by_state"].empty());
+  EXPECT_TRUE(body["children"].empty());
+  EXPECT_EQ(Get("/api/v1/console/adjudications", token).status, 403);
+  EXPECT_EQ(Post("/api/v1/console/adjudications/1/decide",
+                 {{"verdict", "different_people"}, {"candidate_nik", ""}, {"note", "x"}}, token)
+                .status,
+            403);
+  EXPECT_EQ(Get("/api/v1/console/adjudications", Login("akun.adjudicator")).status, 200);
+}
+
+TEST_F(CentralConsoleTest, BadInputIsRefusedByName) {
+  const std::string token = Login("akun.admin");
+  net::HttpResponse village = Get("/api/v1/console/dashboard?region=35.21.01.2001", token);
+  EXPECT_EQ(village.status, 400);
+  EXPECT_THAT(village.body, HasSubstr("not a known province, regency or kecamatan"));
+  EXPECT_EQ(Get("/api/v1/console/adjudications/abc", token).status, 400);
+  EXPECT_EQ(Get("/api/v1/console/adjudications/42", token).status, 404);
+  EXPECT_EQ(Get("/api/v1/console/session", "not-a-token").status, 401);
+}
+
+TEST(ConsoleRoleTest, OnlyTheThreeRolesAreAccepted) {
+  EXPECT_OK(CheckConsoleRole("adjudicator"));
+  EXPECT_THAT(CheckConsoleRole("operator"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("admin, adjudicator, supervisor")));
+}
+
+}  // namespace
+}  // namespace ektp::central

@@ -1,0 +1,118 @@
+// Central's console and public page in a real browser against real ektp
+// processes: two enrollments of one person at a station become a duplicate
+// case; an adjudicator logs in, sees the dashboard, and decides the case in
+// the console, which names the account; a resident looks up the status of the
+// first on a phone. Screenshots go to $EKTP_SCREENSHOTS.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  fillApplicant, newPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
+} from './pages.mjs';
+import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
+
+let world;
+let browser;
+const enrolled = {};
+
+before(async () => {
+  world = await World.start();
+  world.addCentralAccount('adjudikator', 'adjudicator');
+  world.addCentralAccount('pengawas', 'supervisor');
+  browser = await launchBrowser(world);
+  // The same person (scanner subject 301) enrolled twice under two names.
+  const page = await newPage(browser);
+  await stationLogin(page, world);
+  for (const name of ['SRI WAHYUNI', 'SRI WAHYUNINGSIH']) {
+    await fillApplicant(page, { name, subject: 301 });
+    await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+    enrolled[name] = await receiptNumber(page);
+    await page.getByRole('button', { name: 'Rekam pemohon berikutnya' }).click();
+    await page.getByRole('heading', { name: 'Perekaman e-KTP' }).waitFor();
+  }
+  const token = await sessionToken(page);
+  enrolled.first = await stationStatus(world, token, enrolled['SRI WAHYUNI'], (b) => b.status === 'print_ready');
+  enrolled.second = await stationStatus(world, token, enrolled['SRI WAHYUNINGSIH'], (b) => b.status === 'adjudication');
+  await page.close();
+});
+
+after(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+async function centralLogin(page, username) {
+  await page.goto(`${world.central.url}/console`);
+  await page.getByLabel('Nama pengguna').fill(username);
+  await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Masuk' }).click();
+}
+
+test('the planted duplicate reached adjudication and its first enrollment print_ready', () => {
+  assert.equal(enrolled.first.status, 'print_ready');
+  assert.match(enrolled.first.nik, /^\d{16}$/);
+  assert.equal(enrolled.second.status, 'adjudication');
+});
+
+test('a wrong password is refused in Bahasa Indonesia, and a supervisor sees the dashboard but not adjudication', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${world.central.url}/console`);
+  await page.getByLabel('Nama pengguna').fill('pengawas');
+  await page.getByLabel('Kata sandi').fill('salah-sekali');
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.getByText('Nama pengguna atau kata sandi salah').waitFor();
+  await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.getByRole('heading', { name: 'Dasbor nasional' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Adjudikasi' }).count(), 0);
+  const refused = await page.evaluate(async () => (await fetch('/api/v1/console/adjudications',
+    { headers: { Authorization: `Bearer ${sessionStorage.getItem('ektp.session')}` } })).status);
+  assert.equal(refused, 403);
+  await page.close();
+});
+
+test('an adjudicator drills into the dashboard and decides the case; the decision names the account', async () => {
+  const page = await newPage(browser);
+  await centralLogin(page, 'adjudikator');
+  await page.getByRole('heading', { name: 'Dasbor nasional' }).waitFor();
+  // Indonesia -> Jawa Timur -> Kabupaten Ngawi, through the region table.
+  await page.locator('#region-table').getByRole('link', { name: 'Jawa Timur' }).click();
+  await page.locator('#region-table').getByRole('link', { name: /Ngawi/ }).click();
+  await page.getByRole('navigation', { name: 'Wilayah' }).getByRole('link', { name: /Ngawi/ }).waitFor();
+  const row = page.locator('#region-table tbody tr').first();
+  assert.match(await row.textContent(), /Sine/);
+  assert.equal(await page.locator('#station-table tbody tr').count(), 1);
+  assert.match(await page.locator('#station-table tbody').textContent(), new RegExp(world.stationId));
+  await page.screenshot({ path: join(SHOTS, 'central-dashboard.png') });
+
+  await page.getByRole('link', { name: 'Adjudikasi' }).click();
+  await page.getByRole('link', { name: enrolled['SRI WAHYUNINGSIH'] }).click();
+  await page.getByRole('heading', { name: `Kasus ${enrolled['SRI WAHYUNINGSIH']}` }).waitFor();
+  await page.getByText('SRI WAHYUNI', { exact: true }).waitFor();
+  await page.locator('img.face[src^="blob:"]').nth(1).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'central-adjudication.png'), fullPage: true });
+  await page.getByLabel('Putusan').selectOption('same_person_reject');
+  await page.getByLabel('Alasan (wajib, tercatat di jejak audit)').fill('sidik jari dan wajah sama; nama ditulis berbeda');
+  await page.getByRole('button', { name: 'Simpan keputusan' }).click();
+  const decided = page.locator('#decided-as');
+  await decided.waitFor();
+  assert.match(await decided.textContent(), /orang yang sama: tolak permohonan, oleh console:adjudikator/);
+  const token = (await world.stationApi('/api/v1/session', '')).status;  // the station's API still needs its own login
+  assert.equal(token, 401);
+  assert.deepEqual(requestsOutside(page, world.central.url), []);
+  await page.close();
+});
+
+test('a resident looks up the first card on a phone', async () => {
+  const page = await newPage(browser, { width: 390, height: 844 });
+  await page.goto(world.central.url);
+  await page.getByLabel('NIK (16 angka)').fill(enrolled.first.nik);
+  await page.getByLabel('Nomor registrasi').fill(enrolled['SRI WAHYUNI']);
+  await page.getByRole('button', { name: 'Cek status' }).click();
+  await page.locator('#status-stage').waitFor();
+  assert.equal(await page.locator('#status-stage').textContent(), 'siap cetak');
+  await page.screenshot({ path: join(SHOTS, 'public-status.png'), fullPage: true });
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Check your card\'s status' }).waitFor();
+  await page.close();
+});
