@@ -38,4 +38,20 @@ StatusOr<sync::ImportReceipt> ImportExport(store::Connection& db, const Clock& c
                                            const RegionRegistry& regions, const std::string& dir,
                                            std::string receipt_path = "");
 
+// At most this many feed items go into one disk feed; the station gets the
+// rest with the next one (from its new cursor) or over the network.
+inline constexpr int kMaxDiskFeedItems = 5000;
+
+// Writes the feed items of `station_id` after `after` (the station's feed
+// cursor, which `station export` prints) to <dir>/feed.sealed, signed and
+// sealed to the station's X25519 box key (sync::WriteDiskFeed), for
+// `ektp station import-feed`. Before reading the feed it tops up the
+// station's print jobs and Suket trust, as a network read does. Returns how
+// many items it wrote (possibly none). kNotFound for an unknown station;
+// kPermissionDenied for a revoked one; kFailedPrecondition for one without
+// a box key.
+StatusOr<size_t> ExportFeed(store::Connection& db, const Clock& clock, const CentralKeys& keys,
+                            const RegionRegistry& regions, std::string_view station_id, int64_t after,
+                            const std::string& dir);
+
 }  // namespace ektp::central

@@ -52,4 +52,23 @@ StatusOr<ReceiptOutcome> Station::ImportReceipt(const sync::ImportReceipt& recei
   return outcome;
 }
 
+StatusOr<FeedImportOutcome> Station::ImportFeed(const std::string& path, const crypto::SealingKey& box_key) {
+  ASSIGN_OR_RETURN(sync::DiskFeed feed,
+                   sync::ReadDiskFeed(path, box_key, identity_.central_signing_key, identity_.station_id));
+  FeedImportOutcome outcome;
+  for (const sync::FeedItem& item : feed.page.items) {
+    ++outcome.items;
+    ASSIGN_OR_RETURN(FeedItemOutcome applied, ApplyFeedItem(item.id, item.kind, item.body, item.signature));
+    if (!applied.refusal.ok()) {
+      ++outcome.refused;
+      service::LogWarn("sync.feed_item_refused",
+                       {{"feed_id", item.id}, {"kind", item.kind}, {"error", applied.refusal.ToString()}});
+    }
+  }
+  ASSIGN_OR_RETURN(outcome.cursor, FeedCursor());
+  service::LogInfo("sync.feed_imported", {{"items", outcome.items}, {"refused", outcome.refused},
+                                          {"cursor", outcome.cursor}});
+  return outcome;
+}
+
 }  // namespace ektp::station

@@ -160,5 +160,52 @@ TEST_F(MediaSyncTest, AnotherStationsOrAnEditedReceiptIsRefusedWithNothingChange
   EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0");
 }
 
+// Feed items travel back the same way: sealed to the station's box key and
+// signed by central for the cursor the station named.
+TEST_F(MediaSyncTest, CentralsFeedComesBackOnTheDiskAndOnlyThisStationCanApplyIt) {
+  central_->Stop();
+  auto enrolled = station_->Enroll(ani_, Request());
+  ASSERT_OK(enrolled.status());
+  const std::string usb = dir_ + "/usb";
+  ASSERT_OK(station_->ExportOutbox(usb).status());
+  ASSERT_OK(CentralImport(usb).status());
+  ASSERT_OK(station_->ImportReceipt(*sync::ReadImportReceipt(usb + "/receipt.json")).status());
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(enrolled->registration_number)), "sent");
+
+  auto written = central::ExportFeed(*central_db_, clock_, *central_keys_, RegionRegistry::Default(),
+                                     identity_.station_id, *station_->FeedCursor(), usb);
+  ASSERT_OK(written.status());
+  EXPECT_GE(*written, 1u);  // the validation result, and the Suket trust
+  const std::string feed = usb + "/feed.sealed";
+  std::ifstream in(feed, std::ios::binary);
+  const std::string sealed{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_EQ(sealed.find(enrolled->registration_number), std::string::npos);
+
+  // Another station's box key does not open it.
+  EXPECT_THAT(station_->ImportFeed(feed, crypto::SealingKey::Generate()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("does not open with this station's box key")));
+  EXPECT_EQ(*station_->FeedCursor(), 0);
+
+  auto box_key = crypto::SealingKey::Load(dir_ + "/station/station-box.key");
+  ASSERT_OK(box_key.status());
+  auto applied = station_->ImportFeed(feed, *box_key);
+  ASSERT_OK(applied.status());
+  EXPECT_EQ(applied->items, static_cast<int>(*written));
+  EXPECT_EQ(applied->refused, 0);
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(enrolled->registration_number)), "validated");
+  const int64_t cursor = *station_->FeedCursor();
+  EXPECT_EQ(applied->cursor, cursor);
+  ASSERT_OK(station_->ImportFeed(feed, *box_key).status());  // again: nothing changes
+  EXPECT_EQ(*station_->FeedCursor(), cursor);
+
+  // A feed sealed to this station but not signed by central applies nothing.
+  sync::DiskFeed forged{cursor, {{{cursor + 1, "record_status", "{}", {}}}, {}}};
+  ASSERT_OK(sync::WriteDiskFeed(feed, forged, identity_.station_id, crypto::SigningKey::Generate(),
+                                box_key->public_key()));
+  EXPECT_THAT(station_->ImportFeed(feed, *box_key),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("the feed page is not signed by central")));
+  EXPECT_EQ(*station_->FeedCursor(), cursor);
+}
+
 }  // namespace
 }  // namespace ektp::station

@@ -309,6 +309,13 @@ struct ReceiptOutcome {
   int unchanged = 0;  // verdicts on packets settled already (by network or an earlier receipt)
 };
 
+// What importing a disk feed did (Station::ImportFeed).
+struct FeedImportOutcome {
+  int items = 0;    // in the file
+  int refused = 0;  // kept with the reason (RefusedFeedItems), as from the network
+  int64_t cursor = 0;  // the station's feed cursor afterwards
+};
+
 // A feed item the station refused to apply.
 struct RefusedFeedItem {
   int64_t feed_id = 0;
@@ -397,6 +404,12 @@ class Station {
   // one central did not sign, or with a verdict on content this station never
   // queued.
   StatusOr<ReceiptOutcome> ImportReceipt(const sync::ImportReceipt& receipt);
+  // Applies a feed central wrote to a disk (sync::ReadDiskFeed: it must open
+  // with `box_key` and be signed by central for this station), item by item
+  // through ApplyFeedItem, so items seen before change nothing and a refused
+  // item is kept with its reason. Returns the items applied and refused;
+  // a feed that does not open or verify applies nothing.
+  StatusOr<FeedImportOutcome> ImportFeed(const std::string& path, const crypto::SealingKey& box_key);
 
   // Down feed (station/feed_applier.cc): the last applied (or refused) feed
   // id, and applying items. Idempotent: an item seen before changes nothing.

@@ -312,4 +312,40 @@ StatusOr<ImportReceipt> ReadImportReceipt(const std::string& path) {
   return receipt;
 }
 
+std::string DiskFeedBinding(int64_t after) { return "disk-feed:after=" + std::to_string(after); }
+
+Status WriteDiskFeed(const std::string& path, DiskFeed feed, std::string_view station_id,
+                     const crypto::SigningKey& central_key, std::span<const uint8_t> station_box_key) {
+  SignFeedPage(central_key, station_id, DiskFeedBinding(feed.after), feed.page);
+  const nlohmann::json json = {{"v", 1}, {"after", feed.after}, {"page", FeedPageToJson(feed.page)}};
+  crypto::Bytes sealed = crypto::Seal(station_box_key, crypto::AsBytes(json.dump()));
+  return ReplaceDurably(path, std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed.size()));
+}
+
+StatusOr<DiskFeed> ReadDiskFeed(const std::string& path, const crypto::SealingKey& box_key,
+                                std::span<const uint8_t> central_public_key, std::string_view station_id) {
+  ASSIGN_OR_RETURN(std::string sealed, ReadLimited(path, kMaxManifestBytes * 4, "feed file"));
+  auto opened = box_key.Open(crypto::AsBytes(sealed));
+  if (!opened.ok()) {
+    return InvalidArgument("feed file " + path + " does not open with this station's box key (another station's, "
+                           "or damaged); nothing was applied");
+  }
+  auto json = nlohmann::json::parse(opened->begin(), opened->end(), nullptr, false);
+  DiskFeed feed;
+  try {
+    if (!json.is_object() || json.at("v").get<int64_t>() != 1) {
+      return InvalidArgument("feed file " + path + " is not a version 1 disk feed");
+    }
+    feed.after = json.at("after").get<int64_t>();
+    auto page = ParseFeedPage(json.at("page").dump());
+    if (!page.ok()) return page.status().WithContext("feed file " + path);
+    feed.page = std::move(*page);
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("feed file " + path + " is malformed: " + e.what());
+  }
+  RETURN_IF_ERROR(VerifyFeedPage(feed.page, central_public_key, station_id, DiskFeedBinding(feed.after), feed.after)
+                      .WithContext("feed file " + path));
+  return feed;
+}
+
 }  // namespace ektp::sync

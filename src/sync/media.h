@@ -11,6 +11,9 @@
 //                                      {"envelope", "signature"} sealed to
 //                                      central's X25519 key (crypto::Seal)
 //   receipt.json                       central's signed ImportReceipt, once imported
+//   feed.sealed                        central's feed for the station
+//                                      (`central export-feed`), a signed
+//                                      page sealed to the station's X25519 key
 // Packets are sealed whole, so whoever finds the disk reads no demographics,
 // NIKs or names; biometrics inside are sealed a second time, as on the
 // network. Central opens each file to the very packet bytes the network
@@ -31,6 +34,7 @@
 
 #include "core/status.h"
 #include "crypto/crypto.h"
+#include "sync/feed.h"
 #include "sync/packet.h"
 
 namespace ektp::sync {
@@ -38,6 +42,7 @@ namespace ektp::sync {
 inline constexpr std::string_view kManifestFileName = "manifest.json";
 inline constexpr std::string_view kReceiptFileName = "receipt.json";
 inline constexpr std::string_view kExportPacketsDir = "packets";
+inline constexpr std::string_view kFeedFileName = "feed.sealed";
 
 // "packets/000000000042.sealed": the file of packet `sequence`, relative to
 // the folder. Central derives every path from the manifest's sequences, never
@@ -125,5 +130,24 @@ StatusOr<ImportReceipt> ParseImportReceipt(std::string_view text);
 // read back (kInvalidArgument when missing, malformed or over 16 MiB).
 Status WriteImportReceipt(const std::string& path, const ImportReceipt& receipt);
 StatusOr<ImportReceipt> ReadImportReceipt(const std::string& path);
+
+// Central's feed carried down on a disk: the items after the station's feed
+// cursor `after`, as a feed page (sync/feed.h) signed for the binding
+// DiskFeedBinding(after) in place of a request signature, sealed whole to
+// the station's X25519 box key (feed items hold NIKs and record states).
+std::string DiskFeedBinding(int64_t after);  // "disk-feed:after=<after>"
+struct DiskFeed {
+  int64_t after = 0;
+  FeedPage page;
+};
+// Signs `feed.page` with `central_key` and writes it sealed to
+// `station_box_key` at `path`, durably. kUnavailable when the write fails.
+Status WriteDiskFeed(const std::string& path, DiskFeed feed, std::string_view station_id,
+                     const crypto::SigningKey& central_key, std::span<const uint8_t> station_box_key);
+// Opens and verifies a disk feed: kInvalidArgument when the file is missing,
+// damaged, or not sealed to `box_key`; kUnauthenticated unless central
+// signed the page for this station and the cursor it names (VerifyFeedPage).
+StatusOr<DiskFeed> ReadDiskFeed(const std::string& path, const crypto::SealingKey& box_key,
+                                std::span<const uint8_t> central_public_key, std::string_view station_id);
 
 }  // namespace ektp::sync
