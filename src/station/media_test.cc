@@ -73,18 +73,11 @@ TEST_F(MediaSyncTest, AStationWithNoLinkSyncsByDiskAndTheReceiptAcksItsOutbox) {
 
   // When the link returns, the network has nothing left to send, and the feed
   // brings the records' states as after a network sync.
-  ASSERT_OK(central_->Start());
-  Identity moved = identity_;
-  moved.central_urls = {central_->base_url()};
-  Station station(*station_db_, clock_, *key_, moved);
-  SyncOptions options;
-  std::ifstream in(dir_ + "/station/central-cert.pem");
-  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-  SyncClient sync(station, clock_, random_, *key_, options);
-  ASSERT_OK(sync.SyncOnce());
+  RestartCentral(/*run_pipeline=*/false);
+  ASSERT_OK(sync_->SyncOnce());
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 3);
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM inbox"), 3);
-  EXPECT_EQ(EnrollmentStatusName(*station.GetEnrollmentStatus(registrations[2])), "validated");
+  EXPECT_EQ(EnrollmentStatusName(*station_->GetEnrollmentStatus(registrations[2])), "validated");
 }
 
 TEST_F(MediaSyncTest, APacketThatArrivesByDiskAndByNetworkIsOneRecord) {

@@ -85,6 +85,18 @@ StatusOr<std::string> ReadLimited(const std::string& path, size_t max_bytes, std
 
 std::string Base64(std::span<const uint8_t> bytes) { return crypto::Base64Encode(bytes); }
 
+// The JSON object of a version 1 document; kInvalidArgument naming `what` otherwise.
+StatusOr<nlohmann::json> ParseVersion1(std::string_view text, const std::string& what) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object()) return InvalidArgument(what + " is not a JSON object (truncated or damaged)");
+  auto version = json.find("v");
+  if (version == json.end() || !version->is_number_integer()) return InvalidArgument(what + " has no version (v)");
+  if (*version != 1) {
+    return InvalidArgument(what + " version " + version->dump() + " is not one this build reads (1)");
+  }
+  return json;
+}
+
 StatusOr<crypto::Bytes> DecodeBase64Field(const nlohmann::json& json, const char* field, std::string_view doc) {
   auto decoded = crypto::Base64Decode(json.at(field).get<std::string>());
   if (!decoded.ok()) return InvalidArgument(std::string(doc) + "." + field + " is not base64");
@@ -133,14 +145,9 @@ nlohmann::json ExportManifestToJson(const ExportManifest& manifest) {
 }
 
 StatusOr<ExportManifest> ParseExportManifest(std::string_view text) {
-  auto json = nlohmann::json::parse(text, nullptr, false);
-  if (!json.is_object()) return InvalidArgument("the export manifest is not a JSON object (truncated or damaged)");
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseVersion1(text, "the export manifest"));
   ExportManifest manifest;
   try {
-    if (int64_t version = json.at("v").get<int64_t>(); version != 1) {
-      return InvalidArgument("export manifest version " + std::to_string(version) +
-                             " is not one this build reads (1)");
-    }
     manifest.station_id = json.at("station").get<std::string>();
     manifest.created_at = json.at("created_at").get<std::string>();
     ASSIGN_OR_RETURN(manifest.sealed_to, DecodeBase64Field(json, "sealed_to", "manifest"));
@@ -284,13 +291,9 @@ nlohmann::json ImportReceiptToJson(const ImportReceipt& receipt) {
 }
 
 StatusOr<ImportReceipt> ParseImportReceipt(std::string_view text) {
-  auto json = nlohmann::json::parse(text, nullptr, false);
-  if (!json.is_object()) return InvalidArgument("the receipt is not a JSON object (truncated or damaged)");
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseVersion1(text, "the receipt"));
   ImportReceipt receipt;
   try {
-    if (int64_t version = json.at("v").get<int64_t>(); version != 1) {
-      return InvalidArgument("receipt version " + std::to_string(version) + " is not one this build reads (1)");
-    }
     receipt.station_id = json.at("station").get<std::string>();
     receipt.manifest_sha256 = json.at("manifest_sha256").get<std::string>();
     receipt.imported_at = json.at("imported_at").get<std::string>();
@@ -330,12 +333,11 @@ StatusOr<DiskFeed> ReadDiskFeed(const std::string& path, const crypto::SealingKe
     return InvalidArgument("feed file " + path + " does not open with this station's box key (another station's, "
                            "or damaged); nothing was applied");
   }
-  auto json = nlohmann::json::parse(opened->begin(), opened->end(), nullptr, false);
+  ASSIGN_OR_RETURN(nlohmann::json json,
+                   ParseVersion1(std::string_view(reinterpret_cast<const char*>(opened->data()), opened->size()),
+                                 "feed file " + path));
   DiskFeed feed;
   try {
-    if (!json.is_object() || json.at("v").get<int64_t>() != 1) {
-      return InvalidArgument("feed file " + path + " is not a version 1 disk feed");
-    }
     feed.after = json.at("after").get<int64_t>();
     auto page = ParseFeedPage(json.at("page").dump());
     if (!page.ok()) return page.status().WithContext("feed file " + path);
