@@ -86,9 +86,18 @@ class MediaImportTest : public ::testing::TestWithParam<std::string> {
     return sync::SignEnvelope(envelope, station_key_);
   }
 
+  // `packets` numbered by their sequences, as the station's outbox gives them.
+  static std::vector<std::pair<int64_t, sync::Packet>> Numbered(const std::vector<sync::Packet>& packets) {
+    std::vector<std::pair<int64_t, sync::Packet>> numbered;
+    for (const sync::Packet& packet : packets) {
+      numbered.emplace_back(sync::ParseEnvelope(packet.envelope_text)->sequence, packet);
+    }
+    return numbered;
+  }
+
   std::string Export(const std::vector<sync::Packet>& packets, const std::string& name = "export") {
     const std::string folder = dir_ + "/" + name;
-    EXPECT_OK(sync::WriteExport(folder, central_->station_id, "2026-11-24T03:00:00Z", packets, station_key_,
+    EXPECT_OK(sync::WriteExport(folder, central_->station_id, "2026-11-24T03:00:00Z", Numbered(packets), station_key_,
                                 keys_.sealing.public_key())
                   .status());
     return folder;
@@ -184,14 +193,14 @@ TEST_P(MediaImportTest, ABadFolderIsRefusedByNameWithNothingChanged) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("packets/000000000003.sealed is missing")));
 
   const std::string forged = dir_ + "/forged";
-  ASSERT_OK(sync::WriteExport(forged, central_->station_id, "t", packets_, crypto::SigningKey::Generate(),
+  ASSERT_OK(sync::WriteExport(forged, central_->station_id, "t", Numbered(packets_), crypto::SigningKey::Generate(),
                               keys_.sealing.public_key())
                 .status());
   EXPECT_THAT(Import(forged, *central_), StatusIs(StatusCode::kUnauthenticated,
                                                   HasSubstr("is not signed by station " + central_->station_id)));
 
   const std::string unknown = dir_ + "/unknown";
-  ASSERT_OK(sync::WriteExport(unknown, "ST-999999-01", "t", {packets_[0]}, station_key_, keys_.sealing.public_key())
+  ASSERT_OK(sync::WriteExport(unknown, "ST-999999-01", "t", Numbered({packets_[0]}), station_key_, keys_.sealing.public_key())
                 .status());
   EXPECT_THAT(Import(unknown, *central_), StatusIs(StatusCode::kNotFound, HasSubstr("ST-999999-01")));
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/text.h"
 #include "service/log.h"
 #include "station/station.h"
 
@@ -11,9 +12,16 @@ namespace ektp::station {
 
 StatusOr<sync::ExportManifest> Station::ExportOutbox(const std::string& dir) {
   ASSIGN_OR_RETURN(auto pending, PendingPackets(std::numeric_limits<int>::max(), std::numeric_limits<size_t>::max()));
-  std::vector<sync::Packet> packets;
+  std::vector<std::pair<int64_t, sync::Packet>> packets;
   packets.reserve(pending.size());
-  for (auto& [sequence, packet] : pending) packets.push_back(std::move(packet));
+  for (auto& [sequence, packet] : pending) {
+    if (!IsValidUtf8(packet.envelope_text)) {
+      RETURN_IF_ERROR(Park(sequence, kDamagedPacketReason));
+      service::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});
+      continue;
+    }
+    packets.emplace_back(sequence, std::move(packet));
+  }
   ASSIGN_OR_RETURN(sync::ExportManifest manifest,
                    sync::WriteExport(dir, identity_.station_id, FormatTimestamp(clock_.Now()), packets, key_,
                                      identity_.central_sealing_key));

@@ -98,6 +98,33 @@ TEST_F(MediaSyncTest, APacketThatArrivesByDiskAndByNetworkIsOneRecord) {
   EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0");
 }
 
+// A packet that cannot travel is parked with the network's reasons: one
+// damaged in the store is parked at export, and one central refuses is parked
+// by the receipt; the rest are delivered.
+TEST_F(MediaSyncTest, PacketsThatCannotBeDeliveredAreParkedAsByTheNetwork) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(station_->Enroll(ani_, Request()).status());
+  ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1 ') WHERE sequence = 1"));
+  ASSERT_OK(station_db_->Exec("UPDATE outbox SET envelope = replace(envelope, '\"v\":1', '\"v\":1' || "
+                              "CAST(X'C3' AS TEXT)) WHERE sequence = 2"));
+  const std::string usb = dir_ + "/usb";
+  auto manifest = station_->ExportOutbox(usb);
+  ASSERT_OK(manifest.status());
+  ASSERT_EQ(manifest->packets.size(), 2u);
+  EXPECT_EQ(manifest->packets[1].sequence, 3);
+  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=1");
+
+  auto receipt = CentralImport(usb);
+  ASSERT_OK(receipt.status());
+  ASSERT_OK(station_->ImportReceipt(*receipt).status());
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=1 parked=2");
+  auto parked = station_->Outbox(OutboxState::kParked, 10);
+  ASSERT_OK(parked.status());
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_THAT((*parked)[0].last_error, HasSubstr("the stored packet is damaged"));  // newest first: sequence 2
+  EXPECT_THAT((*parked)[1].last_error, HasSubstr("signature does not verify"));
+  EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
+}
+
 // Bad input: another station's folder imported as this station's receipt, and
 // an edited receipt, are refused by name with nothing changed.
 TEST_F(MediaSyncTest, AnotherStationsOrAnEditedReceiptIsRefusedWithNothingChanged) {
@@ -113,13 +140,14 @@ TEST_F(MediaSyncTest, AnotherStationsOrAnEditedReceiptIsRefusedWithNothingChange
   auto other = registry.Register(*token, other_key.public_key());
   ASSERT_OK(other.status());
   ASSERT_OK(registry.Approve(other->id, "admin"));
-  std::vector<sync::Packet> packets;
+  std::vector<std::pair<int64_t, sync::Packet>> packets;
   for (int64_t sequence = 1; sequence <= 2; ++sequence) {
     auto enrollment = enrollment::testing::SampleEnrollment(other->id, sequence, central_keys_->sealing.public_key(),
                                                             random_, clock_.TodayWib(), 2000);
-    packets.push_back(sync::SignEnvelope({sync::kEnvelopeVersion, other->id, sequence, sync::PacketKind::kEnrollment,
-                                          "2026-11-24T02:00:00Z", enrollment::EnrollmentToJson(enrollment)},
-                                         other_key));
+    packets.emplace_back(sequence, sync::SignEnvelope({sync::kEnvelopeVersion, other->id, sequence,
+                                                       sync::PacketKind::kEnrollment, "2026-11-24T02:00:00Z",
+                                                       enrollment::EnrollmentToJson(enrollment)},
+                                                      other_key));
   }
   const std::string other_usb = dir_ + "/other-usb";
   ASSERT_OK(sync::WriteExport(other_usb, other->id, "2026-11-24T03:00:00Z", packets, other_key,

@@ -302,6 +302,11 @@ struct BlankCounts {
   int64_t spoiled = 0;
 };
 
+// Why a pending packet whose stored envelope is not valid UTF-8 is parked
+// unsent (by the sync client, and by ExportOutbox).
+inline constexpr std::string_view kDamagedPacketReason =
+    "the stored packet is damaged (its envelope is not valid UTF-8) and cannot be sent; enroll the resident again";
+
 // What applying an import receipt changed (Station::ImportReceipt).
 struct ReceiptOutcome {
   int acked = 0;      // pending packets now acked (central stored them, now or before)
@@ -393,8 +398,9 @@ class Station {
   // sealed whole to central's X25519 key, with a manifest signed by this
   // station; the packets stay pending until a receipt or a network sync
   // settles them, so exporting again, or syncing meanwhile, loses and
-  // duplicates nothing. kFailedPrecondition when nothing is pending or `dir`
-  // is not empty.
+  // duplicates nothing. A packet whose stored envelope is damaged (not valid
+  // UTF-8) is parked with kDamagedPacketReason instead, as the sync client
+  // does. kFailedPrecondition when nothing is pending or `dir` is not empty.
   StatusOr<sync::ExportManifest> ExportOutbox(const std::string& dir);
   // Applies central's receipt for an export as a network answer is applied
   // (ApplyVerdicts): accepted or duplicate -> acked, rejected -> parked.

@@ -168,7 +168,7 @@ StatusOr<ExportManifest> ParseExportManifest(std::string_view text) {
 }
 
 StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view station_id, std::string_view created_at,
-                                     const std::vector<Packet>& packets, const crypto::SigningKey& station_key,
+                                     const std::vector<std::pair<int64_t, Packet>>& packets, const crypto::SigningKey& station_key,
                                      std::span<const uint8_t> central_sealing_key) {
   if (packets.empty()) return FailedPrecondition("nothing to export: the outbox has no pending packet");
   std::error_code error;
@@ -180,13 +180,16 @@ StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view st
   if (error) return Unavailable("cannot create " + packets_dir + ": " + error.message());
   ExportManifest manifest{std::string(station_id), std::string(created_at),
                           crypto::Bytes(central_sealing_key.begin(), central_sealing_key.end()), {}, {}};
-  for (const Packet& packet : packets) {
-    ASSIGN_OR_RETURN(Envelope envelope, ParseEnvelope(packet.envelope_text));
+  for (const auto& [sequence, packet] : packets) {
+    // Read leniently, as central does: a damaged envelope still travels, and
+    // ingest refuses it alone.
+    const auto claimed = nlohmann::json::parse(packet.envelope_text, nullptr, false);
+    const nlohmann::json kind = claimed.is_object() ? claimed.value("kind", nlohmann::json()) : nlohmann::json();
     crypto::Bytes sealed = crypto::Seal(central_sealing_key, crypto::AsBytes(PacketToJson(packet).dump()));
     std::string_view sealed_text(reinterpret_cast<const char*>(sealed.data()), sealed.size());
-    RETURN_IF_ERROR(WriteDurably((fs::path(dir) / ExportPacketPath(envelope.sequence)).string(), sealed_text));
-    manifest.packets.push_back({envelope.sequence, std::string(PacketKindName(envelope.kind)),
-                                crypto::Sha256Hex(sealed), packet.ContentHash()});
+    RETURN_IF_ERROR(WriteDurably((fs::path(dir) / ExportPacketPath(sequence)).string(), sealed_text));
+    manifest.packets.push_back(
+        {sequence, kind.is_string() ? kind.get<std::string>() : "", crypto::Sha256Hex(sealed), packet.ContentHash()});
   }
   RETURN_IF_ERROR(FsyncPath(packets_dir));
   manifest.signature = station_key.Sign(ExportManifestSignedText(manifest));
@@ -251,9 +254,14 @@ StatusOr<std::vector<Packet>> OpenExportPackets(const std::string& dir, const Ex
     if (!signature_bytes.ok()) return refuse("holds a packet whose signature is not base64");
     Packet packet{envelope->get<std::string>(), std::move(*signature_bytes)};
     if (packet.ContentHash() != entry.packet_sha256) return refuse("holds another packet than the manifest names");
-    auto parsed = ParseEnvelope(packet.envelope_text);
-    if (!parsed.ok() || parsed->station_id != manifest.station_id || parsed->sequence != entry.sequence) {
-      return refuse("holds a packet of another station or sequence than the manifest names");
+    // Read leniently: a kind or version this central does not know, or a
+    // malformed envelope, is ingest's to refuse for that packet alone, as on
+    // the network.
+    const auto claimed = nlohmann::json::parse(packet.envelope_text, nullptr, false);
+    if (claimed.is_object() && (claimed.value("station", nlohmann::json()) != manifest.station_id ||
+                                claimed.value("seq", nlohmann::json()) != entry.sequence ||
+                                claimed.value("kind", nlohmann::json("")) != entry.kind)) {
+      return refuse("holds a packet of another station, sequence or kind than the manifest names");
     }
     packets.push_back(std::move(packet));
   }

@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -71,13 +72,15 @@ nlohmann::json ExportManifestToJson(const ExportManifest& manifest);
 // kInvalidArgument naming the field when malformed.
 StatusOr<ExportManifest> ParseExportManifest(std::string_view text);
 
-// Writes `packets` (in sequence order, all of `station_id`) to `dir`, sealed
+// Writes `packets` (sequence -> packet, in sequence order, all of
+// `station_id`, envelopes valid UTF-8) to `dir`, sealed
 // to `central_sealing_key`, then the manifest signed with `station_key`;
 // each file is fsynced before the manifest is renamed into place, so a folder
 // with a manifest is whole. kFailedPrecondition when `dir` exists and is not
 // empty, or `packets` is empty; kUnavailable when a write fails.
 StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view station_id, std::string_view created_at,
-                                     const std::vector<Packet>& packets, const crypto::SigningKey& station_key,
+                                     const std::vector<std::pair<int64_t, Packet>>& packets,
+                                     const crypto::SigningKey& station_key,
                                      std::span<const uint8_t> central_sealing_key);
 
 // The manifest of the folder `dir` as written, not yet verified, with the

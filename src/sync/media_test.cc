@@ -37,7 +37,7 @@ class MediaTest : public ::testing::Test {
     for (int64_t sequence = 1; sequence <= 3; ++sequence) {
       Envelope envelope{kEnvelopeVersion, kStation, sequence, PacketKind::kEnrollment, "2026-11-24T02:00:00Z",
                         nlohmann::json{{"resident", {{"name", kResidentName}, {"nik", "3521014507000001"}}}}.dump()};
-      packets_.push_back(SignEnvelope(envelope, station_key_));
+      packets_.emplace_back(sequence, SignEnvelope(envelope, station_key_));
     }
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -56,7 +56,7 @@ class MediaTest : public ::testing::Test {
   std::string root_, dir_;
   crypto::SigningKey station_key_ = crypto::SigningKey::Generate();
   crypto::SealingKey central_sealing_ = crypto::SealingKey::Generate();
-  std::vector<Packet> packets_;
+  std::vector<std::pair<int64_t, Packet>> packets_;
 };
 
 TEST_F(MediaTest, CentralOpensTheVeryPacketsTheStationExported) {
@@ -65,14 +65,14 @@ TEST_F(MediaTest, CentralOpensTheVeryPacketsTheStationExported) {
   ASSERT_EQ(manifest->packets.size(), 3u);
   EXPECT_EQ(manifest->packets[1].sequence, 2);
   EXPECT_EQ(manifest->packets[1].kind, "enrollment");
-  EXPECT_EQ(manifest->packets[1].packet_sha256, packets_[1].ContentHash());
+  EXPECT_EQ(manifest->packets[1].packet_sha256, packets_[1].second.ContentHash());
   EXPECT_TRUE(fs::exists(dir_ + "/packets/000000000002.sealed"));
   auto opened = Open();
   ASSERT_OK(opened.status());
   ASSERT_EQ(opened->size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ((*opened)[i].envelope_text, packets_[i].envelope_text);
-    EXPECT_EQ((*opened)[i].signature, packets_[i].signature);
+    EXPECT_EQ((*opened)[i].envelope_text, packets_[i].second.envelope_text);
+    EXPECT_EQ((*opened)[i].signature, packets_[i].second.signature);
   }
 }
 
@@ -113,7 +113,7 @@ TEST_F(MediaTest, AResealedPacketWithAnEditedManifestFailsTheStationSignature) {
   // Anyone can seal to central's public key: an attacker replaces a packet and
   // writes its hash into the manifest, but cannot sign the manifest.
   const std::string path = dir_ + "/packets/000000000002.sealed";
-  crypto::Bytes forged = crypto::Seal(central_sealing_.public_key(), crypto::AsBytes(PacketToJson(packets_[0]).dump()));
+  crypto::Bytes forged = crypto::Seal(central_sealing_.public_key(), crypto::AsBytes(PacketToJson(packets_[0].second).dump()));
   WriteAll(path, std::string(forged.begin(), forged.end()));
   auto manifest = nlohmann::json::parse(ReadAll(dir_ + "/manifest.json"));
   manifest["packets"][1]["sha256"] = crypto::Sha256Hex(forged);

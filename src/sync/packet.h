@@ -119,9 +119,9 @@ std::string UploadResponseSignedText(std::string_view station_id, std::string_vi
 std::string VerdictsSignedText(std::string_view purpose, std::string_view station_id, std::string_view binding,
                                const UploadResponse& response);
 // kUnauthenticated unless every verdict names a packet of `sent` (sequence ->
-// content hash) with that packet's content hash. The message begins with
-// `answer` ("the upload answer") and says of an unknown sequence that it is
-// one `not_sent` ("this request did not send").
+// content hash) with that packet's content hash. A verdict on an unknown
+// sequence is reported as "<answer> has a verdict for sequence N, which
+// <not_sent>" (e.g. "the upload answer", "this request did not send").
 Status CheckVerdictsMatch(const UploadResponse& response, const std::map<int64_t, std::string>& sent,
                          std::string_view answer, std::string_view not_sent);
 void SignUploadResponse(const crypto::SigningKey& central_key, std::string_view station_id,
