@@ -146,6 +146,26 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(Ektp("help nosuch").exit_code, 2);
 }
 
+TEST(CliTest, RemovableMediaCommandsAreListedAndRefuseAFolderThatIsNoExport) {
+  CommandResult run = Ektp("help");
+  for (const char* command : {"station export", "central import", "station import-receipt", "central export-feed",
+                              "station import-feed"}) {
+    EXPECT_THAT(run.output, HasSubstr(command));
+  }
+  char dir_template[] = "/tmp/ektp-cli-media-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
+  run = Ektp("central import --dir " + dir + "/central " + dir + "/usb");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("export manifest " + dir + "/usb/manifest.json is missing"));
+  run = Ektp("central export-feed --dir " + dir + "/central --station ST-352101-01 --after 0 --to " + dir + "/usb");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("ST-352101-01"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/usb"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, RegionShowAndSearch) {
   CommandResult run = Ektp("region show 35.21");
   ASSERT_EQ(run.exit_code, 0) << run.output;

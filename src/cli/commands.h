@@ -48,6 +48,13 @@ int StationServe(const Args& args);
 int StationOperatorAdd(const Args& args);
 int StationOutbox(const Args& args);
 
+// media_commands.cc
+int StationExport(const Args& args);
+int CentralImport(const Args& args);
+int StationImportReceipt(const Args& args);
+int CentralExportFeed(const Args& args);
+int StationImportFeed(const Args& args);
+
 // store_commands.cc
 int DbMigrate(const Args& args);
 

@@ -16,6 +16,7 @@ StatusOr<OpenedStation> OpenStation(const std::string& dir) {
   ASSIGN_OR_RETURN(station::StationFiles files, station::OpenStationFiles(dir));
   opened.db = std::move(files.db);
   opened.key = std::make_unique<crypto::SigningKey>(std::move(files.key));
+  opened.box_key = std::move(files.box_key);
   opened.station = std::make_unique<station::Station>(*opened.db, SystemClock::Instance(), *opened.key, files.identity);
   return opened;
 }

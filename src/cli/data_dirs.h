@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "central/server.h"
@@ -22,6 +23,7 @@ struct OpenedStation {
   std::unique_ptr<store::Connection> db;
   std::unique_ptr<crypto::SigningKey> key;
   std::unique_ptr<station::Station> station;  // over db and key, with the system clock
+  std::optional<crypto::SealingKey> box_key;  // station-box.key; absent in a folder made before stations had one
 };
 StatusOr<OpenedStation> OpenStation(const std::string& dir);
 

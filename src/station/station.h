@@ -44,6 +44,7 @@
 #include "suket/suket.h"
 #include "store/db.h"
 #include "sync/feed_items.h"
+#include "sync/media.h"
 #include "sync/packet.h"
 #include "sync/station_events.h"
 
@@ -272,6 +273,25 @@ struct BlankCounts {
   int64_t spoiled = 0;
 };
 
+// Why a pending packet whose stored envelope is not valid UTF-8 is parked
+// unsent (by the sync client, and by ExportOutbox).
+inline constexpr std::string_view kDamagedPacketReason =
+    "the stored packet is damaged (its envelope is not valid UTF-8) and cannot be sent; enroll the resident again";
+
+// What applying an import receipt changed (Station::ImportReceipt).
+struct ReceiptOutcome {
+  int acked = 0;      // pending packets now acked (central stored them, now or before)
+  int parked = 0;     // pending packets central refused, now parked with the reason
+  int unchanged = 0;  // verdicts on packets settled already (by network or an earlier receipt)
+};
+
+// What importing a disk feed did (Station::ImportFeed).
+struct FeedImportOutcome {
+  int items = 0;    // in the file
+  int refused = 0;  // kept with the reason (RefusedFeedItems), as from the network
+  int64_t cursor = 0;  // the station's feed cursor afterwards
+};
+
 // A feed item the station refused to apply.
 struct RefusedFeedItem {
   int64_t feed_id = 0;
@@ -343,6 +363,30 @@ class Station {
   // Newest first, at most `limit`; every state when `state` is empty.
   StatusOr<std::vector<OutboxEntry>> Outbox(std::optional<OutboxState> state, int limit);
   StatusOr<int64_t> CountOutbox(OutboxState state);
+
+  // Sync by removable media (media.cc; sync/media.h), for stations without a
+  // link. ExportOutbox writes every pending packet to `dir` (new or empty),
+  // sealed whole to central's X25519 key, with a manifest signed by this
+  // station; the packets stay pending until a receipt or a network sync
+  // settles them, so exporting again, or syncing meanwhile, loses and
+  // duplicates nothing. A packet whose stored envelope is damaged (not valid
+  // UTF-8) is parked with kDamagedPacketReason instead, as the sync client
+  // does. kFailedPrecondition when nothing is pending or `dir` is not empty.
+  StatusOr<sync::ExportManifest> ExportOutbox(const std::string& dir);
+  // Applies central's receipt for an export as a network answer is applied
+  // (ApplyVerdicts): accepted or duplicate -> acked, rejected -> parked.
+  // Packets settled already stay as they are, so a receipt applied twice
+  // changes nothing. Refused with nothing changed (sync::VerifyImportReceipt):
+  // kFailedPrecondition for another station's receipt; kUnauthenticated for
+  // one central did not sign, or with a verdict on content this station never
+  // queued.
+  StatusOr<ReceiptOutcome> ImportReceipt(const sync::ImportReceipt& receipt);
+  // Applies a feed central wrote to a disk (sync::ReadDiskFeed: it must open
+  // with `box_key` and be signed by central for this station), item by item
+  // through ApplyFeedItem, so items seen before change nothing and a refused
+  // item is kept with its reason. Returns the items applied and refused;
+  // a feed that does not open or verify applies nothing.
+  StatusOr<FeedImportOutcome> ImportFeed(const std::string& path, const crypto::SealingKey& box_key);
 
   // Down feed (station/feed_applier.cc): the last applied (or refused) feed
   // id, and applying items. Idempotent: an item seen before changes nothing.

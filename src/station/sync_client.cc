@@ -143,8 +143,7 @@ Status SyncClient::Upload() {
         if (sequence <= last) continue;
         if (!IsValidUtf8(packet.envelope_text)) {
           // Stored bytes damaged (disk, hand edit): it cannot travel as JSON and would block every batch.
-          Status park = station_.Park(sequence, "the stored packet is damaged (its envelope is not valid UTF-8) and "
-                                                "cannot be sent; enroll the resident again");
+          Status park = station_.Park(sequence, kDamagedPacketReason);
           if (!park.ok()) failure = park;
           parked = true;
           service::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});

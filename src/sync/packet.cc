@@ -146,12 +146,10 @@ void AppendSignedField(std::string& out, std::string_view field) {
   out += field;
 }
 
-std::string UploadResponseSignedText(std::string_view station_id, std::string_view request_signature,
-                                     const UploadResponse& response) {
+std::string VerdictsSignedText(std::string_view purpose, std::string_view station_id, std::string_view binding,
+                               const UploadResponse& response) {
   std::string text;
-  for (std::string_view field : {std::string_view("ektp-upload-answer/1"), station_id, request_signature}) {
-    AppendSignedField(text, field);
-  }
+  for (std::string_view field : {purpose, station_id, binding}) AppendSignedField(text, field);
   AppendSignedField(text, std::to_string(response.cursor));
   AppendSignedField(text, std::to_string(response.results.size()));
   for (const PacketResult& result : response.results) {
@@ -161,6 +159,11 @@ std::string UploadResponseSignedText(std::string_view station_id, std::string_vi
     AppendSignedField(text, result.error);
   }
   return text;
+}
+
+std::string UploadResponseSignedText(std::string_view station_id, std::string_view request_signature,
+                                     const UploadResponse& response) {
+  return VerdictsSignedText("ektp-upload-answer/1", station_id, request_signature, response);
 }
 
 void SignUploadResponse(const crypto::SigningKey& central_key, std::string_view station_id,
@@ -176,11 +179,16 @@ Status VerifyUploadResponse(const UploadResponse& response, std::span<const uint
            .ok()) {
     return Unauthenticated("the upload answer is not signed by central for this request; no verdict was applied");
   }
+  return CheckVerdictsMatch(response, sent, "the upload answer", "this request did not send");
+}
+
+Status CheckVerdictsMatch(const UploadResponse& response, const std::map<int64_t, std::string>& sent,
+                         std::string_view answer, std::string_view not_sent) {
   for (const PacketResult& result : response.results) {
     auto it = sent.find(result.sequence);
     if (it == sent.end()) {
-      return Unauthenticated("the upload answer has a verdict for sequence " + std::to_string(result.sequence) +
-                             ", which this request did not send; no verdict was applied");
+      return Unauthenticated(std::string(answer) + " has a verdict for sequence " + std::to_string(result.sequence) +
+                             ", which " + std::string(not_sent) + "; no verdict was applied");
     }
     if (it->second != result.content_sha256) {
       return Unauthenticated("the verdict for sequence " + std::to_string(result.sequence) +

@@ -111,6 +111,19 @@ struct UploadResponse {
 // length-prefixed ("<bytes>:<text>"); the layout is in docs/sync-format.md.
 std::string UploadResponseSignedText(std::string_view station_id, std::string_view request_signature,
                                      const UploadResponse& response);
+// The verdicts' signed text for `purpose` (the first field, e.g.
+// "ektp-upload-answer/1"), bound to the station and to `binding` (what the
+// verdicts answer): cursor, number of results, then per result sequence,
+// verdict, content hash and error. Upload answers and import receipts
+// (sync/media.h) both use it.
+std::string VerdictsSignedText(std::string_view purpose, std::string_view station_id, std::string_view binding,
+                               const UploadResponse& response);
+// kUnauthenticated unless every verdict names a packet of `sent` (sequence ->
+// content hash) with that packet's content hash. A verdict on an unknown
+// sequence is reported as "<answer> has a verdict for sequence N, which
+// <not_sent>" (e.g. "the upload answer", "this request did not send").
+Status CheckVerdictsMatch(const UploadResponse& response, const std::map<int64_t, std::string>& sent,
+                         std::string_view answer, std::string_view not_sent);
 void SignUploadResponse(const crypto::SigningKey& central_key, std::string_view station_id,
                         std::string_view request_signature, UploadResponse& response);
 
