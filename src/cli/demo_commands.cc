@@ -163,13 +163,12 @@ class Display {
 class Day {
  public:
   Day(const DemoOptions& options, Display& display) : options_(options), display_(display) {}
-  // Stops every child process: stations and their links first, central last.
-  ~Day() { StopAll(); }
+  ~Day() { StopAll(nullptr); }
 
   Status Run();
   // Serves until Ctrl-C, redrawing the summary.
   void Serve();
-  int StopAll();
+  int StopAll(std::vector<std::string>* unclean);
 
  private:
   std::string CentralDir() const { return options_.dir + "/central"; }
@@ -753,22 +752,23 @@ void Day::Serve() {
   }
 }
 
-int Day::StopAll() {
+// Stops every child process: stations and their links first, central last.
+// Returns how many were running and, in `unclean`, those that did not exit 0
+// on SIGTERM.
+int Day::StopAll(std::vector<std::string>* unclean) {
   int stopped = 0;
-  for (Site& site : sites_) {
-    for (auto* child : {&site.process, &site.proxy}) {
-      if (*child) {
-        (*child)->Stop();
-        child->reset();
-        ++stopped;
-      }
-    }
-  }
-  if (central_) {
-    central_->Stop();
-    central_.reset();
+  auto stop = [&](std::unique_ptr<ChildProcess>& child, const std::string& name) {
+    if (!child) return;
+    const int code = child->Stop();
+    if (code != 0 && unclean != nullptr) unclean->push_back(name + " (exit " + std::to_string(code) + ")");
+    child.reset();
     ++stopped;
+  };
+  for (Site& site : sites_) {
+    stop(site.process, site.station_id);
+    stop(site.proxy, site.station_id + "'s link");
   }
+  stop(central_, "central");
   return stopped;
 }
 
@@ -792,8 +792,11 @@ int RunDemo(const DemoOptions& options) {
     } else if (!options.exit_when_done) {
       day.Serve();
     }
-    const int stopped = day.StopAll();
-    std::cout << (g_stop ? "\nstopped by signal; " : "") << "stopped " << stopped << " processes\n";
+    std::vector<std::string> unclean;
+    const int stopped = day.StopAll(&unclean);
+    std::cout << (g_stop ? "\nstopped by signal; " : "") << "stopped " << stopped << " processes";
+    for (const std::string& name : unclean) std::cout << (&name == &unclean.front() ? "; not cleanly: " : ", ") << name;
+    std::cout << std::endl;
   }
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
