@@ -825,9 +825,12 @@ int Demo(const Args& args) {
   app.add_flag("--exit-when-done", demo.exit_when_done, "stop every process after the day instead of serving until Ctrl-C");
   if (auto exit = Parse(app, args)) return *exit;
   const Region* regency = RegionRegistry::Default().Find(demo.regency);
-  if (regency == nullptr || regency->level != RegionLevel::kRegency) {
-    return Fail(InvalidArgument("--regency " + demo.regency +
-                                " is not a regency code (e.g. 35.21 for Ngawi; `ektp region search NAME` finds one)"));
+  if (regency == nullptr) {
+    return Fail(InvalidArgument("regency " + demo.regency +
+                                " does not exist (35.21 is Ngawi; `ektp region search NAME` finds a code)"));
+  }
+  if (regency->level != RegionLevel::kRegency) {
+    return Fail(InvalidArgument("--regency " + demo.regency + " is " + regency->name + ", not a regency (e.g. 35.21)"));
   }
   return RunDemo(demo);
 }

@@ -222,10 +222,12 @@ TEST(DemoTest, CtrlCInTheMiddleOfTheDayStopsEveryProcess) {
 TEST(DemoTest, UnknownRegencyIsRefusedBeforeAnythingStarts) {
   const std::string root = TempDir("regency");
   const std::string log = root + "/demo.out";
-  for (const char* code : {"99.99", "35.21.01"}) {
+  const std::pair<const char*, const char*> kRefused[] = {{"99.99", "regency 99.99 does not exist"},
+                                                          {"35.21.01", "--regency 35.21.01 is Sine, not a regency"}};
+  for (const auto& [code, error] : kRefused) {
     const pid_t demo = Spawn(std::string("demo --dir ") + root + "/day --regency " + code, log);
     EXPECT_EQ(WaitExit(demo, 30s), 1);
-    EXPECT_THAT(ReadFile(log), HasSubstr(std::string("--regency ") + code + " is not a regency code"));
+    EXPECT_THAT(ReadFile(log), HasSubstr(error));
   }
   EXPECT_FALSE(std::filesystem::exists(root + "/day"));
   std::filesystem::remove_all(root);
