@@ -788,7 +788,7 @@ int RunDemo(const DemoOptions& options) {
   {
     Day day(options, display);
     if (Status status = day.Run(); !status.ok()) {
-      exit_code = Fail(status);
+      exit_code = Fail(g_stop ? Aborted("the day was stopped by a signal before it ended") : status);
     } else if (!options.exit_when_done) {
       day.Serve();
     }

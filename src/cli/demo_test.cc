@@ -214,7 +214,27 @@ TEST(DemoTest, CtrlCInTheMiddleOfTheDayStopsEveryProcess) {
   EXPECT_EQ(WaitExit(demo, 120s), 1) << ReadFile(log);
   const std::string out = ReadFile(log);
   EXPECT_THAT(out, HasSubstr("stopped by signal; stopped "));
+  EXPECT_THAT(out, HasSubstr("the day was stopped by a signal before it ended"));
   EXPECT_THAT(out, Not(HasSubstr("not cleanly")));
+  EXPECT_THAT(SurvivingChildren(day), ::testing::IsEmpty());
+  std::filesystem::remove_all(root);
+}
+
+TEST(DemoTest, CtrlCAfterTheDayStopsEveryProcessCleanly) {
+  const std::string root = TempDir("serving");
+  const std::string day = root + "/day";
+  const std::string log = root + "/demo.out";
+  const pid_t demo = Spawn("demo --dir " + day + " --residents 8 --central-port 0 --station-port 0", log);
+  bool serving = false;
+  for (int i = 0; i < 3000 && !serving; ++i) {
+    serving = ReadFile(log).find("running; Ctrl-C stops every process") != std::string::npos;
+    if (!serving) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(serving) << ReadFile(log);
+  EXPECT_THAT(SurvivingChildren(day), ::testing::SizeIs(7));
+  kill(demo, SIGINT);
+  EXPECT_EQ(WaitExit(demo, 120s), 0) << ReadFile(log);
+  EXPECT_THAT(ReadFile(log), HasSubstr("stopped by signal; stopped 7 processes\n"));
   EXPECT_THAT(SurvivingChildren(day), ::testing::IsEmpty());
   std::filesystem::remove_all(root);
 }
