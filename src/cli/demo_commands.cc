@@ -7,6 +7,7 @@
 // operator and a print officer use, while a summary of what central and each
 // station hold is redrawn in place (or printed as plain lines when piped).
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -34,6 +35,7 @@
 #include "crypto/crypto.h"
 #include "net/http_client.h"
 #include "net/tls.h"
+#include "pipeline/work_queue.h"
 #include "store/record_repository.h"
 
 extern "C" const char ektp_demo_face_jpg[], ektp_demo_face_jpg_end[];
@@ -148,9 +150,12 @@ class Display {
     if (live_ && drawn_ > 0) std::cout << "\x1b[" << drawn_ << "F\x1b[J";
     drawn_ = 0;
   }
+  // On a terminal each line is cut to its width, so that redrawing moves up over exactly the lines drawn.
   void Draw() {
     if (live_) {
-      for (const std::string& line : summary_) std::cout << "  " << line << "\x1b[K\n";
+      winsize size{};
+      const size_t width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 3 ? size.ws_col - 3 : 200;
+      for (const std::string& line : summary_) std::cout << "  " << line.substr(0, width) << "\x1b[K\n";
       drawn_ = static_cast<int>(summary_.size());
     }
     std::cout << std::flush;
@@ -589,24 +594,38 @@ std::vector<std::string> Day::SummaryLines() {
     records += " ? (" + counts.status().message() + ")";
   }
   lines.push_back(records);
+  if (central_db_) {
+    SystemRandom random;
+    std::string queues = "  pipeline queue (waiting or leased):";
+    if (auto stages = pipeline::WorkQueue(SystemClock::Instance(), random).Counts(*central_db_); stages.ok()) {
+      std::map<std::string, int64_t> open;
+      for (const pipeline::StageCounts& c : *stages) {
+        open[c.stage] += c.status == pipeline::JobStatus::kReady || c.status == pipeline::JobStatus::kLeased ? c.jobs : 0;
+        if (c.status == pipeline::JobStatus::kDead) open[c.stage + " dead"] += c.jobs;
+      }
+      for (const auto& [stage, jobs] : open) queues += " " + stage + "=" + std::to_string(jobs);
+      lines.push_back(queues);
+    }
+  }
   for (Site& site : sites_) {
     if (!site.client) continue;
     std::string line = site.station_id + "  " + (site.link_down() ? "link DOWN" : "link up  ");
     auto pending = Pending(site);
     line += "  outbox pending " + (pending.ok() ? std::to_string(*pending) : "?");
     line += "  enrolled " + std::to_string(site.enrolled.size());
-    if (&site == &Office(sites_)) {
-      if (auto blanks = OfficeGet("/api/v1/print/blanks"); blanks.ok()) {
-        line += "  blanks on hand " + std::to_string(blanks->value("on_hand", 0)) + ", used " +
-                std::to_string(blanks->value("used", 0));
-      }
-      if (auto jobs = OfficeGet("/api/v1/print/jobs"); jobs.ok()) {
-        int waiting = 0;
-        for (const nlohmann::json& job : (*jobs)["jobs"]) waiting += job.value("state", "") == "pending";
-        line += "  print jobs waiting " + std::to_string(waiting);
-      }
-    }
     lines.push_back(line);
+    if (&site != &Office(sites_)) continue;
+    std::string printing = "  printing:";
+    if (auto blanks = OfficeGet("/api/v1/print/blanks"); blanks.ok()) {
+      printing += " blanks on hand " + std::to_string(blanks->value("on_hand", 0)) + ", used " +
+                  std::to_string(blanks->value("used", 0)) + ";";
+    }
+    if (auto jobs = OfficeGet("/api/v1/print/jobs"); jobs.ok()) {
+      int waiting = 0;
+      for (const nlohmann::json& job : (*jobs)["jobs"]) waiting += job.value("state", "") == "pending";
+      printing += " print jobs waiting " + std::to_string(waiting);
+    }
+    lines.push_back(printing);
   }
   lines.push_back("cards printed " + std::to_string(cards_printed_) + ", handed over " + std::to_string(handed_over_));
   return lines;
