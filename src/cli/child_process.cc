@@ -130,6 +130,16 @@ int ChildProcess::port() const {
   return colon == std::string::npos ? 0 : std::atoi(address_.c_str() + colon + 1);
 }
 
+std::optional<int> ChildProcess::Exited() {
+  if (pid_ < 0) return std::nullopt;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  pid_ = -1;
+  if (banner_fd_ >= 0) close(banner_fd_);
+  banner_fd_ = -1;
+  return ExitCode(status);
+}
+
 int ChildProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ < 0) return -1;
   kill(pid_, SIGTERM);

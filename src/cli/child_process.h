@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class ChildProcess {
   const std::string& address() const { return address_; }
   // The port at the end of address().
   int port() const;
+  // Whether the process has exited on its own (it is reaped then, and Stop
+  // does nothing); its exit code (128 + signal when killed) if so.
+  std::optional<int> Exited();
   // SIGTERM, then up to `grace` for it to exit (SIGKILL after), and reaps it.
   // Returns the exit code (128 + signal when killed); -1 if already stopped.
   int Stop(std::chrono::milliseconds grace = std::chrono::seconds(20));

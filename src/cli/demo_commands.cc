@@ -178,6 +178,7 @@ class Day {
  private:
   std::string CentralDir() const { return options_.dir + "/central"; }
   std::string Log(const std::string& name) const { return options_.dir + "/logs/" + name + ".log"; }
+  std::string LinkLog(const Site& site) const { return Log("link-" + std::to_string(&site - sites_.data() + 1)); }
   void Remember(const ChildProcess& child);
   StatusOr<CliOutcome> Cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
@@ -194,7 +195,9 @@ class Day {
   Status Pickups();
   Status IssueAndVerifySuket();
 
-  // Polls `done` (redrawing the summary) until it holds, Ctrl-C or kStepTimeout.
+  // kUnavailable naming the first child process that exited on its own, with its log's tail.
+  Status CheckChildren();
+  // Polls `done` (redrawing the summary) until it holds, a child exits, Ctrl-C or kStepTimeout.
   Status WaitUntil(const std::string& what, const std::function<StatusOr<bool>()>& done);
   void Say(const std::string& time, const std::string& line) { display_.Event(time + "  " + line); }
   void Refresh(bool milestone);
@@ -223,9 +226,27 @@ void Day::Remember(const ChildProcess& child) {
   std::ofstream(options_.dir + "/demo.pids", std::ios::app) << child.pid() << "\n";
 }
 
+Status Day::CheckChildren() {
+  auto check = [&](std::unique_ptr<ChildProcess>& child, const std::string& name, const std::string& log) -> Status {
+    if (!child) return Status::Ok();
+    std::optional<int> code = child->Exited();
+    if (!code) return Status::Ok();
+    child.reset();
+    return Unavailable(name + " exited on its own (exit " + std::to_string(*code) + "); " + log + " ends:\n" +
+                       FileTail(log));
+  };
+  RETURN_IF_ERROR(check(central_, "central", Log("central")));
+  for (Site& site : sites_) {
+    RETURN_IF_ERROR(check(site.process, site.station_id, Log(site.station_id)));
+    RETURN_IF_ERROR(check(site.proxy, site.station_id + "'s link", LinkLog(site)));
+  }
+  return Status::Ok();
+}
+
 StatusOr<CliOutcome> Day::Cli(const std::vector<std::string>& args, const std::string& stdin_text) {
   ASSIGN_OR_RETURN(CliOutcome outcome, RunEktp(args, Log("admin"), stdin_text));
   if (outcome.exit_code != 0) {
+    RETURN_IF_ERROR(CheckChildren());
     return Internal("`ektp " + args[0] + " " + args[1] + "` failed (exit " + std::to_string(outcome.exit_code) +
                     "); " + Log("admin") + " ends:\n" + FileTail(Log("admin")));
   }
@@ -278,7 +299,7 @@ Status Day::StartLink(Site& site) {
   ASSIGN_OR_RETURN(site.proxy,
                    ChildProcess::StartServer({"tool", "fault-proxy", "--listen-port", std::to_string(site.proxy_port),
                                               "--target", "127.0.0.1:" + std::to_string(central_port_)},
-                                             Log("link-" + std::to_string(&site - sites_.data() + 1)), seconds(20),
+                                             LinkLog(site), seconds(20),
                                              /*banner_on_stderr=*/true));
   Remember(*site.proxy);
   site.proxy_port = site.proxy->port();
@@ -541,6 +562,7 @@ Status Day::WaitUntil(const std::string& what, const std::function<StatusOr<bool
   const auto deadline = std::chrono::steady_clock::now() + kStepTimeout;
   std::string last_error;
   while (!g_stop) {
+    RETURN_IF_ERROR(CheckChildren());
     StatusOr<bool> ok = done();
     if (ok.ok() && *ok) return Status::Ok();
     if (!ok.ok()) last_error = ok.status().ToString();

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -87,6 +88,39 @@ std::vector<std::string> SurvivingChildren(const std::string& day) {
   return alive;
 }
 
+// Waits up to `timeout` until `log` holds `text` at least `times` times.
+bool WaitForOutput(const std::string& log, const std::string& text, int times, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string out = ReadFile(log);
+    int seen = 0;
+    for (size_t at = out.find(text); at != std::string::npos; at = out.find(text, at + 1)) ++seen;
+    if (seen >= times) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// `ektp demo --dir <root>/day <flags>` with ports 0, its output in <root>/demo.out;
+// stopped with SIGTERM when a failed assertion leaves it running.
+struct DemoRun {
+  DemoRun(const std::string& name, const std::string& flags)
+      : root(TempDir(name)),
+        day(root + "/day"),
+        log(root + "/demo.out"),
+        pid(Spawn("demo --dir " + day + " --central-port 0 --station-port 0 " + flags, log)) {}
+  ~DemoRun() {
+    if (waitpid(pid, nullptr, WNOHANG) == 0) {
+      kill(pid, SIGTERM);
+      WaitExit(pid, 60s);
+    }
+  }
+  const std::string root;
+  const std::string day;
+  const std::string log;
+  const pid_t pid;
+};
+
 int64_t CountRows(store::Connection& db, const std::string& sql) {
   auto rows = db.Query(sql);
   EXPECT_OK(rows.status()) << sql;
@@ -94,10 +128,8 @@ int64_t CountRows(store::Connection& db, const std::string& sql) {
 }
 
 TEST(DemoTest, RegencyDayReachesEveryOutcomeAndLeavesNoProcess) {
-  const std::string root = TempDir("day");
-  const std::string day = root + "/day";
-  const std::string log = root + "/demo.out";
-  const pid_t demo = Spawn("demo --dir " + day + " --residents 20 --central-port 0 --station-port 0 --exit-when-done", log);
+  const DemoRun run("day", "--residents 20 --exit-when-done");
+  const auto& [root, day, log, demo] = std::tie(run.root, run.day, run.log, run.pid);
   ASSERT_EQ(WaitExit(demo, 600s), 0) << ReadFile(log);
   const std::string out = ReadFile(log);
   EXPECT_THAT(out, HasSubstr("link to central DOWN"));
@@ -171,16 +203,10 @@ TEST(DemoTest, RegencyDayReachesEveryOutcomeAndLeavesNoProcess) {
   EXPECT_THAT(out, HasSubstr("Suket " + serial + " issued"));
   const std::string central_log = root + "/central.out";
   const pid_t serving = Spawn("central serve --dir " + day + "/central --port 0", central_log);
-  std::string url;
-  for (int i = 0; i < 200 && url.empty(); ++i) {
-    const std::string text = ReadFile(central_log);
-    const size_t at = text.find("listening on ");
-    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      url = text.substr(at + 13, text.find('\n', at) - at - 13);
-    } else {
-      std::this_thread::sleep_for(100ms);
-    }
-  }
+  ASSERT_TRUE(WaitForOutput(central_log, "listening on ", 1, 20s)) << ReadFile(central_log);
+  std::string url = ReadFile(central_log);
+  url = url.substr(url.find("listening on ") + 13);
+  url = url.substr(0, url.find('\n'));
   ASSERT_FALSE(url.empty()) << ReadFile(central_log);
   net::HttpClientOptions pinned;
   pinned.pinned_cert_pem = ReadFile(day + "/central/tls-cert.pem");
@@ -197,19 +223,10 @@ TEST(DemoTest, RegencyDayReachesEveryOutcomeAndLeavesNoProcess) {
 }
 
 TEST(DemoTest, CtrlCInTheMiddleOfTheDayStopsEveryProcess) {
-  const std::string root = TempDir("interrupt");
-  const std::string day = root + "/day";
-  const std::string log = root + "/demo.out";
-  const pid_t demo = Spawn("demo --dir " + day + " --residents 40 --central-port 0 --station-port 0", log);
-  // Interrupt once the outages began: every server and one link proxy run, enrollments are under way.
-  bool outage = false;
-  for (int i = 0; i < 1200 && !outage; ++i) {
-    const std::string text = ReadFile(log);
-    const size_t first = text.find("link to central DOWN");
-    outage = first != std::string::npos && text.find("link to central DOWN", first + 1) != std::string::npos;
-    if (!outage) std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_TRUE(outage) << ReadFile(log);
+  const DemoRun run("interrupt", "--residents 40");
+  const auto& [root, day, log, demo] = std::tie(run.root, run.day, run.log, run.pid);
+  // Interrupt once both links are down: every server runs and enrollments are under way.
+  ASSERT_TRUE(WaitForOutput(log, "link to central DOWN", 2, 120s)) << ReadFile(log);
   kill(demo, SIGINT);
   EXPECT_EQ(WaitExit(demo, 120s), 1) << ReadFile(log);
   const std::string out = ReadFile(log);
@@ -221,16 +238,9 @@ TEST(DemoTest, CtrlCInTheMiddleOfTheDayStopsEveryProcess) {
 }
 
 TEST(DemoTest, CtrlCAfterTheDayStopsEveryProcessCleanly) {
-  const std::string root = TempDir("serving");
-  const std::string day = root + "/day";
-  const std::string log = root + "/demo.out";
-  const pid_t demo = Spawn("demo --dir " + day + " --residents 8 --central-port 0 --station-port 0", log);
-  bool serving = false;
-  for (int i = 0; i < 3000 && !serving; ++i) {
-    serving = ReadFile(log).find("running; Ctrl-C stops every process") != std::string::npos;
-    if (!serving) std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_TRUE(serving) << ReadFile(log);
+  const DemoRun run("serving", "--residents 8");
+  const auto& [root, day, log, demo] = std::tie(run.root, run.day, run.log, run.pid);
+  ASSERT_TRUE(WaitForOutput(log, "running; Ctrl-C stops every process", 1, 300s)) << ReadFile(log);
   EXPECT_THAT(SurvivingChildren(day), ::testing::SizeIs(7));
   kill(demo, SIGINT);
   EXPECT_EQ(WaitExit(demo, 120s), 0) << ReadFile(log);
