@@ -102,6 +102,9 @@ std::string ReadFile(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+// The synthetic fingerprint subject of the `i`-th resident enrolled at station number `site`.
+uint64_t Subject(size_t site, int i) { return site * 1'000'000 + static_cast<uint64_t>(i); }
+
 std::string FingerTemplate(const bio::SynthGenerator& synth, uint64_t subject, int finger, int impression) {
   const bio::MasterFinger master = synth.Master(subject, finger);
   auto bytes =
@@ -409,14 +412,9 @@ Status Day::Enroll(Site& site, int count, const Site* duplicate_of) {
   bio::SynthGenerator synth(options_.seed);
   for (int i = 0; i < count; ++i) {
     if (g_stop) return Aborted("stopped by Ctrl-C");
-    uint64_t subject = index * 1'000'000 + static_cast<uint64_t>(i);
-    int impression = kEnrollImpression;
     const bool planted = duplicate_of != nullptr && i == count - 1;
-    if (planted) {
-      subject = duplicate_of->enrolled.begin()->second;
-      for (const auto& [registration, first_subject] : duplicate_of->enrolled) subject = std::min(subject, first_subject);
-      impression = kDuplicateImpression;
-    }
+    const uint64_t subject = planted ? Subject(static_cast<size_t>(duplicate_of - sites_.data()), 0) : Subject(index, i);
+    const int impression = planted ? kDuplicateImpression : kEnrollImpression;
     const Resident resident =
         SyntheticResident(RegionRegistry::Default(), options_.regency, random, SystemClock::Instance().TodayWib());
     const nlohmann::json application = {{"kind", "first_card"}, {"resident", ResidentToJson(resident)}};
