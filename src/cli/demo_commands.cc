@@ -519,7 +519,7 @@ Status Day::Pickups() {
       ++handed_over_;
       Refresh(false);
     }
-    if (here > 0) Say("16:00", site.station_id + ": " + std::to_string(here) + " cards handed over after a fingerprint check");
+    if (here > 0) Say("16:00", site.station_id + ": " + std::to_string(here) + " handed over after a fingerprint check");
   }
   return Status::Ok();
 }
@@ -821,7 +821,7 @@ int RunDemo(const DemoOptions& options) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   Display display(isatty(STDOUT_FILENO) == 1);
-  std::cout << "ektp demo: a day in kabupaten " << options.regency << " "
+  std::cout << "ektp demo: a day in " << options.regency << " "
             << RegionRegistry::Default().Find(options.regency)->name << ", in " << options.dir << "\n";
   int exit_code = kExitOk;
   {
