@@ -671,7 +671,7 @@ Status Day::Run() {
     Say("06:30", site.station_id + "  " + site.role + " (" + site.kind + ", " + site.capabilities + "), kecamatan " +
                      site.kecamatan + " " + (kecamatan ? kecamatan->name : "") + ", registered and approved");
   }
-  // The logins, and where the web consoles will be served.
+  // The logins and, marked "Console", the web console at `/` of central and of each station (web/).
   std::cout << "\nCentral      " << central_url_ << "/\n";
   std::cout << "  Console    " << central_url_ << "/   (certificate: " << CentralDir() << "/tls-cert.pem)\n";
   for (const Site& site : sites_) {
