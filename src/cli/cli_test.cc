@@ -347,42 +347,41 @@ TEST(CliTest, CentralBlanksMovesReconcilesAndRefusesNamingTheSerial) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
+TEST(CliTest, DemoRunsTheDayThenRefusesToReuseItsDirectory) {
   char dir_template[] = "/tmp/ektp-cli-demo-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string demo = "demo --once --central-port 0 --station-port 0 --dir " + std::string(dir_template);
-  CommandResult run = Ektp(demo + " --stations 2 --residents 3");
+  const std::string demo = "demo --exit-when-done --central-port 0 --station-port 0 --dir " + std::string(dir_template);
+  CommandResult run = Ektp(demo + " --residents 8");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("ST-352101-01, kecamatan_office, kecamatan 35.21.01"));
-  EXPECT_THAT(run.output, HasSubstr("ST-352102-01, mobile_van, kecamatan 35.21.02"));
-  EXPECT_THAT(run.output, HasSubstr("enrolled 3 residents now, acknowledged by central: 3"));
-  // The pipeline gives every record its NIK except the planted duplicate.
-  EXPECT_THAT(run.output, HasSubstr("adjudication=1  print_ready=5\n"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352101-01  office (disdukcapil_office, enroll,print,pickup,suket), kecamatan 35.21.01"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352104-01  van (mobile_van, enroll,pickup,suket), kecamatan 35.21.04"));
+  // The pipeline gives every record its NIK except the planted duplicate; the others end the day collected.
+  EXPECT_THAT(run.output,
+              HasSubstr("end of the day: 8 enrolled, 8 at central (lost: 0), 7 printed, 7 handed over, 1 in adjudication"));
   EXPECT_THAT(run.output, HasSubstr("ektp central adjudication list --dir"));
-  // A second run keeps the registered stations and adds to their records.
-  run = Ektp(demo + " --stations 2 --residents 2 --seed 2");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("enrolled 2 residents now, acknowledged by central: 5"));
-  EXPECT_THAT(run.output, HasSubstr("adjudication=2  print_ready=8\n"));
+  // A second run would mix two days' blanks and residents: refused, nothing started.
+  run = Ektp(demo + " --residents 8 --seed 2");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("holds an earlier demo day; remove it"));
 
   const std::string central = std::string(dir_template) + "/central";
   run = Ektp("central pipeline status --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("dedupe\tdone\t10\n"));
-  EXPECT_THAT(run.output, HasSubstr("demographics\tdone\t10\n"));
+  EXPECT_THAT(run.output, HasSubstr("dedupe\tdone\t8\n"));
+  EXPECT_THAT(run.output, HasSubstr("demographics\tdone\t8\n"));
 
-  // The adjudicator's desk: both planted duplicates wait; decide one.
+  // The adjudicator's desk: the planted duplicate waits; decide it.
   run = Ektp("central adjudication list --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("2 open case(s)"));
+  EXPECT_THAT(run.output, HasSubstr("1 open case(s)"));
   EXPECT_THAT(run.output, HasSubstr("duplicate suspect: fingerprints match 1 resident(s) on record"));
   const std::string record = run.output.substr(0, run.output.find('\t'));
   run = Ektp("central adjudication show " + record + " --photos " + dir_template + "/photos --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("\"fused_score\""));
   EXPECT_THAT(run.output, HasSubstr("\"position\": 2"));
-  EXPECT_THAT(run.output, HasSubstr("ST-352101-01-000001.jpg"));
-  EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + "/photos/ST-352101-01-000001.jpg"));
+  EXPECT_THAT(run.output, HasSubstr("ST-352102-01-000001.jpg"));
+  EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + "/photos/ST-352102-01-000001.jpg"));
   const std::string decide = "central adjudication decide " + record + " --adjudicator siti --dir " + central;
   run = Ektp(decide + " --verdict same_person --note x");
   EXPECT_EQ(run.exit_code, 1);
@@ -396,7 +395,7 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
 
   run = Ektp("central integrity report --dir " + central);
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("operators:\n  (no hand-overs reported yet)"));
+  EXPECT_THAT(run.output, HasSubstr("operators:\n  ST-352101-01 operator  failed checks 0/2 (0 %)"));
   run = Ektp("central integrity report --dir " + central + " --alpha 2");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.output, HasSubstr("--alpha"));
@@ -442,7 +441,7 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   // (SQLite removes -wal and -shm when the last connection closes; their
   // mode is SqliteFilesTest's.)
   for (const char* file : {"/central/central.db", "/central/biometrics.key", "/central/signing.key",
-                           "/photos/ST-352101-01-000001.jpg"}) {
+                           "/photos/ST-352102-01-000001.jpg"}) {
     EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + file)) << file;
   }
   int files = 0;
@@ -465,12 +464,12 @@ TEST(CliTest, DemoEnrollsAndSyncsThenReusesItsDirectory) {
   char counts[64] = {};
   ASSERT_NE(fgets(counts, sizeof(counts), clear), nullptr);
   pclose(clear);
-  EXPECT_STREQ(counts, "10|10\n") << "every stored record's biometrics are encrypted";
+  EXPECT_STREQ(counts, "8|8\n") << "every stored record's biometrics are encrypted";
   std::filesystem::remove_all(dir_template);
 }
 
 TEST(CliTest, DemoRefusesAnUnknownRegency) {
-  CommandResult run = Ektp("demo --once --regency 35.99 --dir /nonexistent");
+  CommandResult run = Ektp("demo --regency 35.99 --dir /nonexistent");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("regency 35.99 does not exist"));
 }

@@ -4,7 +4,7 @@ namespace ektp::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> table = {
-      {"demo", "run central and two stations here (--stations N), enroll synthetic residents and sync them", Demo},
+      {"demo", "a regency's day here: central, a printing office, two kecamatans and a van; outages, printing, pickups, a Suket", Demo},
       {"nik parse", "decode and validate a NIK", NikParse},
       {"nik next", "allocate the next free NIK for a kecamatan and birth date", NikNext},
       {"region show", "show a region code, its parents and population", RegionShow},
