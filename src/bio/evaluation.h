@@ -244,9 +244,9 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<Evaluated
 // every other impression searches that gallery with the pre-filter keeping
 // `keep` of it (no floor). `lost` counts searches whose own subject was not
 // shortlisted; `by_database` splits searches and losses by the database of
-// the subject's first finger, so each database's figure is the loss on
-// prints nothing of that database was chosen on when the pre-filter's
-// constants were chosen on the others.
+// the subject's first finger (nothing is fitted per run, so a database's
+// count is its held-out loss only if the pre-filter's constants were chosen
+// without it).
 struct PrefilterLoss {
   struct Count {
     size_t searches = 0;
