@@ -528,6 +528,46 @@ TEST(MatcherTest, DecodedTemplatesThatCannotBeComparedAreRefusedOrScoreZero) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("resolution 65535 px/cm")));
 }
 
+// A print re-encoded at another declared resolution, its coordinates
+// scaled to match (another sensor or extractor), still matches its mate as
+// well as the original: FromView brings every view to 500 dpi by the
+// resolution it declares.
+TEST(MatcherTest, ATemplateReEncodedAtAnotherResolutionStillMatchesItsMate) {
+  std::ifstream in(Fvc() / "DB1_B" / "101_1.iso", std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  auto original = DecodeTemplate(bytes);
+  ASSERT_OK(original);
+  const FingerFeatures mate = Load("DB1_B", "101_2.iso");
+  Matcher matcher;
+  auto as_is = FingerFeatures::FromView(original->views[0], original->format);
+  ASSERT_OK(as_is);
+  const float reference = matcher.Score(PreparedProbe(*as_is), mate);
+  ASSERT_GT(reference, 30);
+  for (uint16_t resolution : {158, 236, 394}) {  // 400, 600 and 1000 dpi
+    TemplateRecord record = *original;
+    const double scale = static_cast<double>(resolution) / original->views[0].resolution_x;
+    record.resolution_x = record.resolution_y = resolution;
+    record.width = static_cast<uint16_t>(std::lround(record.width * scale));
+    record.height = static_cast<uint16_t>(std::lround(record.height * scale));
+    for (FingerView& view : record.views) {
+      view.resolution_x = view.resolution_y = resolution;
+      for (RecordMinutia& m : view.minutiae) {
+        m.x = static_cast<uint16_t>(std::lround(m.x * scale));
+        m.y = static_cast<uint16_t>(std::lround(m.y * scale));
+      }
+    }
+    auto encoded = EncodeTemplate(record);
+    ASSERT_OK(encoded);
+    auto decoded = DecodeTemplate(*encoded);
+    ASSERT_OK(decoded);
+    auto features = FingerFeatures::FromView(decoded->views[0], decoded->format);
+    ASSERT_OK(features);
+    EXPECT_NEAR(matcher.Score(PreparedProbe(*features), mate), reference, 3) << resolution << " px/cm";
+    EXPECT_NEAR(matcher.Score(PreparedProbe(mate), *features), matcher.Score(PreparedProbe(mate), *as_is), 3)
+        << resolution << " px/cm";
+  }
+}
+
 TEST(MatcherTest, FromViewRefusesAResolutionNoSensorHas) {
   FingerView view;
   view.minutiae = {RecordMinutia{kMinutiaEnding, 10, 10, 0, 60}, RecordMinutia{kMinutiaEnding, 60, 40, 9, 60}};
