@@ -4,11 +4,13 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
-#include <unordered_set>
 
 #include "bio/abis.h"
 
@@ -287,6 +289,11 @@ Status CheckKeepShares(const std::vector<double>& keeps) {
   return Status::Ok();
 }
 
+Status CheckFingerCount(int fingers) {
+  if (fingers < 1 || fingers > 4) return InvalidArgument("pre-filter finger count " + std::to_string(fingers) + " is outside 1..4");
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
@@ -447,36 +454,56 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 }
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
-                                                      const std::vector<double>& keeps, int threads) {
+                                                      const std::vector<double>& keeps, int threads, int fingers) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
-  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
-  std::unordered_set<std::string> enrolled;
-  auto id_of = [](size_t db, const FvcSample& s) { return std::to_string(db) + "/" + std::to_string(s.finger); };
-  for (size_t db = 0; db < databases.size(); ++db) {
-    for (const FvcSample& s : databases[db]) {
-      if (s.impression != 1) continue;
-      RETURN_IF_ERROR(abis->Insert(SubjectRecord{id_of(db, s), {FingerSample{1, s.features}}}));
-      enrolled.insert(id_of(db, s));
+  RETURN_IF_ERROR(CheckFingerCount(fingers));
+  constexpr int kPositions[4] = {2, 7, 3, 8};
+  const size_t groups = databases.size() / static_cast<size_t>(fingers);
+  // (group, finger, impression) -> the features of each database of the group.
+  std::map<std::tuple<size_t, int, int>, std::vector<const FvcSample*>> impressions;
+  for (size_t g = 0; g < groups; ++g) {
+    for (int j = 0; j < fingers; ++j) {
+      for (const FvcSample& s : databases[g * fingers + j]) impressions[{g, s.finger, s.impression}].push_back(&s);
     }
+  }
+  auto subject_of = [&](size_t g, int finger, int impression) -> std::optional<SubjectRecord> {
+    auto it = impressions.find({g, finger, impression});
+    if (it == impressions.end() || it->second.size() != static_cast<size_t>(fingers)) return std::nullopt;
+    SubjectRecord r{std::to_string(g) + "/" + std::to_string(finger), {}};
+    for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
+    return r;
+  };
+  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
+  for (const auto& [key, samples] : impressions) {
+    const auto& [g, finger, impression] = key;
+    if (impression != 1) continue;
+    if (auto r = subject_of(g, finger, 1)) RETURN_IF_ERROR(abis->Insert(*r));
   }
   if (abis->Count() < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
-    PrefilterLoss loss{keep, abis->Count(), 0, 0};
+    PrefilterLoss loss{keep, fingers, abis->Count(), 0, 0, std::vector<PrefilterLoss::Count>(databases.size())};
     IdentifyOptions options;
     options.prefilter_keep = keep;
     options.min_prefilter_subjects = 1;
     options.max_candidates = 1;
     options.threads = threads;
-    for (size_t db = 0; db < databases.size(); ++db) {
-      for (const FvcSample& s : databases[db]) {
-        if (s.impression == 1 || !enrolled.count(id_of(db, s))) continue;  // no mate to find
-        ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(SubjectRecord{"", {FingerSample{1, s.features}}}, options));
-        ++loss.searches;
-        loss.lost += std::find(r.shortlist.begin(), r.shortlist.end(), id_of(db, s)) == r.shortlist.end();
-      }
+    for (const auto& [key, samples] : impressions) {
+      const auto& [g, finger, impression] = key;
+      if (impression == 1 || !subject_of(g, finger, 1)) continue;  // no mate to find
+      std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
+      if (!probe) continue;
+      const std::string mate = probe->id;
+      probe->id.clear();
+      ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(*probe, options));
+      const bool lost = std::find(r.shortlist.begin(), r.shortlist.end(), mate) == r.shortlist.end();
+      PrefilterLoss::Count& db = loss.by_database[g * static_cast<size_t>(fingers)];
+      ++loss.searches;
+      ++db.searches;
+      loss.lost += lost;
+      db.lost += lost;
     }
-    out.push_back(loss);
+    out.push_back(std::move(loss));
   }
   return out;
 }
@@ -500,6 +527,9 @@ StatusOr<std::vector<std::string>> FvcDatabaseFolders(const std::string& dir) {
 StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
   // Refused before the minutes of scoring, not after.
   RETURN_IF_ERROR(CheckKeepShares(o.prefilter_keeps));
+  for (int fingers : o.prefilter_fingers) {
+    RETURN_IF_ERROR(CheckFingerCount(fingers));
+  }
   RETURN_IF_ERROR(CheckRejectShares(o.rejects));
   ASSIGN_OR_RETURN(const std::vector<std::string> folders, FvcDatabaseFolders(o.dir));
   if (o.scores_csv != nullptr) *o.scores_csv << "probe,candidate,score\n";
@@ -528,7 +558,12 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
   report.pooled = ComputeErrorRates(all_genuine, all_impostor);
   report.calibration = ObserveFmr(all_impostor, o.calibration_thresholds);
   if (!o.prefilter_keeps.empty()) {
-    ASSIGN_OR_RETURN(report.prefilter, FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads));
+    for (int fingers : o.prefilter_fingers) {
+      if (static_cast<size_t>(fingers) > all_samples.size()) continue;  // not enough databases to form subjects
+      ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
+                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers));
+      report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
+    }
   }
   if (!o.rejects.empty()) {
     std::vector<EvaluatedDatabase> evaluated;

@@ -236,20 +236,35 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<Evaluated
                                                      const std::vector<double>& rejects);
 
 // How often the 1:N pre-filter (docs/biometrics.md, "Pre-filter") loses a
-// mate on real prints: impression 1 of every finger of every database is
-// enrolled in an InMemoryAbis as a one-finger subject, and every other
-// impression searches that gallery with the pre-filter keeping `keep` of it
-// (no floor). `lost` counts searches whose own finger was not shortlisted.
+// mate on real prints. Subjects of `fingers` fingers are formed from
+// `fingers` consecutive databases (finger k of databases j*fingers ..
+// j*fingers+fingers-1 is subject (j, k), at ISO positions 2, 7, 3, 8; left-over
+// databases are not used), so one finger means every finger of every
+// database. Impression 1 of each subject is enrolled in an InMemoryAbis and
+// every other impression searches that gallery with the pre-filter keeping
+// `keep` of it (no floor). `lost` counts searches whose own subject was not
+// shortlisted; `by_database` splits searches and losses by the database of
+// the subject's first finger (nothing is fitted per run, so a database's
+// count is its held-out loss only if the pre-filter's constants were chosen
+// without it).
 struct PrefilterLoss {
+  struct Count {
+    size_t searches = 0;
+    size_t lost = 0;
+  };
   double keep = 0;
-  size_t gallery = 0;
+  int fingers = 1;
+  size_t gallery = 0;  // subjects
   size_t searches = 0;
   size_t lost = 0;
+  std::vector<Count> by_database;
 };
-// REQUIRES: every keep in (0, 1]. Errors: kInvalidArgument for a keep
-// outside (0, 1] or databases without a first impression to enrol.
+// REQUIRES: every keep in (0, 1]; fingers in 1..4. Errors: kInvalidArgument
+// for a keep outside (0, 1], a finger count outside 1..4, or databases
+// without two first impressions to enrol.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
-                                                      const std::vector<double>& keeps, int threads);
+                                                      const std::vector<double>& keeps, int threads,
+                                                      int fingers = 1);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -262,8 +277,10 @@ struct FvcEvaluationOptions {
   std::string dir;  // FvcDatabaseFolders
   int threads = 1;  // >= 1
   // Also report the pre-filter's loss at each keep share (FvcPrefilterLoss)
+  // for subjects of each finger count in prefilter_fingers (each in 1..4),
   // and the error-versus-reject curve at each reject share.
   std::vector<double> prefilter_keeps;
+  std::vector<int> prefilter_fingers = {1, 2};
   std::vector<double> rejects;
   bool cross_validate = false;
   // Receives every scored pair as CSV ("probe,candidate,score" header, then

@@ -101,8 +101,8 @@ void PrintRates(const std::string& name, const bio::ErrorRates& r) {
             << " impostor pairs)\n";
 }
 
-double LostRate(const bio::PrefilterLoss& l) {
-  return l.searches ? static_cast<double>(l.lost) / static_cast<double>(l.searches) : 0.0;
+double LostRate(size_t lost, size_t searches) {
+  return searches ? static_cast<double>(lost) / static_cast<double>(searches) : 0.0;
 }
 
 void PrintEvaluation(const bio::FvcEvaluation& e) {
@@ -114,8 +114,14 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
               << c.nominal_fmr() * 100 << "%)\n";
   }
   for (const bio::PrefilterLoss& l : e.prefilter) {
-    std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " fingers: lost "
-              << Percent(LostRate(l)) << " (" << l.lost << " of " << l.searches << " searches)\n";
+    std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " " << l.fingers
+              << "-finger subjects: lost " << Percent(LostRate(l.lost, l.searches)) << " (" << l.lost << " of "
+              << l.searches << " searches";
+    for (size_t db = 0; db < l.by_database.size(); ++db) {
+      const bio::PrefilterLoss::Count& c = l.by_database[db];
+      if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
+    }
+    std::cout << ")\n";
   }
   for (const bio::RejectPoint& p : e.reject) PrintRates("reject " + Percent(p.reject), p.rates);
   if (e.cross_validation) PrintCrossValidation(*e.cross_validation);
@@ -139,11 +145,18 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
   if (!e.prefilter.empty()) {
     out["prefilter"] = nlohmann::json::array();
     for (const bio::PrefilterLoss& l : e.prefilter) {
+      nlohmann::json by_database = nlohmann::json::object();
+      for (size_t db = 0; db < l.by_database.size(); ++db) {
+        const bio::PrefilterLoss::Count& c = l.by_database[db];
+        if (c.searches > 0) by_database[e.databases[db].name] = {{"searches", c.searches}, {"lost", c.lost}};
+      }
       out["prefilter"].push_back({{"keep", l.keep},
+                                  {"fingers", l.fingers},
                                   {"gallery", l.gallery},
                                   {"searches", l.searches},
                                   {"lost", l.lost},
-                                  {"lost_rate", LostRate(l)}});
+                                  {"lost_rate", LostRate(l.lost, l.searches)},
+                                  {"by_database", std::move(by_database)}});
     }
   }
   if (!e.reject.empty()) {
@@ -171,8 +184,13 @@ int BioEval(const Args& args) {
   app.add_option("--scores", scores_path, "write every compared pair as probe,candidate,score");
   app.add_option("--prefilter", options.prefilter_keeps,
                  "also report how often the 1:N pre-filter keeping these shares (0..1], comma-separated, loses the "
-                 "mate (impression 1 of every finger enrolled, the others searched)")
+                 "mate (impression 1 of every subject enrolled, the others searched)")
       ->delimiter(',');
+  app.add_option("--prefilter-fingers", options.prefilter_fingers,
+                 "fingers per subject for --prefilter, comma-separated (1..4; n fingers pair finger k of n "
+                 "consecutive databases)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--reject", options.rejects,
                  "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
                  "(comma-separated)")

@@ -536,6 +536,18 @@ TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("outside (0, 1]"));
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 5");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("finger count 5 is outside 1..4"));
+}
+
+TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
+  CommandResult run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 6.07% (17 of 280 "
+                                    "searches; DB1_B 1 of 70; DB2_B 0 of 70; DB3_B 11 of 70; DB4_B 5 of 70)"));
+  EXPECT_THAT(run.output, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 2.14% (3 of 140 "
+                                    "searches; DB1_B 0 of 70; DB3_B 3 of 70)"));
 }
 
 // The shipped binary has no default data path: a path that only exists in
