@@ -63,6 +63,12 @@ bool InRegion(const std::string& district_code, const std::string& region) {
   return district_code.starts_with(region);
 }
 
+class ConsoleApi;
+using AccountHandler = StatusOr<net::HttpResponse> (ConsoleApi::*)(store::Connection&, const accounts::Account&,
+                                                                   const net::HttpRequest&);
+constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
+constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
+
 class ConsoleApi {
  public:
   explicit ConsoleApi(ConsoleApiContext context)
@@ -71,26 +77,35 @@ class ConsoleApi {
                   context_.keys->biometrics, {}, "central:console") {}
 
   void Register(net::HttpServer& http, std::shared_ptr<ConsoleApi> self) {
-    auto route = [&](const char* method, const char* path, net::BodyKind body,
-                     net::HttpResponse (ConsoleApi::*handler)(const net::HttpRequest&)) {
-      http.Handle(method, path, [self, body, handler](const net::HttpRequest& request) {
+    // Every route behind the same-origin guard; all but login need an account with one of `roles`.
+    auto guarded = [&](const char* method, const char* path, net::BodyKind body, auto handle) {
+      http.Handle(method, path, [self, body, handle](const net::HttpRequest& request) {
         if (auto refusal = self->context_.guard->Check(request, body)) {
-          return net::HttpResponse::Json(refusal->http_status, nlohmann::json{{"error", refusal->status.ToString()},
-                                                                              {"pesan", Pesan(refusal->status)},
-                                                                              {"status", refusal->http_status}}
-                                                                   .dump());
+          net::HttpResponse response = Refuse(refusal->status);
+          response.status = refusal->http_status;
+          return response;
         }
-        return ((*self).*handler)(request);
+        return handle(*self, request);
       });
     };
-    route("POST", "/api/v1/console/login", net::BodyKind::kJson, &ConsoleApi::Login);
-    route("POST", "/api/v1/console/logout", net::BodyKind::kNone, &ConsoleApi::Logout);
-    route("GET", "/api/v1/console/session", net::BodyKind::kNone, &ConsoleApi::Session);
-    route("GET", "/api/v1/console/dashboard", net::BodyKind::kNone, &ConsoleApi::Dashboard);
-    route("GET", "/api/v1/console/adjudications", net::BodyKind::kNone, &ConsoleApi::Cases);
-    route("GET", "/api/v1/console/adjudications/:record", net::BodyKind::kNone, &ConsoleApi::Case);
-    route("GET", "/api/v1/console/adjudications/:record/photos/:of", net::BodyKind::kNone, &ConsoleApi::Photo);
-    route("POST", "/api/v1/console/adjudications/:record/decide", net::BodyKind::kJson, &ConsoleApi::Decide);
+    auto as_account = [&](const char* method, const char* path, net::BodyKind body,
+                          std::span<const std::string_view> roles, AccountHandler handler) {
+      guarded(method, path, body, [roles, handler](ConsoleApi& api, const net::HttpRequest& request) {
+        return api.AsAccount(request, roles, handler);
+      });
+    };
+    guarded("POST", "/api/v1/console/login", net::BodyKind::kJson,
+            [](ConsoleApi& api, const net::HttpRequest& request) { return api.Login(request); });
+    guarded("POST", "/api/v1/console/logout", net::BodyKind::kNone,
+            [](ConsoleApi& api, const net::HttpRequest& request) { return api.Logout(request); });
+    as_account("GET", "/api/v1/console/session", net::BodyKind::kNone, kAnyRole, &ConsoleApi::Session);
+    as_account("GET", "/api/v1/console/dashboard", net::BodyKind::kNone, kAnyRole, &ConsoleApi::Dashboard);
+    as_account("GET", "/api/v1/console/adjudications", net::BodyKind::kNone, kAdjudicators, &ConsoleApi::Cases);
+    as_account("GET", "/api/v1/console/adjudications/:record", net::BodyKind::kNone, kAdjudicators, &ConsoleApi::Case);
+    as_account("GET", "/api/v1/console/adjudications/:record/photos/:of", net::BodyKind::kNone, kAdjudicators,
+               &ConsoleApi::Photo);
+    as_account("POST", "/api/v1/console/adjudications/:record/decide", net::BodyKind::kJson, kAdjudicators,
+               &ConsoleApi::Decide);
   }
 
  private:
@@ -117,8 +132,18 @@ class ConsoleApi {
     return account;
   }
 
-  static constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
-  static constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
+
+  // `handler` with a connection and the logged-in account, if its role is one of `roles`.
+  net::HttpResponse AsAccount(const net::HttpRequest& request, std::span<const std::string_view> roles,
+                              AccountHandler handler) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, roles);
+    if (!account.ok()) return Refuse(account.status());
+    auto response = (this->*handler)(**db, *account, request);
+    if (!response.ok()) return Refuse(response.status());
+    return *response;
+  }
 
   net::HttpResponse Login(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
@@ -155,22 +180,14 @@ class ConsoleApi {
     return Ok({{"logged_out", true}});
   }
 
-  net::HttpResponse Session(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAnyRole);
-    if (!account.ok()) return Refuse(account.status());
-    return Ok({{"username", account->username}, {"name", account->full_name}, {"role", account->role}});
+  StatusOr<net::HttpResponse> Session(store::Connection&, const accounts::Account& account, const net::HttpRequest&) {
+    return Ok({{"username", account.username}, {"name", account.full_name}, {"role", account.role}});
   }
 
-  net::HttpResponse Dashboard(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAnyRole);
-    if (!account.ok()) return Refuse(account.status());
-    auto body = DashboardOf(**db, request.query("region"));
-    if (!body.ok()) return Refuse(body.status());
-    return Ok(*body);
+  StatusOr<net::HttpResponse> Dashboard(store::Connection& db, const accounts::Account&,
+                                        const net::HttpRequest& request) {
+    ASSIGN_OR_RETURN(nlohmann::json body, DashboardOf(db, request.query("region")));
+    return Ok(body);
   }
 
   StatusOr<nlohmann::json> DashboardOf(store::Connection& db, const std::string& region) {
@@ -268,15 +285,10 @@ class ConsoleApi {
     return out;
   }
 
-  net::HttpResponse Cases(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAdjudicators);
-    if (!account.ok()) return Refuse(account.status());
-    auto cases = pipeline::OpenCases(**db, 200);
-    if (!cases.ok()) return Refuse(cases.status());
+  StatusOr<net::HttpResponse> Cases(store::Connection& db, const accounts::Account&, const net::HttpRequest&) {
+    ASSIGN_OR_RETURN(std::vector<pipeline::OpenCase> cases, pipeline::OpenCases(db, 200));
     nlohmann::json out = nlohmann::json::array();
-    for (const pipeline::OpenCase& c : *cases) {
+    for (const pipeline::OpenCase& c : cases) {
       out.push_back({{"record_id", c.record_id}, {"registration_number", c.registration_number},
                      {"suspicion", c.suspicion}, {"created_at", c.created_at}});
     }
@@ -291,69 +303,49 @@ class ConsoleApi {
     return std::stoll(text);
   }
 
-  net::HttpResponse Case(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAdjudicators);
-    if (!account.ok()) return Refuse(account.status());
-    auto record = RecordParam(request, "record");
-    if (!record.ok()) return Refuse(record.status());
-    auto detail = pipeline::CaseDetail(**db, *record);
-    if (!detail.ok()) return Refuse(detail.status());
-    return Ok(*detail);
+  StatusOr<net::HttpResponse> Case(store::Connection& db, const accounts::Account&, const net::HttpRequest& request) {
+    ASSIGN_OR_RETURN(int64_t record, RecordParam(request, "record"));
+    ASSIGN_OR_RETURN(nlohmann::json detail, pipeline::CaseDetail(db, record));
+    return Ok(detail);
   }
 
   // A face photo of the case's record or of one of its candidates, nothing else.
-  net::HttpResponse Photo(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAdjudicators);
-    if (!account.ok()) return Refuse(account.status());
-    auto record = RecordParam(request, "record");
-    if (!record.ok()) return Refuse(record.status());
-    auto of = RecordParam(request, "of");
-    if (!of.ok()) return Refuse(of.status());
-    auto detail = pipeline::CaseDetail(**db, *record);
-    if (!detail.ok()) return Refuse(detail.status());
-    bool part_of_case = *of == *record;
-    for (const auto& candidate : (*detail)["candidates"]) {
-      part_of_case = part_of_case || candidate.value("record_id", int64_t{-1}) == *of;
+  StatusOr<net::HttpResponse> Photo(store::Connection& db, const accounts::Account&, const net::HttpRequest& request) {
+    ASSIGN_OR_RETURN(int64_t record, RecordParam(request, "record"));
+    ASSIGN_OR_RETURN(int64_t of, RecordParam(request, "of"));
+    ASSIGN_OR_RETURN(nlohmann::json detail, pipeline::CaseDetail(db, record));
+    bool part_of_case = of == record;
+    for (const auto& candidate : detail["candidates"]) {
+      part_of_case = part_of_case || candidate.value("record_id", int64_t{-1}) == of;
     }
     if (!part_of_case) {
-      return Refuse(PermissionDenied("record " + std::to_string(*of) + " is not part of case " + std::to_string(*record)));
+      return PermissionDenied("record " + std::to_string(of) + " is not part of case " + std::to_string(record));
     }
-    auto photo = pipeline::FacePhoto(**db, context_.keys->biometrics, *of);
-    if (!photo.ok()) return Refuse(photo.status());
+    ASSIGN_OR_RETURN(std::vector<uint8_t> photo, pipeline::FacePhoto(db, context_.keys->biometrics, of));
     net::HttpResponse response;
     response.content_type = "image/jpeg";
-    response.body.assign(photo->begin(), photo->end());
+    response.body.assign(photo.begin(), photo.end());
     response.headers.emplace("cache-control", "no-store");
     return response;
   }
 
-  net::HttpResponse Decide(const net::HttpRequest& request) {
-    auto db = context_.pool->Acquire();
-    if (!db.ok()) return Refuse(db.status());
-    auto account = Authorize(**db, request, kAdjudicators);
-    if (!account.ok()) return Refuse(account.status());
-    auto record = RecordParam(request, "record");
-    if (!record.ok()) return Refuse(record.status());
+  StatusOr<net::HttpResponse> Decide(store::Connection& db, const accounts::Account& account,
+                                     const net::HttpRequest& request) {
+    ASSIGN_OR_RETURN(int64_t record, RecordParam(request, "record"));
     auto json = nlohmann::json::parse(request.body, nullptr, false);
     if (json.is_discarded() || !json.is_object() || !json.value("verdict", nlohmann::json()).is_string() ||
         !json.value("note", nlohmann::json()).is_string() ||
         !json.value("candidate_nik", nlohmann::json("")).is_string()) {
-      return Refuse(InvalidArgument("body must be {\"verdict\": <string>, \"candidate_nik\": <string>, \"note\": <string>}"));
+      return InvalidArgument("body must be {\"verdict\": <string>, \"candidate_nik\": <string>, \"note\": <string>}");
     }
-    auto verdict = pipeline::ParseVerdict(json["verdict"].get<std::string>());
-    if (!verdict.ok()) return Refuse(verdict.status());
-    pipeline::AdjudicationDecision decision{*record, *verdict, json.value("candidate_nik", ""),
-                                            "console:" + account->username, json["note"].get<std::string>()};
-    if (Status decided = pipeline::Decide(**db, pipeline_.context(), decision); !decided.ok()) return Refuse(decided);
+    ASSIGN_OR_RETURN(pipeline::Verdict verdict, pipeline::ParseVerdict(json["verdict"].get<std::string>()));
+    pipeline::AdjudicationDecision decision{record, verdict, json.value("candidate_nik", ""),
+                                            "console:" + account.username, json["note"].get<std::string>()};
+    RETURN_IF_ERROR(pipeline::Decide(db, pipeline_.context(), decision));
     service::LogInfo("central.adjudication_decided",
-                     {{"record", *record}, {"verdict", pipeline::VerdictName(*verdict)}, {"account", account->username}});
-    auto detail = pipeline::CaseDetail(**db, *record);
-    if (!detail.ok()) return Refuse(detail.status());
-    return Ok(*detail);
+                     {{"record", record}, {"verdict", pipeline::VerdictName(verdict)}, {"account", account.username}});
+    ASSIGN_OR_RETURN(nlohmann::json detail, pipeline::CaseDetail(db, record));
+    return Ok(detail);
   }
 
   ConsoleApiContext context_;

@@ -347,7 +347,9 @@ Status Day::StartStation(Site& site) {
       site.behind_proxy ? "https://127.0.0.1:" + std::to_string(site.proxy_port) : central_url_;
   std::vector<std::string> args = {"station", "serve", "--dir", site.dir, "--port", std::to_string(site.port),
                                    "--central", central, "--sync-idle-ms", "200", "--sync-backoff-ms", "100",
-                                   "--sync-max-backoff-ms", "1000"};
+                                   "--sync-max-backoff-ms", "1000",
+                                   // The console's fingerprint scanner (web/): synthetic prints.
+                                   "--simulated-scanner", std::to_string(options_.seed + 1)};
   if (site.capabilities.find("print") != std::string::npos) {
     args.insert(args.end(), {"--print-output", options_.dir + "/print-output"});
   }
@@ -663,6 +665,10 @@ Status Day::Run() {
   std::filesystem::create_directories(options_.dir + "/logs");
   Say("06:00", "central init in " + CentralDir());
   RETURN_IF_ERROR(Cli({"central", "init", "--dir", CentralDir(), "--hostname", "127.0.0.1"}).status());
+  RETURN_IF_ERROR(Cli({"central", "account", "add", "--dir", CentralDir(), "--username", kAdmin, "--name",
+                       "ADMIN PUSAT", "--role", "admin"},
+                      std::string(kAdminPassword) + "\n")
+                      .status());
   RETURN_IF_ERROR(StartCentral());
   for (Site& site : sites_) {
     RETURN_IF_ERROR(SetUpStation(site));
@@ -673,7 +679,9 @@ Status Day::Run() {
   }
   // The logins and, marked "Console", the web console at `/` of central and of each station (web/).
   std::cout << "\nCentral      " << central_url_ << "/\n";
-  std::cout << "  Console    " << central_url_ << "/   (certificate: " << CentralDir() << "/tls-cert.pem)\n";
+  std::cout << "  Console    " << central_url_ << "/console   (" << kAdmin << " / " << kAdminPassword
+            << "; certificate: " << CentralDir() << "/tls-cert.pem)\n"
+            << "  Public     " << central_url_ << "/   (status lookup, Suket check)\n";
   for (const Site& site : sites_) {
     std::cout << site.station_id << "  " << site.process->address() << "  " << site.role << "\n"
               << "  Console    " << site.process->address() << "/\n";
