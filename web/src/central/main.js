@@ -14,6 +14,21 @@ import { renderDashboard } from './dashboard.js';
 const app = document.getElementById('app');
 
 
+function header(session) {
+  const { screen } = route('dasbor');
+  const link = (hash, key) => h('a', { href: hash, 'aria-current': screen === hash.slice(2) ? 'page' : false }, t(key));
+  const mayAdjudicate = session.role === 'admin' || session.role === 'adjudicator';
+  return h('header', { class: 'top' },
+    h('div', { class: 'brand' }, h('strong', {}, 'ektp'), ' ', t('central.title')),
+    h('nav', { 'aria-label': t('nav.label') }, link('#/dasbor', 'central.navDashboard'),
+      mayAdjudicate ? link('#/adjudikasi', 'central.navAdjudication') : null),
+    h('div', { class: 'who' }, t('station.who', { name: session.name, role: t(`central.role.${session.role}`) }), ' ',
+      languageToggle(), ' ', h('button', { type: 'button', class: 'link', onclick: async () => {
+        await logout('/api/v1/console/logout');
+        go('#/masuk');
+      } }, t('nav.logout'))));
+}
+
 async function render() {
   const { screen, arg } = route('dasbor');
   const main = h('main', { id: 'main' });
