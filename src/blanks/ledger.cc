@@ -183,7 +183,7 @@ Status Audit(store::Connection& db, const Clock& clock, std::string_view actor, 
 
 StatusOr<BlankLedger::Station> BlankLedger::LoadStation(std::string_view station_id) {
   ASSIGN_OR_RETURN(auto rows,
-                   db_.Query("SELECT district_code, capabilities, status FROM stations WHERE id = ?", {station_id}));
+                   db_.Query("SELECT kecamatan_code, capabilities, status FROM stations WHERE id = ?", {station_id}));
   if (rows.empty()) return NotFound("station " + std::string(station_id.substr(0, 40)) + " is not registered");
   return Station{std::string(station_id), std::string(ParentCode(rows[0].Text(0))), rows[0].Text(1),
                  rows[0].Text(2)};

@@ -42,7 +42,7 @@ class BlankLedgerTest : public ::testing::TestWithParam<std::string> {
   // A station row as central's registry writes it (central/station_registry.cc).
   void AddStation(const std::string& id, const std::string& kecamatan, const std::string& capabilities,
                   const std::string& status) {
-    ASSERT_OK(db().Exec("INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, "
+    ASSERT_OK(db().Exec("INSERT INTO stations (id, kecamatan_code, kind, capabilities, public_key, status, "
                         "registered_at) VALUES (?, ?, 'disdukcapil_office', ?, ?, ?, '2026-11-01T00:00:00Z')",
                         {id, kecamatan, capabilities, store::Blob(32, 7), status}));
   }

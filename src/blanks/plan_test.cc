@@ -439,7 +439,7 @@ TEST_P(MeasuredDemandTest, TheLedgerGivesEachRegencysBlanksWhereverTheyAreInIt) 
   ASSERT_OK(ledger.Ship("35.21", {1, 30}, "admin"));
   ASSERT_OK(ledger.Ship("35.02", {31, 35}, "admin"));
   ASSERT_OK(db_->connection().Exec(
-      "INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
+      "INSERT INTO stations (id, kecamatan_code, kind, capabilities, public_key, status, registered_at) "
       "VALUES ('ST-352101-01', '35.21.01', 'disdukcapil_office', 'print', ?, 'approved', '2026-10-01T00:00:00Z')",
       {store::Blob(32, 1)}));
   ASSERT_OK(ledger.HandOver("ST-352101-01", {1, 10}, "admin"));

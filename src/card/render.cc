@@ -56,7 +56,7 @@ std::string PadTo3(int n) {
 struct PrintedPlaces {
   std::string province;  // "JAWA TIMUR"
   std::string regency;   // "KABUPATEN NGAWI"
-  std::string district;  // "NGAWI"
+  std::string kecamatan;  // "NGAWI"
   std::string village;   // "KARANGJATI"
   std::string issued_at; // "KAB. NGAWI"
 };
@@ -173,7 +173,7 @@ void DrawFront(cairo_t* cr, const CardData& data, const PrintedPlaces& places, c
       {"Alamat", r.address.street},
       {"RT/RW", PadTo3(r.address.rt) + "/" + PadTo3(r.address.rw)},
       {"Kel/Desa", places.village},
-      {"Kecamatan", places.district},
+      {"Kecamatan", places.kecamatan},
       {"Agama", std::string(ReligionName(r.religion))},
       {"Status Perkawinan", std::string(MaritalStatusName(r.marital_status))},
       {"Pekerjaan", r.occupation},

@@ -46,8 +46,8 @@ std::string BearerToken(const net::HttpRequest& request) {
 }
 
 // The region a station serves, widened to `level` ("" for Indonesia).
-std::string RegionAt(const std::string& district_code, size_t code_length) {
-  return district_code.size() >= code_length ? district_code.substr(0, code_length) : "";
+std::string RegionAt(const std::string& kecamatan_code, size_t code_length) {
+  return kecamatan_code.size() >= code_length ? kecamatan_code.substr(0, code_length) : "";
 }
 
 // Length of the code of the child level under `code` ("" -> provinces).
@@ -59,8 +59,8 @@ size_t ChildCodeLength(const std::string& code) {
   }
 }
 
-bool InRegion(const std::string& district_code, const std::string& region) {
-  return district_code.starts_with(region);
+bool InRegion(const std::string& kecamatan_code, const std::string& region) {
+  return kecamatan_code.starts_with(region);
 }
 
 class ConsoleApi;
@@ -205,8 +205,8 @@ class ConsoleApi {
 
     StationRegistry registry(db, *context_.clock);
     ASSIGN_OR_RETURN(std::vector<RegisteredStation> all_stations, registry.List());
-    std::map<std::string, std::string> district_of;
-    for (const RegisteredStation& station : all_stations) district_of[station.id] = station.district_code;
+    std::map<std::string, std::string> kecamatan_of;
+    for (const RegisteredStation& station : all_stations) kecamatan_of[station.id] = station.kecamatan_code;
 
     // Records by state: the region's total and each child region's.
     const size_t child_length = ChildCodeLength(region);
@@ -214,11 +214,11 @@ class ConsoleApi {
     std::map<std::string, nlohmann::json> children;
     ASSIGN_OR_RETURN(auto counts, db.Query("SELECT station_id, state, COUNT(*) FROM records GROUP BY station_id, state"));
     for (const store::Row& row : counts) {
-      const std::string district = district_of[row.Text(0)];
-      if (district.empty() || !InRegion(district, region)) continue;
+      const std::string kecamatan = kecamatan_of[row.Text(0)];
+      if (kecamatan.empty() || !InRegion(kecamatan, region)) continue;
       const std::string state = row.Text(1);
       by_state[state] = by_state.value(state, int64_t{0}) + row.Int(2);
-      const std::string child = region.size() >= 8 ? row.Text(0) : RegionAt(district, child_length);
+      const std::string child = region.size() >= 8 ? row.Text(0) : RegionAt(kecamatan, child_length);
       nlohmann::json& counts_of_child = children[child]["by_state"];
       if (counts_of_child.is_null()) counts_of_child = nlohmann::json::object();
       counts_of_child[state] = counts_of_child.value(state, int64_t{0}) + row.Int(2);
@@ -239,9 +239,9 @@ class ConsoleApi {
     for (const store::Row& row : contacts) last_contact[row.Text(0)] = row.IsNull(1) ? "" : row.Text(1);
     nlohmann::json stations = nlohmann::json::array();
     for (const RegisteredStation& station : all_stations) {
-      if (!InRegion(station.district_code, region)) continue;
+      if (!InRegion(station.kecamatan_code, region)) continue;
       stations.push_back({{"id", station.id},
-                          {"district_code", station.district_code},
+                          {"kecamatan_code", station.kecamatan_code},
                           {"kind", StationKindName(station.kind)},
                           {"status", StationStatusName(station.status)},
                           {"last_contact", last_contact[station.id]}});
@@ -268,8 +268,8 @@ class ConsoleApi {
                                           "GROUP BY 1, 2, 3, 4 ORDER BY 1"));
     std::map<std::string, std::map<std::string, int64_t>> change_by_day;
     for (const store::Row& row : flows) {
-      const std::string district = district_of[row.Text(3)];
-      if (district.empty() || !InRegion(district, region)) continue;
+      const std::string kecamatan = kecamatan_of[row.Text(3)];
+      if (kecamatan.empty() || !InRegion(kecamatan, region)) continue;
       auto& change = change_by_day[row.Text(0)];
       if (!row.IsNull(1)) change[row.Text(1)] -= row.Int(4);
       change[row.Text(2)] += row.Int(4);

@@ -67,7 +67,7 @@ StatusOr<int> QueuePrintJobs(store::Connection& db, const Clock& clock, const Ce
     queued = 0;
     ASSIGN_OR_RETURN(int64_t capacity, PrintCapacity(db, clock, station));
     if (capacity == 0) return Status::Ok();
-    const std::string regency(ParentCode(station.district_code));
+    const std::string regency(ParentCode(station.kecamatan_code));
     ASSIGN_OR_RETURN(auto jobs, printing::PrintJobs(db, clock).TopUp(station.id, regency, capacity));
     std::vector<pipeline::QueuedFeedItem> items;
     for (const printing::PrintJob& job : jobs) {

@@ -200,9 +200,9 @@ struct CentralServer::Impl {
     StationRegistry stations(**db, *clock);
     auto station = stations.Register(json.value("token", ""), *public_key, *box_public_key);
     if (!station.ok()) return ErrorResponse(station.status());
-    service::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->district_code}});
+    service::LogInfo("central.station_registered", {{"station", station->id}, {"kecamatan", station->kecamatan_code}});
     nlohmann::json out = {{"station_id", station->id},
-                          {"district_code", station->district_code},
+                          {"kecamatan_code", station->kecamatan_code},
                           {"kind", StationKindName(station->kind)},
                           {"capabilities", station->capabilities},
                           {"status", StationStatusName(station->status)},

@@ -28,7 +28,7 @@ std::string JoinCapabilities(const std::vector<std::string>& capabilities) {
 StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
   RegisteredStation station;
   station.id = row.Text(0);
-  station.district_code = row.Text(1);
+  station.kecamatan_code = row.Text(1);
   ASSIGN_OR_RETURN(station.kind, ParseStationKind(row.Text(2)));
   ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(row.Text(3)));
   station.public_key = row.Bytes(4);
@@ -42,7 +42,7 @@ StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
 }
 
 constexpr std::string_view kStationColumns =
-    "id, district_code, kind, capabilities, public_key, status, registered_at, box_public_key";
+    "id, kecamatan_code, kind, capabilities, public_key, status, registered_at, box_public_key";
 
 }  // namespace
 
@@ -89,17 +89,17 @@ StatusOr<std::vector<std::string>> ParseCapabilities(std::string_view comma_sepa
 }
 
 StatusOr<std::string> StationRegistry::CreateToken(const TokenRequest& request, std::string_view admin) {
-  const Region* district = RegionRegistry::Default().Find(request.district_code);
-  if (district == nullptr || district->level != RegionLevel::kDistrict) {
-    return InvalidArgument("kecamatan " + request.district_code + " does not exist");
+  const Region* kecamatan = RegionRegistry::Default().Find(request.kecamatan_code);
+  if (kecamatan == nullptr || kecamatan->level != RegionLevel::kKecamatan) {
+    return InvalidArgument("kecamatan " + request.kecamatan_code + " does not exist");
   }
   if (request.capabilities.empty()) return InvalidArgument("a station needs at least one capability");
   std::string token = crypto::RandomToken(24);
   TimePoint now = clock_.Now();
   RETURN_IF_ERROR(db_.Exec(
-      "INSERT INTO registration_tokens (token_sha256, district_code, kind, capabilities, created_by, created_at, "
+      "INSERT INTO registration_tokens (token_sha256, kecamatan_code, kind, capabilities, created_by, created_at, "
       "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {crypto::Sha256Hex(token), request.district_code, StationKindName(request.kind),
+      {crypto::Sha256Hex(token), request.kecamatan_code, StationKindName(request.kind),
        JoinCapabilities(request.capabilities), admin, FormatTimestamp(now), FormatTimestamp(now + request.valid_for)}));
   return token;
 }
@@ -115,13 +115,13 @@ StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, st
   RegisteredStation station;
   std::string now = FormatTimestamp(clock_.Now());
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
-    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT district_code, kind, capabilities, expires_at, used_at "
+    ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT kecamatan_code, kind, capabilities, expires_at, used_at "
                                           "FROM registration_tokens WHERE token_sha256 = ?",
                                           {crypto::Sha256Hex(token)}));
     if (rows.empty()) return Unauthenticated("registration token is not known; ask the admin for a new one");
     if (!rows[0].IsNull(4)) return Unauthenticated("registration token was already used at " + rows[0].Text(4));
     if (rows[0].Text(3) < now) return Unauthenticated("registration token expired at " + rows[0].Text(3));
-    station.district_code = rows[0].Text(0);
+    station.kecamatan_code = rows[0].Text(0);
     ASSIGN_OR_RETURN(station.kind, ParseStationKind(rows[0].Text(1)));
     ASSIGN_OR_RETURN(station.capabilities, ParseCapabilities(rows[0].Text(2)));
     if (station_box_public_key.empty() && std::ranges::find(station.capabilities, "print") != station.capabilities.end()) {
@@ -130,10 +130,10 @@ StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, st
     }
     // ST-<kecamatan digits>-<n>, n counting the stations of that kecamatan.
     std::string digits;
-    for (char c : station.district_code) {
+    for (char c : station.kecamatan_code) {
       if (c != '.') digits.push_back(c);
     }
-    ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM stations WHERE district_code = ?", {station.district_code}));
+    ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM stations WHERE kecamatan_code = ?", {station.kecamatan_code}));
     char id[40];
     std::snprintf(id, sizeof(id), "ST-%s-%02lld", digits.c_str(), static_cast<long long>(count[0].Int(0) + 1));
     station.id = id;
@@ -143,9 +143,9 @@ StatusOr<RegisteredStation> StationRegistry::Register(std::string_view token, st
     station.registered_at = now;
     RETURN_IF_ERROR(db_.Exec("UPDATE registration_tokens SET used_at = ?, station_id = ? WHERE token_sha256 = ?",
                              {now, station.id, crypto::Sha256Hex(token)}));
-    return db_.Exec("INSERT INTO stations (id, district_code, kind, capabilities, public_key, box_public_key, status, "
+    return db_.Exec("INSERT INTO stations (id, kecamatan_code, kind, capabilities, public_key, box_public_key, status, "
                     "registered_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    {station.id, station.district_code, StationKindName(station.kind),
+                    {station.id, station.kecamatan_code, StationKindName(station.kind),
                      JoinCapabilities(station.capabilities), station.public_key,
                      station.box_public_key.empty() ? store::Value() : store::Value(station.box_public_key), now});
   }));

@@ -28,7 +28,7 @@ std::string_view StationStatusName(StationStatus status);
 StatusOr<std::vector<std::string>> ParseCapabilities(std::string_view comma_separated);
 
 struct TokenRequest {
-  std::string district_code;  // the kecamatan the station serves
+  std::string kecamatan_code;  // the kecamatan the station serves
   StationKind kind = StationKind::kKecamatanOffice;
   std::vector<std::string> capabilities;
   std::chrono::hours valid_for{72};
@@ -38,7 +38,7 @@ struct TokenRequest {
 // station::Station.
 struct RegisteredStation {
   std::string id;  // "ST-352101-01"
-  std::string district_code;
+  std::string kecamatan_code;
   StationKind kind = StationKind::kKecamatanOffice;
   std::vector<std::string> capabilities;
   crypto::Bytes public_key;      // Ed25519: verifies the station's packets and requests

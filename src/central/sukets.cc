@@ -90,14 +90,14 @@ StatusOr<SuketPublication> CurrentTrustBundle(store::Connection& db, const Clock
   // What the certificates say, so that they are signed only when it changes.
   std::string content = crypto::HexEncode(central.public_key());
   for (const RegisteredStation& station : stations) {
-    content += "\n" + station.id + " " + crypto::HexEncode(station.public_key) + " " + station.district_code + " " +
+    content += "\n" + station.id + " " + crypto::HexEncode(station.public_key) + " " + station.kecamatan_code + " " +
                station.registered_at;
   }
   return Publish(db, clock, kTrustBundle, crypto::Sha256Hex(content), [&](int64_t sequence) -> StatusOr<crypto::Bytes> {
     std::vector<crypto::Bytes> certificates;
     for (const RegisteredStation& station : stations) {
       ASSIGN_OR_RETURN(TimePoint registered, ParseTimestamp(station.registered_at));
-      suket::StationCertificate certificate{station.id, station.public_key, std::string(ParentCode(station.district_code)),
+      suket::StationCertificate certificate{station.id, station.public_key, std::string(ParentCode(station.kecamatan_code)),
                                             registered, registered + kStationCertificateValidity};
       ASSIGN_OR_RETURN(crypto::Bytes signed_certificate, suket::CertifyStation(certificate, central));
       certificates.push_back(std::move(signed_certificate));

@@ -147,13 +147,13 @@ int CardExample(const Args& args) {
   card::Card card;
   card.data.resident = SyntheticResident(regions, regency, random, today);
   Resident& r = card.data.resident;
-  const std::string district = r.address.village_code.substr(0, 8);
-  r.nik = FormatNik(district, r.birth_date, r.sex, 1 + static_cast<int>(seed % 9999));
+  const std::string kecamatan = r.address.village_code.substr(0, 8);
+  r.nik = FormatNik(kecamatan, r.birth_date, r.sex, 1 + static_cast<int>(seed % 9999));
   card.data.valid_until = std::string(card::kValidForLife);
   card.data.issuing_regency = regency;
   card.data.issued_on = today;
   card.card_serial = "CONTOH-" + std::to_string(seed);
-  card.data.registration_number = district + "-CONTOH-" + std::to_string(seed);
+  card.data.registration_number = kecamatan + "-CONTOH-" + std::to_string(seed);
   bio::SynthGenerator synth(seed);
   for (int finger : {2, 7}) {
     std::string bytes = FingerTemplate(synth, seed, finger);

@@ -99,8 +99,8 @@ TEST(CliTest, NikParseJsonDecodesSineNgawi) {
   EXPECT_EQ(json["nik"], "3521015708990001");
   EXPECT_EQ(json["province_code"], "35");
   EXPECT_EQ(json["regency_code"], "35.21");
-  EXPECT_EQ(json["district_code"], "35.21.01");
-  EXPECT_EQ(json["district_name"], "Sine");
+  EXPECT_EQ(json["kecamatan_code"], "35.21.01");
+  EXPECT_EQ(json["kecamatan_name"], "Sine");
   EXPECT_EQ(json["regency_name"], "Kabupaten Ngawi");
   EXPECT_EQ(json["birth_date"], "1999-08-17");
   EXPECT_EQ(json["sex"], "female");
@@ -816,7 +816,7 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
   ASSERT_EQ(stations.size(), 1u);
   EXPECT_EQ(stations[0]["id"], "ST-352101-01");
   EXPECT_EQ(stations[0]["status"], "pending");
-  EXPECT_EQ(stations[0]["district_code"], "35.21.01");
+  EXPECT_EQ(stations[0]["kecamatan_code"], "35.21.01");
   run = EktpWithInput("long-enough-1", init);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("To add an operator there run `ektp station operator add --dir " + dir + "/station"));

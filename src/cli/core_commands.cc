@@ -29,7 +29,7 @@ int NikParse(const Args& args) {
   const RegionRegistry& regions = RegionRegistry::Default();
   auto nik = ParseNik(text, regions, SystemClock::Instance().TodayWib());
   if (!nik.ok()) return Fail(nik.status().WithContext("invalid NIK " + text));
-  const Region* district = regions.Find(nik->district_code);
+  const Region* kecamatan = regions.Find(nik->kecamatan_code);
   const Region* regency = regions.Find(nik->regency_code);
   const Region* province = regions.Find(nik->province_code);
   if (json) {
@@ -39,8 +39,8 @@ int NikParse(const Args& args) {
         {"province_name", province->name},
         {"regency_code", nik->regency_code},
         {"regency_name", regency->name},
-        {"district_code", nik->district_code},
-        {"district_name", district->name},
+        {"kecamatan_code", nik->kecamatan_code},
+        {"kecamatan_name", kecamatan->name},
         {"birth_date", FormatDate(nik->birth_date)},
         {"sex", SexName(nik->sex)},
         {"sequence", nik->sequence},
@@ -50,7 +50,7 @@ int NikParse(const Args& args) {
     std::cout << "NIK         " << nik->digits << "\n"
               << "province    " << nik->province_code << " " << province->name << "\n"
               << "regency     " << nik->regency_code << " " << regency->name << "\n"
-              << "kecamatan   " << nik->district_code << " " << district->name << "\n"
+              << "kecamatan   " << nik->kecamatan_code << " " << kecamatan->name << "\n"
               << "birth date  " << FormatDate(nik->birth_date) << "\n"
               << "sex         " << SexName(nik->sex) << "\n"
               << "sequence    " << nik->sequence << "\n";

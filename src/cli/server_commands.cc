@@ -126,7 +126,7 @@ int CentralTokenCreate(const Args& args) {
   int hours = 72;
   app.add_option("--dir", dir, "central's data directory")->required();
   app.add_option("--db", db_url, "database URL (default: SQLite in the data directory)");
-  app.add_option("--kecamatan", request.district_code, "kecamatan code the station serves, e.g. 35.21.01")->required();
+  app.add_option("--kecamatan", request.kecamatan_code, "kecamatan code the station serves, e.g. 35.21.01")->required();
   app.add_option("--kind", kind, "kecamatan_office, disdukcapil_office or mobile_van")->capture_default_str();
   app.add_option("--capabilities", capabilities, "comma list of enroll, print, pickup, suket")->capture_default_str();
   app.add_option("--valid-hours", hours, "hours until the token expires")->capture_default_str();
@@ -166,7 +166,7 @@ int CentralStationList(const Args& args) {
     for (const auto& s : *stations) {
       out.push_back({{"id", s.id},
                      {"status", central::StationStatusName(s.status)},
-                     {"district_code", s.district_code},
+                     {"kecamatan_code", s.kecamatan_code},
                      {"kind", central::StationKindName(s.kind)},
                      {"capabilities", s.capabilities},
                      {"registered_at", s.registered_at}});
@@ -177,7 +177,7 @@ int CentralStationList(const Args& args) {
   for (const auto& s : *stations) {
     std::string caps;
     for (const auto& c : s.capabilities) caps += (caps.empty() ? "" : ",") + c;
-    std::cout << s.id << "  " << central::StationStatusName(s.status) << "  " << s.district_code << "  "
+    std::cout << s.id << "  " << central::StationStatusName(s.status) << "  " << s.kecamatan_code << "  "
               << central::StationKindName(s.kind) << "  " << caps << "\n";
   }
   return kExitOk;
@@ -223,7 +223,7 @@ int StationInit(const Args& args) {
   }
   auto identity = station::InitStation(options, SystemClock::Instance());
   if (!identity.ok()) return Fail(identity.status());
-  std::cout << "registered as " << identity->station_id << " (kecamatan " << identity->district_code
+  std::cout << "registered as " << identity->station_id << " (kecamatan " << identity->kecamatan_code
             << "); ask the admin to approve it\n";
   if (options.central_fingerprint.empty() && options.central_url.starts_with("https://")) {
     // Trusted on first use: the admin must compare before the station is approved.

@@ -28,16 +28,16 @@ int DbMigrate(const Args& args) {
 
 int NikNext(const Args& args) {
   CLI::App app("The next free NIK for a kecamatan, birth date and sex", "nik next");
-  std::string district, birth_date_text, sex_text, url;
-  app.add_option("--kecamatan", district, "kecamatan code, e.g. 35.21.01")->required();
+  std::string kecamatan, birth_date_text, sex_text, url;
+  app.add_option("--kecamatan", kecamatan, "kecamatan code, e.g. 35.21.01")->required();
   app.add_option("--birth-date", birth_date_text, "YYYY-MM-DD")->required();
   app.add_option("--sex", sex_text, "male or female")->required();
   app.add_option("--db", url, "register to check against (default: an empty register)");
   if (auto exit = Parse(app, args)) return *exit;
 
-  const Region* region = RegionRegistry::Default().Find(district);
-  if (region == nullptr || region->level != RegionLevel::kDistrict) {
-    return Fail(InvalidArgument("kecamatan " + district + " does not exist"));
+  const Region* region = RegionRegistry::Default().Find(kecamatan);
+  if (region == nullptr || region->level != RegionLevel::kKecamatan) {
+    return Fail(InvalidArgument("kecamatan " + kecamatan + " does not exist"));
   }
   auto birth_date = ParseIsoDate("--birth-date", birth_date_text);
   if (!birth_date.ok()) return Fail(birth_date.status());
@@ -47,7 +47,7 @@ int NikNext(const Args& args) {
   auto connection = store::Open(url_or_memory, store::Schema::kCentral);
   if (!connection.ok()) return Fail(connection.status());
   store::RecordRepository records(**connection, SystemClock::Instance());
-  auto nik = records.PeekNextNik(district, *birth_date, *sex);
+  auto nik = records.PeekNextNik(kecamatan, *birth_date, *sex);
   if (!nik.ok()) return Fail(nik.status());
   std::cout << *nik << "\n";
   return kExitOk;

@@ -190,14 +190,14 @@ int SuketExample(const Args& args) {
   SeededRandom random(seed);
   const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(*now + std::chrono::hours(7)));
   const Resident resident = SyntheticResident(regions, regency, random, today);
-  const std::string district = resident.address.village_code.substr(0, 8);
+  const std::string kecamatan = resident.address.village_code.substr(0, 8);
   const crypto::SigningKey central_key = ExampleKey('C', seed);
   const crypto::SigningKey station_key = ExampleKey('S', seed);
 
   suket::SuketData data;
   data.serial = "SKT-CONTOH-" + std::to_string(seed);
-  data.registration_number = district + "-CONTOH-" + std::to_string(seed);
-  data.nik = FormatNik(district, resident.birth_date, resident.sex, 1 + static_cast<int>(seed % 9999));
+  data.registration_number = kecamatan + "-CONTOH-" + std::to_string(seed);
+  data.nik = FormatNik(kecamatan, resident.birth_date, resident.sex, 1 + static_cast<int>(seed % 9999));
   data.name = resident.name;
   data.place_of_birth = resident.place_of_birth;
   data.birth_date = resident.birth_date;

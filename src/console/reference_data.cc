@@ -62,7 +62,7 @@ net::HttpResponse DecodeNikRoute(const net::HttpRequest& request, std::chrono::y
   return net::HttpResponse::Json(200, nlohmann::json{{"nik", nik->digits},
                                                      {"birth_date", FormatDate(nik->birth_date)},
                                                      {"sex", SexName(nik->sex)},
-                                                     {"chain", RegionListJson(regions.Chain(nik->district_code))}}
+                                                     {"chain", RegionListJson(regions.Chain(nik->kecamatan_code))}}
                                           .dump());
 }
 

@@ -27,15 +27,15 @@ StatusOr<Nik> ParseNik(std::string_view text, const RegionRegistry& regions, std
   nik.digits = std::string(text);
   nik.province_code = std::string(text.substr(0, 2));
   nik.regency_code = nik.province_code + "." + std::string(text.substr(2, 2));
-  nik.district_code = nik.regency_code + "." + std::string(text.substr(4, 2));
+  nik.kecamatan_code = nik.regency_code + "." + std::string(text.substr(4, 2));
   if (regions.Find(nik.province_code) == nullptr) {
     return InvalidArgument("province " + nik.province_code + " does not exist");
   }
   if (regions.Find(nik.regency_code) == nullptr) {
     return InvalidArgument("regency " + nik.regency_code + " does not exist");
   }
-  if (regions.Find(nik.district_code) == nullptr) {
-    return InvalidArgument("kecamatan " + nik.district_code + " does not exist");
+  if (regions.Find(nik.kecamatan_code) == nullptr) {
+    return InvalidArgument("kecamatan " + nik.kecamatan_code + " does not exist");
   }
 
   int day = Digits(text.substr(6, 2));
@@ -66,9 +66,9 @@ StatusOr<Nik> ParseNik(std::string_view text, const RegionRegistry& regions, std
   return nik;
 }
 
-std::string NikPrefix(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex) {
+std::string NikPrefix(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex) {
   std::string digits;
-  for (char c : district_code) {
+  for (char c : kecamatan_code) {
     if (c != '.') digits.push_back(c);
   }
   unsigned day = static_cast<unsigned>(birth_date.day()) + (sex == Sex::kFemale ? 40 : 0);
@@ -78,18 +78,18 @@ std::string NikPrefix(std::string_view district_code, std::chrono::year_month_da
   return digits + date;
 }
 
-std::string FormatNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex, int sequence) {
+std::string FormatNik(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex, int sequence) {
   char seq[8];
   std::snprintf(seq, sizeof(seq), "%04d", sequence);
-  return NikPrefix(district_code, birth_date, sex) + seq;
+  return NikPrefix(kecamatan_code, birth_date, sex) + seq;
 }
 
-StatusOr<std::string> NextFreeNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex,
+StatusOr<std::string> NextFreeNik(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex,
                                   const std::function<bool(int sequence)>& taken) {
   for (int sequence = 1; sequence <= 9999; ++sequence) {
-    if (!taken(sequence)) return FormatNik(district_code, birth_date, sex, sequence);
+    if (!taken(sequence)) return FormatNik(kecamatan_code, birth_date, sex, sequence);
   }
-  return ResourceExhausted("all 9999 NIK sequences for " + NikPrefix(district_code, birth_date, sex) + " are taken");
+  return ResourceExhausted("all 9999 NIK sequences for " + NikPrefix(kecamatan_code, birth_date, sex) + " are taken");
 }
 
 }  // namespace ektp

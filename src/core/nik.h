@@ -27,7 +27,7 @@ struct Nik {
   std::string digits;         // the 16 digits
   std::string province_code;  // "35"
   std::string regency_code;   // "35.21"
-  std::string district_code;  // "35.21.01"
+  std::string kecamatan_code;  // "35.21.01"
   std::chrono::year_month_day birth_date;
   Sex sex;
   int sequence;  // 1..9999
@@ -39,15 +39,15 @@ struct Nik {
 StatusOr<Nik> ParseNik(std::string_view text, const RegionRegistry& regions, std::chrono::year_month_day today);
 
 // The 16 digits for a kecamatan, birth date, sex and sequence.
-// REQUIRES: district_code is a kecamatan code; 1 <= sequence <= 9999.
-std::string FormatNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex, int sequence);
+// REQUIRES: kecamatan_code is a kecamatan code; 1 <= sequence <= 9999.
+std::string FormatNik(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex, int sequence);
 
 // The first NIK for the kecamatan, birth date and sex whose sequence is not
 // `taken`; ResourceExhausted when all 9999 are taken.
-StatusOr<std::string> NextFreeNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex,
+StatusOr<std::string> NextFreeNik(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex,
                                   const std::function<bool(int sequence)>& taken);
 
 // The first 12 digits shared by every NIK of that kecamatan, date and sex.
-std::string NikPrefix(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex);
+std::string NikPrefix(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex);
 
 }  // namespace ektp

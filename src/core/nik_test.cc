@@ -21,8 +21,8 @@ TEST(NikTest, DecodesSineNgawiFemale) {
   ASSERT_TRUE(nik.ok()) << nik.status().ToString();
   EXPECT_EQ(nik->province_code, "35");
   EXPECT_EQ(nik->regency_code, "35.21");
-  EXPECT_EQ(nik->district_code, "35.21.01");
-  EXPECT_EQ(RegionRegistry::Default().Find(nik->district_code)->name, "Sine");
+  EXPECT_EQ(nik->kecamatan_code, "35.21.01");
+  EXPECT_EQ(RegionRegistry::Default().Find(nik->kecamatan_code)->name, "Sine");
   EXPECT_EQ(FormatDate(nik->birth_date), "1999-08-17");
   EXPECT_EQ(nik->sex, Sex::kFemale);
   EXPECT_EQ(nik->sequence, 1);

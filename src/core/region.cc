@@ -53,7 +53,7 @@ std::string_view RegionLevelName(RegionLevel level) {
   switch (level) {
     case RegionLevel::kProvince: return "province";
     case RegionLevel::kRegency: return "regency";
-    case RegionLevel::kDistrict: return "kecamatan";
+    case RegionLevel::kKecamatan: return "kecamatan";
     case RegionLevel::kVillage: return "village";
   }
   return "?";

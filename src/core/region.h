@@ -19,7 +19,7 @@
 
 namespace ektp {
 
-enum class RegionLevel { kProvince, kRegency, kDistrict, kVillage };
+enum class RegionLevel { kProvince, kRegency, kKecamatan, kVillage };
 
 std::string_view RegionLevelName(RegionLevel level);  // "province", "regency", "kecamatan", "village"
 

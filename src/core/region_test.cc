@@ -13,7 +13,7 @@ TEST(RegionTest, EmbeddedRegistryHasEveryLevel) {
   EXPECT_EQ(regions.size(), 91599u);
   EXPECT_EQ(regions.CountAt(RegionLevel::kProvince), 38u);
   EXPECT_EQ(regions.CountAt(RegionLevel::kRegency), 514u);
-  EXPECT_EQ(regions.CountAt(RegionLevel::kDistrict), 7285u);
+  EXPECT_EQ(regions.CountAt(RegionLevel::kKecamatan), 7285u);
   EXPECT_EQ(regions.CountAt(RegionLevel::kVillage), 83762u);
 }
 

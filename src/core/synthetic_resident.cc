@@ -40,9 +40,9 @@ Resident SyntheticResident(const RegionRegistry& regions, std::string_view regen
   r.occupation = std::string(age < 23 ? kOccupations[0] : Pick(kOccupations, random));
   r.citizenship = Citizenship::kWni;
 
-  std::vector<const Region*> districts = regions.Children(regency_code);
-  const Region* district = districts[random.Uniform(districts.size())];
-  std::vector<const Region*> villages = regions.Children(district->code);
+  std::vector<const Region*> kecamatans = regions.Children(regency_code);
+  const Region* kecamatan = kecamatans[random.Uniform(kecamatans.size())];
+  std::vector<const Region*> villages = regions.Children(kecamatan->code);
   const Region* village = villages[random.Uniform(villages.size())];
   r.place_of_birth = village->name.substr(0, 40);
   for (char& c : r.place_of_birth) {

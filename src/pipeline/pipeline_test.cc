@@ -279,7 +279,7 @@ TEST_P(PipelineTest, FirstCardGetsANikAndBecomesPrintReady) {
   EXPECT_EQ(record.holder_nik, record.nik);
   auto parsed = ParseNik(record.nik, RegionRegistry::Default(), clock_.TodayWib());
   ASSERT_OK(parsed);
-  EXPECT_EQ(parsed->district_code, resident.address.village_code.substr(0, 8));
+  EXPECT_EQ(parsed->kecamatan_code, resident.address.village_code.substr(0, 8));
   EXPECT_EQ(parsed->birth_date, resident.birth_date);
   ASSERT_OK(pipeline_->context().gallery.CatchUp(db()));
   EXPECT_EQ(pipeline_->context().gallery.engine().Count(), 1u);

@@ -389,7 +389,7 @@ class PrintJobsTest : public PrintQueueTest {
     jobs_ = std::make_unique<PrintJobs>(db_->connection(), clock_);
     for (const char* id : {"ST-352101-01", "ST-352102-01"}) {
       ASSERT_OK(db_->connection().Exec(
-          "INSERT INTO stations (id, district_code, kind, capabilities, public_key, status, registered_at) "
+          "INSERT INTO stations (id, kecamatan_code, kind, capabilities, public_key, status, registered_at) "
           "VALUES (?, '35.21.01', 'disdukcapil_office', 'print', ?, 'approved', '2026-11-01T00:00:00Z')",
           {std::string(id), store::Blob(32, 1)}));
     }

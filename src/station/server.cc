@@ -170,7 +170,7 @@ StatusOr<Identity> InitStation(const InitOptions& options, const Clock& clock) {
   }
   Identity identity;
   identity.station_id = json.value("station_id", "");
-  identity.district_code = json.value("district_code", "");
+  identity.kecamatan_code = json.value("kecamatan_code", "");
   identity.kind = json.value("kind", "");
   identity.capabilities = json.value("capabilities", std::vector<std::string>{});
   identity.central_urls = {options.central_url};
@@ -688,7 +688,7 @@ struct StationServer::Impl {
                                                        {"role", RoleName(op->role)},
                                                        {"station_id", identity.station_id},
                                                        {"station_kind", identity.kind},
-                                                       {"district_code", identity.district_code},
+                                                       {"kecamatan_code", identity.kecamatan_code},
                                                        {"capabilities", identity.capabilities},
                                                        {"simulated_scanner", simulated_scanner.has_value()}}
                                             .dump());

@@ -108,20 +108,20 @@ Station::Station(store::Connection& db, const Clock& clock, const crypto::Signin
 
 Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
   return db.Exec(
-      "INSERT INTO identity (singleton, station_id, district_code, kind, capabilities, central_urls, "
+      "INSERT INTO identity (singleton, station_id, kecamatan_code, kind, capabilities, central_urls, "
       "central_signing_key, central_sealing_key, registered_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {identity.station_id, identity.district_code, identity.kind, Join(identity.capabilities),
+      {identity.station_id, identity.kecamatan_code, identity.kind, Join(identity.capabilities),
        Join(identity.central_urls), identity.central_signing_key, identity.central_sealing_key,
        FormatTimestamp(clock.Now())});
 }
 
 StatusOr<Identity> Station::LoadIdentity(store::Connection& db) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT station_id, district_code, kind, capabilities, central_urls, "
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT station_id, kecamatan_code, kind, capabilities, central_urls, "
                                        "central_signing_key, central_sealing_key FROM identity"));
   if (rows.empty()) return FailedPrecondition("this station is not registered yet; run `ektp station init`");
   Identity identity;
   identity.station_id = rows[0].Text(0);
-  identity.district_code = rows[0].Text(1);
+  identity.kecamatan_code = rows[0].Text(1);
   identity.kind = rows[0].Text(2);
   identity.capabilities = Split(rows[0].Text(3));
   identity.central_urls = Split(rows[0].Text(4));

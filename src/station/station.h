@@ -57,7 +57,7 @@ StatusOr<Role> ParseRole(std::string_view name);
 // What central told the station about itself at registration.
 struct Identity {
   std::string station_id;
-  std::string district_code;
+  std::string kecamatan_code;
   std::string kind;
   std::vector<std::string> capabilities;
   std::vector<std::string> central_urls;

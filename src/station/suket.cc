@@ -69,7 +69,7 @@ StatusOr<IssuedSuket> Station::IssueSuket(const Operator& op, std::string_view r
     data.birth_date = resident.birth_date;
     data.sex = resident.sex;
     data.address = suket::AddressLine(resident.address, RegionRegistry::Default());
-    data.regency_code = std::string(ParentCode(identity_.district_code));
+    data.regency_code = std::string(ParentCode(identity_.kecamatan_code));
     data.station_id = identity_.station_id;
     data.issued_at = now;
     data.valid_until = suket::DefaultValidUntil(now);

@@ -358,6 +358,10 @@ CREATE TABLE login_throttle (
 );
 ALTER TABLE stations ADD COLUMN last_contact_at TEXT;
 )sql"},
+    {21, "one name for the kecamatan a station serves: kecamatan_code", R"sql(
+ALTER TABLE registration_tokens RENAME COLUMN district_code TO kecamatan_code;
+ALTER TABLE stations RENAME COLUMN district_code TO kecamatan_code;
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
@@ -532,6 +536,9 @@ CREATE TABLE suket_trust (
 )sql"},
     {12, "cards never collected: when each was returned and voided (station/pickup.cc)", R"sql(
 ALTER TABLE cards_to_collect ADD COLUMN returned_at TEXT;
+)sql"},
+    {17, "one name for the kecamatan this station serves: kecamatan_code", R"sql(
+ALTER TABLE identity RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
 };
 

@@ -221,9 +221,9 @@ StatusOr<std::vector<RecordEvent>> RecordRepository::Events(int64_t id) {
   return events;
 }
 
-StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view district_code,
+StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view kecamatan_code,
                                                   std::chrono::year_month_day birth_date, Sex sex) {
-  std::string prefix = NikPrefix(district_code, birth_date, sex);
+  std::string prefix = NikPrefix(kecamatan_code, birth_date, sex);
   std::string nik;
   RETURN_IF_ERROR(db_.Transact([&]() -> Status {
     ASSIGN_OR_RETURN(Record record, Get(id));
@@ -241,7 +241,7 @@ StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view d
       if (sequence > 9999) {
         return ResourceExhausted("all 9999 NIK sequences for " + prefix + " are taken");
       }
-      nik = FormatNik(district_code, birth_date, sex, static_cast<int>(sequence));
+      nik = FormatNik(kecamatan_code, birth_date, sex, static_cast<int>(sequence));
       ASSIGN_OR_RETURN(auto holders, db_.Query("SELECT id FROM records WHERE nik = ?", {nik}));
       if (holders.empty()) break;
     }
@@ -251,16 +251,16 @@ StatusOr<std::string> RecordRepository::AssignNik(int64_t id, std::string_view d
   return nik;
 }
 
-StatusOr<std::string> RecordRepository::PeekNextNik(std::string_view district_code,
+StatusOr<std::string> RecordRepository::PeekNextNik(std::string_view kecamatan_code,
                                                     std::chrono::year_month_day birth_date, Sex sex) {
-  std::string prefix = NikPrefix(district_code, birth_date, sex);
+  std::string prefix = NikPrefix(kecamatan_code, birth_date, sex);
   ASSIGN_OR_RETURN(auto counter, db_.Query("SELECT last_sequence FROM nik_counters WHERE prefix = ?", {prefix}));
   int64_t handed_out = counter.empty() ? 0 : counter[0].Int(0);
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT nik FROM records WHERE nik LIKE ?", {prefix + "%"}));
   std::set<std::string> taken;
   for (const Row& row : rows) taken.insert(row.Text(0));
-  return NextFreeNik(district_code, birth_date, sex, [&](int sequence) {
-    return sequence <= handed_out || taken.count(FormatNik(district_code, birth_date, sex, sequence)) > 0;
+  return NextFreeNik(kecamatan_code, birth_date, sex, [&](int sequence) {
+    return sequence <= handed_out || taken.count(FormatNik(kecamatan_code, birth_date, sex, sequence)) > 0;
   });
 }
 

@@ -105,11 +105,11 @@ class RecordRepository {
   // Assigns the next free NIK for the kecamatan, birth date and sex to a record
   // that has none, as both its nik and holder_nik. Race-free across connections and processes.
   // kFailedPrecondition if the record already has a NIK.
-  StatusOr<std::string> AssignNik(int64_t id, std::string_view district_code,
+  StatusOr<std::string> AssignNik(int64_t id, std::string_view kecamatan_code,
                                   std::chrono::year_month_day birth_date, Sex sex);
 
   // The NIK AssignNik would give now, without reserving it.
-  StatusOr<std::string> PeekNextNik(std::string_view district_code, std::chrono::year_month_day birth_date, Sex sex);
+  StatusOr<std::string> PeekNextNik(std::string_view kecamatan_code, std::chrono::year_month_day birth_date, Sex sex);
 
   // Sets a known NIK (replacements keep theirs). kAlreadyExists if another record holds it.
   Status SetNik(int64_t id, std::string_view nik);

@@ -179,7 +179,7 @@ export async function renderEnrollment(main, session) {
   const street = h('input', { required: true, maxlength: 80, autocomplete: 'off' });
   const rt = h('input', { type: 'number', min: 1, max: 999, required: true });
   const rw = h('input', { type: 'number', min: 1, max: 999, required: true });
-  const regions = regionPickers(session.district_code, () => scheduleCheck());
+  const regions = regionPickers(session.kecamatan_code, () => scheduleCheck());
 
   const previousNikField = field('previous_nik', 'enroll.previousNik', previousNik, { hint: nikHint });
   const showPreviousNik = () => { previousNikField.hidden = kind.value === 'first_card'; };
