@@ -68,6 +68,8 @@ using AccountHandler = StatusOr<net::HttpResponse> (ConsoleApi::*)(store::Connec
                                                                    const net::HttpRequest&);
 constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
 constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
+constexpr std::string_view kStationViewers[] = {"admin", "supervisor"};
+constexpr std::string_view kAdmins[] = {"admin"};
 
 class ConsoleApi {
  public:
@@ -106,6 +108,10 @@ class ConsoleApi {
                &ConsoleApi::Photo);
     as_account("POST", "/api/v1/console/adjudications/:record/decide", net::BodyKind::kJson, kAdjudicators,
                &ConsoleApi::Decide);
+    as_account("GET", "/api/v1/console/stations", net::BodyKind::kNone, kStationViewers, &ConsoleApi::Stations);
+    as_account("POST", "/api/v1/console/stations/:id/approve", net::BodyKind::kNone, kAdmins, &ConsoleApi::Approve);
+    as_account("POST", "/api/v1/console/stations/:id/revoke", net::BodyKind::kJson, kAdmins, &ConsoleApi::Revoke);
+    as_account("POST", "/api/v1/console/tokens", net::BodyKind::kJson, kAdmins, &ConsoleApi::CreateToken);
   }
 
  private:
@@ -346,6 +352,84 @@ class ConsoleApi {
                      {{"record", record}, {"verdict", pipeline::VerdictName(verdict)}, {"account", account.username}});
     ASSIGN_OR_RETURN(nlohmann::json detail, pipeline::CaseDetail(db, record));
     return Ok(detail);
+  }
+
+  // Every station with the names of its region and when central last heard from it.
+  StatusOr<net::HttpResponse> Stations(store::Connection& db, const accounts::Account&, const net::HttpRequest&) {
+    const RegionRegistry& regions = RegionRegistry::Default();
+    ASSIGN_OR_RETURN(std::vector<RegisteredStation> registered, StationRegistry(db, *context_.clock).List());
+    ASSIGN_OR_RETURN(auto contacts, db.Query("SELECT id, COALESCE(last_contact_at, '') FROM stations"));
+    std::map<std::string, std::string> last_contact;
+    for (const store::Row& row : contacts) last_contact.emplace(row.Text(0), row.Text(1));
+    nlohmann::json stations = nlohmann::json::array();
+    for (const RegisteredStation& station : registered) {
+      const Region* kecamatan = regions.Find(station.kecamatan_code);
+      const Region* regency = regions.Find(RegionAt(station.kecamatan_code, 5));
+      const auto contact = last_contact.find(station.id);
+      stations.push_back({{"id", station.id},
+                          {"kecamatan_code", station.kecamatan_code},
+                          {"kecamatan_name", kecamatan != nullptr ? kecamatan->name : ""},
+                          {"regency_name", regency != nullptr ? regency->name : ""},
+                          {"kind", StationKindName(station.kind)},
+                          {"capabilities", station.capabilities},
+                          {"status", StationStatusName(station.status)},
+                          {"registered_at", station.registered_at},
+                          {"last_contact", contact != last_contact.end() ? contact->second : ""}});
+    }
+    return Ok({{"stations", stations}, {"certificate_sha256", context_.certificate_sha256}});
+  }
+
+  StatusOr<net::HttpResponse> Approve(store::Connection& db, const accounts::Account& account,
+                                      const net::HttpRequest& request) {
+    const std::string& id = request.path_params.at("id");
+    RETURN_IF_ERROR(StationRegistry(db, *context_.clock).Approve(id, "console:" + account.username));
+    service::LogInfo("central.station_approved", {{"station", id}, {"account", account.username}});
+    return Ok({{"approved", id}});
+  }
+
+  StatusOr<net::HttpResponse> Revoke(store::Connection& db, const accounts::Account& account,
+                                     const net::HttpRequest& request) {
+    const std::string& id = request.path_params.at("id");
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || json.size() != 1 || !json.value("reason", nlohmann::json()).is_string() ||
+        json["reason"].get<std::string>().empty()) {
+      return InvalidArgument("body must be {\"reason\": <non-empty string>}");
+    }
+    RETURN_IF_ERROR(
+        StationRegistry(db, *context_.clock).Revoke(id, "console:" + account.username, json["reason"].get<std::string>()));
+    service::LogInfo("central.station_revoked", {{"station", id}, {"account", account.username}});
+    return Ok({{"revoked", id}});
+  }
+
+  StatusOr<net::HttpResponse> CreateToken(store::Connection& db, const accounts::Account& account,
+                                          const net::HttpRequest& request) {
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    const bool well_formed = !json.is_discarded() && json.is_object() &&
+                             json.value("kecamatan_code", nlohmann::json()).is_string() &&
+                             json.value("kind", nlohmann::json()).is_string() &&
+                             json.value("capabilities", nlohmann::json()).is_array() &&
+                             json.value("valid_hours", nlohmann::json(72)).is_number_integer();
+    if (!well_formed) {
+      return InvalidArgument(
+          "body must be {\"kecamatan_code\": <string>, \"kind\": <string>, \"capabilities\": [<string>...], "
+          "\"valid_hours\": <1-720>}");
+    }
+    TokenRequest token_request;
+    token_request.kecamatan_code = json["kecamatan_code"].get<std::string>();
+    ASSIGN_OR_RETURN(token_request.kind, ParseStationKind(json["kind"].get<std::string>()));
+    std::string capabilities;
+    for (const nlohmann::json& capability : json["capabilities"]) {
+      if (!capability.is_string()) return InvalidArgument("capabilities must be strings");
+      capabilities += (capabilities.empty() ? "" : ",") + capability.get<std::string>();
+    }
+    ASSIGN_OR_RETURN(token_request.capabilities, ParseCapabilities(capabilities));
+    const int hours = json.value("valid_hours", 72);
+    if (hours < 1 || hours > 720) return InvalidArgument("valid_hours must be 1 to 720");
+    token_request.valid_for = std::chrono::hours(hours);
+    ASSIGN_OR_RETURN(std::string token,
+                     StationRegistry(db, *context_.clock).CreateToken(token_request, "console:" + account.username));
+    service::LogInfo("central.token_created", {{"kecamatan", token_request.kecamatan_code}, {"account", account.username}});
+    return Ok({{"token", token}, {"expires_at", FormatTimestamp(context_.clock->Now() + token_request.valid_for)}});
   }
 
   ConsoleApiContext context_;

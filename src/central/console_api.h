@@ -4,7 +4,7 @@
 // role:
 //   admin        everything
 //   adjudicator  the dashboard and adjudication decisions
-//   supervisor   the dashboard
+//   supervisor   the dashboard and the stations (read only)
 // Logins, logouts and failed logins go into central's audit chain, and a
 // decision names the account that made it.
 //
@@ -21,7 +21,13 @@
 //   GET  /api/v1/console/adjudications/:record          -> both sides (pipeline/adjudication.h)
 //   GET  /api/v1/console/adjudications/:record/photo    -> the record's face photo (JPEG)
 //   POST /api/v1/console/adjudications/:record/decide   {verdict, candidate_nik, note}
+//   GET  /api/v1/console/stations                       -> {stations: [...], certificate_sha256}
+//   POST /api/v1/console/stations/:id/approve           (admin)
+//   POST /api/v1/console/stations/:id/revoke            {reason} (admin)
+//   POST /api/v1/console/tokens                         {kecamatan_code, kind, capabilities, valid_hours}
+//        -> {token, expires_at} (admin; the token is shown once)
 //
+// Station decisions and tokens are audited as "console:<username>".
 // Thread-safety: handlers run concurrently; each takes its own connection.
 #pragma once
 
@@ -45,6 +51,7 @@ struct ConsoleApiContext {
   const CentralKeys* keys = nullptr;
   std::shared_ptr<const net::RequestGuard> guard;
   accounts::LoginPolicy login;
+  std::string certificate_sha256;  // of central's TLS certificate, for `station init --fingerprint`; "" on plain HTTP
 };
 
 // Registers the routes above. The context's pointers must outlive the server.

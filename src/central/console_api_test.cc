@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "central/server.h"
+#include "central/station_registry.h"
 #include "core/status_matchers.h"
 #include "core/testing.h"
 #include "net/http_client.h"
@@ -133,6 +134,77 @@ TEST_F(CentralConsoleTest, BadInputIsRefusedByName) {
   EXPECT_EQ(Get("/api/v1/console/adjudications/abc", token).status, 400);
   EXPECT_EQ(Get("/api/v1/console/adjudications/42", token).status, 404);
   EXPECT_EQ(Get("/api/v1/console/session", "not-a-token").status, 401);
+}
+
+TEST_F(CentralConsoleTest, AnAdminCreatesATokenThenApprovesAndRevokesTheStationItRegistered) {
+  const std::string admin = Login("akun.admin");
+  const nlohmann::json request = {{"kecamatan_code", "35.21.01"}, {"kind", "mobile_van"},
+                                  {"capabilities", {"enroll", "suket"}}, {"valid_hours", 24}};
+  EXPECT_EQ(Post("/api/v1/console/tokens", request, Login("akun.supervisor")).status, 403);
+  net::HttpResponse created = Post("/api/v1/console/tokens", request, admin);
+  ASSERT_EQ(created.status, 200) << created.body;
+  const auto token = nlohmann::json::parse(created.body);
+  EXPECT_EQ(token["expires_at"], "2026-12-07T00:00:00Z");
+  EXPECT_EQ(nlohmann::json::parse(Get("/api/v1/console/stations", admin).body)["certificate_sha256"], "");  // plain HTTP
+
+  std::string station_id;
+  {
+    auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+    ASSERT_OK(db.status());
+    auto registered = StationRegistry(**db, clock_).Register(token["token"].get<std::string>(),
+                                                             crypto::SigningKey::Generate().public_key());
+    ASSERT_OK(registered.status());
+    EXPECT_EQ(registered->kind, StationKind::kMobileVan);
+    EXPECT_THAT(registered->capabilities, ::testing::ElementsAre("enroll", "suket"));
+    station_id = registered->id;
+  }
+
+  // A supervisor sees the stations but may not decide.
+  const std::string supervisor = Login("akun.supervisor");
+  net::HttpResponse listed = Get("/api/v1/console/stations", supervisor);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const auto station = nlohmann::json::parse(listed.body)["stations"].at(0);
+  EXPECT_EQ(station["id"], station_id);
+  EXPECT_EQ(station["status"], "pending");
+  EXPECT_EQ(station["kecamatan_name"], "Sine");
+  EXPECT_EQ(station["regency_name"], "Kabupaten Ngawi");
+  EXPECT_EQ(Post("/api/v1/console/stations/" + station_id + "/approve", nlohmann::json::object(), supervisor).status,
+            403);
+
+  net::HttpResponse approved = Post("/api/v1/console/stations/" + station_id + "/approve", nlohmann::json::object(), admin);
+  EXPECT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(Post("/api/v1/console/stations/" + station_id + "/approve", nlohmann::json::object(), admin).status, 409);
+  net::HttpResponse no_reason = Post("/api/v1/console/stations/" + station_id + "/revoke", {{"reason", ""}}, admin);
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_THAT(no_reason.body, HasSubstr("non-empty string"));
+  EXPECT_EQ(Post("/api/v1/console/stations/" + station_id + "/revoke", {{"reason", "laptop dicuri"}}, admin).status, 200);
+  EXPECT_EQ(nlohmann::json::parse(Get("/api/v1/console/stations", admin).body)["stations"][0]["status"], "revoked");
+
+  auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+  auto actors = (*db)->Query("SELECT action, actor FROM audit_log WHERE action IN ('station.approved', 'station.revoked') "
+                             "ORDER BY seq");
+  ASSERT_OK(actors.status());
+  ASSERT_EQ(actors->size(), 2u);
+  EXPECT_EQ((*actors)[0].Text(1), "console:akun.admin");
+  EXPECT_EQ((*actors)[1].Text(0), "station.revoked");
+}
+
+TEST_F(CentralConsoleTest, ATokenForAnUnknownKecamatanOrCapabilityIsRefusedByName) {
+  const std::string admin = Login("akun.admin");
+  net::HttpResponse kecamatan = Post("/api/v1/console/tokens",
+                                     {{"kecamatan_code", "35.21.99"}, {"kind", "mobile_van"}, {"capabilities", {"enroll"}}},
+                                     admin);
+  EXPECT_EQ(kecamatan.status, 400);
+  EXPECT_THAT(kecamatan.body, HasSubstr("kecamatan 35.21.99 does not exist"));
+  net::HttpResponse capability = Post(
+      "/api/v1/console/tokens", {{"kecamatan_code", "35.21.01"}, {"kind", "mobile_van"}, {"capabilities", {"fly"}}}, admin);
+  EXPECT_EQ(capability.status, 400);
+  EXPECT_THAT(capability.body, HasSubstr("fly"));
+  EXPECT_EQ(Post("/api/v1/console/tokens", {{"kecamatan_code", "35.21.01"}}, admin).status, 400);
+  auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+  auto tokens = (*db)->Query("SELECT COUNT(*) FROM registration_tokens");
+  ASSERT_OK(tokens.status());
+  EXPECT_EQ((*tokens)[0].Int(0), 0);
 }
 
 TEST(ConsoleRoleTest, OnlyTheThreeRolesAreAccepted) {

@@ -386,10 +386,12 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   };
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
   std::vector<std::string> served_hosts = options.served_hosts;
+  std::string certificate_sha256;
   if (!options.plain_http) {
     ASSIGN_OR_RETURN(std::string cert_pem, ReadTextFile(Path(options.data_dir, "tls-cert.pem")));
     ASSIGN_OR_RETURN(std::vector<std::string> cert_names, net::CertificateNames(cert_pem));
     served_hosts.insert(served_hosts.end(), cert_names.begin(), cert_names.end());
+    ASSIGN_OR_RETURN(certificate_sha256, net::CertificateSha256(cert_pem));
   }
   auto guard = std::make_shared<const net::RequestGuard>(net::RequestGuardOptions{
       options.plain_http ? "http" : "https", options.bind_address, std::move(served_hosts)});
@@ -418,7 +420,8 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
   impl->http->Handle("GET", "/suket/verify",
                      Guarded(guard, net::BodyKind::kNone, [self](const auto& r) { return self->SuketVerifyPage(r); }),
                      kSmallBody);
-  AddConsoleApi(*impl->http, ConsoleApiContext{impl->pool.get(), &clock, &impl->keys, guard, options.login});
+  AddConsoleApi(*impl->http,
+                ConsoleApiContext{impl->pool.get(), &clock, &impl->keys, guard, options.login, certificate_sha256});
   console::AddConsoleRoutes(*impl->http, "/public.html");
   impl->http->Handle("GET", "/console", Guarded(guard, net::BodyKind::kNone, [](const net::HttpRequest& request) {
                        return console::ServeWebAsset("/central.html", request);

@@ -118,6 +118,8 @@ StatusOr<CardAtCounter> CardFromRow(const store::Row& row, const Clock& clock, c
   card.handed_over_at = row.Text(10);
   card.checks = static_cast<int>(row.Int(11));
   card.returned_at = row.Text(12);
+  card.override_allowed = card.state == CollectState::kWaiting && !card.check_passed && card.override_by.empty() &&
+                          card.failed_checks >= policy.failed_checks_before_override;
   return card;
 }
 

@@ -541,6 +541,7 @@ struct StationServer::Impl {
                             {"failed_checks", card.failed_checks},
                             {"check_passed", card.check_passed},
                             {"override_by", card.override_by},
+                            {"override_allowed", card.override_allowed},
                             {"handed_over_at", card.handed_over_at}};
     });
   }

@@ -211,6 +211,7 @@ struct CardAtCounter {
   std::string override_by;    // the supervisor who overrode the checks; "" for none
   std::string handed_over_at;
   std::string returned_at;  // when a supervisor returned and voided it, never collected
+  bool override_allowed = false;  // waiting, unverified, after the policy's failed checks
 };
 
 // One 1:1 comparison of a collector's live fingerprints with the card's chip.

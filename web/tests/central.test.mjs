@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  fillApplicant, newPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
+  closePage, fillApplicant, newPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
 } from './pages.mjs';
 import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
 
@@ -19,6 +19,7 @@ before(async () => {
   world = await World.start();
   world.addCentralAccount('adjudikator', 'adjudicator');
   world.addCentralAccount('pengawas', 'supervisor');
+  world.addCentralAccount('kepala', 'admin');
   browser = await launchBrowser(world);
   // The same person (scanner subject 301) enrolled twice under two names.
   const page = await newPage(browser);
@@ -33,7 +34,7 @@ before(async () => {
   const token = await sessionToken(page);
   enrolled.first = await stationStatus(world, token, enrolled['SRI WAHYUNI'], (b) => b.status === 'print_ready');
   enrolled.second = await stationStatus(world, token, enrolled['SRI WAHYUNINGSIH'], (b) => b.status === 'adjudication');
-  await page.close();
+  await closePage(page);
 });
 
 after(async () => {
@@ -68,7 +69,7 @@ test('a wrong password is refused in Bahasa Indonesia, and a supervisor sees the
   const refused = await page.evaluate(async () => (await fetch('/api/v1/console/adjudications',
     { headers: { Authorization: `Bearer ${sessionStorage.getItem('ektp.session')}` } })).status);
   assert.equal(refused, 403);
-  await page.close();
+  await closePage(page);
 });
 
 test('an adjudicator drills into the dashboard and decides the case; the decision names the account', async () => {
@@ -100,7 +101,39 @@ test('an adjudicator drills into the dashboard and decides the case; the decisio
   const token = (await world.stationApi('/api/v1/session', '')).status;  // the station's API still needs its own login
   assert.equal(token, 401);
   assert.deepEqual(requestsOutside(page, world.central.url), []);
-  await page.close();
+  await closePage(page);
+});
+
+test('an admin creates a registration token, approves the station that used it, then revokes it', async () => {
+  const page = await newPage(browser);
+  await centralLogin(page, 'kepala');
+  await page.getByRole('navigation').getByRole('link', { name: 'Stasiun' }).click();
+  await page.locator(`tr[data-station="${world.stationId}"]`).getByText('disetujui').waitFor();
+  await page.getByLabel('Provinsi').selectOption('35');
+  await page.getByLabel('Kabupaten/Kota').selectOption('35.21');
+  await page.getByLabel('Kecamatan').selectOption('35.21.02');
+  await page.getByLabel('Jenis').selectOption('mobile_van');
+  await page.getByRole('button', { name: 'Buat token' }).click();
+  const token = (await page.locator('#token-value').textContent()).trim();
+  const command = await page.locator('#token-command').textContent();
+  assert.ok(command.includes(`--central ${world.central.url}`), command);
+  const van = world.initStation('van', token, command.match(/--fingerprint (\S+)/)[1]);
+
+  await page.reload();
+  const row = page.locator(`tr[data-station="${van}"]`);
+  await row.getByText('menunggu persetujuan').waitFor();
+  await row.getByText('mobil keliling').waitFor();
+  await row.getByRole('button', { name: 'Setujui' }).click();
+  await page.getByText(`Stasiun ${van} disetujui.`).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'central-stations.png'), fullPage: true });
+  await row.getByRole('button', { name: 'Cabut' }).click();
+  await row.locator('.error').getByText('Isian belum benar').waitFor();  // no reason given
+  await row.getByLabel(`Alasan mencabut ${van}`).fill('laptop hilang');
+  await row.getByRole('button', { name: 'Cabut' }).click();
+  await page.getByText(`Stasiun ${van} dicabut.`).waitFor();
+  await row.getByText('dicabut').waitFor();
+  assert.equal(await row.getByRole('button').count(), 0);
+  await closePage(page);
 });
 
 test('a resident looks up the first card on a phone', async () => {
@@ -114,5 +147,5 @@ test('a resident looks up the first card on a phone', async () => {
   await page.screenshot({ path: join(SHOTS, 'public-status.png'), fullPage: true });
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Check your card\'s status' }).waitFor();
-  await page.close();
+  await closePage(page);
 });

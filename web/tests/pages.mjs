@@ -1,26 +1,33 @@
 // What an operator does on the station console's pages, for the browser tests.
+import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { ADMIN_PASSWORD } from './world.mjs';
 
 export const DATA = resolve(import.meta.dirname, '../../data/demo');
 
 // A page at a laptop's 1366×768 (or `viewport`) that records every URL it
-// requests and fails the test on any script error.
+// requests and every script error; closePage() fails the test on any error.
 export async function newPage(browser, viewport = { width: 1366, height: 768 }) {
   const page = await browser.newPage({ viewport, locale: 'id-ID' });
-  const requests = [];
-  page.on('request', (request) => requests.push(request.url()));
-  page.on('pageerror', (error) => { throw error; });
-  page.requests = requests;
+  page.requests = [];
+  page.scriptErrors = [];
+  page.on('request', (request) => page.requests.push(request.url()));
+  page.on('pageerror', (error) => page.scriptErrors.push(error.message));
   return page;
 }
 
-export async function stationLogin(page, world) {
+export async function closePage(page) {
+  await page.close();
+  assert.deepEqual(page.scriptErrors, [], 'the page raised script errors');
+}
+
+// Logs `username` in and waits for the first screen of its role (`heading`).
+export async function stationLogin(page, world, { username = 'admin', heading = 'Perekaman e-KTP' } = {}) {
   await page.goto(world.station.url);
-  await page.getByLabel('Nama pengguna').fill('admin');
+  await page.getByLabel('Nama pengguna').fill(username);
   await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Masuk' }).click();
-  await page.getByRole('heading', { name: 'Perekaman e-KTP' }).waitFor();
+  await page.getByRole('heading', { name: heading }).waitFor();
 }
 
 async function drawSignature(page) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  DATA, fillApplicant, newPage as openPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
+  DATA, closePage, fillApplicant, newPage as openPage, receiptNumber, requestsOutside, sessionToken, stationLogin, stationStatus,
 } from './pages.mjs';
 import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
 
@@ -51,7 +51,7 @@ test('an operator enrolls a resident with the mouse; the record reaches central 
   await page.getByText('Stasiun terhubung ke pusat. Data terkirim otomatis.').waitFor();
   await page.screenshot({ path: join(SHOTS, 'station-sync.png') });
   onlyOwnOrigin(page);
-  await page.close();
+  await closePage(page);
 });
 
 test('a refusal is shown in Bahasa Indonesia next to the field at fault, and nothing is recorded', async () => {
@@ -66,7 +66,7 @@ test('a refusal is shown in Bahasa Indonesia next to the field at fault, and not
   assert.equal(await page.getByLabel('Tanggal lahir').getAttribute('aria-invalid'), 'true');
   const outbox = await world.stationApi('/api/v1/outbox', await sessionToken(page));
   assert.equal(outbox.json.entries.filter((e) => e.kind === 'enrollment').length, 1, 'only the first test\'s enrollment');
-  await page.close();
+  await closePage(page);
 });
 
 test('a submit whose answer is lost is sent again with the same key and records the resident once', async () => {
@@ -89,7 +89,7 @@ test('a submit whose answer is lost is sent again with the same key and records 
   const mine = outbox.json.entries.filter((e) => e.reference === registration);
   assert.equal(mine.length, 1);
   assert.equal(outbox.json.entries.filter((e) => e.kind === 'enrollment').length, 2);
-  await page.close();
+  await closePage(page);
 });
 
 // Moves focus with Tab (at most 120 presses) until `selector` has it.
@@ -138,7 +138,7 @@ test('an operator enrolls with the keyboard alone', async () => {
   const registration = await receiptNumber(page);
   assert.match(registration, /^\S+$/);
   await page.getByText('DEWI KUSUMA').waitFor();
-  await page.close();
+  await closePage(page);
 });
 
 test('with central down the station still enrolls, says it is offline, and sends the record once central is back', async () => {
@@ -163,5 +163,5 @@ test('with central down the station still enrolls, says it is offline, and sends
   }
   assert.equal(outbox.json.entries.some((e) => e.reference === registration), false, 'still pending after central came back');
   onlyOwnOrigin(page);
-  await page.close();
+  await closePage(page);
 });

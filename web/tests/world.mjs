@@ -84,6 +84,30 @@ export class World {
       '--name', username.toUpperCase(), '--role', role], `${ADMIN_PASSWORD}\n`);
   }
 
+  // Registers another station (not started) in folder `name` with a token
+  // from central's console; returns its id.
+  initStation(name, token, fingerprint) {
+    const out = run(['station', 'init', '--dir', join(this.dir, name), '--central', this.central.url, '--token', token,
+      '--fingerprint', fingerprint, '--admin-user', 'admin'], `${ADMIN_PASSWORD}\n${ADMIN_PASSWORD}\n`);
+    return out.match(/registered as (ST-\d+-\d+)/)[1];
+  }
+
+  // A station account; its password is ADMIN_PASSWORD.
+  addStationAccount(username, role) {
+    run(['station', 'operator', 'add', '--dir', join(this.dir, 'station'), '--username', username,
+      '--name', username.toUpperCase(), '--role', role], `${ADMIN_PASSWORD}\n`);
+  }
+
+  // Central's warehouse takes in blanks FIRST..LAST, ships them to the
+  // station's regency and hands them over to the station, as `ektp demo` does.
+  handOverBlanks(first, last) {
+    const central = join(this.dir, 'central');
+    const range = ['--first', first, '--last', last, '--by', 'gudang-uji'];
+    run(['central', 'blanks', 'stock-in', '--dir', central, ...range]);
+    run(['central', 'blanks', 'ship', '--dir', central, '--regency', '35.21', ...range]);
+    run(['central', 'blanks', 'hand-over', '--dir', central, '--station', this.stationId, ...range]);
+  }
+
   // SHA-256 of central's public key (SPKI), base64: what a browser pins to
   // trust central's self-signed certificate and nothing else.
   centralSpki() {

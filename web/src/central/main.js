@@ -3,6 +3,7 @@
 //   #/dasbor[/REGION]       the dashboard, drilled down to a province, regency or kecamatan
 //   #/adjudikasi            open duplicate cases
 //   #/adjudikasi/RECORD     one case, both records side by side, and the decision
+//   #/stasiun               stations: approval, revocation, registration tokens
 import '../common/style.css';
 import { h, replace } from '../common/dom.js';
 import { onLanguageChange, t } from '../common/i18n.js';
@@ -10,6 +11,7 @@ import { failureText, languageToggle, loadSession, logout, renderLogin } from '.
 import { go, route } from '../common/router.js';
 import { renderAdjudication, renderCases } from './adjudication.js';
 import { renderDashboard } from './dashboard.js';
+import { renderStations } from './stations.js';
 
 const app = document.getElementById('app');
 
@@ -18,10 +20,12 @@ function header(session) {
   const { screen } = route('dasbor');
   const link = (hash, key) => h('a', { href: hash, 'aria-current': screen === hash.slice(2) ? 'page' : false }, t(key));
   const mayAdjudicate = session.role === 'admin' || session.role === 'adjudicator';
+  const maySeeStations = session.role === 'admin' || session.role === 'supervisor';
   return h('header', { class: 'top' },
     h('div', { class: 'brand' }, h('strong', {}, 'ektp'), ' ', t('central.title')),
     h('nav', { 'aria-label': t('nav.label') }, link('#/dasbor', 'central.navDashboard'),
-      mayAdjudicate ? link('#/adjudikasi', 'central.navAdjudication') : null),
+      mayAdjudicate ? link('#/adjudikasi', 'central.navAdjudication') : null,
+      maySeeStations ? link('#/stasiun', 'central.navStations') : null),
     h('div', { class: 'who' }, t('station.who', { name: session.name, role: t(`central.role.${session.role}`) }), ' ',
       languageToggle(), ' ', h('button', { type: 'button', class: 'link', onclick: async () => {
         await logout('/api/v1/console/logout');
@@ -51,6 +55,9 @@ async function render() {
     if (screen === 'adjudikasi' && arg) {
       document.title = `${t('central.caseTitle', { record: arg })} · ektp`;
       await renderAdjudication(main, arg);
+    } else if (screen === 'stasiun') {
+      document.title = `${t('central.stationsTitle')} · ektp`;
+      await renderStations(main, session);
     } else if (screen === 'adjudikasi') {
       document.title = `${t('central.casesTitle')} · ektp`;
       await renderCases(main);

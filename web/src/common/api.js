@@ -26,9 +26,12 @@ export class ApiError extends Error {
 }
 
 // JSON in, JSON out. `body` is sent as JSON; `form` (FormData) as multipart.
-export async function api(path, { method = 'GET', body, form, headers = {}, timeoutMs = 20000 } = {}) {
+// `asToken` sends another account's session instead of this tab's (a
+// supervisor approving at the operator's screen); a 401 then leaves this
+// tab's session alone.
+export async function api(path, { method = 'GET', body, form, headers = {}, timeoutMs = 20000, asToken } = {}) {
   const sendHeaders = { Accept: 'application/json', ...headers };
-  const token = sessionToken();
+  const token = asToken ?? sessionToken();
   if (token) sendHeaders.Authorization = `Bearer ${token}`;
   let payload;
   if (body !== undefined) {
@@ -51,7 +54,7 @@ export async function api(path, { method = 'GET', body, form, headers = {}, time
   let json = {};
   try { json = text ? JSON.parse(text) : {}; } catch { json = { error: text }; }
   if (!response.ok) {
-    if (response.status === 401) setSessionToken(null);
+    if (response.status === 401 && asToken === undefined) setSessionToken(null);
     throw new ApiError(response.status, json);
   }
   return json;

@@ -9,6 +9,7 @@ import { api, ApiError } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
 import { formatTime, t } from '../common/i18n.js';
 import { go } from '../common/router.js';
+import { fingerCapture, photoCapture, select } from './capture.js';
 
 const KINDS = ['first_card', 'lost', 'damaged', 'data_change', 'move_in'];
 const RELIGIONS = ['ISLAM', 'KRISTEN', 'KATOLIK', 'HINDU', 'BUDDHA', 'KONGHUCU', 'KEPERCAYAAN'];
@@ -16,7 +17,6 @@ const MARITAL = ['BELUM KAWIN', 'KAWIN', 'CERAI HIDUP', 'CERAI MATI'];
 const BLOOD = ['-', 'A', 'B', 'AB', 'O', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 const OCCUPATIONS = ['BELUM/TIDAK BEKERJA', 'PELAJAR/MAHASISWA', 'MENGURUS RUMAH TANGGA', 'PETANI/PEKEBUN',
   'WIRASWASTA', 'KARYAWAN SWASTA', 'PEGAWAI NEGERI SIPIL', 'GURU', 'PEDAGANG', 'NELAYAN/PERIKANAN'];
-const EXCEPTIONS = ['none', 'amputated', 'bandaged', 'unusable'];
 const REGION_LEVELS = ['province', 'regency', 'kecamatan', 'village'];
 
 function field(id, labelKey, input, { hint } = {}) {
@@ -31,71 +31,6 @@ function field(id, labelKey, input, { hint } = {}) {
   }
   input.setAttribute('aria-describedby', described.join(' '));
   return h('div', { class: 'field', 'data-field': id }, h('label', { for: id }, t(labelKey)), input, hintEl, error);
-}
-
-function select(options, labelOf = (v) => v) {
-  return h('select', {}, options.map((value) => h('option', { value }, labelOf(value))));
-}
-
-function randomSubject() {
-  const words = new Uint32Array(1);
-  crypto.getRandomValues(words);
-  return words[0] % 1000000;
-}
-
-function readAsBase64(blob) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).split(',')[1]);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-}
-
-function base64ToBlob(base64, type) {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return new Blob([bytes], { type });
-}
-
-// A photo from a file or the browser's camera; `onchange(blob)`.
-function photoCapture(id, labelKey, accept, onchange) {
-  const preview = h('img', { class: 'preview', alt: '', hidden: true });
-  const video = h('video', { class: 'preview', autoplay: true, playsinline: true, muted: true, hidden: true });
-  const file = h('input', { type: 'file', accept });
-  const error = h('p', { class: 'error', id: `${id}-error`, role: 'alert' });
-  let stream = null;
-  const show = (blob) => {
-    preview.src = URL.createObjectURL(blob);
-    preview.hidden = false;
-    onchange(blob);
-  };
-  file.addEventListener('change', () => { if (file.files[0]) show(file.files[0]); });
-  const stopCamera = () => {
-    stream?.getTracks().forEach((track) => track.stop());
-    stream = null;
-    video.hidden = true;
-    shoot.hidden = true;
-  };
-  const shoot = h('button', { type: 'button', hidden: true, onclick: () => {
-    const canvas = h('canvas', { width: video.videoWidth, height: video.videoHeight });
-    canvas.getContext('2d').drawImage(video, 0, 0);
-    canvas.toBlob((blob) => { stopCamera(); show(blob); }, 'image/jpeg', 0.9);
-  } }, t('enroll.takePhoto'));
-  const camera = h('button', { type: 'button', onclick: async () => {
-    error.textContent = '';
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: true });
-      video.srcObject = stream;
-      video.hidden = false;
-      shoot.hidden = false;
-    } catch {
-      error.textContent = t('enroll.noCamera');
-    }
-  } }, t('enroll.camera'));
-  file.id = id;
-  file.setAttribute('aria-describedby', `${id}-error`);
-  return h('div', { class: 'field', 'data-field': id }, h('label', { for: id }, t(labelKey)),
-    h('div', { class: 'capture' }, file, camera, shoot), video, preview, error);
 }
 
 // A signature from a file or drawn on a pad (mouse, pen or finger).
@@ -160,7 +95,7 @@ function regionPickers(initial, onvillage) {
 }
 
 export async function renderEnrollment(main, session) {
-  const captured = { face: null, signature: null, fingers: new Map() };
+  const captured = { face: null, signature: null };
   let idempotencyKey = crypto.randomUUID();
   let unanswered = null;  // the FormData of a submit that got no answer
 
@@ -203,11 +138,6 @@ export async function renderEnrollment(main, session) {
   });
 
   function application() {
-    const exceptions = {};
-    for (let position = 1; position <= 10; position++) {
-      const code = main.querySelector(`#exception-${position}`).value;
-      if (code !== 'none') exceptions[position] = code;
-    }
     const app = {
       kind: kind.value,
       resident: {
@@ -223,7 +153,7 @@ export async function renderEnrollment(main, session) {
         address: { street: street.value.trim().toUpperCase(), rt: Number(rt.value), rw: Number(rw.value),
           village_code: regions.village() },
       },
-      finger_exceptions: exceptions,
+      finger_exceptions: fingers.exceptions(),
     };
     if (kind.value !== 'first_card') app.previous_nik = previousNik.value.replace(/\D/g, '');
     return app;
@@ -269,38 +199,7 @@ export async function renderEnrollment(main, session) {
     }, 300);
   }
 
-  const subject = h('input', { type: 'number', min: 0, value: randomSubject(), id: 'scanner-subject', class: 'inline' });
-  const fingerRows = [];
-  for (let position = 1; position <= 10; position++) {
-    const status = h('span', { class: 'finger-status', id: `finger-${position}-status` }, t('enroll.notCaptured'));
-    const file = h('input', { type: 'file', id: `finger-${position}`, accept: '.iso,.ist,.bin,.dat,application/octet-stream',
-      'aria-label': t('enroll.fingerFile', { finger: t(`finger.${position}`) }) });
-    const exception = select(EXCEPTIONS, (code) => t(`exception.${code}`));
-    exception.id = `exception-${position}`;
-    exception.setAttribute('aria-label', t('enroll.fingerException', { finger: t(`finger.${position}`) }));
-    const setTemplate = (blob) => {
-      if (blob) captured.fingers.set(position, blob); else captured.fingers.delete(position);
-      status.textContent = blob ? t('enroll.captured') : t('enroll.notCaptured');
-      status.classList.toggle('ok', Boolean(blob));
-    };
-    file.addEventListener('change', () => setTemplate(file.files[0] ?? null));
-    exception.addEventListener('change', () => { if (exception.value !== 'none') { file.value = ''; setTemplate(null); } });
-    const scan = session.simulated_scanner ? h('button', { type: 'button', id: `scan-${position}`, onclick: async () => {
-      try {
-        const { template } = await api('/api/v1/scanner/simulated', { method: 'POST',
-          body: { subject: Number(subject.value), finger: position, impression: 0 } });
-        exception.value = 'none';
-        setTemplate(base64ToBlob(template, 'application/octet-stream'));
-      } catch (error) {
-        status.textContent = error instanceof ApiError ? error.operatorText : String(error);
-      }
-    } }, t('enroll.scan')) : null;
-    fingerRows.push(h('tr', {}, h('th', { scope: 'row' }, t(`finger.${position}`)), h('td', {}, scan, file),
-      h('td', {}, exception), h('td', {}, status)));
-  }
-  const scanAll = session.simulated_scanner ? h('button', { type: 'button', id: 'scan-all', onclick: async () => {
-    for (let position = 1; position <= 10; position++) main.querySelector(`#scan-${position}`).click();
-  } }, t('enroll.scanAll')) : null;
+  const fingers = fingerCapture(session, { exceptions: true });
 
   const formMessage = h('p', { class: 'error', role: 'alert', id: 'form-message' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'submit' }, t('enroll.submit'));
@@ -360,12 +259,7 @@ export async function renderEnrollment(main, session) {
         photoCapture('face', 'enroll.face', 'image/jpeg', (blob) => { captured.face = blob; }),
         signatureCapture((blob) => { captured.signature = blob; }),
         h('h3', {}, t('enroll.fingers')),
-        session.simulated_scanner ? h('p', { class: 'hint' }, h('label', { for: 'scanner-subject' },
-          t('enroll.simulatedSubject')), ' ', subject, ' ', scanAll) : null,
-        h('table', { class: 'fingers' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('enroll.finger')),
-          h('th', { scope: 'col' }, t('enroll.template')), h('th', { scope: 'col' }, t('enroll.exception')),
-          h('th', { scope: 'col' }, t('enroll.state')))), h('tbody', {}, fingerRows)),
-        h('p', { class: 'error', id: 'fingers-error', role: 'alert' }))));
+        fingers.element)));
 
   const form = h('form', { id: 'enroll-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
@@ -377,7 +271,7 @@ export async function renderEnrollment(main, session) {
     body.append('application', new Blob([JSON.stringify(application())], { type: 'application/json' }), 'application.json');
     body.append('face', captured.face, 'face.jpg');
     body.append('signature', captured.signature, 'signature.png');
-    for (const [position, blob] of captured.fingers) body.append(`finger_${position}`, blob, `finger_${position}.iso`);
+    for (const [position, blob] of fingers.templates) body.append(`finger_${position}`, blob, `finger_${position}.iso`);
     fieldset.disabled = true;
     await send(body);
   } }, h('h1', {}, t('enroll.title')), fieldset, h('div', { class: 'actions' }, formMessage, resend, submit));
