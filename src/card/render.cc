@@ -9,7 +9,7 @@
 
 #include "core/clock.h"
 #include "core/resident_json.h"
-#include "enrollment/image.h"
+#include "drawing/drawing.h"
 
 namespace ektp::card {
 namespace {
@@ -30,7 +30,7 @@ constexpr double kTextSize = 2.3;  // about 6.5 pt
 constexpr double kPhotoX = 62.5, kPhotoY = 12.0, kPhotoW = 18.5, kPhotoH = 24.0;
 constexpr double kSignatureY = 44.2, kSignatureH = 7.0;
 
-using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using SurfacePtr = drawing::Surface;
 using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
 
 std::string Upper(std::string_view text) {
@@ -77,66 +77,15 @@ StatusOr<PrintedPlaces> PlacesOf(const CardData& data, const RegionRegistry& reg
 }
 
 // A decoded image as a cairo surface (premultiplied native-endian ARGB).
-StatusOr<SurfacePtr> SurfaceOf(std::span<const uint8_t> bytes, std::string_view part) {
-  auto image = enrollment::DecodeToRgba(bytes);
-  if (!image.ok()) return image.status().WithContext(part);
-  SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, image->width, image->height),
-                     cairo_surface_destroy);
-  cairo_surface_flush(surface.get());
-  unsigned char* pixels = cairo_image_surface_get_data(surface.get());
-  const int stride = cairo_image_surface_get_stride(surface.get());
-  for (int y = 0; y < image->height; ++y) {
-    auto* row = reinterpret_cast<uint32_t*>(pixels + y * stride);
-    for (int x = 0; x < image->width; ++x) {
-      const uint8_t* p = &image->rgba[(size_t(y) * image->width + x) * 4];
-      const uint32_t a = p[3];
-      auto premultiply = [a](uint8_t c) { return uint32_t{c} * a / 255; };
-      row[x] = a << 24 | premultiply(p[0]) << 16 | premultiply(p[1]) << 8 | premultiply(p[2]);
-    }
-  }
-  cairo_surface_mark_dirty(surface.get());
-  return surface;
-}
-
-void SetFont(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-double TextWidth(cairo_t* cr, const std::string& text) {
-  cairo_text_extents_t extents;
-  cairo_text_extents(cr, text.c_str(), &extents);
-  return extents.x_advance;
-}
-
 // Draws `text` with its baseline at (x, y), shrunk to fit `max_width`.
 void Text(cairo_t* cr, double x, double y, const std::string& text, double size, bool bold = false,
           double max_width = 0) {
-  SetFont(cr, size, bold);
-  if (max_width > 0) {
-    const double width = TextWidth(cr, text);
-    if (width > max_width) cairo_set_font_size(cr, size * max_width / width);
-  }
-  cairo_move_to(cr, x, y);
-  cairo_show_text(cr, text.c_str());
+  drawing::ShowText(cr, kFont, x, y, text, size, bold, max_width);
 }
 
 void CenteredText(cairo_t* cr, double center_x, double y, const std::string& text, double size, bool bold) {
-  SetFont(cr, size, bold);
-  Text(cr, center_x - TextWidth(cr, text) / 2, y, text, size, bold);
-}
-
-// Paints `image` scaled to fit inside the box, centred.
-void Image(cairo_t* cr, cairo_surface_t* image, double x, double y, double w, double h) {
-  const double iw = cairo_image_surface_get_width(image), ih = cairo_image_surface_get_height(image);
-  const double scale = std::min(w / iw, h / ih);
-  cairo_save(cr);
-  cairo_translate(cr, x + (w - iw * scale) / 2, y + (h - ih * scale) / 2);
-  cairo_scale(cr, scale, scale);
-  cairo_set_source_surface(cr, image, 0, 0);
-  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BEST);
-  cairo_paint(cr);
-  cairo_restore(cr);
+  drawing::SetFont(cr, kFont, size, bold);
+  Text(cr, center_x - drawing::TextWidth(cr, text) / 2, y, text, size, bold);
 }
 
 void Background(cairo_t* cr) {
@@ -192,11 +141,11 @@ void DrawFront(cairo_t* cr, const CardData& data, const PrintedPlaces& places, c
     y += kRowStep;
   }
 
-  Image(cr, images.face.get(), kPhotoX, kPhotoY, kPhotoW, kPhotoH);
+  drawing::PaintFitted(cr, images.face.get(), kPhotoX, kPhotoY, kPhotoW, kPhotoH);
   const double column_center = kPhotoX + kPhotoW / 2;
   CenteredText(cr, column_center, 39.6, places.issued_at, 1.9, false);
   CenteredText(cr, column_center, 42.2, CardDate(data.issued_on), 1.9, false);
-  Image(cr, images.signature.get(), kPhotoX, kSignatureY, kPhotoW, kSignatureH);
+  drawing::PaintFitted(cr, images.signature.get(), kPhotoX, kSignatureY, kPhotoW, kSignatureH);
 }
 
 void DrawBack(cairo_t* cr, const Card& card) {
@@ -249,8 +198,8 @@ StatusOr<RenderedCard> RenderCard(const Card& card, const RegionRegistry& region
     RETURN_IF_ERROR(ParseIsoDate("valid_until", card.data.valid_until).status());
   }
   Images images{SurfacePtr(nullptr, cairo_surface_destroy), SurfacePtr(nullptr, cairo_surface_destroy)};
-  ASSIGN_OR_RETURN(images.face, SurfaceOf(card.face_jpeg, "face photo"));
-  ASSIGN_OR_RETURN(images.signature, SurfaceOf(card.signature_image, "signature image"));
+  ASSIGN_OR_RETURN(images.face, drawing::ImageSurface(card.face_jpeg, "face photo"));
+  ASSIGN_OR_RETURN(images.signature, drawing::ImageSurface(card.signature_image, "signature image"));
 
   auto front = [&](cairo_t* cr) { DrawFront(cr, card.data, places, images); };
   auto back = [&](cairo_t* cr) { DrawBack(cr, card); };

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/service_notice.h"
-#include "enrollment/image.h"
+#include "drawing/drawing.h"
 #include "suket/suket.h"
 
 namespace ektp::suket {
@@ -26,7 +26,7 @@ constexpr double kPhotoX = 108.0, kPhotoY = 58.0, kPhotoW = 28.0, kPhotoH = 37.0
 constexpr double kQrX = kMargin, kQrY = 134.0, kQrSize = 50.0;
 constexpr std::chrono::hours kWibOffset{7};
 
-using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using SurfacePtr = drawing::Surface;
 using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
 using QrPtr = std::unique_ptr<QRcode, decltype(&QRcode_free)>;
 
@@ -48,34 +48,22 @@ std::string PrintedDate(TimePoint t) {
   return PrintedDate(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t + kWibOffset)));
 }
 
-void Font(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-double Width(cairo_t* cr, const std::string& text) {
-  cairo_text_extents_t extents;
-  cairo_text_extents(cr, text.c_str(), &extents);
-  return extents.x_advance;
-}
+void Font(cairo_t* cr, double size, bool bold) { drawing::SetFont(cr, kFont, size, bold); }
 
 // `text` with its baseline at (x, y), shrunk to `max_width` when given.
 void Line(cairo_t* cr, double x, double y, const std::string& text, double size, bool bold = false,
           double max_width = 0) {
-  Font(cr, size, bold);
-  if (max_width > 0 && Width(cr, text) > max_width) cairo_set_font_size(cr, size * max_width / Width(cr, text));
-  cairo_move_to(cr, x, y);
-  cairo_show_text(cr, text.c_str());
+  drawing::ShowText(cr, kFont, x, y, text, size, bold, max_width);
 }
 
 // `text` in at most two lines of `max_width`, broken after a comma or a
 // space; the second line is shrunk when it is still too wide.
 std::vector<std::string> Wrapped(cairo_t* cr, const std::string& text, double size, double max_width) {
   Font(cr, size, true);
-  if (Width(cr, text) <= max_width) return {text};
+  if (drawing::TextWidth(cr, text) <= max_width) return {text};
   size_t split = std::string::npos;
   for (size_t at = text.find(' '); at != std::string::npos; at = text.find(' ', at + 1)) {
-    if (Width(cr, text.substr(0, at)) > max_width) break;
+    if (drawing::TextWidth(cr, text.substr(0, at)) > max_width) break;
     if (split == std::string::npos || text[at - 1] == ',' || text[split - 1] != ',') split = at;
   }
   if (split == std::string::npos) return {text};
@@ -84,35 +72,7 @@ std::vector<std::string> Wrapped(cairo_t* cr, const std::string& text, double si
 
 void Centered(cairo_t* cr, double y, const std::string& text, double size, bool bold) {
   Font(cr, size, bold);
-  Line(cr, (kPageWidthMm - Width(cr, text)) / 2, y, text, size, bold, kPageWidthMm - 2 * kMargin);
-}
-
-StatusOr<SurfacePtr> PhotoSurface(std::span<const uint8_t> jpeg) {
-  auto image = enrollment::DecodeToRgba(jpeg);
-  if (!image.ok()) return image.status().WithContext("face photo");
-  SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, image->width, image->height),
-                     cairo_surface_destroy);
-  cairo_surface_flush(surface.get());
-  unsigned char* pixels = cairo_image_surface_get_data(surface.get());
-  const int stride = cairo_image_surface_get_stride(surface.get());
-  for (int y = 0; y < image->height; ++y) {
-    auto* row = reinterpret_cast<uint32_t*>(pixels + y * stride);
-    const uint8_t* source = &image->rgba[size_t(y) * image->width * 4];
-    for (int x = 0; x < image->width; ++x, source += 4) row[x] = uint32_t{source[0]} << 16 | source[1] << 8 | source[2];
-  }
-  cairo_surface_mark_dirty(surface.get());
-  return surface;
-}
-
-void Photo(cairo_t* cr, cairo_surface_t* photo) {
-  const double width = cairo_image_surface_get_width(photo), height = cairo_image_surface_get_height(photo);
-  const double scale = std::min(kPhotoW / width, kPhotoH / height);
-  cairo_save(cr);
-  cairo_translate(cr, kPhotoX + (kPhotoW - width * scale) / 2, kPhotoY + (kPhotoH - height * scale) / 2);
-  cairo_scale(cr, scale, scale);
-  cairo_set_source_surface(cr, photo, 0, 0);
-  cairo_paint(cr);
-  cairo_restore(cr);
+  Line(cr, (kPageWidthMm - drawing::TextWidth(cr, text)) / 2, y, text, size, bold, kPageWidthMm - 2 * kMargin);
 }
 
 void Qr(cairo_t* cr, const QRcode& qr) {
@@ -171,7 +131,7 @@ void Draw(cairo_t* cr, const Page& page) {
     }
     y += 1.6;
   }
-  Photo(cr, page.photo);
+  drawing::PaintFitted(cr, page.photo, kPhotoX, kPhotoY, kPhotoW, kPhotoH);
 
   const std::string paragraph[] = {
       "adalah penduduk yang telah melakukan perekaman KTP Elektronik dan kartunya",
@@ -228,7 +188,7 @@ StatusOr<RenderedSuket> RenderSuket(const SuketData& data, std::string_view toke
   if (crypto::Sha256(face_jpeg) != data.photo_sha256) {
     return InvalidArgument("face photo: its SHA-256 is not the Suket's photo_sha256");
   }
-  ASSIGN_OR_RETURN(SurfacePtr photo, PhotoSurface(face_jpeg));
+  ASSIGN_OR_RETURN(SurfacePtr photo, drawing::ImageSurface(face_jpeg, "face photo"));
   const std::string token_text(token);
   QrPtr qr(QRcode_encodeString(token_text.c_str(), 0, QR_ECLEVEL_Q, QR_MODE_8, 1), QRcode_free);
   if (qr == nullptr) return InvalidArgument("token: does not fit a QR code");
