@@ -747,7 +747,7 @@ TEST(CliTest, ErrorsNameTheNextStep) {
       {"nik parse 3521015708990001 --jsno", 2, "did you mean '--json' (not '--jsno')?"},
       {"central serve --dir /tmp/x --prot 8443 --print-config", 2, "did you mean '--port' (not '--prot')?"},
       {"station outbox --dir /nonexistent/station --state bogus", 1,
-       "outbox state 'bogus' is not pending, acked or parked"},
+       "outbox state 'bogus' is not pending, acked, parked or awaiting_review"},
       {"status --central https://127.0.0.1:9 --nik 3521015708990001 --receipt R1", 1,
        "needs central's certificate to pin: pass --central-cert FILE"},
       {"central serve --port 0 --dir " + std::string(dir), 1,

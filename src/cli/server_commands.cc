@@ -378,7 +378,7 @@ int StationOutbox(const Args& args) {
   std::string dir, state;
   int limit = 50;
   app.add_option("--dir", dir, "station data directory")->required();
-  app.add_option("--state", state, "pending, acked or parked (default: all)");
+  app.add_option("--state", state, "pending, acked, parked or awaiting_review (default: all)");
   app.add_option("--limit", limit, "at most this many, newest first")->capture_default_str();
   bool json = false;
   app.add_flag("--json", json, "print {counts, entries} as JSON");

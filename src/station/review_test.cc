@@ -195,6 +195,9 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   EXPECT_EQ(listed[0]["finger_exceptions"], nlohmann::json({{"10", "amputated"}}));
   EXPECT_EQ(listed[0]["location"]["accuracy_m"], 12);
 
+  auto not_listed = (*client)->Get("/api/v1/review/enrollments", ani);
+  EXPECT_EQ(not_listed->status, 403);
+  EXPECT_THAT(not_listed->body, HasSubstr("account ani is operator, not a supervisor"));
   auto refused = (*client)->Post("/api/v1/review/enrollments/" + reg + "/approve", "", "", ani);
   ASSERT_OK(refused.status());
   EXPECT_EQ(refused->status, 403);

@@ -696,6 +696,10 @@ struct StationServer::Impl {
     std::lock_guard lock(mu);
     StatusOr<Operator> op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
+    if (op->role != Role::kSupervisor) {
+      return ErrorResponse(PermissionDenied("account " + op->username + " is " + std::string(RoleName(op->role)) +
+                                            ", not a supervisor; only a supervisor reviews enrollments"));
+    }
     if (!box_key) {
       return ErrorResponse(FailedPrecondition("station " + station->identity().station_id +
                                               " has no box key (station-box.key); it keeps no review copies"));

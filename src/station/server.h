@@ -41,7 +41,7 @@
 //   POST /api/v1/pickup/cards/:serial/override   {reason}, with a supervisor's session, after failed checks
 //   POST /api/v1/pickup/cards/:serial/hand-over  {delegate?: {name, nik, relation}, surrendered_ktp?: {nik, serial}}
 //                                                -> {hand_over, holder_name, free_service_notice, complaint_channel}
-// Supervisor review before upload (station.h, ApproveEnrollment; a supervisor's own session):
+// Supervisor review before upload (station.h, ApproveEnrollment; a supervisor's own session, role supervisor):
 //   GET  /api/v1/review/enrollments        enrollments awaiting review, oldest first, with demographics,
 //                                          photo and signature (base64), finger exceptions and location
 //   POST /api/v1/review/enrollments/:reg/approve   -> {approved, by}: the enrollment is queued for upload

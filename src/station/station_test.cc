@@ -1783,7 +1783,7 @@ TEST(OutboxStateTest, NamesRoundTripAndAnUnknownNameIsRefused) {
   for (OutboxState state : kAllOutboxStates) EXPECT_EQ(*ParseOutboxState(OutboxStateName(state)), state);
   EXPECT_THAT(ParseOutboxState("sent"),
               ::ektp::testing::StatusIs(StatusCode::kInvalidArgument,
-                                        "outbox state 'sent' is not pending, acked or parked"));
+                                        "outbox state 'sent' is not pending, acked, parked or awaiting_review"));
 }
 
 }  // namespace
