@@ -20,10 +20,7 @@ double Radians(double degrees) { return degrees * std::numbers::pi / 180; }
 }  // namespace
 
 Status ValidateHomeArea(const HomeArea& area) {
-  if (!std::isfinite(area.lat) || area.lat < -90 || area.lat > 90) return InvalidArgument("home lat must be -90 to 90 degrees");
-  if (!std::isfinite(area.lon) || area.lon < -180 || area.lon > 180) {
-    return InvalidArgument("home lon must be -180 to 180 degrees");
-  }
+  RETURN_IF_ERROR(enrollment::ValidateCoordinates(area.lat, area.lon, "home "));
   if (!std::isfinite(area.radius_km) || area.radius_km <= 0 || area.radius_km > kMaxHomeRadiusKm) {
     return InvalidArgument("home radius must be more than 0 and at most 1000 km");
   }

@@ -242,11 +242,16 @@ StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
   return e;
 }
 
-Status ValidateLocation(const Location& l) {
-  if (!std::isfinite(l.lat) || l.lat < -90 || l.lat > 90) return InvalidArgument("location.lat must be -90 to 90 degrees");
-  if (!std::isfinite(l.lon) || l.lon < -180 || l.lon > 180) {
-    return InvalidArgument("location.lon must be -180 to 180 degrees");
+Status ValidateCoordinates(double lat, double lon, std::string_view prefix) {
+  if (!std::isfinite(lat) || lat < -90 || lat > 90) return InvalidArgument(std::string(prefix) + "lat must be -90 to 90 degrees");
+  if (!std::isfinite(lon) || lon < -180 || lon > 180) {
+    return InvalidArgument(std::string(prefix) + "lon must be -180 to 180 degrees");
   }
+  return Status::Ok();
+}
+
+Status ValidateLocation(const Location& l) {
+  RETURN_IF_ERROR(ValidateCoordinates(l.lat, l.lon, "location."));
   if (!std::isfinite(l.accuracy_m) || l.accuracy_m <= 0 || l.accuracy_m > kMaxLocationAccuracyM) {
     return InvalidArgument("location.accuracy_m must be more than 0 and at most 100000 metres");
   }

@@ -68,6 +68,8 @@ struct Location {
 inline constexpr double kMaxLocationAccuracyM = 100'000;
 // kInvalidArgument naming the field ("location.lat must be ...").
 Status ValidateLocation(const Location& location);
+// Degrees in range: kInvalidArgument "<prefix>lat must be -90 to 90 degrees" (or lon).
+Status ValidateCoordinates(double lat, double lon, std::string_view prefix);
 // {"lat", "lon", "accuracy_m"}, numbers only; kInvalidArgument naming the
 // field for anything else, a missing field or an out-of-range value.
 StatusOr<Location> LocationFromJson(const nlohmann::json& json);

@@ -57,6 +57,13 @@ class ReviewTest : public StationTest {
                        : status.status().ToString();
   }
 
+  // The next enrollment is refused naming `why`; after a sync one goes through.
+  void ExpectRefusedUntilSynced(const std::string& why) {
+    EXPECT_THAT(station_->Enroll(ani_, Request()), StatusIs(StatusCode::kFailedPrecondition, HasSubstr(why)));
+    ASSERT_OK(sync_->SyncOnce());
+    EXPECT_FALSE(Enroll(ani_).empty());
+  }
+
   int64_t StationCount(const std::string& sql) {
     auto rows = station_db_->Query(sql);
     return rows.ok() ? (*rows)[0].Int(0) : -1;
@@ -166,22 +173,12 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   ASSERT_OK(receipt.status());
   const std::string reg = receipt->registration_number;
 
-  StationOptions options;
-  options.data_dir = dir_ + "/station";
-  options.run_sync = false;
-  options.enrollment.review_required = true;
-  auto server = StationServer::Create(options, clock_);
+  auto server = StartOperatorServer({.review_required = true});
   ASSERT_OK(server.status());
-  ASSERT_OK((*server)->Start());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
-  auto login = [&](const std::string& user, const std::string& password) {
-    auto answer = (*client)->Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(),
-                                  "application/json");
-    EXPECT_TRUE(answer.ok() && answer->status == 200);
-    return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
-  };
-  const net::HttpHeaders ani = login("ani", "kata-sandi-1"), sari = login("sari", "kata-sandi-2");
+  const net::HttpHeaders ani = LoginOverApi(**client, "ani", "kata-sandi-1"),
+                         sari = LoginOverApi(**client, "sari", "kata-sandi-2");
 
   auto list = (*client)->Get("/api/v1/review/enrollments", sari);
   ASSERT_OK(list.status());
@@ -223,20 +220,14 @@ TEST_F(ReviewTest, TheEnrollmentPastTheCountLimitIsRefusedUntilTheStationSyncs) 
   UsePolicy(policy);
   Enroll(ani_);
   Enroll(ani_);
-  EXPECT_THAT(station_->Enroll(ani_, Request()),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("enrollment refused: this station holds 2 enrollments not yet synced to central (the "
-                                 "limit is 2); sync first: connect the station to the network")));
   auto refusal = station_->CheckUnsyncedLimits();
   ASSERT_OK(refusal.status());
   ASSERT_TRUE(refusal->has_value());
   EXPECT_THAT((*refusal)->pesan, HasSubstr("Perekaman baru ditolak: stasiun ini menyimpan 2 perekaman yang belum "
                                            "terkirim ke pusat (batas 2)"));
   EXPECT_THAT((*refusal)->pesan, HasSubstr("ektp station export"));
-  EXPECT_EQ(StationCount("SELECT COUNT(*) FROM enrollments"), 2);
-
-  ASSERT_OK(sync_->SyncOnce());
-  Enroll(ani_);  // unblocked
+  ExpectRefusedUntilSynced("enrollment refused: this station holds 2 enrollments not yet synced to central (the "
+                           "limit is 2); sync first: connect the station to the network");
   EXPECT_EQ(StationCount("SELECT COUNT(*) FROM enrollments"), 3);
 }
 
@@ -248,9 +239,10 @@ TEST_F(ReviewTest, EnrollmentsAwaitingReviewCountAsUnsynced) {
   const std::string reg = Enroll(ani_);
   EXPECT_THAT(station_->Enroll(ani_, Request()),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("1 of them wait for a supervisor's review first")));
+  ASSERT_OK(sync_->SyncOnce());  // nothing to send until it is reviewed
+  EXPECT_THAT(station_->Enroll(ani_, Request()), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
   ASSERT_OK(station_->ApproveEnrollment(sari_, reg));
-  ASSERT_OK(sync_->SyncOnce());
-  Enroll(ani_);
+  ExpectRefusedUntilSynced("holds 1 enrollments not yet synced");
 }
 
 TEST_F(ReviewTest, TheAgeLimitFollowsTheOldestUnsyncedEnrollment) {
@@ -262,12 +254,8 @@ TEST_F(ReviewTest, TheAgeLimitFollowsTheOldestUnsyncedEnrollment) {
   clock_.Advance(std::chrono::hours(24));
   Enroll(ani_);  // exactly 24 hours: still allowed
   clock_.Advance(std::chrono::minutes(1));
-  EXPECT_THAT(station_->Enroll(ani_, Request()),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("the oldest enrollment not yet synced to central was captured at " + captured +
-                                 ", more than 24 hours ago (the limit)")));
-  ASSERT_OK(sync_->SyncOnce());
-  Enroll(ani_);
+  ExpectRefusedUntilSynced("the oldest enrollment not yet synced to central was captured at " + captured +
+                           ", more than 24 hours ago (the limit)");
 }
 
 TEST_F(ReviewTest, TheOperatorIsToldHowToSyncOverTheApi) {
@@ -275,19 +263,12 @@ TEST_F(ReviewTest, TheOperatorIsToldHowToSyncOverTheApi) {
   policy.max_unsynced_enrollments = 1;
   UsePolicy(policy);
   Enroll(ani_);
-  StationOptions options;
-  options.data_dir = dir_ + "/station";
-  options.run_sync = false;
-  options.enrollment.max_unsynced_enrollments = 1;
-  auto server = StationServer::Create(options, clock_);
+  auto server = StartOperatorServer({.max_unsynced_enrollments = 1});
   ASSERT_OK(server.status());
-  ASSERT_OK((*server)->Start());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
-  auto login = (*client)->Post("/api/v1/login", R"({"username":"ani","password":"kata-sandi-1"})", "application/json");
-  ASSERT_EQ(login->status, 200);
-  net::HttpHeaders auth = {{"authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()},
-                           {"idempotency-key", "van-7-application-0002"}};
+  net::HttpHeaders auth = LoginOverApi(**client, "ani", "kata-sandi-1");
+  auth.emplace("idempotency-key", "van-7-application-0002");
   EnrollmentRequest request = Request();
   auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
   std::vector<net::MultipartPart> parts = {
