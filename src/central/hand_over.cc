@@ -235,6 +235,7 @@ StatusOr<IntegrityReport> ComputeIntegrityReport(store::Connection& db, double a
     counts.push_back(c);
   }
   Rate(report.stations, counts, alpha, min_base);
+  ASSIGN_OR_RETURN(report.locations, SummariseLocations(db));
   return report;
 }
 

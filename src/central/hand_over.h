@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "central/enrollment_oversight.h"
 #include "central/ingest.h"
 #include "central/station_registry.h"
 #include "pipeline/feed_queue.h"
@@ -62,6 +63,8 @@ struct IntegrityReport {
   int64_t min_base = 20;
   std::vector<IntegrityUnit> operators;
   std::vector<IntegrityUnit> stations;
+  // Where enrollments were captured, per station (central/enrollment_oversight.h).
+  std::vector<StationLocations> locations;
 };
 
 // The outlier rule: a unit's rate is flagged when its base is at least

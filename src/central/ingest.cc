@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "central/enrollment_oversight.h"
 #include "central/hand_over.h"
 #include "central/print_feed.h"
 #include "central/sukets.h"
@@ -202,6 +203,11 @@ void Ingest::DecodeEnrollment(const RegisteredStation& station, Checked& c) {
                                 station.id);
     return;
   }
+  if (e.review && e.review->reviewer == e.operator_name) {
+    c.content = InvalidArgument("enrollment " + e.registration_number + " was approved by its own operator " +
+                                e.operator_name + "; review needs a second person");
+    return;
+  }
   c.resident_json = ResidentToJson(e.resident).dump();
 
   // Everything below is a property of the application, not of the packet: a
@@ -305,6 +311,9 @@ Status Ingest::WriteEnrollments(const RegisteredStation& station, std::span<cons
     decided.note = c->reason;
   }
   ASSIGN_OR_RETURN(std::vector<int64_t> ids, store::RecordRepository(db_, clock_).CreateDecided(records));
+  std::vector<const enrollment::Enrollment*> enrollments;
+  for (const Checked* c : checked) enrollments.push_back(&c->enrollment);
+  RETURN_IF_ERROR(RecordEnrollmentOversight(db_, clock_, station.id, enrollments));
   std::vector<store::Value> biometrics;
   std::vector<int64_t> validated;
   std::vector<pipeline::QueuedFeedItem> feed;

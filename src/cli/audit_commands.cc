@@ -117,7 +117,8 @@ int CentralAuditCheckpoint(const Args& args) {
 
 int CentralIntegrityReport(const Args& args) {
   CLI::App app("Rates of failed fingerprint checks, supervisor overrides and delegated collections per operator and "
-               "per station, with outliers against their peers flagged",
+               "per station, with outliers against their peers flagged; enrollments captured far from their station's "
+               "home area",
                "central integrity report");
   central::CentralOptions options;
   double alpha = 0.01;
@@ -156,6 +157,12 @@ int CentralIntegrityReport(const Args& args) {
                               {"overrides", rate_json(unit.overrides)}, {"delegated", rate_json(unit.delegated)}});
       }
     }
+    out["locations"] = nlohmann::json::array();
+    for (const central::StationLocations& station : report->locations) {
+      out["locations"].push_back({{"station", station.station_id}, {"has_home_area", station.has_home_area},
+                                  {"located", station.located}, {"far", station.far},
+                                  {"far_registrations", station.far_registrations}});
+    }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -170,6 +177,16 @@ int CentralIntegrityReport(const Args& args) {
                 << "  failed checks " << rate_text(unit.failed_checks) << "  overrides " << rate_text(unit.overrides)
                 << "  delegated " << rate_text(unit.delegated) << "\n";
     }
+  }
+  std::cout << "\nenrollments far from their station's home area:\n";
+  if (report->locations.empty()) std::cout << "  (no enrollment carried a location yet)\n";
+  for (const central::StationLocations& station : report->locations) {
+    std::cout << "  " << station.station_id << "  located " << station.located << "  far " << station.far;
+    if (!station.has_home_area) {
+      std::cout << "  (no home area: set one with `ektp central station home " << station.station_id << "`)";
+    }
+    for (const std::string& registration : station.far_registrations) std::cout << "  " << registration;
+    std::cout << "\n";
   }
   return kExitOk;
 }

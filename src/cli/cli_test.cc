@@ -166,6 +166,28 @@ TEST(CliTest, RemovableMediaCommandsAreListedAndRefuseAFolderThatIsNoExport) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliTest, ReviewAndHomeAreaCommandsAreListedAndRefuseBadInput) {
+  CommandResult run = Ektp("help");
+  for (const char* command : {"station review list", "station review approve", "station review reject",
+                              "central station home"}) {
+    EXPECT_THAT(run.output, HasSubstr(command));
+  }
+  char dir_template[] = "/tmp/ektp-cli-review-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
+  run = Ektp("central station home ST-352101-01 --dir " + dir + "/central --lat -7.4 --lon 111.4 --radius-km 25");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("station ST-352101-01 is not registered"));
+  run = Ektp("central station home ST-352101-01 --dir " + dir + "/central --lat -97 --lon 111.4 --radius-km 25");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("home lat must be -90 to 90 degrees"));
+  run = Ektp("station review reject ST-352101-01-000001 --dir " + dir + "/station --username sari");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("--reason"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, RegionShowAndSearch) {
   CommandResult run = Ektp("region show 35.21");
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -747,7 +769,7 @@ TEST(CliTest, ErrorsNameTheNextStep) {
       {"nik parse 3521015708990001 --jsno", 2, "did you mean '--json' (not '--jsno')?"},
       {"central serve --dir /tmp/x --prot 8443 --print-config", 2, "did you mean '--port' (not '--prot')?"},
       {"station outbox --dir /nonexistent/station --state bogus", 1,
-       "outbox state 'bogus' is not pending, acked or parked"},
+       "outbox state 'bogus' is not pending, acked, parked or awaiting_review"},
       {"status --central https://127.0.0.1:9 --nik 3521015708990001 --receipt R1", 1,
        "needs central's certificate to pin: pass --central-cert FILE"},
       {"central serve --port 0 --dir " + std::string(dir), 1,
@@ -808,7 +830,7 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
   run = Ektp("station outbox --json --dir " + dir + "/station");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto outbox = nlohmann::json::parse(run.output);
-  EXPECT_EQ(outbox["counts"], nlohmann::json({{"pending", 0}, {"acked", 0}, {"parked", 0}}));
+  EXPECT_EQ(outbox["counts"], nlohmann::json({{"pending", 0}, {"acked", 0}, {"parked", 0}, {"awaiting_review", 0}}));
   EXPECT_EQ(outbox["entries"], nlohmann::json::array());
   run = Ektp("central station list --json --dir " + dir + "/central");
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -55,6 +55,12 @@ int StationImportReceipt(const Args& args);
 int CentralExportFeed(const Args& args);
 int StationImportFeed(const Args& args);
 
+// review_commands.cc
+int StationReviewList(const Args& args);
+int StationReviewApprove(const Args& args);
+int StationReviewReject(const Args& args);
+int CentralStationHome(const Args& args);
+
 // store_commands.cc
 int DbMigrate(const Args& args);
 

@@ -244,6 +244,9 @@ namespace {
 // SyncOptions' but the port, kStationPort.
 service::ConfigSchema StationServeSchema(station::StationOptions& options) {
   options.port = kStationPort;
+  // A van out of reach for a week or two still works; past that, it syncs first.
+  options.enrollment.max_unsynced_enrollments = 5000;
+  options.enrollment.max_unsynced_age_hours = 14 * 24;
   service::ConfigSchema schema("station serve");
   schema.Add("station.data_dir", "--dir", "data directory (from `station init`); required", &options.data_dir)
       .Add("listen.address", "--bind",
@@ -269,6 +272,16 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options) {
       .Add("console.simulated_scanner_seed", "--simulated-scanner",
            "demo and tests only: the console's fingerprint scanner is simulated from this seed (0: off)",
            &options.simulated_scanner_seed)
+      .Add("review.required", "--review-required",
+           "new enrollments wait for a supervisor's approval before they are uploaded or exported",
+           &options.enrollment.review_required)
+      .Add("limits.max_unsynced_enrollments", "--max-unsynced-enrollments",
+           "refuse new enrollments while this many are not yet synced to central (0: no limit)",
+           &options.enrollment.max_unsynced_enrollments)
+      .Add("limits.max_unsynced_age_hours", "--max-unsynced-age-hours",
+           "refuse new enrollments while the oldest not yet synced was captured more than this many hours ago "
+           "(0: no limit)",
+           &options.enrollment.max_unsynced_age_hours)
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);
@@ -288,6 +301,9 @@ int StationServe(const Args& args) {
         sync.request_timeout.count() < 1) {
       return InvalidArgument("--sync-idle-ms must be >= 0, --sync-backoff-ms >= 1, --sync-max-backoff-ms >= "
                              "--sync-backoff-ms and --sync-timeout-ms >= 1");
+    }
+    if (options.enrollment.max_unsynced_enrollments < 0 || options.enrollment.max_unsynced_age_hours < 0) {
+      return InvalidArgument("--max-unsynced-enrollments and --max-unsynced-age-hours must be >= 0 (0: no limit)");
     }
     return Status::Ok();
   };
@@ -362,7 +378,7 @@ int StationOutbox(const Args& args) {
   std::string dir, state;
   int limit = 50;
   app.add_option("--dir", dir, "station data directory")->required();
-  app.add_option("--state", state, "pending, acked or parked (default: all)");
+  app.add_option("--state", state, "pending, acked, parked or awaiting_review (default: all)");
   app.add_option("--limit", limit, "at most this many, newest first")->capture_default_str();
   bool json = false;
   app.add_flag("--json", json, "print {counts, entries} as JSON");

@@ -80,6 +80,10 @@ StatusOr<std::vector<JsonObject>> JsonObject::Objects(std::string_view name) con
   return objects;
 }
 
+bool JsonObject::Has(std::string_view name) const {
+  return document_->impl_->nodes[node_][name].error() != simdjson::NO_SUCH_FIELD;
+}
+
 StatusOr<nlohmann::json> JsonObject::Value(std::string_view name) const {
   simdjson::dom::element field;
   if (document_->impl_->nodes[node_][name].get(field) != simdjson::SUCCESS) {

@@ -30,6 +30,8 @@ class JsonObject {
   // The field's integer, or `fallback` when the field is absent.
   StatusOr<int64_t> IntOr(std::string_view name, int64_t fallback) const;
   StatusOr<std::vector<JsonObject>> Objects(std::string_view name) const;  // an array of objects
+  // Whether the field is present (with any value, null included).
+  bool Has(std::string_view name) const;
   // The field as an nlohmann value, for small sub-objects that shared code reads.
   StatusOr<nlohmann::json> Value(std::string_view name) const;
   // "<path of this object>.<name>", for callers' own errors about a field.

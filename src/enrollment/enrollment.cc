@@ -1,5 +1,6 @@
 #include "enrollment/enrollment.h"
 
+#include <cmath>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -195,6 +196,10 @@ std::string EnrollmentToJson(const Enrollment& e) {
       {"resident", ResidentToJson(e.resident)},
       {"sealed_biometrics", crypto::Base64Encode(e.sealed_biometrics)},
   };
+  if (e.location) json["location"] = LocationToJson(*e.location);
+  if (e.review) {
+    json["review"] = {{"decision", "approved"}, {"reviewer", e.review->reviewer}, {"decided_at", e.review->decided_at}};
+  }
   return json.dump();
 }
 
@@ -212,7 +217,65 @@ StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
   ASSIGN_OR_RETURN(nlohmann::json resident, json.Value("resident"));
   ASSIGN_OR_RETURN(e.resident, ResidentFromJson(resident));
   ASSIGN_OR_RETURN(e.sealed_biometrics, Base64Field(json, "sealed_biometrics"));
+  if (json.Has("location")) {
+    ASSIGN_OR_RETURN(nlohmann::json location, json.Value("location"));
+    ASSIGN_OR_RETURN(e.location, LocationFromJson(location));
+  }
+  if (json.Has("review")) {
+    ASSIGN_OR_RETURN(nlohmann::json review, json.Value("review"));
+    auto text = [&](const char* key) -> StatusOr<std::string> {
+      if (!review.is_object() || !review.contains(key) || !review[key].is_string() || review[key].get<std::string>().empty()) {
+        return InvalidArgument(std::string("enrollment.review.") + key + " must be a non-empty string");
+      }
+      return review[key].get<std::string>();
+    };
+    ASSIGN_OR_RETURN(std::string decision, text("decision"));
+    if (decision != "approved") {
+      return InvalidArgument("enrollment.review.decision is '" + QuoteInput(decision, 40) +
+                             "'; only approved enrollments may be sent");
+    }
+    ReviewApproval approval;
+    ASSIGN_OR_RETURN(approval.reviewer, text("reviewer"));
+    ASSIGN_OR_RETURN(approval.decided_at, text("decided_at"));
+    e.review = std::move(approval);
+  }
   return e;
+}
+
+Status ValidateCoordinates(double lat, double lon, std::string_view prefix) {
+  if (!std::isfinite(lat) || lat < -90 || lat > 90) return InvalidArgument(std::string(prefix) + "lat must be -90 to 90 degrees");
+  if (!std::isfinite(lon) || lon < -180 || lon > 180) {
+    return InvalidArgument(std::string(prefix) + "lon must be -180 to 180 degrees");
+  }
+  return Status::Ok();
+}
+
+Status ValidateLocation(const Location& l) {
+  RETURN_IF_ERROR(ValidateCoordinates(l.lat, l.lon, "location."));
+  if (!std::isfinite(l.accuracy_m) || l.accuracy_m <= 0 || l.accuracy_m > kMaxLocationAccuracyM) {
+    return InvalidArgument("location.accuracy_m must be more than 0 and at most 100000 metres");
+  }
+  return Status::Ok();
+}
+
+StatusOr<Location> LocationFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return InvalidArgument("location must be {\"lat\", \"lon\", \"accuracy_m\"}");
+  for (const auto& [key, value] : json.items()) {
+    if (key != "lat" && key != "lon" && key != "accuracy_m") {
+      return InvalidArgument("location." + QuoteInput(key, 40) + " is not a known field (lat, lon, accuracy_m)");
+    }
+  }
+  Location location;
+  for (auto [key, field] : {std::pair{"lat", &Location::lat}, {"lon", &Location::lon}, {"accuracy_m", &Location::accuracy_m}}) {
+    if (!json.contains(key) || !json[key].is_number()) return InvalidArgument(std::string("location.") + key + " must be a number");
+    location.*field = json[key].get<double>();
+  }
+  RETURN_IF_ERROR(ValidateLocation(location));
+  return location;
+}
+
+nlohmann::json LocationToJson(const Location& l) {
+  return {{"lat", l.lat}, {"lon", l.lon}, {"accuracy_m", l.accuracy_m}};
 }
 
 }  // namespace ektp::enrollment

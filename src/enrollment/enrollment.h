@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "core/region.h"
 #include "core/resident.h"
 #include "crypto/crypto.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace ektp::enrollment {
 
@@ -55,6 +58,31 @@ Status ValidateBiometrics(const Biometrics& biometrics);
 Bytes SerializeBiometrics(const Biometrics& biometrics);
 StatusOr<Biometrics> ParseBiometrics(std::span<const uint8_t> bytes);
 
+// Where the station stood when it captured the enrollment: a mobile van's GPS
+// fix, when it had one (docs/enrollment.md, "Location").
+struct Location {
+  double lat = 0;         // degrees north, -90..90 (WGS 84)
+  double lon = 0;         // degrees east, -180..180
+  double accuracy_m = 0;  // the fix's stated accuracy radius, metres, > 0 and <= kMaxLocationAccuracyM
+};
+inline constexpr double kMaxLocationAccuracyM = 100'000;
+// kInvalidArgument naming the field ("location.lat must be ...").
+Status ValidateLocation(const Location& location);
+// Degrees in range: kInvalidArgument "<prefix>lat must be -90 to 90 degrees" (or lon).
+Status ValidateCoordinates(double lat, double lon, std::string_view prefix);
+// {"lat", "lon", "accuracy_m"}, numbers only; kInvalidArgument naming the
+// field for anything else, a missing field or an out-of-range value.
+StatusOr<Location> LocationFromJson(const nlohmann::json& json);
+nlohmann::json LocationToJson(const Location& location);
+
+// A supervisor's approval of an enrollment before it went up, at a station
+// whose policy requires review (station/station.h, EnrollmentPolicy). Only
+// approved enrollments travel, so a packet's review always approves.
+struct ReviewApproval {
+  std::string reviewer;    // the supervisor's username at the station
+  std::string decided_at;  // ISO 8601 UTC, the station's clock
+};
+
 struct Enrollment {
   std::string registration_number;  // "<station id>-<local sequence>"
   std::string station_id;
@@ -64,12 +92,18 @@ struct Enrollment {
   std::string previous_nik;  // required unless kind is kFirstCard
   Resident resident;
   Bytes sealed_biometrics;   // SerializeBiometrics() sealed to central
+  // Enrollment body version 2 (sync/packet.h): both absent in version 1.
+  std::optional<Location> location;      // absent without a GPS fix
+  std::optional<ReviewApproval> review;  // absent where review is not required
 };
 
 // Demographics, eligibility and the application's own rules.
 Status ValidateApplication(const Enrollment& enrollment, const RegionRegistry& regions,
                            std::chrono::year_month_day today);
 
+// The enrollment packet's body (docs/sync-format.md, "enrollment"). Version 2
+// adds the optional `location` and `review` objects; a version 1 body (neither)
+// decodes as before. A review whose decision is not "approved" is refused.
 std::string EnrollmentToJson(const Enrollment& enrollment);
 StatusOr<Enrollment> EnrollmentFromJson(std::string_view text);
 

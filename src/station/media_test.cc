@@ -24,7 +24,7 @@ class MediaSyncTest : public StationTest {
     return central::ImportExport(*central_db_, clock_, *central_keys_, RegionRegistry::Default(), folder);
   }
 
-  // The outbox by state, as "pending=N acked=N parked=N".
+  // The outbox by state, as "pending=N acked=N parked=N awaiting_review=N".
   std::string OutboxCounts(Station& station) {
     std::string counts;
     for (OutboxState state : kAllOutboxStates) {
@@ -51,7 +51,7 @@ TEST_F(MediaSyncTest, AStationWithNoLinkSyncsByDiskAndTheReceiptAcksItsOutbox) {
   auto manifest = station_->ExportOutbox(usb);
   ASSERT_OK(manifest.status());
   EXPECT_EQ(manifest->packets.size(), 3u);
-  EXPECT_EQ(OutboxCounts(*station_), "pending=3 acked=0 parked=0");  // pending until the receipt
+  EXPECT_EQ(OutboxCounts(*station_), "pending=3 acked=0 parked=0 awaiting_review=0");  // pending until the receipt
 
   auto imported = CentralImport(usb);
   ASSERT_OK(imported.status());
@@ -64,7 +64,7 @@ TEST_F(MediaSyncTest, AStationWithNoLinkSyncsByDiskAndTheReceiptAcksItsOutbox) {
   ASSERT_OK(outcome.status());
   EXPECT_EQ(outcome->acked, 3);
   EXPECT_EQ(outcome->unchanged, 0);
-  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=3 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=3 parked=0 awaiting_review=0");
   // Applying it again changes nothing.
   auto again = station_->ImportReceipt(*receipt);
   ASSERT_OK(again.status());
@@ -85,7 +85,7 @@ TEST_F(MediaSyncTest, APacketThatArrivesByDiskAndByNetworkIsOneRecord) {
   const std::string usb = dir_ + "/usb";
   ASSERT_OK(station_->ExportOutbox(usb).status());
   ASSERT_OK(sync_->SyncOnce());  // the link came back before the disk reached central
-  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0 awaiting_review=0");
 
   auto imported = CentralImport(usb);
   ASSERT_OK(imported.status());
@@ -95,7 +95,7 @@ TEST_F(MediaSyncTest, APacketThatArrivesByDiskAndByNetworkIsOneRecord) {
   auto outcome = station_->ImportReceipt(*imported);
   ASSERT_OK(outcome.status());
   EXPECT_EQ(outcome->unchanged, 2);
-  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0 awaiting_review=0");
 }
 
 // A packet that cannot travel is parked with the network's reasons: one
@@ -111,12 +111,12 @@ TEST_F(MediaSyncTest, PacketsThatCannotBeDeliveredAreParkedAsByTheNetwork) {
   ASSERT_OK(manifest.status());
   ASSERT_EQ(manifest->packets.size(), 2u);
   EXPECT_EQ(manifest->packets[1].sequence, 3);
-  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=1");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=1 awaiting_review=0");
 
   auto receipt = CentralImport(usb);
   ASSERT_OK(receipt.status());
   ASSERT_OK(station_->ImportReceipt(*receipt).status());
-  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=1 parked=2");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=1 parked=2 awaiting_review=0");
   auto parked = station_->Outbox(OutboxState::kParked, 10);
   ASSERT_OK(parked.status());
   ASSERT_EQ(parked->size(), 2u);
@@ -164,7 +164,7 @@ TEST_F(MediaSyncTest, AnotherStationsOrAnEditedReceiptIsRefusedWithNothingChange
   relabelled.station_id = identity_.station_id;
   EXPECT_THAT(station_->ImportReceipt(relabelled),
               StatusIs(StatusCode::kUnauthenticated, HasSubstr("the receipt is not signed by central")));
-  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=0 awaiting_review=0");
 
   // This station's own receipt, with a verdict edited, is refused too.
   const std::string usb = dir_ + "/usb";
@@ -176,9 +176,9 @@ TEST_F(MediaSyncTest, AnotherStationsOrAnEditedReceiptIsRefusedWithNothingChange
   edited.verdicts.results[0].error = "forged";
   EXPECT_THAT(station_->ImportReceipt(edited),
               StatusIs(StatusCode::kUnauthenticated, HasSubstr("the receipt is not signed by central")));
-  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=2 acked=0 parked=0 awaiting_review=0");
   ASSERT_OK(station_->ImportReceipt(*receipt).status());
-  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0");
+  EXPECT_EQ(OutboxCounts(*station_), "pending=0 acked=2 parked=0 awaiting_review=0");
 }
 
 // Feed items travel back the same way: sealed to the station's box key and

@@ -270,11 +270,12 @@ struct StationServer::Impl {
   static StatusOr<EnrollmentRequest> ParseApplication(std::string_view text, std::string_view what) {
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return InvalidArgument(std::string(what) + " is not a JSON object");
-    static constexpr std::string_view kApplicationKeys[] = {"kind", "previous_nik", "resident", "finger_exceptions"};
+    static constexpr std::string_view kApplicationKeys[] = {"kind", "previous_nik", "resident", "finger_exceptions",
+                                                            "location"};
     for (const auto& [key, value] : json.items()) {
       if (std::find(std::begin(kApplicationKeys), std::end(kApplicationKeys), key) == std::end(kApplicationKeys)) {
         return InvalidArgument("application." + QuoteInput(key) +
-                               " is not a known field (kind, previous_nik, resident, finger_exceptions)");
+                               " is not a known field (kind, previous_nik, resident, finger_exceptions, location)");
       }
     }
     // Types first: a field of the wrong type is named, never an internal error.
@@ -303,6 +304,9 @@ struct StationServer::Impl {
     out.previous_nik = json.value("previous_nik", "");
     if (!json.contains("resident")) return InvalidArgument("application.resident is missing");
     ASSIGN_OR_RETURN(out.resident, ResidentFromJson(json["resident"]));
+    if (json.contains("location")) {
+      ASSIGN_OR_RETURN(out.location, enrollment::LocationFromJson(json["location"]));
+    }
     return out;
   }
 
@@ -358,7 +362,15 @@ struct StationServer::Impl {
                                            "the same key on every retry of it"));
     }
     auto receipt = station->Enroll(*op, *parsed, idempotency_key);
-    if (!receipt.ok()) return ErrorResponse(receipt.status());
+    if (!receipt.ok()) {
+      // Past the unsynced limits, the operator is told how to sync.
+      auto limit = station->CheckUnsyncedLimits();
+      if (limit.ok() && *limit && receipt.status().message() == (*limit)->error) {
+        service::LogWarn("station.enroll_refused_unsynced", {{"operator", op->username}});
+        return ErrorResponse(receipt.status(), 409, (*limit)->pesan);
+      }
+      return ErrorResponse(receipt.status());
+    }
     if (crash_after_enroll_commit_for_test) _exit(86);
     service::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
                  {{"registration", receipt->registration_number}, {"operator", op->username}});
@@ -678,6 +690,64 @@ struct StationServer::Impl {
     });
   }
 
+  // Supervisor review (station.h, ApproveEnrollment): each call authenticates
+  // the session it carries, so a supervisor decides as themselves.
+  net::HttpResponse ReviewListRoute(const net::HttpRequest& request) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> op = Authenticate(request);
+    if (!op.ok()) return ErrorResponse(op.status());
+    if (op->role != Role::kSupervisor) {
+      return ErrorResponse(PermissionDenied("account " + op->username + " is " + std::string(RoleName(op->role)) +
+                                            ", not a supervisor; only a supervisor reviews enrollments"));
+    }
+    if (!box_key) {
+      return ErrorResponse(FailedPrecondition("station " + station->identity().station_id +
+                                              " has no box key (station-box.key); it keeps no review copies"));
+    }
+    auto awaiting = station->AwaitingReviews(*box_key);
+    if (!awaiting.ok()) return ErrorResponse(awaiting.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const AwaitingReview& item : *awaiting) {
+      const enrollment::Enrollment& e = item.enrollment;
+      nlohmann::json exceptions = nlohmann::json::object();
+      for (const enrollment::FingerCapture& finger : item.review_copy.fingers) {
+        if (finger.exception != enrollment::FingerException::kNone) {
+          exceptions[std::to_string(finger.position)] = enrollment::FingerExceptionName(finger.exception);
+        }
+      }
+      out.push_back({{"registration_number", e.registration_number},
+                     {"operator", e.operator_name},
+                     {"captured_at", e.captured_at},
+                     {"application_kind", ApplicationKindName(e.kind)},
+                     {"previous_nik", e.previous_nik},
+                     {"resident", ResidentToJson(e.resident)},
+                     {"face_jpeg", crypto::Base64Encode(item.review_copy.face_jpeg)},
+                     {"signature_image", crypto::Base64Encode(item.review_copy.signature_image)},
+                     {"finger_exceptions", exceptions},
+                     {"location", e.location ? enrollment::LocationToJson(*e.location) : nlohmann::json()}});
+    }
+    return net::HttpResponse::Json(200, nlohmann::json{{"enrollments", out}}.dump());
+  }
+
+  net::HttpResponse ReviewDecisionRoute(const net::HttpRequest& request, bool approve) {
+    std::lock_guard lock(mu);
+    StatusOr<Operator> supervisor = Authenticate(request);
+    if (!supervisor.ok()) return ErrorResponse(supervisor.status());
+    const std::string& reg = request.path_params.at("reg");
+    Status decided = [&]() -> Status {
+      if (approve) return station->ApproveEnrollment(*supervisor, reg);
+      ASSIGN_OR_RETURN(auto body, JsonObject(request.body, {"reason"}));
+      return station->RejectEnrollment(*supervisor, reg, body.value("reason", ""));
+    }();
+    if (!decided.ok()) return ErrorResponse(decided);
+    service::LogInfo(approve ? "station.enrollment_approved" : "station.enrollment_rejected",
+                     {{"registration", reg}, {"supervisor", supervisor->username}});
+    return net::HttpResponse::Json(
+        200, nlohmann::json{{approve ? "approved" : "rejected", reg}, {"by", supervisor->username}}.dump());
+  }
+  net::HttpResponse ApproveRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, true); }
+  net::HttpResponse RejectRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, false); }
+
   // Who is logged in, and where: the console's first request.
   net::HttpResponse SessionRoute(const net::HttpRequest& request) {
     std::lock_guard lock(mu);
@@ -805,7 +875,15 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->db = std::move(files.db);
   Identity identity = std::move(files.identity);
   if (!options.central_urls.empty()) identity.central_urls = options.central_urls;
-  impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity, options.login);
+  EnrollmentPolicy enrollment_policy = options.enrollment;
+  if (files.box_key) enrollment_policy.review_copy_key = files.box_key->public_key();
+  if (enrollment_policy.review_required && !files.box_key) {
+    return FailedPrecondition("review.required is set but " + options.data_dir +
+                              " has no station-box.key to keep the reviewer's copies; register the station again "
+                              "with this version of ektp");
+  }
+  impl->station = std::make_unique<Station>(*impl->db, clock, impl->key, identity, options.login, PickupPolicy{},
+                                            enrollment_policy);
   impl->station->PrepareLogin();
   // Items an older version kept because it did not know their kind or version.
   ASSIGN_OR_RETURN(int reapplied, impl->station->RetryKeptFeedItems());
@@ -884,6 +962,9 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/override", self->Guarded(BodyKind::kJson, &Impl::OverrideRoute));
   impl->http->Handle("POST", "/api/v1/pickup/cards/:serial/hand-over", self->Guarded(BodyKind::kJson, &Impl::HandOverRoute));
   impl->http->Handle("POST", "/api/v1/pickup/returns", self->Guarded(BodyKind::kNone, &Impl::ReturnUncollectedRoute));
+  impl->http->Handle("GET", "/api/v1/review/enrollments", self->Guarded(BodyKind::kNone, &Impl::ReviewListRoute));
+  impl->http->Handle("POST", "/api/v1/review/enrollments/:reg/approve", self->Guarded(BodyKind::kNone, &Impl::ApproveRoute));
+  impl->http->Handle("POST", "/api/v1/review/enrollments/:reg/reject", self->Guarded(BodyKind::kJson, &Impl::RejectRoute));
   return std::unique_ptr<StationServer>(new StationServer(std::move(impl)));
 }
 

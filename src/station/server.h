@@ -10,8 +10,10 @@
 //   POST /api/v1/login                     {username, password} -> {token};
 //                                          429 + Retry-After under back-off (LoginPolicy)
 //   POST /api/v1/logout                    revokes the session
-//   POST /api/v1/enrollments               multipart: application (JSON), face,
+//   POST /api/v1/enrollments               multipart: application (JSON, with an optional
+//                                          location {lat, lon, accuracy_m}), face,
 //                                          signature, finger_1..finger_10 -> receipt;
+//                                          409 past the unsynced limits (pesan says how to sync)
 //                                          Idempotency-Key header required (201 new,
 //                                          200 the same receipt again, 409 key reused)
 //   GET  /api/v1/enrollments/:reg          status at central, as last heard
@@ -39,6 +41,11 @@
 //   POST /api/v1/pickup/cards/:serial/override   {reason}, with a supervisor's session, after failed checks
 //   POST /api/v1/pickup/cards/:serial/hand-over  {delegate?: {name, nik, relation}, surrendered_ktp?: {nik, serial}}
 //                                                -> {hand_over, holder_name, free_service_notice, complaint_channel}
+// Supervisor review before upload (station.h, ApproveEnrollment; a supervisor's own session, role supervisor):
+//   GET  /api/v1/review/enrollments        enrollments awaiting review, oldest first, with demographics,
+//                                          photo and signature (base64), finger exceptions and location
+//   POST /api/v1/review/enrollments/:reg/approve   -> {approved, by}: the enrollment is queued for upload
+//   POST /api/v1/review/enrollments/:reg/reject    {reason} -> {rejected, by}: parked with the reason, never uploaded
 // Every route first passes net::RequestGuard (Host, Origin, Content-Type).
 // Errors carry "error" (precise, English) and "pesan" (for the operator,
 // Bahasa Indonesia).
@@ -72,6 +79,9 @@ struct StationOptions {
   // Seeds the sync client's backoff jitter; 0 (the default) uses system
   // randomness. Tests set it so a run can be replayed.
   uint64_t random_seed = 0;
+  // Supervisor review and the limits on unsynced work (station.h). The
+  // review copy key is the station's box key; review needs one.
+  EnrollmentPolicy enrollment;
   // Not 0: POST /api/v1/scanner/simulated answers synthetic fingerprint
   // templates from this seed (bio/synth.h), for the demo and the browser
   // tests. 0 (the default): that route refuses.

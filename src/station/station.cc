@@ -68,6 +68,7 @@ std::string_view OutboxStateName(OutboxState state) {
     case OutboxState::kPending: return "pending";
     case OutboxState::kAcked: return "acked";
     case OutboxState::kParked: return "parked";
+    case OutboxState::kAwaitingReview: return "awaiting_review";
   }
   return "?";
 }
@@ -76,7 +77,7 @@ StatusOr<OutboxState> ParseOutboxState(std::string_view name) {
   for (OutboxState state : kAllOutboxStates) {
     if (OutboxStateName(state) == name) return state;
   }
-  return InvalidArgument("outbox state '" + std::string(name) + "' is not pending, acked or parked");
+  return InvalidArgument("outbox state '" + std::string(name) + "' is not pending, acked, parked or awaiting_review");
 }
 
 std::string_view RoleName(Role role) {
@@ -94,7 +95,7 @@ StatusOr<Role> ParseRole(std::string_view name) {
 }
 
 Station::Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
-                 LoginPolicy login_policy, PickupPolicy pickup_policy)
+                 LoginPolicy login_policy, PickupPolicy pickup_policy, EnrollmentPolicy enrollment_policy)
     : db_(db),
       clock_(clock),
       key_(key),
@@ -104,7 +105,8 @@ Station::Station(store::Connection& db, const Clock& clock, const crypto::Signin
                 [this](std::string_view actor, std::string_view action, std::string_view detail) {
                   return Audit(actor, action, detail);
                 }),
-      pickup_policy_(pickup_policy) {}
+      pickup_policy_(pickup_policy),
+      enrollment_policy_(std::move(enrollment_policy)) {}
 
 Status Station::SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock) {
   return db.Exec(
@@ -186,7 +188,16 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
       return receipt;
     }
   }
+  ASSIGN_OR_RETURN(std::optional<UnsyncedLimitRefusal> refusal, CheckUnsyncedLimits());
+  if (refusal) return FailedPrecondition(refusal->error);
+  const bool review = enrollment_policy_.review_required;
+  if (review && enrollment_policy_.review_copy_key.size() != crypto::kBoxPublicKeySize) {
+    return FailedPrecondition("review is required but station " + identity_.station_id +
+                              " has no box key (station-box.key) to keep the reviewer's copy");
+  }
+  if (request.location) RETURN_IF_ERROR(enrollment::ValidateLocation(*request.location));
   enrollment::Enrollment e;
+  e.location = request.location;
   e.station_id = identity_.station_id;
   e.operator_name = op.username;
   e.captured_at = FormatTimestamp(clock_.Now());
@@ -204,11 +215,24 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
     std::snprintf(suffix, sizeof(suffix), "%06lld", static_cast<long long>(next[0].Int(0)));
     e.registration_number = identity_.station_id + "-" + suffix;
     RETURN_IF_ERROR(db_.Exec("INSERT INTO enrollments (local_sequence, registration_number, operator, application_kind, "
-                             "resident_json, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             "resident_json, status, created_at, updated_at, location_json) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              {next[0].Int(0), e.registration_number, op.username, ApplicationKindName(e.kind),
-                              ResidentToJson(e.resident).dump(), kStoredQueued, e.captured_at, e.captured_at}));
-    RETURN_IF_ERROR(
-        QueuePacket(sync::PacketKind::kEnrollment, e.registration_number, enrollment::EnrollmentToJson(e), e.captured_at));
+                              ResidentToJson(e.resident).dump(), kStoredQueued, e.captured_at, e.captured_at,
+                              e.location ? store::Value(enrollment::LocationToJson(*e.location).dump()) : store::Value()}));
+    RETURN_IF_ERROR(QueuePacket(sync::PacketKind::kEnrollment, e.registration_number, enrollment::EnrollmentToJson(e),
+                                e.captured_at, review ? OutboxState::kAwaitingReview : OutboxState::kPending));
+    if (review) {
+      // What the reviewer looks at: everything but the templates, sealed to this station's box key.
+      enrollment::Biometrics copy = request.biometrics;
+      for (enrollment::FingerCapture& finger : copy.fingers) finger.template_bytes.clear();
+      RETURN_IF_ERROR(db_.Exec("INSERT INTO enrollment_reviews (registration_number, review_copy, state, created_at) "
+                               "VALUES (?, ?, 'awaiting', ?)",
+                               {e.registration_number,
+                                store::Blob(crypto::Seal(enrollment_policy_.review_copy_key,
+                                                         enrollment::SerializeBiometrics(copy))),
+                                e.captured_at}));
+    }
     if (!idempotency_key.empty()) {
       RETURN_IF_ERROR(db_.Exec("DELETE FROM enrollment_keys WHERE created_at < ?",
                                {FormatTimestamp(clock_.Now() - kIdempotencyRetention)}));
@@ -246,7 +270,9 @@ StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registr
   status.reason = rows[0].Text(1);
   status.nik = rows[0].Text(4);
   const std::string stored = rows[0].Text(0);
-  if (rows[0].Text(2) == OutboxStateName(OutboxState::kParked)) {
+  if (rows[0].Text(2) == OutboxStateName(OutboxState::kAwaitingReview)) {
+    status.stage = EnrollmentStage::kAwaitingReview;
+  } else if (rows[0].Text(2) == OutboxStateName(OutboxState::kParked)) {
     status.stage = EnrollmentStage::kParked;
     status.reason = rows[0].Text(3);
   } else if (stored == kStoredQueued) {
@@ -263,6 +289,7 @@ StatusOr<EnrollmentStatus> Station::GetEnrollmentStatus(std::string_view registr
 
 std::string_view EnrollmentStatusName(const EnrollmentStatus& status) {
   switch (status.stage) {
+    case EnrollmentStage::kAwaitingReview: return OutboxStateName(OutboxState::kAwaitingReview);
     case EnrollmentStage::kQueued: return kStoredQueued;
     case EnrollmentStage::kSent: return "sent";
     case EnrollmentStage::kParked: return "parked";
@@ -342,14 +369,14 @@ StatusOr<int64_t> Station::CountOutbox(OutboxState state) {
 }
 
 Status Station::QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body,
-                            const std::string& at) {
+                            const std::string& at, OutboxState state) {
   ASSIGN_OR_RETURN(auto seq, db_.Query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox"));
   sync::Envelope envelope{sync::kEnvelopeVersion, identity_.station_id, seq[0].Int(0), kind, at, std::move(body)};
   sync::Packet packet = sync::SignEnvelope(envelope, key_);
   return db_.Exec("INSERT INTO outbox (sequence, kind, reference, envelope, signature, state, created_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
                   {envelope.sequence, sync::PacketKindName(kind), reference, packet.envelope_text, packet.signature,
-                   OutboxStateName(OutboxState::kPending), at});
+                   OutboxStateName(state), at});
 }
 
 Status Station::Audit(std::string_view op, std::string_view action, std::string_view subject) {

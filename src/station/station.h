@@ -88,6 +88,42 @@ struct EnrollmentRequest {
   std::string previous_nik;
   Resident resident;
   enrollment::Biometrics biometrics;
+  std::optional<enrollment::Location> location;  // the van's GPS fix, when it has one
+};
+
+// What a station requires of its enrollments before they go up, and how much
+// unsynced work it may hold (`station serve` keys review.* and limits.*;
+// docs/operations.md, "Supervisor review" and "Limits on unsynced work").
+struct EnrollmentPolicy {
+  // New enrollments wait in kAwaitingReview until a supervisor approves or
+  // rejects each (ApproveEnrollment, RejectEnrollment). Default: off.
+  bool review_required = false;
+  // The station's X25519 public key (station-box.key): the reviewer's copy of
+  // the photo, signature and finger exceptions is sealed to it until the
+  // decision. REQUIRED when review_required.
+  crypto::Bytes review_copy_key;
+  // Enrollment is refused while this many enrollments are unsynced (pending
+  // or awaiting review); 0: no cap. Default here 0; `station serve`'s is in
+  // its configuration schema.
+  int max_unsynced_enrollments = 0;
+  // ... or while the oldest unsynced enrollment was captured more than this
+  // many hours ago; 0: no cap.
+  int max_unsynced_age_hours = 0;
+};
+
+// Why a new enrollment is refused for the unsynced work the station holds
+// (Station::CheckUnsyncedLimits): English for the API and logs, Bahasa
+// Indonesia (`pesan`) for the operator, both saying how to sync.
+struct UnsyncedLimitRefusal {
+  std::string error;
+  std::string pesan;
+};
+
+// An enrollment waiting for a supervisor's review, with what the reviewer
+// needs to judge it.
+struct AwaitingReview {
+  enrollment::Enrollment enrollment;  // demographics, kind, operator, capture time, location
+  enrollment::Biometrics review_copy;  // the photo, the signature and the finger exceptions; no templates
 };
 
 struct Receipt {
@@ -105,9 +141,13 @@ struct Receipt {
 // One outbox entry as the operator sees it.
 // A packet's state in the outbox: pending until central judges it, then
 // acked (stored at central) or parked (refused for good, kept with the reason).
-enum class OutboxState { kPending, kAcked, kParked };
-inline constexpr OutboxState kAllOutboxStates[] = {OutboxState::kPending, OutboxState::kAcked, OutboxState::kParked};
-std::string_view OutboxStateName(OutboxState state);  // "pending", "acked", "parked"
+// At a station whose policy requires review, an enrollment first awaits a
+// supervisor's review: approved -> pending, rejected -> parked with the reason.
+// Only pending packets are uploaded or exported.
+enum class OutboxState { kPending, kAcked, kParked, kAwaitingReview };
+inline constexpr OutboxState kAllOutboxStates[] = {OutboxState::kPending, OutboxState::kAcked, OutboxState::kParked,
+                                                   OutboxState::kAwaitingReview};
+std::string_view OutboxStateName(OutboxState state);  // "pending", "acked", "parked", "awaiting_review"
 // kInvalidArgument naming the accepted names.
 StatusOr<OutboxState> ParseOutboxState(std::string_view name);
 
@@ -123,9 +163,10 @@ struct OutboxEntry {
 
 // Where an enrollment stands, as far as this station knows.
 enum class EnrollmentStage {
+  kAwaitingReview,  // waits for a supervisor's review before it is queued
   kQueued,     // in the outbox, not yet acknowledged by central
   kSent,       // acknowledged by central, which has not reported on it yet
-  kParked,     // refused by central; `reason` says why
+  kParked,     // refused by central, or rejected at review; `reason` says why
   kAtCentral,  // central reported the record's state (`record_state`)
 };
 
@@ -306,7 +347,7 @@ class Station {
  public:
   // All references must outlive the Station.
   Station(store::Connection& db, const Clock& clock, const crypto::SigningKey& key, Identity identity,
-          LoginPolicy login_policy = {}, PickupPolicy pickup_policy = {});
+          LoginPolicy login_policy = {}, PickupPolicy pickup_policy = {}, EnrollmentPolicy enrollment_policy = {});
 
   const Identity& identity() const { return identity_; }
 
@@ -346,10 +387,35 @@ class Station {
   // receipt with `replayed` set and stores nothing; with other content it is
   // kFailedPrecondition naming the key. Keys older than kIdempotencyRetention are
   // purged. An empty key (in-process callers that never retry) deduplicates nothing.
+  // A new enrollment (not a replay) is refused with kFailedPrecondition past
+  // the policy's unsynced limits (CheckUnsyncedLimits), and a bad `location`
+  // with kInvalidArgument naming the field. Under review_required it waits in
+  // kAwaitingReview, not pending.
   StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request,
                            std::string_view idempotency_key = "");
   StatusOr<Receipt> GetReceipt(std::string_view registration_number);
   StatusOr<EnrollmentStatus> GetEnrollmentStatus(std::string_view registration_number);
+
+  // The refusal a new enrollment would get now for the unsynced work held
+  // (EnrollmentPolicy's caps), or none.
+  StatusOr<std::optional<UnsyncedLimitRefusal>> CheckUnsyncedLimits();
+
+  // Supervisor review (review.cc). The enrollments awaiting review, oldest
+  // first, their review copies opened with `box_key` (station-box.key).
+  StatusOr<std::vector<AwaitingReview>> AwaitingReviews(const crypto::SealingKey& box_key);
+  // A supervisor, logged in as themselves, approves an enrollment awaiting
+  // review: its packet is signed again with the decision in it
+  // (enrollment::ReviewApproval) and becomes pending; its review copy is
+  // deleted; the decision is audited. Refused with nothing changed:
+  // kPermissionDenied naming the account unless it has the supervisor role,
+  // or when it recorded the enrollment itself (four eyes); kNotFound for an
+  // unknown enrollment; kFailedPrecondition when it is not awaiting review.
+  Status ApproveEnrollment(const Operator& supervisor, std::string_view registration_number);
+  // Rejects it: the packet is parked with "rejected at review by <who>:
+  // <reason>" and never uploaded or exported. As ApproveEnrollment, but a
+  // supervisor may reject their own enrollment; kInvalidArgument without a
+  // reason (or one over 500 bytes).
+  Status RejectEnrollment(const Operator& supervisor, std::string_view registration_number, std::string_view reason);
 
   // Outbox. Pending packets in sequence order, at most `limit` and about `max_bytes`.
   StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> PendingPackets(int limit, size_t max_bytes);
@@ -529,7 +595,12 @@ class Station {
   // kFailedPrecondition when it does not open or verify.
   StatusOr<card::OpenedCard> OpenCardHere(const crypto::SealingKey& box_key, int64_t serial);
   // Appends a signed packet to the outbox, in the caller's transaction.
-  Status QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body, const std::string& at);
+  Status QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body, const std::string& at,
+                     OutboxState state = OutboxState::kPending);
+  // The enrollment awaiting review and the checks every decision on it
+  // passes (review.cc); returns its outbox sequence.
+  StatusOr<int64_t> ReviewableSequence(const Operator& supervisor, std::string_view registration_number,
+                                       std::string_view decision);
 
   store::Connection& db_;
   const Clock& clock_;
@@ -538,6 +609,7 @@ class Station {
   LoginPolicy login_policy_;
   accounts::Accounts accounts_;
   PickupPolicy pickup_policy_;
+  EnrollmentPolicy enrollment_policy_;
 };
 
 }  // namespace ektp::station

@@ -650,15 +650,6 @@ TEST_F(StationTest, APrintOfficerPrintsThroughTheApi) {
   (*server)->Stop();
 }
 
-// Logs `user` in on the operator API; the session's authorization header.
-net::HttpHeaders LoginOverApi(net::HttpClient& client, const std::string& user, const std::string& password) {
-  auto answer =
-      client.Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(), "application/json");
-  EXPECT_TRUE(answer.ok() && answer->status == 200);
-  if (!answer.ok() || answer->status != 200) return {};
-  return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
-}
-
 // The sample card, printed and sealed to `box_key`, as central's card_to_collect feed item on `serial`.
 sync::FeedItem CardToCollectItem(const crypto::SigningKey& central_key, const crypto::SealingKey& box_key,
                                  const std::string& registration_number, int64_t serial) {
@@ -1783,7 +1774,7 @@ TEST(OutboxStateTest, NamesRoundTripAndAnUnknownNameIsRefused) {
   for (OutboxState state : kAllOutboxStates) EXPECT_EQ(*ParseOutboxState(OutboxStateName(state)), state);
   EXPECT_THAT(ParseOutboxState("sent"),
               ::ektp::testing::StatusIs(StatusCode::kInvalidArgument,
-                                        "outbox state 'sent' is not pending, acked or parked"));
+                                        "outbox state 'sent' is not pending, acked, parked or awaiting_review"));
 }
 
 }  // namespace

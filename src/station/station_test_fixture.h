@@ -13,17 +13,29 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "core/status_matchers.h"
 #include "core/synthetic_resident.h"
 #include "enrollment/testing.h"
+#include "net/http_client.h"
 #include "station/server.h"
 #include "station/station.h"
 #include "station/sync_client.h"
 #include "store/testing.h"
 
 namespace ektp::station {
+
+// Logs `user` in on the operator API; the session's authorization header.
+inline net::HttpHeaders LoginOverApi(net::HttpClient& client, const std::string& user, const std::string& password) {
+  auto answer =
+      client.Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(), "application/json");
+  EXPECT_TRUE(answer.ok() && answer->status == 200);
+  if (!answer.ok() || answer->status != 200) return {};
+  return net::HttpHeaders{{"authorization", "Bearer " + nlohmann::json::parse(answer->body)["token"].get<std::string>()}};
+}
 
 class StationTest : public ::testing::Test {
  protected:
@@ -81,10 +93,11 @@ class StationTest : public ::testing::Test {
   }
 
   // The station's operator API on this test's station, without sync.
-  StatusOr<std::unique_ptr<StationServer>> StartOperatorServer() {
+  StatusOr<std::unique_ptr<StationServer>> StartOperatorServer(EnrollmentPolicy enrollment = {}) {
     StationOptions options;
     options.data_dir = dir_ + "/station";
     options.run_sync = false;
+    options.enrollment = std::move(enrollment);
     ASSIGN_OR_RETURN(auto server, StationServer::Create(options, clock_));
     RETURN_IF_ERROR(server->Start());
     return server;

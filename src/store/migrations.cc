@@ -358,6 +358,38 @@ CREATE TABLE login_throttle (
 );
 ALTER TABLE stations ADD COLUMN last_contact_at TEXT;
 )sql"},
+    {19, "supervisors' review decisions carried in enrollment packets (central/enrollment_oversight.h)", R"sql(
+CREATE TABLE enrollment_reviews (
+  registration_number TEXT PRIMARY KEY,
+  station_id TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX enrollment_reviews_station ON enrollment_reviews (station_id, reviewer);
+)sql"},
+    {20, "stations' home areas and where each enrollment was captured, flagged when far from home (central/enrollment_oversight.h)", R"sql(
+CREATE TABLE station_home_areas (
+  station_id TEXT PRIMARY KEY,
+  lat DOUBLE PRECISION NOT NULL,
+  lon DOUBLE PRECISION NOT NULL,
+  radius_km DOUBLE PRECISION NOT NULL,
+  set_by TEXT NOT NULL,
+  set_at TEXT NOT NULL
+);
+CREATE TABLE enrollment_locations (
+  registration_number TEXT PRIMARY KEY,
+  station_id TEXT NOT NULL,
+  lat DOUBLE PRECISION NOT NULL,
+  lon DOUBLE PRECISION NOT NULL,
+  accuracy_m DOUBLE PRECISION NOT NULL,
+  distance_km DOUBLE PRECISION,
+  far INTEGER NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX enrollment_locations_far ON enrollment_locations (station_id, far);
+)sql"},
     {21, "one name for the kecamatan a station serves: kecamatan_code", R"sql(
 ALTER TABLE registration_tokens RENAME COLUMN district_code TO kecamatan_code;
 ALTER TABLE stations RENAME COLUMN district_code TO kecamatan_code;
@@ -536,6 +568,21 @@ CREATE TABLE suket_trust (
 )sql"},
     {12, "cards never collected: when each was returned and voided (station/pickup.cc)", R"sql(
 ALTER TABLE cards_to_collect ADD COLUMN returned_at TEXT;
+)sql"},
+    {15, "supervisor review before upload: each enrollment's review, and the reviewer's copy sealed to station-box.key until the decision (station/review.cc)", R"sql(
+CREATE TABLE enrollment_reviews (
+  registration_number TEXT PRIMARY KEY REFERENCES enrollments (registration_number),
+  review_copy BLOB,
+  state TEXT NOT NULL,
+  reviewer TEXT,
+  decided_at TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX enrollment_reviews_state ON enrollment_reviews (state, created_at);
+)sql"},
+    {16, "where each enrollment was captured, when the station had a GPS fix", R"sql(
+ALTER TABLE enrollments ADD COLUMN location_json TEXT;
 )sql"},
     {17, "one name for the kecamatan this station serves: kecamatan_code", R"sql(
 ALTER TABLE identity RENAME COLUMN district_code TO kecamatan_code;

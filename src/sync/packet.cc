@@ -17,7 +17,8 @@ struct PacketKindSpec {
 };
 
 constexpr PacketKindSpec kPacketKinds[] = {
-    {PacketKind::kEnrollment, "enrollment", 1},
+    // 2: the body may carry `location` and `review` (enrollment/enrollment.h); a 1 body decodes as before.
+    {PacketKind::kEnrollment, "enrollment", 2},
     {PacketKind::kBlanksReceived, "blanks_received", 1},
     {PacketKind::kCardPrinted, "card_printed", 1},
     {PacketKind::kBlankSpoiled, "blank_spoiled", 1},

@@ -63,9 +63,13 @@ TEST(PacketTest, KindsAndTheirVersionsAreDeclaredOnce) {
   EXPECT_EQ(nlohmann::json::parse(text)["kind_v"], PacketKindVersion(PacketKind::kEnrollment));
   EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"pizza"})"),
               StatusIs(StatusCode::kUnimplemented, "packet kind 'pizza' is not known to this central"));
-  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":2})"),
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":3})"),
               StatusIs(StatusCode::kUnimplemented,
-                       "packet kind 'enrollment' version 2 is newer than this central reads (1)"));
+                       "packet kind 'enrollment' version 3 is newer than this central reads (2)"));
+  // Enrollment body version 1 (before location and review) is still read.
+  auto version1 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":1,"created_at":"t","body":"{}"})");
+  ASSERT_TRUE(version1.ok()) << version1.status().ToString();
+  EXPECT_EQ(version1->kind, PacketKind::kEnrollment);
   EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":0})"),
               StatusIs(StatusCode::kInvalidArgument, "envelope.kind_v must be at least 1"));
   // Envelopes signed before kinds had versions are version 1.
