@@ -537,6 +537,12 @@ CREATE TABLE suket_trust (
     {12, "cards never collected: when each was returned and voided (station/pickup.cc)", R"sql(
 ALTER TABLE cards_to_collect ADD COLUMN returned_at TEXT;
 )sql"},
+    {14, "the end of the last complete sync pass, kept across restarts (station/sync_client.cc)", R"sql(
+CREATE TABLE sync_state (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  last_success_at TEXT NOT NULL
+);
+)sql"},
     {17, "one name for the kecamatan this station serves: kecamatan_code", R"sql(
 ALTER TABLE identity RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
