@@ -3,10 +3,10 @@
 // measurements; nothing here asserts a speed.
 #pragma once
 
+#include <cstdint>
 #include <functional>
-#include <string_view>
-
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
