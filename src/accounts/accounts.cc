@@ -4,8 +4,17 @@
 #include <array>
 #include <mutex>
 
+#include "service/log.h"
+#include "service/metrics.h"
+
 namespace ektp::accounts {
 namespace {
+
+service::Counter& FailedLogins() {
+  static service::Counter& failed = service::MetricsRegistry::Default().GetCounter(
+      "ektp_login_failures_total", "Logins refused for a wrong username or password");
+  return failed;
+}
 
 // A hash of a random password, per strength, made once per process: what an
 // unknown username's password is verified against. Without memory for a
@@ -114,7 +123,11 @@ bool Accounts::CheckPassword(const LoginAttempt& attempt, std::string_view passw
 StatusOr<std::string> Accounts::FinishLogin(const LoginAttempt& attempt, bool password_ok) {
   if (!password_ok) {
     // The username only when it names an account: a password typed into the
-    // username field must not end up in the audit.
+    // username field must not end up in the audit or the log.
+    service::LogWarn("accounts.login_failed", {{"username", attempt.known ? attempt.username : ""},
+                                               {"unknown_username", !attempt.known},
+                                               {"remote", attempt.address}});
+    FailedLogins().Increment();
     RETURN_IF_ERROR(audit_(attempt.known ? attempt.username : "", "login_failed",
                            "from " + attempt.address + (attempt.known ? "" : "; unknown username")));
     return Unauthenticated("wrong username or password");

@@ -135,6 +135,7 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
         }
       }
     }
+    if (o.progress) o.progress("gallery", first + count, o.subjects);
   }
   info["gallery_source"] = from_cache ? "cache" : "generated";
   info[from_cache ? "gallery_load_seconds" : "gallery_generate_seconds"] = Seconds(t0);
@@ -293,6 +294,7 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
       if (c.subject_id == id) m.mate_score = c.score;
     }
     mated.push_back(m);
+    if (o.progress) o.progress("searches", q + 1, o.searches + o.non_mated);
   }
   for (size_t q = 0; q < o.non_mated; ++q) {
     // Non-mated search: someone never enrolled.
@@ -304,6 +306,7 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
     latency.push_back(Seconds(t2));
     penetration_sum += rn.penetration;
     nonmated_top.push_back(rn.candidates.empty() ? 0.0f : rn.candidates[0].score);
+    if (o.progress) o.progress("searches", o.searches + q + 1, o.searches + o.non_mated);
   }
   // Threshold for FPIR 0.1 %: at most 0.1 % of non-mated searches return any
   // candidate at or above it.

@@ -3,7 +3,10 @@
 // measurements; nothing here asserts a speed.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -33,6 +36,9 @@ struct ScaleOptions {
   std::string cache;              // gallery cache file ("" = none)
   int threads = 0;
   double prefilter_keep = 0.02;   // 1 = no pre-filter
+  // Called after each gallery batch and each search with what is being done
+  // ("gallery", "searches"), how much of it is done and its total. Default: none.
+  std::function<void(std::string_view what, uint64_t done, uint64_t total)> progress;
 };
 
 // 1:N de-duplication on a synthetic gallery of `subjects` subjects with two

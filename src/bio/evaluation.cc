@@ -554,6 +554,7 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
     if (!o.prefilter_keeps.empty() || !o.rejects.empty()) all_samples.push_back(std::move(samples));
     if (!o.rejects.empty()) all_pairs.push_back(std::move(pairs));
     scored.push_back(std::move(db));
+    if (o.progress) o.progress("databases scored", scored.size(), folders.size());
   }
   report.pooled = ComputeErrorRates(all_genuine, all_impostor);
   report.calibration = ObserveFmr(all_impostor, o.calibration_thresholds);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bio/matcher.h"
@@ -288,6 +289,9 @@ struct FvcEvaluationOptions {
   std::ostream* scores_csv = nullptr;
   // The nominal thresholds whose observed FMR is reported.
   std::vector<float> calibration_thresholds = {10, 20, 30, 40, 50};
+  // Called after each database is scored with how many of them are done and
+  // their total. Default: none.
+  std::function<void(std::string_view what, uint64_t done, uint64_t total)> progress;
 };
 
 struct FvcEvaluation {

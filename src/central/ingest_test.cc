@@ -1,4 +1,5 @@
 #include "central/ingest.h"
+#include "central/metrics.h"
 #include "central/hand_over.h"
 
 #include <nlohmann/json.hpp>
@@ -562,6 +563,26 @@ TEST_P(IngestTest, TheIntegrityReportFlagsOnlyTheOperatorWhoseOverridesStandOut)
   EXPECT_FALSE(report->stations[0].overrides.outlier);
   EXPECT_NEAR(BinomialUpperTail(1, 10, 0.1), 1 - std::pow(0.9, 10), 1e-12);
   EXPECT_DOUBLE_EQ(BinomialUpperTail(0, 10, 0.1), 1.0);
+}
+
+// The scrape-time figures of central's /metrics (central/metrics.h) on both
+// backends; MetricsTest.Central* scrapes them from a real server.
+TEST_P(IngestTest, MetricsCollectedFromTheDatabase) {
+  ASSERT_OK(ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_), EnrollmentPacket(2, station_key_)}).status());
+  ASSERT_OK(db_->connection().Exec("UPDATE stations SET last_contact_at = ? WHERE id = ?",
+                                   {FormatTimestamp(clock_.Now()), station_id_}));
+  clock_.Advance(std::chrono::seconds(42));
+  service::MetricsRegistry registry;
+  ASSERT_OK(CollectCentralMetrics(db_->connection(), clock_, registry));
+  const service::Labels station = {{"station", station_id_}};
+  EXPECT_EQ(registry.GetGauge("ektp_central_records", "", {{"state", "validated"}}).value(), 2);
+  EXPECT_EQ(registry.GetGauge("ektp_central_records", "", {{"state", "activated"}}).value(), 0);
+  EXPECT_EQ(registry.GetGauge("ektp_pipeline_queue_depth", "", {{"stage", "demographics"}}).value(), 2);
+  EXPECT_EQ(registry.GetGauge("ektp_pipeline_dead_jobs", "", {{"stage", "dedupe"}}).value(), 0);
+  EXPECT_EQ(registry.GetGauge("ektp_central_adjudication_backlog", "").value(), 0);
+  EXPECT_EQ(registry.GetGauge("ektp_central_station_sync_lag_seconds", "", station).value(), 42);
+  EXPECT_EQ(registry.GetGauge("ektp_central_station_last_sync_timestamp_seconds", "", station).value(),
+            UnixSeconds(clock_.Now()) - 42);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, ::testing::ValuesIn(store::testing::kBackends),

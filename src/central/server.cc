@@ -18,6 +18,7 @@
 
 #include "central/audit_checkpoints.h"
 #include "central/console_api.h"
+#include "central/metrics.h"
 #include "console/assets.h"
 #include "console/reference_data.h"
 #include "central/print_feed.h"
@@ -221,22 +222,7 @@ struct CentralServer::Impl {
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
     auto response = ingest.Upload(station->id, *packets);
     if (!response.ok()) return ErrorResponse(response.status());
-    static service::Counter& accepted = service::MetricsRegistry::Default().GetCounter(
-        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "accepted"}});
-    static service::Counter& duplicate = service::MetricsRegistry::Default().GetCounter(
-        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "duplicate"}});
-    static service::Counter& rejected = service::MetricsRegistry::Default().GetCounter(
-        "ektp_central_packets_total", "Packets received from stations by verdict", {{"verdict", "rejected"}});
-    for (const auto& result : response->results) {
-      (result.verdict == sync::Verdict::kAccepted    ? accepted
-       : result.verdict == sync::Verdict::kDuplicate ? duplicate
-                                                     : rejected)
-          .Increment();
-      if (result.verdict == sync::Verdict::kRejected) {
-        service::LogWarn("central.packet_rejected",
-                     {{"station", station->id}, {"sequence", result.sequence}, {"error", result.error}});
-      }
-    }
+    CountUpload(station->id, *packets, *response);
     service::LogInfo("central.batch_ingested",
                  {{"station", station->id}, {"packets", packets->size()}, {"cursor", response->cursor}});
     sync::SignUploadResponse(keys.signing, station->id, request.header("x-ektp-signature"), *response);
@@ -384,6 +370,10 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
     if (!db.ok()) return db.status();
     return (*db)->Query("SELECT 1").status();
   };
+  http.collect_metrics = [self](service::MetricsRegistry& registry) -> Status {
+    ASSIGN_OR_RETURN(auto db, self->pool->Acquire());
+    return CollectCentralMetrics(*db, *self->clock, registry);
+  };
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
   std::vector<std::string> served_hosts = options.served_hosts;
   std::string certificate_sha256;
@@ -403,8 +393,9 @@ StatusOr<std::unique_ptr<CentralServer>> CentralServer::Create(const CentralOpti
                      kSmallBody);
   impl->http->Handle("POST", "/api/v1/sync/up", [self](const auto& r) { return self->Upload(r); },
                      net::RouteOptions{.max_body_bytes = options.max_body_bytes});
-  impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); }, kSmallBody);
-  impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); }, kSmallBody);
+  constexpr net::RouteOptions kPolled{.max_body_bytes = 4 * 1024, .poll = true};
+  impl->http->Handle("GET", "/api/v1/sync/down", [self](const auto& r) { return self->Down(r); }, kPolled);
+  impl->http->Handle("GET", "/api/v1/sync/cursor", [self](const auto& r) { return self->CursorRoute(r); }, kPolled);
   // Public, no station signature: rate-limited per peer address (central/status_lookup.h).
   auto status_lookup = std::make_shared<StatusEndpoint>(*impl->pool, clock);
   impl->http->Handle("GET", "/api/v1/status", Guarded(guard, net::BodyKind::kNone, [status_lookup](const auto& r) {

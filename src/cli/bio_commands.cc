@@ -16,6 +16,7 @@
 #include "bio/template.h"
 #include "bio/template_json.h"
 #include "cli/commands.h"
+#include "service/progress.h"
 
 namespace ektp::cli {
 namespace {
@@ -206,6 +207,10 @@ int BioEval(const Args& args) {
     if (!scores) return Fail(Unavailable("cannot write " + scores_path));
     options.scores_csv = &scores;
   }
+  service::Progress progress;
+  options.progress = [&progress](std::string_view what, uint64_t done, uint64_t total) {
+    progress.Update(what, done, total);
+  };
   auto report = bio::EvaluateFvc(options);
   if (!report.ok()) return Fail(report.status());
   if (scores.is_open()) {
@@ -310,6 +315,8 @@ int BioScale(const Args& args) {
   app.add_option("--prefilter-keep", o.prefilter_keep, "share of the gallery fully matched (1 = no pre-filter)")
       ->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
+  service::Progress progress;
+  o.progress = [&progress](std::string_view what, uint64_t done, uint64_t total) { progress.Update(what, done, total); };
   auto result = bio::RunScale(o);
   if (!result.ok()) return Fail(result.status());
   std::cout << result->dump(2) << "\n";

@@ -640,6 +640,21 @@ TEST(CliTest, PrintConfigShowsFlagsOverFileOverDefaults) {
   EXPECT_THAT(run.output, HasSubstr("--sync-max-backoff-ms >= --sync-backoff-ms"));
 }
 
+TEST(CliTest, LogLevelIsAFlagAndAKeyAndAnUnknownLevelIsRefused) {
+  std::string path = WriteTempFile("station.toml", "[station]\ndata_dir = \"/srv/s\"\n[log]\nlevel = \"warn\"\n");
+  CommandResult run = Ektp("station serve --config " + path + " --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("[log]\nlevel = \"warn\"\n"));
+  run = Ektp("central serve --dir /srv/c --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("[log]\nlevel = \"info\"\n"));  // the default
+  for (std::string verb : {"central serve --dir /srv/c", "station serve --dir /srv/s"}) {
+    run = Ektp(verb + " --log-level verbose --print-config");
+    EXPECT_EQ(run.exit_code, 1) << verb;
+    EXPECT_THAT(run.output, HasSubstr("--log-level (log.level) must be debug, info, warn or error, not 'verbose'"));
+  }
+}
+
 TEST(CliTest, PrintConfigRoundTripsThroughConfig) {
   for (std::string command :
        {"central serve --dir '/srv/a b' --served-host a.example --served-host 'b\"c' --pipeline-rate 2.5 --no-pipeline",

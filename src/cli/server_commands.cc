@@ -15,6 +15,7 @@
 #include "cli/data_dirs.h"
 #include "net/tls.h"
 #include "service/config_schema.h"
+#include "service/log.h"
 #include "service/systemd_notify.h"
 #include "store/audit_log.h"
 #include "station/server.h"
@@ -65,9 +66,24 @@ void WarnIfLoopbackOnly(const std::string& bind_address, std::string_view reache
   }
 }
 
+// The log level key of every serving command, filling `level` ("info" by default).
+void AddLogLevel(service::ConfigSchema& schema, std::string* level) {
+  schema.Add("log.level", "--log-level", "lowest level logged: debug, info, warn or error", level);
+}
+
+// Applies the level AddLogLevel filled; kInvalidArgument naming the accepted ones.
+Status ApplyLogLevel(const std::string& text) {
+  service::LogLevel level;
+  if (!service::ParseLogLevel(text, &level)) {
+    return InvalidArgument("--log-level (log.level) must be debug, info, warn or error, not '" + text + "'");
+  }
+  service::SetLogLevel(level);
+  return Status::Ok();
+}
+
 // The settings of `ektp central serve`; defaults are CentralOptions' but the
 // port, kCentralPort.
-service::ConfigSchema CentralServeSchema(central::CentralOptions& options) {
+service::ConfigSchema CentralServeSchema(central::CentralOptions& options, std::string& log_level) {
   options.port = kCentralPort;
   service::ConfigSchema schema("central serve");
   schema.Add("central.data_dir", "--dir", "data directory (from `central init`); required", &options.data_dir)
@@ -90,6 +106,7 @@ service::ConfigSchema CentralServeSchema(central::CentralOptions& options) {
       .Add("pipeline.matcher_shards", "--matcher-shards",
            "de-duplicate with n `ektp central matcher --shard k/n` processes (0: an in-process gallery)",
            &options.pipeline.dedupe.matcher_shards);
+  AddLogLevel(schema, &log_level);
   return schema;
 }
 
@@ -98,8 +115,10 @@ service::ConfigSchema CentralServeSchema(central::CentralOptions& options) {
 int CentralServe(const Args& args) {
   CLI::App app("Run central's API server", "central serve");
   central::CentralOptions options;
-  service::ConfigSchema schema = CentralServeSchema(options);
-  auto validate = [&options]() -> Status {
+  std::string log_level = "info";
+  service::ConfigSchema schema = CentralServeSchema(options, log_level);
+  auto validate = [&options, &log_level]() -> Status {
+    RETURN_IF_ERROR(ApplyLogLevel(log_level));
     if (options.data_dir.empty()) return InvalidArgument("--dir (or central.data_dir in --config) is required");
     if (options.plain_http && options.bind_address != "127.0.0.1" && options.bind_address != "localhost") {
       return InvalidArgument("--plain-http is for localhost development only; bind to 127.0.0.1");
@@ -242,7 +261,7 @@ namespace {
 
 // The settings of `ektp station serve`; defaults are StationOptions' and
 // SyncOptions' but the port, kStationPort.
-service::ConfigSchema StationServeSchema(station::StationOptions& options) {
+service::ConfigSchema StationServeSchema(station::StationOptions& options, std::string& log_level) {
   options.port = kStationPort;
   // A van out of reach for a week or two still works; past that, it syncs first.
   options.enrollment.max_unsynced_enrollments = 5000;
@@ -285,6 +304,7 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options) {
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);
+  AddLogLevel(schema, &log_level);
   return schema;
 }
 
@@ -293,8 +313,10 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options) {
 int StationServe(const Args& args) {
   CLI::App app("Run the station: operator API and background sync", "station serve");
   station::StationOptions options;
-  service::ConfigSchema schema = StationServeSchema(options);
-  auto validate = [&options]() -> Status {
+  std::string log_level = "info";
+  service::ConfigSchema schema = StationServeSchema(options, log_level);
+  auto validate = [&options, &log_level]() -> Status {
+    RETURN_IF_ERROR(ApplyLogLevel(log_level));
     const station::SyncOptions& sync = options.sync;
     if (options.data_dir.empty()) return InvalidArgument("--dir (or station.data_dir in --config) is required");
     if (sync.idle_interval.count() < 0 || sync.initial_backoff.count() < 1 || sync.max_backoff < sync.initial_backoff ||

@@ -24,6 +24,7 @@
 #include "net/multipart.h"
 #include "service/log.h"
 #include "service/metrics.h"
+#include "service/process_metrics.h"
 
 namespace ektp::net {
 namespace {
@@ -66,6 +67,7 @@ struct Route {
   HttpHandler handler;
   size_t max_body_bytes = 0;
   bool on_io_thread = false;  // trivial built-ins only
+  bool poll = false;          // RouteOptions::poll
 
   bool MatchPath(const std::vector<std::string>& path_segments,
                  std::map<std::string, std::string>* params) const {
@@ -207,6 +209,7 @@ struct HttpServer::Impl {
     }
     route.handler = std::move(handler);
     route.max_body_bytes = route_options.max_body_bytes;
+    route.poll = route_options.poll;
     routes.push_back(std::move(route));
   }
 
@@ -247,9 +250,10 @@ struct HttpServer::Impl {
     return out;
   }
 
-  void Record(const std::string& method, const std::string& route, int status, Clock::time_point start,
+  void Record(const std::string& method, const std::string& route, bool poll, int status, Clock::time_point start,
               const std::string& remote, size_t bytes_in, size_t bytes_out) {
-    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const Clock::duration elapsed = Clock::now() - start;
+    double seconds = std::chrono::duration<double>(elapsed).count();
     metrics
         ->GetCounter("ektp_http_requests_total", "HTTP requests served, by method, route pattern and status.",
                      {{"method", method}, {"route", route}, {"code", std::to_string(status)}})
@@ -259,11 +263,14 @@ struct HttpServer::Impl {
                        "Time spent handling HTTP requests, by method and route pattern.",
                        service::DefaultLatencyBuckets(), {{"method", method}, {"route", route}})
         .Observe(seconds);
-    service::Log(status >= 500 ? service::LogLevel::kWarn : service::LogLevel::kInfo, "http.request",
+    const service::LogLevel level = status >= 500              ? service::LogLevel::kWarn
+                                    : poll && status < 400 ? service::LogLevel::kDebug
+                                                           : service::LogLevel::kInfo;
+    service::Log(level, "http.request",
         {{"method", method},
          {"route", route},
          {"status", status},
-         {"duration_ms", seconds * 1000.0},
+         {"duration_ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count())},
          {"remote", remote},
          {"bytes_in", bytes_in},
          {"bytes_out", bytes_out}});
@@ -499,7 +506,7 @@ class Session : public std::enable_shared_from_this<Session<Impl, Stream>> {
 
   void OnWritten(beast::error_code ec, bool keep_alive) {
     impl_.Record(method_.empty() ? std::string("-") : method_, route_ != nullptr ? route_->pattern : kUnmatched,
-                 status_, start_, peer_, bytes_in_, bytes_out_);
+                 route_ != nullptr && route_->poll, status_, start_, peer_, bytes_in_, bytes_out_);
     response_.reset();
     route_ = nullptr;
     bytes_in_ = 0;
@@ -605,7 +612,8 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
                                                "HTTP requests being handled right now.");
   impl_->connections_open = &impl_->metrics->GetGauge("ektp_http_connections_open", "HTTP connections open.");
   // Built-in endpoints come first so they cannot be shadowed.
-  impl_->AddRoute("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); }, {});
+  constexpr RouteOptions kPolled{.poll = true};
+  impl_->AddRoute("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); }, kPolled);
   impl_->routes.back().on_io_thread = true;
   impl_->AddRoute(
       "GET", "/readyz",
@@ -615,16 +623,26 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
         if (ready.ok()) return HttpResponse::Text(200, "ready\n");
         return HttpResponse::Text(503, "not ready: " + ready.ToString() + "\n");
       },
-      {});
+      kPolled);
   impl_->AddRoute(
       "GET", "/metrics",
       [impl = impl_.get()](const HttpRequest&) {
         HttpResponse res;
         res.content_type = std::string(service::MetricsRegistry::kContentType);
-        res.body = impl->metrics->Exposition();
+        service::MetricsRegistry scraped;
+        service::AddProcessMetrics(scraped);
+        if (impl->options.collect_metrics) {
+          Status collected = impl->options.collect_metrics(scraped);
+          if (!collected.ok()) service::LogWarn("http.metrics_collect_failed", {{"error", collected.ToString()}});
+          scraped
+              .GetGauge("ektp_metrics_collect_success",
+                        "1 if the figures taken at this scrape were all collected, 0 if some failed (see the log)")
+              .Set(collected.ok() ? 1 : 0);
+        }
+        res.body = impl->metrics->Exposition() + scraped.Exposition();
         return res;
       },
-      {});
+      kPolled);
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -741,7 +759,7 @@ void HttpServer::Stop() {
   impl.budget.reset();
   impl.started = false;
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  service::LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", seconds * 1000.0}});
+  service::LogInfo("http.server_stopped", {{"port", impl.port}, {"drain_ms", static_cast<int64_t>(seconds * 1000.0)}});
 }
 
 int HttpServer::port() const { return impl_->port; }

@@ -120,12 +120,23 @@ struct HttpServerOptions {
   // Where request metrics go and what /metrics serves. Not owned; must
   // outlive the server. Default (nullptr): MetricsRegistry::Default().
   service::MetricsRegistry* metrics = nullptr;
+  // Called on each GET /metrics with an empty registry to fill with figures
+  // taken at scrape time (queue depths from the database, ...); its families
+  // are served after those of `metrics`, so their names must differ. An error
+  // is logged (`http.metrics_collect_failed`) and what was filled is still
+  // served, with ektp_metrics_collect_success 0 (1 otherwise). May be called
+  // concurrently. Default: none. Build info and process metrics
+  // (service/process_metrics.h) are always added.
+  std::function<Status(service::MetricsRegistry&)> collect_metrics;
 };
 
 struct RouteOptions {
   // Larger request bodies get 413 before the handler runs. 0 (the default):
   // HttpServerOptions::max_body_bytes.
   size_t max_body_bytes = 0;
+  // A route clients poll (a sync feed, /metrics): its successful requests
+  // are logged at debug instead of info. Default false.
+  bool poll = false;
 };
 
 class HttpServer {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -859,6 +860,87 @@ TEST(HttpStatusForTest, EachStatusCodeHasOneHttpStatus) {
   for (const auto& [code, http] : expected) {
     EXPECT_EQ(HttpStatusFor(Status(code, "x")), http) << StatusCodeName(code);
   }
+}
+
+}  // namespace
+}  // namespace ektp::net
+
+namespace ektp::net {
+namespace {
+
+TEST_F(HttpTest, MetricsServesBuildInfoProcessFiguresAndTheCollectorsFigures) {
+  HttpServerOptions options = Options();
+  int calls = 0;
+  options.collect_metrics = [&calls](service::MetricsRegistry& registry) {
+    registry.GetGauge("ektp_test_queue_depth", "test").Set(7 + calls++);
+    return Status::Ok();
+  };
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto first = Client(server.base_url())->Get("/metrics");
+  auto second = Client(server.base_url())->Get("/metrics");
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_THAT(first->body, HasSubstr("\nektp_test_queue_depth 7\n"));
+  EXPECT_THAT(second->body, HasSubstr("\nektp_test_queue_depth 8\n"));  // taken at each scrape
+  EXPECT_THAT(first->body, HasSubstr("ektp_metrics_collect_success 1\n"));
+  EXPECT_THAT(first->body, HasSubstr("ektp_build_info{commit=\""));
+  EXPECT_THAT(first->body, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  EXPECT_THAT(first->body, HasSubstr("\nprocess_open_fds "));
+}
+
+TEST_F(HttpTest, AFailedCollectorIsLoggedAndShownAsCollectSuccessZero) {
+  service::CapturedLogs logs;
+  HttpServerOptions options = Options();
+  options.collect_metrics = [](service::MetricsRegistry& registry) {
+    registry.GetGauge("ektp_test_partial", "test").Set(1);
+    return Unavailable("database is down");
+  };
+  HttpServer server(options);
+  ASSERT_OK(server.Start());
+  auto res = Client(server.base_url())->Get("/metrics");
+  ASSERT_OK(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr("ektp_metrics_collect_success 0\n"));
+  EXPECT_THAT(res->body, HasSubstr("\nektp_test_partial 1\n"));
+  server.Stop();
+  bool logged = false;
+  for (const std::string& line : logs.lines()) {
+    logged |= line.find("\"http.metrics_collect_failed\"") != std::string::npos &&
+              line.find("database is down") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(HttpTest, PolledRoutesLogAtDebugOthersAtInfoWithIntegerDurations) {
+  service::CapturedLogs logs;
+  service::SetLogLevel(service::LogLevel::kDebug);
+  {
+    HttpServer server(Options());
+    server.Handle("GET", "/feed", [](const HttpRequest&) { return HttpResponse::Text(200, "items\n"); },
+                  RouteOptions{.poll = true});
+    server.Handle("GET", "/broken-feed", [](const HttpRequest&) { return HttpResponse::Text(404, "gone\n"); },
+                  RouteOptions{.poll = true});
+    AddEcho(server);
+    ASSERT_OK(server.Start());
+    auto client = Client(server.base_url());
+    ASSERT_OK(client->Get("/metrics"));
+    ASSERT_OK(client->Get("/feed"));
+    ASSERT_OK(client->Get("/broken-feed"));
+    ASSERT_OK(client->Post("/echo/1", "x", "text/plain"));
+  }
+  service::SetLogLevel(service::LogLevel::kInfo);
+  std::map<std::string, std::string> level_by_route;
+  for (const std::string& line : logs.lines()) {
+    auto json = nlohmann::json::parse(line);
+    if (json["event"] != "http.request") continue;
+    level_by_route[json["route"]] = json["level"];
+    EXPECT_TRUE(json["duration_ms"].is_number_integer()) << line;
+  }
+  EXPECT_EQ(level_by_route["/metrics"], "debug");
+  EXPECT_EQ(level_by_route["/feed"], "debug");
+  EXPECT_EQ(level_by_route["/broken-feed"], "info");  // a failing poll stays visible
+  EXPECT_EQ(level_by_route["/echo/:id"], "info");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "enrollment/enrollment.h"
 #include "pipeline/biometrics_at_rest.h"
+#include "service/log.h"
 #include "store/audit_log.h"
 
 namespace ektp::pipeline {
@@ -97,7 +98,9 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
   if (decision.adjudicator.empty()) return InvalidArgument("the adjudicator's name is required");
   if (decision.note.empty()) return InvalidArgument("a note saying why is required");
   const std::string who = "adjudicator:" + decision.adjudicator;
-  return db.Transact([&]() -> Status {
+  std::string registration_number;
+  std::optional<RecordState> outcome;
+  RETURN_IF_ERROR(db.Transact([&]() -> Status {
     // Accepting puts fingers in the gallery: take turns with the dedupe stage.
     RETURN_IF_ERROR(db.Exec("UPDATE pipeline_locks SET name = name WHERE name = 'dedupe'"));
     ASSIGN_OR_RETURN(const store::Row row,
@@ -153,8 +156,22 @@ Status Decide(store::Connection& db, const StageContext& context, const Adjudica
                              {"note", decision.note}};
     RETURN_IF_ERROR(store::AuditLog(db, context.clock)
                         .Append({who, "adjudication.decide", "record:" + std::to_string(record.id), detail.dump()}));
+    ASSIGN_OR_RETURN(store::Record decided, records.Get(record.id));
+    registration_number = decided.registration_number;
+    outcome = decided.state;
     return NotifyStation(db, context, record.id);
-  });
+  }));
+  // By record id and registration number only: never the candidate's NIK.
+  service::LogInfo("pipeline.adjudicated", {{"record", decision.record_id},
+                                            {"registration_number", registration_number},
+                                            {"verdict", VerdictName(decision.verdict)},
+                                            {"outcome", RecordStateName(*outcome)},
+                                            {"adjudicator", decision.adjudicator}});
+  if (outcome == RecordState::kPrintReady) {
+    service::LogInfo("pipeline.nik_assigned", {{"record", decision.record_id},
+                                               {"registration_number", registration_number}});
+  }
+  return Status::Ok();
 }
 
 }  // namespace ektp::pipeline

@@ -30,26 +30,56 @@ StatusOr<RecordState> StateOf(store::Connection& db, int64_t record_id) {
   return *state;
 }
 
-// Observes the time from the record's validation to its outcome, from their
-// events' millisecond times; nothing for events older than those (schema 12).
-Status ObserveLatency(store::Connection& db, int64_t record_id) {
+// After a job of `stage` moved a record on (committed, at `decided_ms`), if
+// that was the pipeline's outcome for it:
+// observes the time from the record's validation to its outcome, from their
+// events' millisecond times (nothing for events older than those, schema 12),
+// and for the dedupe stage from validation to `decided_ms` in milliseconds;
+// logs the outcome by record id and registration number only.
+Status ReportOutcome(store::Connection& db, std::string_view stage, int64_t record_id, int64_t decided_ms) {
+  ASSIGN_OR_RETURN(auto records, db.Query("SELECT registration_number, state FROM records WHERE id = ?",
+                                          {record_id}));
+  if (records.empty()) return NotFound("record " + std::to_string(record_id) + " does not exist");
+  const std::optional<RecordState> state = RecordStateFromName(records[0].Text(1));
+  if (!state || !IsOutcome(*state)) return Status::Ok();  // the job moved it on to the next stage
   const std::string states = store::SqlStateList(
       {RecordState::kValidated, RecordState::kFailedValidation, RecordState::kPrintReady, RecordState::kAdjudication});
   ASSIGN_OR_RETURN(auto events, db.Query("SELECT to_state, at_ms FROM record_events WHERE record_id = ? AND to_state "
                                          "IN " + states + " ORDER BY id",
                                          {record_id}));
-  if (events.size() < 2 || events.front().IsNull(1) || events.back().IsNull(1)) return Status::Ok();
-  std::optional<RecordState> outcome = RecordStateFromName(events.back().Text(0));
-  if (events.front().Text(0) != RecordStateName(RecordState::kValidated) || !outcome || !IsOutcome(*outcome)) {
-    return Status::Ok();
+  service::LogFields fields = {{"record", record_id},
+                               {"registration_number", records[0].Text(0)},
+                               {"stage", stage},
+                               {"outcome", records[0].Text(1)}};
+  const bool timed = events.size() >= 2 && !events.front().IsNull(1) && !events.back().IsNull(1) &&
+                     events.front().Text(0) == RecordStateName(RecordState::kValidated);
+  std::optional<RecordState> outcome = timed ? RecordStateFromName(events.back().Text(0)) : std::nullopt;
+  if (outcome && IsOutcome(*outcome)) {
+    static const std::vector<double> kBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,   5,
+                                                 10,   30,    60,   300, 900,  3600, 14400, 86400};
+    service::MetricsRegistry::Default()
+        .GetHistogram("ektp_pipeline_latency_seconds",
+                      "Time from a record's validation at ingest to the pipeline's outcome, by outcome", kBuckets,
+                      {{"outcome", std::string(RecordStateName(*outcome))}})
+        .Observe(static_cast<double>(events.back().Int(1) - events.front().Int(1)) / 1000.0);
+    if (stage == kDedupeStage) {
+      static const std::vector<double> kMillisecondBuckets = {10,     25,     50,     100,     250,     500,
+                                                              1000,   2500,   5000,   10000,   30000,   60000,
+                                                              300000, 900000, 3600000, 14400000, 86400000};
+      const int64_t latency_ms = decided_ms - events.front().Int(1);
+      service::MetricsRegistry::Default()
+          .GetHistogram("ektp_pipeline_dedupe_latency_milliseconds",
+                        "Time from a record's validation at ingest to the dedupe stage's decision, in milliseconds, "
+                        "by outcome",
+                        kMillisecondBuckets, {{"outcome", std::string(RecordStateName(*outcome))}})
+          .Observe(static_cast<double>(latency_ms));
+      fields.emplace_back("latency_ms", latency_ms);
+    }
   }
-  static const std::vector<double> kBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,   5,
-                                               10,   30,    60,   300, 900,  3600, 14400, 86400};
-  service::MetricsRegistry::Default()
-      .GetHistogram("ektp_pipeline_latency_seconds",
-                    "Time from a record's validation at ingest to the pipeline's outcome, by outcome", kBuckets,
-                    {{"outcome", std::string(RecordStateName(*outcome))}})
-      .Observe(static_cast<double>(events.back().Int(1) - events.front().Int(1)) / 1000.0);
+  service::LogInfo("pipeline.decided", fields);
+  if (state == RecordState::kPrintReady) {
+    service::LogInfo("pipeline.nik_assigned", {{"record", record_id}, {"registration_number", records[0].Text(0)}});
+  }
   return Status::Ok();
 }
 
@@ -72,6 +102,7 @@ Status Pipeline::Start(store::ConnectionPool& pool) {
     ASSIGN_OR_RETURN(auto db, pool.Acquire());
     RETURN_IF_ERROR(gallery_.CatchUp(*db));
   }
+  if (options_.dedupe.matcher_shards == 0) CountGallery();
   service::LogInfo("pipeline.start", {{"owner", owner_},
                                   {"gallery_subjects", gallery_.engine().Count()},
                                   {"matcher_shards", options_.dedupe.matcher_shards}});
@@ -96,6 +127,12 @@ void Pipeline::Stop() {
   }
   stop_cv_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void Pipeline::CountGallery() {
+  service::MetricsRegistry::Default()
+      .GetGauge("ektp_central_gallery_subjects", "Residents in this process's in-memory fingerprint gallery")
+      .Set(static_cast<double>(gallery_.engine().Count()));
 }
 
 bool Pipeline::WaitFor(std::chrono::milliseconds delay) {
@@ -137,11 +174,12 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
     if (status.ok()) {
       // A job that decided (not one that found its record decided already).
       if (!IsOutcome(*before)) {
-        Status observed = ObserveLatency(db, job.record_id);
-        if (!observed.ok()) {
-          service::LogWarn("pipeline.latency_unknown", {{"record", job.record_id}, {"error", observed.ToString()}});
+        Status reported = ReportOutcome(db, stage, job.record_id, UnixMillis(clock_.Now()));
+        if (!reported.ok()) {
+          service::LogWarn("pipeline.outcome_unreported", {{"record", job.record_id}, {"error", reported.ToString()}});
         }
       }
+      if (search_first) CountGallery();
       continue;
     }
     service::LogWarn("pipeline.job_failed", {{"stage", stage},

@@ -75,6 +75,8 @@ class Pipeline {
   void Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler);
   void Heartbeat(store::ConnectionPool& pool);
   void Throttle();
+  // Sets ektp_central_gallery_subjects to the in-process gallery's size.
+  void CountGallery();
   bool WaitFor(std::chrono::milliseconds delay);  // false once stopping
 
   const Clock& clock_;

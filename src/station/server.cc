@@ -28,6 +28,7 @@
 #include "net/request_guard.h"
 #include "net/tls.h"
 #include "service/log.h"
+#include "station/metrics.h"
 
 namespace ektp::station {
 namespace {
@@ -923,6 +924,10 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   http.threads = options.threads;
   // Room for four maximal enrollments being received at once (docs/operations.md).
   http.max_buffered_body_bytes = 4 * kEnrollmentBodyBytes;
+  http.collect_metrics = [self = impl.get()](service::MetricsRegistry& registry) {
+    std::lock_guard lock(self->mu);
+    return CollectStationMetrics(*self->station, *self->clock, registry);
+  };
   impl->http = std::make_unique<net::HttpServer>(std::move(http));
   impl->guard = std::make_unique<net::RequestGuard>(
       net::RequestGuardOptions{"http", options.bind_address, options.served_hosts});
@@ -945,7 +950,8 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   impl->http->Handle("GET", "/api/v1/enrollments/:reg", self->Guarded(BodyKind::kNone, &Impl::EnrollmentStatusRoute));
   impl->http->Handle("GET", "/api/v1/enrollments/:reg/receipt", self->Guarded(BodyKind::kNone, &Impl::ReceiptRoute));
   impl->http->Handle("GET", "/api/v1/outbox", self->Guarded(BodyKind::kNone, &Impl::OutboxRoute));
-  impl->http->Handle("GET", "/api/v1/sync/status", self->Guarded(BodyKind::kNone, &Impl::SyncStatusRoute));
+  impl->http->Handle("GET", "/api/v1/sync/status", self->Guarded(BodyKind::kNone, &Impl::SyncStatusRoute),
+                     net::RouteOptions{.poll = true});
   impl->http->Handle("GET", "/api/v1/print/jobs", self->Guarded(BodyKind::kNone, &Impl::PrintJobsRoute));
   impl->http->Handle("GET", "/api/v1/print/blanks", self->Guarded(BodyKind::kNone, &Impl::BlanksRoute));
   impl->http->Handle("POST", "/api/v1/print/blanks/receive", self->Guarded(BodyKind::kJson, &Impl::ReceiveBlanksRoute));

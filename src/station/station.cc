@@ -368,6 +368,31 @@ StatusOr<int64_t> Station::CountOutbox(OutboxState state) {
   return rows[0].Int(0);
 }
 
+namespace {
+StatusOr<std::optional<TimePoint>> FirstTimestamp(const std::vector<store::Row>& rows) {
+  if (rows.empty()) return std::optional<TimePoint>();
+  ASSIGN_OR_RETURN(TimePoint at, ParseTimestamp(rows[0].Text(0)));
+  return std::optional<TimePoint>(at);
+}
+}  // namespace
+
+StatusOr<std::optional<TimePoint>> Station::OldestPendingAt() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT created_at FROM outbox WHERE state = ? ORDER BY sequence LIMIT 1",
+                                        {OutboxStateName(OutboxState::kPending)}));
+  return FirstTimestamp(rows);
+}
+
+Status Station::RecordSyncSuccess(TimePoint at) {
+  return db_.Exec("INSERT INTO sync_state (singleton, last_success_at) VALUES (1, ?) "
+                  "ON CONFLICT (singleton) DO UPDATE SET last_success_at = excluded.last_success_at",
+                  {FormatTimestamp(at)});
+}
+
+StatusOr<std::optional<TimePoint>> Station::LastSyncSuccess() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT last_success_at FROM sync_state WHERE singleton = 1"));
+  return FirstTimestamp(rows);
+}
+
 Status Station::QueuePacket(sync::PacketKind kind, std::string_view reference, std::string body,
                             const std::string& at, OutboxState state) {
   ASSIGN_OR_RETURN(auto seq, db_.Query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox"));

@@ -430,6 +430,12 @@ class Station {
   // Newest first, at most `limit`; every state when `state` is empty.
   StatusOr<std::vector<OutboxEntry>> Outbox(std::optional<OutboxState> state, int limit);
   StatusOr<int64_t> CountOutbox(OutboxState state);
+  // When the oldest pending packet was queued; std::nullopt when none is pending.
+  StatusOr<std::optional<TimePoint>> OldestPendingAt();
+  // The end of the last complete sync pass (SyncClient), kept across restarts;
+  // std::nullopt before the first.
+  Status RecordSyncSuccess(TimePoint at);
+  StatusOr<std::optional<TimePoint>> LastSyncSuccess();
 
   // Sync by removable media (media.cc; sync/media.h), for stations without a
   // link. ExportOutbox writes every pending packet to `dir` (new or empty),

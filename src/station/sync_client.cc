@@ -35,7 +35,14 @@ SyncClient::SyncClient(Station& station, const Clock& clock, Random& random, con
       key_(key),
       options_(std::move(options)),
       clients_(station.identity().central_urls.size() * kMaxInFlight),
-      batch_packets_(options_.batch_packets) {}
+      batch_packets_(options_.batch_packets) {
+  auto last = station_.LastSyncSuccess();
+  if (!last.ok()) {
+    service::LogWarn("sync.last_success_unknown", {{"error", last.status().ToString()}});
+  } else if (*last) {
+    status_.last_success = FormatTimestamp(**last);
+  }
+}
 
 SyncClient::~SyncClient() = default;
 
@@ -325,10 +332,17 @@ Status SyncClient::SyncOnce() {
     // Nothing central answers may end the sync thread (and the station with it).
     status = Unavailable(std::string("central's answer could not be read: ") + e.what());
   }
+  const TimePoint now = clock_.Now();
+  if (status.ok()) {
+    // The pass is complete whether or not its time is kept; an operator sees a stale time, never a lost packet.
+    if (Status kept = station_.RecordSyncSuccess(now); !kept.ok()) {
+      service::LogWarn("sync.last_success_not_kept", {{"error", kept.ToString()}});
+    }
+  }
   std::lock_guard lock(mu_);
   status_.waiting_for_approval = pending_at_central_;
   if (status.ok()) {
-    status_.last_success = FormatTimestamp(clock_.Now());
+    status_.last_success = FormatTimestamp(now);
     status_.last_error.clear();
     status_.consecutive_failures = 0;
   } else {

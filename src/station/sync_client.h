@@ -72,7 +72,7 @@ struct SyncOptions {
 
 struct SyncStatus {
   std::string central_url;   // the URL last used
-  std::string last_success;  // timestamp of the last complete pass, "" if none
+  std::string last_success;  // timestamp of the last complete pass, "" if none; kept in the station's database
   std::string last_error;    // "" after a complete pass
   bool waiting_for_approval = false;  // central holds this station as pending
   int consecutive_failures = 0;

@@ -569,6 +569,12 @@ CREATE TABLE suket_trust (
     {12, "cards never collected: when each was returned and voided (station/pickup.cc)", R"sql(
 ALTER TABLE cards_to_collect ADD COLUMN returned_at TEXT;
 )sql"},
+    {14, "the end of the last complete sync pass, kept across restarts (station/sync_client.cc)", R"sql(
+CREATE TABLE sync_state (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  last_success_at TEXT NOT NULL
+);
+)sql"},
     {15, "supervisor review before upload: each enrollment's review, and the reviewer's copy sealed to station-box.key until the decision (station/review.cc)", R"sql(
 CREATE TABLE enrollment_reviews (
   registration_number TEXT PRIMARY KEY REFERENCES enrollments (registration_number),
