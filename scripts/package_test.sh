@@ -76,7 +76,11 @@ for file in central station; do
   dpkg-query -W -f='${Conffiles}\n' ektp | grep -q "/etc/ektp/$file.toml " || fail "/etc/ektp/$file.toml is no conffile"
 done
 zcat /usr/share/man/man1/ektp.1.gz | grep -q '^\.SS ektp central init' || fail "the man page lacks 'central init'"
-pass "user ektp, /var/lib/ektp ektp:ektp 0700, /etc/ektp/*.toml root:ektp 0640 conffiles, man page"
+completion=/usr/share/bash-completion/completions/ektp
+bash -n "$completion" || fail "bash -n refuses $completion"
+[ "$(bash -c "source $completion; COMP_WORDS=(ektp central ini); COMP_CWORD=2; _ektp; echo \${COMPREPLY[*]}")" = "init" ] ||
+  fail "$completion does not complete 'ektp central ini'"
+pass "user ektp, /var/lib/ektp ektp:ektp 0700, /etc/ektp/*.toml root:ektp 0640 conffiles, man page, bash completion"
 
 # Every key of the shipped files is one the binary knows (--config refuses others).
 as_ektp=(setpriv --reuid=ektp --regid=ektp --init-groups --reset-env)
@@ -202,7 +206,8 @@ apt-get remove -y -qq ektp >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; f
 pass "apt-get remove: binary gone, data and configuration kept"
 
 apt-get purge -y -qq ektp >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get purge ektp"; }
-for path in /var/lib/ektp /etc/ektp /lib/systemd/system/ektp-central.service /usr/share/man/man1/ektp.1.gz; do
+for path in /var/lib/ektp /etc/ektp /lib/systemd/system/ektp-central.service /usr/share/man/man1/ektp.1.gz \
+  /usr/share/bash-completion/completions/ektp; do
   [ ! -e "$path" ] || fail "purge left $path"
 done
 if dpkg-statoverride --list | grep -q /etc/ektp; then fail "purge left a dpkg-statoverride for /etc/ektp"; fi

@@ -21,6 +21,7 @@
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/feed_queue.h"
 #include "pipeline/work_queue.h"
+#include "store/audit_log.h"
 #include "printing/print_jobs.h"
 #include "store/record_repository.h"
 #include "sync/station_events.h"
@@ -130,22 +131,51 @@ StatusOr<sync::UploadResponse> Ingest::Upload(std::string_view station_id, const
   ASSIGN_OR_RETURN(RegisteredStation station, stations_.Get(station_id));
   if (station.status != StationStatus::kApproved) {
     return PermissionDenied("station " + station.id + " is " + std::string(StationStatusName(station.status)) +
-                            "; only approved stations may upload");
+                            "; only approved stations may upload" + RevocationNote(station));
   }
+  return Store(station, packets, "");
+}
+
+StatusOr<sync::UploadResponse> Ingest::CarryOver(std::string_view replaced_id, std::string_view carrier_id,
+                                                 const std::vector<sync::Packet>& packets) {
+  ASSIGN_OR_RETURN(RegisteredStation replaced, stations_.Get(replaced_id));
+  ASSIGN_OR_RETURN(RegisteredStation carrier, stations_.Get(carrier_id));
+  if (carrier.status != StationStatus::kApproved) {
+    return PermissionDenied("station " + carrier.id + " is " + std::string(StationStatusName(carrier.status)) +
+                            "; only an approved replacement may carry over a station's work");
+  }
+  auto replacement = stations_.ReplacementOf(replaced.id);
+  if (!replacement.ok() || *replacement != carrier.id) {
+    return PermissionDenied("station " + carrier.id + " is not the registered replacement of station " + replaced.id +
+                            "; run `ektp central station replace " + replaced.id + " --by " + carrier.id + "` first");
+  }
+  if (replaced.status != StationStatus::kRevoked) {  // Replace() links revoked stations only; this guards the invariant
+    return FailedPrecondition("station " + replaced.id + " is not revoked; it uploads its own packets");
+  }
+  return Store(replaced, packets, carrier.id);
+}
+
+StatusOr<sync::UploadResponse> Ingest::Store(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
+                                             std::string_view carried_by) {
   std::vector<Checked> checked(packets.size());
   ParallelFor(packets.size(), [&](size_t i) {
     Status failed = Guarded([&] { checked[i] = Check(station, packets[i]); });
     if (!failed.ok()) checked[i].refused = failed;
   });
+  if (!carried_by.empty()) {
+    for (Checked& c : checked) {
+      if (c.refused.ok()) c.refused = CapturedBeforeRevocation(station, c.envelope);
+    }
+  }
   // Decode only what is not stored yet: a resent batch costs a lookup, not a re-validation.
   ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
   ParallelFor(checked.size(), [&](size_t i) {
     if (checked[i].refused.ok() && !stored.contains(checked[i].sequence)) Decode(station, checked[i]);
   });
-  auto batched = StoreBatch(station, packets, checked);
+  auto batched = StoreBatch(station, packets, checked, carried_by);
   // The database refused some packet's rows: store one packet per transaction
   // so that only that packet is refused.
-  if (!batched.ok() && !IsCentralFault(batched.status())) batched = StoreEach(station, packets, checked);
+  if (!batched.ok() && !IsCentralFault(batched.status())) batched = StoreEach(station, packets, checked, carried_by);
   if (!batched.ok()) return batched;
   if (batched->results.size() != packets.size()) return Internal("a verdict is missing for a packet of the batch");
   for (size_t i = 0; i < packets.size(); ++i) {
@@ -272,7 +302,7 @@ sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, S
 }
 
 Status Ingest::Write(const RegisteredStation& station, const std::vector<const sync::Packet*>& packets,
-                     const std::vector<const Checked*>& checked) {
+                     const std::vector<const Checked*>& checked, std::string_view carried_by) {
   if (packets.empty()) return Status::Ok();
   const std::string now = FormatTimestamp(clock_.Now());
   std::vector<store::Value> inbox;
@@ -285,6 +315,7 @@ Status Ingest::Write(const RegisteredStation& station, const std::vector<const s
                                     "INSERT INTO inbox (station_id, sequence, content_sha256, kind, envelope, "
                                     "signature, received_at) VALUES ",
                                     7, inbox));
+  if (!carried_by.empty()) RETURN_IF_ERROR(RecordCarriedOver(station, checked, carried_by, now));
   for (const KindHandler& handler : kKindHandlers) {
     std::vector<const Checked*> of_kind;
     for (const Checked* c : checked) {
@@ -332,7 +363,7 @@ Status Ingest::WriteEnrollments(const RegisteredStation& station, std::span<cons
 }
 
 StatusOr<sync::UploadResponse> Ingest::StoreBatch(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
-                                                  std::vector<Checked>& checked) {
+                                                  std::vector<Checked>& checked, std::string_view carried_by) {
   sync::UploadResponse response;
   Status status = db_.Transact([&]() -> Status {
     response = {};
@@ -346,7 +377,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const RegisteredStation& stati
         accepted.push_back(&checked[i]);
       }
     }
-    RETURN_IF_ERROR(Write(station, accepted_packets, accepted));
+    RETURN_IF_ERROR(Write(station, accepted_packets, accepted, carried_by));
     RETURN_IF_ERROR(AdvanceCursor(station.id));
     ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
     return Status::Ok();
@@ -356,7 +387,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const RegisteredStation& stati
 }
 
 StatusOr<sync::UploadResponse> Ingest::StoreEach(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
-                                                 std::vector<Checked>& checked) {
+                                                 std::vector<Checked>& checked, std::string_view carried_by) {
   sync::UploadResponse response;
   for (size_t i = 0; i < packets.size(); ++i) {
     sync::PacketResult result;
@@ -364,7 +395,7 @@ StatusOr<sync::UploadResponse> Ingest::StoreEach(const RegisteredStation& statio
       ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, std::span<const Checked>(&checked[i], 1)));
       result = Judge(station, checked[i], stored);
       if (result.verdict != sync::Verdict::kAccepted) return Status::Ok();
-      return Write(station, {&packets[i]}, {&checked[i]});
+      return Write(station, {&packets[i]}, {&checked[i]}, carried_by);
     });
     if (IsCentralFault(status)) return status;
     if (!status.ok()) result = Rejected(checked[i].sequence, status);
@@ -373,6 +404,33 @@ StatusOr<sync::UploadResponse> Ingest::StoreEach(const RegisteredStation& statio
   RETURN_IF_ERROR(AdvanceCursor(station.id));
   ASSIGN_OR_RETURN(response.cursor, Cursor(station.id));
   return response;
+}
+
+Status Ingest::CapturedBeforeRevocation(const RegisteredStation& station, const sync::Envelope& envelope) {
+  auto created = ParseTimestamp(envelope.created_at);
+  auto revoked = ParseTimestamp(station.revoked_at);
+  if (!created.ok() || !revoked.ok() || *created >= *revoked) {
+    return PermissionDenied("packet " + std::to_string(envelope.sequence) + " of station " + station.id +
+                            " was created at " + envelope.created_at + ", not before the station was revoked at " +
+                            station.revoked_at + "; only work captured before the revocation is carried over");
+  }
+  return Status::Ok();
+}
+
+Status Ingest::RecordCarriedOver(const RegisteredStation& station, const std::vector<const Checked*>& checked,
+                                 std::string_view carried_by, const std::string& now) {
+  if (checked.empty()) return Status::Ok();
+  std::vector<store::Value> rows;
+  nlohmann::json sequences = nlohmann::json::array();
+  for (const Checked* c : checked) {
+    rows.insert(rows.end(), {station.id, c->sequence, c->hash, carried_by, now});
+    sequences.push_back(c->sequence);
+  }
+  RETURN_IF_ERROR(store::InsertRows(
+      db_, "INSERT INTO carried_over (station_id, sequence, content_sha256, carried_by, carried_at) VALUES ", 5, rows));
+  nlohmann::json detail = {{"carried_by", carried_by}, {"sequences", std::move(sequences)}};
+  return store::AuditLog(db_, clock_).Append(
+      {"station:" + std::string(carried_by), "station.carried_over", "station:" + station.id, detail.dump()});
 }
 
 Status Ingest::AdvanceCursor(std::string_view station_id) {

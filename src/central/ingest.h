@@ -62,6 +62,21 @@ class Ingest {
   // content hash. The response is not signed (the HTTP route signs it).
   StatusOr<sync::UploadResponse> Upload(std::string_view station_id, const std::vector<sync::Packet>& packets);
 
+  // A stolen or broken station's work, carried over by its replacement
+  // (docs/security.md, "A stolen or broken station"): packets of the revoked
+  // station `replaced_id`, read from its backup and vouched for by
+  // `carrier_id`, which must be approved and its registered replacement
+  // (StationRegistry::Replace), else kPermissionDenied and nothing is stored.
+  // Each packet must still verify with the replaced station's own key and be
+  // created before its revocation (else that packet is refused, naming both
+  // times); it is then judged and stored exactly as if the replaced station
+  // had uploaded it (its inbox and cursor, its records naming it and its
+  // operator), so carrying over again, or a packet central already had, is a
+  // duplicate. Each accepted packet gets a provenance row in `carried_over`
+  // (carrier, time) and each batch an audit entry "station.carried_over".
+  StatusOr<sync::UploadResponse> CarryOver(std::string_view replaced_id, std::string_view carrier_id,
+                                           const std::vector<sync::Packet>& packets);
+
   // Every sequence <= the cursor from this station is stored.
   StatusOr<int64_t> Cursor(std::string_view station_id);
 
@@ -85,10 +100,19 @@ class Ingest {
   // batch's accepted packets, which it adds to `stored`). Writes nothing.
   sync::PacketResult Judge(const RegisteredStation& station, Checked& checked, Stored& stored);
   // Stores accepted packets: each in the inbox, then what each kind's handler
-  // writes, in multi-row statements. REQUIRES: inside a transaction. A
+  // writes, in multi-row statements; with `carried_by` not empty, also their
+  // provenance (RecordCarriedOver). REQUIRES: inside a transaction. A
   // database error is returned as is.
   Status Write(const RegisteredStation& station, const std::vector<const sync::Packet*>& packets,
-               const std::vector<const Checked*>& checked);
+               const std::vector<const Checked*>& checked, std::string_view carried_by);
+  // Upload and CarryOver once the station may send: checks, judges and stores
+  // the batch of `station`, carried over by `carried_by` when not empty.
+  StatusOr<sync::UploadResponse> Store(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
+                                       std::string_view carried_by);
+  // OK when `envelope` was created before `station` was revoked; else kPermissionDenied naming both times.
+  static Status CapturedBeforeRevocation(const RegisteredStation& station, const sync::Envelope& envelope);
+  Status RecordCarriedOver(const RegisteredStation& station, const std::vector<const Checked*>& checked,
+                           std::string_view carried_by, const std::string& now);
 
   // The enrollment kind: decode and validate (CPU only), then store the
   // records with both lifecycle events, their biometrics, pipeline jobs and
@@ -100,9 +124,9 @@ class Ingest {
   void DecodeStationEvent(const RegisteredStation& station, Checked& checked);
   Status WriteStationEvents(const RegisteredStation& station, std::span<const Checked* const> checked);
   StatusOr<sync::UploadResponse> StoreBatch(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
-                                            std::vector<Checked>& checked);
+                                            std::vector<Checked>& checked, std::string_view carried_by);
   StatusOr<sync::UploadResponse> StoreEach(const RegisteredStation& station, const std::vector<sync::Packet>& packets,
-                                           std::vector<Checked>& checked);
+                                           std::vector<Checked>& checked, std::string_view carried_by);
   Status AdvanceCursor(std::string_view station_id);
 
   store::Connection& db_;

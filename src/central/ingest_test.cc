@@ -323,6 +323,87 @@ TEST_P(IngestTest, UnapprovedAndRevokedStationsMayNotUpload) {
   EXPECT_EQ(Count("records"), 0);
 }
 
+// A stolen station: its packets captured before the revocation reach central
+// only through its registered replacement, once, as its own, with the
+// carrier recorded; what it signs later is refused.
+TEST_P(IngestTest, AReplacementCarriesOverARevokedStationsEarlierWorkOnceWithItsProvenance) {
+  const sync::Packet synced = EnrollmentPacket(1, station_key_);
+  ASSERT_EQ(ingest_->Upload(station_id_, {synced})->results[0].verdict, sync::Verdict::kAccepted);
+  crypto::SigningKey replacement_key = crypto::SigningKey::Generate();
+  const std::string replacement = RegisterStation(replacement_key);
+  ASSERT_OK(registry_->Approve(replacement, "admin"));
+  const sync::Packet earlier = EnrollmentPacket(2, station_key_);  // created 02:00, before the revocation at 03:00
+
+  EXPECT_THAT(registry_->Replace(station_id_, replacement, "admin"),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is approved; revoke it first")));
+  ASSERT_OK(registry_->Revoke(station_id_, "admin", "laptop stolen"));
+  EXPECT_THAT(ingest_->Upload(station_id_, {earlier}),
+              StatusIs(StatusCode::kPermissionDenied,
+                       HasSubstr("is revoked; only approved stations may upload (revoked at 2026-11-24T03:00:00Z: "
+                                 "laptop stolen)")));
+  EXPECT_THAT(ingest_->CarryOver(station_id_, replacement, {earlier}),
+              StatusIs(StatusCode::kPermissionDenied,
+                       HasSubstr("station " + replacement + " is not the registered replacement of station " +
+                                 station_id_)));
+  TokenRequest van{"35.21.01", StationKind::kMobileVan, {"enroll"}, hours(1)};
+  auto token = registry_->CreateToken(van, "admin");
+  ASSERT_OK(token.status());
+  auto other_kind = registry_->Register(*token, crypto::SigningKey::Generate().public_key());
+  ASSERT_OK(other_kind.status());
+  EXPECT_THAT(registry_->Replace(station_id_, other_kind->id, "admin"),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("as mobile_van, not 35.21.01 as kecamatan_office")));
+  ASSERT_OK(registry_->Replace(station_id_, replacement, "admin"));
+  EXPECT_THAT(registry_->Replace(station_id_, replacement, "admin"),
+              StatusIs(StatusCode::kAlreadyExists, HasSubstr("is already replaced by " + replacement)));
+  EXPECT_EQ(Count("records"), 1);
+
+  // The later packet: signed with the stolen key after the revocation.
+  enrollment::Enrollment forged_enrollment = Enrollment(3, station_id_);
+  sync::Packet later = sync::SignEnvelope({sync::kEnvelopeVersion, station_id_, 3, sync::PacketKind::kEnrollment,
+                                           "2026-11-24T03:30:00Z", enrollment::EnrollmentToJson(forged_enrollment)},
+                                          station_key_);
+  // Signed by the replacement instead of the old station: not the old station's work.
+  sync::Packet invented = EnrollmentPacket(4, replacement_key);
+  auto carried = ingest_->CarryOver(station_id_, replacement, {synced, earlier, later, invented});
+  ASSERT_OK(carried.status());
+  ASSERT_EQ(carried->results.size(), 4u);
+  EXPECT_EQ(carried->results[0].verdict, sync::Verdict::kDuplicate);
+  EXPECT_EQ(carried->results[1].verdict, sync::Verdict::kAccepted);
+  EXPECT_EQ(carried->results[2].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(carried->results[2].error,
+              HasSubstr("packet 3 of station " + station_id_ + " was created at 2026-11-24T03:30:00Z, not before the "
+                        "station was revoked at 2026-11-24T03:00:00Z"));
+  EXPECT_EQ(carried->results[3].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(carried->results[3].error, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_EQ(carried->cursor, 2);
+  EXPECT_EQ(Count("records"), 2);
+
+  // Again: a duplicate, nothing changes.
+  auto again = ingest_->CarryOver(station_id_, replacement, {earlier});
+  ASSERT_OK(again.status());
+  EXPECT_EQ(again->results[0].verdict, sync::Verdict::kDuplicate);
+  EXPECT_EQ(Count("records"), 2);
+  EXPECT_EQ(Count("carried_over"), 1);
+
+  auto provenance = db_->connection().Query(
+      "SELECT c.station_id, c.sequence, c.carried_by, c.carried_at, c.content_sha256 FROM carried_over c");
+  ASSERT_OK(provenance.status());
+  ASSERT_EQ(provenance->size(), 1u);
+  EXPECT_EQ((*provenance)[0].Text(0), station_id_);
+  EXPECT_EQ((*provenance)[0].Int(1), 2);
+  EXPECT_EQ((*provenance)[0].Text(2), replacement);
+  EXPECT_EQ((*provenance)[0].Text(3), "2026-11-24T03:00:00Z");
+  EXPECT_EQ((*provenance)[0].Text(4), earlier.ContentHash());
+  auto records = db_->connection().Query("SELECT COUNT(*) FROM records WHERE station_id = ?", {station_id_});
+  ASSERT_OK(records.status());
+  EXPECT_EQ((*records)[0].Int(0), 2);  // the old station's, not the replacement's
+  auto audited = db_->connection().Query("SELECT actor, subject FROM audit_log WHERE action = 'station.carried_over'");
+  ASSERT_OK(audited.status());
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].Text(0), "station:" + replacement);
+  EXPECT_EQ((*audited)[0].Text(1), "station:" + station_id_);
+}
+
 TEST_P(IngestTest, InvalidApplicationIsStoredAsFailedValidationWithTheReason) {
   auto enrollment = enrollment::testing::SampleEnrollment(station_id_, 1, keys_.sealing.public_key(), random_, kToday, 2000);
   auto biometrics = enrollment::testing::SampleBiometrics(1, 2000, random_);

@@ -15,8 +15,10 @@ StatusOr<sync::ImportReceipt> ImportExport(store::Connection& db, const Clock& c
   if (receipt_path.empty()) receipt_path = (std::filesystem::path(dir) / sync::kReceiptFileName).string();
   ASSIGN_OR_RETURN(sync::ExportFolder folder, sync::ReadExportManifest(dir));
   const sync::ExportManifest& manifest = folder.manifest;
-  ASSIGN_OR_RETURN(RegisteredStation station, StationRegistry(db, clock).Get(manifest.station_id));
-  RETURN_IF_ERROR(sync::VerifyExportManifest(manifest, station.public_key, keys.sealing.public_key()));
+  StationRegistry registry(db, clock);
+  ASSIGN_OR_RETURN(RegisteredStation station, registry.Get(manifest.station_id));
+  ASSIGN_OR_RETURN(RegisteredStation signer, registry.Get(manifest.Signer()));
+  RETURN_IF_ERROR(sync::VerifyExportManifest(manifest, signer.public_key, keys.sealing.public_key()));
   ASSIGN_OR_RETURN(std::vector<sync::Packet> packets, sync::OpenExportPackets(dir, manifest, keys.sealing));
 
   sync::ImportReceipt receipt{station.id, folder.manifest_sha256, FormatTimestamp(clock.Now()), {}};
@@ -25,7 +27,9 @@ StatusOr<sync::ImportReceipt> ImportExport(store::Connection& db, const Clock& c
   for (size_t first = 0; first < packets.size(); first += kImportBatchPackets) {
     const size_t last = std::min(packets.size(), first + kImportBatchPackets);
     std::vector<sync::Packet> batch(packets.begin() + first, packets.begin() + last);
-    ASSIGN_OR_RETURN(sync::UploadResponse response, ingest.Upload(station.id, batch));
+    ASSIGN_OR_RETURN(sync::UploadResponse response, manifest.carried_by.empty()
+                                                        ? ingest.Upload(station.id, batch)
+                                                        : ingest.CarryOver(station.id, manifest.carried_by, batch));
     for (sync::PacketResult& result : response.results) {
       ++counts[static_cast<int>(result.verdict)];
       if (result.verdict == sync::Verdict::kRejected) {
@@ -39,7 +43,7 @@ StatusOr<sync::ImportReceipt> ImportExport(store::Connection& db, const Clock& c
   sync::SignImportReceipt(keys.signing, receipt);
   RETURN_IF_ERROR(sync::WriteImportReceipt(receipt_path, receipt));
   service::LogInfo("central.export_imported",
-                   {{"station", station.id}, {"packets", packets.size()}, {"accepted", counts[0]},
+                   {{"station", station.id}, {"carried_by", manifest.carried_by}, {"packets", packets.size()}, {"accepted", counts[0]},
                     {"duplicate", counts[1]}, {"rejected", counts[2]}, {"cursor", receipt.verdicts.cursor}});
   return receipt;
 }
@@ -48,7 +52,7 @@ StatusOr<size_t> ExportFeed(store::Connection& db, const Clock& clock, const Cen
                             const RegionRegistry& regions, std::string_view station_id, int64_t after,
                             const std::string& dir) {
   ASSIGN_OR_RETURN(RegisteredStation station, StationRegistry(db, clock).Get(station_id));
-  if (station.status == StationStatus::kRevoked) return PermissionDenied("station " + station.id + " is revoked");
+  if (station.status == StationStatus::kRevoked) return PermissionDenied("station " + station.id + " is revoked" + RevocationNote(station));
   if (station.box_public_key.empty()) {
     return FailedPrecondition("station " + station.id + " registered no X25519 box key; its feed cannot be sealed "
                               "to it and travels over the network only");

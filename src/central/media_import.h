@@ -10,6 +10,10 @@
 // give it: importing a folder again, or a packet that also came by network,
 // is a duplicate and changes nothing.
 //
+// A carry-over folder (manifest.carried_by set: a replacement station's copy
+// of a revoked station's unsynced packets, `ektp station carry-over`) is
+// verified with the carrier's key and goes through Ingest::CarryOver instead.
+//
 // Thread-safety: as the Connection it uses.
 #pragma once
 

@@ -235,7 +235,7 @@ struct CentralServer::Impl {
     auto station = AuthenticateStation(**db, request);
     if (!station.ok()) return ErrorResponse(station.status());
     if (station->status == StationStatus::kRevoked) {
-      return ErrorResponse(PermissionDenied("station " + station->id + " is revoked"));
+      return ErrorResponse(PermissionDenied("station " + station->id + " is revoked" + RevocationNote(*station)));
     }
     auto after = QueryInteger(request, "after", 0, 0, std::numeric_limits<int64_t>::max());
     if (!after.ok()) return ErrorResponse(after.status());
@@ -340,8 +340,11 @@ struct CentralServer::Impl {
     Ingest ingest(**db, *clock, keys, RegionRegistry::Default());
     auto cursor = ingest.Cursor(station->id);
     if (!cursor.ok()) return ErrorResponse(cursor.status());
-    return net::HttpResponse::Json(
-        200, nlohmann::json{{"cursor", *cursor}, {"status", StationStatusName(station->status)}}.dump());
+    nlohmann::json answer{{"cursor", *cursor}, {"status", StationStatusName(station->status)}};
+    if (station->status == StationStatus::kRevoked) {
+      answer["error"] = "station " + station->id + " is revoked" + RevocationNote(*station);
+    }
+    return net::HttpResponse::Json(200, answer.dump());
   }
 };
 

@@ -38,11 +38,14 @@ StatusOr<RegisteredStation> ToRegisteredStation(const store::Row& row) {
                    : status == "revoked" ? StationStatus::kRevoked
                                          : StationStatus::kPending;
   station.registered_at = row.Text(6);
+  station.revoked_at = row.Text(8);
+  station.revoked_reason = row.Text(9);
   return station;
 }
 
 constexpr std::string_view kStationColumns =
-    "id, kecamatan_code, kind, capabilities, public_key, status, registered_at, box_public_key";
+    "id, kecamatan_code, kind, capabilities, public_key, status, registered_at, box_public_key, revoked_at, "
+    "revoked_reason";
 
 }  // namespace
 
@@ -184,6 +187,53 @@ Status StationRegistry::Revoke(std::string_view station_id, std::string_view adm
     RETURN_IF_ERROR(SetStatus(station_id, station.status, StationStatus::kRevoked, admin, reason));
     return db_.Exec("UPDATE stations SET revoked_reason = ? WHERE id = ?", {reason, station_id});
   });
+}
+
+std::string RevocationNote(const RegisteredStation& station) {
+  if (station.status != StationStatus::kRevoked) return "";
+  return " (revoked at " + station.revoked_at + (station.revoked_reason.empty() ? "" : ": " + station.revoked_reason) +
+         ")";
+}
+
+Status StationRegistry::Replace(std::string_view replaced_id, std::string_view replacement_id, std::string_view admin) {
+  return db_.Transact([&]() -> Status {
+    ASSIGN_OR_RETURN(RegisteredStation replaced, Get(replaced_id));
+    ASSIGN_OR_RETURN(RegisteredStation replacement, Get(replacement_id));
+    if (replaced.status != StationStatus::kRevoked) {
+      return FailedPrecondition("station " + replaced.id + " is " + std::string(StationStatusName(replaced.status)) +
+                                "; revoke it first (ektp central station revoke " + replaced.id + " --reason ...)");
+    }
+    if (replacement.status == StationStatus::kRevoked) {
+      return FailedPrecondition("station " + replacement.id + " is revoked and cannot replace another");
+    }
+    if (replacement.kecamatan_code != replaced.kecamatan_code || replacement.kind != replaced.kind) {
+      return FailedPrecondition("station " + replacement.id + " serves " + replacement.kecamatan_code + " as " +
+                                std::string(StationKindName(replacement.kind)) + ", not " + replaced.kecamatan_code +
+                                " as " + std::string(StationKindName(replaced.kind)) +
+                                " like " + replaced.id + "; register the replacement with a token for that office");
+    }
+    ASSIGN_OR_RETURN(auto existing, db_.Query("SELECT replaced_station_id, replacement_station_id FROM "
+                                              "station_replacements WHERE replaced_station_id = ? OR "
+                                              "replacement_station_id = ?",
+                                              {replaced.id, replacement.id}));
+    if (!existing.empty()) {
+      return AlreadyExists("station " + existing[0].Text(0) + " is already replaced by " + existing[0].Text(1));
+    }
+    RETURN_IF_ERROR(db_.Exec("INSERT INTO station_replacements (replaced_station_id, replacement_station_id, "
+                             "authorized_by, authorized_at) VALUES (?, ?, ?, ?)",
+                             {replaced.id, replacement.id, admin, FormatTimestamp(clock_.Now())}));
+    nlohmann::json detail = {{"replaced_by", replacement.id}, {"revoked_at", replaced.revoked_at}};
+    return store::AuditLog(db_, clock_).Append(
+        {std::string(admin), "station.replaced", "station:" + replaced.id, detail.dump()});
+  });
+}
+
+StatusOr<std::string> StationRegistry::ReplacementOf(std::string_view replaced_id) {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT replacement_station_id FROM station_replacements WHERE "
+                                        "replaced_station_id = ?",
+                                        {replaced_id}));
+  if (rows.empty()) return NotFound("station " + std::string(replaced_id) + " has no registered replacement");
+  return rows[0].Text(0);
 }
 
 StatusOr<RegisteredStation> StationRegistry::Get(std::string_view station_id) {

@@ -45,7 +45,13 @@ struct RegisteredStation {
   crypto::Bytes box_public_key;  // X25519: print jobs are sealed to it; empty for a station registered without one
   StationStatus status = StationStatus::kPending;
   std::string registered_at;
+  std::string revoked_at;      // ISO 8601 UTC, seconds; "" unless revoked
+  std::string revoked_reason;  // as the admin gave it; "" unless revoked
 };
+
+// " (revoked at <time>: <reason>)" for a revoked station, to end the message
+// that refuses it; "" otherwise.
+std::string RevocationNote(const RegisteredStation& station);
 
 class StationRegistry {
  public:
@@ -64,6 +70,17 @@ class StationRegistry {
 
   Status Approve(std::string_view station_id, std::string_view admin);
   Status Revoke(std::string_view station_id, std::string_view admin, std::string_view reason);
+
+  // Records `replacement_id` as the replacement of the revoked station
+  // `replaced_id` (a stolen or broken one) and audits it: from then on the
+  // replacement may carry over the replaced station's packets captured before
+  // its revocation (Ingest::CarryOver). kFailedPrecondition unless
+  // `replaced_id` is revoked, `replacement_id` is not, and both serve the same
+  // kecamatan as the same kind; kAlreadyExists when either already has a
+  // replacement link.
+  Status Replace(std::string_view replaced_id, std::string_view replacement_id, std::string_view admin);
+  // The station that replaces `replaced_id`; kNotFound when none does.
+  StatusOr<std::string> ReplacementOf(std::string_view replaced_id);
 
   StatusOr<RegisteredStation> Get(std::string_view station_id);
   StatusOr<std::vector<RegisteredStation>> List();

@@ -58,7 +58,9 @@ int CentralAuditVerify(const Args& args) {
                "central audit verify");
   central::CentralOptions options;
   std::vector<std::string> checkpoint_files;
+  bool json = false;
   AddDatabaseOptions(app, options);
+  app.add_flag("--json", json, "print {intact, entries, head_hash, checkpoints} (or {intact, broken_at, problem}) as JSON");
   app.add_option("--checkpoint", checkpoint_files,
                  "a checkpoint file (from `central audit checkpoint --out` or `station audit checkpoints --out`); "
                  "repeatable");
@@ -82,10 +84,22 @@ int CentralAuditVerify(const Args& args) {
   if (!db.ok()) return Fail(db.status());
   auto verification = store::AuditLog(**db, SystemClock::Instance()).Verify(checkpoints);
   if (!verification.ok()) return Fail(verification.status());
+  if (json) {
+    nlohmann::json out = {{"intact", verification->intact}};
+    if (verification->intact) {
+      out.update({{"entries", verification->entries},
+                  {"head_hash", verification->head_hash},
+                  {"checkpoints", checkpoints.size()}});
+    } else {
+      out.update({{"broken_at", verification->broken_at}, {"problem", verification->problem}});
+    }
+    std::cout << out.dump(2) << "\n";
+  }
   if (!verification->intact) {
     return Fail(DataLoss("audit log broken at entry " + std::to_string(verification->broken_at) + ": " +
                          verification->problem));
   }
+  if (json) return kExitOk;
   std::cout << "audit log intact: " << verification->entries << " entries, head " << verification->head_hash;
   if (!checkpoints.empty()) std::cout << ", agrees with " << checkpoints.size() << " signed checkpoint(s)";
   std::cout << "\n";

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/command.h"
 #include "core/testing.h"
 
 namespace {
@@ -808,6 +810,80 @@ TEST(CliTest, ServeDefaultsToTheDocumentedPorts) {
   run = Ektp("station serve --dir /srv/s --print-config");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8080\n"));
+}
+
+TEST(CliTest, ListingCommandsPrintJson) {
+  char dir_template[] = "/tmp/ektp-cli-json-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string central = std::string(dir_template) + "/central";
+  CommandResult run = Ektp("central init --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = Ektp("central token create --dir " + central + " --kecamatan 35.21.01");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  run = Ektp("central audit verify --json --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto audit = nlohmann::json::parse(run.output);
+  EXPECT_EQ(audit["intact"], true);
+  EXPECT_EQ(audit["entries"], 0);  // nothing audited yet: the chain's head is the zero hash
+  EXPECT_EQ(audit["head_hash"], std::string(64, '0'));
+  EXPECT_EQ(audit["checkpoints"], 0);
+
+  run = Ektp("central pipeline status --json --retry-dead dedupe --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto pipeline = nlohmann::json::parse(run.output);
+  EXPECT_EQ(pipeline["retried"], 0);
+  EXPECT_TRUE(pipeline["queues"].is_array());
+  EXPECT_EQ(pipeline["dead"], nlohmann::json::array());
+
+  run = Ektp("central adjudication list --json --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(run.output), nlohmann::json::array());
+
+  run = Ektp("central station list --json --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(run.output), nlohmann::json::array());
+  std::filesystem::remove_all(dir_template);
+}
+
+// The completion the package ships (packaging/bash_completion.sh): every
+// command of the table, nothing else; valid bash; it completes words and flags.
+TEST(CliTest, BashCompletionListsEveryCommandAndCompletes) {
+  char dir_template[] = "/tmp/ektp-cli-completion-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string script = std::string(dir_template) + "/ektp.bash";
+  const std::string generate =
+      std::string(EKTP_BASH_COMPLETION_SCRIPT) + " " + EKTP_BINARY + " " + script + " 2>&1";
+  ASSERT_EQ(std::system(generate.c_str()), 0);
+  ASSERT_EQ(std::system(("bash -n " + script).c_str()), 0);
+
+  auto bash = [&](const std::string& code) {
+    CommandResult run{-1, ""};
+    FILE* pipe = popen(("bash -c 'source " + script + "; " + code + "' 2>&1").c_str(), "r");
+    std::array<char, 4096> buffer;
+    size_t n;
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+    int status = pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  };
+  CommandResult listed = bash("printf \"%s\\n\" \"$_ektp_commands\"");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  std::set<std::string> completed;
+  std::istringstream lines(listed.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) completed.insert(line);
+  }
+  std::set<std::string> table;
+  for (const ektp::cli::Command& command : ektp::cli::Commands()) table.insert(std::string(command.name));
+  EXPECT_EQ(completed, table);
+
+  CommandResult words = bash("COMP_WORDS=(ektp central station r); COMP_CWORD=3; _ektp; echo \"${COMPREPLY[*]}\"");
+  EXPECT_EQ(words.output, "replace revoke\n");
+  CommandResult flags =
+      bash("COMP_WORDS=(ektp station carry-over --dir x --f); COMP_CWORD=5; _ektp; echo \"${COMPREPLY[*]}\"");
+  EXPECT_EQ(flags.output, "--from\n");
+  std::filesystem::remove_all(dir_template);
 }
 
 TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFingerprint) {

@@ -16,6 +16,8 @@ const std::vector<Command>& Commands() {
       {"central station approve", "approve a registered station", CentralStationApprove},
       {"central account add", "add a console account for central's staff (admin, adjudicator, supervisor)", CentralAccountAdd},
       {"central station revoke", "revoke a station", CentralStationRevoke},
+      {"central station replace", "name the replacement of a revoked (stolen or broken) station, which may then carry over its work",
+       CentralStationReplace},
       {"central backup", "back up central's SQLite database and keys, sealed to the admin's backup key", CentralBackup},
       {"central restore", "restore central's folder from a backup", CentralRestore},
       {"backup-key create", "create the admin's backup key pair (secret and .pub)", BackupKeyCreate},
@@ -42,6 +44,9 @@ const std::vector<Command>& Commands() {
       {"station restore", "restore a station's folder from a backup", StationRestore},
       {"station export", "write the pending outbox to a folder (USB disk), sealed and signed, for `central import`",
        StationExport},
+      {"station carry-over", "write a revoked station's unsynced work (from its backup) to a folder for `central import`, "
+                             "vouched for by this replacement station",
+       StationCarryOver},
       {"station import-receipt", "apply central's signed receipt for an export: stored packets acked, refused parked",
        StationImportReceipt},
       {"station import-feed", "apply the feed central wrote to a disk (`central export-feed`)", StationImportFeed},

@@ -43,6 +43,7 @@ int CentralStationList(const Args& args);
 int CentralStationApprove(const Args& args);
 int CentralAccountAdd(const Args& args);
 int CentralStationRevoke(const Args& args);
+int CentralStationReplace(const Args& args);
 int StationInit(const Args& args);
 int StationServe(const Args& args);
 int StationOperatorAdd(const Args& args);
@@ -50,6 +51,7 @@ int StationOutbox(const Args& args);
 
 // media_commands.cc
 int StationExport(const Args& args);
+int StationCarryOver(const Args& args);
 int CentralImport(const Args& args);
 int StationImportReceipt(const Args& args);
 int CentralExportFeed(const Args& args);

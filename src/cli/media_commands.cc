@@ -36,6 +36,38 @@ int StationExport(const Args& args) {
   return kExitOk;
 }
 
+int StationCarryOver(const Args& args) {
+  CLI::App app("Write a revoked (stolen or broken) station's unsynced work to a folder for `central import`: its "
+               "packets as it signed them, sealed to central, with a manifest signed by this replacement station. "
+               "Restore the old station's backup to a folder first (`ektp station restore`)",
+               "station carry-over");
+  std::string dir, from, to;
+  app.add_option("--dir", dir, "this (replacement) station's data directory")->required();
+  app.add_option("--from", from, "the old station's folder, restored from its backup; only read")->required();
+  app.add_option("--to", to, "the folder to write (new or empty)")->required();
+  if (auto exit = Parse(app, args)) return *exit;
+  auto replacement = OpenStation(dir);
+  if (!replacement.ok()) return Fail(replacement.status());
+  auto old = OpenStation(from);
+  if (!old.ok()) return Fail(old.status());
+  auto manifest = replacement->station->ExportCarryOver(*old->station, to);
+  if (!manifest.ok()) return Fail(manifest.status());
+  auto operators = old->station->Operators();
+  if (!operators.ok()) return Fail(operators.status());
+  const std::string& old_id = old->station->identity().station_id;
+  std::cout << manifest->packets.size() << " packet(s) of " << old_id << ", sequences "
+            << manifest->packets.front().sequence << ".." << manifest->packets.back().sequence << ", written to " << to
+            << "\nat central: `ektp central import " << to << "` (after `ektp central station replace " << old_id
+            << " --by " << replacement->station->identity().station_id << "`)\n"
+            << "operator accounts of " << old_id << " to reissue here, each with a new password:\n";
+  for (const station::Operator& op : *operators) {
+    std::cout << "  ektp station operator add --dir " << dir << " --username " << op.username << " --name \"" << op.full_name
+              << "\" --role "
+              << station::RoleName(op.role) << "\n";
+  }
+  return kExitOk;
+}
+
 int CentralImport(const Args& args) {
   CLI::App app("Ingest a station's export folder exactly as a network upload, and write central's signed receipt "
                "into it",

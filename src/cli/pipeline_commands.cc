@@ -32,26 +32,41 @@ int CentralPipelineStatus(const Args& args) {
   central::CentralOptions options;
   AddDatabaseOptions(app, options);
   std::string retry_stage;
+  bool json = false;
   app.add_option("--retry-dead", retry_stage, "put the dead jobs of this stage (demographics, dedupe) back in the queue");
+  app.add_flag("--json", json, "print {queues, dead} (and retried) as JSON");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
   SystemRandom random;
   pipeline::WorkQueue queue(SystemClock::Instance(), random);
+  nlohmann::json out = {{"queues", nlohmann::json::array()}, {"dead", nlohmann::json::array()}};
   if (!retry_stage.empty()) {
     auto retried = queue.RetryDead(**db, retry_stage);
     if (!retried.ok()) return Fail(retried.status());
-    std::cout << *retried << " dead " << retry_stage << " job(s) queued again\n";
+    out["retried"] = *retried;
+    if (!json) std::cout << *retried << " dead " << retry_stage << " job(s) queued again\n";
   }
   auto counts = queue.Counts(**db);
   if (!counts.ok()) return Fail(counts.status());
-  for (const pipeline::StageCounts& c : *counts) std::cout << c.stage << "\t" << pipeline::JobStatusName(c.status) << "\t" << c.jobs << "\n";
   auto dead = queue.Dead(**db, 50);
   if (!dead.ok()) return Fail(dead.status());
-  for (const pipeline::DeadJob& d : *dead) {
-    std::cout << "dead: " << d.job.stage << " record " << d.job.record_id << " after " << d.job.attempts
-              << " attempt(s) at " << d.updated_at << ": " << d.last_error << "\n";
+  for (const pipeline::StageCounts& c : *counts) {
+    out["queues"].push_back({{"stage", c.stage}, {"status", pipeline::JobStatusName(c.status)}, {"jobs", c.jobs}});
+    if (!json) std::cout << c.stage << "\t" << pipeline::JobStatusName(c.status) << "\t" << c.jobs << "\n";
   }
+  for (const pipeline::DeadJob& d : *dead) {
+    out["dead"].push_back({{"stage", d.job.stage},
+                           {"record_id", d.job.record_id},
+                           {"attempts", d.job.attempts},
+                           {"updated_at", d.updated_at},
+                           {"error", d.last_error}});
+    if (!json) {
+      std::cout << "dead: " << d.job.stage << " record " << d.job.record_id << " after " << d.job.attempts
+                << " attempt(s) at " << d.updated_at << ": " << d.last_error << "\n";
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
   return kExitOk;
 }
 
@@ -93,12 +108,25 @@ int CentralMatcher(const Args& args) {
 int CentralAdjudicationList(const Args& args) {
   CLI::App app("List open adjudication cases, oldest first", "central adjudication list");
   central::CentralOptions options;
+  bool json = false;
   AddDatabaseOptions(app, options);
+  app.add_flag("--json", json, "print a JSON array of {record_id, registration_number, created_at, suspicion}");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
   auto cases = pipeline::OpenCases(**db, 1000);
   if (!cases.ok()) return Fail(cases.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const pipeline::OpenCase& c : *cases) {
+      out.push_back({{"record_id", c.record_id},
+                     {"registration_number", c.registration_number},
+                     {"created_at", c.created_at},
+                     {"suspicion", c.suspicion}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   for (const pipeline::OpenCase& c : *cases) {
     std::cout << c.record_id << "\t" << c.registration_number << "\t" << c.created_at << "\t" << c.suspicion << "\n";
   }

@@ -225,6 +225,28 @@ int StationDecision(const Args& args, const char* name, bool approve) {
 int CentralStationApprove(const Args& args) { return StationDecision(args, "central station approve", true); }
 int CentralStationRevoke(const Args& args) { return StationDecision(args, "central station revoke", false); }
 
+int CentralStationReplace(const Args& args) {
+  CLI::App app("Name the replacement of a revoked (stolen or broken) station: the same kecamatan and kind. The "
+               "replacement may then carry over the old station's work captured before its revocation "
+               "(`ektp station carry-over`, then `ektp central import`)",
+               "central station replace");
+  std::string dir, db_url, replaced, replacement, admin = "admin";
+  app.add_option("station", replaced, "the revoked station, e.g. ST-352101-01")->required();
+  app.add_option("--by", replacement, "the replacement station (registered with a token for the same office)")
+      ->required();
+  app.add_option("--dir", dir, "central's data directory")->required();
+  app.add_option("--db", db_url, "database URL");
+  app.add_option("--admin", admin, "who decides (audited)")->capture_default_str();
+  if (auto exit = Parse(app, args)) return *exit;
+  auto db = OpenCentralDb(dir, db_url);
+  if (!db.ok()) return Fail(db.status());
+  Status status = central::StationRegistry(**db, SystemClock::Instance()).Replace(replaced, replacement, admin);
+  if (!status.ok()) return Fail(status);
+  std::cout << replacement << " replaces " << replaced << "; on " << replacement
+            << ", `ektp station carry-over` writes the old station's unsynced work for `ektp central import`\n";
+  return kExitOk;
+}
+
 int StationInit(const Args& args) {
   CLI::App app("Register this station with central", "station init");
   station::InitOptions options;

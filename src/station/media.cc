@@ -10,18 +10,63 @@
 
 namespace ektp::station {
 
-StatusOr<sync::ExportManifest> Station::ExportOutbox(const std::string& dir) {
-  ASSIGN_OR_RETURN(auto pending, PendingPackets(std::numeric_limits<int>::max(), std::numeric_limits<size_t>::max()));
+namespace {
+
+// Every pending packet of `station` whose envelope can travel; the others are
+// parked with kDamagedPacketReason when `park_damaged`, skipped otherwise.
+StatusOr<std::vector<std::pair<int64_t, sync::Packet>>> Exportable(Station& station, bool park_damaged) {
+  ASSIGN_OR_RETURN(auto pending,
+                   station.PendingPackets(std::numeric_limits<int>::max(), std::numeric_limits<size_t>::max()));
   std::vector<std::pair<int64_t, sync::Packet>> packets;
   packets.reserve(pending.size());
   for (auto& [sequence, packet] : pending) {
     if (!IsValidUtf8(packet.envelope_text)) {
-      RETURN_IF_ERROR(Park(sequence, kDamagedPacketReason));
+      if (park_damaged) RETURN_IF_ERROR(station.Park(sequence, kDamagedPacketReason));
       service::LogWarn("sync.packet_parked", {{"sequence", sequence}, {"error", "envelope is not valid UTF-8"}});
       continue;
     }
     packets.emplace_back(sequence, std::move(packet));
   }
+  return packets;
+}
+
+}  // namespace
+
+StatusOr<sync::ExportManifest> Station::ExportCarryOver(Station& replaced, const std::string& dir) {
+  const Identity& old = replaced.identity();
+  if (old.station_id == identity_.station_id) {
+    return FailedPrecondition("station " + old.station_id + " cannot carry over its own work; use `station export`");
+  }
+  if (old.central_sealing_key != identity_.central_sealing_key) {
+    return FailedPrecondition("station " + old.station_id + " is registered with another central than " +
+                              identity_.station_id + "; nothing was written");
+  }
+  ASSIGN_OR_RETURN(auto packets, Exportable(replaced, /*park_damaged=*/false));
+  ASSIGN_OR_RETURN(sync::ExportManifest manifest,
+                   sync::WriteExport(dir, old.station_id, FormatTimestamp(clock_.Now()), packets, key_,
+                                     identity_.central_sealing_key, identity_.station_id));
+  const std::string range = std::to_string(manifest.packets.front().sequence) + ".." +
+                            std::to_string(manifest.packets.back().sequence);
+  RETURN_IF_ERROR(Audit("", "carry_over_exported",
+                        "station " + old.station_id + ": " + std::to_string(manifest.packets.size()) + " packets " + range));
+  service::LogInfo("sync.carry_over_exported",
+                   {{"from_station", old.station_id}, {"packets", manifest.packets.size()}, {"sequences", range}});
+  return manifest;
+}
+
+StatusOr<std::vector<Operator>> Station::Operators() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT username, full_name, role FROM operators WHERE disabled_at IS NULL "
+                                        "ORDER BY username"));
+  std::vector<Operator> operators;
+  for (const store::Row& row : rows) {
+    ASSIGN_OR_RETURN(Role role, ParseRole(row.Text(2)));
+    operators.push_back({row.Text(0), row.Text(1), role});
+  }
+  return operators;
+}
+
+StatusOr<sync::ExportManifest> Station::ExportOutbox(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto packets, Exportable(*this, /*park_damaged=*/true));
   ASSIGN_OR_RETURN(sync::ExportManifest manifest,
                    sync::WriteExport(dir, identity_.station_id, FormatTimestamp(clock_.Now()), packets, key_,
                                      identity_.central_sealing_key));

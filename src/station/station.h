@@ -446,6 +446,19 @@ class Station {
   // UTF-8) is parked with kDamagedPacketReason instead, as the sync client
   // does. kFailedPrecondition when nothing is pending or `dir` is not empty.
   StatusOr<sync::ExportManifest> ExportOutbox(const std::string& dir);
+  // A stolen or broken station's unsynced work, carried over by this station,
+  // its replacement (docs/operations.md, "A stolen or broken station"):
+  // writes every pending packet of `replaced` (the old station, opened from a
+  // restored backup or its own disk; it is only read) to `dir` as
+  // ExportOutbox does, but with a manifest naming `replaced` and this station
+  // as carried_by, signed with this station's key, for `central import`
+  // (Ingest::CarryOver). The packets keep the old station's own signatures,
+  // sequences, times and operators. Audited here as "carry_over_exported".
+  // kFailedPrecondition when `replaced` is this station or registered with
+  // another central, nothing is pending there, or `dir` is not empty.
+  StatusOr<sync::ExportManifest> ExportCarryOver(Station& replaced, const std::string& dir);
+  // Every operator account, by username (to reissue them on a replacement).
+  StatusOr<std::vector<Operator>> Operators();
   // Applies central's receipt for an export as a network answer is applied
   // (ApplyVerdicts): accepted or duplicate -> acked, rejected -> parked.
   // Packets settled already stay as they are, so a receipt applied twice

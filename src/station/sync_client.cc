@@ -314,7 +314,11 @@ Status SyncClient::CheckApproved() {
     return FailedPrecondition("station " + id + " is waiting for approval at central; ask the admin to run "
                               "`ektp central station approve " + id + "`");
   }
-  if (status != "approved") return PermissionDenied("central refused this station: station " + id + " is " + status);
+  if (status != "approved") {
+    const bool explained = json.value("error", nlohmann::json()).is_string();  // a revoked station: when and why
+    return PermissionDenied("central refused this station: " +
+                            (explained ? json["error"].get<std::string>() : "station " + id + " is " + status));
+  }
   approved_ = true;
   return Status::Ok();
 }

@@ -358,6 +358,23 @@ CREATE TABLE login_throttle (
 );
 ALTER TABLE stations ADD COLUMN last_contact_at TEXT;
 )sql"},
+    {17, "a stolen or broken station's replacement, and the packets it carried over from the old station's backup (central/ingest.h)", R"sql(
+CREATE TABLE station_replacements (
+  replaced_station_id TEXT PRIMARY KEY REFERENCES stations (id),
+  replacement_station_id TEXT NOT NULL UNIQUE REFERENCES stations (id),
+  authorized_by TEXT NOT NULL,
+  authorized_at TEXT NOT NULL
+);
+CREATE TABLE carried_over (
+  station_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  carried_by TEXT NOT NULL REFERENCES stations (id),
+  carried_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, sequence),
+  FOREIGN KEY (station_id, sequence) REFERENCES inbox (station_id, sequence)
+);
+)sql"},
     {19, "supervisors' review decisions carried in enrollment packets (central/enrollment_oversight.h)", R"sql(
 CREATE TABLE enrollment_reviews (
   registration_number TEXT PRIMARY KEY,

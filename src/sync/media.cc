@@ -113,10 +113,15 @@ std::string ExportPacketPath(int64_t sequence) {
 
 std::string ExportManifestSignedText(const ExportManifest& manifest) {
   std::string text;
-  for (std::string_view field : {std::string_view("ektp-export-manifest/1"), std::string_view(manifest.station_id),
-                                 std::string_view(manifest.created_at)}) {
-    AppendSignedField(text, field);
+  if (manifest.carried_by.empty()) {
+    AppendSignedField(text, "ektp-export-manifest/1");
+    AppendSignedField(text, manifest.station_id);
+  } else {
+    AppendSignedField(text, "ektp-carry-over-manifest/1");
+    AppendSignedField(text, manifest.station_id);
+    AppendSignedField(text, manifest.carried_by);
   }
+  AppendSignedField(text, manifest.created_at);
   AppendSignedField(text, Base64(manifest.sealed_to));
   AppendSignedField(text, std::to_string(manifest.packets.size()));
   for (const ExportEntry& entry : manifest.packets) {
@@ -136,12 +141,14 @@ nlohmann::json ExportManifestToJson(const ExportManifest& manifest) {
                        {"sha256", entry.file_sha256},
                        {"packet_sha256", entry.packet_sha256}});
   }
-  return {{"v", 1},
-          {"station", manifest.station_id},
-          {"created_at", manifest.created_at},
-          {"sealed_to", Base64(manifest.sealed_to)},
-          {"packets", std::move(packets)},
-          {"signature", Base64(manifest.signature)}};
+  nlohmann::json json = {{"v", 1},
+                         {"station", manifest.station_id},
+                         {"created_at", manifest.created_at},
+                         {"sealed_to", Base64(manifest.sealed_to)},
+                         {"packets", std::move(packets)},
+                         {"signature", Base64(manifest.signature)}};
+  if (!manifest.carried_by.empty()) json["carried_by"] = manifest.carried_by;
+  return json;
 }
 
 StatusOr<ExportManifest> ParseExportManifest(std::string_view text) {
@@ -150,6 +157,7 @@ StatusOr<ExportManifest> ParseExportManifest(std::string_view text) {
   try {
     manifest.station_id = json.at("station").get<std::string>();
     manifest.created_at = json.at("created_at").get<std::string>();
+    manifest.carried_by = json.value("carried_by", std::string());
     ASSIGN_OR_RETURN(manifest.sealed_to, DecodeBase64Field(json, "sealed_to", "manifest"));
     ASSIGN_OR_RETURN(manifest.signature, DecodeBase64Field(json, "signature", "manifest"));
     for (const auto& item : json.at("packets")) {
@@ -169,7 +177,7 @@ StatusOr<ExportManifest> ParseExportManifest(std::string_view text) {
 
 StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view station_id, std::string_view created_at,
                                      const std::vector<std::pair<int64_t, Packet>>& packets, const crypto::SigningKey& station_key,
-                                     std::span<const uint8_t> central_sealing_key) {
+                                     std::span<const uint8_t> central_sealing_key, std::string_view carried_by) {
   if (packets.empty()) return FailedPrecondition("nothing to export: the outbox has no pending packet");
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_empty(dir, error)) {
@@ -178,7 +186,7 @@ StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view st
   const std::string packets_dir = (fs::path(dir) / kExportPacketsDir).string();
   fs::create_directories(packets_dir, error);
   if (error) return Unavailable("cannot create " + packets_dir + ": " + error.message());
-  ExportManifest manifest{std::string(station_id), std::string(created_at),
+  ExportManifest manifest{std::string(station_id), std::string(carried_by), std::string(created_at),
                           crypto::Bytes(central_sealing_key.begin(), central_sealing_key.end()), {}, {}};
   for (const auto& [sequence, packet] : packets) {
     // Read leniently, as central does: a damaged envelope still travels, and
@@ -209,7 +217,7 @@ StatusOr<ExportFolder> ReadExportManifest(const std::string& dir) {
 Status VerifyExportManifest(const ExportManifest& manifest, std::span<const uint8_t> station_public_key,
                             std::span<const uint8_t> central_sealing_key) {
   if (!crypto::Verify(station_public_key, ExportManifestSignedText(manifest), manifest.signature).ok()) {
-    return Unauthenticated("the export manifest is not signed by station " + manifest.station_id +
+    return Unauthenticated("the export manifest is not signed by station " + manifest.Signer() +
                            "'s key (forged or edited); nothing was imported");
   }
   if (!std::ranges::equal(manifest.sealed_to, central_sealing_key)) {

@@ -58,15 +58,24 @@ struct ExportEntry {
 };
 
 struct ExportManifest {
-  std::string station_id;
-  std::string created_at;     // ISO 8601 UTC, the station's clock
+  std::string station_id;     // the station whose packets these are
+  // "" for a station's own export. Otherwise a carry-over: the replacement
+  // station that read these packets of the revoked `station_id` from its
+  // backup, vouches for them and signs the manifest (central/ingest.h, CarryOver).
+  std::string carried_by;
+  std::string created_at;     // ISO 8601 UTC, the signing station's clock
   crypto::Bytes sealed_to;    // central's X25519 public key the packets are sealed to
   std::vector<ExportEntry> packets;  // sequences increasing
-  crypto::Bytes signature;    // the station's, over ExportManifestSignedText()
+  crypto::Bytes signature;    // the signer's, over ExportManifestSignedText()
+
+  // The station that signs the manifest: carried_by, else station_id.
+  const std::string& Signer() const { return carried_by.empty() ? station_id : carried_by; }
 };
 
-// "ektp-export-manifest/1", station, created_at, base64 sealed_to, number of
-// packets, then per packet: sequence, kind, file_sha256, packet_sha256.
+// "ektp-export-manifest/1", station (for a carry-over:
+// "ektp-carry-over-manifest/1", station, carried_by), then created_at, base64
+// sealed_to, number of packets, then per packet: sequence, kind, file_sha256,
+// packet_sha256.
 std::string ExportManifestSignedText(const ExportManifest& manifest);
 nlohmann::json ExportManifestToJson(const ExportManifest& manifest);
 // kInvalidArgument naming the field when malformed.
@@ -74,14 +83,15 @@ StatusOr<ExportManifest> ParseExportManifest(std::string_view text);
 
 // Writes `packets` (sequence -> packet, in sequence order, all of
 // `station_id`, envelopes valid UTF-8) to `dir`, sealed
-// to `central_sealing_key`, then the manifest signed with `station_key`;
+// to `central_sealing_key`, then the manifest signed with `station_key`
+// (the key of `carried_by` for a carry-over, of `station_id` otherwise);
 // each file is fsynced before the manifest is renamed into place, so a folder
 // with a manifest is whole. kFailedPrecondition when `dir` exists and is not
 // empty, or `packets` is empty; kUnavailable when a write fails.
 StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view station_id, std::string_view created_at,
                                      const std::vector<std::pair<int64_t, Packet>>& packets,
                                      const crypto::SigningKey& station_key,
-                                     std::span<const uint8_t> central_sealing_key);
+                                     std::span<const uint8_t> central_sealing_key, std::string_view carried_by = {});
 
 // The manifest of the folder `dir` as written, not yet verified, with the
 // hex SHA-256 of its bytes. kInvalidArgument when there is none, or it is
@@ -92,7 +102,8 @@ struct ExportFolder {
 };
 StatusOr<ExportFolder> ReadExportManifest(const std::string& dir);
 
-// kUnauthenticated unless `station_public_key` signed the manifest;
+// kUnauthenticated unless `station_public_key` (the key of manifest.Signer())
+// signed the manifest;
 // kInvalidArgument when its packets are sealed to a key other than
 // `central_sealing_key` (another central's export).
 Status VerifyExportManifest(const ExportManifest& manifest, std::span<const uint8_t> station_public_key,

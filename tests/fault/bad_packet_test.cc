@@ -233,13 +233,16 @@ TEST_F(FaultBadPacket, RevokedAndUnapprovedStationsAreRefused) {
 
   auto response = Upload(station_, Body({Good(station_, 2)}));
   EXPECT_EQ(response.status, 403);
-  EXPECT_EQ(Error(response), "PERMISSION_DENIED: station " + station_.id +
-                                 " is revoked; only approved stations may upload");
+  EXPECT_THAT(Error(response), ::testing::MatchesRegex("PERMISSION_DENIED: station " + station_.id +
+                                                       " is revoked; only approved stations may upload \\(revoked at "
+                                                       "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z: laptop stolen\\)"));
   auto down = client_->Get("/api/v1/sync/down?after=0",
                            Signed(station_.id, station_.key, "GET", "/api/v1/sync/down?after=0", ""));
   ASSERT_TRUE(down.ok());
   EXPECT_EQ(down->status, 403);
-  EXPECT_EQ(Error(*down), "PERMISSION_DENIED: station " + station_.id + " is revoked");
+  EXPECT_THAT(Error(*down), ::testing::MatchesRegex("PERMISSION_DENIED: station " + station_.id +
+                                                    " is revoked \\(revoked at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z: "
+                                                    "laptop stolen\\)"));
 
   response = Upload(pending, Body({Good(pending, 1)}));
   EXPECT_EQ(response.status, 403);
