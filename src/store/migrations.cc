@@ -632,8 +632,9 @@ Status ApplyMigrations(Connection& connection, Schema schema) {
       RETURN_IF_ERROR(connection.ExecScript(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
           "applied_at TEXT NOT NULL)"));
-      ASSIGN_OR_RETURN(int version, SchemaVersion(connection));
-      if (version >= migration.version) return Status::Ok();
+      ASSIGN_OR_RETURN(auto applied, connection.Query("SELECT COUNT(*) FROM schema_migrations WHERE version = ?",
+                                                      {migration.version}));
+      if (applied[0].Int(0) > 0) return Status::Ok();
       RETURN_IF_ERROR(connection.ExecScript(migration.sql).WithContext(
           "migration " + std::to_string(migration.version) + " (" + std::string(migration.name) + ")"));
       return connection.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "

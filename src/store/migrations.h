@@ -15,14 +15,17 @@
 namespace ektp::store {
 
 struct Migration {
-  int version;  // 1, 2, 3, ... without gaps
+  int version;  // unique and increasing in the list; gaps allowed
   std::string_view name;
   std::string_view sql;  // may use {{id}} and {{blob}}
 };
 
 const std::vector<Migration>& Migrations(Schema schema);
 
-// Applies every migration of `schema` newer than the database's version.
+// Applies, in list order, every migration of `schema` whose version the
+// database has not recorded, even one below its highest (work merged from
+// branches developed in parallel may number below a migration already
+// applied).
 Status ApplyMigrations(Connection& connection, Schema schema);
 
 // The highest applied version, 0 for an empty database.
