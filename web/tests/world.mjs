@@ -52,7 +52,8 @@ function stop(server) {
 }
 
 export class World {
-  static async start() {
+  // `stationFlags`: more flags for `station serve` (e.g. --review-required).
+  static async start({ stationFlags = [] } = {}) {
     const world = new World();
     world.dir = mkdtempSync(join(tmpdir(), 'ektp-browser-'));
     const central = join(world.dir, 'central');
@@ -68,7 +69,7 @@ export class World {
     run(['central', 'station', 'approve', id, '--dir', central]);
     world.stationId = id;
     world.station = await serve(['station', 'serve', '--dir', station, '--port', '0', '--simulated-scanner', '7',
-      '--sync-idle-ms', '200', '--sync-backoff-ms', '200', '--sync-max-backoff-ms', '1000'], 'http');
+      '--sync-idle-ms', '200', '--sync-backoff-ms', '200', '--sync-max-backoff-ms', '1000', ...stationFlags], 'http');
     return world;
   }
 

@@ -139,6 +139,18 @@ const id = {
   'nav.pickup': 'Pengambilan',
   'nav.suket': 'Suket',
 
+  'nav.review': 'Tinjauan',
+  'review.title': 'Tinjauan supervisor',
+  'review.help': 'Perekaman di stasiun ini baru dikirim ke pusat setelah disetujui supervisor. Periksa foto, data dan '
+    + 'pengecualian sidik jari. Supervisor tidak boleh menyetujui perekaman yang ia rekam sendiri.',
+  'review.none': 'Tidak ada perekaman yang menunggu tinjauan.',
+  'review.location': 'Lokasi perekaman',
+  'review.reason': 'Alasan menolak',
+  'review.approve': 'Setujui',
+  'review.reject': 'Tolak',
+  'review.approved': 'Perekaman {registration} disetujui dan masuk antrean kirim.',
+  'review.rejected': 'Perekaman {registration} ditolak; tidak akan dikirim ke pusat.',
+
   'print.title': 'Cetak KTP',
   'print.blanksTitle': 'Blangko',
   'print.onHand': 'Tersedia',
@@ -526,6 +538,18 @@ const en = {
   'nav.print': 'Printing',
   'nav.pickup': 'Pickup',
   'nav.suket': 'Suket',
+
+  'nav.review': 'Review',
+  'review.title': 'Supervisor review',
+  'review.help': 'Enrollments at this station go to central only once a supervisor approves them. Check the photo, the '
+    + 'data and the finger exceptions. A supervisor may not approve an enrollment they recorded.',
+  'review.none': 'No enrollment waits for review.',
+  'review.location': 'Where it was recorded',
+  'review.reason': 'Reason to reject',
+  'review.approve': 'Approve',
+  'review.reject': 'Reject',
+  'review.approved': 'Enrollment {registration} approved and queued for upload.',
+  'review.rejected': 'Enrollment {registration} rejected; it will not be sent to central.',
 
   'print.title': 'Card printing',
   'print.blanksTitle': 'Blank cards',

@@ -6,6 +6,7 @@
 //   #/cetak                blanks, the print queue and dispatch (a print officer's first screen)
 //   #/ambil[/QUERY]        card pickup: find, fingerprint check, hand-over
 //   #/suket[/REG]          issue and check a Suket
+//   #/tinjauan             a supervisor's review of enrollments before upload
 //   #/sinkron              sync status and parked items
 import '../common/style.css';
 import { h, replace } from '../common/dom.js';
@@ -15,6 +16,7 @@ import { failureText, languageToggle, loadSession, logout, renderLogin } from '.
 import { renderEnrollment, renderReceipt } from './enroll.js';
 import { renderPickup } from './pickup.js';
 import { renderPrint } from './print.js';
+import { renderReview } from './review.js';
 import { renderSuket } from './suket.js';
 import { renderSync, syncSummary } from './sync.js';
 
@@ -29,6 +31,7 @@ const SCREENS = [
     roles: ['print_officer', 'supervisor', 'admin'] },
   { hash: 'ambil', key: 'nav.pickup', title: 'pickup.title', capability: 'pickup', roles: ['operator', 'supervisor'] },
   { hash: 'suket', key: 'nav.suket', title: 'suket.title', capability: 'suket', roles: ['operator', 'supervisor'] },
+  { hash: 'tinjauan', key: 'nav.review', title: 'review.title', capability: 'enroll', roles: ['supervisor'] },
   { hash: 'sinkron', key: 'nav.sync', title: 'sync.title' },
 ];
 
@@ -78,6 +81,7 @@ async function render() {
   else if (screen === 'cetak') await renderPrint(main);
   else if (screen === 'ambil') await renderPickup(main, state.session, wanted.arg);
   else if (screen === 'suket') renderSuket(main, wanted.arg);
+  else if (screen === 'tinjauan') await renderReview(main);
   else if (screen === 'sinkron') await renderSync(main);
   else await renderEnrollment(main, state.session);
 }
