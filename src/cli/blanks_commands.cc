@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "blanks/json.h"
 #include "blanks/ledger.h"
 #include "central/print_feed.h"
 #include "central/server.h"
@@ -87,53 +88,6 @@ int RunMovement(const Args& args, const Movement& movement) {
   std::cout << range->size() << " blangko " << blanks::FormatRange(*range) << " " << movement.done
             << (holder.empty() ? "" : " " + holder) << "\n";
   return kExitOk;
-}
-
-nlohmann::json SpoiledJson(const std::array<int64_t, blanks::kSpoilReasons.size()>& spoiled) {
-  nlohmann::json out = nlohmann::json::object();
-  for (size_t i = 0; i < blanks::kSpoilReasons.size(); ++i) {
-    out[std::string(blanks::SpoilReasonName(blanks::kSpoilReasons[i]))] = spoiled[i];
-  }
-  return out;
-}
-
-nlohmann::json ReconciliationJson(const blanks::RegencyReconciliation& r) {
-  nlohmann::json stations = nlohmann::json::array();
-  for (const auto& s : r.stations) {
-    stations.push_back({{"station", s.station_id},
-                        {"handed_over", s.handed_over},
-                        {"received", s.received},
-                        {"printed", s.printed},
-                        {"spoiled", SpoiledJson(s.spoiled)},
-                        {"returned_to_regency", s.returned},
-                        {"in_transit", s.in_transit},
-                        {"on_hand", s.on_hand}});
-  }
-  nlohmann::json discrepancies = nlohmann::json::array();
-  for (const auto& d : r.discrepancies) {
-    discrepancies.push_back({{"code", d.code},
-                             {"station", d.station_id},
-                             {"quantity", d.quantity},
-                             {"detail", d.detail},
-                             {"pesan", d.pesan}});
-  }
-  return {{"regency", r.regency_code},
-          {"regency_name", r.regency_name},
-          {"shipments", r.shipments},
-          {"shipped", r.shipped},
-          {"returned_to_national", r.returned_to_national},
-          {"handed_over", r.handed_over},
-          {"received", r.received},
-          {"printed", r.printed},
-          {"spoiled", SpoiledJson(r.spoiled)},
-          {"returned_by_stations", r.returned_by_stations},
-          {"on_hand",
-           {{"in_store", r.on_hand.in_store},
-            {"in_transit", r.on_hand.in_transit},
-            {"at_stations", r.on_hand.at_stations},
-            {"total", r.on_hand.total()}}},
-          {"stations", stations},
-          {"discrepancies", discrepancies}};
 }
 
 void PrintRow(const std::string& holder, int64_t sent, int64_t received, int64_t printed,
@@ -228,7 +182,7 @@ int CentralBlanksReconcile(const Args& args) {
   auto reconciliation = blanks::BlankLedger(**db, SystemClock::Instance()).Reconcile(regency);
   if (!reconciliation.ok()) return Fail(reconciliation.status());
   if (json) {
-    std::cout << ReconciliationJson(*reconciliation).dump(2) << "\n";
+    std::cout << blanks::ReconciliationJson(*reconciliation).dump(2) << "\n";
   } else {
     PrintReconciliation(*reconciliation);
   }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/demand.h"
+#include "blanks/json.h"
 #include "blanks/plan.h"
 #include "central/server.h"
 #include "cli/commands.h"
@@ -140,7 +141,6 @@ std::string Fixed(double value, int decimals) {
 
 // Days as text: "unbounded" for infinity.
 std::string DaysText(double days) { return std::isinf(days) ? "unbounded" : Fixed(days, 0); }
-nlohmann::json DaysJson(double days) { return std::isinf(days) ? nlohmann::json(nullptr) : nlohmann::json(days); }
 
 // CSV field: quoted when it holds a comma or a quote.
 std::string Csv(const std::string& field) {
@@ -250,20 +250,7 @@ int CentralBlanksPlan(const Args& args) {
     nlohmann::json out = {{"source", loaded->source}, {"supply", options.supply}, {"floor", options.floor},
                           {"lead_days", options.lead_days}, {"plans", nlohmann::json::array()}};
     for (const blanks::Plan& plan : plans) {
-      const blanks::PlanSummary& s = plan.summary;
-      nlohmann::json rows = nlohmann::json::array();
-      for (const auto& r : plan.regencies) {
-        rows.push_back({{"code", r.demand.code}, {"name", r.demand.name}, {"backlog", r.demand.backlog},
-                        {"on_hand", r.demand.on_hand}, {"need", r.demand.need}, {"allocation", r.allocation},
-                        {"wait_days", DaysJson(r.wait_days)}, {"backlog_left", r.backlog_left}});
-      }
-      out["plans"].push_back({{"policy", blanks::PolicyName(plan.policy)},
-                              {"summary",
-                               {{"supply", s.supply}, {"floor_applied", s.floor_applied},
-                                {"max_wait_days", DaysJson(s.max_wait_days)},
-                                {"mean_wait_days", DaysJson(s.mean_wait_days)}, {"backlog_left", s.backlog_left},
-                                {"regencies_unbounded", s.unbounded}}},
-                              {"regencies", rows}});
+      out["plans"].push_back(blanks::PlanJson(plan));
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
