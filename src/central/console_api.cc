@@ -8,9 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/demand.h"
+#include "blanks/json.h"
+#include "blanks/ledger.h"
+#include "blanks/plan.h"
+#include "central/print_feed.h"
 #include "central/station_registry.h"
 #include "core/lifecycle.h"
 #include "core/region.h"
+#include "core/text.h"
 #include "pipeline/adjudication.h"
 #include "pipeline/pipeline.h"
 #include "service/log.h"
@@ -32,10 +37,12 @@ std::string Pesan(const Status& status) {
   }
 }
 
-net::HttpResponse Refuse(const Status& status) {
+// `pesan`: the operator's text when the handler knows better than Pesan(status).
+net::HttpResponse Refuse(const Status& status, std::string pesan = "") {
   const int http_status = net::HttpStatusFor(status);
+  if (pesan.empty()) pesan = Pesan(status);
   return net::HttpResponse::Json(
-      http_status, nlohmann::json{{"error", status.ToString()}, {"pesan", Pesan(status)}, {"status", http_status}}.dump());
+      http_status, nlohmann::json{{"error", status.ToString()}, {"pesan", pesan}, {"status", http_status}}.dump());
 }
 
 net::HttpResponse Ok(const nlohmann::json& body) { return net::HttpResponse::Json(200, body.dump()); }
@@ -70,6 +77,44 @@ constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
 constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
 constexpr std::string_view kStationViewers[] = {"admin", "supervisor"};
 constexpr std::string_view kAdmins[] = {"admin"};
+
+// A central movement of blank cards the console records (blanks/ledger.h).
+enum class BlankMove { kStockIn, kShip, kHandOver };
+
+std::string_view BlankMoveName(BlankMove move) {
+  switch (move) {
+    case BlankMove::kStockIn: return "stock_in";
+    case BlankMove::kShip: return "shipment";
+    case BlankMove::kHandOver: return "handover";
+  }
+  return "unknown";
+}
+
+// What the admin reads when the ledger refuses a movement: the cause that
+// code means for it and what to check. The precise English "error" names the
+// serial or station.
+std::string BlankMovePesan(BlankMove move, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return "Nomor seri harus angka 1-10 digit, dan nomor awal tidak boleh sesudah nomor akhir.";
+    case StatusCode::kAlreadyExists:
+      return "Sebagian nomor seri itu sudah pernah masuk stok nasional. Periksa berita acara penerimaan dari pabrik.";
+    case StatusCode::kNotFound: return "Stasiun tidak terdaftar di pusat.";
+    case StatusCode::kFailedPrecondition:
+      switch (move) {
+        case BlankMove::kShip:
+          return "Sebagian nomor seri tidak ada di stok nasional (belum diterima dari pabrik atau sudah dikirim). "
+                 "Periksa nomor seri awal dan akhir.";
+        case BlankMove::kHandOver:
+          return "Blangko tidak dapat diserahkan: nomor seri tidak ada di stok kabupaten/kota stasiun itu, atau "
+                 "stasiun dicabut atau tidak mencetak.";
+        case BlankMove::kStockIn: break;
+      }
+      break;
+    default: break;
+  }
+  return Pesan(status);
+}
 
 class ConsoleApi {
  public:
@@ -112,6 +157,16 @@ class ConsoleApi {
     as_account("POST", "/api/v1/console/stations/:id/approve", net::BodyKind::kNone, kAdmins, &ConsoleApi::Approve);
     as_account("POST", "/api/v1/console/stations/:id/revoke", net::BodyKind::kJson, kAdmins, &ConsoleApi::Revoke);
     as_account("POST", "/api/v1/console/tokens", net::BodyKind::kJson, kAdmins, &ConsoleApi::CreateToken);
+    as_account("GET", "/api/v1/console/blanks", net::BodyKind::kNone, kStationViewers, &ConsoleApi::Blanks);
+    as_account("GET", "/api/v1/console/blanks/regencies/:code", net::BodyKind::kNone, kStationViewers,
+               &ConsoleApi::BlankReconciliation);
+    as_account("GET", "/api/v1/console/blanks/plan", net::BodyKind::kNone, kStationViewers, &ConsoleApi::BlankPlan);
+    guarded("POST", "/api/v1/console/blanks/stock-in", net::BodyKind::kJson,
+            [](ConsoleApi& api, const net::HttpRequest& request) { return api.MoveBlanks(request, BlankMove::kStockIn); });
+    guarded("POST", "/api/v1/console/blanks/shipments", net::BodyKind::kJson,
+            [](ConsoleApi& api, const net::HttpRequest& request) { return api.MoveBlanks(request, BlankMove::kShip); });
+    guarded("POST", "/api/v1/console/blanks/handovers", net::BodyKind::kJson,
+            [](ConsoleApi& api, const net::HttpRequest& request) { return api.MoveBlanks(request, BlankMove::kHandOver); });
   }
 
  private:
@@ -430,6 +485,126 @@ class ConsoleApi {
                      StationRegistry(db, *context_.clock).CreateToken(token_request, "console:" + account.username));
     service::LogInfo("central.token_created", {{"kecamatan", token_request.kecamatan_code}, {"account", account.username}});
     return Ok({{"token", token}, {"expires_at", FormatTimestamp(context_.clock->Now() + token_request.valid_for)}});
+  }
+
+  // National stock, each regency's blanks on hand against its need, and the
+  // print stations blanks may be handed to.
+  StatusOr<net::HttpResponse> Blanks(store::Connection& db, const accounts::Account&, const net::HttpRequest&) {
+    const RegionRegistry& regions = RegionRegistry::Default();
+    blanks::BlankLedger ledger(db, *context_.clock);
+    ASSIGN_OR_RETURN(int64_t national, ledger.NationalStock());
+    ASSIGN_OR_RETURN(auto demands, blanks::MeasuredDemand(db, *context_.clock, regions, {}));
+    ASSIGN_OR_RETURN(std::vector<blanks::RegencyOnHand> held, ledger.OnHandByRegency());
+    std::map<std::string, blanks::OnHand> held_by_code;
+    for (const blanks::RegencyOnHand& h : held) held_by_code[h.regency_code] = h.on_hand;
+    nlohmann::json regencies = nlohmann::json::array();
+    for (blanks::RegencyDemand& demand : demands) {
+      const blanks::OnHand on_hand = held_by_code[demand.code];
+      demand.on_hand = on_hand.total();
+      if (demand.need == 0 && demand.on_hand == 0) continue;
+      regencies.push_back({{"code", demand.code}, {"name", demand.name}, {"in_store", on_hand.in_store},
+                           {"in_transit", on_hand.in_transit}, {"at_stations", on_hand.at_stations},
+                           {"on_hand", demand.on_hand}, {"backlog", demand.backlog}, {"need", demand.need},
+                           {"shortfall", demand.shortfall()}});
+    }
+    ASSIGN_OR_RETURN(std::vector<RegisteredStation> registered, StationRegistry(db, *context_.clock).List());
+    nlohmann::json print_stations = nlohmann::json::array();
+    for (const RegisteredStation& station : registered) {
+      const bool prints = std::find(station.capabilities.begin(), station.capabilities.end(), "print") !=
+                          station.capabilities.end();
+      if (!prints || station.status == StationStatus::kRevoked) continue;
+      const Region* kecamatan = regions.Find(station.kecamatan_code);
+      print_stations.push_back({{"id", station.id},
+                                {"regency_code", RegionAt(station.kecamatan_code, 5)},
+                                {"kecamatan_name", kecamatan != nullptr ? kecamatan->name : ""}});
+    }
+    return Ok({{"national_stock", national}, {"regencies", regencies}, {"print_stations", print_stations}});
+  }
+
+  StatusOr<net::HttpResponse> BlankReconciliation(store::Connection& db, const accounts::Account&,
+                                                  const net::HttpRequest& request) {
+    ASSIGN_OR_RETURN(blanks::RegencyReconciliation reconciliation,
+                     blanks::BlankLedger(db, *context_.clock).Reconcile(request.path_params.at("code")));
+    return Ok(blanks::ReconciliationJson(reconciliation));
+  }
+
+  // ?supply=N[&policy=proportional|min-max-wait][&floor=F]: the plan for N
+  // blanks from the measured demand and the ledger's stock.
+  StatusOr<net::HttpResponse> BlankPlan(store::Connection& db, const accounts::Account&,
+                                        const net::HttpRequest& request) {
+    auto whole_number = [&](const char* name, int64_t fallback) -> StatusOr<int64_t> {
+      const std::string text = request.query(name);
+      if (text.empty()) return fallback;
+      if (text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) {
+        return InvalidArgument(std::string(name) + " must be a whole number of blanks, got '" + QuoteInput(text) + "'");
+      }
+      return std::stoll(text);
+    };
+    blanks::PlanOptions options;
+    ASSIGN_OR_RETURN(options.supply, whole_number("supply", -1));
+    if (options.supply < 0) return InvalidArgument("supply (the blanks to divide) is required");
+    ASSIGN_OR_RETURN(options.floor, whole_number("floor", options.floor));
+    const std::string policy_name = request.query("policy").empty() ? "min-max-wait" : request.query("policy");
+    ASSIGN_OR_RETURN(blanks::Policy policy, blanks::ParsePolicy(policy_name));
+    ASSIGN_OR_RETURN(auto demands, blanks::MeasuredDemand(db, *context_.clock, RegionRegistry::Default(), {}));
+    ASSIGN_OR_RETURN(auto on_hand, blanks::LedgerOnHand(db, *context_.clock));
+    RETURN_IF_ERROR(blanks::ApplyOnHand(demands, on_hand));
+    ASSIGN_OR_RETURN(blanks::Plan plan, blanks::MakePlan(demands, policy, options));
+    nlohmann::json out = blanks::PlanJson(plan);
+    out["floor"] = options.floor;
+    out["lead_days"] = options.lead_days;
+    return Ok(out);
+  }
+
+  // {first, last, reference} and the holder field of `move`: stock-in (none),
+  // a shipment to {regency_code}, a hand-over to {station_id}. Admins only;
+  // audited as "console:<username>".
+  net::HttpResponse MoveBlanks(const net::HttpRequest& request, BlankMove move) {
+    auto db = context_.pool->Acquire();
+    if (!db.ok()) return Refuse(db.status());
+    auto account = Authorize(**db, request, kAdmins);
+    if (!account.ok()) return Refuse(account.status());
+    const char* holder_field = move == BlankMove::kShip       ? "regency_code"
+                               : move == BlankMove::kHandOver ? "station_id"
+                                                              : nullptr;
+    auto json = nlohmann::json::parse(request.body, nullptr, false);
+    const bool well_formed = !json.is_discarded() && json.is_object() &&
+                             json.value("first", nlohmann::json()).is_string() &&
+                             json.value("last", nlohmann::json()).is_string() &&
+                             json.value("reference", nlohmann::json("")).is_string() &&
+                             (holder_field == nullptr || json.value(holder_field, nlohmann::json()).is_string());
+    Status status = Status::Ok();
+    blanks::SerialRange range;
+    if (!well_formed) {
+      status = InvalidArgument(std::string("body must be {") +
+                               (holder_field != nullptr ? "\"" + std::string(holder_field) + "\": <string>, " : "") +
+                               "\"first\": <serial>, \"last\": <serial>, \"reference\": <string>}");
+    } else {
+      auto first = blanks::ParseSerial(json["first"].get<std::string>());
+      auto last = blanks::ParseSerial(json["last"].get<std::string>());
+      status = !first.ok() ? first.status() : !last.ok() ? last.status() : Status::Ok();
+      if (status.ok() && *first > *last) status = InvalidArgument("first serial is after the last");
+      if (status.ok()) range = {*first, *last};
+    }
+    const std::string actor = "console:" + account->username;
+    const std::string reference = well_formed ? json.value("reference", "") : "";
+    const std::string holder = well_formed && holder_field != nullptr ? json[holder_field].get<std::string>() : "";
+    if (status.ok()) {
+      blanks::BlankLedger ledger(**db, *context_.clock);
+      switch (move) {
+        case BlankMove::kStockIn: status = ledger.StockIn(range, actor, reference); break;
+        case BlankMove::kShip: status = ledger.Ship(holder, range, actor, reference); break;
+        case BlankMove::kHandOver:
+          status = HandOverBlanks(**db, *context_.clock, *context_.keys, holder, range, actor, reference);
+          break;
+      }
+    }
+    if (!status.ok()) return Refuse(status, BlankMovePesan(move, status));
+    service::LogInfo("central.blanks_moved", {{"move", BlankMoveName(move)},
+                                              {"holder", holder},
+                                              {"range", blanks::FormatRange(range)},
+                                              {"account", account->username}});
+    return Ok({{"blanks", range.size()}, {"range", blanks::FormatRange(range)}, {"holder", holder}});
   }
 
   ConsoleApiContext context_;

@@ -4,7 +4,7 @@
 // role:
 //   admin        everything
 //   adjudicator  the dashboard and adjudication decisions
-//   supervisor   the dashboard and the stations (read only)
+//   supervisor   the dashboard, the stations and the blank cards (read only)
 // Logins, logouts and failed logins go into central's audit chain, and a
 // decision names the account that made it.
 //
@@ -26,8 +26,17 @@
 //   POST /api/v1/console/stations/:id/revoke            {reason} (admin)
 //   POST /api/v1/console/tokens                         {kecamatan_code, kind, capabilities, valid_hours}
 //        -> {token, expires_at} (admin; the token is shown once)
+//   GET  /api/v1/console/blanks                         -> {national_stock, regencies: [on hand against need],
+//                                                           print_stations} (admin, supervisor)
+//   GET  /api/v1/console/blanks/regencies/:code         -> the regency's reconciliation (blanks/json.h)
+//   GET  /api/v1/console/blanks/plan?supply=N[&policy=P][&floor=F]
+//        -> the allocation plan from measured demand and the ledger's stock (blanks/json.h)
+//   POST /api/v1/console/blanks/stock-in                {first, last, reference} (admin)
+//   POST /api/v1/console/blanks/shipments               {regency_code, first, last, reference} (admin)
+//   POST /api/v1/console/blanks/handovers               {station_id, first, last, reference} (admin; the
+//                                                        station learns of it through its feed)
 //
-// Station decisions and tokens are audited as "console:<username>".
+// Station decisions, tokens and blank movements are audited as "console:<username>".
 // Thread-safety: handlers run concurrently; each takes its own connection.
 #pragma once
 

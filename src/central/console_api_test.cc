@@ -207,6 +207,84 @@ TEST_F(CentralConsoleTest, ATokenForAnUnknownKecamatanOrCapabilityIsRefusedByNam
   EXPECT_EQ((*tokens)[0].Int(0), 0);
 }
 
+TEST_F(CentralConsoleTest, AnAdminStocksShipsAndHandsOverBlanksAndTheRegencyReconciles) {
+  const std::string admin = Login("akun.admin");
+  const std::string supervisor = Login("akun.supervisor");
+  std::string station_id;
+  {
+    auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+    ASSERT_OK(db.status());
+    StationRegistry registry(**db, clock_);
+    TokenRequest request;
+    request.kecamatan_code = "35.21.01";
+    request.kind = StationKind::kDisdukcapilOffice;
+    request.capabilities = {"enroll", "print"};
+    auto token = registry.CreateToken(request, "admin");
+    ASSERT_OK(token.status());
+    auto registered = registry.Register(*token, crypto::SigningKey::Generate().public_key(),
+                                        crypto::SealingKey::Generate().public_key());
+    ASSERT_OK(registered.status());
+    station_id = registered->id;
+    ASSERT_OK(registry.Approve(station_id, "admin"));
+  }
+
+  // A supervisor reads but may not move blanks.
+  EXPECT_EQ(Post("/api/v1/console/blanks/stock-in", {{"first", "1"}, {"last", "1000"}}, supervisor).status, 403);
+  ASSERT_EQ(Post("/api/v1/console/blanks/stock-in", {{"first", "1"}, {"last", "1000"}, {"reference", "BA-1"}}, admin)
+                .status,
+            200);
+  net::HttpResponse shipped = Post("/api/v1/console/blanks/shipments",
+                                   {{"regency_code", "35.21"}, {"first", "1"}, {"last", "600"}}, admin);
+  ASSERT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_EQ(nlohmann::json::parse(shipped.body)["range"], "0000000001-0000000600");
+  ASSERT_EQ(Post("/api/v1/console/blanks/handovers", {{"station_id", station_id}, {"first", "1"}, {"last", "250"}}, admin)
+                .status,
+            200);
+
+  net::HttpResponse overview = Get("/api/v1/console/blanks", supervisor);
+  ASSERT_EQ(overview.status, 200) << overview.body;
+  const auto body = nlohmann::json::parse(overview.body);
+  EXPECT_EQ(body["national_stock"], 400);
+  ASSERT_EQ(body["regencies"].size(), 1u);
+  EXPECT_EQ(body["regencies"][0]["code"], "35.21");
+  EXPECT_EQ(body["regencies"][0]["in_store"], 350);
+  EXPECT_EQ(body["regencies"][0]["in_transit"], 250);
+  ASSERT_EQ(body["print_stations"].size(), 1u);
+  EXPECT_EQ(body["print_stations"][0]["regency_code"], "35.21");
+
+  net::HttpResponse reconciliation = Get("/api/v1/console/blanks/regencies/35.21", supervisor);
+  ASSERT_EQ(reconciliation.status, 200) << reconciliation.body;
+  const auto regency = nlohmann::json::parse(reconciliation.body);
+  EXPECT_EQ(regency["shipped"], 600);
+  EXPECT_EQ(regency["handed_over"], 250);
+  ASSERT_EQ(regency["discrepancies"].size(), 1u);
+  EXPECT_EQ(regency["discrepancies"][0]["code"], "awaiting_receipt");
+
+  // The plan divides a supply under the asked policy; supply is required.
+  net::HttpResponse plan = Get("/api/v1/console/blanks/plan?supply=5000&policy=proportional&floor=0", admin);
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  const auto planned = nlohmann::json::parse(plan.body);
+  EXPECT_EQ(planned["policy"], "proportional");
+  EXPECT_EQ(planned["summary"]["supply"], 5000);
+  EXPECT_EQ(Get("/api/v1/console/blanks/plan", admin).status, 400);
+  net::HttpResponse bad_policy = Get("/api/v1/console/blanks/plan?supply=10&policy=lottery", admin);
+  EXPECT_EQ(bad_policy.status, 400);
+  EXPECT_THAT(bad_policy.body, HasSubstr("lottery"));
+
+  // Shipping serials national stock no longer holds is refused with what to check, and changes nothing.
+  net::HttpResponse twice = Post("/api/v1/console/blanks/shipments",
+                                 {{"regency_code", "35.12"}, {"first", "500"}, {"last", "700"}}, admin);
+  EXPECT_EQ(twice.status, 409);
+  const auto refusal = nlohmann::json::parse(twice.body);
+  EXPECT_THAT(refusal["error"].get<std::string>(), HasSubstr("0000000500"));
+  EXPECT_THAT(refusal["pesan"].get<std::string>(), HasSubstr("tidak ada di stok nasional"));
+  net::HttpResponse bad_serial = Post("/api/v1/console/blanks/stock-in", {{"first", "12a"}, {"last", "20"}}, admin);
+  EXPECT_EQ(bad_serial.status, 400);
+  EXPECT_THAT(nlohmann::json::parse(bad_serial.body)["pesan"].get<std::string>(), HasSubstr("1-10 digit"));
+  EXPECT_EQ(nlohmann::json::parse(Get("/api/v1/console/blanks", admin).body)["national_stock"], 400);
+  EXPECT_EQ(AuditCount("blanks.ship"), 1);
+}
+
 TEST(ConsoleRoleTest, OnlyTheThreeRolesAreAccepted) {
   EXPECT_OK(CheckConsoleRole("adjudicator"));
   EXPECT_THAT(CheckConsoleRole("operator"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("admin, adjudicator, supervisor")));

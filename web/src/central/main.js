@@ -4,12 +4,14 @@
 //   #/adjudikasi            open duplicate cases
 //   #/adjudikasi/RECORD     one case, both records side by side, and the decision
 //   #/stasiun               stations: approval, revocation, registration tokens
+//   #/blangko[/REGENCY]     blank cards: stock, need, the allocation plan, movements; one regency's reconciliation
 import '../common/style.css';
 import { h, replace } from '../common/dom.js';
 import { onLanguageChange, t } from '../common/i18n.js';
 import { failureText, languageToggle, loadSession, logout, renderLogin } from '../common/shell.js';
 import { go, route } from '../common/router.js';
 import { renderAdjudication, renderCases } from './adjudication.js';
+import { renderBlanks, renderReconciliation } from './blanks.js';
 import { renderDashboard } from './dashboard.js';
 import { renderStations } from './stations.js';
 
@@ -25,7 +27,8 @@ function header(session) {
     h('div', { class: 'brand' }, h('strong', {}, 'ektp'), ' ', t('central.title')),
     h('nav', { 'aria-label': t('nav.label') }, link('#/dasbor', 'central.navDashboard'),
       mayAdjudicate ? link('#/adjudikasi', 'central.navAdjudication') : null,
-      maySeeStations ? link('#/stasiun', 'central.navStations') : null),
+      maySeeStations ? link('#/stasiun', 'central.navStations') : null,
+      maySeeStations ? link('#/blangko', 'central.navBlanks') : null),
     h('div', { class: 'who' }, t('station.who', { name: session.name, role: t(`central.role.${session.role}`) }), ' ',
       languageToggle(), ' ', h('button', { type: 'button', class: 'link', onclick: async () => {
         await logout('/api/v1/console/logout');
@@ -58,6 +61,12 @@ async function render() {
     } else if (screen === 'stasiun') {
       document.title = `${t('central.stationsTitle')} · ektp`;
       await renderStations(main, session);
+    } else if (screen === 'blangko' && arg) {
+      document.title = `${t('blanks.title')} ${arg} · ektp`;
+      await renderReconciliation(main, arg);
+    } else if (screen === 'blangko') {
+      document.title = `${t('blanks.title')} · ektp`;
+      await renderBlanks(main, session);
     } else if (screen === 'adjudikasi') {
       document.title = `${t('central.casesTitle')} · ektp`;
       await renderCases(main);

@@ -6,31 +6,13 @@ import { api } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
 import { formatTime, t } from '../common/i18n.js';
 import { failureText } from '../common/shell.js';
+import { regionPicker } from './region_picker.js';
 
 const KINDS = ['kecamatan_office', 'disdukcapil_office', 'mobile_van'];
 const CAPABILITIES = ['enroll', 'print', 'pickup', 'suket'];
 
-// Province → regency → kecamatan pickers from central's region data.
-function kecamatanPicker() {
-  const levels = ['province', 'regency', 'kecamatan'].map((level) => ({
-    level, el: h('select', { id: `token-${level}`, required: true }, h('option', { value: '' }, t('enroll.choose'))),
-  }));
-  const fill = async (index, parent) => {
-    for (const later of levels.slice(index)) replace(later.el, h('option', { value: '' }, t('enroll.choose')));
-    if (index >= levels.length) return;
-    const { children } = await api(parent ? `/api/v1/regions/${parent}` : '/api/v1/regions');
-    for (const region of children) levels[index].el.append(h('option', { value: region.code }, `${region.name} (${region.code})`));
-  };
-  levels.forEach(({ el }, index) => el.addEventListener('change', () => fill(index + 1, el.value)));
-  fill(0, '');
-  return {
-    fields: levels.map(({ level, el }) => h('div', { class: 'field' }, h('label', { for: el.id }, t(`region.${level}`)), el)),
-    value: () => levels[2].el.value,
-  };
-}
-
 function tokenForm(fingerprint) {
-  const kecamatan = kecamatanPicker();
+  const kecamatan = regionPicker('token', ['province', 'regency', 'kecamatan']);
   const kind = h('select', { id: 'token-kind' }, KINDS.map((k) => h('option', { value: k }, t(`central.kind.${k}`))));
   const capabilities = CAPABILITIES.map((name) => h('input', { type: 'checkbox', id: `token-cap-${name}`, value: name,
     checked: name !== 'print' }));
