@@ -104,7 +104,11 @@ StatusOr<std::vector<HeldPrintJob>> Station::PrintJobs() {
                                         "ORDER BY urgent DESC, reserved_at, job_id"));
   std::vector<HeldPrintJob> jobs;
   for (const store::Row& row : rows) {
-    HeldPrintJob job{row.Int(0), row.Text(1), row.Int(2) != 0, row.Text(3)};
+    HeldPrintJob job;
+    job.job_id = row.Int(0);
+    job.registration_number = row.Text(1);
+    job.urgent = row.Int(2) != 0;
+    job.reserved_at = row.Text(3);
     ASSIGN_OR_RETURN(job.state, ParseJobState(row.Text(4)));
     job.withdrawn_reason = row.Text(5);
     job.serial = row.Int(6);

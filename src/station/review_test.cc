@@ -173,7 +173,9 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   ASSERT_OK(receipt.status());
   const std::string reg = receipt->registration_number;
 
-  auto server = StartOperatorServer({.review_required = true});
+  EnrollmentPolicy review;
+  review.review_required = true;
+  auto server = StartOperatorServer(review);
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
@@ -263,7 +265,7 @@ TEST_F(ReviewTest, TheOperatorIsToldHowToSyncOverTheApi) {
   policy.max_unsynced_enrollments = 1;
   UsePolicy(policy);
   Enroll(ani_);
-  auto server = StartOperatorServer({.max_unsynced_enrollments = 1});
+  auto server = StartOperatorServer(policy);
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());

@@ -57,8 +57,8 @@ StatusOr<IssuedSuket> Station::IssueSuket(const Operator& op, std::string_view r
                                               "ORDER BY issued_at DESC, serial DESC LIMIT 1",
                                               {registration_number}));
     ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM sukets"));
-    char number[16];
-    std::snprintf(number, sizeof(number), "%06lld", static_cast<long long>(count[0].Int(0) + 1));
+    std::string number = std::to_string(count[0].Int(0) + 1);
+    if (number.size() < 6) number.insert(0, 6 - number.size(), '0');
     const TimePoint now = clock_.Now();
     suket::SuketData data;
     data.serial = "SKT-" + identity_.station_id + "-" + number;

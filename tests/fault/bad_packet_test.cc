@@ -61,7 +61,9 @@ class FaultBadPacket : public ::testing::Test {
     auto sealing = crypto::Base64Decode(json["central_sealing_key"].get<std::string>());
     ASSERT_TRUE(sealing.ok());
     sealing_key_ = *sealing;
-    if (approve) ASSERT_OK(cluster_.Approve(station->id));
+    if (approve) {
+      ASSERT_OK(cluster_.Approve(station->id));
+    }
   }
 
   enrollment::Enrollment Sample(const FakeStation& station, int64_t sequence) {
