@@ -1,24 +1,29 @@
 // What an operator does on the station console's pages, for the browser tests.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { conformance, watchAnswers } from './openapi.mjs';
 import { ADMIN_PASSWORD } from './world.mjs';
 
 export const DATA = resolve(import.meta.dirname, '../../data/demo');
 
 // A page at a laptop's 1366×768 (or `viewport`) that records every URL it
-// requests and every script error; closePage() fails the test on any error.
+// requests, every script error and every API answer; closePage() fails the
+// test on a script error or an answer docs/openapi.yaml does not describe.
 export async function newPage(browser, viewport = { width: 1366, height: 768 }) {
   const page = await browser.newPage({ viewport, locale: 'id-ID' });
   page.requests = [];
   page.scriptErrors = [];
   page.on('request', (request) => page.requests.push(request.url()));
   page.on('pageerror', (error) => page.scriptErrors.push(error.message));
+  watchAnswers(page);
   return page;
 }
 
 export async function closePage(page) {
+  const problems = await conformance(page);
   await page.close();
   assert.deepEqual(page.scriptErrors, [], 'the page raised script errors');
+  assert.deepEqual(problems, [], 'answers that docs/openapi.yaml does not describe');
 }
 
 // Logs `username` in and waits for the first screen of its role (`heading`).
