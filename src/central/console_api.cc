@@ -11,6 +11,7 @@
 #include "blanks/json.h"
 #include "blanks/ledger.h"
 #include "blanks/plan.h"
+#include "central/hand_over.h"
 #include "central/print_feed.h"
 #include "central/station_registry.h"
 #include "core/lifecycle.h"
@@ -77,6 +78,10 @@ constexpr std::string_view kAnyRole[] = {"admin", "adjudicator", "supervisor"};
 constexpr std::string_view kAdjudicators[] = {"admin", "adjudicator"};
 constexpr std::string_view kStationViewers[] = {"admin", "supervisor"};
 constexpr std::string_view kAdmins[] = {"admin"};
+
+// The record states the dashboard's throughput counts arrivals at, per day.
+constexpr RecordState kThroughputMilestones[] = {RecordState::kReceived, RecordState::kPrintReady,
+                                                RecordState::kPrinted, RecordState::kActivated};
 
 // A central movement of blank cards the console records (blanks/ledger.h).
 enum class BlankMove { kStockIn, kShip, kHandOver };
@@ -327,13 +332,14 @@ class ConsoleApi {
     ASSIGN_OR_RETURN(auto flows, db.Query("SELECT substr(e.at, 1, 10), e.from_state, e.to_state, r.station_id, COUNT(*) "
                                           "FROM record_events e JOIN records r ON r.id = e.record_id "
                                           "GROUP BY 1, 2, 3, 4 ORDER BY 1"));
-    std::map<std::string, std::map<std::string, int64_t>> change_by_day;
+    std::map<std::string, std::map<std::string, int64_t>> change_by_day, arrivals_by_day;
     for (const store::Row& row : flows) {
       const std::string kecamatan = kecamatan_of[row.Text(3)];
       if (kecamatan.empty() || !InRegion(kecamatan, region)) continue;
       auto& change = change_by_day[row.Text(0)];
       if (!row.IsNull(1)) change[row.Text(1)] -= row.Int(4);
       change[row.Text(2)] += row.Int(4);
+      arrivals_by_day[row.Text(0)][row.Text(2)] += row.Int(4);
     }
     std::map<std::string, int64_t> running;
     nlohmann::json days = nlohmann::json::array();
@@ -343,6 +349,45 @@ class ConsoleApi {
     }
     if (days.size() > 30) days.erase(days.begin(), days.end() - 30);
     out["days"] = days;
+
+    // Throughput: records reaching each milestone per day, the last 30 days.
+    nlohmann::json throughput = nlohmann::json::array();
+    for (const auto& [day, arrivals] : arrivals_by_day) {
+      nlohmann::json row = {{"day", day}};
+      for (RecordState milestone : kThroughputMilestones) {
+        const std::string name(RecordStateName(milestone));
+        const auto it = arrivals.find(name);
+        row[name] = it == arrivals.end() ? 0 : it->second;
+      }
+      throughput.push_back(row);
+    }
+    if (throughput.size() > 30) throughput.erase(throughput.begin(), throughput.end() - 30);
+    out["throughput"] = throughput;
+
+    // Integrity flags of the region's stations and operators: rates that
+    // stand out from their peers' (central/hand_over.h), and enrollments
+    // captured far from their station's home area.
+    ASSIGN_OR_RETURN(IntegrityReport integrity, ComputeIntegrityReport(db));
+    nlohmann::json outliers = nlohmann::json::array();
+    for (const auto* units : {&integrity.stations, &integrity.operators}) {
+      for (const IntegrityUnit& unit : *units) {
+        if (!InRegion(kecamatan_of[unit.station_id], region)) continue;
+        const std::pair<const char*, const IntegrityRate*> rates[] = {
+            {"failed_checks", &unit.failed_checks}, {"overrides", &unit.overrides}, {"delegated", &unit.delegated}};
+        for (const auto& [kind, rate] : rates) {
+          if (!rate->outlier) continue;
+          outliers.push_back({{"station", unit.station_id}, {"operator", unit.operator_name}, {"kind", kind},
+                              {"events", rate->events}, {"out_of", rate->out_of}, {"rate", rate->rate},
+                              {"peer_rate", rate->peer_rate}});
+        }
+      }
+    }
+    nlohmann::json far = nlohmann::json::array();
+    for (const StationLocations& station : integrity.locations) {
+      if (station.far == 0 || !InRegion(kecamatan_of[station.station_id], region)) continue;
+      far.push_back({{"station", station.station_id}, {"far", station.far}, {"located", station.located}});
+    }
+    out["integrity"] = {{"outliers", outliers}, {"far_enrollments", far}};
     return out;
   }
 

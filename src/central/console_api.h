@@ -15,8 +15,9 @@
 //   GET  /api/v1/console/dashboard?region=CODE
 //        -> records by state in the region (all of Indonesia without CODE)
 //           and per child region, each station's last contact, blanks on
-//           hand against need per regency with the shortages, and the
-//           backlog by stage per day (the last 30 days)
+//           hand against need per regency with the shortages, the backlog
+//           by stage and the throughput per day (the last 30 days), and the
+//           integrity flags of the region's stations and operators
 //   GET  /api/v1/console/adjudications                  -> {cases: [...]}
 //   GET  /api/v1/console/adjudications/:record          -> both sides (pipeline/adjudication.h)
 //   GET  /api/v1/console/adjudications/:record/photo    -> the record's face photo (JPEG)

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "central/enrollment_oversight.h"
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "core/status_matchers.h"
@@ -283,6 +284,40 @@ TEST_F(CentralConsoleTest, AnAdminStocksShipsAndHandsOverBlanksAndTheRegencyReco
   EXPECT_THAT(nlohmann::json::parse(bad_serial.body)["pesan"].get<std::string>(), HasSubstr("1-10 digit"));
   EXPECT_EQ(nlohmann::json::parse(Get("/api/v1/console/blanks", admin).body)["national_stock"], 400);
   EXPECT_EQ(AuditCount("blanks.ship"), 1);
+}
+
+TEST_F(CentralConsoleTest, TheDashboardFlagsEnrollmentsFarFromTheirStationOnlyInItsRegion) {
+  {
+    auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+    ASSERT_OK(db.status());
+    StationRegistry registry(**db, clock_);
+    auto token = registry.CreateToken({"35.21.01", StationKind::kMobileVan, {"enroll"}, std::chrono::hours(24)}, "admin");
+    ASSERT_OK(token.status());
+    auto van = registry.Register(*token, crypto::SigningKey::Generate().public_key());
+    ASSERT_OK(van.status());
+    ASSERT_OK(SetHomeArea(**db, clock_, van->id, {-7.404, 111.446, 25}, "admin"));
+    enrollment::Enrollment near, far;
+    near.registration_number = van->id + "-000001";
+    near.location = enrollment::Location{-7.41, 111.45, 10};
+    far.registration_number = van->id + "-000002";
+    far.location = enrollment::Location{-6.2, 106.8, 10};  // Jakarta, about 530 km away
+    near.operator_name = far.operator_name = "ani";
+    const std::vector<const enrollment::Enrollment*> both = {&near, &far};
+    ASSERT_OK((*db)->Transact([&] { return RecordEnrollmentOversight(**db, clock_, van->id, both); }));
+  }
+  const std::string supervisor = Login("akun.supervisor");
+  net::HttpResponse ngawi = Get("/api/v1/console/dashboard?region=35.21", supervisor);
+  ASSERT_EQ(ngawi.status, 200) << ngawi.body;
+  const auto body = nlohmann::json::parse(ngawi.body);
+  ASSERT_EQ(body["integrity"]["far_enrollments"].size(), 1u);
+  EXPECT_EQ(body["integrity"]["far_enrollments"][0]["far"], 1);
+  EXPECT_EQ(body["integrity"]["far_enrollments"][0]["located"], 2);
+  EXPECT_TRUE(body["integrity"]["outliers"].empty());
+  EXPECT_TRUE(body["throughput"].is_array());
+  // Another regency's dashboard does not show Ngawi's flag.
+  net::HttpResponse situbondo = Get("/api/v1/console/dashboard?region=35.12", supervisor);
+  ASSERT_EQ(situbondo.status, 200) << situbondo.body;
+  EXPECT_TRUE(nlohmann::json::parse(situbondo.body)["integrity"]["far_enrollments"].empty());
 }
 
 TEST(ConsoleRoleTest, OnlyTheThreeRolesAreAccepted) {

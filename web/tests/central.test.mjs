@@ -84,6 +84,8 @@ test('an adjudicator drills into the dashboard and decides the case; the decisio
   assert.match(await row.textContent(), /Sine/);
   assert.equal(await page.locator('#station-table tbody tr').count(), 1);
   assert.match(await page.locator('#station-table tbody').textContent(), new RegExp(world.stationId));
+  await page.locator('#integrity').getByText('Tidak ada tanda yang menonjol.').waitFor();
+  await page.locator('#chart-throughput').waitFor();
   await page.screenshot({ path: join(SHOTS, 'central-dashboard.png') });
 
   await page.getByRole('link', { name: 'Adjudikasi' }).click();

@@ -1,7 +1,10 @@
 // The national dashboard: records by stage for the chosen region and each
 // region below it (click a bar or a row to go down), the backlog by stage
-// day by day, blanks on hand against need with shortage alerts, and every
-// station's last contact.
+// day by day, throughput (records reaching each milestone per day), blanks
+// on hand against need with shortage alerts, every station's last contact,
+// and the integrity flags: operators' and stations' rates of failed
+// fingerprint checks, overrides and delegated collections that stand out
+// from their peers', and enrollments captured far from their station.
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement,
   Tooltip,
@@ -26,6 +29,26 @@ const STAGES = [
   { key: 'stopped', states: ['failed_validation', 'rejected_duplicate', 'revoked', 'replaced'], color: '#9aa0a6' },
 ];
 const STALE_CONTACT_MS = 24 * 3600 * 1000;
+const MILESTONES = [
+  { state: 'received', color: '#8aa4c8' }, { state: 'print_ready', color: '#0b5cad' },
+  { state: 'printed', color: '#6b4fbb' }, { state: 'activated', color: '#1d6b38' },
+];
+
+function percent(rate) { return `${(rate * 100).toFixed(1)} %`; }
+
+// The integrity flags, or a line saying there are none.
+function integrityCard(integrity) {
+  const items = [
+    ...integrity.outliers.map((o) => t(`central.outlier.${o.kind}`, {
+      who: o.operator ? t('central.operatorAt', { operator: o.operator, station: o.station }) : o.station,
+      events: o.events, out_of: o.out_of, rate: percent(o.rate), peers: percent(o.peer_rate) })),
+    ...integrity.far_enrollments.map((f) => t('central.farEnrollments', { station: f.station, far: f.far, located: f.located })),
+  ];
+  return h('section', { class: 'card', id: 'integrity' }, h('h2', {}, t('central.integrity')),
+    items.length === 0 ? h('p', { class: 'ok' }, t('central.noIntegrityFlags'))
+      : h('ul', { class: 'warn' }, items.map((item) => h('li', {}, item))),
+    h('p', { class: 'hint' }, t('central.integrityHelp')));
+}
 
 function stageCount(byState, stage) { return stage.states.reduce((sum, state) => sum + (byState?.[state] ?? 0), 0); }
 
@@ -51,6 +74,7 @@ export async function renderDashboard(main, region) {
   const stagesChart = chartCard('chart-stages', 'central.byRegion', t('central.byRegionAlt'));
   const daysChart = chartCard('chart-days', 'central.overTime', t('central.overTimeAlt'));
   const blanksChart = chartCard('chart-blanks', 'central.blanks', t('central.blanksAlt'));
+  const throughputChart = chartCard('chart-throughput', 'central.throughput', t('central.throughputAlt'));
 
   const childRows = data.children.map((child) => h('tr', {},
     h('th', { scope: 'row' }, canDrill ? h('a', { href: `#/dasbor/${child.code}` }, child.name) : child.name),
@@ -84,7 +108,8 @@ export async function renderDashboard(main, region) {
           return h('tr', {}, h('th', { scope: 'row' }, station.id), h('td', {}, t(`central.kind.${station.kind}`)),
             h('td', {}, t(`central.status.${station.status}`)),
             h('td', { class: stale ? 'warn' : 'ok' }, formatTime(station.last_contact)));
-        }))))));
+        }))))),
+    h('div', { class: 'columns' }, throughputChart.card, integrityCard(data.integrity)));
 
   new Chart(stagesChart.canvas, {
     type: 'bar',
@@ -107,6 +132,15 @@ export async function renderDashboard(main, region) {
       labels: data.days.map((day) => day.day),
       datasets: STAGES.slice(0, 5).map((stage) => ({ label: t(`central.stage.${stage.key}`), borderColor: stage.color,
         backgroundColor: stage.color, data: data.days.map((day) => stageCount(day.by_state, stage)) })),
+    },
+    options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
+  });
+  new Chart(throughputChart.canvas, {
+    type: 'bar',
+    data: {
+      labels: data.throughput.map((day) => day.day),
+      datasets: MILESTONES.map((m) => ({ label: t(`stage.${m.state}`), backgroundColor: m.color,
+        data: data.throughput.map((day) => day[m.state]) })),
     },
     options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
   });
