@@ -585,25 +585,6 @@ TEST(MatcherTest, FromViewRefusesAResolutionNoSensorHas) {
   EXPECT_OK(FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005));
 }
 
-TEST(EvaluationTest, CaptureQualityCountsSpreadAndMinutiaQuality) {
-  FingerView view;
-  view.resolution_x = view.resolution_y = 197;
-  EXPECT_EQ(CaptureQuality(view), 0);  // no minutiae
-  // 40 minutiae on a circle of radius 100 px: count, spread and quality all full.
-  for (int i = 0; i < 40; ++i) {
-    const double a = i * 2 * 3.14159265358979 / 40;
-    view.minutiae.push_back({kMinutiaEnding, static_cast<uint16_t>(200 + std::lround(100 * std::cos(a))),
-                             static_cast<uint16_t>(200 + std::lround(100 * std::sin(a))), 0, 100});
-  }
-  EXPECT_NEAR(CaptureQuality(view), 100, 1e-9);
-  for (auto& m : view.minutiae) m.quality = 0;  // not reported: counts as 50
-  EXPECT_NEAR(CaptureQuality(view), 50, 1e-9);
-  view.minutiae.resize(20);  // half the count (and still spread)
-  EXPECT_NEAR(CaptureQuality(view), 25, 1.5);
-  view.resolution_x = 0;
-  EXPECT_EQ(CaptureQuality(view), 0);
-}
-
 TEST(EvaluationTest, ErrorVersusRejectDropsThePairsOfTheWorstTemplates) {
   // Finger 1: templates 0 (poor) and 1; finger 2: templates 2 and 3.
   std::vector<FvcSample> samples(4);
@@ -614,7 +595,7 @@ TEST(EvaluationTest, ErrorVersusRejectDropsThePairsOfTheWorstTemplates) {
   }
   const std::vector<ScoredPair> pairs = {{0, 1, 1, true},  {2, 3, 50, true}, {0, 2, 30, false},
                                          {0, 3, 2, false}, {1, 2, 3, false}, {1, 3, 4, false}};
-  auto curve = ErrorVersusReject({{&samples, &pairs}}, {0.0, 0.25});
+  auto curve = ErrorVersusReject({{&samples, &pairs, "DB"}}, {0.0, 0.25});
   ASSERT_OK(curve);
   ASSERT_EQ(curve->size(), 2u);
   EXPECT_EQ((*curve)[0].templates_removed, 0u);
@@ -624,7 +605,7 @@ TEST(EvaluationTest, ErrorVersusRejectDropsThePairsOfTheWorstTemplates) {
   EXPECT_EQ((*curve)[1].rates.genuine, 1u);
   EXPECT_EQ((*curve)[1].rates.impostor, 2u);
   EXPECT_EQ((*curve)[1].rates.eer, 0);
-  EXPECT_THAT(ErrorVersusReject({{&samples, &pairs}}, {1.0}),
+  EXPECT_THAT(ErrorVersusReject({{&samples, &pairs, "DB"}}, {1.0}),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside [0, 1)")));
 }
 
