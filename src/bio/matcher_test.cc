@@ -528,6 +528,33 @@ TEST(MatcherTest, DecodedTemplatesThatCannotBeComparedAreRefusedOrScoreZero) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("resolution 65535 px/cm")));
 }
 
+// Minutiae all on one line (a scanner artefact: a crease, a seam) decode and
+// make edges, so the matcher compares them: against every real print of
+// FVC2002 they never score high, either side; their capture quality is 0
+// (bio/quality.h, no_area), so a station with a minimum refuses them first.
+TEST(MatcherTest, MinutiaeOnOneLineNeverScoreHighAgainstRealPrints) {
+  FingerView view;
+  view.resolution_x = view.resolution_y = 197;
+  for (int i = 0; i < 30; ++i) {
+    view.minutiae.push_back({i % 2 ? kMinutiaEnding : kMinutiaBifurcation, static_cast<uint16_t>(20 + 9 * i),
+                             static_cast<uint16_t>(40 + 12 * i), static_cast<uint8_t>(i * 37), 60});
+  }
+  auto line = FingerFeatures::FromView(view, TemplateFormat::kIso19794_2_2005);
+  ASSERT_OK(line);
+  Matcher matcher;
+  const PreparedProbe line_probe(*line);
+  float highest = 0;
+  for (const char* db : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
+    auto samples = LoadFvcDatabase((Fvc() / db).string());
+    ASSERT_OK(samples);
+    for (const FvcSample& s : *samples) {
+      highest = std::max({highest, matcher.Score(line_probe, s.features), matcher.Score(PreparedProbe(s.features), *line)});
+    }
+  }
+  std::cout << "highest score of a line of minutiae against FVC2002: " << highest << "\n";
+  EXPECT_LT(highest, 20);  // nominal FMR 1 %: what an ordinary stranger reaches
+}
+
 // A print re-encoded at another declared resolution, its coordinates
 // scaled to match (another sensor or extractor), still matches its mate as
 // well as the original: FromView brings every view to 500 dpi by the
