@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bio/abis.h"
+#include "bio/quality.h"
 
 namespace ektp::bio {
 
@@ -251,28 +252,6 @@ std::vector<ObservedFmr> ObserveFmr(const std::vector<float>& impostor, const st
   return out;
 }
 
-double CaptureQuality(const FingerView& view) {
-  const size_t n = view.minutiae.size();
-  if (n == 0) return 0;
-  for (uint16_t r : {view.resolution_x, view.resolution_y}) {
-    if (r < FingerFeatures::kMinResolution || r > FingerFeatures::kMaxResolution) return 0;
-  }
-  const double sx = 197.0 / view.resolution_x, sy = 197.0 / view.resolution_y;
-  double cx = 0, cy = 0, quality = 0;
-  for (const RecordMinutia& m : view.minutiae) {
-    cx += m.x * sx / static_cast<double>(n);
-    cy += m.y * sy / static_cast<double>(n);
-    quality += (m.quality == 0 || m.quality > 100 ? 50 : m.quality) / static_cast<double>(n);
-  }
-  double spread = 0;
-  for (const RecordMinutia& m : view.minutiae) {
-    spread += ((m.x * sx - cx) * (m.x * sx - cx) + (m.y * sy - cy) * (m.y * sy - cy)) / static_cast<double>(n);
-  }
-  const double count_share = std::min(1.0, static_cast<double>(n) / 40);
-  const double spread_share = std::min(1.0, std::sqrt(spread) / 80);
-  return 100 * count_share * spread_share * quality / 100;
-}
-
 namespace {
 
 Status CheckRejectShares(const std::vector<double>& rejects) {
@@ -306,7 +285,10 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<Evaluated
   std::sort(qualities.begin(), qualities.end());
   std::vector<RejectPoint> out;
   for (double r : rejects) {
-    RejectPoint point{r, static_cast<size_t>(r * static_cast<double>(qualities.size())), {}};
+    RejectPoint point;
+    point.reject = r;
+    point.templates = qualities.size();
+    point.templates_removed = static_cast<size_t>(r * static_cast<double>(qualities.size()));
     // Ties at the cut are dropped only as far as the share allows.
     const double cut = point.templates_removed ? qualities[point.templates_removed - 1] : -1;
     size_t at_cut_budget = point.templates_removed - static_cast<size_t>(
@@ -325,6 +307,65 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<Evaluated
     }
     point.rates = ComputeErrorRates(std::move(genuine), std::move(impostor));
     out.push_back(point);
+  }
+  return out;
+}
+
+StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<EvaluatedDatabase>& databases,
+                                                              const std::vector<double>& rejects) {
+  RETURN_IF_ERROR(CheckRejectShares(rejects));
+  if (databases.size() < 2) return InvalidArgument("an out-of-fold reject curve needs at least 2 databases");
+  std::vector<std::vector<float>> impostors(databases.size());
+  for (size_t i = 0; i < databases.size(); ++i) {
+    bool genuine = false;
+    for (const ScoredPair& p : *databases[i].pairs) {
+      if (p.genuine) genuine = true;
+      else impostors[i].push_back(p.score);
+    }
+    if (!genuine || impostors[i].empty()) {
+      return InvalidArgument("database " + databases[i].name + " has no genuine or no impostor pairs");
+    }
+  }
+  std::vector<FmrCalibration> calibrations;
+  std::vector<std::vector<double>> training_qualities;
+  for (size_t held = 0; held < databases.size(); ++held) {
+    std::vector<std::vector<float>> training;
+    std::vector<double> qualities;
+    for (size_t i = 0; i < databases.size(); ++i) {
+      if (i == held) continue;
+      training.push_back(impostors[i]);
+      for (const FvcSample& s : *databases[i].samples) qualities.push_back(s.quality);
+    }
+    std::sort(qualities.begin(), qualities.end());
+    calibrations.push_back(FmrCalibration::Fit(training));
+    training_qualities.push_back(std::move(qualities));
+  }
+  std::vector<RejectPoint> out;
+  for (double r : rejects) {
+    RejectPoint point;
+    point.reject = r;
+    std::vector<float> genuine, impostor;
+    for (size_t held = 0; held < databases.size(); ++held) {
+      const std::vector<double>& qualities = training_qualities[held];
+      const auto worst = static_cast<size_t>(r * static_cast<double>(qualities.size()));
+      const EvaluatedDatabase& db = databases[held];
+      RejectPoint::Fold fold{db.name, worst ? qualities[worst - 1] : -1, db.samples->size(), 0};
+      std::vector<bool> kept(db.samples->size());
+      for (size_t i = 0; i < kept.size(); ++i) {
+        kept[i] = (*db.samples)[i].quality > fold.cut;
+        if (!kept[i]) ++fold.templates_removed;
+      }
+      for (const ScoredPair& p : *db.pairs) {
+        if (kept[p.probe] && kept[p.candidate]) {
+          (p.genuine ? genuine : impostor).push_back(calibrations[held].ConservativeScore(p.score));
+        }
+      }
+      point.templates += fold.templates;
+      point.templates_removed += fold.templates_removed;
+      point.folds.push_back(std::move(fold));
+    }
+    point.rates = ComputeErrorRates(std::move(genuine), std::move(impostor));
+    out.push_back(std::move(point));
   }
   return out;
 }
@@ -356,7 +397,7 @@ StatusOr<std::vector<FvcSample>> LoadFvcDatabase(const std::string& dir) {
     auto features = FingerFeatures::FromView(record->views[0], record->format);
     if (!features.ok()) return features.status().WithContext(p.string());
     s.features = std::move(*features);
-    s.quality = CaptureQuality(record->views[0]);
+    s.quality = AssessCaptureQuality(record->views[0], record->format).score;
     s.path = (fs::path(dir) / p.filename()).string();
     out.push_back(std::move(s));
   }
@@ -568,8 +609,11 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
   }
   if (!o.rejects.empty()) {
     std::vector<EvaluatedDatabase> evaluated;
-    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i]});
+    for (size_t i = 0; i < all_pairs.size(); ++i) evaluated.push_back({&all_samples[i], &all_pairs[i], scored[i].name});
     ASSIGN_OR_RETURN(report.reject, ErrorVersusReject(evaluated, o.rejects));
+    if (o.cross_validate) {
+      ASSIGN_OR_RETURN(report.reject_out_of_fold, ErrorVersusRejectOutOfFold(evaluated, o.rejects));
+    }
   }
   if (o.cross_validate) {
     ASSIGN_OR_RETURN(CrossValidation cv, CrossValidate(scored));

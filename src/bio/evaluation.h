@@ -131,20 +131,12 @@ double ClopperPearsonUpper(size_t k, size_t n, double confidence);
 inline constexpr float kCalibrationSlope = 0.66f;
 inline constexpr float kCalibrationMargin = 5;
 
-// Capture quality of one finger view, 0 (recapture) .. 100, the product of
-// three shares: minutiae (count / 40, at most 1), spread (the minutiae's
-// radius of gyration at 500 dpi / 80 px, at most 1) and the mean reported
-// minutia quality / 100 (0.5 where a minutia reports none, as codes 0 and
-// > 100 mean). Scores 0 for a view without minutiae or with a resolution
-// FingerFeatures refuses.
-double CaptureQuality(const FingerView& view);
-
 struct FvcSample {
   std::string path;
   int finger = 0;
   int impression = 0;
   FingerFeatures features;
-  double quality = 0;  // CaptureQuality of the view
+  double quality = 0;  // AssessCaptureQuality(view).score (bio/quality.h)
 };
 
 // Loads every FFF_I.* template (.iso/.ist/.ansi/.dat/.fmr) in `dir`, sorted by
@@ -220,21 +212,45 @@ struct CrossValidation {
 StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& databases,
                                         const std::vector<double>& nominal_fmrs = kNominalFmrs);
 
-// The error-versus-reject curve: the templates whose CaptureQuality ranks in
-// the worst `reject` share over all databases are dropped (as if captured
-// again), and the error rates are those of the pairs left.
+// The error-versus-reject curve (docs/biometrics.md, "Capture quality"):
+// error rates when the templates of the worst capture quality are removed,
+// as if captured again, and only the pairs between kept templates count.
 struct RejectPoint {
-  double reject = 0;
+  double reject = 0;  // the share of templates asked to be removed
+  size_t templates = 0;
   size_t templates_removed = 0;
   ErrorRates rates;
+  // Out of fold only: per held-out database, the quality cut chosen on the
+  // other databases and what it removed there.
+  struct Fold {
+    std::string held_out;
+    double cut = 0;  // templates at or below it removed; -1: none
+    size_t templates = 0;
+    size_t templates_removed = 0;
+  };
+  std::vector<Fold> folds;
 };
 struct EvaluatedDatabase {
   const std::vector<FvcSample>* samples;
   const std::vector<ScoredPair>* pairs;
+  std::string name;
 };
+// In-sample: the templates whose quality ranks in the worst `reject` share
+// over all databases together are removed (the cut is chosen on the data it
+// is judged on); `rates` are those of the raw scores of the pairs left.
 // Errors: kInvalidArgument for a share outside [0, 1).
 StatusOr<std::vector<RejectPoint>> ErrorVersusReject(const std::vector<EvaluatedDatabase>& databases,
                                                      const std::vector<double>& rejects);
+// Out of fold, as CrossValidate: for each held-out database the quality cut
+// is the `reject` quantile of the other databases' templates (the worst
+// floor(reject x n) of them lie at or below it), applied to the held-out
+// database, whose kept pairs are scored through the conservative calibration
+// fitted on the other databases' impostor pairs; `rates` pool every fold, and
+// the share removed differs from `reject` where databases differ.
+// Errors: kInvalidArgument for a share outside [0, 1), fewer than 2
+// databases, or a database without genuine or impostor pairs.
+StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<EvaluatedDatabase>& databases,
+                                                              const std::vector<double>& rejects);
 
 // How often the 1:N pre-filter (docs/biometrics.md, "Pre-filter") loses a
 // mate on real prints. Subjects of `fingers` fingers are formed from
@@ -279,7 +295,8 @@ struct FvcEvaluationOptions {
   int threads = 1;  // >= 1
   // Also report the pre-filter's loss at each keep share (FvcPrefilterLoss)
   // for subjects of each finger count in prefilter_fingers (each in 1..4),
-  // and the error-versus-reject curve at each reject share.
+  // and the error-versus-reject curve at each reject share (in-sample, and
+  // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
   std::vector<int> prefilter_fingers = {1, 2};
   std::vector<double> rejects;
@@ -303,7 +320,8 @@ struct FvcEvaluation {
   ErrorRates pooled;
   std::vector<ObservedFmr> calibration;  // over every impostor pair, one per threshold
   std::vector<PrefilterLoss> prefilter;
-  std::vector<RejectPoint> reject;
+  std::vector<RejectPoint> reject;               // in-sample (ErrorVersusReject)
+  std::vector<RejectPoint> reject_out_of_fold;   // with cross_validate (ErrorVersusRejectOutOfFold)
   std::optional<CrossValidation> cross_validation;
 };
 

@@ -358,6 +358,17 @@ Status Ingest::WriteEnrollments(const RegisteredStation& station, std::span<cons
     feed.push_back({station.id, c.feed});
   }
   RETURN_IF_ERROR(store::InsertRows(db_, "INSERT INTO record_biometrics (record_id, biometrics) VALUES ", 2, biometrics));
+  // The capture quality the station recorded per finger (body version 3; none before).
+  std::vector<store::Value> qualities;
+  const std::string received_at = FormatTimestamp(clock_.Now());
+  for (const Checked* c : checked) {
+    for (const enrollment::FingerQuality& q : c->enrollment.finger_quality) {
+      qualities.insert(qualities.end(), {c->enrollment.registration_number, int64_t{q.position}, int64_t{q.score}, received_at});
+    }
+  }
+  RETURN_IF_ERROR(store::InsertRows(
+      db_, "INSERT INTO enrollment_finger_quality (registration_number, position, score, received_at) VALUES ", 4,
+      qualities));
   RETURN_IF_ERROR(pipeline::EnqueueJobs(db_, clock_, pipeline::kDemographicsStage, validated));
   return pipeline::QueueFeedItems(db_, clock_, feed);
 }

@@ -167,6 +167,29 @@ TEST_P(IngestTest, RegistrationTokensWorkOnceAndExpire) {
   EXPECT_THAT(ParseCapabilities("enroll,fly"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("capability 'fly'")));
 }
 
+// Enrollment body version 3: the capture quality the station recorded per
+// finger is stored with the registration number, on both backends; a
+// version 2 body (none) stores nothing.
+TEST_P(IngestTest, StoresEachFingersCaptureQuality) {
+  enrollment::Enrollment with_quality = Enrollment(1, station_id_);
+  with_quality.finger_quality = {{2, 57}, {7, 83}};
+  auto response = ingest_->Upload(station_id_, {Packet(1, with_quality, station_key_, station_id_),
+                                                EnrollmentPacket(2, station_key_)});
+  ASSERT_OK(response);
+  ASSERT_EQ(response->results.size(), 2u);
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
+  EXPECT_EQ(response->results[1].verdict, sync::Verdict::kAccepted) << response->results[1].error;
+  auto rows = db_->connection().Query(
+      "SELECT registration_number, position, score FROM enrollment_finger_quality ORDER BY position");
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(0), with_quality.registration_number);
+  EXPECT_EQ((*rows)[0].Int(1), 2);
+  EXPECT_EQ((*rows)[0].Int(2), 57);
+  EXPECT_EQ((*rows)[1].Int(1), 7);
+  EXPECT_EQ((*rows)[1].Int(2), 83);
+}
+
 TEST_P(IngestTest, AcceptsValidatesAndReportsDownTheFeed) {
   auto response = ingest_->Upload(station_id_, {EnrollmentPacket(1, station_key_), EnrollmentPacket(2, station_key_)});
   ASSERT_TRUE(response.ok()) << response.status().ToString();

@@ -124,7 +124,28 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
     }
     std::cout << ")\n";
   }
-  for (const bio::RejectPoint& p : e.reject) PrintRates("reject " + Percent(p.reject), p.rates);
+  if (!e.reject.empty()) {
+    std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
+                 "raw scores):\n";
+    for (const bio::RejectPoint& p : e.reject) {
+      PrintRates("  worst " + Percent(p.reject), p.rates);
+      std::cout << "    removed " << p.templates_removed << " of " << p.templates << " templates\n";
+    }
+  }
+  if (!e.reject_out_of_fold.empty()) {
+    std::cout << "error versus reject, OUT OF FOLD (each database's quality cut from the other databases' worst "
+                 "share; pairs scored through that fold's calibration):\n";
+    for (const bio::RejectPoint& p : e.reject_out_of_fold) {
+      PrintRates("  worst " + Percent(p.reject), p.rates);
+      std::cout << "    removed " << p.templates_removed << " of " << p.templates << " templates (";
+      for (size_t i = 0; i < p.folds.size(); ++i) {
+        std::cout << (i ? ", " : "") << p.folds[i].held_out << " " << p.folds[i].templates_removed << " at or below "
+                  << std::fixed << std::setprecision(1) << p.folds[i].cut;
+        std::cout.unsetf(std::ios::floatfield);
+      }
+      std::cout << ")\n";
+    }
+  }
   if (e.cross_validation) PrintCrossValidation(*e.cross_validation);
 }
 
@@ -160,15 +181,28 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                                   {"by_database", std::move(by_database)}});
     }
   }
-  if (!e.reject.empty()) {
-    out["reject"] = nlohmann::json::array();
-    for (const bio::RejectPoint& p : e.reject) {
+  auto reject_json = [](const std::vector<bio::RejectPoint>& points) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const bio::RejectPoint& p : points) {
       nlohmann::json row = RatesJson(p.rates);
       row["reject"] = p.reject;
+      row["templates"] = p.templates;
       row["templates_removed"] = p.templates_removed;
-      out["reject"].push_back(std::move(row));
+      if (!p.folds.empty()) {
+        row["folds"] = nlohmann::json::array();
+        for (const bio::RejectPoint::Fold& f : p.folds) {
+          row["folds"].push_back({{"held_out", f.held_out},
+                                  {"quality_cut", f.cut},
+                                  {"templates", f.templates},
+                                  {"templates_removed", f.templates_removed}});
+        }
+      }
+      rows.push_back(std::move(row));
     }
-  }
+    return rows;
+  };
+  if (!e.reject.empty()) out["reject_in_sample"] = reject_json(e.reject);
+  if (!e.reject_out_of_fold.empty()) out["reject_out_of_fold"] = reject_json(e.reject_out_of_fold);
   if (e.cross_validation) out["cross_validation"] = CrossValidationJson(*e.cross_validation);
   return out;
 }
@@ -192,15 +226,26 @@ int BioEval(const Args& args) {
                  "consecutive databases)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--reject", options.rejects,
-                 "also report the error rates with the worst shares [0..1) of templates by capture quality removed "
-                 "(comma-separated)")
+  std::vector<double> reject_worst_percent;
+  app.add_option("--reject-worst", reject_worst_percent,
+                 "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "
+                 "templates by capture quality removed, comma-separated (0 is always reported; out of fold too "
+                 "with --cross-validate)")
       ->delimiter(',');
   app.add_flag("--cross-validate", options.cross_validate,
                "leave one database out: fit the calibration on the others, report the held-out one (and pooled)");
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
   app.add_flag("--json", json, "print JSON");
   if (auto exit = Parse(app, args)) return *exit;
+  if (!reject_worst_percent.empty()) {
+    options.rejects = {0};
+    for (double percent : reject_worst_percent) {
+      if (!(percent >= 0 && percent < 100)) {
+        return Fail(InvalidArgument("--reject-worst " + std::to_string(percent) + " is outside [0, 100)"));
+      }
+      if (percent > 0) options.rejects.push_back(percent / 100);
+    }
+  }
   std::ofstream scores;
   if (!scores_path.empty()) {
     scores.open(scores_path);

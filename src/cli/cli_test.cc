@@ -553,6 +553,37 @@ TEST(CliTest, BioEvalCrossValidatesLeavingOneDatabaseOut) {
   EXPECT_THAT(run.output, HasSubstr("at least 2 databases"));
 }
 
+// Issue 17 item 6: the error-versus-reject curve at 0, 5 and 10 % removed,
+// in-sample and out of fold, each labelled, with the figures
+// docs/biometrics.md gives.
+TEST(CliTest, BioEvalPrintsTheErrorVersusRejectCurve) {
+  CommandResult run = Ektp("bio eval " + FvcDir() + " --reject-worst 5,10 --cross-validate");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("error versus reject, IN-SAMPLE"));
+  EXPECT_THAT(run.output, HasSubstr("error versus reject, OUT OF FOLD"));
+  EXPECT_THAT(run.output, HasSubstr("  worst 5.00% EER 2.67%"));
+  EXPECT_THAT(run.output, HasSubstr("removed 16 of 320 templates\n"));
+  EXPECT_THAT(run.output, HasSubstr("  worst 10.00% EER 2.37%"));
+  run = Ektp("bio eval " + FvcDir() + " --reject-worst 5,10 --cross-validate --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(json["reject_in_sample"].size(), 3u);
+  ASSERT_EQ(json["reject_out_of_fold"].size(), 3u);
+  const std::vector<double> fractions = {0, 0.05, 0.1};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(json["reject_in_sample"][i]["reject"].get<double>(), fractions[i]);
+    EXPECT_DOUBLE_EQ(json["reject_out_of_fold"][i]["reject"].get<double>(), fractions[i]);
+  }
+  EXPECT_EQ(json["reject_out_of_fold"][0]["templates_removed"], 0);
+  EXPECT_EQ(json["reject_out_of_fold"][1]["folds"].size(), 4u);
+  // Removing the worst captures lowers the out-of-fold EER at each step.
+  EXPECT_LT(json["reject_out_of_fold"][1]["eer"].get<double>(), json["reject_out_of_fold"][0]["eer"].get<double>());
+  EXPECT_LT(json["reject_out_of_fold"][2]["eer"].get<double>(), json["reject_out_of_fold"][1]["eer"].get<double>());
+  run = Ektp("bio eval " + FvcDir() + " --reject-worst 100");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("outside [0, 100)"));
+}
+
 TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
   CommandResult run = Ektp("bio eval /nonexistent/fvc");
   EXPECT_EQ(run.exit_code, 1);

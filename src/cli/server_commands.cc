@@ -288,6 +288,8 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options, std::
   // A van out of reach for a week or two still works; past that, it syncs first.
   options.enrollment.max_unsynced_enrollments = 5000;
   options.enrollment.max_unsynced_age_hours = 14 * 24;
+  // docs/biometrics.md, "Capture quality": the worst few per cent of FVC2002's captures.
+  options.enrollment.min_capture_quality = station::kDefaultMinCaptureQuality;
   service::ConfigSchema schema("station serve");
   schema.Add("station.data_dir", "--dir", "data directory (from `station init`); required", &options.data_dir)
       .Add("listen.address", "--bind",
@@ -323,6 +325,10 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options, std::
            "refuse new enrollments while the oldest not yet synced was captured more than this many hours ago "
            "(0: no limit)",
            &options.enrollment.max_unsynced_age_hours)
+      .Add("capture.min_quality", "--min-capture-quality",
+           "refuse a captured finger whose capture quality (0-100) is below this: capture it again or record an "
+           "exception (0: no check)",
+           &options.enrollment.min_capture_quality)
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);
@@ -348,6 +354,9 @@ int StationServe(const Args& args) {
     }
     if (options.enrollment.max_unsynced_enrollments < 0 || options.enrollment.max_unsynced_age_hours < 0) {
       return InvalidArgument("--max-unsynced-enrollments and --max-unsynced-age-hours must be >= 0 (0: no limit)");
+    }
+    if (options.enrollment.min_capture_quality < 0 || options.enrollment.min_capture_quality > 100) {
+      return InvalidArgument("--min-capture-quality (capture.min_quality) must be 0 to 100");
     }
     return Status::Ok();
   };

@@ -1,10 +1,13 @@
 #include "enrollment/enrollment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "bio/quality.h"
 #include "bio/template.h"
 #include "core/json_reader.h"
 #include "core/resident_json.h"
@@ -65,6 +68,32 @@ StatusOr<crypto::Bytes> Base64Field(const JsonObject& json, std::string_view nam
   auto bytes = crypto::Base64Decode(text);
   if (!bytes.ok()) return InvalidArgument(json.FieldPath(name) + " is not valid base64");
   return bytes;
+}
+
+// The body's `finger_quality` array; kInvalidArgument naming the entry.
+StatusOr<std::vector<FingerQuality>> FingerQualityFromJson(const nlohmann::json& json) {
+  if (!json.is_array()) return InvalidArgument("enrollment.finger_quality must be an array");
+  if (json.size() > 10) return InvalidArgument("enrollment.finger_quality has more than 10 entries");
+  std::vector<FingerQuality> out;
+  std::set<int> seen;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const nlohmann::json& item = json[i];
+    const std::string name = "enrollment.finger_quality[" + std::to_string(i) + "]";
+    auto integer = [&](const char* key, int low, int high) -> StatusOr<int> {
+      if (!item.is_object() || !item.contains(key) || !item[key].is_number_integer() ||
+          item[key].get<int64_t>() < low || item[key].get<int64_t>() > high) {
+        return InvalidArgument(name + "." + key + " must be an integer " + std::to_string(low) + " to " +
+                               std::to_string(high));
+      }
+      return static_cast<int>(item[key].get<int64_t>());
+    };
+    FingerQuality q;
+    ASSIGN_OR_RETURN(q.position, integer("position", 1, 10));
+    ASSIGN_OR_RETURN(q.score, integer("score", 0, 100));
+    if (!seen.insert(q.position).second) return InvalidArgument(name + ": finger " + std::to_string(q.position) + " is given twice");
+    out.push_back(q);
+  }
+  return out;
 }
 
 }  // namespace
@@ -129,6 +158,93 @@ Status ValidateBiometrics(const Biometrics& b) {
     return InvalidArgument("no fingerprint template; capture at least one finger or record an exception for all 10");
   }
   return Status::Ok();
+}
+
+namespace {
+
+// The finger's first view assessed, or none when the template does not decode
+// or holds no view.
+std::optional<bio::CaptureQualityReport> AssessFinger(const FingerCapture& finger) {
+  if (finger.exception != FingerException::kNone || finger.template_bytes.empty()) return std::nullopt;
+  auto record = bio::DecodeTemplate(finger.template_bytes);
+  if (!record.ok() || record->views.empty()) return std::nullopt;
+  return bio::AssessCaptureQuality(record->views[0], record->format);
+}
+
+// What is wrong, in English, for the API.
+std::string QualityProblem(const bio::CaptureQualityReport& r) {
+  switch (r.issue) {
+    case bio::QualityIssue::kNoMinutiae: return "the template holds no minutiae";
+    case bio::QualityIssue::kResolution: return "the template declares a resolution no sensor has";
+    case bio::QualityIssue::kNoArea: return "its minutiae lie on one point or one line";
+    case bio::QualityIssue::kNone: break;
+  }
+  char detail[160];
+  switch (r.weakest) {
+    case bio::QualityFactor::kCount:
+      std::snprintf(detail, sizeof(detail), "%zu minutiae of the %.0f a full capture has", r.minutiae,
+                    bio::kQualityFullCount);
+      break;
+    case bio::QualityFactor::kArea:
+      std::snprintf(detail, sizeof(detail), "the minutiae cover %.0f mm^2 of the %.0f a full capture has", r.area_mm2,
+                    bio::kQualityFullAreaMm2);
+      break;
+    case bio::QualityFactor::kMinutiaQuality:
+      std::snprintf(detail, sizeof(detail), "mean minutia quality %.0f of 100", 100 * r.minutia_quality_share);
+      break;
+  }
+  return detail;
+}
+
+// What the operator should do, in Bahasa Indonesia.
+std::string_view QualityAdvice(const bio::CaptureQualityReport& r) {
+  switch (r.issue) {
+    case bio::QualityIssue::kNoMinutiae:
+    case bio::QualityIssue::kNoArea:
+    case bio::QualityIssue::kResolution: return "templat tidak dapat dibandingkan; periksa pemindai";
+    case bio::QualityIssue::kNone: break;
+  }
+  switch (r.weakest) {
+    case bio::QualityFactor::kCount: return "bersihkan jari dan pemindai";
+    case bio::QualityFactor::kArea: return "letakkan jari lebih rata dan tekan hingga ujung jari menutup pemindai";
+    case bio::QualityFactor::kMinutiaQuality: return "bersihkan jari dan pemindai; bila jari kering, lembapkan sedikit";
+  }
+  return "bersihkan jari dan pemindai";
+}
+
+}  // namespace
+
+std::vector<FingerQuality> AssessFingerQuality(const Biometrics& b) {
+  std::vector<FingerQuality> out;
+  for (const FingerCapture& finger : b.fingers) {
+    if (auto report = AssessFinger(finger)) out.push_back({finger.position, report->whole_score()});
+  }
+  return out;
+}
+
+std::optional<QualityRefusal> CheckCaptureQuality(const Biometrics& b, int min_quality) {
+  if (min_quality <= 0) return std::nullopt;
+  std::vector<const FingerCapture*> fingers;
+  for (const FingerCapture& finger : b.fingers) fingers.push_back(&finger);
+  std::ranges::sort(fingers, {}, &FingerCapture::position);
+  for (const FingerCapture* finger : fingers) {
+    auto report = AssessFinger(*finger);
+    if (!report || report->score >= min_quality) continue;
+    QualityRefusal refusal;
+    refusal.position = finger->position;
+    refusal.score = report->whole_score();
+    refusal.min_quality = min_quality;
+    refusal.field = "finger_" + std::to_string(finger->position);
+    const std::string score = std::to_string(refusal.score), min = std::to_string(min_quality);
+    refusal.error = refusal.field + " (" + std::string(FingerLabel(finger->position)) + "): capture quality " + score +
+                    " is below this station's minimum " + min + " (" + QualityProblem(*report) +
+                    "); capture the finger again, or record an exception for it";
+    refusal.pesan = "Kualitas sidik jari " + std::string(FingerLabel(finger->position)) + " rendah (skor " + score +
+                    " < " + min + "): " + std::string(QualityAdvice(*report)) +
+                    ", lalu rekam ulang. Bila jari tidak dapat direkam dengan baik, catat pengecualian untuk jari ini.";
+    return refusal;
+  }
+  return std::nullopt;
 }
 
 Bytes SerializeBiometrics(const Biometrics& b) {
@@ -200,6 +316,11 @@ std::string EnrollmentToJson(const Enrollment& e) {
   if (e.review) {
     json["review"] = {{"decision", "approved"}, {"reviewer", e.review->reviewer}, {"decided_at", e.review->decided_at}};
   }
+  if (!e.finger_quality.empty()) {
+    nlohmann::json quality = nlohmann::json::array();
+    for (const FingerQuality& q : e.finger_quality) quality.push_back({{"position", q.position}, {"score", q.score}});
+    json["finger_quality"] = std::move(quality);
+  }
   return json.dump();
 }
 
@@ -238,6 +359,10 @@ StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
     ASSIGN_OR_RETURN(approval.reviewer, text("reviewer"));
     ASSIGN_OR_RETURN(approval.decided_at, text("decided_at"));
     e.review = std::move(approval);
+  }
+  if (json.Has("finger_quality")) {
+    ASSIGN_OR_RETURN(nlohmann::json quality, json.Value("finger_quality"));
+    ASSIGN_OR_RETURN(e.finger_quality, FingerQualityFromJson(quality));
   }
   return e;
 }

@@ -58,6 +58,35 @@ Status ValidateBiometrics(const Biometrics& biometrics);
 Bytes SerializeBiometrics(const Biometrics& biometrics);
 StatusOr<Biometrics> ParseBiometrics(std::span<const uint8_t> bytes);
 
+// Capture quality (docs/enrollment.md, "Capture quality"): each captured
+// finger's bio::AssessCaptureQuality of its first view, 0..100 rounded down.
+struct FingerQuality {
+  int position = 0;  // ISO 1..10
+  int score = 0;     // 0..100
+  friend bool operator==(const FingerQuality&, const FingerQuality&) = default;
+};
+// One entry per finger with a template that decodes, in the order given;
+// fingers declared an exception have none. REQUIRES nothing: a template that
+// does not decode is skipped (ValidateBiometrics refuses it).
+std::vector<FingerQuality> AssessFingerQuality(const Biometrics& biometrics);
+
+// Why a finger is refused for its capture quality: `error` in precise English
+// for the API and logs, `pesan` in Bahasa Indonesia for the operator, both
+// naming the finger and saying what to do; `field` the form part
+// ("finger_2").
+struct QualityRefusal {
+  int position = 0;
+  int score = 0;
+  int min_quality = 0;
+  std::string field;
+  std::string error;
+  std::string pesan;
+};
+// The first captured finger (lowest position) whose quality is below
+// `min_quality`, or none; min_quality <= 0 refuses nothing. Fingers declared
+// an exception carry no template and are never refused.
+std::optional<QualityRefusal> CheckCaptureQuality(const Biometrics& biometrics, int min_quality);
+
 // Where the station stood when it captured the enrollment: a mobile van's GPS
 // fix, when it had one (docs/enrollment.md, "Location").
 struct Location {
@@ -95,6 +124,9 @@ struct Enrollment {
   // Enrollment body version 2 (sync/packet.h): both absent in version 1.
   std::optional<Location> location;      // absent without a GPS fix
   std::optional<ReviewApproval> review;  // absent where review is not required
+  // Enrollment body version 3: the capture quality of each captured finger
+  // (AssessFingerQuality), recorded by the station; empty in versions 1-2.
+  std::vector<FingerQuality> finger_quality;
 };
 
 // Demographics, eligibility and the application's own rules.
@@ -104,6 +136,9 @@ Status ValidateApplication(const Enrollment& enrollment, const RegionRegistry& r
 // The enrollment packet's body (docs/sync-format.md, "enrollment"). Version 2
 // adds the optional `location` and `review` objects; a version 1 body (neither)
 // decodes as before. A review whose decision is not "approved" is refused.
+// Version 3 adds the optional `finger_quality` array ({"position": 1..10,
+// "score": 0..100}, each position at most once); without it (versions 1 and
+// 2) `finger_quality` decodes empty. Written only when non-empty.
 std::string EnrollmentToJson(const Enrollment& enrollment);
 StatusOr<Enrollment> EnrollmentFromJson(std::string_view text);
 

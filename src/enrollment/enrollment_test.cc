@@ -4,6 +4,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "bio/template.h"
 #include "core/status_matchers.h"
 #include "core/testing.h"
@@ -207,6 +209,58 @@ TEST(EnrollmentTest, JsonRoundTrip) {
   EXPECT_EQ(back->sealed_biometrics, e.sealed_biometrics);
   EXPECT_EQ(back->resident.name, "RIZKI PRATAMA");
   EXPECT_THAT(EnrollmentFromJson("[]"), StatusIs(StatusCode::kInvalidArgument, "enrollment is not a JSON object"));
+}
+
+// Body version 3: each captured finger's quality round-trips; a body
+// without it (versions 1 and 2) decodes with none; a malformed entry is
+// refused naming it.
+TEST(EnrollmentTest, FingerQualityTravelsInTheBody) {
+  Enrollment e = FirstCard();
+  auto old = EnrollmentFromJson(EnrollmentToJson(e));
+  ASSERT_OK(old.status());
+  EXPECT_TRUE(old->finger_quality.empty());
+  EXPECT_EQ(EnrollmentToJson(e).find("finger_quality"), std::string::npos);
+  e.finger_quality = {{1, 47}, {6, 100}};
+  auto back = EnrollmentFromJson(EnrollmentToJson(e));
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->finger_quality, e.finger_quality);
+  auto with = [&](const std::string& quality) {
+    auto json = nlohmann::json::parse(EnrollmentToJson(FirstCard()));
+    json["finger_quality"] = nlohmann::json::parse(quality);
+    return EnrollmentFromJson(json.dump());
+  };
+  EXPECT_THAT(with(R"({"1": 40})"), StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_quality must be an array"));
+  EXPECT_THAT(with(R"([{"position": 11, "score": 40}])"),
+              StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_quality[0].position must be an integer 1 to 10"));
+  EXPECT_THAT(with(R"([{"position": 2, "score": 101}])"),
+              StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_quality[0].score must be an integer 0 to 100"));
+  EXPECT_THAT(with(R"([{"position": 2, "score": 40}, {"position": 2, "score": 41}])"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("enrollment.finger_quality[1]: finger 2 is given twice")));
+}
+
+// Only captured fingers are scored, in the order given; the gate names the
+// lowest-numbered finger below the minimum and says what to do, in both
+// languages; 0 turns it off.
+TEST(EnrollmentTest, CaptureQualityScoresCapturedFingersAndGatesBelowTheMinimum) {
+  const Biometrics b = Sample();  // 1: DB1 101_1 (33 minutiae over 86 mm^2), 6: DB1 102_1, 2: bandaged
+  const std::vector<FingerQuality> quality = AssessFingerQuality(b);
+  ASSERT_EQ(quality.size(), 2u);
+  EXPECT_EQ(quality[0].position, 1);
+  EXPECT_EQ(quality[1].position, 6);
+  EXPECT_GT(quality[0].score, 40);
+  EXPECT_LT(quality[0].score, quality[1].score);
+  EXPECT_FALSE(CheckCaptureQuality(b, 0));
+  EXPECT_FALSE(CheckCaptureQuality(b, quality[0].score));  // at the minimum passes
+  auto refusal = CheckCaptureQuality(b, quality[0].score + 1);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->position, 1);
+  EXPECT_EQ(refusal->field, "finger_1");
+  EXPECT_EQ(refusal->score, quality[0].score);
+  EXPECT_THAT(refusal->error, HasSubstr("finger_1 (jempol kanan): capture quality " + std::to_string(quality[0].score) +
+                                        " is below this station's minimum " + std::to_string(quality[0].score + 1)));
+  EXPECT_THAT(refusal->pesan, HasSubstr("Kualitas sidik jari jempol kanan rendah (skor " +
+                                        std::to_string(quality[0].score) + " < " + std::to_string(quality[0].score + 1) + ")"));
+  EXPECT_THAT(refusal->pesan, HasSubstr("lalu rekam ulang"));
 }
 
 }  // namespace

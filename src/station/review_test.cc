@@ -93,7 +93,7 @@ TEST_F(ReviewTest, NothingIsUploadedOrExportedUntilASupervisorApproves) {
   auto inbox = central_db_->Query("SELECT envelope FROM inbox");
   ASSERT_OK(inbox.status());
   auto envelope = nlohmann::json::parse((*inbox)[0].Text(0));
-  EXPECT_EQ(envelope["kind_v"], 2);
+  EXPECT_EQ(envelope["kind_v"], sync::PacketKindVersion(sync::PacketKind::kEnrollment));
   auto body = nlohmann::json::parse(envelope["body"].get<std::string>());
   EXPECT_EQ(body["review"]["decision"], "approved");
   EXPECT_EQ(body["review"]["reviewer"], "sari");

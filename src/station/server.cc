@@ -265,6 +265,45 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(200, R"({"logged_out":true})");
   }
 
+  // The check route's `fingers` object (position -> base64 template) as
+  // captures, after the application's exceptions (`excepted`), which are kept
+  // and never given a template here. kInvalidArgument naming the entry.
+  static StatusOr<std::vector<enrollment::FingerCapture>> CheckedFingers(
+      const nlohmann::json& fingers, std::vector<enrollment::FingerCapture> excepted) {
+    if (!fingers.is_object()) {
+      return InvalidArgument("the body's fingers must be an object of finger position to base64 template");
+    }
+    for (const auto& [position, encoded] : fingers.items()) {
+      const int number = std::atoi(position.c_str());
+      const std::string name = "fingers." + QuoteInput(position, 8);
+      if (std::to_string(number) != position || number < 1 || number > 10) {
+        return InvalidArgument(name + ": finger position must be 1 to 10");
+      }
+      if (std::ranges::find(excepted, number, &enrollment::FingerCapture::position) != excepted.end()) continue;
+      if (!encoded.is_string()) return InvalidArgument(name + " must be a base64 string");
+      auto bytes = crypto::Base64Decode(encoded.get<std::string>());
+      if (!bytes.ok()) return InvalidArgument(name + " is not valid base64");
+      auto record = bio::DecodeTemplate(*bytes);
+      if (!record.ok()) {
+        return InvalidArgument("finger " + position + " (" + std::string(enrollment::FingerLabel(number)) +
+                               "): template is unreadable (" + record.status().message() + "); capture the finger again");
+      }
+      excepted.push_back({number, std::move(*bytes), enrollment::FingerException::kNone});
+    }
+    return excepted;
+  }
+
+  // A capture-quality refusal: 400 naming the finger's form part in `field`,
+  // the operator's message in Bahasa Indonesia.
+  static net::HttpResponse QualityRefusalResponse(const Status& status, const enrollment::QualityRefusal& refusal) {
+    net::HttpResponse response = ErrorResponse(status, net::HttpStatusFor(status), refusal.pesan);
+    auto body = nlohmann::json::parse(response.body);
+    body["field"] = refusal.field;
+    body["quality"] = {{"position", refusal.position}, {"score", refusal.score}, {"min_quality", refusal.min_quality}};
+    response.body = body.dump();
+    return response;
+  }
+
   // The application JSON (the `application` part of an enrollment, or the
   // body of a check): keys kApplicationKeys; finger exceptions come back as
   // fingers without templates. Anything else is refused by name.
@@ -364,6 +403,14 @@ struct StationServer::Impl {
     }
     auto receipt = station->Enroll(*op, *parsed, idempotency_key);
     if (!receipt.ok()) {
+      // A finger below the capture-quality minimum: the operator is told which and what to do.
+      auto quality = enrollment::CheckCaptureQuality(parsed->biometrics, station->enrollment_policy().min_capture_quality);
+      if (quality && receipt.status().message() == quality->error) {
+        service::LogInfo("station.enroll_refused_quality", {{"operator", op->username},
+                                                            {"finger", std::to_string(quality->position)},
+                                                            {"score", std::to_string(quality->score)}});
+        return QualityRefusalResponse(receipt.status(), *quality);
+      }
       // Past the unsynced limits, the operator is told how to sync.
       auto limit = station->CheckUnsyncedLimits();
       if (limit.ok() && *limit && receipt.status().message() == (*limit)->error) {
@@ -769,20 +816,62 @@ struct StationServer::Impl {
   // The application's rules without biometrics, for the form's live
   // validation: 200 {"valid": true}, or 400 whose "field" names the field at
   // fault ("address.village_code") when the rule names one.
+  //
+  // The body may also carry `fingers`, an object of finger position ("1".."10")
+  // to a base64 template as captured: each is decoded and scored for capture
+  // quality, and the answer lists every score (`finger_quality`) beside the
+  // station's `min_quality`. A body of `fingers` alone checks only them (the
+  // console, as each finger is captured). A finger below it is refused as enrollment
+  // would refuse it: 400 with `field` "finger_<position>" and the reason in
+  // `error` (English) and `pesan` (Bahasa Indonesia). A finger the
+  // application declares an exception is not scored.
   net::HttpResponse CheckApplicationRoute(const net::HttpRequest& request) {
     {
       std::lock_guard lock(mu);
       if (auto op = Authenticate(request); !op.ok()) return ErrorResponse(op.status());
     }
+    const int min_quality = station->enrollment_policy().min_capture_quality;
+    std::vector<enrollment::FingerQuality> qualities;
+    std::optional<enrollment::QualityRefusal> refusal;
     Status valid = [&]() -> Status {
-      ASSIGN_OR_RETURN(EnrollmentRequest parsed, ParseApplication(request.body, "the body"));
-      enrollment::Enrollment application;
-      application.kind = parsed.kind;
-      application.previous_nik = parsed.previous_nik;
-      application.resident = parsed.resident;
-      return enrollment::ValidateApplication(application, RegionRegistry::Default(), clock->TodayWib());
+      auto json = nlohmann::json::parse(request.body, nullptr, false);
+      nlohmann::json fingers = nlohmann::json::object();
+      if (json.is_object() && json.contains("fingers")) {
+        fingers = json["fingers"];
+        json.erase("fingers");
+      }
+      // {"fingers": {...}} alone checks the fingers as they are captured, before the form is filled.
+      const bool fingers_only = json.is_object() && json.empty() && !fingers.empty();
+      EnrollmentRequest parsed;
+      if (!fingers_only) {
+        ASSIGN_OR_RETURN(parsed, ParseApplication(json.is_discarded() ? request.body : json.dump(), "the body"));
+      }
+      ASSIGN_OR_RETURN(parsed.biometrics.fingers, CheckedFingers(fingers, parsed.biometrics.fingers));
+      if (!fingers_only) {
+        enrollment::Enrollment application;
+        application.kind = parsed.kind;
+        application.previous_nik = parsed.previous_nik;
+        application.resident = parsed.resident;
+        RETURN_IF_ERROR(enrollment::ValidateApplication(application, RegionRegistry::Default(), clock->TodayWib()));
+      }
+      qualities = enrollment::AssessFingerQuality(parsed.biometrics);
+      refusal = enrollment::CheckCaptureQuality(parsed.biometrics, min_quality);
+      return refusal ? InvalidArgument(refusal->error) : Status::Ok();
     }();
-    if (valid.ok()) return net::HttpResponse::Json(200, R"({"valid":true})");
+    nlohmann::json quality_json = nlohmann::json::array();
+    for (const enrollment::FingerQuality& q : qualities) quality_json.push_back({{"position", q.position}, {"score", q.score}});
+    if (valid.ok()) {
+      return net::HttpResponse::Json(
+          200, nlohmann::json{{"valid", true}, {"finger_quality", quality_json}, {"min_quality", min_quality}}.dump());
+    }
+    if (refusal) {
+      net::HttpResponse response = QualityRefusalResponse(valid, *refusal);
+      auto body = nlohmann::json::parse(response.body);
+      body["finger_quality"] = quality_json;
+      body["min_quality"] = min_quality;
+      response.body = body.dump();
+      return response;
+    }
     net::HttpResponse response = ErrorResponse(valid);
     auto body = nlohmann::json::parse(response.body);
     body["field"] = FieldOfMessage(valid.message());

@@ -206,6 +206,10 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
   e.resident = request.resident;
   RETURN_IF_ERROR(enrollment::ValidateApplication(e, RegionRegistry::Default(), clock_.TodayWib()));
   RETURN_IF_ERROR(enrollment::ValidateBiometrics(request.biometrics));
+  if (auto refusal = enrollment::CheckCaptureQuality(request.biometrics, enrollment_policy_.min_capture_quality)) {
+    return InvalidArgument(refusal->error);
+  }
+  e.finger_quality = enrollment::AssessFingerQuality(request.biometrics);
   e.sealed_biometrics = crypto::Seal(identity_.central_sealing_key, enrollment::SerializeBiometrics(request.biometrics));
 
   Receipt receipt;

@@ -109,7 +109,16 @@ struct EnrollmentPolicy {
   // ... or while the oldest unsynced enrollment was captured more than this
   // many hours ago; 0: no cap.
   int max_unsynced_age_hours = 0;
+  // A captured finger whose capture quality (0..100, bio/quality.h) is below
+  // this is refused (enrollment::CheckCaptureQuality): the operator captures
+  // it again, or records an exception for it. 0: no gate. Default here 0;
+  // `station serve`'s (capture.min_quality) is in its configuration schema.
+  int min_capture_quality = 0;
 };
+
+// `station serve`'s capture.min_quality: on FVC2002 it asks for about the
+// worst 5 % of captures again (docs/biometrics.md, "Capture quality").
+inline constexpr int kDefaultMinCaptureQuality = 20;
 
 // Why a new enrollment is refused for the unsynced work the station holds
 // (Station::CheckUnsyncedLimits): English for the API and logs, Bahasa
@@ -350,6 +359,7 @@ class Station {
           LoginPolicy login_policy = {}, PickupPolicy pickup_policy = {}, EnrollmentPolicy enrollment_policy = {});
 
   const Identity& identity() const { return identity_; }
+  const EnrollmentPolicy& enrollment_policy() const { return enrollment_policy_; }
 
   // Stores central's answer from registration (station init).
   static Status SaveIdentity(store::Connection& db, const Identity& identity, const Clock& clock);
@@ -389,8 +399,12 @@ class Station {
   // purged. An empty key (in-process callers that never retry) deduplicates nothing.
   // A new enrollment (not a replay) is refused with kFailedPrecondition past
   // the policy's unsynced limits (CheckUnsyncedLimits), and a bad `location`
-  // with kInvalidArgument naming the field. Under review_required it waits in
-  // kAwaitingReview, not pending.
+  // with kInvalidArgument naming the field. A captured finger below the
+  // policy's min_capture_quality is refused with kInvalidArgument whose
+  // message is enrollment::CheckCaptureQuality's `error` (naming the finger,
+  // "finger_2 (telunjuk kanan): capture quality ..."). Each captured finger's
+  // quality travels in the packet (Enrollment::finger_quality). Under
+  // review_required it waits in kAwaitingReview, not pending.
   StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request,
                            std::string_view idempotency_key = "");
   StatusOr<Receipt> GetReceipt(std::string_view registration_number);

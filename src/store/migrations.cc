@@ -411,6 +411,15 @@ CREATE INDEX enrollment_locations_far ON enrollment_locations (station_id, far);
 ALTER TABLE registration_tokens RENAME COLUMN district_code TO kecamatan_code;
 ALTER TABLE stations RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
+    {24, "each captured finger's capture quality as the station recorded it (enrollment body version 3)", R"sql(
+CREATE TABLE enrollment_finger_quality (
+  registration_number TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  score INTEGER NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (registration_number, position)
+);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

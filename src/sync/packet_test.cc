@@ -63,10 +63,12 @@ TEST(PacketTest, KindsAndTheirVersionsAreDeclaredOnce) {
   EXPECT_EQ(nlohmann::json::parse(text)["kind_v"], PacketKindVersion(PacketKind::kEnrollment));
   EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"pizza"})"),
               StatusIs(StatusCode::kUnimplemented, "packet kind 'pizza' is not known to this central"));
-  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":3})"),
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":4})"),
               StatusIs(StatusCode::kUnimplemented,
-                       "packet kind 'enrollment' version 3 is newer than this central reads (2)"));
-  // Enrollment body version 1 (before location and review) is still read.
+                       "packet kind 'enrollment' version 4 is newer than this central reads (3)"));
+  // Enrollment body versions 1 (before location and review) and 2 (before finger_quality) are still read.
+  auto version2 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":2,"created_at":"t","body":"{}"})");
+  ASSERT_TRUE(version2.ok()) << version2.status().ToString();
   auto version1 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":1,"created_at":"t","body":"{}"})");
   ASSERT_TRUE(version1.ok()) << version1.status().ToString();
   EXPECT_EQ(version1->kind, PacketKind::kEnrollment);

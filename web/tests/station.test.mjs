@@ -133,6 +133,8 @@ test('an operator enrolls with the keyboard alone', async () => {
   await tabTo(page, '#scan-all');
   await page.keyboard.press('Enter');
   await page.locator('#finger-10-status.ok').waitFor();
+  // Each finger shows the capture quality the station scored as it was captured.
+  await page.locator('#finger-10-status', { hasText: /^terekam, kualitas \d+$/ }).waitFor();
   await tabTo(page, '#submit');
   await page.keyboard.press('Enter');
   const registration = await receiptNumber(page);

@@ -71,6 +71,24 @@ export function photoCapture(id, labelKey, accept, onchange) {
     h('div', { class: 'capture' }, file, camera, shoot), video, preview, error);
 }
 
+// At enrollment, the station scores each finger as it is captured (POST
+// /api/v1/enrollments/check with the finger alone): the row shows the score,
+// or the station's reason in Bahasa Indonesia when it is below the minimum
+// and the finger must be captured again. `current()` is false once the
+// template was replaced, so a late answer does not overwrite a newer one.
+async function showQuality(position, blob, status, current) {
+  try {
+    const template = await readAsBase64(blob);
+    const answer = await api('/api/v1/enrollments/check', { method: 'POST', body: { fingers: { [position]: template } } });
+    const quality = answer.finger_quality?.[0];
+    if (quality && current()) status.textContent = t('enroll.capturedQuality', { score: quality.score });
+  } catch (error) {
+    if (!current()) return;
+    status.textContent = error instanceof ApiError ? error.operatorText : String(error);
+    status.classList.add('low-quality');
+  }
+}
+
 // One row per finger (1–10): a template file or, on a station started with
 // --simulated-scanner, a scan of the chosen subject. `impression` picks the
 // simulated capture (0 at enrollment, another at pickup: a fresh touch).
@@ -89,6 +107,8 @@ export function fingerCapture(session, { exceptions: withExceptions = false, imp
       if (blob) templates.set(position, blob); else templates.delete(position);
       status.textContent = blob ? t('enroll.captured') : t('enroll.notCaptured');
       status.classList.toggle('ok', Boolean(blob));
+      status.classList.remove('low-quality');
+      if (blob && withExceptions) showQuality(position, blob, status, () => templates.get(position) === blob);
     };
     let exception = null;
     if (withExceptions) {
