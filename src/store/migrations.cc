@@ -411,6 +411,16 @@ CREATE INDEX enrollment_locations_far ON enrollment_locations (station_id, far);
 ALTER TABLE registration_tokens RENAME COLUMN district_code TO kecamatan_code;
 ALTER TABLE stations RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
+    {23, "operators revoked at central, per station: their packets captured from then on are refused (central/operator_revocations.h)", R"sql(
+CREATE TABLE operator_revocations (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  username TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  revoked_by TEXT NOT NULL,
+  revoked_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, username)
+);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {
