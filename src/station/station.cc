@@ -206,6 +206,7 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
   e.resident = request.resident;
   RETURN_IF_ERROR(enrollment::ValidateApplication(e, RegionRegistry::Default(), clock_.TodayWib()));
   RETURN_IF_ERROR(enrollment::ValidateBiometrics(request.biometrics));
+  RETURN_IF_ERROR(CheckNotSelfEnrollment(op, request.biometrics));
   e.sealed_biometrics = crypto::Seal(identity_.central_sealing_key, enrollment::SerializeBiometrics(request.biometrics));
 
   Receipt receipt;

@@ -620,6 +620,15 @@ ALTER TABLE enrollments ADD COLUMN location_json TEXT;
     {17, "one name for the kecamatan this station serves: kecamatan_code", R"sql(
 ALTER TABLE identity RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
+    {20, "operators' and supervisors' own fingerprints, sealed to station-box.key, for fingerprint login and the self-enrollment check (station/operator_fingerprints.cc)", R"sql(
+CREATE TABLE operator_fingerprints (
+  username TEXT PRIMARY KEY REFERENCES operators (username),
+  positions TEXT NOT NULL,
+  sealed_templates BLOB NOT NULL,
+  enrolled_by TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace
