@@ -6,8 +6,9 @@
 // station, at or after the revocation, is refused with the revocation's
 // reason (central/operator_revocations.h). Otherwise the raw packet goes to
 // the inbox keyed by (station, sequence) with its content hash, and the
-// decoded record is stored as `received`, then moved to `validated` or `failed_validation` with an operator-readable
-// reason (both lifecycle events are recorded). A validated record's opened
+// decoded record is stored as `received`, then moved to `validated` or
+// `failed_validation` with an operator-readable reason (both lifecycle
+// events are recorded). A validated record's opened
 // biometrics are stored encrypted with keys.biometrics, bound to the record's
 // id (pipeline/biometrics_at_rest.h); the sealed copy stays in the inbox. A packet that is not authentic
 // or not well formed is refused and changes nothing. Resending a stored
