@@ -259,7 +259,7 @@ TEST_P(IngestTest, PacketsAndEnrollmentsOfAnotherStationAreRefused) {
 
   auto response = ingest_->Upload(station_id_, {foreign_envelope, foreign_enrollment, foreign_range, prefix_range});
   ASSERT_OK(response);
-  ASSERT_EQ(response->results.size(), 4u);
+  ASSERT_EQ(response->results.size(), 5u);
   for (const auto& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
   EXPECT_EQ(response->results[0].sequence, 1);
   EXPECT_EQ(response->results[0].error,
@@ -358,10 +358,18 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
       sync::SignEnvelope({sync::kEnvelopeVersion, station_id_, 4, sync::PacketKind::kBlanksReceived,
                           "2026-11-24T05:00:00Z", sync::BlanksReceivedToJson({"r-1", 1, 5, "2026-11-24T05:00:00Z", "ani"})},
                          station_key_),
+      // So is an enrollment she approved as its reviewer after the revocation.
+      [&] {
+        enrollment::Enrollment e = Enrollment(5, station_id_);
+        e.operator_name = "budi";
+        e.captured_at = "2026-11-24T02:30:00Z";
+        e.review = enrollment::ReviewApproval{"ani", "2026-11-24T03:30:00Z"};
+        return Packet(5, e, station_key_, station_id_);
+      }(),
   };
   auto response = ingest_->Upload(station_id_, packets);
   ASSERT_OK(response.status());
-  ASSERT_EQ(response->results.size(), 4u);
+  ASSERT_EQ(response->results.size(), 5u);
   EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
   EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
   EXPECT_EQ(response->results[1].error,
@@ -372,6 +380,9 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
   EXPECT_EQ(response->results[2].verdict, sync::Verdict::kAccepted);
   EXPECT_EQ(response->results[3].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[3].error, HasSubstr("packet 4: operator ani of station"));
+  EXPECT_EQ(response->results[4].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[4].error, HasSubstr("packet 5: operator ani of station " + station_id_));
+  EXPECT_THAT(response->results[4].error, HasSubstr("performed this work at 2026-11-24T03:30:00Z"));
   EXPECT_EQ(Count("records"), 2);
   EXPECT_EQ(Count("inbox"), 2);
   // The earlier packet sent again is still a duplicate, not refused.
@@ -503,7 +514,7 @@ TEST_P(IngestTest, ABatchStoresEachPacketOnItsOwnMerits) {
   sync::Packet second = sync::SignEnvelope(envelope, station_key_);
   auto response = ingest_->Upload(station_id_, {first, second, EnrollmentPacket(3, station_key_), first});
   ASSERT_TRUE(response.ok()) << response.status().ToString();
-  ASSERT_EQ(response->results.size(), 4u);
+  ASSERT_EQ(response->results.size(), 5u);
   EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
   EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[1].error, ::testing::StartsWith("ALREADY_EXISTS"));
