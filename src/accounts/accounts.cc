@@ -12,7 +12,7 @@ namespace {
 
 service::Counter& FailedLogins() {
   static service::Counter& failed = service::MetricsRegistry::Default().GetCounter(
-      "ektp_login_failures_total", "Logins refused for a wrong username or password");
+      "ektp_login_failures_total", "Logins refused for a wrong username, password or fingerprint");
   return failed;
 }
 
@@ -120,17 +120,22 @@ bool Accounts::CheckPassword(const LoginAttempt& attempt, std::string_view passw
   return attempt.known && verified;
 }
 
-StatusOr<std::string> Accounts::FinishLogin(const LoginAttempt& attempt, bool password_ok) {
+StatusOr<std::string> Accounts::FinishLogin(const LoginAttempt& attempt, bool password_ok,
+                                            std::string_view refusal) {
+  const std::string by = attempt.method.empty() ? "" : " by " + attempt.method;
   if (!password_ok) {
     // The username only when it names an account: a password typed into the
     // username field must not end up in the audit or the log.
     service::LogWarn("accounts.login_failed", {{"username", attempt.known ? attempt.username : ""},
                                                {"unknown_username", !attempt.known},
-                                               {"remote", attempt.address}});
+                                               {"remote", attempt.address},
+                                               {"method", attempt.method.empty() ? "password" : attempt.method},
+                                               {"refusal", std::string(refusal)}});
     FailedLogins().Increment();
     RETURN_IF_ERROR(audit_(attempt.known ? attempt.username : "", "login_failed",
-                           "from " + attempt.address + (attempt.known ? "" : "; unknown username")));
-    return Unauthenticated("wrong username or password");
+                           "from " + attempt.address + by + (attempt.known ? "" : "; unknown username") +
+                               (refusal.empty() ? "" : "; " + std::string(refusal))));
+    return Unauthenticated(refusal.empty() ? "wrong username or password" : std::string(refusal));
   }
   std::string token = crypto::RandomToken(32);
   TimePoint now = clock_.Now();
@@ -145,7 +150,7 @@ StatusOr<std::string> Accounts::FinishLogin(const LoginAttempt& attempt, bool pa
     RETURN_IF_ERROR(db_.Exec("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
                              {crypto::Sha256Hex(token), attempt.username, FormatTimestamp(now),
                               FormatTimestamp(now + kSessionLifetime)}));
-    return audit_(attempt.username, "login", "from " + attempt.address);
+    return audit_(attempt.username, "login", "from " + attempt.address + by);
   }));
   return token;
 }

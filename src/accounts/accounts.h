@@ -68,6 +68,7 @@ struct LoginAttempt {
   bool known = false;         // the username names an enabled account
   std::string password_hash;  // the account's; empty when unknown (the dummy is used)
   std::chrono::seconds retry_after{0};  // > 0: refused by back-off; nothing to verify
+  std::string method;  // how the caller verifies it, for the audit: "" a password, else e.g. "fingerprint"
 };
 
 // What Accounts::Add accepts: a username of 1-32 characters of a-z, 0-9, '.',
@@ -93,8 +94,11 @@ class Accounts {
   // The Argon2id verification (the dummy hash for an unknown username; always
   // false then). Touches no database.
   bool CheckPassword(const LoginAttempt& attempt, std::string_view password) const;
-  // Audits a failure (kUnauthenticated), or opens the session and returns its token.
-  StatusOr<std::string> FinishLogin(const LoginAttempt& attempt, bool password_ok);
+  // Audits a failure (kUnauthenticated), or opens the session and returns its
+  // token. A failure's message is `refusal` when given (it must name no
+  // secret and no personal data: it goes to the audit, the log and the
+  // caller), else "wrong username or password".
+  StatusOr<std::string> FinishLogin(const LoginAttempt& attempt, bool password_ok, std::string_view refusal = {});
   // BeginLogin + CheckPassword + FinishLogin; kResourceExhausted while blocked.
   StatusOr<std::string> Login(std::string_view username, std::string_view password, std::string_view address);
   // Computes the dummy hash now, so the first unknown username costs no more than later ones.

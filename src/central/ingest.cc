@@ -287,7 +287,29 @@ StatusOr<Ingest::Stored> Ingest::StoredHashes(std::string_view station_id, std::
   return stored;
 }
 
-sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, Stored& stored) {
+namespace {
+
+// Who performed the decoded packet's work, and when (central/operator_revocations.h).
+std::vector<PacketActor> Actors(const sync::Envelope& envelope, const enrollment::Enrollment& enrollment,
+                                const auto& event) {
+  std::vector<PacketActor> actors;
+  if (envelope.kind == sync::PacketKind::kEnrollment) {
+    actors.emplace_back(enrollment.operator_name, enrollment.captured_at);
+    if (enrollment.review) actors.emplace_back(enrollment.review->reviewer, enrollment.review->decided_at);
+    return actors;
+  }
+  std::visit(
+      [&](const auto& body) {
+        if constexpr (requires { body.by; }) actors.emplace_back(body.by, envelope.created_at);
+      },
+      event);
+  return actors;
+}
+
+}  // namespace
+
+sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, Stored& stored,
+                                 const std::vector<RevokedOperator>& revoked) {
   if (!c.refused.ok()) return Rejected(c.sequence, c.refused);
   if (auto it = stored.find(c.sequence); it != stored.end()) {
     if (it->second == c.hash) return {c.sequence, sync::Verdict::kDuplicate, ""};
@@ -297,6 +319,10 @@ sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, S
   }
   Decode(station, c);  // a no-op unless the sequence was stored and is gone, which cannot happen
   if (!c.content.ok()) return Rejected(c.sequence, c.content);
+  if (!revoked.empty()) {
+    Status allowed = CheckActorsNotRevoked(revoked, station.id, c.sequence, Actors(c.envelope, c.enrollment, c.event));
+    if (!allowed.ok()) return Rejected(c.sequence, allowed);
+  }
   stored.emplace(c.sequence, c.hash);
   return {c.sequence, sync::Verdict::kAccepted, ""};
 }
@@ -379,10 +405,11 @@ StatusOr<sync::UploadResponse> Ingest::StoreBatch(const RegisteredStation& stati
   Status status = db_.Transact([&]() -> Status {
     response = {};
     ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, checked));
+    ASSIGN_OR_RETURN(std::vector<RevokedOperator> revoked, RevokedOperators(db_, station.id));
     std::vector<const sync::Packet*> accepted_packets;
     std::vector<const Checked*> accepted;
     for (size_t i = 0; i < packets.size(); ++i) {
-      response.results.push_back(Judge(station, checked[i], stored));
+      response.results.push_back(Judge(station, checked[i], stored, revoked));
       if (response.results.back().verdict == sync::Verdict::kAccepted) {
         accepted_packets.push_back(&packets[i]);
         accepted.push_back(&checked[i]);
@@ -404,7 +431,8 @@ StatusOr<sync::UploadResponse> Ingest::StoreEach(const RegisteredStation& statio
     sync::PacketResult result;
     Status status = db_.Transact([&]() -> Status {
       ASSIGN_OR_RETURN(Stored stored, StoredHashes(station.id, std::span<const Checked>(&checked[i], 1)));
-      result = Judge(station, checked[i], stored);
+      ASSIGN_OR_RETURN(std::vector<RevokedOperator> revoked, RevokedOperators(db_, station.id));
+      result = Judge(station, checked[i], stored, revoked);
       if (result.verdict != sync::Verdict::kAccepted) return Status::Ok();
       return Write(station, {&packets[i]}, {&checked[i]}, carried_by);
     });

@@ -2,10 +2,13 @@
 // and stores them exactly once, decodes enrollments into records, and queues
 // each validation result on the station's down feed.
 //
-// Per packet: the raw packet goes to the inbox keyed by (station, sequence)
-// with its content hash, and the decoded record is stored as `received`,
-// then moved to `validated` or `failed_validation` with an operator-readable
-// reason (both lifecycle events are recorded). A validated record's opened
+// Per packet: a packet performed by an operator central revoked at that
+// station, at or after the revocation, is refused with the revocation's
+// reason (central/operator_revocations.h). Otherwise the raw packet goes to
+// the inbox keyed by (station, sequence) with its content hash, and the
+// decoded record is stored as `received`, then moved to `validated` or
+// `failed_validation` with an operator-readable reason (both lifecycle
+// events are recorded). A validated record's opened
 // biometrics are stored encrypted with keys.biometrics, bound to the record's
 // id (pipeline/biometrics_at_rest.h); the sealed copy stays in the inbox. A packet that is not authentic
 // or not well formed is refused and changes nothing. Resending a stored
@@ -31,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "central/operator_revocations.h"
 #include "central/station_registry.h"
 #include "core/clock.h"
 #include "core/region.h"
@@ -97,8 +101,11 @@ class Ingest {
   // What the inbox holds for these sequences.
   StatusOr<Stored> StoredHashes(std::string_view station_id, std::span<const Checked> checked);
   // The verdict on one checked packet given what is stored (including this
-  // batch's accepted packets, which it adds to `stored`). Writes nothing.
-  sync::PacketResult Judge(const RegisteredStation& station, Checked& checked, Stored& stored);
+  // batch's accepted packets, which it adds to `stored`) and the station's
+  // revoked operators (a new packet by one of them, performed at or after
+  // the revocation, is refused; central/operator_revocations.h). Writes nothing.
+  sync::PacketResult Judge(const RegisteredStation& station, Checked& checked, Stored& stored,
+                           const std::vector<RevokedOperator>& revoked);
   // Stores accepted packets: each in the inbox, then what each kind's handler
   // writes, in multi-row statements; with `carried_by` not empty, also their
   // provenance (RecordCarriedOver). REQUIRES: inside a transaction. A

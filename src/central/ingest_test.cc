@@ -282,7 +282,7 @@ TEST_P(IngestTest, PacketsAndEnrollmentsOfAnotherStationAreRefused) {
 
   auto response = ingest_->Upload(station_id_, {foreign_envelope, foreign_enrollment, foreign_range, prefix_range});
   ASSERT_OK(response);
-  ASSERT_EQ(response->results.size(), 4u);
+  ASSERT_EQ(response->results.size(), 5u);
   for (const auto& result : response->results) EXPECT_EQ(result.verdict, sync::Verdict::kRejected);
   EXPECT_EQ(response->results[0].sequence, 1);
   EXPECT_EQ(response->results[0].error,
@@ -344,6 +344,80 @@ TEST_P(IngestTest, UnapprovedAndRevokedStationsMayNotUpload) {
               StatusIs(StatusCode::kPermissionDenied, HasSubstr("is revoked")));
   EXPECT_THAT(ingest_->Upload("ST-000000-09", {}), StatusIs(StatusCode::kNotFound, HasSubstr("not registered")));
   EXPECT_EQ(Count("records"), 0);
+}
+
+// Issue 19 item 3: an operator revoked at central has every packet they
+// perform from the revocation on refused, naming the revocation, whatever
+// the station allowed; their earlier packets and the others' are accepted.
+TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
+  store::Connection& db = db_->connection();
+  EXPECT_THAT(RevokeOperator(db, clock_, "ST-000000-09", "ani", "left", "admin"),
+              StatusIs(StatusCode::kNotFound, "station ST-000000-09 is not registered"));
+  EXPECT_THAT(RevokeOperator(db, clock_, station_id_, "Ani Rahayu", "left", "admin"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("username must be 1-32 characters")));
+  EXPECT_THAT(RevokeOperator(db, clock_, station_id_, "ani", "", "admin"),
+              StatusIs(StatusCode::kInvalidArgument, "--reason must be 1-500 bytes"));
+  EXPECT_EQ(Count("operator_revocations"), 0);
+  // The clock reads 03:00: Ani is revoked then.
+  ASSERT_OK(RevokeOperator(db, clock_, station_id_, "ani", "left the office", "admin"));
+  auto listed = RevokedOperators(db, station_id_);
+  ASSERT_OK(listed.status());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].username, "ani");
+  EXPECT_EQ((*listed)[0].reason, "left the office");
+  EXPECT_EQ((*listed)[0].revoked_by, "admin");
+
+  auto enrolled_by = [&](int64_t sequence, const std::string& op, const std::string& at) {
+    enrollment::Enrollment e = Enrollment(sequence, station_id_);
+    e.operator_name = op;
+    e.captured_at = at;
+    return Packet(sequence, e, station_key_, station_id_);
+  };
+  const std::vector<sync::Packet> packets = {
+      enrolled_by(1, "ani", "2026-11-24T02:59:59Z"),  // before: kept
+      enrolled_by(2, "ani", "2026-11-24T03:00:00Z"),  // at the revocation: refused
+      enrolled_by(3, "budi", "2026-11-24T04:00:00Z"),
+      // A station event by her is refused the same way.
+      sync::SignEnvelope({sync::kEnvelopeVersion, station_id_, 4, sync::PacketKind::kBlanksReceived,
+                          "2026-11-24T05:00:00Z", sync::BlanksReceivedToJson({"r-1", 1, 5, "2026-11-24T05:00:00Z", "ani"})},
+                         station_key_),
+      // So is an enrollment she approved as its reviewer after the revocation.
+      [&] {
+        enrollment::Enrollment e = Enrollment(5, station_id_);
+        e.operator_name = "budi";
+        e.captured_at = "2026-11-24T02:30:00Z";
+        e.review = enrollment::ReviewApproval{"ani", "2026-11-24T03:30:00Z"};
+        return Packet(5, e, station_key_, station_id_);
+      }(),
+  };
+  auto response = ingest_->Upload(station_id_, packets);
+  ASSERT_OK(response.status());
+  ASSERT_EQ(response->results.size(), 5u);
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
+  EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
+  EXPECT_EQ(response->results[1].error,
+            "PERMISSION_DENIED: packet 2: operator ani of station " + station_id_ + " was revoked at central at " +
+                (*listed)[0].revoked_at +
+                " (left the office) and performed this work at 2026-11-24T03:00:00Z; it is refused. Have another "
+                "operator record it again in their own account, and disable ani's account at the station");
+  EXPECT_EQ(response->results[2].verdict, sync::Verdict::kAccepted);
+  EXPECT_EQ(response->results[3].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[3].error, HasSubstr("packet 4: operator ani of station"));
+  EXPECT_EQ(response->results[4].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[4].error, HasSubstr("packet 5: operator ani of station " + station_id_));
+  EXPECT_THAT(response->results[4].error, HasSubstr("performed this work at 2026-11-24T03:30:00Z"));
+  EXPECT_EQ(Count("records"), 2);
+  EXPECT_EQ(Count("inbox"), 2);
+  // The earlier packet sent again is still a duplicate, not refused.
+  response = ingest_->Upload(station_id_, {packets[0]});
+  ASSERT_OK(response.status());
+  EXPECT_EQ(response->results[0].verdict, sync::Verdict::kDuplicate);
+  auto audited = db.Query("SELECT actor, subject, detail FROM audit_log WHERE action = 'operator.revoked'");
+  ASSERT_OK(audited.status());
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].Text(0), "admin");
+  EXPECT_EQ((*audited)[0].Text(1), "station:" + station_id_);
+  EXPECT_EQ(nlohmann::json::parse((*audited)[0].Text(2))["reason"], "left the office");
 }
 
 // A stolen station: its packets captured before the revocation reach central
@@ -463,7 +537,7 @@ TEST_P(IngestTest, ABatchStoresEachPacketOnItsOwnMerits) {
   sync::Packet second = sync::SignEnvelope(envelope, station_key_);
   auto response = ingest_->Upload(station_id_, {first, second, EnrollmentPacket(3, station_key_), first});
   ASSERT_TRUE(response.ok()) << response.status().ToString();
-  ASSERT_EQ(response->results.size(), 4u);
+  ASSERT_EQ(response->results.size(), 5u);
   EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted) << response->results[0].error;
   EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[1].error, ::testing::StartsWith("ALREADY_EXISTS"));

@@ -19,8 +19,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "central/server.h"
+#include "central/station_registry.h"
 #include "cli/command.h"
+#include "core/clock.h"
 #include "core/testing.h"
+#include "store/db.h"
 
 namespace {
 
@@ -187,6 +191,56 @@ TEST(CliTest, ReviewAndHomeAreaCommandsAreListedAndRefuseBadInput) {
   run = Ektp("station review reject ST-352101-01-000001 --dir " + dir + "/station --username sari");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_THAT(run.output, HasSubstr("--reason"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, OperatorCommandsRevokeAtCentralAndRefuseBadFingersByName) {
+  CommandResult run = Ektp("help");
+  for (const char* command : {"station operator fingerprints", "central operator revoke", "central operator list"}) {
+    EXPECT_THAT(run.output, HasSubstr(command));
+  }
+  char dir_template[] = "/tmp/ektp-cli-operator-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
+  run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason 'left the office'");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("station ST-352101-01 is not registered"));
+  {  // A registered station, as `central token create` and `station init` would leave it.
+    ektp::central::CentralOptions options;
+    options.data_dir = dir + "/central";
+    auto db = ektp::store::Open(ektp::central::CentralDbUrl(options), ektp::store::Schema::kCentral);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ektp::central::StationRegistry registry(**db, ektp::SystemClock::Instance());
+    auto token = registry.CreateToken(
+        {"35.21.01", ektp::central::StationKind::kKecamatanOffice, {"enroll"}, std::chrono::hours(1)}, "admin");
+    ASSERT_TRUE(token.ok());
+    ASSERT_TRUE(registry.Register(*token, ektp::crypto::SigningKey::Generate().public_key()).ok());
+  }
+  run = Ektp("central operator list --dir " + dir + "/central");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "no operator is revoked\n");
+  run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason 'left the office' --admin rudi");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "operator ani of ST-352101-01 revoked; packets they perform from now on are refused at sync "
+                        "with the reason\n");
+  run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason again");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("operator ani of station ST-352101-01 was revoked already at "));
+  run = Ektp("central operator list --json --dir " + dir + "/central");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto listed = nlohmann::json::parse(run.output);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["username"], "ani");
+  EXPECT_EQ(listed[0]["reason"], "left the office");
+  EXPECT_EQ(listed[0]["revoked_by"], "rudi");
+
+  run = Ektp("station operator fingerprints ani --dir " + dir + "/station --finger 11=x.iso");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("--finger 11=x.iso: give POSITION=FILE with POSITION 1 to 10"));
+  run = Ektp("station operator fingerprints ani --dir " + dir + "/station --finger 2=" + dir + "/missing.iso");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("cannot open " + dir + "/missing.iso"));
   std::filesystem::remove_all(dir);
 }
 

@@ -63,6 +63,11 @@ int StationReviewApprove(const Args& args);
 int StationReviewReject(const Args& args);
 int CentralStationHome(const Args& args);
 
+// operator_commands.cc
+int StationOperatorFingerprints(const Args& args);
+int CentralOperatorRevoke(const Args& args);
+int CentralOperatorList(const Args& args);
+
 // store_commands.cc
 int DbMigrate(const Args& args);
 

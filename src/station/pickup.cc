@@ -12,6 +12,7 @@
 #include "bio/template.h"
 #include "blanks/ledger.h"
 #include "core/service_notice.h"
+#include "station/finger_features.h"
 #include "station/station.h"
 
 namespace ektp::station {
@@ -54,15 +55,6 @@ struct Comparison {
 
 StatusOr<Comparison> Compare(const std::vector<card::ChipFinger>& chip, const std::vector<card::ChipFinger>& live) {
   if (live.empty() || live.size() > 10) return InvalidArgument("give 1 to 10 live fingers");
-  auto features = [](const card::ChipFinger& finger, std::string_view whose) -> StatusOr<bio::FingerFeatures> {
-    const std::string what = std::string(whose) + " finger " + std::to_string(finger.position);
-    auto record = bio::DecodeTemplate(finger.template_bytes);
-    if (!record.ok()) return InvalidArgument(what + ": " + std::string(record.status().message()));
-    if (record->views.empty()) return InvalidArgument(what + ": the template holds no finger view");
-    auto decoded = bio::FingerFeatures::FromView(record->views[0], record->format);
-    if (!decoded.ok()) return InvalidArgument(what + ": " + std::string(decoded.status().message()));
-    return std::move(*decoded);
-  };
   bio::Matcher matcher;
   Comparison comparison;
   std::vector<int> seen;
@@ -71,10 +63,10 @@ StatusOr<Comparison> Compare(const std::vector<card::ChipFinger>& chip, const st
       return InvalidArgument("live finger " + std::to_string(presented.position) + " is given twice");
     }
     seen.push_back(presented.position);
-    ASSIGN_OR_RETURN(bio::FingerFeatures probe, features(presented, "live"));
+    ASSIGN_OR_RETURN(bio::FingerFeatures probe, DecodeFinger(presented, "live"));
     for (const card::ChipFinger& held : chip) {
       if (held.position != presented.position) continue;
-      ASSIGN_OR_RETURN(bio::FingerFeatures candidate, features(held, "chip"));
+      ASSIGN_OR_RETURN(bio::FingerFeatures candidate, DecodeFinger(held, "chip"));
       comparison.score += matcher.Score(bio::PreparedProbe(std::move(probe)), candidate);
       ++comparison.fingers;
       break;

@@ -229,9 +229,12 @@ struct StationServer::Impl {
   // fraction of a second, and other operators' requests must not wait for it.
   net::HttpResponse Login(const net::HttpRequest& request) {
     auto json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_object() && json.contains("fingerprint") && !json.contains("password")) return FingerprintLogin(json, request);
     if (json.is_discarded() || !json.is_object() || !json.value("username", nlohmann::json()).is_string() ||
         !json.value("password", nlohmann::json()).is_string()) {
-      return ErrorResponse(InvalidArgument("body must be {\"username\": <string>, \"password\": <string>}"));
+      return ErrorResponse(InvalidArgument("body must be {\"username\": <string>, \"password\": <string>} or "
+                                           "{\"username\": <string>, \"fingerprint\": {\"position\": <1-10>, "
+                                           "\"template\": <base64>}}"));
     }
     StatusOr<LoginAttempt> attempt = [&] {
       std::lock_guard lock(mu);
@@ -252,6 +255,37 @@ struct StationServer::Impl {
     std::lock_guard lock(mu);
     auto token = station->FinishLogin(*attempt, password_ok);
     if (!token.ok()) return ErrorResponse(token.status());
+    return net::HttpResponse::Json(200, nlohmann::json{{"token", *token}}.dump());
+  }
+
+  // An operator's or supervisor's own finger instead of the password
+  // (Station::LoginWithFingerprint). The 1:1 comparison takes milliseconds,
+  // so it runs under `mu`.
+  net::HttpResponse FingerprintLogin(const nlohmann::json& json, const net::HttpRequest& request) {
+    const nlohmann::json& finger = json["fingerprint"];
+    if (json.size() != 2 || !json.value("username", nlohmann::json()).is_string() || !finger.is_object() ||
+        finger.size() != 2 || !finger.value("position", nlohmann::json()).is_number_integer() ||
+        !finger.value("template", nlohmann::json()).is_string()) {
+      return ErrorResponse(InvalidArgument("body must be {\"username\": <string>, \"fingerprint\": {\"position\": "
+                                           "<1-10>, \"template\": <base64 ISO 19794-2 or ANSI 378>}}"));
+    }
+    if (!box_key) {
+      return ErrorResponse(FailedPrecondition("this station has no station-box.key, which keeps operators' "
+                                              "fingerprints; log in with the password"));
+    }
+    auto bytes = crypto::Base64Decode(finger["template"].get<std::string>());
+    if (!bytes.ok()) return ErrorResponse(InvalidArgument("fingerprint.template is not base64"));
+    std::string pesan;
+    std::lock_guard lock(mu);
+    auto token = station->LoginWithFingerprint(json["username"].get<std::string>(),
+                                               {finger["position"].get<int>(), std::move(*bytes)}, *box_key,
+                                               request.remote_addr, &pesan);
+    if (!token.ok()) {
+      const bool counted = token.status().code() == StatusCode::kUnauthenticated ||
+                           token.status().code() == StatusCode::kResourceExhausted;
+      return ErrorResponse(token.status(), net::HttpStatusFor(token.status()),
+                           counted && !pesan.empty() ? pesan : Pesan(token.status()));
+    }
     return net::HttpResponse::Json(200, nlohmann::json{{"token", *token}}.dump());
   }
 
@@ -416,6 +450,10 @@ struct StationServer::Impl {
       if (limit.ok() && *limit && receipt.status().message() == (*limit)->error) {
         service::LogWarn("station.enroll_refused_unsynced", {{"operator", op->username}});
         return ErrorResponse(receipt.status(), 409, (*limit)->pesan);
+      }
+      if (receipt.status().code() == StatusCode::kPermissionDenied &&
+          receipt.status().message().starts_with(kSelfEnrollmentRefused)) {
+        return ErrorResponse(receipt.status(), 403, std::string(kSelfEnrollmentPesan));
       }
       return ErrorResponse(receipt.status());
     }
@@ -966,8 +1004,12 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   Identity identity = std::move(files.identity);
   if (!options.central_urls.empty()) identity.central_urls = options.central_urls;
   EnrollmentPolicy enrollment_policy = options.enrollment;
-  if (files.box_key) enrollment_policy.review_copy_key = files.box_key->public_key();
-  if (enrollment_policy.review_required && !files.box_key) {
+  impl->box_key = std::move(files.box_key);  // its address stays put for enrollment_policy
+  if (impl->box_key) {
+    enrollment_policy.review_copy_key = impl->box_key->public_key();
+    enrollment_policy.operator_fingerprints_key = &*impl->box_key;
+  }
+  if (enrollment_policy.review_required && !impl->box_key) {
     return FailedPrecondition("review.required is set but " + options.data_dir +
                               " has no station-box.key to keep the reviewer's copies; register the station again "
                               "with this version of ektp");
@@ -980,7 +1022,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   if (reapplied > 0) service::LogInfo("station.kept_feed_items_applied", {{"items", reapplied}});
   impl->crash_after_enroll_commit_for_test = std::getenv(kCrashAfterEnrollCommitForTest) != nullptr;
   if (options.simulated_scanner_seed != 0) impl->simulated_scanner.emplace(options.simulated_scanner_seed);
-  if (files.box_key && std::ranges::find(identity.capabilities, "print") != identity.capabilities.end()) {
+  if (impl->box_key && std::ranges::find(identity.capabilities, "print") != identity.capabilities.end()) {
     const std::string output = options.print_output.empty() ? Path(options.data_dir, "spool") : options.print_output;
     if (std::error_code error; !output.starts_with("cups:") && !std::filesystem::create_directories(output, error) && error) {
       return FailedPrecondition("cannot create the print spool folder " + output + ": " + error.message());
@@ -989,7 +1031,6 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     ASSIGN_OR_RETURN(impl->print_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
     impl->print_station = std::make_unique<Station>(*impl->print_db, clock, impl->key, identity);
   }
-  impl->box_key = std::move(files.box_key);
   if (options.run_sync) {
     SyncOptions sync = options.sync;
     if (sync.pinned_cert_pem.empty()) {
@@ -1023,9 +1064,10 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   using net::BodyKind;
   Impl* self = impl.get();
   // Body limits per route (net/http_server.h; the memory they bound is in docs/operations.md):
-  // an enrollment 16 MiB, a login 4 KiB, logout and GETs the 64 KiB default.
+  // an enrollment 16 MiB, a login 16 KiB (room for a fingerprint template),
+  // logout and GETs the 64 KiB default.
   impl->http->Handle("POST", "/api/v1/login", self->Guarded(BodyKind::kJson, &Impl::Login),
-                     net::RouteOptions{.max_body_bytes = 4 * 1024});
+                     net::RouteOptions{.max_body_bytes = 16 * 1024});
   impl->http->Handle("POST", "/api/v1/logout", self->Guarded(BodyKind::kNone, &Impl::Logout));
   impl->http->Handle("POST", "/api/v1/enrollments", self->Guarded(BodyKind::kMultipart, &Impl::Enroll),
                      net::RouteOptions{.max_body_bytes = kEnrollmentBodyBytes});

@@ -209,6 +209,7 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
   if (auto refusal = enrollment::CheckCaptureQuality(request.biometrics, enrollment_policy_.min_capture_quality)) {
     return InvalidArgument(refusal->error);
   }
+  RETURN_IF_ERROR(CheckNotSelfEnrollment(op, request.biometrics));
   e.finger_quality = enrollment::AssessFingerQuality(request.biometrics);
   e.sealed_biometrics = crypto::Seal(identity_.central_sealing_key, enrollment::SerializeBiometrics(request.biometrics));
 

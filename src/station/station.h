@@ -114,11 +114,30 @@ struct EnrollmentPolicy {
   // it again, or records an exception for it. 0: no gate. Default here 0;
   // `station serve`'s (capture.min_quality) is in its configuration schema.
   int min_capture_quality = 0;
+  // The station's box key (station-box.key), which opens operators' own
+  // enrolled fingerprints for the self-enrollment check; not owned, must
+  // outlive the Station. Null: an operator with enrolled fingerprints cannot
+  // enroll here (kFailedPrecondition); one without is not checked.
+  const crypto::SealingKey* operator_fingerprints_key = nullptr;
 };
 
 // `station serve`'s capture.min_quality: on FVC2002 it asks for about the
 // worst 5 % of captures again (docs/biometrics.md, "Capture quality").
 inline constexpr int kDefaultMinCaptureQuality = 20;
+
+// The false-match rate an operator's own fingerprint is compared at, for
+// fingerprint login and for the self-enrollment check: 1 in 10,000, through
+// the matcher's conservative calibration (bio::ConservativeThreshold) for
+// the number of fingers compared. docs/security.md, "Operators accountable
+// by fingerprint".
+inline constexpr double kOperatorFalseMatchRate = 1e-4;
+
+// How Station::Enroll's refusal of an operator enrolling themselves begins
+// (kPermissionDenied), and what the counter shows for it.
+inline constexpr std::string_view kSelfEnrollmentRefused = "self-enrollment refused";
+inline constexpr std::string_view kSelfEnrollmentPesan =
+    "Sidik jari pemohon cocok dengan sidik jari Anda sendiri. Operator tidak boleh merekam dirinya sendiri; "
+    "permohonan ini tidak disimpan dan sudah dicatat. Minta operator lain merekam permohonan ini.";
 
 // Why a new enrollment is refused for the unsynced work the station holds
 // (Station::CheckUnsyncedLimits): English for the API and logs, Bahasa
@@ -386,6 +405,34 @@ class Station {
   void PrepareLogin() const;
   // kUnauthenticated when the session is unknown, revoked or older than 12 hours.
   StatusOr<Operator> Authenticate(std::string_view session_token);
+
+  // Operators' own fingerprints (operator_fingerprints.cc; docs/security.md,
+  // "Operators accountable by fingerprint").
+  //
+  // Enrolls `username`'s fingerprints, replacing any enrolled before: 1 to 10
+  // fingers at distinct positions 1..10, each a template bio decodes, stored
+  // sealed to `box_key`'s public half and audited as
+  // operator_fingerprints_enrolled by `by`. kNotFound for no enabled account
+  // of that name; kPermissionDenied unless its role is operator or
+  // supervisor; kInvalidArgument naming the finger. Nothing changes on error.
+  Status EnrollOperatorFingerprints(std::string_view username, const std::vector<card::ChipFinger>& fingers,
+                                    const crypto::SealingKey& box_key, std::string_view by);
+  // The finger positions enrolled for `username`, ascending; empty when none.
+  StatusOr<std::vector<int>> OperatorFingerPositions(std::string_view username);
+  // A login by one presented finger instead of the password, compared 1:1
+  // with the account's own template at that position (opened with `box_key`)
+  // at kOperatorFalseMatchRate, counted, throttled and audited as a password
+  // login is (BeginLogin, FinishLogin). A session token, or: kInvalidArgument
+  // for a position outside 1..10 or a template that does not decode (not
+  // counted; nothing changes); kResourceExhausted while back-off blocks;
+  // kUnauthenticated, counted as a failed login, naming why: no fingerprint
+  // enrolled for this username (the same for an unknown username), a finger
+  // not enrolled for it (naming it and the enrolled ones), or no match with
+  // the enrolled finger at that position (naming it). On kUnauthenticated
+  // and kResourceExhausted `pesan`, when given, receives the counter's words.
+  StatusOr<std::string> LoginWithFingerprint(std::string_view username, const card::ChipFinger& presented,
+                                             const crypto::SealingKey& box_key, std::string_view address,
+                                             std::string* pesan = nullptr);
   // Revokes the session; kUnauthenticated if it is not an open session.
   Status Logout(std::string_view session_token);
 
@@ -404,7 +451,10 @@ class Station {
   // message is enrollment::CheckCaptureQuality's `error` (naming the finger,
   // "finger_2 (telunjuk kanan): capture quality ..."). Each captured finger's
   // quality travels in the packet (Enrollment::finger_quality). Under
-  // review_required it waits in kAwaitingReview, not pending.
+  // review_required it waits in kAwaitingReview, not pending. An applicant
+  // whose fingers match `op`'s own enrolled ones is refused with
+  // kPermissionDenied beginning kSelfEnrollmentRefused (audited, logged,
+  // counted; nothing stored).
   StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request,
                            std::string_view idempotency_key = "");
   StatusOr<Receipt> GetReceipt(std::string_view registration_number);
@@ -610,6 +660,13 @@ class Station {
 
  private:
   Status Audit(std::string_view op, std::string_view action, std::string_view subject);
+  // `username`'s own fingerprints opened with `box_key`; empty when none are enrolled.
+  StatusOr<std::vector<card::ChipFinger>> OwnFingerprints(std::string_view username, const crypto::SealingKey& box_key);
+  // Enroll's check that the applicant is not `op` (operator_fingerprints.cc):
+  // kPermissionDenied beginning kSelfEnrollmentRefused, audited, logged and
+  // counted, when the applicant's fingers match op's own enrolled ones at
+  // the same positions (fused) at kOperatorFalseMatchRate.
+  Status CheckNotSelfEnrollment(const Operator& op, const enrollment::Biometrics& biometrics);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
   Status Settle(int64_t sequence, OutboxState to, std::string_view error);
   // What one decoded feed item changes, in the caller's transaction. Sets

@@ -411,6 +411,16 @@ CREATE INDEX enrollment_locations_far ON enrollment_locations (station_id, far);
 ALTER TABLE registration_tokens RENAME COLUMN district_code TO kecamatan_code;
 ALTER TABLE stations RENAME COLUMN district_code TO kecamatan_code;
 )sql"},
+    {23, "operators revoked at central, per station: their packets captured from then on are refused (central/operator_revocations.h)", R"sql(
+CREATE TABLE operator_revocations (
+  station_id TEXT NOT NULL REFERENCES stations (id),
+  username TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  revoked_by TEXT NOT NULL,
+  revoked_at TEXT NOT NULL,
+  PRIMARY KEY (station_id, username)
+);
+)sql"},
     {24, "each captured finger's capture quality as the station recorded it (enrollment body version 3)", R"sql(
 CREATE TABLE enrollment_finger_quality (
   registration_number TEXT NOT NULL,
@@ -618,6 +628,15 @@ ALTER TABLE enrollments ADD COLUMN location_json TEXT;
 )sql"},
     {17, "one name for the kecamatan this station serves: kecamatan_code", R"sql(
 ALTER TABLE identity RENAME COLUMN district_code TO kecamatan_code;
+)sql"},
+    {20, "operators' and supervisors' own fingerprints, sealed to station-box.key, for fingerprint login and the self-enrollment check (station/operator_fingerprints.cc)", R"sql(
+CREATE TABLE operator_fingerprints (
+  username TEXT PRIMARY KEY REFERENCES operators (username),
+  positions TEXT NOT NULL,
+  sealed_templates BLOB NOT NULL,
+  enrolled_by TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL
+);
 )sql"},
 };
 

@@ -401,7 +401,9 @@ TEST_F(FaultBadPacket, FieldsOfTheWrongTypeAreRefusedByName) {
   auto login = (*client)->Post("/api/v1/login", R"({"username": ["admin"], "password": 1})", "application/json");
   ASSERT_TRUE(login.ok());
   EXPECT_EQ(login->status, 400);
-  EXPECT_EQ(Error(*login), "INVALID_ARGUMENT: body must be {\"username\": <string>, \"password\": <string>}");
+  EXPECT_EQ(Error(*login), "INVALID_ARGUMENT: body must be {\"username\": <string>, \"password\": <string>} or "
+                          "{\"username\": <string>, \"fingerprint\": {\"position\": <1-10>, \"template\": "
+                          "<base64>}}");
 
   Enroller enroller(::ektp::fault::Seed());
   auto session = enroller.Login((*station)->url());

@@ -99,6 +99,13 @@ export class World {
       '--name', username.toUpperCase(), '--role', role], `${ADMIN_PASSWORD}\n`);
   }
 
+  // Enrolls a station account's own fingerprints: `fingers` maps an ISO
+  // position to a template file (`ektp station operator fingerprints`).
+  enrollOperatorFingers(username, fingers) {
+    run(['station', 'operator', 'fingerprints', username, '--dir', join(this.dir, 'station'),
+      ...Object.entries(fingers).flatMap(([position, file]) => ['--finger', `${position}=${file}`])]);
+  }
+
   // Central's warehouse takes in blanks FIRST..LAST, ships them to the
   // station's regency and hands them over to the station, as `ektp demo` does.
   handOverBlanks(first, last) {

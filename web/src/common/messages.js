@@ -23,6 +23,11 @@ const id = {
   'login.username': 'Nama pengguna',
   'login.password': 'Kata sandi',
   'login.submit': 'Masuk',
+  'login.fingerprint': 'Atau dengan sidik jari Anda',
+  'login.finger': 'Jari',
+  'login.template': 'Berkas sidik jari dari pemindai',
+  'login.fingerprintSubmit': 'Pakai sidik jari',
+  'login.needTemplate': 'Isi nama pengguna, lalu pilih berkas sidik jari dari pemindai.',
 
   'enroll.title': 'Perekaman e-KTP',
   'enroll.applicant': 'Data pemohon',
@@ -483,6 +488,11 @@ const en = {
   'login.username': 'Username',
   'login.password': 'Password',
   'login.submit': 'Log in',
+  'login.fingerprint': 'Or with your fingerprint',
+  'login.finger': 'Finger',
+  'login.template': 'Fingerprint file from the scanner',
+  'login.fingerprintSubmit': 'Use fingerprint',
+  'login.needTemplate': 'Enter the username, then choose the fingerprint file from the scanner.',
 
   'enroll.title': 'e-KTP enrollment',
   'enroll.applicant': 'Applicant',

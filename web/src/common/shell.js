@@ -23,34 +23,66 @@ export function languageToggle() {
     t('common.otherLanguage'));
 }
 
-// The login form into `main`: posts to `path`, keeps the token, then `onLoggedIn()`.
-export function renderLogin(main, { titleKey, path, onLoggedIn }) {
+// The login form into `main`: posts to `path`, keeps the token, then
+// `onLoggedIn()`. With `fingerprint` (the station's operators and
+// supervisors), the username may instead go with one finger: its position and
+// the template file the counter's scanner wrote, sent as
+// {username, fingerprint: {position, template (base64)}} (docs/openapi.yaml).
+export function renderLogin(main, { titleKey, path, onLoggedIn, fingerprint = false }) {
   const error = h('p', { class: 'error', role: 'alert', id: 'login-error' });
   const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true,
     autofocus: true, 'aria-describedby': 'login-error' });
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password',
     required: true, 'aria-describedby': 'login-error' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
-  replace(main, h('form', { class: 'card narrow', onsubmit: async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
+  const logIn = async (body, onRefused) => {
     error.textContent = '';
     try {
-      const { token } = await api(path, { method: 'POST',
-        body: { username: username.value.trim(), password: password.value } });
+      const { token } = await api(path, { method: 'POST', body });
       setSessionToken(token);
       onLoggedIn();
     } catch (failure) {
       error.textContent = failureText(failure);
-      password.select();
-    } finally {
-      submit.disabled = false;
+      onRefused();
     }
+  };
+  replace(main, h('form', { class: 'card narrow', onsubmit: async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    await logIn({ username: username.value.trim(), password: password.value }, () => password.select());
+    submit.disabled = false;
   } },
   h('h1', {}, t(titleKey)),
   h('label', { for: 'username' }, t('login.username')), username,
   h('label', { for: 'password' }, t('login.password')), password,
-  error, submit));
+  error, submit,
+  fingerprint ? fingerprintLogin(username, error, logIn) : null));
+}
+
+// The fingerprint half of the station's login form.
+function fingerprintLogin(username, error, logIn) {
+  const finger = h('select', { id: 'login-finger', name: 'finger' },
+    ...[2, 7, 1, 6, 3, 8, 4, 9, 5, 10].map((position) => h('option', { value: String(position) }, t(`finger.${position}`))));
+  const file = h('input', { id: 'login-template', name: 'template', type: 'file', 'aria-describedby': 'login-error' });
+  const use = h('button', { type: 'button', onclick: async () => {
+    const chosen = file.files?.[0];
+    if (!username.value.trim() || !chosen) {
+      error.textContent = t('login.needTemplate');
+      return;
+    }
+    use.disabled = true;
+    const bytes = new Uint8Array(await chosen.arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    await logIn({ username: username.value.trim(), fingerprint: { position: Number(finger.value), template: btoa(binary) } },
+      () => { file.value = ''; });
+    use.disabled = false;
+  } }, t('login.fingerprintSubmit'));
+  return h('fieldset', { class: 'fingerprint-login' },
+    h('legend', {}, t('login.fingerprint')),
+    h('label', { for: 'login-finger' }, t('login.finger')), finger,
+    h('label', { for: 'login-template' }, t('login.template')), file,
+    use);
 }
 
 // Ends the session at `path` (whatever the server says) and clears it here.

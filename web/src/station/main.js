@@ -68,7 +68,7 @@ async function render() {
     replace(app, h('header', { class: 'top' }, h('div', { class: 'brand' }, h('strong', {}, 'ektp'), ' ',
       t('station.console')), h('div', { class: 'who' }, languageToggle())), main);
     document.title = `${t('login.title')} · ektp`;
-    renderLogin(main, { titleKey: 'login.title', path: '/api/v1/login', onLoggedIn: () => go('#/') });
+    renderLogin(main, { titleKey: 'login.title', path: '/api/v1/login', onLoggedIn: () => go('#/'), fingerprint: true });
     return;
   }
   const allowed = screensFor(state.session);
