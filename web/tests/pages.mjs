@@ -62,8 +62,16 @@ export async function fillApplicant(page, { name, subject, birthDate = '2001-04-
   await page.locator('#finger-10-status.ok').waitFor();
 }
 
+// The receipt's registration number, once the receipt shows; if it never
+// does, the failure says what the form showed instead.
 export async function receiptNumber(page) {
-  await page.getByRole('heading', { name: 'Tanda Terima Perekaman e-KTP' }).waitFor();
+  try {
+    await page.getByRole('heading', { name: 'Tanda Terima Perekaman e-KTP' }).waitFor();
+  } catch (error) {
+    const shown = await page.locator('[role=alert], .error').allTextContents().catch(() => []);
+    error.message += `\nthe page showed instead: ${JSON.stringify(shown.filter((text) => text.trim()))}`;
+    throw error;
+  }
   return (await page.locator('#receipt-registration').textContent()).trim();
 }
 
