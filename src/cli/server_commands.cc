@@ -323,6 +323,10 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options, std::
            "refuse new enrollments while the oldest not yet synced was captured more than this many hours ago "
            "(0: no limit)",
            &options.enrollment.max_unsynced_age_hours)
+      .Add("backup.outbox_mirror", "--outbox-mirror",
+           "a folder on a second device (a USB disk) that keeps a sealed copy of the unsynced outbox, rewritten at "
+           "each change; it must exist (empty: no mirror)",
+           &options.outbox_mirror)
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@
 #include "net/tls.h"
 #include "service/log.h"
 #include "station/metrics.h"
+#include "station/outbox_mirror.h"
 
 namespace ektp::station {
 namespace {
@@ -206,7 +208,25 @@ struct StationServer::Impl {
   std::mutex print_mu;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::RequestGuard> guard;
+  // The outbox mirror (outbox_mirror.h), with its own connection and thread;
+  // NotifyMirror wakes the thread after a change of the outbox.
+  std::unique_ptr<store::Connection> mirror_db;
+  std::unique_ptr<Station> mirror_station;
+  std::unique_ptr<OutboxMirror> mirror;
+  std::mutex mirror_mu;
+  std::condition_variable_any mirror_wake;
+  bool mirror_wanted = false;  // under mirror_mu
+  std::jthread mirror_thread;
   bool crash_after_enroll_commit_for_test = false;
+
+  void NotifyMirror() {
+    if (!mirror) return;
+    {
+      std::lock_guard lock(mirror_mu);
+      mirror_wanted = true;
+    }
+    mirror_wake.notify_one();
+  }
   std::optional<bio::SynthGenerator> simulated_scanner;
 
   // `handler` behind the same-origin checks (net/request_guard.h).
@@ -373,6 +393,7 @@ struct StationServer::Impl {
       return ErrorResponse(receipt.status());
     }
     if (crash_after_enroll_commit_for_test) _exit(86);
+    if (!receipt->replayed) NotifyMirror();
     service::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
                  {{"registration", receipt->registration_number}, {"operator", op->username}});
     nlohmann::json out = {{"registration_number", receipt->registration_number},
@@ -746,7 +767,11 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(
         200, nlohmann::json{{approve ? "approved" : "rejected", reg}, {"by", supervisor->username}}.dump());
   }
-  net::HttpResponse ApproveRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, true); }
+  net::HttpResponse ApproveRoute(const net::HttpRequest& request) {
+    net::HttpResponse response = ReviewDecisionRoute(request, true);
+    NotifyMirror();
+    return response;
+  }
   net::HttpResponse RejectRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, false); }
 
   // Who is logged in, and where: the console's first request.
@@ -849,6 +874,14 @@ struct StationServer::Impl {
       out["last_error"] = status.last_error;
       out["waiting_for_approval"] = status.waiting_for_approval;
     }
+    if (mirror) {
+      MirrorStatus status = mirror->status();
+      out["mirror"] = {{"dir", status.dir},
+                       {"last_written_at", status.last_written_at},
+                       {"packets", status.packets},
+                       {"error", status.error},
+                       {"error_since", status.error_since}};
+    }
     return net::HttpResponse::Json(200, out.dump());
   }
 };
@@ -916,6 +949,18 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     }
     impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, *impl->random, impl->key, sync);
   }
+  if (!options.outbox_mirror.empty()) {
+    struct stat mirror_stat {}, data_stat {};
+    if (::stat(options.outbox_mirror.c_str(), &mirror_stat) == 0 && ::stat(options.data_dir.c_str(), &data_stat) == 0 &&
+        mirror_stat.st_dev == data_stat.st_dev) {
+      service::LogWarn("station.mirror_same_device",
+                       {{"dir", options.outbox_mirror},
+                        {"note", "the outbox mirror is on the same device as the data directory; it survives no disk failure"}});
+    }
+    ASSIGN_OR_RETURN(impl->mirror_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+    impl->mirror_station = std::make_unique<Station>(*impl->mirror_db, clock, impl->key, identity);
+    impl->mirror = std::make_unique<OutboxMirror>(*impl->mirror_station, clock, options.outbox_mirror);
+  }
   // An enrollment: photo, signature, ten templates (and the body limit of its route).
   constexpr size_t kEnrollmentBodyBytes = 16 * 1024 * 1024;
   net::HttpServerOptions http;
@@ -925,6 +970,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   // Room for four maximal enrollments being received at once (docs/operations.md).
   http.max_buffered_body_bytes = 4 * kEnrollmentBodyBytes;
   http.collect_metrics = [self = impl.get()](service::MetricsRegistry& registry) {
+    if (self->mirror) CollectMirrorMetrics(self->mirror->status(), registry);
     std::lock_guard lock(self->mu);
     return CollectStationMetrics(*self->station, *self->clock, registry);
   };
@@ -987,12 +1033,28 @@ Status StationServer::Start() {
       });
     });
   }
+  if (impl_->mirror) {
+    Impl* self = impl_.get();
+    impl_->mirror_thread = std::jthread([self](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        self->mirror->Refresh();
+        std::unique_lock lock(self->mirror_mu);
+        self->mirror_wake.wait_for(lock, stop, self->options.mirror_check_interval, [self] { return self->mirror_wanted; });
+        self->mirror_wanted = false;
+      }
+      self->mirror->Refresh();  // what the last moments changed, before the process ends
+    });
+  }
   service::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});
   return Status::Ok();
 }
 
 void StationServer::Stop() {
   if (!impl_) return;
+  if (impl_->mirror_thread.joinable()) {
+    impl_->mirror_thread.request_stop();
+    impl_->mirror_thread.join();
+  }
   if (impl_->sync_thread.joinable()) {
     impl_->sync_thread.request_stop();
     impl_->sync_thread.join();
