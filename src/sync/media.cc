@@ -327,14 +327,15 @@ StatusOr<MirrorWrite> WriteMirror(const std::string& dir, std::string_view stati
   fs::create_directory(packets_dir, error);
   if (error) return Unavailable("cannot create " + packets_dir + ": " + error.message());
 
-  // The files that may be kept: sequence -> entry.
+  // The files that may be kept: sequence -> entry. `known` is trusted only if
+  // the folder still holds that very manifest (not another disk mounted in
+  // its place, nor an older mirror of this station); otherwise each file is
+  // checked against the folder's own manifest.
   std::map<int64_t, ExportEntry> previous;
-  const bool trusted = known != nullptr;
-  if (trusted) {
-    for (const ExportEntry& entry : known->packets) previous.emplace(entry.sequence, entry);
-  } else if (auto folder = ReadExportManifest(dir);
-             folder.ok() && folder->manifest.station_id == station_id && folder->manifest.carried_by.empty() &&
-             std::ranges::equal(folder->manifest.sealed_to, central_sealing_key)) {
+  auto folder = ReadExportManifest(dir);
+  const bool trusted = known != nullptr && folder.ok() && folder->manifest.signature == known->signature;
+  if (folder.ok() && folder->manifest.station_id == station_id && folder->manifest.carried_by.empty() &&
+      std::ranges::equal(folder->manifest.sealed_to, central_sealing_key)) {
     for (const ExportEntry& entry : folder->manifest.packets) previous.emplace(entry.sequence, entry);
   }
 

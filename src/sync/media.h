@@ -117,10 +117,11 @@ struct MirrorWrite {
 // old one (a reader sees the old manifest or the whole new one), and only then
 // are files the new manifest does not list deleted. A packet file of the
 // previous manifest is kept, not sealed again, when its sequence and packet
-// content hash are unchanged: when `known` is given (the manifest this caller
-// last wrote to `dir`) it is trusted as on disk; otherwise the folder's own
-// manifest is read and each file it lists is kept only if its bytes still
-// hash to the listed SHA-256.
+// content hash are unchanged: when `known` (the manifest this caller last
+// wrote to `dir`) is still the folder's manifest, its files are trusted as on
+// disk; otherwise (no `known`, or another disk or an older mirror mounted in
+// its place) each file the folder's own manifest lists is kept only if its
+// bytes still hash to the listed SHA-256.
 // `dir` must exist (it is never created, so that an unplugged disk's mount
 // point is not filled on the station's own disk): kUnavailable when it does
 // not, or a write fails (retry later). kFailedPrecondition when `dir` is a

@@ -231,6 +231,29 @@ TEST_F(MirrorTest, TheMirrorFollowsThePendingOutboxAndRewritesOnlyWhatChanged) {
   EXPECT_EQ(OpenedSequences(), std::vector<int64_t>{});
 }
 
+TEST_F(MirrorTest, AnotherDiskMountedInThePlaceOfTheMirrorGetsEveryPacket) {
+  auto first = Mirror(packets_);
+  ASSERT_OK(first.status());
+  // The operator swaps the USB disk: an empty one, then an older mirror of this station.
+  fs::rename(dir_, root_ + "/disk-a");
+  fs::create_directory(dir_);
+  auto fresh = Mirror(packets_, &first->manifest);
+  ASSERT_OK(fresh.status());
+  EXPECT_EQ(fresh->sealed, 3u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{1, 2, 3}));
+
+  std::vector<std::pair<int64_t, Packet>> more = {packets_[0], packets_[1], packets_[2], NewPacket(4)};
+  auto on_b = Mirror(more, &fresh->manifest);
+  ASSERT_OK(on_b.status());
+  fs::rename(dir_, root_ + "/disk-b");
+  fs::rename(root_ + "/disk-a", dir_);  // disk A is back, one packet behind
+  auto on_a = Mirror(more, &on_b->manifest);
+  ASSERT_OK(on_a.status());
+  EXPECT_EQ(on_a->sealed, 1u);
+  EXPECT_EQ(on_a->reused, 3u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
 TEST_F(MirrorTest, TheMirrorRevealsNoPersonalData) {
   ASSERT_OK(Mirror(packets_).status());
   int files = 0;
