@@ -83,6 +83,10 @@ StatusOr<int64_t> SerialField(const nlohmann::json& body, const std::string& key
 // Set (to anything) only by tests: the process exits right after an enrollment
 // commits, before it answers, as a crash there would (tests/fault).
 constexpr const char* kCrashAfterEnrollCommitForTest = "EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT";
+// How long the answer to an enrollment (or an approval) waits for the outbox
+// mirror to hold it: a slow or hung disk delays the operator by this much at
+// most, and never fails the enrollment.
+constexpr std::chrono::milliseconds kMirrorWaitAfterEnroll{2000};
 
 crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.end()); }
 
@@ -208,24 +212,41 @@ struct StationServer::Impl {
   std::mutex print_mu;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::RequestGuard> guard;
-  // The outbox mirror (outbox_mirror.h), with its own connection and thread;
-  // NotifyMirror wakes the thread after a change of the outbox.
+  // The outbox mirror (outbox_mirror.h), with its own connection and thread.
+  // Each NotifyMirror is a request the thread serves with one Refresh begun
+  // after it; AwaitMirror waits, boundedly, for that Refresh to end.
   std::unique_ptr<store::Connection> mirror_db;
   std::unique_ptr<Station> mirror_station;
   std::unique_ptr<OutboxMirror> mirror;
   std::mutex mirror_mu;
-  std::condition_variable_any mirror_wake;
-  bool mirror_wanted = false;  // under mirror_mu
+  std::condition_variable_any mirror_wake;       // the thread waits on it for a request
+  std::condition_variable mirror_done;           // waiters on a Refresh
+  uint64_t mirror_requested = 0;                 // under mirror_mu
+  uint64_t mirror_completed = 0;                 // under mirror_mu: requests served by an ended Refresh
   std::jthread mirror_thread;
   bool crash_after_enroll_commit_for_test = false;
 
-  void NotifyMirror() {
-    if (!mirror) return;
+  // Asks the mirror thread for a Refresh; the ticket for AwaitMirror (0 without a mirror).
+  uint64_t NotifyMirror() {
+    if (!mirror) return 0;
+    uint64_t ticket;
     {
       std::lock_guard lock(mirror_mu);
-      mirror_wanted = true;
+      ticket = ++mirror_requested;
     }
     mirror_wake.notify_one();
+    return ticket;
+  }
+
+  // Waits until a Refresh begun after request `ticket` has ended (written
+  // or failed), or `limit` has passed: a hung disk delays an answer by
+  // `limit` at most, and fails nothing.
+  void AwaitMirror(uint64_t ticket, std::chrono::milliseconds limit) {
+    if (ticket == 0) return;
+    std::unique_lock lock(mirror_mu);
+    if (!mirror_done.wait_for(lock, limit, [&] { return mirror_completed >= ticket; })) {
+      service::LogWarn("station.mirror_slow", {{"waited_ms", limit.count()}});
+    }
   }
   std::optional<bio::SynthGenerator> simulated_scanner;
 
@@ -370,8 +391,17 @@ struct StationServer::Impl {
   }
 
   // 201 for a new enrollment; 200 with the same receipt for a repeat of an
-  // earlier request's Idempotency-Key and content (station.h).
+  // earlier request's Idempotency-Key and content (station.h). With an
+  // outbox mirror, a new enrollment is answered once the mirror holds it (or
+  // failed to, or kMirrorWaitAfterEnroll passed), outside `mu`.
   net::HttpResponse Enroll(const net::HttpRequest& request) {
+    bool committed = false;
+    net::HttpResponse response = EnrollUnderLock(request, committed);
+    if (committed) AwaitMirror(NotifyMirror(), kMirrorWaitAfterEnroll);
+    return response;
+  }
+
+  net::HttpResponse EnrollUnderLock(const net::HttpRequest& request, bool& committed) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
@@ -393,7 +423,7 @@ struct StationServer::Impl {
       return ErrorResponse(receipt.status());
     }
     if (crash_after_enroll_commit_for_test) _exit(86);
-    if (!receipt->replayed) NotifyMirror();
+    committed = !receipt->replayed;
     service::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
                  {{"registration", receipt->registration_number}, {"operator", op->username}});
     nlohmann::json out = {{"registration_number", receipt->registration_number},
@@ -769,7 +799,7 @@ struct StationServer::Impl {
   }
   net::HttpResponse ApproveRoute(const net::HttpRequest& request) {
     net::HttpResponse response = ReviewDecisionRoute(request, true);
-    NotifyMirror();
+    AwaitMirror(NotifyMirror(), kMirrorWaitAfterEnroll);
     return response;
   }
   net::HttpResponse RejectRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, false); }
@@ -1036,13 +1066,27 @@ Status StationServer::Start() {
   if (impl_->mirror) {
     Impl* self = impl_.get();
     impl_->mirror_thread = std::jthread([self](std::stop_token stop) {
-      while (!stop.stop_requested()) {
+      // One Refresh serves every request made before it began.
+      auto refresh = [self] {
+        uint64_t serving;
+        {
+          std::lock_guard lock(self->mirror_mu);
+          serving = self->mirror_requested;
+        }
         self->mirror->Refresh();
+        {
+          std::lock_guard lock(self->mirror_mu);
+          self->mirror_completed = serving;
+        }
+        self->mirror_done.notify_all();
+      };
+      while (!stop.stop_requested()) {
+        refresh();
         std::unique_lock lock(self->mirror_mu);
-        self->mirror_wake.wait_for(lock, stop, self->options.mirror_check_interval, [self] { return self->mirror_wanted; });
-        self->mirror_wanted = false;
+        self->mirror_wake.wait_for(lock, stop, self->options.mirror_check_interval,
+                                   [self] { return self->mirror_requested > self->mirror_completed; });
       }
-      self->mirror->Refresh();  // what the last moments changed, before the process ends
+      refresh();  // what the last moments changed, before the process ends
     });
   }
   service::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});

@@ -91,8 +91,9 @@ struct StationOptions {
   // Not empty: keep the rolling outbox mirror (outbox_mirror.h) in this
   // folder, on another device than data_dir; it must exist (the folder is
   // never created, so an unplugged disk is noticed). Rewritten after each
-  // enrollment and review decision, and whenever a check finds the pending
-  // outbox changed (acks, parks, other packets), every
+  // enrollment and approval, whose answer waits for that write (at most 2
+  // seconds; a failed write fails nothing), and whenever a check finds the
+  // pending outbox changed (acks, parks, other packets), every
   // `mirror_check_interval`; a failed write is retried at that interval.
   // Empty (the default): no mirror.
   std::string outbox_mirror;
