@@ -1026,6 +1026,18 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
              run.output.substr(0, run.output.find('\n')) + " --fingerprint " + fingerprint);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, Not(HasSubstr("WARNING")));
+
+  // `station carry-over --from` takes an outbox mirror (a folder with a
+  // manifest and no station.db) as well as a restored station's folder.
+  std::filesystem::create_directories(dir + "/mirror/packets");
+  std::ofstream(dir + "/mirror/manifest.json")
+      << R"({"v": 1, "station": "ST-352101-01", "created_at": "2026-12-06T03:00:00Z", "sealed_to": "AAAA",)"
+      << R"( "packets": [{"seq": 1, "kind": "enrollment", "sha256": "00", "packet_sha256": "00"}], "signature": "AAAA"})";
+  run = Ektp("station carry-over --dir " + dir + "/van --from " + dir + "/mirror --to " + dir + "/carry-over");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("the packets in " + dir + "/mirror are sealed to another central than station "
+                                    "ST-352102-01's; nothing was written"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/carry-over"));
   std::filesystem::remove_all(dir);
 }
 

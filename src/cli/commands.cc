@@ -49,8 +49,8 @@ const std::vector<Command>& Commands() {
       {"station restore", "restore a station's folder from a backup", StationRestore},
       {"station export", "write the pending outbox to a folder (USB disk), sealed and signed, for `central import`",
        StationExport},
-      {"station carry-over", "write a revoked station's unsynced work (from its backup) to a folder for `central import`, "
-                             "vouched for by this replacement station",
+      {"station carry-over", "write a revoked station's unsynced work (from its outbox mirror or backup) to a folder "
+                             "for `central import`, vouched for by this replacement station",
        StationCarryOver},
       {"station import-receipt", "apply central's signed receipt for an export: stored packets acked, refused parked",
        StationImportReceipt},

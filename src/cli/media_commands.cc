@@ -1,7 +1,9 @@
 // `ektp station export`, `ektp central import` and `ektp station
 // import-receipt`: sync by removable media for stations without a link
 // (sync/media.h; docs/operations.md, "Sync by removable media").
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -39,27 +41,42 @@ int StationExport(const Args& args) {
 int StationCarryOver(const Args& args) {
   CLI::App app("Write a revoked (stolen or broken) station's unsynced work to a folder for `central import`: its "
                "packets as it signed them, sealed to central, with a manifest signed by this replacement station. "
-               "Restore the old station's backup to a folder first (`ektp station restore`)",
+               "The source is the old station's outbox mirror (backup.outbox_mirror) or its folder restored from "
+               "a backup (`ektp station restore`)",
                "station carry-over");
   std::string dir, from, to;
   app.add_option("--dir", dir, "this (replacement) station's data directory")->required();
-  app.add_option("--from", from, "the old station's folder, restored from its backup; only read")->required();
+  app.add_option("--from", from,
+                 "the old station's outbox mirror, or its folder restored from its backup; only read")
+      ->required();
   app.add_option("--to", to, "the folder to write (new or empty)")->required();
   if (auto exit = Parse(app, args)) return *exit;
   auto replacement = OpenStation(dir);
   if (!replacement.ok()) return Fail(replacement.status());
-  auto old = OpenStation(from);
-  if (!old.ok()) return Fail(old.status());
-  auto manifest = replacement->station->ExportCarryOver(*old->station, to);
+  const std::string& new_id = replacement->station->identity().station_id;
+  // A folder with a manifest and no database is a mirror (or an export of it).
+  const bool from_folder = std::filesystem::exists(std::filesystem::path(from) / sync::kManifestFileName) &&
+                           !std::filesystem::exists(std::filesystem::path(from) / "station.db");
+  std::optional<OpenedStation> old;
+  StatusOr<sync::ExportManifest> manifest = [&]() -> StatusOr<sync::ExportManifest> {
+    if (from_folder) return replacement->station->ExportCarryOverFromFolder(from, to);
+    ASSIGN_OR_RETURN(old, OpenStation(from));
+    return replacement->station->ExportCarryOver(*old->station, to);
+  }();
   if (!manifest.ok()) return Fail(manifest.status());
-  auto operators = old->station->Operators();
-  if (!operators.ok()) return Fail(operators.status());
-  const std::string& old_id = old->station->identity().station_id;
+  const std::string& old_id = manifest->station_id;
   std::cout << manifest->packets.size() << " packet(s) of " << old_id << ", sequences "
             << manifest->packets.front().sequence << ".." << manifest->packets.back().sequence << ", written to " << to
             << "\nat central: `ektp central import " << to << "` (after `ektp central station replace " << old_id
-            << " --by " << replacement->station->identity().station_id << "`)\n"
-            << "operator accounts of " << old_id << " to reissue here, each with a new password:\n";
+            << " --by " << new_id << "`)\n";
+  if (from_folder) {
+    std::cout << "the mirror holds no operator accounts: add " << old_id << "'s operators here anew with "
+              << "`ektp station operator add --dir " << dir << " ...`, each with a new password\n";
+    return kExitOk;
+  }
+  auto operators = old->station->Operators();
+  if (!operators.ok()) return Fail(operators.status());
+  std::cout << "operator accounts of " << old_id << " to reissue here, each with a new password:\n";
   for (const station::Operator& op : *operators) {
     std::cout << "  ektp station operator add --dir " << dir << " --username " << op.username << " --name \"" << op.full_name
               << "\" --role "

@@ -329,6 +329,10 @@ service::ConfigSchema StationServeSchema(station::StationOptions& options, std::
            "refuse a captured finger whose capture quality (0-100) is below this: capture it again or record an "
            "exception (0: no check)",
            &options.enrollment.min_capture_quality)
+      .Add("backup.outbox_mirror", "--outbox-mirror",
+           "a folder on a second device (a USB disk) that keeps a sealed copy of the unsynced outbox, rewritten at "
+           "each change; it must exist (empty: no mirror)",
+           &options.outbox_mirror)
       .Add("sync.insecure_plain_http", "--insecure-plain-http",
            "development only: allow http:// central URLs (answers are still verified; the link is readable)",
            &options.sync.allow_plain_http);

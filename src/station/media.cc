@@ -54,6 +54,37 @@ StatusOr<sync::ExportManifest> Station::ExportCarryOver(Station& replaced, const
   return manifest;
 }
 
+StatusOr<sync::ExportManifest> Station::ExportCarryOverFromFolder(const std::string& from, const std::string& dir) {
+  ASSIGN_OR_RETURN(sync::ExportManifest manifest,
+                   sync::WriteCarryOverFromFolder(from, dir, FormatTimestamp(clock_.Now()), key_, identity_.station_id,
+                                                  identity_.central_sealing_key));
+  const std::string range = std::to_string(manifest.packets.front().sequence) + ".." +
+                            std::to_string(manifest.packets.back().sequence);
+  RETURN_IF_ERROR(Audit("", "carry_over_exported",
+                        "station " + manifest.station_id + ": " + std::to_string(manifest.packets.size()) +
+                            " packets " + range + " from a folder"));
+  service::LogInfo("sync.carry_over_exported", {{"from_station", manifest.station_id},
+                                                {"packets", manifest.packets.size()},
+                                                {"sequences", range},
+                                                {"source", "folder"}});
+  return manifest;
+}
+
+StatusOr<sync::MirrorWrite> Station::WriteOutboxMirror(const std::string& dir, const sync::ExportManifest* known) {
+  ASSIGN_OR_RETURN(auto packets, Exportable(*this, /*park_damaged=*/false));
+  return sync::WriteMirror(dir, identity_.station_id, FormatTimestamp(clock_.Now()), packets, key_,
+                           identity_.central_sealing_key, known);
+}
+
+StatusOr<std::vector<int64_t>> Station::PendingSequences() {
+  ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT sequence FROM outbox WHERE state = ? ORDER BY sequence",
+                                        {std::string(OutboxStateName(OutboxState::kPending))}));
+  std::vector<int64_t> sequences;
+  sequences.reserve(rows.size());
+  for (const store::Row& row : rows) sequences.push_back(row.Int(0));
+  return sequences;
+}
+
 StatusOr<std::vector<Operator>> Station::Operators() {
   ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT username, full_name, role FROM operators WHERE disabled_at IS NULL "
                                         "ORDER BY username"));

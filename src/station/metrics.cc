@@ -34,4 +34,19 @@ Status CollectStationMetrics(Station& station, const Clock& clock, service::Metr
   return Status::Ok();
 }
 
+void CollectMirrorMetrics(const MirrorStatus& mirror, service::MetricsRegistry& registry) {
+  if (auto written = ParseTimestamp(mirror.last_written_at); written.ok()) {
+    registry
+        .GetGauge("ektp_station_mirror_last_written_timestamp_seconds",
+                  "Last successful write of the outbox mirror on its second device, Unix time")
+        .Set(static_cast<double>(UnixSeconds(*written)));
+  }
+  registry.GetGauge("ektp_station_mirror_packets", "Pending packets the outbox mirror listed at its last write")
+      .Set(static_cast<double>(mirror.packets));
+  registry.GetGauge("ektp_station_mirror_failing", "1 while writing the outbox mirror fails (see sync status), else 0")
+      .Set(mirror.error.empty() ? 0.0 : 1.0);
+  registry.GetGauge("ektp_station_mirror_failures", "Failed writes of the outbox mirror since the station started")
+      .Set(static_cast<double>(mirror.failures));
+}
+
 }  // namespace ektp::station

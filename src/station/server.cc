@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@
 #include "net/tls.h"
 #include "service/log.h"
 #include "station/metrics.h"
+#include "station/outbox_mirror.h"
 
 namespace ektp::station {
 namespace {
@@ -81,6 +83,10 @@ StatusOr<int64_t> SerialField(const nlohmann::json& body, const std::string& key
 // Set (to anything) only by tests: the process exits right after an enrollment
 // commits, before it answers, as a crash there would (tests/fault).
 constexpr const char* kCrashAfterEnrollCommitForTest = "EKTP_TEST_CRASH_AFTER_ENROLL_COMMIT";
+// How long the answer to an enrollment (or an approval) waits for the outbox
+// mirror to hold it: a slow or hung disk delays the operator by this much at
+// most, and never fails the enrollment.
+constexpr std::chrono::milliseconds kMirrorWaitAfterEnroll{2000};
 
 crypto::Bytes ToBytes(const std::string& s) { return crypto::Bytes(s.begin(), s.end()); }
 
@@ -206,7 +212,42 @@ struct StationServer::Impl {
   std::mutex print_mu;
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::RequestGuard> guard;
+  // The outbox mirror (outbox_mirror.h), with its own connection and thread.
+  // Each NotifyMirror is a request the thread serves with one Refresh begun
+  // after it; AwaitMirror waits, boundedly, for that Refresh to end.
+  std::unique_ptr<store::Connection> mirror_db;
+  std::unique_ptr<Station> mirror_station;
+  std::unique_ptr<OutboxMirror> mirror;
+  std::mutex mirror_mu;
+  std::condition_variable_any mirror_wake;       // the thread waits on it for a request
+  std::condition_variable mirror_done;           // waiters on a Refresh
+  uint64_t mirror_requested = 0;                 // under mirror_mu
+  uint64_t mirror_completed = 0;                 // under mirror_mu: requests served by an ended Refresh
+  std::jthread mirror_thread;
   bool crash_after_enroll_commit_for_test = false;
+
+  // Asks the mirror thread for a Refresh; the ticket for AwaitMirror (0 without a mirror).
+  uint64_t NotifyMirror() {
+    if (!mirror) return 0;
+    uint64_t ticket;
+    {
+      std::lock_guard lock(mirror_mu);
+      ticket = ++mirror_requested;
+    }
+    mirror_wake.notify_one();
+    return ticket;
+  }
+
+  // Waits until a Refresh begun after request `ticket` has ended (written
+  // or failed), or `limit` has passed: a hung disk delays an answer by
+  // `limit` at most, and fails nothing.
+  void AwaitMirror(uint64_t ticket, std::chrono::milliseconds limit) {
+    if (ticket == 0) return;
+    std::unique_lock lock(mirror_mu);
+    if (!mirror_done.wait_for(lock, limit, [&] { return mirror_completed >= ticket; })) {
+      service::LogWarn("station.mirror_slow", {{"waited_ms", limit.count()}});
+    }
+  }
   std::optional<bio::SynthGenerator> simulated_scanner;
 
   // `handler` behind the same-origin checks (net/request_guard.h).
@@ -423,8 +464,17 @@ struct StationServer::Impl {
   }
 
   // 201 for a new enrollment; 200 with the same receipt for a repeat of an
-  // earlier request's Idempotency-Key and content (station.h).
+  // earlier request's Idempotency-Key and content (station.h). With an
+  // outbox mirror, a new enrollment is answered once the mirror holds it (or
+  // failed to, or kMirrorWaitAfterEnroll passed), outside `mu`.
   net::HttpResponse Enroll(const net::HttpRequest& request) {
+    bool committed = false;
+    net::HttpResponse response = EnrollUnderLock(request, committed);
+    if (committed) AwaitMirror(NotifyMirror(), kMirrorWaitAfterEnroll);
+    return response;
+  }
+
+  net::HttpResponse EnrollUnderLock(const net::HttpRequest& request, bool& committed) {
     std::lock_guard lock(mu);
     auto op = Authenticate(request);
     if (!op.ok()) return ErrorResponse(op.status());
@@ -458,6 +508,7 @@ struct StationServer::Impl {
       return ErrorResponse(receipt.status());
     }
     if (crash_after_enroll_commit_for_test) _exit(86);
+    committed = !receipt->replayed;
     service::LogInfo(receipt->replayed ? "station.enroll_replayed" : "station.enrolled",
                  {{"registration", receipt->registration_number}, {"operator", op->username}});
     nlohmann::json out = {{"registration_number", receipt->registration_number},
@@ -831,7 +882,11 @@ struct StationServer::Impl {
     return net::HttpResponse::Json(
         200, nlohmann::json{{approve ? "approved" : "rejected", reg}, {"by", supervisor->username}}.dump());
   }
-  net::HttpResponse ApproveRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, true); }
+  net::HttpResponse ApproveRoute(const net::HttpRequest& request) {
+    net::HttpResponse response = ReviewDecisionRoute(request, true);
+    AwaitMirror(NotifyMirror(), kMirrorWaitAfterEnroll);
+    return response;
+  }
   net::HttpResponse RejectRoute(const net::HttpRequest& request) { return ReviewDecisionRoute(request, false); }
 
   // Who is logged in, and where: the console's first request.
@@ -976,6 +1031,14 @@ struct StationServer::Impl {
       out["last_error"] = status.last_error;
       out["waiting_for_approval"] = status.waiting_for_approval;
     }
+    if (mirror) {
+      MirrorStatus status = mirror->status();
+      out["mirror"] = {{"dir", status.dir},
+                       {"last_written_at", status.last_written_at},
+                       {"packets", status.packets},
+                       {"error", status.error},
+                       {"error_since", status.error_since}};
+    }
     return net::HttpResponse::Json(200, out.dump());
   }
 };
@@ -1046,6 +1109,18 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
     }
     impl->sync = std::make_unique<SyncClient>(*impl->sync_station, clock, *impl->random, impl->key, sync);
   }
+  if (!options.outbox_mirror.empty()) {
+    struct stat mirror_stat {}, data_stat {};
+    if (::stat(options.outbox_mirror.c_str(), &mirror_stat) == 0 && ::stat(options.data_dir.c_str(), &data_stat) == 0 &&
+        mirror_stat.st_dev == data_stat.st_dev) {
+      service::LogWarn("station.mirror_same_device",
+                       {{"dir", options.outbox_mirror},
+                        {"note", "the outbox mirror is on the same device as the data directory; it survives no disk failure"}});
+    }
+    ASSIGN_OR_RETURN(impl->mirror_db, store::Open(StationDbUrl(options.data_dir), store::Schema::kStation));
+    impl->mirror_station = std::make_unique<Station>(*impl->mirror_db, clock, impl->key, identity);
+    impl->mirror = std::make_unique<OutboxMirror>(*impl->mirror_station, clock, options.outbox_mirror);
+  }
   // An enrollment: photo, signature, ten templates (and the body limit of its route).
   constexpr size_t kEnrollmentBodyBytes = 16 * 1024 * 1024;
   net::HttpServerOptions http;
@@ -1055,6 +1130,7 @@ StatusOr<std::unique_ptr<StationServer>> StationServer::Create(const StationOpti
   // Room for four maximal enrollments being received at once (docs/operations.md).
   http.max_buffered_body_bytes = 4 * kEnrollmentBodyBytes;
   http.collect_metrics = [self = impl.get()](service::MetricsRegistry& registry) {
+    if (self->mirror) CollectMirrorMetrics(self->mirror->status(), registry);
     std::lock_guard lock(self->mu);
     return CollectStationMetrics(*self->station, *self->clock, registry);
   };
@@ -1118,12 +1194,42 @@ Status StationServer::Start() {
       });
     });
   }
+  if (impl_->mirror) {
+    Impl* self = impl_.get();
+    impl_->mirror_thread = std::jthread([self](std::stop_token stop) {
+      // One Refresh serves every request made before it began.
+      auto refresh = [self] {
+        uint64_t serving;
+        {
+          std::lock_guard lock(self->mirror_mu);
+          serving = self->mirror_requested;
+        }
+        self->mirror->Refresh();
+        {
+          std::lock_guard lock(self->mirror_mu);
+          self->mirror_completed = serving;
+        }
+        self->mirror_done.notify_all();
+      };
+      while (!stop.stop_requested()) {
+        refresh();
+        std::unique_lock lock(self->mirror_mu);
+        self->mirror_wake.wait_for(lock, stop, self->options.mirror_check_interval,
+                                   [self] { return self->mirror_requested > self->mirror_completed; });
+      }
+      refresh();  // what the last moments changed, before the process ends
+    });
+  }
   service::LogInfo("station.started", {{"station", impl_->station->identity().station_id}, {"url", impl_->http->base_url()}});
   return Status::Ok();
 }
 
 void StationServer::Stop() {
   if (!impl_) return;
+  if (impl_->mirror_thread.joinable()) {
+    impl_->mirror_thread.request_stop();
+    impl_->mirror_thread.join();
+  }
   if (impl_->sync_thread.joinable()) {
     impl_->sync_thread.request_stop();
     impl_->sync_thread.join();

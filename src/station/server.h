@@ -20,7 +20,9 @@
 //   GET  /api/v1/enrollments/:reg/receipt  printable receipt (HTML)
 //   GET  /api/v1/outbox?state=parked       outbox entries, newest first
 //   GET  /api/v1/sync/status               counts, the last sync outcome and
-//                                          whether central still holds it pending
+//                                          whether central still holds it pending;
+//                                          with an outbox mirror, "mirror": {dir,
+//                                          last_written_at, packets, error, error_since}
 // A print station's print officer (station.h, "A print officer's actions";
 // serials are strings as on the blank, "0001000001"):
 //   GET  /api/v1/print/jobs                the print jobs held, in print order
@@ -86,6 +88,16 @@ struct StationOptions {
   // templates from this seed (bio/synth.h), for the demo and the browser
   // tests. 0 (the default): that route refuses.
   uint64_t simulated_scanner_seed = 0;
+  // Not empty: keep the rolling outbox mirror (outbox_mirror.h) in this
+  // folder, on another device than data_dir; it must exist (the folder is
+  // never created, so an unplugged disk is noticed). Rewritten after each
+  // enrollment and approval, whose answer waits for that write (at most 2
+  // seconds; a failed write fails nothing), and whenever a check finds the
+  // pending outbox changed (acks, parks, other packets), every
+  // `mirror_check_interval`; a failed write is retried at that interval.
+  // Empty (the default): no mirror.
+  std::string outbox_mirror;
+  std::chrono::milliseconds mirror_check_interval{2000};
 };
 
 struct InitOptions {

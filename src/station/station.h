@@ -521,6 +521,20 @@ class Station {
   // kFailedPrecondition when `replaced` is this station or registered with
   // another central, nothing is pending there, or `dir` is not empty.
   StatusOr<sync::ExportManifest> ExportCarryOver(Station& replaced, const std::string& dir);
+  // The same, from a folder instead of an opened station: the old station's
+  // outbox mirror (OutboxMirror) or an export of it, copied without opening a
+  // packet (sync::WriteCarryOverFromFolder, whose refusals it returns).
+  // Audited here as "carry_over_exported".
+  StatusOr<sync::ExportManifest> ExportCarryOverFromFolder(const std::string& from, const std::string& dir);
+  // The rolling outbox mirror (outbox_mirror.h): makes the folder `dir` list
+  // exactly the pending packets whose envelopes can travel
+  // (sync::WriteMirror; `known` is the manifest the caller last wrote there,
+  // or null). Changes nothing in the store, and audits nothing: it runs after
+  // every change of the outbox.
+  StatusOr<sync::MirrorWrite> WriteOutboxMirror(const std::string& dir, const sync::ExportManifest* known);
+  // The sequences of the pending packets, increasing: cheap enough to ask
+  // after every change, to learn whether the mirror is behind.
+  StatusOr<std::vector<int64_t>> PendingSequences();
   // Every operator account, by username (to reissue them on a replacement).
   StatusOr<std::vector<Operator>> Operators();
   // Applies central's receipt for an export as a network answer is applied

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -274,6 +275,166 @@ StatusOr<std::vector<Packet>> OpenExportPackets(const std::string& dir, const Ex
     packets.push_back(std::move(packet));
   }
   return packets;
+}
+
+namespace {
+
+constexpr std::string_view kMirrorMarkerFormat = "ektp-outbox-mirror-v1 ";
+
+std::string MirrorMarkerText(std::string_view station_id) {
+  const std::string id(station_id);
+  return std::string(kMirrorMarkerFormat) + id + "\n" +
+         "This folder is the rolling copy of ektp station " + id + "'s outbox: the enrollments and other work\n"
+         "central has not yet acknowledged. Every packet is sealed to central's key; nothing here can be read\n"
+         "without central. Do not edit it. To bring the work to central if the station is lost, see\n"
+         "docs/operations.md, \"An outbox mirror on a second device\".\n";
+}
+
+// The folder's mirror marker names `station_id`; writes the marker into an
+// empty folder. kFailedPrecondition for any other folder.
+Status ClaimMirrorFolder(const std::string& dir, std::string_view station_id) {
+  const std::string marker = (fs::path(dir) / kMirrorMarkerFileName).string();
+  std::error_code error;
+  if (!fs::exists(marker, error)) {
+    if (!fs::is_empty(dir, error)) {
+      return FailedPrecondition("mirror folder " + dir + " is not empty and is not an outbox mirror (no " +
+                                std::string(kMirrorMarkerFileName) + "); give the mirror an empty folder of its own");
+    }
+    return WriteDurably(marker, MirrorMarkerText(station_id));
+  }
+  std::ifstream in(marker);
+  std::string first;
+  std::getline(in, first);
+  if (first != std::string(kMirrorMarkerFormat) + std::string(station_id)) {
+    return FailedPrecondition("mirror folder " + dir + " holds another outbox mirror ('" + first.substr(0, 64) +
+                              "'), not station " + std::string(station_id) + "'s; give each station its own folder");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<MirrorWrite> WriteMirror(const std::string& dir, std::string_view station_id, std::string_view created_at,
+                                  const std::vector<std::pair<int64_t, Packet>>& packets,
+                                  const crypto::SigningKey& station_key, std::span<const uint8_t> central_sealing_key,
+                                  const ExportManifest* known) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    return Unavailable("mirror folder " + dir + " does not exist (is the disk plugged in and mounted?)");
+  }
+  RETURN_IF_ERROR(ClaimMirrorFolder(dir, station_id));
+  const std::string packets_dir = (fs::path(dir) / kExportPacketsDir).string();
+  fs::create_directory(packets_dir, error);
+  if (error) return Unavailable("cannot create " + packets_dir + ": " + error.message());
+
+  // The files that may be kept: sequence -> entry. `known` is trusted only if
+  // the folder still holds that very manifest (not another disk mounted in
+  // its place, nor an older mirror of this station); otherwise each file is
+  // checked against the folder's own manifest.
+  std::map<int64_t, ExportEntry> previous;
+  auto folder = ReadExportManifest(dir);
+  const bool trusted = known != nullptr && folder.ok() && folder->manifest.signature == known->signature;
+  if (folder.ok() && folder->manifest.station_id == station_id && folder->manifest.carried_by.empty() &&
+      std::ranges::equal(folder->manifest.sealed_to, central_sealing_key)) {
+    for (const ExportEntry& entry : folder->manifest.packets) previous.emplace(entry.sequence, entry);
+  }
+
+  MirrorWrite result;
+  result.manifest = {std::string(station_id), "", std::string(created_at),
+                     crypto::Bytes(central_sealing_key.begin(), central_sealing_key.end()), {}, {}};
+  for (const auto& [sequence, packet] : packets) {
+    const std::string path = (fs::path(dir) / ExportPacketPath(sequence)).string();
+    const std::string content_hash = packet.ContentHash();
+    if (auto kept = previous.find(sequence); kept != previous.end() && kept->second.packet_sha256 == content_hash) {
+      auto bytes = trusted ? StatusOr<std::string>(std::string()) : ReadLimited(path, kMaxSealedPacketBytes, "mirror file");
+      if (trusted || (bytes.ok() && crypto::Sha256Hex(*bytes) == kept->second.file_sha256)) {
+        result.manifest.packets.push_back(kept->second);
+        ++result.reused;
+        continue;
+      }
+    }
+    const auto claimed = nlohmann::json::parse(packet.envelope_text, nullptr, false);
+    const nlohmann::json kind = claimed.is_object() ? claimed.value("kind", nlohmann::json()) : nlohmann::json();
+    crypto::Bytes sealed = crypto::Seal(central_sealing_key, crypto::AsBytes(PacketToJson(packet).dump()));
+    RETURN_IF_ERROR(WriteDurably(path, std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed.size())));
+    result.manifest.packets.push_back(
+        {sequence, kind.is_string() ? kind.get<std::string>() : "", crypto::Sha256Hex(sealed), content_hash});
+    ++result.sealed;
+  }
+  RETURN_IF_ERROR(FsyncPath(packets_dir));
+  result.manifest.signature = station_key.Sign(ExportManifestSignedText(result.manifest));
+  RETURN_IF_ERROR(ReplaceDurably((fs::path(dir) / kManifestFileName).string(),
+                                 ExportManifestToJson(result.manifest).dump(2) + "\n"));
+
+  // Now that the manifest no longer names them: packets central acknowledged
+  // (or that were parked), and files of a write cut short.
+  std::set<std::string> listed;
+  for (const ExportEntry& entry : result.manifest.packets) {
+    listed.insert(fs::path(ExportPacketPath(entry.sequence)).filename().string());
+  }
+  for (const auto& file : fs::directory_iterator(packets_dir, error)) {
+    if (listed.contains(file.path().filename().string())) continue;
+    if (fs::remove(file.path(), error)) ++result.removed;
+  }
+  if (result.removed > 0) RETURN_IF_ERROR(FsyncPath(packets_dir));
+  return result;
+}
+
+StatusOr<ExportManifest> WriteCarryOverFromFolder(const std::string& from, const std::string& dir,
+                                                  std::string_view created_at, const crypto::SigningKey& carrier_key,
+                                                  std::string_view carried_by,
+                                                  std::span<const uint8_t> central_sealing_key) {
+  ASSIGN_OR_RETURN(ExportFolder folder, ReadExportManifest(from));
+  const ExportManifest& old = folder.manifest;
+  if (!old.carried_by.empty()) {
+    return FailedPrecondition(from + " is already a carry-over (by station " + old.carried_by +
+                              "); import it at central as it is");
+  }
+  if (old.station_id == carried_by) {
+    return FailedPrecondition("station " + old.station_id + " cannot carry over its own work; use `station export`");
+  }
+  if (!std::ranges::equal(old.sealed_to, central_sealing_key)) {
+    return FailedPrecondition("the packets in " + from + " are sealed to another central than station " +
+                              std::string(carried_by) + "'s; nothing was written");
+  }
+  if (old.packets.empty()) {
+    return FailedPrecondition("nothing to carry over: " + from + " lists no packet of station " + old.station_id +
+                              " (central had acknowledged all its work)");
+  }
+  std::error_code error;
+  if (fs::exists(dir, error) && !fs::is_empty(dir, error)) {
+    return FailedPrecondition("carry-over folder " + dir + " is not empty; write to a new or empty folder");
+  }
+  // Every file checks out before anything is written.
+  auto read_listed = [&](const ExportEntry& entry) -> StatusOr<std::string> {
+    const std::string relative = ExportPacketPath(entry.sequence);
+    auto bytes = ReadLimited((fs::path(from) / relative).string(), kMaxSealedPacketBytes, "file");
+    if (!bytes.ok()) {
+      return InvalidArgument("file " + relative + " of " + from + " is missing or unreadable: " +
+                             bytes.status().message() + "; nothing was written");
+    }
+    if (crypto::Sha256Hex(*bytes) != entry.file_sha256) {
+      return InvalidArgument("file " + relative + " of " + from + " is truncated or altered: its sha256 is not the "
+                             "manifest's " + entry.file_sha256.substr(0, 12) + "...; nothing was written");
+    }
+    return bytes;
+  };
+  for (const ExportEntry& entry : old.packets) RETURN_IF_ERROR(read_listed(entry).status());
+
+  const std::string packets_dir = (fs::path(dir) / kExportPacketsDir).string();
+  fs::create_directories(packets_dir, error);
+  if (error) return Unavailable("cannot create " + packets_dir + ": " + error.message());
+  for (const ExportEntry& entry : old.packets) {
+    ASSIGN_OR_RETURN(std::string bytes, read_listed(entry));  // again: the disk may have changed meanwhile
+    RETURN_IF_ERROR(WriteDurably((fs::path(dir) / ExportPacketPath(entry.sequence)).string(), bytes));
+  }
+  RETURN_IF_ERROR(FsyncPath(packets_dir));
+  ExportManifest manifest{old.station_id, std::string(carried_by), std::string(created_at), old.sealed_to,
+                          old.packets, {}};
+  manifest.signature = carrier_key.Sign(ExportManifestSignedText(manifest));
+  RETURN_IF_ERROR(ReplaceDurably((fs::path(dir) / kManifestFileName).string(),
+                                 ExportManifestToJson(manifest).dump(2) + "\n"));
+  return manifest;
 }
 
 std::string ImportReceiptSignedText(const ImportReceipt& receipt) {

@@ -93,6 +93,62 @@ StatusOr<ExportManifest> WriteExport(const std::string& dir, std::string_view st
                                      const crypto::SigningKey& station_key,
                                      std::span<const uint8_t> central_sealing_key, std::string_view carried_by = {});
 
+// The rolling outbox mirror (docs/sync-format.md, "Outbox mirror"): an
+// export folder on a second device (a USB disk) that a station rewrites
+// whenever its pending outbox changes, so that it always lists exactly the
+// packets central has not yet acknowledged. It is an export folder in every
+// respect (central imports it as one) plus the marker file kMirrorMarkerFileName,
+// which names the station, so that a folder holding another station's mirror,
+// an export or anything else is never overwritten.
+inline constexpr std::string_view kMirrorMarkerFileName = "EKTP-OUTBOX-MIRROR.txt";
+
+// What one WriteMirror did.
+struct MirrorWrite {
+  ExportManifest manifest;  // the manifest now in the folder
+  size_t sealed = 0;        // packet files sealed and written by this call
+  size_t reused = 0;        // packet files of the previous manifest kept as they were
+  size_t removed = 0;       // files deleted: packets no longer pending, leftovers of an interrupted write
+};
+
+// Makes `dir` list exactly `packets` (in sequence order, all of `station_id`,
+// envelopes valid UTF-8; empty: a manifest with no packet), durably: new
+// packet files are written and fsynced, then the manifest signed with
+// `station_key` is written to a temporary file, fsynced and renamed over the
+// old one (a reader sees the old manifest or the whole new one), and only then
+// are files the new manifest does not list deleted. A packet file of the
+// previous manifest is kept, not sealed again, when its sequence and packet
+// content hash are unchanged: when `known` (the manifest this caller last
+// wrote to `dir`) is still the folder's manifest, its files are trusted as on
+// disk; otherwise (no `known`, or another disk or an older mirror mounted in
+// its place) each file the folder's own manifest lists is kept only if its
+// bytes still hash to the listed SHA-256.
+// `dir` must exist (it is never created, so that an unplugged disk's mount
+// point is not filled on the station's own disk): kUnavailable when it does
+// not, or a write fails (retry later). kFailedPrecondition when `dir` is a
+// mirror of another station, or is neither empty nor a mirror.
+StatusOr<MirrorWrite> WriteMirror(const std::string& dir, std::string_view station_id, std::string_view created_at,
+                                  const std::vector<std::pair<int64_t, Packet>>& packets,
+                                  const crypto::SigningKey& station_key, std::span<const uint8_t> central_sealing_key,
+                                  const ExportManifest* known = nullptr);
+
+// A carry-over folder (as WriteExport with `carried_by`) made from the export
+// folder or outbox mirror `from` of the revoked station, without opening a
+// packet: every file its manifest lists is checked against the listed SHA-256
+// and copied byte for byte to `dir` (new or empty), and the same entries are
+// listed in a new manifest naming `carried_by` and signed with its key.
+// Central then verifies each packet's own signature with the old station's
+// key (Ingest::CarryOver); the old manifest's own signature is not checked
+// here (the replacement does not hold the old station's public key).
+// Refused before anything is written: kInvalidArgument naming the file when
+// one is missing, altered or truncated, or the manifest is missing or malformed;
+// kFailedPrecondition when `from` is itself a carry-over, is the
+// replacement's own, is sealed to a central other than `central_sealing_key`,
+// lists no packet, or `dir` is not empty.
+StatusOr<ExportManifest> WriteCarryOverFromFolder(const std::string& from, const std::string& dir,
+                                                  std::string_view created_at, const crypto::SigningKey& carrier_key,
+                                                  std::string_view carried_by,
+                                                  std::span<const uint8_t> central_sealing_key);
+
 // The manifest of the folder `dir` as written, not yet verified, with the
 // hex SHA-256 of its bytes. kInvalidArgument when there is none, or it is
 // malformed or larger than 16 MiB.

@@ -163,6 +163,159 @@ TEST_F(MediaTest, AnExportSealedToAnotherCentralIsRefused) {
   EXPECT_THAT(Open(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("sealed to another central's key")));
 }
 
+// The rolling outbox mirror (issue 18, item 3): an export folder kept equal
+// to the pending outbox on a second device.
+class MirrorTest : public MediaTest {
+ protected:
+  void SetUp() override {
+    MediaTest::SetUp();
+    fs::create_directory(dir_);  // the disk's folder, made once by the admin
+  }
+  StatusOr<MirrorWrite> Mirror(const std::vector<std::pair<int64_t, Packet>>& packets,
+                               const ExportManifest* known = nullptr) {
+    return WriteMirror(dir_, kStation, "2026-11-24T03:00:00Z", packets, station_key_, central_sealing_.public_key(),
+                       known);
+  }
+  std::pair<int64_t, Packet> NewPacket(int64_t sequence) {
+    Envelope envelope{kEnvelopeVersion, kStation, sequence, PacketKind::kEnrollment, "2026-11-24T04:00:00Z",
+                      nlohmann::json{{"resident", {{"name", kResidentName}}}}.dump()};
+    return {sequence, SignEnvelope(envelope, station_key_)};
+  }
+  std::vector<int64_t> OpenedSequences() {
+    std::vector<int64_t> sequences;
+    auto opened = Open();
+    EXPECT_OK(opened.status());
+    if (!opened.ok()) return sequences;
+    for (const Packet& packet : *opened) sequences.push_back(nlohmann::json::parse(packet.envelope_text)["seq"]);
+    return sequences;
+  }
+};
+
+TEST_F(MirrorTest, TheMirrorFollowsThePendingOutboxAndRewritesOnlyWhatChanged) {
+  auto first = Mirror(packets_);
+  ASSERT_OK(first.status());
+  EXPECT_EQ(first->sealed, 3u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{1, 2, 3}));  // central opens it as an export
+  const std::string file2 = ReadAll(dir_ + "/packets/000000000002.sealed");
+
+  // 1 acknowledged, 4 enrolled: one file sealed, two kept byte for byte, one deleted.
+  std::vector<std::pair<int64_t, Packet>> next = {packets_[1], packets_[2], NewPacket(4)};
+  auto second = Mirror(next, &first->manifest);
+  ASSERT_OK(second.status());
+  EXPECT_EQ(second->sealed, 1u);
+  EXPECT_EQ(second->reused, 2u);
+  EXPECT_EQ(second->removed, 1u);
+  EXPECT_FALSE(fs::exists(dir_ + "/packets/000000000001.sealed"));
+  EXPECT_EQ(ReadAll(dir_ + "/packets/000000000002.sealed"), file2);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{2, 3, 4}));
+
+  // After a restart (no known manifest) the files are checked against the
+  // folder's manifest: a damaged one is sealed again, the rest kept, and a
+  // leftover of a write cut short is deleted.
+  std::string damaged = ReadAll(dir_ + "/packets/000000000003.sealed");
+  damaged[damaged.size() / 2] ^= 1;
+  WriteAll(dir_ + "/packets/000000000003.sealed", damaged);
+  WriteAll(dir_ + "/packets/000000000005.sealed", "cut short");
+  auto third = Mirror(next);
+  ASSERT_OK(third.status());
+  EXPECT_EQ(third->sealed, 1u);
+  EXPECT_EQ(third->reused, 2u);
+  EXPECT_EQ(third->removed, 1u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{2, 3, 4}));
+
+  // Everything acknowledged: a signed manifest listing nothing.
+  auto empty = Mirror({});
+  ASSERT_OK(empty.status());
+  EXPECT_EQ(empty->removed, 3u);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/packets"));
+  EXPECT_EQ(OpenedSequences(), std::vector<int64_t>{});
+}
+
+TEST_F(MirrorTest, AnotherDiskMountedInThePlaceOfTheMirrorGetsEveryPacket) {
+  auto first = Mirror(packets_);
+  ASSERT_OK(first.status());
+  // The operator swaps the USB disk: an empty one, then an older mirror of this station.
+  fs::rename(dir_, root_ + "/disk-a");
+  fs::create_directory(dir_);
+  auto fresh = Mirror(packets_, &first->manifest);
+  ASSERT_OK(fresh.status());
+  EXPECT_EQ(fresh->sealed, 3u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{1, 2, 3}));
+
+  std::vector<std::pair<int64_t, Packet>> more = {packets_[0], packets_[1], packets_[2], NewPacket(4)};
+  auto on_b = Mirror(more, &fresh->manifest);
+  ASSERT_OK(on_b.status());
+  fs::rename(dir_, root_ + "/disk-b");
+  fs::rename(root_ + "/disk-a", dir_);  // disk A is back, one packet behind
+  auto on_a = Mirror(more, &on_b->manifest);
+  ASSERT_OK(on_a.status());
+  EXPECT_EQ(on_a->sealed, 1u);
+  EXPECT_EQ(on_a->reused, 3u);
+  EXPECT_EQ(OpenedSequences(), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(MirrorTest, TheMirrorRevealsNoPersonalData) {
+  ASSERT_OK(Mirror(packets_).status());
+  int files = 0;
+  for (const auto& file : fs::recursive_directory_iterator(dir_)) {
+    if (!file.is_regular_file()) continue;
+    ++files;
+    std::string data = ReadAll(file.path().string());
+    EXPECT_EQ(data.find("Siti"), std::string::npos) << file.path();
+    EXPECT_EQ(data.find("3521014507000001"), std::string::npos) << file.path();
+  }
+  EXPECT_EQ(files, 5);  // three packets, the manifest and the marker
+}
+
+TEST_F(MirrorTest, AnUnpluggedDiskIsUnavailableAndAForeignFolderIsNeverOverwritten) {
+  EXPECT_THAT(WriteMirror(root_ + "/unplugged/ektp-mirror", kStation, "t", packets_, station_key_,
+                          central_sealing_.public_key()),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("does not exist (is the disk plugged in and mounted?)")));
+  EXPECT_FALSE(fs::exists(root_ + "/unplugged"));  // the mount point is not filled on the station's own disk
+
+  WriteAll(dir_ + "/holiday.jpg", "photo");
+  EXPECT_THAT(Mirror(packets_), StatusIs(StatusCode::kFailedPrecondition,
+                                         HasSubstr("is not empty and is not an outbox mirror")));
+  fs::remove(dir_ + "/holiday.jpg");
+  ASSERT_OK(WriteMirror(dir_, "ST-352101-02", "t", {}, station_key_, central_sealing_.public_key()).status());
+  EXPECT_THAT(Mirror(packets_), StatusIs(StatusCode::kFailedPrecondition,
+                                         HasSubstr("holds another outbox mirror ('ektp-outbox-mirror-v1 "
+                                                   "ST-352101-02'), not station ST-352101-01's")));
+}
+
+TEST_F(MirrorTest, AReplacementCarriesTheMirrorOverWithoutOpeningItAndRefusesATamperedFile) {
+  ASSERT_OK(Mirror(packets_).status());
+  const crypto::SigningKey replacement = crypto::SigningKey::Generate();
+  const std::string out = root_ + "/carry-over";
+  auto carried = WriteCarryOverFromFolder(dir_, out, "2026-11-25T01:00:00Z", replacement, "ST-352101-02",
+                                          central_sealing_.public_key());
+  ASSERT_OK(carried.status());
+  EXPECT_EQ(carried->carried_by, "ST-352101-02");
+  auto folder = ReadExportManifest(out);
+  ASSERT_OK(folder.status());
+  EXPECT_EQ(folder->manifest.station_id, kStation);
+  ASSERT_OK(VerifyExportManifest(folder->manifest, replacement.public_key(), central_sealing_.public_key()));
+  auto opened = OpenExportPackets(out, folder->manifest, central_sealing_);
+  ASSERT_OK(opened.status());
+  ASSERT_EQ(opened->size(), 3u);
+  EXPECT_EQ((*opened)[2].signature, packets_[2].second.signature);  // the old station's own signatures
+
+  std::string data = ReadAll(dir_ + "/packets/000000000002.sealed");
+  data[data.size() / 2] ^= 1;
+  WriteAll(dir_ + "/packets/000000000002.sealed", data);
+  EXPECT_THAT(WriteCarryOverFromFolder(dir_, root_ + "/carry-over-2", "t", replacement, "ST-352101-02",
+                                       central_sealing_.public_key()),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("file packets/000000000002.sealed of " + dir_ + " is truncated or altered")));
+  EXPECT_FALSE(fs::exists(root_ + "/carry-over-2"));
+  EXPECT_THAT(WriteCarryOverFromFolder(out, root_ + "/carry-over-3", "t", replacement, "ST-352101-03",
+                                       central_sealing_.public_key()),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is already a carry-over")));
+  EXPECT_THAT(WriteCarryOverFromFolder(dir_, root_ + "/carry-over-4", "t", replacement, "ST-352101-02",
+                                       crypto::SealingKey::Generate().public_key()),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("sealed to another central")));
+}
+
 class ReceiptTest : public ::testing::Test {
  protected:
   ImportReceipt Receipt() {

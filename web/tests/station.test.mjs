@@ -4,6 +4,8 @@
 // field, and the station working with central down. Screenshots of the main
 // screens go to $EKTP_SCREENSHOTS (default: a temporary folder).
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -13,15 +15,19 @@ import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
 
 let world;
 let browser;
+// The outbox mirror's USB disk: not plugged in until the mirror test plugs it in.
+const usb = mkdtempSync(join(tmpdir(), 'ektp-browser-usb-'));
+const mirror = join(usb, 'ektp-mirror');
 
 before(async () => {
-  world = await World.start();
+  world = await World.start({ stationFlags: ['--outbox-mirror', mirror] });
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await world?.close();
+  rmSync(usb, { recursive: true, force: true });
 });
 
 const newPage = () => openPage(browser);
@@ -164,6 +170,31 @@ test('with central down the station still enrolls, says it is offline, and sends
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(outbox.json.entries.some((e) => e.reference === registration), false, 'still pending after central came back');
+  onlyOwnOrigin(page);
+  await closePage(page);
+});
+
+test('an unplugged mirror disk is shown on the sync screen and never holds up enrollment; plugged in, it is written', async () => {
+  const page = await newPage();
+  await login(page);
+  await page.locator('#sync-pill').getByText('salinan USB gagal').waitFor({ timeout: 15000 });
+  await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+  await page.getByText('Salinan ke disk USB gagal.').waitFor();
+  await page.getByText(`mirror folder ${mirror} does not exist`, { exact: false }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'station-mirror-failing.png') });
+
+  mkdirSync(mirror);
+  // The station retries every 2 seconds; the sync screen shows what it last heard.
+  const written = page.getByText('tersalin ke disk USB setiap kali berubah', { exact: false });
+  for (let i = 0; i < 30 && !(await written.isVisible()); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sinkronisasi' }).waitFor();
+  }
+  await written.waitFor({ timeout: 1000 });
+  await page.screenshot({ path: join(SHOTS, 'station-mirror-written.png') });
+  const marker = readFileSync(join(mirror, 'EKTP-OUTBOX-MIRROR.txt'), 'utf8');
+  assert.match(marker, new RegExp(`^ektp-outbox-mirror-v1 ${world.stationId}\n`));
   onlyOwnOrigin(page);
   await closePage(page);
 });

@@ -126,6 +126,16 @@ const id = {
   'sync.offlineAdvice': 'Stasiun belum terhubung ke pusat. Perekaman tetap bisa dilakukan; data tersimpan aman '
     + 'dan terkirim otomatis begitu jaringan kembali.',
   'sync.waitingForApproval': 'Stasiun menunggu persetujuan pusat. Minta admin pusat menyetujui stasiun ini.',
+  'sync.mirrorFailing': 'salinan USB gagal',
+  'sync.mirrorTitle': 'Salinan cadangan di USB',
+  'sync.mirrorOk': 'Data yang belum terkirim tersalin ke disk USB setiap kali berubah, terkunci untuk pusat.',
+  'sync.mirrorFailingAdvice': 'Salinan ke disk USB gagal. Perekaman tetap bisa dilakukan, tetapi bila disk laptop '
+    + 'rusak, data yang belum terkirim bisa hilang. Pasang kembali disk USB; salinan diulang otomatis.',
+  'sync.mirrorDir': 'Folder',
+  'sync.mirrorLastWritten': 'Terakhir disalin',
+  'sync.mirrorPackets': 'Data di salinan',
+  'sync.mirrorError': 'Gangguan',
+  'sync.mirrorErrorSince': 'Gagal sejak',
   'sync.central': 'Alamat pusat',
   'sync.lastSuccess': 'Terakhir berhasil',
   'sync.lastError': 'Gangguan terakhir',
@@ -591,6 +601,16 @@ const en = {
   'sync.offlineAdvice': 'The station is not connected to central. Enrollment goes on; data is kept safe and sent '
     + 'automatically once the link is back.',
   'sync.waitingForApproval': 'The station waits for central\'s approval. Ask central\'s admin to approve it.',
+  'sync.mirrorFailing': 'USB copy failing',
+  'sync.mirrorTitle': 'Backup copy on USB',
+  'sync.mirrorOk': 'What has not reached central is copied to the USB disk at every change, sealed for central.',
+  'sync.mirrorFailingAdvice': 'Copying to the USB disk fails. Enrollment goes on, but if the laptop\'s disk dies, '
+    + 'what has not reached central can be lost. Plug the USB disk back in; the copy is retried automatically.',
+  'sync.mirrorDir': 'Folder',
+  'sync.mirrorLastWritten': 'Last copied',
+  'sync.mirrorPackets': 'Items in the copy',
+  'sync.mirrorError': 'Problem',
+  'sync.mirrorErrorSince': 'Failing since',
   'sync.central': 'Central address',
   'sync.lastSuccess': 'Last success',
   'sync.lastError': 'Last problem',

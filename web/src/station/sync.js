@@ -17,7 +17,8 @@ export async function syncSummary(pill) {
     const online = isOnline(status);
     pill.className = `sync-pill ${online ? 'online' : 'offline'}`;
     replace(pill, online ? t('sync.online') : t('sync.offline'), ' · ', t('sync.queued', { count: status.pending }),
-      status.parked > 0 ? h('span', { class: 'warn' }, ' · ', t('sync.parkedCount', { count: status.parked })) : null);
+      status.parked > 0 ? h('span', { class: 'warn' }, ' · ', t('sync.parkedCount', { count: status.parked })) : null,
+      status.mirror?.error ? h('span', { class: 'warn' }, ' · ', t('sync.mirrorFailing')) : null);
   } catch {
     pill.className = 'sync-pill offline';
     replace(pill, t('sync.unknown'));
@@ -26,6 +27,23 @@ export async function syncSummary(pill) {
 }
 
 function row(label, value) { return [h('dt', {}, label), h('dd', {}, value)]; }
+
+// The outbox mirror on a USB disk (docs/operations.md, "An outbox mirror on a
+// second device"), when the station keeps one.
+function mirrorCard(mirror) {
+  if (!mirror) return null;
+  const failing = Boolean(mirror.error);
+  return h('section', { class: 'card' },
+    h('h2', {}, t('sync.mirrorTitle')),
+    h('p', { class: failing ? 'warn' : 'ok', role: failing ? 'alert' : 'status' },
+      failing ? t('sync.mirrorFailingAdvice') : t('sync.mirrorOk')),
+    h('dl', { class: 'facts' },
+      row(t('sync.mirrorDir'), mirror.dir),
+      row(t('sync.mirrorLastWritten'), formatTime(mirror.last_written_at)),
+      row(t('sync.mirrorPackets'), String(mirror.packets)),
+      failing ? row(t('sync.mirrorError'), mirror.error) : null,
+      failing ? row(t('sync.mirrorErrorSince'), formatTime(mirror.error_since)) : null));
+}
 
 export async function renderSync(main) {
   let status;
@@ -50,6 +68,7 @@ export async function renderSync(main) {
         row(t('sync.pending'), String(status.pending)),
         row(t('sync.acked'), String(status.acked)),
         row(t('sync.parked'), String(status.parked)))),
+    mirrorCard(status.mirror),
     h('section', { class: 'card' },
       h('h2', {}, t('sync.parkedTitle')),
       parked.entries.length === 0 ? h('p', {}, t('sync.noneParked')) :
