@@ -56,6 +56,13 @@ const crypto::Bytes& GoodTemplate() {
 
 std::string AsString(const crypto::Bytes& b) { return std::string(b.begin(), b.end()); }
 
+// An enrollment policy with only the capture-quality gate set.
+EnrollmentPolicy QualityPolicy(int min_capture_quality) {
+  EnrollmentPolicy policy;
+  policy.min_capture_quality = min_capture_quality;
+  return policy;
+}
+
 class CaptureQualityTest : public StationTest {
  protected:
   void UsePolicy(EnrollmentPolicy policy) {
@@ -93,7 +100,7 @@ TEST_F(CaptureQualityTest, TheSampleTemplatesScoreAsDesigned) {
 }
 
 TEST_F(CaptureQualityTest, AFingerBelowTheMinimumIsRefusedNamingItAndNothingIsStored) {
-  UsePolicy({.min_capture_quality = 40});
+  UsePolicy(QualityPolicy(40));
   EXPECT_THAT(station_->Enroll(ani_, RequestWith(PoorTemplate())),
               StatusIs(StatusCode::kInvalidArgument,
                        "finger_2 (telunjuk kanan): capture quality 3 is below this station's minimum 40 (the minutiae "
@@ -111,7 +118,7 @@ TEST_F(CaptureQualityTest, AFingerBelowTheMinimumIsRefusedNamingItAndNothingIsSt
 }
 
 TEST_F(CaptureQualityTest, AFingerDeclaredAnExceptionIsNotGated) {
-  UsePolicy({.min_capture_quality = 40});
+  UsePolicy(QualityPolicy(40));
   EnrollmentRequest request = RequestWith(PoorTemplate());
   request.biometrics.fingers[0] = {2, {}, enrollment::FingerException::kUnusable};
   auto receipt = station_->Enroll(ani_, request);
@@ -128,7 +135,7 @@ TEST_F(CaptureQualityTest, AFingerDeclaredAnExceptionIsNotGated) {
 }
 
 TEST_F(CaptureQualityTest, EachFingersQualityTravelsInThePacketAndIsStoredAtCentral) {
-  UsePolicy({.min_capture_quality = 1});
+  UsePolicy(QualityPolicy(1));
   EnrollmentRequest request = Request();  // two FVC2002 prints
   const std::vector<enrollment::FingerQuality> expected = enrollment::AssessFingerQuality(request.biometrics);
   ASSERT_EQ(expected.size(), 2u);
@@ -157,7 +164,7 @@ TEST_F(CaptureQualityTest, EachFingersQualityTravelsInThePacketAndIsStoredAtCent
 }
 
 TEST_F(CaptureQualityTest, TheOperatorApiRefusesWithTheFingerAndTheReasonInBahasaIndonesia) {
-  auto server = StartOperatorServer({.min_capture_quality = 40});
+  auto server = StartOperatorServer(QualityPolicy(40));
   ASSERT_OK(server.status());
   auto client = net::HttpClient::Create((*server)->base_url(), {});
   ASSERT_OK(client.status());
