@@ -288,8 +288,10 @@ export async function renderEnrollment(main, session) {
   }
   showPreviousNik();
   replace(main, form);
-  await regions.ready.catch(() => {});
+  // Focus the first field at once: moving it after the region lists load
+  // would pull the cursor away from a field the operator is already typing in.
   name.focus();
+  await regions.ready.catch(() => {});
 }
 
 export async function renderReceipt(main, registration) {
