@@ -65,15 +65,6 @@ EnrollmentPolicy QualityPolicy(int min_capture_quality) {
 
 class CaptureQualityTest : public StationTest {
  protected:
-  void UsePolicy(EnrollmentPolicy policy) {
-    sync_.reset();
-    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_, LoginPolicy{}, PickupPolicy{}, policy);
-    SyncOptions sync;
-    std::ifstream in(dir_ + "/station/central-cert.pem");
-    sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-    sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
-  }
-
   // A request whose right index (2) is `right_index` and left index (7) good.
   EnrollmentRequest RequestWith(const crypto::Bytes& right_index) {
     EnrollmentRequest request = Request();
@@ -82,10 +73,6 @@ class CaptureQualityTest : public StationTest {
     return request;
   }
 
-  int64_t StationCount(const std::string& sql) {
-    auto rows = station_db_->Query(sql);
-    return rows.ok() ? (*rows)[0].Int(0) : -1;
-  }
 };
 
 TEST_F(CaptureQualityTest, TheSampleTemplatesScoreAsDesigned) {

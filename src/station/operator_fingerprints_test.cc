@@ -27,19 +27,13 @@ class OperatorFingerprintTest : public StationTest {
  protected:
   void SetUp() override {
     StationTest::SetUp();
-    auto box_key = crypto::SealingKey::Load(dir_ + "/station/station-box.key");
-    ASSERT_OK(box_key.status());
-    box_key_ = std::make_unique<crypto::SealingKey>(std::move(*box_key));
+    box_key_ = LoadBoxKey();
+    ASSERT_NE(box_key_, nullptr);
     ASSERT_OK(station_->AddOperator(budi_, "kata-sandi-3", crypto::PasswordStrength::kFast));
     ASSERT_OK(station_->AddOperator(sari_, "kata-sandi-4", crypto::PasswordStrength::kFast));
     EnrollmentPolicy policy;
     policy.operator_fingerprints_key = box_key_.get();
-    sync_.reset();
-    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_, LoginPolicy{}, PickupPolicy{}, policy);
-    SyncOptions sync;
-    std::ifstream in(dir_ + "/station/central-cert.pem");
-    sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-    sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
+    UsePolicy(policy);
   }
 
   // Enrolls Ani's right and left index fingers (impression 2 of each).
@@ -65,10 +59,6 @@ class OperatorFingerprintTest : public StationTest {
         .value();
   }
 
-  int64_t StationCount(const std::string& sql) {
-    auto rows = station_db_->Query(sql);
-    return rows.ok() ? (*rows)[0].Int(0) : -1;
-  }
 
   std::unique_ptr<crypto::SealingKey> box_key_;
   Operator budi_{"budi", "Budi Santoso", Role::kSupervisor};

@@ -22,9 +22,8 @@ class ReviewTest : public StationTest {
  protected:
   void SetUp() override {
     StationTest::SetUp();
-    auto box_key = crypto::SealingKey::Load(dir_ + "/station/station-box.key");
-    ASSERT_OK(box_key.status());
-    box_key_ = std::make_unique<crypto::SealingKey>(std::move(*box_key));
+    box_key_ = LoadBoxKey();
+    ASSERT_NE(box_key_, nullptr);
     ASSERT_OK(station_->AddOperator(sari_, "kata-sandi-2", crypto::PasswordStrength::kFast));
     ASSERT_OK(station_->AddOperator(budi_, "kata-sandi-3", crypto::PasswordStrength::kFast));
     EnrollmentPolicy policy;
@@ -35,12 +34,7 @@ class ReviewTest : public StationTest {
   // station_ and sync_ under `policy` (its review copy key is the station's box key).
   void UsePolicy(EnrollmentPolicy policy) {
     policy.review_copy_key = box_key_->public_key();
-    sync_.reset();
-    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_, LoginPolicy{}, PickupPolicy{}, policy);
-    SyncOptions sync;
-    std::ifstream in(dir_ + "/station/central-cert.pem");
-    sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
-    sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
+    StationTest::UsePolicy(policy);
   }
 
   std::string Enroll(const Operator& op, std::optional<enrollment::Location> location = std::nullopt) {
@@ -64,10 +58,6 @@ class ReviewTest : public StationTest {
     EXPECT_FALSE(Enroll(ani_).empty());
   }
 
-  int64_t StationCount(const std::string& sql) {
-    auto rows = station_db_->Query(sql);
-    return rows.ok() ? (*rows)[0].Int(0) : -1;
-  }
 
   std::unique_ptr<crypto::SealingKey> box_key_;
   Operator sari_{"sari", "Sari Wulandari", Role::kSupervisor};

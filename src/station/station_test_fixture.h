@@ -115,17 +115,34 @@ class StationTest : public ::testing::Test {
     central_ = std::move(*central);
     ASSERT_OK(central_->Start());
     identity_.central_urls = {central_->base_url()};
-    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_);
+    UsePolicy({});
+  }
+
+  // station_ and sync_ afresh over the same database, key and identity,
+  // with `policy` (the station's enrollment policy).
+  void UsePolicy(const EnrollmentPolicy& policy) {
+    sync_.reset();
+    station_ = std::make_unique<Station>(*station_db_, clock_, *key_, identity_, LoginPolicy{}, PickupPolicy{}, policy);
     SyncOptions sync;
     std::ifstream in(dir_ + "/station/central-cert.pem");
     sync.pinned_cert_pem.assign(std::istreambuf_iterator<char>(in), {});
     sync_ = std::make_unique<SyncClient>(*station_, clock_, random_, *key_, sync);
   }
 
-  int64_t CentralCount(const std::string& sql) {
-    auto rows = central_db_->Query(sql);
+  // The station's box key (station-box.key).
+  std::unique_ptr<crypto::SealingKey> LoadBoxKey() {
+    auto box_key = crypto::SealingKey::Load(dir_ + "/station/station-box.key");
+    EXPECT_OK(box_key.status());
+    return box_key.ok() ? std::make_unique<crypto::SealingKey>(std::move(*box_key)) : nullptr;
+  }
+
+  // The single number `sql` selects, from central's or the station's database; -1 on error.
+  static int64_t CountIn(store::Connection& db, const std::string& sql) {
+    auto rows = db.Query(sql);
     return rows.ok() ? (*rows)[0].Int(0) : -1;
   }
+  int64_t CentralCount(const std::string& sql) { return CountIn(*central_db_, sql); }
+  int64_t StationCount(const std::string& sql) { return CountIn(*station_db_, sql); }
 
   FakeClock clock_{std::chrono::sys_days(std::chrono::year_month_day{std::chrono::year(2026), std::chrono::month(11),
                                                                     std::chrono::day(24)}) +
