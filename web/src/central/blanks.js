@@ -71,8 +71,12 @@ function planSection() {
     try {
       const plan = await api(`/api/v1/console/blanks/plan?supply=${encodeURIComponent(supply.value)}` +
         `&floor=${encodeURIComponent(floor.value)}&policy=${encodeURIComponent(policy.value)}`);
-      const rows = plan.regencies.filter((r) => r.allocation > 0 || r.backlog > 0)
+      // Regencies with a backlog or more than the minimum, largest allocation first;
+      // the others are one line, not hundreds of rows.
+      const minimum = plan.summary.floor_applied;
+      const rows = plan.regencies.filter((r) => r.backlog > 0 || r.allocation > minimum)
         .sort((a, b) => b.allocation - a.allocation || a.code.localeCompare(b.code));
+      const atFloor = plan.regencies.length - rows.length;
       replace(result, h('p', { role: 'status', id: 'plan-summary' }, t('blanks.planSummary', {
         max: days(plan.summary.max_wait_days), mean: days(plan.summary.mean_wait_days),
         left: plan.summary.backlog_left, floor: plan.summary.floor_applied, lead: plan.lead_days })),
@@ -81,7 +85,8 @@ function planSection() {
           'blanks.waitDays', 'blanks.backlogLeft']),
         h('tbody', {}, rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, `${r.name} (${r.code})`),
           numberCell(r.backlog), numberCell(r.on_hand), numberCell(r.need), numberCell(r.allocation),
-          numberCell(days(r.wait_days), r.wait_days === null), numberCell(r.backlog_left))))));
+          numberCell(days(r.wait_days), r.wait_days === null), numberCell(r.backlog_left))))),
+      atFloor > 0 ? h('p', { class: 'hint', id: 'plan-at-floor' }, t('blanks.atFloor', { count: atFloor, floor: minimum })) : null);
     } catch (error) {
       replace(result, h('p', { class: 'error', role: 'alert' }, failureText(error)));
     }
