@@ -75,7 +75,10 @@ for file in central station; do
     fail "/etc/ektp/$file.toml is $(stat -c '%U:%G %a' /etc/ektp/$file.toml), not root:ektp 640"
   dpkg-query -W -f='${Conffiles}\n' ektp | grep -q "/etc/ektp/$file.toml " || fail "/etc/ektp/$file.toml is no conffile"
 done
-zcat /usr/share/man/man1/ektp.1.gz | grep -q '^\.SS ektp central init' || fail "the man page lacks 'central init'"
+# Read whole first: `zcat | grep -q` fails under pipefail once the page
+# outgrows the pipe buffer (grep quits at the match, zcat gets SIGPIPE).
+man_page=$(zcat /usr/share/man/man1/ektp.1.gz) || fail "cannot read /usr/share/man/man1/ektp.1.gz"
+grep -q '^\.SS ektp central init' <<<"$man_page" || fail "the man page lacks 'central init'"
 completion=/usr/share/bash-completion/completions/ektp
 bash -n "$completion" || fail "bash -n refuses $completion"
 [ "$(bash -c "source $completion; COMP_WORDS=(ektp central ini); COMP_CWORD=2; _ektp; echo \${COMPREPLY[*]}")" = "init" ] ||
