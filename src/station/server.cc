@@ -24,6 +24,7 @@
 #include "core/region.h"
 #include "core/resident_json.h"
 #include "core/text.h"
+#include "core/validation_pesan.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/request_guard.h"
@@ -40,7 +41,10 @@ std::string Path(const std::string& dir, const char* name) { return (std::filesy
 // What the operator reads at the counter.
 std::string Pesan(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return "Data belum benar: " + status.message() + ". Periksa dan perbaiki isian.";
+    case StatusCode::kInvalidArgument: {
+      const std::optional<std::string> said = ValidationPesan(status.message());
+      return "Data belum benar: " + said.value_or(status.message()) + ". Periksa dan perbaiki isian.";
+    }
     case StatusCode::kUnauthenticated: return "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";
     case StatusCode::kPermissionDenied: return "Anda tidak berwenang untuk tindakan ini: " + status.message();
     case StatusCode::kNotFound: return "Data tidak ditemukan: " + status.message();

@@ -1466,6 +1466,19 @@ TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
     EXPECT_THAT(error_of(refused), HasSubstr(c.error));
     EXPECT_THAT(error_of(refused), HasSubstr("Data belum benar"));
   }
+  // A refused resident field is said to the operator in Bahasa Indonesia with
+  // the form's label (core/validation_pesan.h), the English only in `error`.
+  const std::pair<std::function<void(nlohmann::json&)>, std::string> kSaid[] = {
+      {[](auto& a) { a["resident"]["place_of_birth"] = ""; }, "Data belum benar: Tempat lahir wajib diisi."},
+      {[](auto& a) { a["resident"]["address"]["rt"] = 1000; }, "Data belum benar: RT harus angka 1 sampai 999."},
+      {[](auto& a) { a["resident"]["name"] = "\u0418\u0412\u0410\u041D"; },
+       "Data belum benar: Nama lengkap tidak boleh berisi karakter '\u0418'."},
+  };
+  for (const auto& [change, pesan] : kSaid) {
+    auto refused = post(parts_for(application_with(change)));
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_THAT(nlohmann::json::parse(refused.body).value("pesan", ""), ::testing::StartsWith(pesan));
+  }
   EXPECT_EQ(*station_->CountOutbox(OutboxState::kPending), 2);
   (*server)->Stop();
 }
