@@ -47,14 +47,8 @@ class OutboxMirrorTest : public StationTest {
   std::string EnrollOverApi(const std::string& idempotency_key) {
     EnrollmentRequest request = Request();
     names_.push_back(request.resident.name);
-    auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
-    std::vector<net::MultipartPart> parts = {
-        {"application", "", "application/json",
-         nlohmann::json{{"kind", "first_card"}, {"resident", ResidentToJson(request.resident)}}.dump()},
-        {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
-        {"signature", "ttd.jpg", "image/jpeg", as_string(request.biometrics.signature_image)},
-        {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
-    };
+    const std::vector<net::MultipartPart> parts =
+        EnrollmentParts(request, {{"kind", "first_card"}, {"resident", ResidentToJson(request.resident)}});
     net::HttpHeaders headers = auth_;
     headers.emplace("idempotency-key", idempotency_key);
     auto created = client_->PostMultipart("/api/v1/enrollments", parts, headers);

@@ -262,14 +262,8 @@ TEST_F(ReviewTest, TheOperatorIsToldHowToSyncOverTheApi) {
   net::HttpHeaders auth = LoginOverApi(**client, "ani", "kata-sandi-1");
   auth.emplace("idempotency-key", "van-7-application-0002");
   EnrollmentRequest request = Request();
-  auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
-  std::vector<net::MultipartPart> parts = {
-      {"application", "", "application/json",
-       nlohmann::json{{"kind", "first_card"}, {"resident", ResidentToJson(request.resident)}}.dump()},
-      {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
-      {"signature", "ttd.jpg", "image/jpeg", as_string(request.biometrics.signature_image)},
-      {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
-  };
+  const std::vector<net::MultipartPart> parts =
+      EnrollmentParts(request, {{"kind", "first_card"}, {"resident", ResidentToJson(request.resident)}});
   auto refused = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
   ASSERT_OK(refused.status());
   EXPECT_EQ(refused->status, 409);

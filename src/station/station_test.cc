@@ -1041,13 +1041,7 @@ TEST_F(StationTest, OperatorApiOverHttp) {
   nlohmann::json application = {{"kind", "first_card"},
                                 {"resident", ResidentToJson(request.resident)},
                                 {"finger_exceptions", {{"5", "amputated"}}}};
-  auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
-  std::vector<net::MultipartPart> parts = {
-      {"application", "", "application/json", application.dump()},
-      {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
-      {"signature", "ttd.jpg", "image/jpeg", as_string(request.biometrics.signature_image)},
-      {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
-  };
+  std::vector<net::MultipartPart> parts = EnrollmentParts(request, application);
   auto created = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
   ASSERT_TRUE(created.ok());
   ASSERT_EQ(created->status, 400);

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +30,20 @@
 namespace ektp::station {
 
 // Logs `user` in on the operator API; the session's authorization header.
+// The multipart parts the console sends to POST /api/v1/enrollments for
+// `request`: `application` as given, then the face, the signature and the
+// first captured finger's template.
+inline std::vector<net::MultipartPart> EnrollmentParts(const EnrollmentRequest& request,
+                                                       const nlohmann::json& application) {
+  auto as_string = [](const crypto::Bytes& b) { return std::string(b.begin(), b.end()); };
+  return {
+      {"application", "", "application/json", application.dump()},
+      {"face", "face.jpg", "image/jpeg", as_string(request.biometrics.face_jpeg)},
+      {"signature", "ttd.jpg", "image/jpeg", as_string(request.biometrics.signature_image)},
+      {"finger_2", "f2.iso", "application/octet-stream", as_string(request.biometrics.fingers[0].template_bytes)},
+  };
+}
+
 inline net::HttpHeaders LoginOverApi(net::HttpClient& client, const std::string& user, const std::string& password) {
   auto answer =
       client.Post("/api/v1/login", nlohmann::json{{"username", user}, {"password", password}}.dump(), "application/json");
