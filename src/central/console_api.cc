@@ -15,6 +15,7 @@
 #include "central/print_feed.h"
 #include "central/station_registry.h"
 #include "core/lifecycle.h"
+#include "core/refusal_pesan.h"
 #include "core/region.h"
 #include "core/text.h"
 #include "pipeline/adjudication.h"
@@ -25,8 +26,13 @@
 namespace ektp::central {
 namespace {
 
-// What a member of staff reads in the console; the "error" beside it is precise, in English.
+// What a member of staff reads in the console: the catalogue's sentence
+// (core/refusal_pesan.h), else a general one for the code. The "error" beside
+// it is precise, in English.
 std::string Pesan(const Status& status) {
+  if (status.code() == StatusCode::kUnauthenticated) {
+    if (auto said = RefusalPesan(status.message())) return *said + ".";
+  }
   switch (status.code()) {
     case StatusCode::kInvalidArgument: return "Isian belum benar. Periksa dan perbaiki.";
     case StatusCode::kUnauthenticated: return "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";

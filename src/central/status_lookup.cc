@@ -238,7 +238,8 @@ net::HttpResponse StatusEndpoint::Handle(const net::HttpRequest& request) {
     limited.Increment();
     const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
     auto response = net::HttpResponse::JsonError(
-        429, "too many status lookups from this address; retry after " + std::to_string(seconds) + " s");
+        429, "too many status lookups from this address; retry after " + std::to_string(seconds) + " s",
+        "Terlalu banyak pemeriksaan dari alamat ini. Coba lagi dalam " + std::to_string(seconds) + " detik.");
     response.headers.emplace("Retry-After", std::to_string(seconds));
     return response;
   }
@@ -248,7 +249,11 @@ net::HttpResponse StatusEndpoint::Handle(const net::HttpRequest& request) {
   if (!status.ok()) {
     if (status.status().code() == StatusCode::kInvalidArgument) {
       refused.Increment();
-      return net::HttpResponse::JsonError(400, status.status().ToString());
+      const bool nik = status.status().message().starts_with("nik");
+      return net::HttpResponse::JsonError(
+          400, status.status().ToString(),
+          nik ? "NIK harus tepat 16 angka, seperti pada Kartu Keluarga. Periksa lagi."
+              : "Nomor registrasi ditulis persis seperti pada tanda terima perekaman. Periksa lagi.");
     }
     service::LogError("central.status_lookup_failed", {{"error", status.status().ToString()}});
     return net::HttpResponse::JsonError(status.status().code() == StatusCode::kUnavailable ? 503 : 500,

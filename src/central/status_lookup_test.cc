@@ -255,7 +255,8 @@ TEST_P(StatusRouteTest, AnswersKnownAndUnknownAlikeAndRateLimits) {
   auto malformed = client_->Get("/api/v1/status?nik=123&receipt=ST-1-000002");
   ASSERT_TRUE(malformed.ok());
   EXPECT_EQ(malformed->status, 400);
-  EXPECT_THAT(malformed->body, HasSubstr("nik must be 16 digits"));
+  EXPECT_THAT(nlohmann::json::parse(malformed->body)["error"].get<std::string>(), HasSubstr("nik must be 16 digits"));
+  EXPECT_THAT(nlohmann::json::parse(malformed->body)["pesan"].get<std::string>(), HasSubstr("NIK harus tepat 16 angka"));
 
   // The default burst is 10 per address; three are spent.
   for (int i = 0; i < 7; ++i) {
@@ -268,7 +269,8 @@ TEST_P(StatusRouteTest, AnswersKnownAndUnknownAlikeAndRateLimits) {
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->status, 429);
   EXPECT_EQ(limited->header("retry-after"), "6");
-  EXPECT_THAT(limited->body, HasSubstr("retry after 6 s"));
+  EXPECT_THAT(nlohmann::json::parse(limited->body)["error"].get<std::string>(), HasSubstr("retry after 6 s"));
+  EXPECT_EQ(nlohmann::json::parse(limited->body)["pesan"], "Terlalu banyak pemeriksaan dari alamat ini. Coba lagi dalam 6 detik.");
   clock_.Advance(seconds(6));
   auto again = client_->Get(std::string("/api/v1/status?nik=") + kHolderNik + "&receipt=ST-1-000002");
   ASSERT_TRUE(again.ok());

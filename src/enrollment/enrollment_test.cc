@@ -1,12 +1,14 @@
 #include "enrollment/enrollment.h"
 
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <iterator>
 
 #include <nlohmann/json.hpp>
 
 #include "bio/template.h"
+#include "core/refusal_pesan.h"
 #include "core/status_matchers.h"
 #include "core/testing.h"
 #include "enrollment/image.h"
@@ -81,6 +83,39 @@ TEST(EnrollmentTest, BadBiometricsAreRefusedWithTheReason) {
               StatusIs(StatusCode::kInvalidArgument, "finger position 4294967298 is not in 1-10"));
   EXPECT_THAT(parse(R"({"face_jpeg":"","signature_image":"","fingers":[{"position":2,"exception":7}]})"),
               StatusIs(StatusCode::kInvalidArgument, "biometrics.fingers[0].exception has the wrong type"));
+}
+
+// Each refusal of a resident's photo, signature and fingers has its sentence
+// for the operator in the catalogue (core/refusal_pesan.h), so the console
+// never shows the English.
+TEST(EnrollmentTest, EachBiometricRefusalIsInTheOperatorsCatalogue) {
+  std::vector<std::pair<std::function<void(Biometrics&)>, std::string>> cases = {
+      {[](Biometrics& b) { b.face_jpeg.clear(); }, "Foto wajah belum diambil"},
+      {[](Biometrics& b) { b.face_jpeg = Bytes(2 * 1024 * 1024, 0xFF); }, "Foto wajah lebih besar dari 1 MiB"},
+      {[](Biometrics& b) { b.face_jpeg = Bytes{0x89, 'P', 'N', 'G'}; }, "Foto wajah bukan gambar JPEG"},
+      {[](Biometrics& b) { b.face_jpeg = testing::SolidJpeg(240, 320, 1, 90); }, "Foto wajah harus berwarna"},
+      {[](Biometrics& b) { b.face_jpeg = testing::SolidJpeg(120, 160, 3, 90); },
+       "Foto wajah berukuran 120 x 160 piksel, minimal 240 x 320 piksel"},
+      {[](Biometrics& b) { b.face_jpeg = testing::SolidJpeg(480, 400, 3, 90); }, "Foto wajah berukuran 480 x 400 piksel; harus tegak"},
+      {[](Biometrics& b) { b.signature_image.clear(); }, "Tanda tangan belum diambil"},
+      {[](Biometrics& b) { b.signature_image = Bytes{'G', 'I', 'F', '8'}; }, "Gambar tanda tangan bukan berkas PNG atau JPEG"},
+      {[](Biometrics& b) { b.signature_image = testing::SolidJpeg(100, 300, 1, 200); },
+       "Gambar tanda tangan berukuran 100 x 300 piksel"},
+      {[](Biometrics& b) { b.fingers[2].position = 1; }, "Jari 1 (jempol kanan) terkirim dua kali"},
+      {[](Biometrics& b) { b.fingers[2].position = 11; }, "Posisi jari 11 tidak dikenal"},
+      {[](Biometrics& b) { b.fingers[2].template_bytes = b.fingers[0].template_bytes; },
+       "Jari 2 (telunjuk kanan) punya sidik jari dan pengecualian sekaligus"},
+      {[](Biometrics& b) { b.fingers[2].exception = FingerException::kNone; }, "Sidik jari 2 (telunjuk kanan) belum direkam"},
+      {[](Biometrics& b) { b.fingers[1].template_bytes.resize(40); }, "Sidik jari 6 (jempol kiri) tidak terbaca"},
+      {[](Biometrics& b) { b.fingers.erase(b.fingers.begin(), b.fingers.begin() + 2); }, "Belum ada sidik jari"},
+  };
+  for (const auto& [spoil, pesan] : cases) {
+    Biometrics b = Sample();
+    spoil(b);
+    const Status refused = ValidateBiometrics(b);
+    ASSERT_EQ(refused.code(), StatusCode::kInvalidArgument) << pesan;
+    EXPECT_THAT(RefusalPesan(refused.message()), ::testing::Optional(::testing::StartsWith(pesan))) << refused.message();
+  }
 }
 
 // Issue 11, item 7: the images are decoded, not recognised by their markers.

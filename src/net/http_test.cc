@@ -728,7 +728,8 @@ TEST_F(HttpTest, RouteBodyLimitRefusesLengthAndChunkedBodiesWithoutTheHandler) {
   std::string answer = ReadUntilClosed(fd);
   close(fd);
   EXPECT_THAT(answer, HasSubstr("HTTP/1.1 413 "));
-  EXPECT_THAT(answer, HasSubstr("{\"error\":\"request body exceeds 1024 bytes\",\"status\":413}"));
+  EXPECT_THAT(answer, HasSubstr("{\"error\":\"request body exceeds 1024 bytes\",\"pesan\":\"Kiriman terlalu besar.\","
+                                "\"status\":413}"));
   EXPECT_EQ(login_calls.load(), 1);
 }
 

@@ -92,9 +92,29 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
-HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
+std::string_view GeneralPesan(int status) {
+  switch (status) {
+    case 400: return "Permintaan tidak sah. Periksa isian, lalu coba lagi.";
+    case 401: return "Anda belum masuk atau sesi sudah berakhir. Silakan masuk lagi.";
+    case 403: return "Anda tidak berwenang untuk tindakan ini.";
+    case 404: return "Alamat atau data yang diminta tidak ditemukan.";
+    case 405: return "Tindakan ini tidak tersedia di alamat ini.";
+    case 408: return "Permintaan terlalu lama tidak selesai. Coba lagi.";
+    case 409: return "Tindakan tidak dapat dilakukan pada keadaan data saat ini.";
+    case 413: return "Kiriman terlalu besar.";
+    case 415: return "Jenis kiriman tidak didukung.";
+    case 429: return "Terlalu banyak permintaan. Tunggu sebentar, lalu coba lagi.";
+    case 503: return "Layanan sedang tidak tersedia. Coba lagi beberapa saat lagi.";
+    default:
+      return status >= 500 ? "Terjadi gangguan pada layanan. Coba lagi beberapa saat lagi."
+                           : "Permintaan tidak dapat diproses. Coba lagi.";
+  }
+}
+
+HttpResponse HttpResponse::JsonError(int status, std::string_view message, std::string_view pesan) {
   nlohmann::ordered_json body;
   body["error"] = message;
+  body["pesan"] = pesan.empty() ? GeneralPesan(status) : pesan;
   body["status"] = status;
   return Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

@@ -52,9 +52,15 @@ struct HttpResponse {
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse Json(int status, std::string json_body);
-  // {"error": "<message>", "status": <status>}, with `message` JSON-escaped.
-  static HttpResponse JsonError(int status, std::string_view message);
+  // {"error": "<message>", "pesan": "<pesan>", "status": <status>}: `message`
+  // precise, in English, for logs and programs; `pesan` for the person
+  // reading, in Bahasa Indonesia, GeneralPesan(status) when empty.
+  static HttpResponse JsonError(int status, std::string_view message, std::string_view pesan = {});
 };
+
+// A general sentence in Bahasa Indonesia for an HTTP error status, for
+// refusals that have no more specific one ("Terlalu banyak permintaan ...").
+std::string_view GeneralPesan(int status);
 
 // `text` safe inside HTML text and double-quoted attributes.
 std::string HtmlEscape(std::string_view text);

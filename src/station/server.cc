@@ -24,7 +24,7 @@
 #include "core/region.h"
 #include "core/resident_json.h"
 #include "core/text.h"
-#include "core/validation_pesan.h"
+#include "core/refusal_pesan.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/request_guard.h"
@@ -38,18 +38,23 @@ namespace {
 
 std::string Path(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
 
-// What the operator reads at the counter.
+// What the operator reads at the counter: the catalogue's sentence for the
+// refusal (core/refusal_pesan.h), else a general one for its code. Never the
+// English, which `error` carries beside it.
 std::string Pesan(const Status& status) {
+  const std::optional<std::string> said = RefusalPesan(status.message());
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: {
-      const std::optional<std::string> said = ValidationPesan(status.message());
-      return "Data belum benar: " + said.value_or(status.message()) + ". Periksa dan perbaiki isian.";
-    }
-    case StatusCode::kUnauthenticated: return "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";
-    case StatusCode::kPermissionDenied: return "Anda tidak berwenang untuk tindakan ini: " + status.message();
-    case StatusCode::kNotFound: return "Data tidak ditemukan: " + status.message();
+    case StatusCode::kInvalidArgument:
+      return said ? "Data belum benar: " + *said + ". Periksa dan perbaiki isian."
+                  : "Data belum benar. Periksa dan perbaiki isian, lalu kirim lagi.";
+    case StatusCode::kUnauthenticated:
+      return said ? *said + "." : "Nama pengguna atau kata sandi salah, atau sesi berakhir. Silakan masuk lagi.";
+    case StatusCode::kPermissionDenied: return said ? *said + "." : "Akun Anda tidak berwenang untuk tindakan ini.";
+    case StatusCode::kNotFound: return said ? *said + "." : "Data tidak ditemukan di stasiun ini.";
     case StatusCode::kFailedPrecondition:
-      return "Permohonan tidak dapat diproses: " + status.message();
+      return said ? "Permohonan tidak dapat diproses: " + *said + "."
+                  : "Permohonan tidak dapat diproses pada keadaan saat ini; rinciannya ada di bawah. Hubungi admin "
+                    "bila berulang.";
     default: return "Terjadi gangguan pada stasiun. Data yang sudah tersimpan aman; coba lagi atau hubungi admin.";
   }
 }

@@ -701,7 +701,8 @@ TEST_F(StationTest, AnOperatorHandsACardOverThroughTheApi) {
   };
   auto answer = post("/api/v1/pickup/cards/0000000042/check", nlohmann::json{{"fingers", "none"}}, ani);
   EXPECT_EQ(answer.status, 400);
-  EXPECT_THAT(answer.body, HasSubstr("Data belum benar: body must be"));
+  EXPECT_THAT(nlohmann::json::parse(answer.body)["error"].get<std::string>(), HasSubstr("body must be"));
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["pesan"], "Data belum benar. Periksa dan perbaiki isian, lalu kirim lagi.");
   for (int attempt = 1; attempt <= 3; ++attempt) {
     answer = post("/api/v1/pickup/cards/0000000042/check", fingers(108), ani);
     ASSERT_EQ(answer.status, 200) << answer.body;
@@ -1461,7 +1462,7 @@ TEST_F(StationTest, EnrollmentInputIsWhatItClaimsToBe) {
     EXPECT_THAT(error_of(refused), HasSubstr("Data belum benar"));
   }
   // A refused resident field is said to the operator in Bahasa Indonesia with
-  // the form's label (core/validation_pesan.h), the English only in `error`.
+  // the form's label (core/refusal_pesan.h), the English only in `error`.
   const std::pair<std::function<void(nlohmann::json&)>, std::string> kSaid[] = {
       {[](auto& a) { a["resident"]["place_of_birth"] = ""; }, "Data belum benar: Tempat lahir wajib diisi."},
       {[](auto& a) { a["resident"]["address"]["rt"] = 1000; }, "Data belum benar: RT harus angka 1 sampai 999."},

@@ -68,7 +68,7 @@ test('a refusal is shown in Bahasa Indonesia next to the field at fault, and not
   await page.getByRole('button', { name: 'Simpan perekaman' }).click();
   const error = page.locator('#birth_date-error');
   await error.waitFor();
-  assert.match(await error.textContent(), /^Permohonan tidak dapat diproses: birth_date: resident is \d+/);
+  assert.match(await error.textContent(), /^Permohonan tidak dapat diproses: Tanggal lahir menunjukkan umur \d+ tahun dan belum pernah kawin/);
   assert.equal(await page.getByLabel('Tanggal lahir').getAttribute('aria-invalid'), 'true');
   const outbox = await world.stationApi('/api/v1/outbox', await sessionToken(page));
   assert.equal(outbox.json.entries.filter((e) => e.kind === 'enrollment').length, 1, 'only the first test\'s enrollment');

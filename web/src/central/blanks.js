@@ -7,7 +7,7 @@
 import { api } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
 import { t } from '../common/i18n.js';
-import { failureText } from '../common/shell.js';
+import { failureText, showFailure } from '../common/shell.js';
 import { regionPicker } from './region_picker.js';
 
 const POLICIES = ['min-max-wait', 'proportional'];
@@ -41,8 +41,7 @@ function movementForm({ id, titleKey, helpKey, path, holder, doneKey }, done) {
         first: first.input.value.trim(), last: last.input.value.trim(), reference: reference.value.trim() } });
       done(t(doneKey, { count: answer.blanks, range: answer.range, holder: answer.holder }));
     } catch (error) {
-      message.textContent = failureText(error);
-      if (error.body?.error) message.append(h('small', { class: 'detail' }, ` (${error.body.error})`));
+      showFailure(message, error);
       submit.disabled = false;
     }
   } },

@@ -6,6 +6,16 @@ import { language, setLanguage, t } from './i18n.js';
 
 export function failureText(error) { return error instanceof ApiError ? error.operatorText : String(error); }
 
+// A refusal into `element`: the reader's sentence and, when the console speaks
+// Bahasa Indonesia, the server's precise English beneath it for the admin or
+// the help desk.
+export function showFailure(element, error) {
+  element.textContent = failureText(error);
+  if (language() === 'id' && error instanceof ApiError && error.body?.error) {
+    element.append(h('small', { class: 'detail' }, ` (${error.body.error})`));
+  }
+}
+
 // The logged-in account from `path`, or null when there is none (or it expired).
 export async function loadSession(path) {
   if (!sessionToken()) return null;

@@ -9,6 +9,7 @@ import { api, ApiError } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
 import { formatTime, t } from '../common/i18n.js';
 import { go } from '../common/router.js';
+import { showFailure } from '../common/shell.js';
 import { fingerCapture, photoCapture, select } from './capture.js';
 
 const KINDS = ['first_card', 'lost', 'damaged', 'data_change', 'move_in'];
@@ -180,7 +181,7 @@ export async function renderEnrollment(main, session) {
       if (onSubmit) main.querySelector(`#${id}`)?.focus();
       return true;
     }
-    if (onSubmit) formMessage.textContent = error.operatorText;
+    if (onSubmit) showFailure(formMessage, error);
     return false;
   }
 
