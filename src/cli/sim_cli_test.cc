@@ -1,0 +1,128 @@
+// Runs the real `ektp sim` and checks its table, files, exit codes and
+// messages.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct CommandResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+CommandResult Ektp(const std::string& args) {
+  std::filesystem::path err_path = std::filesystem::path(::testing::TempDir()) / "sim_cli_stderr";
+  std::string command = std::string(EKTP_BINARY) + " " + args + " 2>" + err_path.string();
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  std::ifstream in(err_path);
+  std::stringstream err;
+  err << in.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err.str()};
+}
+
+std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The document's root element, after the XML declaration and comments.
+std::string RootElement(const std::string& xml) {
+  std::smatch match;
+  std::string rest = std::regex_replace(xml, std::regex(R"(<\?xml[^>]*\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)"), "");
+  if (!std::regex_search(rest, match, std::regex(R"(^\s*<([A-Za-z][A-Za-z0-9:]*))"))) return "";
+  return match[1];
+}
+
+TEST(SimCliTest, HelpListsSim) {
+  CommandResult help = Ektp("help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("  sim "));
+  CommandResult flags = Ektp("help sim");
+  EXPECT_EQ(flags.exit_code, 0);
+  EXPECT_THAT(flags.out, HasSubstr("--scenario"));
+  EXPECT_THAT(flags.out, HasSubstr("--printer-per-hour"));
+}
+
+TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "sim_cli_situbondo";
+  std::filesystem::remove_all(dir);
+  CommandResult run = Ektp("sim --scenario situbondo --out " + dir.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("scenario situbondo: Kabupaten Situbondo (35.12)"));
+  EXPECT_THAT(run.out, HasSubstr("online-only"));
+  EXPECT_THAT(run.out, HasSubstr("offline-first"));
+  EXPECT_THAT(run.out, HasSubstr("cards printed"));
+  // Piped: no progress line, nothing on stderr at all.
+  EXPECT_EQ(run.err, "");
+
+  for (const char* name : {"summary.csv", "days.csv", "waits.csv"}) {
+    std::string text = Slurp(dir / name);
+    EXPECT_FALSE(text.empty()) << name;
+    EXPECT_THAT(text.substr(0, text.find('\n')), HasSubstr(",")) << name;
+  }
+  EXPECT_THAT(Slurp(dir / "summary.csv"), HasSubstr("metric,online-only,offline-first\n"));
+  for (const char* name : {"waits.svg", "backlog.svg", "blanks.svg", "suket.svg"}) {
+    std::string svg = Slurp(dir / name);
+    EXPECT_EQ(RootElement(svg), "svg") << name;
+    EXPECT_THAT(svg, HasSubstr("</svg>")) << name;
+    EXPECT_THAT(svg, HasSubstr("<polyline")) << name;  // the series are drawn
+  }
+  // PLplot writes text as character references: "shipped" in the legend.
+  EXPECT_THAT(Slurp(dir / "blanks.svg"), HasSubstr("&#x73;&#x68;&#x69;&#x70;&#x70;&#x65;&#x64;"));
+
+  // Same seed, same table.
+  CommandResult again = Ektp("sim --scenario situbondo");
+  EXPECT_EQ(again.out, run.out.substr(0, run.out.find("\nwrote")));
+}
+
+TEST(SimCliTest, FlagsOverrideTheScenario) {
+  CommandResult run = Ektp("sim --scenario ngawi --days 10 --seed 3");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("scenario ngawi: Kabupaten Ngawi (35.21), population 907002, 10 days, seed 3"));
+}
+
+TEST(SimCliTest, BadFlagsAreRefusedWithExitTwoNamingTheProblem) {
+  struct Case {
+    std::string args, message;
+  };
+  const Case cases[] = {
+      {"sim --scenario jakarta", "no scenario named 'jakarta'; the scenarios are situbondo, ngawi, rokan-hilir"},
+      {"sim --days 0", "days must be between 1 and 3660"},
+      {"sim --printer-per-hour -3", "printer-per-hour must be a positive number"},
+      {"sim --regency 99.99", "regency '99.99' is not a Kemendagri regency code"},
+      {"sim --shipment 5", "--shipment '5' is not of the form DAY:COUNT"},
+      {"sim --maintenance 3:x", "--maintenance '3:x' is not of the form DAY:DAYS"},
+      {"sim --open-hour 16 --close-hour 15", "open-hour/close-hour must satisfy"},
+      {"sim --days ten", "--days"},
+      {"sim --printer-per-huor 3", "did you mean '--printer-per-hour'"},
+  };
+  for (const Case& c : cases) {
+    CommandResult run = Ektp(c.args);
+    EXPECT_EQ(run.exit_code, 2) << c.args;
+    EXPECT_THAT(run.err, HasSubstr(c.message)) << c.args;
+    EXPECT_EQ(run.out, "") << c.args;
+  }
+}
+
+}  // namespace
