@@ -1,8 +1,10 @@
 // Runs the real `ektp sim` and checks its table, files, exit codes and
 // messages.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +27,12 @@ struct CommandResult {
 };
 
 CommandResult Ektp(const std::string& args) {
-  std::filesystem::path err_path = std::filesystem::path(::testing::TempDir()) / "sim_cli_stderr";
+  // Tests of this binary run in parallel processes: one stderr file per run.
+  std::string err_template = (std::filesystem::path(::testing::TempDir()) / "sim_cli_stderr_XXXXXX").string();
+  int fd = mkstemp(err_template.data());
+  EXPECT_GE(fd, 0);
+  close(fd);
+  const std::filesystem::path err_path = err_template;
   std::string command = std::string(EKTP_BINARY) + " " + args + " 2>" + err_path.string();
   FILE* pipe = popen(command.c_str(), "r");
   std::string out;
@@ -36,6 +43,7 @@ CommandResult Ektp(const std::string& args) {
   std::ifstream in(err_path);
   std::stringstream err;
   err << in.rdbuf();
+  std::filesystem::remove(err_path);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err.str()};
 }
 
@@ -69,10 +77,10 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
   std::filesystem::remove_all(dir);
   CommandResult run = Ektp("sim --scenario situbondo --out " + dir.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("scenario situbondo: Kabupaten Situbondo (35.12)"));
-  EXPECT_THAT(run.out, HasSubstr("online-only"));
-  EXPECT_THAT(run.out, HasSubstr("offline-first"));
-  EXPECT_THAT(run.out, HasSubstr("cards printed"));
+  EXPECT_THAT(run.out, HasSubstr("skenario situbondo: Kabupaten Situbondo (35.12)"));
+  EXPECT_THAT(run.out, HasSubstr("hanya daring"));
+  EXPECT_THAT(run.out, HasSubstr("luring dulu"));
+  EXPECT_THAT(run.out, HasSubstr("KTP-el dicetak"));
   // Piped: no progress line, nothing on stderr at all.
   EXPECT_EQ(run.err, "");
 
@@ -82,14 +90,15 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
     EXPECT_THAT(text.substr(0, text.find('\n')), HasSubstr(",")) << name;
   }
   EXPECT_THAT(Slurp(dir / "summary.csv"), HasSubstr("metric,online-only,offline-first\n"));
+  EXPECT_THAT(Slurp(dir / "summary.csv"), HasSubstr("\nblanks_shipped,10000,10000\n"));
   for (const char* name : {"waits.svg", "backlog.svg", "blanks.svg", "suket.svg"}) {
     std::string svg = Slurp(dir / name);
     EXPECT_EQ(RootElement(svg), "svg") << name;
     EXPECT_THAT(svg, HasSubstr("</svg>")) << name;
     EXPECT_THAT(svg, HasSubstr("<polyline")) << name;  // the series are drawn
   }
-  // PLplot writes text as character references: "shipped" in the legend.
-  EXPECT_THAT(Slurp(dir / "blanks.svg"), HasSubstr("&#x73;&#x68;&#x69;&#x70;&#x70;&#x65;&#x64;"));
+  // PLplot writes text as character references: "diterima" (received) in the legend.
+  EXPECT_THAT(Slurp(dir / "blanks.svg"), HasSubstr("&#x64;&#x69;&#x74;&#x65;&#x72;&#x69;&#x6d;&#x61;"));
 
   // Same seed, same table.
   CommandResult again = Ektp("sim --scenario situbondo");
@@ -99,7 +108,7 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
 TEST(SimCliTest, FlagsOverrideTheScenario) {
   CommandResult run = Ektp("sim --scenario ngawi --days 10 --seed 3");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("scenario ngawi: Kabupaten Ngawi (35.21), population 907002, 10 days, seed 3"));
+  EXPECT_THAT(run.out, HasSubstr("skenario ngawi: Kabupaten Ngawi (35.21), penduduk 907002, 10 hari, seed 3"));
 }
 
 TEST(SimCliTest, BadFlagsAreRefusedWithExitTwoNamingTheProblem) {

@@ -26,6 +26,7 @@ struct Series {
 struct Chart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
+  double x_min = NAN, x_max = NAN;  // NAN: from the data
 };
 
 // Draws `chart` into `path`. PLplot exits the process on errors it cannot
@@ -45,6 +46,8 @@ Status Draw(const Chart& chart, const std::filesystem::path& path) {
       y_max = std::max(y_max, s.y[i]);
     }
   }
+  if (!std::isnan(chart.x_min)) x_min = chart.x_min;
+  if (!std::isnan(chart.x_max)) x_max = chart.x_max;
   if (x_max <= x_min) x_max = x_min + 1;
 
   plsdev("svg");
@@ -58,7 +61,7 @@ Status Draw(const Chart& chart, const std::filesystem::path& path) {
   plinit();
   pladv(0);
   plvpor(0.1, 0.96, 0.12, 0.9);
-  plwind(x_min, x_max, 0, y_max * 1.08);
+  plwind(x_min, x_max, 0, y_max * (1.15 + 0.07 * chart.series.size()));  // headroom for the legend
   plcol0(kBlack);
   plwidth(1);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
@@ -111,9 +114,10 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
   const std::string where = r.regency_name + ", " + r.scenario.name + ", seed " + std::to_string(r.scenario.seed);
   std::vector<std::pair<std::string, Chart>> charts;
 
-  Chart waits{"Days to card by percentile: " + where, "percentile of residents needing a card", "days to card", {}};
+  // Each curve ends at the share of residents who have a card by the end.
+  Chart waits{"Hari sampai KTP-el per persentil: " + where, "persentil warga yang perlu KTP-el", "hari sampai KTP-el", {}, 0, 100};
   for (const ModeResult* m : {&r.online, &r.offline}) {
-    Series s{std::string(ModeName(m->mode)), {}, {}, ColourOf(m->mode), kSolid};
+    Series s{std::string(ModeLabel(m->mode)), {}, {}, ColourOf(m->mode), kSolid};
     for (int p = 1; p <= 99; ++p) {
       double days = Percentile(*m, p);
       if (!std::isfinite(days)) break;  // the rest have no card by the end
@@ -124,27 +128,27 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
   }
   charts.emplace_back("waits.svg", std::move(waits));
 
-  Chart backlog{"Backlog: " + where, "day", "residents", {}};
+  Chart backlog{"Tunggakan: " + where, "hari", "warga", {}};
   for (const ModeResult* m : {&r.online, &r.offline}) {
-    std::string mode(ModeName(m->mode));
-    backlog.series.push_back(ByDay(*m, mode + ": waiting for a card", ColourOf(m->mode), kSolid,
+    std::string mode(ModeLabel(m->mode));
+    backlog.series.push_back(ByDay(*m, mode + ": menunggu KTP-el", ColourOf(m->mode), kSolid,
                                    [](const Day& d) { return d.waiting(); }));
-    backlog.series.push_back(ByDay(*m, mode + ": not yet recorded", ColourOf(m->mode), kDashed,
+    backlog.series.push_back(ByDay(*m, mode + ": belum direkam", ColourOf(m->mode), kDashed,
                                    [](const Day& d) { return d.not_recorded; }));
   }
   charts.emplace_back("backlog.svg", std::move(backlog));
 
-  Chart blanks{"Blank cards: " + where, "day", "blanks", {}};
-  blanks.series.push_back(ByDay(r.online, "shipped", kGrey, kSolid, [](const Day& d) { return d.blanks_shipped; }));
+  Chart blanks{"Blangko: " + where, "hari", "blangko", {}};
+  blanks.series.push_back(ByDay(r.online, "diterima", kGrey, kSolid, [](const Day& d) { return d.blanks_shipped; }));
   for (const ModeResult* m : {&r.online, &r.offline}) {
-    blanks.series.push_back(ByDay(*m, std::string(ModeName(m->mode)) + ": used", ColourOf(m->mode), kSolid,
+    blanks.series.push_back(ByDay(*m, std::string(ModeLabel(m->mode)) + ": terpakai", ColourOf(m->mode), kSolid,
                                   [](const Day& d) { return d.blanks_used; }));
   }
   charts.emplace_back("blanks.svg", std::move(blanks));
 
-  Chart suket{"Suket holders: " + where, "day", "residents holding a Suket", {}};
+  Chart suket{"Pemegang Suket: " + where, "hari", "warga yang memegang Suket", {}};
   for (const ModeResult* m : {&r.online, &r.offline}) {
-    suket.series.push_back(ByDay(*m, std::string(ModeName(m->mode)), ColourOf(m->mode), kSolid,
+    suket.series.push_back(ByDay(*m, std::string(ModeLabel(m->mode)), ColourOf(m->mode), kSolid,
                                  [](const Day& d) { return d.suket_holders; }));
   }
   charts.emplace_back("suket.svg", std::move(suket));

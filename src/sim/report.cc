@@ -13,53 +13,59 @@ namespace {
 constexpr double kPercentiles[] = {10, 25, 50, 90};
 
 std::string Days(double days) {
-  if (!std::isfinite(days)) return "no card";
+  if (!std::isfinite(days)) return "";
   char text[32];
   std::snprintf(text, sizeof text, "%.1f", days);
   return text;
 }
 
+// One row of the summary: its CSV key, its label in the table (Bahasa
+// Indonesia, as the blanks planner's tables), its value per mode ("" when
+// there is none: the table then shows `none`, the CSV an empty field).
 struct Row {
-  std::string metric;
+  std::string key;
+  std::string label;
   std::function<std::string(const ModeResult&)> value;
+  std::string none = "";
 };
 
 std::string Int(int64_t n) { return std::to_string(n); }
 
 std::vector<Row> Rows() {
   std::vector<Row> rows = {
-      {"residents needing a card", [](const ModeResult& m) { return Int(m.last().arrived); }},
-      {"recorded", [](const ModeResult& m) { return Int(m.last().arrived - m.last().not_recorded); }},
-      {"visits turned away", [](const ModeResult& m) { return Int(m.sent_home); }},
-      {"cards printed", [](const ModeResult& m) { return Int(m.cards_printed); }},
-      {"cards collected", [](const ModeResult& m) { return Int(m.last().carded); }},
-      {"waiting for a card at the end", [](const ModeResult& m) { return Int(m.last().waiting()); }},
-      {"  not yet recorded", [](const ModeResult& m) { return Int(m.last().not_recorded); }},
-      {"  recorded, not yet at central", [](const ModeResult& m) { return Int(m.last().unsynced); }},
-      {"  at central, not yet print-ready", [](const ModeResult& m) { return Int(m.last().processing); }},
-      {"  print-ready, not printed", [](const ModeResult& m) { return Int(m.last().print_ready); }},
-      {"  printed, not collected", [](const ModeResult& m) { return Int(m.last().printed); }},
-      {"held up with blanks on hand", [](const ModeResult& m) { return Int(m.held_up); }},
-      {"blanks shipped", [](const ModeResult& m) { return Int(m.last().blanks_shipped); }},
-      {"blanks used", [](const ModeResult& m) { return Int(m.last().blanks_used); }},
-      {"  spoiled", [](const ModeResult& m) { return Int(m.last().blanks_spoiled); }},
-      {"blanks on hand at the end", [](const ModeResult& m) { return Int(m.last().blanks_on_hand); }},
+      {"residents", "warga yang perlu KTP-el", [](const ModeResult& m) { return Int(m.last().arrived); }},
+      {"recorded", "sudah direkam", [](const ModeResult& m) { return Int(m.last().arrived - m.last().not_recorded); }},
+      {"turned_away", "kunjungan ditolak (tanpa jaringan)", [](const ModeResult& m) { return Int(m.sent_home); }},
+      {"printed", "KTP-el dicetak", [](const ModeResult& m) { return Int(m.cards_printed); }},
+      {"collected", "KTP-el diambil", [](const ModeResult& m) { return Int(m.last().carded); }},
+      {"waiting", "masih menunggu di akhir", [](const ModeResult& m) { return Int(m.last().waiting()); }},
+      {"not_recorded", "  belum direkam", [](const ModeResult& m) { return Int(m.last().not_recorded); }},
+      {"unsynced", "  direkam, belum sampai di pusat", [](const ModeResult& m) { return Int(m.last().unsynced); }},
+      {"processing", "  di pusat, belum siap cetak", [](const ModeResult& m) { return Int(m.last().processing); }},
+      {"print_ready", "  siap cetak, belum dicetak", [](const ModeResult& m) { return Int(m.last().print_ready); }},
+      {"printed_not_collected", "  dicetak, belum diambil", [](const ModeResult& m) { return Int(m.last().printed); }},
+      {"held_up", "tertahan padahal blangko ada", [](const ModeResult& m) { return Int(m.held_up); }},
+      {"blanks_shipped", "blangko diterima", [](const ModeResult& m) { return Int(m.last().blanks_shipped); }},
+      {"blanks_used", "blangko terpakai", [](const ModeResult& m) { return Int(m.last().blanks_used); }},
+      {"blanks_spoiled", "  rusak", [](const ModeResult& m) { return Int(m.last().blanks_spoiled); }},
+      {"blanks_on_hand", "sisa blangko di akhir", [](const ModeResult& m) { return Int(m.last().blanks_on_hand); }},
+      {"share_collected_percent", "persen sudah ber-KTP-el", [](const ModeResult& m) {
+         char text[16];
+         std::snprintf(text, sizeof text, "%.1f", 100.0 * m.last().carded / std::max<int64_t>(1, m.last().arrived));
+         return std::string(text);
+       }},
   };
-  rows.push_back({"share with a card at the end", [](const ModeResult& m) {
-                    char text[16];
-                    std::snprintf(text, sizeof text, "%.1f%%", 100.0 * m.last().carded / std::max<int64_t>(1, m.last().arrived));
-                    return std::string(text);
-                  }});
   for (double p : kPercentiles) {
-    rows.push_back({"days to card, p" + std::to_string(static_cast<int>(p)),
-                    [p](const ModeResult& m) { return Days(Percentile(m, p)); }});
+    std::string n = std::to_string(static_cast<int>(p));
+    rows.push_back({"days_to_card_p" + n, "hari sampai KTP-el, p" + n,
+                    [p](const ModeResult& m) { return Days(Percentile(m, p)); }, "belum"});
   }
-  rows.push_back({"Sukets issued", [](const ModeResult& m) { return Int(m.suket_issued); }});
-  rows.push_back({"Suket holders at the end", [](const ModeResult& m) { return Int(m.last().suket_holders); }});
-  rows.push_back({"blanks short at the end", [](const ModeResult& m) { return Int(m.shortfall); }});
-  rows.push_back({"resupply alert on day", [](const ModeResult& m) {
-                    return m.resupply_day < 0 ? std::string("never") : Int(m.resupply_day);
-                  }});
+  rows.push_back({"suket_issued", "Suket diterbitkan", [](const ModeResult& m) { return Int(m.suket_issued); }});
+  rows.push_back({"suket_holders", "pemegang Suket di akhir", [](const ModeResult& m) { return Int(m.last().suket_holders); }});
+  rows.push_back({"blanks_short", "kekurangan blangko di akhir", [](const ModeResult& m) { return Int(m.shortfall); }});
+  rows.push_back({"resupply_alert_day", "peringatan pasokan pada hari",
+                  [](const ModeResult& m) { return m.resupply_day < 0 ? std::string() : Int(m.resupply_day); },
+                  "tidak pernah"});
   return rows;
 }
 
@@ -90,17 +96,22 @@ Status WriteFile(const std::filesystem::path& path, const std::string& text) {
 std::string SummaryTable(const Result& r) {
   const Scenario& s = r.scenario;
   std::ostringstream out;
-  out << "scenario " << s.name << ": " << r.regency_name << " (" << s.regency << "), population " << r.population
-      << ", " << s.days << " days, seed " << s.seed << "\n";
-  out << "print-ready backlog at day 0 " << r.backlog << ", blanks need at day 0 " << r.need << " (backlog + "
-      << s.lead_days << " days of arrivals), blanks shipped " << r.online.last().blanks_shipped << "\n\n";
-  const size_t w0 = 36, w = 14;
-  out << Pad("", w0, false) << Pad(std::string(ModeName(Mode::kOnlineOnly)), w, true)
-      << Pad(std::string(ModeName(Mode::kOfflineFirst)), w, true) << "\n";
+  out << "skenario " << s.name << ": " << r.regency_name << " (" << s.regency << "), penduduk " << r.population
+      << ", " << s.days << " hari, seed " << s.seed << "\n";
+  out << "tunggakan siap cetak hari ke-0 " << r.backlog << ", kebutuhan blangko hari ke-0 " << r.need
+      << " (tunggakan + kedatangan " << s.lead_days << " hari)\n\n";
+  const size_t w0 = 36, w = 15;
+  out << Pad("", w0, false) << Pad(std::string(ModeLabel(Mode::kOnlineOnly)), w, true)
+      << Pad(std::string(ModeLabel(Mode::kOfflineFirst)), w, true) << "\n";
   for (const Row& row : Rows()) {
-    out << Pad(row.metric, w0, false) << Pad(row.value(r.online), w, true) << Pad(row.value(r.offline), w, true)
-        << "\n";
+    auto cell = [&](const ModeResult& m) {
+      std::string value = row.value(m);
+      return Pad(value.empty() ? row.none : value, w, true);
+    };
+    out << Pad(row.label, w0, false) << cell(r.online) << cell(r.offline) << "\n";
   }
+  out << "\nhanya daring: cara kerja sekarang (tanpa jaringan ke pusat, tidak ada perekaman, cetak, pengambilan);\n"
+         "luring dulu: ektp (semua selesai di kantor, sinkron saat jaringan ada)\n";
   return out.str();
 }
 
@@ -113,9 +124,7 @@ StatusOr<std::vector<std::filesystem::path>> WriteCsv(const Result& r, const std
   std::ostringstream summary;
   summary << "metric," << ModeName(Mode::kOnlineOnly) << "," << ModeName(Mode::kOfflineFirst) << "\n";
   for (const Row& row : Rows()) {
-    // Leading spaces mark sub-rows in the table; CSV names stand alone.
-    std::string metric = row.metric.substr(row.metric.find_first_not_of(' '));
-    summary << Field(metric) << "," << row.value(r.online) << "," << row.value(r.offline) << "\n";
+    summary << row.key << "," << Field(row.value(r.online)) << "," << Field(row.value(r.offline)) << "\n";
   }
   written.push_back(dir / "summary.csv");
   if (Status st = WriteFile(written.back(), summary.str()); !st.ok()) return st;

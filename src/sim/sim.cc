@@ -469,6 +469,7 @@ Status Bad(std::string_view knob, std::string_view rule) {
 }  // namespace
 
 std::string_view ModeName(Mode mode) { return mode == Mode::kOnlineOnly ? "online-only" : "offline-first"; }
+std::string_view ModeLabel(Mode mode) { return mode == Mode::kOnlineOnly ? "hanya daring" : "luring dulu"; }
 
 Status Validate(const Scenario& s, const RegionRegistry& regions) {
   const Region* region = regions.Find(s.regency);

@@ -97,7 +97,8 @@ std::vector<std::string_view> ScenarioNames();
 Status Validate(const Scenario& scenario, const RegionRegistry& regions);
 
 enum class Mode { kOnlineOnly, kOfflineFirst };
-std::string_view ModeName(Mode mode);  // "online-only", "offline-first"
+std::string_view ModeName(Mode mode);   // "online-only", "offline-first" (CSV, logs)
+std::string_view ModeLabel(Mode mode);  // "hanya daring", "luring dulu" (table, charts)
 
 // End-of-day counts of one mode.
 struct Day {

@@ -240,7 +240,8 @@ TEST(SimTest, WritesCsvAndSvgCharts) {
     EXPECT_THAT(text.str(), HasSubstr("<svg")) << path;
     EXPECT_THAT(text.str(), HasSubstr("</svg>")) << path;
   }
-  EXPECT_THAT(SummaryTable(r), HasSubstr("offline-first"));
+  EXPECT_THAT(SummaryTable(r), HasSubstr("luring dulu"));
+  EXPECT_THAT(SummaryTable(r), HasSubstr("KTP-el dicetak"));
   EXPECT_THAT(WriteCharts(r, "/proc/no-such-dir/x").status(), StatusIs(StatusCode::kUnavailable, HasSubstr("/proc/no-such-dir")));
 }
 
