@@ -70,6 +70,11 @@ TEST(SimCliTest, HelpListsSim) {
   EXPECT_EQ(flags.exit_code, 0);
   EXPECT_THAT(flags.out, HasSubstr("--scenario"));
   EXPECT_THAT(flags.out, HasSubstr("--printer-per-hour"));
+  CommandResult typo = Ektp("sin --scenario ngawi");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("did you mean 'sim'?"));
+  // A group's typo stays within the group, though "sim" is as close.
+  EXPECT_THAT(Ektp("nik prase 3521015708990001").err, HasSubstr("did you mean 'nik parse'?"));
 }
 
 TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
