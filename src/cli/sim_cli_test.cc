@@ -89,12 +89,13 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
   // Piped: no progress line, nothing on stderr at all.
   EXPECT_EQ(run.err, "");
 
-  for (const char* name : {"summary.csv", "days.csv", "waits.csv"}) {
+  for (const char* name : {"scenario.csv", "summary.csv", "days.csv", "waits.csv"}) {
     std::string text = Slurp(dir / name);
     EXPECT_FALSE(text.empty()) << name;
     EXPECT_THAT(text.substr(0, text.find('\n')), HasSubstr(",")) << name;
   }
   EXPECT_THAT(Slurp(dir / "summary.csv"), HasSubstr("metric,online-only,offline-first\n"));
+  EXPECT_THAT(Slurp(dir / "scenario.csv"), HasSubstr("\n--shipment,0:5000\n--shipment,42:5000\n"));
   EXPECT_THAT(Slurp(dir / "summary.csv"), HasSubstr("\nblanks_shipped,10000,10000\n"));
   for (const char* name : {"waits.svg", "backlog.svg", "blanks.svg", "suket.svg"}) {
     std::string svg = Slurp(dir / name);
@@ -108,6 +109,23 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
   // Same seed, same table.
   CommandResult again = Ektp("sim --scenario situbondo");
   EXPECT_EQ(again.out, run.out.substr(0, run.out.find("\nwrote")));
+}
+
+// The scenario's knobs printed as flags run the very same simulation.
+TEST(SimCliTest, PrintScenarioGivesFlagsThatReproduceTheRun) {
+  CommandResult knobs = Ektp("sim --scenario ngawi --days 20 --print-scenario");
+  ASSERT_EQ(knobs.exit_code, 0) << knobs.err;
+  EXPECT_THAT(knobs.out, HasSubstr("--regency 35.21\n--days 20\n"));
+  EXPECT_THAT(knobs.out, HasSubstr("--maintenance 14:8\n"));
+  EXPECT_THAT(knobs.out, HasSubstr("--office-link-up-hours 11\n--office-link-down-hours 4\n"));
+  std::string flags;
+  for (char c : knobs.out) flags += c == '\n' ? ' ' : c;
+  CommandResult named = Ektp("sim --scenario ngawi --days 20");
+  CommandResult flagged = Ektp("sim " + flags);
+  ASSERT_EQ(flagged.exit_code, 0) << flagged.err;
+  auto after_first_line = [](const std::string& text) { return text.substr(text.find('\n')); };
+  EXPECT_THAT(flagged.out, HasSubstr("skenario custom"));
+  EXPECT_EQ(after_first_line(flagged.out), after_first_line(named.out));
 }
 
 TEST(SimCliTest, FlagsOverrideTheScenario) {

@@ -60,6 +60,9 @@ int Sim(const Args& args) {
   };
 
   app.add_option("--scenario", scenario_name, "a named scenario: situbondo, ngawi, rokan-hilir");
+  bool print_scenario = false;
+  app.add_flag("--print-scenario", print_scenario,
+               "print every knob of the run as flags (the named scenario's values, flags given over them) and stop");
   app.add_option("--out", out_dir, "write summary.csv, days.csv, waits.csv and the charts (waits, backlog, blanks, suket .svg) here");
   knob(app.add_option("--regency", f.regency, "Kemendagri regency code (population from the region registry)"),
        [&](sim::Scenario& s) { s.regency = f.regency; });
@@ -140,6 +143,10 @@ int Sim(const Args& args) {
     }
   }
   if (Status st = sim::Validate(scenario, RegionRegistry::Default()); !st.ok()) return Refuse(st);
+  if (print_scenario) {
+    for (const auto& [flag, value] : sim::ScenarioFlags(scenario)) std::cout << flag << " " << value << "\n";
+    return kExitOk;
+  }
 
   service::Progress progress;
   auto result = sim::Simulate(scenario, RegionRegistry::Default(), [&progress](sim::Mode mode, int day, int days) {

@@ -115,11 +115,57 @@ std::string SummaryTable(const Result& r) {
   return out.str();
 }
 
+std::vector<std::pair<std::string, std::string>> ScenarioFlags(const Scenario& s) {
+  auto number = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.10g", value);
+    return std::string(text);
+  };
+  std::vector<std::pair<std::string, std::string>> flags = {
+      {"--regency", s.regency},
+      {"--days", std::to_string(s.days)},
+      {"--seed", std::to_string(s.seed)},
+      {"--cohort-years", number(s.cohort_years)},
+      {"--replacement-rate", number(s.replacement_rate)},
+      {"--move-rate", number(s.move_rate)},
+      {"--backlog", std::to_string(s.backlog)},
+      {"--backlog-age-days", std::to_string(s.backlog_age_days)},
+      {"--stations", std::to_string(s.stations)},
+      {"--open-hour", std::to_string(s.open_hour)},
+      {"--close-hour", std::to_string(s.close_hour)},
+      {"--open-days", std::to_string(s.open_days)},
+      {"--enroll-per-hour", number(s.enroll_per_hour)},
+      {"--return-days", number(s.return_days)},
+      {"--link-up-hours", number(s.link_up_hours)},
+      {"--link-down-hours", number(s.link_down_hours)},
+      {"--office-link-up-hours", number(s.office_link_up_hours)},
+      {"--office-link-down-hours", number(s.office_link_down_hours)},
+  };
+  for (const Window& w : s.maintenance) flags.emplace_back("--maintenance", number(w.start_day) + ":" + number(w.days));
+  flags.emplace_back("--central-hours", number(s.central_hours));
+  for (const Shipment& shipment : s.shipments) {
+    flags.emplace_back("--shipment", std::to_string(shipment.day) + ":" + std::to_string(shipment.count));
+  }
+  flags.insert(flags.end(), {{"--printer-per-hour", number(s.printer_per_hour)},
+                             {"--spoil-rate", number(s.spoil_rate)},
+                             {"--lead-days", std::to_string(s.lead_days)},
+                             {"--pickup-days", number(s.pickup_days)},
+                             {"--pickup-per-hour", number(s.pickup_per_hour)},
+                             {"--suket-after-days", number(s.suket_after_days)}});
+  return flags;
+}
+
 StatusOr<std::vector<std::filesystem::path>> WriteCsv(const Result& r, const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
   std::vector<std::filesystem::path> written;
+
+  std::ostringstream knobs;
+  knobs << "flag,value\n";
+  for (const auto& [flag, value] : ScenarioFlags(r.scenario)) knobs << flag << "," << Field(value) << "\n";
+  written.push_back(dir / "scenario.csv");
+  if (Status st = WriteFile(written.back(), knobs.str()); !st.ok()) return st;
 
   std::ostringstream summary;
   summary << "metric," << ModeName(Mode::kOnlineOnly) << "," << ModeName(Mode::kOfflineFirst) << "\n";

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -18,7 +19,13 @@ namespace ektp::sim {
 // The comparison of both modes as an aligned text table (for stdout).
 std::string SummaryTable(const Result& result);
 
-// Writes into `dir` (created if missing): summary.csv (metric, online-only,
+// Every knob of `scenario` as `ektp sim` flags, in the order of `ektp help
+// sim`: {"--days", "91"}, {"--shipment", "0:5000"}, ... (repeatable flags once
+// per value). Passing them all to `ektp sim` runs the same scenario.
+std::vector<std::pair<std::string, std::string>> ScenarioFlags(const Scenario& scenario);
+
+// Writes into `dir` (created if missing): scenario.csv (flag, value: the
+// knobs of the run, ScenarioFlags), summary.csv (metric, online-only,
 // offline-first), days.csv (one row per mode and day, the columns of Day)
 // and waits.csv (mode, percentile 1..99, days to card; empty when that share
 // has no card). Returns the paths written. kUnavailable if a file cannot be

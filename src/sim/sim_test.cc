@@ -221,7 +221,7 @@ TEST(SimTest, WritesCsvAndSvgCharts) {
   std::filesystem::remove_all(dir);
   auto csv = WriteCsv(r, dir);
   ASSERT_TRUE(csv.ok()) << csv.status().message();
-  ASSERT_EQ(csv->size(), 3u);
+  ASSERT_EQ(csv->size(), 4u);
   std::ifstream days(dir / "days.csv");
   std::string header;
   std::getline(days, header);
