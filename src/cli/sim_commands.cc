@@ -1,6 +1,5 @@
 // `ektp sim`: one regency over weeks or months, online-only against
 // offline-first on the same seeded inputs (src/sim/sim.h, docs/simulation.md).
-#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,20 +20,28 @@ int Refuse(const Status& status) {
   return kExitUsage;
 }
 
-// "A:B" into two numbers, or kInvalidArgument naming the flag.
-template <typename A, typename B>
-Status SplitPair(const std::string& flag, const std::string& text, A& a, B& b) {
-  size_t colon = text.find(':');
-  auto bad = [&] { return InvalidArgument(flag + " '" + text + "' is not of the form " + (flag == "--shipment" ? "DAY:COUNT" : "DAY:DAYS")); };
-  if (colon == std::string::npos) return bad();
+// `text` as a whole number or decimal into `value`; false if it is not one.
+template <typename T>
+bool ParseNumber(const std::string& text, T& value) {
   try {
-    size_t used_a = 0, used_b = 0;
-    std::string left = text.substr(0, colon), right = text.substr(colon + 1);
-    if constexpr (std::is_integral_v<A>) a = static_cast<A>(std::stoll(left, &used_a)); else a = std::stod(left, &used_a);
-    if constexpr (std::is_integral_v<B>) b = static_cast<B>(std::stoll(right, &used_b)); else b = std::stod(right, &used_b);
-    if (used_a != left.size() || used_b != right.size()) return bad();
+    size_t used = 0;
+    if constexpr (std::is_integral_v<T>) {
+      value = static_cast<T>(std::stoll(text, &used));
+    } else {
+      value = std::stod(text, &used);
+    }
+    return used == text.size();
   } catch (const std::exception&) {
-    return bad();
+    return false;
+  }
+}
+
+// "A:B" (`form` names them) into two numbers, or kInvalidArgument naming the flag.
+template <typename A, typename B>
+Status SplitPair(const std::string& flag, const std::string& form, const std::string& text, A& a, B& b) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos || !ParseNumber(text.substr(0, colon), a) || !ParseNumber(text.substr(colon + 1), b)) {
+    return InvalidArgument(flag + " '" + text + "' is not of the form " + form);
   }
   return Status::Ok();
 }
@@ -63,7 +70,7 @@ int Sim(const Args& args) {
   bool print_scenario = false;
   app.add_flag("--print-scenario", print_scenario,
                "print every knob of the run as flags (the named scenario's values, flags given over them) and stop");
-  app.add_option("--out", out_dir, "write summary.csv, days.csv, waits.csv and the charts (waits, backlog, blanks, suket .svg) here");
+  app.add_option("--out", out_dir, "write scenario.csv, summary.csv, days.csv, waits.csv and the charts (waits, backlog, blanks, suket .svg) here");
   knob(app.add_option("--regency", f.regency, "Kemendagri regency code (population from the region registry)"),
        [&](sim::Scenario& s) { s.regency = f.regency; });
   knob(app.add_option("--days", f.days, "days to simulate (day 0 is a Monday)"), [&](sim::Scenario& s) { s.days = f.days; });
@@ -130,7 +137,7 @@ int Sim(const Args& args) {
     scenario.maintenance.clear();
     for (const std::string& text : maintenance) {
       sim::Window w;
-      if (Status st = SplitPair("--maintenance", text, w.start_day, w.days); !st.ok()) return Refuse(st);
+      if (Status st = SplitPair("--maintenance", "DAY:DAYS", text, w.start_day, w.days); !st.ok()) return Refuse(st);
       scenario.maintenance.push_back(w);
     }
   }
@@ -138,7 +145,7 @@ int Sim(const Args& args) {
     scenario.shipments.clear();
     for (const std::string& text : shipments) {
       sim::Shipment shipment;
-      if (Status st = SplitPair("--shipment", text, shipment.day, shipment.count); !st.ok()) return Refuse(st);
+      if (Status st = SplitPair("--shipment", "DAY:COUNT", text, shipment.day, shipment.count); !st.ok()) return Refuse(st);
       scenario.shipments.push_back(shipment);
     }
   }
