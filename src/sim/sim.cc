@@ -483,7 +483,7 @@ Status Validate(const Scenario& s, const RegionRegistry& regions) {
   if (!(s.move_rate >= 0 && s.move_rate <= 1)) return Bad("move-rate", "must be between 0 and 1");
   if (s.backlog > 10'000'000) return Bad("backlog", "must be at most 10000000");
   if (s.backlog_age_days < 0) return Bad("backlog-age-days", "must not be negative");
-  if (s.stations < 1 || s.stations > 1000) return Bad("stations", "must be between 1 and 1000");
+  if (s.stations < 1 || s.stations > 100) return Bad("stations", "must be between 1 and 100");
   if (s.open_hour < 0 || s.close_hour > 24 || s.open_hour >= s.close_hour) {
     return Bad("open-hour/close-hour", "must satisfy 0 <= open-hour < close-hour <= 24");
   }
