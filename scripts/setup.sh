@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-contrib
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcairo2-dev fonts-dejavu-core libcups2-dev cups-daemon cups-client printer-driver-cups-pdf tesseract-ocr libqrencode-dev zbar-tools poppler-utils libjpeg-dev libpng-dev libcbor-dev zlib1g-dev
+  libplplot-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev systemd dpkg-dev adduser
   procps curl python3 openssl

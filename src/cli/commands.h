@@ -9,6 +9,9 @@ namespace ektp::cli {
 // demo_commands.cc
 int Demo(const Args& args);
 
+// sim_commands.cc
+int Sim(const Args& args);
+
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);
 int CentralIntegrityReport(const Args& args);

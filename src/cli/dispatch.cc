@@ -72,7 +72,13 @@ int Help(const Args& args) {
 int Unknown(const Args& argv) {
   const Command* closest = nullptr;
   size_t closest_distance = SIZE_MAX;
+  // A known group's name ("nik prase") is matched within the group only, so a
+  // short top-level name ("sim") never wins a tie against the group's rows.
+  const std::string group = argv[0] + " ";
+  const bool in_group = std::any_of(Commands().begin(), Commands().end(),
+                                    [&](const Command& c) { return c.name.starts_with(group); });
   for (const Command& command : Commands()) {
+    if (in_group && !command.name.starts_with(group)) continue;
     // Compare the row's name with as many typed words as the name has.
     size_t name_words = SplitWords(command.name).size();
     std::string typed;
