@@ -158,6 +158,7 @@ TEST_F(ReviewTest, OnlyAnotherSupervisorMayApprove) {
 TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   EnrollmentRequest request = Request();
   request.biometrics.fingers.push_back({10, {}, enrollment::FingerException::kAmputated});
+  ApproveExceptions(request);
   request.location = enrollment::Location{-7.40, 111.45, 12};
   auto receipt = station_->Enroll(ani_, request);
   ASSERT_OK(receipt.status());
@@ -182,6 +183,8 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   EXPECT_EQ(listed[0]["resident"]["name"], request.resident.name);
   EXPECT_EQ(listed[0]["face_jpeg"], crypto::Base64Encode(request.biometrics.face_jpeg));
   EXPECT_EQ(listed[0]["finger_exceptions"], nlohmann::json({{"10", "amputated"}}));
+  EXPECT_EQ(listed[0]["exception_photo"], crypto::Base64Encode(HandPhoto()));
+  EXPECT_EQ(listed[0]["exception_approver"], "wati");
   EXPECT_EQ(listed[0]["location"]["accuracy_m"], 12);
 
   auto not_listed = (*client)->Get("/api/v1/review/enrollments", ani);
