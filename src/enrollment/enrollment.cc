@@ -203,10 +203,6 @@ Status ValidateBiometrics(const Biometrics& b) {
     if (templates == b.fingers.size()) {
       return InvalidArgument("exception photo: given, but no finger is declared an exception; leave it out");
     }
-    if (b.exception_photo.size() > kMaxImageBytes) {
-      return InvalidArgument("exception photo: is " + std::to_string(b.exception_photo.size()) +
-                             " bytes; the limit is 1 MiB");
-    }
     RETURN_IF_ERROR(CheckExceptionPhoto(b.exception_photo));
   }
   return Status::Ok();

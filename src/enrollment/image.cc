@@ -172,6 +172,9 @@ Status CheckSignatureImage(std::span<const uint8_t> bytes) {
 }
 
 Status CheckExceptionPhoto(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxExceptionPhotoBytes) {
+    return InvalidArgument("exception photo: is " + std::to_string(bytes.size()) + " bytes; the limit is 1 MiB");
+  }
   const bool png = HasPngSignature(bytes);
   auto size = png ? DecodePng(bytes) : DecodeJpeg(bytes);
   if (!size.ok()) {
