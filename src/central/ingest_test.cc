@@ -389,10 +389,23 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
         e.review = enrollment::ReviewApproval{"ani", "2026-11-24T03:30:00Z"};
         return Packet(5, e, station_key_, station_id_);
       }(),
+      // And one whose finger exception she approved after it.
+      [&] {
+        enrollment::Enrollment e = Enrollment(6, station_id_);
+        e.operator_name = "budi";
+        e.captured_at = "2026-11-24T02:30:00Z";
+        enrollment::Biometrics b = enrollment::testing::SampleBiometrics(3, 2000, random_);
+        b.fingers.push_back({9, {}, enrollment::FingerException::kUnusable});
+        b.exception_photo = enrollment::testing::SolidJpeg(480, 360, 3, 90);
+        e.sealed_biometrics = crypto::Seal(keys_.sealing.public_key(), enrollment::SerializeBiometrics(b));
+        e.exception_approval = enrollment::ExceptionApproval{{{9, enrollment::FingerException::kUnusable}}, "ani",
+                                                             "2026-11-24T03:10:00Z"};
+        return Packet(6, e, station_key_, station_id_);
+      }(),
   };
   auto response = ingest_->Upload(station_id_, packets);
   ASSERT_OK(response.status());
-  ASSERT_EQ(response->results.size(), 5u);
+  ASSERT_EQ(response->results.size(), 6u);
   EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
   EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
   EXPECT_EQ(response->results[1].error,
@@ -406,6 +419,9 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
   EXPECT_EQ(response->results[4].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[4].error, HasSubstr("packet 5: operator ani of station " + station_id_));
   EXPECT_THAT(response->results[4].error, HasSubstr("performed this work at 2026-11-24T03:30:00Z"));
+  EXPECT_EQ(response->results[5].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[5].error, HasSubstr("packet 6: operator ani of station " + station_id_));
+  EXPECT_THAT(response->results[5].error, HasSubstr("performed this work at 2026-11-24T03:10:00Z"));
   EXPECT_EQ(Count("records"), 2);
   EXPECT_EQ(Count("inbox"), 2);
   // The earlier packet sent again is still a duplicate, not refused.

@@ -204,6 +204,15 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   ASSERT_EQ(approved->status, 200) << approved->body;
   EXPECT_EQ(nlohmann::json::parse(approved->body)["by"], "sari");
   EXPECT_EQ(Status(reg), "queued");
+  // Signed again with the review, the packet still carries the exceptions' approval.
+  auto pending = station_->PendingPackets(10, 1 << 24);
+  ASSERT_OK(pending.status());
+  ASSERT_EQ(pending->size(), 1u);
+  auto e = enrollment::EnrollmentFromJson(sync::ParseEnvelope(pending->front().second.envelope_text)->body);
+  ASSERT_OK(e.status());
+  ASSERT_TRUE(e->review && e->exception_approval);
+  EXPECT_EQ(e->review->reviewer, "sari");
+  EXPECT_EQ(e->exception_approval->approver, "wati");
   list = (*client)->Get("/api/v1/review/enrollments", sari);
   EXPECT_EQ(nlohmann::json::parse(list->body)["enrollments"].size(), 0u);
   (*server)->Stop();
