@@ -379,7 +379,8 @@ class ConsoleApi {
       for (const IntegrityUnit& unit : *units) {
         if (!InRegion(kecamatan_of[unit.station_id], region)) continue;
         const std::pair<const char*, const IntegrityRate*> rates[] = {
-            {"failed_checks", &unit.failed_checks}, {"overrides", &unit.overrides}, {"delegated", &unit.delegated}};
+            {"failed_checks", &unit.failed_checks}, {"overrides", &unit.overrides}, {"delegated", &unit.delegated},
+            {"exceptions", &unit.exceptions}};
         for (const auto& [kind, rate] : rates) {
           if (!rate->outlier) continue;
           outliers.push_back({{"station", unit.station_id}, {"operator", unit.operator_name}, {"kind", kind},
@@ -393,7 +394,13 @@ class ConsoleApi {
       if (station.far == 0 || !InRegion(kecamatan_of[station.station_id], region)) continue;
       far.push_back({{"station", station.station_id}, {"far", station.far}, {"located", station.located}});
     }
-    out["integrity"] = {{"outliers", outliers}, {"far_enrollments", far}};
+    // Finger exceptions whose packet carried no supervisor's approval, per station.
+    nlohmann::json unapproved = nlohmann::json::array();
+    for (const IntegrityUnit& unit : integrity.stations) {
+      if (unit.unapproved_exceptions == 0 || !InRegion(kecamatan_of[unit.station_id], region)) continue;
+      unapproved.push_back({{"station", unit.station_id}, {"enrollments", unit.unapproved_exceptions}});
+    }
+    out["integrity"] = {{"outliers", outliers}, {"far_enrollments", far}, {"unapproved_exceptions", unapproved}};
     return out;
   }
 

@@ -320,6 +320,47 @@ TEST_F(CentralConsoleTest, TheDashboardFlagsEnrollmentsFarFromTheirStationOnlyIn
   EXPECT_TRUE(nlohmann::json::parse(situbondo.body)["integrity"]["far_enrollments"].empty());
 }
 
+// Finger exceptions (enrollment_exception_counts): an operator whose share
+// stands out is flagged with kind "exceptions", and a station whose
+// exceptions came unapproved is named, in its region's dashboard only.
+TEST_F(CentralConsoleTest, TheDashboardFlagsFingerExceptionOutliersAndUnapprovedOnes) {
+  std::string station;
+  {
+    auto db = store::Open(CentralDbUrl(options_), store::Schema::kCentral);
+    ASSERT_OK(db.status());
+    StationRegistry registry(**db, clock_);
+    auto token = registry.CreateToken({"35.21.01", StationKind::kMobileVan, {"enroll"}, std::chrono::hours(24)}, "admin");
+    ASSERT_OK(token.status());
+    auto van = registry.Register(*token, crypto::SigningKey::Generate().public_key());
+    ASSERT_OK(van.status());
+    station = van->id;
+    for (const auto& [op, excepted] : {std::pair{"ani", 1}, {"budi", 1}, {"citra", 14}}) {
+      for (int i = 0; i < 40; ++i) {
+        ASSERT_OK((*db)->Exec("INSERT INTO enrollment_exception_counts (registration_number, station_id, operator, "
+                              "fingers, approver, received_at) VALUES (?, ?, ?, ?, ?, 't')",
+                              {station + "-" + op + std::to_string(i), station, op, int64_t{i < excepted ? 2 : 0},
+                               i < excepted && i > 0 ? store::Value("sari") : store::Value()}));
+      }
+    }
+  }
+  const std::string supervisor = Login("akun.supervisor");
+  net::HttpResponse ngawi = Get("/api/v1/console/dashboard?region=35.21", supervisor);
+  ASSERT_EQ(ngawi.status, 200) << ngawi.body;
+  const auto integrity = nlohmann::json::parse(ngawi.body)["integrity"];
+  ASSERT_EQ(integrity["outliers"].size(), 1u) << integrity.dump();
+  EXPECT_EQ(integrity["outliers"][0]["kind"], "exceptions");
+  EXPECT_EQ(integrity["outliers"][0]["operator"], "citra");
+  EXPECT_EQ(integrity["outliers"][0]["events"], 14);
+  EXPECT_EQ(integrity["outliers"][0]["out_of"], 40);
+  EXPECT_EQ(integrity["unapproved_exceptions"], nlohmann::json::parse(R"([{"station": ")" + station +
+                                                                      R"(", "enrollments": 3}])"));
+  net::HttpResponse situbondo = Get("/api/v1/console/dashboard?region=35.12", supervisor);
+  ASSERT_EQ(situbondo.status, 200) << situbondo.body;
+  const auto elsewhere = nlohmann::json::parse(situbondo.body)["integrity"];
+  EXPECT_TRUE(elsewhere["outliers"].empty());
+  EXPECT_TRUE(elsewhere["unapproved_exceptions"].empty());
+}
+
 TEST(ConsoleRoleTest, OnlyTheThreeRolesAreAccepted) {
   EXPECT_OK(CheckConsoleRole("adjudicator"));
   EXPECT_THAT(CheckConsoleRole("operator"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("admin, adjudicator, supervisor")));

@@ -108,6 +108,35 @@ Status RecordEnrollmentOversight(store::Connection& db, const Clock& clock, std:
   return Status::Ok();
 }
 
+Status RecordFingerExceptions(store::Connection& db, const Clock& clock, std::string_view station_id,
+                              std::span<const ReportedExceptions> enrollments) {
+  const std::string now = FormatTimestamp(clock.Now());
+  std::vector<store::Value> rows;
+  store::AuditLog audit(db, clock);
+  for (const ReportedExceptions& reported : enrollments) {
+    const enrollment::Enrollment& e = *reported.enrollment;
+    const std::optional<enrollment::ExceptionApproval>& approval = e.exception_approval;
+    const bool approved = approval && !reported.fingers.empty();
+    rows.insert(rows.end(), {e.registration_number, station_id, e.operator_name,
+                             static_cast<int64_t>(reported.fingers.size()),
+                             approved ? store::Value(approval->approver) : store::Value(), now});
+    if (reported.fingers.empty()) continue;
+    nlohmann::json detail = {{"fingers", enrollment::ExceptedFingersText(reported.fingers)}, {"operator", e.operator_name}};
+    const std::string subject = "enrollment:" + e.registration_number;
+    if (approved) {
+      detail["approver"] = approval->approver;
+      detail["approved_at"] = approval->approved_at;
+      RETURN_IF_ERROR(audit.Append({"station:" + std::string(station_id) + "/op:" + approval->approver,
+                                    "enrollment.finger_exception", subject, detail.dump()}));
+    } else {
+      detail["station"] = station_id;
+      RETURN_IF_ERROR(audit.Append({"central:ingest", "enrollment.finger_exception_unapproved", subject, detail.dump()}));
+    }
+  }
+  return store::InsertRows(db, "INSERT INTO enrollment_exception_counts (registration_number, station_id, operator, "
+                               "fingers, approver, received_at) VALUES ", 6, rows);
+}
+
 StatusOr<std::vector<StationLocations>> SummariseLocations(store::Connection& db) {
   ASSIGN_OR_RETURN(auto counts, db.Query("SELECT l.station_id, COUNT(*), SUM(l.far), MAX(CASE WHEN h.station_id IS "
                                          "NULL THEN 0 ELSE 1 END) FROM enrollment_locations l LEFT JOIN "

@@ -53,6 +53,24 @@ double DistanceKm(double lat1, double lon1, double lat2, double lon2);
 Status RecordEnrollmentOversight(store::Connection& db, const Clock& clock, std::string_view station_id,
                                  std::span<const enrollment::Enrollment* const> enrollments);
 
+// What ingest learned of one accepted enrollment's finger exceptions: the
+// body's approval (enrollment body version 4) and the fingers its sealed
+// biometrics declare an exception (the body's declaration when they cannot
+// be opened).
+struct ReportedExceptions {
+  const enrollment::Enrollment* enrollment = nullptr;
+  std::vector<enrollment::ExceptedFinger> fingers;
+};
+
+// For ingest, inside its transaction: one row of enrollment_exception_counts
+// per enrollment (its operator, how many fingers were declared an exception,
+// the approver or NULL), and for each enrollment with an exception an audit
+// entry: `enrollment.finger_exception` by the approving supervisor, or
+// `enrollment.finger_exception_unapproved` by central:ingest when the packet
+// carried no approval (a body of versions 1-3).
+Status RecordFingerExceptions(store::Connection& db, const Clock& clock, std::string_view station_id,
+                              std::span<const ReportedExceptions> enrollments);
+
 // Per station that reported any location: how many enrollments carried one
 // and how many were far from home, with the far ones' registration numbers
 // (the integrity report's "locations").

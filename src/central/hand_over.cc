@@ -164,6 +164,7 @@ namespace {
 
 struct Counts {
   int64_t checks = 0, failed = 0, hand_overs = 0, overrides = 0, delegated = 0;
+  int64_t enrollments = 0, excepted = 0, unapproved = 0;
 };
 
 // Fills each unit's rates against the pooled rate of the other units.
@@ -175,7 +176,8 @@ void Rate(std::vector<IntegrityUnit>& units, const std::vector<Counts>& counts, 
   };
   const Measure measures[] = {{&IntegrityUnit::failed_checks, &Counts::failed, &Counts::checks},
                               {&IntegrityUnit::overrides, &Counts::overrides, &Counts::hand_overs},
-                              {&IntegrityUnit::delegated, &Counts::delegated, &Counts::hand_overs}};
+                              {&IntegrityUnit::delegated, &Counts::delegated, &Counts::hand_overs},
+                              {&IntegrityUnit::exceptions, &Counts::excepted, &Counts::enrollments}};
   for (const Measure& m : measures) {
     int64_t all_events = 0, all_base = 0, tested = 0;
     for (const Counts& c : counts) {
@@ -195,6 +197,7 @@ void Rate(std::vector<IntegrityUnit>& units, const std::vector<Counts>& counts, 
       r.outlier = r.rate > r.peer_rate && r.p_value < alpha / static_cast<double>(std::max<int64_t>(1, tested));
     }
   }
+  for (size_t i = 0; i < units.size(); ++i) units[i].unapproved_exceptions = counts[i].unapproved;
 }
 
 }  // namespace
@@ -220,18 +223,29 @@ StatusOr<IntegrityReport> ComputeIntegrityReport(store::Connection& db, double a
       }
     }
   }
+  ASSIGN_OR_RETURN(auto enrollments, db.Query("SELECT station_id, operator, COUNT(*), "
+                                              "SUM(CASE WHEN fingers > 0 THEN 1 ELSE 0 END), "
+                                              "SUM(CASE WHEN fingers > 0 AND approver IS NULL THEN 1 ELSE 0 END) "
+                                              "FROM enrollment_exception_counts GROUP BY station_id, operator"));
+  for (const store::Row& row : enrollments) {
+    for (Counts* c : {&by_operator[{row.Text(0), row.Text(1)}], &by_station[row.Text(0)]}) {
+      c->enrollments += row.Int(2);
+      c->excepted += row.Int(3);
+      c->unapproved += row.Int(4);
+    }
+  }
   IntegrityReport report;
   report.alpha = alpha;
   report.min_base = min_base;
   std::vector<Counts> counts;
   for (const auto& [key, c] : by_operator) {
-    report.operators.push_back({key.first, key.second, {}, {}, {}});
+    report.operators.push_back({key.first, key.second, {}, {}, {}, {}, 0});
     counts.push_back(c);
   }
   Rate(report.operators, counts, alpha, min_base);
   counts.clear();
   for (const auto& [station, c] : by_station) {
-    report.stations.push_back({station, "", {}, {}, {}});
+    report.stations.push_back({station, "", {}, {}, {}, {}, 0});
     counts.push_back(c);
   }
   Rate(report.stations, counts, alpha, min_base);

@@ -57,6 +57,12 @@ struct IntegrityUnit {
   IntegrityRate failed_checks;  // failed checks / checks
   IntegrityRate overrides;      // overrides / hand-overs (supervisors' overrides count at their station)
   IntegrityRate delegated;      // delegated hand-overs / hand-overs
+  // Enrollments with a finger declared missing or unusable / enrollments
+  // (enrollment_exception_counts: those ingested by this version on).
+  IntegrityRate exceptions;
+  // Of those, the ones whose packet carried no supervisor's approval (a body
+  // of versions 1-3); each is also in the audit log.
+  int64_t unapproved_exceptions = 0;
 };
 struct IntegrityReport {
   double alpha = 0.01;  // family-wise, before the Bonferroni division
@@ -71,6 +77,8 @@ struct IntegrityReport {
 // `min_base` and the one-sided binomial tail P(X >= events) under the pooled
 // rate of all other units (of the same level) is below alpha / m, m being
 // the number of units tested at that level and for that rate (Bonferroni).
+// The base is checks (failed checks), hand-overs (overrides, delegated) or
+// enrollments (exceptions).
 StatusOr<IntegrityReport> ComputeIntegrityReport(store::Connection& db, double alpha = 0.01, int64_t min_base = 20);
 
 // P(X >= k) for X ~ Binomial(n, p).

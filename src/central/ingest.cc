@@ -97,6 +97,9 @@ struct Ingest::Checked {
   RecordState outcome = RecordState::kFailedValidation;
   std::string reason;      // why validation failed; "" when validated
   crypto::Bytes biometrics;  // opened, when validated
+  // The fingers declared an exception: the opened biometrics', or the body's
+  // when they do not open (enrollment_oversight.h, ReportedExceptions).
+  std::vector<enrollment::ExceptedFinger> excepted;
   sync::FeedItem feed;       // the signed verdict for the station's feed
   std::variant<std::monostate, sync::BlanksReceivedBody, sync::CardPrintedBody, sync::BlankSpoiledBody,
                sync::CardMisprintedBody, sync::CardsDispatchedBody, sync::FingerprintCheckedBody,
@@ -240,18 +243,31 @@ void Ingest::DecodeEnrollment(const RegisteredStation& station, Checked& c) {
   }
   c.resident_json = ResidentToJson(e.resident).dump();
 
+  // The declared finger exceptions must be the sealed ones, with their photo
+  // (enrollment.h, CheckExceptionDeclaration): a packet that hides or alters
+  // them is refused whole.
+  auto opened = keys_.sealing.Open(e.sealed_biometrics);
+  StatusOr<enrollment::Biometrics> biometrics =
+      opened.ok() ? enrollment::ParseBiometrics(*opened)
+                  : StatusOr<enrollment::Biometrics>(
+                        InvalidArgument("biometrics cannot be opened by central: " + opened.status().message()));
+  if (Status declared = enrollment::CheckExceptionDeclaration(e, biometrics.ok() ? &*biometrics : nullptr);
+      !declared.ok()) {
+    c.content = declared;
+    return;
+  }
+  if (biometrics.ok()) {
+    c.excepted = enrollment::ExceptedFingers(*biometrics);
+  } else if (e.exception_approval) {
+    c.excepted = e.exception_approval->fingers;
+  }
+
   // Everything below is a property of the application, not of the packet: a
   // failure is recorded on the record and reported to the station.
   Status valid = enrollment::ValidateApplication(e, regions_, clock_.TodayWib());
   if (valid.ok()) {
-    auto opened = keys_.sealing.Open(e.sealed_biometrics);
-    if (!opened.ok()) {
-      valid = InvalidArgument("biometrics cannot be opened by central: " + opened.status().message());
-    } else {
-      auto biometrics = enrollment::ParseBiometrics(*opened);
-      valid = biometrics.ok() ? enrollment::ValidateBiometrics(*biometrics) : biometrics.status();
-      if (valid.ok()) c.biometrics = std::move(*opened);
-    }
+    valid = biometrics.ok() ? enrollment::ValidateBiometrics(*biometrics) : biometrics.status();
+    if (valid.ok()) c.biometrics = std::move(*opened);
   }
   c.outcome = valid.ok() ? RecordState::kValidated : RecordState::kFailedValidation;
   c.reason = valid.message();
@@ -296,6 +312,9 @@ std::vector<PacketActor> Actors(const sync::Envelope& envelope, const enrollment
   if (envelope.kind == sync::PacketKind::kEnrollment) {
     actors.emplace_back(enrollment.operator_name, enrollment.captured_at);
     if (enrollment.review) actors.emplace_back(enrollment.review->reviewer, enrollment.review->decided_at);
+    if (enrollment.exception_approval) {
+      actors.emplace_back(enrollment.exception_approval->approver, enrollment.exception_approval->approved_at);
+    }
     return actors;
   }
   std::visit(
@@ -371,6 +390,9 @@ Status Ingest::WriteEnrollments(const RegisteredStation& station, std::span<cons
   std::vector<const enrollment::Enrollment*> enrollments;
   for (const Checked* c : checked) enrollments.push_back(&c->enrollment);
   RETURN_IF_ERROR(RecordEnrollmentOversight(db_, clock_, station.id, enrollments));
+  std::vector<ReportedExceptions> exceptions;
+  for (const Checked* c : checked) exceptions.push_back({&c->enrollment, c->excepted});
+  RETURN_IF_ERROR(RecordFingerExceptions(db_, clock_, station.id, exceptions));
   std::vector<store::Value> biometrics;
   std::vector<int64_t> validated;
   std::vector<pipeline::QueuedFeedItem> feed;

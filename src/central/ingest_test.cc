@@ -389,10 +389,23 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
         e.review = enrollment::ReviewApproval{"ani", "2026-11-24T03:30:00Z"};
         return Packet(5, e, station_key_, station_id_);
       }(),
+      // And one whose finger exception she approved after it.
+      [&] {
+        enrollment::Enrollment e = Enrollment(6, station_id_);
+        e.operator_name = "budi";
+        e.captured_at = "2026-11-24T02:30:00Z";
+        enrollment::Biometrics b = enrollment::testing::SampleBiometrics(3, 2000, random_);
+        b.fingers.push_back({9, {}, enrollment::FingerException::kUnusable});
+        b.exception_photo = enrollment::testing::SolidJpeg(480, 360, 3, 90);
+        e.sealed_biometrics = crypto::Seal(keys_.sealing.public_key(), enrollment::SerializeBiometrics(b));
+        e.exception_approval = enrollment::ExceptionApproval{{{9, enrollment::FingerException::kUnusable}}, "ani",
+                                                             "2026-11-24T03:10:00Z"};
+        return Packet(6, e, station_key_, station_id_);
+      }(),
   };
   auto response = ingest_->Upload(station_id_, packets);
   ASSERT_OK(response.status());
-  ASSERT_EQ(response->results.size(), 5u);
+  ASSERT_EQ(response->results.size(), 6u);
   EXPECT_EQ(response->results[0].verdict, sync::Verdict::kAccepted);
   EXPECT_EQ(response->results[1].verdict, sync::Verdict::kRejected);
   EXPECT_EQ(response->results[1].error,
@@ -406,6 +419,9 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
   EXPECT_EQ(response->results[4].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[4].error, HasSubstr("packet 5: operator ani of station " + station_id_));
   EXPECT_THAT(response->results[4].error, HasSubstr("performed this work at 2026-11-24T03:30:00Z"));
+  EXPECT_EQ(response->results[5].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(response->results[5].error, HasSubstr("packet 6: operator ani of station " + station_id_));
+  EXPECT_THAT(response->results[5].error, HasSubstr("performed this work at 2026-11-24T03:10:00Z"));
   EXPECT_EQ(Count("records"), 2);
   EXPECT_EQ(Count("inbox"), 2);
   // The earlier packet sent again is still a duplicate, not refused.
@@ -741,6 +757,111 @@ TEST_P(IngestTest, TheIntegrityReportFlagsOnlyTheOperatorWhoseOverridesStandOut)
   EXPECT_FALSE(report->stations[0].overrides.outlier);
   EXPECT_NEAR(BinomialUpperTail(1, 10, 0.1), 1 - std::pow(0.9, 10), 1e-12);
   EXPECT_DOUBLE_EQ(BinomialUpperTail(0, 10, 0.1), 1.0);
+}
+
+// Enrollment body version 4: declared finger exceptions travel with their
+// approver; central checks them against the sealed biometrics, counts them
+// per operator, audits them, and refuses a packet that hides or alters one.
+TEST_P(IngestTest, FingerExceptionsAreCheckedAgainstTheSealedBiometricsAndCounted) {
+  auto with_exception = [&](int64_t sequence, bool photo, std::optional<enrollment::ExceptionApproval> approval) {
+    enrollment::Enrollment e = Enrollment(sequence, station_id_);
+    enrollment::Biometrics b = enrollment::testing::SampleBiometrics(3, 2000, random_);
+    b.fingers.push_back({9, {}, enrollment::FingerException::kAmputated});
+    if (photo) b.exception_photo = enrollment::testing::SolidJpeg(480, 360, 3, 90);
+    e.sealed_biometrics = crypto::Seal(keys_.sealing.public_key(), enrollment::SerializeBiometrics(b));
+    e.exception_approval = std::move(approval);
+    return Packet(sequence, e, station_key_, station_id_);
+  };
+  const enrollment::ExceptionApproval by_sari{{{9, enrollment::FingerException::kAmputated}}, "sari", "2026-11-24T02:30:00Z"};
+  const std::string op = Enrollment(1, station_id_).operator_name;
+  enrollment::ExceptionApproval by_operator = by_sari;
+  by_operator.approver = op;
+  enrollment::ExceptionApproval altered = by_sari;
+  altered.fingers = {{9, enrollment::FingerException::kBandaged}};
+  auto answer = ingest_->Upload(station_id_, {with_exception(1, true, by_sari), with_exception(2, false, by_sari),
+                                              with_exception(3, true, by_operator), with_exception(4, true, altered),
+                                              with_exception(5, true, std::nullopt), EnrollmentPacket(6, station_key_)});
+  ASSERT_OK(answer.status());
+  ASSERT_EQ(answer->results.size(), 6u);
+  EXPECT_EQ(answer->results[0].verdict, sync::Verdict::kAccepted) << answer->results[0].error;
+  EXPECT_EQ(answer->results[1].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(answer->results[1].error, HasSubstr("declares the finger exceptions 9:amputated without the exception "
+                                                  "photo of the hand"));
+  EXPECT_EQ(answer->results[2].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(answer->results[2].error, HasSubstr("its finger exceptions were approved by its own operator " + op));
+  EXPECT_EQ(answer->results[3].verdict, sync::Verdict::kRejected);
+  EXPECT_THAT(answer->results[3].error, HasSubstr("declares the finger exceptions 9:bandaged but its sealed "
+                                                  "biometrics hold 9:amputated"));
+  // A body of versions 1-3 (no declaration): accepted, counted unapproved.
+  EXPECT_EQ(answer->results[4].verdict, sync::Verdict::kAccepted) << answer->results[4].error;
+  EXPECT_EQ(answer->results[5].verdict, sync::Verdict::kAccepted) << answer->results[5].error;
+  EXPECT_EQ(Count("records"), 3);
+
+  auto rows = db_->connection().Query("SELECT registration_number, operator, fingers, COALESCE(approver, '-') FROM "
+                                      "enrollment_exception_counts ORDER BY registration_number");
+  ASSERT_OK(rows.status());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].Text(1), op);
+  EXPECT_EQ((*rows)[0].Int(2), 1);
+  EXPECT_EQ((*rows)[0].Text(3), "sari");
+  EXPECT_EQ((*rows)[1].Int(2), 1);
+  EXPECT_EQ((*rows)[1].Text(3), "-");
+  EXPECT_EQ((*rows)[2].Int(2), 0);
+  auto audit = db_->connection().Query("SELECT actor, action, detail FROM audit_log WHERE action LIKE "
+                                       "'enrollment.finger_exception%' ORDER BY seq");
+  ASSERT_OK(audit.status());
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ((*audit)[0].Text(0), "station:" + station_id_ + "/op:sari");
+  EXPECT_EQ((*audit)[0].Text(1), "enrollment.finger_exception");
+  EXPECT_THAT((*audit)[0].Text(2), HasSubstr(R"("fingers":"9:amputated")"));
+  EXPECT_EQ((*audit)[1].Text(0), "central:ingest");
+  EXPECT_EQ((*audit)[1].Text(1), "enrollment.finger_exception_unapproved");
+
+  auto report = ComputeIntegrityReport(db_->connection());
+  ASSERT_OK(report.status());
+  ASSERT_EQ(report->stations.size(), 1u);
+  EXPECT_EQ(report->stations[0].exceptions.events, 2);
+  EXPECT_EQ(report->stations[0].exceptions.out_of, 3);
+  EXPECT_EQ(report->stations[0].unapproved_exceptions, 1);
+  ASSERT_EQ(report->operators.size(), 1u);
+  EXPECT_EQ(report->operators[0].operator_name, op);
+  EXPECT_EQ(report->operators[0].exceptions.events, 2);
+}
+
+// Four operators declare an exception in about 1 of 40 enrollments; one in
+// 12 of 40: that one, and their station against the other station, are flagged.
+TEST_P(IngestTest, TheIntegrityReportFlagsTheOperatorAndStationWhoseExceptionsStandOut) {
+  auto add = [&](const std::string& station, const std::string& op, int n, int excepted) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_OK(db_->connection().Exec(
+          "INSERT INTO enrollment_exception_counts (registration_number, station_id, operator, fingers, approver, "
+          "received_at) VALUES (?, ?, ?, ?, ?, 't')",
+          {station + "-" + op + "-" + std::to_string(i), station, op, int64_t{i < excepted ? 1 : 0},
+           i < excepted ? store::Value("sari") : store::Value()}));
+    }
+  };
+  add("ST-1", "ani", 40, 1);
+  add("ST-1", "budi", 40, 1);
+  add("ST-2", "citra", 40, 1);
+  add("ST-2", "dewi", 40, 12);
+  add("ST-3", "eko", 40, 2);
+  auto report = ComputeIntegrityReport(db_->connection());
+  ASSERT_OK(report.status());
+  ASSERT_EQ(report->operators.size(), 5u);
+  for (const IntegrityUnit& unit : report->operators) {
+    EXPECT_EQ(unit.exceptions.outlier, unit.operator_name == "dewi") << unit.operator_name;
+    EXPECT_EQ(unit.unapproved_exceptions, 0);
+  }
+  const IntegrityUnit& dewi = report->operators[3];
+  EXPECT_EQ(dewi.operator_name, "dewi");
+  EXPECT_EQ(dewi.exceptions.events, 12);
+  EXPECT_EQ(dewi.exceptions.out_of, 40);
+  EXPECT_DOUBLE_EQ(dewi.exceptions.peer_rate, 5.0 / 160);
+  ASSERT_EQ(report->stations.size(), 3u);
+  EXPECT_FALSE(report->stations[0].exceptions.outlier);
+  EXPECT_TRUE(report->stations[1].exceptions.outlier);
+  EXPECT_EQ(report->stations[1].exceptions.events, 13);
+  EXPECT_FALSE(report->stations[2].exceptions.outlier);
 }
 
 // The scrape-time figures of central's /metrics (central/metrics.h) on both

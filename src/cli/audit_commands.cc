@@ -130,9 +130,9 @@ int CentralAuditCheckpoint(const Args& args) {
 }
 
 int CentralIntegrityReport(const Args& args) {
-  CLI::App app("Rates of failed fingerprint checks, supervisor overrides and delegated collections per operator and "
-               "per station, with outliers against their peers flagged; enrollments captured far from their station's "
-               "home area",
+  CLI::App app("Rates of failed fingerprint checks, supervisor overrides, delegated collections and finger exceptions "
+               "per operator and per station, with outliers against their peers flagged; enrollments captured far "
+               "from their station's home area",
                "central integrity report");
   central::CentralOptions options;
   double alpha = 0.01;
@@ -141,7 +141,7 @@ int CentralIntegrityReport(const Args& args) {
   AddDatabaseOptions(app, options);
   app.add_option("--alpha", alpha, "family-wise significance of the outlier rule (Bonferroni over the units tested)")
       ->check(CLI::Range(1e-9, 0.5));
-  app.add_option("--min-base", min_base, "checks or hand-overs a unit needs before it is tested")->check(CLI::PositiveNumber);
+  app.add_option("--min-base", min_base, "checks, hand-overs or enrollments a unit needs before it is tested")->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "print JSON");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = store::Open(central::CentralDbUrl(options), store::Schema::kCentral);
@@ -168,7 +168,9 @@ int CentralIntegrityReport(const Args& args) {
       for (const central::IntegrityUnit& unit : *units) {
         out[level].push_back({{"station", unit.station_id}, {"operator", unit.operator_name},
                               {"failed_checks", rate_json(unit.failed_checks)},
-                              {"overrides", rate_json(unit.overrides)}, {"delegated", rate_json(unit.delegated)}});
+                              {"overrides", rate_json(unit.overrides)}, {"delegated", rate_json(unit.delegated)},
+                              {"exceptions", rate_json(unit.exceptions)},
+                              {"unapproved_exceptions", unit.unapproved_exceptions}});
       }
     }
     out["locations"] = nlohmann::json::array();
@@ -182,14 +184,16 @@ int CentralIntegrityReport(const Args& args) {
   }
   std::cout << "Outlier rule: a rate above its peers' pooled rate with P(X >= events) < " << report->alpha
             << " / units tested (binomial tail, Bonferroni), for units with at least " << report->min_base
-            << " checks or hand-overs.\n";
+            << " checks, hand-overs or enrollments.\n";
   for (const auto& [level, units] : levels) {
     std::cout << "\n" << level << ":\n";
-    if (units->empty()) std::cout << "  (no hand-overs reported yet)\n";
+    if (units->empty()) std::cout << "  (no hand-overs or enrollments reported yet)\n";
     for (const central::IntegrityUnit& unit : *units) {
       std::cout << "  " << unit.station_id << (unit.operator_name.empty() ? "" : " " + unit.operator_name)
                 << "  failed checks " << rate_text(unit.failed_checks) << "  overrides " << rate_text(unit.overrides)
-                << "  delegated " << rate_text(unit.delegated) << "\n";
+                << "  delegated " << rate_text(unit.delegated) << "  finger exceptions " << rate_text(unit.exceptions);
+      if (unit.unapproved_exceptions > 0) std::cout << " (" << unit.unapproved_exceptions << " UNAPPROVED)";
+      std::cout << "\n";
     }
   }
   std::cout << "\nenrollments far from their station's home area:\n";

@@ -31,7 +31,7 @@ const std::vector<Command>& Commands() {
       {"central adjudication list", "list suspected duplicates waiting for a decision", CentralAdjudicationList},
       {"central adjudication show", "show both sides of a suspected duplicate (demographics, photos, finger scores)", CentralAdjudicationShow},
       {"central adjudication decide", "decide a suspected duplicate: different people, or the same person", CentralAdjudicationDecide},
-      {"central integrity report", "rates of failed fingerprint checks, overrides and delegated collections; outliers flagged",
+      {"central integrity report", "rates of failed fingerprint checks, overrides, delegated collections and finger exceptions; outliers flagged",
        CentralIntegrityReport},
       {"central import", "ingest a station's export folder as a network upload and write the signed receipt into it",
        CentralImport},

@@ -96,6 +96,48 @@ StatusOr<std::vector<FingerQuality>> FingerQualityFromJson(const nlohmann::json&
   return out;
 }
 
+// The body's `finger_exceptions` object; kInvalidArgument naming the field.
+StatusOr<ExceptionApproval> ExceptionApprovalFromJson(const nlohmann::json& json) {
+  const std::string name = "enrollment.finger_exceptions";
+  if (!json.is_object()) return InvalidArgument(name + " must be an object {fingers, approver, approved_at}");
+  for (const auto& [key, value] : json.items()) {
+    if (key != "fingers" && key != "approver" && key != "approved_at") {
+      return InvalidArgument(name + "." + QuoteInput(key, 40) + " is not a known field (fingers, approver, approved_at)");
+    }
+  }
+  ExceptionApproval approval;
+  for (auto [key, field] : {std::pair{"approver", &ExceptionApproval::approver}, {"approved_at", &ExceptionApproval::approved_at}}) {
+    if (!json.contains(key) || !json[key].is_string() || json[key].get<std::string>().empty()) {
+      return InvalidArgument(name + "." + key + " must be a non-empty string");
+    }
+    approval.*field = json[key].get<std::string>();
+  }
+  if (!json.contains("fingers") || !json["fingers"].is_array() || json["fingers"].empty() || json["fingers"].size() > 10) {
+    return InvalidArgument(name + ".fingers must be an array of 1 to 10 fingers");
+  }
+  std::set<int> seen;
+  for (size_t i = 0; i < json["fingers"].size(); ++i) {
+    const nlohmann::json& item = json["fingers"][i];
+    const std::string at = name + ".fingers[" + std::to_string(i) + "]";
+    if (!item.is_object() || !item.contains("position") || !item["position"].is_number_integer() ||
+        item["position"].get<int64_t>() < 1 || item["position"].get<int64_t>() > 10) {
+      return InvalidArgument(at + ".position must be an integer 1 to 10");
+    }
+    if (!item.contains("exception") || !item["exception"].is_string()) {
+      return InvalidArgument(at + ".exception must be a string");
+    }
+    ExceptedFinger finger{static_cast<int>(item["position"].get<int64_t>()), FingerException::kNone};
+    ASSIGN_OR_RETURN(finger.exception, ParseFingerException(item["exception"].get<std::string>()));
+    if (finger.exception == FingerException::kNone) return InvalidArgument(at + ".exception may not be none");
+    if (!seen.insert(finger.position).second) {
+      return InvalidArgument(at + ": finger " + std::to_string(finger.position) + " is given twice");
+    }
+    approval.fingers.push_back(finger);
+  }
+  std::ranges::sort(approval.fingers, {}, &ExceptedFinger::position);
+  return approval;
+}
+
 }  // namespace
 
 std::string_view FingerExceptionName(FingerException exception) {
@@ -157,7 +199,58 @@ Status ValidateBiometrics(const Biometrics& b) {
   if (templates == 0 && b.fingers.size() < 10) {
     return InvalidArgument("no fingerprint template; capture at least one finger or record an exception for all 10");
   }
+  if (!b.exception_photo.empty()) {
+    if (templates == b.fingers.size()) {
+      return InvalidArgument("exception photo: given, but no finger is declared an exception; leave it out");
+    }
+    RETURN_IF_ERROR(CheckExceptionPhoto(b.exception_photo));
+  }
   return Status::Ok();
+}
+
+std::vector<ExceptedFinger> ExceptedFingers(const Biometrics& b) {
+  std::vector<ExceptedFinger> out;
+  for (const FingerCapture& finger : b.fingers) {
+    if (finger.exception != FingerException::kNone) out.push_back({finger.position, finger.exception});
+  }
+  std::ranges::sort(out, {}, &ExceptedFinger::position);
+  return out;
+}
+
+std::string ExceptedFingersText(const std::vector<ExceptedFinger>& fingers) {
+  std::string out;
+  for (const ExceptedFinger& f : fingers) {
+    out += (out.empty() ? "" : ",") + std::to_string(f.position) + ":" + std::string(FingerExceptionName(f.exception));
+  }
+  return out;
+}
+
+Status CheckExceptionDeclaration(const Enrollment& e, const Biometrics* opened) {
+  if (e.exception_approval && e.exception_approval->approver == e.operator_name) {
+    return InvalidArgument("enrollment " + e.registration_number + ": its finger exceptions were approved by its own "
+                           "operator " + e.operator_name + "; an exception needs a second person's approval");
+  }
+  if (opened == nullptr) return Status::Ok();
+  const Biometrics& b = *opened;
+  const std::vector<ExceptedFinger> held = ExceptedFingers(b);
+  if (!e.exception_approval) {
+    if (!b.exception_photo.empty() && held.empty()) {
+      return InvalidArgument("enrollment " + e.registration_number +
+                             " carries an exception photo but declares no finger exception");
+    }
+    return Status::Ok();
+  }
+  const ExceptionApproval& approval = *e.exception_approval;
+  if (approval.fingers != held) {
+    return InvalidArgument("enrollment " + e.registration_number + " declares the finger exceptions " +
+                           ExceptedFingersText(approval.fingers) + " but its sealed biometrics hold " +
+                           (held.empty() ? std::string("none") : ExceptedFingersText(held)));
+  }
+  if (b.exception_photo.empty()) {
+    return InvalidArgument("enrollment " + e.registration_number + " declares the finger exceptions " +
+                           ExceptedFingersText(held) + " without the exception photo of the hand");
+  }
+  return CheckExceptionPhoto(b.exception_photo).WithContext("enrollment " + e.registration_number);
 }
 
 namespace {
@@ -257,6 +350,7 @@ Bytes SerializeBiometrics(const Biometrics& b) {
   nlohmann::json json = {{"face_jpeg", crypto::Base64Encode(b.face_jpeg)},
                          {"signature_image", crypto::Base64Encode(b.signature_image)},
                          {"fingers", fingers}};
+  if (!b.exception_photo.empty()) json["exception_photo"] = crypto::Base64Encode(b.exception_photo);
   std::string text = json.dump();
   return Bytes(text.begin(), text.end());
 }
@@ -280,6 +374,9 @@ StatusOr<Biometrics> ParseBiometrics(std::span<const uint8_t> bytes) {
     ASSIGN_OR_RETURN(finger.exception, ParseFingerException(exception));
     ASSIGN_OR_RETURN(finger.template_bytes, Base64Field(item, "template"));
     b.fingers.push_back(std::move(finger));
+  }
+  if (json.Has("exception_photo")) {
+    ASSIGN_OR_RETURN(b.exception_photo, Base64Field(json, "exception_photo"));
   }
   return b;
 }
@@ -320,6 +417,15 @@ std::string EnrollmentToJson(const Enrollment& e) {
     nlohmann::json quality = nlohmann::json::array();
     for (const FingerQuality& q : e.finger_quality) quality.push_back({{"position", q.position}, {"score", q.score}});
     json["finger_quality"] = std::move(quality);
+  }
+  if (e.exception_approval) {
+    nlohmann::json fingers = nlohmann::json::array();
+    for (const ExceptedFinger& f : e.exception_approval->fingers) {
+      fingers.push_back({{"position", f.position}, {"exception", FingerExceptionName(f.exception)}});
+    }
+    json["finger_exceptions"] = {{"fingers", std::move(fingers)},
+                                 {"approver", e.exception_approval->approver},
+                                 {"approved_at", e.exception_approval->approved_at}};
   }
   return json.dump();
 }
@@ -363,6 +469,10 @@ StatusOr<Enrollment> EnrollmentFromJson(std::string_view text) {
   if (json.Has("finger_quality")) {
     ASSIGN_OR_RETURN(nlohmann::json quality, json.Value("finger_quality"));
     ASSIGN_OR_RETURN(e.finger_quality, FingerQualityFromJson(quality));
+  }
+  if (json.Has("finger_exceptions")) {
+    ASSIGN_OR_RETURN(nlohmann::json exceptions, json.Value("finger_exceptions"));
+    ASSIGN_OR_RETURN(e.exception_approval, ExceptionApprovalFromJson(exceptions));
   }
   return e;
 }

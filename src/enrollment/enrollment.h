@@ -40,7 +40,22 @@ struct Biometrics {
   Bytes face_jpeg;
   Bytes signature_image;  // PNG or JPEG
   std::vector<FingerCapture> fingers;
+  // A photo of the hand(s) whose fingers are declared an exception (PNG or
+  // JPEG, image.h CheckExceptionPhoto); empty when no finger is. Serialised
+  // only when not empty, so biometrics without it read as before.
+  Bytes exception_photo;
 };
+
+// One finger declared missing or unusable.
+struct ExceptedFinger {
+  int position = 0;  // ISO 1..10
+  FingerException exception = FingerException::kNone;
+  friend bool operator==(const ExceptedFinger&, const ExceptedFinger&) = default;
+};
+// The fingers `biometrics` declares an exception, ascending by position.
+std::vector<ExceptedFinger> ExceptedFingers(const Biometrics& biometrics);
+// "7:amputated,8:bandaged" (the audit's and the messages' form).
+std::string ExceptedFingersText(const std::vector<ExceptedFinger>& fingers);
 
 inline constexpr size_t kMaxImageBytes = 1024 * 1024;
 // Template caps (docs/enrollment.md, "Templates"): one finger's record holds
@@ -112,6 +127,15 @@ struct ReviewApproval {
   std::string decided_at;  // ISO 8601 UTC, the station's clock
 };
 
+// A second person's approval of the finger exceptions an enrollment
+// declares (docs/enrollment.md, "Finger exceptions"): a supervisor at the
+// station, authenticated as themselves, who is not the operator.
+struct ExceptionApproval {
+  std::vector<ExceptedFinger> fingers;  // the fingers approved, ascending by position, never empty
+  std::string approver;                 // the supervisor's username at the station
+  std::string approved_at;              // ISO 8601 UTC, the station's clock
+};
+
 struct Enrollment {
   std::string registration_number;  // "<station id>-<local sequence>"
   std::string station_id;
@@ -127,7 +151,20 @@ struct Enrollment {
   // Enrollment body version 3: the capture quality of each captured finger
   // (AssessFingerQuality), recorded by the station; empty in versions 1-2.
   std::vector<FingerQuality> finger_quality;
+  // Enrollment body version 4: the finger exceptions declared and their
+  // approval; absent when no finger is an exception, and in versions 1-3.
+  std::optional<ExceptionApproval> exception_approval;
 };
+
+// Central's check of a packet's declared exceptions against its opened
+// biometrics (docs/sync-format.md, "enrollment", version 4). With an
+// approval: the approver is not the operator, the declared fingers are
+// exactly those the biometrics hold as exceptions, and the exception photo
+// is there and decodes. Without one: the biometrics may hold exceptions (a
+// body of versions 1-3; central counts them unapproved) but no exception
+// photo without an exception. kInvalidArgument naming what differs.
+// `biometrics` null (they did not open): only the approver is checked.
+Status CheckExceptionDeclaration(const Enrollment& enrollment, const Biometrics* biometrics);
 
 // Demographics, eligibility and the application's own rules.
 Status ValidateApplication(const Enrollment& enrollment, const RegionRegistry& regions,
@@ -139,6 +176,9 @@ Status ValidateApplication(const Enrollment& enrollment, const RegionRegistry& r
 // Version 3 adds the optional `finger_quality` array ({"position": 1..10,
 // "score": 0..100}, each position at most once); without it (versions 1 and
 // 2) `finger_quality` decodes empty. Written only when non-empty.
+// Version 4 adds the optional `finger_exceptions` object ({"fingers":
+// [{"position", "exception"}], "approver", "approved_at"}); without it
+// (versions 1-3) `exception_approval` decodes absent. Written only when set.
 std::string EnrollmentToJson(const Enrollment& enrollment);
 StatusOr<Enrollment> EnrollmentFromJson(std::string_view text);
 

@@ -273,6 +273,93 @@ TEST(EnrollmentTest, FingerQualityTravelsInTheBody) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("enrollment.finger_quality[1]: finger 2 is given twice")));
 }
 
+// The exception photo rides in the sealed biometrics (absent before): it
+// must decode as PNG or JPEG, show enough of the hand, and come only with an
+// exception.
+TEST(EnrollmentTest, TheExceptionPhotoRoundTripsAndMustDecode) {
+  Biometrics b = Sample();  // finger 2 bandaged
+  EXPECT_EQ(std::string(SerializeBiometrics(b).begin(), SerializeBiometrics(b).end()).find("exception_photo"),
+            std::string::npos);
+  b.exception_photo = testing::SolidJpeg(640, 480, 3, 120);
+  ASSERT_OK(ValidateBiometrics(b));
+  auto parsed = ParseBiometrics(SerializeBiometrics(b));
+  ASSERT_OK(parsed.status());
+  EXPECT_EQ(parsed->exception_photo, b.exception_photo);
+
+  b.exception_photo = {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'};
+  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument,
+                                              "exception photo: is neither a PNG nor a JPEG image"));
+  b.exception_photo = testing::SolidJpeg(640, 120, 3, 120);
+  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument,
+                                              HasSubstr("exception photo: is 640 x 120 px; its shorter side must be "
+                                                        "at least 200 px")));
+  b = Sample();
+  b.fingers.pop_back();  // no exception left
+  b.exception_photo = testing::SolidJpeg(640, 480, 3, 120);
+  EXPECT_THAT(ValidateBiometrics(b), StatusIs(StatusCode::kInvalidArgument,
+                                              HasSubstr("exception photo: given, but no finger is declared an exception")));
+}
+
+// Body version 4: the declared exceptions and their approval round-trip; a
+// body without them (versions 1-3) decodes with none; malformed ones are
+// refused naming the field.
+TEST(EnrollmentTest, FingerExceptionsAndTheirApprovalTravelInTheBody) {
+  Enrollment e = FirstCard();
+  EXPECT_EQ(EnrollmentToJson(e).find("finger_exceptions"), std::string::npos);
+  auto old = EnrollmentFromJson(EnrollmentToJson(e));
+  ASSERT_OK(old.status());
+  EXPECT_FALSE(old->exception_approval);
+  e.exception_approval = ExceptionApproval{{{2, FingerException::kBandaged}, {7, FingerException::kAmputated}}, "sari",
+                                           "2026-11-24T03:00:00Z"};
+  auto back = EnrollmentFromJson(EnrollmentToJson(e));
+  ASSERT_OK(back.status());
+  ASSERT_TRUE(back->exception_approval);
+  EXPECT_EQ(back->exception_approval->fingers, e.exception_approval->fingers);
+  EXPECT_EQ(back->exception_approval->approver, "sari");
+  EXPECT_EQ(back->exception_approval->approved_at, "2026-11-24T03:00:00Z");
+  auto with = [&](const std::string& exceptions) {
+    auto json = nlohmann::json::parse(EnrollmentToJson(FirstCard()));
+    json["finger_exceptions"] = nlohmann::json::parse(exceptions);
+    return EnrollmentFromJson(json.dump());
+  };
+  EXPECT_THAT(with(R"({"fingers": [], "approver": "sari", "approved_at": "x"})"),
+              StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_exceptions.fingers must be an array of 1 to 10 fingers"));
+  EXPECT_THAT(with(R"({"fingers": [{"position": 2, "exception": "bandaged"}], "approved_at": "x"})"),
+              StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_exceptions.approver must be a non-empty string"));
+  EXPECT_THAT(with(R"({"fingers": [{"position": 2, "exception": "none"}], "approver": "sari", "approved_at": "x"})"),
+              StatusIs(StatusCode::kInvalidArgument, "enrollment.finger_exceptions.fingers[0].exception may not be none"));
+  EXPECT_THAT(with(R"({"fingers": [{"position": 12, "exception": "bandaged"}], "approver": "sari", "approved_at": "x"})"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "enrollment.finger_exceptions.fingers[0].position must be an integer 1 to 10"));
+  EXPECT_THAT(with(R"({"fingers": [{"position": 2, "exception": "bandaged"}], "approver": "sari", "approved_at": "x", "by": 1})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("enrollment.finger_exceptions.by is not a known field")));
+}
+
+// Central's cross-check of the declaration against the opened biometrics.
+TEST(EnrollmentTest, TheDeclaredExceptionsMustBeTheSealedOnesWithTheirPhoto) {
+  Enrollment e = FirstCard();
+  e.operator_name = "ani";
+  Biometrics b = Sample();  // finger 2 bandaged, no photo
+  ASSERT_OK(CheckExceptionDeclaration(e, &b));  // a body of versions 1-3: counted unapproved at central
+  e.exception_approval = ExceptionApproval{{{2, FingerException::kBandaged}}, "sari", "2026-11-24T03:00:00Z"};
+  EXPECT_THAT(CheckExceptionDeclaration(e, &b),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("declares the finger exceptions 2:bandaged without the "
+                                                               "exception photo of the hand")));
+  b.exception_photo = testing::SolidJpeg(640, 480, 3, 120);
+  ASSERT_OK(CheckExceptionDeclaration(e, &b));
+  e.exception_approval->fingers = {{2, FingerException::kUnusable}};
+  EXPECT_THAT(CheckExceptionDeclaration(e, &b),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("declares the finger exceptions 2:unusable but its "
+                                                               "sealed biometrics hold 2:bandaged")));
+  e.exception_approval->fingers = {{2, FingerException::kBandaged}};
+  e.exception_approval->approver = "ani";
+  EXPECT_THAT(CheckExceptionDeclaration(e, &b),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("approved by its own operator ani")));
+  e.exception_approval->approver = "sari";
+  b.exception_photo = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0};
+  EXPECT_THAT(CheckExceptionDeclaration(e, &b), StatusIs(StatusCode::kInvalidArgument, HasSubstr("exception photo")));
+}
+
 // Only captured fingers are scored, in the order given; the gate names the
 // lowest-numbered finger below the minimum and says what to do, in both
 // languages; 0 turns it off.

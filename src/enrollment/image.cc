@@ -171,4 +171,23 @@ Status CheckSignatureImage(std::span<const uint8_t> bytes) {
   return Status::Ok();
 }
 
+Status CheckExceptionPhoto(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxExceptionPhotoBytes) {
+    return InvalidArgument("exception photo: is " + std::to_string(bytes.size()) + " bytes; the limit is 1 MiB");
+  }
+  const bool png = HasPngSignature(bytes);
+  auto size = png ? DecodePng(bytes) : DecodeJpeg(bytes);
+  if (!size.ok()) {
+    if (!png && size.status().message() == "not a JPEG image") {
+      return InvalidArgument("exception photo: is neither a PNG nor a JPEG image");
+    }
+    return size.status().WithContext("exception photo");
+  }
+  if (std::min(size->width, size->height) < kMinExceptionPhotoSide) {
+    return InvalidArgument("exception photo: is " + Dimensions(*size) + "; its shorter side must be at least " +
+                           std::to_string(kMinExceptionPhotoSide) + " px to show the hand");
+  }
+  return Status::Ok();
+}
+
 }  // namespace ektp::enrollment

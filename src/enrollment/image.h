@@ -46,5 +46,11 @@ Status CheckFacePhoto(std::span<const uint8_t> bytes);
 // The signature: a PNG or JPEG, 100..2000 px wide, 30..1000 px high, at least
 // as wide as it is high.
 Status CheckSignatureImage(std::span<const uint8_t> bytes);
+// The exception photo of the hand whose fingers are declared missing or
+// unusable: a PNG or JPEG of at most 1 MiB whose shorter side is at least
+// 200 px. kInvalidArgument beginning "exception photo: ".
+inline constexpr int kMinExceptionPhotoSide = 200;
+inline constexpr size_t kMaxExceptionPhotoBytes = 1024 * 1024;
+Status CheckExceptionPhoto(std::span<const uint8_t> bytes);
 
 }  // namespace ektp::enrollment

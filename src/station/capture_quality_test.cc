@@ -108,6 +108,7 @@ TEST_F(CaptureQualityTest, AFingerDeclaredAnExceptionIsNotGated) {
   UsePolicy(QualityPolicy(40));
   EnrollmentRequest request = RequestWith(PoorTemplate());
   request.biometrics.fingers[0] = {2, {}, enrollment::FingerException::kUnusable};
+  ApproveExceptions(request);
   auto receipt = station_->Enroll(ani_, request);
   ASSERT_OK(receipt.status());
   // Only the captured finger's quality is recorded.
@@ -131,7 +132,7 @@ TEST_F(CaptureQualityTest, EachFingersQualityTravelsInThePacketAndIsStoredAtCent
   auto pending = station_->PendingPackets(10, 1 << 24);
   ASSERT_OK(pending.status());
   auto envelope = nlohmann::json::parse(pending->front().second.envelope_text);
-  EXPECT_EQ(envelope["kind_v"], 3);
+  EXPECT_EQ(envelope["kind_v"], 4);
   auto body = nlohmann::json::parse(envelope["body"].get<std::string>());
   ASSERT_EQ(body["finger_quality"].size(), 2u);
   EXPECT_EQ(body["finger_quality"][0]["position"], 2);
@@ -190,6 +191,7 @@ TEST_F(CaptureQualityTest, TheOperatorApiRefusesWithTheFingerAndTheReasonInBahas
                                     {"finger_exceptions", {{"2", "unusable"}}}}
                          .dump();
   parts.erase(parts.begin() + 3);
+  for (net::MultipartPart& part : ExceptionParts(SupervisorSession())) parts.push_back(std::move(part));
   enroll_auth.erase("idempotency-key");
   enroll_auth.emplace("idempotency-key", "van-7-application-0002");
   auto accepted = (*client)->PostMultipart("/api/v1/enrollments", parts, enroll_auth);

@@ -158,6 +158,7 @@ TEST_F(ReviewTest, OnlyAnotherSupervisorMayApprove) {
 TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   EnrollmentRequest request = Request();
   request.biometrics.fingers.push_back({10, {}, enrollment::FingerException::kAmputated});
+  ApproveExceptions(request);
   request.location = enrollment::Location{-7.40, 111.45, 12};
   auto receipt = station_->Enroll(ani_, request);
   ASSERT_OK(receipt.status());
@@ -182,6 +183,8 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   EXPECT_EQ(listed[0]["resident"]["name"], request.resident.name);
   EXPECT_EQ(listed[0]["face_jpeg"], crypto::Base64Encode(request.biometrics.face_jpeg));
   EXPECT_EQ(listed[0]["finger_exceptions"], nlohmann::json({{"10", "amputated"}}));
+  EXPECT_EQ(listed[0]["exception_photo"], crypto::Base64Encode(HandPhoto()));
+  EXPECT_EQ(listed[0]["exception_approver"], "wati");
   EXPECT_EQ(listed[0]["location"]["accuracy_m"], 12);
 
   auto not_listed = (*client)->Get("/api/v1/review/enrollments", ani);
@@ -201,6 +204,15 @@ TEST_F(ReviewTest, ReviewRoutesActAsTheSessionsOwnAccount) {
   ASSERT_EQ(approved->status, 200) << approved->body;
   EXPECT_EQ(nlohmann::json::parse(approved->body)["by"], "sari");
   EXPECT_EQ(Status(reg), "queued");
+  // Signed again with the review, the packet still carries the exceptions' approval.
+  auto pending = station_->PendingPackets(10, 1 << 24);
+  ASSERT_OK(pending.status());
+  ASSERT_EQ(pending->size(), 1u);
+  auto e = enrollment::EnrollmentFromJson(sync::ParseEnvelope(pending->front().second.envelope_text)->body);
+  ASSERT_OK(e.status());
+  ASSERT_TRUE(e->review && e->exception_approval);
+  EXPECT_EQ(e->review->reviewer, "sari");
+  EXPECT_EQ(e->exception_approval->approver, "wati");
   list = (*client)->Get("/api/v1/review/enrollments", sari);
   EXPECT_EQ(nlohmann::json::parse(list->body)["enrollments"].size(), 0u);
   (*server)->Stop();

@@ -435,11 +435,14 @@ struct StationServer::Impl {
   }
 
   // The multipart enrollment body: parts `application` (JSON, see
-  // ParseApplication), `face`, `signature` and `finger_1`..`finger_10`, each
-  // at most once. Anything else is refused by name.
+  // ParseApplication), `face`, `signature`, `finger_1`..`finger_10`, and
+  // with finger exceptions `exception_photo` (the hand) and
+  // `exception_approval` ({"session": the approving supervisor's session
+  // token}), each at most once. Anything else is refused by name.
   static StatusOr<EnrollmentRequest> ParseEnrollment(const net::HttpRequest& request) {
     static const std::set<std::string, std::less<>> kPartNames = [] {
-      std::set<std::string, std::less<>> names = {"application", "face", "signature"};
+      std::set<std::string, std::less<>> names = {"application", "face", "signature", "exception_photo",
+                                                  "exception_approval"};
       for (int position = 1; position <= 10; ++position) names.insert("finger_" + std::to_string(position));
       return names;
     }();
@@ -447,7 +450,8 @@ struct StationServer::Impl {
     for (const net::MultipartPart& part : request.parts) {
       if (!kPartNames.contains(part.name)) {
         return InvalidArgument("part '" + QuoteInput(part.name) +
-                               "' is not one of application, face, signature, finger_1..finger_10");
+                               "' is not one of application, face, signature, finger_1..finger_10, "
+                               "exception_photo, exception_approval");
       }
       if (++part_counts[part.name] == 2) {
         return InvalidArgument("part '" + part.name + "' is given more than once; send each part once");
@@ -458,6 +462,15 @@ struct StationServer::Impl {
     ASSIGN_OR_RETURN(EnrollmentRequest out, ParseApplication(application->content, "part 'application'"));
     if (const auto* face = request.part("face")) out.biometrics.face_jpeg = ToBytes(face->content);
     if (const auto* signature = request.part("signature")) out.biometrics.signature_image = ToBytes(signature->content);
+    if (const auto* photo = request.part("exception_photo")) out.biometrics.exception_photo = ToBytes(photo->content);
+    if (const auto* approval = request.part("exception_approval")) {
+      auto json = nlohmann::json::parse(approval->content, nullptr, false);
+      if (!json.is_object() || json.size() != 1 || !json.value("session", nlohmann::json()).is_string()) {
+        return InvalidArgument("part 'exception_approval' must be {\"session\": <the approving supervisor's session "
+                               "token from POST /api/v1/login>}");
+      }
+      out.exception_approval_session = json["session"].get<std::string>();
+    }
     for (int position = 1; position <= 10; ++position) {
       const auto* part = request.part("finger_" + std::to_string(position));
       if (part == nullptr) continue;
@@ -494,7 +507,17 @@ struct StationServer::Impl {
       return ErrorResponse(InvalidArgument("header Idempotency-Key is missing: send one key per application and "
                                            "the same key on every retry of it"));
     }
-    auto receipt = station->Enroll(*op, *parsed, idempotency_key);
+    EnrollRefusal refusal;
+    auto receipt = station->Enroll(*op, *parsed, idempotency_key, &refusal);
+    if (!receipt.ok() && !refusal.pesan.empty()) {
+      // Finger exceptions without their photo or approval: the part at fault, in Bahasa Indonesia.
+      service::LogInfo("station.enroll_refused_exception", {{"operator", op->username}, {"field", refusal.field}});
+      net::HttpResponse response = ErrorResponse(receipt.status(), net::HttpStatusFor(receipt.status()), refusal.pesan);
+      auto body = nlohmann::json::parse(response.body);
+      body["field"] = refusal.field;
+      response.body = body.dump();
+      return response;
+    }
     if (!receipt.ok()) {
       // A finger below the capture-quality minimum: the operator is told which and what to do.
       auto quality = enrollment::CheckCaptureQuality(parsed->biometrics, station->enrollment_policy().min_capture_quality);
@@ -870,6 +893,11 @@ struct StationServer::Impl {
                      {"face_jpeg", crypto::Base64Encode(item.review_copy.face_jpeg)},
                      {"signature_image", crypto::Base64Encode(item.review_copy.signature_image)},
                      {"finger_exceptions", exceptions},
+                     {"exception_photo", item.review_copy.exception_photo.empty()
+                                             ? nlohmann::json()
+                                             : nlohmann::json(crypto::Base64Encode(item.review_copy.exception_photo))},
+                     {"exception_approver", e.exception_approval ? nlohmann::json(e.exception_approval->approver)
+                                                                 : nlohmann::json()},
                      {"location", e.location ? enrollment::LocationToJson(*e.location) : nlohmann::json()}});
     }
     return net::HttpResponse::Json(200, nlohmann::json{{"enrollments", out}}.dump());

@@ -164,7 +164,7 @@ StatusOr<Operator> Station::Authenticate(std::string_view session_token) {
 }
 
 StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& request,
-                                  std::string_view idempotency_key) {
+                                  std::string_view idempotency_key, EnrollRefusal* refusal) {
   if (op.role == Role::kPrintOfficer) return PermissionDenied("a print officer may not record enrollments");
   if (std::find(identity_.capabilities.begin(), identity_.capabilities.end(), "enroll") == identity_.capabilities.end()) {
     return PermissionDenied("station " + identity_.station_id + " is not configured to enroll");
@@ -188,8 +188,8 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
       return receipt;
     }
   }
-  ASSIGN_OR_RETURN(std::optional<UnsyncedLimitRefusal> refusal, CheckUnsyncedLimits());
-  if (refusal) return FailedPrecondition(refusal->error);
+  ASSIGN_OR_RETURN(std::optional<UnsyncedLimitRefusal> limit, CheckUnsyncedLimits());
+  if (limit) return FailedPrecondition(limit->error);
   const bool review = enrollment_policy_.review_required;
   if (review && enrollment_policy_.review_copy_key.size() != crypto::kBoxPublicKeySize) {
     return FailedPrecondition("review is required but station " + identity_.station_id +
@@ -205,11 +205,13 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
   e.previous_nik = request.previous_nik;
   e.resident = request.resident;
   RETURN_IF_ERROR(enrollment::ValidateApplication(e, RegionRegistry::Default(), clock_.TodayWib()));
+  RETURN_IF_ERROR(CheckFingerExceptions(request, refusal));
   RETURN_IF_ERROR(enrollment::ValidateBiometrics(request.biometrics));
-  if (auto refusal = enrollment::CheckCaptureQuality(request.biometrics, enrollment_policy_.min_capture_quality)) {
-    return InvalidArgument(refusal->error);
+  if (auto quality = enrollment::CheckCaptureQuality(request.biometrics, enrollment_policy_.min_capture_quality)) {
+    return InvalidArgument(quality->error);
   }
   RETURN_IF_ERROR(CheckNotSelfEnrollment(op, request.biometrics));
+  ASSIGN_OR_RETURN(e.exception_approval, ApproveFingerExceptions(op, request, refusal));
   e.finger_quality = enrollment::AssessFingerQuality(request.biometrics);
   e.sealed_biometrics = crypto::Seal(identity_.central_sealing_key, enrollment::SerializeBiometrics(request.biometrics));
 
@@ -246,6 +248,14 @@ StatusOr<Receipt> Station::Enroll(const Operator& op, const EnrollmentRequest& r
                                {idempotency_key, request_sha256, e.registration_number, e.captured_at}));
     }
     RETURN_IF_ERROR(Audit(op.username, "enroll", e.registration_number));
+    if (e.exception_approval) {
+      // The approving session served this approval alone.
+      RETURN_IF_ERROR(accounts_.Logout(request.exception_approval_session));
+      RETURN_IF_ERROR(Audit(e.exception_approval->approver, "finger_exception_approve",
+                            e.registration_number + " fingers " +
+                                enrollment::ExceptedFingersText(e.exception_approval->fingers) + " operator " +
+                                op.username));
+    }
     receipt = Receipt{e.registration_number, identity_.station_id, op.username, e.resident.name,
                       std::string(ApplicationKindName(e.kind)), e.captured_at};
     return Status::Ok();

@@ -87,8 +87,20 @@ struct EnrollmentRequest {
   ApplicationKind kind = ApplicationKind::kFirstCard;
   std::string previous_nik;
   Resident resident;
-  enrollment::Biometrics biometrics;
+  enrollment::Biometrics biometrics;  // exception_photo: the hand whose fingers are declared an exception
   std::optional<enrollment::Location> location;  // the van's GPS fix, when it has one
+  // The session token of the supervisor approving the finger exceptions
+  // (POST /api/v1/login as themselves, by password or fingerprint); empty
+  // when no finger is declared an exception. Enroll ends that session.
+  std::string exception_approval_session;
+};
+
+// What the counter shows for an enrollment refused over its finger
+// exceptions (Station::Enroll): the form part at fault ("exception_photo",
+// "exception_approval") and the words for the operator in Bahasa Indonesia.
+struct EnrollRefusal {
+  std::string field;
+  std::string pesan;
 };
 
 // What a station requires of its enrollments before they go up, and how much
@@ -455,8 +467,21 @@ class Station {
   // whose fingers match `op`'s own enrolled ones is refused with
   // kPermissionDenied beginning kSelfEnrollmentRefused (audited, logged,
   // counted; nothing stored).
+  //
+  // Finger exceptions (finger_exceptions.cc; docs/enrollment.md, "Finger
+  // exceptions"): a finger declared missing or unusable needs the exception
+  // photo of the hand (decoding: enrollment/image.h CheckExceptionPhoto) and
+  // a supervisor's approval, `exception_approval_session`, of an account
+  // that is not `op`. Refused with nothing stored, naming the part:
+  // kInvalidArgument for a missing or undecodable photo, a missing approval,
+  // or either given with no exception; kPermissionDenied for an approval by
+  // a session that is not logged in, by an account that is not a
+  // supervisor, or by `op` itself. On those refusals `refusal`, when given,
+  // receives the part and the operator's words. An accepted approval travels
+  // in the packet (Enrollment::exception_approval), is audited here as
+  // finger_exception_approve by the supervisor, and ends their session.
   StatusOr<Receipt> Enroll(const Operator& op, const EnrollmentRequest& request,
-                           std::string_view idempotency_key = "");
+                           std::string_view idempotency_key = "", EnrollRefusal* refusal = nullptr);
   StatusOr<Receipt> GetReceipt(std::string_view registration_number);
   StatusOr<EnrollmentStatus> GetEnrollmentStatus(std::string_view registration_number);
 
@@ -681,6 +706,15 @@ class Station {
   // counted, when the applicant's fingers match op's own enrolled ones at
   // the same positions (fused) at kOperatorFalseMatchRate.
   Status CheckNotSelfEnrollment(const Operator& op, const enrollment::Biometrics& biometrics);
+  // Enroll's checks of the finger exceptions (finger_exceptions.cc), which
+  // change nothing: first the photo, and that an approval is given exactly
+  // when a finger is an exception; then, once the rest of the enrollment is
+  // valid, the approving session: the approval to record, or none when no
+  // finger is an exception.
+  Status CheckFingerExceptions(const EnrollmentRequest& request, EnrollRefusal* refusal);
+  StatusOr<std::optional<enrollment::ExceptionApproval>> ApproveFingerExceptions(const Operator& op,
+                                                                                const EnrollmentRequest& request,
+                                                                                EnrollRefusal* refusal);
   // Moves a pending packet to `to`, keeping `error` (if not empty) as its last error.
   Status Settle(int64_t sequence, OutboxState to, std::string_view error);
   // What one decoded feed item changes, in the caller's transaction. Sets

@@ -1043,6 +1043,7 @@ TEST_F(StationTest, OperatorApiOverHttp) {
                                 {"resident", ResidentToJson(request.resident)},
                                 {"finger_exceptions", {{"5", "amputated"}}}};
   std::vector<net::MultipartPart> parts = EnrollmentParts(request, application);
+  for (net::MultipartPart& part : ExceptionParts(SupervisorSession())) parts.push_back(std::move(part));
   auto created = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);
   ASSERT_TRUE(created.ok());
   ASSERT_EQ(created->status, 400);

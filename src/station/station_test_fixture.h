@@ -107,6 +107,30 @@ class StationTest : public ::testing::Test {
     return request;
   }
 
+  // The supervisor "wati", added once, logged in: a session to approve
+  // finger exceptions with (Enroll ends it).
+  std::string SupervisorSession() {
+    Status added = station_->AddOperator({"wati", "Wati Lestari", Role::kSupervisor}, "kata-sandi-9",
+                                         crypto::PasswordStrength::kFast);
+    EXPECT_TRUE(added.ok() || added.code() == StatusCode::kAlreadyExists) << added.ToString();
+    auto token = station_->Login("wati", "kata-sandi-9", "127.0.0.1");
+    EXPECT_TRUE(token.ok()) << token.status().ToString();
+    return token.ok() ? *token : "";
+  }
+  // A photo of a hand, as the exception photo: a 480 x 360 colour JPEG.
+  static crypto::Bytes HandPhoto() { return enrollment::testing::SolidJpeg(480, 360, 3, 90); }
+  // `request`'s finger exceptions with the hand's photo and wati's approval.
+  void ApproveExceptions(EnrollmentRequest& request) {
+    request.biometrics.exception_photo = HandPhoto();
+    request.exception_approval_session = SupervisorSession();
+  }
+  // The multipart parts that carry the hand's photo and the approval of `session`.
+  static std::vector<net::MultipartPart> ExceptionParts(const std::string& session) {
+    const crypto::Bytes photo = HandPhoto();
+    return {{"exception_photo", "tangan.jpg", "image/jpeg", std::string(photo.begin(), photo.end())},
+            {"exception_approval", "", "application/json", nlohmann::json{{"session", session}}.dump()}};
+  }
+
   // The station's operator API on this test's station, without sync.
   StatusOr<std::unique_ptr<StationServer>> StartOperatorServer(EnrollmentPolicy enrollment = {}) {
     StationOptions options;

@@ -430,6 +430,17 @@ CREATE TABLE enrollment_finger_quality (
   PRIMARY KEY (registration_number, position)
 );
 )sql"},
+    {25, "per enrollment, the fingers declared missing or unusable and who approved them, for the exception rates of the integrity report (enrollment body version 4; central/enrollment_oversight.h)", R"sql(
+CREATE TABLE enrollment_exception_counts (
+  registration_number TEXT PRIMARY KEY,
+  station_id TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  fingers INTEGER NOT NULL,
+  approver TEXT,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX enrollment_exception_counts_operator ON enrollment_exception_counts (station_id, operator);
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

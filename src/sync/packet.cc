@@ -19,7 +19,8 @@ struct PacketKindSpec {
 constexpr PacketKindSpec kPacketKinds[] = {
     // 2: the body may carry `location` and `review` (enrollment/enrollment.h); a 1 body decodes as before.
     // 3: the body may carry `finger_quality`; 1 and 2 bodies decode as before (no qualities).
-    {PacketKind::kEnrollment, "enrollment", 3},
+    // 4: the body may carry `finger_exceptions` (declared and approved); 1-3 bodies decode as before (none).
+    {PacketKind::kEnrollment, "enrollment", 4},
     {PacketKind::kBlanksReceived, "blanks_received", 1},
     {PacketKind::kCardPrinted, "card_printed", 1},
     {PacketKind::kBlankSpoiled, "blank_spoiled", 1},

@@ -32,7 +32,7 @@ inline constexpr size_t kMaxEnvelopeBytes = 2 * 1024 * 1024;
 // refused for that packet alone with kUnimplemented, and the station parks
 // the packet with the reason (a rolling upgrade never loses it).
 enum class PacketKind {
-  kEnrollment,      // body: enrollment::EnrollmentToJson (enrollment/enrollment.h), version 3
+  kEnrollment,      // body: enrollment::EnrollmentToJson (enrollment/enrollment.h), version 4
   kBlanksReceived,  // body: BlanksReceivedBody (sync/station_events.h)
   kCardPrinted,     // body: CardPrintedBody
   kBlankSpoiled,    // body: BlankSpoiledBody

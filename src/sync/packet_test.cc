@@ -63,10 +63,13 @@ TEST(PacketTest, KindsAndTheirVersionsAreDeclaredOnce) {
   EXPECT_EQ(nlohmann::json::parse(text)["kind_v"], PacketKindVersion(PacketKind::kEnrollment));
   EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"pizza"})"),
               StatusIs(StatusCode::kUnimplemented, "packet kind 'pizza' is not known to this central"));
-  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":4})"),
+  EXPECT_THAT(ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":5})"),
               StatusIs(StatusCode::kUnimplemented,
-                       "packet kind 'enrollment' version 4 is newer than this central reads (3)"));
-  // Enrollment body versions 1 (before location and review) and 2 (before finger_quality) are still read.
+                       "packet kind 'enrollment' version 5 is newer than this central reads (4)"));
+  // Enrollment body versions 1 (before location and review), 2 (before
+  // finger_quality) and 3 (before finger_exceptions) are still read.
+  auto version3 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":3,"created_at":"t","body":"{}"})");
+  ASSERT_TRUE(version3.ok()) << version3.status().ToString();
   auto version2 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":2,"created_at":"t","body":"{}"})");
   ASSERT_TRUE(version2.ok()) << version2.status().ToString();
   auto version1 = ParseEnvelope(R"({"v":1,"station":"x","seq":1,"kind":"enrollment","kind_v":1,"created_at":"t","body":"{}"})");

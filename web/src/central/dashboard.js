@@ -3,8 +3,9 @@
 // day by day, throughput (records reaching each milestone per day), blanks
 // on hand against need with shortage alerts, every station's last contact,
 // and the integrity flags: operators' and stations' rates of failed
-// fingerprint checks, overrides and delegated collections that stand out
-// from their peers', and enrollments captured far from their station.
+// fingerprint checks, overrides, delegated collections and finger
+// exceptions that stand out from their peers', enrollments captured far
+// from their station, and finger exceptions no supervisor approved.
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement,
   Tooltip,
@@ -43,6 +44,8 @@ function integrityCard(integrity) {
       who: o.operator ? t('central.operatorAt', { operator: o.operator, station: o.station }) : o.station,
       events: o.events, out_of: o.out_of, rate: percent(o.rate), peers: percent(o.peer_rate) })),
     ...integrity.far_enrollments.map((f) => t('central.farEnrollments', { station: f.station, far: f.far, located: f.located })),
+    ...(integrity.unapproved_exceptions ?? []).map((u) => t('central.unapprovedExceptions',
+      { station: u.station, enrollments: u.enrollments })),
   ];
   return h('section', { class: 'card', id: 'integrity' }, h('h2', {}, t('central.integrity')),
     items.length === 0 ? h('p', { class: 'ok' }, t('central.noIntegrityFlags'))

@@ -92,9 +92,10 @@ async function showQuality(position, blob, status, current) {
 // One row per finger (1–10): a template file or, on a station started with
 // --simulated-scanner, a scan of the chosen subject. `impression` picks the
 // simulated capture (0 at enrollment, another at pickup: a fresh touch).
-// With `exceptions`, each finger may be declared missing or unusable.
+// With `exceptions`, each finger may be declared missing or unusable, and
+// `onExceptions(declared)` hears each change of the declared set.
 // Returns { element, templates (Map position → Blob), exceptions() }.
-export function fingerCapture(session, { exceptions: withExceptions = false, impression = 0 } = {}) {
+export function fingerCapture(session, { exceptions: withExceptions = false, impression = 0, onExceptions = () => {} } = {}) {
   const templates = new Map();
   const subject = h('input', { type: 'number', min: 0, value: randomSubject(), id: 'scanner-subject', class: 'inline' });
   const rows = [];
@@ -115,7 +116,10 @@ export function fingerCapture(session, { exceptions: withExceptions = false, imp
       exception = select(EXCEPTIONS, (code) => t(`exception.${code}`));
       exception.id = `exception-${position}`;
       exception.setAttribute('aria-label', t('enroll.fingerException', { finger: t(`finger.${position}`) }));
-      exception.addEventListener('change', () => { if (exception.value !== 'none') { file.value = ''; setTemplate(null); } });
+      exception.addEventListener('change', () => {
+        if (exception.value !== 'none') { file.value = ''; setTemplate(null); }
+        onExceptions(exceptions());
+      });
       exceptionOf.set(position, exception);
     }
     file.addEventListener('change', () => setTemplate(file.files[0] ?? null));
@@ -123,7 +127,10 @@ export function fingerCapture(session, { exceptions: withExceptions = false, imp
       try {
         const { template } = await api('/api/v1/scanner/simulated', { method: 'POST',
           body: { subject: Number(subject.value), finger: position, impression } });
-        if (exception) exception.value = 'none';
+        if (exception && exception.value !== 'none') {
+          exception.value = 'none';
+          onExceptions(exceptions());
+        }
         setTemplate(base64ToBlob(template, 'application/octet-stream'));
       } catch (error) {
         status.textContent = error instanceof ApiError ? error.operatorText : String(error);

@@ -96,7 +96,7 @@ function regionPickers(initial, onvillage) {
 }
 
 export async function renderEnrollment(main, session) {
-  const captured = { face: null, signature: null };
+  const captured = { face: null, signature: null, exceptionPhoto: null };
   let idempotencyKey = crypto.randomUUID();
   let unanswered = null;  // the FormData of a submit that got no answer
 
@@ -200,7 +200,46 @@ export async function renderEnrollment(main, session) {
     }, 300);
   }
 
-  const fingers = fingerCapture(session, { exceptions: true });
+  const fingers = fingerCapture(session, { exceptions: true, onExceptions: (declared) => {
+    exceptionPanel.hidden = Object.keys(declared).length === 0;
+    scheduleCheck();
+  } });
+
+  // A finger declared missing or unusable needs a photo of the hand and a
+  // supervisor's approval: the supervisor types their own name and password
+  // here; at submit their session approves this enrollment alone (the
+  // station ends it) and is logged out whatever the answer.
+  const supervisor = h('input', { autocomplete: 'off' });
+  const supervisorPassword = h('input', { type: 'password', autocomplete: 'off' });
+  const exceptionPanel = h('fieldset', { id: 'exception-approval', hidden: true },
+    h('legend', {}, t('enroll.exceptionTitle')),
+    h('p', { class: 'hint' }, t('enroll.exceptionHelp')),
+    photoCapture('exception_photo', 'enroll.exceptionPhoto', 'image/jpeg,image/png',
+      (blob) => { captured.exceptionPhoto = blob; }),
+    h('div', { class: 'row' }, field('exception-supervisor', 'enroll.exceptionSupervisor', supervisor),
+      field('exception-password', 'enroll.exceptionPassword', supervisorPassword)));
+
+  // The approving supervisor's session, or null after a local refusal shown.
+  async function supervisorSession() {
+    if (!captured.exceptionPhoto) {
+      showError(localError('exception_photo', 'enroll.needExceptionPhoto'), { onSubmit: true });
+      return null;
+    }
+    if (!supervisor.value.trim() || !supervisorPassword.value) {
+      showError(localError('exception_approval', 'enroll.needSupervisor'), { onSubmit: true });
+      return null;
+    }
+    try {
+      const { token } = await api('/api/v1/login', { method: 'POST', asToken: '',
+        body: { username: supervisor.value.trim(), password: supervisorPassword.value } });
+      return token;
+    } catch (error) {
+      supervisorPassword.value = '';
+      showError(error instanceof ApiError ? new ApiError(error.status, { ...error.body, field: 'exception_approval' })
+        : localError('exception_approval', 'error.unknown'), { onSubmit: true });
+      return null;
+    }
+  }
 
   const formMessage = h('p', { class: 'error', role: 'alert', id: 'form-message' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'submit' }, t('enroll.submit'));
@@ -260,7 +299,8 @@ export async function renderEnrollment(main, session) {
         photoCapture('face', 'enroll.face', 'image/jpeg', (blob) => { captured.face = blob; }),
         signatureCapture((blob) => { captured.signature = blob; }),
         h('h3', {}, t('enroll.fingers')),
-        fingers.element)));
+        fingers.element,
+        exceptionPanel)));
 
   const form = h('form', { id: 'enroll-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
@@ -273,12 +313,29 @@ export async function renderEnrollment(main, session) {
     body.append('face', captured.face, 'face.jpg');
     body.append('signature', captured.signature, 'signature.png');
     for (const [position, blob] of fingers.templates) body.append(`finger_${position}`, blob, `finger_${position}.iso`);
+    let approval = null;
+    if (Object.keys(fingers.exceptions()).length > 0) {
+      approval = await supervisorSession();
+      if (!approval) return;
+      body.append('exception_photo', captured.exceptionPhoto, 'tangan.jpg');
+      body.append('exception_approval', new Blob([JSON.stringify({ session: approval })], { type: 'application/json' }),
+        'persetujuan.json');
+    }
     fieldset.disabled = true;
-    await send(body);
+    try {
+      await send(body);
+    } finally {
+      if (approval) {
+        supervisorPassword.value = '';
+        await api('/api/v1/logout', { method: 'POST', asToken: approval }).catch(() => {});
+      }
+    }
   } }, h('h1', {}, t('enroll.title')), fieldset, h('div', { class: 'actions' }, formMessage, resend, submit));
 
   fieldIds.face = 'face';
   fieldIds.signature = 'signature';
+  fieldIds.exception_photo = 'exception_photo';
+  fieldIds.exception_approval = 'exception-supervisor';
   function localError(fieldName, key) {
     return new ApiError(400, { pesan: t(key), error: t(key), field: fieldName });
   }

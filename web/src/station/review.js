@@ -31,7 +31,8 @@ function enrollmentCard(enrollment, done) {
     h('h2', {}, `${enrollment.registration_number} · ${r.name ?? ''}`),
     h('div', { class: 'columns' },
       h('div', {}, image(enrollment.face_jpeg, 'image/jpeg', t('central.photoOf', { name: r.name ?? '' })),
-        image(enrollment.signature_image, 'image/png', t('enroll.signature'))),
+        image(enrollment.signature_image, 'image/png', t('enroll.signature')),
+        image(enrollment.exception_photo, 'image/jpeg', t('enroll.exceptionPhoto'))),
       h('dl', { class: 'facts' },
         h('dt', {}, t('receipt.kind')), h('dd', {}, t(`kind.${enrollment.application_kind}`)),
         h('dt', {}, t('receipt.operator')), h('dd', {}, enrollment.operator),
@@ -40,6 +41,8 @@ function enrollmentCard(enrollment, done) {
         h('dt', {}, t('enroll.address')), h('dd', {}, `${address.street ?? ''} RT ${address.rt ?? ''}/RW ${address.rw ?? ''}`),
         h('dt', {}, t('enroll.exception')), h('dd', {}, exceptions.length === 0 ? t('exception.none')
           : exceptions.map(([position, code]) => `${t(`finger.${position}`)}: ${t(`exception.${code}`)}`).join('; ')),
+        enrollment.exception_approver ? [h('dt', {}, t('review.exceptionApprover')),
+          h('dd', {}, enrollment.exception_approver)] : null,
         enrollment.location ? [h('dt', {}, t('review.location')),
           h('dd', {}, `${enrollment.location.lat}, ${enrollment.location.lon} (±${enrollment.location.accuracy_m} m)`)] : null)),
     h('div', { class: 'actions' }, message,
