@@ -166,11 +166,12 @@ SynthImpression SynthGenerator::Detail(const MasterFinger& m, uint64_t subject, 
       waves[i] = {amplitude, freq * std::cos(dir), freq * std::sin(dir), rng.Uniform(0, 2 * kPi)};
     }
   };
-  // Distortion: three waves per axis, each sin of RMS 1/sqrt(2), so a field of
-  // RMS 1 per vector (sqrt(2 axes x 3 waves x 1/2) / sqrt(3)).
+  // Distortion: three waves per axis of amplitude 1/sqrt(3) each, so each
+  // axis has variance 3 x 1/3 x 1/2 = 1/2 and the vector an RMS length of 1
+  // (scaled by the gain below).
   Wave distortion[6];
   draw_waves(distortion, 6, 1 / std::sqrt(3.0f));
-  Wave noise_patches[2];
+  Wave noise_patches[2];  // together at most +-noise_patch_amplitude
   draw_waves(noise_patches, 2, p.noise_patch_amplitude / 2);
   const float stretch_x = 1 + rng.Normal(0, p.scale_sd), stretch_y = 1 + rng.Normal(0, p.scale_sd);
   const float rot = std::clamp(rng.Normal(0, p.rotation_sd_deg * kPi / 180), -kPi / 3, kPi / 3);
@@ -221,7 +222,6 @@ SynthImpression SynthGenerator::Detail(const MasterFinger& m, uint64_t subject, 
   std::vector<Out> out;
   SynthImpression result;
   result.noise_base = noise_base;
-  const float rot_radians = rot;
   for (size_t i = 0; i < m.minutiae.size(); ++i) {
     const Minutia& mm = m.minutiae[i];
     const float level = noise_at(mm.x, mm.y), k = effect(level);
@@ -240,7 +240,7 @@ SynthImpression SynthGenerator::Detail(const MasterFinger& m, uint64_t subject, 
     Minutia n = mm;
     n.x = x;
     n.y = y;
-    n.angle = ToUnits(static_cast<float>(mm.angle) * 2 * kPi / 256 + rot_radians + direction_error);
+    n.angle = ToUnits(static_cast<float>(mm.angle) * 2 * kPi / 256 + rot + direction_error);
     if (flipped) n.type = n.type == kMinutiaEnding ? kMinutiaBifurcation : kMinutiaEnding;
     out.push_back({n, static_cast<int>(i), quality_of(level), std::hypot(dx, dy)});
   }
@@ -260,7 +260,7 @@ SynthImpression SynthGenerator::Detail(const MasterFinger& m, uint64_t subject, 
     Minutia n;
     n.x = ix;
     n.y = iy;
-    n.angle = ToUnits(theta + rot_radians);
+    n.angle = ToUnits(theta + rot);
     n.type = rng.Chance(0.5f) ? kMinutiaEnding : kMinutiaBifurcation;
     out.push_back({n, -1, quality_of(level), 0});
     ++i;
