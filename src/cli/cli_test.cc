@@ -673,7 +673,7 @@ TEST(CliTest, BioSynthWritesTheFvcLayoutWithTheGivenParameters) {
   const auto json = nlohmann::json::parse(run.output);
   EXPECT_EQ(json["files"], 6);
   EXPECT_EQ(json["params"]["distortion_px"], 0);
-  EXPECT_EQ(json["params"]["missing_rate"].get<double>(), bio::SynthParams::Calibrated().missing_rate);
+  EXPECT_EQ(json["params"]["missing_rate"].get<double>(), ::ektp::bio::SynthParams::Calibrated().missing_rate);
   for (const char* name : {"101_1.iso", "101_2.iso", "103_2.iso"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + name)) << name;
   }
