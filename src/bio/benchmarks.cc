@@ -48,7 +48,7 @@ double Percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
-// Gallery cache (a private, machine-local file): "EKTPSYN3" (bump the digit
+// Gallery cache (a private, machine-local file): "EKTPSYN4" (bump the digit
 // whenever SynthGenerator's output changes), subjects u64, seed u64 in host
 // byte order, then per subject two length-prefixed (u16) FingerFeatures
 // blobs. A cache for other parameters is rebuilt.
@@ -59,7 +59,7 @@ double Percentile(std::vector<double> v, double p) {
 // is read sequentially, its blobs decoded in parallel) and inserted in
 // order, so peak memory is the engine plus one batch.
 Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis, nlohmann::json& info) {
-  const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '3'};
+  const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '4'};
   auto t0 = Clock::now();
   std::ifstream cache;
   if (!o.cache.empty() && std::filesystem::exists(o.cache)) {
@@ -80,7 +80,7 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(reinterpret_cast<const char*>(&seed), 8);
   }
-  SynthGenerator gen(o.seed);
+  SynthGenerator gen(o.seed, SynthParams::Calibrated());
   constexpr size_t kBatch = 8192;
   std::vector<SubjectRecord> batch;
   std::vector<std::array<std::vector<uint8_t>, 2>> blobs(from_cache ? kBatch : 0);
@@ -209,7 +209,7 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
                         {"per_second_per_core", all_cpu}};
   // 2. 1:N latency over synthetic two-finger galleries.
   out["identify"] = nlohmann::json::array();
-  SynthGenerator gen(o.seed);
+  SynthGenerator gen(o.seed, SynthParams::Calibrated());
   for (size_t n : o.gallery_sizes) {
     ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
     std::vector<SubjectRecord> subjects(n);
@@ -261,7 +261,7 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   RETURN_IF_ERROR(LoadOrBuildGallery(o, threads, *abis, out));
   out["gallery_bytes"] = abis->MemoryBytes();
 
-  SynthGenerator gen(o.seed);
+  SynthGenerator gen(o.seed, SynthParams::Calibrated());
   IdentifyOptions io;
   io.threads = threads;
   io.prefilter_keep = o.prefilter_keep;

@@ -71,13 +71,14 @@ float SynthGenerator::Orientation(const MasterFinger& m, float x, float y) {
 }
 
 MasterFinger SynthGenerator::Master(uint64_t subject, int finger) const {
+  const SynthParams& p = params_;
   Rng rng(Mix(seed_, subject, static_cast<uint64_t>(finger), 0x6d6173746572ULL));
   MasterFinger m;
-  float p = rng.Uniform();
-  m.pattern = p < 0.05f   ? PatternClass::kArch
-              : p < 0.10f ? PatternClass::kTentedArch
-              : p < 0.43f ? PatternClass::kLeftLoop
-              : p < 0.75f ? PatternClass::kRightLoop
+  float u = rng.Uniform();
+  m.pattern = u < 0.05f   ? PatternClass::kArch
+              : u < 0.10f ? PatternClass::kTentedArch
+              : u < 0.43f ? PatternClass::kLeftLoop
+              : u < 0.75f ? PatternClass::kRightLoop
                           : PatternClass::kWhorl;
   m.center_x = rng.Normal(160, 10);
   m.center_y = rng.Normal(-210, 10);
@@ -106,8 +107,18 @@ MasterFinger SynthGenerator::Master(uint64_t subject, int finger) const {
       break;
     }
   }
-  // About 45 minutiae per 320 x 420 window at 500 dpi, as in FVC-class data.
-  const int target = static_cast<int>(std::clamp(rng.Normal(62, 12), 35.0f, 95.0f));
+  // The polarity field points away from the nearest core (from the finger's
+  // upper middle for arches).
+  auto polarity_reference = [&](float x, float y) {
+    float rx = m.center_x, ry = m.center_y + 0.3f * m.semi_y, best = 1e30f;
+    for (const auto& [sx, sy] : m.cores) {
+      float d = (sx - x) * (sx - x) + (sy - y) * (sy - y);
+      if (d < best) best = d, rx = sx, ry = sy;
+    }
+    return std::atan2(y - ry, x - rx);
+  };
+  const float hi = std::max(p.minutiae_mean * 1.6f, 1.0f);
+  const int target = static_cast<int>(std::clamp(rng.Normal(p.minutiae_mean, p.minutiae_sd), 0.0f, hi));
   constexpr float kMinSpacing = 14;
   for (int attempt = 0; attempt < target * 40 && static_cast<int>(m.minutiae.size()) < target; ++attempt) {
     float x = rng.Uniform(m.center_x - m.semi_x, m.center_x + m.semi_x);
@@ -123,7 +134,14 @@ MasterFinger SynthGenerator::Master(uint64_t subject, int finger) const {
     // Fewer minutiae right at the singular points (as in real prints).
     for (const auto& [sx, sy] : m.cores) near |= (sx - x) * (sx - x) + (sy - y) * (sy - y) < 100;
     if (near) continue;
-    float theta = Orientation(m, x, y) + (rng.Chance(0.5f) ? 0 : kPi) + rng.Normal(0, 0.06f);
+    float theta = Orientation(m, x, y);
+    if (rng.Chance(p.polarity_coherence)) {
+      // The ridge direction nearer the polarity reference.
+      if (std::cos(theta - polarity_reference(x, y)) < 0) theta += kPi;
+    } else if (rng.Chance(0.5f)) {
+      theta += kPi;
+    }
+    theta += rng.Normal(0, 0.06f);
     Minutia minutia;
     minutia.x = x;
     minutia.y = y;
@@ -134,80 +152,134 @@ MasterFinger SynthGenerator::Master(uint64_t subject, int finger) const {
   return m;
 }
 
-std::vector<Minutia> SynthGenerator::Impression(const MasterFinger& m, uint64_t subject, int finger,
-                                                int impression) const {
+SynthImpression SynthGenerator::Detail(const MasterFinger& m, uint64_t subject, int finger, int impression) const {
+  const SynthParams& p = params_;
   Rng rng(Mix(seed_, subject, static_cast<uint64_t>(finger), 0x696d7072ULL + static_cast<uint64_t>(impression)));
-  // Elastic distortion: a sum of three smooth waves per axis (up to ~10 px).
+  // Smooth random fields: sums of plane waves with wavelengths 250..500 px.
   struct Wave {
-    float ax, fx, fy, phase;
+    float amplitude, fx, fy, phase;
+    float At(float x, float y) const { return amplitude * std::sin(fx * x + fy * y + phase); }
   };
-  Wave waves[6];
-  for (Wave& w : waves) {
-    float dir = rng.Uniform(0, 2 * kPi), freq = 2 * kPi / rng.Uniform(250, 500);
-    w = {rng.Normal(0, 2.5f), freq * std::cos(dir), freq * std::sin(dir), rng.Uniform(0, 2 * kPi)};
-  }
-  const float stretch_x = 1 + rng.Normal(0, 0.015f), stretch_y = 1 + rng.Normal(0, 0.015f);
-  const float rot = std::clamp(rng.Normal(0, 0.16f), -0.5f, 0.5f);
+  auto draw_waves = [&](Wave* waves, int n, float amplitude) {
+    for (int i = 0; i < n; ++i) {
+      float dir = rng.Uniform(0, 2 * kPi), freq = 2 * kPi / rng.Uniform(250, 500);
+      waves[i] = {amplitude, freq * std::cos(dir), freq * std::sin(dir), rng.Uniform(0, 2 * kPi)};
+    }
+  };
+  // Distortion: three waves per axis of amplitude 1/sqrt(3) each, so each
+  // axis has variance 3 x 1/3 x 1/2 = 1/2 and the vector an RMS length of 1
+  // (scaled by the gain below).
+  Wave distortion[6];
+  draw_waves(distortion, 6, 1 / std::sqrt(3.0f));
+  Wave noise_patches[2];  // together at most +-noise_patch_amplitude
+  draw_waves(noise_patches, 2, p.noise_patch_amplitude / 2);
+  const float stretch_x = 1 + rng.Normal(0, p.scale_sd), stretch_y = 1 + rng.Normal(0, p.scale_sd);
+  const float rot = std::clamp(rng.Normal(0, p.rotation_sd_deg * kPi / 180), -kPi / 3, kPi / 3);
   const float c = std::cos(rot), s = std::sin(rot);
   // Window centre relative to the finger centre: partial overlap.
-  const float wx = m.center_x + rng.Normal(0, 25), wy = m.center_y + rng.Normal(0, 35);
-  // Contact area: pressure varies between impressions.
-  const float contact = rng.Uniform(0.78f, 1.0f);
-  const float contact_dx = rng.Normal(0, 15), contact_dy = rng.Normal(0, 20);
-  const float drop = rng.Uniform(0.05f, 0.2f);
+  const float wx = m.center_x + rng.Normal(0, p.displacement_sd_px),
+              wy = m.center_y + rng.Normal(0, p.displacement_sd_px * 1.4f);
+  // Contact area (pressure) and its centre, the centre of pressure.
+  const float contact = rng.Uniform(std::min(p.contact_min, 1.0f), 1.0f);
+  const float pressure_x = m.center_x + rng.Normal(0, p.contact_offset_px),
+              pressure_y = m.center_y + rng.Normal(0, p.contact_offset_px * 1.3f);
+  const float noise_base = rng.Uniform(0.5f - p.noise_spread, 0.5f + p.noise_spread);
 
+  // Master coordinates -> distortion vector.
+  auto distort = [&](float x, float y, float* dx, float* dy) {
+    float r = std::hypot(x - pressure_x, y - pressure_y);
+    float gain = p.distortion_radius_px > 0 ? p.distortion_px * std::min(r / p.distortion_radius_px, 2.0f) : 0;
+    *dx = *dy = 0;
+    for (int i = 0; i < 3; ++i) *dx += distortion[i].At(x, y);
+    for (int i = 3; i < 6; ++i) *dy += distortion[i].At(x, y);
+    *dx *= gain;
+    *dy *= gain;
+  };
+  // Master coordinates (already distorted) -> window coordinates.
   auto place = [&](float x, float y, float* ox, float* oy) {
-    float dx = 0, dy = 0;
-    for (int i = 0; i < 3; ++i) dx += waves[i].ax * std::sin(waves[i].fx * x + waves[i].fy * y + waves[i].phase);
-    for (int i = 3; i < 6; ++i) dy += waves[i].ax * std::sin(waves[i].fx * x + waves[i].fy * y + waves[i].phase);
-    float px = (x + dx - wx) * stretch_x, py = (y + dy - wy) * stretch_y;
+    float px = (x - wx) * stretch_x, py = (y - wy) * stretch_y;
     *ox = c * px - s * py + kWindowWidth / 2.0f;
     *oy = s * px + c * py - kWindowHeight / 2.0f;
   };
-  auto visible = [&](float x, float y, float wxp, float wyp) {
-    return wxp >= 0 && wxp < kWindowWidth && wyp <= 0 && wyp > -kWindowHeight &&
-           InEllipse(x, y, m.center_x + contact_dx, m.center_y + contact_dy, m.semi_x * contact, m.semi_y * contact);
+  auto in_window = [](float x, float y) { return x >= 0 && x < kWindowWidth && y <= 0 && y > -kWindowHeight; };
+  auto in_contact = [&](float x, float y) {
+    return InEllipse(x, y, pressure_x, pressure_y, m.semi_x * contact, m.semi_y * contact);
   };
-  std::vector<Minutia> out;
-  const uint8_t rot_units = ToUnits(rot);
-  for (const Minutia& mm : m.minutiae) {
-    float x, y;
-    place(mm.x, mm.y, &x, &y);
+  auto noise_at = [&](float x, float y) {
+    return std::clamp(noise_base + noise_patches[0].At(x, y) + noise_patches[1].At(x, y), 0.0f, 1.0f);
+  };
+  auto effect = [](float level) { return 0.25f + 1.5f * level; };
+  auto quality_of = [](float level) {
+    return static_cast<uint8_t>(std::clamp(std::lround(100 * (1 - level)), 1L, 100L));
+  };
+
+  struct Out {
+    Minutia minutia;
+    int origin;
+    uint8_t quality;
+    float distortion;
+  };
+  std::vector<Out> out;
+  SynthImpression result;
+  result.noise_base = noise_base;
+  for (size_t i = 0; i < m.minutiae.size(); ++i) {
+    const Minutia& mm = m.minutiae[i];
+    const float level = noise_at(mm.x, mm.y), k = effect(level);
+    float dx, dy, x, y;
+    distort(mm.x, mm.y, &dx, &dy);
+    place(mm.x + dx, mm.y + dy, &x, &y);
     // Localisation noise first, so the window test sees the final position.
-    x += rng.Normal(0, 1.5f);
-    y += rng.Normal(0, 1.5f);
-    if (!visible(mm.x, mm.y, x, y) || rng.Chance(drop)) continue;
+    x += rng.Normal(0, p.position_noise_px * k);
+    y += rng.Normal(0, p.position_noise_px * k);
+    const float direction_error = rng.Normal(0, p.direction_noise_deg * k * kPi / 180);
+    const bool missed = rng.Chance(std::min(p.missing_rate * k, 0.95f));
+    const bool flipped = rng.Chance(p.type_flip_rate);
+    if (!in_window(x, y) || !in_contact(mm.x, mm.y)) continue;
+    ++result.visible;
+    if (missed) continue;
     Minutia n = mm;
     n.x = x;
     n.y = y;
-    n.angle = static_cast<uint8_t>(mm.angle + rot_units + static_cast<int>(std::lround(rng.Normal(0, 3))));
-    if (rng.Chance(0.1f)) n.type = n.type == kMinutiaEnding ? kMinutiaBifurcation : kMinutiaEnding;
-    out.push_back(n);
+    n.angle = ToUnits(static_cast<float>(mm.angle) * 2 * kPi / 256 + rot + direction_error);
+    if (flipped) n.type = n.type == kMinutiaEnding ? kMinutiaBifurcation : kMinutiaEnding;
+    out.push_back({n, static_cast<int>(i), quality_of(level), std::hypot(dx, dy)});
   }
-  // Spurious minutiae along the local flow, somewhere in the contact area.
-  int spurious = rng.Poisson(3);
-  for (int i = 0, tries = 0; i < spurious && tries < 50; ++tries) {
+  // Spurious minutiae along the local flow, in the contact area, more where
+  // the noise is high (accepted with chance effect(level) / 1.75).
+  const int spurious = rng.Poisson(p.spurious_mean);
+  for (int i = 0, tries = 0; i < spurious && tries < 50 * (spurious + 1); ++tries) {
     float x = rng.Uniform(m.center_x - m.semi_x, m.center_x + m.semi_x);
     float y = rng.Uniform(m.center_y - m.semi_y, m.center_y + m.semi_y);
-    float ix, iy;
-    place(x, y, &ix, &iy);
-    if (!visible(x, y, ix, iy)) continue;
+    const float level = noise_at(x, y);
+    const bool keep = rng.Chance(effect(level) / 1.75f);
+    const float theta = Orientation(m, x, y) + (rng.Chance(0.5f) ? 0 : kPi);
+    float dx, dy, ix, iy;
+    distort(x, y, &dx, &dy);
+    place(x + dx, y + dy, &ix, &iy);
+    if (!in_window(ix, iy) || !in_contact(x, y) || !keep) continue;
     Minutia n;
     n.x = ix;
     n.y = iy;
-    n.angle = static_cast<uint8_t>(ToUnits(Orientation(m, x, y) + (rng.Chance(0.5f) ? 0 : kPi)) + rot_units);
+    n.angle = ToUnits(theta + rot);
     n.type = rng.Chance(0.5f) ? kMinutiaEnding : kMinutiaBifurcation;
-    out.push_back(n);
+    out.push_back({n, -1, quality_of(level), 0});
     ++i;
   }
   // Deterministic order (top to bottom), as extractors emit.
-  std::sort(out.begin(), out.end(), [](const Minutia& a, const Minutia& b) {
-    return a.y != b.y ? a.y > b.y : a.x < b.x;
+  std::sort(out.begin(), out.end(), [](const Out& a, const Out& b) {
+    return a.minutia.y != b.minutia.y ? a.minutia.y > b.minutia.y : a.minutia.x < b.minutia.x;
   });
-  return out;
+  for (const Out& o : out) {
+    result.minutiae.push_back(o.minutia);
+    result.origin.push_back(o.origin);
+    result.quality.push_back(o.quality);
+    result.distortion_px.push_back(o.distortion);
+  }
+  return result;
 }
 
-TemplateRecord SynthGenerator::ToRecord(const std::vector<Minutia>& minutiae, int finger) {
+TemplateRecord SynthGenerator::ToRecord(const std::vector<Minutia>& minutiae, int finger,
+                                        const std::vector<uint8_t>& quality) {
   TemplateRecord record;
   record.format = TemplateFormat::kIso19794_2_2005;
   record.width = kWindowWidth;
@@ -219,15 +291,21 @@ TemplateRecord SynthGenerator::ToRecord(const std::vector<Minutia>& minutiae, in
   view.width = record.width;
   view.height = record.height;
   view.resolution_x = view.resolution_y = 197;
-  for (const Minutia& m : minutiae) {
+  for (size_t i = 0; i < minutiae.size(); ++i) {
     if (view.minutiae.size() == 255) break;
+    const Minutia& m = minutiae[i];
     RecordMinutia r;
     r.type = m.type;
     r.x = static_cast<uint16_t>(std::clamp(std::lround(m.x), 0L, static_cast<long>(kWindowWidth - 1)));
     r.y = static_cast<uint16_t>(std::clamp(std::lround(-m.y), 0L, static_cast<long>(kWindowHeight - 1)));
     r.angle = m.angle;
-    r.quality = 60;
+    r.quality = quality.size() == minutiae.size() ? quality[i] : 60;
     view.minutiae.push_back(r);
+  }
+  if (quality.size() == minutiae.size() && !quality.empty()) {
+    unsigned sum = 0;
+    for (uint8_t q : quality) sum += q;
+    view.quality = static_cast<uint8_t>(sum / quality.size());
   }
   record.views.push_back(std::move(view));
   return record;

@@ -13,6 +13,7 @@
 #include "bio/benchmarks.h"
 #include "bio/evaluation.h"
 #include "bio/synth.h"
+#include "bio/synth_calibration.h"
 #include "bio/template.h"
 #include "bio/template_json.h"
 #include "cli/commands.h"
@@ -303,31 +304,76 @@ int BioBench(const Args& args) {
   std::cout << result->dump(2) << "\n";
   return kExitOk;
 }
+namespace {
+
+// Applies `name=value` settings to the synthetic model's parameters.
+Status ApplySynthParams(const std::vector<std::string>& settings, bio::SynthParams& params) {
+  for (const std::string& setting : settings) {
+    const size_t eq = setting.find('=');
+    float value = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument(setting);
+      size_t used = 0;
+      value = std::stof(setting.substr(eq + 1), &used);
+      if (used != setting.size() - eq - 1) throw std::invalid_argument(setting);
+    } catch (const std::exception&) {
+      return InvalidArgument("--param wants name=number, got '" + setting + "'");
+    }
+    if (!bio::SetSynthParam(params, setting.substr(0, eq), value)) {
+      return InvalidArgument("--param: unknown synthetic-model parameter '" + setting.substr(0, eq) + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+nlohmann::json SynthParamsJson(const bio::SynthParams& params) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const char* name : {"minutiae_mean", "minutiae_sd", "polarity_coherence", "rotation_sd_deg",
+                           "displacement_sd_px", "contact_min", "contact_offset_px", "distortion_px",
+                           "distortion_radius_px", "scale_sd", "noise_spread", "noise_patch_amplitude",
+                           "missing_rate", "spurious_mean", "position_noise_px", "direction_noise_deg",
+                           "type_flip_rate"}) {
+    float v = 0;
+    bio::GetSynthParam(params, name, &v);
+    j[name] = v;
+  }
+  return j;
+}
+
+constexpr const char* kParamHelp =
+    "synthetic-model parameter as name=value (repeatable; names and defaults in docs/biometrics.md)";
+
+}  // namespace
+
 int BioSynth(const Args& args) {
   CLI::App app("Generate deterministic synthetic ISO 19794-2:2005 templates", "bio synth");
   uint64_t subjects = 10, seed = 1;
   int impressions = 2, fingers = 2;
   std::string out_dir;
   bool fvc = false;
+  std::vector<std::string> settings;
   app.add_option("--subjects", subjects, "number of subjects")->capture_default_str();
   app.add_option("--seed", seed, "generator seed; the same seed gives the same templates")->capture_default_str();
   app.add_option("--impressions", impressions, "impressions per finger")->capture_default_str()->check(CLI::Range(1, 99));
   app.add_option("--fingers", fingers, "fingers per subject (ISO positions 1..n)")->capture_default_str()->check(CLI::Range(1, 10));
   app.add_option("--out", out_dir, "output folder")->required();
   app.add_flag("--fvc", fvc, "FVC layout: one finger per subject, files FFF_I.iso (for `bio eval`)");
+  app.add_option("--param", settings, kParamHelp);
   if (auto exit = Parse(app, args)) return *exit;
+  bio::SynthParams params = bio::SynthParams::Calibrated();
+  if (Status st = ApplySynthParams(settings, params); !st.ok()) return Fail(st);
   if (fvc) fingers = 1;
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return Fail(Unavailable("cannot create " + out_dir + ": " + ec.message()));
-  bio::SynthGenerator gen(seed);
+  bio::SynthGenerator gen(seed, params);
   size_t files = 0, minutiae = 0;
   for (uint64_t subject = 0; subject < subjects; ++subject) {
     for (int finger = 1; finger <= fingers; ++finger) {
       bio::MasterFinger master = gen.Master(subject, finger);
       for (int impression = 1; impression <= impressions; ++impression) {
-        auto m = gen.Impression(master, subject, finger, impression);
-        minutiae += m.size();
+        auto m = gen.Detail(master, subject, finger, impression);
+        minutiae += m.minutiae.size();
         auto bytes = bio::EncodeTemplate(bio::SynthGenerator::ToRecord(m, finger));
         if (!bytes.ok()) return Fail(bytes.status());
         std::string name = fvc ? std::to_string(100 + subject + 1) + "_" + std::to_string(impression) + ".iso"
@@ -344,10 +390,132 @@ int BioSynth(const Args& args) {
                             {"subjects", subjects},
                             {"seed", seed},
                             {"mean_minutiae_per_impression", files ? double(minutiae) / double(files) : 0.0},
-                            {"window_px", {bio::SynthGenerator::kWindowWidth, bio::SynthGenerator::kWindowHeight}}};
+                            {"window_px", {bio::SynthGenerator::kWindowWidth, bio::SynthGenerator::kWindowHeight}},
+                            {"params", SynthParamsJson(params)}};
   std::cout << summary.dump(2) << "\n";
   return kExitOk;
 }
+
+namespace {
+
+nlohmann::json ComparisonJson(const bio::DistributionComparison& c) {
+  return {{"synthetic", RatesJson(c.candidate)},
+          {"fvc", RatesJson(c.target)},
+          {"ks_genuine", c.ks_genuine},
+          {"ks_impostor", c.ks_impostor},
+          {"synthetic_impostors_at_least_20", c.candidate_impostor_20},
+          {"fvc_impostors_at_least_20", c.target_impostor_20},
+          {"loss", c.loss}};
+}
+
+}  // namespace
+
+int BioSynthCalibrate(const Args& args) {
+  CLI::App app("Compare the synthetic model's score distributions with FVC databases; --search fits it",
+               "bio synth-calibrate");
+  std::string fvc_dir, histogram_path;
+  std::vector<std::string> fit_names, settings;
+  bio::SynthFitOptions o;
+  bool search = false;
+  app.add_option("--fvc", fvc_dir, "folder with DBn_B template folders (e.g. FVC2002's)")->required();
+  app.add_option("--fit", fit_names, "databases the model is fitted on (the rest are held out)")
+      ->delimiter(',')
+      ->required();
+  app.add_flag("--search", search, "search the parameters (else compare the given ones)");
+  app.add_option("--param", settings, kParamHelp);
+  app.add_option("--seed", o.seed, "seed of the synthetic set fitted on (held-out sets use seed + 1000)")
+      ->capture_default_str();
+  app.add_option("--fingers", o.fingers, "synthetic fingers")->capture_default_str()->check(CLI::Range(2, 100000));
+  app.add_option("--impressions", o.impressions, "impressions per synthetic finger")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 99));
+  app.add_option("--rounds", o.rounds, "search rounds (each halves the step)")->capture_default_str();
+  app.add_option("--histogram", histogram_path,
+                 "write score histograms (2-point bins) of the fit databases, the held-out ones and the synthetic set");
+  o.threads = DefaultThreads();
+  app.add_option("--threads", o.threads, "worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  if (auto exit = Parse(app, args)) return *exit;
+  bio::SynthParams params = bio::SynthParams::Calibrated();
+  if (Status st = ApplySynthParams(settings, params); !st.ok()) return Fail(st);
+
+  std::vector<std::string> all;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(fvc_dir, ec)) {
+    if (entry.is_directory()) all.push_back(entry.path().filename().string());
+  }
+  if (ec) return Fail(NotFound("cannot read " + fvc_dir + ": " + ec.message()));
+  std::sort(all.begin(), all.end());
+  for (const std::string& name : fit_names) {
+    if (std::find(all.begin(), all.end(), name) == all.end()) {
+      return Fail(NotFound("--fit: no database " + name + " in " + fvc_dir));
+    }
+  }
+  bio::ScoreSet fit_target, held_out_pool;
+  std::vector<std::pair<std::string, bio::ScoreSet>> held_out;
+  for (const std::string& name : all) {
+    auto samples = bio::LoadFvcDatabase((std::filesystem::path(fvc_dir) / name).string());
+    if (!samples.ok()) return Fail(samples.status());
+    const bool fitted = std::find(fit_names.begin(), fit_names.end(), name) != fit_names.end();
+    bio::ScoreSet set;
+    for (const bio::ScoredPair& p : bio::ScoreFvcPairs(*samples, o.threads)) {
+      (p.genuine ? set.genuine : set.impostor).push_back(p.score);
+    }
+    bio::ScoreSet& pool = fitted ? fit_target : held_out_pool;
+    pool.genuine.insert(pool.genuine.end(), set.genuine.begin(), set.genuine.end());
+    pool.impostor.insert(pool.impostor.end(), set.impostor.begin(), set.impostor.end());
+    if (!fitted) held_out.emplace_back(name, std::move(set));
+  }
+
+  nlohmann::json out;
+  if (search) {
+    auto fit = bio::FitSynthParams(fit_target, params, o);
+    if (!fit.ok()) return Fail(fit.status());
+    params = fit->params;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const bio::SynthFitStep& step : fit->accepted) {
+      steps.push_back({{"param", step.param}, {"value", step.value}, {"loss", step.loss}});
+    }
+    out["search"] = {{"evaluations", fit->evaluations}, {"accepted", steps}};
+  }
+  out["params"] = SynthParamsJson(params);
+  out["synthetic_set"] = {{"fingers", o.fingers}, {"impressions", o.impressions}, {"seed", o.seed}};
+  const bio::ScoreSet synthetic = bio::ScoreSynthetic(params, o.seed, o.fingers, o.impressions, o.threads);
+  out["fit"] = {{"databases", fit_names}, {"comparison", ComparisonJson(bio::CompareScores(synthetic, fit_target))}};
+  // Out of sample twice over: other databases, and a synthetic set of another seed.
+  const bio::ScoreSet fresh = bio::ScoreSynthetic(params, o.seed + 1000, o.fingers, o.impressions, o.threads);
+  nlohmann::json held = nlohmann::json::array();
+  for (const auto& [name, set] : held_out) {
+    held.push_back({{"database", name},
+                    {"synthetic_seed", o.seed + 1000},
+                    {"comparison", ComparisonJson(bio::CompareScores(fresh, set))},
+                    // The yardstick: how far this real database lies from the fitted ones.
+                    {"fvc_vs_fit_databases", ComparisonJson(bio::CompareScores(set, fit_target))}});
+  }
+  out["held_out"] = held;
+
+  if (!histogram_path.empty()) {
+    constexpr float kWidth = 2;
+    constexpr int kBins = 51;  // the last: 100 and above
+    std::ofstream h(histogram_path);
+    if (!h) return Fail(Unavailable("cannot write " + histogram_path));
+    std::vector<std::vector<double>> columns = {
+        bio::ScoreHistogram(fit_target.genuine, kWidth, kBins), bio::ScoreHistogram(fit_target.impostor, kWidth, kBins),
+        bio::ScoreHistogram(held_out_pool.genuine, kWidth, kBins),
+        bio::ScoreHistogram(held_out_pool.impostor, kWidth, kBins), bio::ScoreHistogram(synthetic.genuine, kWidth, kBins),
+        bio::ScoreHistogram(synthetic.impostor, kWidth, kBins)};
+    h << "# score\tfit_genuine\tfit_impostor\theld_out_genuine\theld_out_impostor\tsynthetic_genuine\tsynthetic_"
+         "impostor\n";
+    for (int b = 0; b < kBins; ++b) {
+      h << b * kWidth;
+      for (const auto& c : columns) h << "\t" << c[static_cast<size_t>(b)];
+      h << "\n";
+    }
+    if (!h) return Fail(Unavailable("error writing " + histogram_path));
+  }
+  std::cout << out.dump(2) << "\n";
+  return kExitOk;
+}
+
 int BioScale(const Args& args) {
   CLI::App app("1:N de-duplication benchmark on a synthetic two-finger gallery", "bio scale");
   bio::ScaleOptions o;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bio/synth.h"
 #include "central/server.h"
 #include "central/station_registry.h"
 #include "cli/command.h"
@@ -661,6 +662,59 @@ TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
 
 // The shipped binary has no default data path: a path that only exists in
 // a developer checkout would be a trap on a server.
+// `bio synth --fvc` writes FVC2002's layout with the parameters given, and
+// refuses unknown or malformed ones.
+TEST(CliTest, BioSynthWritesTheFvcLayoutWithTheGivenParameters) {
+  char dir_template[] = "/tmp/ektp-cli-synth-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = std::string(dir_template) + "/DB1_B";
+  CommandResult run = Ektp("bio synth --fvc --subjects 3 --impressions 2 --out " + dir + " --param distortion_px=0");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["files"], 6);
+  EXPECT_EQ(json["params"]["distortion_px"], 0);
+  EXPECT_EQ(json["params"]["missing_rate"].get<double>(), ::ektp::bio::SynthParams::Calibrated().missing_rate);
+  for (const char* name : {"101_1.iso", "101_2.iso", "103_2.iso"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir + "/" + name)) << name;
+  }
+  run = Ektp("bio eval " + std::string(dir_template));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("(3 genuine, 12 impostor pairs)"));
+  run = Ektp("bio synth --out " + dir + " --param no_such=1");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("unknown synthetic-model parameter 'no_such'"));
+  run = Ektp("bio synth --out " + dir + " --param missing_rate=lots");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("--param wants name=number, got 'missing_rate=lots'"));
+  std::filesystem::remove_all(dir_template);
+}
+
+// `bio synth-calibrate` compares with the fitted databases and each held-out
+// one, and writes the histograms the plot is drawn from.
+TEST(CliTest, BioSynthCalibrateComparesWithFittedAndHeldOutDatabases) {
+  char dir_template[] = "/tmp/ektp-cli-synthcal-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string tsv = std::string(dir_template) + "/h.tsv";
+  CommandResult run = Ektp("bio synth-calibrate --fvc " + FvcDir() +
+                           " --fit DB1_B,DB3_B,DB4_B --fingers 6 --impressions 3 --histogram " + tsv);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["fit"]["comparison"]["fvc"]["genuine"], 840);
+  EXPECT_EQ(json["fit"]["comparison"]["synthetic"]["genuine"], 6 * 3);
+  ASSERT_EQ(json["held_out"].size(), 1u);
+  EXPECT_EQ(json["held_out"][0]["database"], "DB2_B");
+  EXPECT_EQ(json["held_out"][0]["comparison"]["fvc"]["impostor"], 2880);
+  std::ifstream h(tsv);
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(h, line)) ++lines;
+  EXPECT_EQ(lines, 1u + 51);
+  run = Ektp("bio synth-calibrate --fvc " + FvcDir() + " --fit DB9_B");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("--fit: no database DB9_B in"));
+  std::filesystem::remove_all(dir_template);
+}
+
 TEST(CliTest, BioBenchRequiresTheTemplateFolder) {
   CommandResult run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300");
   EXPECT_EQ(run.exit_code, 2);

@@ -70,6 +70,8 @@ const std::vector<Command>& Commands() {
       {"bio eval", "FVC-protocol accuracy (EER, FMR100, FMR1000, ZeroFMR) of the matcher", BioEval},
       {"bio bench", "matcher speed: comparisons/s/core, 1:N latency, memory (JSON)", BioBench},
       {"bio synth", "generate deterministic synthetic fingerprint templates", BioSynth},
+      {"bio synth-calibrate", "compare synthetic prints' score distributions with FVC databases, or fit the model",
+       BioSynthCalibrate},
       {"bio scale", "1:N de-duplication benchmark on a synthetic gallery (FNIR, latency)", BioScale},
       {"bio template show", "decode an ISO 19794-2 / ANSI 378 template and print it as JSON", BioTemplateShow},
       {"central print-queue show", "show a regency's print queue in order, with why each record stands there", CentralPrintQueueShow},

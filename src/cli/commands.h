@@ -110,6 +110,7 @@ int ToolFaultProxy(const Args& args);
 int BioEval(const Args& args);
 int BioBench(const Args& args);
 int BioSynth(const Args& args);
+int BioSynthCalibrate(const Args& args);
 int BioScale(const Args& args);
 int BioTemplateShow(const Args& args);
 

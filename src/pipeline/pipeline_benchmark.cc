@@ -201,7 +201,7 @@ struct Records {
 StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Random& random,
                                 const crypto::DataKey& biometrics_key, const Options& o,
                                 size_t gallery) {
-  const bio::SynthGenerator synth(o.seed);
+  const bio::SynthGenerator synth(o.seed, bio::SynthParams::Calibrated());  // as bio scale's gallery
   const int planted_total = static_cast<int>(o.records * o.duplicates + 0.5);
   Records out;
   store::RecordRepository records(db, clock);
