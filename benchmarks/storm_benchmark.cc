@@ -221,7 +221,6 @@ Status FillGalleryLog(store::Connection& db, const crypto::DataKey& key, const O
 }
 
 StatusOr<nlohmann::json> RunBenchmark(Options o) {
-  service::SetLogLevel(service::LogLevel::kWarn);
   const Clock& clock = SystemClock::Instance();
   SeededRandom random(o.seed);
   std::unique_ptr<store::testing::TestDatabase> test_db;
@@ -378,6 +377,7 @@ int Usage(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace ektp::pipeline;
+  ektp::service::SetLogLevel(ektp::service::LogLevel::kWarn);  // the children's per-record lines would flood stderr
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
