@@ -43,8 +43,9 @@
 // before the clock starts. The clock runs from Pipeline::Start until every
 // record is decided (print_ready, adjudication, failed_validation or a dead
 // job), watched by a thread that counts decided records every --poll-ms.
-// Dedupe decisions take turns (a row lock), so the gaps between consecutive
-// decisions are the per-record time of the dedupe stage; they are reported
+// Dedupe decisions take turns (a row lock; the searches before them run side
+// by side), so the gaps between consecutive decisions are the per-record
+// time of the dedupe stage as a whole; they are reported
 // as `decision_interval_ms` (resolution: the poll interval; several
 // decisions within one poll share its time evenly).
 #include <sys/resource.h>
