@@ -103,6 +103,9 @@ service::ConfigSchema CentralServeSchema(central::CentralOptions& options, std::
       .Add("pipeline.max_records_per_second", "--pipeline-rate",
            "at most this many records per second through the pipeline (0: no limit)",
            &options.pipeline.max_records_per_second)
+      .Add("pipeline.dedupe_workers", "--dedupe-workers",
+           "dedupe worker threads: their gallery searches run in parallel, their decisions one at a time",
+           &options.pipeline.dedupe_workers)
       .Add("pipeline.matcher_shards", "--matcher-shards",
            "de-duplicate with n `ektp central matcher --shard k/n` processes (0: an in-process gallery)",
            &options.pipeline.dedupe.matcher_shards);

@@ -17,37 +17,74 @@ GalleryMirror::GalleryMirror(const crypto::DataKey& key, Filter filter) : key_(k
 }
 
 int64_t GalleryMirror::position() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(snapshot_mu_);
   return position_;
 }
 
-Status GalleryMirror::CatchUp(store::Connection& db) {
-  std::lock_guard lock(mu_);
-  constexpr int kRowsPerRead = 500;
-  while (true) {
-    ASSIGN_OR_RETURN(auto rows, db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? "
-                                         "ORDER BY seq LIMIT ?",
-                                         {position_, kRowsPerRead}));
-    for (const store::Row& row : rows) {
-      std::string id = row.Text(1);
-      if (filter_ && !filter_(id)) {
-        position_ = row.Int(0);
-        continue;
-      }
-      Status erased = engine_->Delete(id);
-      if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
-      if (!row.IsNull(2)) {
-        auto subject = DecryptGallerySubject(key_, id, row.Bytes(2));
-        if (!subject.ok()) {
-          return Status(subject.status().code(),
-                        "gallery_log row " + std::to_string(row.Int(0)) + ": " + subject.status().message());
-        }
-        RETURN_IF_ERROR(engine_->Insert(*subject));
-      }
+namespace {
+constexpr int kRowsPerRead = 500;
+}  // namespace
+
+StatusOr<std::vector<store::Row>> GalleryMirror::ReadAfterPosition(store::Connection& db) {
+  int64_t after;
+  {
+    std::shared_lock lock(snapshot_mu_);
+    after = position_;
+  }
+  return db.Query("SELECT seq, subject_id, subject FROM gallery_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                  {after, kRowsPerRead});
+}
+
+Status GalleryMirror::Apply(const std::vector<store::Row>& rows) {
+  for (const store::Row& row : rows) {
+    std::string id = row.Text(1);
+    if (filter_ && !filter_(id)) {
       position_ = row.Int(0);
+      continue;
     }
+    Status erased = engine_->Delete(id);
+    if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
+    if (!row.IsNull(2)) {
+      auto subject = DecryptGallerySubject(key_, id, row.Bytes(2));
+      if (!subject.ok()) {
+        return Status(subject.status().code(),
+                      "gallery_log row " + std::to_string(row.Int(0)) + ": " + subject.status().message());
+      }
+      RETURN_IF_ERROR(engine_->Insert(*subject));
+    }
+    position_ = row.Int(0);
+  }
+  return Status::Ok();
+}
+
+Status GalleryMirror::CatchUp(store::Connection& db) { return CatchUpUnlessBusy(db, -1); }
+
+Status GalleryMirror::CatchUpUnlessBusy(store::Connection& db, int64_t max_behind) {
+  std::lock_guard catching_up(catch_up_mu_);
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::Row> rows, ReadAfterPosition(db));
+    if (rows.empty()) return Status::Ok();
+    std::unique_lock snapshot(snapshot_mu_, std::try_to_lock);
+    if (!snapshot.owns_lock()) {
+      if (max_behind >= 0 && rows.back().Int(0) - position_ <= max_behind) return Status::Ok();
+      snapshot.lock();
+    }
+    RETURN_IF_ERROR(Apply(rows));
     if (static_cast<int>(rows.size()) < kRowsPerRead) return Status::Ok();
   }
+}
+
+StatusOr<GalleryMirror::Search> GalleryMirror::SearchAtPosition(const bio::SubjectRecord& probe,
+                                                                const bio::IdentifyOptions& options) {
+  std::shared_lock lock(snapshot_mu_);
+  Search search;
+  search.position = position_;
+  search.gallery_subjects = engine_->Count();
+  if (probe.fingers.empty()) return search;
+  ASSIGN_OR_RETURN(bio::IdentifyResult result, engine_->Identify(probe, options));
+  search.candidates = std::move(result.candidates);
+  search.gallery_subjects = result.gallery_subjects;
+  return search;
 }
 
 }  // namespace ektp::pipeline

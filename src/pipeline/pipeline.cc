@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
+
 #include "pipeline/shards.h"
 #include "service/log.h"
 #include "service/metrics.h"
@@ -106,8 +108,23 @@ Status Pipeline::Start(store::ConnectionPool& pool) {
   service::LogInfo("pipeline.start", {{"owner", owner_},
                                   {"gallery_subjects", gallery_.engine().Count()},
                                   {"matcher_shards", options_.dedupe.matcher_shards}});
+  const int dedupe_workers = std::max(1, options_.dedupe_workers);
+  worker_logs_.clear();
+  worker_contexts_.clear();
+  worker_contexts_.reserve(dedupe_workers);  // the workers hold references into it
+  for (int k = 0; k < dedupe_workers; ++k) {
+    worker_logs_.push_back(std::make_unique<DecodedLog>());
+    worker_contexts_.push_back(context_);
+    worker_contexts_.back().decoded_log = worker_logs_.back().get();
+  }
   for (const StageHandler& s : kStages) {
-    workers_.emplace_back([this, &pool, s] { Worker(pool, s.stage, s.handler); });
+    if (s.stage != kDedupeStage) {
+      workers_.emplace_back([this, &pool, s] { Worker(pool, context_, s.stage, s.handler); });
+      continue;
+    }
+    for (const StageContext& context : worker_contexts_) {
+      workers_.emplace_back([this, &pool, s, &context] { Worker(pool, context, s.stage, s.handler); });
+    }
   }
   heartbeat_ = std::thread([this, &pool] { Heartbeat(pool); });
   return Status::Ok();
@@ -153,7 +170,8 @@ void Pipeline::Throttle() {
   std::this_thread::sleep_until(start);
 }
 
-StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, Handler handler) {
+StatusOr<int> Pipeline::RunBatch(store::Connection& db, const StageContext& context, std::string_view stage,
+                                  Handler handler) {
   const int shards = options_.dedupe.matcher_shards;
   const std::string ready_when = stage == kDedupeStage && shards > 0 ? ShardsAnsweredCondition(shards) : "";
   ASSIGN_OR_RETURN(std::vector<Job> jobs, queue_.Claim(db, stage, owner_, options_.batch, options_.lease, ready_when));
@@ -163,12 +181,12 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
     // (stages.h, SearchOwnGallery).
     StatusOr<OwnSearch> searched = OwnSearch{};
     const bool search_first = stage == kDedupeStage && shards == 0;
-    if (search_first) searched = SearchOwnGallery(db, context_, job.record_id);
+    if (search_first) searched = SearchOwnGallery(db, context, job.record_id);
     std::optional<RecordState> before;
     Status status = !searched.ok() ? searched.status() : db.Transact([&]() -> Status {
       ASSIGN_OR_RETURN(before, StateOf(db, job.record_id));
-      RETURN_IF_ERROR(search_first ? RunDedupe(db, context_, job.record_id, &*searched)
-                                   : handler(db, context_, job.record_id));
+      RETURN_IF_ERROR(search_first ? RunDedupe(db, context, job.record_id, &*searched)
+                                   : handler(db, context, job.record_id));
       return queue_.Complete(db, job, owner_);
     });
     if (status.ok()) {
@@ -192,11 +210,12 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, std::string_view stage, 
   return static_cast<int>(jobs.size());
 }
 
-void Pipeline::Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler) {
+void Pipeline::Worker(store::ConnectionPool& pool, const StageContext& context, std::string_view stage,
+                      Handler handler) {
   while (true) {
     StatusOr<int> handled = [&]() -> StatusOr<int> {
       ASSIGN_OR_RETURN(auto db, pool.Acquire());
-      return RunBatch(*db, stage, handler);
+      return RunBatch(*db, context, stage, handler);
     }();
     if (!handled.ok()) {
       service::LogWarn("pipeline.batch_failed", {{"stage", stage}, {"error", handled.status().ToString()}});
@@ -227,7 +246,7 @@ StatusOr<int> Pipeline::RunUntilIdle(store::Connection& db) {
   while (true) {
     int round = 0;
     for (const StageHandler& s : kStages) {
-      ASSIGN_OR_RETURN(int handled, RunBatch(db, s.stage, s.handler));
+      ASSIGN_OR_RETURN(int handled, RunBatch(db, context_, s.stage, s.handler));
       round += handled;
     }
     if (round == 0) return total;

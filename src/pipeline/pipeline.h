@@ -14,6 +14,10 @@
 // (kill -9, a lost machine) are claimable by the others `lease` after its
 // last heartbeat at the latest.
 //
+// Workers: one thread for the demographics stage and `dedupe_workers` for
+// the dedupe stage. Dedupe workers search side by side and decide one at a
+// time (docs/pipeline.md, "What runs concurrently").
+//
 // Thread-safety: Start/Stop from one thread; RunUntilIdle must not run while
 // the workers do.
 #pragma once
@@ -39,6 +43,9 @@ struct PipelineOptions {
   std::chrono::milliseconds heartbeat{1000};  // REQUIRES: well below `lease`
   std::chrono::milliseconds idle_poll{250};
   double max_records_per_second = 0;  // 0: no limit
+  // Dedupe worker threads, each with its own connection and batch: their
+  // searches run in parallel, their decisions take turns (stages.h).
+  int dedupe_workers = 2;
   RetryPolicy retry;
   DedupeOptions dedupe;
 };
@@ -52,8 +59,8 @@ class Pipeline {
            const crypto::DataKey& biometrics_key, PipelineOptions options, std::string owner);
   ~Pipeline();
 
-  // Starts one worker thread per stage and the lease heartbeat, each with
-  // its own connection.
+  // Starts the worker threads and the lease heartbeat, each with its own
+  // connection.
   Status Start(store::ConnectionPool& pool);
   // Stops the workers after their current batch, then the heartbeat (which
   // keeps renewing the batch's leases until then).
@@ -71,8 +78,9 @@ class Pipeline {
  private:
   using Handler = Status (*)(store::Connection&, const StageContext&, int64_t);
   // Claims and handles one batch of `stage`; returns how many jobs it handled.
-  StatusOr<int> RunBatch(store::Connection& db, std::string_view stage, Handler handler);
-  void Worker(store::ConnectionPool& pool, std::string_view stage, Handler handler);
+  StatusOr<int> RunBatch(store::Connection& db, const StageContext& context, std::string_view stage,
+                         Handler handler);
+  void Worker(store::ConnectionPool& pool, const StageContext& context, std::string_view stage, Handler handler);
   void Heartbeat(store::ConnectionPool& pool);
   void Throttle();
   // Sets ektp_central_gallery_subjects to the in-process gallery's size.
@@ -84,8 +92,11 @@ class Pipeline {
   std::string owner_;
   WorkQueue queue_;
   GalleryMirror gallery_;
-  DecodedLog decoded_log_;  // the dedupe worker's
+  DecodedLog decoded_log_;  // RunUntilIdle's
   StageContext context_;
+  // Each dedupe worker's decoded log and the context that names it.
+  std::vector<std::unique_ptr<DecodedLog>> worker_logs_;
+  std::vector<StageContext> worker_contexts_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -43,8 +43,9 @@
 // before the clock starts. The clock runs from Pipeline::Start until every
 // record is decided (print_ready, adjudication, failed_validation or a dead
 // job), watched by a thread that counts decided records every --poll-ms.
-// Dedupe decisions take turns (a row lock), so the gaps between consecutive
-// decisions are the per-record time of the dedupe stage; they are reported
+// Dedupe decisions take turns (a row lock; the searches before them run side
+// by side), so the gaps between consecutive decisions are the per-record
+// time of the dedupe stage as a whole; they are reported
 // as `decision_interval_ms` (resolution: the poll interval; several
 // decisions within one poll share its time evenly).
 #include <sys/resource.h>
@@ -73,6 +74,7 @@
 #include "pipeline/biometrics_at_rest.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/shards.h"
+#include "pipeline/synthetic_load.h"
 #include "store/pool.h"
 #include "store/record_repository.h"
 #include "store/testing.h"
@@ -81,10 +83,6 @@ namespace ektp::pipeline {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-constexpr int kFingers[2] = {2, 7};  // right and left index, as bio's scale benchmark
-constexpr uint64_t kFreshSubjects = uint64_t{1} << 40;  // never in a gallery
-constexpr char kCacheMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '3'};  // bio/benchmarks.cc
 
 struct Options {
   std::string backend = "sqlite";
@@ -108,145 +106,6 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
 }
 
-// Gallery subject i as a NIK-shaped id: province 99 (none has it), a
-// kecamatan, a birth date DDMMYY and a sequence; distinct for every i below
-// 3 * 10^11.
-std::string GalleryNik(size_t i) {
-  size_t r = i / 9999;
-  char buffer[24];
-  std::snprintf(buffer, sizeof(buffer), "99%04zu%02zu%02zu%02zu%04zu", 101 + r / 33600, r % 28 + 1, (r / 28) % 12 + 1,
-                (r / 336) % 100, i % 9999 + 1);
-  return buffer;
-}
-
-std::string CachePath(const Options& o, size_t n) {
-  return o.cache_dir + "/pipeline-gallery-" + std::to_string(n) + "-seed" + std::to_string(o.seed) + ".bin";
-}
-
-bool CacheMatches(const std::string& path, size_t n, uint64_t seed) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8];
-  uint64_t subjects = 0, cached_seed = 0;
-  in.read(magic, 8);
-  in.read(reinterpret_cast<char*>(&subjects), 8);
-  in.read(reinterpret_cast<char*>(&cached_seed), 8);
-  return in && std::equal(magic, magic + 8, kCacheMagic) && subjects == n && cached_seed == seed;
-}
-
-// Fills `engine` with the N-subject synthetic gallery from bio's cache
-// (writing the cache through bio::RunScale first if needed).
-Status LoadGallery(const Options& o, size_t n, bio::Abis& engine, nlohmann::json& info) {
-  const std::string path = CachePath(o, n);
-  info["cache"] = path;
-  if (!CacheMatches(path, n, o.seed)) {
-    bio::ScaleOptions scale;
-    scale.subjects = n;
-    scale.seed = o.seed;
-    scale.searches = 1;
-    scale.non_mated = 1;
-    scale.cache = path;
-    auto t0 = SteadyClock::now();
-    auto generated = bio::RunScale(scale);
-    if (!generated.ok()) return generated.status().WithContext("writing the gallery cache through bio::RunScale");
-    info["cache_written_seconds"] = Seconds(t0);
-    if (!CacheMatches(path, n, o.seed)) {
-      return FailedPrecondition("gallery cache " + path + " has another format than this benchmark reads");
-    }
-  }
-  auto t0 = SteadyClock::now();
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(24);
-  std::vector<uint8_t> blob;
-  for (size_t s = 0; s < n; ++s) {
-    bio::SubjectRecord subject;
-    subject.id = GalleryNik(s);
-    for (int finger : kFingers) {
-      uint16_t length = 0;
-      in.read(reinterpret_cast<char*>(&length), 2);
-      blob.resize(length);
-      in.read(reinterpret_cast<char*>(blob.data()), length);
-      if (!in) return DataLoss("gallery cache " + path + " is truncated at subject " + std::to_string(s));
-      auto features = bio::FingerFeatures::Deserialize(blob);
-      if (!features.ok()) return features.status().WithContext("gallery cache " + path);
-      subject.fingers.push_back({finger, std::move(*features)});
-    }
-    RETURN_IF_ERROR(engine.Insert(subject));
-  }
-  info["load_seconds"] = Seconds(t0);
-  return Status::Ok();
-}
-
-// Two fingers of impression `impression` of synthetic subject `subject`, as
-// a station sends them (ISO 19794-2 templates), with small stand-in images.
-StatusOr<enrollment::Biometrics> Fingers(const bio::SynthGenerator& synth, uint64_t subject, int impression) {
-  enrollment::Biometrics biometrics;
-  biometrics.face_jpeg = {0xFF, 0xD8, 0xFF, 0xE0, static_cast<uint8_t>(subject), 0xFF, 0xD9};
-  biometrics.signature_image = {0x89, 'P', 'N', 'G'};
-  for (int finger : kFingers) {
-    bio::MasterFinger master = synth.Master(subject, finger);
-    ASSIGN_OR_RETURN(auto bytes, bio::EncodeTemplate(bio::SynthGenerator::ToRecord(
-                                     synth.Impression(master, subject, finger, impression), finger)));
-    biometrics.fingers.push_back({finger, std::move(bytes), enrollment::FingerException::kNone});
-  }
-  return biometrics;
-}
-
-struct Records {
-  std::vector<int64_t> ids;
-  std::unordered_set<int64_t> planted;
-};
-
-// M records as central's ingest leaves them (pipeline_test.cc, AddValidated),
-// committed in chunks.
-StatusOr<Records> CreateRecords(store::Connection& db, const Clock& clock, Random& random,
-                                const crypto::DataKey& biometrics_key, const Options& o,
-                                size_t gallery) {
-  const bio::SynthGenerator synth(o.seed, bio::SynthParams::Calibrated());  // as bio scale's gallery
-  const int planted_total = static_cast<int>(o.records * o.duplicates + 0.5);
-  Records out;
-  store::RecordRepository records(db, clock);
-  constexpr int kChunk = 100;
-  int next_planted = 0;
-  for (int first = 0; first < o.records; first += kChunk) {
-    RETURN_IF_ERROR(db.Transact([&]() -> Status {
-      std::vector<int64_t> chunk;
-      for (int k = first; k < std::min(o.records, first + kChunk); ++k) {
-        // Planted duplicates are spread evenly over the records and the gallery.
-        // (Without a gallery the first record cannot be a copy: they start at the second.)
-        const int first_planted = gallery > 0 ? 0 : 1;
-        bool planted = next_planted < planted_total &&
-                       k == first_planted + static_cast<int>(static_cast<int64_t>(next_planted) *
-                                                             (o.records - first_planted) / planted_total);
-        uint64_t subject = !planted    ? kFreshSubjects + static_cast<uint64_t>(k)
-                           : gallery > 0 ? static_cast<uint64_t>(next_planted) * gallery / planted_total
-                                         : kFreshSubjects + static_cast<uint64_t>(k - 1);
-        ASSIGN_OR_RETURN(enrollment::Biometrics biometrics, Fingers(synth, subject, planted ? 2 : 1));
-        store::Record record;
-        record.registration_number = "ST-352101-01-B" + std::to_string(k + 1);
-        record.application_kind = ApplicationKind::kFirstCard;
-        record.resident_json =
-            ResidentToJson(SyntheticResident(RegionRegistry::Default(), "35.21", random, clock.TodayWib())).dump();
-        record.station_id = "ST-352101-01";
-        ASSIGN_OR_RETURN(int64_t id, records.Create(record, "station:ST-352101-01/op:bench"));
-        RETURN_IF_ERROR(records.Transition(id, RecordState::kReceived, RecordState::kValidated, "central:ingest", ""));
-        ASSIGN_OR_RETURN(crypto::Bytes stored, EncryptRecordBiometrics(biometrics_key, id,
-                                                                       enrollment::SerializeBiometrics(biometrics)));
-        RETURN_IF_ERROR(db.Exec("INSERT INTO record_biometrics (record_id, biometrics) VALUES (?, ?)",
-                                {id, store::Blob(std::move(stored))}));
-        chunk.push_back(id);
-        if (planted) {
-          out.planted.insert(id);
-          ++next_planted;
-        }
-      }
-      RETURN_IF_ERROR(EnqueueJobs(db, clock, kDemographicsStage, chunk));
-      out.ids.insert(out.ids.end(), chunk.begin(), chunk.end());
-      return Status::Ok();
-    }));
-  }
-  return out;
-}
-
 StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
   const Clock& clock = SystemClock::Instance();
   SeededRandom random(o.seed);
@@ -264,7 +123,10 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
 
   nlohmann::json out = {{"benchmark", "central_pipeline"}, {"backend", o.backend}, {"gallery_subjects", gallery}};
   auto t_setup = SteadyClock::now();
-  ASSIGN_OR_RETURN(Records records, CreateRecords(*db, clock, random, biometrics_key, o, gallery));
+  ASSIGN_OR_RETURN(synthetic::Backlog records,
+                   synthetic::CreateBacklog(*db, clock, random, biometrics_key,
+                                            {.records = o.records, .duplicates = o.duplicates, .seed = o.seed,
+                                             .gallery = gallery}));
   out["records_setup_seconds"] = Seconds(t_setup);
 
   PipelineOptions options;  // central serve's defaults
@@ -274,7 +136,11 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
       {"source", "bio scale synthetic gallery, loaded straight into the pipeline's in-memory engine "
                  "(not through the pipeline, not in gallery_log); ids NIK-shaped with province 99"}};
   bio::Abis& engine = pipeline.context().gallery.engine();
-  if (gallery > 0) RETURN_IF_ERROR(LoadGallery(o, gallery, engine, gallery_info));
+  if (gallery > 0) {
+    RETURN_IF_ERROR(synthetic::ForEachGallerySubject(
+        o.cache_dir, gallery, o.seed, [&](bio::SubjectRecord subject) { return engine.Insert(subject); },
+        gallery_info));
+  }
   if (auto* in_memory = dynamic_cast<bio::InMemoryAbis*>(&engine)) gallery_info["engine_bytes"] = in_memory->MemoryBytes();
   out["gallery"] = gallery_info;
   out["machine_before"] = bio::MachineJson();
@@ -378,7 +244,7 @@ StatusOr<nlohmann::json> RunOne(const Options& o, size_t gallery) {
         {"min_prefilter_subjects", identify.min_prefilter_subjects},
         {"threads", identify.threads}}},
       {"max_false_positives_per_search", options.dedupe.max_false_positives_per_search},
-      {"pipeline", {{"batch", options.batch}, {"idle_poll_ms", options.idle_poll.count()}, {"workers", 2}}},
+      {"pipeline", {{"batch", options.batch}, {"idle_poll_ms", options.idle_poll.count()}, {"demographics_workers", 1}, {"dedupe_workers", options.dedupe_workers}}},
       {"matcher_shards", o.shards},
       {"shard_refresh_after", ShardMatcher::kDefaultRefreshAfter},
   });

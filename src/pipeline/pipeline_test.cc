@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -39,6 +40,9 @@ using bio::FusedImpostorProbability;
 using namespace std::chrono;
 
 constexpr int kFingers[] = {2, 7};  // right index, left index
+
+// Every record's registration number, state, NIK, reason and candidates.
+std::vector<std::string> Outcomes(store::Connection& db);
 
 class PipelineTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -131,6 +135,79 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
       items.push_back(nlohmann::json::parse(row.Text(0)));
     }
     return items;
+  }
+
+  // ManyDedupeWorkers...: REQUIRES an empty database.
+  void RunManyWorkers(int shards) {
+    for (int subject = 0; subject < 4; ++subject) AddValidated(NewResident(), Fingers(subject, 0));
+    Run();
+    std::vector<std::pair<int64_t, int64_t>> pairs;  // two copies of one newcomer, queued together
+    std::vector<int64_t> known_again, newcomers;
+    for (int k = 0; k < 8; ++k) {
+      int64_t first = AddValidated(NewResident(), Fingers(100 + k, 0));
+      pairs.emplace_back(first, AddValidated(NewResident(), Fingers(100 + k, 1)));
+      if (k % 2 == 0) known_again.push_back(AddValidated(NewResident(), Fingers(k / 2, 1)));
+      else newcomers.push_back(AddValidated(NewResident(), Fingers(200 + k, 0)));
+    }
+    PipelineOptions options = Options();
+    options.batch = 1;
+    options.dedupe_workers = 6;
+    options.dedupe.matcher_shards = shards;
+    options.idle_poll = milliseconds(20);
+    Pipeline parallel(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, options, "parallel");
+    auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+    ASSERT_OK(pool);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> matchers;
+    for (int k = 1; k <= shards; ++k) {
+      auto shard_db = store::Open(db_->url(), store::Schema::kCentral);
+      ASSERT_OK(shard_db);
+      matchers.emplace_back([&, k, connection = std::shared_ptr<store::Connection>(std::move(*shard_db))] {
+        ShardMatcher matcher(clock_, biometrics_key_, ShardSpec{k, shards}, options.dedupe.identify);
+        while (!stop) {
+          auto searched = matcher.RunOnce(*connection, 64);
+          if (!searched.ok() || *searched == 0) std::this_thread::sleep_for(milliseconds(20));
+        }
+      });
+    }
+    ASSERT_OK(parallel.Start(**pool));
+    const std::string decided = store::SqlStateList({RecordState::kPrintReady, RecordState::kAdjudication});
+    const int64_t total = 4 + 2 * static_cast<int64_t>(pairs.size()) + static_cast<int64_t>(known_again.size()) +
+                          static_cast<int64_t>(newcomers.size());
+    auto deadline = steady_clock::now() + seconds(120);
+    int64_t count = 0;
+    while (steady_clock::now() < deadline) {
+      auto rows = db().Query("SELECT COUNT(*) FROM records WHERE state IN " + decided);
+      ASSERT_OK(rows);
+      count = (*rows)[0].Int(0);
+      if (count == total) break;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    parallel.Stop();
+    stop = true;
+    for (std::thread& matcher : matchers) matcher.join();
+    ASSERT_EQ(count, total) << ::testing::PrintToString(Outcomes(db()));
+
+    for (auto [a, b] : pairs) {
+      std::multiset<RecordState> states = {Get(a).state, Get(b).state};
+      EXPECT_EQ(states, (std::multiset<RecordState>{RecordState::kPrintReady, RecordState::kAdjudication}))
+          << a << " " << b;
+      int64_t suspect = Get(a).state == RecordState::kAdjudication ? a : b;
+      EXPECT_THAT(Reason(suspect), HasSubstr("fingerprints match 1 resident(s)"));
+    }
+    for (int64_t id : known_again) EXPECT_EQ(Get(id).state, RecordState::kAdjudication) << id;
+    for (int64_t id : newcomers) EXPECT_EQ(Get(id).state, RecordState::kPrintReady) << id;
+    auto niks = db().Query("SELECT COUNT(*), COUNT(DISTINCT holder_nik) FROM records WHERE state = 'print_ready'");
+    ASSERT_OK(niks);
+    EXPECT_EQ((*niks)[0].Int(0), 4 + 8 + static_cast<int64_t>(newcomers.size()));
+    EXPECT_EQ((*niks)[0].Int(1), (*niks)[0].Int(0));  // no NIK twice
+    auto log = db().Query("SELECT COUNT(*), COUNT(DISTINCT subject_id) FROM gallery_log");
+    ASSERT_OK(log);
+    EXPECT_EQ((*log)[0].Int(0), (*niks)[0].Int(0));
+    EXPECT_EQ((*log)[0].Int(1), (*niks)[0].Int(0));
+    auto dead = db().Query("SELECT COUNT(*) FROM pipeline_jobs WHERE status = 'dead'");
+    ASSERT_OK(dead);
+    EXPECT_EQ((*dead)[0].Int(0), 0);
   }
 
   FakeClock clock_{sys_days(year_month_day{year(2026), month(11), day(24)})};
@@ -475,6 +552,88 @@ TEST_P(PipelineTest, ADecisionBetweenSearchAndDecisionIsSeen) {
   EXPECT_EQ(Get(second).state, RecordState::kAdjudication);
   EXPECT_THAT(Reason(second), HasSubstr("fingerprints match 1 resident(s)"));
 }
+
+// Several searches made at the same gallery position (parallel workers),
+// decided one after the other: each decision compares its probe with what
+// the ones before it put in the log, so of three copies of one newcomer only
+// the first is accepted.
+TEST_P(PipelineTest, SearchesMadeSideBySideAreDecidedAsIfOneAfterTheOther) {
+  const StageContext& context = pipeline_->context();
+  int64_t known = AddValidated(NewResident(), Fingers(2, 0));
+  Run();
+  ASSERT_EQ(Get(known).state, RecordState::kPrintReady);
+  std::vector<int64_t> copies, others;
+  for (int impression : {0, 1, 2}) copies.push_back(AddValidated(NewResident(), Fingers(3, impression)));
+  others.push_back(AddValidated(NewResident(), Fingers(4, 0)));
+  others.push_back(AddValidated(NewResident(), Fingers(2, 1)));  // the known resident again
+  std::vector<int64_t> all = copies;
+  all.insert(all.end(), others.begin(), others.end());
+  for (int64_t id : all) ASSERT_OK(RunDemographics(db(), context, id));
+  std::vector<OwnSearch> searches;
+  for (int64_t id : all) {
+    auto searched = SearchOwnGallery(db(), context, id);
+    ASSERT_OK(searched);
+    EXPECT_EQ(searched->search.position, 1);
+    EXPECT_EQ(searched->search.gallery_subjects, 1u);
+    searches.push_back(std::move(*searched));
+  }
+  for (size_t k = 0; k < all.size(); ++k) {
+    ASSERT_OK(db().Transact([&] { return RunDedupe(db(), context, all[k], &searches[k]); }));
+  }
+  EXPECT_EQ(Get(copies[0]).state, RecordState::kPrintReady);
+  for (int64_t id : {copies[1], copies[2], others[1]}) {
+    EXPECT_EQ(Get(id).state, RecordState::kAdjudication) << id;
+    EXPECT_THAT(Reason(id), HasSubstr("fingerprints match 1 resident(s)"));
+  }
+  EXPECT_EQ(Get(others[0]).state, RecordState::kPrintReady);
+  auto log = db().Query("SELECT COUNT(*), COUNT(DISTINCT subject_id) FROM gallery_log");
+  ASSERT_OK(log);
+  EXPECT_EQ((*log)[0].Int(0), 3);
+  EXPECT_EQ((*log)[0].Int(1), 3);
+}
+
+// With no search running, CatchUpUnlessBusy applies every new log row; a
+// search reports the position and size of the gallery it searched.
+TEST_P(PipelineTest, TheGalleryMirrorSearchesAtAnExactPosition) {
+  const int64_t record = AddValidated(NewResident(), Fingers(99, 0));
+  GalleryMirror mirror(biometrics_key_);
+  ASSERT_OK(mirror.CatchUp(db()));
+  EXPECT_EQ(mirror.position(), 0);
+  auto subject = [&](const std::string& id, uint64_t synthetic) {
+    bio::SubjectRecord record{id, {}};
+    for (int finger : kFingers) {
+      bio::MasterFinger master = synth_.Master(synthetic, finger);
+      bio::TemplateRecord templ = bio::SynthGenerator::ToRecord(synth_.Impression(master, synthetic, finger, 0), finger);
+      auto features = bio::FingerFeatures::FromView(templ.views[0], templ.format);
+      EXPECT_OK(features);
+      record.fingers.push_back({finger, *features});
+    }
+    return record;
+  };
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_OK(PutGallerySubject(db(), biometrics_key_, subject("n" + std::to_string(k), 50 + k), record, "2026-11-24"));
+  }
+  ASSERT_OK(mirror.CatchUpUnlessBusy(db(), 0));  // no search runs: it applies everything
+  EXPECT_EQ(mirror.position(), 3);
+  auto searched = mirror.SearchAtPosition(subject("probe", 51), {.prefilter_keep = 1});
+  ASSERT_OK(searched);
+  EXPECT_EQ(searched->position, 3);
+  EXPECT_EQ(searched->gallery_subjects, 3u);
+  ASSERT_FALSE(searched->candidates.empty());
+  EXPECT_EQ(searched->candidates[0].subject_id, "n1");
+  auto empty = mirror.SearchAtPosition(bio::SubjectRecord{"", {}}, {});
+  ASSERT_OK(empty);
+  EXPECT_EQ(empty->position, 3);
+  EXPECT_TRUE(empty->candidates.empty());
+}
+
+// Many dedupe workers, one job each at a time, with pairs of copies of one
+// newcomer queued together, copies of known residents and newcomers: every
+// pair gives one card and one adjudication, no NIK is given twice, nothing
+// dies. With matcher shards too (three, each a thread with its own
+// connection, as `ektp central matcher`).
+TEST_P(PipelineTest, ManyDedupeWorkersKeepEveryGuarantee) { RunManyWorkers(0); }
+TEST_P(PipelineTest, ManyDedupeWorkersWithThreeMatcherShardsKeepEveryGuarantee) { RunManyWorkers(3); }
 
 // A dump of the database holds no biometrics in clear: record_biometrics
 // and gallery_log are encrypted with the biometrics key, and a row copied

@@ -184,15 +184,13 @@ StatusOr<std::string> AcceptRecord(store::Connection& db, const StageContext& co
 }
 
 StatusOr<OwnSearch> SearchOwnGallery(store::Connection& db, const StageContext& context, int64_t record_id) {
-  RETURN_IF_ERROR(context.gallery.CatchUp(db));
+  RETURN_IF_ERROR(context.gallery.CatchUpUnlessBusy(db, kMaxSearchLag));
   OwnSearch own;
   ASSIGN_OR_RETURN(own.probe, LoadSubject(db, context.biometrics_key, record_id, ""));
-  own.search.position = context.gallery.position();
-  own.search.gallery_subjects = context.gallery.engine().Count();
-  if (own.probe.fingers.empty()) return own;
-  ASSIGN_OR_RETURN(bio::IdentifyResult result, context.gallery.engine().Identify(own.probe, context.dedupe.identify));
-  own.search.candidates = std::move(result.candidates);
-  own.search.gallery_subjects = result.gallery_subjects;
+  ASSIGN_OR_RETURN(GalleryMirror::Search search, context.gallery.SearchAtPosition(own.probe, context.dedupe.identify));
+  own.search.position = search.position;
+  own.search.gallery_subjects = search.gallery_subjects;
+  own.search.candidates = std::move(search.candidates);
   return own;
 }
 

@@ -22,9 +22,10 @@
 // Handlers are idempotent: a record no longer in the stage's state is left
 // alone. REQUIRES: each runs inside the caller's transaction, so its changes
 // and the job's completion commit together. Dedupe decisions are serialised
-// across processes by a row lock (pipeline_locks 'dedupe') taken first; the
-// search itself may run before (SearchOwnGallery) and is completed under the
-// lock with what the gallery log gained since.
+// across threads and processes by a row lock (pipeline_locks 'dedupe') taken
+// first; the search itself may run before, in parallel with other searches
+// and decisions (SearchOwnGallery, or matcher shards), and is completed under
+// the lock with what the gallery log gained since the position it searched.
 #pragma once
 
 #include <cstdint>
@@ -85,7 +86,12 @@ Status RunDemographics(store::Connection& db, const StageContext& context, int64
 // Searches this process's copy of the gallery for the record's fingers. Runs
 // outside any transaction, before RunDedupe: a search of a large gallery
 // takes long, and on SQLite a write transaction would hold every other
-// writer (ingest) back meanwhile.
+// writer (ingest) back meanwhile. Any number of threads may search at once
+// (GalleryMirror::SearchAtPosition); the result names the log position it
+// saw, which is at most kMaxSearchLag rows behind the log as it stood when
+// the search began (the mirror does not wait for other threads' searches to
+// apply fewer), and RunDedupe compares the probe with the rows after it.
+inline constexpr int64_t kMaxSearchLag = 64;
 struct OwnSearch {
   bio::SubjectRecord probe;  // the record's fingers
   PartialSearch search;
