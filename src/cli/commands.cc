@@ -5,6 +5,7 @@ namespace ektp::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> table = {
       {"demo", "a regency's day here: central, a printing office, two kecamatans and a van; outages, printing, pickups, a Suket", Demo},
+      {"chaos", "central, stations and clients under seeded faults (kill -9, link cuts, outages); counts lost and duplicated records", Chaos},
       {"nik parse", "decode and validate a NIK", NikParse},
       {"nik next", "allocate the next free NIK for a kecamatan and birth date", NikNext},
       {"region show", "show a region code, its parents and population", RegionShow},

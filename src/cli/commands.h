@@ -9,6 +9,9 @@ namespace ektp::cli {
 // demo_commands.cc
 int Demo(const Args& args);
 
+// chaos_commands.cc
+int Chaos(const Args& args);
+
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);
 int CentralIntegrityReport(const Args& args);
