@@ -170,6 +170,7 @@ struct Receipts {
   std::mutex mu;
   std::map<std::string, Steady::time_point> acknowledged;  // registration number -> when the client got it
   int64_t enrolled = 0, retries = 0, replayed = 0, refused = 0, duplicated_receipts = 0;
+  std::map<std::string, int64_t> refused_reasons;  // "HTTP 400: <the station's error>" -> applications
 };
 
 struct Fault {
@@ -340,8 +341,11 @@ void Run::Client(const ChaosStation& station, const std::string& url, std::stop_
         if (!receipts_.acknowledged.emplace(registration, Steady::now()).second) ++receipts_.duplicated_receipts;
       } else {
         ++receipts_.refused;
-        std::ofstream(Log("client"), std::ios::app)
-            << station.id << " refused an application: HTTP " << answer->status << " " << answer->body << "\n";
+        auto json = nlohmann::json::parse(answer->body, nullptr, false);
+        const std::string error = json.is_object() && json.value("error", nlohmann::json()).is_string()
+                                      ? json["error"].get<std::string>()
+                                      : answer->body;
+        ++receipts_.refused_reasons["HTTP " + std::to_string(answer->status) + ": " + error.substr(0, 200)];
       }
       break;
     }
@@ -586,6 +590,7 @@ void Run::Count(ChaosReport& report) {
     report.retries = receipts_.retries;
     report.replayed = receipts_.replayed;
     report.refused = receipts_.refused;
+    report.refused_reasons = receipts_.refused_reasons;
     report.duplicated_receipts = receipts_.duplicated_receipts;
     for (const auto& [registration, at] : receipts_.acknowledged) {
       if (states.contains(registration)) ++report.acknowledged_at_central;
@@ -771,6 +776,7 @@ nlohmann::json ChaosReportToJson(const ChaosReport& report) {
           {"retries", report.retries},
           {"replayed", report.replayed},
           {"refused", report.refused},
+          {"refused_reasons", report.refused_reasons},
           {"records_at_central", report.records_at_central},
           {"acknowledged_at_central", report.acknowledged_at_central},
           {"lost", report.lost},

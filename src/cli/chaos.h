@@ -81,6 +81,7 @@ struct ChaosReport {
   int64_t retries = 0;                     // resends with the same key after a lost answer
   int64_t replayed = 0;                    // resends answered with the first receipt (200)
   int64_t refused = 0;                     // applications a station refused (4xx): never acknowledged
+  std::map<std::string, int64_t> refused_reasons;  // "HTTP 400: <the station's error>" -> applications
   int64_t records_at_central = 0;
   int64_t acknowledged_at_central = 0;
   int64_t lost = 0;                        // acknowledged, not at central

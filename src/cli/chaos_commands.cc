@@ -45,6 +45,7 @@ void PrintTable(const ChaosReport& r) {
   row("  resent after a lost answer", std::to_string(r.retries));
   row("  answered with the first receipt", std::to_string(r.replayed));
   row("refused by a station", std::to_string(r.refused));
+  for (const auto& [reason, count] : r.refused_reasons) row("  " + reason.substr(0, 60), std::to_string(count));
   row("at central", std::to_string(r.records_at_central));
   row("lost", std::to_string(r.lost), must_be_zero(r.lost));
   row("at central without a receipt", std::to_string(r.unacknowledged_at_central),
