@@ -35,12 +35,10 @@ struct ChildFds {
   int err = -1;  // its stderr
 };
 
-// Forks and execs `ektp args...` with `fds`. In the child: its own process
-// group when `own_group`, SIGTERM when the parent dies, no blocked signals.
-StatusOr<pid_t> Spawn(const std::vector<std::string>& args, ChildFds fds, bool own_group) {
-  static const std::string exe = SelfExe();
-  std::vector<std::string> argv_strings = {exe};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+// Forks and execs `argv_strings` (argv[0] an absolute path) with `fds`. In
+// the child: its own process group when `own_group`, SIGTERM when the parent
+// dies, no blocked signals.
+StatusOr<pid_t> SpawnProgram(std::vector<std::string> argv_strings, ChildFds fds, bool own_group) {
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -63,6 +61,21 @@ StatusOr<pid_t> Spawn(const std::vector<std::string>& args, ChildFds fds, bool o
     _exit(127);
   }
   return pid;
+}
+
+// `ektp args...` from this very binary.
+StatusOr<pid_t> Spawn(const std::vector<std::string>& args, ChildFds fds, bool own_group) {
+  static const std::string exe = SelfExe();
+  std::vector<std::string> argv = {exe};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return SpawnProgram(std::move(argv), fds, own_group);
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return ExitCode(status);
 }
 
 }  // namespace
@@ -159,6 +172,16 @@ int ChildProcess::Stop(std::chrono::milliseconds grace) {
   return ExitCode(status);
 }
 
+int ChildProcess::Kill() {
+  if (pid_ < 0) return -1;
+  kill(pid_, SIGKILL);
+  const int code = WaitExit(pid_);
+  pid_ = -1;
+  if (banner_fd_ >= 0) close(banner_fd_);
+  banner_fd_ = -1;
+  return code;
+}
+
 StatusOr<CliOutcome> RunEktp(const std::vector<std::string>& args, const std::string& log_path,
                              const std::string& stdin_text) {
   int in[2], out[2];
@@ -185,11 +208,18 @@ StatusOr<CliOutcome> RunEktp(const std::vector<std::string>& args, const std::st
   char buffer[4096];
   for (ssize_t n; (n = read(out[0], buffer, sizeof(buffer))) > 0;) outcome.out.append(buffer, static_cast<size_t>(n));
   close(out[0]);
-  int status = 0;
-  while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  outcome.exit_code = ExitCode(status);
+  outcome.exit_code = WaitExit(*pid);
   return outcome;
+}
+
+StatusOr<int> RunProgram(const std::vector<std::string>& argv, const std::string& log_path) {
+  if (argv.empty() || !argv[0].starts_with("/")) return InvalidArgument("RunProgram needs an absolute program path");
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log < 0) return Internal("cannot open " + log_path + ": " + strerror(errno));
+  StatusOr<pid_t> pid = SpawnProgram(argv, {-1, log, log}, /*own_group=*/false);
+  close(log);
+  if (!pid.ok()) return pid.status();
+  return WaitExit(*pid);
 }
 
 }  // namespace ektp::cli

@@ -1,4 +1,4 @@
-// Child `ektp` processes for `ektp demo`: servers started from this very
+// Child `ektp` processes for `ektp demo` and `ektp chaos`: servers started from this very
 // binary (/proc/self/exe) and CLI steps run to completion.
 //
 // A server child runs in its own process group, so a Ctrl-C at the terminal
@@ -49,6 +49,9 @@ class ChildProcess {
   // SIGTERM, then up to `grace` for it to exit (SIGKILL after), and reaps it.
   // Returns the exit code (128 + signal when killed); -1 if already stopped.
   int Stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
+  // kill -9 and reap: the process gets no chance to clean up. Returns the
+  // exit code (137 when the signal killed it); -1 if already stopped.
+  int Kill();
 
  private:
   ChildProcess(pid_t pid, int banner_fd) : pid_(pid), banner_fd_(banner_fd) {}
@@ -65,6 +68,11 @@ struct CliOutcome {
 // appending its stderr to `log_path`. kInternal if it cannot be started.
 StatusOr<CliOutcome> RunEktp(const std::vector<std::string>& args, const std::string& log_path,
                              const std::string& stdin_text = "");
+
+// Runs the program `argv[0]` (an absolute path) with `argv` to completion,
+// its stdout and stderr appended to `log_path`; its exit code (128 + signal
+// when killed). kInternal if it cannot be started.
+StatusOr<int> RunProgram(const std::vector<std::string>& argv, const std::string& log_path);
 
 // The last `lines` lines of a file, for error messages.
 std::string FileTail(const std::string& path, int lines = 15);

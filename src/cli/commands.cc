@@ -7,6 +7,7 @@ const std::vector<Command>& Commands() {
       {"demo", "a regency's day here: central, a printing office, two kecamatans and a van; outages, printing, pickups, a Suket", Demo},
       {"sim", "one regency over weeks or months, simulated: online-only against offline-first on the same seeded inputs",
        Sim},
+      {"chaos", "central, stations and clients under seeded faults (kill -9, link cuts, outages); counts lost and duplicated records", Chaos},
       {"nik parse", "decode and validate a NIK", NikParse},
       {"nik next", "allocate the next free NIK for a kecamatan and birth date", NikNext},
       {"region show", "show a region code, its parents and population", RegionShow},

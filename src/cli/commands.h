@@ -11,6 +11,8 @@ int Demo(const Args& args);
 
 // sim_commands.cc
 int Sim(const Args& args);
+// chaos_commands.cc
+int Chaos(const Args& args);
 
 // audit_commands.cc
 int CentralAuditVerify(const Args& args);

@@ -25,21 +25,18 @@
 #include <nlohmann/json.hpp>
 
 #include "bio/synth.h"
-#include "bio/template.h"
 #include "central/server.h"
 #include "cli/child_process.h"
+#include "cli/local_sites.h"
 #include "cli/commands.h"
 #include "core/region.h"
-#include "core/resident_json.h"
 #include "core/synthetic_resident.h"
 #include "crypto/crypto.h"
 #include "net/http_client.h"
-#include "net/tls.h"
 #include "pipeline/work_queue.h"
 #include "store/record_repository.h"
 
 extern "C" const char ektp_demo_face_jpg[], ektp_demo_face_jpg_end[];
-extern "C" const char ektp_demo_signature_png[], ektp_demo_signature_png_end[];
 
 namespace ektp::cli {
 namespace {
@@ -53,8 +50,6 @@ constexpr const char* kPrintOfficer = "cetak";
 constexpr const char* kPrintOfficerPassword = "demo-cetak";
 constexpr const char* kAdmin = "admin";
 constexpr const char* kAdminPassword = "demo-admin";
-// Fingers captured for each synthetic resident: right thumb and right index.
-constexpr int kDemoFingers[] = {1, 2};
 // Impressions of a synthetic finger: at enrollment, of the planted duplicate, at pickup.
 constexpr int kEnrollImpression = 0;
 constexpr int kDuplicateImpression = 1;
@@ -97,32 +92,8 @@ struct Site {
   bool link_down() const { return behind_proxy && proxy == nullptr; }
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // The synthetic fingerprint subject of the `i`-th resident enrolled at station number `site`.
 uint64_t Subject(size_t site, int i) { return site * 1'000'000 + static_cast<uint64_t>(i); }
-
-std::string FingerTemplate(const bio::SynthGenerator& synth, uint64_t subject, int finger, int impression) {
-  const bio::MasterFinger master = synth.Master(subject, finger);
-  auto bytes =
-      bio::EncodeTemplate(bio::SynthGenerator::ToRecord(synth.Impression(master, subject, finger, impression), finger));
-  return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
-
-// The body of `response` as JSON when its status is `expected_status`.
-StatusOr<nlohmann::json> CheckedJson(const StatusOr<net::HttpResponse>& response, int expected_status,
-                                     const std::string& what) {
-  RETURN_IF_ERROR(response.status().WithContext(what));
-  if (response->status != expected_status) {
-    return Internal(what + " answered HTTP " + std::to_string(response->status) + ": " + response->body);
-  }
-  auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (json.is_discarded()) return Internal(what + " answered no JSON: " + response->body);
-  return json;
-}
 
 // Keeps the summary at the bottom of a terminal, redrawn in place; when
 // stdout is not a terminal, prints events as they come and the summary only
@@ -309,35 +280,17 @@ Status Day::StartLink(Site& site) {
   return Status::Ok();
 }
 
-// The admin's steps for a new station (docs/operations.md): a token, `station
-// init` on the station, approval, its operators.
 Status Day::SetUpStation(Site& site) {
-  ASSIGN_OR_RETURN(CliOutcome token, Cli({"central", "token", "create", "--dir", CentralDir(), "--kecamatan",
-                                          site.kecamatan, "--kind", site.kind, "--capabilities", site.capabilities}));
-  std::istringstream token_lines(token.out);
-  std::string token_text;
-  for (std::string line; std::getline(token_lines, line);) {
-    if (!line.empty()) token_text = line;
-  }
-  ASSIGN_OR_RETURN(std::string fingerprint, net::CertificateSha256(ReadFile(CentralDir() + "/tls-cert.pem")));
-  ASSIGN_OR_RETURN(CliOutcome init,
-                   Cli({"station", "init", "--dir", site.dir, "--central", central_url_, "--token", token_text,
-                        "--fingerprint", fingerprint, "--admin-user", kAdmin},
-                       std::string(kAdminPassword) + "\n"));
-  const size_t at = init.out.find("registered as ");
-  if (at == std::string::npos) return Internal("`ektp station init` printed no station id: " + init.out);
-  std::istringstream(init.out.substr(at + std::string("registered as ").size())) >> site.station_id;
-  RETURN_IF_ERROR(Cli({"central", "station", "approve", site.station_id, "--dir", CentralDir(), "--admin", "demo"}).status());
-  RETURN_IF_ERROR(Cli({"station", "operator", "add", "--dir", site.dir, "--username", kOperator, "--name",
-                       "Operator Demo", "--role", "operator"},
-                      std::string(kOperatorPassword) + "\n")
-                      .status());
+  NewStation station{CentralDir(), {}, central_url_, site.kecamatan, site.kind, site.capabilities, site.dir,
+                     kAdmin, kAdminPassword, "demo",
+                     {{kOperator, "Operator Demo", "operator", kOperatorPassword}}};
   if (site.capabilities.find("print") != std::string::npos) {
-    RETURN_IF_ERROR(Cli({"station", "operator", "add", "--dir", site.dir, "--username", kPrintOfficer, "--name",
-                         "Petugas Cetak Demo", "--role", "print_officer"},
-                        std::string(kPrintOfficerPassword) + "\n")
-                        .status());
+    station.operators.push_back({kPrintOfficer, "Petugas Cetak Demo", "print_officer", kPrintOfficerPassword});
   }
+  ASSIGN_OR_RETURN(site.station_id, RegisterStation(station, [&](const std::vector<std::string>& args,
+                                                                 const std::string& stdin_text) {
+                     return Cli(args, stdin_text);
+                   }));
   return Status::Ok();
 }
 
@@ -365,12 +318,7 @@ Status Day::StartStation(Site& site) {
 }
 
 Status Day::Login(Site& site, const char* user, const char* password, net::HttpHeaders& auth) {
-  ASSIGN_OR_RETURN(nlohmann::json session,
-                   CheckedJson(site.client->Post("/api/v1/login",
-                                                 nlohmann::json{{"username", user}, {"password", password}}.dump(),
-                                                 "application/json"),
-                               200, site.station_id + " login"));
-  auth = {{"authorization", "Bearer " + session.value("token", "")}};
+  ASSIGN_OR_RETURN(auth, LoginHeaders(*site.client, user, password, site.station_id));
   return Status::Ok();
 }
 
@@ -419,16 +367,7 @@ Status Day::Enroll(Site& site, int count, const Site* duplicate_of) {
     const int impression = planted ? kDuplicateImpression : kEnrollImpression;
     const Resident resident =
         SyntheticResident(RegionRegistry::Default(), options_.regency, random, SystemClock::Instance().TodayWib());
-    const nlohmann::json application = {{"kind", "first_card"}, {"resident", ResidentToJson(resident)}};
-    std::vector<net::MultipartPart> parts = {
-        {"application", "", "application/json", application.dump()},
-        {"face", "face.jpg", "image/jpeg", std::string(ektp_demo_face_jpg, ektp_demo_face_jpg_end)},
-        {"signature", "ttd.png", "image/png", std::string(ektp_demo_signature_png, ektp_demo_signature_png_end)},
-    };
-    for (int finger : kDemoFingers) {
-      parts.push_back({"finger_" + std::to_string(finger), "finger.iso", "application/octet-stream",
-                       FingerTemplate(synth, subject, finger, impression)});
-    }
+    std::vector<net::MultipartPart> parts = SyntheticEnrollmentParts(synth, subject, impression, resident);
     net::HttpHeaders headers = site.operator_auth;
     headers.emplace("idempotency-key", crypto::RandomToken(16));  // one per application (docs/openapi.yaml)
     ASSIGN_OR_RETURN(nlohmann::json receipt,
@@ -499,8 +438,8 @@ Status Day::Pickups() {
       ASSIGN_OR_RETURN(nlohmann::json card, CheckedJson(found, 200, "finding a card"));
       const std::string serial = card.value("serial", "");
       nlohmann::json fingers = nlohmann::json::array();
-      for (int finger : kDemoFingers) {
-        const std::string live = FingerTemplate(synth, subject, finger, kPickupImpression);
+      for (int finger : kSyntheticFingers) {
+        const std::string live = SyntheticFingerTemplate(synth, subject, finger, kPickupImpression);
         fingers.push_back({{"position", finger},
                            {"template", crypto::Base64Encode(crypto::Bytes(live.begin(), live.end()))}});
       }
@@ -543,7 +482,7 @@ Status Day::IssueAndVerifySuket() {
   std::ofstream(pdf_path, std::ios::binary).write(reinterpret_cast<const char*>(pdf->data()),
                                                   static_cast<std::streamsize>(pdf->size()));
   net::HttpClientOptions pinned;
-  pinned.pinned_cert_pem = ReadFile(CentralDir() + "/tls-cert.pem");
+  pinned.pinned_cert_pem = ReadWholeFile(CentralDir() + "/tls-cert.pem");
   ASSIGN_OR_RETURN(auto central, net::HttpClient::Create(central_url_, pinned));
   ASSIGN_OR_RETURN(nlohmann::json verified,
                    CheckedJson(central->Post("/api/v1/suket/verify",

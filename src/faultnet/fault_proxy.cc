@@ -360,6 +360,16 @@ void FaultProxy::SetDown(bool down) {
   }
 }
 
+uint64_t FaultProxy::CutLive() {
+  std::lock_guard lock(mu_);
+  uint64_t cut = 0;
+  for (auto& conn : connections_) {
+    if (!conn->finished && conn->End(EndReason::kDown)) ++cut;
+  }
+  stats_.cut_live += cut;
+  return cut;
+}
+
 bool FaultProxy::down() const {
   std::lock_guard lock(mu_);
   return down_;

@@ -30,6 +30,11 @@
 //
 // SetDown(true) simulates a link outage: existing connections are closed with
 // RST and new ones are accepted and reset at once, until SetDown(false).
+// CutLive() cuts the connections that are open right now, wherever they are
+// in their streams, and leaves the link up: a kept-alive connection (a
+// station's to central) is cut between or inside its requests, which the
+// per-connection decisions, drawn once at accept, reach only when its byte
+// count crosses the drawn point.
 //
 // Threads: one acceptor thread, plus two per live connection. Every public
 // method is thread-safe.
@@ -150,6 +155,7 @@ struct Stats {
   uint64_t delayed = 0;              // connections whose chunks were delayed
   uint64_t rejected_while_down = 0;  // new connections reset because the link was down
   uint64_t cut_by_down = 0;          // live connections reset by SetDown(true)
+  uint64_t cut_live = 0;             // live connections reset by CutLive()
   uint64_t connect_failures = 0;     // target unreachable; the client was reset
 
   uint64_t faults() const { return cut_request + cut_response + reset + refused; }
@@ -183,6 +189,11 @@ class FaultProxy {
   // down == false: forwards new connections again.
   void SetDown(bool down);
   bool down() const;
+
+  // Resets (RST to both peers) every connection forwarding now, mid-stream or
+  // idle between kept-alive requests; new connections are accepted as usual.
+  // Returns how many were cut.
+  uint64_t CutLive();
 
   Stats stats() const;
   // Decisions in accept order (the most recent 100,000).

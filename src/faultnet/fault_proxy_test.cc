@@ -480,6 +480,37 @@ TEST(FaultProxyTest, SetDownCutsLiveConnectionsAndRejectsNewOnesUntilUp) {
   EXPECT_EQ(again.Read().data, "pong");
 }
 
+TEST(FaultProxyTest, CutLiveResetsKeptAliveConnectionsAndLeavesTheLinkUp) {
+  TestServer server(TestServer::Echo);
+  auto proxy = StartProxy(server.port(), FaultPlan{});
+  // Two kept-alive connections: one idle between exchanges, one with a reply still unread.
+  Client idle(proxy->port());
+  idle.Send("ping");
+  EXPECT_EQ(idle.Read(4).data, "ping");
+  Client busy(proxy->port());
+  busy.Send("half");
+  EXPECT_EQ(busy.Read(4).data, "half");
+
+  EXPECT_EQ(proxy->CutLive(), 2u);
+  EXPECT_FALSE(proxy->down());
+  ReadResult idle_cut = idle.Read();
+  EXPECT_EQ(idle_cut.data, "");
+  EXPECT_EQ(idle_cut.error, ECONNRESET);
+  ReadResult busy_cut = busy.Read();
+  EXPECT_EQ(busy_cut.data, "");
+  EXPECT_EQ(busy_cut.error, ECONNRESET);
+  EXPECT_EQ(proxy->stats().cut_live, 2u);
+  EXPECT_EQ(proxy->stats().cut_by_down, 0u);
+
+  // A new connection passes at once, and a second cut finds only it.
+  Client again(proxy->port());
+  again.Send("pong");
+  EXPECT_EQ(again.Read(4).data, "pong");
+  EXPECT_EQ(proxy->CutLive(), 1u);
+  EXPECT_EQ(again.Read().error, ECONNRESET);
+  EXPECT_EQ(proxy->stats().cut_live, 3u);
+}
+
 // One connection after another, each sending 200 bytes and reading the echo.
 struct Outcome {
   std::string data;

@@ -15,6 +15,7 @@
 #include "blanks/ledger.h"
 #include "card/card.h"
 #include "card/testing.h"
+#include "faultnet/fault_proxy.h"
 #include "central/audit_checkpoints.h"
 #include "central/hand_over.h"
 #include "central/print_feed.h"
@@ -972,6 +973,47 @@ TEST_F(StationTest, UnapprovedStationShowsWaitingForApprovalAndSyncsOnceApproved
   EXPECT_FALSE(sync.status().waiting_for_approval);
   EXPECT_EQ(sync.status().last_error, "");
   EXPECT_NE(sync.status().last_success, "");
+}
+
+// Issue 16: a station whose link was down long enough for its backoff to
+// grow syncs within one idle interval of the link's return, instead of
+// sleeping out the backoff: records showed `validated` at a station long
+// after central had decided them, and it caught up at once only when
+// restarted (a fresh backoff).
+TEST_F(StationTest, AfterAnOutageTheStationSyncsWithinAnIdleIntervalOfTheLinksReturn) {
+  faultnet::FaultProxyOptions link_options;
+  link_options.target_port = static_cast<uint16_t>(central_->port());
+  faultnet::FaultProxy link(link_options);
+  ASSERT_OK(link.Start());
+  link.SetDown(true);
+  Identity via_link = identity_;
+  via_link.central_urls = {"https://127.0.0.1:" + std::to_string(link.port())};
+  Station station(*station_db_, clock_, *key_, via_link);
+  ASSERT_OK(station.Enroll(ani_, Request()).status());
+  SyncOptions options;
+  std::ifstream cert(dir_ + "/station/central-cert.pem");
+  options.pinned_cert_pem.assign(std::istreambuf_iterator<char>(cert), {});
+  options.idle_interval = milliseconds(500);
+  options.initial_backoff = milliseconds(60'000);
+  options.max_backoff = milliseconds(60'000);
+  SyncClient sync(station, clock_, random_, *key_, options);
+
+  // The first pass fails on the dead link; the link returns during the first
+  // sleep; the pass after it succeeds, and the idle sleep after that ends the run.
+  std::vector<milliseconds> sleeps;
+  std::stop_source stop;
+  sync.Run(stop.get_token(), [&](milliseconds delay) {
+    sleeps.push_back(delay);
+    if (sleeps.size() == 1) link.SetDown(false);
+    if (sync.status().consecutive_failures == 0 || sleeps.size() > 300) stop.request_stop();
+  });
+  EXPECT_EQ(sync.status().last_error, "");
+  ASSERT_EQ(sleeps.size(), 2u) << "slept " << ::testing::PrintToString(sleeps);
+  EXPECT_LE(sleeps[0], milliseconds(500)) << "the station slept out its backoff after the link had returned";
+  EXPECT_EQ(sleeps[1], milliseconds(500));  // idle, after the successful pass
+  auto pending = station.PendingPackets(10, 1 << 20);
+  ASSERT_OK(pending.status());
+  EXPECT_TRUE(pending->empty());
 }
 
 // Issue 18: SQLite serves one central. A second server on the same folder is

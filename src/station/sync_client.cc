@@ -83,6 +83,7 @@ StatusOr<SyncClient::Answer> SyncClient::Send(std::string_view method, const std
                                 {"x-ektp-signature", signature.signature_base64}};
     auto response = method == "GET" ? client->Get(target, headers)
                                     : client->Post(target, body, "application/json", headers);
+    if (response.ok()) reached_central_ = true;
     if (response.ok() && response->status < 500) {
       if (index != current_url_) service::LogWarn("sync.failover", {{"url", urls[index]}});
       current_url_ = index;
@@ -324,6 +325,7 @@ Status SyncClient::CheckApproved() {
 }
 
 Status SyncClient::SyncOnce() {
+  reached_central_ = false;
   Status status;
   try {
     status = Upload();
@@ -368,8 +370,35 @@ void SyncClient::Run(std::stop_token stop, const std::function<void(std::chrono:
                                      options_.initial_backoff.count() << std::min(failures - 1, 16));
     auto delay = std::chrono::milliseconds(static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(ceiling) + 1)));
     service::LogWarn("sync.retry", {{"error", status.ToString()}, {"delay_ms", static_cast<int64_t>(delay.count())}});
-    sleep(delay);
+    if (reached_central_) {
+      sleep(delay);
+      continue;
+    }
+    // No central URL answered at all: the link (or central) is down. The
+    // backoff is slept in slices of idle_interval with a look at /healthz
+    // between them, so the next pass starts within idle_interval of the link
+    // coming back, not at the end of a backoff grown during a long outage.
+    const auto slice = options_.idle_interval.count() > 0 ? options_.idle_interval : delay;
+    for (auto left = delay; !stop.stop_requested();) {
+      const auto step = std::min(left, slice);
+      sleep(step);
+      left -= step;
+      if (left.count() <= 0 || stop.stop_requested()) break;
+      if (CentralAnswers()) {
+        service::LogInfo("sync.central_reachable", {{"backoff_left_ms", static_cast<int64_t>(left.count())}});
+        break;
+      }
+    }
   }
+}
+
+bool SyncClient::CentralAnswers() {
+  const auto& urls = station_.identity().central_urls;
+  for (size_t index = 0; index < urls.size(); ++index) {
+    auto client = ClientFor(index, 0);
+    if (client.ok() && (*client)->Get("/healthz").ok()) return true;
+  }
+  return false;
 }
 
 SyncStatus SyncClient::status() const {

@@ -90,7 +90,11 @@ class SyncClient {
   Status SyncOnce();
 
   // Repeats SyncOnce until `stop`, sleeping idle_interval after a complete
-  // pass and a full-jitter exponential backoff after a failure.
+  // pass and a full-jitter exponential backoff after a failure. When the
+  // failed pass reached no central URL at all (the link is down), the backoff
+  // is slept in slices of idle_interval, asking each URL's /healthz between
+  // slices, and ends as soon as one answers: after an outage the station
+  // syncs within idle_interval of the link's return, whatever its backoff.
   void Run(std::stop_token stop, const std::function<void(std::chrono::milliseconds)>& sleep);
 
   SyncStatus status() const;
@@ -114,6 +118,8 @@ class SyncClient {
   Status PullFeed();
   // OK once central holds this station as approved (asked until it does).
   Status CheckApproved();
+  // Whether any central URL answers GET /healthz (any HTTP status).
+  bool CentralAnswers();
 
   Station& station_;
   const Clock& clock_;
@@ -126,6 +132,7 @@ class SyncClient {
   int batch_packets_;
   bool approved_ = false;            // central said so; not asked again
   bool pending_at_central_ = false;  // the last pass found the station pending
+  std::atomic<bool> reached_central_{false};  // some request of this pass got an HTTP answer
   mutable std::mutex mu_;
   SyncStatus status_;
 };
