@@ -278,8 +278,9 @@ Status FileGalleryStore::Erase(std::string_view subject_id) {
 
 // ---- InMemoryAbis -------------------------------------------------------------
 
-StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store) {
-  std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store));
+StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store,
+                                                          const FingerFeatures::LengthCells& length_cells) {
+  std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, length_cells));
   if (store != nullptr) {
     std::unique_lock lock(abis->mu_);
     RETURN_IF_ERROR(store->LoadAll([&](SubjectRecord s) -> Status {
@@ -298,7 +299,7 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
   for (const FingerSample& f : subject.fingers) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
-    t.signatures.push_back(f.features.EdgeSignature());
+    t.signatures.push_back(f.features.EdgeSignature(length_cells_));
     int bits = 0;
     for (uint64_t w : t.signatures.back()) bits += std::popcount(w);
     t.signature_bits.push_back(static_cast<uint16_t>(bits));
@@ -358,7 +359,7 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   };
   std::vector<ProbeFinger> fingers;
   for (const FingerSample& f : probe.fingers) {
-    auto sig = f.features.DilatedEdgeSignature();
+    auto sig = f.features.DilatedEdgeSignature(length_cells_);
     int bits = 0;
     for (uint64_t w : sig) bits += std::popcount(w);
     fingers.push_back({f.position, PreparedProbe(f.features), sig,

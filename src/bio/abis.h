@@ -134,8 +134,11 @@ StatusOr<SubjectRecord> DecodeSubject(std::span<const uint8_t> bytes);
 class InMemoryAbis : public Abis {
  public:
   // `store` may be null (no persistence); otherwise it is loaded now and
-  // must outlive the engine.
-  static StatusOr<std::unique_ptr<InMemoryAbis>> Open(GalleryStore* store);
+  // must outlive the engine. `length_cells` are the pre-filter signature's
+  // length cells for both the gallery and the probes (an evaluation refits
+  // them to keep the databases it reports out of the fit).
+  static StatusOr<std::unique_ptr<InMemoryAbis>> Open(
+      GalleryStore* store, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
 
   Status Insert(const SubjectRecord& subject) override;
   StatusOr<IdentifyResult> Identify(const SubjectRecord& probe, const IdentifyOptions& options) override;
@@ -147,7 +150,8 @@ class InMemoryAbis : public Abis {
   size_t MemoryBytes() const;
 
  private:
-  explicit InMemoryAbis(GalleryStore* store) : store_(store) {}
+  InMemoryAbis(GalleryStore* store, const FingerFeatures::LengthCells& length_cells)
+      : store_(store), length_cells_(length_cells) {}
   Status InsertLocked(const SubjectRecord& subject);
 
   struct PositionTable {
@@ -162,6 +166,7 @@ class InMemoryAbis : public Abis {
   };
 
   GalleryStore* store_;
+  const FingerFeatures::LengthCells length_cells_;
   mutable std::shared_mutex mu_;
   std::vector<Slot> slots_;
   std::unordered_map<std::string, uint32_t> by_id_;

@@ -495,7 +495,8 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 }
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
-                                                      const std::vector<double>& keeps, int threads, int fingers) {
+                                                      const std::vector<double>& keeps, int threads, int fingers,
+                                                      const FingerFeatures::LengthCells& length_cells) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   constexpr int kPositions[4] = {2, 7, 3, 8};
@@ -514,7 +515,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
     return r;
   };
-  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
+  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, length_cells));
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
     if (impression != 1) continue;
@@ -545,6 +546,43 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
       db.lost += lost;
     }
     out.push_back(std::move(loss));
+  }
+  return out;
+}
+
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
+                                                               const std::vector<double>& keeps, int threads,
+                                                               int fingers) {
+  RETURN_IF_ERROR(CheckKeepShares(keeps));
+  RETURN_IF_ERROR(CheckFingerCount(fingers));
+  const size_t width = static_cast<size_t>(fingers);
+  const size_t groups = databases.size() / width;
+  if (groups < 2) {
+    return InvalidArgument("out of fold needs at least 2 groups of " + std::to_string(fingers) +
+                           " databases, got " + std::to_string(databases.size()) + " databases");
+  }
+  std::vector<PrefilterLoss> out;
+  for (size_t g = 0; g < groups; ++g) {
+    std::vector<const FingerFeatures*> training;
+    for (size_t d = 0; d < databases.size(); ++d) {
+      if (d / width == g) continue;
+      for (const FvcSample& s : databases[d]) training.push_back(&s.features);
+    }
+    ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
+                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training)));
+    if (out.empty()) {
+      out = fold;
+      for (PrefilterLoss& l : out) {
+        l.searches = l.lost = 0;
+        std::fill(l.by_database.begin(), l.by_database.end(), PrefilterLoss::Count{});
+      }
+    }
+    for (size_t k = 0; k < fold.size(); ++k) {
+      const PrefilterLoss::Count held_out = fold[k].by_database[g * width];
+      out[k].by_database[g * width] = held_out;
+      out[k].searches += held_out.searches;
+      out[k].lost += held_out.lost;
+    }
   }
   return out;
 }
@@ -605,6 +643,11 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
       ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
                        FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers));
       report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
+      if (o.cross_validate && all_samples.size() / static_cast<size_t>(fingers) >= 2) {
+        ASSIGN_OR_RETURN(std::vector<PrefilterLoss> held_out,
+                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers));
+        report.prefilter_out_of_fold.insert(report.prefilter_out_of_fold.end(), held_out.begin(), held_out.end());
+      }
     }
   }
   if (!o.rejects.empty()) {

@@ -276,12 +276,24 @@ struct PrefilterLoss {
   size_t lost = 0;
   std::vector<Count> by_database;
 };
-// REQUIRES: every keep in (0, 1]; fingers in 1..4. Errors: kInvalidArgument
-// for a keep outside (0, 1], a finger count outside 1..4, or databases
-// without two first impressions to enrol.
-StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
-                                                      const std::vector<double>& keeps, int threads,
-                                                      int fingers = 1);
+// The signatures use `length_cells` (FingerFeatures::LengthCells) on both
+// sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count
+// outside 1..4, or databases without two first impressions to enrol.
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
+    const std::vector<std::vector<FvcSample>>& databases, const std::vector<double>& keeps, int threads,
+    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
+
+// The same loss out of fold: for each group of `fingers` databases that
+// forms subjects, the signature's length cells are fitted
+// (FingerFeatures::FitLengthCells) on every template of the other
+// databases only, the whole gallery is enrolled and searched with them, and
+// only that group's searches are counted. Every other constant of the
+// signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
+// kInvalidArgument when fewer than two groups can be formed (nothing to
+// fit on).
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
+                                                               const std::vector<double>& keeps, int threads,
+                                                               int fingers = 1);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -293,8 +305,10 @@ StatusOr<std::vector<std::string>> FvcDatabaseFolders(const std::string& dir);
 struct FvcEvaluationOptions {
   std::string dir;  // FvcDatabaseFolders
   int threads = 1;  // >= 1
-  // Also report the pre-filter's loss at each keep share (FvcPrefilterLoss)
-  // for subjects of each finger count in prefilter_fingers (each in 1..4),
+  // Also report the pre-filter's loss at each keep share (FvcPrefilterLoss,
+  // and FvcPrefilterLossOutOfFold when cross_validate and at least two
+  // groups form) for subjects of each finger count in prefilter_fingers
+  // (each in 1..4),
   // and the error-versus-reject curve at each reject share (in-sample, and
   // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
@@ -320,6 +334,7 @@ struct FvcEvaluation {
   ErrorRates pooled;
   std::vector<ObservedFmr> calibration;  // over every impostor pair, one per threshold
   std::vector<PrefilterLoss> prefilter;
+  std::vector<PrefilterLoss> prefilter_out_of_fold;  // with cross_validate (FvcPrefilterLossOutOfFold)
   std::vector<RejectPoint> reject;               // in-sample (ErrorVersusReject)
   std::vector<RejectPoint> reject_out_of_fold;   // with cross_validate (ErrorVersusRejectOutOfFold)
   std::optional<CrossValidation> cross_validation;

@@ -7,6 +7,10 @@
 
 namespace ektp::bio {
 
+// The highest calibrated score one finger can have (Matcher::Score clamps to
+// [0, 100]), so k fingers fuse to at most k times it.
+inline constexpr float kMaxFingerScore = 100;
+
 // How likely k independent impostor fingers are to reach a fused (summed)
 // calibrated score of `score`, if each finger's score s has
 // P(impostor >= s) = 10^(-s/10): the Gamma(k) tail. 1 for k <= 0.

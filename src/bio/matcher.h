@@ -64,8 +64,20 @@ class FingerFeatures {
   // EdgeSignature() is also in DilatedEdgeSignature().
   static constexpr int kSignatureBits = 4096;
   using Signature = std::array<uint64_t, kSignatureBits / 64>;
-  Signature EdgeSignature() const;
-  Signature DilatedEdgeSignature() const;
+  // The signature's 16 edge-length cells, as their 15 inner boundaries in
+  // px (ascending): cell c holds lengths in [edges[c-1], edges[c]).
+  // DefaultLengthCells() are the 16-quantiles over all FVC2002 templates
+  // (params::kSigLenEdges); FitLengthCells refits them on other prints.
+  using LengthCells = std::array<uint8_t, 15>;
+  static LengthCells DefaultLengthCells();
+  // The 16-quantiles of the signature edges' lengths over `prints` (the
+  // length at rank n*i/16 of the n edges, i = 1..15), so each cell holds
+  // about as many of their edges. Fitted on all of FVC2002 it gives
+  // DefaultLengthCells(). Prints without signature edges contribute none;
+  // with none at all the result is DefaultLengthCells().
+  static LengthCells FitLengthCells(std::span<const FingerFeatures* const> prints);
+  Signature EdgeSignature(const LengthCells& cells = DefaultLengthCells()) const;
+  Signature DilatedEdgeSignature(const LengthCells& cells = DefaultLengthCells()) const;
 
   // Approximate heap bytes held.
   size_t MemoryBytes() const;

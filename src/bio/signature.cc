@@ -21,13 +21,10 @@ namespace {
 
 using namespace params;
 
-struct SignatureCells {
-  std::array<uint8_t, 256> len{}, beta{};
-  constexpr SignatureCells() {
+struct BetaCells {
+  std::array<uint8_t, 256> beta{};
+  constexpr BetaCells() {
     for (int v = 0; v < 256; ++v) {
-      int l = 0;
-      while (l < 15 && v >= kSigLenEdges[l]) ++l;
-      len[v] = static_cast<uint8_t>(l);
       const int shifted = (v + kSigBetaShift) & 0xff;
       int b = 0;
       while (b < 7 && shifted >= kSigBetaEdges[b]) ++b;
@@ -35,7 +32,18 @@ struct SignatureCells {
     }
   }
 };
-constexpr SignatureCells kSigCells;
+constexpr BetaCells kSigBeta;
+
+// Length (0..255) -> its cell under `cells`.
+std::array<uint8_t, 256> LengthTable(const FingerFeatures::LengthCells& cells) {
+  std::array<uint8_t, 256> len{};
+  for (int v = 0; v < 256; ++v) {
+    int l = 0;
+    while (l < 15 && v >= cells[l]) ++l;
+    len[v] = static_cast<uint8_t>(l);
+  }
+  return len;
+}
 static_assert(16 * (256 / kSigAlphaCell) * 8 == FingerFeatures::kSignatureBits, "one bit per code");
 
 inline int SignatureCode(int len_cell, int alpha_cell, int beta_cell) {
@@ -55,24 +63,54 @@ int CellsOf(int lo, int hi, CellOfValue cell, std::array<int, 16>& out) {
 
 }  // namespace
 
-FingerFeatures::Signature FingerFeatures::EdgeSignature() const {
+FingerFeatures::LengthCells FingerFeatures::DefaultLengthCells() {
+  LengthCells cells;
+  for (size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<uint8_t>(kSigLenEdges[i]);
+  return cells;
+}
+
+FingerFeatures::LengthCells FingerFeatures::FitLengthCells(std::span<const FingerFeatures* const> prints) {
+  std::array<size_t, 256> histogram{};
+  size_t n = 0;
+  for (const FingerFeatures* f : prints) {
+    for (const NeighbourEdge& e :
+         NeighbourEdges(f->x_.data(), f->y_.data(), f->angle_.data(), f->size(), params::kSignatureNeighbours)) {
+      ++histogram[e.length];
+      ++n;
+    }
+  }
+  if (n == 0) return DefaultLengthCells();
+  LengthCells cells;
+  size_t below = 0;  // edges shorter than `length`
+  int length = 0;
+  for (size_t i = 1; i <= cells.size(); ++i) {
+    const size_t rank = n * i / 16;  // 0-based rank in the sorted lengths
+    while (below + histogram[length] <= rank) below += histogram[length++];
+    cells[i - 1] = static_cast<uint8_t>(length);
+  }
+  return cells;
+}
+
+FingerFeatures::Signature FingerFeatures::EdgeSignature(const LengthCells& cells) const {
+  const std::array<uint8_t, 256> len = LengthTable(cells);
   Signature sig{};
   for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), params::kSignatureNeighbours)) {
-    const int code = SignatureCode(kSigCells.len[e.length], e.alpha / kSigAlphaCell, kSigCells.beta[e.beta]);
+    const int code = SignatureCode(len[e.length], e.alpha / kSigAlphaCell, kSigBeta.beta[e.beta]);
     sig[code >> 6] |= uint64_t{1} << (code & 63);
   }
   return sig;
 }
 
-FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature() const {
+FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature(const LengthCells& cells) const {
+  const std::array<uint8_t, 256> len = LengthTable(cells);
   Signature sig{};
   std::array<int, 16> lens, alphas, betas;
   for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), params::kSignatureNeighbours)) {
     const int nl = CellsOf(std::max(0, e.length - kSigLenTol), std::min(255, e.length + kSigLenTol),
-                           [](int v) { return kSigCells.len[v]; }, lens);
+                           [&len](int v) { return len[v]; }, lens);
     const int na = CellsOf(e.alpha - kSigAlphaTol, e.alpha + kSigAlphaTol,
                            [](int v) { return (v & 0xff) / kSigAlphaCell; }, alphas);
-    const int nb = CellsOf(e.beta - kSigBetaTol, e.beta + kSigBetaTol, [](int v) { return kSigCells.beta[v & 0xff]; }, betas);
+    const int nb = CellsOf(e.beta - kSigBetaTol, e.beta + kSigBetaTol, [](int v) { return kSigBeta.beta[v & 0xff]; }, betas);
     for (int l = 0; l < nl; ++l) {
       for (int a = 0; a < na; ++a) {
         for (int b = 0; b < nb; ++b) {

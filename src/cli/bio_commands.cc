@@ -115,8 +115,8 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
               << "% of impostor pairs (" << c.accepted << " of " << c.impostors << "; nominal "
               << c.nominal_fmr() * 100 << "%)\n";
   }
-  for (const bio::PrefilterLoss& l : e.prefilter) {
-    std::cout << "pre-filter keeping " << Percent(l.keep) << " of " << l.gallery << " " << l.fingers
+  auto print_prefilter = [&](const bio::PrefilterLoss& l, std::string_view label) {
+    std::cout << "pre-filter" << label << " keeping " << Percent(l.keep) << " of " << l.gallery << " " << l.fingers
               << "-finger subjects: lost " << Percent(LostRate(l.lost, l.searches)) << " (" << l.lost << " of "
               << l.searches << " searches";
     for (size_t db = 0; db < l.by_database.size(); ++db) {
@@ -124,6 +124,10 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
+  };
+  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, "");
+  for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
+    print_prefilter(l, " OUT OF FOLD (each group's length cells fitted on the other databases)");
   }
   if (!e.reject.empty()) {
     std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
@@ -165,23 +169,26 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                                   {"observed_fmr", c.fmr()},
                                   {"impostor_pairs_accepted", c.accepted}});
   }
-  if (!e.prefilter.empty()) {
-    out["prefilter"] = nlohmann::json::array();
-    for (const bio::PrefilterLoss& l : e.prefilter) {
+  auto prefilter_json = [&](const std::vector<bio::PrefilterLoss>& losses) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const bio::PrefilterLoss& l : losses) {
       nlohmann::json by_database = nlohmann::json::object();
       for (size_t db = 0; db < l.by_database.size(); ++db) {
         const bio::PrefilterLoss::Count& c = l.by_database[db];
         if (c.searches > 0) by_database[e.databases[db].name] = {{"searches", c.searches}, {"lost", c.lost}};
       }
-      out["prefilter"].push_back({{"keep", l.keep},
-                                  {"fingers", l.fingers},
-                                  {"gallery", l.gallery},
-                                  {"searches", l.searches},
-                                  {"lost", l.lost},
-                                  {"lost_rate", LostRate(l.lost, l.searches)},
-                                  {"by_database", std::move(by_database)}});
+      rows.push_back({{"keep", l.keep},
+                      {"fingers", l.fingers},
+                      {"gallery", l.gallery},
+                      {"searches", l.searches},
+                      {"lost", l.lost},
+                      {"lost_rate", LostRate(l.lost, l.searches)},
+                      {"by_database", std::move(by_database)}});
     }
-  }
+    return rows;
+  };
+  if (!e.prefilter.empty()) out["prefilter"] = prefilter_json(e.prefilter);
+  if (!e.prefilter_out_of_fold.empty()) out["prefilter_out_of_fold"] = prefilter_json(e.prefilter_out_of_fold);
   auto reject_json = [](const std::vector<bio::RejectPoint>& points) {
     nlohmann::json rows = nlohmann::json::array();
     for (const bio::RejectPoint& p : points) {

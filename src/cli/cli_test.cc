@@ -658,6 +658,15 @@ TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
                                     "searches; DB1_B 1 of 70; DB2_B 0 of 70; DB3_B 11 of 70; DB4_B 5 of 70)"));
   EXPECT_THAT(run.output, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 2.14% (3 of 140 "
                                     "searches; DB1_B 0 of 70; DB3_B 3 of 70)"));
+  EXPECT_THAT(run.output, Not(HasSubstr("OUT OF FOLD")));
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --cross-validate");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
+                                    "keeping 10.00% of 40 1-finger subjects: lost 7.14% (20 of 280 searches; DB1_B 1 "
+                                    "of 70; DB2_B 0 of 70; DB3_B 12 of 70; DB4_B 7 of 70)"));
+  EXPECT_THAT(run.output, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
+                                    "keeping 10.00% of 20 2-finger subjects: lost 0.71% (1 of 140 searches; DB1_B 0 "
+                                    "of 70; DB3_B 1 of 70)"));
 }
 
 // The shipped binary has no default data path: a path that only exists in

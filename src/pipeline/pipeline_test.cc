@@ -418,6 +418,28 @@ TEST_P(PipelineTest, PlantedDuplicateGoesToAdjudicationWithPerFingerScores) {
   EXPECT_TRUE(told);
 }
 
+// When the gallery is so large for the target that the probe's fingers
+// cannot reach the threshold even at full score (two fingers at 200M
+// subjects with the production target; here a target of 1e-12 makes one
+// subject enough: two fingers need about 210 of at most 200), no duplicate
+// can be found, so the record goes to a person instead of being admitted.
+TEST_P(PipelineTest, FingersThatCannotReachTheThresholdGoToAPerson) {
+  PipelineOptions options = Options();
+  options.dedupe.max_false_positives_per_search = 1e-12;
+  ASSERT_GT(DedupeThreshold(1e-12, 1, 2), 200);
+  pipeline_ = std::make_unique<Pipeline>(clock_, random_, RegionRegistry::Default(), signing_, biometrics_key_, options,
+                                         "test");
+  int64_t first = AddValidated(NewResident(), Fingers(1, 0));
+  Run();
+  EXPECT_EQ(Get(first).state, RecordState::kPrintReady);  // an empty gallery holds no duplicate
+  int64_t second = AddValidated(NewResident(), Fingers(2, 0));
+  Run();
+  ASSERT_EQ(Get(second).state, RecordState::kAdjudication);
+  EXPECT_THAT(Reason(second), HasSubstr("2 finger(s) fuse to at most 200, below the threshold 2"));
+  EXPECT_THAT(Reason(second), HasSubstr("for a gallery of 1 subject(s): no duplicate can be found by fingerprint"));
+  EXPECT_EQ(Get(second).nik, "");
+}
+
 TEST_P(PipelineTest, AdjudicationDecisionsAreAppliedAuditedAndFinal) {
   int64_t original = AddValidated(NewResident(), Fingers(1, 0));
   Run();

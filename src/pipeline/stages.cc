@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -232,9 +233,23 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
 
   nlohmann::json suspects = nlohmann::json::array();
   bool matched_own = false;
+  // Set when the gallery is so large that the probe's fingers, each at the
+  // highest score, cannot reach the threshold (docs/operations.md, "Caveats").
+  std::string unreachable;
   if (!probe.fingers.empty()) {
     ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe, searched));
     double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
+    const int fingers = static_cast<int>(probe.fingers.size());
+    const float needed = DedupeThreshold(context.dedupe.max_false_positives_per_search, gallery, fingers);
+    if (search.gallery_subjects > 0 && needed > bio::kMaxFingerScore * static_cast<float>(fingers)) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "%d finger(s) fuse to at most %.0f, below the threshold %.2f for a gallery of %zu subject(s): "
+                    "no duplicate can be found by fingerprint; a person must check",
+                    fingers, bio::kMaxFingerScore * static_cast<float>(fingers), static_cast<double>(needed),
+                    search.gallery_subjects);
+      unreachable = text;
+    }
     for (const bio::Candidate& c : search.candidates) {
       const double impostor = bio::ConservativeImpostorProbability(c.score, c.fingers_compared);
       if (bio::AnyFalseMatchProbability(impostor, gallery) > context.dedupe.max_false_positives_per_search) continue;
@@ -252,6 +267,8 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
     reason = "no fingerprint to compare (every finger has an exception); a person must check";
   } else if (!suspects.empty()) {
     reason = "duplicate suspect: fingerprints match " + std::to_string(suspects.size()) + " resident(s) on record";
+  } else if (!unreachable.empty()) {
+    reason = unreachable;
   } else if (!own_nik.empty() && !matched_own) {
     ASSIGN_OR_RETURN(auto own, GallerySubject(db, context.biometrics_key, own_nik));
     if (own) {
