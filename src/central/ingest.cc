@@ -30,7 +30,7 @@ namespace ektp::central {
 namespace {
 
 sync::PacketResult Rejected(int64_t sequence, const Status& status) {
-  return {sequence, sync::Verdict::kRejected, status.ToString()};
+  return {sequence, sync::Verdict::kRejected, status.ToString(), ""};
 }
 
 // Errors that are central's fault, not the packet's: the whole batch fails and
@@ -331,7 +331,7 @@ sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, S
                                  const std::vector<RevokedOperator>& revoked) {
   if (!c.refused.ok()) return Rejected(c.sequence, c.refused);
   if (auto it = stored.find(c.sequence); it != stored.end()) {
-    if (it->second == c.hash) return {c.sequence, sync::Verdict::kDuplicate, ""};
+    if (it->second == c.hash) return {c.sequence, sync::Verdict::kDuplicate, "", ""};
     return Rejected(c.sequence, AlreadyExists("sequence " + std::to_string(c.sequence) +
                                               " was already used for other content (sha256 " +
                                               it->second.substr(0, 12) + "...)"));
@@ -343,7 +343,7 @@ sync::PacketResult Ingest::Judge(const RegisteredStation& station, Checked& c, S
     if (!allowed.ok()) return Rejected(c.sequence, allowed);
   }
   stored.emplace(c.sequence, c.hash);
-  return {c.sequence, sync::Verdict::kAccepted, ""};
+  return {c.sequence, sync::Verdict::kAccepted, "", ""};
 }
 
 Status Ingest::Write(const RegisteredStation& station, const std::vector<const sync::Packet*>& packets,

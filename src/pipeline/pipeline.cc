@@ -175,6 +175,20 @@ StatusOr<int> Pipeline::RunBatch(store::Connection& db, const StageContext& cont
   const int shards = options_.dedupe.matcher_shards;
   const std::string ready_when = stage == kDedupeStage && shards > 0 ? ShardsAnsweredCondition(shards) : "";
   ASSIGN_OR_RETURN(std::vector<Job> jobs, queue_.Claim(db, stage, owner_, options_.batch, options_.lease, ready_when));
+  // Held while this batch runs, on every way out: a batch abandoned on an
+  // error stops being renewed, so its jobs are claimed again after the lease.
+  struct Held {
+    Pipeline& pipeline;
+    const std::vector<Job>& jobs;
+    Held(Pipeline& p, const std::vector<Job>& j) : pipeline(p), jobs(j) {
+      std::lock_guard lock(pipeline.held_mu_);
+      for (const Job& job : jobs) pipeline.held_jobs_.insert(job.id);
+    }
+    ~Held() {
+      std::lock_guard lock(pipeline.held_mu_);
+      for (const Job& job : jobs) pipeline.held_jobs_.erase(job.id);
+    }
+  } held(*this, jobs);
   for (const Job& job : jobs) {
     Throttle();
     // The in-process gallery is searched before the decision's transaction
@@ -233,7 +247,13 @@ void Pipeline::Heartbeat(store::ConnectionPool& pool) {
     }
     Status renewed = [&]() -> Status {
       ASSIGN_OR_RETURN(auto db, pool.Acquire());
-      return queue_.Renew(*db, owner_, options_.lease).status();
+      std::vector<int64_t> held;
+      {
+        std::lock_guard lock(held_mu_);
+        held.assign(held_jobs_.begin(), held_jobs_.end());
+      }
+      if (held.empty()) return Status::Ok();
+      return queue_.Renew(*db, owner_, held, options_.lease).status();
     }();
     if (!renewed.ok()) {
       service::LogWarn("pipeline.heartbeat_failed", {{"owner", owner_}, {"error", renewed.ToString()}});

@@ -9,10 +9,11 @@
 // starving the sync API of the database.
 //
 // Leases: a worker leases its batch for `lease` and a heartbeat thread
-// renews every lease of the process each `heartbeat` while it runs, so a
+// renews the leases of the batches its workers hold each `heartbeat`, so a
 // batch may take as long as it needs, and the jobs of a process that dies
-// (kill -9, a lost machine) are claimable by the others `lease` after its
-// last heartbeat at the latest.
+// (kill -9, a lost machine), or of a batch its worker gave up on (the
+// database went away mid-batch), are claimable again `lease` after their
+// last renewal at the latest.
 //
 // Workers: one thread for the demographics stage and `dedupe_workers` for
 // the dedupe stage. Dedupe workers search side by side and decide one at a
@@ -27,6 +28,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +99,11 @@ class Pipeline {
   // Each dedupe worker's decoded log and the context that names it.
   std::vector<std::unique_ptr<DecodedLog>> worker_logs_;
   std::vector<StageContext> worker_contexts_;
+
+  // The jobs of the batches the workers are working on: the only leases the
+  // heartbeat renews.
+  std::mutex held_mu_;
+  std::set<int64_t> held_jobs_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

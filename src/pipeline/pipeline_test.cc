@@ -872,6 +872,37 @@ TEST_P(PipelineTest, JobsOfAKilledCentralAreTakenOverWithinTheLease) {
   EXPECT_EQ(held_by_a().jobs, 0);
 }
 
+// A batch its worker gave up on (the database went away mid-batch: the job
+// failed and recording the failure failed too) is not kept alive by the
+// heartbeat of the same, living process: its leases run out and the
+// process's own workers take the jobs again. Here the abandoned batch is a
+// claim made under the pipeline's owner before it starts.
+TEST_P(PipelineTest, ABatchItsWorkerAbandonedIsTakenAgainAfterTheLease) {
+  const PipelineOptions defaults;
+  const std::string owner = "central-a";
+  const int64_t id = AddValidated(NewResident(), Fingers(50, 0));
+  SeededRandom random(3);
+  WorkQueue queue(SystemClock::Instance(), random);
+  auto abandoned = queue.Claim(db(), kDemographicsStage, owner, 5, defaults.lease);
+  ASSERT_OK(abandoned);
+  ASSERT_EQ(abandoned->size(), 1u);
+
+  auto pool = store::ConnectionPool::Create(db_->url(), store::Schema::kCentral);
+  ASSERT_OK(pool);
+  Pipeline a(SystemClock::Instance(), random_, RegionRegistry::Default(), signing_, biometrics_key_, defaults, owner);
+  const auto started = steady_clock::now();
+  ASSERT_OK(a.Start(**pool));
+  while (Get(id).state != RecordState::kPrintReady && steady_clock::now() - started < defaults.lease + seconds(20)) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  const auto took = duration_cast<milliseconds>(steady_clock::now() - started);
+  a.Stop();
+  EXPECT_EQ(Get(id).state, RecordState::kPrintReady);
+  // The lease, then a poll and the work, with room for a slow (sanitizer) build.
+  EXPECT_LE(took, defaults.lease + seconds(10)) << took.count() << " ms";
+  EXPECT_GE(took, defaults.lease - seconds(1)) << "taken before its lease ran out";
+}
+
 // Each record's outcome: state, card NIK, reason and, for a suspect, the
 // NIKs of its candidates.
 std::vector<std::string> Outcomes(store::Connection& db) {

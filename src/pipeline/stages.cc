@@ -242,7 +242,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
     const int fingers = static_cast<int>(probe.fingers.size());
     const float needed = DedupeThreshold(context.dedupe.max_false_positives_per_search, gallery, fingers);
     if (search.gallery_subjects > 0 && needed > bio::kMaxFingerScore * static_cast<float>(fingers)) {
-      char text[160];
+      char text[256];
       std::snprintf(text, sizeof text,
                     "%d finger(s) fuse to at most %.0f, below the threshold %.2f for a gallery of %zu subject(s): "
                     "no duplicate can be found by fingerprint; a person must check",

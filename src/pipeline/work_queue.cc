@@ -65,12 +65,15 @@ StatusOr<std::vector<Job>> WorkQueue::Claim(store::Connection& db, std::string_v
   return jobs;
 }
 
-StatusOr<int64_t> WorkQueue::Renew(store::Connection& db, std::string_view owner, std::chrono::milliseconds lease) {
-  // Per stage, so that the claim index (stage, status, ...) finds the few leased rows.
-  ASSIGN_OR_RETURN(auto rows, db.Query("UPDATE pipeline_jobs SET lease_until_ms = ? WHERE stage IN (?, ?) AND "
-                                       "status = ? AND lease_owner = ? RETURNING id",
-                                       {NowMs() + lease.count(), kDemographicsStage, kDedupeStage,
-                                        Name(JobStatus::kLeased), owner}));
+StatusOr<int64_t> WorkQueue::Renew(store::Connection& db, std::string_view owner, const std::vector<int64_t>& ids,
+                                   std::chrono::milliseconds lease) {
+  if (ids.empty()) return int64_t{0};
+  std::string sql = "UPDATE pipeline_jobs SET lease_until_ms = ? WHERE status = ? AND lease_owner = ? AND id IN (?";
+  for (size_t i = 1; i < ids.size(); ++i) sql += ", ?";
+  sql += ") RETURNING id";
+  std::vector<store::Value> params = {NowMs() + lease.count(), Name(JobStatus::kLeased), std::string(owner)};
+  for (int64_t id : ids) params.emplace_back(id);
+  ASSIGN_OR_RETURN(auto rows, db.Query(sql, params));
   return static_cast<int64_t>(rows.size());
 }
 

@@ -81,10 +81,12 @@ class WorkQueue {
   StatusOr<std::vector<Job>> Claim(store::Connection& db, std::string_view stage, std::string_view owner,
                                    int limit, std::chrono::milliseconds lease, std::string_view ready_when = "");
 
-  // Extends every lease `owner` holds, of any stage, to now + `lease`.
-  // Returns how many. A lease that ran out but was not taken by another
-  // worker is still `owner`'s and is extended too.
-  StatusOr<int64_t> Renew(store::Connection& db, std::string_view owner, std::chrono::milliseconds lease);
+  // Extends the leases `owner` holds on the jobs `ids` to now + `lease`;
+  // returns how many. A lease that ran out but was not taken by another
+  // worker is still `owner`'s and is extended too. Jobs of `owner` not in
+  // `ids` (a batch its worker abandoned) are left to run out.
+  StatusOr<int64_t> Renew(store::Connection& db, std::string_view owner, const std::vector<int64_t>& ids,
+                          std::chrono::milliseconds lease);
 
   // Marks a leased job done. REQUIRES: inside the transaction that made the
   // handler's changes, so both commit or neither does. kFailedPrecondition if `owner`
