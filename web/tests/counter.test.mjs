@@ -200,7 +200,7 @@ test('after three failed checks a supervisor approves at the operator\'s screen,
   await page.getByLabel('NIK wakil').fill('3521014104010001');
   await page.getByLabel('Hubungan').selectOption('spouse');
   await page.getByRole('button', { name: 'Serahkan dan aktifkan' }).click();
-  await page.locator('#hand-over-message').getByText(/old KTP, surrendered/).waitFor();  // a relative brings it
+  await page.locator('#hand-over-message').getByText(/KTP lama pemilik yang diserahkan/).waitFor();  // a relative brings it
   await page.getByLabel('NIK pada KTP lama').fill(await page.locator('#pickup-nik').textContent());
   await page.getByLabel('Nomor KTP lama').fill('3521-0001-2019');
   await page.getByRole('button', { name: 'Serahkan dan aktifkan' }).click();

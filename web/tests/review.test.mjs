@@ -48,7 +48,7 @@ test('a supervisor approves one enrollment and rejects another with a reason; on
   await approve.getByRole('button', { name: 'Setujui' }).click();
   await page.getByText(`Perekaman ${registrations[0]} disetujui`).waitFor();
   await reject.getByRole('button', { name: 'Tolak' }).click();
-  await reject.locator('.error').getByText(/reason/).waitFor();
+  await reject.locator('.error').getByText(/Alasan penolakan wajib diisi/).waitFor();
   await reject.getByLabel('Alasan menolak').fill('foto wajah buram; rekam ulang');
   await reject.getByRole('button', { name: 'Tolak' }).click();
   await page.getByText(`Perekaman ${registrations[1]} ditolak`).waitFor();
