@@ -32,6 +32,10 @@ void PrintTable(const ChaosReport& r) {
   auto row = [](const std::string& name, const std::string& value, const std::string& verdict = "") {
     std::cout << "  " << std::left << std::setw(38) << name << std::setw(22) << value << verdict << "\n";
   };
+  // A reason in full, on its own line, after how many times it was given.
+  auto reason_row = [](const std::string& reason, int64_t count) {
+    std::cout << "    " << count << " x " << reason << "\n";
+  };
   auto must_be_zero = [](int64_t n) { return n == 0 ? std::string("ok") : std::string("FAIL (must be 0)"); };
   std::cout << "ektp chaos: " << r.backend << ", " << r.stations << " stations, " << Seconds(r.duration_s)
             << " of faults, seed " << r.seed << "\n";
@@ -45,7 +49,7 @@ void PrintTable(const ChaosReport& r) {
   row("  resent after a lost answer", std::to_string(r.retries));
   row("  answered with the first receipt", std::to_string(r.replayed));
   row("refused by a station", std::to_string(r.refused));
-  for (const auto& [reason, count] : r.refused_reasons) row("  " + reason.substr(0, 60), std::to_string(count));
+  for (const auto& [reason, count] : r.refused_reasons) reason_row(reason, count);
   row("at central", std::to_string(r.records_at_central));
   row("lost", std::to_string(r.lost), must_be_zero(r.lost));
   row("at central without a receipt", std::to_string(r.unacknowledged_at_central),
@@ -55,7 +59,7 @@ void PrintTable(const ChaosReport& r) {
   row("duplicated per resident", std::to_string(r.duplicated_resident), must_be_zero(r.duplicated_resident));
   row("applications with two receipts", std::to_string(r.duplicated_receipts), must_be_zero(r.duplicated_receipts));
   row("parked", std::to_string(r.parked));
-  for (const auto& [reason, count] : r.parked_reasons) row("  " + reason.substr(0, 60), std::to_string(count));
+  for (const auto& [reason, count] : r.parked_reasons) reason_row(reason, count);
   std::string states;
   for (const auto& [state, count] : r.central_states) states += (states.empty() ? "" : " ") + state + "=" + std::to_string(count);
   row("central's records by state", states);
