@@ -278,8 +278,8 @@ TEST(EnrollmentTest, FingerQualityTravelsInTheBody) {
 // exception.
 TEST(EnrollmentTest, TheExceptionPhotoRoundTripsAndMustDecode) {
   Biometrics b = Sample();  // finger 2 bandaged
-  EXPECT_EQ(std::string(SerializeBiometrics(b).begin(), SerializeBiometrics(b).end()).find("exception_photo"),
-            std::string::npos);
+  const Bytes without_photo = SerializeBiometrics(b);
+  EXPECT_EQ(std::string(without_photo.begin(), without_photo.end()).find("exception_photo"), std::string::npos);
   b.exception_photo = testing::SolidJpeg(640, 480, 3, 120);
   ASSERT_OK(ValidateBiometrics(b));
   auto parsed = ParseBiometrics(SerializeBiometrics(b));
