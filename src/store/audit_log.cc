@@ -165,8 +165,8 @@ StatusOr<AuditVerification> AuditLog::Verify(std::span<const AuditCheckpoint> ch
   }
   while (true) {
     ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash "
-                                          "FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
-                                          {expected_seq, kVerifyPage}));
+                                          "FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
+                                          {expected_seq, head_seq, kVerifyPage}));
     for (const Row& row : rows) {
       const int64_t seq = row.Int(0);
       if (seq != expected_seq) {
@@ -199,6 +199,17 @@ StatusOr<AuditVerification> AuditLog::Verify(std::span<const AuditCheckpoint> ch
     return broken(result.entries + 1, "the log ends at entry " + std::to_string(result.entries) +
                                           " but the head says " + std::to_string(head_seq) +
                                           " (entries deleted from the end?)");
+  }
+  // Entries past the head read above are either appended since (their head
+  // update commits with them, so the head read after them covers them) or
+  // were inserted without moving the head.
+  ASSIGN_OR_RETURN(auto last, db_.Query("SELECT MAX(seq) FROM audit_log"));
+  ASSIGN_OR_RETURN(auto head_now, db_.Query("SELECT seq FROM audit_head WHERE singleton = 1"));
+  const int64_t last_seq = last.empty() || last[0].IsNull(0) ? 0 : last[0].Int(0);
+  if (head_now.empty() || last_seq > head_now[0].Int(0)) {
+    return broken(head_seq + 1, "entry " + std::to_string(last_seq) + " is past the head (entry " +
+                                    std::to_string(head_now.empty() ? 0 : head_now[0].Int(0)) +
+                                    "): it was not appended through the log");
   }
   return result;
 }

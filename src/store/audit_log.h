@@ -83,10 +83,11 @@ class AuditLog {
   Status Append(const std::vector<AuditEntry>& entries);
   Status Append(const AuditEntry& entry) { return Append(std::vector<AuditEntry>{entry}); }
 
-  // Recomputes the whole chain and checks it against every checkpoint (whose
-  // signatures the caller has verified): entry cp.seq must exist and hash to
-  // cp.hash. kOk with intact=false when it is broken; an error only when the
-  // log cannot be read.
+  // Recomputes the chain up to the head as it was when called, and checks it
+  // against every checkpoint (whose signatures the caller has verified): entry
+  // cp.seq must exist and hash to cp.hash. Safe beside writers: entries they
+  // append meanwhile are left to the next call. kOk with intact=false when it
+  // is broken; an error only when the log cannot be read.
   StatusOr<AuditVerification> Verify(std::span<const AuditCheckpoint> checkpoints = {});
 
   // Signs the current head (read in the caller's transaction, if any) with

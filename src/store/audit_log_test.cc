@@ -1,5 +1,6 @@
 #include "store/audit_log.h"
 
+#include <atomic>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -151,6 +152,44 @@ TEST_P(AuditLogTest, ConcurrentWritersFormOneChain) {
   AuditVerification result = Verify();
   EXPECT_TRUE(result.intact) << result.problem;
   EXPECT_EQ(result.entries, kThreads * kPerThread);
+}
+
+// Central keeps appending while an operator verifies: every verification
+// sees an intact chain up to the head it started from.
+TEST_P(AuditLogTest, VerifyingBesideAWriterSeesAnIntactChain) {
+  AppendSome(1);
+  std::atomic<bool> writing = true;
+  std::thread writer([&] {
+    auto connection = db_->Connect();
+    ASSERT_OK(connection);
+    AuditLog log(**connection, clock_);
+    for (int i = 0; i < 300; ++i) EXPECT_OK(log.Append({"central.ingest", "record.transition", "record:1", "{}"}));
+    writing = false;
+  });
+  int64_t verified = 0, seen = 0;
+  std::string problem;
+  while (writing && problem.empty()) {
+    AuditVerification result = Verify();
+    if (!result.intact) problem = result.problem;
+    EXPECT_GE(result.entries, seen);
+    seen = result.entries;
+    ++verified;
+  }
+  writer.join();
+  EXPECT_EQ(problem, "");
+  EXPECT_GT(verified, 0);
+  EXPECT_EQ(Verify().entries, 301);
+}
+
+TEST_P(AuditLogTest, AnEntryPastTheHeadIsDetected) {
+  AppendSome(5);
+  ASSERT_OK(db_->connection().Exec(
+      "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) "
+      "SELECT 6, at, actor, action, subject, detail, hash, hash FROM audit_log WHERE seq = 5"));
+  AuditVerification result = Verify();
+  EXPECT_FALSE(result.intact);
+  EXPECT_EQ(result.broken_at, 6);
+  EXPECT_EQ(result.problem, "entry 6 is past the head (entry 5): it was not appended through the log");
 }
 
 // Someone with write access to the database rewrites history and recomputes
