@@ -49,9 +49,10 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 // Gallery cache (a private, machine-local file): "EKTPSYN4" (bump the digit
-// whenever SynthGenerator's output changes), subjects u64, seed u64 in host
-// byte order, then per subject two length-prefixed (u16) FingerFeatures
-// blobs. A cache for other parameters is rebuilt.
+// when this layout changes), subjects u64, seed u64 in host byte order, then
+// per subject two length-prefixed (u16) FingerFeatures blobs. A cache for
+// another count or seed is rebuilt, and so is one whose subject 0 is not what
+// the generator makes now (written by another version of it).
 //
 // Fills `abis` with subjects S0..S{n-1} (impression 1 of fingers 2 and 7),
 // from the cache when it matches, else generated and written to the cache.
@@ -71,6 +72,21 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
     cache.read(reinterpret_cast<char*>(&seed), 8);
     if (!cache || !std::equal(magic, magic + 8, kMagic) || n != o.subjects || seed != o.seed) cache.close();
   }
+  SynthGenerator gen(o.seed, SynthParams::Calibrated());
+  if (cache.is_open() && o.subjects > 0) {
+    const std::streampos subjects_start = cache.tellg();
+    for (const FingerSample& f : SynthSubject(gen, 0, 1, kScalePositions, 2).fingers) {
+      uint16_t len = 0;
+      cache.read(reinterpret_cast<char*>(&len), 2);
+      std::vector<uint8_t> blob(len);
+      cache.read(reinterpret_cast<char*>(blob.data()), len);
+      if (!cache || blob != FingerFeatures::Deserialize(f.features.Serialize())->Serialize()) {
+        cache.close();
+        break;
+      }
+    }
+    if (cache.is_open()) cache.seekg(subjects_start);
+  }
   const bool from_cache = cache.is_open();
   std::ofstream out;
   if (!from_cache && !o.cache.empty()) {
@@ -80,7 +96,6 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(reinterpret_cast<const char*>(&seed), 8);
   }
-  SynthGenerator gen(o.seed, SynthParams::Calibrated());
   constexpr size_t kBatch = 8192;
   std::vector<SubjectRecord> batch;
   std::vector<std::array<std::vector<uint8_t>, 2>> blobs(from_cache ? kBatch : 0);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -75,6 +76,30 @@ TEST(BioScaleTest, CacheForOtherParametersIsRebuilt) {
   EXPECT_EQ((*r)["gallery_source"], "generated");
   EXPECT_EQ((*r)["seed"], 2);
   std::filesystem::remove(cache);
+}
+
+// A cache written by another version of the generator (here: subject 0's
+// first blob differs in one byte) is not trusted: the gallery is made again.
+TEST(BioScaleTest, CacheFromAnotherGeneratorIsRebuilt) {
+  const ScaleOptions o = TinyScale("ektp_scale_generator", 10, 1, 1, 1);
+  auto first = RunScale(o);
+  ASSERT_OK(first);
+  {
+    std::fstream file(o.cache, std::ios::in | std::ios::out | std::ios::binary);
+    constexpr std::streamoff kLastByteOfSubject0Blob0 = 24 + 2 + 40;  // after the header and the blob's length
+    file.seekg(kLastByteOfSubject0Blob0);
+    const char byte = static_cast<char>(file.get());
+    file.seekp(kLastByteOfSubject0Blob0);
+    file.put(static_cast<char>(byte ^ 0x01));
+  }
+  auto second = RunScale(o);
+  ASSERT_OK(second);
+  EXPECT_EQ((*second)["gallery_source"], "generated");
+  EXPECT_EQ((*second)["threshold_at_fpir_0.1%"], (*first)["threshold_at_fpir_0.1%"]);
+  auto third = RunScale(o);
+  ASSERT_OK(third);
+  EXPECT_EQ((*third)["gallery_source"], "cache");
+  std::filesystem::remove(o.cache);
 }
 
 }  // namespace
