@@ -1,14 +1,13 @@
 // `ektp chaos` short runs, as CI runs them: the built binary under seeded
 // faults on each backend, its JSON figures checked here. Each run takes
 // about 20 s of faults plus the time to settle.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "core/testing.h"
 
 namespace ektp::cli {
 namespace {
@@ -21,12 +20,10 @@ struct Outcome {
 
 Outcome RunChaosCommand(const std::string& flags) {
   Outcome outcome;
-  FILE* pipe = popen((std::string(EKTP_BINARY) + " chaos --json " + flags + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) outcome.out.append(buffer, n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ::ektp::testing::CommandRun run =
+      ::ektp::testing::RunCommand(std::string(EKTP_BINARY) + " chaos --json " + flags + " 2>&1");
+  outcome.exit_code = run.exit_code;
+  outcome.out = std::move(run.out);
   const size_t json_start = outcome.out.find("{\n");
   if (json_start != std::string::npos) {
     outcome.figures = nlohmann::json::parse(outcome.out.substr(json_start), nullptr, false);

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -32,31 +31,22 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using ::ektp::testing::CommandRun;
 
-CommandResult Ektp(const std::string& args) {
-  std::string command = std::string(EKTP_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+// `ektp args`, its stderr merged into `out`.
+CommandRun Ektp(const std::string& args) {
+  return ::ektp::testing::RunCommand(std::string(EKTP_BINARY) + " " + args + " 2>&1");
 }
 
 // `args` with `input` and a newline on its standard input.
-CommandResult EktpWithInput(const std::string& input, const std::string& args) {
+CommandRun EktpWithInput(const std::string& input, const std::string& args) {
   char path[] = "/tmp/ektp-cli-input-XXXXXX";
   int fd = mkstemp(path);
   EXPECT_GE(fd, 0);
   const std::string line = input + "\n";
   EXPECT_EQ(write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
   close(fd);
-  CommandResult run = Ektp(args + " <" + path);
+  CommandRun run = Ektp(args + " <" + path);
   std::filesystem::remove(path);
   return run;
 }
@@ -67,12 +57,7 @@ class Served {
   // Starts `ektp args` with stdout and stderr into `log`, and waits up to 20 s
   // for its "listening on <url>" line.
   Served(const std::string& args, const std::string& log) : log_(log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + std::string(EKTP_BINARY) + " " + args + " >" + log + " 2>&1").c_str(),
-            nullptr);
-      _exit(127);
-    }
+    pid_ = ::ektp::testing::StartCommand(std::string(EKTP_BINARY) + " " + args, log);
     for (int i = 0; i < 200 && url_.empty(); ++i) {
       std::ifstream in(log);
       std::string line;
@@ -100,9 +85,9 @@ class Served {
 };
 
 TEST(CliTest, NikParseJsonDecodesSineNgawi) {
-  CommandResult run = Ektp("nik parse 3521015708990001 --json");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto json = nlohmann::json::parse(run.output);
+  CommandRun run = Ektp("nik parse 3521015708990001 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["nik"], "3521015708990001");
   EXPECT_EQ(json["province_code"], "35");
   EXPECT_EQ(json["regency_code"], "35.21");
@@ -115,49 +100,49 @@ TEST(CliTest, NikParseJsonDecodesSineNgawi) {
 }
 
 TEST(CliTest, InvalidNikExitsOneNamingThePart) {
-  CommandResult run = Ektp("nik parse 3521995708990001 --json");
+  CommandRun run = Ektp("nik parse 3521995708990001 --json");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+  EXPECT_THAT(run.out, HasSubstr("kecamatan 35.21.99 does not exist"));
   run = Ektp("nik parse 3521013208990001");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("day 32 is not a date"));
+  EXPECT_THAT(run.out, HasSubstr("day 32 is not a date"));
 }
 
 TEST(CliTest, UsageErrorsExitTwo) {
-  CommandResult run = Ektp("nik parse");
+  CommandRun run = Ektp("nik parse");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("nik is required"));
+  EXPECT_THAT(run.out, HasSubstr("nik is required"));
   EXPECT_EQ(Ektp("nik parse 3521015708990001 --bogus").exit_code, 2);
 }
 
 TEST(CliTest, UnknownCommandSuggestsTheClosest) {
-  CommandResult run = Ektp("regoin show 35.21");
+  CommandRun run = Ektp("regoin show 35.21");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("did you mean 'region show'?"));
+  EXPECT_THAT(run.out, HasSubstr("did you mean 'region show'?"));
   run = Ektp("nik prase 3521015708990001");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("did you mean 'nik parse'?"));
+  EXPECT_THAT(run.out, HasSubstr("did you mean 'nik parse'?"));
 }
 
 TEST(CliTest, HelpAndVersion) {
-  CommandResult run = Ektp("help");
+  CommandRun run = Ektp("help");
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("nik parse"));
-  EXPECT_THAT(run.output, HasSubstr("region search"));
+  EXPECT_THAT(run.out, HasSubstr("nik parse"));
+  EXPECT_THAT(run.out, HasSubstr("region search"));
   run = Ektp("help nik parse");
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("--json"));
+  EXPECT_THAT(run.out, HasSubstr("--json"));
   run = Ektp("--version");
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("ektp 0."));
+  EXPECT_THAT(run.out, HasSubstr("ektp 0."));
   EXPECT_EQ(Ektp("help nosuch").exit_code, 2);
 }
 
 TEST(CliTest, RemovableMediaCommandsAreListedAndRefuseAFolderThatIsNoExport) {
-  CommandResult run = Ektp("help");
+  CommandRun run = Ektp("help");
   for (const char* command : {"station export", "central import", "station import-receipt", "central export-feed",
                               "station import-feed"}) {
-    EXPECT_THAT(run.output, HasSubstr(command));
+    EXPECT_THAT(run.out, HasSubstr(command));
   }
   char dir_template[] = "/tmp/ektp-cli-media-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
@@ -165,19 +150,19 @@ TEST(CliTest, RemovableMediaCommandsAreListedAndRefuseAFolderThatIsNoExport) {
   ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
   run = Ektp("central import --dir " + dir + "/central " + dir + "/usb");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("export manifest " + dir + "/usb/manifest.json is missing"));
+  EXPECT_THAT(run.out, HasSubstr("export manifest " + dir + "/usb/manifest.json is missing"));
   run = Ektp("central export-feed --dir " + dir + "/central --station ST-352101-01 --after 0 --to " + dir + "/usb");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("ST-352101-01"));
+  EXPECT_THAT(run.out, HasSubstr("ST-352101-01"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/usb"));
   std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, ReviewAndHomeAreaCommandsAreListedAndRefuseBadInput) {
-  CommandResult run = Ektp("help");
+  CommandRun run = Ektp("help");
   for (const char* command : {"station review list", "station review approve", "station review reject",
                               "central station home"}) {
-    EXPECT_THAT(run.output, HasSubstr(command));
+    EXPECT_THAT(run.out, HasSubstr(command));
   }
   char dir_template[] = "/tmp/ektp-cli-review-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
@@ -185,20 +170,20 @@ TEST(CliTest, ReviewAndHomeAreaCommandsAreListedAndRefuseBadInput) {
   ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
   run = Ektp("central station home ST-352101-01 --dir " + dir + "/central --lat -7.4 --lon 111.4 --radius-km 25");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("station ST-352101-01 is not registered"));
+  EXPECT_THAT(run.out, HasSubstr("station ST-352101-01 is not registered"));
   run = Ektp("central station home ST-352101-01 --dir " + dir + "/central --lat -97 --lon 111.4 --radius-km 25");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("home lat must be -90 to 90 degrees"));
+  EXPECT_THAT(run.out, HasSubstr("home lat must be -90 to 90 degrees"));
   run = Ektp("station review reject ST-352101-01-000001 --dir " + dir + "/station --username sari");
   EXPECT_NE(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("--reason"));
+  EXPECT_THAT(run.out, HasSubstr("--reason"));
   std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, OperatorCommandsRevokeAtCentralAndRefuseBadFingersByName) {
-  CommandResult run = Ektp("help");
+  CommandRun run = Ektp("help");
   for (const char* command : {"station operator fingerprints", "central operator revoke", "central operator list"}) {
-    EXPECT_THAT(run.output, HasSubstr(command));
+    EXPECT_THAT(run.out, HasSubstr(command));
   }
   char dir_template[] = "/tmp/ektp-cli-operator-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
@@ -206,7 +191,7 @@ TEST(CliTest, OperatorCommandsRevokeAtCentralAndRefuseBadFingersByName) {
   ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
   run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason 'left the office'");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("station ST-352101-01 is not registered"));
+  EXPECT_THAT(run.out, HasSubstr("station ST-352101-01 is not registered"));
   {  // A registered station, as `central token create` and `station init` would leave it.
     ektp::central::CentralOptions options;
     options.data_dir = dir + "/central";
@@ -219,18 +204,18 @@ TEST(CliTest, OperatorCommandsRevokeAtCentralAndRefuseBadFingersByName) {
     ASSERT_TRUE(registry.Register(*token, ektp::crypto::SigningKey::Generate().public_key()).ok());
   }
   run = Ektp("central operator list --dir " + dir + "/central");
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "no operator is revoked\n");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out, "no operator is revoked\n");
   run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason 'left the office' --admin rudi");
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "operator ani of ST-352101-01 revoked; packets they perform from now on are refused at sync "
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out, "operator ani of ST-352101-01 revoked; packets they perform from now on are refused at sync "
                         "with the reason\n");
   run = Ektp("central operator revoke ST-352101-01 ani --dir " + dir + "/central --reason again");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("operator ani of station ST-352101-01 was revoked already at "));
+  EXPECT_THAT(run.out, HasSubstr("operator ani of station ST-352101-01 was revoked already at "));
   run = Ektp("central operator list --json --dir " + dir + "/central");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto listed = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto listed = nlohmann::json::parse(run.out);
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0]["username"], "ani");
   EXPECT_EQ(listed[0]["reason"], "left the office");
@@ -238,43 +223,43 @@ TEST(CliTest, OperatorCommandsRevokeAtCentralAndRefuseBadFingersByName) {
 
   run = Ektp("station operator fingerprints ani --dir " + dir + "/station --finger 11=x.iso");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("--finger 11=x.iso: give POSITION=FILE with POSITION 1 to 10"));
+  EXPECT_THAT(run.out, HasSubstr("--finger 11=x.iso: give POSITION=FILE with POSITION 1 to 10"));
   run = Ektp("station operator fingerprints ani --dir " + dir + "/station --finger 2=" + dir + "/missing.iso");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("cannot open " + dir + "/missing.iso"));
+  EXPECT_THAT(run.out, HasSubstr("cannot open " + dir + "/missing.iso"));
   std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, RegionShowAndSearch) {
-  CommandResult run = Ektp("region show 35.21");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("Kabupaten Ngawi (regency)"));
-  EXPECT_THAT(run.output, HasSubstr("in 35 Jawa Timur"));
-  EXPECT_THAT(run.output, HasSubstr("population"));
+  CommandRun run = Ektp("region show 35.21");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("Kabupaten Ngawi (regency)"));
+  EXPECT_THAT(run.out, HasSubstr("in 35 Jawa Timur"));
+  EXPECT_THAT(run.out, HasSubstr("population"));
   run = Ektp("region search ngawi");
   ASSERT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("35.21"));
+  EXPECT_THAT(run.out, HasSubstr("35.21"));
   EXPECT_EQ(Ektp("region show 35.99").exit_code, 1);
-  EXPECT_THAT(Ektp("region show 35.99").output, HasSubstr("region 35.99 does not exist"));
+  EXPECT_THAT(Ektp("region show 35.99").out, HasSubstr("region 35.99 does not exist"));
 }
 
 TEST(CliTest, CardExampleWritesACardWhoseChipShowVerifies) {
   char dir_template[] = "/tmp/ektp-cli-card-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
-  CommandResult run = Ektp("card example --seed 3 --out " + dir);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandRun run = Ektp("card example --seed 3 --out " + dir);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   for (const char* file : {"/front.png", "/back.png", "/card.pdf", "/chip.bin"}) {
     EXPECT_GT(std::filesystem::file_size(dir + file), 500u) << file;
   }
   const std::string marker = "--central-key ";
-  const size_t at = run.output.find(marker);
-  ASSERT_NE(at, std::string::npos) << run.output;
-  const std::string key = run.output.substr(at + marker.size(), 44);
+  const size_t at = run.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << run.out;
+  const std::string key = run.out.substr(at + marker.size(), 44);
 
   run = Ektp("card show " + dir + "/chip.bin --json --central-key " + key);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  nlohmann::json shown = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  nlohmann::json shown = nlohmann::json::parse(run.out);
   EXPECT_EQ(shown["signature_verified"], true);
   EXPECT_EQ(shown["registration_number"].get<std::string>().substr(8), "-CONTOH-3");
   EXPECT_EQ(shown["resident"]["nik"].get<std::string>().size(), 16u);
@@ -282,13 +267,13 @@ TEST(CliTest, CardExampleWritesACardWhoseChipShowVerifies) {
 
   run = Ektp("card show " + dir + "/chip.bin --photo " + dir + "/front.png --central-key " + key);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("the photo is not the one this chip was written for"));
+  EXPECT_THAT(run.out, HasSubstr("the photo is not the one this chip was written for"));
   run = Ektp("card show " + dir + "/chip.bin --central-key AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("central's signature does not verify"));
+  EXPECT_THAT(run.out, HasSubstr("central's signature does not verify"));
   run = Ektp("card show " + dir + "/chip.bin");
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.output, HasSubstr("NOT CHECKED"));
+  EXPECT_THAT(run.out, HasSubstr("NOT CHECKED"));
   std::filesystem::remove_all(dir);
 }
 
@@ -303,30 +288,30 @@ SuketExample WriteSuketExample(int seed) {
   char dir_template[] = "/tmp/ektp-cli-suket-XXXXXX";
   EXPECT_NE(mkdtemp(dir_template), nullptr);
   SuketExample example{dir_template, ""};
-  CommandResult run = Ektp("suket example --now 2026-12-01T03:00:00Z --seed " + std::to_string(seed) + " --out " +
+  CommandRun run = Ektp("suket example --now 2026-12-01T03:00:00Z --seed " + std::to_string(seed) + " --out " +
                            example.dir);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.out;
   const std::string marker = "--central-key ";
-  const size_t at = run.output.find(marker);
-  EXPECT_NE(at, std::string::npos) << run.output;
-  if (at != std::string::npos) example.central_key = run.output.substr(at + marker.size(), 44);
+  const size_t at = run.out.find(marker);
+  EXPECT_NE(at, std::string::npos) << run.out;
+  if (at != std::string::npos) example.central_key = run.out.substr(at + marker.size(), 44);
   return example;
 }
 
 TEST(CliTest, SuketExampleVerifiesFromItsPdfPngTokenAndStandardInput) {
   const SuketExample example = WriteSuketExample(2);
   for (const char* file : {"/suket.pdf", "/suket.png", "/token.txt"}) {
-    CommandResult run = Ektp("suket verify " + example.dir + file + example.Flags() + " --central-key " +
+    CommandRun run = Ektp("suket verify " + example.dir + file + example.Flags() + " --central-key " +
                              example.central_key + " --now 2026-12-01T04:00:00Z");
-    EXPECT_EQ(run.exit_code, 0) << file << ": " << run.output;
-    EXPECT_THAT(run.output, HasSubstr("VALID: Suket SKT-CONTOH-2 is valid until 2027-06-01T03:00:00Z")) << file;
-    EXPECT_THAT(run.output, HasSubstr("pesan: Suket ASLI dan masih berlaku.")) << file;
-    EXPECT_THAT(run.output, HasSubstr("registration     ")) << file;
+    EXPECT_EQ(run.exit_code, 0) << file << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr("VALID: Suket SKT-CONTOH-2 is valid until 2027-06-01T03:00:00Z")) << file;
+    EXPECT_THAT(run.out, HasSubstr("pesan: Suket ASLI dan masih berlaku.")) << file;
+    EXPECT_THAT(run.out, HasSubstr("registration     ")) << file;
   }
-  CommandResult run = Ektp("suket verify - --json --now 2026-12-01T04:00:00Z" + example.Flags() + " <" + example.dir +
+  CommandRun run = Ektp("suket verify - --json --now 2026-12-01T04:00:00Z" + example.Flags() + " <" + example.dir +
                            "/token.txt");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  nlohmann::json verdict = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  nlohmann::json verdict = nlohmann::json::parse(run.out);
   EXPECT_EQ(verdict["outcome"], "valid");
   EXPECT_EQ(verdict["reason"], "valid");
   EXPECT_EQ(verdict["suket"]["serial"], "SKT-CONTOH-2");
@@ -337,9 +322,9 @@ TEST(CliTest, SuketExampleVerifiesFromItsPdfPngTokenAndStandardInput) {
 
 TEST(CliTest, SuketVerifyNamesWhyASuketIsNotValidAndExitsOne) {
   const SuketExample example = WriteSuketExample(3);
-  CommandResult run = Ektp("suket verify " + example.dir + "/suket.pdf --now 2099-01-01T00:00:00Z" + example.Flags());
+  CommandRun run = Ektp("suket verify " + example.dir + "/suket.pdf --now 2099-01-01T00:00:00Z" + example.Flags());
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("EXPIRED (expired): Suket SKT-CONTOH-3 expired at"));
+  EXPECT_THAT(run.out, HasSubstr("EXPIRED (expired): Suket SKT-CONTOH-3 expired at"));
 
   std::ifstream in(example.dir + "/token.txt");
   std::string token;
@@ -348,40 +333,40 @@ TEST(CliTest, SuketVerifyNamesWhyASuketIsNotValidAndExitsOne) {
   std::ofstream(example.dir + "/altered.txt") << token << "\n";
   run = Ektp("suket verify " + example.dir + "/altered.txt" + example.Flags());
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (not_zlib)"));
-  EXPECT_THAT(run.output, HasSubstr("pesan: Kode QR ini bukan Suket KTP-el (isinya rusak)."));
+  EXPECT_THAT(run.out, HasSubstr("NOT GENUINE (not_zlib)"));
+  EXPECT_THAT(run.out, HasSubstr("pesan: Kode QR ini bukan Suket KTP-el (isinya rusak)."));
 
   run = EktpWithInput("https://example.com/", "suket verify -" + example.Flags());
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (wrong_prefix): token: does not start with KTP1:"));
+  EXPECT_THAT(run.out, HasSubstr("NOT GENUINE (wrong_prefix): token: does not start with KTP1:"));
 
   // Another example's trust bundle knows neither the central key nor the station.
   const SuketExample other = WriteSuketExample(4);
   run = Ektp("suket verify " + example.dir + "/suket.png --trust " + other.dir + "/trust-bundle.cbor --revocations " +
              other.dir + "/revocations.cbor");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("NOT GENUINE (unknown_key_id)"));
+  EXPECT_THAT(run.out, HasSubstr("NOT GENUINE (unknown_key_id)"));
   run = Ektp("suket verify " + example.dir + "/suket.png --trust " + example.dir + "/trust-bundle.cbor --revocations " +
              other.dir + "/revocations.cbor");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("revocation list: signature does not verify with any central key"));
+  EXPECT_THAT(run.out, HasSubstr("revocation list: signature does not verify with any central key"));
   run = Ektp("suket verify " + example.dir + "/suket.png" + example.Flags() + " --central-key " + other.central_key);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("not the pinned central key"));
+  EXPECT_THAT(run.out, HasSubstr("not the pinned central key"));
   run = Ektp("suket verify " + example.dir + "/suket.png" + example.Flags() + " --now yesterday");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("--now: yesterday is not a UTC time like 2026-12-01T03:00:00Z"));
+  EXPECT_THAT(run.out, HasSubstr("--now: yesterday is not a UTC time like 2026-12-01T03:00:00Z"));
   std::filesystem::remove_all(example.dir);
   std::filesystem::remove_all(other.dir);
 }
 
 TEST(CliTest, NikNextOnAnEmptyRegister) {
-  CommandResult run = Ektp("nik next --kecamatan 35.21.01 --birth-date 1999-08-17 --sex female");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "3521015708990001\n");
+  CommandRun run = Ektp("nik next --kecamatan 35.21.01 --birth-date 1999-08-17 --sex female");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out, "3521015708990001\n");
   run = Ektp("nik next --kecamatan 35.21.99 --birth-date 1999-08-17 --sex female");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("kecamatan 35.21.99 does not exist"));
+  EXPECT_THAT(run.out, HasSubstr("kecamatan 35.21.99 does not exist"));
 }
 
 TEST(CliTest, CentralBlanksMovesReconcilesAndRefusesNamingTheSerial) {
@@ -389,40 +374,40 @@ TEST(CliTest, CentralBlanksMovesReconcilesAndRefusesNamingTheSerial) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = " --dir " + dir + " --db sqlite:" + dir + "/central.db";
-  CommandResult run = Ektp("central blanks stock-in" + db + " --first 1 --last 1000 --by gudang --reference DO-1");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "1000 blangko 0000000001-0000001000 masuk stok nasional\n");
+  CommandRun run = Ektp("central blanks stock-in" + db + " --first 1 --last 1000 --by gudang --reference DO-1");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out, "1000 blangko 0000000001-0000001000 masuk stok nasional\n");
   run = Ektp("central blanks ship" + db + " --regency 35.12 --first 1 --last 300 --by gudang");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "300 blangko 0000000001-0000000300 dikirim ke kabupaten/kota 35.12\n");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out, "300 blangko 0000000001-0000000300 dikirim ke kabupaten/kota 35.12\n");
 
   run = Ektp("central blanks ship" + db + " --regency 35.21 --first 250 --last 350 --by gudang");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("cannot ship 0000000250-0000000350 to regency 35.21: serial 0000000250 is in "
+  EXPECT_THAT(run.out, HasSubstr("cannot ship 0000000250-0000000350 to regency 35.21: serial 0000000250 is in "
                                     "the stock of regency 35.12, not in national stock"));
   run = Ektp("central blanks stock-in" + db + " --first 900 --last 1100 --by gudang");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("overlap range 0000000001-0000001000"));
+  EXPECT_THAT(run.out, HasSubstr("overlap range 0000000001-0000001000"));
   EXPECT_EQ(Ektp("central blanks ship" + db + " --regency 35.12 --first 5 --last 4 --by gudang").exit_code, 1);
   run = Ektp("central blanks ship" + db + " --regency 35.12 --first 12x --last 20 --by gudang");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("a blank serial is 1-10 digits, not '12x'"));
+  EXPECT_THAT(run.out, HasSubstr("a blank serial is 1-10 digits, not '12x'"));
   EXPECT_EQ(Ektp("central blanks ship" + db + " --regency 35.12 --first 1 --by gudang").exit_code, 2);
 
   run = Ektp("central blanks where" + db + " --serial 0000000042");
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("0000000042: in the stock of regency 35.12"));
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("0000000042: in the stock of regency 35.12"));
   run = Ektp("central blanks reconcile" + db + " --regency 35.12 --json");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["shipped"], 300);
   EXPECT_EQ(json["shipments"], 1);
   EXPECT_EQ(json["on_hand"]["in_store"], 300);
   EXPECT_TRUE(json["discrepancies"].empty());
   run = Ektp("central blanks reconcile" + db + " --regency 35.12");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("Rekonsiliasi blangko 35.12 Kabupaten Situbondo"));
-  EXPECT_THAT(run.output, HasSubstr("Selisih: tidak ada"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("Rekonsiliasi blangko 35.12 Kabupaten Situbondo"));
+  EXPECT_THAT(run.out, HasSubstr("Selisih: tidak ada"));
   std::filesystem::remove_all(dir);
 }
 
@@ -430,89 +415,89 @@ TEST(CliTest, DemoRunsTheDayThenRefusesToReuseItsDirectory) {
   char dir_template[] = "/tmp/ektp-cli-demo-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string demo = "demo --exit-when-done --central-port 0 --station-port 0 --dir " + std::string(dir_template);
-  CommandResult run = Ektp(demo + " --residents 8");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("ST-352101-01  office (disdukcapil_office, enroll,print,pickup,suket), kecamatan 35.21.01"));
-  EXPECT_THAT(run.output, HasSubstr("ST-352104-01  van (mobile_van, enroll,pickup,suket), kecamatan 35.21.04"));
+  CommandRun run = Ektp(demo + " --residents 8");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("ST-352101-01  office (disdukcapil_office, enroll,print,pickup,suket), kecamatan 35.21.01"));
+  EXPECT_THAT(run.out, HasSubstr("ST-352104-01  van (mobile_van, enroll,pickup,suket), kecamatan 35.21.04"));
   // The pipeline gives every record its NIK except the planted duplicate; the others end the day collected.
-  EXPECT_THAT(run.output,
+  EXPECT_THAT(run.out,
               HasSubstr("end of the day: 8 enrolled, 8 at central (lost: 0), 7 printed, 7 handed over, 1 in adjudication"));
-  EXPECT_THAT(run.output, HasSubstr("ektp central adjudication list --dir"));
+  EXPECT_THAT(run.out, HasSubstr("ektp central adjudication list --dir"));
   // A second run would mix two days' blanks and residents: refused, nothing started.
   run = Ektp(demo + " --residents 8 --seed 2");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("holds an earlier demo day; remove it"));
+  EXPECT_THAT(run.out, HasSubstr("holds an earlier demo day; remove it"));
 
   const std::string central = std::string(dir_template) + "/central";
   run = Ektp("central pipeline status --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("dedupe\tdone\t8\n"));
-  EXPECT_THAT(run.output, HasSubstr("demographics\tdone\t8\n"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("dedupe\tdone\t8\n"));
+  EXPECT_THAT(run.out, HasSubstr("demographics\tdone\t8\n"));
 
   // The adjudicator's desk: the planted duplicate waits; decide it.
   run = Ektp("central adjudication list --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("1 open case(s)"));
-  EXPECT_THAT(run.output, HasSubstr("duplicate suspect: fingerprints match 1 resident(s) on record"));
-  const std::string record = run.output.substr(0, run.output.find('\t'));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("1 open case(s)"));
+  EXPECT_THAT(run.out, HasSubstr("duplicate suspect: fingerprints match 1 resident(s) on record"));
+  const std::string record = run.out.substr(0, run.out.find('\t'));
   run = Ektp("central adjudication show " + record + " --photos " + dir_template + "/photos --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("\"fused_score\""));
-  EXPECT_THAT(run.output, HasSubstr("\"position\": 2"));
-  EXPECT_THAT(run.output, HasSubstr("ST-352102-01-000001.jpg"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("\"fused_score\""));
+  EXPECT_THAT(run.out, HasSubstr("\"position\": 2"));
+  EXPECT_THAT(run.out, HasSubstr("ST-352102-01-000001.jpg"));
   EXPECT_TRUE(std::filesystem::exists(std::string(dir_template) + "/photos/ST-352102-01-000001.jpg"));
   const std::string decide = "central adjudication decide " + record + " --adjudicator siti --dir " + central;
   run = Ektp(decide + " --verdict same_person --note x");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("unknown decision 'same_person'"));
+  EXPECT_THAT(run.out, HasSubstr("unknown decision 'same_person'"));
   run = Ektp(decide + " --verdict different_people --note 'twins; birth certificates seen'");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr(": print_ready, NIK 3521"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr(": print_ready, NIK 3521"));
   run = Ektp(decide + " --verdict different_people --note again");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("is already decided"));
+  EXPECT_THAT(run.out, HasSubstr("is already decided"));
 
   run = Ektp("central integrity report --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("operators:\n  ST-352101-01 operator  failed checks 0/2 (0 %)"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("operators:\n  ST-352101-01 operator  failed checks 0/2 (0 %)"));
   run = Ektp("central integrity report --dir " + central + " --alpha 2");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("--alpha"));
+  EXPECT_THAT(run.out, HasSubstr("--alpha"));
 
   run = Ektp("central audit verify --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("audit log intact:"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("audit log intact:"));
   // A signed checkpoint kept off central catches a tail cut with the head rewritten.
   const std::string checkpoints = std::string(dir_template) + "/checkpoints.json";
   run = Ektp("central audit checkpoint --dir " + central + " --out " + checkpoints);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr(", written to " + checkpoints));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr(", written to " + checkpoints));
   run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("agrees with 1 signed checkpoint(s)"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("agrees with 1 signed checkpoint(s)"));
   ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"DELETE FROM audit_log WHERE seq = (SELECT seq FROM "
                          "audit_head); UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit_log WHERE "
                          "seq = audit_head.seq - 1)\"")
                             .c_str()),
             0);
   run = Ektp("central audit verify --dir " + central);
-  EXPECT_EQ(run.exit_code, 0) << run.output;  // the chain alone cannot tell
+  EXPECT_EQ(run.exit_code, 0) << run.out;  // the chain alone cannot tell
   run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("(entries deleted from the end?)"));
-  EXPECT_THAT(run.output, HasSubstr("but the checkpoint signed at"));
+  EXPECT_THAT(run.out, HasSubstr("(entries deleted from the end?)"));
+  EXPECT_THAT(run.out, HasSubstr("but the checkpoint signed at"));
   // A checkpoint edited in its file (its time moved) no longer carries central's signature.
   ASSERT_EQ(std::system(("sed -i 's/\"at\": \"2/\"at\": \"1/' " + checkpoints).c_str()), 0);
   run = Ektp("central audit verify --dir " + central + " --checkpoint " + checkpoints);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("is not signed by central's key"));
+  EXPECT_THAT(run.out, HasSubstr("is not signed by central's key"));
   // Editing history behind central's back is caught.
   ASSERT_EQ(std::system(("sqlite3 " + central + "/central.db \"UPDATE audit_log SET actor = 'mallory' WHERE seq = 1\"")
                             .c_str()),
             0);
   run = Ektp("central audit verify --dir " + central);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("audit log broken at entry 1: entry 1 does not match its hash"));
+  EXPECT_THAT(run.out, HasSubstr("audit log broken at entry 1: entry 1 does not match its hash"));
 
   // Data at rest: everything central, the stations and the adjudicator's
   // photos wrote is for ektp's user only (files 0600, directories 0700), and
@@ -535,22 +520,18 @@ TEST(CliTest, DemoRunsTheDayThenRefusesToReuseItsDirectory) {
     }
   }
   EXPECT_GE(files, 10);
-  FILE* clear = popen(("sqlite3 " + central + "/central.db \"SELECT COUNT(*), SUM(substr(biometrics, 1, 4) = "
-                       "CAST('ekd1' AS BLOB)) FROM record_biometrics\"")
-                          .c_str(),
-                      "r");
-  ASSERT_NE(clear, nullptr);
-  char counts[64] = {};
-  ASSERT_NE(fgets(counts, sizeof(counts), clear), nullptr);
-  pclose(clear);
-  EXPECT_STREQ(counts, "8|8\n") << "every stored record's biometrics are encrypted";
+  CommandRun clear = ::ektp::testing::RunCommand("sqlite3 " + central +
+                                                 "/central.db \"SELECT COUNT(*), SUM(substr(biometrics, 1, 4) = "
+                                                 "CAST('ekd1' AS BLOB)) FROM record_biometrics\"");
+  ASSERT_EQ(clear.exit_code, 0) << clear.err;
+  EXPECT_EQ(clear.out, "8|8\n") << "every stored record's biometrics are encrypted";
   std::filesystem::remove_all(dir_template);
 }
 
 TEST(CliTest, DemoRefusesAnUnknownRegency) {
-  CommandResult run = Ektp("demo --regency 35.99 --dir /nonexistent");
+  CommandRun run = Ektp("demo --regency 35.99 --dir /nonexistent");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("regency 35.99 does not exist"));
+  EXPECT_THAT(run.out, HasSubstr("regency 35.99 does not exist"));
 }
 
 std::string FvcDir() { return ::ektp::testing::FvcDir().string(); }
@@ -561,11 +542,11 @@ TEST(CliTest, BioEvalPrintsTheFiguresAndWritesEveryPair) {
   char dir_template[] = "/tmp/ektp-cli-bio-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string csv = std::string(dir_template) + "/s.csv";
-  CommandResult run = Ektp("bio eval " + FvcDir() + " --scores " + csv);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandRun run = Ektp("bio eval " + FvcDir() + " --scores " + csv);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   for (const char* line : {"DB1_B    EER ", "DB4_B    EER ", "pooled   EER ", "(1120 genuine, 11520 impostor pairs)",
                            "calibration: score >= 30 accepts "}) {
-    EXPECT_THAT(run.output, HasSubstr(line));
+    EXPECT_THAT(run.out, HasSubstr(line));
   }
   std::ifstream scores(csv);
   std::string header, row;
@@ -580,9 +561,9 @@ TEST(CliTest, BioEvalPrintsTheFiguresAndWritesEveryPair) {
 // `--cross-validate` prints four folds and the pooled out-of-fold figures,
 // and refuses a single database (nothing to hold out).
 TEST(CliTest, BioEvalCrossValidatesLeavingOneDatabaseOut) {
-  CommandResult run = Ektp("bio eval " + FvcDir() + " --cross-validate --json");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto cv = nlohmann::json::parse(run.output)["cross_validation"];
+  CommandRun run = Ektp("bio eval " + FvcDir() + " --cross-validate --json");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto cv = nlohmann::json::parse(run.out)["cross_validation"];
   ASSERT_EQ(cv["folds"].size(), 4u);
   EXPECT_EQ(cv["folds"][3]["held_out"], "DB4_B");
   EXPECT_EQ(cv["folds"][3]["training_impostor_pairs"], 8640);
@@ -598,30 +579,30 @@ TEST(CliTest, BioEvalCrossValidatesLeavingOneDatabaseOut) {
   EXPECT_NEAR(cv["pooled"]["thresholds"][1]["observed_fmr_upper_95"].get<double>(), 2.6e-4, 1e-6);
   EXPECT_LE(cv["pooled"]["fmr10000"].get<double>(), 0.155);
   run = Ektp("bio eval " + FvcDir() + " --cross-validate");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("held out DB3_B: EER 6.06%"));
-  EXPECT_THAT(run.output, HasSubstr("pooled out of fold: EER 3.43% FMR100 4.64% FMR1000 10.27% FMR10000 14.82%"));
-  EXPECT_THAT(run.output, HasSubstr("accepts 0 of 2880 impostor pairs (0.0000%, within nominal; 95% upper bound "
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("held out DB3_B: EER 6.06%"));
+  EXPECT_THAT(run.out, HasSubstr("pooled out of fold: EER 3.43% FMR100 4.64% FMR1000 10.27% FMR10000 14.82%"));
+  EXPECT_THAT(run.out, HasSubstr("accepts 0 of 2880 impostor pairs (0.0000%, within nominal; 95% upper bound "
                                     "0.1040%, too few impostor pairs to tell)"));
   run = Ektp("bio eval " + FvcDir() + "/DB1_B --cross-validate");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("at least 2 databases"));
+  EXPECT_THAT(run.out, HasSubstr("at least 2 databases"));
 }
 
 // Issue 17 item 6: the error-versus-reject curve at 0, 5 and 10 % removed,
 // in-sample and out of fold, each labelled, with the figures
 // docs/biometrics.md gives.
 TEST(CliTest, BioEvalPrintsTheErrorVersusRejectCurve) {
-  CommandResult run = Ektp("bio eval " + FvcDir() + " --reject-worst 5,10 --cross-validate");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("error versus reject, IN-SAMPLE"));
-  EXPECT_THAT(run.output, HasSubstr("error versus reject, OUT OF FOLD"));
-  EXPECT_THAT(run.output, HasSubstr("  worst 5.00% EER 2.67%"));
-  EXPECT_THAT(run.output, HasSubstr("removed 16 of 320 templates\n"));
-  EXPECT_THAT(run.output, HasSubstr("  worst 10.00% EER 2.37%"));
+  CommandRun run = Ektp("bio eval " + FvcDir() + " --reject-worst 5,10 --cross-validate");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("error versus reject, IN-SAMPLE"));
+  EXPECT_THAT(run.out, HasSubstr("error versus reject, OUT OF FOLD"));
+  EXPECT_THAT(run.out, HasSubstr("  worst 5.00% EER 2.67%"));
+  EXPECT_THAT(run.out, HasSubstr("removed 16 of 320 templates\n"));
+  EXPECT_THAT(run.out, HasSubstr("  worst 10.00% EER 2.37%"));
   run = Ektp("bio eval " + FvcDir() + " --reject-worst 5,10 --cross-validate --json");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto json = nlohmann::json::parse(run.out);
   ASSERT_EQ(json["reject_in_sample"].size(), 3u);
   ASSERT_EQ(json["reject_out_of_fold"].size(), 3u);
   const std::vector<double> fractions = {0, 0.05, 0.1};
@@ -636,35 +617,35 @@ TEST(CliTest, BioEvalPrintsTheErrorVersusRejectCurve) {
   EXPECT_LT(json["reject_out_of_fold"][2]["eer"].get<double>(), json["reject_out_of_fold"][1]["eer"].get<double>());
   run = Ektp("bio eval " + FvcDir() + " --reject-worst 100");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("outside [0, 100)"));
+  EXPECT_THAT(run.out, HasSubstr("outside [0, 100)"));
 }
 
 TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
-  CommandResult run = Ektp("bio eval /nonexistent/fvc");
+  CommandRun run = Ektp("bio eval /nonexistent/fvc");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("/nonexistent/fvc"));
+  EXPECT_THAT(run.out, HasSubstr("/nonexistent/fvc"));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("outside (0, 1]"));
+  EXPECT_THAT(run.out, HasSubstr("outside (0, 1]"));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 5");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("finger count 5 is outside 1..4"));
+  EXPECT_THAT(run.out, HasSubstr("finger count 5 is outside 1..4"));
 }
 
 TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
-  CommandResult run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 6.07% (17 of 280 "
+  CommandRun run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 6.07% (17 of 280 "
                                     "searches; DB1_B 1 of 70; DB2_B 0 of 70; DB3_B 11 of 70; DB4_B 5 of 70)"));
-  EXPECT_THAT(run.output, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 2.14% (3 of 140 "
+  EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 2.14% (3 of 140 "
                                     "searches; DB1_B 0 of 70; DB3_B 3 of 70)"));
-  EXPECT_THAT(run.output, Not(HasSubstr("OUT OF FOLD")));
+  EXPECT_THAT(run.out, Not(HasSubstr("OUT OF FOLD")));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --cross-validate");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
                                     "keeping 10.00% of 40 1-finger subjects: lost 7.14% (20 of 280 searches; DB1_B 1 "
                                     "of 70; DB2_B 0 of 70; DB3_B 12 of 70; DB4_B 7 of 70)"));
-  EXPECT_THAT(run.output, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
+  EXPECT_THAT(run.out, HasSubstr("pre-filter OUT OF FOLD (each group's length cells fitted on the other databases) "
                                     "keeping 10.00% of 20 2-finger subjects: lost 0.71% (1 of 140 searches; DB1_B 0 "
                                     "of 70; DB3_B 1 of 70)"));
 }
@@ -677,9 +658,9 @@ TEST(CliTest, BioSynthWritesTheFvcLayoutWithTheGivenParameters) {
   char dir_template[] = "/tmp/ektp-cli-synth-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = std::string(dir_template) + "/DB1_B";
-  CommandResult run = Ektp("bio synth --fvc --subjects 3 --impressions 2 --out " + dir + " --param distortion_px=0");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto json = nlohmann::json::parse(run.output);
+  CommandRun run = Ektp("bio synth --fvc --subjects 3 --impressions 2 --out " + dir + " --param distortion_px=0");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["files"], 6);
   EXPECT_EQ(json["params"]["distortion_px"], 0);
   EXPECT_EQ(json["params"]["missing_rate"].get<double>(), ::ektp::bio::SynthParams::Calibrated().missing_rate);
@@ -687,14 +668,14 @@ TEST(CliTest, BioSynthWritesTheFvcLayoutWithTheGivenParameters) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + name)) << name;
   }
   run = Ektp("bio eval " + std::string(dir_template));
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("(3 genuine, 12 impostor pairs)"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("(3 genuine, 12 impostor pairs)"));
   run = Ektp("bio synth --out " + dir + " --param no_such=1");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("unknown synthetic-model parameter 'no_such'"));
+  EXPECT_THAT(run.out, HasSubstr("unknown synthetic-model parameter 'no_such'"));
   run = Ektp("bio synth --out " + dir + " --param missing_rate=lots");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("--param wants name=number, got 'missing_rate=lots'"));
+  EXPECT_THAT(run.out, HasSubstr("--param wants name=number, got 'missing_rate=lots'"));
   std::filesystem::remove_all(dir_template);
 }
 
@@ -704,10 +685,10 @@ TEST(CliTest, BioSynthCalibrateComparesWithFittedAndHeldOutDatabases) {
   char dir_template[] = "/tmp/ektp-cli-synthcal-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string tsv = std::string(dir_template) + "/h.tsv";
-  CommandResult run = Ektp("bio synth-calibrate --fvc " + FvcDir() +
+  CommandRun run = Ektp("bio synth-calibrate --fvc " + FvcDir() +
                            " --fit DB1_B,DB3_B,DB4_B --fingers 6 --impressions 3 --histogram " + tsv);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["fit"]["comparison"]["fvc"]["genuine"], 840);
   EXPECT_EQ(json["fit"]["comparison"]["synthetic"]["genuine"], 6 * 3);
   ASSERT_EQ(json["held_out"].size(), 1u);
@@ -720,22 +701,22 @@ TEST(CliTest, BioSynthCalibrateComparesWithFittedAndHeldOutDatabases) {
   EXPECT_EQ(lines, 1u + 51);
   run = Ektp("bio synth-calibrate --fvc " + FvcDir() + " --fit DB9_B");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("--fit: no database DB9_B in"));
+  EXPECT_THAT(run.out, HasSubstr("--fit: no database DB9_B in"));
   std::filesystem::remove_all(dir_template);
 }
 
 TEST(CliTest, BioBenchRequiresTheTemplateFolder) {
-  CommandResult run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300");
+  CommandRun run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.output, HasSubstr("--fvc is required"));
+  EXPECT_THAT(run.out, HasSubstr("--fvc is required"));
 }
 
 // `ektp bio bench --json` prints the per-core rate, the 1:N latencies and
 // the peak memory (a short run: the figures themselves are the benchmark's).
 TEST(CliTest, BioBenchPrintsJson) {
-  CommandResult run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300 --fvc " + FvcDir());
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto json = nlohmann::json::parse(run.output);
+  CommandRun run = Ektp("bio bench --json --seconds 0.2 --gallery-sizes 300 --fvc " + FvcDir());
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto json = nlohmann::json::parse(run.out);
   EXPECT_GT(json["comparisons"]["per_second_per_core"].get<double>(), 0);
   EXPECT_EQ(json["comparisons"]["templates"], 320);
   ASSERT_EQ(json["identify"].size(), 2u);  // without and with the pre-filter
@@ -757,51 +738,51 @@ std::string WriteTempFile(const std::string& name, const std::string& text) {
 
 TEST(CliTest, ServeRefusesAnUnknownKeyNamingFileLineAndTheClosestKey) {
   std::string path = WriteTempFile("central.toml", "[central]\ndata_dir = \"/tmp/x\"\n\n[listen]\ntreads = 4\n");
-  CommandResult run = Ektp("central serve --print-config --config " + path);
+  CommandRun run = Ektp("central serve --print-config --config " + path);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr(path + ": unknown key 'listen.treads' (line 5); did you mean "
+  EXPECT_THAT(run.out, HasSubstr(path + ": unknown key 'listen.treads' (line 5); did you mean "
                                            "'listen.threads'?"));
   path = WriteTempFile("station.toml", "[station]\ndata_dir = \"/tmp/x\"\n[sync]\nidle_ms = \"2s\"\n");
   run = Ektp("station serve --print-config --config " + path);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr(path + ": key 'sync.idle_ms' must be an integer, not a string (line 4, column 11)"));
+  EXPECT_THAT(run.out, HasSubstr(path + ": key 'sync.idle_ms' must be an integer, not a string (line 4, column 11)"));
 }
 
 TEST(CliTest, PrintConfigShowsFlagsOverFileOverDefaults) {
   std::string path = WriteTempFile("central.toml",
                                    "[central]\ndata_dir = \"/srv/file\"\ndb = \"postgresql://ektp:rahasia@db/ektp\"\n"
                                    "[listen]\nport = 9443\nthreads = 3\n[pipeline]\ndisabled = true\n");
-  CommandResult run = Ektp("central serve --config " + path + " --print-config --dir /srv/flag --threads 5");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[central]\ndata_dir = \"/srv/flag\"\ndb = \"<set>\"  # secret: not printed\n"));
-  EXPECT_THAT(run.output, Not(HasSubstr("rahasia")));
+  CommandRun run = Ektp("central serve --config " + path + " --print-config --dir /srv/flag --threads 5");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[central]\ndata_dir = \"/srv/flag\"\ndb = \"<set>\"  # secret: not printed\n"));
+  EXPECT_THAT(run.out, Not(HasSubstr("rahasia")));
   // port from the file, threads from the flag, address the default.
-  EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 9443\nplain_http = false\nthreads = 5\n"));
-  EXPECT_THAT(run.output, HasSubstr("[pipeline]\ndisabled = true\n"));
+  EXPECT_THAT(run.out, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 9443\nplain_http = false\nthreads = 5\n"));
+  EXPECT_THAT(run.out, HasSubstr("[pipeline]\ndisabled = true\n"));
 
   // The station's defaults are SyncOptions'.
   run = Ektp("station serve --dir /srv/station --print-config");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[sync]\nbatch_packets = 64\nidle_ms = 2000\nbackoff_ms = 500\n"
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[sync]\nbatch_packets = 64\nidle_ms = 2000\nbackoff_ms = 500\n"
                                     "max_backoff_ms = 60000\ntimeout_ms = 30000\n"));
   // Checks across keys still apply.
   run = Ektp("station serve --dir /srv/station --sync-backoff-ms 900 --sync-max-backoff-ms 800 --print-config");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("--sync-max-backoff-ms >= --sync-backoff-ms"));
+  EXPECT_THAT(run.out, HasSubstr("--sync-max-backoff-ms >= --sync-backoff-ms"));
 }
 
 TEST(CliTest, LogLevelIsAFlagAndAKeyAndAnUnknownLevelIsRefused) {
   std::string path = WriteTempFile("station.toml", "[station]\ndata_dir = \"/srv/s\"\n[log]\nlevel = \"warn\"\n");
-  CommandResult run = Ektp("station serve --config " + path + " --print-config");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[log]\nlevel = \"warn\"\n"));
+  CommandRun run = Ektp("station serve --config " + path + " --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[log]\nlevel = \"warn\"\n"));
   run = Ektp("central serve --dir /srv/c --print-config");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[log]\nlevel = \"info\"\n"));  // the default
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[log]\nlevel = \"info\"\n"));  // the default
   for (std::string verb : {"central serve --dir /srv/c", "station serve --dir /srv/s"}) {
     run = Ektp(verb + " --log-level verbose --print-config");
     EXPECT_EQ(run.exit_code, 1) << verb;
-    EXPECT_THAT(run.output, HasSubstr("--log-level (log.level) must be debug, info, warn or error, not 'verbose'"));
+    EXPECT_THAT(run.out, HasSubstr("--log-level (log.level) must be debug, info, warn or error, not 'verbose'"));
   }
 }
 
@@ -810,13 +791,13 @@ TEST(CliTest, PrintConfigRoundTripsThroughConfig) {
        {"central serve --dir '/srv/a b' --served-host a.example --served-host 'b\"c' --pipeline-rate 2.5 --no-pipeline",
         "station serve --dir /srv/s --central https://a:1 --central https://b:2 --sync-idle-ms 10 --seed 7 "
         "--insecure-plain-http"}) {
-    CommandResult first = Ektp(command + " --print-config");
-    ASSERT_EQ(first.exit_code, 0) << first.output;
-    std::string path = WriteTempFile("printed.toml", first.output);
+    CommandRun first = Ektp(command + " --print-config");
+    ASSERT_EQ(first.exit_code, 0) << first.out;
+    std::string path = WriteTempFile("printed.toml", first.out);
     std::string verb = command.substr(0, command.find(" --"));
-    CommandResult second = Ektp(verb + " --config " + path + " --print-config");
-    ASSERT_EQ(second.exit_code, 0) << second.output;
-    EXPECT_EQ(second.output, first.output);
+    CommandRun second = Ektp(verb + " --config " + path + " --print-config");
+    ASSERT_EQ(second.exit_code, 0) << second.out;
+    EXPECT_EQ(second.out, first.out);
   }
 }
 
@@ -832,9 +813,9 @@ TEST(CliTest, ConfigReferenceInDocsMatchesTheSchemas) {
     start = text.find('\n', start) + 1;
     size_t end = text.find("<!-- end of generated reference -->", start);
     ASSERT_NE(end, std::string::npos);
-    CommandResult run = Ektp(command + " --print-config-reference");
-    ASSERT_EQ(run.exit_code, 0) << run.output;
-    EXPECT_EQ(text.substr(start, end - start), run.output + "\n")  // a blank line ends the table
+    CommandRun run = Ektp(command + " --print-config-reference");
+    ASSERT_EQ(run.exit_code, 0) << run.out;
+    EXPECT_EQ(text.substr(start, end - start), run.out + "\n")  // a blank line ends the table
         << "docs/operations.md's reference of `ektp " << command
         << "` differs from its schema: run scripts/config_reference.sh";
   }
@@ -844,9 +825,9 @@ TEST(CliTest, ConfigReferenceInDocsMatchesTheSchemas) {
 // supply across all 514 regencies of the national data under both policies.
 TEST(CliTest, BlanksPlanDividesTheSupplyAcrossAll514Regencies) {
   const std::string data = ::ektp::testing::SharedDataDir().string();
-  CommandResult run = Ektp("central blanks plan --supply 100000 --format json --data " + data);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto json = nlohmann::json::parse(run.output);
+  CommandRun run = Ektp("central blanks plan --supply 100000 --format json --data " + data);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto json = nlohmann::json::parse(run.out);
   ASSERT_EQ(json["plans"].size(), 2u);
   EXPECT_EQ(json["plans"][0]["policy"], "proportional");
   EXPECT_EQ(json["plans"][1]["policy"], "min-max-wait");
@@ -867,14 +848,14 @@ TEST(CliTest, BlanksPlanDividesTheSupplyAcrossAll514Regencies) {
 
   // The default table prints both plans from the built-in copy of the same data.
   run = Ektp("central blanks plan --supply 100000");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("kebijakan proportional: tunggu terlama"));
-  EXPECT_THAT(run.output, HasSubstr("kebijakan min-max-wait: tunggu terlama"));
-  EXPECT_THAT(run.output, HasSubstr("35.21   Kabupaten Ngawi"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("kebijakan proportional: tunggu terlama"));
+  EXPECT_THAT(run.out, HasSubstr("kebijakan min-max-wait: tunggu terlama"));
+  EXPECT_THAT(run.out, HasSubstr("35.21   Kabupaten Ngawi"));
 
   run = Ektp("central blanks plan --supply 100000 --policy min-max-wait --format csv --floor 50");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  std::istringstream lines(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  std::istringstream lines(run.out);
   std::string line;
   std::getline(lines, line);
   EXPECT_EQ(line, "policy,code,name,backlog,on_hand,need,allocation,wait_days,backlog_left");
@@ -887,16 +868,16 @@ TEST(CliTest, BlanksPlanDividesTheSupplyAcrossAll514Regencies) {
 }
 
 TEST(CliTest, BlanksNeedListsEveryRegencyAndItsShortage) {
-  CommandResult run = Ektp("central blanks need --format csv --on-hand 35.21=6000 --on-hand 35.02=10");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 515);
+  CommandRun run = Ektp("central blanks need --format csv --on-hand 35.21=6000 --on-hand 35.02=10");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 515);
   // population 907,002: 41.4 a day, 3 months' backlog 3,779, need 3,779 + 1,242 over 30 days.
-  EXPECT_THAT(run.output, HasSubstr("\n35.21,Kabupaten Ngawi,3779,41.416,6000,5021,0,0\n"));
-  EXPECT_THAT(run.output, HasSubstr("\n35.02,Kabupaten Ponorogo,"));
+  EXPECT_THAT(run.out, HasSubstr("\n35.21,Kabupaten Ngawi,3779,41.416,6000,5021,0,0\n"));
+  EXPECT_THAT(run.out, HasSubstr("\n35.02,Kabupaten Ponorogo,"));
 
   run = Ektp("central blanks need --short --format json --on-hand 35.21=6000");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto json = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["regencies_short"], 513);
   EXPECT_EQ(json["regencies"].size(), 513u);
 }
@@ -915,9 +896,9 @@ TEST(CliTest, BlanksCommandsRefuseBadInputNamingIt) {
       {"need --data /nonexistent/data", 1, "cannot read /nonexistent/data/regions/regions.csv"},
   };
   for (const auto& c : cases) {
-    CommandResult run = Ektp("central blanks " + c.args);
-    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
-    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
+    CommandRun run = Ektp("central blanks " + c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr(c.message)) << c.args;
   }
 }
 
@@ -941,56 +922,56 @@ TEST(CliTest, ErrorsNameTheNextStep) {
        "signing.key does not exist; run `ektp central init --dir " + std::string(dir)},
   };
   for (const Case& c : cases) {
-    CommandResult run = Ektp(c.args);
-    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.output;
-    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.args;
+    CommandRun run = Ektp(c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr(c.message)) << c.args;
   }
-  CommandResult far = Ektp("nik parse 3521015708990001 --completely-different");
+  CommandRun far = Ektp("nik parse 3521015708990001 --completely-different");
   EXPECT_EQ(far.exit_code, 2);
-  EXPECT_THAT(far.output, Not(HasSubstr("did you mean")));
+  EXPECT_THAT(far.out, Not(HasSubstr("did you mean")));
   std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, ServeDefaultsToTheDocumentedPorts) {
-  CommandResult run = Ektp("central serve --dir /srv/c --print-config");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8443\n"));
+  CommandRun run = Ektp("central serve --dir /srv/c --print-config");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8443\n"));
   run = Ektp("station serve --dir /srv/s --print-config");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8080\n"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("[listen]\naddress = \"127.0.0.1\"\nport = 8080\n"));
 }
 
 TEST(CliTest, ListingCommandsPrintJson) {
   char dir_template[] = "/tmp/ektp-cli-json-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string central = std::string(dir_template) + "/central";
-  CommandResult run = Ektp("central init --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandRun run = Ektp("central init --dir " + central);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   run = Ektp("central token create --dir " + central + " --kecamatan 35.21.01");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.out;
 
   run = Ektp("central audit verify --json --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto audit = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto audit = nlohmann::json::parse(run.out);
   EXPECT_EQ(audit["intact"], true);
   EXPECT_EQ(audit["entries"], 0);  // nothing audited yet: the chain's head is the zero hash
   EXPECT_EQ(audit["head_hash"], std::string(64, '0'));
   EXPECT_EQ(audit["checkpoints"], 0);
 
   run = Ektp("central pipeline status --json --retry-dead dedupe --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto pipeline = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto pipeline = nlohmann::json::parse(run.out);
   EXPECT_EQ(pipeline["retried"], 0);
   EXPECT_TRUE(pipeline["queues"].is_array());
   EXPECT_EQ(pipeline["dead"], nlohmann::json::array());
 
   run = Ektp("central adjudication list --json --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(nlohmann::json::parse(run.output), nlohmann::json::array());
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(nlohmann::json::parse(run.out), nlohmann::json::array());
 
   run = Ektp("central station list --json --dir " + central);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(nlohmann::json::parse(run.output), nlohmann::json::array());
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(nlohmann::json::parse(run.out), nlohmann::json::array());
   std::filesystem::remove_all(dir_template);
 }
 
@@ -1006,19 +987,12 @@ TEST(CliTest, BashCompletionListsEveryCommandAndCompletes) {
   ASSERT_EQ(std::system(("bash -n " + script).c_str()), 0);
 
   auto bash = [&](const std::string& code) {
-    CommandResult run{-1, ""};
-    FILE* pipe = popen(("bash -c 'source " + script + "; " + code + "' 2>&1").c_str(), "r");
-    std::array<char, 4096> buffer;
-    size_t n;
-    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return ::ektp::testing::RunCommand("bash -c 'source " + script + "; " + code + "' 2>&1");
   };
-  CommandResult listed = bash("printf \"%s\\n\" \"$_ektp_commands\"");
-  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  CommandRun listed = bash("printf \"%s\\n\" \"$_ektp_commands\"");
+  ASSERT_EQ(listed.exit_code, 0) << listed.out;
   std::set<std::string> completed;
-  std::istringstream lines(listed.output);
+  std::istringstream lines(listed.out);
   for (std::string line; std::getline(lines, line);) {
     if (!line.empty()) completed.insert(line);
   }
@@ -1026,11 +1000,11 @@ TEST(CliTest, BashCompletionListsEveryCommandAndCompletes) {
   for (const ektp::cli::Command& command : ektp::cli::Commands()) table.insert(std::string(command.name));
   EXPECT_EQ(completed, table);
 
-  CommandResult words = bash("COMP_WORDS=(ektp central station r); COMP_CWORD=3; _ektp; echo \"${COMPREPLY[*]}\"");
-  EXPECT_EQ(words.output, "replace revoke\n");
-  CommandResult flags =
+  CommandRun words = bash("COMP_WORDS=(ektp central station r); COMP_CWORD=3; _ektp; echo \"${COMPREPLY[*]}\"");
+  EXPECT_EQ(words.out, "replace revoke\n");
+  CommandRun flags =
       bash("COMP_WORDS=(ektp station carry-over --dir x --f); COMP_CWORD=5; _ektp; echo \"${COMPREPLY[*]}\"");
-  EXPECT_EQ(flags.output, "--from\n");
+  EXPECT_EQ(flags.out, "--from\n");
   std::filesystem::remove_all(dir_template);
 }
 
@@ -1038,11 +1012,11 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
   char dir_template[] = "/tmp/ektp-cli-setup-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
-  CommandResult run = Ektp("central init --dir " + dir + "/central");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandRun run = Ektp("central init --dir " + dir + "/central");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   const std::string marker = "(give it to station installers): ";
-  ASSERT_NE(run.output.find(marker), std::string::npos) << run.output;
-  std::string fingerprint = run.output.substr(run.output.find(marker) + marker.size());
+  ASSERT_NE(run.out.find(marker), std::string::npos) << run.out;
+  std::string fingerprint = run.out.substr(run.out.find(marker) + marker.size());
   fingerprint = fingerprint.substr(0, fingerprint.find('\n'));
 
   Served central("central serve --port 0 --no-pipeline --dir " + dir + "/central", dir + "/central.log");
@@ -1051,44 +1025,44 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
                                           "machines, add --bind 0.0.0.0"));
   run = Ektp("central serve --port 0 --no-pipeline --dir " + dir + "/central");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("another `ektp central serve` is already using " + dir + "/central (process "));
+  EXPECT_THAT(run.out, HasSubstr("another `ektp central serve` is already using " + dir + "/central (process "));
 
   run = Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.01");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  const std::string token = run.output.substr(0, run.output.find('\n'));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const std::string token = run.out.substr(0, run.out.find('\n'));
   const std::string init = "station init --dir " + dir + "/station --central " + central.url() + " --token " + token +
                            " --admin-user admin";
   run = EktpWithInput("short", init);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("password must have at least 8 characters; nothing was registered"));
+  EXPECT_THAT(run.out, HasSubstr("password must have at least 8 characters; nothing was registered"));
   run = EktpWithInput("long-enough-1", init);  // the same token still works
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("registered as ST-352101-01"));
-  EXPECT_THAT(run.output, HasSubstr("WARNING: central's certificate was trusted without --fingerprint. It has the "
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("registered as ST-352101-01"));
+  EXPECT_THAT(run.out, HasSubstr("WARNING: central's certificate was trusted without --fingerprint. It has the "
                                     "SHA-256 fingerprint\n  " + fingerprint + "\n"));
   run = Ektp("station outbox --json --dir " + dir + "/station");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto outbox = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto outbox = nlohmann::json::parse(run.out);
   EXPECT_EQ(outbox["counts"], nlohmann::json({{"pending", 0}, {"acked", 0}, {"parked", 0}, {"awaiting_review", 0}}));
   EXPECT_EQ(outbox["entries"], nlohmann::json::array());
   run = Ektp("central station list --json --dir " + dir + "/central");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  auto stations = nlohmann::json::parse(run.output);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto stations = nlohmann::json::parse(run.out);
   ASSERT_EQ(stations.size(), 1u);
   EXPECT_EQ(stations[0]["id"], "ST-352101-01");
   EXPECT_EQ(stations[0]["status"], "pending");
   EXPECT_EQ(stations[0]["kecamatan_code"], "35.21.01");
   run = EktpWithInput("long-enough-1", init);
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("To add an operator there run `ektp station operator add --dir " + dir + "/station"));
+  EXPECT_THAT(run.out, HasSubstr("To add an operator there run `ektp station operator add --dir " + dir + "/station"));
 
   // With the fingerprint the admin gave, no warning.
   run = Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.02");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   run = Ektp("station init --dir " + dir + "/van --central " + central.url() + " --token " +
-             run.output.substr(0, run.output.find('\n')) + " --fingerprint " + fingerprint);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, Not(HasSubstr("WARNING")));
+             run.out.substr(0, run.out.find('\n')) + " --fingerprint " + fingerprint);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, Not(HasSubstr("WARNING")));
 
   // `station carry-over --from` takes an outbox mirror (a folder with a
   // manifest and no station.db) as well as a restored station's folder.
@@ -1098,7 +1072,7 @@ TEST(CliTest, SetupRefusesASecondCentralValidatesBeforeRegisteringAndShowsTheFin
       << R"( "packets": [{"seq": 1, "kind": "enrollment", "sha256": "00", "packet_sha256": "00"}], "signature": "AAAA"})";
   run = Ektp("station carry-over --dir " + dir + "/van --from " + dir + "/mirror --to " + dir + "/carry-over");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("the packets in " + dir + "/mirror are sealed to another central than station "
+  EXPECT_THAT(run.out, HasSubstr("the packets in " + dir + "/mirror are sealed to another central than station "
                                     "ST-352102-01's; nothing was written"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/carry-over"));
   std::filesystem::remove_all(dir);
@@ -1110,23 +1084,23 @@ TEST(CliTest, CentralBackupRestoresWithTheAdminsKeyOnly) {
   const std::string dir = dir_template;
   ASSERT_EQ(Ektp("central init --dir " + dir + "/central").exit_code, 0);
   ASSERT_EQ(Ektp("central token create --dir " + dir + "/central --kecamatan 35.21.01").exit_code, 0);
-  CommandResult run = Ektp("backup-key create --out " + dir + "/admin.key");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandRun run = Ektp("backup-key create --out " + dir + "/admin.key");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("is not a backup public key"));
+  EXPECT_THAT(run.out, HasSubstr("is not a backup public key"));
   run = Ektp("central backup --dir " + dir + "/central --to " + dir + "/usb --key " + dir + "/admin.key.pub");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("backup written to " + dir + "/usb/central-"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("backup written to " + dir + "/usb/central-"));
   run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/central");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("already holds central.db"));
+  EXPECT_THAT(run.out, HasSubstr("already holds central.db"));
   run = Ektp("central restore --from " + dir + "/usb --key " + dir + "/admin.key --dir " + dir + "/restored");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr(" central.db signing.key sealing.key biometrics.key tls-cert.pem tls-key.pem\n"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr(" central.db signing.key sealing.key biometrics.key tls-cert.pem tls-key.pem\n"));
   run = Ektp("central backup --dir " + dir + "/nothing --to " + dir + "/usb --key " + dir + "/admin.key.pub");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr("back up its database with pg_dump"));
+  EXPECT_THAT(run.out, HasSubstr("back up its database with pg_dump"));
   std::filesystem::remove_all(dir);
 }
 

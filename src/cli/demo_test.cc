@@ -20,6 +20,7 @@
 
 #include "central/server.h"
 #include "core/status_matchers.h"
+#include "core/testing.h"
 #include "net/http_client.h"
 #include "station/server.h"
 #include "station/station.h"
@@ -46,13 +47,7 @@ std::string ReadFile(const std::string& path) {
 
 // `ektp args` in the background with stdout and stderr into `log`.
 pid_t Spawn(const std::string& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + std::string(EKTP_BINARY) + " " + args + " >" + log + " 2>&1").c_str(),
-          nullptr);
-    _exit(127);
-  }
-  return pid;
+  return ::ektp::testing::StartCommand(std::string(EKTP_BINARY) + " " + args, log);
 }
 
 // Waits up to `timeout` for `pid` to exit; its exit code, or -1 (killed then).

@@ -1,11 +1,5 @@
 // Runs the real `ektp sim` and checks its table, files, exit codes and
 // messages.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdlib>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -15,36 +9,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/testing.h"
+
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CommandResult {
-  int exit_code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using ::ektp::testing::CommandRun;
 
-CommandResult Ektp(const std::string& args) {
-  // Tests of this binary run in parallel processes: one stderr file per run.
-  std::string err_template = (std::filesystem::path(::testing::TempDir()) / "sim_cli_stderr_XXXXXX").string();
-  int fd = mkstemp(err_template.data());
-  EXPECT_GE(fd, 0);
-  close(fd);
-  const std::filesystem::path err_path = err_template;
-  std::string command = std::string(EKTP_BINARY) + " " + args + " 2>" + err_path.string();
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  std::ifstream in(err_path);
-  std::stringstream err;
-  err << in.rdbuf();
-  std::filesystem::remove(err_path);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err.str()};
+CommandRun Ektp(const std::string& args) {
+  return ::ektp::testing::RunCommand(std::string(EKTP_BINARY) + " " + args);
 }
 
 std::string Slurp(const std::filesystem::path& path) {
@@ -63,14 +38,14 @@ std::string RootElement(const std::string& xml) {
 }
 
 TEST(SimCliTest, HelpListsSim) {
-  CommandResult help = Ektp("help");
+  CommandRun help = Ektp("help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("  sim "));
-  CommandResult flags = Ektp("help sim");
+  CommandRun flags = Ektp("help sim");
   EXPECT_EQ(flags.exit_code, 0);
   EXPECT_THAT(flags.out, HasSubstr("--scenario"));
   EXPECT_THAT(flags.out, HasSubstr("--printer-per-hour"));
-  CommandResult typo = Ektp("sin --scenario ngawi");
+  CommandRun typo = Ektp("sin --scenario ngawi");
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_THAT(typo.err, HasSubstr("did you mean 'sim'?"));
   // A group's typo stays within the group, though "sim" is as close.
@@ -80,7 +55,7 @@ TEST(SimCliTest, HelpListsSim) {
 TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
   std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "sim_cli_situbondo";
   std::filesystem::remove_all(dir);
-  CommandResult run = Ektp("sim --scenario situbondo --out " + dir.string());
+  CommandRun run = Ektp("sim --scenario situbondo --out " + dir.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("skenario situbondo: Kabupaten Situbondo (35.12)"));
   EXPECT_THAT(run.out, HasSubstr("hanya daring"));
@@ -107,21 +82,21 @@ TEST(SimCliTest, SitubondoPrintsTheComparisonAndWritesCsvAndCharts) {
   EXPECT_THAT(Slurp(dir / "blanks.svg"), HasSubstr("&#x64;&#x69;&#x74;&#x65;&#x72;&#x69;&#x6d;&#x61;"));
 
   // Same seed, same table.
-  CommandResult again = Ektp("sim --scenario situbondo");
+  CommandRun again = Ektp("sim --scenario situbondo");
   EXPECT_EQ(again.out, run.out.substr(0, run.out.find("\nwrote")));
 }
 
 // The scenario's knobs printed as flags run the very same simulation.
 TEST(SimCliTest, PrintScenarioGivesFlagsThatReproduceTheRun) {
-  CommandResult knobs = Ektp("sim --scenario ngawi --days 20 --print-scenario");
+  CommandRun knobs = Ektp("sim --scenario ngawi --days 20 --print-scenario");
   ASSERT_EQ(knobs.exit_code, 0) << knobs.err;
   EXPECT_THAT(knobs.out, HasSubstr("--regency 35.21\n--days 20\n"));
   EXPECT_THAT(knobs.out, HasSubstr("--maintenance 14:8\n"));
   EXPECT_THAT(knobs.out, HasSubstr("--office-link-up-hours 11\n--office-link-down-hours 4\n"));
   std::string flags;
   for (char c : knobs.out) flags += c == '\n' ? ' ' : c;
-  CommandResult named = Ektp("sim --scenario ngawi --days 20");
-  CommandResult flagged = Ektp("sim " + flags);
+  CommandRun named = Ektp("sim --scenario ngawi --days 20");
+  CommandRun flagged = Ektp("sim " + flags);
   ASSERT_EQ(flagged.exit_code, 0) << flagged.err;
   auto after_first_line = [](const std::string& text) { return text.substr(text.find('\n')); };
   EXPECT_THAT(flagged.out, HasSubstr("skenario custom"));
@@ -129,7 +104,7 @@ TEST(SimCliTest, PrintScenarioGivesFlagsThatReproduceTheRun) {
 }
 
 TEST(SimCliTest, FlagsOverrideTheScenario) {
-  CommandResult run = Ektp("sim --scenario ngawi --days 10 --seed 3");
+  CommandRun run = Ektp("sim --scenario ngawi --days 10 --seed 3");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("skenario ngawi: Kabupaten Ngawi (35.21), penduduk 907002, 10 hari, seed 3"));
 }
@@ -150,7 +125,7 @@ TEST(SimCliTest, BadFlagsAreRefusedWithExitTwoNamingTheProblem) {
       {"sim --printer-per-huor 3", "did you mean '--printer-per-hour'"},
   };
   for (const Case& c : cases) {
-    CommandResult run = Ektp(c.args);
+    CommandRun run = Ektp(c.args);
     EXPECT_EQ(run.exit_code, 2) << c.args;
     EXPECT_THAT(run.err, HasSubstr(c.message)) << c.args;
     EXPECT_EQ(run.out, "") << c.args;

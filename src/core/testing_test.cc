@@ -1,5 +1,6 @@
 #include "core/testing.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,6 +29,31 @@ TEST(TestDataTest, FoundFromAnyWorkingDirectory) {
 
 TEST(TestDataTest, AMissingFileReadsAsEmpty) {
   EXPECT_TRUE(ReadFileBytes(SharedDataDir() / "no-such-file.iso").empty());
+}
+
+TEST(RunCommandTest, KeepsOutputErrorAndExitCodeApart) {
+  // More than a pipe's buffer on each stream, so a reader of one only would block.
+  CommandRun run = RunCommand("head -c 200000 /dev/zero | tr '\\0' o; head -c 100000 /dev/zero | tr '\\0' e >&2; exit 3");
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_EQ(run.out, std::string(200000, 'o'));
+  EXPECT_EQ(run.err, std::string(100000, 'e'));
+}
+
+TEST(RunCommandTest, ACommandEndedBySignalHasNoExitCode) {
+  EXPECT_EQ(RunCommand("kill -9 $$").exit_code, -1);
+  EXPECT_EQ(RunCommand("no-such-command-ektp").exit_code, 127);
+}
+
+TEST(StartCommandTest, RunsInTheBackgroundIntoItsLog) {
+  const std::filesystem::path log = std::filesystem::path(::testing::TempDir()) / "start_command_test.log";
+  const pid_t pid = StartCommand("sh -c 'echo out; echo err >&2'", log.string());
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::vector<uint8_t> logged = ReadFileBytes(log);
+  EXPECT_EQ(std::string(logged.begin(), logged.end()), "out\nerr\n");
+  std::filesystem::remove(log);
 }
 
 }  // namespace

@@ -515,12 +515,9 @@ TEST_F(RenderedSuketTest, PdfSaysTheServiceIsFreeAndWhereToComplain) {
   auto rendered = RenderSuket(data_, token_, face_, RegionRegistry::Default());
   ASSERT_OK(rendered);
   const std::string path = Write("suket.pdf", rendered->pdf);
-  FILE* pipe = popen(("pdftotext -raw " + path + " -").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string text;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, n);
-  ASSERT_EQ(pclose(pipe), 0) << "pdftotext (poppler-utils) failed";
+  const ::ektp::testing::CommandRun pdftotext = ::ektp::testing::RunCommand("pdftotext -raw " + path + " -");
+  ASSERT_EQ(pdftotext.exit_code, 0) << "pdftotext (poppler-utils) failed: " << pdftotext.err;
+  const std::string& text = pdftotext.out;
   EXPECT_THAT(text, HasSubstr("SURAT KETERANGAN"));
   EXPECT_THAT(text, HasSubstr("PEMERINTAH KABUPATEN NGAWI"));
   EXPECT_THAT(text, HasSubstr("Nomor: SKT-35.21.01-K01-000001"));
