@@ -13,8 +13,6 @@
 #include <mutex>
 #include <thread>
 
-#include "bio/rerank.h"
-
 namespace ektp::bio {
 namespace {
 
@@ -373,14 +371,10 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   result.gallery_subjects = alive_;
   const size_t nslots = slots_.size();
 
-  // 1. Pre-filter: fused signature evidence per subject, keep the best
-  // `wide` (the re-ranking's share, or `keep` without re-ranking).
+  // 1. Pre-filter: fused signature evidence per subject, keep the best.
   std::vector<uint32_t> shortlist;
-  auto share_of = [&](double share) {
-    return std::max(options.min_prefilter_subjects, static_cast<size_t>(share * static_cast<double>(alive_) + 0.5));
-  };
-  const size_t keep = share_of(options.prefilter_keep);
-  const size_t wide = options.rerank_keep > options.prefilter_keep ? std::min(alive_, share_of(options.rerank_keep)) : keep;
+  const size_t keep = std::max(options.min_prefilter_subjects,
+                               static_cast<size_t>(options.prefilter_keep * static_cast<double>(alive_) + 0.5));
   if (options.prefilter_keep < 1.0 && keep < alive_) {
     std::vector<float> coarse(nslots, 0.0f);
     for (const ProbeFinger& pf : fingers) {
@@ -394,36 +388,9 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     for (uint32_t s = 0; s < nslots; ++s) {
       if (slots_[s].alive) alive.push_back(s);
     }
-    if (wide < alive.size()) {
-      std::nth_element(alive.begin(), alive.begin() + static_cast<std::ptrdiff_t>(wide), alive.end(),
-                       [&](uint32_t a, uint32_t b) { return coarse[a] > coarse[b]; });
-      alive.resize(wide);
-    }
-    if (wide > keep) {
-      // 1b. Re-ranking of the wide shortlist by the summed geometric
-      // consistency of its fingers; the best `keep` go on (equal scores:
-      // the better signature evidence first).
-      std::vector<uint8_t> wide_selected(nslots, 0);
-      for (uint32_t s : alive) wide_selected[s] = 1;
-      std::vector<float> consistency(nslots, 0.0f);
-      for (const ProbeFinger& pf : fingers) {
-        const PositionTable& t = tables_[pf.position];
-        ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
-          Reranker reranker;
-          for (size_t i = b; i < e; ++i) {
-            const uint32_t s = t.slot[i];
-            if (wide_selected[s]) consistency[s] += reranker.Score(pf.prepared, t.features[i]);
-          }
-        });
-      }
-      std::nth_element(alive.begin(), alive.begin() + static_cast<std::ptrdiff_t>(keep), alive.end(),
-                       [&](uint32_t a, uint32_t b) {
-                         return consistency[a] != consistency[b] ? consistency[a] > consistency[b]
-                                                                 : coarse[a] > coarse[b];
-                       });
-      result.reranked_subjects = wide;
-      alive.resize(keep);
-    }
+    std::nth_element(alive.begin(), alive.begin() + static_cast<std::ptrdiff_t>(keep), alive.end(),
+                     [&](uint32_t a, uint32_t b) { return coarse[a] > coarse[b]; });
+    alive.resize(keep);
     std::sort(alive.begin(), alive.end());
     shortlist = std::move(alive);
   } else {

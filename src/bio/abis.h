@@ -58,11 +58,6 @@ struct IdentifyOptions {
   // where its measured losses are.
   double prefilter_keep = 0.02;
   size_t min_prefilter_subjects = 200;
-  // Re-ranking: when above prefilter_keep, the signature keeps this share
-  // of the gallery instead (with the same floor), a cheap
-  // geometric-consistency score (Reranker, bio/rerank.h) re-ranks it, and
-  // the best prefilter_keep of the gallery is fully matched. 0 skips it.
-  double rerank_keep = 0;
   int threads = 0;  // 0 = hardware concurrency
 };
 
@@ -70,10 +65,8 @@ struct IdentifyResult {
   std::vector<Candidate> candidates;  // best first
   size_t gallery_subjects = 0;
   size_t scored_subjects = 0;         // subjects fully matched
-  size_t reranked_subjects = 0;       // subjects re-ranked (0 without re-ranking)
   double penetration = 0;             // scored_subjects / gallery_subjects
-  // Ids that passed the pre-filter (and the re-ranking, if any): those
-  // fully matched (for measuring the lost hits).
+  // Ids that passed the pre-filter (for measuring its lost hits).
   std::vector<std::string> shortlist;
 };
 

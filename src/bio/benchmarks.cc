@@ -256,8 +256,7 @@ StatusOr<nlohmann::json> RunBench(const BenchOptions& o) {
 StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   const int threads = Threads(o.threads);
   nlohmann::json out = {{"subjects", o.subjects}, {"seed", o.seed}, {"threads", threads},
-                        {"fingers_per_subject", 2}, {"prefilter_keep", o.prefilter_keep},
-                        {"rerank_keep", o.rerank_keep}};
+                        {"fingers_per_subject", 2}, {"prefilter_keep", o.prefilter_keep}};
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
   RETURN_IF_ERROR(LoadOrBuildGallery(o, threads, *abis, out));
   out["gallery_bytes"] = abis->MemoryBytes();
@@ -266,7 +265,6 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   IdentifyOptions io;
   io.threads = threads;
   io.prefilter_keep = o.prefilter_keep;
-  io.rerank_keep = o.rerank_keep;
   io.max_candidates = 10;
   std::vector<double> latency;
   std::vector<float> nonmated_top;

@@ -36,7 +36,6 @@ struct ScaleOptions {
   std::string cache;              // gallery cache file ("" = none)
   int threads = 0;
   double prefilter_keep = 0.02;   // 1 = no pre-filter
-  double rerank_keep = 0;         // IdentifyOptions::rerank_keep (0 = no re-ranking)
   // Called after each gallery batch and each search with what is being done
   // ("gallery", "searches"), how much of it is done and its total. Default: none.
   std::function<void(std::string_view what, uint64_t done, uint64_t total)> progress;

@@ -268,13 +268,6 @@ Status CheckKeepShares(const std::vector<double>& keeps) {
   return Status::Ok();
 }
 
-Status CheckRerankShare(double rerank_keep) {
-  if (!(rerank_keep >= 0 && rerank_keep <= 1)) {
-    return InvalidArgument("re-ranking share " + std::to_string(rerank_keep) + " is outside [0, 1]");
-  }
-  return Status::Ok();
-}
-
 Status CheckFingerCount(int fingers) {
   if (fingers < 1 || fingers > 4) return InvalidArgument("pre-filter finger count " + std::to_string(fingers) + " is outside 1..4");
   return Status::Ok();
@@ -503,10 +496,8 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads, int fingers,
-                                                      const FingerFeatures::LengthCells& length_cells,
-                                                      double rerank_keep) {
+                                                      const FingerFeatures::LengthCells& length_cells) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
-  RETURN_IF_ERROR(CheckRerankShare(rerank_keep));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   constexpr int kPositions[4] = {2, 7, 3, 8};
   const size_t groups = databases.size() / static_cast<size_t>(fingers);
@@ -533,16 +524,9 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
   if (abis->Count() < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
-    PrefilterLoss loss{keep,
-                       rerank_keep > keep ? rerank_keep : 0,
-                       fingers,
-                       abis->Count(),
-                       0,
-                       0,
-                       std::vector<PrefilterLoss::Count>(databases.size())};
+    PrefilterLoss loss{keep, fingers, abis->Count(), 0, 0, std::vector<PrefilterLoss::Count>(databases.size())};
     IdentifyOptions options;
     options.prefilter_keep = keep;
-    options.rerank_keep = rerank_keep;
     options.min_prefilter_subjects = 1;
     options.max_candidates = 1;
     options.threads = threads;
@@ -568,9 +552,8 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers, double rerank_keep) {
+                                                               int fingers) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
-  RETURN_IF_ERROR(CheckRerankShare(rerank_keep));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   const size_t width = static_cast<size_t>(fingers);
   const size_t groups = databases.size() / width;
@@ -586,8 +569,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       for (const FvcSample& s : databases[d]) training.push_back(&s.features);
     }
     ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
-                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training),
-                                      rerank_keep));
+                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training)));
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {
@@ -624,7 +606,6 @@ StatusOr<std::vector<std::string>> FvcDatabaseFolders(const std::string& dir) {
 StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
   // Refused before the minutes of scoring, not after.
   RETURN_IF_ERROR(CheckKeepShares(o.prefilter_keeps));
-  RETURN_IF_ERROR(CheckRerankShare(o.prefilter_rerank));
   for (int fingers : o.prefilter_fingers) {
     RETURN_IF_ERROR(CheckFingerCount(fingers));
   }
@@ -660,13 +641,11 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
     for (int fingers : o.prefilter_fingers) {
       if (static_cast<size_t>(fingers) > all_samples.size()) continue;  // not enough databases to form subjects
       ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
-                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers,
-                                        FingerFeatures::DefaultLengthCells(), o.prefilter_rerank));
+                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers));
       report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
       if (o.cross_validate && all_samples.size() / static_cast<size_t>(fingers) >= 2) {
         ASSIGN_OR_RETURN(std::vector<PrefilterLoss> held_out,
-                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers,
-                                                   o.prefilter_rerank));
+                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers));
         report.prefilter_out_of_fold.insert(report.prefilter_out_of_fold.end(), held_out.begin(), held_out.end());
       }
     }

@@ -270,7 +270,6 @@ struct PrefilterLoss {
     size_t lost = 0;
   };
   double keep = 0;
-  double rerank_keep = 0;  // the share re-ranked down to `keep` (IdentifyOptions); 0: none
   int fingers = 1;
   size_t gallery = 0;  // subjects
   size_t searches = 0;
@@ -278,28 +277,23 @@ struct PrefilterLoss {
   std::vector<Count> by_database;
 };
 // The signatures use `length_cells` (FingerFeatures::LengthCells) on both
-// sides. With `rerank_keep` above a keep share, the signature keeps
-// rerank_keep of the gallery and the re-ranking (IdentifyOptions::
-// rerank_keep) picks the `keep` fully matched; a search is lost when its
-// mate is not among those. Errors: kInvalidArgument for a keep or
-// rerank_keep outside (0, 1] (rerank_keep may be 0: none), a finger count
+// sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count
 // outside 1..4, or databases without two first impressions to enrol.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
     const std::vector<std::vector<FvcSample>>& databases, const std::vector<double>& keeps, int threads,
-    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells(),
-    double rerank_keep = 0);
+    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
 
 // The same loss out of fold: for each group of `fingers` databases that
 // forms subjects, the signature's length cells are fitted
 // (FingerFeatures::FitLengthCells) on every template of the other
 // databases only, the whole gallery is enrolled and searched with them, and
 // only that group's searches are counted. Every other constant of the
-// signature and of the re-ranking is fixed (matcher_params.h). Errors: as
-// FvcPrefilterLoss, and kInvalidArgument when fewer than two groups can be
-// formed (nothing to fit on).
+// signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
+// kInvalidArgument when fewer than two groups can be formed (nothing to
+// fit on).
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers = 1, double rerank_keep = 0);
+                                                               int fingers = 1);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -319,7 +313,6 @@ struct FvcEvaluationOptions {
   // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
   std::vector<int> prefilter_fingers = {1, 2};
-  double prefilter_rerank = 0;  // FvcPrefilterLoss's rerank_keep
   std::vector<double> rejects;
   bool cross_validate = false;
   // Receives every scored pair as CSV ("probe,candidate,score" header, then

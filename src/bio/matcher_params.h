@@ -73,19 +73,4 @@ inline constexpr int kSigAlphaCell = 8;  // units: 32 uniform alpha cells
 // The probe side also sets the codes within about a mated edge's descriptor noise.
 inline constexpr int kSigLenTol = 2, kSigAlphaTol = 5, kSigBetaTol = 3;
 
-// ---- Re-ranking (rerank.cc) ----
-// The alignment histogram's cells. Set from the matcher's tolerances, not
-// fitted: a rotation cell about the look-alike angle tolerance (kAlphaTol),
-// a shift cell about the pairing radius at 150 px from the anchor
-// (kPairRadius + 150 * kPairRadiusSlope = 19.5 px) plus the shift a
-// direction error of kAlphaTol / 2 gives there (26 px), halved and rounded
-// up to a power of two because each pair votes into the two nearest cells
-// of each axis. The shift axis spans 1,536 px, the probe's box centre from
-// -512 to 1,024 px in the candidate's frame (prints are at most 560 px).
-inline constexpr int kRerankRotCell = 16;       // units
-inline constexpr int kRerankRotCells = 256 / kRerankRotCell;
-inline constexpr int kRerankShiftCell = 32;     // px
-inline constexpr int kRerankShiftCells = 48;    // per axis
-inline constexpr float kRerankShiftOrigin = -512;  // px: the low edge of the first cell
-
 }  // namespace ektp::bio::params

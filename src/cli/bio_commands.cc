@@ -116,9 +116,7 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
               << c.nominal_fmr() * 100 << "%)\n";
   }
   auto print_prefilter = [&](const bio::PrefilterLoss& l, std::string_view label) {
-    std::cout << "pre-filter" << label << " keeping " << Percent(l.keep);
-    if (l.rerank_keep > 0) std::cout << " (re-ranked from " << Percent(l.rerank_keep) << ")";
-    std::cout << " of " << l.gallery << " " << l.fingers
+    std::cout << "pre-filter" << label << " keeping " << Percent(l.keep) << " of " << l.gallery << " " << l.fingers
               << "-finger subjects: lost " << Percent(LostRate(l.lost, l.searches)) << " (" << l.lost << " of "
               << l.searches << " searches";
     for (size_t db = 0; db < l.by_database.size(); ++db) {
@@ -180,7 +178,6 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
         if (c.searches > 0) by_database[e.databases[db].name] = {{"searches", c.searches}, {"lost", c.lost}};
       }
       rows.push_back({{"keep", l.keep},
-                      {"rerank_keep", l.rerank_keep},
                       {"fingers", l.fingers},
                       {"gallery", l.gallery},
                       {"searches", l.searches},
@@ -236,10 +233,6 @@ int BioEval(const Args& args) {
                  "fingers per subject for --prefilter, comma-separated (1..4; n fingers pair finger k of n "
                  "consecutive databases)")
       ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--prefilter-rerank", options.prefilter_rerank,
-                 "with --prefilter: the signature keeps this share (0..1] and the re-ranking picks each --prefilter "
-                 "share from it (0 = no re-ranking)")
       ->capture_default_str();
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
@@ -540,10 +533,6 @@ int BioScale(const Args& args) {
   app.add_option("--cache", o.cache, "gallery cache file (created on first run, reused after)");
   app.add_option("--threads", o.threads, "threads (0 = all cores)")->capture_default_str();
   app.add_option("--prefilter-keep", o.prefilter_keep, "share of the gallery fully matched (1 = no pre-filter)")
-      ->capture_default_str();
-  app.add_option("--rerank-keep", o.rerank_keep,
-                 "share of the gallery the signature passes to the re-ranking, which picks --prefilter-keep of it "
-                 "(0 = no re-ranking)")
       ->capture_default_str();
   if (auto exit = Parse(app, args)) return *exit;
   service::Progress progress;
