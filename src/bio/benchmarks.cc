@@ -48,18 +48,18 @@ double Percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
+}  // namespace
+
 // Gallery cache (a private, machine-local file): "EKTPSYN4" (bump the digit
 // when this layout changes), subjects u64, seed u64 in host byte order, then
 // per subject two length-prefixed (u16) FingerFeatures blobs. A cache for
 // another count or seed is rebuilt, and so is one whose subject 0 is not what
 // the generator makes now (written by another version of it).
-//
-// Fills `abis` with subjects S0..S{n-1} (impression 1 of fingers 2 and 7),
-// from the cache when it matches, else generated and written to the cache.
-// Either way subjects are made in batches by `threads` threads (the cache
-// is read sequentially, its blobs decoded in parallel) and inserted in
-// order, so peak memory is the engine plus one batch.
-Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis, nlohmann::json& info) {
+// Subjects are made in batches by all threads (the cache is read
+// sequentially, its blobs decoded in parallel) and passed on in order.
+Status ForEachScaleSubject(const ScaleOptions& o, const std::function<Status(size_t, SubjectRecord)>& sink,
+                           nlohmann::json& info) {
+  const int threads = Threads(o.threads);
   const char kMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '4'};
   auto t0 = Clock::now();
   std::ifstream cache;
@@ -140,7 +140,6 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
     for (auto& t : pool) t.join();
     for (size_t k = 0; k < count; ++k) {
       RETURN_IF_ERROR(failed[k]);
-      RETURN_IF_ERROR(abis.Insert(batch[k]));
       if (out.is_open()) {
         for (const FingerSample& f : batch[k].fingers) {
           std::vector<uint8_t> blob = f.features.Serialize();
@@ -149,6 +148,7 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
           out.write(reinterpret_cast<const char*>(blob.data()), len);
         }
       }
+      RETURN_IF_ERROR(sink(first + k, std::move(batch[k])));
     }
     if (o.progress) o.progress("gallery", first + count, o.subjects);
   }
@@ -163,8 +163,6 @@ Status LoadOrBuildGallery(const ScaleOptions& o, int threads, InMemoryAbis& abis
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 nlohmann::json MachineJson() {
   return {{"hardware_threads", std::thread::hardware_concurrency()}, {"load_average_1min", LoadAverage1Min()}};
@@ -273,7 +271,8 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   nlohmann::json out = {{"subjects", o.subjects}, {"seed", o.seed}, {"threads", threads},
                         {"fingers_per_subject", 2}, {"prefilter_keep", o.prefilter_keep}};
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
-  RETURN_IF_ERROR(LoadOrBuildGallery(o, threads, *abis, out));
+  RETURN_IF_ERROR(ForEachScaleSubject(
+      o, [&abis](size_t, SubjectRecord subject) { return abis->Insert(subject); }, out));
   out["gallery_bytes"] = abis->MemoryBytes();
 
   SynthGenerator gen(o.seed, SynthParams::Calibrated());

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "bio/abis.h"
 #include "core/process_stats.h"
 #include "core/status.h"
 
@@ -46,6 +47,18 @@ struct ScaleOptions {
 // FNIR at FPIR 0.1 %, pre-filter penetration and lost hits, CPU seconds per
 // search (all threads), memory.
 StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
+
+// The scale benchmark's gallery: subjects 0..subjects-1 of
+// SynthGenerator(seed, SynthParams::Calibrated()), impression 1 of fingers 2
+// and 7, ids "S<i>", passed to `sink` with their index, in order. Read from
+// `options.cache` when it holds this gallery, else generated with
+// `options.threads` threads and written there ("" = no cache). Peak memory
+// is the sink's plus one batch of 8,192 subjects. Sets info's
+// "gallery_source" ("cache" or "generated") and "gallery_load_seconds" or
+// "gallery_generate_seconds". kDataLoss naming the subject for a truncated
+// or undecodable cache.
+Status ForEachScaleSubject(const ScaleOptions& options, const std::function<Status(size_t index, SubjectRecord)>& sink,
+                           nlohmann::json& info);
 
 // Hardware threads and the 1-minute load average (how shared the machine was).
 nlohmann::json MachineJson();

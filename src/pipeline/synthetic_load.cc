@@ -1,9 +1,7 @@
 #include "pipeline/synthetic_load.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "bio/benchmarks.h"
 #include "bio/template.h"
@@ -16,24 +14,7 @@
 namespace ektp::pipeline::synthetic {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 constexpr uint64_t kFreshSubjects = uint64_t{1} << 40;  // never in a gallery
-constexpr char kCacheMagic[8] = {'E', 'K', 'T', 'P', 'S', 'Y', 'N', '4'};  // bio/benchmarks.cc
-
-double Seconds(SteadyClock::time_point since) {
-  return std::chrono::duration<double>(SteadyClock::now() - since).count();
-}
-
-bool CacheMatches(const std::string& path, size_t n, uint64_t seed) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8];
-  uint64_t subjects = 0, cached_seed = 0;
-  in.read(magic, 8);
-  in.read(reinterpret_cast<char*>(&subjects), 8);
-  in.read(reinterpret_cast<char*>(&cached_seed), 8);
-  return in && std::equal(magic, magic + 8, kCacheMagic) && subjects == n && cached_seed == seed;
-}
 
 }  // namespace
 
@@ -47,44 +28,18 @@ std::string GalleryNik(size_t i) {
 
 Status ForEachGallerySubject(const std::string& cache_dir, size_t n, uint64_t seed,
                              const std::function<Status(bio::SubjectRecord)>& sink, nlohmann::json& info) {
-  const std::string path = cache_dir + "/pipeline-gallery-" + std::to_string(n) + "-seed" + std::to_string(seed) + ".bin";
-  info["cache"] = path;
-  if (!CacheMatches(path, n, seed)) {
-    bio::ScaleOptions scale;
-    scale.subjects = n;
-    scale.seed = seed;
-    scale.searches = 1;
-    scale.non_mated = 1;
-    scale.cache = path;
-    auto t0 = SteadyClock::now();
-    auto generated = bio::RunScale(scale);
-    if (!generated.ok()) return generated.status().WithContext("writing the gallery cache through bio::RunScale");
-    info["cache_written_seconds"] = Seconds(t0);
-    if (!CacheMatches(path, n, seed)) {
-      return FailedPrecondition("gallery cache " + path + " has another format than this benchmark reads");
-    }
-  }
-  auto t0 = SteadyClock::now();
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(24);
-  std::vector<uint8_t> blob;
-  for (size_t s = 0; s < n; ++s) {
-    bio::SubjectRecord subject;
-    subject.id = GalleryNik(s);
-    for (int finger : kFingers) {
-      uint16_t length = 0;
-      in.read(reinterpret_cast<char*>(&length), 2);
-      blob.resize(length);
-      in.read(reinterpret_cast<char*>(blob.data()), length);
-      if (!in) return DataLoss("gallery cache " + path + " is truncated at subject " + std::to_string(s));
-      auto features = bio::FingerFeatures::Deserialize(blob);
-      if (!features.ok()) return features.status().WithContext("gallery cache " + path);
-      subject.fingers.push_back({finger, std::move(*features)});
-    }
-    RETURN_IF_ERROR(sink(std::move(subject)));
-  }
-  info["load_seconds"] = Seconds(t0);
-  return Status::Ok();
+  bio::ScaleOptions gallery;
+  gallery.subjects = n;
+  gallery.seed = seed;
+  gallery.cache = cache_dir + "/pipeline-gallery-" + std::to_string(n) + "-seed" + std::to_string(seed) + ".bin";
+  info["cache"] = gallery.cache;
+  return bio::ForEachScaleSubject(
+      gallery,
+      [&sink](size_t index, bio::SubjectRecord subject) {
+        subject.id = GalleryNik(index);
+        return sink(std::move(subject));
+      },
+      info);
 }
 
 StatusOr<enrollment::Biometrics> Fingers(const bio::SynthGenerator& synth, uint64_t subject, int impression) {

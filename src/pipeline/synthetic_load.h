@@ -29,12 +29,10 @@ inline constexpr int kFingers[2] = {2, 7};  // right and left index, as bio's sc
 // kecamatan code).
 std::string GalleryNik(size_t i);
 
-// Calls `sink` with subjects 0..n-1 of bio's scale gallery for `seed`
-// (SynthGenerator(seed, SynthParams::Calibrated()), impression 1 of fingers 2 and 7, ids GalleryNik),
-// read from the cache `ektp bio scale --cache` writes
-// (CACHE_DIR/pipeline-gallery-N-seedS.bin; if it is missing, bio::RunScale
-// writes it first). Sets info's "cache", "load_seconds" and, if it wrote the
-// cache, "cache_written_seconds".
+// Calls `sink` with subjects 0..n-1 of bio's scale gallery for `seed`, ids
+// GalleryNik (bio::ForEachScaleSubject, with the cache
+// CACHE_DIR/pipeline-gallery-N-seedS.bin). Sets info's "cache" and what
+// ForEachScaleSubject sets.
 Status ForEachGallerySubject(const std::string& cache_dir, size_t n, uint64_t seed,
                              const std::function<Status(bio::SubjectRecord)>& sink, nlohmann::json& info);
 
