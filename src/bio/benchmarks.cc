@@ -50,13 +50,11 @@ double Percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
-// Gallery cache (a private, machine-local file): "EKTPSYN4" (bump the digit
-// when this layout changes), subjects u64, seed u64 in host byte order, then
-// per subject two length-prefixed (u16) FingerFeatures blobs. A cache for
-// another count or seed is rebuilt, and so is one whose subject 0 is not what
-// the generator makes now (written by another version of it).
-// Subjects are made in batches by all threads (the cache is read
-// sequentially, its blobs decoded in parallel) and passed on in order.
+// The cache (a private, machine-local file): "EKTPSYN4" (bump the digit when
+// this layout changes), subjects u64, seed u64 in host byte order, then per
+// subject two length-prefixed (u16) FingerFeatures blobs. It holds "this
+// gallery" when count and seed agree and its subject 0 is what the generator
+// makes now (a cache from another version of the generator is rebuilt).
 Status ForEachScaleSubject(const ScaleOptions& o, const std::function<Status(size_t, SubjectRecord)>& sink,
                            nlohmann::json& info) {
   const int threads = Threads(o.threads);
