@@ -109,6 +109,10 @@ async function tabTo(page, selector) {
 
 test('an operator enrolls with the keyboard alone', async () => {
   const page = await newPage();
+  // Playwright turns file-chooser interception on when a page gets its first
+  // 'filechooser' listener, without waiting for the browser to apply it. Turn
+  // it on here, long before a key press opens a chooser that it must catch.
+  page.on('filechooser', () => {});
   await page.goto(world.station.url);
   await tabTo(page, '#username');
   await page.keyboard.type('admin');
