@@ -133,7 +133,10 @@ test('an operator enrolls with the keyboard alone', async () => {
   await page.keyboard.press('ArrowDown');
   const files = async (selector, path) => {
     await tabTo(page, selector);
-    const chooser = page.waitForEvent('filechooser');
+    const chooser = page.waitForEvent('filechooser', { timeout: 15000 }).catch(async (error) => {
+      const focused = await page.evaluate(() => document.activeElement?.outerHTML);
+      throw new Error(`Space on ${selector} opened no file chooser; focus was on ${focused}: ${error.message}`);
+    });
     await page.keyboard.press('Space');
     await (await chooser).setFiles(path);
   };
