@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  DATA, closePage, fillApplicant, newPage, receiptNumber, sessionToken, stationLogin, stationStatus,
+  DATA, closePage, fillApplicant, fvc, newPage, receiptNumber, sessionToken, stationLogin, stationStatus,
 } from './pages.mjs';
 import { ADMIN_PASSWORD, SHOTS, World, launchBrowser } from './world.mjs';
 
@@ -20,6 +20,8 @@ before(async () => {
   world = await World.start();
   world.addStationAccount('ani', 'operator');
   world.addStationAccount('sri', 'supervisor');
+  // Sri's right index (FVC finger 107 of DB1), second impression: she approves with it at pickup.
+  world.enrollOperatorFingers('sri', { 2: fvc(1, 107, 2) });
   world.addStationAccount('budi', 'print_officer');
   world.handOverBlanks('0001000001', '0001000005');
   browser = await launchBrowser();
@@ -188,8 +190,14 @@ test('after three failed checks a supervisor approves at the operator\'s screen,
   await page.locator('#override-message').getByText(/tidak berwenang.*supervisor/).waitFor();
   assert.match(await page.locator('header .who').textContent(), /ANI \(operator\)/);
 
+  // The supervisor's username alone: told to add a password or a finger.
   await page.getByLabel('Nama pengguna supervisor').fill('sri');
-  await page.getByLabel('Kata sandi').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Setujui penyerahan' }).click();
+  await page.locator('#override-message').getByText('lalu kata sandinya atau berkas sidik jarinya').waitFor();
+  await page.locator('#override-form').screenshot({ path: join(SHOTS, 'station-pickup-override.png') });
+  // Sri approves with her enrolled right index, from the scanner's file (a third impression).
+  await page.getByLabel('Jari', { exact: true }).selectOption('2');
+  await page.getByLabel('Berkas sidik jari dari pemindai').setInputFiles(fvc(1, 107, 3));
   await page.getByRole('button', { name: 'Setujui penyerahan' }).click();
   await page.getByText('Supervisor menyetujui penyerahan.').waitFor();
   assert.match(await page.locator('#pickup-card').textContent(), /Disetujui supervisor\s*sri/);

@@ -5,13 +5,10 @@
 // (../shared/data beside the checkout); the login screen goes to
 // $EKTP_SCREENSHOTS.
 import assert from 'node:assert/strict';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { closePage, newPage, requestsOutside } from './pages.mjs';
+import { closePage, fvc, newPage, requestsOutside } from './pages.mjs';
 import { SHOTS, World, launchBrowser } from './world.mjs';
-
-const FVC = resolve(import.meta.dirname, '../../../shared/data/fvc2002');
-const fvc = (db, finger, impression) => join(FVC, `DB${db}_B`, `${finger}_${impression}.iso`);
 
 let world;
 let browser;

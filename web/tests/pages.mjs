@@ -5,6 +5,11 @@ import { conformance, watchAnswers } from './openapi.mjs';
 import { ADMIN_PASSWORD } from './world.mjs';
 
 export const DATA = resolve(import.meta.dirname, '../../data/demo');
+const FVC = resolve(import.meta.dirname, '../../../shared/data/fvc2002');
+
+// Impression IMPRESSION of FVC2002 finger FINGER in database DB, an ISO
+// 19794-2 template from the shared test data (../shared/data beside the checkout).
+export const fvc = (db, finger, impression) => join(FVC, `DB${db}_B`, `${finger}_${impression}.iso`);
 
 // A page at a laptop's 1366×768 (or `viewport`) that records every URL it
 // requests, every script error and every API answer; closePage() fails the

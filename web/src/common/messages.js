@@ -28,6 +28,7 @@ const id = {
   'login.template': 'Berkas sidik jari dari pemindai',
   'login.fingerprintSubmit': 'Pakai sidik jari',
   'login.needTemplate': 'Isi nama pengguna, lalu pilih berkas sidik jari dari pemindai.',
+  'supervisor.orFinger': 'Atau dengan sidik jari yang sudah didaftarkan',
 
   'enroll.title': 'Perekaman e-KTP',
   'enroll.applicant': 'Data pemohon',
@@ -74,13 +75,15 @@ const id = {
   'enroll.needSignature': 'Tanda tangan belum ada. Pilih berkas atau tanda tangan di kotak.',
   'enroll.exceptionTitle': 'Pengecualian sidik jari: foto tangan dan persetujuan penyelia',
   'enroll.exceptionHelp': 'Jari yang dinyatakan hilang atau tidak dapat direkam memerlukan foto tangan dan persetujuan '
-    + 'penyelia. Penyelia mengisi nama pengguna dan kata sandinya sendiri di sini; operator tidak dapat menyetujui '
+    + 'penyelia. Penyelia mengisi nama pengguna dan kata sandinya sendiri di sini, atau memindai jarinya yang sudah '
+    + 'didaftarkan; operator tidak dapat menyetujui '
     + 'pengecualiannya sendiri.',
   'enroll.exceptionPhoto': 'Foto tangan (JPEG atau PNG)',
   'enroll.exceptionSupervisor': 'Nama pengguna penyelia',
   'enroll.exceptionPassword': 'Kata sandi penyelia',
   'enroll.needExceptionPhoto': 'Foto tangan untuk jari yang dikecualikan belum ada. Ambil dengan kamera atau pilih berkasnya.',
-  'enroll.needSupervisor': 'Pengecualian sidik jari harus disetujui penyelia: penyelia mengisi nama pengguna dan kata sandinya.',
+  'enroll.needSupervisor': 'Pengecualian sidik jari harus disetujui penyelia: penyelia mengisi nama pengguna, lalu kata '
+    + 'sandinya atau berkas sidik jarinya dari pemindai.',
   'enroll.submit': 'Simpan perekaman',
   'enroll.sending': 'Menyimpan…',
   'enroll.resend': 'Kirim ulang',
@@ -252,6 +255,7 @@ const id = {
   'pickup.overrideHelp': 'Sidik jari sudah beberapa kali gagal. Supervisor dapat menyetujui penyerahan setelah memeriksa '
     + 'identitas pengambil; persetujuan tercatat atas namanya.',
   'pickup.supervisor': 'Nama pengguna supervisor',
+  'pickup.needSupervisor': 'Supervisor mengisi nama pengguna, lalu kata sandinya atau berkas sidik jarinya dari pemindai.',
   'pickup.overrideReason': 'Alasan (tercatat di jejak audit)',
   'pickup.override': 'Setujui penyerahan',
   'pickup.overridden': 'Supervisor menyetujui penyerahan. Kartu boleh diserahkan.',
@@ -516,6 +520,7 @@ const en = {
   'login.template': 'Fingerprint file from the scanner',
   'login.fingerprintSubmit': 'Use fingerprint',
   'login.needTemplate': 'Enter the username, then choose the fingerprint file from the scanner.',
+  'supervisor.orFinger': 'Or with an enrolled finger',
 
   'enroll.title': 'e-KTP enrollment',
   'enroll.applicant': 'Applicant',
@@ -562,13 +567,15 @@ const en = {
   'enroll.needSignature': 'No signature yet. Choose a file or sign in the box.',
   'enroll.exceptionTitle': 'Finger exceptions: photo of the hand and a supervisor\'s approval',
   'enroll.exceptionHelp': 'A finger declared missing or impossible to capture needs a photo of the hand and a '
-    + 'supervisor\'s approval. The supervisor enters their own username and password here; an operator cannot approve '
+    + 'supervisor\'s approval. The supervisor enters their own username and password here, or scans one of their '
+    + 'enrolled fingers; an operator cannot approve '
     + 'their own exceptions.',
   'enroll.exceptionPhoto': 'Photo of the hand (JPEG or PNG)',
   'enroll.exceptionSupervisor': 'Supervisor\'s username',
   'enroll.exceptionPassword': 'Supervisor\'s password',
   'enroll.needExceptionPhoto': 'No photo of the hand for the excepted fingers yet. Take one with the camera or choose a file.',
-  'enroll.needSupervisor': 'Finger exceptions need a supervisor\'s approval: the supervisor enters their username and password.',
+  'enroll.needSupervisor': 'Finger exceptions need a supervisor\'s approval: the supervisor enters their username, then '
+    + 'their password or their fingerprint file from the scanner.',
   'enroll.submit': 'Save enrollment',
   'enroll.sending': 'Saving…',
   'enroll.resend': 'Send again',
@@ -740,6 +747,7 @@ const en = {
   'pickup.overrideHelp': 'The fingerprint check failed several times. A supervisor may approve the hand-over after '
     + 'checking the collector\'s identity; the approval is recorded in their name.',
   'pickup.supervisor': 'Supervisor\'s username',
+  'pickup.needSupervisor': 'The supervisor enters their username, then their password or their fingerprint file from the scanner.',
   'pickup.overrideReason': 'Reason (kept in the audit chain)',
   'pickup.override': 'Approve hand-over',
   'pickup.overridden': 'The supervisor approved the hand-over. The card may be handed over.',

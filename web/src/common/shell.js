@@ -71,28 +71,41 @@ export function renderLogin(main, { titleKey, path, onLoggedIn, fingerprint = fa
 
 // The fingerprint half of the station's login form.
 function fingerprintLogin(username, error, logIn) {
-  const finger = h('select', { id: 'login-finger', name: 'finger' },
-    ...[2, 7, 1, 6, 3, 8, 4, 9, 5, 10].map((position) => h('option', { value: String(position) }, t(`finger.${position}`))));
-  const file = h('input', { id: 'login-template', name: 'template', type: 'file', 'aria-describedby': 'login-error' });
+  const finger = fingerprintCredential('login', 'login-error');
   const use = h('button', { type: 'button', onclick: async () => {
-    const chosen = file.files?.[0];
-    if (!username.value.trim() || !chosen) {
+    if (!username.value.trim() || !finger.chosen()) {
       error.textContent = t('login.needTemplate');
       return;
     }
     use.disabled = true;
-    const bytes = new Uint8Array(await chosen.arrayBuffer());
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    await logIn({ username: username.value.trim(), fingerprint: { position: Number(finger.value), template: btoa(binary) } },
-      () => { file.value = ''; });
+    await logIn({ username: username.value.trim(), fingerprint: await finger.value() }, finger.clear);
     use.disabled = false;
   } }, t('login.fingerprintSubmit'));
   return h('fieldset', { class: 'fingerprint-login' },
-    h('legend', {}, t('login.fingerprint')),
-    h('label', { for: 'login-finger' }, t('login.finger')), finger,
-    h('label', { for: 'login-template' }, t('login.template')), file,
-    use);
+    h('legend', {}, t('login.fingerprint')), ...finger.fields, use);
+}
+
+// One of an account's own enrolled fingers, as a login credential: the
+// finger's position and the template file the counter's scanner wrote.
+// `prefix` names the elements (PREFIX-finger, PREFIX-template); `describedBy`
+// is the id of the element that shows a refusal; `value()` resolves to the
+// API's {position, template (base64)}.
+export function fingerprintCredential(prefix, describedBy) {
+  const finger = h('select', { id: `${prefix}-finger`, name: `${prefix}-finger` },
+    ...[2, 7, 1, 6, 3, 8, 4, 9, 5, 10].map((position) => h('option', { value: String(position) }, t(`finger.${position}`))));
+  const file = h('input', { id: `${prefix}-template`, name: `${prefix}-template`, type: 'file',
+    'aria-describedby': describedBy });
+  return {
+    fields: [h('label', { for: finger.id }, t('login.finger')), finger, h('label', { for: file.id }, t('login.template')), file],
+    chosen: () => Boolean(file.files?.[0]),
+    value: async () => {
+      const bytes = new Uint8Array(await file.files[0].arrayBuffer());
+      let binary = '';
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      return { position: Number(finger.value), template: btoa(binary) };
+    },
+    clear: () => { file.value = ''; },
+  };
 }
 
 // Ends the session at `path` (whatever the server says) and clears it here.

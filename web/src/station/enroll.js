@@ -11,6 +11,7 @@ import { formatTime, t } from '../common/i18n.js';
 import { go } from '../common/router.js';
 import { showFailure } from '../common/shell.js';
 import { fingerCapture, photoCapture, select } from './capture.js';
+import { supervisorSignIn } from './supervisor.js';
 
 const KINDS = ['first_card', 'lost', 'damaged', 'data_change', 'move_in'];
 const RELIGIONS = ['ISLAM', 'KRISTEN', 'KATOLIK', 'HINDU', 'BUDDHA', 'KONGHUCU', 'KEPERCAYAAN'];
@@ -206,18 +207,18 @@ export async function renderEnrollment(main, session) {
   } });
 
   // A finger declared missing or unusable needs a photo of the hand and a
-  // supervisor's approval: the supervisor types their own name and password
-  // here; at submit their session approves this enrollment alone (the
-  // station ends it) and is logged out whatever the answer.
-  const supervisor = h('input', { autocomplete: 'off' });
-  const supervisorPassword = h('input', { type: 'password', autocomplete: 'off' });
+  // supervisor's approval, given here (supervisor.js); at submit their
+  // session approves this enrollment alone and is logged out whatever the
+  // answer.
+  const approver = supervisorSignIn('exception', 'exception-supervisor-error');
   const exceptionPanel = h('fieldset', { id: 'exception-approval', hidden: true },
     h('legend', {}, t('enroll.exceptionTitle')),
     h('p', { class: 'hint' }, t('enroll.exceptionHelp')),
     photoCapture('exception_photo', 'enroll.exceptionPhoto', 'image/jpeg,image/png',
       (blob) => { captured.exceptionPhoto = blob; }),
-    h('div', { class: 'row' }, field('exception-supervisor', 'enroll.exceptionSupervisor', supervisor),
-      field('exception-password', 'enroll.exceptionPassword', supervisorPassword)));
+    h('div', { class: 'row' }, field('exception-supervisor', 'enroll.exceptionSupervisor', approver.username),
+      field('exception-password', 'enroll.exceptionPassword', approver.password)),
+    approver.fingerprint);
 
   // The approving supervisor's session, or null after a local refusal shown.
   async function supervisorSession() {
@@ -225,16 +226,13 @@ export async function renderEnrollment(main, session) {
       showError(localError('exception_photo', 'enroll.needExceptionPhoto'), { onSubmit: true });
       return null;
     }
-    if (!supervisor.value.trim() || !supervisorPassword.value) {
+    if (!approver.complete()) {
       showError(localError('exception_approval', 'enroll.needSupervisor'), { onSubmit: true });
       return null;
     }
     try {
-      const { token } = await api('/api/v1/login', { method: 'POST', asToken: '',
-        body: { username: supervisor.value.trim(), password: supervisorPassword.value } });
-      return token;
+      return await approver.signIn();
     } catch (error) {
-      supervisorPassword.value = '';
       showError(error instanceof ApiError ? new ApiError(error.status, { ...error.body, field: 'exception_approval' })
         : localError('exception_approval', 'error.unknown'), { onSubmit: true });
       return null;
@@ -325,10 +323,7 @@ export async function renderEnrollment(main, session) {
     try {
       await send(body);
     } finally {
-      if (approval) {
-        supervisorPassword.value = '';
-        await api('/api/v1/logout', { method: 'POST', asToken: approval }).catch(() => {});
-      }
+      if (approval) await api('/api/v1/logout', { method: 'POST', asToken: approval }).catch(() => {});
     }
   } }, h('h1', {}, t('enroll.title')), fieldset, h('div', { class: 'actions' }, formMessage, resend, submit));
 

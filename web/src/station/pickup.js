@@ -8,6 +8,7 @@ import { formatTime, t } from '../common/i18n.js';
 import { go } from '../common/router.js';
 import { failureText } from '../common/shell.js';
 import { fingerCapture, readAsBase64, select } from './capture.js';
+import { supervisorSignIn } from './supervisor.js';
 
 const RELATIONS = ['spouse', 'parent', 'child', 'sibling', 'guardian'];
 
@@ -54,19 +55,21 @@ function checkSection(session, card, onChecked) {
     fingers.element, h('div', { class: 'actions' }, message, check));
 }
 
-// The supervisor types their own name and password; their session is used
-// for the override alone and ended at once.
+// The supervisor signs in here (supervisor.js); their session is used for
+// the override alone and ended at once.
 function overrideSection(card, onDone) {
-  const username = text({ required: true, autocomplete: 'off' });
-  const password = h('input', { type: 'password', required: true, autocomplete: 'off' });
+  const approver = supervisorSignIn('supervisor', 'override-message');
   const reason = text({ required: true, maxlength: 500 });
   const message = h('p', { class: 'error', role: 'alert', id: 'override-message' });
   return h('form', { class: 'card', id: 'override-form', onsubmit: async (event) => {
     event.preventDefault();
     message.textContent = '';
+    if (!approver.complete()) {
+      message.textContent = t('pickup.needSupervisor');
+      return;
+    }
     try {
-      const { token } = await api('/api/v1/login', { method: 'POST', asToken: '',
-        body: { username: username.value.trim(), password: password.value } });
+      const token = await approver.signIn();
       try {
         await api(`/api/v1/pickup/cards/${card.serial}/override`, { method: 'POST', asToken: token,
           body: { reason: reason.value.trim() } });
@@ -76,12 +79,12 @@ function overrideSection(card, onDone) {
       onDone();
     } catch (error) {
       message.textContent = failureText(error);
-      password.value = '';
     }
   } },
   h('h2', {}, t('pickup.overrideTitle')), h('p', {}, t('pickup.overrideHelp')),
-  labelled('supervisor-username', 'pickup.supervisor', username),
-  labelled('supervisor-password', 'login.password', password),
+  labelled('supervisor-username', 'pickup.supervisor', approver.username),
+  labelled('supervisor-password', 'login.password', approver.password),
+  approver.fingerprint,
   labelled('override-reason', 'pickup.overrideReason', reason),
   message, h('button', { type: 'submit' }, t('pickup.override')));
 }
