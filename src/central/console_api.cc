@@ -409,7 +409,8 @@ class ConsoleApi {
     nlohmann::json out = nlohmann::json::array();
     for (const pipeline::OpenCase& c : cases) {
       out.push_back({{"record_id", c.record_id}, {"registration_number", c.registration_number},
-                     {"suspicion", c.suspicion}, {"created_at", c.created_at}});
+                     {"suspicion", c.suspicion}, {"suspicion_facts", c.suspicion_facts},
+                     {"created_at", c.created_at}});
     }
     return Ok({{"cases", out}});
   }

@@ -110,7 +110,7 @@ int CentralAdjudicationList(const Args& args) {
   central::CentralOptions options;
   bool json = false;
   AddDatabaseOptions(app, options);
-  app.add_flag("--json", json, "print a JSON array of {record_id, registration_number, created_at, suspicion}");
+  app.add_flag("--json", json, "print a JSON array of {record_id, registration_number, created_at, suspicion, suspicion_facts}");
   if (auto exit = Parse(app, args)) return *exit;
   auto db = OpenCentral(options);
   if (!db.ok()) return Fail(db.status());
@@ -122,7 +122,8 @@ int CentralAdjudicationList(const Args& args) {
       out.push_back({{"record_id", c.record_id},
                      {"registration_number", c.registration_number},
                      {"created_at", c.created_at},
-                     {"suspicion", c.suspicion}});
+                     {"suspicion", c.suspicion},
+                     {"suspicion_facts", c.suspicion_facts}});
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;

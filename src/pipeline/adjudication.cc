@@ -39,6 +39,16 @@ StatusOr<nlohmann::json> DescribeRecord(store::Connection& db, int64_t record_id
                         {"resident", resident},           {"received_at", row.Text(8)}};
 }
 
+// A case's stored suspicion_facts, which the pipeline wrote as a JSON object.
+StatusOr<nlohmann::json> SuspicionFacts(int64_t record_id, const std::string& stored) {
+  auto facts = nlohmann::json::parse(stored, nullptr, false);
+  if (!facts.is_object()) {
+    return DataLoss("the suspicion facts of the adjudication of record " + std::to_string(record_id) +
+                    " are not a JSON object");
+  }
+  return facts;
+}
+
 }  // namespace
 
 std::string_view VerdictName(Verdict verdict) {
@@ -57,12 +67,15 @@ StatusOr<Verdict> ParseVerdict(std::string_view name) {
 }
 
 StatusOr<std::vector<OpenCase>> OpenCases(store::Connection& db, int limit) {
-  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT a.record_id, r.registration_number, a.suspicion, a.created_at "
-                                       "FROM adjudications a JOIN records r ON r.id = a.record_id "
+  ASSIGN_OR_RETURN(auto rows, db.Query("SELECT a.record_id, r.registration_number, a.suspicion, a.suspicion_facts, "
+                                       "a.created_at FROM adjudications a JOIN records r ON r.id = a.record_id "
                                        "WHERE a.status = 'open' ORDER BY a.record_id LIMIT ?",
                                        {limit}));
   std::vector<OpenCase> cases;
-  for (const store::Row& row : rows) cases.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3)});
+  for (const store::Row& row : rows) {
+    ASSIGN_OR_RETURN(nlohmann::json facts, SuspicionFacts(row.Int(0), row.Text(3)));
+    cases.push_back({row.Int(0), row.Text(1), row.Text(2), std::move(facts), row.Text(4)});
+  }
   return cases;
 }
 
@@ -70,9 +83,13 @@ StatusOr<nlohmann::json> CaseDetail(store::Connection& db, int64_t record_id) {
   ASSIGN_OR_RETURN(const store::Row row,
                    RowOfRecord(db,
                                "SELECT suspicion, candidates, status, decision, candidate_nik, decided_by, decided_at, "
-                               "decision_note, created_at FROM adjudications WHERE record_id = ?",
+                               "decision_note, created_at, suspicion_facts FROM adjudications WHERE record_id = ?",
                                record_id, kNoCase));
-  nlohmann::json detail = {{"suspicion", row.Text(0)}, {"status", row.Text(2)}, {"opened_at", row.Text(8)}};
+  ASSIGN_OR_RETURN(nlohmann::json facts, SuspicionFacts(record_id, row.Text(9)));
+  nlohmann::json detail = {{"suspicion", row.Text(0)},
+                           {"suspicion_facts", std::move(facts)},
+                           {"status", row.Text(2)},
+                           {"opened_at", row.Text(8)}};
   ASSIGN_OR_RETURN(detail["record"], DescribeRecord(db, record_id));
   auto candidates = nlohmann::json::parse(row.Text(1), nullptr, false);
   if (!candidates.is_array()) return DataLoss("adjudication of record " + std::to_string(record_id) + " is malformed");

@@ -38,17 +38,24 @@ struct AdjudicationDecision {
   std::string note;           // why (non-empty)
 };
 
+// Why a case was opened: `suspicion` in English, and `suspicion_facts`, the
+// same as {"kind", ...facts} for a console to say in its own language:
+// no_fingerprints; fingerprint_match {residents}; threshold_unreachable
+// {fingers, max_score, threshold, gallery_subjects}; own_card_mismatch {nik}.
+// Cases opened before the facts were kept have {}.
 struct OpenCase {
   int64_t record_id = 0;
   std::string registration_number;
   std::string suspicion;
+  nlohmann::json suspicion_facts;
   std::string created_at;
 };
 
 // Open cases, oldest first.
 StatusOr<std::vector<OpenCase>> OpenCases(store::Connection& db, int limit);
 
-// Both sides of a case: {"record": {...}, "suspicion", "status", "candidates":
+// Both sides of a case: {"record": {...}, "suspicion", "suspicion_facts" (as
+// in OpenCase), "status", "candidates":
 // [{nik, fused_score, fingers: [{position, score}], record: {...}}], and the
 // decision once made}. Each "record" has its registration number, state,
 // NIKs, station and resident demographics. kNotFound for a record with no case.

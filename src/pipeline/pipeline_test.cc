@@ -397,8 +397,11 @@ TEST_P(PipelineTest, PlantedDuplicateGoesToAdjudicationWithPerFingerScores) {
   ASSERT_OK(cases);
   ASSERT_EQ(cases->size(), 1u);
   EXPECT_EQ((*cases)[0].record_id, planted);
+  const nlohmann::json match = {{"kind", "fingerprint_match"}, {"residents", 1}};
+  EXPECT_EQ((*cases)[0].suspicion_facts, match);
   auto detail = CaseDetail(db(), planted);
   ASSERT_OK(detail);
+  EXPECT_EQ((*detail)["suspicion_facts"], match);
   ASSERT_EQ((*detail)["candidates"].size(), 1u);
   const nlohmann::json& candidate = (*detail)["candidates"][0];
   EXPECT_EQ(candidate["nik"], Get(original).nik);
@@ -438,6 +441,31 @@ TEST_P(PipelineTest, FingersThatCannotReachTheThresholdGoToAPerson) {
   EXPECT_THAT(Reason(second), HasSubstr("2 finger(s) fuse to at most 200, below the threshold 2"));
   EXPECT_THAT(Reason(second), HasSubstr("for a gallery of 1 subject(s): no duplicate can be found by fingerprint"));
   EXPECT_EQ(Get(second).nik, "");
+  auto detail = CaseDetail(db(), second);
+  ASSERT_OK(detail);
+  const nlohmann::json& facts = (*detail)["suspicion_facts"];
+  EXPECT_EQ(facts["kind"], "threshold_unreachable");
+  EXPECT_EQ(facts["fingers"], 2);
+  EXPECT_EQ(facts["max_score"], 200.0);
+  EXPECT_NEAR(facts["threshold"].get<double>(), DedupeThreshold(1e-12, 1, 2), 1e-3);
+  EXPECT_EQ(facts["gallery_subjects"], 1);
+}
+
+// A record whose every finger is declared an exception has nothing to
+// compare, so a person checks it.
+TEST_P(PipelineTest, ARecordWithNoFingerprintGoesToAPerson) {
+  enrollment::Biometrics biometrics = Fingers(7, 0);
+  for (enrollment::FingerCapture& finger : biometrics.fingers) {
+    finger.template_bytes.clear();
+    finger.exception = enrollment::FingerException::kAmputated;
+  }
+  int64_t record = AddValidated(NewResident(), biometrics);
+  Run();
+  ASSERT_EQ(Get(record).state, RecordState::kAdjudication);
+  EXPECT_EQ(Reason(record), "no fingerprint to compare (every finger has an exception); a person must check");
+  auto detail = CaseDetail(db(), record);
+  ASSERT_OK(detail);
+  EXPECT_EQ((*detail)["suspicion_facts"], (nlohmann::json{{"kind", "no_fingerprints"}}));
 }
 
 TEST_P(PipelineTest, AdjudicationDecisionsAreAppliedAuditedAndFinal) {
@@ -511,6 +539,9 @@ TEST_P(PipelineTest, ReplacementKeepsItsNikOnlyWithItsOwnFingers) {
   Run();
   EXPECT_EQ(Get(stolen).state, RecordState::kAdjudication);
   EXPECT_EQ(Reason(stolen), "fingerprints do not match the card of NIK " + nik);
+  auto detail = CaseDetail(db(), stolen);
+  ASSERT_OK(detail);
+  EXPECT_EQ((*detail)["suspicion_facts"], (nlohmann::json{{"kind", "own_card_mismatch"}, {"nik", nik}}));
   // Not the same person as the NIK's holder: the claim is refused, and the
   // holder's fingers stay in the gallery.
   ASSERT_OK(Decide(db(), pipeline_->context(), {stolen, Verdict::kDifferentPeople, "", "siti", "another face"}));

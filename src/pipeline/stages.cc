@@ -236,6 +236,7 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   // Set when the gallery is so large that the probe's fingers, each at the
   // highest score, cannot reach the threshold (docs/operations.md, "Caveats").
   std::string unreachable;
+  nlohmann::json unreachable_facts;
   if (!probe.fingers.empty()) {
     ASSIGN_OR_RETURN(GallerySearch search, SearchGallery(db, context, record_id, probe, searched));
     double gallery = static_cast<double>(std::max<size_t>(search.gallery_subjects, 1));
@@ -249,6 +250,11 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
                     fingers, bio::kMaxFingerScore * static_cast<float>(fingers), static_cast<double>(needed),
                     search.gallery_subjects);
       unreachable = text;
+      unreachable_facts = {{"kind", "threshold_unreachable"},
+                           {"fingers", fingers},
+                           {"max_score", bio::kMaxFingerScore * static_cast<float>(fingers)},
+                           {"threshold", needed},
+                           {"gallery_subjects", search.gallery_subjects}};
     }
     for (const bio::Candidate& c : search.candidates) {
       const double impostor = bio::ConservativeImpostorProbability(c.score, c.fingers_compared);
@@ -262,17 +268,24 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
       suspects.push_back(std::move(described));
     }
   }
+  // Why a case opens, in English for the record's history and the CLI, and
+  // as a kind with its facts for the consoles (adjudication.h, CaseDetail).
   std::string reason;
+  nlohmann::json facts;
   if (probe.fingers.empty()) {
     reason = "no fingerprint to compare (every finger has an exception); a person must check";
+    facts = {{"kind", "no_fingerprints"}};
   } else if (!suspects.empty()) {
     reason = "duplicate suspect: fingerprints match " + std::to_string(suspects.size()) + " resident(s) on record";
+    facts = {{"kind", "fingerprint_match"}, {"residents", suspects.size()}};
   } else if (!unreachable.empty()) {
     reason = unreachable;
+    facts = std::move(unreachable_facts);
   } else if (!own_nik.empty() && !matched_own) {
     ASSIGN_OR_RETURN(auto own, GallerySubject(db, context.biometrics_key, own_nik));
     if (own) {
       reason = "fingerprints do not match the card of NIK " + own_nik;
+      facts = {{"kind", "own_card_mismatch"}, {"nik", own_nik}};
       ASSIGN_OR_RETURN(nlohmann::json described, DescribeCandidate(db, context.biometrics_key, probe, own_nik, 0, 0));
       suspects.push_back(std::move(described));
     }
@@ -288,9 +301,9 @@ Status RunDedupe(store::Connection& db, const StageContext& context, int64_t rec
   RETURN_IF_ERROR(records.Transition(record_id, RecordState::kDuplicateSuspect, RecordState::kAdjudication, kActor,
                                      "queued for adjudication"));
   RETURN_IF_ERROR(records.SetFailureReason(record_id, reason));
-  RETURN_IF_ERROR(db.Exec("INSERT INTO adjudications (record_id, suspicion, candidates, status, created_at) "
-                          "VALUES (?, ?, ?, 'open', ?)",
-                          {record_id, reason, suspects.dump(), FormatTimestamp(context.clock.Now())}));
+  RETURN_IF_ERROR(db.Exec("INSERT INTO adjudications (record_id, suspicion, suspicion_facts, candidates, status, "
+                          "created_at) VALUES (?, ?, ?, ?, 'open', ?)",
+                          {record_id, reason, facts.dump(), suspects.dump(), FormatTimestamp(context.clock.Now())}));
   return NotifyStation(db, context, record_id);
 }
 

@@ -441,6 +441,9 @@ CREATE TABLE enrollment_exception_counts (
 );
 CREATE INDEX enrollment_exception_counts_operator ON enrollment_exception_counts (station_id, operator);
 )sql"},
+    {26, "why each adjudication case was opened, as a kind and its facts, so that a console says it in its own language (pipeline/adjudication.h)", R"sql(
+ALTER TABLE adjudications ADD COLUMN suspicion_facts TEXT NOT NULL DEFAULT '{}';
+)sql"},
 };
 
 const std::vector<Migration> kStationMigrations = {

@@ -89,8 +89,12 @@ test('an adjudicator drills into the dashboard and decides the case; the decisio
   await page.screenshot({ path: join(SHOTS, 'central-dashboard.png') });
 
   await page.getByRole('link', { name: 'Adjudikasi' }).click();
+  // Why the case was opened, in Bahasa Indonesia in the list and the case.
+  const suspicion = 'sidik jari cocok dengan 1 penduduk yang sudah tercatat';
+  await page.locator('#case-table').getByText(suspicion).waitFor();
   await page.getByRole('link', { name: enrolled['SRI WAHYUNINGSIH'] }).click();
   await page.getByRole('heading', { name: `Kasus ${enrolled['SRI WAHYUNINGSIH']}` }).waitFor();
+  await page.getByText(`Dugaan: ${suspicion}`).waitFor();
   await page.getByText('SRI WAHYUNI', { exact: true }).waitFor();
   await page.locator('img.face[src^="blob:"]').nth(1).waitFor();
   await page.screenshot({ path: join(SHOTS, 'central-adjudication.png'), fullPage: true });

@@ -3,8 +3,25 @@
 // scores), and the decision, which names the logged-in account.
 import { api, ApiError, sessionToken } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
-import { formatTime, t } from '../common/i18n.js';
+import { formatNumber, formatTime, t } from '../common/i18n.js';
 import { go } from '../common/router.js';
+
+// Why the pipeline opened a case, in the reader's language, from its
+// suspicion_facts (docs/openapi.yaml, SuspicionFacts); the server's English
+// text for a case opened before central kept the facts.
+const SUSPICIONS = {
+  no_fingerprints: () => t('central.suspicion.noFingerprints'),
+  fingerprint_match: (facts) => t('central.suspicion.fingerprintMatch', { residents: facts.residents }),
+  threshold_unreachable: (facts) => t('central.suspicion.thresholdUnreachable', {
+    fingers: facts.fingers, max: formatNumber(facts.max_score), threshold: formatNumber(facts.threshold, 2),
+    gallery: formatNumber(facts.gallery_subjects) }),
+  own_card_mismatch: (facts) => t('central.suspicion.ownCardMismatch', { nik: facts.nik }),
+};
+
+function suspicionText(english, facts) {
+  const say = SUSPICIONS[facts?.kind];
+  return say ? say(facts) : english;
+}
 
 export async function renderCases(main) {
   const { cases } = await api('/api/v1/console/adjudications');
@@ -14,7 +31,7 @@ export async function renderCases(main) {
         h('th', { scope: 'col' }, t('central.suspicion')), h('th', { scope: 'col' }, t('central.openedAt')))),
       h('tbody', {}, cases.map((c) => h('tr', {},
         h('th', { scope: 'row' }, h('a', { href: `#/adjudikasi/${c.record_id}` }, c.registration_number)),
-        h('td', {}, c.suspicion), h('td', {}, formatTime(c.created_at))))))));
+        h('td', {}, suspicionText(c.suspicion, c.suspicion_facts)), h('td', {}, formatTime(c.created_at))))))));
 }
 
 // The photo through fetch (it needs the session), shown from a blob: URL.
@@ -81,7 +98,7 @@ export async function renderAdjudication(main, recordId) {
 
   replace(main,
     h('h1', {}, t('central.caseTitle', { record: detail.record.registration_number })),
-    h('p', {}, t('central.suspicionIs', { suspicion: detail.suspicion })),
+    h('p', {}, t('central.suspicionIs', { suspicion: suspicionText(detail.suspicion, detail.suspicion_facts) })),
     h('div', { class: 'columns compare' },
       person(recordId, detail.record, 'central.thisRecord'),
       candidates.map((c) => h('div', {},

@@ -33,6 +33,13 @@ export function errorText(body) {
   return body.pesan ?? body.error ?? t('error.unknown');
 }
 
+// A number in the reader's language ("143,94" in Bahasa Indonesia), with
+// `digits` decimals.
+export function formatNumber(value, digits = 0) {
+  return Number(value).toLocaleString(language() === 'en' ? 'en-GB' : 'id-ID',
+    { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 // "2026-12-06T09:37:17Z" in the reader's language, in WIB (Asia/Jakarta).
 export function formatTime(iso) {
   if (!iso) return t('common.never');

@@ -353,6 +353,12 @@ const id = {
   'central.openedAt': 'Dibuka',
   'central.caseTitle': 'Kasus {record}',
   'central.suspicionIs': 'Dugaan: {suspicion}',
+  'central.suspicion.noFingerprints': 'tidak ada sidik jari untuk dibandingkan (semua jari dikecualikan); petugas harus '
+    + 'memeriksa',
+  'central.suspicion.fingerprintMatch': 'sidik jari cocok dengan {residents} penduduk yang sudah tercatat',
+  'central.suspicion.thresholdUnreachable': 'skor gabungan {fingers} jari paling tinggi {max}, di bawah ambang {threshold} '
+    + 'untuk galeri {gallery} penduduk: data ganda tidak dapat ditemukan dengan sidik jari; petugas harus memeriksa',
+  'central.suspicion.ownCardMismatch': 'sidik jari tidak cocok dengan kartu NIK {nik}',
   'central.thisRecord': 'Permohonan ini',
   'central.candidateRecord': 'Kandidat',
   'central.photoOf': 'Foto wajah {name}',
@@ -845,6 +851,11 @@ const en = {
   'central.openedAt': 'Opened',
   'central.caseTitle': 'Case {record}',
   'central.suspicionIs': 'Suspicion: {suspicion}',
+  'central.suspicion.noFingerprints': 'no fingerprint to compare (every finger has an exception); a person must check',
+  'central.suspicion.fingerprintMatch': 'the fingerprints match {residents} resident(s) on record',
+  'central.suspicion.thresholdUnreachable': '{fingers} finger(s) fuse to at most {max}, below the threshold {threshold} for a '
+    + 'gallery of {gallery} subjects: no duplicate can be found by fingerprint; a person must check',
+  'central.suspicion.ownCardMismatch': 'the fingerprints do not match the card of NIK {nik}',
   'central.thisRecord': 'This application',
   'central.candidateRecord': 'Candidate',
   'central.photoOf': 'Face photo of {name}',
