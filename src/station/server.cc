@@ -388,6 +388,19 @@ struct StationServer::Impl {
     return response;
   }
 
+  // A refusal of the application: the error body, with `field` naming the
+  // field its message names ("field.path: ...", FieldOfMessage) when it
+  // names one, so the console shows it beside that field.
+  static net::HttpResponse ApplicationRefusal(const Status& status) {
+    net::HttpResponse response = ErrorResponse(status);
+    const std::string field = FieldOfMessage(status.message());
+    if (field.empty()) return response;
+    auto body = nlohmann::json::parse(response.body);
+    body["field"] = field;
+    response.body = body.dump();
+    return response;
+  }
+
   // The application JSON (the `application` part of an enrollment, or the
   // body of a check): keys kApplicationKeys; finger exceptions come back as
   // fingers without templates. Anything else is refused by name.
@@ -537,7 +550,7 @@ struct StationServer::Impl {
           receipt.status().message().starts_with(kSelfEnrollmentRefused)) {
         return ErrorResponse(receipt.status(), 403, std::string(kSelfEnrollmentPesan));
       }
-      return ErrorResponse(receipt.status());
+      return ApplicationRefusal(receipt.status());
     }
     if (crash_after_enroll_commit_for_test) _exit(86);
     committed = !receipt->replayed;
@@ -1002,11 +1015,7 @@ struct StationServer::Impl {
       response.body = body.dump();
       return response;
     }
-    net::HttpResponse response = ErrorResponse(valid);
-    auto body = nlohmann::json::parse(response.body);
-    body["field"] = FieldOfMessage(valid.message());
-    response.body = body.dump();
-    return response;
+    return ApplicationRefusal(valid);
   }
 
   // A template from the simulated scanner (`station serve --simulated-scanner

@@ -1100,6 +1100,19 @@ TEST_F(StationTest, OperatorApiOverHttp) {
   EXPECT_THAT(receipt->body, HasSubstr(registration));
   EXPECT_THAT(receipt->body, HasSubstr("Tanda Terima"));
 
+  // A refusal of the application names its field, as the live check does.
+  EnrollmentRequest too_young = Request();
+  too_young.resident.birth_date = std::chrono::year_month_day{std::chrono::year{2015}, std::chrono::January,
+                                                               std::chrono::day{1}};
+  too_young.resident.marital_status = MaritalStatus::kBelumKawin;
+  auth.find("idempotency-key")->second = "counter-3-application-0003";
+  auto young = (*client)->PostMultipart(
+      "/api/v1/enrollments",
+      EnrollmentParts(too_young, {{"kind", "first_card"}, {"resident", ResidentToJson(too_young.resident)}}), auth);
+  ASSERT_TRUE(young.ok());
+  ASSERT_EQ(young->status, 409) << young->body;
+  EXPECT_EQ(nlohmann::json::parse(young->body)["field"], "birth_date") << young->body;
+
   parts[3].content.resize(20);
   auth.find("idempotency-key")->second = "counter-3-application-0002";
   auto bad = (*client)->PostMultipart("/api/v1/enrollments", parts, auth);

@@ -1,6 +1,7 @@
 // Finger exceptions in a real browser: the operator marks a finger missing,
 // attaches the photo of the hand and has a supervisor approve in place with
-// their own username and password; without the photo, with an operator's or
+// their own username and password, or their enrolled finger; without the
+// photo, with an operator's or
 // the operator's own approval, or a wrong password, nothing is recorded and
 // the form says why in Bahasa Indonesia. The approved exception reaches
 // central, whose integrity report counts it.
@@ -9,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  DATA, closePage, fillApplicant, newPage, receiptNumber, sessionToken, stationLogin, stationStatus,
+  DATA, closePage, fillApplicant, fvc, newPage, receiptNumber, sessionToken, stationLogin, stationStatus,
 } from './pages.mjs';
 import { ADMIN_PASSWORD, World, ektp, launchBrowser } from './world.mjs';
 
@@ -21,6 +22,8 @@ before(async () => {
   world.addStationAccount('ani', 'operator');
   world.addStationAccount('tono', 'operator');
   world.addStationAccount('sri', 'supervisor');
+  // Sri's right index (FVC finger 108 of DB2), first impression.
+  world.enrollOperatorFingers('sri', { 2: fvc(2, 108, 1) });
   browser = await launchBrowser();
 });
 
@@ -84,4 +87,24 @@ test('a finger marked missing needs the hand\'s photo and a supervisor\'s approv
   assert.equal(report.status, 0, report.stderr);
   const ani = JSON.parse(report.stdout).operators.find((o) => o.operator === 'ani');
   assert.deepEqual([ani.exceptions.events, ani.exceptions.out_of, ani.unapproved_exceptions], [1, 1, 0]);
+});
+
+test('a supervisor approves a finger exception with her enrolled finger in place of the password', async () => {
+  const page = await newPage(browser);
+  await stationLogin(page, world, { username: 'tono' });
+  await fillApplicant(page, { name: 'DIAN PERTIWI', subject: 502 });
+  await page.getByLabel('Pengecualian Jempol kiri').selectOption('bandaged');
+  await page.getByLabel('Foto tangan (JPEG atau PNG)').setInputFiles(join(DATA, 'face.jpg'));
+  await page.getByLabel('Nama pengguna penyelia').fill('sri');
+  // Another finger's file at the right index position: refused, nothing recorded.
+  await page.getByLabel('Berkas sidik jari dari pemindai').setInputFiles(fvc(2, 109, 2));
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  await page.locator('#exception-supervisor-error').getByText('tidak cocok', { exact: false }).waitFor();
+  // Her right index, another impression: recorded.
+  await page.getByLabel('Berkas sidik jari dari pemindai').setInputFiles(fvc(2, 108, 4));
+  await page.getByRole('button', { name: 'Simpan perekaman' }).click();
+  const registration = await receiptNumber(page);
+  const outbox = (await world.stationApi('/api/v1/outbox', await sessionToken(page))).json.entries;
+  assert.equal(outbox.some((e) => e.kind === 'enrollment' && e.reference === registration), true);
+  await closePage(page);
 });

@@ -186,19 +186,30 @@ export async function renderEnrollment(main, session) {
     return false;
   }
 
+  // The live check runs 300 ms after the last change. A submit cancels it,
+  // and the answer of a check that was under way is dropped, so it cannot
+  // clear the refusal the submit shows (the click that submits also blurs
+  // the field last typed in, which schedules a check).
   let checkTimer = null;
+  let checksCancelled = 0;
   function scheduleCheck() {
     clearTimeout(checkTimer);
     checkTimer = setTimeout(async () => {
+      const cancelled = checksCancelled;
       try {
         await api('/api/v1/enrollments/check', { method: 'POST', body: application() });
+        if (cancelled !== checksCancelled) return;
         clearErrors();
       } catch (error) {
-        if (!(error instanceof ApiError) || !error.answered) return;
+        if (cancelled !== checksCancelled || !(error instanceof ApiError) || !error.answered) return;
         clearErrors();
         showError(error, { onSubmit: false });
       }
     }, 300);
+  }
+  function cancelChecks() {
+    clearTimeout(checkTimer);
+    checksCancelled++;
   }
 
   const fingers = fingerCapture(session, { exceptions: true, onExceptions: (declared) => {
@@ -302,6 +313,7 @@ export async function renderEnrollment(main, session) {
 
   const form = h('form', { id: 'enroll-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
+    cancelChecks();
     clearErrors();
     formMessage.textContent = '';
     if (!captured.face) return showError(localError('face', 'enroll.needFace'), { onSubmit: true });
