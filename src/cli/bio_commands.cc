@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -124,10 +125,18 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
+    if (l.scorer == bio::PrefilterScorer::kCylinders) {
+      std::cout << "  cylinders, one thread: " << std::setprecision(3) << l.encode_us_per_finger
+                << " us to encode a probe finger, " << l.score_us_per_gallery_finger << " us and "
+                << l.postings_per_gallery_finger << " postings per gallery finger scored, " << l.index_bytes_per_finger
+                << " index bytes per gallery finger\n";
+    }
   };
-  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, "");
+  const bool cylinders = !e.prefilter.empty() && e.prefilter[0].scorer == bio::PrefilterScorer::kCylinders;
+  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, cylinders ? " (cylinders)" : "");
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
-    print_prefilter(l, " OUT OF FOLD (each group's length cells fitted on the other databases)");
+    print_prefilter(l, cylinders ? " (cylinders) OUT OF FOLD (nothing fitted: the in-sample figures)"
+                                 : " OUT OF FOLD (each group's length cells fitted on the other databases)");
   }
   if (!e.reject.empty()) {
     std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
@@ -184,6 +193,15 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost", l.lost},
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
+      if (l.scorer == bio::PrefilterScorer::kCylinders) {
+        rows.back()["scorer"] = "cylinders";
+        rows.back()["encode_us_per_finger"] = l.encode_us_per_finger;
+        rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
+        rows.back()["postings_per_gallery_finger"] = l.postings_per_gallery_finger;
+        rows.back()["index_bytes_per_finger"] = l.index_bytes_per_finger;
+      } else {
+        rows.back()["scorer"] = "signature";
+      }
     }
     return rows;
   };
@@ -234,6 +252,13 @@ int BioEval(const Args& args) {
                  "consecutive databases)")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--prefilter-index", options.prefilter_scorer,
+                 "the scorer --prefilter measures: signature (the engine's edge signature) or cylinders (the "
+                 "minutia-cylinder index, measured only; nothing fitted, so out of fold equals in-sample)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, bio::PrefilterScorer>{{"signature", bio::PrefilterScorer::kSignature},
+                                                      {"cylinders", bio::PrefilterScorer::kCylinders}}))
+      ->default_str("signature");
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
                  "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "
