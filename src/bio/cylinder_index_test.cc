@@ -58,7 +58,9 @@ TEST(CylinderIndexTest, MateRanksFirstAmongTheDatabasesFingers) {
     for (const FvcSample& s : db) {
       if (s.impression == 1) continue;
       const size_t ahead = Ahead(index.Score(EncodeCylinders(s.features)), entry.at(s.finger));
-      if (s.impression == 2 && std::string(name) == "DB1_B") EXPECT_EQ(ahead, 0u) << name << " finger " << s.finger;
+      if (s.impression == 2 && std::string(name) == "DB1_B") {
+        EXPECT_EQ(ahead, 0u) << name << " finger " << s.finger;
+      }
       first += ahead == 0;
     }
     EXPECT_GE(first, at_least) << name;
@@ -132,10 +134,10 @@ TEST(CylinderIndexTest, FewMinutiaeGiveNoKeysAndScoreZero) {
   EXPECT_THAT(empty, ::testing::Each(0.0f));
 }
 
-// The cylinder scorer through FvcPrefilterLoss on all of FVC2002 (40
+// The cylinder scorers through FvcPrefilterLoss on all of FVC2002 (40
 // one-finger and 20 two-finger subjects). Bounds sit at the measured counts
-// (docs/biometrics.md, "Pre-filter"); nothing is fitted, so out of fold is
-// the in-sample loss.
+// (docs/biometrics.md, "Pre-filter"); the cylinders fit nothing, so their out
+// of fold is their in-sample loss.
 TEST(CylinderIndexTest, PrefilterLossOnAllOfFvc2002) {
   std::vector<std::vector<FvcSample>> dbs;
   for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) dbs.push_back(Database(name));
@@ -170,6 +172,30 @@ TEST(CylinderIndexTest, PrefilterLossOnAllOfFvc2002) {
     EXPECT_EQ((*out)[k].lost, (*one)[k].lost);
     for (size_t d = 0; d < 4; ++d) EXPECT_EQ((*out)[k].by_database[d].lost, (*one)[k].by_database[d].lost);
   }
+
+  // The signature's z and the cylinders' z added per finger; out of fold the
+  // signature's length cells are fitted on the other databases.
+  auto both = FvcPrefilterLoss(dbs, keeps, 1, 1, cells, PrefilterScorer::kSignatureAndCylinders);
+  ASSERT_OK(both);
+  EXPECT_EQ((*both)[1].scorer, PrefilterScorer::kSignatureAndCylinders);
+  EXPECT_LE((*both)[0].lost, 30u);
+  EXPECT_LE((*both)[1].lost, 21u);
+  EXPECT_LE((*both)[2].lost, 10u);
+  EXPECT_LE((*both)[3].lost, 3u);
+  auto both_out = FvcPrefilterLossOutOfFold(dbs, keeps, 1, 1, PrefilterScorer::kSignatureAndCylinders);
+  ASSERT_OK(both_out);
+  EXPECT_EQ((*both_out)[1].searches, 280u);
+  EXPECT_LE((*both_out)[0].lost, 30u);
+  EXPECT_LE((*both_out)[1].lost, 20u);
+  EXPECT_LE((*both_out)[2].lost, 11u);
+  EXPECT_LE((*both_out)[3].lost, 7u);
+  auto both_two = FvcPrefilterLossOutOfFold(dbs, keeps, 1, 2, PrefilterScorer::kSignatureAndCylinders);
+  ASSERT_OK(both_two);
+  EXPECT_EQ((*both_two)[1].searches, 140u);
+  EXPECT_LE((*both_two)[0].lost, 4u);
+  EXPECT_EQ((*both_two)[1].lost, 0u);
+  EXPECT_EQ((*both_two)[2].lost, 0u);
+
   EXPECT_THAT(FvcPrefilterLoss({dbs[0]}, {0.1}, 1, 2, cells, PrefilterScorer::kCylinders),
               StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("fewer than 2")));
   EXPECT_THAT(FvcPrefilterLossOutOfFold({dbs[0]}, {0.1}, 1, 1, PrefilterScorer::kCylinders),

@@ -15,6 +15,7 @@
 
 #include "bio/abis.h"
 #include "bio/cylinder_index.h"
+#include "bio/prefilter_z.h"
 #include "bio/quality.h"
 
 namespace ektp::bio {
@@ -498,15 +499,19 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 
 namespace {
 
-// FvcPrefilterLoss with the cylinder index: every search is scored once (one
-// thread, timed) and each keep share only moves the cut. `impressions` and
-// `subject_of` are FvcPrefilterLoss's.
+// FvcPrefilterLoss with the cylinder index, alone or added to the signature
+// (`scorer`): every search is scored once (one thread, the cylinders timed)
+// and each keep share only moves the cut. `impressions` and `subject_of` are
+// FvcPrefilterLoss's.
 template <typename Impressions, typename SubjectOf>
 StatusOr<std::vector<PrefilterLoss>> CylinderPrefilterLoss(size_t databases, const std::vector<double>& keeps,
                                                            int fingers, const Impressions& impressions,
-                                                           const SubjectOf& subject_of) {
+                                                           const SubjectOf& subject_of, PrefilterScorer scorer,
+                                                           const FingerFeatures::LengthCells& length_cells) {
   using Clock = std::chrono::steady_clock;
+  const bool with_signature = scorer == PrefilterScorer::kSignatureAndCylinders;
   std::vector<CylinderIndex> index(static_cast<size_t>(fingers));
+  std::vector<std::vector<FingerFeatures::Signature>> signatures(static_cast<size_t>(fingers));
   std::map<std::string, size_t> entry_of;
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -514,7 +519,10 @@ StatusOr<std::vector<PrefilterLoss>> CylinderPrefilterLoss(size_t databases, con
     std::optional<SubjectRecord> r = subject_of(g, finger, 1);
     if (!r) continue;
     entry_of[r->id] = index[0].Size();
-    for (int j = 0; j < fingers; ++j) index[static_cast<size_t>(j)].Add(EncodeCylinders(r->fingers[j].features));
+    for (size_t j = 0; j < index.size(); ++j) {
+      index[j].Add(EncodeCylinders(r->fingers[j].features));
+      if (with_signature) signatures[j].push_back(r->fingers[j].features.EdgeSignature(length_cells));
+    }
   }
   const size_t n = entry_of.size();
   if (n < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
@@ -532,16 +540,20 @@ StatusOr<std::vector<PrefilterLoss>> CylinderPrefilterLoss(size_t databases, con
     if (!probe) continue;
     const size_t mate = entry_of.at(probe->id);
     std::vector<float> fused(n, 0.0f);
-    for (int j = 0; j < fingers; ++j) {
+    for (size_t j = 0; j < index.size(); ++j) {
       const auto t0 = Clock::now();
       const CylinderCodes codes = EncodeCylinders(probe->fingers[j].features);
       const auto t1 = Clock::now();
       size_t visited = 0;
-      const std::vector<float> z = index[static_cast<size_t>(j)].Score(codes, &visited);
+      const std::vector<float> z = index[j].Score(codes, &visited);
       for (size_t s = 0; s < n; ++s) fused[s] += z[s];
       score += Clock::now() - t1;
       encode += t1 - t0;
       postings += visited;
+      if (with_signature) {
+        const FingerFeatures::Signature p = probe->fingers[j].features.DilatedEdgeSignature(length_cells);
+        for (size_t s = 0; s < n; ++s) fused[s] += SignatureZ(p, signatures[j][s]);
+      }
     }
     size_t ahead = 0;
     for (size_t s = 0; s < n; ++s) ahead += s != mate && fused[s] >= fused[mate];
@@ -554,7 +566,7 @@ StatusOr<std::vector<PrefilterLoss>> CylinderPrefilterLoss(size_t databases, con
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
     PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
-    loss.scorer = PrefilterScorer::kCylinders;
+    loss.scorer = scorer;
     loss.encode_us_per_finger = std::chrono::duration<double, std::micro>(encode).count() / std::max(1.0, probe_fingers);
     loss.score_us_per_gallery_finger =
         std::chrono::duration<double, std::micro>(score).count() / std::max(1.0, gallery_fingers);
@@ -597,7 +609,9 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
     return r;
   };
-  if (scorer == PrefilterScorer::kCylinders) return CylinderPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of);
+  if (scorer != PrefilterScorer::kSignature) {
+    return CylinderPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, scorer, length_cells);
+  }
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, length_cells));
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -644,9 +658,6 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
     return InvalidArgument("out of fold needs at least 2 groups of " + std::to_string(fingers) +
                            " databases, got " + std::to_string(databases.size()) + " databases");
   }
-  if (scorer == PrefilterScorer::kCylinders) {
-    return FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::DefaultLengthCells(), scorer);
-  }
   std::vector<PrefilterLoss> out;
   for (size_t g = 0; g < groups; ++g) {
     std::vector<const FingerFeatures*> training;
@@ -655,7 +666,8 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       for (const FvcSample& s : databases[d]) training.push_back(&s.features);
     }
     ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
-                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training)));
+                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training),
+                                      scorer));
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {

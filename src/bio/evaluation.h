@@ -264,10 +264,12 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<
 // the subject's first finger (nothing is fitted per run, so a database's
 // count is its held-out loss only if the pre-filter's constants were chosen
 // without it).
-// The pre-filter scorer measured: the engine's edge signature (InMemoryAbis)
-// or the minutia-cylinder index (cylinder_index.h; fused by summing its
-// per-finger z; a mate tied with others counts as ranked below them).
-enum class PrefilterScorer { kSignature, kCylinders };
+// The pre-filter scorer measured: the engine's edge signature (InMemoryAbis),
+// the minutia-cylinder index (cylinder_index.h), or both, each finger adding
+// its signature z and its cylinder z. The last two are scored outside the
+// engine: fingers fused by summing z, a mate tied with others counted as
+// ranked below them.
+enum class PrefilterScorer { kSignature, kCylinders, kSignatureAndCylinders };
 
 struct PrefilterLoss {
   struct Count {
@@ -281,7 +283,8 @@ struct PrefilterLoss {
   size_t lost = 0;
   std::vector<Count> by_database;
   PrefilterScorer scorer = PrefilterScorer::kSignature;
-  // Cylinders only (zero for the signature), one thread, over every search:
+  // With cylinders (zero for the signature alone), one thread, over every
+  // search; the signature's own cost is not included:
   double encode_us_per_finger = 0;         // a probe finger's cylinders and keys
   double score_us_per_gallery_finger = 0;  // lookups, counts and z, per gallery finger scored
   double postings_per_gallery_finger = 0;  // postings visited per gallery finger scored
@@ -302,8 +305,8 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
 // only that group's searches are counted. Every other constant of the
 // signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
 // kInvalidArgument when fewer than two groups can be formed (nothing to
-// fit on). The cylinder scorer fits nothing: its out-of-fold loss is its
-// in-sample loss (the same errors apply).
+// fit on). The cylinder index fits nothing: with kCylinders the out-of-fold
+// loss is the in-sample loss.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
                                                                int fingers = 1,
