@@ -5,7 +5,7 @@
 // own frame (rotation- and translation-invariant); L hash functions, each a
 // fixed random subset of h cells, turn every cylinder into L keys; a gallery
 // finger's evidence for a probe finger is how many of the probe's keys it
-// also holds, corrected for its own number of keys.
+// also holds (rare keys weigh more), corrected for its own number of keys.
 //
 // Thread-safety: CylinderCodes are values; CylinderIndex::Score is const and
 // may run concurrently with other Score calls, not with Add.
@@ -39,11 +39,12 @@ class CylinderIndex {
   size_t Size() const { return keys_.size(); }
 
   // One score per entry, in Add order: z = (hits - lambda n) / sqrt(lambda n
-  // + 1), where hits counts the probe's keys (with repeats) that the entry
-  // holds, n is the entry's number of distinct keys and lambda, the chance
-  // hits per key, is the median of hits / n over the entries (most of any
-  // gallery are strangers to the probe). An entry without keys scores 0.
-  // `postings` (optional) receives the number of postings visited.
+  // + 1), where hits sums, over the probe's keys (with repeats) that the
+  // entry holds, log((entries + 1) / (holders + 0.5)) (a key few entries hold
+  // is more evidence), n is the entry's number of distinct keys and lambda,
+  // the chance hits per key, is the median of hits / n over the entries with
+  // keys (most of any gallery are strangers to the probe). An entry without
+  // keys scores 0. `postings` (optional) receives the postings visited.
   std::vector<float> Score(const CylinderCodes& probe, size_t* postings = nullptr) const;
 
   // Approximate heap bytes of the postings and per-entry counts.
