@@ -13,8 +13,6 @@
 #include <mutex>
 #include <thread>
 
-#include "bio/prefilter_z.h"
-
 namespace ektp::bio {
 namespace {
 
@@ -54,6 +52,15 @@ Status ValidateSubject(const SubjectRecord& s, bool need_id) {
     seen[f.position] = true;
   }
   return Status::Ok();
+}
+
+// Pre-filter evidence that a gallery finger (signature `g`, `g_bits` bits
+// set) mates a probe finger (dilated signature `p`, a share `p_density` of
+// all bits set): the hits beyond what chance gives, in standard deviations
+// of a binomial count. Chance alone gives about 0, a mate several units.
+inline float PrefilterZ(int hits, float p_density, int g_bits) {
+  const float expected = static_cast<float>(g_bits) * p_density;
+  return (static_cast<float>(hits) - expected) / std::sqrt(expected * (1 - p_density) + 1);
 }
 
 // Adds the pre-filter evidence of gallery fingers [begin, end) of `table`
@@ -293,7 +300,9 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
     t.signatures.push_back(f.features.EdgeSignature(length_cells_));
-    t.signature_bits.push_back(static_cast<uint16_t>(SignatureBits(t.signatures.back())));
+    int bits = 0;
+    for (uint64_t w : t.signatures.back()) bits += std::popcount(w);
+    t.signature_bits.push_back(static_cast<uint16_t>(bits));
     t.slot.push_back(slot);
   }
   ++alive_;
@@ -351,8 +360,10 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   std::vector<ProbeFinger> fingers;
   for (const FingerSample& f : probe.fingers) {
     auto sig = f.features.DilatedEdgeSignature(length_cells_);
+    int bits = 0;
+    for (uint64_t w : sig) bits += std::popcount(w);
     fingers.push_back({f.position, PreparedProbe(f.features), sig,
-                       static_cast<float>(SignatureBits(sig)) / FingerFeatures::kSignatureBits});
+                       static_cast<float>(bits) / FingerFeatures::kSignatureBits});
   }
 
   std::shared_lock lock(mu_);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -14,8 +13,6 @@
 #include <thread>
 
 #include "bio/abis.h"
-#include "bio/cylinder_index.h"
-#include "bio/prefilter_z.h"
 #include "bio/quality.h"
 
 namespace ektp::bio {
@@ -497,100 +494,9 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
   return cv;
 }
 
-namespace {
-
-// FvcPrefilterLoss with the cylinder index, alone or added to the signature
-// (`scorer`): every search is scored once (one thread, the cylinders timed)
-// and each keep share only moves the cut. `impressions` and `subject_of` are
-// FvcPrefilterLoss's.
-template <typename Impressions, typename SubjectOf>
-StatusOr<std::vector<PrefilterLoss>> CylinderPrefilterLoss(size_t databases, const std::vector<double>& keeps,
-                                                           int fingers, const Impressions& impressions,
-                                                           const SubjectOf& subject_of, PrefilterScorer scorer,
-                                                           const FingerFeatures::LengthCells& length_cells) {
-  using Clock = std::chrono::steady_clock;
-  const bool with_signature = scorer == PrefilterScorer::kSignatureAndCylinders;
-  std::vector<CylinderIndex> index(static_cast<size_t>(fingers));
-  std::vector<std::vector<FingerFeatures::Signature>> signatures(static_cast<size_t>(fingers));
-  std::map<std::string, size_t> entry_of;
-  for (const auto& [key, samples] : impressions) {
-    const auto& [g, finger, impression] = key;
-    if (impression != 1) continue;
-    std::optional<SubjectRecord> r = subject_of(g, finger, 1);
-    if (!r) continue;
-    entry_of[r->id] = index[0].Size();
-    for (size_t j = 0; j < index.size(); ++j) {
-      index[j].Add(EncodeCylinders(r->fingers[j].features));
-      if (with_signature) signatures[j].push_back(r->fingers[j].features.EdgeSignature(length_cells));
-    }
-  }
-  const size_t n = entry_of.size();
-  if (n < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
-  struct Search {
-    size_t database;
-    size_t ahead;  // other subjects whose fused score is at least the mate's
-  };
-  std::vector<Search> searches;
-  Clock::duration encode{}, score{};
-  size_t postings = 0;
-  for (const auto& [key, samples] : impressions) {
-    const auto& [g, finger, impression] = key;
-    if (impression == 1 || !subject_of(g, finger, 1)) continue;  // no mate to find
-    std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
-    if (!probe) continue;
-    const size_t mate = entry_of.at(probe->id);
-    std::vector<float> fused(n, 0.0f);
-    for (size_t j = 0; j < index.size(); ++j) {
-      const auto t0 = Clock::now();
-      const CylinderCodes codes = EncodeCylinders(probe->fingers[j].features);
-      const auto t1 = Clock::now();
-      size_t visited = 0;
-      const std::vector<float> z = index[j].Score(codes, &visited);
-      for (size_t s = 0; s < n; ++s) fused[s] += z[s];
-      score += Clock::now() - t1;
-      encode += t1 - t0;
-      postings += visited;
-      if (with_signature) {
-        const FingerFeatures::Signature p = probe->fingers[j].features.DilatedEdgeSignature(length_cells);
-        for (size_t s = 0; s < n; ++s) fused[s] += SignatureZ(p, signatures[j][s]);
-      }
-    }
-    size_t ahead = 0;
-    for (size_t s = 0; s < n; ++s) ahead += s != mate && fused[s] >= fused[mate];
-    searches.push_back({g * static_cast<size_t>(fingers), ahead});
-  }
-  const double probe_fingers = static_cast<double>(searches.size()) * fingers;
-  const double gallery_fingers = probe_fingers * static_cast<double>(n);
-  size_t bytes = 0;
-  for (const CylinderIndex& i : index) bytes += i.MemoryBytes();
-  std::vector<PrefilterLoss> out;
-  for (double keep : keeps) {
-    PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
-    loss.scorer = scorer;
-    loss.encode_us_per_finger = std::chrono::duration<double, std::micro>(encode).count() / std::max(1.0, probe_fingers);
-    loss.score_us_per_gallery_finger =
-        std::chrono::duration<double, std::micro>(score).count() / std::max(1.0, gallery_fingers);
-    loss.postings_per_gallery_finger = static_cast<double>(postings) / std::max(1.0, gallery_fingers);
-    loss.index_bytes_per_finger = bytes / (n * static_cast<size_t>(fingers));
-    const size_t kept = std::max<size_t>(1, static_cast<size_t>(keep * static_cast<double>(n) + 0.5));
-    for (const Search& s : searches) {
-      const bool lost = kept < n && s.ahead >= kept;
-      ++loss.searches;
-      ++loss.by_database[s.database].searches;
-      loss.lost += lost;
-      loss.by_database[s.database].lost += lost;
-    }
-    out.push_back(std::move(loss));
-  }
-  return out;
-}
-
-}  // namespace
-
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads, int fingers,
-                                                      const FingerFeatures::LengthCells& length_cells,
-                                                      PrefilterScorer scorer) {
+                                                      const FingerFeatures::LengthCells& length_cells) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   constexpr int kPositions[4] = {2, 7, 3, 8};
@@ -609,9 +515,6 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
     return r;
   };
-  if (scorer != PrefilterScorer::kSignature) {
-    return CylinderPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, scorer, length_cells);
-  }
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, length_cells));
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -649,7 +552,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers, PrefilterScorer scorer) {
+                                                               int fingers) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   const size_t width = static_cast<size_t>(fingers);
@@ -666,8 +569,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       for (const FvcSample& s : databases[d]) training.push_back(&s.features);
     }
     ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
-                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training),
-                                      scorer));
+                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training)));
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {
@@ -739,13 +641,11 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
     for (int fingers : o.prefilter_fingers) {
       if (static_cast<size_t>(fingers) > all_samples.size()) continue;  // not enough databases to form subjects
       ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
-                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers,
-                                        FingerFeatures::DefaultLengthCells(), o.prefilter_scorer));
+                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers));
       report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
       if (o.cross_validate && all_samples.size() / static_cast<size_t>(fingers) >= 2) {
         ASSIGN_OR_RETURN(std::vector<PrefilterLoss> held_out,
-                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers,
-                                                   o.prefilter_scorer));
+                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers));
         report.prefilter_out_of_fold.insert(report.prefilter_out_of_fold.end(), held_out.begin(), held_out.end());
       }
     }

@@ -264,13 +264,6 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<
 // the subject's first finger (nothing is fitted per run, so a database's
 // count is its held-out loss only if the pre-filter's constants were chosen
 // without it).
-// The pre-filter scorer measured: the engine's edge signature (InMemoryAbis),
-// the minutia-cylinder index (cylinder_index.h), or both, each finger adding
-// its signature z and its cylinder z. The last two are scored outside the
-// engine: fingers fused by summing z, a mate tied with others counted as
-// ranked below them.
-enum class PrefilterScorer { kSignature, kCylinders, kSignatureAndCylinders };
-
 struct PrefilterLoss {
   struct Count {
     size_t searches = 0;
@@ -282,21 +275,13 @@ struct PrefilterLoss {
   size_t searches = 0;
   size_t lost = 0;
   std::vector<Count> by_database;
-  PrefilterScorer scorer = PrefilterScorer::kSignature;
-  // With cylinders (zero for the signature alone), one thread, over every
-  // search; the signature's own cost is not included:
-  double encode_us_per_finger = 0;         // a probe finger's cylinders and keys
-  double score_us_per_gallery_finger = 0;  // lookups, counts and z, per gallery finger scored
-  double postings_per_gallery_finger = 0;  // postings visited per gallery finger scored
-  size_t index_bytes_per_finger = 0;       // CylinderIndex::MemoryBytes per gallery finger
 };
 // The signatures use `length_cells` (FingerFeatures::LengthCells) on both
 // sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count
 // outside 1..4, or databases without two first impressions to enrol.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
     const std::vector<std::vector<FvcSample>>& databases, const std::vector<double>& keeps, int threads,
-    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells(),
-    PrefilterScorer scorer = PrefilterScorer::kSignature);
+    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
 
 // The same loss out of fold: for each group of `fingers` databases that
 // forms subjects, the signature's length cells are fitted
@@ -305,12 +290,10 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
 // only that group's searches are counted. Every other constant of the
 // signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
 // kInvalidArgument when fewer than two groups can be formed (nothing to
-// fit on). The cylinder index fits nothing: with kCylinders the out-of-fold
-// loss is the in-sample loss.
+// fit on).
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers = 1,
-                                                               PrefilterScorer scorer = PrefilterScorer::kSignature);
+                                                               int fingers = 1);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -330,7 +313,6 @@ struct FvcEvaluationOptions {
   // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
   std::vector<int> prefilter_fingers = {1, 2};
-  PrefilterScorer prefilter_scorer = PrefilterScorer::kSignature;
   std::vector<double> rejects;
   bool cross_validate = false;
   // Receives every scored pair as CSV ("probe,candidate,score" header, then

@@ -5,7 +5,6 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
-#include <map>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -125,26 +124,10 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
-    if (l.scorer != bio::PrefilterScorer::kSignature) {
-      std::cout << "  cylinders, one thread: " << std::setprecision(3) << l.encode_us_per_finger
-                << " us to encode a probe finger, " << l.score_us_per_gallery_finger << " us and "
-                << l.postings_per_gallery_finger << " postings per gallery finger scored, " << l.index_bytes_per_finger
-                << " index bytes per gallery finger\n";
-    }
   };
-  auto name = [](const bio::PrefilterLoss& l) -> std::string {
-    switch (l.scorer) {
-      case bio::PrefilterScorer::kSignature: return "";
-      case bio::PrefilterScorer::kCylinders: return " (cylinders)";
-      case bio::PrefilterScorer::kSignatureAndCylinders: return " (signature + cylinders)";
-    }
-    return "";
-  };
-  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
+  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, "");
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
-    print_prefilter(l, name(l) + (l.scorer == bio::PrefilterScorer::kCylinders
-                                      ? " OUT OF FOLD (nothing fitted: the in-sample figures)"
-                                      : " OUT OF FOLD (each group's length cells fitted on the other databases)"));
+    print_prefilter(l, " OUT OF FOLD (each group's length cells fitted on the other databases)");
   }
   if (!e.reject.empty()) {
     std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
@@ -201,16 +184,6 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost", l.lost},
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
-      if (l.scorer != bio::PrefilterScorer::kSignature) {
-        rows.back()["scorer"] =
-            l.scorer == bio::PrefilterScorer::kCylinders ? "cylinders" : "signature+cylinders";
-        rows.back()["encode_us_per_finger"] = l.encode_us_per_finger;
-        rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
-        rows.back()["postings_per_gallery_finger"] = l.postings_per_gallery_finger;
-        rows.back()["index_bytes_per_finger"] = l.index_bytes_per_finger;
-      } else {
-        rows.back()["scorer"] = "signature";
-      }
     }
     return rows;
   };
@@ -261,15 +234,6 @@ int BioEval(const Args& args) {
                  "consecutive databases)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--prefilter-index", options.prefilter_scorer,
-                 "the scorer --prefilter measures: signature (the engine's edge signature), cylinders (the "
-                 "minutia-cylinder index; nothing fitted, so out of fold equals in-sample) or signature+cylinders "
-                 "(their z added per finger); the last two are measured only, the engine uses the signature")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, bio::PrefilterScorer>{
-          {"signature", bio::PrefilterScorer::kSignature},
-          {"cylinders", bio::PrefilterScorer::kCylinders},
-          {"signature+cylinders", bio::PrefilterScorer::kSignatureAndCylinders}}))
-      ->default_str("signature");
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
                  "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "

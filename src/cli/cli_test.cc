@@ -650,36 +650,6 @@ TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
                                     "of 70; DB3_B 1 of 70)"));
 }
 
-// `--prefilter-index cylinders` measures the minutia-cylinder index with the
-// same protocol, prints its cost, and says its out-of-fold figures are its
-// in-sample ones; `signature+cylinders` adds the two; an unknown scorer is
-// refused.
-TEST(CliTest, BioEvalPrefilterIndexCylinders) {
-  CommandRun run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --prefilter-index cylinders "
-                        "--cross-validate");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_THAT(run.out, HasSubstr("pre-filter (cylinders) keeping 10.00% of 40 1-finger subjects: lost 15.00% (42 of "
-                                 "280 searches; DB1_B 10 of 70; DB2_B 6 of 70; DB3_B 16 of 70; DB4_B 10 of 70)"));
-  EXPECT_THAT(run.out, HasSubstr("pre-filter (cylinders) OUT OF FOLD (nothing fitted: the in-sample figures) keeping "
-                                 "10.00% of 40 1-finger subjects: lost 15.00% (42 of 280"));
-  EXPECT_THAT(run.out, HasSubstr("us to encode a probe finger"));
-  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --prefilter-index cylinders --json");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  const auto json = nlohmann::json::parse(run.out);
-  EXPECT_EQ(json["prefilter"][0]["scorer"], "cylinders");
-  EXPECT_EQ(json["prefilter"][0]["lost"], 42);
-  EXPECT_GT(json["prefilter"][0]["index_bytes_per_finger"].get<double>(), 1000);
-  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --prefilter-index signature+cylinders "
-             "--cross-validate");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_THAT(run.out, HasSubstr("pre-filter (signature + cylinders) OUT OF FOLD (each group's length cells fitted on "
-                                 "the other databases) keeping 10.00% of 40 1-finger subjects: lost 7.14% (20 of 280 "
-                                 "searches; DB1_B 4 of 70; DB2_B 1 of 70; DB3_B 10 of 70; DB4_B 5 of 70)"));
-  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-index bags");
-  EXPECT_NE(run.exit_code, 0);
-  EXPECT_THAT(run.out, HasSubstr("bags"));
-}
-
 // The shipped binary has no default data path: a path that only exists in
 // a developer checkout would be a trap on a server.
 // `bio synth --fvc` writes FVC2002's layout with the parameters given, and
