@@ -74,7 +74,9 @@ export async function receiptNumber(page) {
     await page.getByRole('heading', { name: 'Tanda Terima Perekaman e-KTP' }).waitFor();
   } catch (error) {
     const shown = await page.locator('[role=alert], .error').allTextContents().catch(() => []);
-    error.message += `\nthe page showed instead: ${JSON.stringify(shown.filter((text) => text.trim()))}`;
+    const heading = await page.locator('main h1').allTextContents().catch(() => []);
+    error.message += `\nthe page showed instead: ${JSON.stringify(shown.filter((text) => text.trim()))}`
+      + ` at ${page.url()} under ${JSON.stringify(heading)}`;
     throw error;
   }
   return (await page.locator('#receipt-registration').textContent()).trim();
