@@ -30,10 +30,13 @@ function randomSubject() {
   return words[0] % 1000000;
 }
 
-// A photo from a file or the browser's camera; `onchange(blob)`.
+// A photo from a file or the browser's camera; `onchange(blob)`. The
+// preview's frame keeps its size before and after a photo, so choosing one
+// moves nothing the operator is about to click.
 export function photoCapture(id, labelKey, accept, onchange) {
-  const preview = h('img', { class: 'preview', alt: '', hidden: true });
-  const video = h('video', { class: 'preview', autoplay: true, playsinline: true, muted: true, hidden: true });
+  const preview = h('img', { alt: '', hidden: true });
+  const frame = h('div', { class: 'preview' }, preview);
+  const video = h('video', { class: 'camera', autoplay: true, playsinline: true, muted: true, hidden: true });
   const file = h('input', { type: 'file', accept });
   const error = h('p', { class: 'error', id: `${id}-error`, role: 'alert' });
   let stream = null;
@@ -68,7 +71,7 @@ export function photoCapture(id, labelKey, accept, onchange) {
   file.id = id;
   file.setAttribute('aria-describedby', `${id}-error`);
   return h('div', { class: 'field', 'data-field': id }, h('label', { for: id }, t(labelKey)),
-    h('div', { class: 'capture' }, file, camera, shoot), video, preview, error);
+    h('div', { class: 'capture' }, file, camera, shoot), video, frame, error);
 }
 
 // At enrollment, the station scores each finger as it is captured (POST
