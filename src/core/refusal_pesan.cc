@@ -128,6 +128,12 @@ const std::vector<Rule>& MessageRules() {
        "NIK pada KTP lama ($1) bukan NIK pemilik kartu"},
       {std::regex(R"(Idempotency-Key \S+ was already used for a different application.*)"),
        "Kiriman ini bertabrakan dengan permohonan lain yang sudah tersimpan; muat ulang formulir lalu kirim lagi"},
+      // Why an outbox entry is parked at the station (station/review.cc, station/station.h).
+      {std::regex(R"(rejected at review by (\S+): (.*))"), "Ditolak oleh $1 saat tinjauan: $2"},
+      {std::regex(R"(the stored packet is damaged .*)"),
+       "Data yang tersimpan rusak dan tidak dapat dikirim; rekam ulang penduduk ini"},
+      {std::regex(R"(central refuses this packet \(HTTP 413\): .*)"),
+       "Pusat menolak data ini karena terlalu besar; hubungi admin Disdukcapil"},
   };
   return rules;
 }

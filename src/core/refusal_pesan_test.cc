@@ -44,6 +44,16 @@ TEST(RefusalPesanTest, WholeRefusalsAreSaidWithTheirDetails) {
               Optional(std::string("NIK lama wajib diisi untuk jenis permohonan ini")));
 }
 
+TEST(RefusalPesanTest, WhyAnOutboxEntryIsParkedIsSaid) {
+  EXPECT_THAT(RefusalPesan("rejected at review by sari: foto wajah buram; rekam ulang"),
+              Optional(std::string("Ditolak oleh sari saat tinjauan: foto wajah buram; rekam ulang")));
+  EXPECT_THAT(RefusalPesan("the stored packet is damaged (its envelope is not valid UTF-8) and cannot be sent; enroll "
+                           "the resident again"),
+              Optional(std::string("Data yang tersimpan rusak dan tidak dapat dikirim; rekam ulang penduduk ini")));
+  EXPECT_THAT(RefusalPesan("central refuses this packet (HTTP 413): body of 17000000 bytes is over the limit"),
+              Optional(std::string("Pusat menolak data ini karena terlalu besar; hubungi admin Disdukcapil")));
+}
+
 TEST(RefusalPesanTest, AnUnknownFieldOrRuleIsLeftToTheCallersFallback) {
   EXPECT_EQ(RefusalPesan("body must be a JSON object"), std::nullopt);
   EXPECT_EQ(RefusalPesan("face: photo is 100 x 100 px"), std::nullopt);

@@ -3,6 +3,7 @@
 #include "station/station_test_fixture.h"
 
 #include "central/media_import.h"
+#include "core/refusal_pesan.h"
 #include "enrollment/testing.h"
 
 namespace ektp::station {
@@ -121,6 +122,7 @@ TEST_F(MediaSyncTest, PacketsThatCannotBeDeliveredAreParkedAsByTheNetwork) {
   ASSERT_OK(parked.status());
   ASSERT_EQ(parked->size(), 2u);
   EXPECT_THAT((*parked)[0].last_error, HasSubstr("the stored packet is damaged"));  // newest first: sequence 2
+  EXPECT_TRUE(RefusalPesan((*parked)[0].last_error).has_value()) << "the operator is told it in Bahasa Indonesia";
   EXPECT_THAT((*parked)[1].last_error, HasSubstr("signature does not verify"));
   EXPECT_EQ(CentralCount("SELECT COUNT(*) FROM records"), 1);
 }

@@ -59,6 +59,23 @@ std::string Pesan(const Status& status) {
   }
 }
 
+// Why an outbox entry is parked, for the operator: the catalogue's sentence
+// for the reason (central's refusal "CODE: message", or the station's own),
+// else a general one. The English stays in the entry's `last_error`.
+std::string ParkedPesan(std::string_view reason) {
+  std::string_view message = reason;
+  if (const size_t colon = message.find(": "); colon != std::string_view::npos && colon > 0 &&
+      message.substr(0, colon).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos) {
+    message.remove_prefix(colon + 2);
+  }
+  for (std::string_view prefix : {"application.", "resident."}) {
+    if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+  }
+  if (const std::optional<std::string> said = RefusalPesan(message)) return *said + ".";
+  return "Pusat menolak data ini; alasannya dalam bahasa Inggris ada di bawah. Hubungi admin Disdukcapil bila perlu "
+         "bantuan.";
+}
+
 net::HttpResponse ErrorResponse(const Status& status, int http_status, const std::string& pesan) {
   nlohmann::json body = {{"error", status.ToString()}, {"pesan", pesan}, {"status", http_status}};
   return net::HttpResponse::Json(http_status, body.dump());
@@ -621,9 +638,11 @@ struct StationServer::Impl {
     if (!entries.ok()) return ErrorResponse(entries.status());
     nlohmann::json out = nlohmann::json::array();
     for (const OutboxEntry& e : *entries) {
-      out.push_back({{"sequence", e.sequence}, {"kind", e.kind}, {"reference", e.reference},
-                     {"state", OutboxStateName(e.state)},
-                     {"attempts", e.attempts}, {"last_error", e.last_error}, {"created_at", e.created_at}});
+      nlohmann::json entry = {{"sequence", e.sequence}, {"kind", e.kind}, {"reference", e.reference},
+                              {"state", OutboxStateName(e.state)},
+                              {"attempts", e.attempts}, {"last_error", e.last_error}, {"created_at", e.created_at}};
+      if (e.state == OutboxState::kParked) entry["pesan"] = ParkedPesan(e.last_error);
+      out.push_back(std::move(entry));
     }
     return net::HttpResponse::Json(200, nlohmann::json{{"entries", out}}.dump());
   }

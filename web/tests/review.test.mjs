@@ -60,5 +60,9 @@ test('a supervisor approves one enrollment and rejects another with a reason; on
   const parked = await world.stationApi('/api/v1/outbox?state=parked', reviewer);
   const entry = parked.json.entries.find((e) => e.reference === registrations[1]);
   assert.match(entry.last_error, /rejected at review by sri: foto wajah buram; rekam ulang/);
+  assert.equal(entry.pesan, 'Ditolak oleh sri saat tinjauan: foto wajah buram; rekam ulang.');
+  // The operator reads it on the sync screen in Bahasa Indonesia.
+  await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+  await page.getByRole('cell', { name: /^Ditolak oleh sri saat tinjauan: foto wajah buram; rekam ulang\./ }).waitFor();
   await closePage(page);
 });

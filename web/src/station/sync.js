@@ -2,7 +2,7 @@
 // central refused ("parked") with the reason an operator can act on.
 import { api, ApiError } from '../common/api.js';
 import { h, replace } from '../common/dom.js';
-import { formatTime, t } from '../common/i18n.js';
+import { formatTime, language, t } from '../common/i18n.js';
 
 const POLL_MS = 10000;
 let pollTimer = null;
@@ -45,6 +45,13 @@ function mirrorCard(mirror) {
       failing ? row(t('sync.mirrorErrorSince'), formatTime(mirror.error_since)) : null));
 }
 
+// A parked entry's reason: in Bahasa Indonesia the station's sentence with
+// the precise English beneath it for the admin; in English the English.
+function parkedReason(entry) {
+  if (language() === 'en' || !entry.pesan) return h('td', {}, entry.last_error);
+  return h('td', {}, entry.pesan, h('small', { class: 'detail' }, ` (${entry.last_error})`));
+}
+
 export async function renderSync(main) {
   let status;
   let parked;
@@ -76,7 +83,7 @@ export async function renderSync(main) {
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('sync.reference')), h('th', { scope: 'col' }, t('sync.kind')),
             h('th', { scope: 'col' }, t('sync.reason')), h('th', { scope: 'col' }, t('sync.createdAt')))),
           h('tbody', {}, parked.entries.map((entry) => h('tr', {},
-            h('td', {}, entry.reference), h('td', {}, entry.kind), h('td', {}, entry.last_error),
+            h('td', {}, entry.reference), h('td', {}, entry.kind), parkedReason(entry),
             h('td', {}, formatTime(entry.created_at)))))),
       parked.entries.length > 0 ? h('p', { class: 'note' }, t('sync.parkedAdvice')) : null));
 }
