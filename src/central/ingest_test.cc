@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blanks/ledger.h"
+#include "core/refusal_pesan.h"
 #include "core/status_matchers.h"
 #include "enrollment/testing.h"
 #include "pipeline/biometrics_at_rest.h"
@@ -17,6 +18,7 @@ namespace {
 
 using ::ektp::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Optional;
 using namespace std::chrono;
 
 constexpr year_month_day kToday{year(2026), month(11), day(24)};
@@ -413,6 +415,9 @@ TEST_P(IngestTest, ARevokedOperatorsLaterPacketsAreRefusedNamingTheRevocation) {
                 (*listed)[0].revoked_at +
                 " (left the office) and performed this work at 2026-11-24T03:00:00Z; it is refused. Have another "
                 "operator record it again in their own account, and disable ani's account at the station");
+  // The station tells its operator the same in Bahasa Indonesia (core/refusal_pesan.h).
+  EXPECT_THAT(RefusalPesan(std::string_view(response->results[1].error).substr(sizeof("PERMISSION_DENIED: ") - 1)),
+              Optional(HasSubstr("Akun operator ani sudah dicabut oleh pusat (left the office)")));
   EXPECT_EQ(response->results[2].verdict, sync::Verdict::kAccepted);
   EXPECT_EQ(response->results[3].verdict, sync::Verdict::kRejected);
   EXPECT_THAT(response->results[3].error, HasSubstr("packet 4: operator ani of station"));

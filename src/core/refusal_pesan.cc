@@ -134,6 +134,12 @@ const std::vector<Rule>& MessageRules() {
        "Data yang tersimpan rusak dan tidak dapat dikirim; rekam ulang penduduk ini"},
       {std::regex(R"(central refuses this packet \(HTTP 413\): .*)"),
        "Pusat menolak data ini karena terlalu besar; hubungi admin Disdukcapil"},
+      // Central's refusals of a packet (central/operator_revocations.cc, central/ingest.cc).
+      {std::regex(R"(packet \d+: operator (\S+) of station \S+ was revoked at central at \S+ \((.*)\) and performed this work .*)"),
+       "Akun operator $1 sudah dicabut oleh pusat ($2) sebelum data ini direkam; minta operator lain merekam ulang "
+       "dengan akunnya sendiri, dan nonaktifkan akun $1 di stasiun ini"},
+      {std::regex(R"(enrollment (\S+) was approved by its own operator (\S+); review needs a second person)"),
+       "Perekaman $1 ditinjau oleh operator yang merekamnya sendiri ($2); tinjauan harus oleh orang lain"},
   };
   return rules;
 }

@@ -52,6 +52,16 @@ TEST(RefusalPesanTest, WhyAnOutboxEntryIsParkedIsSaid) {
               Optional(std::string("Data yang tersimpan rusak dan tidak dapat dikirim; rekam ulang penduduk ini")));
   EXPECT_THAT(RefusalPesan("central refuses this packet (HTTP 413): body of 17000000 bytes is over the limit"),
               Optional(std::string("Pusat menolak data ini karena terlalu besar; hubungi admin Disdukcapil")));
+  EXPECT_THAT(RefusalPesan("packet 7: operator ani of station ST-352101-01 was revoked at central at "
+                           "2026-12-06T03:10:00Z (left the office) and performed this work at 2026-12-06T04:00:00Z; it "
+                           "is refused. Have another operator record it again in their own account, and disable ani's "
+                           "account at the station"),
+              Optional(std::string("Akun operator ani sudah dicabut oleh pusat (left the office) sebelum data ini "
+                                   "direkam; minta operator lain merekam ulang dengan akunnya sendiri, dan nonaktifkan "
+                                   "akun ani di stasiun ini")));
+  EXPECT_THAT(RefusalPesan("enrollment ST-1-000003 was approved by its own operator ani; review needs a second person"),
+              Optional(std::string("Perekaman ST-1-000003 ditinjau oleh operator yang merekamnya sendiri (ani); "
+                                   "tinjauan harus oleh orang lain")));
 }
 
 TEST(RefusalPesanTest, AnUnknownFieldOrRuleIsLeftToTheCallersFallback) {
