@@ -508,7 +508,7 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
                                                            const FingerFeatures::LengthCells& length_cells) {
   using Clock = std::chrono::steady_clock;
   const size_t width = static_cast<size_t>(fingers);
-  std::vector<std::vector<SectoredSignature>> gallery(width);  // [finger][subject]
+  std::vector<std::vector<SectoredGallery>> gallery(width);  // [finger][subject]
   std::map<std::string, size_t> entry_of;
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -516,7 +516,7 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     std::optional<SubjectRecord> r = subject_of(g, finger, 1);
     if (!r) continue;
     entry_of[r->id] = gallery[0].size();
-    for (size_t j = 0; j < width; ++j) gallery[j].push_back(SectoredSignature::Gallery(r->fingers[j].features, length_cells));
+    for (size_t j = 0; j < width; ++j) gallery[j].push_back(SectoredGallery::Of(r->fingers[j].features, length_cells));
   }
   const size_t n = entry_of.size();
   if (n < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
@@ -534,7 +534,7 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     const size_t mate = entry_of.at(probe->id);
     std::vector<float> fused(n, 0.0f);
     for (size_t j = 0; j < width; ++j) {
-      const SectoredSignature p = SectoredSignature::Probe(probe->fingers[j].features, length_cells);
+      const SectoredProbe p = SectoredProbe::Of(probe->fingers[j].features, length_cells);
       const auto t0 = Clock::now();
       for (size_t s = 0; s < n; ++s) fused[s] += SectoredZ(p, gallery[j][s]);
       scoring += Clock::now() - t0;
@@ -544,13 +544,17 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     searches.push_back({g * width, ahead});
   }
   const double gallery_fingers = static_cast<double>(searches.size()) * static_cast<double>(width * n);
+  size_t bytes = 0;
+  for (const auto& finger : gallery) {
+    for (const SectoredGallery& g : finger) bytes += g.Bytes();
+  }
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
     PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
     loss.scorer = PrefilterScorer::kSectored;
     loss.score_us_per_gallery_finger =
         std::chrono::duration<double, std::micro>(scoring).count() / std::max(1.0, gallery_fingers);
-    loss.bytes_per_finger = SectoredSignature::kBytes;
+    loss.bytes_per_finger = static_cast<double>(bytes) / static_cast<double>(n * width);
     // As InMemoryAbis::Identify with min_prefilter_subjects 1.
     const size_t kept = std::max<size_t>(1, static_cast<size_t>(keep * static_cast<double>(n) + 0.5));
     for (const Search& s : searches) {

@@ -283,9 +283,9 @@ struct PrefilterLoss {
   std::vector<Count> by_database;
   PrefilterScorer scorer = PrefilterScorer::kSignature;
   // kSectored only (zero otherwise): one thread, SectoredZ per gallery
-  // finger scored, and SectoredSignature::kBytes.
+  // finger scored, and SectoredGallery::Bytes averaged over the gallery.
   double score_us_per_gallery_finger = 0;
-  size_t bytes_per_finger = 0;
+  double bytes_per_finger = 0;
 };
 // The signatures use `length_cells` (FingerFeatures::LengthCells) on both
 // sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count

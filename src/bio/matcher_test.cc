@@ -464,7 +464,8 @@ TEST(EvaluationTest, SectoredPrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
   EXPECT_EQ((*one)[1].scorer, kSectored);
   EXPECT_EQ((*one)[1].gallery, 40u);
   EXPECT_EQ((*one)[1].searches, 280u);
-  EXPECT_EQ((*one)[1].bytes_per_finger, 4112u);
+  EXPECT_GT((*one)[1].bytes_per_finger, 100.0);  // 2 bytes a code, 16 for the counts
+  EXPECT_LT((*one)[1].bytes_per_finger, 1300.0);
   EXPECT_GT((*one)[1].score_us_per_gallery_finger, 0.0);
   EXPECT_LE((*one)[0].lost, 17u);  // 6.1 % at 5 % kept
   EXPECT_LE((*one)[1].lost, 8u);   // 2.9 % at 10 % kept

@@ -1,5 +1,6 @@
 #include "bio/sectored_signature.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -45,20 +46,21 @@ std::vector<Minutia> Rotated(const std::vector<Minutia>& m, int units, int dx, i
 
 TEST(SectoredSignatureTest, GallerySetsOneCodePerEdgeAndTheProbeDilates) {
   const FingerFeatures f(Print(7));
-  const SectoredSignature g = SectoredSignature::Gallery(f);
-  const SectoredSignature p = SectoredSignature::Probe(f);
+  const SectoredGallery g = SectoredGallery::Of(f);
+  const SectoredProbe p = SectoredProbe::Of(f);
+  EXPECT_TRUE(std::is_sorted(g.codes.begin(), g.codes.end()));
+  EXPECT_EQ(std::adjacent_find(g.codes.begin(), g.codes.end()), g.codes.end());
+  EXPECT_GT(g.codes.size(), 250u);  // about 10 edges per minutia, few codes shared
+  EXPECT_LE(g.codes.size(), 400u);
+  EXPECT_EQ(g.Bytes(), 2 * g.codes.size() + 16);
   int gallery_bits = 0, probe_bits = 0;
-  for (int k = 0; k < SectoredSignature::kSectors; ++k) {
-    gallery_bits += g.bits[k];
-    probe_bits += p.bits[k];
-    for (size_t w = 0; w < g.sectors[k].size(); ++w) {
-      EXPECT_EQ(g.sectors[k][w] & ~p.sectors[k][w], 0u) << "sector " << k << " word " << w;  // probe covers gallery
-    }
+  for (int s = 0; s < kSignatureSectors; ++s) {
+    gallery_bits += g.bits[s];
+    probe_bits += p.bits[s];
   }
-  EXPECT_GT(gallery_bits, 250);  // about 10 edges per minutia, few codes shared
-  EXPECT_LE(gallery_bits, 400);
+  EXPECT_EQ(static_cast<size_t>(gallery_bits), g.codes.size());
   EXPECT_GT(probe_bits, 3 * gallery_bits);
-  EXPECT_EQ(SectoredSignature::kBytes, 8u * 512u + 16u);
+  for (uint16_t c : g.codes) EXPECT_TRUE(p.Has(c / 4096, c % 4096)) << c;  // the probe covers the gallery
 }
 
 // A rotated and shifted copy keeps nearly its score, at every rotation of
@@ -66,15 +68,15 @@ TEST(SectoredSignatureTest, GallerySetsOneCodePerEdgeAndTheProbeDilates) {
 // scores far above any stranger.
 TEST(SectoredSignatureTest, TheMateRanksFirstAtAnyRotation) {
   const std::vector<Minutia> mate = Print(1);
-  const SectoredSignature gallery = SectoredSignature::Gallery(FingerFeatures(mate));
-  const float self = SectoredZ(SectoredSignature::Probe(FingerFeatures(mate)), gallery);
+  const SectoredGallery gallery = SectoredGallery::Of(FingerFeatures(mate));
+  const float self = SectoredZ(SectoredProbe::Of(FingerFeatures(mate)), gallery);
   EXPECT_GT(self, 30.0f);
   for (int units : {0, 5, 16, 37, 64, 100, 128, 200, 250}) {
-    const SectoredSignature probe = SectoredSignature::Probe(FingerFeatures(Rotated(mate, units, 25, -30)));
+    const SectoredProbe probe = SectoredProbe::Of(FingerFeatures(Rotated(mate, units, 25, -30)));
     const float z = SectoredZ(probe, gallery);
     EXPECT_GT(z, 0.6f * self) << units;
     for (uint32_t seed = 100; seed < 110; ++seed) {
-      const float stranger = SectoredZ(probe, SectoredSignature::Gallery(FingerFeatures(Print(seed))));
+      const float stranger = SectoredZ(probe, SectoredGallery::Of(FingerFeatures(Print(seed))));
       EXPECT_LT(stranger, 0.5f * z) << "rotation " << units << " stranger " << seed;
     }
   }
@@ -82,12 +84,12 @@ TEST(SectoredSignatureTest, TheMateRanksFirstAtAnyRotation) {
 
 TEST(SectoredSignatureTest, IsDeterministicAndEmptyPrintsScoreZero) {
   const FingerFeatures f(Print(3));
-  const SectoredSignature a = SectoredSignature::Probe(f), b = SectoredSignature::Probe(f);
-  EXPECT_EQ(a.sectors, b.sectors);
-  EXPECT_EQ(SectoredZ(a, SectoredSignature::Gallery(f)), SectoredZ(b, SectoredSignature::Gallery(f)));
+  const SectoredProbe a = SectoredProbe::Of(f), b = SectoredProbe::Of(f);
+  EXPECT_EQ(a.lanes, b.lanes);
+  EXPECT_EQ(SectoredZ(a, SectoredGallery::Of(f)), SectoredZ(b, SectoredGallery::Of(f)));
   const FingerFeatures empty(std::vector<Minutia>{});
-  EXPECT_EQ(SectoredZ(SectoredSignature::Probe(empty), SectoredSignature::Gallery(f)), 0.0f);
-  EXPECT_EQ(SectoredZ(a, SectoredSignature::Gallery(empty)), 0.0f);
+  EXPECT_EQ(SectoredZ(SectoredProbe::Of(empty), SectoredGallery::Of(f)), 0.0f);
+  EXPECT_EQ(SectoredZ(a, SectoredGallery::Of(empty)), 0.0f);
 }
 
 }  // namespace

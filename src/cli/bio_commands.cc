@@ -127,7 +127,8 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
     std::cout << ")\n";
     if (l.scorer == bio::PrefilterScorer::kSectored) {
       std::cout << "  sectored, one thread: " << std::setprecision(3) << l.score_us_per_gallery_finger
-                << " us per gallery finger scored, " << l.bytes_per_finger << " bytes per gallery finger\n";
+                << " us per gallery finger scored, " << std::setprecision(4) << l.bytes_per_finger
+                << " bytes per gallery finger (mean)\n";
     }
   };
   auto name = [](const bio::PrefilterLoss& l) -> std::string {

@@ -664,13 +664,14 @@ TEST(CliTest, BioEvalPrefilterIndexSectored) {
   EXPECT_THAT(run.out, HasSubstr("pre-filter (sectored) OUT OF FOLD (each group's length cells fitted on the other "
                                  "databases) keeping 10.00% of 20 2-finger subjects: lost 1.43% (2 of 140 searches; "
                                  "DB1_B 0 of 70; DB3_B 2 of 70)"));
-  EXPECT_THAT(run.out, HasSubstr("us per gallery finger scored, 4112 bytes per gallery finger"));
+  EXPECT_THAT(run.out, HasSubstr("us per gallery finger scored, "));
+  EXPECT_THAT(run.out, HasSubstr(" bytes per gallery finger (mean)"));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --prefilter-index sectored --json");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   const auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["prefilter"][0]["scorer"], "sectored");
   EXPECT_EQ(json["prefilter"][0]["lost"], 8);
-  EXPECT_EQ(json["prefilter"][0]["bytes_per_finger"], 4112);
+  EXPECT_GT(json["prefilter"][0]["bytes_per_finger"].get<double>(), 100.0);
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --json");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["scorer"], "signature");
