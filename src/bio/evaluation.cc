@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "bio/abis.h"
 #include "bio/quality.h"
+#include "bio/sectored_signature.h"
 
 namespace ektp::bio {
 
@@ -494,9 +496,85 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
   return cv;
 }
 
+namespace {
+
+// FvcPrefilterLoss with the rotation-sectored signature: every search is
+// scored once on one thread (timed) and each keep share only moves the cut.
+// `impressions` and `subject_of` are FvcPrefilterLoss's.
+template <typename Impressions, typename SubjectOf>
+StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, const std::vector<double>& keeps,
+                                                           int fingers, const Impressions& impressions,
+                                                           const SubjectOf& subject_of,
+                                                           const FingerFeatures::LengthCells& length_cells) {
+  using Clock = std::chrono::steady_clock;
+  const size_t width = static_cast<size_t>(fingers);
+  std::vector<std::vector<SectoredGallery>> gallery(width);  // [finger][subject]
+  std::map<std::string, size_t> entry_of;
+  for (const auto& [key, samples] : impressions) {
+    const auto& [g, finger, impression] = key;
+    if (impression != 1) continue;
+    std::optional<SubjectRecord> r = subject_of(g, finger, 1);
+    if (!r) continue;
+    entry_of[r->id] = gallery[0].size();
+    for (size_t j = 0; j < width; ++j) gallery[j].push_back(SectoredGallery::Of(r->fingers[j].features, length_cells));
+  }
+  const size_t n = entry_of.size();
+  if (n < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
+  struct Search {
+    size_t database;
+    size_t ahead;  // other subjects whose fused z is at least the mate's
+  };
+  std::vector<Search> searches;
+  Clock::duration scoring{};
+  for (const auto& [key, samples] : impressions) {
+    const auto& [g, finger, impression] = key;
+    if (impression == 1 || !subject_of(g, finger, 1)) continue;  // no mate to find
+    std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
+    if (!probe) continue;
+    const size_t mate = entry_of.at(probe->id);
+    std::vector<float> fused(n, 0.0f);
+    for (size_t j = 0; j < width; ++j) {
+      const SectoredProbe p = SectoredProbe::Of(probe->fingers[j].features, length_cells);
+      const auto t0 = Clock::now();
+      for (size_t s = 0; s < n; ++s) fused[s] += SectoredZ(p, gallery[j][s]);
+      scoring += Clock::now() - t0;
+    }
+    size_t ahead = 0;
+    for (size_t s = 0; s < n; ++s) ahead += s != mate && fused[s] >= fused[mate];
+    searches.push_back({g * width, ahead});
+  }
+  const double gallery_fingers = static_cast<double>(searches.size()) * static_cast<double>(width * n);
+  size_t bytes = 0;
+  for (const auto& finger : gallery) {
+    for (const SectoredGallery& g : finger) bytes += g.Bytes();
+  }
+  std::vector<PrefilterLoss> out;
+  for (double keep : keeps) {
+    PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
+    loss.scorer = PrefilterScorer::kSectored;
+    loss.score_us_per_gallery_finger =
+        std::chrono::duration<double, std::micro>(scoring).count() / std::max(1.0, gallery_fingers);
+    loss.bytes_per_finger = static_cast<double>(bytes) / static_cast<double>(n * width);
+    // As InMemoryAbis::Identify with min_prefilter_subjects 1.
+    const size_t kept = std::max<size_t>(1, static_cast<size_t>(keep * static_cast<double>(n) + 0.5));
+    for (const Search& s : searches) {
+      const bool lost = kept < n && s.ahead >= kept;
+      ++loss.searches;
+      ++loss.by_database[s.database].searches;
+      loss.lost += lost;
+      loss.by_database[s.database].lost += lost;
+    }
+    out.push_back(std::move(loss));
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads, int fingers,
-                                                      const FingerFeatures::LengthCells& length_cells) {
+                                                      const FingerFeatures::LengthCells& length_cells,
+                                                      PrefilterScorer scorer) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   constexpr int kPositions[4] = {2, 7, 3, 8};
@@ -515,6 +593,9 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
     return r;
   };
+  if (scorer == PrefilterScorer::kSectored) {
+    return SectoredPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, length_cells);
+  }
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, length_cells));
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -552,7 +633,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers) {
+                                                               int fingers, PrefilterScorer scorer) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
   const size_t width = static_cast<size_t>(fingers);
@@ -569,7 +650,8 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       for (const FvcSample& s : databases[d]) training.push_back(&s.features);
     }
     ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
-                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training)));
+                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training),
+                                      scorer));
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {
@@ -641,11 +723,13 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
     for (int fingers : o.prefilter_fingers) {
       if (static_cast<size_t>(fingers) > all_samples.size()) continue;  // not enough databases to form subjects
       ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
-                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers));
+                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers,
+                                        FingerFeatures::DefaultLengthCells(), o.prefilter_scorer));
       report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
       if (o.cross_validate && all_samples.size() / static_cast<size_t>(fingers) >= 2) {
         ASSIGN_OR_RETURN(std::vector<PrefilterLoss> held_out,
-                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers));
+                         FvcPrefilterLossOutOfFold(all_samples, o.prefilter_keeps, o.threads, fingers,
+                                                   o.prefilter_scorer));
         report.prefilter_out_of_fold.insert(report.prefilter_out_of_fold.end(), held_out.begin(), held_out.end());
       }
     }

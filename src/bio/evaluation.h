@@ -264,6 +264,12 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<
 // the subject's first finger (nothing is fitted per run, so a database's
 // count is its held-out loss only if the pre-filter's constants were chosen
 // without it).
+// The pre-filter scorer measured: the engine's edge signature (InMemoryAbis)
+// or the rotation-sectored signature (sectored_signature.h; measured only,
+// outside the engine: fingers fused by summing their z, a mate tied with
+// other subjects counted as ranked below them).
+enum class PrefilterScorer { kSignature, kSectored };
+
 struct PrefilterLoss {
   struct Count {
     size_t searches = 0;
@@ -275,13 +281,19 @@ struct PrefilterLoss {
   size_t searches = 0;
   size_t lost = 0;
   std::vector<Count> by_database;
+  PrefilterScorer scorer = PrefilterScorer::kSignature;
+  // kSectored only (zero otherwise): one thread, SectoredZ per gallery
+  // finger scored, and SectoredGallery::Bytes averaged over the gallery.
+  double score_us_per_gallery_finger = 0;
+  double bytes_per_finger = 0;
 };
 // The signatures use `length_cells` (FingerFeatures::LengthCells) on both
 // sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count
 // outside 1..4, or databases without two first impressions to enrol.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
     const std::vector<std::vector<FvcSample>>& databases, const std::vector<double>& keeps, int threads,
-    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
+    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells(),
+    PrefilterScorer scorer = PrefilterScorer::kSignature);
 
 // The same loss out of fold: for each group of `fingers` databases that
 // forms subjects, the signature's length cells are fitted
@@ -290,10 +302,12 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
 // only that group's searches are counted. Every other constant of the
 // signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
 // kInvalidArgument when fewer than two groups can be formed (nothing to
-// fit on).
+// fit on). The sectored signature uses the same length cells, refitted the
+// same way.
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
-                                                               int fingers = 1);
+                                                               int fingers = 1,
+                                                               PrefilterScorer scorer = PrefilterScorer::kSignature);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -313,6 +327,7 @@ struct FvcEvaluationOptions {
   // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
   std::vector<int> prefilter_fingers = {1, 2};
+  PrefilterScorer prefilter_scorer = PrefilterScorer::kSignature;
   std::vector<double> rejects;
   bool cross_validate = false;
   // Receives every scored pair as CSV ("probe,candidate,score" header, then

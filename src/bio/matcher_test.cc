@@ -445,6 +445,59 @@ TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("outside (0, 1]")));
 }
 
+// The rotation-sectored signature's loss on all of FVC2002
+// (docs/biometrics.md, "Pre-filter"), in-sample and out of fold, with the
+// same protocol as the signature's. Bounds sit at the measured figures: a
+// change that loses more mates fails here.
+TEST(EvaluationTest, SectoredPrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
+  std::vector<std::vector<FvcSample>> dbs;
+  for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
+    auto db = LoadFvcDatabase((Fvc() / name).string());
+    ASSERT_OK(db);
+    dbs.push_back(std::move(*db));
+  }
+  const std::vector<double> keeps = {0.05, 0.1, 0.2, 0.3};
+  const auto kSectored = PrefilterScorer::kSectored;
+  auto one = FvcPrefilterLoss(dbs, keeps, 1, 1, FingerFeatures::DefaultLengthCells(), kSectored);
+  ASSERT_OK(one);
+  ASSERT_EQ(one->size(), 4u);
+  EXPECT_EQ((*one)[1].scorer, kSectored);
+  EXPECT_EQ((*one)[1].gallery, 40u);
+  EXPECT_EQ((*one)[1].searches, 280u);
+  EXPECT_GT((*one)[1].bytes_per_finger, 100.0);  // 2 bytes a code, 16 for the counts
+  EXPECT_LT((*one)[1].bytes_per_finger, 1300.0);
+  EXPECT_GT((*one)[1].score_us_per_gallery_finger, 0.0);
+  EXPECT_LE((*one)[0].lost, 17u);  // 6.1 % at 5 % kept
+  EXPECT_LE((*one)[1].lost, 8u);   // 2.9 % at 10 % kept
+  EXPECT_LE((*one)[2].lost, 5u);   // 1.8 % at 20 % kept
+  EXPECT_LE((*one)[3].lost, 4u);   // 1.4 % at 30 % kept
+  auto two = FvcPrefilterLoss(dbs, keeps, 1, 2, FingerFeatures::DefaultLengthCells(), kSectored);
+  ASSERT_OK(two);
+  EXPECT_EQ((*two)[1].searches, 140u);
+  EXPECT_LE((*two)[0].lost, 3u);
+  EXPECT_LE((*two)[1].lost, 2u);
+  EXPECT_EQ((*two)[2].lost, 0u);
+  EXPECT_EQ((*two)[3].lost, 0u);
+
+  auto one_out = FvcPrefilterLossOutOfFold(dbs, keeps, 1, 1, kSectored);
+  ASSERT_OK(one_out);
+  ASSERT_EQ(one_out->size(), 4u);
+  EXPECT_EQ((*one_out)[1].searches, 280u);
+  for (size_t d = 0; d < 4; ++d) EXPECT_EQ((*one_out)[1].by_database[d].searches, 70u);
+  EXPECT_LE((*one_out)[0].lost, 22u);  // 7.9 % at 5 % kept
+  EXPECT_LE((*one_out)[1].lost, 11u);  // 3.9 % at 10 % kept (the signature: 20)
+  EXPECT_LE((*one_out)[2].lost, 5u);   // 1.8 % at 20 % kept
+  EXPECT_LE((*one_out)[3].lost, 3u);   // 1.1 % at 30 % kept
+  EXPECT_LE((*one_out)[1].by_database[2].lost, 7u);  // DB3
+  auto two_out = FvcPrefilterLossOutOfFold(dbs, keeps, 1, 2, kSectored);
+  ASSERT_OK(two_out);
+  EXPECT_EQ((*two_out)[1].searches, 140u);
+  EXPECT_LE((*two_out)[0].lost, 3u);
+  EXPECT_LE((*two_out)[1].lost, 2u);  // the signature: 1
+  EXPECT_EQ((*two_out)[2].lost, 0u);
+  EXPECT_EQ((*two_out)[3].lost, 0u);
+}
+
 // EvaluateFvc (what `ektp bio eval` prints) agrees with the stages it is
 // made of and writes one CSV row per scored pair.
 TEST(EvaluationTest, EvaluateFvcReportsEachDatabaseAndWritesEveryPair) {

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -124,10 +125,18 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
+    if (l.scorer == bio::PrefilterScorer::kSectored) {
+      std::cout << "  sectored, one thread: " << std::setprecision(3) << l.score_us_per_gallery_finger
+                << " us per gallery finger scored, " << std::setprecision(4) << l.bytes_per_finger
+                << " bytes per gallery finger (mean)\n";
+    }
   };
-  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, "");
+  auto name = [](const bio::PrefilterLoss& l) -> std::string {
+    return l.scorer == bio::PrefilterScorer::kSectored ? " (sectored)" : "";
+  };
+  for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
-    print_prefilter(l, " OUT OF FOLD (each group's length cells fitted on the other databases)");
+    print_prefilter(l, name(l) + " OUT OF FOLD (each group's length cells fitted on the other databases)");
   }
   if (!e.reject.empty()) {
     std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
@@ -184,6 +193,13 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost", l.lost},
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
+      if (l.scorer == bio::PrefilterScorer::kSectored) {
+        rows.back()["scorer"] = "sectored";
+        rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
+        rows.back()["bytes_per_finger"] = l.bytes_per_finger;
+      } else {
+        rows.back()["scorer"] = "signature";
+      }
     }
     return rows;
   };
@@ -234,6 +250,13 @@ int BioEval(const Args& args) {
                  "consecutive databases)")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--prefilter-index", options.prefilter_scorer,
+                 "the scorer --prefilter measures: signature (the engine's edge signature) or sectored (the "
+                 "rotation-sectored signature, the best of 8 rotations; measured only, the engine uses the "
+                 "signature)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, bio::PrefilterScorer>{
+          {"signature", bio::PrefilterScorer::kSignature}, {"sectored", bio::PrefilterScorer::kSectored}}))
+      ->default_str("signature");
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
                  "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "

@@ -650,6 +650,36 @@ TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
                                     "of 70; DB3_B 1 of 70)"));
 }
 
+// `--prefilter-index sectored` measures the rotation-sectored signature with
+// the same protocol, in-sample and out of fold, and prints its cost; an
+// unknown scorer is refused.
+TEST(CliTest, BioEvalPrefilterIndexSectored) {
+  CommandRun run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-index sectored --cross-validate");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("pre-filter (sectored) keeping 10.00% of 40 1-finger subjects: lost 2.86% (8 of 280 "
+                                 "searches; DB1_B 0 of 70; DB2_B 1 of 70; DB3_B 6 of 70; DB4_B 1 of 70)"));
+  EXPECT_THAT(run.out, HasSubstr("pre-filter (sectored) OUT OF FOLD (each group's length cells fitted on the other "
+                                 "databases) keeping 10.00% of 40 1-finger subjects: lost 3.93% (11 of 280 searches; "
+                                 "DB1_B 1 of 70; DB2_B 1 of 70; DB3_B 7 of 70; DB4_B 2 of 70)"));
+  EXPECT_THAT(run.out, HasSubstr("pre-filter (sectored) OUT OF FOLD (each group's length cells fitted on the other "
+                                 "databases) keeping 10.00% of 20 2-finger subjects: lost 1.43% (2 of 140 searches; "
+                                 "DB1_B 0 of 70; DB3_B 2 of 70)"));
+  EXPECT_THAT(run.out, HasSubstr("us per gallery finger scored, "));
+  EXPECT_THAT(run.out, HasSubstr(" bytes per gallery finger (mean)"));
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --prefilter-index sectored --json");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const auto json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["prefilter"][0]["scorer"], "sectored");
+  EXPECT_EQ(json["prefilter"][0]["lost"], 8);
+  EXPECT_GT(json["prefilter"][0]["bytes_per_finger"].get<double>(), 100.0);
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["scorer"], "signature");
+  run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-index bags");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.out, HasSubstr("bags"));
+}
+
 // The shipped binary has no default data path: a path that only exists in
 // a developer checkout would be a trap on a server.
 // `bio synth --fvc` writes FVC2002's layout with the parameters given, and

@@ -1,0 +1,62 @@
+// The rotation-sectored pre-filter signature (docs/biometrics.md,
+// "Pre-filter"): measured by `ektp bio eval --prefilter-index sectored`, not
+// used by the engine (InMemoryAbis scans the plain edge signature).
+//
+// Each edge code of the signature (signature_codes.h, 4096 codes) is kept per
+// sector of the edge's absolute direction (params::kSectorUnits, 8 sectors).
+// A probe is compared at each of the 8 sector shifts r: probe sector s
+// against gallery sector (s + r) mod 8. A mate's edges agree on one shift; a
+// stranger's chance agreements spread over all of them, which a plain bag of
+// codes cannot tell apart.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bio/matcher.h"
+
+namespace ektp::bio {
+
+inline constexpr int kSignatureSectors = 8;  // 256 / params::kSectorUnits
+
+// Gallery side: each edge's own code in its direction's sector, as a sorted
+// list of distinct sector x 4096 + code.
+struct SectoredGallery {
+  std::vector<uint16_t> codes;
+  std::array<uint16_t, kSignatureSectors> bits{};  // codes per sector
+
+  static SectoredGallery Of(const FingerFeatures& f,
+                            const FingerFeatures::LengthCells& cells = FingerFeatures::DefaultLengthCells());
+  // Memory of the codes and counts (2 bytes a code, 16 for the counts).
+  size_t Bytes() const { return codes.size() * sizeof(uint16_t) + sizeof(bits); }
+};
+
+// Probe side: every code within the descriptor noise of each edge (as
+// FingerFeatures::DilatedEdgeSignature) in every sector within
+// params::kSigAlphaTol units of the edge's direction.
+struct SectoredProbe {
+  // Per code, one byte lane per sector shift d: lane d is 1 when the code is
+  // set in probe sector (-d) mod 8 (so rotating the word by 8 g bits gives,
+  // in lane r, whether gallery sector g meets the probe at shift r).
+  std::vector<uint64_t> lanes;
+  std::array<uint16_t, kSignatureSectors> bits{};  // codes per sector
+
+  static SectoredProbe Of(const FingerFeatures& f,
+                          const FingerFeatures::LengthCells& cells = FingerFeatures::DefaultLengthCells());
+  bool Has(int sector, int code) const;
+};
+
+// Evidence that `gallery` mates `probe`: the largest over the 8 shifts of
+// z = (hits - E) / sqrt(V + 1), hits the codes shared at that shift,
+// E = sum over sectors of gallery codes x probe density d (share of the
+// 4096 codes the probe sets in the sector met) and V of gallery codes x
+// d (1 - d). The maximum is used as is: every gallery finger takes the same
+// maximum over 8 shifts, so candidates are ranked like with like (a
+// stranger's score sits about 1.4 above a single shift's, the mean of the
+// largest of 8 standard normals). Deterministic; one 64-bit add per gallery
+// code.
+float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery);
+
+}  // namespace ektp::bio
