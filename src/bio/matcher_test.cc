@@ -38,6 +38,18 @@ std::filesystem::path Fvc() {
   return ::ektp::testing::FvcDir();
 }
 
+// The four FVC2002 databases, DB1_B to DB4_B; fewer (with a failure) if one
+// does not load.
+std::vector<std::vector<FvcSample>> AllFvc2002() {
+  std::vector<std::vector<FvcSample>> dbs;
+  for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
+    auto db = LoadFvcDatabase((Fvc() / name).string());
+    EXPECT_OK(db);
+    if (db.ok()) dbs.push_back(std::move(*db));
+  }
+  return dbs;
+}
+
 FingerFeatures Load(const std::string& db, const std::string& name) {
   std::ifstream in(Fvc() / db / name, std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
@@ -287,12 +299,8 @@ TEST(MatcherTest, SignatureSeparatesMateFromStranger) {
 // databases they differ (what the out-of-fold loss uses); no prints leave
 // the shipped ones; each cell of the fit holds about a sixteenth of the edges.
 TEST(MatcherTest, SignatureLengthCellsAreTheQuantilesOfTheEdgeLengths) {
-  std::vector<std::vector<FvcSample>> dbs;
-  for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
-    auto db = LoadFvcDatabase((Fvc() / name).string());
-    ASSERT_OK(db);
-    dbs.push_back(std::move(*db));
-  }
+  const std::vector<std::vector<FvcSample>> dbs = AllFvc2002();
+  ASSERT_EQ(dbs.size(), 4u);
   std::vector<const FingerFeatures*> all, without_db3;
   for (size_t d = 0; d < dbs.size(); ++d) {
     for (const FvcSample& s : dbs[d]) {
@@ -393,12 +401,8 @@ TEST(EvaluationTest, PrefilterLossOnRealPrints) {
 // fitted on the other databases). Bounds sit at the measured figures: a
 // pre-filter that loses more mates fails here.
 TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
-  std::vector<std::vector<FvcSample>> dbs;
-  for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
-    auto db = LoadFvcDatabase((Fvc() / name).string());
-    ASSERT_OK(db);
-    dbs.push_back(std::move(*db));
-  }
+  const std::vector<std::vector<FvcSample>> dbs = AllFvc2002();
+  ASSERT_EQ(dbs.size(), 4u);
   const std::vector<double> keeps = {0.05, 0.1, 0.2, 0.3};
   auto one = FvcPrefilterLoss(dbs, keeps, 2, 1);
   ASSERT_OK(one);
@@ -450,12 +454,8 @@ TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
 // same protocol as the signature's. Bounds sit at the measured figures: a
 // change that loses more mates fails here.
 TEST(EvaluationTest, SectoredPrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
-  std::vector<std::vector<FvcSample>> dbs;
-  for (const char* name : {"DB1_B", "DB2_B", "DB3_B", "DB4_B"}) {
-    auto db = LoadFvcDatabase((Fvc() / name).string());
-    ASSERT_OK(db);
-    dbs.push_back(std::move(*db));
-  }
+  const std::vector<std::vector<FvcSample>> dbs = AllFvc2002();
+  ASSERT_EQ(dbs.size(), 4u);
   const std::vector<double> keeps = {0.05, 0.1, 0.2, 0.3};
   const auto kSectored = PrefilterScorer::kSectored;
   auto one = FvcPrefilterLoss(dbs, keeps, 1, 1, FingerFeatures::DefaultLengthCells(), kSectored);
