@@ -15,7 +15,6 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev systemd dpkg-dev adduser
   procps curl python3 openssl
-  gnuplot-nox
   chromium
 )
 

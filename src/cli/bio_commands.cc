@@ -17,6 +17,7 @@
 #include "bio/synth_calibration.h"
 #include "bio/template.h"
 #include "bio/template_json.h"
+#include "charts/charts.h"
 #include "cli/commands.h"
 #include "service/progress.h"
 
@@ -438,12 +439,80 @@ nlohmann::json ComparisonJson(const bio::DistributionComparison& c) {
           {"loss", c.loss}};
 }
 
+// Score histograms in 2-point bins, the last holding 100 and above: each a
+// share of its set's pairs.
+constexpr float kHistogramBin = 2;
+constexpr int kHistogramBins = 51;
+struct ScoreHistograms {
+  std::vector<double> fit_genuine, fit_impostor, held_out_genuine, held_out_impostor, synthetic_genuine,
+      synthetic_impostor;
+};
+
+ScoreHistograms Histograms(const bio::ScoreSet& fit, const bio::ScoreSet& held_out, const bio::ScoreSet& synthetic) {
+  auto of = [](const std::vector<float>& scores) {
+    return bio::ScoreHistogram(scores, kHistogramBin, kHistogramBins);
+  };
+  return {of(fit.genuine),      of(fit.impostor),      of(held_out.genuine),
+          of(held_out.impostor), of(synthetic.genuine), of(synthetic.impostor)};
+}
+
+Status WriteHistograms(const ScoreHistograms& h, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) return Unavailable("cannot write " + path);
+  out << "# score\tfit_genuine\tfit_impostor\theld_out_genuine\theld_out_impostor\tsynthetic_genuine\tsynthetic_"
+         "impostor\n";
+  for (int b = 0; b < kHistogramBins; ++b) {
+    const size_t i = static_cast<size_t>(b);
+    out << b * kHistogramBin << "\t" << h.fit_genuine[i] << "\t" << h.fit_impostor[i] << "\t" << h.held_out_genuine[i]
+        << "\t" << h.held_out_impostor[i] << "\t" << h.synthetic_genuine[i] << "\t" << h.synthetic_impostor[i] << "\n";
+  }
+  if (!out) return Unavailable("error writing " + path);
+  return Status::Ok();
+}
+
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : "+") + n;
+  return out;
+}
+
+// The FVC databases (fitted on, solid; held out, dashed) beside the
+// synthetic set, each as genuine and impostor shares on a log scale.
+Status PlotHistograms(const ScoreHistograms& h, const std::vector<std::string>& fit_names, double fit_eer,
+                      const std::vector<std::string>& held_out_names, double held_out_eer, double synthetic_eer,
+                      const bio::SynthFitOptions& o, const std::string& path) {
+  constexpr charts::Rgb kGenuine{27, 120, 55}, kImpostor{178, 24, 43};
+  std::vector<double> x;
+  for (int b = 0; b < kHistogramBins; ++b) x.push_back(b * kHistogramBin);
+  auto panel = [](std::string title) {
+    charts::Panel p{std::move(title), "score (nominal: -10 log10 FMR)", "share of pairs", {}, 0, 102};
+    p.log_y = true;
+    p.y_min = 1e-5;
+    return p;
+  };
+  std::string title = "FVC: EER " + Percent(fit_eer) + " fitted on";
+  if (!held_out_names.empty()) title += ", " + Percent(held_out_eer) + " held out";
+  charts::Panel fvc = panel(title);
+  const std::string fitted = Joined(fit_names), held = Joined(held_out_names) + " (held out)";
+  fvc.series = {{"genuine, " + fitted, x, h.fit_genuine, kGenuine, false},
+                {"impostor, " + fitted, x, h.fit_impostor, kImpostor, false}};
+  if (!held_out_names.empty()) {
+    fvc.series.push_back({"genuine, " + held, x, h.held_out_genuine, kGenuine, true});
+    fvc.series.push_back({"impostor, " + held, x, h.held_out_impostor, kImpostor, true});
+  }
+  charts::Panel synthetic = panel("Synthetic, " + std::to_string(o.fingers) + " x " + std::to_string(o.impressions) +
+                                  ": EER " + Percent(synthetic_eer));
+  synthetic.series = {{"genuine", x, h.synthetic_genuine, kGenuine, false},
+                      {"impostor", x, h.synthetic_impostor, kImpostor, false}};
+  return charts::WriteSvg({fvc, synthetic}, path, 700, 480);
+}
+
 }  // namespace
 
 int BioSynthCalibrate(const Args& args) {
   CLI::App app("Compare the synthetic model's score distributions with FVC databases; --search fits it",
                "bio synth-calibrate");
-  std::string fvc_dir, histogram_path;
+  std::string fvc_dir, histogram_path, plot_path;
   std::vector<std::string> fit_names, settings;
   bio::SynthFitOptions o;
   bool search = false;
@@ -462,6 +531,8 @@ int BioSynthCalibrate(const Args& args) {
   app.add_option("--rounds", o.rounds, "search rounds (each halves the step)")->capture_default_str();
   app.add_option("--histogram", histogram_path,
                  "write score histograms (2-point bins) of the fit databases, the held-out ones and the synthetic set");
+  app.add_option("--plot", plot_path,
+                 "draw those histograms as an SVG: the FVC databases beside the synthetic set (log scale)");
   o.threads = DefaultThreads();
   app.add_option("--threads", o.threads, "worker threads")->capture_default_str()->check(CLI::Range(1, 256));
   if (auto exit = Parse(app, args)) return *exit;
@@ -523,24 +594,24 @@ int BioSynthCalibrate(const Args& args) {
   }
   out["held_out"] = held;
 
-  if (!histogram_path.empty()) {
-    constexpr float kWidth = 2;
-    constexpr int kBins = 51;  // the last: 100 and above
-    std::ofstream h(histogram_path);
-    if (!h) return Fail(Unavailable("cannot write " + histogram_path));
-    std::vector<std::vector<double>> columns = {
-        bio::ScoreHistogram(fit_target.genuine, kWidth, kBins), bio::ScoreHistogram(fit_target.impostor, kWidth, kBins),
-        bio::ScoreHistogram(held_out_pool.genuine, kWidth, kBins),
-        bio::ScoreHistogram(held_out_pool.impostor, kWidth, kBins), bio::ScoreHistogram(synthetic.genuine, kWidth, kBins),
-        bio::ScoreHistogram(synthetic.impostor, kWidth, kBins)};
-    h << "# score\tfit_genuine\tfit_impostor\theld_out_genuine\theld_out_impostor\tsynthetic_genuine\tsynthetic_"
-         "impostor\n";
-    for (int b = 0; b < kBins; ++b) {
-      h << b * kWidth;
-      for (const auto& c : columns) h << "\t" << c[static_cast<size_t>(b)];
-      h << "\n";
+  if (!histogram_path.empty() || !plot_path.empty()) {
+    const ScoreHistograms histograms = Histograms(fit_target, held_out_pool, synthetic);
+    if (!histogram_path.empty()) {
+      if (Status st = WriteHistograms(histograms, histogram_path); !st.ok()) return Fail(st);
     }
-    if (!h) return Fail(Unavailable("error writing " + histogram_path));
+    if (!plot_path.empty()) {
+      std::vector<std::string> held_out_names;
+      for (const auto& [name, set] : held_out) held_out_names.push_back(name);
+      const double held_out_eer =
+          held_out_pool.genuine.empty() ? 0 : bio::CompareScores(fresh, held_out_pool).target.eer;
+      const double fit_eer = out["fit"]["comparison"]["fvc"]["eer"].get<double>();
+      const double synthetic_eer = out["fit"]["comparison"]["synthetic"]["eer"].get<double>();
+      if (Status st = PlotHistograms(histograms, fit_names, fit_eer, held_out_names, held_out_eer, synthetic_eer,
+                                     o, plot_path);
+          !st.ok()) {
+        return Fail(st);
+      }
+    }
   }
   std::cout << out.dump(2) << "\n";
   return kExitOk;

@@ -710,13 +710,14 @@ TEST(CliTest, BioSynthWritesTheFvcLayoutWithTheGivenParameters) {
 }
 
 // `bio synth-calibrate` compares with the fitted databases and each held-out
-// one, and writes the histograms the plot is drawn from.
+// one, and writes the histograms and their plot.
 TEST(CliTest, BioSynthCalibrateComparesWithFittedAndHeldOutDatabases) {
   char dir_template[] = "/tmp/ektp-cli-synthcal-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string tsv = std::string(dir_template) + "/h.tsv";
+  const std::string svg = std::string(dir_template) + "/plot.svg";
   CommandRun run = Ektp("bio synth-calibrate --fvc " + FvcDir() +
-                           " --fit DB1_B,DB3_B,DB4_B --fingers 6 --impressions 3 --histogram " + tsv);
+                        " --fit DB1_B,DB3_B,DB4_B --fingers 6 --impressions 3 --histogram " + tsv + " --plot " + svg);
   ASSERT_EQ(run.exit_code, 0) << run.out;
   const auto json = nlohmann::json::parse(run.out);
   EXPECT_EQ(json["fit"]["comparison"]["fvc"]["genuine"], 840);
@@ -729,6 +730,18 @@ TEST(CliTest, BioSynthCalibrateComparesWithFittedAndHeldOutDatabases) {
   size_t lines = 0;
   while (std::getline(h, line)) ++lines;
   EXPECT_EQ(lines, 1u + 51);
+  std::ifstream plot(svg);
+  const std::string drawn((std::istreambuf_iterator<char>(plot)), {});
+  EXPECT_THAT(drawn, HasSubstr("</svg>"));
+  size_t lines_drawn = 0;
+  for (size_t at = drawn.find("<polyline"); at != std::string::npos; at = drawn.find("<polyline", at + 1)) ++lines_drawn;
+  EXPECT_GE(lines_drawn, 6u);  // genuine and impostor: fitted, held out, synthetic
+  // PLplot writes text as character references: "DB2_B (held out)" in the legend.
+  EXPECT_THAT(drawn, HasSubstr("&#x44;&#x42;&#x32;&#x5f;&#x42;&#x20;&#x28;&#x68;&#x65;&#x6c;&#x64;"));
+  run = Ektp("bio synth-calibrate --fvc " + FvcDir() + " --fit DB1_B,DB3_B,DB4_B --fingers 4 --impressions 2 --plot " +
+             std::string(dir_template) + "/no-such-folder/plot.svg");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("cannot create"));
   run = Ektp("bio synth-calibrate --fvc " + FvcDir() + " --fit DB9_B");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.out, HasSubstr("--fit: no database DB9_B in"));
