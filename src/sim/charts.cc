@@ -1,10 +1,9 @@
 // The charts of report.h, drawn by charts/charts.h.
-#include "charts/charts.h"
-
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "charts/charts.h"
 #include "sim/report.h"
 
 namespace ektp::sim {
@@ -37,7 +36,7 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
   const std::string where = r.regency_name + ", " + r.scenario.name + ", seed " + std::to_string(r.scenario.seed);
-  std::vector<std::pair<std::string, Panel>> charts;
+  std::vector<std::pair<std::string, Panel>> panels;
 
   // Each curve ends at the share of residents who have a card by the end.
   Panel waits{"Hari sampai KTP-el per persentil: " + where, "persentil warga yang perlu KTP-el", "hari sampai KTP-el", {}, 0, 100};
@@ -51,7 +50,7 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
     }
     waits.series.push_back(std::move(s));
   }
-  charts.emplace_back("waits.svg", std::move(waits));
+  panels.emplace_back("waits.svg", std::move(waits));
 
   Panel backlog{"Tunggakan: " + where, "hari", "warga", {}};
   for (const ModeResult* m : {&r.online, &r.offline}) {
@@ -61,7 +60,7 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
     backlog.series.push_back(ByDay(*m, mode + ": belum direkam", ColourOf(m->mode), kDashed,
                                    [](const Day& d) { return d.not_recorded; }));
   }
-  charts.emplace_back("backlog.svg", std::move(backlog));
+  panels.emplace_back("backlog.svg", std::move(backlog));
 
   Panel blanks{"Blangko: " + where, "hari", "blangko", {}};
   blanks.series.push_back(ByDay(r.online, "diterima", kGrey, kSolid, [](const Day& d) { return d.blanks_shipped; }));
@@ -69,19 +68,19 @@ StatusOr<std::vector<std::filesystem::path>> WriteCharts(const Result& r, const 
     blanks.series.push_back(ByDay(*m, std::string(ModeLabel(m->mode)) + ": terpakai", ColourOf(m->mode), kSolid,
                                   [](const Day& d) { return d.blanks_used; }));
   }
-  charts.emplace_back("blanks.svg", std::move(blanks));
+  panels.emplace_back("blanks.svg", std::move(blanks));
 
   Panel suket{"Pemegang Suket: " + where, "hari", "warga yang memegang Suket", {}};
   for (const ModeResult* m : {&r.online, &r.offline}) {
     suket.series.push_back(ByDay(*m, std::string(ModeLabel(m->mode)), ColourOf(m->mode), kSolid,
                                  [](const Day& d) { return d.suket_holders; }));
   }
-  charts.emplace_back("suket.svg", std::move(suket));
+  panels.emplace_back("suket.svg", std::move(suket));
 
   std::vector<std::filesystem::path> written;
-  for (const auto& [name, chart] : charts) {
+  for (const auto& [name, panel] : panels) {
     written.push_back(dir / name);
-    if (Status st = charts::WriteSvg({chart}, written.back()); !st.ok()) return st;
+    if (Status st = charts::WriteSvg({panel}, written.back()); !st.ok()) return st;
   }
   return written;
 }
