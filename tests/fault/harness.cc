@@ -120,6 +120,14 @@ int TimeoutScale() {
 
 std::string EktpBinary() { return EKTP_BINARY; }
 
+void WaitToKill(std::chrono::milliseconds delay, const std::atomic<int>& progress, int until,
+                const std::atomic<bool>& worker_stopped) {
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < deadline && progress.load() < until && !worker_stopped.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 std::string LogTail(const std::string& path, int lines) {
   std::ifstream in(path);
   std::deque<std::string> tail;

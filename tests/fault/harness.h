@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -46,6 +47,13 @@ bool LongMode();
 int TimeoutScale();
 // The ektp binary this test was built with.
 std::string EktpBinary();
+
+// Returns once `delay` has passed, `progress` has reached `until`, or
+// `worker_stopped` is set, whichever comes first. A crash test waits so
+// before each kill: at a random time, yet with work left however fast the
+// machine is, so that every kill round interrupts work.
+void WaitToKill(std::chrono::milliseconds delay, const std::atomic<int>& progress, int until,
+                const std::atomic<bool>& worker_stopped);
 
 struct CliResult {
   int exit_code = -1;

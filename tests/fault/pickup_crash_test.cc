@@ -24,8 +24,13 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr int kCards = 200;  // more than 8 kill rounds hand over, so every round ends in a kill
+constexpr int kCards = 200;
 constexpr int kKillRounds = 8;
+// Cards a kill round finishes at most before it waits the last few
+// milliseconds to its kill (WaitToKill). With the two or so cards done in
+// that wait and the one the kill cuts, the kill rounds leave cards for the
+// last round however fast the machine is.
+constexpr int kCardsPerKillRound = kCards / kKillRounds - 4;
 constexpr int64_t kFirstSerial = 7000001;
 
 // The cards central's feed would bring (dispatched here), applied to the
@@ -73,8 +78,8 @@ TEST(FaultPickupCrash, KillNineBetweenCheckAndHandOverActivatesEachCardOnce) {
         {{"position", 7}, {"template", crypto::Base64Encode(enrollment::testing::FvcTemplate(1, 102, 2))}}}}};
 
   SeededRandom random(Seed());
-  std::set<int> answered;  // cards the operator was told were handed over
-  int next = 0;            // the card the operator works on
+  std::set<int> answered;     // cards the operator was told were handed over
+  std::atomic<int> next{0};   // the card the operator works on
   int kills = 0;
   for (int round = 0; next < kCards && round <= kKillRounds; ++round) {
     auto station = cluster.StartStation("kecamatan", "https://127.0.0.1:9", Seed() + round);
@@ -85,9 +90,10 @@ TEST(FaultPickupCrash, KillNineBetweenCheckAndHandOverActivatesEachCardOnce) {
     ASSERT_TRUE(login.ok() && login->status == 200) << (login.ok() ? login->body : login.status().ToString());
     const net::HttpHeaders auth = {
         {"authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()}};
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false}, stopped{false};
     std::string failure;
-    std::thread counter([&] {
+    const int round_start = next;
+    auto collect = [&] {
       while (!stop.load() && next < kCards) {
         const std::string serial = blanks::FormatSerial(kFirstSerial + next);
         auto check = (*client)->Post("/api/v1/pickup/cards/" + serial + "/check", holder.dump(), "application/json", auth);
@@ -109,9 +115,16 @@ TEST(FaultPickupCrash, KillNineBetweenCheckAndHandOverActivatesEachCardOnce) {
         }
         ++next;
       }
+    };
+    std::thread counter([&] {
+      collect();
+      stopped = true;
     });
     if (round < kKillRounds) {
-      std::this_thread::sleep_for(milliseconds(10 + random.Uniform(100) * TimeoutScale()));
+      WaitToKill(milliseconds(10 + random.Uniform(100) * TimeoutScale()), next, round_start + kCardsPerKillRound,
+                 stopped);
+      // A few milliseconds more, so that the kill lands inside a request, not between two.
+      std::this_thread::sleep_for(milliseconds(random.Uniform(3) * TimeoutScale()));
       (*station)->Kill();
       ++kills;
     } else {
@@ -122,7 +135,7 @@ TEST(FaultPickupCrash, KillNineBetweenCheckAndHandOverActivatesEachCardOnce) {
     ASSERT_EQ(failure, "") << "round " << round << "\n" << LogTail(cluster.log("kecamatan"));
   }
   EXPECT_EQ(kills, kKillRounds);
-  ASSERT_EQ(next, kCards);
+  ASSERT_EQ(next.load(), kCards);
 
   auto files = station::OpenStationFiles(cluster.station_dir("kecamatan"));
   ASSERT_OK(files.status());

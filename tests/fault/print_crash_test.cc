@@ -24,9 +24,14 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr int kJobs = 80;  // more than 12 kill rounds can print, so every round ends in a kill
+constexpr int kJobs = 80;
 // Rounds that end in a kill -9; the round after them prints what is left.
 constexpr int kKillRounds = 12;
+// Cards a kill round prints at most before it waits the last few
+// milliseconds to its kill (WaitToKill). With the card or two printed in
+// that wait and the one the kill cuts, the kill rounds leave jobs for the
+// last round however fast the machine is.
+constexpr int kCardsPerKillRound = kJobs / kKillRounds - 4;
 constexpr int64_t kFirstSerial = 5000001;
 
 // The print jobs and blanks central's feed would bring, applied to the
@@ -92,9 +97,10 @@ TEST(FaultPrintCrash, KillNineMidBatchPrintsEachJobOnceOnItsOwnBlank) {
     auto counter = enroller.OpenCounter((*station)->url());
     ASSERT_OK(counter.status());
     const net::HttpHeaders auth = {{"authorization", "Bearer " + counter->session}};
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false}, stopped{false};
     std::string failure;
-    std::thread officer([&] {
+    const int round_start = printed;
+    auto print = [&] {
       while (!stop.load() && printed < kJobs) {
         auto answer = counter->client->Post("/api/v1/print/next", "", "application/json", auth);
         if (!answer.ok()) return;  // cut by the kill
@@ -110,11 +116,18 @@ TEST(FaultPrintCrash, KillNineMidBatchPrintsEachJobOnceOnItsOwnBlank) {
         if (!answered_serials.insert(serial).second) failure = "serial " + serial + " was answered twice";
         ++printed;
       }
+    };
+    std::thread officer([&] {
+      print();
+      stopped = true;
     });
     // Printing a card is mostly rendering it, so most kills land between taking a blank and
     // recording the card printed.
     if (round < kKillRounds) {
-      std::this_thread::sleep_for(milliseconds(20 + random.Uniform(400) * TimeoutScale()));
+      WaitToKill(milliseconds(20 + random.Uniform(400) * TimeoutScale()), printed, round_start + kCardsPerKillRound,
+                 stopped);
+      // A few milliseconds more, so that the kill lands inside a request, not between two.
+      std::this_thread::sleep_for(milliseconds(random.Uniform(30) * TimeoutScale()));
       (*station)->Kill();
       ++kills;
     } else {
