@@ -24,6 +24,11 @@
 namespace ektp::cli {
 namespace {
 
+// The name `--prefilter-index` takes and the report prints for `scorer`.
+std::string_view ScorerName(bio::PrefilterScorer scorer) {
+  return scorer == bio::PrefilterScorer::kSectored ? "sectored" : "signature";
+}
+
 int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 std::string Percent(double v) {
@@ -133,7 +138,7 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
     }
   };
   auto name = [](const bio::PrefilterLoss& l) -> std::string {
-    return l.scorer == bio::PrefilterScorer::kSectored ? " (sectored)" : "";
+    return l.scorer == bio::PrefilterScorer::kSignature ? "" : " (" + std::string(ScorerName(l.scorer)) + ")";
   };
   for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
@@ -194,12 +199,10 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost", l.lost},
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
+      rows.back()["scorer"] = ScorerName(l.scorer);
       if (l.scorer == bio::PrefilterScorer::kSectored) {
-        rows.back()["scorer"] = "sectored";
         rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
         rows.back()["bytes_per_finger"] = l.bytes_per_finger;
-      } else {
-        rows.back()["scorer"] = "signature";
       }
     }
     return rows;

@@ -62,16 +62,23 @@ std::string Pesan(const Status& status) {
 // Why an outbox entry is parked, for the operator: the catalogue's sentence
 // for the reason (central's refusal "CODE: message", or the station's own),
 // else a general one. The English stays in the entry's `last_error`.
+// `path` ("resident.name", "application.kind", "name") without the part of
+// the application it is in: the field as the console and the refusal
+// catalogue name it.
+std::string_view FieldName(std::string_view path) {
+  for (std::string_view prefix : {"application.", "resident."}) {
+    if (path.starts_with(prefix)) path.remove_prefix(prefix.size());
+  }
+  return path;
+}
+
 std::string ParkedPesan(std::string_view reason) {
   std::string_view message = reason;
   if (const size_t colon = message.find(": "); colon != std::string_view::npos && colon > 0 &&
       message.substr(0, colon).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos) {
     message.remove_prefix(colon + 2);
   }
-  for (std::string_view prefix : {"application.", "resident."}) {
-    if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
-  }
-  if (const std::optional<std::string> said = RefusalPesan(message)) return *said + ".";
+  if (const std::optional<std::string> said = RefusalPesan(FieldName(message))) return *said + ".";
   return "Pusat menolak data ini; alasannya dalam bahasa Inggris ada di bawah. Hubungi admin Disdukcapil bila perlu "
          "bantuan.";
 }
@@ -123,10 +130,7 @@ std::string FieldOfMessage(std::string_view message) {
   if (colon == std::string_view::npos) return "";
   std::string_view field = message.substr(0, colon);
   if (field.empty() || field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.") != std::string_view::npos) return "";
-  for (std::string_view prefix : {"application.", "resident."}) {
-    if (field.starts_with(prefix)) field.remove_prefix(prefix.size());
-  }
-  return std::string(field);
+  return std::string(FieldName(field));
 }
 
 }  // namespace
