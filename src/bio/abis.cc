@@ -54,6 +54,21 @@ Status ValidateSubject(const SubjectRecord& s, bool need_id) {
   return Status::Ok();
 }
 
+// A print's pre-filter signature on the probe side: dilated, with the share
+// of its bits set.
+struct ProbeSignature {
+  FingerFeatures::Signature bits;
+  float density;
+
+  static ProbeSignature Of(const FingerFeatures& f, const FingerFeatures::LengthCells& cells) {
+    ProbeSignature p{f.DilatedEdgeSignature(cells), 0};
+    int set = 0;
+    for (uint64_t w : p.bits) set += std::popcount(w);
+    p.density = static_cast<float>(set) / FingerFeatures::kSignatureBits;
+    return p;
+  }
+};
+
 // Pre-filter evidence that a gallery finger (signature `g`, `g_bits` bits
 // set) mates a probe finger (dilated signature `p`, a share `p_density` of
 // all bits set): the hits beyond what chance gives, in standard deviations
@@ -73,7 +88,7 @@ inline void ScanPrefilterImpl(const FingerFeatures::Signature& p, float p_densit
     const FingerFeatures::Signature& g = table.signatures[i];
     int hits = 0;
     for (size_t w = 0; w < p.size(); ++w) hits += std::popcount(p[w] & g[w]);
-    coarse[table.slot[i]] += PrefilterZ(hits, p_density, table.signature_bits[i]);
+    coarse[table.slot[i]] += PrefilterZ(hits, p_density, table.signature_bits[i]) - table.cohort_means[i];
   }
 }
 
@@ -94,6 +109,28 @@ void ScanPrefilter(const FingerFeatures::Signature& p, float p_density, const Ta
   if (has_popcnt) return ScanPrefilterPopcnt(p, p_density, table, begin, end, coarse);
 #endif
   ScanPrefilterImpl(p, p_density, table, begin, end, coarse);
+}
+
+inline int SharedBitsImpl(const FingerFeatures::Signature& a, const FingerFeatures::Signature& b) {
+  int hits = 0;
+  for (size_t w = 0; w < a.size(); ++w) hits += std::popcount(a[w] & b[w]);
+  return hits;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) int SharedBitsPopcnt(const FingerFeatures::Signature& a,
+                                                       const FingerFeatures::Signature& b) {
+  return SharedBitsImpl(a, b);
+}
+#endif
+
+// Bits set in both signatures (with POPCNT where the CPU has it, as ScanPrefilter).
+int SharedBits(const FingerFeatures::Signature& a, const FingerFeatures::Signature& b) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has_popcnt = __builtin_cpu_supports("popcnt");
+  if (has_popcnt) return SharedBitsPopcnt(a, b);
+#endif
+  return SharedBitsImpl(a, b);
 }
 
 int Threads(int requested) {
@@ -278,9 +315,13 @@ Status FileGalleryStore::Erase(std::string_view subject_id) {
 
 // ---- InMemoryAbis -------------------------------------------------------------
 
-StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store,
-                                                          const FingerFeatures::LengthCells& length_cells) {
-  std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, length_cells));
+StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, PrefilterSetup setup) {
+  std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
+  abis->cohort_given_ = !setup.cohort.empty();
+  for (const FingerFeatures& f : setup.cohort) {
+    const ProbeSignature p = ProbeSignature::Of(f, setup.length_cells);
+    abis->cohort_.push_back({p.bits, p.density, kGivenCohort});
+  }
   if (store != nullptr) {
     std::unique_lock lock(abis->mu_);
     RETURN_IF_ERROR(store->LoadAll([&](SubjectRecord s) -> Status {
@@ -292,10 +333,22 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store,
   return abis;
 }
 
+float InMemoryAbis::CohortMeanOf(const PositionTable& table, size_t finger) const {
+  std::vector<float> evidence;
+  evidence.reserve(cohort_.size());
+  for (const CohortPrint& c : cohort_) {
+    if (c.slot == table.slot[finger]) continue;
+    evidence.push_back(PrefilterZ(SharedBits(c.signature, table.signatures[finger]), c.density,
+                                  table.signature_bits[finger]));
+  }
+  return CohortMean(std::move(evidence));
+}
+
 Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
   const uint32_t slot = static_cast<uint32_t>(slots_.size());
   slots_.push_back({subject.id, true});
   by_id_.emplace(subject.id, slot);
+  bool cohort_grew = false;
   for (const FingerSample& f : subject.fingers) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
@@ -304,6 +357,24 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     for (uint64_t w : t.signatures.back()) bits += std::popcount(w);
     t.signature_bits.push_back(static_cast<uint16_t>(bits));
     t.slot.push_back(slot);
+    t.cohort_means.push_back(0);
+    if (!cohort_given_ && cohort_.size() < kCohortFingers) {
+      const ProbeSignature p = ProbeSignature::Of(f.features, length_cells_);
+      cohort_.push_back({p.bits, p.density, slot});
+      cohort_grew = true;
+    }
+  }
+  if (cohort_grew) {
+    // While the cohort grows every finger held is in it, so refitting them
+    // all costs at most kCohortFingers^2 comparisons.
+    for (PositionTable& t : tables_) {
+      for (size_t i = 0; i < t.slot.size(); ++i) t.cohort_means[i] = CohortMeanOf(t, i);
+    }
+  } else {
+    for (const FingerSample& f : subject.fingers) {
+      PositionTable& t = tables_[f.position];
+      t.cohort_means.back() = CohortMeanOf(t, t.slot.size() - 1);
+    }
   }
   ++alive_;
   return Status::Ok();
@@ -314,8 +385,12 @@ Status InMemoryAbis::Insert(const SubjectRecord& subject) {
   RETURN_IF_ERROR(ValidateSubject(subject, true));
   std::unique_lock lock(mu_);
   if (by_id_.count(subject.id)) return AlreadyExists("subject " + subject.id + " is already enrolled");
-  if (store_ != nullptr) RETURN_IF_ERROR(store_->Put(subject));
-  return InsertLocked(subject);
+  if (store_ == nullptr) return InsertLocked(subject);
+  // Hold what a restart loads (minutiae at the stored precision), so that a
+  // restart changes no score.
+  ASSIGN_OR_RETURN(SubjectRecord stored, DecodeSubject(EncodeSubject(subject)));
+  RETURN_IF_ERROR(store_->Put(stored));
+  return InsertLocked(stored);
 }
 
 Status InMemoryAbis::Delete(std::string_view subject_id) {
@@ -338,11 +413,11 @@ size_t InMemoryAbis::Count() const {
 
 size_t InMemoryAbis::MemoryBytes() const {
   std::shared_lock lock(mu_);
-  size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
+  size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64 + cohort_.capacity() * sizeof(CohortPrint);
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
     bytes += t.signatures.capacity() * sizeof(FingerFeatures::Signature) + t.signature_bits.capacity() * 2 +
-             t.slot.capacity() * 4;
+             t.cohort_means.capacity() * sizeof(float) + t.slot.capacity() * 4;
   }
   return bytes;
 }
@@ -354,16 +429,11 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   struct ProbeFinger {
     int position;
     PreparedProbe prepared;
-    FingerFeatures::Signature signature;  // dilated
-    float density;                        // share of its bits set
+    ProbeSignature signature;
   };
   std::vector<ProbeFinger> fingers;
   for (const FingerSample& f : probe.fingers) {
-    auto sig = f.features.DilatedEdgeSignature(length_cells_);
-    int bits = 0;
-    for (uint64_t w : sig) bits += std::popcount(w);
-    fingers.push_back({f.position, PreparedProbe(f.features), sig,
-                       static_cast<float>(bits) / FingerFeatures::kSignatureBits});
+    fingers.push_back({f.position, PreparedProbe(f.features), ProbeSignature::Of(f.features, length_cells_)});
   }
 
   std::shared_lock lock(mu_);
@@ -380,7 +450,7 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     for (const ProbeFinger& pf : fingers) {
       const PositionTable& t = tables_[pf.position];
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
-        ScanPrefilter(pf.signature, pf.density, t, b, e, coarse.data());
+        ScanPrefilter(pf.signature.bits, pf.signature.density, t, b, e, coarse.data());
       });
     }
     std::vector<uint32_t> alive;

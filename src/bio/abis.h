@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <shared_mutex>
@@ -25,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bio/cohort_norm.h"
 #include "bio/matcher.h"
 #include "core/status.h"
 
@@ -128,17 +130,25 @@ class FileGalleryStore : public GalleryStore {
 std::vector<uint8_t> EncodeSubject(const SubjectRecord& subject);
 StatusOr<SubjectRecord> DecodeSubject(std::span<const uint8_t> bytes);
 
+// What the pre-filter is fitted with (docs/biometrics.md, "Pre-filter"). An
+// evaluation passes both fitted on other databases than the ones it reports.
+struct PrefilterSetup {
+  // The signature's length cells, for the gallery and the probes.
+  FingerFeatures::LengthCells length_cells = FingerFeatures::DefaultLengthCells();
+  // The prints each gallery finger's evidence is normalised by (cohort_norm.h).
+  // Empty: the first kCohortFingers fingers to enter the engine, in load
+  // order then insert order, none used against its own subject.
+  std::vector<FingerFeatures> cohort;
+};
+
 // The in-process engine: the whole gallery in memory, laid out per finger
 // position in flat arrays; Identify scans the pre-filter signatures, then
 // fully matches the shortlist with `threads` threads.
 class InMemoryAbis : public Abis {
  public:
   // `store` may be null (no persistence); otherwise it is loaded now and
-  // must outlive the engine. `length_cells` are the pre-filter signature's
-  // length cells for both the gallery and the probes (an evaluation refits
-  // them to keep the databases it reports out of the fit).
-  static StatusOr<std::unique_ptr<InMemoryAbis>> Open(
-      GalleryStore* store, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells());
+  // must outlive the engine.
+  static StatusOr<std::unique_ptr<InMemoryAbis>> Open(GalleryStore* store, PrefilterSetup setup = {});
 
   Status Insert(const SubjectRecord& subject) override;
   StatusOr<IdentifyResult> Identify(const SubjectRecord& probe, const IdentifyOptions& options) override;
@@ -158,8 +168,17 @@ class InMemoryAbis : public Abis {
     std::vector<FingerFeatures> features;
     std::vector<FingerFeatures::Signature> signatures;  // gallery-side pre-filter signatures
     std::vector<uint16_t> signature_bits;               // their popcounts
+    std::vector<float> cohort_means;                    // their mean evidence against cohort_
     std::vector<uint32_t> slot;  // subject slot of each finger
   };
+  // A cohort print, on the probe side of the signature.
+  struct CohortPrint {
+    FingerFeatures::Signature signature;  // dilated
+    float density;                        // share of its bits set
+    uint32_t slot;                        // its gallery subject, kGivenCohort for PrefilterSetup::cohort
+  };
+  static constexpr uint32_t kGivenCohort = UINT32_MAX;
+  float CohortMeanOf(const PositionTable& table, size_t finger) const;
   struct Slot {
     std::string id;
     bool alive = false;
@@ -171,6 +190,8 @@ class InMemoryAbis : public Abis {
   std::vector<Slot> slots_;
   std::unordered_map<std::string, uint32_t> by_id_;
   PositionTable tables_[kFingerPositions + 1];
+  std::vector<CohortPrint> cohort_;
+  bool cohort_given_ = false;
   size_t alive_ = 0;
   mutable std::atomic<size_t> pending_{0};
 };

@@ -19,6 +19,7 @@ namespace {
 using ::ektp::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kPositions[2] = {2, 7};  // right and left index
 
@@ -174,6 +175,45 @@ TEST(AbisTest, PrefilterKeepsMatesWithWeakSignatureOverlap) {
     ASSERT_FALSE(r->candidates.empty());
     EXPECT_EQ(r->candidates[0].subject_id, id);
   }
+}
+
+TEST(CohortTest, MeanDropsTheHighestAndNeedsEnoughPrints) {
+  std::vector<float> evidence(kCohortMinFingers - 1, 2.0f);
+  EXPECT_EQ(CohortMean(evidence), 0.0f);  // too few to normalise by
+  evidence.assign(kCohortMinFingers, 0.0f);
+  for (size_t i = 0; i < evidence.size(); ++i) evidence[i] = static_cast<float>(i % 4);  // 0 1 2 3 ...
+  evidence.insert(evidence.begin(), kCohortTrimmed, 40.0f);  // the finger's own duplicates in the cohort
+  EXPECT_FLOAT_EQ(CohortMean(evidence), 1.5f);
+}
+
+// The mechanism on one search: the pre-filter keeps 1 of 60 subjects, and
+// S7's mate (one finger) wins it while the cohort holds unrelated prints and
+// no more of that finger's prints than the mean drops (kCohortTrimmed). A
+// cohort of nothing but that finger's prints raises its mean evidence to a
+// mate's, and the same search loses it.
+TEST(AbisTest, PrefilterSubtractsEachFingersMeanEvidenceAgainstTheCohort) {
+  auto shortlist_with_cohort = [](uint64_t strangers, int own_prints) -> std::vector<std::string> {
+    PrefilterSetup setup;
+    for (uint64_t s = 100; s < 100 + strangers; ++s) {
+      for (FingerSample& f : Subject(s).fingers) setup.cohort.push_back(std::move(f.features));
+    }
+    for (int i = 0; i < own_prints; ++i) setup.cohort.push_back(Subject(7, 3 + i).fingers[0].features);
+    auto abis = InMemoryAbis::Open(nullptr, std::move(setup));
+    EXPECT_OK(abis);
+    for (uint64_t s = 0; s < 60; ++s) EXPECT_OK((*abis)->Insert(Subject(s)));
+    IdentifyOptions o;
+    o.prefilter_keep = 0.001;
+    o.min_prefilter_subjects = 1;
+    o.threads = 1;
+    SubjectRecord probe = Subject(7, 2);
+    probe.fingers.resize(1);
+    auto r = (*abis)->Identify(probe, o);
+    EXPECT_OK(r);
+    return r.ok() ? r->shortlist : std::vector<std::string>{};
+  };
+  EXPECT_THAT(shortlist_with_cohort(40, 0), ElementsAre("S7"));
+  EXPECT_THAT(shortlist_with_cohort(40, kCohortTrimmed), ElementsAre("S7"));
+  EXPECT_THAT(shortlist_with_cohort(0, static_cast<int>(kCohortMinFingers)), Not(ElementsAre("S7")));
 }
 
 TEST(AbisTest, DeleteRemovesTheSubject) {
@@ -361,6 +401,39 @@ TEST(GalleryTest, FileStorePersistsInsertsAndDeletes) {
   auto abis = OpenEngine(store->get());
   EXPECT_EQ(abis->Count(), 4u);
   EXPECT_THAT(CandidateIds(*abis, Subject(0, 2)), ElementsAre("S0", "S1", "S2", "S3"));
+}
+
+// The engine draws its cohort from the first fingers it loads, so a restart
+// shortlists exactly as before.
+TEST(GalleryTest, ReopenedGalleryShortlistsAsBefore) {
+  TempDir dir;
+  const std::string path = dir.File("gallery.log");
+  IdentifyOptions o;
+  o.prefilter_keep = 0.05;
+  o.min_prefilter_subjects = 1;
+  o.threads = 1;
+  std::vector<std::vector<std::string>> before;
+  {
+    auto store = FileGalleryStore::Open(path);
+    ASSERT_OK(store);
+    auto abis = OpenEngine(store->get());
+    for (uint64_t s = 0; s < 160; ++s) ASSERT_OK(abis->Insert(Subject(s)));
+    for (uint64_t probe : {3u, 90u, 159u}) {
+      auto r = abis->Identify(Subject(probe, 4), o);
+      ASSERT_OK(r);
+      ASSERT_EQ(r->shortlist.size(), 8u);
+      before.push_back(r->shortlist);
+    }
+  }
+  auto store = FileGalleryStore::Open(path);
+  ASSERT_OK(store);
+  auto abis = OpenEngine(store->get());
+  size_t i = 0;
+  for (uint64_t probe : {3u, 90u, 159u}) {
+    auto r = abis->Identify(Subject(probe, 4), o);
+    ASSERT_OK(r);
+    EXPECT_EQ(r->shortlist, before[i++]) << probe;
+  }
 }
 
 TEST(GalleryTest, TornTailIsDroppedAndAppendsContinue) {

@@ -504,11 +504,13 @@ namespace {
 template <typename Impressions, typename SubjectOf>
 StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, const std::vector<double>& keeps,
                                                            int fingers, const Impressions& impressions,
-                                                           const SubjectOf& subject_of,
-                                                           const FingerFeatures::LengthCells& length_cells) {
+                                                           const SubjectOf& subject_of, const PrefilterSetup& setup) {
   using Clock = std::chrono::steady_clock;
   const size_t width = static_cast<size_t>(fingers);
+  std::vector<SectoredProbe> cohort;
+  for (const FingerFeatures& f : setup.cohort) cohort.push_back(SectoredProbe::Of(f, setup.length_cells));
   std::vector<std::vector<SectoredGallery>> gallery(width);  // [finger][subject]
+  std::vector<std::vector<float>> cohort_means(width);        // as InMemoryAbis
   std::map<std::string, size_t> entry_of;
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
@@ -516,7 +518,12 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     std::optional<SubjectRecord> r = subject_of(g, finger, 1);
     if (!r) continue;
     entry_of[r->id] = gallery[0].size();
-    for (size_t j = 0; j < width; ++j) gallery[j].push_back(SectoredGallery::Of(r->fingers[j].features, length_cells));
+    for (size_t j = 0; j < width; ++j) {
+      gallery[j].push_back(SectoredGallery::Of(r->fingers[j].features, setup.length_cells));
+      std::vector<float> evidence;
+      for (const SectoredProbe& c : cohort) evidence.push_back(SectoredZ(c, gallery[j].back()));
+      cohort_means[j].push_back(CohortMean(std::move(evidence)));
+    }
   }
   const size_t n = entry_of.size();
   if (n < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
@@ -534,9 +541,9 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     const size_t mate = entry_of.at(probe->id);
     std::vector<float> fused(n, 0.0f);
     for (size_t j = 0; j < width; ++j) {
-      const SectoredProbe p = SectoredProbe::Of(probe->fingers[j].features, length_cells);
+      const SectoredProbe p = SectoredProbe::Of(probe->fingers[j].features, setup.length_cells);
       const auto t0 = Clock::now();
-      for (size_t s = 0; s < n; ++s) fused[s] += SectoredZ(p, gallery[j][s]);
+      for (size_t s = 0; s < n; ++s) fused[s] += SectoredZ(p, gallery[j][s]) - cohort_means[j][s];
       scoring += Clock::now() - t0;
     }
     size_t ahead = 0;
@@ -571,12 +578,25 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
 
 }  // namespace
 
+std::vector<FingerFeatures> CohortSample(std::span<const FingerFeatures* const> prints) {
+  const size_t n = std::min(prints.size(), kCohortFingers);
+  std::vector<FingerFeatures> cohort;
+  for (size_t i = 0; i < n; ++i) cohort.push_back(*prints[i * prints.size() / n]);
+  return cohort;
+}
+
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads, int fingers,
-                                                      const FingerFeatures::LengthCells& length_cells,
-                                                      PrefilterScorer scorer) {
+                                                      std::optional<PrefilterSetup> setup, PrefilterScorer scorer) {
   RETURN_IF_ERROR(CheckKeepShares(keeps));
   RETURN_IF_ERROR(CheckFingerCount(fingers));
+  if (!setup) {
+    std::vector<const FingerFeatures*> prints;
+    for (const auto& db : databases) {
+      for (const FvcSample& s : db) prints.push_back(&s.features);
+    }
+    setup = PrefilterSetup{FingerFeatures::DefaultLengthCells(), CohortSample(prints)};
+  }
   constexpr int kPositions[4] = {2, 7, 3, 8};
   const size_t groups = databases.size() / static_cast<size_t>(fingers);
   // (group, finger, impression) -> the features of each database of the group.
@@ -594,9 +614,9 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     return r;
   };
   if (scorer == PrefilterScorer::kSectored) {
-    return SectoredPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, length_cells);
+    return SectoredPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, *setup);
   }
-  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, length_cells));
+  ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, *std::move(setup)));
   for (const auto& [key, samples] : impressions) {
     const auto& [g, finger, impression] = key;
     if (impression != 1) continue;
@@ -649,9 +669,10 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       if (d / width == g) continue;
       for (const FvcSample& s : databases[d]) training.push_back(&s.features);
     }
-    ASSIGN_OR_RETURN(std::vector<PrefilterLoss> fold,
-                     FvcPrefilterLoss(databases, keeps, threads, fingers, FingerFeatures::FitLengthCells(training),
-                                      scorer));
+    ASSIGN_OR_RETURN(
+        std::vector<PrefilterLoss> fold,
+        FvcPrefilterLoss(databases, keeps, threads, fingers,
+                         PrefilterSetup{FingerFeatures::FitLengthCells(training), CohortSample(training)}, scorer));
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {
@@ -723,8 +744,8 @@ StatusOr<FvcEvaluation> EvaluateFvc(const FvcEvaluationOptions& o) {
     for (int fingers : o.prefilter_fingers) {
       if (static_cast<size_t>(fingers) > all_samples.size()) continue;  // not enough databases to form subjects
       ASSIGN_OR_RETURN(std::vector<PrefilterLoss> losses,
-                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers,
-                                        FingerFeatures::DefaultLengthCells(), o.prefilter_scorer));
+                       FvcPrefilterLoss(all_samples, o.prefilter_keeps, o.threads, fingers, std::nullopt,
+                                        o.prefilter_scorer));
       report.prefilter.insert(report.prefilter.end(), losses.begin(), losses.end());
       if (o.cross_validate && all_samples.size() / static_cast<size_t>(fingers) >= 2) {
         ASSIGN_OR_RETURN(std::vector<PrefilterLoss> held_out,

@@ -11,10 +11,12 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bio/abis.h"
 #include "bio/matcher.h"
 #include "core/status.h"
 
@@ -287,23 +289,28 @@ struct PrefilterLoss {
   double score_us_per_gallery_finger = 0;
   double bytes_per_finger = 0;
 };
-// The signatures use `length_cells` (FingerFeatures::LengthCells) on both
-// sides. Errors: kInvalidArgument for a keep outside (0, 1], a finger count
-// outside 1..4, or databases without two first impressions to enrol.
-StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(
-    const std::vector<std::vector<FvcSample>>& databases, const std::vector<double>& keeps, int threads,
-    int fingers = 1, const FingerFeatures::LengthCells& length_cells = FingerFeatures::DefaultLengthCells(),
-    PrefilterScorer scorer = PrefilterScorer::kSignature);
+// Both scorers use `setup` (abis.h): its length cells on both sides and its
+// cohort to normalise each gallery finger's evidence. Without one, the
+// in-sample setup: the shipped length cells and a cohort drawn from every
+// template of `databases` (CohortSample). Errors: kInvalidArgument for a
+// keep outside (0, 1], a finger count outside 1..4, or databases without
+// two first impressions to enrol.
+StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
+                                                      const std::vector<double>& keeps, int threads, int fingers = 1,
+                                                      std::optional<PrefilterSetup> setup = std::nullopt,
+                                                      PrefilterScorer scorer = PrefilterScorer::kSignature);
+
+// kCohortFingers of `prints` spread evenly over them (all when fewer).
+std::vector<FingerFeatures> CohortSample(std::span<const FingerFeatures* const> prints);
 
 // The same loss out of fold: for each group of `fingers` databases that
 // forms subjects, the signature's length cells are fitted
-// (FingerFeatures::FitLengthCells) on every template of the other
-// databases only, the whole gallery is enrolled and searched with them, and
-// only that group's searches are counted. Every other constant of the
-// signature is fixed (matcher_params.h). Errors: as FvcPrefilterLoss, and
-// kInvalidArgument when fewer than two groups can be formed (nothing to
-// fit on). The sectored signature uses the same length cells, refitted the
-// same way.
+// (FingerFeatures::FitLengthCells) and its cohort drawn (CohortSample) on
+// the templates of the other databases only, the whole gallery is enrolled
+// and searched with them, and only that group's searches are counted. Every
+// other constant of the signature is fixed (matcher_params.h,
+// cohort_norm.h). Errors: as FvcPrefilterLoss, and kInvalidArgument when
+// fewer than two groups can be formed (nothing to fit on).
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
                                                                int fingers = 1,

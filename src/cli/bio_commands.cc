@@ -142,7 +142,7 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
   };
   for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
-    print_prefilter(l, name(l) + " OUT OF FOLD (each group's length cells fitted on the other databases)");
+    print_prefilter(l, name(l) + " OUT OF FOLD (each group's length cells and cohort from the other databases)");
   }
   if (!e.reject.empty()) {
     std::cout << "error versus reject, IN-SAMPLE (the worst templates by capture quality over all databases removed; "
