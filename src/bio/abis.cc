@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cerrno>
 #include <cstring>
@@ -52,85 +51,6 @@ Status ValidateSubject(const SubjectRecord& s, bool need_id) {
     seen[f.position] = true;
   }
   return Status::Ok();
-}
-
-// A print's pre-filter signature on the probe side: dilated, with the share
-// of its bits set.
-struct ProbeSignature {
-  FingerFeatures::Signature bits;
-  float density;
-
-  static ProbeSignature Of(const FingerFeatures& f, const FingerFeatures::LengthCells& cells) {
-    ProbeSignature p{f.DilatedEdgeSignature(cells), 0};
-    int set = 0;
-    for (uint64_t w : p.bits) set += std::popcount(w);
-    p.density = static_cast<float>(set) / FingerFeatures::kSignatureBits;
-    return p;
-  }
-};
-
-// Pre-filter evidence that a gallery finger (signature `g`, `g_bits` bits
-// set) mates a probe finger (dilated signature `p`, a share `p_density` of
-// all bits set): the hits beyond what chance gives, in standard deviations
-// of a binomial count. Chance alone gives about 0, a mate several units.
-inline float PrefilterZ(int hits, float p_density, int g_bits) {
-  const float expected = static_cast<float>(g_bits) * p_density;
-  return (static_cast<float>(hits) - expected) / std::sqrt(expected * (1 - p_density) + 1);
-}
-
-// Adds the pre-filter evidence of gallery fingers [begin, end) of `table`
-// to `coarse` (indexed by subject slot). Compiled twice: with the POPCNT
-// instruction (every x86-64 CPU since 2008) and without, picked at run time.
-template <typename Table>
-inline void ScanPrefilterImpl(const FingerFeatures::Signature& p, float p_density, const Table& table, size_t begin,
-                              size_t end, float* coarse) {
-  for (size_t i = begin; i < end; ++i) {
-    const FingerFeatures::Signature& g = table.signatures[i];
-    int hits = 0;
-    for (size_t w = 0; w < p.size(); ++w) hits += std::popcount(p[w] & g[w]);
-    coarse[table.slot[i]] += PrefilterZ(hits, p_density, table.signature_bits[i]) - table.cohort_means[i];
-  }
-}
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-template <typename Table>
-__attribute__((target("popcnt"))) void ScanPrefilterPopcnt(const FingerFeatures::Signature& p, float p_density,
-                                                           const Table& table, size_t begin, size_t end,
-                                                           float* coarse) {
-  ScanPrefilterImpl(p, p_density, table, begin, end, coarse);
-}
-#endif
-
-template <typename Table>
-void ScanPrefilter(const FingerFeatures::Signature& p, float p_density, const Table& table, size_t begin, size_t end,
-                   float* coarse) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has_popcnt = __builtin_cpu_supports("popcnt");
-  if (has_popcnt) return ScanPrefilterPopcnt(p, p_density, table, begin, end, coarse);
-#endif
-  ScanPrefilterImpl(p, p_density, table, begin, end, coarse);
-}
-
-inline int SharedBitsImpl(const FingerFeatures::Signature& a, const FingerFeatures::Signature& b) {
-  int hits = 0;
-  for (size_t w = 0; w < a.size(); ++w) hits += std::popcount(a[w] & b[w]);
-  return hits;
-}
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("popcnt"))) int SharedBitsPopcnt(const FingerFeatures::Signature& a,
-                                                       const FingerFeatures::Signature& b) {
-  return SharedBitsImpl(a, b);
-}
-#endif
-
-// Bits set in both signatures (with POPCNT where the CPU has it, as ScanPrefilter).
-int SharedBits(const FingerFeatures::Signature& a, const FingerFeatures::Signature& b) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has_popcnt = __builtin_cpu_supports("popcnt");
-  if (has_popcnt) return SharedBitsPopcnt(a, b);
-#endif
-  return SharedBitsImpl(a, b);
 }
 
 int Threads(int requested) {
@@ -319,8 +239,7 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
   for (const FingerFeatures& f : setup.cohort) {
-    const ProbeSignature p = ProbeSignature::Of(f, setup.length_cells);
-    abis->cohort_.push_back({p.bits, p.density, kGivenCohort});
+    abis->cohort_.push_back({SectoredProbe::Of(f, setup.length_cells), kGivenCohort});
   }
   if (store != nullptr) {
     std::unique_lock lock(abis->mu_);
@@ -337,9 +256,7 @@ float InMemoryAbis::CohortMeanOf(const PositionTable& table, size_t finger) cons
   std::vector<float> evidence;
   evidence.reserve(cohort_.size());
   for (const CohortPrint& c : cohort_) {
-    if (c.slot == table.slot[finger]) continue;
-    evidence.push_back(PrefilterZ(SharedBits(c.signature, table.signatures[finger]), c.density,
-                                  table.signature_bits[finger]));
+    if (c.slot != table.slot[finger]) evidence.push_back(table.Evidence(c.probe, finger));
   }
   return CohortMean(std::move(evidence));
 }
@@ -352,15 +269,14 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
   for (const FingerSample& f : subject.fingers) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
-    t.signatures.push_back(f.features.EdgeSignature(length_cells_));
-    int bits = 0;
-    for (uint64_t w : t.signatures.back()) bits += std::popcount(w);
-    t.signature_bits.push_back(static_cast<uint16_t>(bits));
+    const SectoredGallery g = SectoredGallery::Of(f.features, length_cells_);
+    t.codes.insert(t.codes.end(), g.codes.begin(), g.codes.end());
+    t.code_end.push_back(static_cast<uint32_t>(t.codes.size()));
+    t.sector_codes.push_back(g.bits);
     t.slot.push_back(slot);
     t.cohort_means.push_back(0);
     if (!cohort_given_ && cohort_.size() < kCohortFingers) {
-      const ProbeSignature p = ProbeSignature::Of(f.features, length_cells_);
-      cohort_.push_back({p.bits, p.density, slot});
+      cohort_.push_back({SectoredProbe::Of(f.features, length_cells_), slot});
       cohort_grew = true;
     }
   }
@@ -413,11 +329,13 @@ size_t InMemoryAbis::Count() const {
 
 size_t InMemoryAbis::MemoryBytes() const {
   std::shared_lock lock(mu_);
-  size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64 + cohort_.capacity() * sizeof(CohortPrint);
+  size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
+  for (const CohortPrint& c : cohort_) bytes += sizeof(CohortPrint) + c.probe.lanes.capacity() * sizeof(uint64_t);
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
-    bytes += t.signatures.capacity() * sizeof(FingerFeatures::Signature) + t.signature_bits.capacity() * 2 +
-             t.cohort_means.capacity() * sizeof(float) + t.slot.capacity() * 4;
+    bytes += t.codes.capacity() * sizeof(uint16_t) + t.code_end.capacity() * sizeof(uint32_t) +
+             t.sector_codes.capacity() * sizeof(t.sector_codes[0]) + t.cohort_means.capacity() * sizeof(float) +
+             t.slot.capacity() * sizeof(uint32_t);
   }
   return bytes;
 }
@@ -429,11 +347,11 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
   struct ProbeFinger {
     int position;
     PreparedProbe prepared;
-    ProbeSignature signature;
+    SectoredProbe signature;
   };
   std::vector<ProbeFinger> fingers;
   for (const FingerSample& f : probe.fingers) {
-    fingers.push_back({f.position, PreparedProbe(f.features), ProbeSignature::Of(f.features, length_cells_)});
+    fingers.push_back({f.position, PreparedProbe(f.features), SectoredProbe::Of(f.features, length_cells_)});
   }
 
   std::shared_lock lock(mu_);
@@ -450,7 +368,7 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     for (const ProbeFinger& pf : fingers) {
       const PositionTable& t = tables_[pf.position];
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
-        ScanPrefilter(pf.signature.bits, pf.signature.density, t, b, e, coarse.data());
+        for (size_t i = b; i < e; ++i) coarse[t.slot[i]] += t.Evidence(pf.signature, i) - t.cohort_means[i];
       });
     }
     std::vector<uint32_t> alive;

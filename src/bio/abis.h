@@ -15,6 +15,7 @@
 // feeds engines opened without a store (pipeline/gallery.h).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,7 @@
 
 #include "bio/cohort_norm.h"
 #include "bio/matcher.h"
+#include "bio/sectored_signature.h"
 #include "core/status.h"
 
 namespace ektp::bio {
@@ -56,8 +58,9 @@ struct IdentifyOptions {
   // Share of the gallery (0..1] passed from the pre-filter to full matching;
   // 1 disables the pre-filter. The list is never shorter than
   // min_prefilter_subjects. The pre-filter ranks subjects by the summed
-  // signature evidence of their fingers (docs/biometrics.md, "Pre-filter"),
-  // where its measured losses are.
+  // rotation-sectored signature evidence of their fingers, each less its
+  // cohort mean (docs/biometrics.md, "Pre-filter"), where its measured
+  // losses are.
   double prefilter_keep = 0.02;
   size_t min_prefilter_subjects = 200;
   int threads = 0;  // 0 = hardware concurrency
@@ -142,8 +145,9 @@ struct PrefilterSetup {
 };
 
 // The in-process engine: the whole gallery in memory, laid out per finger
-// position in flat arrays; Identify scans the pre-filter signatures, then
-// fully matches the shortlist with `threads` threads.
+// position in flat arrays; Identify scans the pre-filter signatures
+// (sectored_signature.h), then fully matches the shortlist with `threads`
+// threads.
 class InMemoryAbis : public Abis {
  public:
   // `store` may be null (no persistence); otherwise it is loaded now and
@@ -166,16 +170,26 @@ class InMemoryAbis : public Abis {
 
   struct PositionTable {
     std::vector<FingerFeatures> features;
-    std::vector<FingerFeatures::Signature> signatures;  // gallery-side pre-filter signatures
-    std::vector<uint16_t> signature_bits;               // their popcounts
-    std::vector<float> cohort_means;                    // their mean evidence against cohort_
-    std::vector<uint32_t> slot;  // subject slot of each finger
+    // The gallery side of each finger's pre-filter signature: finger i's
+    // codes are codes[code_end[i-1] .. code_end[i]) (SectoredGallery::codes).
+    std::vector<uint16_t> codes;
+    std::vector<uint32_t> code_end;
+    std::vector<std::array<uint16_t, kSignatureSectors>> sector_codes;  // SectoredGallery::bits
+    std::vector<float> cohort_means;  // each finger's mean evidence against cohort_
+    std::vector<uint32_t> slot;       // subject slot of each finger
+
+    std::span<const uint16_t> CodesOf(size_t finger) const {
+      const uint32_t begin = finger == 0 ? 0 : code_end[finger - 1];
+      return {codes.data() + begin, code_end[finger] - begin};
+    }
+    // Pre-filter evidence that finger `finger` mates `probe`.
+    float Evidence(const SectoredProbe& probe, size_t finger) const {
+      return SectoredZ(probe, CodesOf(finger), sector_codes[finger]);
+    }
   };
-  // A cohort print, on the probe side of the signature.
   struct CohortPrint {
-    FingerFeatures::Signature signature;  // dilated
-    float density;                        // share of its bits set
-    uint32_t slot;                        // its gallery subject, kGivenCohort for PrefilterSetup::cohort
+    SectoredProbe probe;
+    uint32_t slot;  // its gallery subject, kGivenCohort for PrefilterSetup::cohort
   };
   static constexpr uint32_t kGivenCohort = UINT32_MAX;
   float CohortMeanOf(const PositionTable& table, size_t finger) const;

@@ -155,10 +155,9 @@ TEST(AbisTest, PrefilterScoresOnlyTheShortlistAndKeepsTheMate) {
   EXPECT_EQ(r->scored_subjects, 10u);
 }
 
-// Mates whose edge signatures overlapped weakly: with the signature of 5
-// neighbours per minutia and 2048 codes they ranked 12th, 16th and 19th of
-// 300 in the pre-filter and were lost at 2 % (6 subjects); the signature of
-// 10 neighbours and 4096 codes ranks them 1st, 1st and 2nd.
+// Mates whose edge codes overlap weakly: an early signature (5 neighbours
+// per minutia, 2048 codes) ranked them 12th, 16th and 19th of 300 and lost
+// them at 2 % (6 subjects).
 TEST(AbisTest, PrefilterKeepsMatesWithWeakSignatureOverlap) {
   auto abis = OpenEngine(nullptr);
   for (uint64_t s = 0; s < 300; ++s) ASSERT_OK(abis->Insert(Subject(s)));

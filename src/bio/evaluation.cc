@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -15,7 +16,6 @@
 
 #include "bio/abis.h"
 #include "bio/quality.h"
-#include "bio/sectored_signature.h"
 
 namespace ektp::bio {
 
@@ -498,18 +498,51 @@ StatusOr<CrossValidation> CrossValidate(const std::vector<ScoredDatabase>& datab
 
 namespace {
 
-// FvcPrefilterLoss with the rotation-sectored signature: every search is
-// scored once on one thread (timed) and each keep share only moves the cut.
-// `impressions` and `subject_of` are FvcPrefilterLoss's.
+// The plain edge signature (FingerFeatures::EdgeSignature), scored as z =
+// (hits - E) / sqrt(E (1 - d) + 1): hits the codes shared, d the share of
+// the 4096 codes the probe's dilated signature sets, E = gallery codes x d.
+struct EdgeSignatureGallery {
+  FingerFeatures::Signature bits;
+  int count = 0;
+  static EdgeSignatureGallery Of(const FingerFeatures& f, const FingerFeatures::LengthCells& cells) {
+    EdgeSignatureGallery g{f.EdgeSignature(cells)};
+    for (uint64_t w : g.bits) g.count += std::popcount(w);
+    return g;
+  }
+  size_t Bytes() const { return sizeof(bits) + sizeof(uint16_t); }  // the bits and their count
+};
+struct EdgeSignatureProbe {
+  FingerFeatures::Signature bits;
+  float density = 0;
+  static EdgeSignatureProbe Of(const FingerFeatures& f, const FingerFeatures::LengthCells& cells) {
+    EdgeSignatureProbe p{f.DilatedEdgeSignature(cells)};
+    int set = 0;
+    for (uint64_t w : p.bits) set += std::popcount(w);
+    p.density = static_cast<float>(set) / FingerFeatures::kSignatureBits;
+    return p;
+  }
+};
+float EdgeSignatureZ(const EdgeSignatureProbe& p, const EdgeSignatureGallery& g) {
+  int hits = 0;
+  for (size_t w = 0; w < p.bits.size(); ++w) hits += std::popcount(p.bits[w] & g.bits[w]);
+  const float expected = static_cast<float>(g.count) * p.density;
+  return (static_cast<float>(hits) - expected) / std::sqrt(expected * (1 - p.density) + 1);
+}
+
+// FvcPrefilterLoss with the plain edge signature, outside the engine and as
+// the engine scores (fused sum of each finger's z less its cohort mean):
+// every search is scored once on one thread (timed) and each keep share only
+// moves the cut. `impressions` and `subject_of` are FvcPrefilterLoss's.
 template <typename Impressions, typename SubjectOf>
-StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, const std::vector<double>& keeps,
-                                                           int fingers, const Impressions& impressions,
-                                                           const SubjectOf& subject_of, const PrefilterSetup& setup) {
+StatusOr<std::vector<PrefilterLoss>> EdgeSignaturePrefilterLoss(size_t databases, const std::vector<double>& keeps,
+                                                                int fingers, const Impressions& impressions,
+                                                                const SubjectOf& subject_of,
+                                                                const PrefilterSetup& setup) {
   using Clock = std::chrono::steady_clock;
   const size_t width = static_cast<size_t>(fingers);
-  std::vector<SectoredProbe> cohort;
-  for (const FingerFeatures& f : setup.cohort) cohort.push_back(SectoredProbe::Of(f, setup.length_cells));
-  std::vector<std::vector<SectoredGallery>> gallery(width);  // [finger][subject]
+  std::vector<EdgeSignatureProbe> cohort;
+  for (const FingerFeatures& f : setup.cohort) cohort.push_back(EdgeSignatureProbe::Of(f, setup.length_cells));
+  std::vector<std::vector<EdgeSignatureGallery>> gallery(width);  // [finger][subject]
   std::vector<std::vector<float>> cohort_means(width);        // as InMemoryAbis
   std::map<std::string, size_t> entry_of;
   for (const auto& [key, samples] : impressions) {
@@ -519,9 +552,9 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     if (!r) continue;
     entry_of[r->id] = gallery[0].size();
     for (size_t j = 0; j < width; ++j) {
-      gallery[j].push_back(SectoredGallery::Of(r->fingers[j].features, setup.length_cells));
+      gallery[j].push_back(EdgeSignatureGallery::Of(r->fingers[j].features, setup.length_cells));
       std::vector<float> evidence;
-      for (const SectoredProbe& c : cohort) evidence.push_back(SectoredZ(c, gallery[j].back()));
+      for (const EdgeSignatureProbe& c : cohort) evidence.push_back(EdgeSignatureZ(c, gallery[j].back()));
       cohort_means[j].push_back(CohortMean(std::move(evidence)));
     }
   }
@@ -541,9 +574,9 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
     const size_t mate = entry_of.at(probe->id);
     std::vector<float> fused(n, 0.0f);
     for (size_t j = 0; j < width; ++j) {
-      const SectoredProbe p = SectoredProbe::Of(probe->fingers[j].features, setup.length_cells);
+      const EdgeSignatureProbe p = EdgeSignatureProbe::Of(probe->fingers[j].features, setup.length_cells);
       const auto t0 = Clock::now();
-      for (size_t s = 0; s < n; ++s) fused[s] += SectoredZ(p, gallery[j][s]) - cohort_means[j][s];
+      for (size_t s = 0; s < n; ++s) fused[s] += EdgeSignatureZ(p, gallery[j][s]) - cohort_means[j][s];
       scoring += Clock::now() - t0;
     }
     size_t ahead = 0;
@@ -553,12 +586,12 @@ StatusOr<std::vector<PrefilterLoss>> SectoredPrefilterLoss(size_t databases, con
   const double gallery_fingers = static_cast<double>(searches.size()) * static_cast<double>(width * n);
   size_t bytes = 0;
   for (const auto& finger : gallery) {
-    for (const SectoredGallery& g : finger) bytes += g.Bytes();
+    for (const EdgeSignatureGallery& g : finger) bytes += g.Bytes();
   }
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
     PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
-    loss.scorer = PrefilterScorer::kSectored;
+    loss.scorer = PrefilterScorer::kSignature;
     loss.score_us_per_gallery_finger =
         std::chrono::duration<double, std::micro>(scoring).count() / std::max(1.0, gallery_fingers);
     loss.bytes_per_finger = static_cast<double>(bytes) / static_cast<double>(n * width);
@@ -613,8 +646,8 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     for (int j = 0; j < fingers; ++j) r.fingers.push_back(FingerSample{kPositions[j], it->second[j]->features});
     return r;
   };
-  if (scorer == PrefilterScorer::kSectored) {
-    return SectoredPrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, *setup);
+  if (scorer == PrefilterScorer::kSignature) {
+    return EdgeSignaturePrefilterLoss(databases.size(), keeps, fingers, impressions, subject_of, *setup);
   }
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr, *std::move(setup)));
   for (const auto& [key, samples] : impressions) {

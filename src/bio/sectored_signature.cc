@@ -68,13 +68,18 @@ SectoredProbe SectoredProbe::Of(const FingerFeatures& f, const FingerFeatures::L
 bool SectoredProbe::Has(int sector, int code) const { return (lanes[code] >> (8 * LaneOf(sector))) & 1; }
 
 float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery) {
+  return SectoredZ(probe, gallery.codes, gallery.bits);
+}
+
+float SectoredZ(const SectoredProbe& probe, std::span<const uint16_t> codes,
+                const std::array<uint16_t, kSignatureSectors>& bits) {
   // Gallery code (g, c) meets probe sector s = (g - r) mod 8 at shift r, the
   // probe's lane (r - g) mod 8: rotating c's lanes left by g lanes puts it in
   // lane r. Byte lanes count at most 255, so they are emptied every 255 codes.
   std::array<int, kS> hits{};
   uint64_t acc = 0;
   int pending = 0;
-  for (uint16_t gc : gallery.codes) {
+  for (uint16_t gc : codes) {
     acc += std::rotl(probe.lanes[gc % kCodes], 8 * (gc / kCodes));
     if (++pending == 255) {
       for (int r = 0; r < kS; ++r) hits[r] += static_cast<int>((acc >> (8 * r)) & 0xff);
@@ -90,7 +95,7 @@ float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery) {
   for (int r = 0; r < kS; ++r) {
     float expected = 0, variance = 0;
     for (int s = 0; s < kS; ++s) {
-      const float gb = static_cast<float>(gallery.bits[(s + r) % kS]);
+      const float gb = static_cast<float>(bits[(s + r) % kS]);
       expected += gb * density[s];
       variance += gb * density[s] * (1 - density[s]);
     }

@@ -1,6 +1,7 @@
 // The rotation-sectored pre-filter signature (docs/biometrics.md,
-// "Pre-filter"): measured by `ektp bio eval --prefilter-index sectored`, not
-// used by the engine (InMemoryAbis scans the plain edge signature).
+// "Pre-filter"): the engine's pre-filter (InMemoryAbis); the plain edge
+// signature (FingerFeatures::EdgeSignature) is measured beside it by
+// `ektp bio eval --prefilter-index signature`.
 //
 // Each edge code of the signature (signature_codes.h, 4096 codes) is kept per
 // sector of the edge's absolute direction (params::kSectorUnits, 8 sectors).
@@ -13,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "bio/matcher.h"
@@ -58,5 +60,9 @@ struct SectoredProbe {
 // largest of 8 standard normals). Deterministic; one 64-bit add per gallery
 // code.
 float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery);
+// The same for a gallery finger held as its codes and counts (InMemoryAbis
+// keeps every finger's in flat arrays).
+float SectoredZ(const SectoredProbe& probe, std::span<const uint16_t> codes,
+                const std::array<uint16_t, kSignatureSectors>& bits);
 
 }  // namespace ektp::bio

@@ -131,14 +131,14 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
-    if (l.scorer == bio::PrefilterScorer::kSectored) {
-      std::cout << "  sectored, one thread: " << std::setprecision(3) << l.score_us_per_gallery_finger
+    if (l.scorer == bio::PrefilterScorer::kSignature) {
+      std::cout << "  signature, one thread: " << std::setprecision(3) << l.score_us_per_gallery_finger
                 << " us per gallery finger scored, " << std::setprecision(4) << l.bytes_per_finger
                 << " bytes per gallery finger (mean)\n";
     }
   };
   auto name = [](const bio::PrefilterLoss& l) -> std::string {
-    return l.scorer == bio::PrefilterScorer::kSignature ? "" : " (" + std::string(ScorerName(l.scorer)) + ")";
+    return l.scorer == bio::PrefilterScorer::kSectored ? "" : " (" + std::string(ScorerName(l.scorer)) + ")";
   };
   for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
@@ -200,7 +200,7 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
       rows.back()["scorer"] = ScorerName(l.scorer);
-      if (l.scorer == bio::PrefilterScorer::kSectored) {
+      if (l.scorer == bio::PrefilterScorer::kSignature) {
         rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
         rows.back()["bytes_per_finger"] = l.bytes_per_finger;
       }
@@ -255,12 +255,11 @@ int BioEval(const Args& args) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--prefilter-index", options.prefilter_scorer,
-                 "the scorer --prefilter measures: signature (the engine's edge signature) or sectored (the "
-                 "rotation-sectored signature, the best of 8 rotations; measured only, the engine uses the "
-                 "signature)")
+                 "the scorer --prefilter measures: sectored (the engine's rotation-sectored signature, the best "
+                 "of 8 rotations) or signature (the plain edge signature; measured only)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, bio::PrefilterScorer>{
           {"signature", bio::PrefilterScorer::kSignature}, {"sectored", bio::PrefilterScorer::kSectored}}))
-      ->default_str("signature");
+      ->default_str("sectored");
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
                  "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "
