@@ -238,8 +238,10 @@ Status FileGalleryStore::Erase(std::string_view subject_id) {
 StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, PrefilterSetup setup) {
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
+  if (abis->cohort_given_) abis->cohort_ = SectoredProbeSet(setup.cohort.size());
   for (const FingerFeatures& f : setup.cohort) {
-    abis->cohort_.push_back({SectoredProbe::Of(f, setup.length_cells), kGivenCohort});
+    abis->cohort_.Add(SectoredProbe::Of(f, setup.length_cells));
+    abis->cohort_slots_.push_back(kGivenCohort);
   }
   if (store != nullptr) {
     std::unique_lock lock(abis->mu_);
@@ -254,10 +256,12 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
 
 float InMemoryAbis::CohortMeanOf(const PositionTable& table, size_t finger) const {
   std::vector<float> evidence;
-  evidence.reserve(cohort_.size());
-  for (const CohortPrint& c : cohort_) {
-    if (c.slot != table.slot[finger]) evidence.push_back(table.Evidence(c.probe, finger));
+  cohort_.Evidence(table.CodesOf(finger), table.sector_codes[finger], evidence);
+  size_t kept = 0;
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    if (cohort_slots_[k] != table.slot[finger]) evidence[kept++] = evidence[k];
   }
+  evidence.resize(kept);
   return CohortMean(std::move(evidence));
 }
 
@@ -275,8 +279,9 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     t.sector_codes.push_back(g.bits);
     t.slot.push_back(slot);
     t.cohort_means.push_back(0);
-    if (!cohort_given_ && cohort_.size() < kCohortFingers) {
-      cohort_.push_back({SectoredProbe::Of(f.features, length_cells_), slot});
+    if (!cohort_given_ && cohort_.size() < cohort_.capacity()) {
+      cohort_.Add(SectoredProbe::Of(f.features, length_cells_));
+      cohort_slots_.push_back(slot);
       cohort_grew = true;
     }
   }
@@ -330,7 +335,7 @@ size_t InMemoryAbis::Count() const {
 size_t InMemoryAbis::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
-  for (const CohortPrint& c : cohort_) bytes += sizeof(CohortPrint) + c.probe.lanes.capacity() * sizeof(uint64_t);
+  bytes += cohort_.Bytes() + cohort_slots_.capacity() * sizeof(uint32_t);
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
     bytes += t.codes.capacity() * sizeof(uint16_t) + t.code_end.capacity() * sizeof(uint32_t) +

@@ -187,10 +187,6 @@ class InMemoryAbis : public Abis {
       return SectoredZ(probe, CodesOf(finger), sector_codes[finger]);
     }
   };
-  struct CohortPrint {
-    SectoredProbe probe;
-    uint32_t slot;  // its gallery subject, kGivenCohort for PrefilterSetup::cohort
-  };
   static constexpr uint32_t kGivenCohort = UINT32_MAX;
   float CohortMeanOf(const PositionTable& table, size_t finger) const;
   struct Slot {
@@ -204,7 +200,10 @@ class InMemoryAbis : public Abis {
   std::vector<Slot> slots_;
   std::unordered_map<std::string, uint32_t> by_id_;
   PositionTable tables_[kFingerPositions + 1];
-  std::vector<CohortPrint> cohort_;
+  // The cohort's prints on the probe side, and the gallery subject of each
+  // (kGivenCohort for PrefilterSetup::cohort).
+  SectoredProbeSet cohort_{kCohortFingers};
+  std::vector<uint32_t> cohort_slots_;
   bool cohort_given_ = false;
   size_t alive_ = 0;
   mutable std::atomic<size_t> pending_{0};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <utility>
 
 #include "bio/features_view.h"
 #include "bio/matcher_params.h"
@@ -71,6 +72,33 @@ float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery) {
   return SectoredZ(probe, gallery.codes, gallery.bits);
 }
 
+namespace {
+
+// The best shift's z from the hits at each shift (SectoredZ's contract).
+float BestShiftZ(const std::array<int, kS>& hits, const std::array<uint16_t, kS>& probe_bits,
+                 const std::array<uint16_t, kS>& gallery_bits) {
+  std::array<float, kS> density;
+  for (int s = 0; s < kS; ++s) density[s] = static_cast<float>(probe_bits[s]) / kCodes;
+  float best = -INFINITY;
+  for (int r = 0; r < kS; ++r) {
+    float expected = 0, variance = 0;
+    for (int s = 0; s < kS; ++s) {
+      const float gb = static_cast<float>(gallery_bits[(s + r) % kS]);
+      expected += gb * density[s];
+      variance += gb * density[s] * (1 - density[s]);
+    }
+    best = std::max(best, (static_cast<float>(hits[r]) - expected) / std::sqrt(variance + 1));
+  }
+  return best;
+}
+
+// Adds the byte lanes of `acc` to `hits` (lane r to shift r).
+inline void Drain(uint64_t acc, std::array<int, kS>& hits) {
+  for (int r = 0; r < kS; ++r) hits[r] += static_cast<int>((acc >> (8 * r)) & 0xff);
+}
+
+}  // namespace
+
 float SectoredZ(const SectoredProbe& probe, std::span<const uint16_t> codes,
                 const std::array<uint16_t, kSignatureSectors>& bits) {
   // Gallery code (g, c) meets probe sector s = (g - r) mod 8 at shift r, the
@@ -82,26 +110,44 @@ float SectoredZ(const SectoredProbe& probe, std::span<const uint16_t> codes,
   for (uint16_t gc : codes) {
     acc += std::rotl(probe.lanes[gc % kCodes], 8 * (gc / kCodes));
     if (++pending == 255) {
-      for (int r = 0; r < kS; ++r) hits[r] += static_cast<int>((acc >> (8 * r)) & 0xff);
+      Drain(acc, hits);
       acc = 0;
       pending = 0;
     }
   }
-  for (int r = 0; r < kS; ++r) hits[r] += static_cast<int>((acc >> (8 * r)) & 0xff);
+  Drain(acc, hits);
+  return BestShiftZ(hits, probe.bits, bits);
+}
 
-  std::array<float, kS> density;
-  for (int s = 0; s < kS; ++s) density[s] = static_cast<float>(probe.bits[s]) / kCodes;
-  float best = -INFINITY;
-  for (int r = 0; r < kS; ++r) {
-    float expected = 0, variance = 0;
-    for (int s = 0; s < kS; ++s) {
-      const float gb = static_cast<float>(bits[(s + r) % kS]);
-      expected += gb * density[s];
-      variance += gb * density[s] * (1 - density[s]);
+SectoredProbeSet::SectoredProbeSet(size_t capacity) : capacity_(capacity), lanes_(kCodes * capacity) {}
+
+void SectoredProbeSet::Add(const SectoredProbe& probe) {
+  const size_t k = size();
+  for (int c = 0; c < kCodes; ++c) lanes_[c * capacity_ + k] = probe.lanes[c];
+  bits_.push_back(probe.bits);
+}
+
+void SectoredProbeSet::Evidence(std::span<const uint16_t> codes, const std::array<uint16_t, kSignatureSectors>& bits,
+                                std::vector<float>& out) const {
+  // SectoredZ for every probe at once; see there.
+  const size_t n = size();
+  std::vector<uint64_t> acc(n, 0);
+  std::vector<std::array<int, kS>> hits(n);
+  int pending = 0;
+  for (uint16_t gc : codes) {
+    const uint64_t* row = &lanes_[(gc % kCodes) * capacity_];
+    const int rotation = 8 * (gc / kCodes);
+    for (size_t k = 0; k < n; ++k) acc[k] += std::rotl(row[k], rotation);
+    if (++pending == 255) {
+      for (size_t k = 0; k < n; ++k) Drain(std::exchange(acc[k], 0), hits[k]);
+      pending = 0;
     }
-    best = std::max(best, (static_cast<float>(hits[r]) - expected) / std::sqrt(variance + 1));
   }
-  return best;
+  out.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    Drain(acc[k], hits[k]);
+    out[k] = BestShiftZ(hits[k], bits_[k], bits);
+  }
 }
 
 }  // namespace ektp::bio

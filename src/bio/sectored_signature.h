@@ -65,4 +65,26 @@ float SectoredZ(const SectoredProbe& probe, const SectoredGallery& gallery);
 float SectoredZ(const SectoredProbe& probe, std::span<const uint16_t> codes,
                 const std::array<uint16_t, kSignatureSectors>& bits);
 
+// Many probes against one gallery finger at a time: SectoredZ of each probe,
+// with the probes' lanes interleaved per code so that one pass over the
+// gallery finger's codes reads them in order (the engine's cohort,
+// cohort_norm.h). Results equal SectoredZ's exactly.
+class SectoredProbeSet {
+ public:
+  explicit SectoredProbeSet(size_t capacity);
+  size_t size() const { return bits_.size(); }
+  size_t capacity() const { return capacity_; }
+  size_t Bytes() const { return lanes_.size() * sizeof(uint64_t) + bits_.size() * sizeof(bits_[0]); }
+  // REQUIRES: size() < capacity().
+  void Add(const SectoredProbe& probe);
+  // SectoredZ(k-th added probe, codes, bits) for every k, into `out`.
+  void Evidence(std::span<const uint16_t> codes, const std::array<uint16_t, kSignatureSectors>& bits,
+                std::vector<float>& out) const;
+
+ private:
+  size_t capacity_;
+  std::vector<uint64_t> lanes_;  // code-major: lanes_[code * capacity_ + k]
+  std::vector<std::array<uint16_t, kSignatureSectors>> bits_;
+};
+
 }  // namespace ektp::bio

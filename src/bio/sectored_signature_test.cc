@@ -92,5 +92,27 @@ TEST(SectoredSignatureTest, IsDeterministicAndEmptyPrintsScoreZero) {
   EXPECT_EQ(SectoredZ(a, SectoredGallery::Of(empty)), 0.0f);
 }
 
+// The set scores every probe as SectoredZ does, bit for bit, also past the
+// 255 codes after which the byte lanes are emptied, and below its capacity.
+TEST(SectoredSignatureTest, AProbeSetScoresEachProbeAsSectoredZ) {
+  std::vector<SectoredProbe> probes;
+  SectoredProbeSet set(8);
+  for (uint32_t seed = 20; seed < 25; ++seed) {
+    probes.push_back(SectoredProbe::Of(FingerFeatures(Print(seed, 60))));
+    set.Add(probes.back());
+  }
+  probes.push_back(SectoredProbe::Of(FingerFeatures(std::vector<Minutia>{})));
+  set.Add(probes.back());
+  ASSERT_EQ(set.size(), 6u);
+  for (uint32_t seed : {20u, 30u, 31u}) {
+    const SectoredGallery g = SectoredGallery::Of(FingerFeatures(Print(seed, 60)));
+    ASSERT_GT(g.codes.size(), 255u);
+    std::vector<float> evidence;
+    set.Evidence(g.codes, g.bits, evidence);
+    ASSERT_EQ(evidence.size(), probes.size());
+    for (size_t k = 0; k < probes.size(); ++k) EXPECT_EQ(evidence[k], SectoredZ(probes[k], g)) << seed << " " << k;
+  }
+}
+
 }  // namespace
 }  // namespace ektp::bio
