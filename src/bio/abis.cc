@@ -241,6 +241,7 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   if (abis->cohort_given_) abis->cohort_ = SectoredProbeSet(setup.cohort.size());
   for (const FingerFeatures& f : setup.cohort) {
     abis->cohort_.Add(SectoredProbe::Of(f, setup.length_cells));
+    abis->pair_cohort_.Add(EdgePairProbe::Of(f, setup.length_cells, false));
     abis->cohort_slots_.push_back(kGivenCohort);
   }
   if (store != nullptr) {
@@ -254,22 +255,40 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   return abis;
 }
 
-float InMemoryAbis::CohortMeanOf(const PositionTable& table, size_t finger) const {
+void InMemoryAbis::FitCohortMeans(PositionTable& table, size_t finger, std::span<const uint32_t> pair_codes) const {
+  // Each cohort print's evidence, less those of the finger's own subject.
+  auto mean_of = [&](std::vector<float>& evidence) {
+    size_t kept = 0;
+    for (size_t k = 0; k < evidence.size(); ++k) {
+      if (cohort_slots_[k] != table.slot[finger]) evidence[kept++] = evidence[k];
+    }
+    evidence.resize(kept);
+    return CohortMean(std::move(evidence));
+  };
   std::vector<float> evidence;
   cohort_.Evidence(table.CodesOf(finger), table.sector_codes[finger], evidence);
-  size_t kept = 0;
-  for (size_t k = 0; k < evidence.size(); ++k) {
-    if (cohort_slots_[k] != table.slot[finger]) evidence[kept++] = evidence[k];
+  table.cohort_means[finger] = mean_of(evidence);
+  pair_cohort_.Evidence(pair_codes, evidence);
+  table.pair_cohort_means[finger] = mean_of(evidence);
+}
+
+Status InMemoryAbis::RoomFor(const SubjectRecord& subject) const {
+  for (const FingerSample& f : subject.fingers) {
+    if (tables_[f.position].slot.size() >= EdgePairIndex::kMaxFingers) {
+      return ResourceExhausted("gallery holds " + std::to_string(EdgePairIndex::kMaxFingers) +
+                               " fingers at position " + std::to_string(f.position) + ", its limit");
+    }
   }
-  evidence.resize(kept);
-  return CohortMean(std::move(evidence));
+  return Status::Ok();
 }
 
 Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
+  RETURN_IF_ERROR(RoomFor(subject));
   const uint32_t slot = static_cast<uint32_t>(slots_.size());
   slots_.push_back({subject.id, true});
   by_id_.emplace(subject.id, slot);
   bool cohort_grew = false;
+  std::vector<std::vector<uint32_t>> pair_codes;
   for (const FingerSample& f : subject.fingers) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
@@ -277,10 +296,15 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     t.codes.insert(t.codes.end(), g.codes.begin(), g.codes.end());
     t.code_end.push_back(static_cast<uint32_t>(t.codes.size()));
     t.sector_codes.push_back(g.bits);
+    pair_codes.push_back(EdgePairCodes(f.features, length_cells_));
+    t.pairs.Add(static_cast<uint32_t>(t.slot.size()), pair_codes.back());
+    t.pair_codes.push_back(static_cast<uint16_t>(pair_codes.back().size()));
     t.slot.push_back(slot);
     t.cohort_means.push_back(0);
+    t.pair_cohort_means.push_back(0);
     if (!cohort_given_ && cohort_.size() < cohort_.capacity()) {
       cohort_.Add(SectoredProbe::Of(f.features, length_cells_));
+      pair_cohort_.Add(EdgePairProbe::Of(f.features, length_cells_, false));
       cohort_slots_.push_back(slot);
       cohort_grew = true;
     }
@@ -289,12 +313,12 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     // While the cohort grows every finger held is in it, so refitting them
     // all costs at most kCohortFingers^2 comparisons.
     for (PositionTable& t : tables_) {
-      for (size_t i = 0; i < t.slot.size(); ++i) t.cohort_means[i] = CohortMeanOf(t, i);
+      for (size_t i = 0; i < t.slot.size(); ++i) FitCohortMeans(t, i, EdgePairCodes(t.features[i], length_cells_));
     }
   } else {
-    for (const FingerSample& f : subject.fingers) {
-      PositionTable& t = tables_[f.position];
-      t.cohort_means.back() = CohortMeanOf(t, t.slot.size() - 1);
+    for (size_t k = 0; k < subject.fingers.size(); ++k) {
+      PositionTable& t = tables_[subject.fingers[k].position];
+      FitCohortMeans(t, t.slot.size() - 1, pair_codes[k]);
     }
   }
   ++alive_;
@@ -306,6 +330,7 @@ Status InMemoryAbis::Insert(const SubjectRecord& subject) {
   RETURN_IF_ERROR(ValidateSubject(subject, true));
   std::unique_lock lock(mu_);
   if (by_id_.count(subject.id)) return AlreadyExists("subject " + subject.id + " is already enrolled");
+  RETURN_IF_ERROR(RoomFor(subject));
   if (store_ == nullptr) return InsertLocked(subject);
   // Hold what a restart loads (minutiae at the stored precision), so that a
   // restart changes no score.
@@ -335,12 +360,13 @@ size_t InMemoryAbis::Count() const {
 size_t InMemoryAbis::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
-  bytes += cohort_.Bytes() + cohort_slots_.capacity() * sizeof(uint32_t);
+  bytes += cohort_.Bytes() + pair_cohort_.Bytes() + cohort_slots_.capacity() * sizeof(uint32_t);
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
     bytes += t.codes.capacity() * sizeof(uint16_t) + t.code_end.capacity() * sizeof(uint32_t) +
              t.sector_codes.capacity() * sizeof(t.sector_codes[0]) + t.cohort_means.capacity() * sizeof(float) +
-             t.slot.capacity() * sizeof(uint32_t);
+             t.slot.capacity() * sizeof(uint32_t) + t.pairs.Bytes() + t.pair_codes.capacity() * sizeof(uint16_t) +
+             t.pair_cohort_means.capacity() * sizeof(float);
   }
   return bytes;
 }
@@ -372,8 +398,15 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     std::vector<float> coarse(nslots, 0.0f);
     for (const ProbeFinger& pf : fingers) {
       const PositionTable& t = tables_[pf.position];
+      const EdgePairProbe pairs = EdgePairProbe::Of(pf.prepared.features(), length_cells_);
+      std::vector<uint16_t> pair_hits(t.slot.size(), 0);
+      t.pairs.CountHits(pairs, pair_hits);
+      const float density = pairs.density();
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
-        for (size_t i = b; i < e; ++i) coarse[t.slot[i]] += t.Evidence(pf.signature, i) - t.cohort_means[i];
+        for (size_t i = b; i < e; ++i) {
+          coarse[t.slot[i]] += t.Evidence(pf.signature, i) - t.cohort_means[i] +
+                               EdgePairZ(pair_hits[i], t.pair_codes[i], density) - t.pair_cohort_means[i];
+        }
       });
     }
     std::vector<uint32_t> alive;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bio/cohort_norm.h"
+#include "bio/edge_pair_index.h"
 #include "bio/matcher.h"
 #include "bio/sectored_signature.h"
 #include "core/status.h"
@@ -58,9 +59,9 @@ struct IdentifyOptions {
   // Share of the gallery (0..1] passed from the pre-filter to full matching;
   // 1 disables the pre-filter. The list is never shorter than
   // min_prefilter_subjects. The pre-filter ranks subjects by the summed
-  // rotation-sectored signature evidence of their fingers, each less its
-  // cohort mean (docs/biometrics.md, "Pre-filter"), where its measured
-  // losses are.
+  // evidence of their fingers: the rotation-sectored signature's plus the
+  // edge pairs', each less its cohort mean (docs/biometrics.md,
+  // "Pre-filter"), where its measured losses are.
   double prefilter_keep = 0.02;
   size_t min_prefilter_subjects = 200;
   int threads = 0;  // 0 = hardware concurrency
@@ -146,8 +147,10 @@ struct PrefilterSetup {
 
 // The in-process engine: the whole gallery in memory, laid out per finger
 // position in flat arrays; Identify scans the pre-filter signatures
-// (sectored_signature.h), then fully matches the shortlist with `threads`
-// threads.
+// (sectored_signature.h) and looks the probe's edge pairs up in the index
+// (edge_pair_index.h), then fully matches the shortlist with `threads`
+// threads. A finger position holds at most EdgePairIndex::kMaxFingers
+// fingers (Insert fails with kResourceExhausted beyond).
 class InMemoryAbis : public Abis {
  public:
   // `store` may be null (no persistence); otherwise it is loaded now and
@@ -166,6 +169,8 @@ class InMemoryAbis : public Abis {
  private:
   InMemoryAbis(GalleryStore* store, const FingerFeatures::LengthCells& length_cells)
       : store_(store), length_cells_(length_cells) {}
+  // kResourceExhausted when a finger's position holds kMaxFingers already.
+  Status RoomFor(const SubjectRecord& subject) const;
   Status InsertLocked(const SubjectRecord& subject);
 
   struct PositionTable {
@@ -176,6 +181,9 @@ class InMemoryAbis : public Abis {
     std::vector<uint32_t> code_end;
     std::vector<std::array<uint16_t, kSignatureSectors>> sector_codes;  // SectoredGallery::bits
     std::vector<float> cohort_means;  // each finger's mean evidence against cohort_
+    EdgePairIndex pairs;              // every finger's edge-pair codes
+    std::vector<uint16_t> pair_codes;        // how many each finger has
+    std::vector<float> pair_cohort_means;    // each finger's mean edge-pair evidence against pair_cohort_
     std::vector<uint32_t> slot;       // subject slot of each finger
 
     std::span<const uint16_t> CodesOf(size_t finger) const {
@@ -188,7 +196,9 @@ class InMemoryAbis : public Abis {
     }
   };
   static constexpr uint32_t kGivenCohort = UINT32_MAX;
-  float CohortMeanOf(const PositionTable& table, size_t finger) const;
+  // Sets finger `finger`'s cohort_means and pair_cohort_means; `pair_codes`
+  // are its EdgePairCodes.
+  void FitCohortMeans(PositionTable& table, size_t finger, std::span<const uint32_t> pair_codes) const;
   struct Slot {
     std::string id;
     bool alive = false;
@@ -203,6 +213,7 @@ class InMemoryAbis : public Abis {
   // The cohort's prints on the probe side, and the gallery subject of each
   // (kGivenCohort for PrefilterSetup::cohort).
   SectoredProbeSet cohort_{kCohortFingers};
+  EdgePairCohort pair_cohort_;
   std::vector<uint32_t> cohort_slots_;
   bool cohort_given_ = false;
   size_t alive_ = 0;

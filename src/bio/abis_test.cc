@@ -187,16 +187,17 @@ TEST(CohortTest, MeanDropsTheHighestAndNeedsEnoughPrints) {
 
 // The mechanism on one search: the pre-filter keeps 1 of 60 subjects, and
 // S7's mate (one finger) wins it while the cohort holds unrelated prints and
-// no more of that finger's prints than the mean drops (kCohortTrimmed). A
-// cohort of nothing but that finger's prints raises its mean evidence to a
-// mate's, and the same search loses it.
+// no more copies of S7's enrolled print than the mean drops (kCohortTrimmed).
+// A cohort of nothing but that print raises S7's mean evidence, of both the
+// signature and the edge pairs, above any other impression's, and the same
+// search loses it.
 TEST(AbisTest, PrefilterSubtractsEachFingersMeanEvidenceAgainstTheCohort) {
   auto shortlist_with_cohort = [](uint64_t strangers, int own_prints) -> std::vector<std::string> {
     PrefilterSetup setup;
     for (uint64_t s = 100; s < 100 + strangers; ++s) {
       for (FingerSample& f : Subject(s).fingers) setup.cohort.push_back(std::move(f.features));
     }
-    for (int i = 0; i < own_prints; ++i) setup.cohort.push_back(Subject(7, 3 + i).fingers[0].features);
+    for (int i = 0; i < own_prints; ++i) setup.cohort.push_back(Subject(7).fingers[0].features);
     auto abis = InMemoryAbis::Open(nullptr, std::move(setup));
     EXPECT_OK(abis);
     for (uint64_t s = 0; s < 60; ++s) EXPECT_OK((*abis)->Insert(Subject(s)));

@@ -266,12 +266,12 @@ StatusOr<std::vector<RejectPoint>> ErrorVersusRejectOutOfFold(const std::vector<
 // the subject's first finger (nothing is fitted per run, so a database's
 // count is its held-out loss only if the pre-filter's constants were chosen
 // without it).
-// The pre-filter scorer measured: the engine's rotation-sectored signature
-// (InMemoryAbis, sectored_signature.h) or the plain edge signature
+// The pre-filter scorer measured: the engine's (InMemoryAbis: the
+// rotation-sectored signature and the edge pairs) or the plain edge signature
 // (FingerFeatures::EdgeSignature; measured only, outside the engine and
 // scored as the engine scores, with the same cohort normalisation; a mate
 // tied with other subjects counted as ranked below them).
-enum class PrefilterScorer { kSectored, kSignature };
+enum class PrefilterScorer { kEngine, kSignature };
 
 struct PrefilterLoss {
   struct Count {
@@ -284,7 +284,7 @@ struct PrefilterLoss {
   size_t searches = 0;
   size_t lost = 0;
   std::vector<Count> by_database;
-  PrefilterScorer scorer = PrefilterScorer::kSectored;
+  PrefilterScorer scorer = PrefilterScorer::kEngine;
   // kSignature only (zero otherwise): one thread, the z of one gallery
   // finger, and the signature's bytes per gallery finger.
   double score_us_per_gallery_finger = 0;
@@ -299,7 +299,7 @@ struct PrefilterLoss {
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vector<FvcSample>>& databases,
                                                       const std::vector<double>& keeps, int threads, int fingers = 1,
                                                       std::optional<PrefilterSetup> setup = std::nullopt,
-                                                      PrefilterScorer scorer = PrefilterScorer::kSectored);
+                                                      PrefilterScorer scorer = PrefilterScorer::kEngine);
 
 // kCohortFingers of `prints` spread evenly over them (all when fewer).
 std::vector<FingerFeatures> CohortSample(std::span<const FingerFeatures* const> prints);
@@ -315,7 +315,7 @@ std::vector<FingerFeatures> CohortSample(std::span<const FingerFeatures* const> 
 StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector<std::vector<FvcSample>>& databases,
                                                                const std::vector<double>& keeps, int threads,
                                                                int fingers = 1,
-                                                               PrefilterScorer scorer = PrefilterScorer::kSectored);
+                                                               PrefilterScorer scorer = PrefilterScorer::kEngine);
 
 // The folders FvcEvaluation reads under `dir`: its DBn_B subfolders in name
 // order, or `dir` itself when it has none (a single database folder).
@@ -335,7 +335,7 @@ struct FvcEvaluationOptions {
   // out of fold too when cross_validate).
   std::vector<double> prefilter_keeps;
   std::vector<int> prefilter_fingers = {1, 2};
-  PrefilterScorer prefilter_scorer = PrefilterScorer::kSectored;
+  PrefilterScorer prefilter_scorer = PrefilterScorer::kEngine;
   std::vector<double> rejects;
   bool cross_validate = false;
   // Receives every scored pair as CSV ("probe,candidate,score" header, then

@@ -73,11 +73,16 @@ inline constexpr int kSigAlphaCell = 8;  // units: 32 uniform alpha cells
 // The probe side also sets the codes within about a mated edge's descriptor noise.
 inline constexpr int kSigLenTol = 2, kSigAlphaTol = 5, kSigBetaTol = 3;
 
-// ---- Rotation-sectored signature (sectored_signature.cc; measured only) ----
+// ---- Rotation-sectored signature (sectored_signature.cc) ----
 // Sector of an edge's absolute direction, in units: the smallest power of two
 // at least the matcher's pair angle tolerance (directions closer than that are
 // one direction to the matcher), so 256 / 32 = 8 sectors and 8 rotations.
 inline constexpr int kSectorUnits = 32;
 static_assert(kSectorUnits >= kPairAngleTol && kSectorUnits / 2 < kPairAngleTol && 256 % kSectorUnits == 0);
+
+// ---- Edge pairs (edge_pair_index.cc) ----
+// Two edges from one minutia to two of its kPairNeighbours nearest: the
+// matcher's own neighbourhood, so C(5, 2) = 10 pairs a minutia.
+inline constexpr size_t kPairNeighbours = kNeighbours;
 
 }  // namespace ektp::bio::params

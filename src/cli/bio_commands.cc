@@ -26,7 +26,7 @@ namespace {
 
 // The name `--prefilter-index` takes and the report prints for `scorer`.
 std::string_view ScorerName(bio::PrefilterScorer scorer) {
-  return scorer == bio::PrefilterScorer::kSectored ? "sectored" : "signature";
+  return scorer == bio::PrefilterScorer::kEngine ? "engine" : "signature";
 }
 
 int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -138,7 +138,7 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
     }
   };
   auto name = [](const bio::PrefilterLoss& l) -> std::string {
-    return l.scorer == bio::PrefilterScorer::kSectored ? "" : " (" + std::string(ScorerName(l.scorer)) + ")";
+    return l.scorer == bio::PrefilterScorer::kEngine ? "" : " (" + std::string(ScorerName(l.scorer)) + ")";
   };
   for (const bio::PrefilterLoss& l : e.prefilter) print_prefilter(l, name(l));
   for (const bio::PrefilterLoss& l : e.prefilter_out_of_fold) {
@@ -255,11 +255,11 @@ int BioEval(const Args& args) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--prefilter-index", options.prefilter_scorer,
-                 "the scorer --prefilter measures: sectored (the engine's rotation-sectored signature, the best "
-                 "of 8 rotations) or signature (the plain edge signature; measured only)")
+                 "the scorer --prefilter measures: engine (the engine's: the rotation-sectored signature plus the "
+                 "edge pairs) or signature (the plain edge signature; measured only)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, bio::PrefilterScorer>{
-          {"signature", bio::PrefilterScorer::kSignature}, {"sectored", bio::PrefilterScorer::kSectored}}))
-      ->default_str("sectored");
+          {"signature", bio::PrefilterScorer::kSignature}, {"engine", bio::PrefilterScorer::kEngine}}))
+      ->default_str("engine");
   std::vector<double> reject_worst_percent;
   app.add_option("--reject-worst", reject_worst_percent,
                  "also report the error-versus-reject curve: the error rates with the worst PERCENT [0..100) of "

@@ -635,19 +635,19 @@ TEST(CliTest, BioEvalRefusesAMissingFolderAndABadShare) {
 TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
   CommandRun run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1");
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 2.50% (7 of 280 "
-                                    "searches; DB1_B 2 of 70; DB2_B 2 of 70; DB3_B 3 of 70; DB4_B 0 of 70)"));
+  EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 0.71% (2 of 280 "
+                                    "searches; DB1_B 0 of 70; DB2_B 1 of 70; DB3_B 1 of 70; DB4_B 0 of 70)"));
   EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 0.00% (0 of 140 "
                                     "searches; DB1_B 0 of 70; DB3_B 0 of 70)"));
   EXPECT_THAT(run.out, Not(HasSubstr("OUT OF FOLD")));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.05 --cross-validate");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_THAT(run.out, HasSubstr("pre-filter OUT OF FOLD (each group's length cells and cohort from the other "
-                                    "databases) keeping 5.00% of 40 1-finger subjects: lost 4.29% (12 of 280 searches; "
-                                    "DB1_B 2 of 70; DB2_B 2 of 70; DB3_B 5 of 70; DB4_B 3 of 70)"));
+                                    "databases) keeping 5.00% of 40 1-finger subjects: lost 2.50% (7 of 280 searches; "
+                                    "DB1_B 0 of 70; DB2_B 2 of 70; DB3_B 4 of 70; DB4_B 1 of 70)"));
   EXPECT_THAT(run.out, HasSubstr("pre-filter OUT OF FOLD (each group's length cells and cohort from the other "
-                                    "databases) keeping 5.00% of 20 2-finger subjects: lost 1.43% (2 of 140 searches; "
-                                    "DB1_B 0 of 70; DB3_B 2 of 70)"));
+                                    "databases) keeping 5.00% of 20 2-finger subjects: lost 0.00% (0 of 140 searches; "
+                                    "DB1_B 0 of 70; DB3_B 0 of 70)"));
 }
 
 // `--prefilter-index signature` measures the plain edge signature with the
@@ -673,7 +673,7 @@ TEST(CliTest, BioEvalPrefilterIndexSignature) {
   EXPECT_EQ(json["prefilter"][0]["bytes_per_finger"].get<double>(), 514.0);
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --json");
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["scorer"], "sectored");
+  EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["scorer"], "engine");
   EXPECT_FALSE(nlohmann::json::parse(run.out)["prefilter"][0].contains("bytes_per_finger"));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-index bags");
   EXPECT_NE(run.exit_code, 0);
