@@ -590,7 +590,7 @@ StatusOr<std::vector<PrefilterLoss>> EdgeSignaturePrefilterLoss(size_t databases
   }
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
-    PrefilterLoss loss{keep, fingers, n, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
+    PrefilterLoss loss{keep, fingers, n, 0, 0, 0, std::vector<PrefilterLoss::Count>(databases)};
     loss.scorer = PrefilterScorer::kSignature;
     loss.score_us_per_gallery_finger =
         std::chrono::duration<double, std::micro>(scoring).count() / std::max(1.0, gallery_fingers);
@@ -656,9 +656,32 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     if (auto r = subject_of(g, finger, 1)) RETURN_IF_ERROR(abis->Insert(*r));
   }
   if (abis->Count() < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
+  // The full matcher's rank of each search's mate (subjects scoring at least
+  // as high ahead of it), in search order.
+  std::vector<size_t> matcher_ahead;
+  IdentifyOptions full;
+  full.prefilter_keep = 1;
+  full.max_candidates = abis->Count();
+  full.threads = threads;
+  for (const auto& [key, samples] : impressions) {
+    const auto& [g, finger, impression] = key;
+    if (impression == 1 || !subject_of(g, finger, 1)) continue;
+    std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
+    if (!probe) continue;
+    const std::string mate = probe->id;
+    ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(*probe, full));
+    auto it = std::find_if(r.candidates.begin(), r.candidates.end(),
+                           [&mate](const Candidate& c) { return c.subject_id == mate; });
+    const float mate_score = it == r.candidates.end() ? -1 : it->score;
+    matcher_ahead.push_back(static_cast<size_t>(std::count_if(r.candidates.begin(), r.candidates.end(), [&](const Candidate& c) {
+      return c.subject_id != mate && c.score >= mate_score;
+    })));
+  }
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
-    PrefilterLoss loss{keep, fingers, abis->Count(), 0, 0, std::vector<PrefilterLoss::Count>(databases.size())};
+    PrefilterLoss loss{keep, fingers, abis->Count(), 0, 0, 0, std::vector<PrefilterLoss::Count>(databases.size())};
+    const size_t kept = std::max<size_t>(1, static_cast<size_t>(keep * static_cast<double>(abis->Count()) + 0.5));
+    size_t search = 0;
     IdentifyOptions options;
     options.prefilter_keep = keep;
     options.min_prefilter_subjects = 1;
@@ -673,11 +696,14 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
       probe->id.clear();
       ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(*probe, options));
       const bool lost = std::find(r.shortlist.begin(), r.shortlist.end(), mate) == r.shortlist.end();
+      const bool matcher_lost = kept < abis->Count() && matcher_ahead[search++] >= kept;
       PrefilterLoss::Count& db = loss.by_database[g * static_cast<size_t>(fingers)];
       ++loss.searches;
       ++db.searches;
       loss.lost += lost;
       db.lost += lost;
+      loss.matcher_lost += matcher_lost;
+      db.matcher_lost += matcher_lost;
     }
     out.push_back(std::move(loss));
   }
@@ -709,7 +735,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
     if (out.empty()) {
       out = fold;
       for (PrefilterLoss& l : out) {
-        l.searches = l.lost = 0;
+        l.searches = l.lost = l.matcher_lost = 0;
         std::fill(l.by_database.begin(), l.by_database.end(), PrefilterLoss::Count{});
       }
     }
@@ -718,6 +744,7 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLossOutOfFold(const std::vector
       out[k].by_database[g * width] = held_out;
       out[k].searches += held_out.searches;
       out[k].lost += held_out.lost;
+      out[k].matcher_lost += held_out.matcher_lost;
     }
   }
   return out;

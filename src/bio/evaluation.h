@@ -277,12 +277,17 @@ struct PrefilterLoss {
   struct Count {
     size_t searches = 0;
     size_t lost = 0;
+    // kEngine only: searches whose mate the full matcher, scoring the whole
+    // gallery instead, ranks outside the kept share (tied subjects ahead of
+    // it): what no pre-filter can lose less than.
+    size_t matcher_lost = 0;
   };
   double keep = 0;
   int fingers = 1;
   size_t gallery = 0;  // subjects
   size_t searches = 0;
   size_t lost = 0;
+  size_t matcher_lost = 0;  // Count::matcher_lost over all searches
   std::vector<Count> by_database;
   PrefilterScorer scorer = PrefilterScorer::kEngine;
   // kSignature only (zero otherwise): one thread, the z of one gallery

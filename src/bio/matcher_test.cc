@@ -415,6 +415,10 @@ TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
   EXPECT_LE((*one)[2].lost, 2u);  // 0.7 % at 20 % kept
   EXPECT_LE((*one)[3].lost, 1u);
   EXPECT_LE((*one)[1].by_database[2].lost, 1u);  // DB3, the hardest
+  // The full matcher, ranking the whole gallery: the floor of any pre-filter.
+  EXPECT_EQ((*one)[0].matcher_lost, 4u);
+  EXPECT_EQ((*one)[1].matcher_lost, 1u);
+  EXPECT_EQ((*one)[1].by_database[2].matcher_lost, 1u);  // DB3's, whose mate scores 0
   auto two = FvcPrefilterLoss(dbs, keeps, 2, 2);
   ASSERT_OK(two);
   EXPECT_EQ((*two)[1].gallery, 20u);    // DB1+DB2 and DB3+DB4, 10 fingers each
@@ -436,6 +440,7 @@ TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
   EXPECT_LE((*one_out)[2].lost, 1u);  // 0.4 % at 20 % kept
   EXPECT_LE((*one_out)[3].lost, 1u);  // 0.4 % at 30 % kept
   EXPECT_LE((*one_out)[1].by_database[2].lost, 3u);  // DB3
+  EXPECT_EQ((*one_out)[1].matcher_lost, 1u);  // nothing of the matcher is refitted per fold
   auto two_out = FvcPrefilterLossOutOfFold(dbs, keeps, 2, 2);
   ASSERT_OK(two_out);
   EXPECT_EQ((*two_out)[1].searches, 140u);

@@ -131,6 +131,11 @@ void PrintEvaluation(const bio::FvcEvaluation& e) {
       if (c.searches > 0) std::cout << "; " << e.databases[db].name << " " << c.lost << " of " << c.searches;
     }
     std::cout << ")\n";
+    if (l.scorer == bio::PrefilterScorer::kEngine) {
+      std::cout << "  the full matcher ranking the whole gallery instead: lost "
+                << Percent(LostRate(l.matcher_lost, l.searches)) << " (" << l.matcher_lost << " of " << l.searches
+                << ")\n";
+    }
     if (l.scorer == bio::PrefilterScorer::kSignature) {
       std::cout << "  signature, one thread: " << std::setprecision(3) << l.score_us_per_gallery_finger
                 << " us per gallery finger scored, " << std::setprecision(4) << l.bytes_per_finger
@@ -190,7 +195,9 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
       nlohmann::json by_database = nlohmann::json::object();
       for (size_t db = 0; db < l.by_database.size(); ++db) {
         const bio::PrefilterLoss::Count& c = l.by_database[db];
-        if (c.searches > 0) by_database[e.databases[db].name] = {{"searches", c.searches}, {"lost", c.lost}};
+        if (c.searches == 0) continue;
+        by_database[e.databases[db].name] = {{"searches", c.searches}, {"lost", c.lost}};
+        if (l.scorer == bio::PrefilterScorer::kEngine) by_database[e.databases[db].name]["matcher_lost"] = c.matcher_lost;
       }
       rows.push_back({{"keep", l.keep},
                       {"fingers", l.fingers},
@@ -200,6 +207,7 @@ nlohmann::json EvaluationJson(const bio::FvcEvaluation& e) {
                       {"lost_rate", LostRate(l.lost, l.searches)},
                       {"by_database", std::move(by_database)}});
       rows.back()["scorer"] = ScorerName(l.scorer);
+      if (l.scorer == bio::PrefilterScorer::kEngine) rows.back()["matcher_lost"] = l.matcher_lost;
       if (l.scorer == bio::PrefilterScorer::kSignature) {
         rows.back()["score_us_per_gallery_finger"] = l.score_us_per_gallery_finger;
         rows.back()["bytes_per_finger"] = l.bytes_per_finger;

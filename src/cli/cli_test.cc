@@ -636,7 +636,8 @@ TEST(CliTest, BioEvalPrefilterReportsEachDatabaseAndTwoFingers) {
   CommandRun run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 40 1-finger subjects: lost 0.71% (2 of 280 "
-                                    "searches; DB1_B 0 of 70; DB2_B 1 of 70; DB3_B 1 of 70; DB4_B 0 of 70)"));
+                                    "searches; DB1_B 0 of 70; DB2_B 1 of 70; DB3_B 1 of 70; DB4_B 0 of 70)\n"
+                                    "  the full matcher ranking the whole gallery instead: lost 0.36% (1 of 280)\n"));
   EXPECT_THAT(run.out, HasSubstr("pre-filter keeping 10.00% of 20 2-finger subjects: lost 0.00% (0 of 140 "
                                     "searches; DB1_B 0 of 70; DB3_B 0 of 70)"));
   EXPECT_THAT(run.out, Not(HasSubstr("OUT OF FOLD")));
@@ -674,6 +675,7 @@ TEST(CliTest, BioEvalPrefilterIndexSignature) {
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-fingers 1 --json");
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["scorer"], "engine");
+  EXPECT_EQ(nlohmann::json::parse(run.out)["prefilter"][0]["matcher_lost"], 1);
   EXPECT_FALSE(nlohmann::json::parse(run.out)["prefilter"][0].contains("bytes_per_finger"));
   run = Ektp("bio eval " + FvcDir() + " --prefilter 0.1 --prefilter-index bags");
   EXPECT_NE(run.exit_code, 0);
