@@ -251,11 +251,12 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
       if (abis->by_id_.count(s.id)) return DataLoss("gallery holds subject " + s.id + " twice");
       return abis->InsertLocked(s);
     }));
+    abis->FitPendingCohortMeansLocked(0);
   }
   return abis;
 }
 
-void InMemoryAbis::FitCohortMeans(PositionTable& table, size_t finger, std::span<const uint32_t> pair_codes) const {
+void InMemoryAbis::FitCohortMeans(PositionTable& table, size_t finger) const {
   // Each cohort print's evidence, less those of the finger's own subject.
   auto mean_of = [&](std::vector<float>& evidence) {
     size_t kept = 0;
@@ -268,8 +269,25 @@ void InMemoryAbis::FitCohortMeans(PositionTable& table, size_t finger, std::span
   std::vector<float> evidence;
   cohort_.Evidence(table.CodesOf(finger), table.sector_codes[finger], evidence);
   table.cohort_means[finger] = mean_of(evidence);
-  pair_cohort_.Evidence(pair_codes, evidence);
+  pair_cohort_.Evidence(EdgePairCodes(table.features[finger], length_cells_), evidence);
   table.pair_cohort_means[finger] = mean_of(evidence);
+}
+
+void InMemoryAbis::FitPendingCohortMeans(int threads) {
+  if (!means_pending_.load()) return;
+  std::unique_lock lock(mu_);
+  FitPendingCohortMeansLocked(threads);
+}
+
+void InMemoryAbis::FitPendingCohortMeansLocked(int threads) {
+  for (PositionTable& t : tables_) {
+    const size_t begin = t.fitted, n = t.slot.size() - begin;
+    ParallelFor(n, Threads(threads), [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) FitCohortMeans(t, begin + i);
+    });
+    t.fitted = t.slot.size();
+  }
+  means_pending_ = false;
 }
 
 Status InMemoryAbis::RoomFor(const SubjectRecord& subject) const {
@@ -287,8 +305,6 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
   const uint32_t slot = static_cast<uint32_t>(slots_.size());
   slots_.push_back({subject.id, true});
   by_id_.emplace(subject.id, slot);
-  bool cohort_grew = false;
-  std::vector<std::vector<uint32_t>> pair_codes;
   for (const FingerSample& f : subject.fingers) {
     PositionTable& t = tables_[f.position];
     t.features.push_back(f.features);
@@ -296,9 +312,9 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     t.codes.insert(t.codes.end(), g.codes.begin(), g.codes.end());
     t.code_end.push_back(static_cast<uint32_t>(t.codes.size()));
     t.sector_codes.push_back(g.bits);
-    pair_codes.push_back(EdgePairCodes(f.features, length_cells_));
-    t.pairs.Add(static_cast<uint32_t>(t.slot.size()), pair_codes.back());
-    t.pair_codes.push_back(static_cast<uint16_t>(pair_codes.back().size()));
+    const std::vector<uint32_t> pair_codes = EdgePairCodes(f.features, length_cells_);
+    t.pairs.Add(static_cast<uint32_t>(t.slot.size()), pair_codes);
+    t.pair_codes.push_back(static_cast<uint16_t>(pair_codes.size()));
     t.slot.push_back(slot);
     t.cohort_means.push_back(0);
     t.pair_cohort_means.push_back(0);
@@ -306,21 +322,11 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
       cohort_.Add(SectoredProbe::Of(f.features, length_cells_));
       pair_cohort_.Add(EdgePairProbe::Of(f.features, length_cells_, false));
       cohort_slots_.push_back(slot);
-      cohort_grew = true;
+      // While the cohort grows every finger held is in it, so all are refitted.
+      for (PositionTable& other : tables_) other.fitted = 0;
     }
   }
-  if (cohort_grew) {
-    // While the cohort grows every finger held is in it, so refitting them
-    // all costs at most kCohortFingers^2 comparisons.
-    for (PositionTable& t : tables_) {
-      for (size_t i = 0; i < t.slot.size(); ++i) FitCohortMeans(t, i, EdgePairCodes(t.features[i], length_cells_));
-    }
-  } else {
-    for (size_t k = 0; k < subject.fingers.size(); ++k) {
-      PositionTable& t = tables_[subject.fingers[k].position];
-      FitCohortMeans(t, t.slot.size() - 1, pair_codes[k]);
-    }
-  }
+  means_pending_ = true;
   ++alive_;
   return Status::Ok();
 }
@@ -385,7 +391,14 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     fingers.push_back({f.position, PreparedProbe(f.features), SectoredProbe::Of(f.features, length_cells_)});
   }
 
-  std::shared_lock lock(mu_);
+  // Search with every cohort mean fitted (an Insert may come in between).
+  std::shared_lock lock(mu_, std::defer_lock);
+  for (;;) {
+    FitPendingCohortMeans(threads);
+    lock.lock();
+    if (!means_pending_.load()) break;
+    lock.unlock();
+  }
   IdentifyResult result;
   result.gallery_subjects = alive_;
   const size_t nslots = slots_.size();

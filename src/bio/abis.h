@@ -166,6 +166,13 @@ class InMemoryAbis : public Abis {
   // Approximate bytes held by the gallery.
   size_t MemoryBytes() const;
 
+  // Fits the cohort means of every finger inserted since the last call,
+  // with `threads` threads (0 = hardware concurrency). Insert leaves them to
+  // this, which Open runs after loading the store and Identify before it
+  // searches; a bulk loader calls it once at the end to have the work done
+  // then. The means are the same however the inserts and calls interleave.
+  void FitPendingCohortMeans(int threads = 0);
+
  private:
   InMemoryAbis(GalleryStore* store, const FingerFeatures::LengthCells& length_cells)
       : store_(store), length_cells_(length_cells) {}
@@ -185,6 +192,7 @@ class InMemoryAbis : public Abis {
     std::vector<uint16_t> pair_codes;        // how many each finger has
     std::vector<float> pair_cohort_means;    // each finger's mean edge-pair evidence against pair_cohort_
     std::vector<uint32_t> slot;       // subject slot of each finger
+    size_t fitted = 0;                // fingers [0, fitted) have their cohort means
 
     std::span<const uint16_t> CodesOf(size_t finger) const {
       const uint32_t begin = finger == 0 ? 0 : code_end[finger - 1];
@@ -196,9 +204,9 @@ class InMemoryAbis : public Abis {
     }
   };
   static constexpr uint32_t kGivenCohort = UINT32_MAX;
-  // Sets finger `finger`'s cohort_means and pair_cohort_means; `pair_codes`
-  // are its EdgePairCodes.
-  void FitCohortMeans(PositionTable& table, size_t finger, std::span<const uint32_t> pair_codes) const;
+  // Sets finger `finger`'s cohort_means and pair_cohort_means.
+  void FitCohortMeans(PositionTable& table, size_t finger) const;
+  void FitPendingCohortMeansLocked(int threads);
   struct Slot {
     std::string id;
     bool alive = false;
@@ -216,6 +224,7 @@ class InMemoryAbis : public Abis {
   EdgePairCohort pair_cohort_;
   std::vector<uint32_t> cohort_slots_;
   bool cohort_given_ = false;
+  std::atomic<bool> means_pending_{false};  // some table has fitted < its fingers
   size_t alive_ = 0;
   mutable std::atomic<size_t> pending_{0};
 };

@@ -436,6 +436,44 @@ TEST(GalleryTest, ReopenedGalleryShortlistsAsBefore) {
   }
 }
 
+// Insert leaves the cohort means to FitPendingCohortMeans (or the next
+// search); fitting after every insert, once at the end with four threads, or
+// by a search half-way shortlists alike, also while the cohort still grows.
+TEST(AbisTest, CohortMeansAreTheSameHoweverInsertsAndFitsInterleave) {
+  const std::vector<uint64_t> probes = {3, 70, 139};
+  auto shortlists = [&](InMemoryAbis& abis) {
+    std::vector<std::vector<std::string>> out;
+    for (double keep : {0.01, 0.05, 0.2}) {
+      IdentifyOptions o;
+      o.prefilter_keep = keep;
+      o.min_prefilter_subjects = 1;
+      o.threads = 1;
+      for (uint64_t probe : probes) {
+        auto r = abis.Identify(Subject(probe, 4), o);
+        EXPECT_OK(r);
+        out.push_back(r.ok() ? r->shortlist : std::vector<std::string>{});
+      }
+    }
+    return out;
+  };
+  auto each = OpenEngine(nullptr);
+  for (uint64_t s = 0; s < 140; ++s) {
+    ASSERT_OK(each->Insert(Subject(s)));
+    each->FitPendingCohortMeans(1);
+  }
+  auto at_end = OpenEngine(nullptr);
+  for (uint64_t s = 0; s < 140; ++s) ASSERT_OK(at_end->Insert(Subject(s)));
+  at_end->FitPendingCohortMeans(4);
+  auto half_way = OpenEngine(nullptr);
+  for (uint64_t s = 0; s < 40; ++s) ASSERT_OK(half_way->Insert(Subject(s)));
+  ASSERT_OK(half_way->Identify(Subject(1, 2), IdentifyOptions{}));
+  for (uint64_t s = 40; s < 140; ++s) ASSERT_OK(half_way->Insert(Subject(s)));
+  const auto expected = shortlists(*each);
+  EXPECT_EQ(shortlists(*at_end), expected);
+  EXPECT_EQ(shortlists(*half_way), expected);
+  EXPECT_EQ(expected[0].size(), 1u);  // 1 % of 140
+}
+
 TEST(GalleryTest, TornTailIsDroppedAndAppendsContinue) {
   TempDir dir;
   const std::string path = dir.File("gallery.log");

@@ -271,6 +271,9 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   ASSIGN_OR_RETURN(auto abis, InMemoryAbis::Open(nullptr));
   RETURN_IF_ERROR(ForEachScaleSubject(
       o, [&abis](size_t, SubjectRecord subject) { return abis->Insert(subject); }, out));
+  const auto fit_start = Clock::now();
+  abis->FitPendingCohortMeans(threads);
+  out["cohort_fit_seconds"] = Seconds(fit_start);
   out["gallery_bytes"] = abis->MemoryBytes();
 
   SynthGenerator gen(o.seed, SynthParams::Calibrated());
