@@ -279,7 +279,8 @@ struct PrefilterLoss {
     size_t lost = 0;
     // kEngine only: searches whose mate the full matcher, scoring the whole
     // gallery instead, ranks outside the kept share (tied subjects ahead of
-    // it): what no pre-filter can lose less than.
+    // it): what a pre-filter as good as full matching would lose (one can
+    // lose fewer where it favours a mate the matcher scores low).
     size_t matcher_lost = 0;
   };
   double keep = 0;

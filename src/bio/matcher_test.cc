@@ -415,7 +415,7 @@ TEST(EvaluationTest, PrefilterLossOnAllOfFvc2002OneAndTwoFingers) {
   EXPECT_LE((*one)[2].lost, 2u);  // 0.7 % at 20 % kept
   EXPECT_LE((*one)[3].lost, 1u);
   EXPECT_LE((*one)[1].by_database[2].lost, 1u);  // DB3, the hardest
-  // The full matcher, ranking the whole gallery: the floor of any pre-filter.
+  // The full matcher, ranking the whole gallery: the pre-filter's reference.
   EXPECT_EQ((*one)[0].matcher_lost, 4u);
   EXPECT_EQ((*one)[1].matcher_lost, 1u);
   EXPECT_EQ((*one)[1].by_database[2].matcher_lost, 1u);  // DB3's, whose mate scores 0
