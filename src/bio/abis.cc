@@ -235,7 +235,13 @@ Status FileGalleryStore::Erase(std::string_view subject_id) {
 
 // ---- InMemoryAbis -------------------------------------------------------------
 
+static_assert(kCohortFingers <= EdgePairCohort::kMaxPrints);
+
 StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, PrefilterSetup setup) {
+  if (setup.cohort.size() > EdgePairCohort::kMaxPrints) {
+    return InvalidArgument("a pre-filter cohort holds at most " + std::to_string(EdgePairCohort::kMaxPrints) +
+                           " prints, got " + std::to_string(setup.cohort.size()));
+  }
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
   if (abis->cohort_given_) abis->cohort_ = SectoredProbeSet(setup.cohort.size());

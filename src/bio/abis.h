@@ -154,7 +154,8 @@ struct PrefilterSetup {
 class InMemoryAbis : public Abis {
  public:
   // `store` may be null (no persistence); otherwise it is loaded now and
-  // must outlive the engine.
+  // must outlive the engine. Errors: kInvalidArgument for a setup cohort of
+  // more than EdgePairCohort::kMaxPrints prints, and the store's.
   static StatusOr<std::unique_ptr<InMemoryAbis>> Open(GalleryStore* store, PrefilterSetup setup = {});
 
   Status Insert(const SubjectRecord& subject) override;

@@ -439,6 +439,13 @@ TEST(GalleryTest, ReopenedGalleryShortlistsAsBefore) {
 // Insert leaves the cohort means to FitPendingCohortMeans (or the next
 // search); fitting after every insert, once at the end with four threads, or
 // by a search half-way shortlists alike, also while the cohort still grows.
+TEST(AbisTest, OpenRefusesACohortTooLargeToIndex) {
+  PrefilterSetup setup;
+  setup.cohort.assign(EdgePairCohort::kMaxPrints + 1, Subject(1).fingers[0].features);
+  EXPECT_THAT(InMemoryAbis::Open(nullptr, std::move(setup)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("at most 256 prints, got 257")));
+}
+
 TEST(AbisTest, CohortMeansAreTheSameHoweverInsertsAndFitsInterleave) {
   const std::vector<uint64_t> probes = {3, 70, 139};
   auto shortlists = [&](InMemoryAbis& abis) {
