@@ -188,12 +188,12 @@ class InMemoryAbis : public Abis {
     std::vector<uint16_t> codes;
     std::vector<uint32_t> code_end;
     std::vector<std::array<uint16_t, kSignatureSectors>> sector_codes;  // SectoredGallery::bits
-    std::vector<float> cohort_means;  // each finger's mean evidence against cohort_
-    EdgePairIndex pairs;              // every finger's edge-pair codes
-    std::vector<uint16_t> pair_codes;        // how many each finger has
-    std::vector<float> pair_cohort_means;    // each finger's mean edge-pair evidence against pair_cohort_
-    std::vector<uint32_t> slot;       // subject slot of each finger
-    size_t fitted = 0;                // fingers [0, fitted) have their cohort means
+    std::vector<float> cohort_means;       // each finger's mean evidence against cohort_
+    EdgePairIndex pairs;                   // every finger's edge-pair codes
+    std::vector<uint16_t> pair_codes;      // how many each finger has
+    std::vector<float> pair_cohort_means;  // each finger's mean edge-pair evidence against pair_cohort_
+    std::vector<uint32_t> slot;            // subject slot of each finger
+    size_t fitted = 0;                     // fingers [0, fitted) have their cohort means
 
     std::span<const uint16_t> CodesOf(size_t finger) const {
       const uint32_t begin = finger == 0 ? 0 : code_end[finger - 1];
