@@ -1,7 +1,6 @@
 #include "bio/edge_pair_index.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 #include "bio/features_view.h"

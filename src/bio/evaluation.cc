@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <utility>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -656,48 +657,51 @@ StatusOr<std::vector<PrefilterLoss>> FvcPrefilterLoss(const std::vector<std::vec
     if (auto r = subject_of(g, finger, 1)) RETURN_IF_ERROR(abis->Insert(*r));
   }
   if (abis->Count() < 2) return InvalidArgument("the FVC databases hold fewer than 2 first impressions to enrol");
-  // The full matcher's rank of each search's mate (subjects scoring at least
-  // as high ahead of it), in search order.
-  std::vector<size_t> matcher_ahead;
+  // Every search with a mate to find: its probe (id cleared), the mate, the
+  // database it is counted under, and how many subjects the full matcher
+  // scores at least as high as the mate.
+  struct Search {
+    SubjectRecord probe;
+    std::string mate;
+    size_t database;
+    size_t matcher_ahead = 0;
+  };
+  std::vector<Search> searches;
+  for (const auto& [key, samples] : impressions) {
+    const auto& [g, finger, impression] = key;
+    if (impression == 1 || !subject_of(g, finger, 1)) continue;  // no mate to find
+    std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
+    if (!probe) continue;
+    std::string mate = std::exchange(probe->id, "");
+    searches.push_back({*std::move(probe), std::move(mate), g * static_cast<size_t>(fingers)});
+  }
   IdentifyOptions full;
   full.prefilter_keep = 1;
   full.max_candidates = abis->Count();
   full.threads = threads;
-  for (const auto& [key, samples] : impressions) {
-    const auto& [g, finger, impression] = key;
-    if (impression == 1 || !subject_of(g, finger, 1)) continue;
-    std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
-    if (!probe) continue;
-    const std::string mate = probe->id;
-    ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(*probe, full));
+  for (Search& s : searches) {
+    ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(s.probe, full));
     auto it = std::find_if(r.candidates.begin(), r.candidates.end(),
-                           [&mate](const Candidate& c) { return c.subject_id == mate; });
+                           [&s](const Candidate& c) { return c.subject_id == s.mate; });
     const float mate_score = it == r.candidates.end() ? -1 : it->score;
-    matcher_ahead.push_back(static_cast<size_t>(std::count_if(r.candidates.begin(), r.candidates.end(), [&](const Candidate& c) {
-      return c.subject_id != mate && c.score >= mate_score;
-    })));
+    s.matcher_ahead = static_cast<size_t>(std::count_if(r.candidates.begin(), r.candidates.end(), [&](const Candidate& c) {
+      return c.subject_id != s.mate && c.score >= mate_score;
+    }));
   }
   std::vector<PrefilterLoss> out;
   for (double keep : keeps) {
     PrefilterLoss loss{keep, fingers, abis->Count(), 0, 0, 0, std::vector<PrefilterLoss::Count>(databases.size())};
     const size_t kept = std::max<size_t>(1, static_cast<size_t>(keep * static_cast<double>(abis->Count()) + 0.5));
-    size_t search = 0;
     IdentifyOptions options;
     options.prefilter_keep = keep;
     options.min_prefilter_subjects = 1;
     options.max_candidates = 1;
     options.threads = threads;
-    for (const auto& [key, samples] : impressions) {
-      const auto& [g, finger, impression] = key;
-      if (impression == 1 || !subject_of(g, finger, 1)) continue;  // no mate to find
-      std::optional<SubjectRecord> probe = subject_of(g, finger, impression);
-      if (!probe) continue;
-      const std::string mate = probe->id;
-      probe->id.clear();
-      ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(*probe, options));
-      const bool lost = std::find(r.shortlist.begin(), r.shortlist.end(), mate) == r.shortlist.end();
-      const bool matcher_lost = kept < abis->Count() && matcher_ahead[search++] >= kept;
-      PrefilterLoss::Count& db = loss.by_database[g * static_cast<size_t>(fingers)];
+    for (const Search& s : searches) {
+      ASSIGN_OR_RETURN(IdentifyResult r, abis->Identify(s.probe, options));
+      const bool lost = std::find(r.shortlist.begin(), r.shortlist.end(), s.mate) == r.shortlist.end();
+      const bool matcher_lost = kept < abis->Count() && s.matcher_ahead >= kept;
+      PrefilterLoss::Count& db = loss.by_database[s.database];
       ++loss.searches;
       ++db.searches;
       loss.lost += lost;
