@@ -244,11 +244,13 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   }
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
-  if (abis->cohort_given_) abis->cohort_ = SectoredProbeSet(setup.cohort.size());
+  if (abis->cohort_given_) {
+    abis->cohort_capacity_ = setup.cohort.size();
+    abis->cohort_ = SectoredProbeSet(setup.cohort.size());
+  }
   for (const FingerFeatures& f : setup.cohort) {
-    abis->cohort_.Add(SectoredProbe::Of(f, setup.length_cells));
-    abis->pair_cohort_.Add(EdgePairProbe::Of(f, setup.length_cells, false));
-    abis->cohort_slots_.push_back(kGivenCohort);
+    abis->AddToCohort(f, SectoredGallery::Of(f, setup.length_cells), EdgePairCodes(f, setup.length_cells),
+                      kGivenCohort);
   }
   if (store != nullptr) {
     std::unique_lock lock(abis->mu_);
@@ -257,43 +259,63 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
       if (abis->by_id_.count(s.id)) return DataLoss("gallery holds subject " + s.id + " twice");
       return abis->InsertLocked(s);
     }));
-    abis->FitPendingCohortMeansLocked(0);
+    abis->FitPendingCohortEvidenceLocked(0);
   }
   return abis;
 }
 
-void InMemoryAbis::FitCohortMeans(PositionTable& table, size_t finger) const {
-  // Each cohort print's evidence, less those of the finger's own subject.
-  auto mean_of = [&](std::vector<float>& evidence) {
-    size_t kept = 0;
-    for (size_t k = 0; k < evidence.size(); ++k) {
-      if (cohort_slots_[k] != table.slot[finger]) evidence[kept++] = evidence[k];
-    }
-    evidence.resize(kept);
-    return CohortMean(std::move(evidence));
-  };
-  std::vector<float> evidence;
+void InMemoryAbis::AddToCohort(const FingerFeatures& f, SectoredGallery gallery, std::vector<uint32_t> pair_codes,
+                               uint32_t slot) {
+  cohort_.Add(SectoredProbe::Of(f, length_cells_));
+  pair_cohort_.Add(EdgePairProbe::Of(f, length_cells_, false));
+  cohort_signatures_.push_back(std::move(gallery));
+  cohort_pair_codes_.push_back(std::move(pair_codes));
+  cohort_slots_.push_back(slot);
+}
+
+void InMemoryAbis::FitCohortEvidence(PositionTable& table, size_t finger) const {
+  std::vector<float> evidence, pair_evidence;
   cohort_.Evidence(table.CodesOf(finger), table.sector_codes[finger], evidence);
-  table.cohort_means[finger] = mean_of(evidence);
-  pair_cohort_.Evidence(EdgePairCodes(table.features[finger], length_cells_), evidence);
-  table.pair_cohort_means[finger] = mean_of(evidence);
+  pair_cohort_.Evidence(EdgePairCodes(table.features[finger], length_cells_), pair_evidence);
+  std::vector<float> strangers;
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    evidence[k] += pair_evidence[k];
+    if (cohort_slots_[k] != table.slot[finger]) strangers.push_back(evidence[k]);
+  }
+  // A print of the finger's own subject is no stranger: it stands in at the
+  // finger's mean against the others.
+  const float own = CohortMean(std::move(strangers));
+  int16_t* row = &table.cohort_evidence[finger * cohort_capacity_];
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    row[k] = QuantiseCohortEvidence(cohort_slots_[k] == table.slot[finger] ? own : evidence[k]);
+  }
 }
 
-void InMemoryAbis::FitPendingCohortMeans(int threads) {
-  if (!means_pending_.load()) return;
+void InMemoryAbis::FitPendingCohortEvidence(int threads) {
+  if (!evidence_pending_.load()) return;
   std::unique_lock lock(mu_);
-  FitPendingCohortMeansLocked(threads);
+  FitPendingCohortEvidenceLocked(threads);
 }
 
-void InMemoryAbis::FitPendingCohortMeansLocked(int threads) {
+void InMemoryAbis::FitPendingCohortEvidenceLocked(int threads) {
   for (PositionTable& t : tables_) {
     const size_t begin = t.fitted, n = t.slot.size() - begin;
     ParallelFor(n, Threads(threads), [&](size_t b, size_t e, int) {
-      for (size_t i = b; i < e; ++i) FitCohortMeans(t, begin + i);
+      for (size_t i = b; i < e; ++i) FitCohortEvidence(t, begin + i);
     });
     t.fitted = t.slot.size();
   }
-  means_pending_ = false;
+  evidence_pending_ = false;
+}
+
+CohortSelection InMemoryAbis::SelectCohort(const SectoredProbe& signature, const EdgePairProbe& pairs) const {
+  std::vector<float> evidence(cohort_signatures_.size());
+  for (size_t k = 0; k < evidence.size(); ++k) {
+    const std::vector<uint32_t>& codes = cohort_pair_codes_[k];
+    const size_t hits = std::count_if(codes.begin(), codes.end(), [&](uint32_t c) { return pairs.Has(c); });
+    evidence[k] = SectoredZ(signature, cohort_signatures_[k]) + EdgePairZ(hits, codes.size(), pairs.density());
+  }
+  return CohortSelection(evidence);
 }
 
 Status InMemoryAbis::RoomFor(const SubjectRecord& subject) const {
@@ -318,21 +340,18 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     t.codes.insert(t.codes.end(), g.codes.begin(), g.codes.end());
     t.code_end.push_back(static_cast<uint32_t>(t.codes.size()));
     t.sector_codes.push_back(g.bits);
-    const std::vector<uint32_t> pair_codes = EdgePairCodes(f.features, length_cells_);
+    std::vector<uint32_t> pair_codes = EdgePairCodes(f.features, length_cells_);
     t.pairs.Add(static_cast<uint32_t>(t.slot.size()), pair_codes);
     t.pair_codes.push_back(static_cast<uint16_t>(pair_codes.size()));
     t.slot.push_back(slot);
-    t.cohort_means.push_back(0);
-    t.pair_cohort_means.push_back(0);
+    t.cohort_evidence.resize(t.cohort_evidence.size() + cohort_capacity_, 0);
     if (!cohort_given_ && cohort_.size() < cohort_.capacity()) {
-      cohort_.Add(SectoredProbe::Of(f.features, length_cells_));
-      pair_cohort_.Add(EdgePairProbe::Of(f.features, length_cells_, false));
-      cohort_slots_.push_back(slot);
+      AddToCohort(f.features, g, std::move(pair_codes), slot);
       // While the cohort grows every finger held is in it, so all are refitted.
       for (PositionTable& other : tables_) other.fitted = 0;
     }
   }
-  means_pending_ = true;
+  evidence_pending_ = true;
   ++alive_;
   return Status::Ok();
 }
@@ -373,12 +392,13 @@ size_t InMemoryAbis::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t bytes = slots_.capacity() * sizeof(Slot) + by_id_.size() * 64;
   bytes += cohort_.Bytes() + pair_cohort_.Bytes() + cohort_slots_.capacity() * sizeof(uint32_t);
+  for (const SectoredGallery& g : cohort_signatures_) bytes += g.Bytes();
+  for (const auto& codes : cohort_pair_codes_) bytes += codes.capacity() * sizeof(uint32_t);
   for (const PositionTable& t : tables_) {
     for (const FingerFeatures& f : t.features) bytes += f.MemoryBytes();
     bytes += t.codes.capacity() * sizeof(uint16_t) + t.code_end.capacity() * sizeof(uint32_t) +
-             t.sector_codes.capacity() * sizeof(t.sector_codes[0]) + t.cohort_means.capacity() * sizeof(float) +
-             t.slot.capacity() * sizeof(uint32_t) + t.pairs.Bytes() + t.pair_codes.capacity() * sizeof(uint16_t) +
-             t.pair_cohort_means.capacity() * sizeof(float);
+             t.sector_codes.capacity() * sizeof(t.sector_codes[0]) + t.cohort_evidence.capacity() * sizeof(int16_t) +
+             t.slot.capacity() * sizeof(uint32_t) + t.pairs.Bytes() + t.pair_codes.capacity() * sizeof(uint16_t);
   }
   return bytes;
 }
@@ -397,12 +417,12 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
     fingers.push_back({f.position, PreparedProbe(f.features), SectoredProbe::Of(f.features, length_cells_)});
   }
 
-  // Search with every cohort mean fitted (an Insert may come in between).
+  // Search with every finger's cohort evidence fitted (an Insert may come in between).
   std::shared_lock lock(mu_, std::defer_lock);
   for (;;) {
-    FitPendingCohortMeans(threads);
+    FitPendingCohortEvidence(threads);
     lock.lock();
-    if (!means_pending_.load()) break;
+    if (!evidence_pending_.load()) break;
     lock.unlock();
   }
   IdentifyResult result;
@@ -421,10 +441,11 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
       std::vector<uint16_t> pair_hits(t.slot.size(), 0);
       t.pairs.CountHits(pairs, pair_hits);
       const float density = pairs.density();
+      const CohortSelection cohort = SelectCohort(pf.signature, pairs);
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
         for (size_t i = b; i < e; ++i) {
-          coarse[t.slot[i]] += t.Evidence(pf.signature, i) - t.cohort_means[i] +
-                               EdgePairZ(pair_hits[i], t.pair_codes[i], density) - t.pair_cohort_means[i];
+          coarse[t.slot[i]] += t.Evidence(pf.signature, i) + EdgePairZ(pair_hits[i], t.pair_codes[i], density) -
+                               cohort.MeanOf(&t.cohort_evidence[i * cohort_capacity_]);
         }
       });
     }

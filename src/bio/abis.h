@@ -60,8 +60,9 @@ struct IdentifyOptions {
   // 1 disables the pre-filter. The list is never shorter than
   // min_prefilter_subjects. The pre-filter ranks subjects by the summed
   // evidence of their fingers: the rotation-sectored signature's plus the
-  // edge pairs', each less its cohort mean (docs/biometrics.md,
-  // "Pre-filter"), where its measured losses are.
+  // edge pairs', less the finger's mean against the cohort prints most like
+  // the probe (cohort_norm.h; docs/biometrics.md, "Pre-filter", where its
+  // measured losses are).
   double prefilter_keep = 0.02;
   size_t min_prefilter_subjects = 200;
   int threads = 0;  // 0 = hardware concurrency
@@ -167,12 +168,13 @@ class InMemoryAbis : public Abis {
   // Approximate bytes held by the gallery.
   size_t MemoryBytes() const;
 
-  // Fits the cohort means of every finger inserted since the last call,
-  // with `threads` threads (0 = hardware concurrency). Insert leaves them to
-  // this, which Open runs after loading the store and Identify before it
-  // searches; a bulk loader calls it once at the end to have the work done
-  // then. The means are the same however the inserts and calls interleave.
-  void FitPendingCohortMeans(int threads = 0);
+  // Scores every finger inserted since the last call against the cohort
+  // (cohort_norm.h), with `threads` threads (0 = hardware concurrency).
+  // Insert leaves this work to it, which Open runs after loading the store
+  // and Identify before it searches; a bulk loader calls it once at the end
+  // to have the work done then. The evidence is the same however the inserts
+  // and calls interleave.
+  void FitPendingCohortEvidence(int threads = 0);
 
  private:
   InMemoryAbis(GalleryStore* store, const FingerFeatures::LengthCells& length_cells)
@@ -188,12 +190,13 @@ class InMemoryAbis : public Abis {
     std::vector<uint16_t> codes;
     std::vector<uint32_t> code_end;
     std::vector<std::array<uint16_t, kSignatureSectors>> sector_codes;  // SectoredGallery::bits
-    std::vector<float> cohort_means;       // each finger's mean evidence against cohort_
-    EdgePairIndex pairs;                   // every finger's edge-pair codes
-    std::vector<uint16_t> pair_codes;      // how many each finger has
-    std::vector<float> pair_cohort_means;  // each finger's mean edge-pair evidence against pair_cohort_
-    std::vector<uint32_t> slot;            // subject slot of each finger
-    size_t fitted = 0;                     // fingers [0, fitted) have their cohort means
+    EdgePairIndex pairs;               // every finger's edge-pair codes
+    std::vector<uint16_t> pair_codes;  // how many each finger has
+    // Finger i's evidence against cohort print k (QuantiseCohortEvidence)
+    // at [i * cohort_capacity_ + k].
+    std::vector<int16_t> cohort_evidence;
+    std::vector<uint32_t> slot;  // subject slot of each finger
+    size_t fitted = 0;           // fingers [0, fitted) have their cohort evidence
 
     std::span<const uint16_t> CodesOf(size_t finger) const {
       const uint32_t begin = finger == 0 ? 0 : code_end[finger - 1];
@@ -205,9 +208,13 @@ class InMemoryAbis : public Abis {
     }
   };
   static constexpr uint32_t kGivenCohort = UINT32_MAX;
-  // Sets finger `finger`'s cohort_means and pair_cohort_means.
-  void FitCohortMeans(PositionTable& table, size_t finger) const;
-  void FitPendingCohortMeansLocked(int threads);
+  // Sets finger `finger`'s cohort evidence.
+  void FitCohortEvidence(PositionTable& table, size_t finger) const;
+  void FitPendingCohortEvidenceLocked(int threads);
+  void AddToCohort(const FingerFeatures& f, SectoredGallery gallery, std::vector<uint32_t> pair_codes, uint32_t slot);
+  // The cohort prints whose evidence a search with this probe finger
+  // subtracts (CohortSelection).
+  CohortSelection SelectCohort(const SectoredProbe& signature, const EdgePairProbe& pairs) const;
   struct Slot {
     std::string id;
     bool alive = false;
@@ -219,13 +226,17 @@ class InMemoryAbis : public Abis {
   std::vector<Slot> slots_;
   std::unordered_map<std::string, uint32_t> by_id_;
   PositionTable tables_[kFingerPositions + 1];
-  // The cohort's prints on the probe side, and the gallery subject of each
-  // (kGivenCohort for PrefilterSetup::cohort).
+  // The cohort's prints on the probe side (to score gallery fingers against)
+  // and the gallery side (to score probes against), and the gallery subject
+  // of each (kGivenCohort for PrefilterSetup::cohort).
+  size_t cohort_capacity_ = kCohortFingers;
   SectoredProbeSet cohort_{kCohortFingers};
   EdgePairCohort pair_cohort_;
+  std::vector<SectoredGallery> cohort_signatures_;
+  std::vector<std::vector<uint32_t>> cohort_pair_codes_;
   std::vector<uint32_t> cohort_slots_;
   bool cohort_given_ = false;
-  std::atomic<bool> means_pending_{false};  // some table has fitted < its fingers
+  std::atomic<bool> evidence_pending_{false};  // some table has fitted < its fingers
   size_t alive_ = 0;
   mutable std::atomic<size_t> pending_{0};
 };

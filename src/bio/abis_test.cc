@@ -185,12 +185,38 @@ TEST(CohortTest, MeanDropsTheHighestAndNeedsEnoughPrints) {
   EXPECT_FLOAT_EQ(CohortMean(evidence), 1.5f);
 }
 
+// A search averages a gallery finger's cohort evidence over the half of the
+// cohort most like the probe, after the kCohortTrimmed most like it.
+TEST(CohortTest, SelectionTakesTheHalfMostLikeTheProbeAfterItsOwnDuplicates) {
+  const size_t n = 40;
+  std::vector<float> probe_evidence(n);
+  for (size_t k = 0; k < n; ++k) probe_evidence[k] = static_cast<float>(k);  // print k: the (39 - k)-th most like
+  std::vector<int16_t> row(n);
+  for (size_t k = 0; k < n; ++k) row[k] = QuantiseCohortEvidence(static_cast<float>(k) / 8);
+  // Skips prints 39..36, takes the next 20 (35..16): the mean of k / 8 over them.
+  EXPECT_FLOAT_EQ(CohortSelection(probe_evidence).MeanOf(row.data()), (35 + 16) / 2.0f / 8);
+  // Ties go to the lower index.
+  std::vector<float> flat(n, 1.0f);
+  EXPECT_FLOAT_EQ(CohortSelection(flat).MeanOf(row.data()), (4 + 23) / 2.0f / 8);
+  // Too small a cohort to normalise by.
+  probe_evidence.resize(kCohortMinFingers - 1);
+  EXPECT_EQ(CohortSelection(probe_evidence).MeanOf(row.data()), 0.0f);
+}
+
+TEST(CohortTest, EvidenceIsHeldInEighthStepsAndSaturates) {
+  EXPECT_EQ(QuantiseCohortEvidence(1.3f), 10);  // 1.25
+  EXPECT_EQ(QuantiseCohortEvidence(-2.0f), -16);
+  EXPECT_EQ(QuantiseCohortEvidence(5000.0f), 32767);
+  EXPECT_EQ(QuantiseCohortEvidence(-5000.0f), -32768);
+}
+
 // The mechanism on one search: the pre-filter keeps 1 of 60 subjects, and
 // S7's mate (one finger) wins it while the cohort holds unrelated prints and
-// no more copies of S7's enrolled print than the mean drops (kCohortTrimmed).
-// A cohort of nothing but that print raises S7's mean evidence, of both the
-// signature and the edge pairs, above any other impression's, and the same
-// search loses it.
+// no more copies of S7's enrolled print than the selection skips as the
+// probe's own duplicates (kCohortTrimmed). A cohort of nothing but that print
+// raises S7's mean evidence over the prints selected, of both the signature
+// and the edge pairs, above any other impression's, and the same search
+// loses it.
 TEST(AbisTest, PrefilterSubtractsEachFingersMeanEvidenceAgainstTheCohort) {
   auto shortlist_with_cohort = [](uint64_t strangers, int own_prints) -> std::vector<std::string> {
     PrefilterSetup setup;
@@ -436,9 +462,6 @@ TEST(GalleryTest, ReopenedGalleryShortlistsAsBefore) {
   }
 }
 
-// Insert leaves the cohort means to FitPendingCohortMeans (or the next
-// search); fitting after every insert, once at the end with four threads, or
-// by a search half-way shortlists alike, also while the cohort still grows.
 TEST(AbisTest, OpenRefusesACohortTooLargeToIndex) {
   PrefilterSetup setup;
   setup.cohort.assign(EdgePairCohort::kMaxPrints + 1, Subject(1).fingers[0].features);
@@ -446,7 +469,10 @@ TEST(AbisTest, OpenRefusesACohortTooLargeToIndex) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("at most 256 prints, got 257")));
 }
 
-TEST(AbisTest, CohortMeansAreTheSameHoweverInsertsAndFitsInterleave) {
+// Insert leaves the cohort evidence to FitPendingCohortEvidence (or the next
+// search); fitting after every insert, once at the end with four threads, or
+// by a search half-way shortlists alike, also while the cohort still grows.
+TEST(AbisTest, CohortEvidenceIsTheSameHoweverInsertsAndFitsInterleave) {
   const std::vector<uint64_t> probes = {3, 70, 139};
   auto shortlists = [&](InMemoryAbis& abis) {
     std::vector<std::vector<std::string>> out;
@@ -466,11 +492,11 @@ TEST(AbisTest, CohortMeansAreTheSameHoweverInsertsAndFitsInterleave) {
   auto each = OpenEngine(nullptr);
   for (uint64_t s = 0; s < 140; ++s) {
     ASSERT_OK(each->Insert(Subject(s)));
-    each->FitPendingCohortMeans(1);
+    each->FitPendingCohortEvidence(1);
   }
   auto at_end = OpenEngine(nullptr);
   for (uint64_t s = 0; s < 140; ++s) ASSERT_OK(at_end->Insert(Subject(s)));
-  at_end->FitPendingCohortMeans(4);
+  at_end->FitPendingCohortEvidence(4);
   auto half_way = OpenEngine(nullptr);
   for (uint64_t s = 0; s < 40; ++s) ASSERT_OK(half_way->Insert(Subject(s)));
   ASSERT_OK(half_way->Identify(Subject(1, 2), IdentifyOptions{}));

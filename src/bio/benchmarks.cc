@@ -272,7 +272,7 @@ StatusOr<nlohmann::json> RunScale(const ScaleOptions& o) {
   RETURN_IF_ERROR(ForEachScaleSubject(
       o, [&abis](size_t, SubjectRecord subject) { return abis->Insert(subject); }, out));
   const auto fit_start = Clock::now();
-  abis->FitPendingCohortMeans(threads);
+  abis->FitPendingCohortEvidence(threads);
   out["cohort_fit_seconds"] = Seconds(fit_start);
   out["gallery_bytes"] = abis->MemoryBytes();
 

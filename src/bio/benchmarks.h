@@ -45,9 +45,9 @@ struct ScaleOptions {
 // 1:N de-duplication on a synthetic gallery of `subjects` subjects with two
 // fingers (right and left index), each searched with two fingers: latency,
 // FNIR at FPIR 0.1 %, pre-filter penetration and lost hits, CPU seconds per
-// search (all threads), memory; "cohort_fit_seconds" is the time to fit every
-// finger's cohort means after the gallery is in (InMemoryAbis::
-// FitPendingCohortMeans, all threads), so loading takes that plus
+// search (all threads), memory; "cohort_fit_seconds" is the time to score
+// every finger against the cohort after the gallery is in (InMemoryAbis::
+// FitPendingCohortEvidence, all threads), so loading takes that plus
 // "gallery_load_seconds".
 StatusOr<nlohmann::json> RunScale(const ScaleOptions& options);
 

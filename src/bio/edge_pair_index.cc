@@ -21,12 +21,12 @@ inline uint32_t PairCode(int a, int b) {
 }
 
 // Calls visit(codes of edge a, codes of edge b) for every two edges from one
-// minutia to two of its params::kPairNeighbours nearest; `codes_of` gives an
-// edge's codes (one on the gallery side, its dilation on the probe side).
+// minutia to two of its `neighbours` nearest; `codes_of` gives an edge's
+// codes (one on the gallery side, its dilation on the probe side).
 template <typename CodesOf, typename Visit>
-void ForEachEdgePair(const FingerFeatures& f, CodesOf codes_of, Visit visit) {
+void ForEachEdgePair(const FingerFeatures& f, size_t neighbours, CodesOf codes_of, Visit visit) {
   const FeaturesView v = FeaturesView::Of(f);
-  const std::vector<NeighbourEdge> edges = NeighbourEdges(v.x, v.y, v.angle, v.size, params::kPairNeighbours);
+  const std::vector<NeighbourEdge> edges = NeighbourEdges(v.x, v.y, v.angle, v.size, neighbours);
   std::vector<std::vector<int>> codes(edges.size());
   for (size_t e = 0; e < edges.size(); ++e) codes_of(edges[e], codes[e]);
   for (size_t a = 0; a < edges.size(); ++a) {
@@ -46,7 +46,7 @@ std::vector<uint32_t> EdgePairCodes(const FingerFeatures& f, const FingerFeature
   const std::array<uint8_t, 256> len = LengthTable(cells);
   std::vector<uint32_t> out;
   ForEachEdgePair(
-      f,
+      f, params::kPairNeighbours,
       [&len](const NeighbourEdge& e, std::vector<int>& codes) {
         codes.push_back(Code(len[e.length], e.alpha / params::kSigAlphaCell, kBeta.beta[e.beta]));
       },
@@ -59,7 +59,7 @@ EdgePairProbe EdgePairProbe::Of(const FingerFeatures& f, const FingerFeatures::L
   const std::array<uint8_t, 256> len = LengthTable(cells);
   EdgePairProbe p;
   ForEachEdgePair(
-      f,
+      f, params::kPairProbeNeighbours,
       [&len](const NeighbourEdge& e, std::vector<int>& codes) {
         ForEachDilatedCode(len, e.length, e.alpha, e.beta, [&codes](int c) { codes.push_back(c); });
       },

@@ -530,8 +530,8 @@ float EdgeSignatureZ(const EdgeSignatureProbe& p, const EdgeSignatureGallery& g)
   return (static_cast<float>(hits) - expected) / std::sqrt(expected * (1 - p.density) + 1);
 }
 
-// FvcPrefilterLoss with the plain edge signature, outside the engine and as
-// the engine scores (fused sum of each finger's z less its cohort mean):
+// FvcPrefilterLoss with the plain edge signature, outside the engine (fused
+// sum of each finger's z less its CohortMean against the whole cohort):
 // every search is scored once on one thread (timed) and each keep share only
 // moves the cut. `impressions` and `subject_of` are FvcPrefilterLoss's.
 template <typename Impressions, typename SubjectOf>

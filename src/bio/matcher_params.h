@@ -84,5 +84,11 @@ static_assert(kSectorUnits >= kPairAngleTol && kSectorUnits / 2 < kPairAngleTol 
 // Two edges from one minutia to two of its kPairNeighbours nearest: the
 // matcher's own neighbourhood, so C(5, 2) = 10 pairs a minutia.
 inline constexpr size_t kPairNeighbours = kNeighbours;
+// The probe side takes its pairs among more neighbours, so a gallery pair is
+// still found when up to 3 spurious minutiae lie nearer than its neighbours,
+// at no cost in gallery memory. Chosen on synthetic prints apart from every
+// set reported (docs/biometrics.md, "Pre-filter").
+inline constexpr size_t kPairProbeNeighbours = 8;
+static_assert(kPairProbeNeighbours >= kPairNeighbours);
 
 }  // namespace ektp::bio::params
