@@ -245,7 +245,6 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
   if (abis->cohort_given_) {
-    abis->cohort_capacity_ = setup.cohort.size();
     abis->cohort_ = SectoredProbeSet(setup.cohort.size());
   }
   for (const FingerFeatures& f : setup.cohort) {
@@ -285,7 +284,7 @@ void InMemoryAbis::FitCohortEvidence(PositionTable& table, size_t finger) const 
   // A print of the finger's own subject is no stranger: it stands in at the
   // finger's mean against the others.
   const float own = CohortMean(std::move(strangers));
-  int16_t* row = &table.cohort_evidence[finger * cohort_capacity_];
+  int16_t* row = &table.cohort_evidence[finger * cohort_.capacity()];
   for (size_t k = 0; k < evidence.size(); ++k) {
     row[k] = QuantiseCohortEvidence(cohort_slots_[k] == table.slot[finger] ? own : evidence[k]);
   }
@@ -344,7 +343,7 @@ Status InMemoryAbis::InsertLocked(const SubjectRecord& subject) {
     t.pairs.Add(static_cast<uint32_t>(t.slot.size()), pair_codes);
     t.pair_codes.push_back(static_cast<uint16_t>(pair_codes.size()));
     t.slot.push_back(slot);
-    t.cohort_evidence.resize(t.cohort_evidence.size() + cohort_capacity_, 0);
+    t.cohort_evidence.resize(t.cohort_evidence.size() + cohort_.capacity(), 0);
     if (!cohort_given_ && cohort_.size() < cohort_.capacity()) {
       AddToCohort(f.features, g, std::move(pair_codes), slot);
       // While the cohort grows every finger held is in it, so all are refitted.
@@ -445,7 +444,7 @@ StatusOr<IdentifyResult> InMemoryAbis::Identify(const SubjectRecord& probe, cons
       ParallelFor(t.slot.size(), threads, [&](size_t b, size_t e, int) {
         for (size_t i = b; i < e; ++i) {
           coarse[t.slot[i]] += t.Evidence(pf.signature, i) + EdgePairZ(pair_hits[i], t.pair_codes[i], density) -
-                               cohort.MeanOf(&t.cohort_evidence[i * cohort_capacity_]);
+                               cohort.MeanOf(&t.cohort_evidence[i * cohort_.capacity()]);
         }
       });
     }

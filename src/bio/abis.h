@@ -193,7 +193,7 @@ class InMemoryAbis : public Abis {
     EdgePairIndex pairs;               // every finger's edge-pair codes
     std::vector<uint16_t> pair_codes;  // how many each finger has
     // Finger i's evidence against cohort print k (QuantiseCohortEvidence)
-    // at [i * cohort_capacity_ + k].
+    // at [i * cohort_.capacity() + k].
     std::vector<int16_t> cohort_evidence;
     std::vector<uint32_t> slot;  // subject slot of each finger
     size_t fitted = 0;           // fingers [0, fitted) have their cohort evidence
@@ -229,7 +229,6 @@ class InMemoryAbis : public Abis {
   // The cohort's prints on the probe side (to score gallery fingers against)
   // and the gallery side (to score probes against), and the gallery subject
   // of each (kGivenCohort for PrefilterSetup::cohort).
-  size_t cohort_capacity_ = kCohortFingers;
   SectoredProbeSet cohort_{kCohortFingers};
   EdgePairCohort pair_cohort_;
   std::vector<SectoredGallery> cohort_signatures_;
