@@ -244,9 +244,7 @@ StatusOr<std::unique_ptr<InMemoryAbis>> InMemoryAbis::Open(GalleryStore* store, 
   }
   std::unique_ptr<InMemoryAbis> abis(new InMemoryAbis(store, setup.length_cells));
   abis->cohort_given_ = !setup.cohort.empty();
-  if (abis->cohort_given_) {
-    abis->cohort_ = SectoredProbeSet(setup.cohort.size());
-  }
+  if (abis->cohort_given_) abis->cohort_ = SectoredProbeSet(setup.cohort.size());
   for (const FingerFeatures& f : setup.cohort) {
     abis->AddToCohort(f, SectoredGallery::Of(f, setup.length_cells), EdgePairCodes(f, setup.length_cells),
                       kGivenCohort);
