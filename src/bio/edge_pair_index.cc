@@ -1,6 +1,7 @@
 #include "bio/edge_pair_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "bio/features_view.h"
@@ -58,21 +59,29 @@ std::vector<uint32_t> EdgePairCodes(const FingerFeatures& f, const FingerFeature
 EdgePairProbe EdgePairProbe::Of(const FingerFeatures& f, const FingerFeatures::LengthCells& cells, bool with_set) {
   const std::array<uint8_t, 256> len = LengthTable(cells);
   EdgePairProbe p;
+  // Set first, then read in order: the dilated pairs repeat many times, and
+  // a set is faster than sorting them all.
+  p.set_.assign(size_t{1} << (kEdgePairCodeBits - 6), 0);
   ForEachEdgePair(
       f, params::kPairProbeNeighbours,
       [&len](const NeighbourEdge& e, std::vector<int>& codes) {
-        ForEachDilatedCode(len, e.length, e.alpha, e.beta, [&codes](int c) { codes.push_back(c); });
+        ForEachDilatedCode<kPairEdgeDilation>(len, e.length, e.alpha, e.beta, [&codes](int c) { codes.push_back(c); });
       },
       [&p](const std::vector<int>& a, const std::vector<int>& b) {
         for (int x : a) {
-          for (int y : b) p.codes_.push_back(PairCode(x, y));
+          for (int y : b) {
+            const uint32_t c = PairCode(x, y);
+            p.set_[c >> 6] |= uint64_t{1} << (c & 63);
+          }
         }
       });
-  SortUnique(p.codes_);
-  if (with_set) {
-    p.set_.assign(size_t{1} << (kEdgePairCodeBits - 6), 0);
-    for (uint32_t c : p.codes_) p.set_[c >> 6] |= uint64_t{1} << (c & 63);
+  for (size_t w = 0; w < p.set_.size(); ++w) {
+    for (uint64_t bits = p.set_[w]; bits != 0; bits &= bits - 1) {
+      p.codes_.push_back(static_cast<uint32_t>(w << 6 | static_cast<size_t>(std::countr_zero(bits))));
+    }
   }
+  p.codes_.shrink_to_fit();
+  if (!with_set) std::vector<uint64_t>().swap(p.set_);
   return p;
 }
 

@@ -8,7 +8,7 @@
 //
 // A pair's code is its two edge codes (signature_codes.h, 4,096 each),
 // smaller first: 24 bits, exact on the gallery side; the probe side holds
-// every pair within the descriptor noise of both edges, among its
+// every pair within a mated pair's noise of both edges, among its
 // params::kPairProbeNeighbours nearest (spurious minutiae may crowd a mated
 // pair's neighbours out of the nearest few). The gallery keeps
 // its codes in an inverted index, so a search touches only the gallery
@@ -29,9 +29,9 @@ inline constexpr int kEdgePairCodeBits = 24;
 // The gallery side of `f`: its distinct pair codes, sorted.
 std::vector<uint32_t> EdgePairCodes(const FingerFeatures& f, const FingerFeatures::LengthCells& cells);
 
-// The probe side of `f`: every pair code within the descriptor noise of a
-// mated pair (both edges dilated as FingerFeatures::DilatedEdgeSignature),
-// its edges to any of a minutia's params::kPairProbeNeighbours nearest.
+// The probe side of `f`: every pair code within a mated pair's noise (both
+// edges dilated by params::kPairLenTol, kPairAlphaTol, kPairBetaTol), its
+// edges to any of a minutia's params::kPairProbeNeighbours nearest.
 class EdgePairProbe {
  public:
   // `with_set` false keeps only codes() (what the cohort needs).

@@ -41,6 +41,22 @@ TEST(EdgePairIndexTest, GalleryCodesAreSortedAndTheProbeHoldsThemAll) {
   EXPECT_FLOAT_EQ(probe.density(), static_cast<float>(probe.codes().size()) / (1 << 24));
 }
 
+// Three minutiae make one pair each. Moving one 5 px further out
+// (params::kPairLenTol; a single edge's dilation is 2 px) keeps every pair;
+// moving it 12 px lengthens an edge of every pair by more (12 and 7.4 px).
+TEST(EdgePairIndexTest, TheProbeFindsPairsWithinItsDilation) {
+  const std::vector<Minutia> gallery = {{100, 100, 0}, {140, 100, 64}, {100, 160, 128}};
+  const std::vector<uint32_t> codes = EdgePairCodes(FingerFeatures(gallery), kCells);
+  ASSERT_EQ(codes.size(), 3u);
+  auto moved_out = [&gallery](float px) {
+    std::vector<Minutia> m = gallery;
+    m[1].x += px;
+    return EdgePairProbe::Of(FingerFeatures(m), kCells);
+  };
+  EXPECT_EQ(HitsByLookup(moved_out(5), codes), 3u);
+  EXPECT_EQ(HitsByLookup(moved_out(12), codes), 0u);
+}
+
 TEST(EdgePairIndexTest, AMateSharesPairsAStrangerHardlyAny) {
   const EdgePairProbe probe = EdgePairProbe::Of(Print(3, 2), kCells);
   const std::vector<uint32_t> mate = EdgePairCodes(Print(3, 1), kCells);

@@ -70,7 +70,8 @@ inline constexpr int kSigLenEdges[15] = {19, 26, 31, 36, 41, 45, 50, 54, 58, 63,
 inline constexpr int kSigBetaShift = 6;
 inline constexpr int kSigBetaEdges[7] = {12, 26, 114, 128, 140, 154, 242};
 inline constexpr int kSigAlphaCell = 8;  // units: 32 uniform alpha cells
-// The probe side also sets the codes within about a mated edge's descriptor noise.
+// The probe side also sets the codes within about a mated edge's descriptor
+// noise: px, units, units.
 inline constexpr int kSigLenTol = 2, kSigAlphaTol = 5, kSigBetaTol = 3;
 
 // ---- Rotation-sectored signature (sectored_signature.cc) ----
@@ -90,5 +91,11 @@ inline constexpr size_t kPairNeighbours = kNeighbours;
 // set reported (docs/biometrics.md, "Pre-filter").
 inline constexpr size_t kPairProbeNeighbours = 8;
 static_assert(kPairProbeNeighbours >= kPairNeighbours);
+// The probe side sets every pair whose two edges lie within these of its own
+// (px, units, units): wider in length and beta than a single edge's
+// kSig*Tol, as a stranger seldom shares a 24-bit pair code even so, while a
+// distorted mate's pairs fall outside the narrower dilation. Chosen on the
+// same synthetic prints as kPairProbeNeighbours.
+inline constexpr int kPairLenTol = 5, kPairAlphaTol = kSigAlphaTol, kPairBetaTol = 6;
 
 }  // namespace ektp::bio::params

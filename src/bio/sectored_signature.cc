@@ -57,7 +57,7 @@ SectoredProbe SectoredProbe::Of(const FingerFeatures& f, const FingerFeatures::L
                           [](int u) { return (u & 0xff) / kSectorUnits; }, sectors);
     for (int k = 0; k < n; ++k) {
       const uint64_t bit = uint64_t{1} << (8 * LaneOf(sectors[k]));
-      ForEachDilatedCode(len, e.length, e.alpha, e.beta, [&p, bit](int code) { p.lanes[code] |= bit; });
+      ForEachDilatedCode<kEdgeDilation>(len, e.length, e.alpha, e.beta, [&p, bit](int code) { p.lanes[code] |= bit; });
     }
   }
   for (uint64_t w : p.lanes) {

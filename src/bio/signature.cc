@@ -58,7 +58,7 @@ FingerFeatures::Signature FingerFeatures::DilatedEdgeSignature(const LengthCells
   const std::array<uint8_t, 256> len = LengthTable(cells);
   Signature sig{};
   for (const NeighbourEdge& e : NeighbourEdges(x_.data(), y_.data(), angle_.data(), size(), params::kSignatureNeighbours)) {
-    ForEachDilatedCode(len, e.length, e.alpha, e.beta, [&sig](int code) { SetCode(sig, code); });
+    ForEachDilatedCode<kEdgeDilation>(len, e.length, e.alpha, e.beta, [&sig](int code) { SetCode(sig, code); });
   }
   return sig;
 }

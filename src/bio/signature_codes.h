@@ -61,17 +61,28 @@ int CellsOf(int lo, int hi, CellOfValue cell, std::array<int, 16>& out) {
 
 inline void SetCode(FingerFeatures::Signature& sig, int code) { sig[code >> 6] |= uint64_t{1} << (code & 63); }
 
-// Calls `visit(code)` for every code within the probe's descriptor noise of
-// edge (`length`, `alpha`, `beta`) (kSigLenTol, kSigAlphaTol, kSigBetaTol),
-// `len` the length table.
-template <typename Visit>
+// How far a probe edge's descriptor may lie from a mated gallery edge's:
+// length in px, alpha and beta in units.
+struct Dilation {
+  int length, alpha, beta;
+};
+// A single edge's descriptor noise (the signatures).
+inline constexpr Dilation kEdgeDilation{params::kSigLenTol, params::kSigAlphaTol, params::kSigBetaTol};
+// An edge of an edge pair (edge_pair_index.h).
+inline constexpr Dilation kPairEdgeDilation{params::kPairLenTol, params::kPairAlphaTol, params::kPairBetaTol};
+
+// Calls `visit(code)` for every code within `dilation` of edge (`length`,
+// `alpha`, `beta`), `len` the length table.
+template <const Dilation& dilation, typename Visit>
 void ForEachDilatedCode(const std::array<uint8_t, 256>& len, int length, int alpha, int beta, Visit visit) {
+  // A window of 2 t + 1 values spans at most that many cells.
+  static_assert(2 * std::max({dilation.length, dilation.alpha, dilation.beta}) + 1 <= 16);
   std::array<int, 16> lens, alphas, betas;
-  const int nl = CellsOf(std::max(0, length - params::kSigLenTol), std::min(255, length + params::kSigLenTol),
+  const int nl = CellsOf(std::max(0, length - dilation.length), std::min(255, length + dilation.length),
                          [&len](int v) { return len[v]; }, lens);
-  const int na = CellsOf(alpha - params::kSigAlphaTol, alpha + params::kSigAlphaTol,
+  const int na = CellsOf(alpha - dilation.alpha, alpha + dilation.alpha,
                          [](int v) { return (v & 0xff) / params::kSigAlphaCell; }, alphas);
-  const int nb = CellsOf(beta - params::kSigBetaTol, beta + params::kSigBetaTol,
+  const int nb = CellsOf(beta - dilation.beta, beta + dilation.beta,
                          [](int v) { return kBeta.beta[v & 0xff]; }, betas);
   for (int l = 0; l < nl; ++l) {
     for (int a = 0; a < na; ++a) {
